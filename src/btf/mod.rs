@@ -1,0 +1,820 @@
+//! BTF (BPF Type Format) reader.
+//!
+//! Parses a `.BTF` blob (base or split) into an index of type offsets over
+//! borrowed bytes: nothing is copied, a type is decoded on access as a small
+//! typed view ([`Type`]). Supports every kind 1–19 with its kind_flag
+//! semantics, the classic 24-byte header and the 32-byte header that adds the
+//! kind-layout section (unknown kinds are skipped through that table, never
+//! guessed), both byte orders, and split BTF whose type ids and string
+//! offsets continue those of its base.
+//!
+//! Validation happens once, at parse time: every record lies inside the type
+//! section, every name offset inside the string section, every referenced
+//! type id exists. After that, accessors cannot fail (they still never index
+//! unchecked; out-of-range reads yield zero/empty values).
+
+pub mod builder;
+pub mod render;
+
+use crate::bytes::{Bytes, Endian};
+use crate::error::ReadError;
+use std::sync::{Arc, OnceLock};
+
+pub const BTF_MAGIC: u16 = 0xeb9f;
+/// Size of `struct btf_type` (name_off, info, size/type).
+const TYPE_HDR: usize = 12;
+/// Upper bound on type ids (libbpf and the kernel use the same limit).
+pub const MAX_TYPES: u32 = 0x000f_ffff;
+
+/// A BTF type id. Id 0 is `void`.
+pub type TypeId = u32;
+
+/// BTF kinds. `Unknown` is a kind this reader does not know, decoded only
+/// through the kind-layout section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Void,
+    Int,
+    Ptr,
+    Array,
+    Struct,
+    Union,
+    Enum,
+    Fwd,
+    Typedef,
+    Volatile,
+    Const,
+    Restrict,
+    Func,
+    FuncProto,
+    Var,
+    Datasec,
+    Float,
+    DeclTag,
+    TypeTag,
+    Enum64,
+    Unknown(u8),
+}
+
+impl Kind {
+    pub fn from_raw(k: u8) -> Kind {
+        use Kind::*;
+        match k {
+            0 => Void,
+            1 => Int,
+            2 => Ptr,
+            3 => Array,
+            4 => Struct,
+            5 => Union,
+            6 => Enum,
+            7 => Fwd,
+            8 => Typedef,
+            9 => Volatile,
+            10 => Const,
+            11 => Restrict,
+            12 => Func,
+            13 => FuncProto,
+            14 => Var,
+            15 => Datasec,
+            16 => Float,
+            17 => DeclTag,
+            18 => TypeTag,
+            19 => Enum64,
+            n => Unknown(n),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        use Kind::*;
+        match self {
+            Void => "VOID",
+            Int => "INT",
+            Ptr => "PTR",
+            Array => "ARRAY",
+            Struct => "STRUCT",
+            Union => "UNION",
+            Enum => "ENUM",
+            Fwd => "FWD",
+            Typedef => "TYPEDEF",
+            Volatile => "VOLATILE",
+            Const => "CONST",
+            Restrict => "RESTRICT",
+            Func => "FUNC",
+            FuncProto => "FUNC_PROTO",
+            Var => "VAR",
+            Datasec => "DATASEC",
+            Float => "FLOAT",
+            DeclTag => "DECL_TAG",
+            TypeTag => "TYPE_TAG",
+            Enum64 => "ENUM64",
+            Unknown(_) => "UNKNOWN",
+        }
+    }
+
+    /// Bytes after the 12-byte header: (fixed part, size per vlen element).
+    fn known_layout(self) -> Option<(usize, usize)> {
+        use Kind::*;
+        Some(match self {
+            Int => (4, 0),
+            Array => (12, 0),
+            Struct | Union => (0, 12),
+            Enum => (0, 8),
+            FuncProto => (0, 8),
+            Var => (4, 0),
+            Datasec => (0, 12),
+            DeclTag => (4, 0),
+            Enum64 => (0, 12),
+            Ptr | Fwd | Typedef | Volatile | Const | Restrict | Func | Float | TypeTag => (0, 0),
+            Void | Unknown(_) => return None,
+        })
+    }
+
+    /// Kinds whose third header word is a type id (not a size).
+    fn refers_by_type(self) -> bool {
+        use Kind::*;
+        matches!(self, Ptr | Typedef | Volatile | Const | Restrict | Func | FuncProto | Var | DeclTag | TypeTag)
+    }
+}
+
+/// One entry of the kind-layout section: how many bytes follow the common
+/// header for a kind, fixed and per vlen element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindLayout {
+    pub info_sz: u8,
+    pub elem_sz: u8,
+    pub flags: u16,
+}
+
+/// Parsed BTF header.
+#[derive(Debug, Clone, Copy)]
+pub struct Header {
+    pub version: u8,
+    pub flags: u8,
+    pub hdr_len: u32,
+    pub type_off: u32,
+    pub type_len: u32,
+    pub str_off: u32,
+    pub str_len: u32,
+    pub layout_off: u32,
+    pub layout_len: u32,
+}
+
+/// A parsed BTF blob. Cheap to share (`Arc<Btf>`); split BTF holds its base.
+pub struct Btf {
+    bytes: Bytes,
+    endian: Endian,
+    header: Header,
+    /// Absolute start of the type and string sections in `bytes`.
+    types_start: usize,
+    strs_start: usize,
+    strs_len: usize,
+    /// Offset (relative to `types_start`) of each own type, index = id - start_id.
+    offsets: Vec<u32>,
+    start_id: TypeId,
+    /// Total string bytes of the base chain (string offsets below are the base's).
+    start_str: u32,
+    base: Option<Arc<Btf>>,
+    layout: Option<Vec<KindLayout>>,
+    name_index: OnceLock<Vec<(u64, TypeId)>>,
+}
+
+impl std::fmt::Debug for Btf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Btf")
+            .field("types", &self.offsets.len())
+            .field("start_id", &self.start_id)
+            .field("endian", &self.endian)
+            .field("split", &self.base.is_some())
+            .finish()
+    }
+}
+
+fn err(off: usize, what: impl Into<String>) -> ReadError {
+    ReadError::at(off, what)
+}
+
+impl Btf {
+    /// Parse a base BTF blob.
+    pub fn parse(bytes: Bytes) -> Result<Btf, ReadError> {
+        Btf::parse_inner(bytes, None)
+    }
+
+    /// Parse split BTF (e.g. a module's) on top of `base`.
+    pub fn parse_split(bytes: Bytes, base: Arc<Btf>) -> Result<Btf, ReadError> {
+        Btf::parse_inner(bytes, Some(base))
+    }
+
+    /// Read the magic and decide the byte order.
+    pub fn sniff(data: &[u8]) -> Option<Endian> {
+        match data.get(0..2)? {
+            [0x9f, 0xeb] => Some(Endian::Little),
+            [0xeb, 0x9f] => Some(Endian::Big),
+            _ => None,
+        }
+    }
+
+    fn parse_header(data: &[u8]) -> Result<(Endian, Header), ReadError> {
+        if data.len() < 24 {
+            return Err(err(0, format!("expected a BTF header of at least 24 bytes, found {} bytes", data.len())));
+        }
+        let endian = Btf::sniff(data).ok_or_else(|| {
+            err(0, format!("expected BTF magic 0xeb9f, found {:02x}{:02x}", data[0], data[1]))
+        })?;
+        let r = |o| endian.u32(data, o).unwrap_or(0);
+        let version = data[2];
+        if version != 1 {
+            return Err(err(2, format!("expected BTF version 1, found {version}")));
+        }
+        let hdr_len = r(4);
+        if hdr_len < 24 {
+            return Err(err(4, format!("expected hdr_len >= 24, found {hdr_len}")));
+        }
+        if hdr_len as usize > data.len() {
+            return Err(err(4, format!("hdr_len {hdr_len} exceeds the blob size {}", data.len())));
+        }
+        let mut h = Header {
+            version,
+            flags: data[3],
+            hdr_len,
+            type_off: r(8),
+            type_len: r(12),
+            str_off: r(16),
+            str_len: r(20),
+            layout_off: 0,
+            layout_len: 0,
+        };
+        let mut known = 24usize;
+        if hdr_len >= 32 {
+            h.layout_off = r(24);
+            h.layout_len = r(28);
+            known = 32;
+        }
+        // Like libbpf and the kernel: unknown header bytes must be zero.
+        if let Some(pos) = data[known..hdr_len as usize].iter().position(|&b| b != 0) {
+            return Err(err(known + pos, "expected zero in header bytes this reader does not know"));
+        }
+        Ok((endian, h))
+    }
+
+    fn parse_inner(bytes: Bytes, base: Option<Arc<Btf>>) -> Result<Btf, ReadError> {
+        let data = bytes.as_slice();
+        let (endian, h) = Btf::parse_header(data)?;
+        if let Some(b) = &base {
+            if b.endian != endian {
+                return Err(err(0, "split BTF byte order differs from its base"));
+            }
+        }
+        let hl = h.hdr_len as usize;
+        let section = |off: u32, len: u32, what: &str, hoff: usize| -> Result<usize, ReadError> {
+            let start = hl.checked_add(off as usize).ok_or_else(|| err(hoff, "offset overflow"))?;
+            let end = start.checked_add(len as usize).ok_or_else(|| err(hoff, "length overflow"))?;
+            if end > data.len() {
+                return Err(err(
+                    hoff,
+                    format!("{what} section [{start:#x}, {end:#x}) runs past the end of the blob ({:#x} bytes)", data.len()),
+                ));
+            }
+            Ok(start)
+        };
+        let types_start = section(h.type_off, h.type_len, "type", 8)?;
+        let strs_start = section(h.str_off, h.str_len, "string", 16)?;
+        if h.type_off % 4 != 0 {
+            return Err(err(8, format!("expected a 4-byte aligned type section offset, found {}", h.type_off)));
+        }
+        let types_end = types_start + h.type_len as usize;
+        let strs_end = strs_start + h.str_len as usize;
+        if types_start < strs_end && strs_start < types_end && h.type_len > 0 && h.str_len > 0 {
+            return Err(err(8, "type and string sections overlap"));
+        }
+        let strs = &data[strs_start..strs_end];
+        match (&base, strs.first(), strs.last()) {
+            (None, Some(0), Some(0)) => {}
+            (None, None, _) => return Err(err(strs_start, "expected a string section starting with an empty string")),
+            (None, Some(_), _) => return Err(err(strs_start, "expected the string section to start with a NUL byte")),
+            (Some(_), None, _) => {}
+            (Some(_), Some(_), Some(0)) => {}
+            (_, _, _) => return Err(err(strs_end.saturating_sub(1), "expected the string section to end with a NUL byte")),
+        }
+        let layout = if h.layout_len > 0 {
+            let lstart = section(h.layout_off, h.layout_len, "kind layout", 24)?;
+            if h.layout_len % 4 != 0 {
+                return Err(err(28, format!("expected kind layout length to be a multiple of 4, found {}", h.layout_len)));
+            }
+            let l = &data[lstart..lstart + h.layout_len as usize];
+            Some(
+                l.chunks_exact(4)
+                    .map(|c| KindLayout {
+                        info_sz: c[0],
+                        elem_sz: c[1],
+                        flags: endian.u16(c, 2).unwrap_or(0),
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        } else {
+            None
+        };
+
+        let (start_id, start_str) = match &base {
+            Some(b) => (b.next_id(), b.total_str_len()),
+            None => (1, 0),
+        };
+        let mut btf = Btf {
+            endian,
+            header: h,
+            types_start,
+            strs_start,
+            strs_len: h.str_len as usize,
+            offsets: Vec::new(),
+            start_id,
+            start_str,
+            base,
+            layout,
+            name_index: OnceLock::new(),
+            bytes: bytes.clone(),
+        };
+        btf.index_types(data)?;
+        btf.validate_refs(data)?;
+        Ok(btf)
+    }
+
+    /// Walk the type section once, recording each type's offset.
+    fn index_types(&mut self, data: &[u8]) -> Result<(), ReadError> {
+        let types = &data[self.types_start..self.types_start + self.header.type_len as usize];
+        // Every type takes at least 12 bytes: this bounds the allocation.
+        let mut offsets = Vec::with_capacity(types.len() / TYPE_HDR);
+        let e = self.endian;
+        let mut off = 0usize;
+        while off < types.len() {
+            let abs = self.types_start + off;
+            if types.len() - off < TYPE_HDR {
+                return Err(err(abs, format!("expected a 12-byte type header, only {} bytes left", types.len() - off)));
+            }
+            if (self.start_id as u64 + offsets.len() as u64) > MAX_TYPES as u64 {
+                return Err(err(abs, format!("more than {MAX_TYPES} types")));
+            }
+            let info = e.u32(types, off + 4).unwrap_or(0);
+            let raw_kind = ((info >> 24) & 0x1f) as u8;
+            let vlen = (info & 0xffff) as usize;
+            let kind = Kind::from_raw(raw_kind);
+            let (fixed, per) = match kind.known_layout() {
+                Some(l) => l,
+                None => match self.layout.as_ref().and_then(|l| l.get(raw_kind as usize)) {
+                    Some(l) if raw_kind != 0 => (l.info_sz as usize, l.elem_sz as usize),
+                    _ => {
+                        return Err(err(
+                            abs + 4,
+                            format!("unknown BTF kind {raw_kind} (type id {}) and no kind layout entry for it", self.start_id as usize + offsets.len()),
+                        ))
+                    }
+                },
+            };
+            let extra = fixed + per * vlen;
+            let next = off + TYPE_HDR + extra;
+            if next > types.len() {
+                return Err(err(
+                    abs,
+                    format!(
+                        "{} type id {} needs {} bytes (vlen {vlen}), only {} left in the type section",
+                        kind.name(),
+                        self.start_id as usize + offsets.len(),
+                        TYPE_HDR + extra,
+                        types.len() - off
+                    ),
+                ));
+            }
+            offsets.push(off as u32);
+            off = next;
+        }
+        self.offsets = offsets;
+        Ok(())
+    }
+
+    /// Check name offsets and referenced type ids of every own type.
+    fn validate_refs(&self, data: &[u8]) -> Result<(), ReadError> {
+        let max_id = self.next_id();
+        let str_total = self.total_str_len();
+        let e = self.endian;
+        let types = &data[self.types_start..self.types_start + self.header.type_len as usize];
+        let check_id = |id: u32, abs: usize, what: &str| -> Result<(), ReadError> {
+            if id >= max_id {
+                Err(err(abs, format!("{what} refers to type id {id}, but the last type id is {}", max_id - 1)))
+            } else {
+                Ok(())
+            }
+        };
+        let check_str = |s: u32, abs: usize| -> Result<(), ReadError> {
+            if s >= str_total {
+                Err(err(abs, format!("name offset {s} is outside the string section ({str_total} bytes)")))
+            } else {
+                Ok(())
+            }
+        };
+        for (i, &o) in self.offsets.iter().enumerate() {
+            let o = o as usize;
+            let abs = self.types_start + o;
+            let id = self.start_id + i as u32;
+            let name_off = e.u32(types, o).unwrap_or(0);
+            let info = e.u32(types, o + 4).unwrap_or(0);
+            let st = e.u32(types, o + 8).unwrap_or(0);
+            let kind = Kind::from_raw(((info >> 24) & 0x1f) as u8);
+            let vlen = (info & 0xffff) as usize;
+            check_str(name_off, abs)?;
+            if kind.refers_by_type() {
+                check_id(st, abs + 8, &format!("{} type id {id}", kind.name()))?;
+            }
+            let x = o + TYPE_HDR;
+            match kind {
+                Kind::Array => {
+                    check_id(e.u32(types, x).unwrap_or(0), abs + 12, "array element type")?;
+                    check_id(e.u32(types, x + 4).unwrap_or(0), abs + 16, "array index type")?;
+                }
+                Kind::Struct | Kind::Union | Kind::Datasec => {
+                    let esz = 12;
+                    for m in 0..vlen {
+                        let mo = x + m * esz;
+                        if kind == Kind::Datasec {
+                            check_id(e.u32(types, mo).unwrap_or(0), self.types_start + mo, "datasec variable")?;
+                        } else {
+                            check_str(e.u32(types, mo).unwrap_or(0), self.types_start + mo)?;
+                            check_id(e.u32(types, mo + 4).unwrap_or(0), self.types_start + mo + 4, "member type")?;
+                        }
+                    }
+                }
+                Kind::FuncProto => {
+                    for p in 0..vlen {
+                        let po = x + p * 8;
+                        check_str(e.u32(types, po).unwrap_or(0), self.types_start + po)?;
+                        check_id(e.u32(types, po + 4).unwrap_or(0), self.types_start + po + 4, "parameter type")?;
+                    }
+                }
+                Kind::Enum | Kind::Enum64 => {
+                    let esz = if kind == Kind::Enum { 8 } else { 12 };
+                    for v in 0..vlen {
+                        let vo = x + v * esz;
+                        check_str(e.u32(types, vo).unwrap_or(0), self.types_start + vo)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    // ---- accessors ----
+
+    pub fn endian(&self) -> Endian {
+        self.endian
+    }
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+    pub fn base(&self) -> Option<&Arc<Btf>> {
+        self.base.as_ref()
+    }
+    pub fn is_split(&self) -> bool {
+        self.base.is_some()
+    }
+    /// First type id defined by this blob (1 for base BTF).
+    pub fn start_id(&self) -> TypeId {
+        self.start_id
+    }
+    /// One past the last type id (base ids included).
+    pub fn next_id(&self) -> TypeId {
+        self.start_id + self.offsets.len() as u32
+    }
+    /// Number of types defined by this blob (not counting the base).
+    pub fn own_types(&self) -> usize {
+        self.offsets.len()
+    }
+    pub fn kind_layout(&self) -> Option<&[KindLayout]> {
+        self.layout.as_deref()
+    }
+    fn total_str_len(&self) -> u32 {
+        self.start_str + self.strs_len as u32
+    }
+
+    /// The NUL-terminated string at `off` (split BTF continues the base's
+    /// offsets). Invalid UTF-8 or out-of-range offsets give "".
+    pub fn str_at(&self, off: u32) -> &str {
+        if off < self.start_str {
+            return match &self.base {
+                Some(b) => b.str_at(off),
+                None => "",
+            };
+        }
+        let rel = (off - self.start_str) as usize;
+        let data = self.bytes.as_slice();
+        let strs = data.get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
+        let s = strs.get(rel..).unwrap_or(&[]);
+        let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
+        std::str::from_utf8(&s[..end]).unwrap_or("")
+    }
+
+    /// Look a type up by id (base ids are forwarded to the base).
+    pub fn ty(&self, id: TypeId) -> Option<Type<'_>> {
+        if id == 0 {
+            return Some(Type::void(self));
+        }
+        if id < self.start_id {
+            return self.base.as_ref()?.ty(id);
+        }
+        let &off = self.offsets.get((id - self.start_id) as usize)?;
+        let data = self.bytes.as_slice();
+        let types = data.get(self.types_start..self.types_start + self.header.type_len as usize)?;
+        let o = off as usize;
+        let e = self.endian;
+        let name_off = e.u32(types, o)?;
+        let info = e.u32(types, o + 4)?;
+        let size_or_type = e.u32(types, o + 8)?;
+        let raw_kind = ((info >> 24) & 0x1f) as u8;
+        let kind = Kind::from_raw(raw_kind);
+        let vlen = (info & 0xffff) as usize;
+        let (fixed, per) = kind
+            .known_layout()
+            .or_else(|| self.layout.as_ref()?.get(raw_kind as usize).map(|l| (l.info_sz as usize, l.elem_sz as usize)))?;
+        let extra = types.get(o + TYPE_HDR..o + TYPE_HDR + fixed + per * vlen)?;
+        Some(Type { btf: self, id, kind, name_off, info, size_or_type, extra })
+    }
+
+    /// Iterate over this blob's own types (not the base's).
+    pub fn types(&self) -> impl Iterator<Item = Type<'_>> + '_ {
+        (self.start_id..self.next_id()).filter_map(move |id| self.ty(id))
+    }
+
+    fn name_hash(s: &str) -> u64 {
+        // FNV-1a: tiny, deterministic, good enough for an index verified on lookup.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for &b in s.as_bytes() {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h
+    }
+
+    fn name_index(&self) -> &[(u64, TypeId)] {
+        self.name_index.get_or_init(|| {
+            let mut v: Vec<(u64, TypeId)> = self
+                .types()
+                .filter(|t| t.name_off != 0)
+                .map(|t| (Btf::name_hash(t.name()), t.id))
+                .collect();
+            v.sort_unstable();
+            v
+        })
+    }
+
+    /// All own types with this name (any kind), then the base's.
+    pub fn by_name<'a>(&'a self, name: &'a str) -> impl Iterator<Item = Type<'a>> + 'a {
+        let idx = self.name_index();
+        let h = Btf::name_hash(name);
+        let start = idx.partition_point(|&(k, _)| k < h);
+        let own = idx[start..]
+            .iter()
+            .take_while(move |&&(k, _)| k == h)
+            .filter_map(move |&(_, id)| self.ty(id))
+            .filter(move |t| t.name() == name);
+        let base: Box<dyn Iterator<Item = Type<'a>> + 'a> = match &self.base {
+            Some(b) => Box::new(b.by_name(name)),
+            None => Box::new(std::iter::empty()),
+        };
+        own.chain(base)
+    }
+
+    /// First type of `kind` named `name`.
+    pub fn find<'a>(&'a self, name: &'a str, kind: Kind) -> Option<Type<'a>> {
+        self.by_name(name).find(|t| t.kind == kind)
+    }
+
+    /// Follow typedefs and modifiers (bounded, so cycles cannot hang).
+    pub fn resolve(&self, mut id: TypeId) -> Option<Type<'_>> {
+        for _ in 0..MAX_RESOLVE_DEPTH {
+            let t = self.ty(id)?;
+            match t.kind {
+                Kind::Typedef | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag => id = t.size_or_type,
+                _ => return Some(t),
+            }
+        }
+        None
+    }
+}
+
+/// Longest modifier/typedef chain followed before giving up (as libbpf).
+pub const MAX_RESOLVE_DEPTH: usize = 32;
+
+/// A decoded view of one type.
+#[derive(Clone, Copy)]
+pub struct Type<'a> {
+    btf: &'a Btf,
+    pub id: TypeId,
+    pub kind: Kind,
+    name_off: u32,
+    info: u32,
+    size_or_type: u32,
+    extra: &'a [u8],
+}
+
+impl std::fmt::Debug for Type<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{}] {} '{}'", self.id, self.kind.name(), self.name())
+    }
+}
+
+/// A struct/union member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Member<'a> {
+    pub name: &'a str,
+    pub ty: TypeId,
+    pub bit_offset: u32,
+    /// 0 when not a bitfield.
+    pub bitfield_size: u8,
+}
+
+/// A function prototype parameter. `ty == 0` with an empty name is `...`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param<'a> {
+    pub name: &'a str,
+    pub ty: TypeId,
+}
+
+/// An enumerator (ENUM or ENUM64); `value` holds the raw 64 bits, to be read
+/// as signed when the enum is signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Enumerator<'a> {
+    pub name: &'a str,
+    pub value: u64,
+}
+
+/// A DATASEC entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecVar {
+    pub ty: TypeId,
+    pub offset: u32,
+    pub size: u32,
+}
+
+/// An INT's encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntInfo {
+    pub signed: bool,
+    pub char: bool,
+    pub bool: bool,
+    pub offset: u8,
+    pub bits: u8,
+}
+
+/// An ARRAY's element, index type and length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArrayInfo {
+    pub elem: TypeId,
+    pub index: TypeId,
+    pub nelems: u32,
+}
+
+/// FUNC linkage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Linkage {
+    Static,
+    Global,
+    Extern,
+    Other(u32),
+}
+
+impl<'a> Type<'a> {
+    fn void(btf: &'a Btf) -> Type<'a> {
+        Type { btf, id: 0, kind: Kind::Void, name_off: 0, info: 0, size_or_type: 0, extra: &[] }
+    }
+
+    /// The blob this type was defined in (a base type's is the base).
+    pub fn btf(&self) -> &'a Btf {
+        self.btf
+    }
+    pub fn name(&self) -> &'a str {
+        self.btf.str_at(self.name_off)
+    }
+    pub fn name_off(&self) -> u32 {
+        self.name_off
+    }
+    pub fn vlen(&self) -> usize {
+        (self.info & 0xffff) as usize
+    }
+    pub fn kind_flag(&self) -> bool {
+        self.info & 0x8000_0000 != 0
+    }
+    /// Byte size (INT, STRUCT, UNION, ENUM, ENUM64, DATASEC, FLOAT).
+    pub fn size(&self) -> u32 {
+        self.size_or_type
+    }
+    /// The referenced type (PTR, TYPEDEF, modifiers, FUNC, FUNC_PROTO return,
+    /// VAR, DECL_TAG, TYPE_TAG).
+    pub fn ref_type(&self) -> TypeId {
+        self.size_or_type
+    }
+    pub fn raw_info(&self) -> u32 {
+        self.info
+    }
+    /// The bytes after the common header, for kinds known only by layout.
+    pub fn extra(&self) -> &'a [u8] {
+        self.extra
+    }
+
+    fn word(&self, i: usize) -> u32 {
+        self.btf.endian.u32(self.extra, i * 4).unwrap_or(0)
+    }
+
+    pub fn int_info(&self) -> Option<IntInfo> {
+        (self.kind == Kind::Int).then(|| {
+            let w = self.word(0);
+            let enc = (w >> 24) & 0x0f;
+            IntInfo {
+                signed: enc & 1 != 0,
+                char: enc & 2 != 0,
+                bool: enc & 4 != 0,
+                offset: ((w >> 16) & 0xff) as u8,
+                bits: (w & 0xff) as u8,
+            }
+        })
+    }
+
+    pub fn array(&self) -> Option<ArrayInfo> {
+        (self.kind == Kind::Array).then(|| ArrayInfo { elem: self.word(0), index: self.word(1), nelems: self.word(2) })
+    }
+
+    pub fn members(&self) -> impl Iterator<Item = Member<'a>> + 'a {
+        let t = *self;
+        let n = if matches!(t.kind, Kind::Struct | Kind::Union) { t.vlen() } else { 0 };
+        let kflag = t.kind_flag();
+        (0..n).map(move |i| {
+            let off = t.word(i * 3 + 2);
+            let (bit_offset, bitfield_size) = if kflag { (off & 0x00ff_ffff, (off >> 24) as u8) } else { (off, 0) };
+            Member { name: t.btf.str_at(t.word(i * 3)), ty: t.word(i * 3 + 1), bit_offset, bitfield_size }
+        })
+    }
+
+    pub fn params(&self) -> impl Iterator<Item = Param<'a>> + 'a {
+        let t = *self;
+        let n = if t.kind == Kind::FuncProto { t.vlen() } else { 0 };
+        (0..n).map(move |i| Param { name: t.btf.str_at(t.word(i * 2)), ty: t.word(i * 2 + 1) })
+    }
+
+    /// True for an ENUM/ENUM64 whose values are signed (kind_flag).
+    pub fn enum_signed(&self) -> bool {
+        self.kind_flag()
+    }
+
+    pub fn enumerators(&self) -> impl Iterator<Item = Enumerator<'a>> + 'a {
+        let t = *self;
+        let (n, w) = match t.kind {
+            Kind::Enum => (t.vlen(), 2),
+            Kind::Enum64 => (t.vlen(), 3),
+            _ => (0, 2),
+        };
+        let signed = t.kind_flag();
+        (0..n).map(move |i| {
+            let name = t.btf.str_at(t.word(i * w));
+            let value = if w == 2 {
+                let v = t.word(i * w + 1);
+                if signed {
+                    v as i32 as i64 as u64
+                } else {
+                    v as u64
+                }
+            } else {
+                (t.word(i * w + 1) as u64) | ((t.word(i * w + 2) as u64) << 32)
+            };
+            Enumerator { name, value }
+        })
+    }
+
+    pub fn linkage(&self) -> Option<Linkage> {
+        let raw = match self.kind {
+            Kind::Func => self.vlen() as u32,
+            Kind::Var => self.word(0),
+            _ => return None,
+        };
+        Some(match raw {
+            0 => Linkage::Static,
+            1 => Linkage::Global,
+            2 => Linkage::Extern,
+            n => Linkage::Other(n),
+        })
+    }
+
+    pub fn datasec_vars(&self) -> impl Iterator<Item = SecVar> + 'a {
+        let t = *self;
+        let n = if t.kind == Kind::Datasec { t.vlen() } else { 0 };
+        (0..n).map(move |i| SecVar { ty: t.word(i * 3), offset: t.word(i * 3 + 1), size: t.word(i * 3 + 2) })
+    }
+
+    /// DECL_TAG component index (-1: the whole declaration).
+    pub fn component_idx(&self) -> Option<i32> {
+        (self.kind == Kind::DeclTag).then(|| self.word(0) as i32)
+    }
+
+    /// FWD: true when it forward-declares a union.
+    pub fn fwd_is_union(&self) -> bool {
+        self.kind == Kind::Fwd && self.kind_flag()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,91 @@
+//! `.BTF_ids` section decoding: finds the `struct btf_id_set8` records
+//! (`{u32 cnt; u32 flags; {u32 id; u32 flags;} pairs[cnt]}`) that the kernel
+//! build's resolve_btfids filled with type ids and KF_* flags.
+//!
+//! Debian strips the symbol table of the vmlinux inside bzImage, so record
+//! boundaries are unknown: records are recognised from their structure — a
+//! count that fits, a set-flags word, then `cnt` pairs whose ids are FUNC
+//! types in the matching BTF, sorted ascending (resolve_btfids sorts them for
+//! the kernel's bsearch) and whose flags use only bits the kernel defines.
+//! From 6.9 kfunc sets carry `BTF_SET8_KFUNCS` in the set-flags word, which
+//! makes the answer certain; before that, it is a structural inference.
+
+use crate::btf::{Btf, Kind, TypeId};
+use crate::bytes::Endian;
+
+/// `BTF_SET8_KFUNCS`: the set-flags bit marking a kfunc set (kernel >= 6.9).
+pub const BTF_SET8_KFUNCS: u32 = 1 << 0;
+
+/// One decoded set8 record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Set8 {
+    /// Byte offset of the record in the section.
+    pub offset: usize,
+    pub set_flags: u32,
+    /// (FUNC type id, KF_* flags) pairs. Unresolved (0) ids are dropped.
+    pub pairs: Vec<(TypeId, u32)>,
+}
+
+impl Set8 {
+    pub fn is_kfunc_set(&self) -> bool {
+        self.set_flags & BTF_SET8_KFUNCS != 0
+    }
+}
+
+/// Scan a `.BTF_ids` section for set8 records whose ids are FUNCs of `btf`
+/// (own types only: a module's section refers to its own split ids) and
+/// whose pair flags fit in `flag_mask`.
+pub fn scan_set8(section: &[u8], endian: Endian, btf: &Btf, flag_mask: u32) -> Vec<Set8> {
+    let mut out = Vec::new();
+    let is_func = |id: TypeId| id >= btf.start_id() && btf.ty(id).is_some_and(|t| t.kind == Kind::Func);
+    let mut off = 0usize;
+    while off + 16 <= section.len() {
+        if let Some((set, len)) = try_set8(section, endian, off, &is_func, flag_mask) {
+            out.push(set);
+            off += len;
+        } else {
+            off += 4;
+        }
+    }
+    out
+}
+
+fn try_set8(
+    s: &[u8],
+    e: Endian,
+    off: usize,
+    is_func: &dyn Fn(TypeId) -> bool,
+    flag_mask: u32,
+) -> Option<(Set8, usize)> {
+    let cnt = e.u32(s, off)? as usize;
+    let set_flags = e.u32(s, off + 4)?;
+    if cnt == 0 || set_flags & !BTF_SET8_KFUNCS != 0 {
+        return None;
+    }
+    let avail = (s.len() - off - 8) / 8;
+    if cnt > avail {
+        return None;
+    }
+    let mut pairs = Vec::with_capacity(cnt);
+    let mut prev = 0u32;
+    for i in 0..cnt {
+        let id = e.u32(s, off + 8 + i * 8)?;
+        let flags = e.u32(s, off + 12 + i * 8)?;
+        if flags & !flag_mask != 0 || id < prev {
+            return None;
+        }
+        prev = id;
+        if id == 0 {
+            // An id resolve_btfids could not resolve (function compiled out).
+            continue;
+        }
+        if !is_func(id) {
+            return None;
+        }
+        pairs.push((id, flags));
+    }
+    if pairs.is_empty() {
+        return None;
+    }
+    Some((Set8 { offset: off, set_flags, pairs }, 8 + cnt * 8))
+}

@@ -1,0 +1,107 @@
+//! Shared, immutable input bytes: a memory map of a file or an owned buffer
+//! (e.g. decompressed data), cheaply cloneable and sliceable so that parsed
+//! models can point into them without copying. Also the bounds-checked
+//! endian-aware integer reads every reader uses.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+enum Storage {
+    Owned(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+/// A reference-counted view of a byte range.
+#[derive(Clone)]
+pub struct Bytes {
+    storage: Arc<Storage>,
+    range: Range<usize>,
+}
+
+impl Bytes {
+    pub fn from_vec(v: Vec<u8>) -> Self {
+        let len = v.len();
+        Bytes { storage: Arc::new(Storage::Owned(v)), range: 0..len }
+    }
+
+    /// Map a file read-only; falls back to reading it (sysfs files, pipes).
+    pub fn from_path(path: &std::path::Path) -> std::io::Result<Self> {
+        let file = std::fs::File::open(path)?;
+        let meta = file.metadata()?;
+        if meta.is_file() && meta.len() > 0 {
+            // SAFETY: the map is read-only; inputs are not expected to change
+            // while bpfabi runs (the same assumption every mmap-based reader makes).
+            if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
+                let len = map.len();
+                return Ok(Bytes { storage: Arc::new(Storage::Mapped(map)), range: 0..len });
+            }
+        }
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut &file, &mut v)?;
+        Ok(Bytes::from_vec(v))
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        let all: &[u8] = match &*self.storage {
+            Storage::Owned(v) => v,
+            Storage::Mapped(m) => m,
+        };
+        all.get(self.range.clone()).unwrap_or(&[])
+    }
+
+    /// A sub-range (relative to this view); `None` when out of bounds.
+    pub fn slice(&self, r: Range<usize>) -> Option<Bytes> {
+        if r.start > r.end || r.end > self.range.len() {
+            return None;
+        }
+        Some(Bytes { storage: self.storage.clone(), range: self.range.start + r.start..self.range.start + r.end })
+    }
+
+    pub fn len(&self) -> usize {
+        self.range.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.range.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Bytes({} bytes)", self.len())
+    }
+}
+
+/// Byte order of an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Endian {
+    Little,
+    Big,
+}
+
+impl Endian {
+    #[inline]
+    pub fn u16(self, b: &[u8], off: usize) -> Option<u16> {
+        let a: [u8; 2] = b.get(off..off.checked_add(2)?)?.try_into().ok()?;
+        Some(match self {
+            Endian::Little => u16::from_le_bytes(a),
+            Endian::Big => u16::from_be_bytes(a),
+        })
+    }
+    #[inline]
+    pub fn u32(self, b: &[u8], off: usize) -> Option<u32> {
+        let a: [u8; 4] = b.get(off..off.checked_add(4)?)?.try_into().ok()?;
+        Some(match self {
+            Endian::Little => u32::from_le_bytes(a),
+            Endian::Big => u32::from_be_bytes(a),
+        })
+    }
+    #[inline]
+    pub fn u64(self, b: &[u8], off: usize) -> Option<u64> {
+        let a: [u8; 8] = b.get(off..off.checked_add(8)?)?.try_into().ok()?;
+        Some(match self {
+            Endian::Little => u64::from_le_bytes(a),
+            Endian::Big => u64::from_be_bytes(a),
+        })
+    }
+}

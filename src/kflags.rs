@@ -1,0 +1,87 @@
+//! KF_* kfunc flag names, keyed by kernel version.
+//!
+//! The bits live in `include/linux/btf.h` and were reused over time: bit 3
+//! was KF_KPTR_GET until 6.4, bit 8 was proposed as KF_DEPRECATED and became
+//! KF_ITER_NEW, KF_TRUSTED_ARGS (bit 4) was dropped when trusted arguments
+//! became the default. One table says which name a bit has in which kernel;
+//! `docs/kfunc-flags.md` is its human copy.
+
+/// A kernel version (major, minor), enough to pick flag names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct KernelVersion(pub u32, pub u32);
+
+impl KernelVersion {
+    /// Parse the leading `X.Y` of a release string (`6.12.117+deb13-amd64`).
+    pub fn parse(release: &str) -> Option<KernelVersion> {
+        let mut it = release.split(|c: char| !c.is_ascii_digit());
+        let major = it.next()?.parse().ok()?;
+        let minor = it.next()?.parse().ok()?;
+        Some(KernelVersion(major, minor))
+    }
+    /// The newest version this table knows; used when a kernel's is unknown.
+    pub const LATEST: KernelVersion = KernelVersion(7, 1);
+}
+
+impl std::fmt::Display for KernelVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
+/// One flag name valid for bit `bit` from `since` (inclusive) until `until`
+/// (exclusive, `None`: still valid).
+pub struct FlagDef {
+    pub bit: u32,
+    pub name: &'static str,
+    pub since: KernelVersion,
+    pub until: Option<KernelVersion>,
+    pub meaning: &'static str,
+}
+
+const fn v(a: u32, b: u32) -> KernelVersion {
+    KernelVersion(a, b)
+}
+
+/// The table. Flags in `.BTF_ids` exist from 6.0 (BTF_SET8 and BTF_ID_FLAGS);
+/// 5.13–5.19 kept kfunc properties in separate BTF_SETs instead.
+pub const FLAGS: &[FlagDef] = &[
+    FlagDef { bit: 0, name: "KF_ACQUIRE", since: v(6, 0), until: None, meaning: "returns a referenced pointer the program must release" },
+    FlagDef { bit: 1, name: "KF_RELEASE", since: v(6, 0), until: None, meaning: "releases a referenced pointer passed to it" },
+    FlagDef { bit: 2, name: "KF_RET_NULL", since: v(6, 0), until: None, meaning: "may return NULL: the program must check" },
+    FlagDef { bit: 3, name: "KF_KPTR_GET", since: v(6, 0), until: Some(v(6, 4)), meaning: "returns a reference to a kptr (removed in 6.4)" },
+    FlagDef { bit: 4, name: "KF_TRUSTED_ARGS", since: v(6, 0), until: Some(v(6, 19)), meaning: "pointer arguments must be trusted (default behaviour from 6.19)" },
+    FlagDef { bit: 5, name: "KF_SLEEPABLE", since: v(6, 0), until: None, meaning: "may sleep: only sleepable programs may call it" },
+    FlagDef { bit: 6, name: "KF_DESTRUCTIVE", since: v(6, 0), until: None, meaning: "destructive operation: needs CAP_SYS_BOOT" },
+    FlagDef { bit: 7, name: "KF_RCU", since: v(6, 2), until: None, meaning: "accepts RCU-protected pointer arguments" },
+    FlagDef { bit: 8, name: "KF_ITER_NEW", since: v(6, 4), until: None, meaning: "open-coded iterator constructor (bit once proposed for KF_DEPRECATED)" },
+    FlagDef { bit: 9, name: "KF_ITER_NEXT", since: v(6, 4), until: None, meaning: "open-coded iterator next method" },
+    FlagDef { bit: 10, name: "KF_ITER_DESTROY", since: v(6, 4), until: None, meaning: "open-coded iterator destructor" },
+    FlagDef { bit: 11, name: "KF_RCU_PROTECTED", since: v(6, 7), until: None, meaning: "must be called inside an RCU read-side section" },
+    FlagDef { bit: 12, name: "KF_FASTCALL", since: v(6, 12), until: None, meaning: "follows the bpf_fastcall convention (no caller-saved spills)" },
+    FlagDef { bit: 13, name: "KF_ARENA_RET", since: v(6, 16), until: None, meaning: "returns an arena pointer" },
+    FlagDef { bit: 14, name: "KF_ARENA_ARG1", since: v(6, 16), until: None, meaning: "first argument is an arena pointer" },
+    FlagDef { bit: 15, name: "KF_ARENA_ARG2", since: v(6, 16), until: None, meaning: "second argument is an arena pointer" },
+    FlagDef { bit: 16, name: "KF_IMPLICIT_ARGS", since: v(7, 0), until: None, meaning: "has arguments supplied by the verifier (foo/foo_impl pair)" },
+];
+
+fn def_for(bit: u32, ver: KernelVersion) -> Option<&'static FlagDef> {
+    FLAGS.iter().find(|d| d.bit == bit && d.since <= ver && d.until.is_none_or(|u| ver < u))
+}
+
+/// Bits that have a name in `ver` (used to reject implausible set8 records).
+pub fn known_mask(ver: KernelVersion) -> u32 {
+    (0..32).filter(|&b| def_for(b, ver).is_some()).fold(0, |m, b| m | (1 << b))
+}
+
+/// Names of the set bits; a bit unknown in `ver` prints as `KF_BIT_<n>`.
+pub fn names(flags: u32, ver: KernelVersion) -> Vec<String> {
+    (0..32)
+        .filter(|b| flags & (1 << b) != 0)
+        .map(|b| def_for(b, ver).map(|d| d.name.to_string()).unwrap_or_else(|| format!("KF_BIT_{b}")))
+        .collect()
+}
+
+/// The bit a flag name has in `ver`.
+pub fn bit_of(name: &str, ver: KernelVersion) -> Option<u32> {
+    FLAGS.iter().find(|d| d.name == name && d.since <= ver && d.until.is_none_or(|u| ver < u)).map(|d| d.bit)
+}

@@ -1,0 +1,287 @@
+//! The BPF surface of a kernel: every helper (`enum bpf_func_id`) and every
+//! kfunc with its C prototype, KF_* flags, module, and how it was found.
+//!
+//! kfunc discovery works on every kernel generation and records its evidence:
+//! - `decl_tag`: a `bpf_kfunc` DECL_TAG on the FUNC (pahole >= 1.27 builds);
+//! - `btf_ids`: a `.BTF_ids` set8 record flagged `BTF_SET8_KFUNCS` (>= 6.9),
+//!   which is also where the KF_* flags live;
+//! - `heuristic`: a set8 record recognised from its structure alone, for
+//!   6.0–6.8 kernels whose records carry no kfunc flag.
+//! Kernels of the same release built with different pahole versions give the
+//! same kfunc set; only `sources` differs.
+
+use crate::btf::{render, Btf, Kind, TypeId};
+use crate::btf_ids;
+use crate::kernel::{Kernel, KernelBtf};
+use crate::kflags::{self, KernelVersion};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+/// How a kfunc was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    DeclTag,
+    BtfIds,
+    Heuristic,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::DeclTag => "decl_tag",
+            Source::BtfIds => "btf_ids",
+            Source::Heuristic => "heuristic",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Kfunc {
+    pub name: String,
+    /// FUNC type id in its BTF (module ids continue vmlinux's).
+    pub btf_id: TypeId,
+    /// `None` for vmlinux.
+    pub module: Option<String>,
+    /// C prototype, spelled as `bpftool btf dump ... format c` spells it.
+    pub proto: String,
+    /// KF_* names for this kernel's version.
+    pub flags: Vec<String>,
+    /// The raw flag word (union over every set listing the kfunc).
+    pub flags_raw: u32,
+    /// False when no `.BTF_ids` was available: `flags` is then empty because
+    /// unknown, not because the kfunc has none.
+    pub flags_known: bool,
+    /// The strongest evidence: decl_tag, then btf_ids, then heuristic.
+    pub source: Source,
+    /// All evidence found.
+    pub sources: Vec<Source>,
+    /// Tagged `bpf_fastcall` or flagged KF_FASTCALL.
+    pub fastcall: bool,
+    /// For `foo`, the `foo_impl` FUNC next to it (or the reverse).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impl_pair: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Helper {
+    /// `bpf_map_lookup_elem` for `BPF_FUNC_map_lookup_elem`.
+    pub name: String,
+    pub id: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KernelInfo {
+    pub release: Option<String>,
+    /// `major.minor` used to name KF_* bits.
+    pub version: String,
+    /// True when the release was unknown and the newest flag table was used.
+    pub version_assumed: bool,
+    pub inputs: Vec<String>,
+    pub modules: Vec<String>,
+    /// Types in vmlinux BTF.
+    pub btf_types: usize,
+}
+
+/// What evidence this kernel offered for kfunc discovery.
+#[derive(Debug, Clone, Serialize)]
+pub struct Discovery {
+    /// Number of `bpf_kfunc` decl tags (vmlinux + modules).
+    pub decl_tags: usize,
+    /// "kfunc_flag" (set8 records flagged BTF_SET8_KFUNCS), "structural"
+    /// (records recognised by shape), or "absent" (no `.BTF_ids`).
+    pub btf_ids: &'static str,
+    /// Number of set8 records used.
+    pub set8_records: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Surface {
+    pub kernel: KernelInfo,
+    pub discovery: Discovery,
+    pub kfuncs: Vec<Kfunc>,
+    pub helpers: Vec<Helper>,
+    /// `__BPF_FUNC_MAX_ID - 1`: the highest helper id.
+    pub helper_max_id: Option<u32>,
+}
+
+/// Evidence gathered for one FUNC before it becomes a [`Kfunc`].
+#[derive(Default)]
+struct Evidence {
+    sources: BTreeSet<Source>,
+    flags: Option<u32>,
+    fastcall_tag: bool,
+}
+
+const TAG_KFUNC: &str = "bpf_kfunc";
+const TAG_FASTCALL: &str = "bpf_fastcall";
+
+/// Compute the surface of a kernel.
+pub fn of(kernel: &Kernel) -> Surface {
+    let (version, version_assumed) = match kernel.version() {
+        Some(v) => (v, false),
+        None => (KernelVersion::LATEST, true),
+    };
+    // kfuncs exist from 5.13; flags in set8 records from 6.0.
+    let set8_possible = version >= KernelVersion(6, 0);
+    let mask = if version_assumed { 0x1_ffff } else { kflags::known_mask(version) };
+
+    // Scan every .BTF_ids once; decide whether this kernel flags its kfunc sets.
+    let mut sets: Vec<(&KernelBtf, Vec<btf_ids::Set8>)> = Vec::new();
+    let mut have_ids = false;
+    for kb in kernel.btfs() {
+        if let (Some(ids), true) = (&kb.btf_ids, set8_possible) {
+            have_ids = true;
+            let found = btf_ids::scan_set8(ids.as_slice(), kb.btf.endian(), &kb.btf, mask);
+            sets.push((kb, found));
+        }
+    }
+    let flagged = sets.iter().any(|(_, s)| s.iter().any(|r| r.is_kfunc_set()));
+    let set_source = if flagged { Source::BtfIds } else { Source::Heuristic };
+
+    let mut evidence: BTreeMap<(usize, TypeId), Evidence> = BTreeMap::new();
+    let mut set8_records = 0;
+    let btfs: Vec<&KernelBtf> = kernel.btfs().collect();
+    let index_of = |kb: &KernelBtf| btfs.iter().position(|b| std::ptr::eq(*b, kb)).unwrap_or(0);
+    for (kb, found) in &sets {
+        let bi = index_of(kb);
+        for set in found.iter().filter(|s| !flagged || s.is_kfunc_set()) {
+            set8_records += 1;
+            for &(id, f) in &set.pairs {
+                let e = evidence.entry((bi, id)).or_default();
+                e.sources.insert(set_source);
+                e.flags = Some(e.flags.unwrap_or(0) | f);
+            }
+        }
+    }
+    let mut decl_tags = 0;
+    for (bi, kb) in btfs.iter().enumerate() {
+        for t in kb.btf.types().filter(|t| t.kind == Kind::DeclTag && t.component_idx() == Some(-1)) {
+            let target = t.ref_type();
+            let is_func = kb.btf.ty(target).is_some_and(|f| f.kind == Kind::Func);
+            match t.name() {
+                TAG_KFUNC if is_func => {
+                    decl_tags += 1;
+                    evidence.entry((bi, target)).or_default().sources.insert(Source::DeclTag);
+                }
+                TAG_FASTCALL if is_func => {
+                    evidence.entry((bi, target)).or_default().fastcall_tag = true;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    let fastcall_bit = kflags::bit_of("KF_FASTCALL", version);
+    let mut by_name: BTreeMap<(String, Option<String>), Kfunc> = BTreeMap::new();
+    for ((bi, id), ev) in evidence {
+        // A bpf_fastcall tag alone (no kfunc evidence) is not a kfunc.
+        let Some(&source) = ev.sources.iter().next() else { continue };
+        let kb = btfs[bi];
+        let Some(f) = kb.btf.ty(id) else { continue };
+        let name = f.name().to_string();
+        let module = (bi != 0).then(|| kb.name.clone());
+        let flags_raw = ev.flags.unwrap_or(0);
+        let fastcall = ev.fastcall_tag || fastcall_bit.is_some_and(|b| flags_raw & (1 << b) != 0);
+        let k = Kfunc {
+            proto: render::func_decl(&kb.btf, id),
+            impl_pair: impl_pair(&kb.btf, &name),
+            flags: kflags::names(flags_raw, version),
+            flags_raw,
+            flags_known: ev.flags.is_some() || (have_ids && set8_possible),
+            sources: ev.sources.iter().copied().collect(),
+            source,
+            fastcall,
+            btf_id: id,
+            module: module.clone(),
+            name: name.clone(),
+        };
+        // The same name reached through two FUNC ids (e.g. a decl tag and a
+        // set8 entry naming different duplicates): merge the evidence.
+        by_name
+            .entry((name, module))
+            .and_modify(|old| {
+                let mut s: BTreeSet<Source> = old.sources.iter().copied().collect();
+                s.extend(k.sources.iter().copied());
+                old.sources = s.into_iter().collect();
+                old.source = old.sources[0];
+                old.flags_raw |= k.flags_raw;
+                old.flags = kflags::names(old.flags_raw, version);
+                old.fastcall |= k.fastcall;
+            })
+            .or_insert(k);
+    }
+    let mut kfuncs: Vec<Kfunc> = by_name.into_values().collect();
+    kfuncs.sort_by(|a, b| a.name.cmp(&b.name).then(a.module.cmp(&b.module)));
+
+    let (helpers, helper_max_id) = helpers_of(&kernel.vmlinux.btf);
+    Surface {
+        kernel: KernelInfo {
+            release: kernel.release.clone(),
+            version: version.to_string(),
+            version_assumed,
+            inputs: kernel.inputs.clone(),
+            modules: kernel.modules.iter().map(|m| m.name.clone()).collect(),
+            btf_types: kernel.vmlinux.btf.own_types(),
+        },
+        discovery: Discovery {
+            decl_tags,
+            btf_ids: if !have_ids {
+                "absent"
+            } else if flagged {
+                "kfunc_flag"
+            } else {
+                "structural"
+            },
+            set8_records,
+        },
+        kfuncs,
+        helpers,
+        helper_max_id,
+    }
+}
+
+fn impl_pair(btf: &Btf, name: &str) -> Option<String> {
+    let has_func = |n: &str| btf.find(n, Kind::Func).is_some();
+    if let Some(base) = name.strip_suffix("_impl") {
+        if has_func(base) {
+            return Some(base.to_string());
+        }
+    }
+    let with = format!("{name}_impl");
+    has_func(&with).then_some(with)
+}
+
+/// Helpers from `enum bpf_func_id`: `BPF_FUNC_foo = N` is helper `bpf_foo`.
+pub fn helpers_of(btf: &Btf) -> (Vec<Helper>, Option<u32>) {
+    let Some(e) = btf.by_name("bpf_func_id").find(|t| matches!(t.kind, Kind::Enum | Kind::Enum64)) else {
+        return (Vec::new(), None);
+    };
+    let mut seen = HashSet::new();
+    let mut helpers: Vec<Helper> = e
+        .enumerators()
+        .filter_map(|v| {
+            let short = v.name.strip_prefix("BPF_FUNC_")?;
+            (short != "unspec" && seen.insert(v.value)).then(|| Helper { name: format!("bpf_{short}"), id: v.value as u32 })
+        })
+        .collect();
+    helpers.sort_by_key(|h| h.id);
+    let max = e.enumerators().find(|v| v.name == "__BPF_FUNC_MAX_ID").map(|v| (v.value as u32).saturating_sub(1));
+    let max = max.or_else(|| helpers.last().map(|h| h.id));
+    (helpers, max)
+}
+
+impl Surface {
+    /// kfuncs of vmlinux first, then each module's, each group by name.
+    pub fn kfuncs_by_origin(&self) -> Vec<&Kfunc> {
+        let mut v: Vec<&Kfunc> = self.kfuncs.iter().collect();
+        v.sort_by(|a, b| a.module.cmp(&b.module).then(a.name.cmp(&b.name)));
+        v
+    }
+
+    /// Keep only kfuncs and helpers whose name matches `keep`.
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        self.kfuncs.retain(|k| keep(&k.name));
+        self.helpers.retain(|h| keep(&h.name));
+    }
+}
