@@ -1,0 +1,231 @@
+//! Synthetic BTF: every kind, both byte orders, the kind-layout header,
+//! split BTF, and malformed blobs that must fail with a located error.
+
+use super::builder::Builder;
+use super::render::{decl, func_decl};
+use super::*;
+use crate::bytes::{Bytes, Endian};
+use crate::error::ReadError;
+use std::sync::Arc;
+
+/// One of everything, plus a small kfunc-like function.
+fn everything(e: Endian) -> (Builder, u32) {
+    let mut b = Builder::new(e);
+    let int = b.int("int", 4, 32, true); // 1
+    let uchar = b.int("unsigned char", 1, 8, false); // 2
+    let pint = b.ptr(int); // 3
+    let arr = b.array(int, int, 16); // 4
+    let s = b.composite(false, "task", 24, &[("pid", int, 0, 0), ("flags", uchar, 32, 3), ("next", 0, 64, 0)]); // 5
+    let u = b.composite(true, "u", 4, &[("a", int, 0, 0)]); // 6
+    let en = b.enum32("state", true, &[("A", -1), ("B", 2)]); // 7
+    let fwd = b.fwd("opaque", true); // 8
+    let td = b.typedef("u8", uchar); // 9
+    let vol = b.volatile(int); // 10
+    let cst = b.konst(uchar); // 11
+    let rst = b.restrict(pint); // 12
+    let ps = b.ptr(s); // 13
+    let proto = b.func_proto(pint, &[("t", ps), ("n", td)]); // 14
+    let func = b.func("bpf_task_thing", proto, 1); // 15
+    let var = b.var("counter", int, 1); // 16
+    let sec = b.datasec(".data", 4, &[(var, 0, 4)]); // 17
+    let flt = b.float("double", 8); // 18
+    let tag = b.decl_tag("bpf_kfunc", func, -1); // 19
+    let tt = b.type_tag("user", int); // 20
+    let e64 = b.enum64("big", &[("HUGE", 1 << 40)]); // 21
+    let pcst = b.ptr(cst); // 22: const unsigned char *
+    let _ = (arr, u, en, fwd, vol, rst, sec, flt, tag, tt, e64, pcst);
+    (b, func)
+}
+
+fn parse(v: Vec<u8>) -> Result<Btf, ReadError> {
+    Btf::parse(Bytes::from_vec(v))
+}
+
+#[test]
+fn every_kind_both_byte_orders() {
+    for e in [Endian::Little, Endian::Big] {
+        let (b, func) = everything(e);
+        let btf = parse(b.build()).expect("valid BTF");
+        assert_eq!(btf.endian(), e);
+        assert_eq!(btf.own_types(), 22);
+        let kinds: Vec<Kind> = btf.types().map(|t| t.kind).collect();
+        use Kind::*;
+        assert_eq!(
+            kinds,
+            vec![
+                Int, Int, Ptr, Array, Struct, Union, Enum, Fwd, Typedef, Volatile, Const, Restrict, Ptr, FuncProto, Func,
+                Var, Datasec, Float, DeclTag, TypeTag, Enum64, Ptr
+            ]
+        );
+        let s = btf.find("task", Kind::Struct).unwrap();
+        let m: Vec<_> = s.members().collect();
+        assert_eq!(m.len(), 3);
+        assert_eq!((m[1].name, m[1].bit_offset, m[1].bitfield_size), ("flags", 32, 3));
+        assert_eq!(btf.ty(1).unwrap().int_info().unwrap().bits, 32);
+        assert!(btf.ty(1).unwrap().int_info().unwrap().signed);
+        let en: Vec<_> = btf.find("state", Kind::Enum).unwrap().enumerators().collect();
+        assert_eq!(en[0].value as i64, -1);
+        let e64: Vec<_> = btf.find("big", Kind::Enum64).unwrap().enumerators().collect();
+        assert_eq!(e64[0].value, 1 << 40);
+        assert!(btf.find("opaque", Kind::Fwd).unwrap().fwd_is_union());
+        assert_eq!(btf.ty(4).unwrap().array().unwrap().nelems, 16);
+        assert_eq!(btf.ty(19).unwrap().component_idx(), Some(-1));
+        assert_eq!(btf.ty(func).unwrap().linkage(), Some(Linkage::Global));
+        assert_eq!(btf.ty(17).unwrap().datasec_vars().next().unwrap().size, 4);
+        assert_eq!(func_decl(&btf, func), "int *bpf_task_thing(struct task *t, u8 n)");
+        assert_eq!(decl(&btf, 22, "p"), "const unsigned char *p");
+        assert_eq!(decl(&btf, 12, "r"), "int * restrict r");
+        assert_eq!(decl(&btf, 4, "a"), "int a[16]");
+        assert_eq!(decl(&btf, 20, "x"), "int __attribute__((btf_type_tag(\"user\"))) x");
+        assert_eq!(btf.resolve(9).unwrap().name(), "unsigned char");
+    }
+}
+
+#[test]
+fn function_pointers_arrays_and_varargs() {
+    let mut b = Builder::new(Endian::Little);
+    let int = b.int("int", 4, 32, true);
+    let void_p = b.ptr(0);
+    let cb_proto = b.func_proto(int, &[("", void_p), ("", int)]);
+    let cb = b.ptr(cb_proto);
+    let arr = b.array(int, int, 4);
+    let parr = b.ptr(arr);
+    let va = b.func_proto(int, &[("fmt", void_p), ("", 0)]);
+    let noargs = b.func_proto(0, &[]);
+    let f = b.func("f", va, 0);
+    let btf = parse(b.build()).unwrap();
+    assert_eq!(decl(&btf, cb, "callback_fn"), "int (*callback_fn)(void *, int)");
+    assert_eq!(decl(&btf, parr, "p"), "int (*p)[4]");
+    assert_eq!(func_decl(&btf, f), "int f(void *fmt, ...)");
+    assert_eq!(decl(&btf, noargs, "g"), "void g(void)");
+}
+
+#[test]
+fn kind_layout_header_skips_unknown_kinds() {
+    // Kind 25 is unknown to this reader: 4 fixed bytes, 8 per vlen element.
+    let mut b = Builder::new(Endian::Little).with_layout(&[(25, 4, 8)]);
+    let int = b.int("int", 4, 32, true);
+    b.raw("future", 25, false, 2, 0, &[7, 1, 2, 3, 4]);
+    let after = b.typedef("after", int);
+    let btf = parse(b.build()).expect("layout lets us skip the unknown kind");
+    assert_eq!(btf.header().hdr_len, 32);
+    assert_eq!(btf.ty(2).unwrap().kind, Kind::Unknown(25));
+    assert_eq!(btf.ty(2).unwrap().extra().len(), 4 + 2 * 8);
+    assert_eq!(btf.ty(after).unwrap().name(), "after");
+
+    // The same blob without the layout section must be rejected, not guessed.
+    let mut b = Builder::new(Endian::Little);
+    b.int("int", 4, 32, true);
+    b.raw("future", 25, false, 2, 0, &[7, 1, 2, 3, 4]);
+    let e = parse(b.build()).unwrap_err();
+    assert!(e.what.contains("unknown BTF kind 25"), "{e}");
+    assert_eq!(e.offset, Some(24 + 12 + 4 + 4));
+}
+
+#[test]
+fn split_btf_continues_ids_and_strings() {
+    let mut base = Builder::new(Endian::Little);
+    let int = base.int("int", 4, 32, true);
+    let s = base.composite(false, "sock", 4, &[("x", int, 0, 0)]);
+    let base_btf = Arc::new(parse(base.build()).unwrap());
+    let mut m = Builder::new_split(Endian::Little, base.next_id() - 1, base.str_len());
+    let ps = m.ptr(s);
+    let proto = m.func_proto(int, &[("sk", ps)]);
+    let f = m.func("mod_kfunc", proto, 1);
+    m.decl_tag("bpf_kfunc", f, -1);
+    let split = Btf::parse_split(Bytes::from_vec(m.build()), base_btf.clone()).unwrap();
+    assert_eq!(split.start_id(), 3);
+    assert_eq!(split.ty(1).unwrap().name(), "int");
+    assert_eq!(split.ty(f).unwrap().name(), "mod_kfunc");
+    assert_eq!(func_decl(&split, f), "int mod_kfunc(struct sock *sk)");
+    assert_eq!(split.find("sock", Kind::Struct).unwrap().id, s);
+    // Split BTF cannot stand alone: its references point into the base.
+    assert!(parse(m.build()).is_err());
+}
+
+#[test]
+fn malformed_inputs_give_located_errors() {
+    let (b, _) = everything(Endian::Little);
+    let good = b.build();
+
+    let e = parse(good[..10].to_vec()).unwrap_err();
+    assert!(e.what.contains("at least 24 bytes"), "{e}");
+
+    let mut bad = good.clone();
+    bad[0] = 0;
+    let e = parse(bad).unwrap_err();
+    assert_eq!(e.offset, Some(0));
+    assert!(e.what.contains("magic"));
+
+    let mut bad = good.clone();
+    bad[2] = 2;
+    assert!(parse(bad).unwrap_err().what.contains("version"));
+
+    // type_len past the end
+    let mut bad = good.clone();
+    bad[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
+    let e = parse(bad).unwrap_err();
+    assert_eq!(e.offset, Some(8));
+
+    // Truncated type section: shrink type_len by 4 so the last record is cut.
+    let mut bad = good.clone();
+    let tl = u32::from_le_bytes(bad[12..16].try_into().unwrap());
+    bad[12..16].copy_from_slice(&(tl - 4).to_le_bytes());
+    assert!(parse(bad).is_err());
+
+    // Absurd vlen on the first struct: 0xffff members cannot fit.
+    let mut b2 = Builder::new(Endian::Little);
+    let int = b2.int("int", 4, 32, true);
+    b2.raw("s", 4, false, 0xffff, 4, &[0, int, 0]);
+    let e = parse(b2.build()).unwrap_err();
+    assert!(e.what.contains("vlen 65535"), "{e}");
+
+    // A dangling type reference.
+    let mut b3 = Builder::new(Endian::Little);
+    b3.ptr(77);
+    let e = parse(b3.build()).unwrap_err();
+    assert!(e.what.contains("type id 77"), "{e}");
+
+    // A name offset outside the string section.
+    let mut b4 = Builder::new(Endian::Little);
+    b4.raw("", 1, false, 0, 4, &[32]);
+    let mut v = b4.build();
+    v[24..28].copy_from_slice(&1000u32.to_le_bytes());
+    assert!(parse(v).unwrap_err().what.contains("name offset 1000"));
+
+    // Non-zero bytes in a header extension this reader does not know.
+    let mut v = good.clone();
+    v[4..8].copy_from_slice(&40u32.to_le_bytes());
+    v.splice(24..24, [0u8; 12].iter().copied());
+    v[36] = 1;
+    let e = parse(v).unwrap_err();
+    assert_eq!(e.offset, Some(36));
+}
+
+#[test]
+fn cycles_do_not_hang() {
+    // typedef A -> const -> typedef A: a cycle through modifiers.
+    let mut b = Builder::new(Endian::Little);
+    b.typedef("A", 2); // 1 -> 2
+    b.konst(1); // 2 -> 1
+    let p = b.ptr(3); // 3 -> 3: a pointer to itself
+    let btf = parse(b.build()).unwrap();
+    assert!(btf.resolve(1).is_none());
+    let s = decl(&btf, p, "x");
+    assert!(s.contains("too long or cyclic"), "{s}");
+    let s = decl(&btf, 2, "y");
+    assert!(!s.is_empty());
+}
+
+#[test]
+fn by_name_finds_all_duplicates() {
+    let mut b = Builder::new(Endian::Little);
+    let a = b.int("int", 4, 32, true);
+    let s1 = b.composite(false, "dup", 4, &[("x", a, 0, 0)]);
+    let s2 = b.composite(false, "dup", 8, &[("y", a, 0, 0)]);
+    let t = b.typedef("dup", a);
+    let btf = parse(b.build()).unwrap();
+    let ids: Vec<u32> = btf.by_name("dup").map(|t| t.id).collect();
+    assert_eq!(ids, vec![s1, s2, t]);
+    assert!(btf.by_name("nope").next().is_none());
+}

@@ -74,7 +74,8 @@ mod tests {
         assert!(matches_pattern("task", "bpf_task_acquire"));
         assert!(matches_pattern("bpf_*_acquire", "bpf_task_acquire"));
         assert!(!matches_pattern("bpf_*_acquire", "bpf_task_release"));
-        assert!(matches_pattern("bpf_?pu*", "bpf_cpumask_create") == false);
+        assert!(matches_pattern("bpf_?pu*", "bpf_cpumask_create"));
+        assert!(!matches_pattern("bpf_?pux*", "bpf_cpumask_create"));
         assert!(matches_pattern("*", ""));
     }
 }

@@ -1,0 +1,52 @@
+//! Shared helpers for integration tests: where the corpus is, running
+//! bpftool, loading kernels.
+#![allow(dead_code)]
+
+use bpfabi::kernel::{self, Kernel, LoadOptions};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// `$BPFABI_CORPUS`, else `../shared/corpus` beside the project. Tests need
+/// it: a missing corpus is a failure, not a skip.
+pub fn corpus() -> PathBuf {
+    let p = std::env::var_os("BPFABI_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    assert!(p.join("kernels").is_dir(), "corpus not found at {} (set BPFABI_CORPUS)", p.display());
+    p
+}
+
+pub fn kernel_dir(name: &str) -> PathBuf {
+    corpus().join("kernels").join(name)
+}
+
+pub const KERNELS: &[&str] = &["5.10.223-1", "6.1.192-2", "6.12.95-1~bpo12+1", "6.12.117-1", "live-6.18"];
+
+pub fn load_dir(name: &str) -> Kernel {
+    kernel::load(&[kernel_dir(name)], &LoadOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+pub fn bpftool(args: &[&str]) -> String {
+    let out = Command::new("bpftool").args(args).output().expect("bpftool must be installed (.ci/run installs it)");
+    assert!(out.status.success(), "bpftool {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// bpftool >= 7.4 prints kfunc prototypes at the end of `format c`:
+/// `extern PROTO __weak __ksym;`. Returns the PROTO texts.
+///
+/// bpftool 7.5 (libbpf 1.5) prints attribute-style type tags (TYPE_TAG with
+/// kind_flag, e.g. arena pointers) as `btf_type_tag("address_space(1)")`;
+/// libbpf >= 1.6 and bpfabi print `address_space(1)`. Normalised here.
+pub fn bpftool_kfunc_protos(args: &[&str]) -> BTreeSet<String> {
+    let mut a = vec!["btf", "dump"];
+    a.extend_from_slice(args);
+    a.extend_from_slice(&["format", "c"]);
+    let text = bpftool(&a);
+    assert!(text.contains("BPF_NO_KFUNC_PROTOTYPES"), "bpftool too old to print kfunc prototypes (need >= 7.4)");
+    text.lines()
+        .filter_map(|l| l.strip_prefix("extern ")?.strip_suffix(" __weak __ksym;"))
+        .map(|p| p.replace("btf_type_tag(\"address_space(1)\")", "address_space(1)"))
+        .collect()
+}
