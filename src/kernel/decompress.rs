@@ -127,8 +127,13 @@ impl<R: Read> Read for Lz4Legacy<R> {
             if n == 0x184c2102 || n > lz4_flex::block::get_maximum_output_size(LZ4_LEGACY_BLOCK) {
                 return Ok(0);
             }
-            let mut comp = vec![0u8; n];
-            self.inner.read_exact(&mut comp)?;
+            let mut comp = Vec::with_capacity(n);
+            (&mut self.inner).take(n as u64).read_to_end(&mut comp)?;
+            if comp.len() < n {
+                // The kernel build appends the uncompressed size after the last
+                // block; read as a block length it points past the end: stop.
+                return Ok(0);
+            }
             self.buf = lz4_flex::block::decompress(&comp, LZ4_LEGACY_BLOCK)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
             self.pos = 0;
