@@ -15,7 +15,7 @@ use crate::btf_ids;
 use crate::kernel::{Kernel, KernelBtf};
 use crate::kflags::{self, KernelVersion};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// How a kfunc was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -156,7 +156,7 @@ pub fn of(kernel: &Kernel) -> Surface {
     }
     let mut decl_tags = 0;
     for (bi, kb) in btfs.iter().enumerate() {
-        for t in kb.btf.types().filter(|t| t.kind == Kind::DeclTag && t.component_idx() == Some(-1)) {
+        for t in kb.btf.types_of_kind(Kind::DeclTag).filter(|t| t.component_idx() == Some(-1)) {
             let target = t.ref_type();
             let is_func = kb.btf.ty(target).is_some_and(|f| f.kind == Kind::Func);
             match t.name() {
@@ -173,6 +173,14 @@ pub fn of(kernel: &Kernel) -> Surface {
     }
 
     let fastcall_bit = kflags::bit_of("KF_FASTCALL", version);
+    let pairs: Vec<HashMap<String, String>> = btfs
+        .iter()
+        .enumerate()
+        .map(|(bi, kb)| {
+            let names = evidence.keys().filter(|(b, _)| *b == bi).filter_map(|&(_, id)| kb.btf.ty(id)).map(|t| t.name());
+            impl_pairs(&kb.btf, names)
+        })
+        .collect();
     let mut by_name: BTreeMap<(String, Option<String>), Kfunc> = BTreeMap::new();
     for ((bi, id), ev) in evidence {
         // A bpf_fastcall tag alone (no kfunc evidence) is not a kfunc.
@@ -185,7 +193,7 @@ pub fn of(kernel: &Kernel) -> Surface {
         let fastcall = ev.fastcall_tag || fastcall_bit.is_some_and(|b| flags_raw & (1 << b) != 0);
         let k = Kfunc {
             proto: render::func_decl(&kb.btf, id),
-            impl_pair: impl_pair(&kb.btf, &name),
+            impl_pair: pairs[bi].get(&name).cloned(),
             flags: kflags::names(flags_raw, version),
             flags_raw,
             flags_known: ev.flags.is_some() || (have_ids && set8_possible),
@@ -241,20 +249,46 @@ pub fn of(kernel: &Kernel) -> Surface {
     }
 }
 
-fn impl_pair(btf: &Btf, name: &str) -> Option<String> {
-    let has_func = |n: &str| btf.find(n, Kind::Func).is_some();
-    if let Some(base) = name.strip_suffix("_impl") {
-        if has_func(base) {
-            return Some(base.to_string());
+/// `foo` / `foo_impl` pairs among the FUNCs of `btf`, for the given kfunc
+/// names: one pass over the FUNCs' name bytes instead of a full name index.
+fn impl_pairs<'a>(btf: &Btf, kfuncs: impl Iterator<Item = &'a str>) -> HashMap<String, String> {
+    // wanted FUNC name -> the kfunc it pairs with
+    let mut wanted: HashMap<Vec<u8>, String> = HashMap::new();
+    for k in kfuncs {
+        if let Some(base) = k.strip_suffix("_impl") {
+            wanted.insert(base.as_bytes().to_vec(), k.to_string());
+        }
+        wanted.insert(format!("{k}_impl").into_bytes(), k.to_string());
+    }
+    let mut out = HashMap::new();
+    if wanted.is_empty() {
+        return out;
+    }
+    // Cheap prefilter: only names with a length some wanted name has.
+    let mut lens = [false; 256];
+    for w in wanted.keys() {
+        lens[w.len().min(255)] = true;
+    }
+    for t in btf.types_of_kind(Kind::Func) {
+        let n = t.name_bytes();
+        if !lens[n.len().min(255)] {
+            continue;
+        }
+        if let Some(k) = wanted.get(n) {
+            out.insert(k.clone(), t.name().to_string());
         }
     }
-    let with = format!("{name}_impl");
-    has_func(&with).then_some(with)
+    out
 }
 
 /// Helpers from `enum bpf_func_id`: `BPF_FUNC_foo = N` is helper `bpf_foo`.
 pub fn helpers_of(btf: &Btf) -> (Vec<Helper>, Option<u32>) {
-    let Some(e) = btf.by_name("bpf_func_id").find(|t| matches!(t.kind, Kind::Enum | Kind::Enum64)) else {
+    // A linear scan over enums is cheaper than building the name index.
+    let Some(e) = btf
+        .types_of_kind(Kind::Enum)
+        .chain(btf.types_of_kind(Kind::Enum64))
+        .find(|t| t.name_bytes() == b"bpf_func_id")
+    else {
         return (Vec::new(), None);
     };
     let mut seen = HashSet::new();

@@ -389,69 +389,81 @@ impl Btf {
         Ok(())
     }
 
-    /// Check name offsets and referenced type ids of every own type.
+    /// Check name offsets and referenced type ids of every own type. Hot:
+    /// runs over every record of a 5 MB vmlinux, so messages are only
+    /// built on failure.
     fn validate_refs(&self, data: &[u8]) -> Result<(), ReadError> {
         let max_id = self.next_id();
         let str_total = self.total_str_len();
         let e = self.endian;
-        let types = &data[self.types_start..self.types_start + self.header.type_len as usize];
-        let check_id = |id: u32, abs: usize, what: &str| -> Result<(), ReadError> {
-            if id >= max_id {
-                Err(err(abs, format!("{what} refers to type id {id}, but the last type id is {}", max_id - 1)))
-            } else {
-                Ok(())
-            }
+        let ts = self.types_start;
+        let types = &data[ts..ts + self.header.type_len as usize];
+        let rd = |o: usize| e.u32(types, o).unwrap_or(0);
+        let bad_id = |id: u32, o: usize, what: &str, owner: u32| {
+            err(ts + o, format!("{what} of type id {owner} refers to type id {id}, but the last type id is {}", max_id - 1))
         };
-        let check_str = |s: u32, abs: usize| -> Result<(), ReadError> {
-            if s >= str_total {
-                Err(err(abs, format!("name offset {s} is outside the string section ({str_total} bytes)")))
-            } else {
-                Ok(())
-            }
-        };
+        let bad_str = |s: u32, o: usize| err(ts + o, format!("name offset {s} is outside the string section ({str_total} bytes)"));
         for (i, &o) in self.offsets.iter().enumerate() {
             let o = o as usize;
-            let abs = self.types_start + o;
             let id = self.start_id + i as u32;
-            let name_off = e.u32(types, o).unwrap_or(0);
-            let info = e.u32(types, o + 4).unwrap_or(0);
-            let st = e.u32(types, o + 8).unwrap_or(0);
+            let name_off = rd(o);
+            let info = rd(o + 4);
+            let st = rd(o + 8);
             let kind = Kind::from_raw(((info >> 24) & 0x1f) as u8);
             let vlen = (info & 0xffff) as usize;
-            check_str(name_off, abs)?;
-            if kind.refers_by_type() {
-                check_id(st, abs + 8, &format!("{} type id {id}", kind.name()))?;
+            if name_off >= str_total {
+                return Err(bad_str(name_off, o));
+            }
+            if kind.refers_by_type() && st >= max_id {
+                return Err(bad_id(st, o + 8, kind.name(), id));
             }
             let x = o + TYPE_HDR;
             match kind {
                 Kind::Array => {
-                    check_id(e.u32(types, x).unwrap_or(0), abs + 12, "array element type")?;
-                    check_id(e.u32(types, x + 4).unwrap_or(0), abs + 16, "array index type")?;
+                    for (k, what) in [(0, "array element type"), (4, "array index type")] {
+                        let t = rd(x + k);
+                        if t >= max_id {
+                            return Err(bad_id(t, x + k, what, id));
+                        }
+                    }
                 }
-                Kind::Struct | Kind::Union | Kind::Datasec => {
-                    let esz = 12;
-                    for m in 0..vlen {
-                        let mo = x + m * esz;
-                        if kind == Kind::Datasec {
-                            check_id(e.u32(types, mo).unwrap_or(0), self.types_start + mo, "datasec variable")?;
-                        } else {
-                            check_str(e.u32(types, mo).unwrap_or(0), self.types_start + mo)?;
-                            check_id(e.u32(types, mo + 4).unwrap_or(0), self.types_start + mo + 4, "member type")?;
+                Kind::Struct | Kind::Union => {
+                    for m in (x..x + vlen * 12).step_by(12) {
+                        let (n, t) = (rd(m), rd(m + 4));
+                        if n >= str_total {
+                            return Err(bad_str(n, m));
+                        }
+                        if t >= max_id {
+                            return Err(bad_id(t, m + 4, "member", id));
+                        }
+                    }
+                }
+                Kind::Datasec => {
+                    for m in (x..x + vlen * 12).step_by(12) {
+                        let t = rd(m);
+                        if t >= max_id {
+                            return Err(bad_id(t, m, "datasec variable", id));
                         }
                     }
                 }
                 Kind::FuncProto => {
-                    for p in 0..vlen {
-                        let po = x + p * 8;
-                        check_str(e.u32(types, po).unwrap_or(0), self.types_start + po)?;
-                        check_id(e.u32(types, po + 4).unwrap_or(0), self.types_start + po + 4, "parameter type")?;
+                    for p in (x..x + vlen * 8).step_by(8) {
+                        let (n, t) = (rd(p), rd(p + 4));
+                        if n >= str_total {
+                            return Err(bad_str(n, p));
+                        }
+                        if t >= max_id {
+                            return Err(bad_id(t, p + 4, "parameter", id));
+                        }
                     }
                 }
                 Kind::Enum | Kind::Enum64 => {
                     let esz = if kind == Kind::Enum { 8 } else { 12 };
-                    for v in 0..vlen {
-                        let vo = x + v * esz;
-                        check_str(e.u32(types, vo).unwrap_or(0), self.types_start + vo)?;
+                    for v in (x..x + vlen * esz).step_by(esz) {
+                        let n = rd(v);
+                        if n >= str_total {
+                            return Err(bad_str(n, v));
+                        }
                     }
                 }
                 _ => {}
@@ -496,10 +508,16 @@ impl Btf {
     /// The NUL-terminated string at `off` (split BTF continues the base's
     /// offsets). Invalid UTF-8 or out-of-range offsets give "".
     pub fn str_at(&self, off: u32) -> &str {
+        std::str::from_utf8(self.str_bytes_at(off)).unwrap_or("")
+    }
+
+    /// The raw bytes of the string at `off`, without UTF-8 validation (for
+    /// fast comparisons).
+    pub fn str_bytes_at(&self, off: u32) -> &[u8] {
         if off < self.start_str {
             return match &self.base {
-                Some(b) => b.str_at(off),
-                None => "",
+                Some(b) => b.str_bytes_at(off),
+                None => &[],
             };
         }
         let rel = (off - self.start_str) as usize;
@@ -507,7 +525,7 @@ impl Btf {
         let strs = data.get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
         let s = strs.get(rel..).unwrap_or(&[]);
         let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
-        std::str::from_utf8(&s[..end]).unwrap_or("")
+        &s[..end]
     }
 
     /// Look a type up by id (base ids are forwarded to the base).
@@ -534,6 +552,20 @@ impl Btf {
             .or_else(|| self.layout.as_ref()?.get(raw_kind as usize).map(|l| (l.info_sz as usize, l.elem_sz as usize)))?;
         let extra = types.get(o + TYPE_HDR..o + TYPE_HDR + fixed + per * vlen)?;
         Some(Type { btf: self, id, kind, name_off, info, size_or_type, extra })
+    }
+
+    /// The kind of an own type, reading only its info word (cheap filter).
+    fn raw_kind_at(&self, idx: usize) -> Option<Kind> {
+        let &off = self.offsets.get(idx)?;
+        let info = self.endian.u32(self.bytes.as_slice(), self.types_start + off as usize + 4)?;
+        Some(Kind::from_raw(((info >> 24) & 0x1f) as u8))
+    }
+
+    /// This blob's own types of one kind, without decoding the others.
+    pub fn types_of_kind(&self, kind: Kind) -> impl Iterator<Item = Type<'_>> + '_ {
+        (0..self.offsets.len())
+            .filter(move |&i| self.raw_kind_at(i) == Some(kind))
+            .filter_map(move |i| self.ty(self.start_id + i as u32))
     }
 
     /// Iterate over this blob's own types (not the base's).
@@ -690,6 +722,10 @@ impl<'a> Type<'a> {
     }
     pub fn name(&self) -> &'a str {
         self.btf.str_at(self.name_off)
+    }
+    /// The name as raw bytes (no UTF-8 check): for fast comparisons.
+    pub fn name_bytes(&self) -> &'a [u8] {
+        self.btf.str_bytes_at(self.name_off)
     }
     pub fn name_off(&self) -> u32 {
         self.name_off
