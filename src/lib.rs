@@ -7,6 +7,8 @@
 //! offers (helpers, kfuncs with prototypes and flags); [`report`] renders
 //! results. The `bpfabi` binary only parses arguments and wires these.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 pub mod btf;
 pub mod btf_ids;
 pub mod bytes;

@@ -7,6 +7,7 @@
 //!   which is also where the KF_* flags live;
 //! - `heuristic`: a set8 record recognised from its structure alone, for
 //!   6.0–6.8 kernels whose records carry no kfunc flag.
+//!
 //! Kernels of the same release built with different pahole versions give the
 //! same kfunc set; only `sources` differs.
 

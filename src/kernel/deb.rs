@@ -9,8 +9,11 @@ use crate::error::{Error, Result};
 use std::io::Read;
 use std::path::Path;
 
-/// Members of an `ar` archive: (name, data range).
-fn ar_members(d: &[u8]) -> std::result::Result<Vec<(String, std::ops::Range<usize>)>, (usize, String)> {
+/// One `ar` member: name and data range.
+type ArMember = (String, std::ops::Range<usize>);
+
+/// Members of an `ar` archive; errors are (offset, what was expected).
+fn ar_members(d: &[u8]) -> std::result::Result<Vec<ArMember>, (usize, String)> {
     let mut out = Vec::new();
     let mut off = 8;
     while off < d.len() {
