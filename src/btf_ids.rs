@@ -33,8 +33,10 @@ impl Set8 {
 }
 
 /// Scan a `.BTF_ids` section for set8 records whose ids are FUNCs of `btf`
-/// (own types only: a module's section refers to its own split ids) and
-/// whose pair flags fit in `flag_mask`.
+/// (own types only: a module's section refers to its own split ids). Pair
+/// flags must fit in `flag_mask` for records without `BTF_SET8_KFUNCS`
+/// (the structural case); a flagged record is trusted with any flag bits, so
+/// a kernel newer than the flag table keeps its kfunc sets.
 pub fn scan_set8(section: &[u8], endian: Endian, btf: &Btf, flag_mask: u32) -> Vec<Set8> {
     let mut out = Vec::new();
     let is_func = |id: TypeId| id >= btf.start_id() && btf.ty(id).is_some_and(|t| t.kind == Kind::Func);
@@ -71,7 +73,8 @@ fn try_set8(
     for i in 0..cnt {
         let id = e.u32(s, off + 8 + i * 8)?;
         let flags = e.u32(s, off + 12 + i * 8)?;
-        if flags & !flag_mask != 0 || id < prev {
+        let flagged = set_flags & BTF_SET8_KFUNCS != 0;
+        if (!flagged && flags & !flag_mask != 0) || id < prev {
             return None;
         }
         prev = id;

@@ -57,7 +57,7 @@ pub const FLAGS: &[FlagDef] = &[
     FlagDef { bit: 9, name: "KF_ITER_NEXT", since: v(6, 4), until: None, meaning: "open-coded iterator next method" },
     FlagDef { bit: 10, name: "KF_ITER_DESTROY", since: v(6, 4), until: None, meaning: "open-coded iterator destructor" },
     FlagDef { bit: 11, name: "KF_RCU_PROTECTED", since: v(6, 7), until: None, meaning: "must be called inside an RCU read-side section" },
-    FlagDef { bit: 12, name: "KF_FASTCALL", since: v(6, 12), until: None, meaning: "follows the bpf_fastcall convention (no caller-saved spills)" },
+    FlagDef { bit: 12, name: "KF_FASTCALL", since: v(6, 13), until: None, meaning: "follows the bpf_fastcall convention (no caller-saved spills)" },
     FlagDef { bit: 13, name: "KF_ARENA_RET", since: v(6, 16), until: None, meaning: "returns an arena pointer" },
     FlagDef { bit: 14, name: "KF_ARENA_ARG1", since: v(6, 16), until: None, meaning: "first argument is an arena pointer" },
     FlagDef { bit: 15, name: "KF_ARENA_ARG2", since: v(6, 16), until: None, meaning: "second argument is an arena pointer" },

@@ -320,3 +320,7 @@ impl Surface {
         self.helpers.retain(|h| keep(&h.name));
     }
 }
+
+#[cfg(test)]
+#[path = "surface_tests.rs"]
+mod tests;

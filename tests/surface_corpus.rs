@@ -197,3 +197,25 @@ fn running_kernel_when_present() {
         .collect();
     assert_eq!(ours, expected);
 }
+
+#[test]
+fn fastcall_tags_on_live_6_18() {
+    let text = bpftool(&["btf", "dump", "file", kernel_dir("live-6.18").join("vmlinux.btf").to_str().unwrap()]);
+    // `[id] DECL_TAG 'bpf_fastcall' type_id=N ...` -> the FUNC names with those ids.
+    let ids: BTreeSet<String> = text
+        .lines()
+        .filter(|l| l.contains("DECL_TAG 'bpf_fastcall'"))
+        .filter_map(|l| l.split("type_id=").nth(1)?.split_whitespace().next().map(str::to_string))
+        .collect();
+    let tagged: BTreeSet<String> = text
+        .lines()
+        .filter_map(|l| {
+            let (id, rest) = l.strip_prefix('[')?.split_once("] FUNC '")?;
+            ids.contains(id).then(|| rest.split('\'').next().unwrap().to_string())
+        })
+        .collect();
+    assert!(!tagged.is_empty());
+    let s = surface::of(&load_dir("live-6.18"));
+    let ours: BTreeSet<String> = s.kfuncs.iter().filter(|k| k.fastcall).map(|k| k.name.clone()).collect();
+    assert_eq!(ours, tagged);
+}

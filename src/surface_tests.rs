@@ -1,0 +1,102 @@
+//! Surface on a synthetic kernel: set8 recognition (flagged and structural),
+//! rejection of implausible records, decl tags, fastcall, foo/foo_impl pairs.
+
+use crate::btf::builder::Builder;
+use crate::btf::Btf;
+use crate::bytes::{Bytes, Endian};
+use crate::kernel::{Kernel, KernelBtf};
+use crate::surface::{self, Source};
+use std::sync::Arc;
+
+fn set8(set_flags: u32, pairs: &[(u32, u32)]) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(&(pairs.len() as u32).to_le_bytes());
+    v.extend_from_slice(&set_flags.to_le_bytes());
+    for &(id, f) in pairs {
+        v.extend_from_slice(&id.to_le_bytes());
+        v.extend_from_slice(&f.to_le_bytes());
+    }
+    v
+}
+
+struct Fixture {
+    btf: Vec<u8>,
+    ids: [u32; 5],
+}
+
+/// int; struct task; task *; proto; FUNCs a, b, c_impl, c, d (not a kfunc).
+fn fixture() -> Fixture {
+    let mut b = Builder::new(Endian::Little);
+    let int = b.int("int", 4, 32, true);
+    let s = b.composite(false, "task", 4, &[("pid", int, 0, 0)]);
+    let ps = b.ptr(s);
+    let proto = b.func_proto(ps, &[("t", ps)]);
+    let a = b.func("kf_acquire", proto, 0);
+    let rel = b.func("kf_release", proto, 0);
+    let c_impl = b.func("kf_new_impl", proto, 0);
+    let c = b.func("kf_new", proto, 0);
+    let d = b.func("not_a_kfunc", proto, 0);
+    b.decl_tag("bpf_fastcall", a, -1);
+    Fixture { btf: b.build(), ids: [a, rel, c_impl, c, d] }
+}
+
+fn kernel(btf: Vec<u8>, ids: Vec<u8>, release: &str) -> Kernel {
+    let btf = Arc::new(Btf::parse(Bytes::from_vec(btf)).unwrap());
+    Kernel {
+        release: Some(release.into()),
+        inputs: vec!["synthetic".into()],
+        vmlinux: KernelBtf { name: "vmlinux".into(), btf, btf_ids: Some(Bytes::from_vec(ids)), origin: "synthetic".into() },
+        modules: vec![],
+    }
+}
+
+#[test]
+fn flagged_sets_win_and_unflagged_sets_are_ignored() {
+    let f = fixture();
+    let [a, rel, c_impl, _c, d] = f.ids;
+    let mut ids = vec![0u8; 12]; // some BTF_ID_LIST words before the sets
+    ids.extend(set8(1, &[(a, 0b101), (rel, 0b10), (c_impl, 0)]));
+    ids.extend(set8(0, &[(d, 0)])); // a non-kfunc set8 (e.g. fmodret) in a >= 6.9 kernel
+    let s = surface::of(&kernel(f.btf, ids, "6.12.0"));
+    let names: Vec<&str> = s.kfuncs.iter().map(|k| k.name.as_str()).collect();
+    assert_eq!(names, vec!["kf_acquire", "kf_new_impl", "kf_release"]);
+    assert_eq!(s.discovery.btf_ids, "kfunc_flag");
+    let acq = &s.kfuncs[0];
+    assert_eq!(acq.flags, vec!["KF_ACQUIRE", "KF_RET_NULL"]);
+    assert_eq!(acq.source, Source::BtfIds);
+    assert!(acq.fastcall, "bpf_fastcall decl tag");
+    assert_eq!(s.kfuncs[1].impl_pair.as_deref(), Some("kf_new"));
+    assert_eq!(acq.proto, "struct task *kf_acquire(struct task *t)");
+}
+
+#[test]
+fn structural_recognition_and_rejection() {
+    let f = fixture();
+    let [a, rel, c_impl, _c, d] = f.ids;
+    let mut ids = Vec::new();
+    ids.extend(set8(0, &[(rel, 0), (a, 0)])); // unsorted: not a set8
+    ids.extend(set8(0, &[(a, 1 << 20)])); // flag bit unknown in 6.1: rejected
+    ids.extend(set8(0, &[(1, 0)])); // id 1 is an INT, not a FUNC: rejected
+    ids.extend(set8(0, &[(0, 0), (d, 0x40), (c_impl, 0x40)])); // unresolved 0 first, then unsorted → rejected
+    ids.extend(set8(0, &[(0, 0), (a, 0x11)])); // accepted: KF_ACQUIRE|KF_TRUSTED_ARGS, 0 skipped
+    let s = surface::of(&kernel(f.btf.clone(), ids.clone(), "6.1.0-56-amd64"));
+    assert_eq!(s.discovery.btf_ids, "structural");
+    let names: Vec<&str> = s.kfuncs.iter().map(|k| k.name.as_str()).collect();
+    assert_eq!(names, vec!["kf_acquire"]);
+    assert_eq!(s.kfuncs[0].flags, vec!["KF_ACQUIRE", "KF_TRUSTED_ARGS"]);
+    assert_eq!(s.kfuncs[0].source, Source::Heuristic);
+    // In 7.1 bit 4 has no name: an unflagged record using it is implausible...
+    let s7 = surface::of(&kernel(f.btf.clone(), ids, "7.1.0"));
+    assert!(s7.kfuncs.is_empty());
+    // ...but a flagged record is trusted, and the bit prints by number.
+    let s7 = surface::of(&kernel(f.btf, set8(1, &[(a, 0x11 | 1 << 20)]), "7.1.0"));
+    assert_eq!(s7.kfuncs[0].flags, vec!["KF_ACQUIRE", "KF_BIT_4", "KF_BIT_20"]);
+}
+
+#[test]
+fn no_kfuncs_before_6_0_from_btf_ids() {
+    let f = fixture();
+    let ids = set8(0, &[(f.ids[0], 0)]);
+    let s = surface::of(&kernel(f.btf, ids, "5.10.0-32-amd64"));
+    assert!(s.kfuncs.is_empty());
+}
