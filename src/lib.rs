@@ -11,11 +11,13 @@
 
 pub mod btf;
 pub mod btf_ids;
+pub mod diff;
 pub mod bytes;
 pub mod error;
 pub mod kernel;
 pub mod kflags;
 pub mod report;
 pub mod surface;
+pub mod versions;
 
 pub use error::{Error, ReadError, Result};

@@ -26,6 +26,77 @@ enum Cmd {
     /// directory holding `vmlinux.btf` and `modules/*.btf`. All inputs describe
     /// one kernel. With no INPUT: the running kernel.
     Surface(SurfaceArgs),
+    /// Fingerprint ("symbol version") of every kfunc, and of named types.
+    ///
+    /// The prototype fingerprint covers return and parameter types, parameter
+    /// names and KF_* flags; the deep one adds the layout of every type
+    /// reachable from the prototype. See docs/fingerprints.md.
+    Versions(VersionsArgs),
+    /// What changed in the BPF ABI between two kernels, classified breaking /
+    /// compatible / info. Exit 0: nothing breaking, 1: something breaking.
+    ///
+    /// OLD and NEW take any input `surface` accepts (a corpus-style directory
+    /// or a .deb brings the modules along); --old-input / --new-input add
+    /// more (e.g. module files).
+    Diff(DiffArgs),
+}
+
+#[derive(Args)]
+struct VersionsArgs {
+    /// Kernel inputs (as for `surface`); none: the running kernel.
+    inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    kernel: KernelArgs,
+    /// Also list these named types (`struct task_struct`, `task_struct`); repeatable.
+    #[arg(long = "type", value_name = "NAME")]
+    types: Vec<String>,
+    /// Also list every named type the kfunc prototypes reach.
+    #[arg(long)]
+    reachable_types: bool,
+    /// JSON output.
+    #[arg(long)]
+    json: bool,
+    /// Only names matching PATTERN.
+    #[arg(long, value_name = "PATTERN")]
+    grep: Option<String>,
+}
+
+#[derive(Args)]
+struct DiffArgs {
+    /// The old kernel.
+    old: PathBuf,
+    /// The new kernel.
+    new: PathBuf,
+    /// More inputs for the old kernel (modules); repeatable.
+    #[arg(long, value_name = "PATH")]
+    old_input: Vec<PathBuf>,
+    /// More inputs for the new kernel (modules); repeatable.
+    #[arg(long, value_name = "PATH")]
+    new_input: Vec<PathBuf>,
+    /// Release of the old kernel when its inputs do not say.
+    #[arg(long, value_name = "RELEASE")]
+    old_release: Option<String>,
+    /// Release of the new kernel when its inputs do not say.
+    #[arg(long, value_name = "RELEASE")]
+    new_release: Option<String>,
+    /// Also compare this named type (`struct task_struct`); repeatable.
+    #[arg(long = "type", value_name = "NAME")]
+    types: Vec<String>,
+    /// Compare every named vmlinux type.
+    #[arg(long)]
+    all_types: bool,
+    /// Do not compare the types kfunc prototypes reach.
+    #[arg(long)]
+    no_kfunc_types: bool,
+    /// JSON output.
+    #[arg(long, conflicts_with = "markdown")]
+    json: bool,
+    /// Markdown output (PR comment, release note).
+    #[arg(long)]
+    markdown: bool,
+    /// Colour: auto (on a terminal), always, never.
+    #[arg(long, default_value = "auto", value_name = "WHEN")]
+    color: String,
 }
 
 #[derive(Args)]
@@ -112,10 +183,77 @@ fn surface(a: &SurfaceArgs) -> bpfabi::Result<(String, u8)> {
     Ok((text, 0))
 }
 
+fn versions(a: &VersionsArgs) -> bpfabi::Result<(String, u8)> {
+    use bpfabi::versions::{hex, KernelVersions, Version};
+    let k = load_kernel(&a.inputs, &a.kernel)?;
+    let s = bpfabi::surface::of(&k);
+    let mut v = KernelVersions::compute(&k, &s);
+    let mut out: Vec<Version> = s
+        .kfuncs
+        .iter()
+        .filter_map(|f| {
+            let (p, d) = v.kfuncs.get(&(f.name.clone(), f.module.clone()))?;
+            Some(Version { name: f.name.clone(), kind: "kfunc".into(), module: f.module.clone(), proto: hex(*p), deep: hex(*d) })
+        })
+        .collect();
+    let btf = k.vmlinux.btf.clone();
+    let mut keys: Vec<bpfabi::versions::Key> = Vec::new();
+    for t in &a.types {
+        match bpfabi::versions::parse_type_name(&btf, t) {
+            Some(key) => keys.push(key),
+            None => return Err(bpfabi::Error::new(k.label(), format!("no type named `{t}`"))),
+        }
+    }
+    if a.reachable_types {
+        let mut r = v.vmlinux_keys();
+        r.sort();
+        keys.extend(r);
+    }
+    for key in keys {
+        if let Some((sh, dp)) = v.type_version(&btf, &key) {
+            out.push(Version { name: key.name.clone(), kind: key.class.as_str().into(), module: None, proto: hex(sh), deep: hex(dp) });
+        }
+    }
+    if let Some(p) = &a.grep {
+        out.retain(|x| report::matches_pattern(p, &x.name));
+    }
+    let text = if a.json { report::versions::json(k.release.as_deref(), &out) } else { report::versions::table(&out) };
+    Ok((text, 0))
+}
+
+fn diff(a: &DiffArgs) -> bpfabi::Result<(String, u8)> {
+    use bpfabi::diff::{DiffOptions, Prepared};
+    let side = |main: &PathBuf, extra: &[PathBuf], release: &Option<String>| {
+        let mut inputs = vec![main.clone()];
+        inputs.extend_from_slice(extra);
+        kernel::load(&inputs, &LoadOptions { release: release.clone(), ..LoadOptions::default() })
+    };
+    let ko = side(&a.old, &a.old_input, &a.old_release)?;
+    let kn = side(&a.new, &a.new_input, &a.new_release)?;
+    let (mut po, mut pn) = (Prepared::new(&ko), Prepared::new(&kn));
+    let opts = DiffOptions { types: a.types.clone(), all_types: a.all_types, kfunc_types: !a.no_kfunc_types };
+    let d = bpfabi::diff::diff(&mut po, &mut pn, &opts);
+    let color = match a.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => std::io::IsTerminal::is_terminal(&std::io::stdout()) && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let text = if a.json {
+        report::diff::json(&d)
+    } else if a.markdown {
+        report::diff::markdown(&d)
+    } else {
+        report::diff::text(&d, color)
+    };
+    Ok((text, d.has_breaking() as u8))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.cmd {
         Cmd::Surface(a) => surface(a),
+        Cmd::Versions(a) => versions(a),
+        Cmd::Diff(a) => diff(a),
     };
     match result {
         Ok((text, code)) => {

@@ -1,7 +1,9 @@
 //! Rendering of analysis results: human tables, C headers, JSON. Renderers
 //! only format data the analyses produced; they compute nothing.
 
+pub mod diff;
 pub mod surface;
+pub mod versions;
 
 /// Left-aligned text table with a header row; the last column is not padded.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {

@@ -1,0 +1,592 @@
+//! Symbol versions for BPF: a deterministic fingerprint per kfunc and per
+//! named type, independent of BTF type ids, type order, duplicate types and
+//! of how the kernel was built (see docs/fingerprints.md for the exact
+//! definition).
+//!
+//! - *prototype* fingerprint of a kfunc: return and parameter types as C
+//!   text (by kind and name, not layout), parameter names (their suffixes
+//!   carry verifier meaning) and the KF_* flag names;
+//! - *deep* fingerprint: adds the layout of every named type reachable from
+//!   the prototype. Named types form a graph keyed by (class, name); cycles
+//!   are handled by hashing strongly-connected components (Tarjan), so a
+//!   type's deep hash covers everything it can reach.
+//!
+//! The same [`TypeGraph`] gives `diff` its structured layouts.
+
+use crate::btf::{render, Btf, Kind, TypeId};
+use crate::kernel::Kernel;
+use crate::surface::{Kfunc, Surface};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// FNV-1a 64: small, fully specified, stable across platforms.
+pub fn fnv64(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for &b in *p {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        // Separator so ("ab","c") and ("a","bc") differ.
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+pub fn hex(h: u64) -> String {
+    format!("{h:016x}")
+}
+
+/// What kind of named type a key names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Class {
+    Struct,
+    Union,
+    Enum,
+    Typedef,
+    Int,
+    Float,
+}
+
+impl Class {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Struct => "struct",
+            Class::Union => "union",
+            Class::Enum => "enum",
+            Class::Typedef => "typedef",
+            Class::Int => "int",
+            Class::Float => "float",
+        }
+    }
+    fn matches(self, t: Kind, fwd_union: bool) -> bool {
+        match self {
+            Class::Struct => t == Kind::Struct || (t == Kind::Fwd && !fwd_union),
+            Class::Union => t == Kind::Union || (t == Kind::Fwd && fwd_union),
+            Class::Enum => matches!(t, Kind::Enum | Kind::Enum64),
+            Class::Typedef => t == Kind::Typedef,
+            Class::Int => t == Kind::Int,
+            Class::Float => t == Kind::Float,
+        }
+    }
+}
+
+/// A named type: `struct task_struct`, `typedef u32`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Key {
+    pub class: Class,
+    pub name: String,
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.class.as_str(), self.name)
+    }
+}
+
+/// The key of a terminal named type (None for anonymous or non-terminal types).
+pub fn key_of(btf: &Btf, id: TypeId) -> Option<Key> {
+    let t = btf.ty(id)?;
+    let class = match t.kind {
+        Kind::Struct => Class::Struct,
+        Kind::Union => Class::Union,
+        Kind::Fwd if t.fwd_is_union() => Class::Union,
+        Kind::Fwd => Class::Struct,
+        Kind::Enum | Kind::Enum64 => Class::Enum,
+        Kind::Typedef => Class::Typedef,
+        Kind::Int => Class::Int,
+        Kind::Float => Class::Float,
+        _ => return None,
+    };
+    let name = t.name();
+    (!name.is_empty()).then(|| Key { class, name: name.to_string() })
+}
+
+/// A member after flattening anonymous structs/unions into their parent:
+/// `name` is the C access path (`u.a` for a named member of an anonymous
+/// type nested under `u`), `bit_offset` is from the start of the outer type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemberLayout {
+    pub name: String,
+    /// C spelling of the member's type.
+    pub ty: String,
+    pub bit_offset: u32,
+    pub bitfield_size: u8,
+}
+
+/// One definition of a named type, id-free.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Layout {
+    Composite { union: bool, size: u32, members: Vec<MemberLayout> },
+    Enum { size: u32, signed: bool, values: Vec<(String, i128)> },
+    Typedef { target: String },
+    Int { size: u32, bits: u8, signed: bool, char: bool, bool: bool },
+    Float { size: u32 },
+    /// Only forward-declared here.
+    Opaque,
+}
+
+impl Layout {
+    /// Canonical text, the input of the shallow hash (docs/fingerprints.md).
+    pub fn canonical(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        match self {
+            Layout::Composite { union, size, members } => {
+                let _ = writeln!(s, "{} size={size}", if *union { "union" } else { "struct" });
+                for m in members {
+                    let _ = writeln!(s, "m {} {} @{}:{}", m.name, m.ty, m.bit_offset, m.bitfield_size);
+                }
+            }
+            Layout::Enum { size, signed, values } => {
+                let _ = writeln!(s, "enum size={size} signed={signed}");
+                for (n, v) in values {
+                    let _ = writeln!(s, "v {n}={v}");
+                }
+            }
+            Layout::Typedef { target } => {
+                let _ = writeln!(s, "typedef {target}");
+            }
+            Layout::Int { size, bits, signed, char, bool } => {
+                let _ = writeln!(s, "int size={size} bits={bits} signed={signed} char={char} bool={bool}");
+            }
+            Layout::Float { size } => {
+                let _ = writeln!(s, "float size={size}");
+            }
+            Layout::Opaque => s.push_str("opaque\n"),
+        }
+        s
+    }
+}
+
+/// How deep anonymous types are flattened / expanded inline.
+const MAX_INLINE_DEPTH: usize = 16;
+
+/// The C spelling of a type reference, with anonymous structs, unions and
+/// enums spelled out inline so their layout is part of the text.
+pub fn type_ref(btf: &Btf, id: TypeId) -> String {
+    let base = render::decl(btf, id, "");
+    if !base.contains("{...}") {
+        return base;
+    }
+    // Expand the (first) anonymous terminal type of the chain.
+    let mut cur = id;
+    for _ in 0..crate::btf::MAX_RESOLVE_DEPTH {
+        let Some(t) = btf.ty(cur) else { break };
+        match t.kind {
+            Kind::Ptr | Kind::Const | Kind::Volatile | Kind::Restrict | Kind::TypeTag => cur = t.ref_type(),
+            Kind::Array => cur = t.array().map(|a| a.elem).unwrap_or(0),
+            Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 => {
+                let inner = inline_layout(btf, cur, 0).canonical().replace('\n', "; ");
+                return base.replacen("{...}", &format!("{{ {inner}}}"), 1);
+            }
+            _ => break,
+        }
+    }
+    base
+}
+
+fn inline_layout(btf: &Btf, id: TypeId, depth: usize) -> Layout {
+    let Some(t) = btf.ty(id) else { return Layout::Opaque };
+    match t.kind {
+        Kind::Struct | Kind::Union => {
+            let mut members = Vec::new();
+            flatten(btf, id, 0, "", depth, &mut members);
+            Layout::Composite { union: t.kind == Kind::Union, size: t.size(), members }
+        }
+        Kind::Enum | Kind::Enum64 => Layout::Enum {
+            size: t.size(),
+            signed: t.enum_signed(),
+            values: t
+                .enumerators()
+                .map(|e| (e.name.to_string(), if t.enum_signed() { e.value as i64 as i128 } else { e.value as i128 }))
+                .collect(),
+        },
+        Kind::Typedef => Layout::Typedef { target: type_ref(btf, t.ref_type()) },
+        Kind::Int => {
+            let i = t.int_info().unwrap_or(crate::btf::IntInfo { signed: false, char: false, bool: false, offset: 0, bits: 0 });
+            Layout::Int { size: t.size(), bits: i.bits, signed: i.signed, char: i.char, bool: i.bool }
+        }
+        Kind::Float => Layout::Float { size: t.size() },
+        _ => Layout::Opaque,
+    }
+}
+
+fn flatten(btf: &Btf, id: TypeId, base_bits: u32, prefix: &str, depth: usize, out: &mut Vec<MemberLayout>) {
+    let Some(t) = btf.ty(id) else { return };
+    for m in t.members() {
+        let off = base_bits.saturating_add(m.bit_offset);
+        let anon = btf.ty(m.ty).is_some_and(|mt| matches!(mt.kind, Kind::Struct | Kind::Union) && mt.name().is_empty());
+        if anon && depth < MAX_INLINE_DEPTH {
+            let p = if m.name.is_empty() { prefix.to_string() } else { format!("{prefix}{}.", m.name) };
+            flatten(btf, m.ty, off, &p, depth + 1, out);
+        } else {
+            out.push(MemberLayout {
+                name: format!("{prefix}{}", m.name),
+                ty: type_ref(btf, m.ty),
+                bit_offset: off,
+                bitfield_size: m.bitfield_size,
+            });
+        }
+    }
+}
+
+/// Named types a type reference leads to (through pointers, modifiers,
+/// arrays, function prototypes and anonymous types).
+fn refs_of(btf: &Btf, id: TypeId, out: &mut BTreeSet<Key>) {
+    let mut stack = vec![(id, 0usize)];
+    let mut seen = std::collections::HashSet::new();
+    while let Some((id, depth)) = stack.pop() {
+        if depth > 256 || !seen.insert(id) {
+            continue;
+        }
+        if let Some(k) = key_of(btf, id) {
+            out.insert(k);
+            continue;
+        }
+        let Some(t) = btf.ty(id) else { continue };
+        match t.kind {
+            Kind::Ptr | Kind::Const | Kind::Volatile | Kind::Restrict | Kind::TypeTag => stack.push((t.ref_type(), depth + 1)),
+            Kind::Array => {
+                if let Some(a) = t.array() {
+                    stack.push((a.elem, depth + 1));
+                }
+            }
+            Kind::FuncProto => {
+                stack.push((t.ref_type(), depth + 1));
+                stack.extend(t.params().map(|p| (p.ty, depth + 1)));
+            }
+            Kind::Struct | Kind::Union => stack.extend(t.members().map(|m| (m.ty, depth + 1))),
+            _ => {}
+        }
+    }
+}
+
+/// A named type's definitions (usually one; identical duplicates merged)
+/// and the named types they refer to.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub defs: Vec<Layout>,
+    pub edges: BTreeSet<Key>,
+    pub shallow: u64,
+}
+
+/// Named-type graph of one BTF scope (vmlinux, or a module over vmlinux),
+/// built on demand from roots, with deep hashes per key.
+pub struct TypeGraph {
+    nodes: HashMap<Key, Node>,
+    deep: HashMap<Key, u64>,
+}
+
+impl Default for TypeGraph {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TypeGraph {
+    pub fn new() -> Self {
+        TypeGraph { nodes: HashMap::new(), deep: HashMap::new() }
+    }
+
+    pub fn keys(&self) -> Vec<Key> {
+        self.nodes.keys().cloned().collect()
+    }
+
+    pub fn node(&self, k: &Key) -> Option<&Node> {
+        self.nodes.get(k)
+    }
+
+    /// Definitions of `k` among `btf`'s own types (for a module: its own,
+    /// not the base's).
+    fn own_defs(btf: &Btf, k: &Key) -> Vec<TypeId> {
+        let all: Vec<(TypeId, Kind)> = btf
+            .by_name(&k.name)
+            .filter(|t| t.id >= btf.start_id() && k.class.matches(t.kind, t.fwd_is_union()))
+            .map(|t| (t.id, t.kind))
+            .collect();
+        let full: Vec<TypeId> = all.iter().filter(|(_, kd)| *kd != Kind::Fwd).map(|(i, _)| *i).collect();
+        if full.is_empty() {
+            all.into_iter().map(|(i, _)| i).collect()
+        } else {
+            full
+        }
+    }
+
+    /// Does this scope define `k` itself (else it is the base's)?
+    fn owns(btf: &Btf, k: &Key) -> bool {
+        !btf.is_split() || !TypeGraph::own_defs(btf, k).is_empty()
+    }
+
+    fn build_node(btf: &Btf, k: &Key) -> Node {
+        let ids = TypeGraph::own_defs(btf, k);
+        let mut defs: Vec<Layout> = Vec::new();
+        let mut edges = BTreeSet::new();
+        for id in ids {
+            let l = inline_layout(btf, id, 0);
+            if let Some(t) = btf.ty(id) {
+                match t.kind {
+                    Kind::Struct | Kind::Union => t.members().for_each(|m| refs_of(btf, m.ty, &mut edges)),
+                    Kind::Typedef => refs_of(btf, t.ref_type(), &mut edges),
+                    _ => {}
+                }
+            }
+            if !defs.contains(&l) {
+                defs.push(l);
+            }
+        }
+        if defs.is_empty() {
+            defs.push(Layout::Opaque);
+        }
+        let mut bufs: Vec<Vec<u8>> = vec![k.to_string().into_bytes()];
+        let mut texts: Vec<String> = defs.iter().map(Layout::canonical).collect();
+        texts.sort();
+        bufs.extend(texts.into_iter().map(String::into_bytes));
+        let refs: Vec<&[u8]> = bufs.iter().map(|b| b.as_slice()).collect();
+        edges.remove(k);
+        Node { shallow: fnv64(&refs), defs, edges }
+    }
+
+    /// Make sure `k` and everything it reaches (in this scope) has a node.
+    pub fn ensure(&mut self, btf: &Btf, k: &Key) {
+        let mut stack = vec![k.clone()];
+        while let Some(k) = stack.pop() {
+            if self.nodes.contains_key(&k) || !TypeGraph::owns(btf, &k) {
+                continue;
+            }
+            let n = TypeGraph::build_node(btf, &k);
+            stack.extend(n.edges.iter().filter(|e| !self.nodes.contains_key(*e)).cloned());
+            self.nodes.insert(k, n);
+        }
+    }
+
+    /// Deep hash of `k`: its SCC's shallow hashes and everything reachable.
+    /// `base` resolves keys this (module) scope does not define.
+    pub fn deep(&mut self, btf: &Btf, k: &Key, mut base: Option<(&mut TypeGraph, &Btf)>) -> u64 {
+        if let Some(&h) = self.deep.get(k) {
+            return h;
+        }
+        if !TypeGraph::owns(btf, k) {
+            return match base.as_mut() {
+                Some((g, b)) => g.deep(b, k, None),
+                None => fnv64(&[b"unresolved", k.to_string().as_bytes()]),
+            };
+        }
+        self.ensure(btf, k);
+        // Iterative Tarjan over the not-yet-hashed part of the graph.
+        let mut index: HashMap<Key, (usize, usize)> = HashMap::new(); // key -> (index, lowlink)
+        let mut on_stack: std::collections::HashSet<Key> = std::collections::HashSet::new();
+        let mut tstack: Vec<Key> = Vec::new();
+        let mut counter = 0usize;
+        // frame: (key, successors, next successor position)
+        let mut call: Vec<(Key, Vec<Key>, usize)> = Vec::new();
+        let succ = |g: &TypeGraph, k: &Key| -> Vec<Key> {
+            g.nodes.get(k).map(|n| n.edges.iter().cloned().collect()).unwrap_or_default()
+        };
+        index.insert(k.clone(), (counter, counter));
+        counter += 1;
+        tstack.push(k.clone());
+        on_stack.insert(k.clone());
+        call.push((k.clone(), succ(self, k), 0));
+        while let Some((v, ws, pos)) = call.last_mut() {
+            if *pos < ws.len() {
+                let w = ws[*pos].clone();
+                *pos += 1;
+                let v = v.clone();
+                if self.deep.contains_key(&w) || !self.nodes.contains_key(&w) {
+                    continue; // already hashed, or the base's: a leaf
+                }
+                if let Some(&(wi, _)) = index.get(&w) {
+                    if on_stack.contains(&w) {
+                        let e = index.get_mut(&v).expect("visited");
+                        e.1 = e.1.min(wi);
+                    }
+                } else {
+                    index.insert(w.clone(), (counter, counter));
+                    counter += 1;
+                    tstack.push(w.clone());
+                    on_stack.insert(w.clone());
+                    let s = succ(self, &w);
+                    call.push((w, s, 0));
+                }
+                continue;
+            }
+            let v = v.clone();
+            call.pop();
+            let (vi, vl) = index[&v];
+            if let Some((parent, _, _)) = call.last() {
+                let p = parent.clone();
+                let e = index.get_mut(&p).expect("visited");
+                e.1 = e.1.min(vl);
+            }
+            if vi == vl {
+                // v is the root of an SCC: pop it and hash it as a unit.
+                let mut scc = Vec::new();
+                while let Some(x) = tstack.pop() {
+                    on_stack.remove(&x);
+                    let done = x == v;
+                    scc.push(x);
+                    if done {
+                        break;
+                    }
+                }
+                let members: BTreeSet<&Key> = scc.iter().collect();
+                let mut shallow: Vec<u64> = scc.iter().filter_map(|x| self.nodes.get(x)).map(|n| n.shallow).collect();
+                shallow.sort_unstable();
+                shallow.dedup();
+                let mut outside: Vec<u64> = Vec::new();
+                let out_keys: BTreeSet<Key> = scc
+                    .iter()
+                    .filter_map(|x| self.nodes.get(x))
+                    .flat_map(|n| n.edges.iter())
+                    .filter(|e| !members.contains(e))
+                    .cloned()
+                    .collect();
+                for e in out_keys {
+                    let h = match self.deep.get(&e) {
+                        Some(&h) => h,
+                        None => match base.as_mut() {
+                            Some((g, b)) => g.deep(b, &e, None),
+                            None => fnv64(&[b"unresolved", e.to_string().as_bytes()]),
+                        },
+                    };
+                    outside.push(h);
+                }
+                outside.sort_unstable();
+                outside.dedup();
+                let mut buf = Vec::new();
+                for h in shallow.iter().chain([u64::MAX].iter()).chain(outside.iter()) {
+                    buf.extend_from_slice(&h.to_le_bytes());
+                }
+                let scc_hash = fnv64(&[b"scc", &buf]);
+                for x in scc {
+                    let sh = self.nodes.get(&x).map(|n| n.shallow).unwrap_or(0);
+                    self.deep.insert(x, fnv64(&[&scc_hash.to_le_bytes(), &sh.to_le_bytes()]));
+                }
+            }
+        }
+        self.deep.get(k).copied().unwrap_or(0)
+    }
+}
+
+/// One line of `bpfabi versions`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Version {
+    pub name: String,
+    /// "kfunc", or the class of a named type ("struct", "enum", ...).
+    pub kind: String,
+    pub module: Option<String>,
+    /// Prototype (kfunc) or shallow layout (type) fingerprint, hex.
+    pub proto: String,
+    /// Deep fingerprint, hex.
+    pub deep: String,
+}
+
+/// Canonical prototype text of a kfunc (the input of its proto fingerprint).
+pub fn proto_canonical(btf: &Btf, k: &Kfunc) -> String {
+    use std::fmt::Write;
+    let mut s = String::from("kfunc-proto-v1\n");
+    let Some(f) = btf.ty(k.btf_id) else { return s };
+    let Some(p) = btf.ty(f.ref_type()) else { return s };
+    let _ = writeln!(s, "ret {}", type_ref(btf, p.ref_type()));
+    for (i, a) in p.params().enumerate() {
+        let _ = writeln!(s, "arg{i} {} {}", a.name, if a.ty == 0 { "...".to_string() } else { type_ref(btf, a.ty) });
+    }
+    if k.flags_known {
+        let mut flags = k.flags.clone();
+        flags.sort();
+        let _ = writeln!(s, "flags {}", flags.join(","));
+    } else {
+        s.push_str("flags unknown\n");
+    }
+    s
+}
+
+/// Named types referenced directly by a kfunc prototype.
+pub fn proto_refs(btf: &Btf, k: &Kfunc) -> BTreeSet<Key> {
+    let mut out = BTreeSet::new();
+    if let Some(f) = btf.ty(k.btf_id) {
+        refs_of(btf, f.ref_type(), &mut out);
+    }
+    out
+}
+
+/// Fingerprints of a kernel's kfuncs, and its type graphs.
+pub struct KernelVersions {
+    pub vmlinux: TypeGraph,
+    pub modules: BTreeMap<String, TypeGraph>,
+    /// (name, module) -> (proto, deep)
+    pub kfuncs: BTreeMap<(String, Option<String>), (u64, u64)>,
+}
+
+impl KernelVersions {
+    pub fn compute(kernel: &Kernel, surface: &Surface) -> KernelVersions {
+        let mut vm = TypeGraph::new();
+        let mut modules: BTreeMap<String, TypeGraph> = BTreeMap::new();
+        let mut kfuncs = BTreeMap::new();
+        for k in &surface.kfuncs {
+            let kb = match &k.module {
+                None => &kernel.vmlinux,
+                Some(m) => match kernel.module(m) {
+                    Some(kb) => kb,
+                    None => continue,
+                },
+            };
+            let btf = &kb.btf;
+            let proto = fnv64(&[proto_canonical(btf, k).as_bytes()]);
+            let refs = proto_refs(btf, k);
+            let mut deeps: Vec<u64> = Vec::new();
+            for r in &refs {
+                let h = match &k.module {
+                    None => vm.deep(btf, r, None),
+                    Some(m) => {
+                        let g = modules.entry(m.clone()).or_default();
+                        g.deep(btf, r, Some((&mut vm, &kernel.vmlinux.btf)))
+                    }
+                };
+                deeps.push(h);
+            }
+            deeps.sort_unstable();
+            deeps.dedup();
+            let mut buf = proto.to_le_bytes().to_vec();
+            for h in deeps {
+                buf.extend_from_slice(&h.to_le_bytes());
+            }
+            kfuncs.insert((k.name.clone(), k.module.clone()), (proto, fnv64(&[b"kfunc-deep-v1", &buf])));
+        }
+        KernelVersions { vmlinux: vm, modules, kfuncs }
+    }
+
+    /// Named vmlinux types the fingerprints reached.
+    pub fn vmlinux_keys(&self) -> Vec<Key> {
+        self.vmlinux.keys()
+    }
+
+    /// Fingerprint of a named vmlinux type: (shallow, deep).
+    pub fn type_version(&mut self, btf: &Btf, k: &Key) -> Option<(u64, u64)> {
+        self.vmlinux.ensure(btf, k);
+        let shallow = self.vmlinux.node(k)?.shallow;
+        Some((shallow, self.vmlinux.deep(btf, k, None)))
+    }
+}
+
+/// Every named vmlinux type as keys (for `--all-types`).
+pub fn all_type_keys(btf: &Btf) -> BTreeSet<Key> {
+    btf.types().filter(|t| !matches!(t.kind, Kind::Fwd)).filter_map(|t| key_of(btf, t.id)).collect()
+}
+
+/// Parse `struct foo`, `union u`, `enum e`, `typedef t` or a bare name
+/// (struct, else union, typedef, enum — whichever exists).
+pub fn parse_type_name(btf: &Btf, s: &str) -> Option<Key> {
+    let s = s.trim();
+    for (p, c) in [("struct ", Class::Struct), ("union ", Class::Union), ("enum ", Class::Enum), ("typedef ", Class::Typedef)] {
+        if let Some(n) = s.strip_prefix(p) {
+            return Some(Key { class: c, name: n.trim().to_string() });
+        }
+    }
+    let found = btf.by_name(s).filter(|t| t.kind != Kind::Fwd).filter_map(|t| key_of(btf, t.id)).min_by_key(|k| k.class)?;
+    Some(found)
+}
