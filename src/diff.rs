@@ -206,11 +206,11 @@ fn proto_changes(old: (String, Vec<(String, String)>), new: (String, Vec<(String
                 }
             }
         }
-        for oi in pi + paired..ai {
-            out.push((Severity::Breaking, format!("parameter {} `{} {}` removed", oi + 1, o[oi].1, o[oi].0)));
+        for (oi, (name, ty)) in o.iter().enumerate().take(ai).skip(pi + paired) {
+            out.push((Severity::Breaking, format!("parameter {} `{ty} {name}` removed", oi + 1)));
         }
-        for ni in pj + paired..aj {
-            out.push((Severity::Breaking, format!("parameter {} `{} {}` added", ni + 1, n[ni].1, n[ni].0)));
+        for (ni, (name, ty)) in n.iter().enumerate().take(aj).skip(pj + paired) {
+            out.push((Severity::Breaking, format!("parameter {} `{ty} {name}` added", ni + 1)));
         }
         // Matched names: compare their types.
         if ai < o.len() && aj < n.len() && o[ai].1 != n[aj].1 {

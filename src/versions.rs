@@ -401,8 +401,9 @@ impl TypeGraph {
                 }
                 if let Some(&(wi, _)) = index.get(&w) {
                     if on_stack.contains(&w) {
-                        let e = index.get_mut(&v).expect("visited");
-                        e.1 = e.1.min(wi);
+                        if let Some(e) = index.get_mut(&v) {
+                            e.1 = e.1.min(wi);
+                        }
                     }
                 } else {
                     index.insert(w.clone(), (counter, counter));
@@ -416,11 +417,12 @@ impl TypeGraph {
             }
             let v = v.clone();
             call.pop();
-            let (vi, vl) = index[&v];
+            let Some(&(vi, vl)) = index.get(&v) else { continue };
             if let Some((parent, _, _)) = call.last() {
                 let p = parent.clone();
-                let e = index.get_mut(&p).expect("visited");
-                e.1 = e.1.min(vl);
+                if let Some(e) = index.get_mut(&p) {
+                    e.1 = e.1.min(vl);
+                }
             }
             if vi == vl {
                 // v is the root of an SCC: pop it and hash it as a unit.
