@@ -258,11 +258,25 @@ fn diff_kfuncs(old: &Prepared, new: &Prepared, out: &mut Vec<Change>) {
     let fp = |p: &Prepared, k: &Kfunc| p.versions.kfuncs.get(&(k.name.clone(), k.module.clone())).copied();
     let removed: Vec<&Kfunc> = om.iter().filter(|(n, _)| !nm.contains_key(*n)).flat_map(|(_, v)| v.iter()).collect();
     let mut added: Vec<&Kfunc> = nm.iter().filter(|(n, _)| !om.contains_key(*n)).flat_map(|(_, v)| v.iter()).collect();
+    // Deep fingerprints that occur exactly once among removed / added kfuncs
+    // with at least one parameter: only those can identify a rename.
+    let unique = |p: &Prepared, ks: &[&Kfunc]| -> BTreeMap<u64, usize> {
+        let mut m: BTreeMap<u64, usize> = BTreeMap::new();
+        for k in ks.iter().filter(|k| !k.proto.ends_with("(void)")) {
+            if let Some((_, d)) = fp(p, k) {
+                *m.entry(d).or_default() += 1;
+            }
+        }
+        m.retain(|_, n| *n == 1);
+        m
+    };
+    let (uniq_old, uniq_new) = (unique(old, &removed), unique(new, &added));
     for r in removed {
-        // A successor: `name___v2`-style, or the same deep fingerprint under a new name.
+        // A successor: `name___v2`-style, or the same (unique, non-trivial)
+        // deep fingerprint under a new name.
         let succ = added.iter().position(|a| a.name.starts_with(&format!("{}___", r.name))).or_else(|| {
-            let d = fp(old, r).map(|x| x.1);
-            added.iter().position(|a| d.is_some() && fp(new, a).map(|x| x.1) == d)
+            let d = fp(old, r).map(|x| x.1).filter(|d| uniq_old.contains_key(d) && uniq_new.contains_key(d))?;
+            added.iter().position(|a| fp(new, a).map(|x| x.1) == Some(d))
         });
         match succ {
             Some(i) => {
