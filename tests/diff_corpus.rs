@@ -1,0 +1,168 @@
+//! `diff` and `versions` on real kernel pairs, with the asserted changes
+//! confirmed independently from bpftool's raw BTF dumps.
+
+mod common;
+use bpfabi::diff::{self, DiffOptions, Prepared, Severity};
+use common::*;
+use std::collections::BTreeSet;
+use std::process::Command;
+
+/// Parameter names of FUNC `name` in bpftool's raw dump (`-B` for modules).
+fn bpftool_params(dump: &str, name: &str) -> Vec<String> {
+    let func = format!("] FUNC '{name}' type_id=");
+    let proto_id = dump
+        .lines()
+        .find_map(|l| l.split_once(&func).map(|(_, r)| r.split_whitespace().next().unwrap().to_string()))
+        .unwrap_or_else(|| panic!("{name} not in dump"));
+    let mut lines = dump.lines().skip_while(|l| !l.starts_with(&format!("[{proto_id}] FUNC_PROTO")));
+    lines.next().unwrap();
+    lines.take_while(|l| !l.starts_with('[')).map(|l| l.trim().split('\'').nth(1).unwrap().to_string()).collect()
+}
+
+/// `STRUCT 'name' size=N` from a raw dump.
+fn bpftool_struct_size(dump: &str, name: &str) -> u32 {
+    let needle = format!("STRUCT '{name}' size=");
+    dump.lines()
+        .find_map(|l| l.split_once(&needle).map(|(_, r)| r.split_whitespace().next().unwrap().parse().unwrap()))
+        .unwrap()
+}
+
+/// Top-level named members of a struct in a raw dump.
+fn bpftool_members(dump: &str, name: &str) -> BTreeSet<String> {
+    let head = format!("STRUCT '{name}' size=");
+    let mut lines = dump.lines().skip_while(|l| !l.contains(&head));
+    lines.next().unwrap();
+    lines
+        .take_while(|l| !l.starts_with('['))
+        .map(|l| l.trim().split('\'').nth(1).unwrap().to_string())
+        .filter(|n| n != "(anon)")
+        .collect()
+}
+
+fn raw(args: &[&str]) -> String {
+    let mut a = vec!["btf", "dump"];
+    a.extend_from_slice(args);
+    bpftool(&a)
+}
+
+#[test]
+fn same_release_built_twice_changes_no_kfunc() {
+    let (ko, kn) = (load_dir("6.12.95-1~bpo12+1"), load_dir("6.12.117-1"));
+    let (mut po, mut pn) = (Prepared::new(&ko), Prepared::new(&kn));
+    // Prototype fingerprints are identical for every kfunc.
+    assert_eq!(po.versions.kfuncs.len(), 162);
+    for (k, (p, _)) in &po.versions.kfuncs {
+        assert_eq!(Some(p), pn.versions.kfuncs.get(k).map(|x| &x.0), "{k:?}");
+    }
+    let d = diff::diff(&mut po, &mut pn, &DiffOptions { kfunc_types: true, ..Default::default() });
+    assert!(!d.changes.iter().any(|c| c.kind.starts_with("kfunc") || c.kind.starts_with("helper")), "{:?}", &d.changes[..3]);
+    // struct cgroup grew between the two builds: confirmed from bpftool's dumps.
+    let (o, n) = (
+        bpftool_struct_size(&raw(&["file", kernel_dir("6.12.95-1~bpo12+1").join("vmlinux.btf").to_str().unwrap()]), "cgroup"),
+        bpftool_struct_size(&raw(&["file", kernel_dir("6.12.117-1").join("vmlinux.btf").to_str().unwrap()]), "cgroup"),
+    );
+    assert_ne!(o, n);
+    let c = d.changes.iter().find(|c| c.kind == "type_size_changed" && c.name == "struct cgroup").unwrap();
+    assert_eq!(c.detail, format!("size {o} -> {n} bytes"));
+}
+
+#[test]
+fn kernel_6_1_to_6_12() {
+    let (ko, kn) = (load_dir("6.1.192-2"), load_dir("6.12.117-1"));
+    let (mut po, mut pn) = (Prepared::new(&ko), Prepared::new(&kn));
+    let d = diff::diff(&mut po, &mut pn, &DiffOptions { kfunc_types: true, ..Default::default() });
+    assert!(d.has_breaking());
+
+    // bbr_main gained parameters: names from bpftool's raw dumps of both.
+    // The module's own types, then vmlinux's: pahole may dedup a module's
+    // FUNC_PROTO into the base (6.12's bbr_main points at a vmlinux proto).
+    let dump = |k: &str| {
+        let kd = kernel_dir(k);
+        let vm = kd.join("vmlinux.btf");
+        raw(&["-B", vm.to_str().unwrap(), "file", kd.join("modules/tcp_bbr.btf").to_str().unwrap()])
+            + &raw(&["file", vm.to_str().unwrap()])
+    };
+    let (old_p, new_p) = (bpftool_params(&dump("6.1.192-2"), "bbr_main"), bpftool_params(&dump("6.12.117-1"), "bbr_main"));
+    let added: Vec<&String> = new_p.iter().filter(|p| !old_p.contains(p)).collect();
+    assert!(!added.is_empty());
+    let c = d.changes.iter().find(|c| c.kind == "kfunc_proto_changed" && c.name == "bbr_main").unwrap();
+    assert_eq!(c.module.as_deref(), Some("tcp_bbr"));
+    for p in &added {
+        assert!(c.detail.contains(&format!(" {p}` added")), "{p}: {}", c.detail);
+    }
+    assert!(!c.detail.contains("removed") && !c.detail.contains("retyped"), "{}", c.detail);
+
+    // Helpers 210/211 arrived in 6.2 (both kernels' enums are checked against bpftool elsewhere).
+    let added: BTreeSet<&str> =
+        d.changes.iter().filter(|c| c.kind == "helper_added").map(|c| c.name.as_str()).collect();
+    assert_eq!(added, BTreeSet::from(["bpf_cgrp_storage_delete", "bpf_cgrp_storage_get"]));
+
+    // 6.1's test kfuncs moved to the bpf_testmod module, absent here: removed.
+    let removed: Vec<&str> = d.changes.iter().filter(|c| c.kind == "kfunc_removed").map(|c| c.name.as_str()).collect();
+    assert!(removed.contains(&"bpf_kfunc_call_test1"));
+    assert!(d.changes.iter().filter(|c| c.kind == "kfunc_removed").all(|c| c.severity == Severity::Breaking));
+    // kfuncs new in 6.12 (e.g. bpf_task_acquire, 6.2) are additions.
+    assert!(d.changes.iter().any(|c| c.kind == "kfunc_added" && c.name == "bpf_task_acquire"));
+}
+
+#[test]
+fn task_struct_5_10_to_6_1_matches_bpftool() {
+    let (ko, kn) = (load_dir("5.10.223-1"), load_dir("6.1.192-2"));
+    let (mut po, mut pn) = (Prepared::new(&ko), Prepared::new(&kn));
+    let opts = DiffOptions { types: vec!["task_struct".into()], kfunc_types: false, ..Default::default() };
+    let d = diff::diff(&mut po, &mut pn, &opts);
+    let raw_of = |k: &str| raw(&["file", kernel_dir(k).join("vmlinux.btf").to_str().unwrap()]);
+    let (om, nm) = (bpftool_members(&raw_of("5.10.223-1"), "task_struct"), bpftool_members(&raw_of("6.1.192-2"), "task_struct"));
+    let ours_removed: BTreeSet<String> = d
+        .changes
+        .iter()
+        .filter(|c| c.kind == "type_member_removed" && c.name == "struct task_struct")
+        .map(|c| c.detail.split('`').nth(1).unwrap().to_string())
+        .collect();
+    let ours_added: BTreeSet<String> = d
+        .changes
+        .iter()
+        .filter(|c| c.kind == "type_member_added" && c.name == "struct task_struct")
+        .map(|c| c.detail.split('`').nth(1).unwrap().to_string())
+        .collect();
+    let removed: BTreeSet<String> = om.difference(&nm).cloned().collect();
+    let added: BTreeSet<String> = nm.difference(&om).cloned().collect();
+    assert!(!removed.is_empty() && !added.is_empty());
+    // Top-level named members seen by bpftool are a subset of ours (we also
+    // flatten members of anonymous unions, as C code accesses them).
+    assert!(removed.is_subset(&ours_removed), "{removed:?} vs {ours_removed:?}");
+    assert!(added.is_subset(&ours_added), "{added:?} vs {ours_added:?}");
+}
+
+#[test]
+fn cli_exit_codes_and_formats() {
+    let bin = env!("CARGO_BIN_EXE_bpfabi");
+    let k = |n: &str| kernel_dir(n).to_str().unwrap().to_string();
+    let same = Command::new(bin).args(["diff", &k("6.12.117-1"), &k("6.12.117-1")]).output().unwrap();
+    assert_eq!(same.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&same.stdout).contains("0 breaking, 0 compatible, 0 info"));
+    let o = Command::new(bin).args(["diff", &k("6.1.192-2"), &k("6.12.117-1"), "--json"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schema"], "bpfabi.diff/1");
+    let c = v["changes"].as_array().unwrap().iter().find(|c| c["name"] == "bbr_main").unwrap();
+    assert_eq!(c["kind"], "kfunc_proto_changed");
+    assert_eq!(c["severity"], "breaking");
+    assert_eq!(c["module"], "tcp_bbr");
+    let md = Command::new(bin).args(["diff", &k("6.1.192-2"), &k("6.12.117-1"), "--markdown", "--no-kfunc-types"]).output().unwrap();
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(md.starts_with("## BPF ABI changes: `6.1.0-56-amd64` → `6.12.117+deb13-amd64`"));
+    assert!(md.contains("| breaking | kfunc_proto_changed | `bbr_main` | tcp_bbr |"));
+    let bad = Command::new(bin).args(["diff", &k("6.1.192-2"), "/nonexistent"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+
+    let v = Command::new(bin).args(["versions", &k("6.12.117-1"), "--json", "--type", "struct task_struct"]).output().unwrap();
+    assert_eq!(v.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&v.stdout).unwrap();
+    assert_eq!(v["schema"], "bpfabi.versions/1");
+    let list = v["versions"].as_array().unwrap();
+    assert_eq!(list.iter().filter(|x| x["kind"] == "kfunc").count(), 162);
+    let t = list.iter().find(|x| x["name"] == "task_struct").unwrap();
+    assert_eq!(t["kind"], "struct");
+    assert_eq!(t["deep"].as_str().unwrap().len(), 16);
+}
