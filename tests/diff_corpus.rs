@@ -166,3 +166,43 @@ fn cli_exit_codes_and_formats() {
     assert_eq!(t["kind"], "struct");
     assert_eq!(t["deep"].as_str().unwrap().len(), 16);
 }
+
+#[test]
+fn kernel_6_12_to_live_6_18_kfunc_sets_match_bpftool() {
+    // vmlinux only on both sides (the live kernel has no module BTF here).
+    let old = bpfabi::kernel::load(&[kernel_dir("6.12.117-1").join("vmlinux.btf")], &Default::default()).unwrap();
+    let new = load_dir("live-6.18");
+    let (mut po, mut pn) = (Prepared::new(&old), Prepared::new(&new));
+    let d = diff::diff(&mut po, &mut pn, &DiffOptions::default());
+    let names = |k: &str| -> BTreeSet<String> {
+        bpftool_kfunc_protos(&["file", kernel_dir(k).join("vmlinux.btf").to_str().unwrap()])
+            .iter()
+            .map(|p| {
+                // The identifier before the first '(' that is not an attribute's.
+                let mut rest = p.as_str();
+                loop {
+                    let (head, tail) = rest.split_once('(').unwrap();
+                    let id = head.rsplit([' ', '*', '(']).next().unwrap();
+                    if !id.is_empty() && !["__attribute__", "btf_type_tag", "address_space"].contains(&id) {
+                        break id.to_string();
+                    }
+                    rest = tail;
+                }
+            })
+            .collect()
+    };
+    let (a, b) = (names("6.12.117-1"), names("live-6.18"));
+    let want_added: BTreeSet<String> = b.difference(&a).cloned().collect();
+    let want_gone: BTreeSet<String> = a.difference(&b).cloned().collect();
+    let of = |kind: &str| -> BTreeSet<String> { d.changes.iter().filter(|c| c.kind == kind).map(|c| c.name.clone()).collect() };
+    let renamed = of("kfunc_renamed");
+    let gone: BTreeSet<String> = of("kfunc_removed").union(&renamed).cloned().collect();
+    assert_eq!(gone, want_gone);
+    // A renamed kfunc's successor is not reported as added.
+    let added = of("kfunc_added");
+    assert!(added.is_subset(&want_added));
+    assert_eq!(added.len() + renamed.len(), want_added.len());
+    assert!(!want_added.is_empty());
+    // live 6.18 has no .BTF_ids: flags unknown, so no flag changes are claimed.
+    assert!(of("kfunc_flags_changed").is_empty());
+}

@@ -224,3 +224,57 @@ fn every_change_class() {
     let d = diff::diff(&mut pa, &mut pb, &DiffOptions { kfunc_types: true, all_types: true, ..Default::default() });
     assert!(d.changes.is_empty(), "{:?}", d.changes);
 }
+
+/// vmlinux with `struct sock`, `typedef u32_t`, maybe `struct gone`, and
+/// kfunc `kf_mod` either in vmlinux or in module `mymod` (decl tags only).
+fn small(in_module: bool, new: bool) -> Kernel {
+    let mut b = Builder::new(Endian::Little);
+    let int = b.int("int", 4, 32, true);
+    let uint = b.int("unsigned int", 4, 32, false);
+    let ushort = b.int("short unsigned int", 2, 16, false);
+    b.typedef("u32_t", if new { ushort } else { uint });
+    let s = b.composite(false, "sock", 4, &[("x", int, 0, 0)]);
+    if !new {
+        b.composite(false, "gone", 4, &[("y", int, 0, 0)]);
+    }
+    let ps = b.ptr(s);
+    if !in_module {
+        let p = b.func_proto(int, &[("sk", ps)]);
+        let f = b.func("kf_mod", p, 1);
+        b.decl_tag("bpf_kfunc", f, -1);
+    }
+    let base = Arc::new(Btf::parse(Bytes::from_vec(b.build())).unwrap());
+    let mut modules = vec![];
+    if in_module {
+        let mut m = Builder::new_split(Endian::Little, b.next_id() - 1, b.str_len());
+        let p = m.func_proto(int, &[("sk", ps)]);
+        let f = m.func("kf_mod", p, 1);
+        m.decl_tag("bpf_kfunc", f, -1);
+        let mb = Arc::new(Btf::parse_split(Bytes::from_vec(m.build()), base.clone()).unwrap());
+        modules.push(KernelBtf { name: "mymod".into(), btf: mb, btf_ids: None, origin: "synthetic".into() });
+    }
+    Kernel {
+        release: Some("6.12.0".into()),
+        inputs: vec![],
+        vmlinux: KernelBtf { name: "vmlinux".into(), btf: base, btf_ids: None, origin: "synthetic".into() },
+        modules,
+    }
+}
+
+#[test]
+fn module_moves_type_removal_and_typedef_changes() {
+    let (ko, kn) = (small(false, false), small(true, true));
+    let (mut po, mut pn) = (Prepared::new(&ko), Prepared::new(&kn));
+    // Same prototype whether in vmlinux or a module.
+    assert_eq!(po.versions.kfuncs[&("kf_mod".into(), None)].0, pn.versions.kfuncs[&("kf_mod".into(), Some("mymod".into()))].0);
+    let opts = DiffOptions { types: vec!["struct gone".into(), "u32_t".into()], kfunc_types: true, ..Default::default() };
+    let d = diff::diff(&mut po, &mut pn, &opts);
+    let kinds: Vec<(&str, &str, Severity)> = d.changes.iter().map(|c| (c.kind, c.name.as_str(), c.severity)).collect();
+    assert!(kinds.contains(&("kfunc_moved", "kf_mod", Severity::Info)), "{kinds:?}");
+    assert!(kinds.contains(&("type_removed", "struct gone", Severity::Breaking)), "{kinds:?}");
+    assert!(kinds.contains(&("typedef_changed", "typedef u32_t", Severity::Breaking)), "{kinds:?}");
+    assert!(!kinds.iter().any(|k| k.0 == "kfunc_removed" || k.0 == "kfunc_added" || k.0 == "kfunc_flags_changed"), "{kinds:?}");
+    let moved = d.changes.iter().find(|c| c.kind == "kfunc_moved").unwrap();
+    assert_eq!(moved.module.as_deref(), Some("mymod"));
+    assert!(moved.detail.contains("from vmlinux to mymod"));
+}
