@@ -29,7 +29,8 @@ const KF_TRUSTED_ARGS: u32 = 16;
 
 fn kernel(spec: &Spec) -> Kernel {
     let mut b = Builder::new(Endian::Little);
-    let mut groups: Vec<Box<dyn FnMut(&mut Builder, &mut Ids)>> = Vec::new();
+    type Group<'a> = Box<dyn FnMut(&mut Builder, &mut Ids) + 'a>;
+    let mut groups: Vec<Group> = Vec::new();
     #[derive(Default)]
     struct Ids {
         int: u32,
