@@ -175,7 +175,7 @@ pub struct Btf {
     start_str: u32,
     base: Option<Arc<Btf>>,
     layout: Option<Vec<KindLayout>>,
-    name_index: OnceLock<Vec<(u64, TypeId)>>,
+    name_index: OnceLock<NameIndex>,
 }
 
 impl std::fmt::Debug for Btf {
@@ -573,38 +573,76 @@ impl Btf {
         (self.start_id..self.next_id()).filter_map(move |id| self.ty(id))
     }
 
-    fn name_hash(s: &str) -> u64 {
+    fn name_hash(s: &[u8]) -> u64 {
         // FNV-1a: tiny, deterministic, good enough for an index verified on lookup.
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for &b in s.as_bytes() {
+        for &b in s {
             h ^= b as u64;
             h = h.wrapping_mul(0x0000_0100_0000_01b3);
         }
         h
     }
 
-    fn name_index(&self) -> &[(u64, TypeId)] {
+    /// Open-addressing table of own named types: slot = (hash, id), id 0 =
+    /// empty. Built in one pass, no sort; duplicates occupy several slots.
+    fn name_index(&self) -> &NameIndex {
         self.name_index.get_or_init(|| {
-            let mut v: Vec<(u64, TypeId)> = self
-                .types()
-                .filter(|t| t.name_off != 0)
-                .map(|t| (Btf::name_hash(t.name()), t.id))
-                .collect();
-            v.sort_unstable();
-            v
+            let named = self.offsets.len();
+            let cap = (named * 2).next_power_of_two().max(16);
+            let mut slots = vec![(0u32, 0 as TypeId); cap];
+            let mask = cap - 1;
+            let data = self.bytes.as_slice();
+            let strs = data.get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
+            for (i, &toff) in self.offsets.iter().enumerate() {
+                let name_off = self.endian.u32(data, self.types_start + toff as usize).unwrap_or(0);
+                if name_off == 0 {
+                    continue;
+                }
+                // Hash up to the NUL in one pass (own strings; base names are
+                // hashed the slow way, which split BTF rarely needs).
+                let h = match name_off.checked_sub(self.start_str) {
+                    Some(rel) => {
+                        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+                        for &b in strs.get(rel as usize..).unwrap_or(&[]) {
+                            if b == 0 {
+                                break;
+                            }
+                            h ^= b as u64;
+                            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+                        }
+                        h
+                    }
+                    None => Btf::name_hash(self.str_bytes_at(name_off)),
+                };
+                let tag = (h >> 32) as u32;
+                let mut pos = h as usize & mask;
+                while slots[pos].1 != 0 {
+                    pos = (pos + 1) & mask;
+                }
+                slots[pos] = (tag, self.start_id + i as u32);
+            }
+            NameIndex { slots, mask }
         })
     }
 
-    /// All own types with this name (any kind), then the base's.
+    /// All own types with this name (any kind), in id order, then the base's.
     pub fn by_name<'a>(&'a self, name: &'a str) -> impl Iterator<Item = Type<'a>> + 'a {
         let idx = self.name_index();
-        let h = Btf::name_hash(name);
-        let start = idx.partition_point(|&(k, _)| k < h);
-        let own = idx[start..]
-            .iter()
-            .take_while(move |&&(k, _)| k == h)
-            .filter_map(move |&(_, id)| self.ty(id))
-            .filter(move |t| t.name() == name);
+        let h = Btf::name_hash(name.as_bytes());
+        let mut ids = Vec::new();
+        let mut pos = h as usize & idx.mask;
+        let tag = (h >> 32) as u32;
+        while let Some(&(sh, id)) = idx.slots.get(pos) {
+            if id == 0 {
+                break;
+            }
+            if sh == tag {
+                ids.push(id);
+            }
+            pos = (pos + 1) & idx.mask;
+        }
+        ids.sort_unstable();
+        let own = ids.into_iter().filter_map(move |id| self.ty(id)).filter(move |t| t.name_bytes() == name.as_bytes());
         let base: Box<dyn Iterator<Item = Type<'a>> + 'a> = match &self.base {
             Some(b) => Box::new(b.by_name(name)),
             None => Box::new(std::iter::empty()),
@@ -628,6 +666,13 @@ impl Btf {
         }
         None
     }
+}
+
+/// The by-name index (see [`Btf::by_name`]).
+struct NameIndex {
+    /// (upper 32 bits of the name hash, type id); id 0 = empty.
+    slots: Vec<(u32, TypeId)>,
+    mask: usize,
 }
 
 /// Longest modifier/typedef chain followed before giving up (as libbpf).
