@@ -16,6 +16,7 @@ pub mod bytes;
 pub mod error;
 pub mod kernel;
 pub mod kflags;
+pub mod object;
 pub mod report;
 pub mod surface;
 pub mod versions;

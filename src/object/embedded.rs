@@ -1,0 +1,52 @@
+//! BPF objects inside other files (libbpf skeletons embed the `.bpf.o` in
+//! an executable or shared library): find ELF headers with EM_BPF and
+//! bound each object by its section header table.
+
+/// True when `d` starts with a 64-bit ELF header whose machine is EM_BPF.
+pub fn is_bpf_elf(d: &[u8]) -> bool {
+    header(d).is_some()
+}
+
+/// (is little-endian, e_shoff, e_shentsize, e_shnum) for a BPF ELF64 header.
+fn header(d: &[u8]) -> Option<(bool, u64, u16, u16)> {
+    if d.get(0..4)? != b"\x7fELF" || *d.get(4)? != 2 {
+        return None;
+    }
+    let le = match d.get(5)? {
+        1 => true,
+        2 => false,
+        _ => return None,
+    };
+    let u16_at = |o: usize| -> Option<u16> {
+        let b: [u8; 2] = d.get(o..o + 2)?.try_into().ok()?;
+        Some(if le { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) })
+    };
+    let u64_at = |o: usize| -> Option<u64> {
+        let b: [u8; 8] = d.get(o..o + 8)?.try_into().ok()?;
+        Some(if le { u64::from_le_bytes(b) } else { u64::from_be_bytes(b) })
+    };
+    if u16_at(18)? != super::EM_BPF {
+        return None;
+    }
+    Some((le, u64_at(0x28)?, u16_at(0x3a)?, u16_at(0x3c)?))
+}
+
+/// Every embedded BPF object: (offset, length). The length runs to the end
+/// of the section header table, which clang places last.
+pub fn find(d: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while let Some(i) = d.get(pos..).and_then(|s| s.windows(4).position(|w| w == b"\x7fELF")) {
+        let off = pos + i;
+        if let Some((_, shoff, shentsize, shnum)) = header(&d[off..]) {
+            let len = shoff.checked_add(shentsize as u64 * shnum as u64);
+            if let Some(len) = len.filter(|&l| l >= 64 && off as u64 + l <= d.len() as u64) {
+                out.push((off, len as usize));
+                pos = off + len as usize;
+                continue;
+            }
+        }
+        pos = off + 4;
+    }
+    out
+}

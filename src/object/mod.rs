@@ -1,0 +1,471 @@
+//! BPF object files (ELF64, EM_BPF, relocatable, either byte order): what a
+//! compiled program needs from a kernel.
+//!
+//! Reads, via `object` for ELF: programs (one per global function in a
+//! program section, with libbpf's SEC() conventions decoded in [`sections`]),
+//! instructions (helper calls, kfunc calls, bpf-to-bpf calls, `ld_imm64`
+//! references to extern functions = `bpf_ksym_exists()` checks), externs
+//! (`.ksyms` kfuncs and variables, `.kconfig`), weak vs strong, maps
+//! (BTF-defined `.maps` and legacy `maps`), license, struct_ops, and CO-RE
+//! relocations from `.BTF.ext` decoded into readable access paths. BPF
+//! objects embedded in executables (libbpf skeletons) are found by
+//! [`embedded`].
+
+pub mod btf_ext;
+pub mod embedded;
+pub mod sections;
+
+use crate::btf::{Btf, Kind, TypeId};
+use crate::bytes::{Bytes, Endian};
+use crate::error::{Error, Result};
+use btf_ext::CoreRelo;
+use object::{Object, ObjectSection, ObjectSymbol, RelocationTarget, SectionKind, SymbolSection};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+pub const EM_BPF: u16 = 247;
+
+/// Instruction classes and codes we decode.
+const BPF_CALL: u8 = 0x85; // BPF_JMP | BPF_CALL
+const BPF_LD_IMM64: u8 = 0x18; // BPF_LD | BPF_DW | BPF_IMM
+const PSEUDO_CALL: u8 = 1;
+const PSEUDO_KFUNC_CALL: u8 = 2;
+/// `ld_imm64` of a subprogram's address (a callback for bpf_loop & co).
+const PSEUDO_FUNC: u8 = 4;
+
+/// An extern the object expects the kernel or libbpf to provide.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Extern {
+    pub name: String,
+    /// "kfunc", "ksym" (a kernel variable), or "kconfig".
+    pub kind: &'static str,
+    pub weak: bool,
+    /// Type id of the FUNC / VAR in the object's BTF, when it has one.
+    #[serde(skip)]
+    pub btf_id: Option<TypeId>,
+}
+
+impl Extern {
+    /// The name without a `___flavour` suffix (as libbpf resolves it).
+    pub fn essential_name(&self) -> &str {
+        essential(&self.name)
+    }
+}
+
+/// `name___flavour` → `name`.
+pub fn essential(name: &str) -> &str {
+    match name.find("___") {
+        Some(i) if i > 0 => &name[..i],
+        _ => name,
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Map {
+    pub name: String,
+    /// Raw `enum bpf_map_type` value.
+    pub map_type: u32,
+    /// "btf" for `.maps`, "legacy" for `maps`.
+    pub definition: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Program {
+    pub name: String,
+    pub section: String,
+    /// Decoded from the section name (libbpf conventions).
+    pub prog_type: &'static str,
+    pub expected_attach: Option<&'static str>,
+    /// Attach target named by the section (`fentry/<func>`, `lsm/<hook>`, ...).
+    pub attach_target: Option<String>,
+    pub sleepable: bool,
+    /// Instructions, this function only.
+    pub insns: usize,
+    /// Helper id -> calls, including called subprograms.
+    pub helpers: BTreeMap<u32, usize>,
+    /// kfunc names called (including from subprograms).
+    pub kfuncs: BTreeSet<String>,
+    /// Extern functions whose address is taken (bpf_ksym_exists()).
+    pub ksym_checks: BTreeSet<String>,
+    /// Indices into [`BpfObject::core_relos`] of relocations in this program
+    /// or the subprograms it calls.
+    pub core_relos: Vec<usize>,
+    pub subprog_calls: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StructOps {
+    /// The map variable name.
+    pub name: String,
+    /// The kernel struct implemented (e.g. `tcp_congestion_ops`).
+    pub kernel_type: String,
+}
+
+/// A parsed BPF object.
+#[derive(Debug, Clone, Serialize)]
+pub struct BpfObject {
+    pub path: String,
+    pub endian: Endian,
+    pub license: Option<String>,
+    pub programs: Vec<Program>,
+    pub maps: Vec<Map>,
+    pub externs: Vec<Extern>,
+    pub core_relos: Vec<CoreRelo>,
+    pub struct_ops: Vec<StructOps>,
+    /// Functions in `.text`: subprograms, loaded only as part of a program.
+    pub subprograms: Vec<String>,
+    /// Helper ids called anywhere in the object, reachable or not.
+    #[serde(skip)]
+    pub helpers_anywhere: BTreeSet<u32>,
+    #[serde(skip)]
+    pub btf: Option<Arc<Btf>>,
+}
+
+/// A function (program or subprogram) found in an executable section.
+struct Func {
+    name: String,
+    section: String,
+    sec_index: usize,
+    start: u64,
+    end: u64,
+    helpers: BTreeMap<u32, usize>,
+    kfuncs: BTreeSet<String>,
+    ksym_checks: BTreeSet<String>,
+    /// (section index, byte offset) of called functions.
+    calls: Vec<(usize, u64)>,
+    relos: Vec<usize>,
+}
+
+/// Read one BPF object from bytes.
+pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
+    let data = bytes.as_slice();
+    let err = |what: String| Error { file: path.to_string(), offset: Some(0), what };
+    let file = object::File::parse(data).map_err(|e| err(format!("expected an ELF BPF object: {e}")))?;
+    let (machine, endian) = match &file {
+        object::File::Elf64(f) => {
+            let e = f.endian();
+            (object::read::elf::FileHeader::e_machine(f.elf_header(), e), if file.is_little_endian() { Endian::Little } else { Endian::Big })
+        }
+        _ => return Err(err("expected a 64-bit ELF BPF object".into())),
+    };
+    if machine != EM_BPF {
+        return Err(err(format!("expected e_machine EM_BPF (247), found {machine}")));
+    }
+    if file.kind() != object::ObjectKind::Relocatable {
+        return Err(err("expected a relocatable BPF object (ET_REL)".into()));
+    }
+    let sec_data = |name: &str| -> Option<&[u8]> { file.section_by_name(name)?.data().ok() };
+    let btf = match sec_data(".BTF") {
+        Some(d) => Some(Arc::new(Btf::parse(Bytes::from_vec(d.to_vec())).map_err(|e| e.in_file(format!("{path} [.BTF]")))?)),
+        None => None,
+    };
+    let license = sec_data("license").map(|d| String::from_utf8_lossy(d.split(|&b| b == 0).next().unwrap_or(&[])).into_owned());
+
+    // Symbols: functions per section, externs.
+    let mut funcs: Vec<Func> = Vec::new();
+    let mut undef: HashMap<usize, (String, bool)> = HashMap::new(); // symbol index -> (name, weak)
+    for sym in file.symbols() {
+        let name = sym.name().unwrap_or("").to_string();
+        match sym.section() {
+            SymbolSection::Undefined if !name.is_empty() => {
+                undef.insert(sym.index().0, (name, sym.is_weak()));
+            }
+            // STT_FUNC, or (clang < 8) STT_NOTYPE symbols that are not branch labels.
+            SymbolSection::Section(si)
+                if !name.is_empty()
+                    && (sym.kind() == object::SymbolKind::Text
+                        || (sym.kind() == object::SymbolKind::Unknown && !name.starts_with("LBB") && !name.starts_with(".L"))) =>
+            {
+                let Ok(sec) = file.section_by_index(si) else { continue };
+                if sec.kind() != SectionKind::Text {
+                    continue;
+                }
+                let section = sec.name().unwrap_or("").to_string();
+                funcs.push(Func {
+                    name,
+                    section,
+                    sec_index: si.0,
+                    start: sym.address(),
+                    end: sym.address() + sym.size().max(8),
+                    helpers: BTreeMap::new(),
+                    kfuncs: BTreeSet::new(),
+                    ksym_checks: BTreeSet::new(),
+                    calls: Vec::new(),
+                    relos: Vec::new(),
+                });
+            }
+            _ => {}
+        }
+    }
+    funcs.sort_by(|a, b| (a.sec_index, a.start).cmp(&(b.sec_index, b.start)));
+    // Old clang emits function symbols without sizes: a function then runs
+    // to the next function of its section, or to the section's end.
+    for i in 0..funcs.len() {
+        let sized = funcs[i].end > funcs[i].start + 8;
+        if !sized {
+            let next = funcs.get(i + 1).filter(|n| n.sec_index == funcs[i].sec_index).map(|n| n.start);
+            let sec_end = file.section_by_index(object::SectionIndex(funcs[i].sec_index)).map(|s| s.size()).unwrap_or(0);
+            funcs[i].end = next.unwrap_or(sec_end).max(funcs[i].start + 8);
+        }
+    }
+    let func_at = |funcs: &[Func], si: usize, off: u64| funcs.iter().position(|f| f.sec_index == si && f.start <= off && off < f.end);
+
+    // Instructions of every executable section.
+    let mut total_insns: HashMap<String, usize> = HashMap::new();
+    for sec in file.sections().filter(|s| s.kind() == SectionKind::Text) {
+        let si = sec.index().0;
+        let name = sec.name().unwrap_or("").to_string();
+        let code = sec.data().unwrap_or(&[]);
+        // Relocations of this section: insn offset -> target symbol.
+        let mut rel: HashMap<u64, (Option<usize>, Option<usize>, i64)> = HashMap::new(); // off -> (undef sym, target section, addend)
+        for (off, r) in sec.relocations() {
+            match r.target() {
+                RelocationTarget::Symbol(s) => {
+                    let target_sec = file.symbol_by_index(s).ok().and_then(|sym| match sym.section() {
+                        SymbolSection::Section(ts) => Some(ts.0),
+                        _ => None,
+                    });
+                    let sym_addr = file.symbol_by_index(s).map(|x| x.address() as i64).unwrap_or(0);
+                    rel.insert(off, (undef.contains_key(&s.0).then_some(s.0), target_sec, sym_addr));
+                }
+                _ => continue,
+            }
+        }
+        total_insns.insert(name.clone(), code.len() / 8);
+        for (i, insn) in code.chunks_exact(8).enumerate() {
+            let off = (i * 8) as u64;
+            let op = insn[0];
+            let regs = insn[1];
+            let src = match endian {
+                Endian::Little => regs >> 4,
+                Endian::Big => regs & 0x0f,
+            };
+            let imm = endian.u32(insn, 4).unwrap_or(0) as i32;
+            let Some(fi) = func_at(&funcs, si, off) else { continue };
+            match (op, src) {
+                (BPF_CALL, 0) => *funcs[fi].helpers.entry(imm as u32).or_default() += 1,
+                (BPF_CALL, PSEUDO_KFUNC_CALL) => {
+                    if let Some((Some(s), _, _)) = rel.get(&off) {
+                        if let Some((n, _)) = undef.get(s) {
+                            funcs[fi].kfuncs.insert(n.clone());
+                        }
+                    }
+                }
+                (BPF_CALL, PSEUDO_CALL) => {
+                    let target = match rel.get(&off) {
+                        // Call through a relocation against a section symbol or function symbol.
+                        Some((None, Some(ts), addr)) => Some((*ts, (*addr + (imm as i64 + 1) * 8) as u64)),
+                        _ => Some((si, (off as i64 + (imm as i64 + 1) * 8) as u64)),
+                    };
+                    if let Some(t) = target {
+                        funcs[fi].calls.push(t);
+                    }
+                }
+                (BPF_LD_IMM64, PSEUDO_FUNC) => {
+                    // A callback: reachable like a call.
+                    let target = match rel.get(&off) {
+                        Some((None, Some(ts), addr)) => (*ts, (*addr + (imm as i64 + 1) * 8) as u64),
+                        _ => (si, (off as i64 + (imm as i64 + 1) * 8) as u64),
+                    };
+                    funcs[fi].calls.push(target);
+                }
+                (BPF_LD_IMM64, _) => {
+                    match rel.get(&off) {
+                        Some((Some(s), _, _)) => {
+                            if let Some((n, _)) = undef.get(s) {
+                                funcs[fi].ksym_checks.insert(n.clone());
+                            }
+                        }
+                        // clang emits callbacks as ld_imm64 relocated against .text.
+                        Some((None, Some(ts), addr)) if file.section_by_index(object::SectionIndex(*ts)).is_ok_and(|x| x.kind() == SectionKind::Text) => {
+                            funcs[fi].calls.push((*ts, (*addr + imm as i64) as u64));
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    // Externs: from BTF DATASECs when present (they say func vs var), else ELF symbols.
+    let mut externs: Vec<Extern> = Vec::new();
+    let weak_of: HashMap<&str, bool> = undef.values().map(|(n, w)| (n.as_str(), *w)).collect();
+    if let Some(b) = &btf {
+        for sec in b.types_of_kind(Kind::Datasec) {
+            let kind = match sec.name() {
+                ".ksyms" => "ksym",
+                ".kconfig" => "kconfig",
+                _ => continue,
+            };
+            for v in sec.datasec_vars() {
+                let Some(t) = b.ty(v.ty) else { continue };
+                let is_func = t.kind == Kind::Func;
+                let name = t.name().to_string();
+                externs.push(Extern {
+                    weak: weak_of.get(name.as_str()).copied().unwrap_or(false),
+                    kind: if is_func { "kfunc" } else { kind },
+                    btf_id: Some(v.ty),
+                    name,
+                });
+            }
+        }
+        // Extern FUNCs that are not in a DATASEC (older clang puts kfunc externs only as FUNC linkage=extern).
+        for f in b.types_of_kind(Kind::Func) {
+            if f.linkage() == Some(crate::btf::Linkage::Extern) && !externs.iter().any(|e| e.name == f.name()) {
+                externs.push(Extern {
+                    name: f.name().to_string(),
+                    kind: "kfunc",
+                    weak: weak_of.get(f.name()).copied().unwrap_or(false),
+                    btf_id: Some(f.id),
+                });
+            }
+        }
+    }
+    for (n, w) in undef.values() {
+        if !externs.iter().any(|e| &e.name == n) {
+            externs.push(Extern { name: n.clone(), kind: "ksym", weak: *w, btf_id: None });
+        }
+    }
+    externs.sort_by(|a, b| a.name.cmp(&b.name));
+    externs.dedup_by(|a, b| a.name == b.name);
+
+    // CO-RE relocations, attributed to the function containing the instruction.
+    let core_relos = match (sec_data(".BTF.ext"), &btf) {
+        (Some(ext), Some(b)) => btf_ext::core_relos(ext, endian, b).map_err(|e| e.in_file(format!("{path} [.BTF.ext]")))?,
+        _ => Vec::new(),
+    };
+    for (ri, r) in core_relos.iter().enumerate() {
+        let Some(sec) = file.section_by_name(&r.section) else { continue };
+        if let Some(fi) = func_at(&funcs, sec.index().0, r.insn_off as u64) {
+            funcs[fi].relos.push(ri);
+        }
+    }
+
+    // Programs: global functions in non-.text executable sections (libbpf),
+    // with everything their callees need.
+    let mut programs = Vec::new();
+    for (pi, f) in funcs.iter().enumerate() {
+        // libbpf: every function of a program section is a program (static
+        // ones too); functions in .text are subprograms.
+        if f.section == ".text" {
+            continue;
+        }
+        let mut seen = BTreeSet::from([pi]);
+        let mut stack = vec![pi];
+        let mut p = Program {
+            name: f.name.clone(),
+            section: f.section.clone(),
+            prog_type: "unknown",
+            expected_attach: None,
+            attach_target: None,
+            sleepable: false,
+            insns: ((f.end - f.start) / 8) as usize,
+            helpers: BTreeMap::new(),
+            kfuncs: BTreeSet::new(),
+            ksym_checks: BTreeSet::new(),
+            core_relos: Vec::new(),
+            subprog_calls: 0,
+        };
+        while let Some(i) = stack.pop() {
+            let g = &funcs[i];
+            for (h, n) in &g.helpers {
+                *p.helpers.entry(*h).or_default() += n;
+            }
+            p.kfuncs.extend(g.kfuncs.iter().cloned());
+            p.ksym_checks.extend(g.ksym_checks.iter().cloned());
+            p.core_relos.extend(g.relos.iter().copied());
+            for &(ts, toff) in &g.calls {
+                p.subprog_calls += 1;
+                if let Some(c) = func_at(&funcs, ts, toff) {
+                    if seen.insert(c) {
+                        stack.push(c);
+                    }
+                }
+            }
+        }
+        p.core_relos.sort_unstable();
+        let sd = sections::decode(&f.section);
+        p.prog_type = sd.prog_type;
+        p.expected_attach = sd.attach;
+        p.attach_target = sd.target;
+        p.sleepable = sd.sleepable;
+        programs.push(p);
+    }
+    let _ = total_insns;
+
+    let maps = read_maps(&file, btf.as_deref(), endian);
+    let struct_ops = btf
+        .as_deref()
+        .map(|b| {
+            b.types_of_kind(Kind::Datasec)
+                .filter(|s| s.name().starts_with(".struct_ops"))
+                .flat_map(|s| s.datasec_vars().collect::<Vec<_>>())
+                .filter_map(|v| {
+                    let var = b.ty(v.ty)?;
+                    let t = b.resolve(var.ref_type())?;
+                    Some(StructOps { name: var.name().to_string(), kernel_type: t.name().to_string() })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let subprograms = funcs.iter().filter(|f| f.section == ".text").map(|f| f.name.clone()).collect();
+    let helpers_anywhere = funcs.iter().flat_map(|f| f.helpers.keys().copied()).collect();
+    Ok(BpfObject { path: path.to_string(), endian, license, programs, maps, externs, core_relos, struct_ops, subprograms, helpers_anywhere, btf })
+}
+
+fn read_maps(file: &object::File, btf: Option<&Btf>, endian: Endian) -> Vec<Map> {
+    let mut out = Vec::new();
+    if let Some(b) = btf {
+        for sec in b.types_of_kind(Kind::Datasec).filter(|s| s.name() == ".maps") {
+            for v in sec.datasec_vars() {
+                let Some(var) = b.ty(v.ty) else { continue };
+                let Some(def) = b.resolve(var.ref_type()) else { continue };
+                // `__uint(type, X)` is `int (*type)[X]`.
+                let map_type = def
+                    .members()
+                    .find(|m| m.name == "type")
+                    .and_then(|m| b.ty(m.ty))
+                    .filter(|p| p.kind == Kind::Ptr)
+                    .and_then(|p| b.ty(p.ref_type()))
+                    .and_then(|a| a.array())
+                    .map(|a| a.nelems)
+                    .unwrap_or(0);
+                out.push(Map { name: var.name().to_string(), map_type, definition: "btf" });
+            }
+        }
+    }
+    if let Some(sec) = file.section_by_name("maps") {
+        let data = sec.data().unwrap_or(&[]);
+        let si = sec.index();
+        for sym in file.symbols().filter(|s| s.section() == SymbolSection::Section(si)) {
+            let off = sym.address() as usize;
+            if let Some(t) = endian.u32(data, off) {
+                out.push(Map { name: sym.name().unwrap_or("").to_string(), map_type: t, definition: "legacy" });
+            }
+        }
+    }
+    out
+}
+
+/// Read a file that is a BPF object or contains some (executables with
+/// libbpf skeletons): every object found, with its byte offset.
+pub fn read_path(path: &std::path::Path) -> Result<Vec<(u64, BpfObject)>> {
+    let name = path.display().to_string();
+    let bytes = Bytes::from_path(path).map_err(|e| Error::io(&name, e))?;
+    let d = bytes.as_slice();
+    if embedded::is_bpf_elf(d) {
+        return Ok(vec![(0, parse(&bytes, &name)?)]);
+    }
+    let found = embedded::find(d);
+    if found.is_empty() {
+        return Err(Error { file: name, offset: Some(0), what: "expected a BPF ELF object (EM_BPF) or a file embedding one".into() });
+    }
+    let mut out = Vec::new();
+    for (off, len) in found {
+        let Some(sub) = bytes.slice(off..off + len) else { continue };
+        out.push((off as u64, parse(&sub, &format!("{name}@{off:#x}"))?));
+    }
+    Ok(out)
+}
