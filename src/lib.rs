@@ -11,6 +11,7 @@
 
 pub mod btf;
 pub mod btf_ids;
+pub mod check;
 pub mod diff;
 pub mod bytes;
 pub mod error;

@@ -39,6 +39,42 @@ enum Cmd {
     /// or a .deb brings the modules along); --old-input / --new-input add
     /// more (e.g. module files).
     Diff(DiffArgs),
+    /// What BPF objects need from a kernel: programs, helpers, kfuncs, CO-RE
+    /// relocations, attach targets, maps. OBJ may be a .bpf.o or an
+    /// executable embedding BPF objects (libbpf skeletons).
+    Inspect(InspectArgs),
+    /// Will these BPF objects load on these kernels? Exit 0: everything loads
+    /// everywhere, 1: some program fails on some kernel.
+    Check(CheckArgs),
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    /// BPF objects (or files embedding them).
+    #[arg(required = true)]
+    objects: Vec<PathBuf>,
+    /// JSON output.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// BPF objects (or files embedding them).
+    #[arg(required = true)]
+    objects: Vec<PathBuf>,
+    /// A target kernel (any input `surface` accepts); repeatable. Default: the running kernel.
+    #[arg(long = "kernel", value_name = "INPUT")]
+    kernels: Vec<PathBuf>,
+    /// List every requirement and where it is satisfied.
+    #[arg(long, conflicts_with_all = ["json", "sarif"])]
+    explain: bool,
+    /// JSON output.
+    #[arg(long, conflicts_with = "sarif")]
+    json: bool,
+    /// SARIF 2.1.0 output (code scanning).
+    #[arg(long)]
+    sarif: bool,
 }
 
 #[derive(Args)]
@@ -248,12 +284,75 @@ fn diff(a: &DiffArgs) -> bpfabi::Result<(String, u8)> {
     Ok((text, d.has_breaking() as u8))
 }
 
+fn read_objects(paths: &[PathBuf]) -> bpfabi::Result<Vec<bpfabi::object::BpfObject>> {
+    let mut out = Vec::new();
+    for p in paths {
+        out.extend(bpfabi::object::read_path(p)?.into_iter().map(|(_, o)| o));
+    }
+    Ok(out)
+}
+
+/// Helper names by id, from the given kernels (newest names win).
+fn helper_names<'a>(surfaces: impl Iterator<Item = &'a bpfabi::surface::Surface>) -> std::collections::BTreeMap<u32, String> {
+    let mut m = std::collections::BTreeMap::new();
+    for s in surfaces {
+        for h in &s.helpers {
+            m.insert(h.id, h.name.clone());
+        }
+    }
+    m
+}
+
+fn inspect(a: &InspectArgs) -> bpfabi::Result<(String, u8)> {
+    let objs = read_objects(&a.objects)?;
+    if a.json {
+        return Ok((report::check::inspect_json(&objs), 0));
+    }
+    // Name helpers from the running kernel when there is one.
+    let names = kernel::load_running(&LoadOptions::default())
+        .map(|k| helper_names(std::iter::once(&bpfabi::surface::of(&k))))
+        .unwrap_or_default();
+    Ok((report::check::inspect_text(&objs, &names), 0))
+}
+
+fn check(a: &CheckArgs) -> bpfabi::Result<(String, u8)> {
+    use bpfabi::check::{check_object, KernelIndex, Verdict};
+    let objs = read_objects(&a.objects)?;
+    let kernels = if a.kernels.is_empty() {
+        vec![kernel::load_running(&LoadOptions::default())?]
+    } else {
+        a.kernels.iter().map(|p| kernel::load(std::slice::from_ref(p), &LoadOptions::default())).collect::<bpfabi::Result<Vec<_>>>()?
+    };
+    let indexes: Vec<KernelIndex> = kernels.iter().map(KernelIndex::new).collect();
+    let names = helper_names(indexes.iter().map(|k| &k.surface));
+    let mut results = Vec::new();
+    for o in &objs {
+        for ki in &indexes {
+            results.extend(check_object(o, ki, &names, a.explain));
+        }
+    }
+    let labels: Vec<String> = indexes.iter().map(|k| k.label.clone()).collect();
+    let text = if a.json {
+        report::check::json(&labels, &results)
+    } else if a.sarif {
+        report::check::sarif(&results)
+    } else if a.explain {
+        report::check::explain(&results)
+    } else {
+        report::check::matrix(&labels, &results)
+    };
+    let failed = results.iter().any(|r| r.verdict == Verdict::Fails);
+    Ok((text, failed as u8))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.cmd {
         Cmd::Surface(a) => surface(a),
         Cmd::Versions(a) => versions(a),
         Cmd::Diff(a) => diff(a),
+        Cmd::Inspect(a) => inspect(a),
+        Cmd::Check(a) => check(a),
     };
     match result {
         Ok((text, code)) => {

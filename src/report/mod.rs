@@ -1,6 +1,7 @@
 //! Rendering of analysis results: human tables, C headers, JSON. Renderers
 //! only format data the analyses produced; they compute nothing.
 
+pub mod check;
 pub mod diff;
 pub mod surface;
 pub mod versions;
