@@ -329,7 +329,7 @@ pub fn check_object(obj: &BpfObject, ki: &KernelIndex, helper_names: &BTreeMap<u
     let mut map_reasons = Vec::new();
     for m in &obj.maps {
         match ki.map_types.get(&(m.map_type as u64)) {
-            Some(n) => map_reasons.push(ok("map_type_ok", &m.name, format!("{n}"))),
+            Some(n) => map_reasons.push(ok("map_type_ok", &m.name, n.clone())),
             None => map_reasons.push(Reason {
                 kind: "map_type_missing",
                 name: m.name.clone(),

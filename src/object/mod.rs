@@ -198,7 +198,7 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
             _ => {}
         }
     }
-    funcs.sort_by(|a, b| (a.sec_index, a.start).cmp(&(b.sec_index, b.start)));
+    funcs.sort_by_key(|f| (f.sec_index, f.start));
     // Old clang emits function symbols without sizes: a function then runs
     // to the next function of its section, or to the section's end.
     for i in 0..funcs.len() {
