@@ -38,7 +38,8 @@ const PSEUDO_FUNC: u8 = 4;
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Extern {
     pub name: String,
-    /// "kfunc", "ksym" (a kernel variable), or "kconfig".
+    /// "kfunc", "ksym" (a kernel variable), "kconfig", or "extern_func" (a
+    /// function resolved by static linking, not by the kernel).
     pub kind: &'static str,
     pub weak: bool,
     /// Type id of the FUNC / VAR in the object's BTF, when it has one.
@@ -245,13 +246,16 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
             let Some(fi) = func_at(&funcs, si, off) else { continue };
             match (op, src) {
                 (BPF_CALL, 0) => *funcs[fi].helpers.entry(imm as u32).or_default() += 1,
-                (BPF_CALL, PSEUDO_KFUNC_CALL) => {
+                // clang emits a kfunc call as a pseudo call relocated against
+                // the undefined extern; libbpf turns it into a kfunc call.
+                (BPF_CALL, PSEUDO_CALL | PSEUDO_KFUNC_CALL) if matches!(rel.get(&off), Some((Some(_), _, _))) => {
                     if let Some((Some(s), _, _)) = rel.get(&off) {
                         if let Some((n, _)) = undef.get(s) {
                             funcs[fi].kfuncs.insert(n.clone());
                         }
                     }
                 }
+                (BPF_CALL, PSEUDO_KFUNC_CALL) => {}
                 (BPF_CALL, PSEUDO_CALL) => {
                     let target = match rel.get(&off) {
                         // Call through a relocation against a section symbol or function symbol.
@@ -311,12 +315,13 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
                 });
             }
         }
-        // Extern FUNCs that are not in a DATASEC (older clang puts kfunc externs only as FUNC linkage=extern).
+        // Extern FUNCs outside `.ksyms` are link-time externs (resolved by
+        // static linking), not kfuncs: libbpf only treats `.ksyms` FUNCs as kfuncs.
         for f in b.types_of_kind(Kind::Func) {
             if f.linkage() == Some(crate::btf::Linkage::Extern) && !externs.iter().any(|e| e.name == f.name()) {
                 externs.push(Extern {
                     name: f.name().to_string(),
-                    kind: "kfunc",
+                    kind: "extern_func",
                     weak: weak_of.get(f.name()).copied().unwrap_or(false),
                     btf_id: Some(f.id),
                 });
@@ -386,6 +391,9 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
             }
         }
         p.core_relos.sort_unstable();
+        // Calls to undefined symbols are kfunc calls only for `.ksyms` FUNCs.
+        let is_kfunc = |n: &String| externs.iter().any(|e| &e.name == n && e.kind == "kfunc");
+        p.kfuncs.retain(is_kfunc);
         let sd = sections::decode(&f.section);
         p.prog_type = sd.prog_type;
         p.expected_attach = sd.attach;

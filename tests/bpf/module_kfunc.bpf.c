@@ -1,0 +1,27 @@
+/* Calls nf_conntrack's kfuncs: they live in a module, from 6.0 on. */
+#include "common.h"
+
+/* Not in vmlinux.h (the module defines it); libbpf only checks kinds. */
+struct bpf_ct_opts___local {
+	s32 netns_id;
+	s32 error;
+	u8 l4proto;
+	u8 dir;
+	u8 reserved[2];
+};
+
+extern struct nf_conn *bpf_skb_ct_lookup(struct __sk_buff *skb, struct bpf_sock_tuple *tuple, u32 tuple__sz,
+					 struct bpf_ct_opts___local *opts, u32 opts__sz) __ksym;
+extern void bpf_ct_release(struct nf_conn *ct) __ksym;
+
+SEC("tc")
+int module_kfunc(struct __sk_buff *skb)
+{
+	struct bpf_sock_tuple tuple = {};
+	struct bpf_ct_opts___local opts = { .netns_id = -1, .l4proto = 6 };
+	struct nf_conn *ct = bpf_skb_ct_lookup(skb, &tuple, sizeof(tuple.ipv4), &opts, sizeof(opts));
+
+	if (ct)
+		bpf_ct_release(ct);
+	return 0;
+}

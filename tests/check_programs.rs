@@ -1,0 +1,123 @@
+//! `check` verdicts for the test programs under tests/bpf (one requirement
+//! each, built with clang by tests/bpf/build.sh) on every corpus kernel, and
+//! on the running kernel confirmed by loading them for real.
+
+mod common;
+use bpfabi::check::{check_object, KernelIndex, Verdict};
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn built() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bpf");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bpf/build.sh");
+        let o = Command::new("bash").arg(&script).arg(&out).env("BPFABI_CORPUS", corpus()).output().expect("bash");
+        assert!(o.status.success(), "tests/bpf/build.sh: {}", String::from_utf8_lossy(&o.stderr));
+        out
+    })
+}
+
+fn object(name: &str) -> bpfabi::object::BpfObject {
+    let p = built().join(format!("{name}.bpf.o"));
+    bpfabi::object::read_path(&p).unwrap().remove(0).1
+}
+
+/// (program object, per kernel in KERNELS order: expected verdict, and the
+/// reason kind that must explain a failure or warning). Derived from kernel
+/// history: bpf_task_from_pid/bpf_task_release arrived in 6.2, helper 160 in
+/// 5.11, task_struct::__state in 5.14, nf_conntrack kfuncs in 6.0 (built
+/// into the live 6.18 kernel, a module elsewhere), kfuncs at all in 5.13.
+const EXPECTED: &[(&str, [(Verdict, &str); 5])] = {
+    use Verdict::*;
+    &[
+        ("kfunc_new", [(Fails, "kfunc_missing"), (Fails, "kfunc_missing"), (Loads, ""), (Loads, ""), (Loads, "")]),
+        ("kfunc_weak", [(Warns, "kfunc_missing"), (Warns, "kfunc_missing"), (Loads, ""), (Loads, ""), (Loads, "")]),
+        (
+            "kfunc_mismatch",
+            [(Fails, "kfunc_missing"), (Fails, "kfunc_missing"), (Fails, "kfunc_proto_mismatch"), (Fails, "kfunc_proto_mismatch"), (Fails, "kfunc_proto_mismatch")],
+        ),
+        ("helper_new", [(Fails, "helper_missing"), (Loads, ""), (Loads, ""), (Loads, ""), (Loads, "")]),
+        ("module_kfunc", [(Fails, "kfunc_missing"), (Loads, ""), (Loads, ""), (Loads, ""), (Loads, "")]),
+        (
+            "fentry_missing",
+            [
+                (Fails, "attach_target_missing"),
+                (Fails, "attach_target_missing"),
+                (Fails, "attach_target_missing"),
+                (Fails, "attach_target_missing"),
+                (Fails, "attach_target_missing"),
+            ],
+        ),
+    ]
+};
+
+#[test]
+fn verdicts_on_every_corpus_kernel() {
+    let kernels: Vec<_> = KERNELS.iter().map(|k| load_dir(k)).collect();
+    let idx: Vec<KernelIndex> = kernels.iter().map(KernelIndex::new).collect();
+    let names = Default::default();
+    for (name, want) in EXPECTED {
+        let o = object(name);
+        for (ki, (kname, (verdict, reason))) in idx.iter().zip(KERNELS.iter().zip(want.iter())) {
+            let r = check_object(&o, ki, &names, false);
+            assert_eq!(r.len(), 1, "{name}");
+            assert_eq!(r[0].verdict, *verdict, "{name} on {kname}: {:#?}", r[0].reasons);
+            if !reason.is_empty() {
+                assert!(r[0].reasons.iter().any(|x| x.kind == *reason), "{name} on {kname}: {:#?}", r[0].reasons);
+            }
+        }
+    }
+    // CO-RE: the unguarded __state read fails on 5.10 only; the guarded
+    // program warns everywhere (one branch reads a field that kernel lacks).
+    let o = object("core_field");
+    for (ki, kname) in idx.iter().zip(KERNELS) {
+        let r = check_object(&o, ki, &names, false);
+        let get = |p: &str| r.iter().find(|x| x.program == p).unwrap();
+        let old = *kname == "5.10.223-1";
+        assert_eq!(get("core_unguarded").verdict, if old { Verdict::Fails } else { Verdict::Loads }, "{kname}");
+        if old {
+            assert!(get("core_unguarded").reasons.iter().any(|x| x.kind == "core_unresolved" && x.name.contains("task_struct->__state")));
+        }
+        assert_eq!(get("core_guarded").verdict, Verdict::Warns, "{kname}");
+        assert!(get("core_guarded").reasons.iter().all(|x| x.kind == "core_unresolved_guarded"));
+    }
+}
+
+fn bpffs() -> bool {
+    let mounted = std::fs::read_to_string("/proc/mounts").is_ok_and(|m| m.lines().any(|l| l.split_whitespace().nth(2) == Some("bpf")));
+    mounted || Command::new("mount").args(["-t", "bpf", "bpf", "/sys/fs/bpf"]).status().is_ok_and(|s| s.success())
+}
+
+#[test]
+fn predictions_agree_with_real_loads_on_the_running_kernel() {
+    if !Path::new("/sys/kernel/btf/vmlinux").exists() || !bpffs() {
+        eprintln!("no kernel BTF or no bpffs here: nothing to load");
+        return;
+    }
+    let k = bpfabi::kernel::load_running(&Default::default()).unwrap();
+    let ki = KernelIndex::new(&k);
+    let mut loaded = 0;
+    for (name, _) in EXPECTED.iter().chain([("core_field", EXPECTED[0].1)].iter()) {
+        // This machine's kernel refuses fentry/fexit loads with EPERM whatever
+        // the program: an environment limit, not a verdict.
+        if *name == "fentry_missing" {
+            continue;
+        }
+        let o = object(name);
+        let predicted = check_object(&o, &ki, &Default::default(), false).iter().map(|r| r.verdict).max().unwrap();
+        let pin = format!("/sys/fs/bpf/bpfabi-test-{}-{name}", std::process::id());
+        let out = Command::new("bpftool").args(["prog", "loadall"]).arg(built().join(format!("{name}.bpf.o"))).arg(&pin).output().unwrap();
+        let _ = std::fs::remove_dir_all(&pin);
+        let ok = out.status.success();
+        if !ok && String::from_utf8_lossy(&out.stderr).contains("Operation not permitted") {
+            eprintln!("{name}: EPERM (no CAP_BPF here?)");
+            continue;
+        }
+        assert_eq!(ok, predicted != Verdict::Fails, "{name}: predicted {predicted:?}, bpftool said: {}", String::from_utf8_lossy(&out.stderr));
+        loaded += ok as usize;
+    }
+    eprintln!("{loaded} test programs loaded and removed");
+}
