@@ -60,7 +60,7 @@ pub fn matrix(kernels: &[String], results: &[ProgramResult]) -> String {
     let mut problems: BTreeSet<(String, String, String, String)> = BTreeSet::new();
     for r in results {
         for x in &r.reasons {
-            problems.insert((r.object.clone(), r.kernel.clone(), x.severity.as_str().to_string(), format!("{}: {}", x.kind, x.message)));
+            problems.insert((r.object.clone(), r.kernel.clone(), x.severity.as_str().to_string(), format!("{} {}: {}", x.kind, x.name, x.message)));
         }
     }
     if !problems.is_empty() {
