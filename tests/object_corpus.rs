@@ -72,3 +72,38 @@ fn every_corpus_object_matches_the_index() {
     assert!(checked >= 200, "{checked}");
     assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
 }
+
+#[test]
+fn objects_embedded_in_an_executable_are_found() {
+    // A real executable carrying two BPF objects in .rodata, as libbpf
+    // skeletons embed them (gcc + .incbin).
+    let root = corpus().join("bpf-objects");
+    let a = root.join("libbpf-tools/0.26.0+ds-1/runqslower.bpf.o");
+    let b = root.join("selftests-6.1/bpf_cubic.bpf.o");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("embedded");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("skel.c");
+    std::fs::write(
+        &src,
+        format!(
+            "__asm__(\".section .rodata\\n.balign 8\\nobj_a: .incbin \\\"{}\\\"\\n.balign 8\\nobj_b: .incbin \\\"{}\\\"\\n.text\\n\");\nint main(void) {{ return 0; }}\n",
+            a.display(),
+            b.display()
+        ),
+    )
+    .unwrap();
+    let exe = dir.join("skel");
+    let o = std::process::Command::new("gcc").arg(&src).arg("-o").arg(&exe).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let found = object::read_path(&exe).unwrap();
+    assert_eq!(found.len(), 2);
+    let names = |p: &std::path::Path| -> BTreeSet<String> {
+        object::read_path(p).unwrap()[0].1.programs.iter().map(|x| x.name.clone()).collect()
+    };
+    let got: Vec<BTreeSet<String>> = found.iter().map(|(_, o)| o.programs.iter().map(|x| x.name.clone()).collect()).collect();
+    assert_eq!(got, vec![names(&a), names(&b)]);
+    assert!(found[0].0 > 0 && found[1].0 > found[0].0);
+    // A file with no BPF object at all is a clear error.
+    let e = object::read_path(&dir.join("skel.c")).unwrap_err();
+    assert!(e.what.contains("EM_BPF"), "{e}");
+}
