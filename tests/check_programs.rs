@@ -121,3 +121,49 @@ fn predictions_agree_with_real_loads_on_the_running_kernel() {
     }
     eprintln!("{loaded} test programs loaded and removed");
 }
+
+#[test]
+fn cli_check_formats_and_exit_codes() {
+    let bin = env!("CARGO_BIN_EXE_bpfabi");
+    let obj = |n: &str| built().join(format!("{n}.bpf.o")).to_str().unwrap().to_string();
+    let k = |n: &str| kernel_dir(n).to_str().unwrap().to_string();
+    // Everything loads: exit 0.
+    let o = Command::new(bin).args(["check", &obj("kfunc_new"), "--kernel", &k("6.12.117-1")]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    // Warnings only: still 0.
+    let o = Command::new(bin).args(["check", &obj("kfunc_weak"), "--kernel", &k("6.1.192-2")]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("warns"));
+    // A failure somewhere: 1; SARIF names the rule and the object.
+    let o = Command::new(bin)
+        .args(["check", &obj("kfunc_new"), &obj("helper_new"), "--kernel", &k("5.10.223-1"), "--kernel", &k("6.12.117-1"), "--sarif"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["ruleId"] == "helper_missing" && r["level"] == "error"));
+    assert!(results.iter().all(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap().ends_with(".bpf.o")));
+    let rules: Vec<&str> = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"kfunc_missing") && rules.contains(&"helper_missing"));
+    // --explain lists satisfied requirements and where.
+    let o = Command::new(bin).args(["check", &obj("module_kfunc"), "--kernel", &k("6.1.192-2"), "--explain"]).output().unwrap();
+    let t = String::from_utf8_lossy(&o.stdout);
+    assert!(t.contains("kfunc_ok") && t.contains("in nf_conntrack"), "{t}");
+    // JSON contract.
+    let o = Command::new(bin).args(["check", &obj("kfunc_mismatch"), "--kernel", &k("6.12.117-1"), "--json"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schema"], "bpfabi.check/1");
+    assert_eq!(v["results"][0]["verdict"], "fails");
+    assert_eq!(v["results"][0]["reasons"][0]["kind"], "kfunc_proto_mismatch");
+    // inspect
+    let o = Command::new(bin).args(["inspect", &obj("core_field"), "--json"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let relos = v["objects"][0]["core_relos"].as_array().unwrap();
+    assert!(relos.iter().any(|r| r["kind"] == "FIELD_EXISTS" && r["path"] == "task_struct->__state" && r["is_check"] == true));
+    assert!(relos.iter().any(|r| r["path"] == "task_struct___old->state"));
+    // Not a BPF object: exit 2.
+    let o = Command::new(bin).args(["inspect", kernel_dir("6.1.192-2").join("config").to_str().unwrap()]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
