@@ -110,6 +110,19 @@ pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Result<Kernel> {
         read_input(p, opts, &mut pieces)?;
     }
     let label = inputs.first().map(|p| p.display().to_string()).unwrap_or_default();
+    assemble(pieces, label, inputs.iter().map(|p| p.display().to_string()).collect(), opts)
+}
+
+/// Load a kernel from bytes already in memory (any single-file form:
+/// raw BTF, ELF, compressed image, package), named `name` in messages.
+pub fn load_bytes(bytes: Bytes, name: &str, opts: &LoadOptions) -> Result<Kernel> {
+    let mut pieces = Vec::new();
+    read_bytes(bytes, name, Path::new(name), None, opts, &mut pieces, 0)?;
+    assemble(pieces, name.to_string(), vec![name.to_string()], opts)
+}
+
+/// Tie pieces into one kernel: exactly one vmlinux, modules split on it.
+fn assemble(pieces: Vec<Piece>, label: String, inputs: Vec<String>, opts: &LoadOptions) -> Result<Kernel> {
     let mut vmlinux = None;
     let mut modules = Vec::new();
     let mut release = opts.release.clone();
@@ -152,12 +165,7 @@ pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Result<Kernel> {
         }
     }
     mods.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Kernel {
-        release,
-        inputs: inputs.iter().map(|p| p.display().to_string()).collect(),
-        vmlinux,
-        modules: mods,
-    })
+    Ok(Kernel { release, inputs, vmlinux, modules: mods })
 }
 
 fn open(path: &Path) -> Result<Bytes> {

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Regenerate fuzz/seeds: small real files from the corpus (minimised by
+# choice: the smallest objects and their BTF) plus synthetic seeds.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+corpus="${BPFABI_CORPUS:-$here/../../shared/corpus}"
+seeds="$here/seeds"
+rm -rf "$seeds" && mkdir -p "$seeds"/{btf_parse,btf_split,btf_ids,object_inspect,object_check,kernel_image,deb}
+objs=(
+  golang-github-cilium-ebpf-dev/0.9.1-1/loader-clang-7-eb.elf.o
+  golang-github-cilium-ebpf-dev/0.9.1-1/relocs_read-el.elf.o
+  selftests-6.1/bpf_cubic.bpf.o
+  selftests-6.1/kfunc_call_test_subprog.bpf.o
+  libbpf-tools/0.26.0+ds-1/runqslower.bpf.o
+)
+for o in "${objs[@]}"; do
+  n=$(basename "$o" .o)
+  cp "$corpus/bpf-objects/$o" "$seeds/object_inspect/$n"
+  cp "$corpus/bpf-objects/$o" "$seeds/object_check/$n"
+  llvm-objcopy --dump-section .BTF="$seeds/btf_parse/$n.btf" "$corpus/bpf-objects/$o" /dev/null 2>/dev/null || true
+done
+cp "$corpus/kernels/6.12.117-1/vmlinux.btf_ids" "$seeds/btf_ids/vmlinux-6.12.117"
+# An ELF executable with a small .BTF, for the kernel image seeds.
+tmp=$(mktemp -d)
+printf 'void _start(void) {}\n' > "$tmp/s.c"
+gcc -c -O2 "$tmp/s.c" -o "$tmp/s.o" && ld -o "$tmp/exe" "$tmp/s.o" -e _start
+objcopy --add-section .BTF="$seeds/btf_parse/bpf_cubic.bpf.btf" "$tmp/exe" "$seeds/elf-with-btf"
+cargo run --quiet --manifest-path "$here/../Cargo.toml" --example make_fuzz_seeds -- "$seeds"
+# A tiny Debian package around the bzImage seed.
+mkdir -p "$tmp/root/DEBIAN" "$tmp/root/boot"
+cp "$seeds/kernel_image/bzimage-gzip" "$tmp/root/boot/vmlinuz-6.1.0"
+printf 'Package: linux-image-fuzz\nVersion: 1\nArchitecture: amd64\nMaintainer: f <f@example.org>\nDescription: seed\n' > "$tmp/root/DEBIAN/control"
+dpkg-deb --root-owner-group -Zgzip --build "$tmp/root" "$seeds/deb/linux-image.deb" >/dev/null
+rm -rf "$tmp"
+du -sh "$seeds"
