@@ -162,14 +162,24 @@ impl Layout {
     }
 }
 
-/// How deep anonymous types are flattened / expanded inline.
+/// How deep anonymous members are flattened into their parent (linear work).
 const MAX_INLINE_DEPTH: usize = 16;
+/// How many levels of *referenced* anonymous types (`struct {...} *`) are
+/// spelled out inline: each level multiplies the text by the member count,
+/// so this stays small.
+const MAX_EXPAND: usize = 2;
 
 /// The C spelling of a type reference, with anonymous structs, unions and
 /// enums spelled out inline so their layout is part of the text.
 pub fn type_ref(btf: &Btf, id: TypeId) -> String {
+    type_ref_at(btf, id, 0)
+}
+
+/// `type_ref` at a given inline-expansion depth: anonymous types can point
+/// at themselves, so expansion stops at MAX_INLINE_DEPTH.
+fn type_ref_at(btf: &Btf, id: TypeId, expand: usize) -> String {
     let base = render::decl(btf, id, "");
-    if !base.contains("{...}") {
+    if !base.contains("{...}") || expand >= MAX_EXPAND {
         return base;
     }
     // Expand the (first) anonymous terminal type of the chain.
@@ -180,7 +190,7 @@ pub fn type_ref(btf: &Btf, id: TypeId) -> String {
             Kind::Ptr | Kind::Const | Kind::Volatile | Kind::Restrict | Kind::TypeTag => cur = t.ref_type(),
             Kind::Array => cur = t.array().map(|a| a.elem).unwrap_or(0),
             Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 => {
-                let inner = inline_layout(btf, cur, 0).canonical().replace('\n', "; ");
+                let inner = inline_layout(btf, cur, expand + 1).canonical().replace('\n', "; ");
                 return base.replacen("{...}", &format!("{{ {inner}}}"), 1);
             }
             _ => break,
@@ -189,12 +199,14 @@ pub fn type_ref(btf: &Btf, id: TypeId) -> String {
     base
 }
 
-fn inline_layout(btf: &Btf, id: TypeId, depth: usize) -> Layout {
+/// Layout of one type; `expand` counts referenced anonymous types already
+/// spelled out on the way here.
+fn inline_layout(btf: &Btf, id: TypeId, expand: usize) -> Layout {
     let Some(t) = btf.ty(id) else { return Layout::Opaque };
     match t.kind {
         Kind::Struct | Kind::Union => {
             let mut members = Vec::new();
-            flatten(btf, id, 0, "", depth, &mut members);
+            flatten(btf, id, 0, "", 0, expand, &mut members);
             Layout::Composite { union: t.kind == Kind::Union, size: t.size(), members }
         }
         Kind::Enum | Kind::Enum64 => Layout::Enum {
@@ -205,7 +217,7 @@ fn inline_layout(btf: &Btf, id: TypeId, depth: usize) -> Layout {
                 .map(|e| (e.name.to_string(), if t.enum_signed() { e.value as i64 as i128 } else { e.value as i128 }))
                 .collect(),
         },
-        Kind::Typedef => Layout::Typedef { target: type_ref(btf, t.ref_type()) },
+        Kind::Typedef => Layout::Typedef { target: type_ref_at(btf, t.ref_type(), expand) },
         Kind::Int => {
             let i = t.int_info().unwrap_or(crate::btf::IntInfo { signed: false, char: false, bool: false, offset: 0, bits: 0 });
             Layout::Int { size: t.size(), bits: i.bits, signed: i.signed, char: i.char, bool: i.bool }
@@ -215,18 +227,18 @@ fn inline_layout(btf: &Btf, id: TypeId, depth: usize) -> Layout {
     }
 }
 
-fn flatten(btf: &Btf, id: TypeId, base_bits: u32, prefix: &str, depth: usize, out: &mut Vec<MemberLayout>) {
+fn flatten(btf: &Btf, id: TypeId, base_bits: u32, prefix: &str, depth: usize, expand: usize, out: &mut Vec<MemberLayout>) {
     let Some(t) = btf.ty(id) else { return };
     for m in t.members() {
         let off = base_bits.saturating_add(m.bit_offset);
         let anon = btf.ty(m.ty).is_some_and(|mt| matches!(mt.kind, Kind::Struct | Kind::Union) && mt.name().is_empty());
         if anon && depth < MAX_INLINE_DEPTH {
             let p = if m.name.is_empty() { prefix.to_string() } else { format!("{prefix}{}.", m.name) };
-            flatten(btf, m.ty, off, &p, depth + 1, out);
+            flatten(btf, m.ty, off, &p, depth + 1, expand, out);
         } else {
             out.push(MemberLayout {
                 name: format!("{prefix}{}", m.name),
-                ty: type_ref(btf, m.ty),
+                ty: type_ref_at(btf, m.ty, expand),
                 bit_offset: off,
                 bitfield_size: m.bitfield_size,
             });

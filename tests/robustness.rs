@@ -143,3 +143,35 @@ fn truncated_and_flipped_inputs_through_the_loader() {
         }
     }
 }
+
+/// Inputs the fuzzers found crashes with (tests/fuzz-regressions), replayed
+/// through the same code paths as their fuzz targets.
+#[test]
+fn fuzz_regressions() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let data = std::fs::read(&p).unwrap();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        n += 1;
+        if name.starts_with("btf_parse") {
+            if let Ok(btf) = Btf::parse(Bytes::from_vec(data.clone())) {
+                exercise(&btf);
+                let mut g = bpfabi::versions::TypeGraph::new();
+                for t in btf.types() {
+                    let _ = bpfabi::versions::type_ref(&btf, t.id);
+                    if let Some(k) = bpfabi::versions::key_of(&btf, t.id) {
+                        let _ = g.deep(&btf, &k, None);
+                    }
+                }
+            }
+        } else if name.starts_with("object") {
+            let _ = bpfabi::object::embedded::find(&data);
+            let _ = bpfabi::object::parse(&Bytes::from_vec(data), "regression");
+        } else if name.starts_with("kernel_image") || name.starts_with("deb") {
+            let _ = kernel::load_bytes(Bytes::from_vec(data), &name, &LoadOptions { max_decompressed: 64 << 20, ..Default::default() });
+        }
+    }
+    assert!(n >= 2);
+}

@@ -40,7 +40,7 @@ pub fn find(d: &[u8]) -> Vec<(usize, usize)> {
         let off = pos + i;
         if let Some((_, shoff, shentsize, shnum)) = header(&d[off..]) {
             let len = shoff.checked_add(shentsize as u64 * shnum as u64);
-            if let Some(len) = len.filter(|&l| l >= 64 && off as u64 + l <= d.len() as u64) {
+            if let Some(len) = len.filter(|&l| l >= 64 && (off as u64).checked_add(l).is_some_and(|end| end <= d.len() as u64)) {
                 out.push((off, len as usize));
                 pos = off + len as usize;
                 continue;
