@@ -164,6 +164,9 @@ impl Layout {
 
 /// How deep anonymous members are flattened into their parent (linear work).
 const MAX_INLINE_DEPTH: usize = 16;
+/// Most members one flattened layout may have: anonymous members can
+/// contain themselves, and nesting multiplies.
+const MAX_FLAT_MEMBERS: usize = 4096;
 /// How many levels of *referenced* anonymous types (`struct {...} *`) are
 /// spelled out inline: each level multiplies the text by the member count,
 /// so this stays small.
@@ -172,14 +175,15 @@ const MAX_EXPAND: usize = 2;
 /// The C spelling of a type reference, with anonymous structs, unions and
 /// enums spelled out inline so their layout is part of the text.
 pub fn type_ref(btf: &Btf, id: TypeId) -> String {
-    type_ref_at(btf, id, 0)
+    let mut budget = MAX_FLAT_MEMBERS;
+    type_ref_at(btf, id, 0, &mut budget)
 }
 
 /// `type_ref` at a given inline-expansion depth: anonymous types can point
 /// at themselves, so expansion stops at MAX_INLINE_DEPTH.
-fn type_ref_at(btf: &Btf, id: TypeId, expand: usize) -> String {
+fn type_ref_at(btf: &Btf, id: TypeId, expand: usize, budget: &mut usize) -> String {
     let base = render::decl(btf, id, "");
-    if !base.contains("{...}") || expand >= MAX_EXPAND {
+    if !base.contains("{...}") || expand >= MAX_EXPAND || *budget == 0 {
         return base;
     }
     // Expand the (first) anonymous terminal type of the chain.
@@ -190,7 +194,7 @@ fn type_ref_at(btf: &Btf, id: TypeId, expand: usize) -> String {
             Kind::Ptr | Kind::Const | Kind::Volatile | Kind::Restrict | Kind::TypeTag => cur = t.ref_type(),
             Kind::Array => cur = t.array().map(|a| a.elem).unwrap_or(0),
             Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 => {
-                let inner = inline_layout(btf, cur, expand + 1).canonical().replace('\n', "; ");
+                let inner = inline_layout(btf, cur, expand + 1, budget).canonical().replace('\n', "; ");
                 return base.replacen("{...}", &format!("{{ {inner}}}"), 1);
             }
             _ => break,
@@ -201,12 +205,13 @@ fn type_ref_at(btf: &Btf, id: TypeId, expand: usize) -> String {
 
 /// Layout of one type; `expand` counts referenced anonymous types already
 /// spelled out on the way here.
-fn inline_layout(btf: &Btf, id: TypeId, expand: usize) -> Layout {
+/// `budget` is shared by everything one top-level layout expands.
+fn inline_layout(btf: &Btf, id: TypeId, expand: usize, budget: &mut usize) -> Layout {
     let Some(t) = btf.ty(id) else { return Layout::Opaque };
     match t.kind {
         Kind::Struct | Kind::Union => {
             let mut members = Vec::new();
-            flatten(btf, id, 0, "", 0, expand, &mut members);
+            flatten(btf, id, 0, "", 0, expand, budget, &mut members);
             Layout::Composite { union: t.kind == Kind::Union, size: t.size(), members }
         }
         Kind::Enum | Kind::Enum64 => Layout::Enum {
@@ -217,7 +222,7 @@ fn inline_layout(btf: &Btf, id: TypeId, expand: usize) -> Layout {
                 .map(|e| (e.name.to_string(), if t.enum_signed() { e.value as i64 as i128 } else { e.value as i128 }))
                 .collect(),
         },
-        Kind::Typedef => Layout::Typedef { target: type_ref_at(btf, t.ref_type(), expand) },
+        Kind::Typedef => Layout::Typedef { target: type_ref_at(btf, t.ref_type(), expand, budget) },
         Kind::Int => {
             let i = t.int_info().unwrap_or(crate::btf::IntInfo { signed: false, char: false, bool: false, offset: 0, bits: 0 });
             Layout::Int { size: t.size(), bits: i.bits, signed: i.signed, char: i.char, bool: i.bool }
@@ -227,18 +232,23 @@ fn inline_layout(btf: &Btf, id: TypeId, expand: usize) -> Layout {
     }
 }
 
-fn flatten(btf: &Btf, id: TypeId, base_bits: u32, prefix: &str, depth: usize, expand: usize, out: &mut Vec<MemberLayout>) {
+#[allow(clippy::too_many_arguments)]
+fn flatten(btf: &Btf, id: TypeId, base_bits: u32, prefix: &str, depth: usize, expand: usize, budget: &mut usize, out: &mut Vec<MemberLayout>) {
     let Some(t) = btf.ty(id) else { return };
     for m in t.members() {
+        if *budget == 0 {
+            return;
+        }
+        *budget -= 1;
         let off = base_bits.saturating_add(m.bit_offset);
         let anon = btf.ty(m.ty).is_some_and(|mt| matches!(mt.kind, Kind::Struct | Kind::Union) && mt.name().is_empty());
         if anon && depth < MAX_INLINE_DEPTH {
             let p = if m.name.is_empty() { prefix.to_string() } else { format!("{prefix}{}.", m.name) };
-            flatten(btf, m.ty, off, &p, depth + 1, expand, out);
+            flatten(btf, m.ty, off, &p, depth + 1, expand, budget, out);
         } else {
             out.push(MemberLayout {
                 name: format!("{prefix}{}", m.name),
-                ty: type_ref_at(btf, m.ty, expand),
+                ty: type_ref_at(btf, m.ty, expand, budget),
                 bit_offset: off,
                 bitfield_size: m.bitfield_size,
             });
@@ -338,7 +348,8 @@ impl TypeGraph {
         let mut defs: Vec<Layout> = Vec::new();
         let mut edges = BTreeSet::new();
         for id in ids {
-            let l = inline_layout(btf, id, 0);
+            let mut budget = MAX_FLAT_MEMBERS;
+            let l = inline_layout(btf, id, 0, &mut budget);
             if let Some(t) = btf.ty(id) {
                 match t.kind {
                     Kind::Struct | Kind::Union => t.members().for_each(|m| refs_of(btf, m.ty, &mut edges)),

@@ -188,7 +188,7 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
                     section,
                     sec_index: si.0,
                     start: sym.address(),
-                    end: sym.address() + sym.size().max(8),
+                    end: sym.address().saturating_add(sym.size().max(8)),
                     helpers: BTreeMap::new(),
                     kfuncs: BTreeSet::new(),
                     ksym_checks: BTreeSet::new(),
@@ -203,11 +203,11 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
     // Old clang emits function symbols without sizes: a function then runs
     // to the next function of its section, or to the section's end.
     for i in 0..funcs.len() {
-        let sized = funcs[i].end > funcs[i].start + 8;
+        let sized = funcs[i].end > funcs[i].start.saturating_add(8);
         if !sized {
             let next = funcs.get(i + 1).filter(|n| n.sec_index == funcs[i].sec_index).map(|n| n.start);
             let sec_end = file.section_by_index(object::SectionIndex(funcs[i].sec_index)).map(|s| s.size()).unwrap_or(0);
-            funcs[i].end = next.unwrap_or(sec_end).max(funcs[i].start + 8);
+            funcs[i].end = next.unwrap_or(sec_end).max(funcs[i].start.saturating_add(8));
         }
     }
     let func_at = |funcs: &[Func], si: usize, off: u64| funcs.iter().position(|f| f.sec_index == si && f.start <= off && off < f.end);
@@ -366,7 +366,7 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
             expected_attach: None,
             attach_target: None,
             sleepable: false,
-            insns: ((f.end - f.start) / 8) as usize,
+            insns: (f.end.saturating_sub(f.start) / 8) as usize,
             helpers: BTreeMap::new(),
             kfuncs: BTreeSet::new(),
             ksym_checks: BTreeSet::new(),
