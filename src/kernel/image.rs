@@ -24,7 +24,8 @@ pub(super) fn read_elf(bytes: Bytes, origin: &str, path: &Path, out: &mut Vec<Pi
     let section = |name: &str| -> Option<Bytes> {
         let s = file.section_by_name(name)?;
         let (off, size) = s.file_range()?;
-        bytes.slice(off as usize..(off + size) as usize)
+        let end = usize::try_from(off.checked_add(size)?).ok()?;
+        bytes.slice(usize::try_from(off).ok()?..end)
     };
     let Some(btf) = section(".BTF") else {
         return Err(Error::new(origin, "ELF file has no .BTF section (kernel built without CONFIG_DEBUG_INFO_BTF?)"));
