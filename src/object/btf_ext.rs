@@ -80,7 +80,7 @@ pub fn core_relos(d: &[u8], e: Endian, btf: &Btf) -> Result<Vec<CoreRelo>, ReadE
         let n = u32_at(p + 4)? as usize;
         p += 8;
         let need = n.checked_mul(rec_size).ok_or_else(|| ReadError::at(p, "record count overflow"))?;
-        if p + need > end {
+        if p.checked_add(need).is_none_or(|x| x > end) {
             return Err(ReadError::at(p - 4, format!("{n} records of {rec_size} bytes do not fit in the core_relo section")));
         }
         for i in 0..n {

@@ -259,8 +259,8 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
                 (BPF_CALL, PSEUDO_CALL) => {
                     let target = match rel.get(&off) {
                         // Call through a relocation against a section symbol or function symbol.
-                        Some((None, Some(ts), addr)) => Some((*ts, (*addr + (imm as i64 + 1) * 8) as u64)),
-                        _ => Some((si, (off as i64 + (imm as i64 + 1) * 8) as u64)),
+                        Some((None, Some(ts), addr)) => Some((*ts, addr.wrapping_add((imm as i64 + 1) * 8) as u64)),
+                        _ => Some((si, (off as i64).wrapping_add((imm as i64 + 1) * 8) as u64)),
                     };
                     if let Some(t) = target {
                         funcs[fi].calls.push(t);
@@ -269,8 +269,8 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
                 (BPF_LD_IMM64, PSEUDO_FUNC) => {
                     // A callback: reachable like a call.
                     let target = match rel.get(&off) {
-                        Some((None, Some(ts), addr)) => (*ts, (*addr + (imm as i64 + 1) * 8) as u64),
-                        _ => (si, (off as i64 + (imm as i64 + 1) * 8) as u64),
+                        Some((None, Some(ts), addr)) => (*ts, addr.wrapping_add((imm as i64 + 1) * 8) as u64),
+                        _ => (si, (off as i64).wrapping_add((imm as i64 + 1) * 8) as u64),
                     };
                     funcs[fi].calls.push(target);
                 }
@@ -283,7 +283,7 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
                         }
                         // clang emits callbacks as ld_imm64 relocated against .text.
                         Some((None, Some(ts), addr)) if file.section_by_index(object::SectionIndex(*ts)).is_ok_and(|x| x.kind() == SectionKind::Text) => {
-                            funcs[fi].calls.push((*ts, (*addr + imm as i64) as u64));
+                            funcs[fi].calls.push((*ts, addr.wrapping_add(imm as i64) as u64));
                         }
                         _ => {}
                     }
