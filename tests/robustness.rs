@@ -175,3 +175,33 @@ fn fuzz_regressions() {
     }
     assert!(n >= 2);
 }
+
+#[test]
+fn every_corpus_bpf_object_truncated_and_flipped_never_panics() {
+    let root = corpus().join("bpf-objects");
+    let index: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("index.json")).unwrap()).unwrap();
+    let k = load_dir("6.12.117-1");
+    let ki = bpfabi::check::KernelIndex::new(&k);
+    let mut rng = Rng(0x0b1ec7);
+    let mut cases = 0;
+    for e in index.as_array().unwrap() {
+        let orig = std::fs::read(root.join(e["file"].as_str().unwrap())).unwrap();
+        for i in 0..6 {
+            let mut m = orig.clone();
+            if i < 2 {
+                m.truncate(rng.below(orig.len()));
+            } else {
+                for _ in 0..1 + rng.below(6) {
+                    let p = rng.below(m.len());
+                    m[p] ^= 1 << rng.below(8);
+                }
+            }
+            cases += 1;
+            if let Ok(o) = bpfabi::object::parse(&Bytes::from_vec(m), "mutant.o") {
+                let r = bpfabi::check::check_object(&o, &ki, &Default::default(), true);
+                let _ = bpfabi::report::check::sarif(&r);
+            }
+        }
+    }
+    assert!(cases > 1000, "{cases}");
+}
