@@ -205,3 +205,64 @@ fn every_corpus_bpf_object_truncated_and_flipped_never_panics() {
     }
     assert!(cases > 1000, "{cases}");
 }
+
+#[test]
+fn every_corpus_kernel_file_mutated_never_panics() {
+    let mut rng = Rng(0xfeed);
+    let mut cases = 0;
+    let mutate = |rng: &mut Rng, orig: &[u8], i: usize| -> Vec<u8> {
+        let mut m = orig.to_vec();
+        if i == 0 {
+            m.truncate(rng.below(orig.len().max(1)));
+        } else {
+            for _ in 0..1 + rng.below(6) {
+                let p = rng.below(m.len().max(1));
+                if let Some(b) = m.get_mut(p) {
+                    *b ^= 1 << rng.below(8);
+                }
+            }
+        }
+        m
+    };
+    for k in KERNELS {
+        let kd = kernel_dir(k);
+        let kernel = load_dir(k);
+        // vmlinux BTF: a few mutations (5 MB each).
+        let vm = std::fs::read(kd.join("vmlinux.btf")).unwrap();
+        for i in 0..3 {
+            if let Ok(b) = Btf::parse(Bytes::from_vec(mutate(&mut rng, &vm, i))) {
+                exercise(&b);
+            }
+            cases += 1;
+        }
+        let files: Vec<std::path::PathBuf> = std::fs::read_dir(kd.join("modules"))
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        let mut all = files;
+        all.push(kd.join("vmlinux.btf_ids"));
+        all.sort();
+        for f in all.iter().filter(|f| f.exists()) {
+            let orig = std::fs::read(f).unwrap();
+            let name = f.file_name().unwrap().to_string_lossy().to_string();
+            for i in 0..4 {
+                let m = mutate(&mut rng, &orig, i);
+                cases += 1;
+                if name.ends_with(".btf") {
+                    if let Ok(b) = Btf::parse_split(Bytes::from_vec(m), kernel.vmlinux.btf.clone()) {
+                        exercise(&b);
+                    }
+                } else {
+                    // .btf_ids: through kfunc discovery, on vmlinux or its module.
+                    let mut k2 = kernel.clone();
+                    let module = name.trim_end_matches(".btf_ids").to_string();
+                    match k2.modules.iter_mut().find(|x| x.name == module) {
+                        Some(mb) => mb.btf_ids = Some(Bytes::from_vec(m)),
+                        None => k2.vmlinux.btf_ids = Some(Bytes::from_vec(m)),
+                    }
+                    let _ = bpfabi::surface::of(&k2);
+                }
+            }
+        }
+    }
+    assert!(cases > 200, "{cases}");
+}
