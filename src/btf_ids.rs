@@ -10,6 +10,8 @@
 //! From 6.9 kfunc sets carry `BTF_SET8_KFUNCS` in the set-flags word, which
 //! makes the answer certain; before that, it is a structural inference.
 
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use crate::btf::{Btf, Kind, TypeId};
 use crate::bytes::Endian;
 

@@ -3,6 +3,8 @@
 //! exactly what it is told (including invalid references), so malformed
 //! blobs can be produced on purpose.
 
+#![allow(clippy::indexing_slicing)] // test helper: writes what it is told
+
 use crate::bytes::Endian;
 
 #[derive(Clone)]

@@ -13,6 +13,8 @@
 //! type id exists. After that, accessors cannot fail (they still never index
 //! unchecked; out-of-range reads yield zero/empty values).
 
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 pub mod builder;
 pub mod render;
 
@@ -218,10 +220,10 @@ impl Btf {
             return Err(err(0, format!("expected a BTF header of at least 24 bytes, found {} bytes", data.len())));
         }
         let endian = Btf::sniff(data).ok_or_else(|| {
-            err(0, format!("expected BTF magic 0xeb9f, found {:02x}{:02x}", data[0], data[1]))
+            err(0, format!("expected BTF magic 0xeb9f, found {:02x}{:02x}", data.first().copied().unwrap_or(0), data.get(1).copied().unwrap_or(0)))
         })?;
         let r = |o| endian.u32(data, o).unwrap_or(0);
-        let version = data[2];
+        let version = data.get(2).copied().unwrap_or(0);
         if version != 1 {
             return Err(err(2, format!("expected BTF version 1, found {version}")));
         }
@@ -234,7 +236,7 @@ impl Btf {
         }
         let mut h = Header {
             version,
-            flags: data[3],
+            flags: data.get(3).copied().unwrap_or(0),
             hdr_len,
             type_off: r(8),
             type_len: r(12),
@@ -250,7 +252,7 @@ impl Btf {
             known = 32;
         }
         // Like libbpf and the kernel: unknown header bytes must be zero.
-        if let Some(pos) = data[known..hdr_len as usize].iter().position(|&b| b != 0) {
+        if let Some(pos) = data.get(known..hdr_len as usize).unwrap_or(&[]).iter().position(|&b| b != 0) {
             return Err(err(known + pos, "expected zero in header bytes this reader does not know"));
         }
         Ok((endian, h))
@@ -286,7 +288,7 @@ impl Btf {
         if types_start < strs_end && strs_start < types_end && h.type_len > 0 && h.str_len > 0 {
             return Err(err(8, "type and string sections overlap"));
         }
-        let strs = &data[strs_start..strs_end];
+        let strs = data.get(strs_start..strs_end).unwrap_or(&[]);
         match (&base, strs.first(), strs.last()) {
             (None, Some(0), Some(0)) => {}
             (None, None, _) => return Err(err(strs_start, "expected a string section starting with an empty string")),
@@ -300,12 +302,12 @@ impl Btf {
             if h.layout_len % 4 != 0 {
                 return Err(err(28, format!("expected kind layout length to be a multiple of 4, found {}", h.layout_len)));
             }
-            let l = &data[lstart..lstart + h.layout_len as usize];
+            let l = data.get(lstart..lstart + h.layout_len as usize).unwrap_or(&[]);
             Some(
                 l.chunks_exact(4)
                     .map(|c| KindLayout {
-                        info_sz: c[0],
-                        elem_sz: c[1],
+                        info_sz: c.first().copied().unwrap_or(0),
+                        elem_sz: c.get(1).copied().unwrap_or(0),
                         flags: endian.u16(c, 2).unwrap_or(0),
                     })
                     .collect::<Vec<_>>(),
@@ -339,7 +341,7 @@ impl Btf {
 
     /// Walk the type section once, recording each type's offset.
     fn index_types(&mut self, data: &[u8]) -> Result<(), ReadError> {
-        let types = &data[self.types_start..self.types_start + self.header.type_len as usize];
+        let types = data.get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
         // Every type takes at least 12 bytes: this bounds the allocation.
         let mut offsets = Vec::with_capacity(types.len() / TYPE_HDR);
         let e = self.endian;
@@ -397,7 +399,7 @@ impl Btf {
         let str_total = self.total_str_len();
         let e = self.endian;
         let ts = self.types_start;
-        let types = &data[ts..ts + self.header.type_len as usize];
+        let types = data.get(ts..ts + self.header.type_len as usize).unwrap_or(&[]);
         let rd = |o: usize| e.u32(types, o).unwrap_or(0);
         let bad_id = |id: u32, o: usize, what: &str, owner: u32| {
             err(ts + o, format!("{what} of type id {owner} refers to type id {id}, but the last type id is {}", max_id - 1))
@@ -525,7 +527,7 @@ impl Btf {
         let strs = data.get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
         let s = strs.get(rel..).unwrap_or(&[]);
         let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
-        &s[..end]
+        s.get(..end).unwrap_or(&[])
     }
 
     /// Look a type up by id (base ids are forwarded to the base).
@@ -616,10 +618,14 @@ impl Btf {
                 };
                 let tag = (h >> 32) as u32;
                 let mut pos = h as usize & mask;
-                while slots[pos].1 != 0 {
+                // Load factor <= 1/2: a free slot always exists.
+                while let Some(slot) = slots.get_mut(pos) {
+                    if slot.1 == 0 {
+                        *slot = (tag, self.start_id + i as u32);
+                        break;
+                    }
                     pos = (pos + 1) & mask;
                 }
-                slots[pos] = (tag, self.start_id + i as u32);
             }
             NameIndex { slots, mask }
         })

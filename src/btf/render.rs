@@ -168,7 +168,7 @@ fn emit_chain(btf: &Btf, chain: &mut Vec<TypeId>, name: &str, out: &mut String, 
                 }
                 out.push('(');
                 let params: Vec<_> = t.params().collect();
-                if params.is_empty() || (params.len() == 1 && params[0].ty == 0) {
+                if params.is_empty() || (params.len() == 1 && params.first().is_some_and(|p| p.ty == 0)) {
                     out.push_str("void)");
                     return;
                 }

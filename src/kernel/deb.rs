@@ -18,11 +18,11 @@ fn ar_members(d: &[u8]) -> std::result::Result<Vec<ArMember>, (usize, String)> {
     let mut off = 8;
     while off < d.len() {
         let h = d.get(off..off + 60).ok_or((off, "truncated ar member header".to_string()))?;
-        if &h[58..60] != b"`\n" {
+        if h.get(58..60) != Some(b"`\n".as_slice()) {
             return Err((off + 58, "expected ar member header terminator \"`\\n\"".into()));
         }
-        let name = String::from_utf8_lossy(&h[..16]).trim_end().trim_end_matches('/').to_string();
-        let size: usize = std::str::from_utf8(&h[48..58])
+        let name = String::from_utf8_lossy(h.get(..16).unwrap_or(&[])).trim_end().trim_end_matches('/').to_string();
+        let size: usize = std::str::from_utf8(h.get(48..58).unwrap_or(&[]))
             .ok()
             .and_then(|s| s.trim().parse().ok())
             .ok_or((off + 48, "expected a decimal ar member size".to_string()))?;
@@ -45,7 +45,7 @@ pub(super) fn read_deb(bytes: &Bytes, origin: &str, opts: &LoadOptions, out: &mu
         .iter()
         .find(|(n, _)| n.starts_with("data.tar"))
         .ok_or_else(|| Error::new(origin, "not a Debian package: no data.tar member"))?;
-    let data = &d[range.clone()];
+    let data = d.get(range.clone()).unwrap_or(&[]);
     let reader: Box<dyn Read> = match Compression::sniff(data) {
         Some(c) => decompress::reader(c, data).map_err(|e| e.in_file(format!("{origin}:{name}")))?,
         None => Box::new(data),

@@ -138,8 +138,11 @@ impl<R: Read> Read for Lz4Legacy<R> {
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
             self.pos = 0;
         }
-        let n = out.len().min(self.buf.len() - self.pos);
-        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        let src = self.buf.get(self.pos..).unwrap_or(&[]);
+        let n = out.len().min(src.len());
+        if let (Some(dst), Some(src)) = (out.get_mut(..n), src.get(..n)) {
+            dst.copy_from_slice(src);
+        }
         self.pos += n;
         Ok(n)
     }

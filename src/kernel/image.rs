@@ -58,8 +58,8 @@ fn linux_banner_release(d: &[u8]) -> Option<String> {
     let pos = d.windows(NEEDLE.len()).position(|w| w == NEEDLE)?;
     let rest = d.get(pos + NEEDLE.len()..)?;
     let end = rest.iter().position(|&b| b == b' ' || b == 0)?.min(128);
-    let s = std::str::from_utf8(&rest[..end]).ok()?;
-    (!s.is_empty() && s.as_bytes()[0].is_ascii_digit()).then(|| s.to_string())
+    let s = std::str::from_utf8(rest.get(..end)?).ok()?;
+    s.as_bytes().first().is_some_and(u8::is_ascii_digit).then(|| s.to_string())
 }
 
 /// For an x86 bzImage: (compression, payload start, payload end, release).
@@ -69,8 +69,8 @@ pub(super) fn bzimage_payload(d: &[u8]) -> Result<Option<(Compression, usize, us
     if d.get(0x202..0x206) != Some(b"HdrS") {
         return Ok(None);
     }
-    let u16_at = |o: usize| d.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
-    let u32_at = |o: usize| d.get(o..o + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let u16_at = |o: usize| d.get(o..o + 2).and_then(|b| b.try_into().ok()).map(u16::from_le_bytes);
+    let u32_at = |o: usize| d.get(o..o + 4).and_then(|b| b.try_into().ok()).map(u32::from_le_bytes);
     let version = u16_at(0x206).unwrap_or(0);
     if version < 0x208 {
         return Err(ReadError::at(0x206, format!("bzImage boot protocol {version:#x} predates payload fields (need >= 0x208)")));
@@ -90,13 +90,13 @@ pub(super) fn bzimage_payload(d: &[u8]) -> Result<Option<(Compression, usize, us
             format!("bzImage payload [{start:#x}, {end:#x}) is outside the {:#x}-byte file", d.len()),
         ));
     }
-    let c = Compression::sniff(&d[start..end]).ok_or_else(|| {
+    let c = Compression::sniff(d.get(start..end).unwrap_or(&[])).ok_or_else(|| {
         ReadError::at(start, "expected a gzip, xz, zstd, lz4, lzma or bzip2 payload in the bzImage")
     })?;
     let release = u16_at(0x20e).and_then(|p| {
         let s = d.get(p as usize + 0x200..)?;
         let end = s.iter().position(|&b| b == 0 || b == b' ')?;
-        std::str::from_utf8(&s[..end]).ok().map(str::to_string)
+        std::str::from_utf8(s.get(..end)?).ok().map(str::to_string)
     });
     Ok(Some((c, start, end, release)))
 }

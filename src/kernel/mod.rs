@@ -8,6 +8,8 @@
 //! input at all the running kernel. The result is one [`Kernel`]: a vmlinux
 //! BTF, any number of module BTFs split on top of it, and their `.BTF_ids`.
 
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 mod deb;
 pub mod decompress;
 mod image;
@@ -256,7 +258,7 @@ fn read_bytes(
     }
     if let Some(payload) = image::bzimage_payload(data).map_err(|e| e.in_file(origin))? {
         let (c, start, end, release) = payload;
-        let inner = decompress::decompress(c, &data[start..end], opts.max_decompressed)
+        let inner = decompress::decompress(c, data.get(start..end).unwrap_or(&[]), opts.max_decompressed)
             .map_err(|e| ReadError::at(start, format!("bzImage payload: {}", e.what)).in_file(origin))?;
         let before = out.len();
         read_bytes(Bytes::from_vec(inner), &format!("{origin} (bzImage {} payload)", c.name()), path, dir, opts, out, depth + 1)?;
@@ -273,7 +275,7 @@ fn read_bytes(
     }
     // An EFI zboot or other wrapped image: look for a compressed ELF inside.
     if let Some((c, off)) = image::find_embedded_payload(data) {
-        let inner = decompress::decompress(c, &data[off..], opts.max_decompressed).map_err(|e| e.in_file(origin))?;
+        let inner = decompress::decompress(c, data.get(off..).unwrap_or(&[]), opts.max_decompressed).map_err(|e| e.in_file(origin))?;
         if inner.starts_with(b"\x7fELF") {
             return read_bytes(Bytes::from_vec(inner), &format!("{origin} ({} at {off:#x})", c.name()), path, dir, opts, out, depth + 1);
         }

@@ -38,7 +38,7 @@ pub fn find(d: &[u8]) -> Vec<(usize, usize)> {
     let mut pos = 0;
     while let Some(i) = d.get(pos..).and_then(|s| s.windows(4).position(|w| w == b"\x7fELF")) {
         let off = pos + i;
-        if let Some((_, shoff, shentsize, shnum)) = header(&d[off..]) {
+        if let Some((_, shoff, shentsize, shnum)) = header(d.get(off..).unwrap_or(&[])) {
             let len = shoff.checked_add(shentsize as u64 * shnum as u64);
             if let Some(len) = len.filter(|&l| l >= 64 && (off as u64).checked_add(l).is_some_and(|end| end <= d.len() as u64)) {
                 out.push((off, len as usize));

@@ -11,6 +11,8 @@
 //! objects embedded in executables (libbpf skeletons) are found by
 //! [`embedded`].
 
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 pub mod btf_ext;
 pub mod embedded;
 pub mod sections;
@@ -203,11 +205,13 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
     // Old clang emits function symbols without sizes: a function then runs
     // to the next function of its section, or to the section's end.
     for i in 0..funcs.len() {
-        let sized = funcs[i].end > funcs[i].start.saturating_add(8);
-        if !sized {
-            let next = funcs.get(i + 1).filter(|n| n.sec_index == funcs[i].sec_index).map(|n| n.start);
-            let sec_end = file.section_by_index(object::SectionIndex(funcs[i].sec_index)).map(|s| s.size()).unwrap_or(0);
-            funcs[i].end = next.unwrap_or(sec_end).max(funcs[i].start.saturating_add(8));
+        let Some(&Func { start, end, sec_index, .. }) = funcs.get(i) else { continue };
+        if end <= start.saturating_add(8) {
+            let next = funcs.get(i + 1).filter(|n| n.sec_index == sec_index).map(|n| n.start);
+            let sec_end = file.section_by_index(object::SectionIndex(sec_index)).map(|s| s.size()).unwrap_or(0);
+            if let Some(f) = funcs.get_mut(i) {
+                f.end = next.unwrap_or(sec_end).max(start.saturating_add(8));
+            }
         }
     }
     let func_at = |funcs: &[Func], si: usize, off: u64| funcs.iter().position(|f| f.sec_index == si && f.start <= off && off < f.end);
@@ -236,22 +240,22 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
         total_insns.insert(name.clone(), code.len() / 8);
         for (i, insn) in code.chunks_exact(8).enumerate() {
             let off = (i * 8) as u64;
-            let op = insn[0];
-            let regs = insn[1];
+            let op = insn.first().copied().unwrap_or(0);
+            let regs = insn.get(1).copied().unwrap_or(0);
             let src = match endian {
                 Endian::Little => regs >> 4,
                 Endian::Big => regs & 0x0f,
             };
             let imm = endian.u32(insn, 4).unwrap_or(0) as i32;
-            let Some(fi) = func_at(&funcs, si, off) else { continue };
+            let Some(f) = func_at(&funcs, si, off).and_then(|fi| funcs.get_mut(fi)) else { continue };
             match (op, src) {
-                (BPF_CALL, 0) => *funcs[fi].helpers.entry(imm as u32).or_default() += 1,
+                (BPF_CALL, 0) => *f.helpers.entry(imm as u32).or_default() += 1,
                 // clang emits a kfunc call as a pseudo call relocated against
                 // the undefined extern; libbpf turns it into a kfunc call.
                 (BPF_CALL, PSEUDO_CALL | PSEUDO_KFUNC_CALL) if matches!(rel.get(&off), Some((Some(_), _, _))) => {
                     if let Some((Some(s), _, _)) = rel.get(&off) {
                         if let Some((n, _)) = undef.get(s) {
-                            funcs[fi].kfuncs.insert(n.clone());
+                            f.kfuncs.insert(n.clone());
                         }
                     }
                 }
@@ -263,7 +267,7 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
                         _ => Some((si, (off as i64).wrapping_add((imm as i64 + 1) * 8) as u64)),
                     };
                     if let Some(t) = target {
-                        funcs[fi].calls.push(t);
+                        f.calls.push(t);
                     }
                 }
                 (BPF_LD_IMM64, PSEUDO_FUNC) => {
@@ -272,18 +276,18 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
                         Some((None, Some(ts), addr)) => (*ts, addr.wrapping_add((imm as i64 + 1) * 8) as u64),
                         _ => (si, (off as i64).wrapping_add((imm as i64 + 1) * 8) as u64),
                     };
-                    funcs[fi].calls.push(target);
+                    f.calls.push(target);
                 }
                 (BPF_LD_IMM64, _) => {
                     match rel.get(&off) {
                         Some((Some(s), _, _)) => {
                             if let Some((n, _)) = undef.get(s) {
-                                funcs[fi].ksym_checks.insert(n.clone());
+                                f.ksym_checks.insert(n.clone());
                             }
                         }
                         // clang emits callbacks as ld_imm64 relocated against .text.
                         Some((None, Some(ts), addr)) if file.section_by_index(object::SectionIndex(*ts)).is_ok_and(|x| x.kind() == SectionKind::Text) => {
-                            funcs[fi].calls.push((*ts, addr.wrapping_add(imm as i64) as u64));
+                            f.calls.push((*ts, addr.wrapping_add(imm as i64) as u64));
                         }
                         _ => {}
                     }
@@ -343,8 +347,8 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
     };
     for (ri, r) in core_relos.iter().enumerate() {
         let Some(sec) = file.section_by_name(&r.section) else { continue };
-        if let Some(fi) = func_at(&funcs, sec.index().0, r.insn_off as u64) {
-            funcs[fi].relos.push(ri);
+        if let Some(f) = func_at(&funcs, sec.index().0, r.insn_off as u64).and_then(|fi| funcs.get_mut(fi)) {
+            f.relos.push(ri);
         }
     }
 
@@ -374,7 +378,7 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
             subprog_calls: 0,
         };
         while let Some(i) = stack.pop() {
-            let g = &funcs[i];
+            let Some(g) = funcs.get(i) else { continue };
             for (h, n) in &g.helpers {
                 *p.helpers.entry(*h).or_default() += n;
             }
