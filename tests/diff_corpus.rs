@@ -113,18 +113,15 @@ fn task_struct_5_10_to_6_1_matches_bpftool() {
     let d = diff::diff(&mut po, &mut pn, &opts);
     let raw_of = |k: &str| raw(&["file", kernel_dir(k).join("vmlinux.btf").to_str().unwrap()]);
     let (om, nm) = (bpftool_members(&raw_of("5.10.223-1"), "task_struct"), bpftool_members(&raw_of("6.1.192-2"), "task_struct"));
-    let ours_removed: BTreeSet<String> = d
-        .changes
-        .iter()
-        .filter(|c| c.kind == "type_member_removed" && c.name == "struct task_struct")
-        .map(|c| c.detail.split('`').nth(1).unwrap().to_string())
-        .collect();
-    let ours_added: BTreeSet<String> = d
-        .changes
-        .iter()
-        .filter(|c| c.kind == "type_member_added" && c.name == "struct task_struct")
-        .map(|c| c.detail.split('`').nth(1).unwrap().to_string())
-        .collect();
+    // Member names of one change kind (the first `quoted` word of the detail).
+    let members_of = |kind: &str| -> BTreeSet<String> {
+        d.changes
+            .iter()
+            .filter(|c| c.kind == kind && c.name == "struct task_struct")
+            .map(|c| c.detail.split('`').nth(1).unwrap().to_string())
+            .collect()
+    };
+    let (ours_removed, ours_added) = (members_of("type_member_removed"), members_of("type_member_added"));
     let removed: BTreeSet<String> = om.difference(&nm).cloned().collect();
     let added: BTreeSet<String> = nm.difference(&om).cloned().collect();
     assert!(!removed.is_empty() && !added.is_empty());

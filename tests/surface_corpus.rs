@@ -10,6 +10,12 @@ fn names(s: &Surface, pred: impl Fn(&bpfabi::surface::Kfunc) -> bool) -> BTreeSe
     s.kfuncs.iter().filter(|k| pred(k)).map(|k| (k.name.clone(), k.module.clone())).collect()
 }
 
+/// Prototypes of the vmlinux kfuncs that carry a `bpf_kfunc` decl tag (what
+/// bpftool's `format c` prints).
+fn decl_tagged_vmlinux_protos(s: &Surface) -> BTreeSet<String> {
+    s.kfuncs.iter().filter(|f| f.module.is_none() && f.sources.contains(&Source::DeclTag)).map(|f| f.proto.clone()).collect()
+}
+
 #[test]
 fn decl_tagged_kfuncs_and_prototypes_match_bpftool() {
     for k in ["6.12.117-1", "live-6.18"] {
@@ -17,12 +23,7 @@ fn decl_tagged_kfuncs_and_prototypes_match_bpftool() {
         let vmlinux = dir.join("vmlinux.btf");
         let expected = bpftool_kfunc_protos(&["file", vmlinux.to_str().unwrap()]);
         let s = surface::of(&load_dir(k));
-        let ours: BTreeSet<String> = s
-            .kfuncs
-            .iter()
-            .filter(|f| f.module.is_none() && f.sources.contains(&Source::DeclTag))
-            .map(|f| f.proto.clone())
-            .collect();
+        let ours = decl_tagged_vmlinux_protos(&s);
         assert!(!expected.is_empty());
         assert_eq!(ours, expected, "{k}: decl-tagged kfunc prototypes differ from bpftool's");
         // meta.json counted the tags independently.
@@ -189,12 +190,7 @@ fn running_kernel_when_present() {
     assert!(s.helpers.len() > 100);
     assert!(k.release.is_some());
     let expected = bpftool_kfunc_protos(&["file", "/sys/kernel/btf/vmlinux"]);
-    let ours: BTreeSet<String> = s
-        .kfuncs
-        .iter()
-        .filter(|f| f.module.is_none() && f.sources.contains(&Source::DeclTag))
-        .map(|f| f.proto.clone())
-        .collect();
+    let ours = decl_tagged_vmlinux_protos(&s);
     assert_eq!(ours, expected);
 }
 
