@@ -16,7 +16,7 @@
 //!   types; kprobe targets missing from BTF are warnings);
 //! - program, attach and map types are known to the kernel.
 
-use crate::btf::{Btf, Kind, TypeId, MAX_RESOLVE_DEPTH};
+use crate::btf::{Btf, Kind, TypeId};
 use crate::kernel::Kernel;
 use crate::object::btf_ext::{parse_access, CoreRelo};
 use crate::object::{essential, BpfObject, Program};
@@ -117,17 +117,6 @@ impl<'k> KernelIndex<'k> {
 
 // ---- libbpf type compatibility ----
 
-fn skip_mods(btf: &Btf, mut id: TypeId) -> Option<(TypeId, crate::btf::Type<'_>)> {
-    for _ in 0..MAX_RESOLVE_DEPTH {
-        let t = btf.ty(id)?;
-        match t.kind {
-            Kind::Typedef | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag => id = t.ref_type(),
-            _ => return Some((id, t)),
-        }
-    }
-    None
-}
-
 fn kinds_compat(a: Kind, b: Kind) -> bool {
     a == b || (matches!(a, Kind::Enum | Kind::Enum64) && matches!(b, Kind::Enum | Kind::Enum64))
 }
@@ -139,7 +128,7 @@ pub fn types_are_compat(lb: &Btf, lid: TypeId, tb: &Btf, tid: TypeId, depth: usi
     if depth > 32 {
         return false;
     }
-    let (Some((_, l)), Some((_, t))) = (skip_mods(lb, lid), skip_mods(tb, tid)) else { return false };
+    let (Some(l), Some(t)) = (lb.resolve(lid), tb.resolve(tid)) else { return false };
     if !kinds_compat(l.kind, t.kind) {
         return false;
     }
@@ -166,7 +155,7 @@ fn fields_are_compat(lb: &Btf, lid: TypeId, tb: &Btf, tid: TypeId, depth: usize)
     if depth > 32 {
         return false;
     }
-    let (Some((_, l)), Some((_, t))) = (skip_mods(lb, lid), skip_mods(tb, tid)) else { return false };
+    let (Some(l), Some(t)) = (lb.resolve(lid), tb.resolve(tid)) else { return false };
     let composite = |k: Kind| matches!(k, Kind::Struct | Kind::Union);
     if composite(l.kind) && composite(t.kind) {
         return true;
@@ -191,7 +180,7 @@ fn match_member(tb: &Btf, tid: TypeId, name: &str, base_bits: u32, depth: usize)
     if depth > 16 {
         return None;
     }
-    let (_, t) = skip_mods(tb, tid)?;
+    let t = tb.resolve(tid)?;
     for m in t.members() {
         let off = base_bits.saturating_add(m.bit_offset);
         if m.name.is_empty() {
@@ -256,7 +245,7 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelIndex) -> CoreOutcome {
             let mut bits = 0u32;
             let mut ok = true;
             for &i in access.iter().skip(1) {
-                let Some((_, lt)) = skip_mods(obj_btf, lid) else { ok = false; break };
+                let Some(lt) = obj_btf.resolve(lid) else { ok = false; break };
                 match lt.kind {
                     Kind::Struct | Kind::Union => {
                         let Some(lm) = lt.members().nth(i as usize) else { ok = false; break };
@@ -281,7 +270,7 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelIndex) -> CoreOutcome {
                         }
                     }
                     Kind::Array => {
-                        let (Some(la), Some((_, tt))) = (lt.array(), skip_mods(tb, cur)) else { ok = false; break };
+                        let (Some(la), Some(tt)) = (lt.array(), tb.resolve(cur)) else { ok = false; break };
                         let Some(ta) = tt.array() else { ok = false; break };
                         if ta.nelems != 0 && i >= ta.nelems {
                             ok = false;
@@ -298,10 +287,9 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelIndex) -> CoreOutcome {
             }
             ok.then(|| format!("bit offset {bits}"))
         } else if r.is_enum() {
-            let root = skip_mods(obj_btf, r.type_id).map(|x| x.1).unwrap_or(root);
+            let root = obj_btf.resolve(r.type_id).unwrap_or(root);
             let lname = root.enumerators().nth(*access.first().unwrap_or(&0) as usize).map(|v| v.name).unwrap_or("");
-            skip_mods(tb, tid)
-                .map(|x| x.1)
+            tb.resolve(tid)
                 .and_then(|t| t.enumerators().find(|v| essential(v.name) == essential(lname)).map(|v| format!("value {}", v.value as i64)))
         } else {
             types_are_compat(obj_btf, r.type_id, tb, tid, 0).then(|| format!("type {}", tb.ty(tid).map(|t| t.name()).unwrap_or("")))
@@ -474,7 +462,7 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelIndex, helper_names:
         }
         // `extern const void sym __ksym;` is typeless: libbpf takes its
         // address from /proc/kallsyms, which BTF cannot confirm.
-        let typeless = obj_btf.and_then(|b| b.ty(e.btf_id.unwrap_or(0))).is_some_and(|v| v.kind == Kind::Var && skip_mods(obj_btf.unwrap_or(&ki.kernel.vmlinux.btf), v.ref_type()).is_some_and(|t| t.1.kind == Kind::Void));
+        let typeless = obj_btf.and_then(|b| b.ty(e.btf_id.unwrap_or(0))).is_some_and(|v| v.kind == Kind::Var && obj_btf.unwrap_or(&ki.kernel.vmlinux.btf).resolve(v.ref_type()).is_some_and(|t| t.kind == Kind::Void));
         if typeless {
             rs.push(ok("ksym_typeless", &e.name, "typeless ksym: resolved from /proc/kallsyms at load time (not checkable from BTF)".into()));
             continue;

@@ -392,7 +392,6 @@ fn diff_types(old: &mut Prepared, new: &mut Prepared, opts: &DiffOptions, out: &
     let mut explicit = BTreeSet::new();
     for t in &opts.types {
         if let Some(k) = versions::parse_type_name(&ob, t).or_else(|| versions::parse_type_name(&nb, t)) {
-            old.versions.vmlinux.ensure(&ob, &k);
             explicit.insert(k.clone());
             keys.insert(k);
         }

@@ -128,13 +128,13 @@ pub fn of(kernel: &Kernel) -> Surface {
     let mask = if version_assumed { 0x1_ffff } else { kflags::known_mask(version) };
 
     // Scan every .BTF_ids once; decide whether this kernel flags its kfunc sets.
-    let mut sets: Vec<(&KernelBtf, Vec<btf_ids::Set8>)> = Vec::new();
+    let btfs: Vec<&KernelBtf> = kernel.btfs().collect();
+    let mut sets: Vec<(usize, Vec<btf_ids::Set8>)> = Vec::new();
     let mut have_ids = false;
-    for kb in kernel.btfs() {
+    for (bi, kb) in btfs.iter().enumerate() {
         if let (Some(ids), true) = (&kb.btf_ids, set8_possible) {
             have_ids = true;
-            let found = btf_ids::scan_set8(ids.as_slice(), kb.btf.endian(), &kb.btf, mask);
-            sets.push((kb, found));
+            sets.push((bi, btf_ids::scan_set8(ids.as_slice(), kb.btf.endian(), &kb.btf, mask)));
         }
     }
     let flagged = sets.iter().any(|(_, s)| s.iter().any(|r| r.is_kfunc_set()));
@@ -142,10 +142,7 @@ pub fn of(kernel: &Kernel) -> Surface {
 
     let mut evidence: BTreeMap<(usize, TypeId), Evidence> = BTreeMap::new();
     let mut set8_records = 0;
-    let btfs: Vec<&KernelBtf> = kernel.btfs().collect();
-    let index_of = |kb: &KernelBtf| btfs.iter().position(|b| std::ptr::eq(*b, kb)).unwrap_or(0);
-    for (kb, found) in &sets {
-        let bi = index_of(kb);
+    for &(bi, ref found) in &sets {
         for set in found.iter().filter(|s| !flagged || s.is_kfunc_set()) {
             set8_records += 1;
             for &(id, f) in &set.pairs {

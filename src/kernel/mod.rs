@@ -99,7 +99,7 @@ pub fn load_running(opts: &LoadOptions) -> Result<Kernel> {
     }
     let mut k = load(&[dir.to_path_buf()], opts)?;
     if k.release.is_none() {
-        k.release = std::fs::read_to_string("/proc/sys/kernel/osrelease").ok().map(|s| s.trim().to_string());
+        k.release = running_release();
     }
     Ok(k)
 }
@@ -170,6 +170,11 @@ fn assemble(pieces: Vec<Piece>, label: String, inputs: Vec<String>, opts: &LoadO
     Ok(Kernel { release, inputs, vmlinux, modules: mods })
 }
 
+/// `uname -r` of the running kernel.
+fn running_release() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease").ok().map(|s| s.trim().to_string())
+}
+
 fn open(path: &Path) -> Result<Bytes> {
     Bytes::from_path(path).map_err(|e| Error::io(path.display().to_string(), e))
 }
@@ -208,7 +213,7 @@ fn read_input(path: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<(
             out.push(Piece::Vmlinux {
                 btf: Btf::parse(base).map_err(|e| e.in_file("/sys/kernel/btf/vmlinux"))?,
                 btf_ids: None,
-                release: std::fs::read_to_string("/proc/sys/kernel/osrelease").ok().map(|s| s.trim().to_string()),
+                release: running_release(),
                 origin: "/sys/kernel/btf/vmlinux".into(),
             });
         }

@@ -217,10 +217,8 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
     let func_at = |funcs: &[Func], si: usize, off: u64| funcs.iter().position(|f| f.sec_index == si && f.start <= off && off < f.end);
 
     // Instructions of every executable section.
-    let mut total_insns: HashMap<String, usize> = HashMap::new();
     for sec in file.sections().filter(|s| s.kind() == SectionKind::Text) {
         let si = sec.index().0;
-        let name = sec.name().unwrap_or("").to_string();
         let code = sec.data().unwrap_or(&[]);
         // Relocations of this section: insn offset -> target symbol.
         let mut rel: HashMap<u64, (Option<usize>, Option<usize>, i64)> = HashMap::new(); // off -> (undef sym, target section, addend)
@@ -237,7 +235,6 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
                 _ => continue,
             }
         }
-        total_insns.insert(name.clone(), code.len() / 8);
         for (i, insn) in code.chunks_exact(8).enumerate() {
             let off = (i * 8) as u64;
             let op = insn.first().copied().unwrap_or(0);
@@ -405,7 +402,6 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
         p.sleepable = sd.sleepable;
         programs.push(p);
     }
-    let _ = total_insns;
 
     let maps = read_maps(&file, btf.as_deref(), endian);
     let struct_ops = btf
