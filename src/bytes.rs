@@ -80,6 +80,14 @@ pub enum Endian {
 }
 
 impl Endian {
+    /// `little-endian` / `big-endian`, as people write it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Endian::Little => "little-endian",
+            Endian::Big => "big-endian",
+        }
+    }
+    /// Read a u16 at `off`, if it fits.
     #[inline]
     pub fn u16(self, b: &[u8], off: usize) -> Option<u16> {
         let a: [u8; 2] = b.get(off..off.checked_add(2)?)?.try_into().ok()?;
@@ -88,6 +96,7 @@ impl Endian {
             Endian::Big => u16::from_be_bytes(a),
         })
     }
+    /// Read a u32 at `off`, if it fits.
     #[inline]
     pub fn u32(self, b: &[u8], off: usize) -> Option<u32> {
         let a: [u8; 4] = b.get(off..off.checked_add(4)?)?.try_into().ok()?;
@@ -96,6 +105,7 @@ impl Endian {
             Endian::Big => u32::from_be_bytes(a),
         })
     }
+    /// Read a u64 at `off`, if it fits.
     #[inline]
     pub fn u64(self, b: &[u8], off: usize) -> Option<u64> {
         let a: [u8; 8] = b.get(off..off.checked_add(8)?)?.try_into().ok()?;

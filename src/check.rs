@@ -17,22 +17,29 @@
 //! - program, attach and map types are known to the kernel.
 
 use crate::btf::{Btf, Kind, TypeId};
-use crate::kernel::Kernel;
-use crate::object::btf_ext::{parse_access, CoreRelo};
-use crate::object::{essential, BpfObject, Program};
-use crate::surface::{Kfunc, Surface};
+use crate::model::KernelModel;
+use crate::object::btf_ext::{parse_access, CoreRelo, CoreReloKind};
+use crate::object::{essential, BpfObject, ExternKind, Program};
+use crate::policy::{DefaultPolicy, Policy, Requirement};
+use crate::uapi::{AttachType, ProgType};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// Will it load? Ordered: the worst verdict of a program's requirements wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Verdict {
+    /// Every requirement is satisfied.
     Loads,
+    /// Loads, with something worth knowing (a weak extern missing, ...).
     Warns,
+    /// libbpf or the verifier refuses it.
     Fails,
 }
 
 impl Verdict {
+    /// Lower-case name, as in JSON.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Loads => "loads",
@@ -42,23 +49,133 @@ impl Verdict {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Reason {
-    /// e.g. `kfunc_missing`, `kfunc_proto_mismatch`, `helper_missing`,
-    /// `core_unresolved`, `attach_target_missing`; `*_ok` for satisfied
-    /// requirements (listed with --explain).
-    pub kind: &'static str,
-    pub name: String,
-    pub message: String,
-    pub severity: Verdict,
+/// What one requirement is and how it was found (JSON `kind`). `*_ok`
+/// kinds are satisfied requirements (listed with `--explain`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+#[allow(missing_docs)]
+pub enum ReasonKind {
+    EndiannessMismatch,
+    MapTypeOk,
+    MapTypeMissing,
+    StructOpsOk,
+    StructOpsTypeMissing,
+    SectionUnknown,
+    ProgTypeMissing,
+    AttachTypeMissing,
+    AttachTargetOk,
+    AttachTargetMissing,
+    AttachTargetNotInBtf,
+    HelperOk,
+    HelperMissing,
+    KfuncOk,
+    KfuncMissing,
+    KfuncProtoMismatch,
+    KsymOk,
+    KsymMissing,
+    KsymTypeless,
+    CoreOk,
+    CoreCheckFalse,
+    CoreAmbiguous,
+    CoreUnresolved,
+    CoreUnresolvedGuarded,
 }
 
+impl ReasonKind {
+    /// The JSON spelling (`kfunc_missing`).
+    pub fn as_str(self) -> &'static str {
+        use ReasonKind::*;
+        match self {
+            EndiannessMismatch => "endianness_mismatch",
+            MapTypeOk => "map_type_ok",
+            MapTypeMissing => "map_type_missing",
+            StructOpsOk => "struct_ops_ok",
+            StructOpsTypeMissing => "struct_ops_type_missing",
+            SectionUnknown => "section_unknown",
+            ProgTypeMissing => "prog_type_missing",
+            AttachTypeMissing => "attach_type_missing",
+            AttachTargetOk => "attach_target_ok",
+            AttachTargetMissing => "attach_target_missing",
+            AttachTargetNotInBtf => "attach_target_not_in_btf",
+            HelperOk => "helper_ok",
+            HelperMissing => "helper_missing",
+            KfuncOk => "kfunc_ok",
+            KfuncMissing => "kfunc_missing",
+            KfuncProtoMismatch => "kfunc_proto_mismatch",
+            KsymOk => "ksym_ok",
+            KsymMissing => "ksym_missing",
+            KsymTypeless => "ksym_typeless",
+            CoreOk => "core_ok",
+            CoreCheckFalse => "core_check_false",
+            CoreAmbiguous => "core_ambiguous",
+            CoreUnresolved => "core_unresolved",
+            CoreUnresolvedGuarded => "core_unresolved_guarded",
+        }
+    }
+}
+
+impl std::fmt::Display for ReasonKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+
+/// Compare with the JSON spelling (`kind == "kfunc_removed"`).
+impl PartialEq<str> for ReasonKind {
+    fn eq(&self, o: &str) -> bool {
+        self.as_str() == o
+    }
+}
+
+impl PartialEq<&str> for ReasonKind {
+    fn eq(&self, o: &&str) -> bool {
+        self.as_str() == *o
+    }
+}
+
+/// One requirement of a program on a kernel: what, and the verdict the
+/// policy gave it.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct Reason {
+    /// What was checked and found.
+    pub kind: ReasonKind,
+    /// The kfunc, helper, type access, map ... concerned.
+    pub name: String,
+    /// In words: what was found where.
+    pub message: String,
+    /// The policy's verdict for this requirement.
+    pub severity: Verdict,
+    /// The extern is weak (a fact the policy grades).
+    #[serde(skip)]
+    pub weak: bool,
+}
+
+impl Reason {
+    fn fact(kind: ReasonKind, name: &str, message: String) -> Self {
+        Reason { kind, name: name.to_string(), message, severity: Verdict::Loads, weak: false }
+    }
+    fn weak(mut self, weak: bool) -> Self {
+        self.weak = weak;
+        self
+    }
+}
+
+/// The verdict for one program of one object on one kernel.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct ProgramResult {
+    /// Object path (`file@0xoffset` when embedded).
     pub object: String,
+    /// Program (function) name.
     pub program: String,
+    /// ELF section.
     pub section: String,
+    /// Kernel label.
     pub kernel: String,
+    /// Worst verdict of the requirements.
     pub verdict: Verdict,
     /// Problems (warnings and failures).
     pub reasons: Vec<Reason>,
@@ -67,52 +184,46 @@ pub struct ProgramResult {
     pub satisfied: Vec<Reason>,
 }
 
-/// A kernel prepared for many checks: its surface and lookup tables.
-pub struct KernelIndex<'k> {
-    pub kernel: &'k Kernel,
-    pub label: String,
-    pub surface: Surface,
-    kfuncs: HashMap<String, Kfunc>,
-    helper_ids: HashSet<u32>,
-    prog_types: HashSet<String>,
-    attach_types: HashSet<String>,
-    map_types: HashMap<u64, String>,
+/// How to check.
+#[non_exhaustive]
+pub struct CheckOptions<'p> {
+    /// Keep satisfied requirements in [`ProgramResult::satisfied`].
+    pub explain: bool,
+    /// Turns requirement facts into verdicts.
+    pub policy: &'p dyn Policy,
 }
 
-fn enum_names(btf: &Btf, name: &str) -> Vec<(String, u64)> {
-    btf.by_name(name)
-        .find(|t| matches!(t.kind, Kind::Enum | Kind::Enum64))
-        .map(|e| e.enumerators().map(|v| (v.name.to_string(), v.value)).collect())
-        .unwrap_or_default()
+impl Default for CheckOptions<'_> {
+    fn default() -> Self {
+        CheckOptions { explain: false, policy: &DefaultPolicy }
+    }
 }
 
-impl<'k> KernelIndex<'k> {
-    pub fn new(kernel: &'k Kernel) -> Self {
-        let surface = crate::surface::of(kernel);
-        let btf = &kernel.vmlinux.btf;
-        KernelIndex {
-            label: kernel.label(),
-            kfuncs: surface.kfuncs.iter().map(|k| (k.name.clone(), k.clone())).collect(),
-            helper_ids: surface.helpers.iter().map(|h| h.id).collect(),
-            prog_types: enum_names(btf, "bpf_prog_type").into_iter().map(|x| x.0).collect(),
-            attach_types: enum_names(btf, "bpf_attach_type").into_iter().map(|x| x.0).collect(),
-            map_types: enum_names(btf, "bpf_map_type").into_iter().filter(|(n, _)| !n.starts_with("__")).map(|(n, v)| (v, n)).collect(),
-            surface,
-            kernel,
+impl<'p> CheckOptions<'p> {
+    /// List satisfied requirements too.
+    pub fn explain(mut self, on: bool) -> Self {
+        self.explain = on;
+        self
+    }
+    /// Judge with `policy` instead of the default.
+    pub fn policy(mut self, policy: &'p dyn Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+}
+
+/// Check every program of every object against every kernel: one result per
+/// program × kernel, objects outermost, in input order. Helper names come
+/// from the kernels (newest names win).
+pub fn check(objects: &[BpfObject], kernels: &[KernelModel], opts: &CheckOptions) -> Vec<ProgramResult> {
+    let names = crate::model::helper_names(kernels);
+    let mut out = Vec::new();
+    for o in objects {
+        for k in kernels {
+            out.extend(check_object(o, k, &names, opts));
         }
     }
-
-    fn btf_of(&self, k: &Kfunc) -> Option<&Btf> {
-        match &k.module {
-            None => Some(&self.kernel.vmlinux.btf),
-            Some(m) => self.kernel.module(m).map(|b| &*b.btf),
-        }
-    }
-
-    /// A FUNC / TYPEDEF named `name` in vmlinux or any module: where.
-    fn find_in_kernel(&self, name: &str, kind: Kind) -> Option<String> {
-        self.kernel.btfs().find(|b| b.btf.by_name(name).any(|t| t.kind == kind && t.id >= b.btf.start_id())).map(|b| b.name.clone())
-    }
+    out
 }
 
 // ---- libbpf type compatibility ----
@@ -201,7 +312,7 @@ enum CoreOutcome {
     Ambiguous(String),
 }
 
-fn candidates<'a>(ki: &'a KernelIndex, name: &str, kind: Kind) -> Vec<(&'a Btf, TypeId, &'a str)> {
+fn candidates<'a>(ki: &'a KernelModel, name: &str, kind: Kind) -> Vec<(&'a Btf, TypeId, &'a str)> {
     let ess = essential(name);
     let find = |b: &'a crate::kernel::KernelBtf| -> Vec<(&'a Btf, TypeId, &'a str)> {
         b.btf
@@ -211,15 +322,15 @@ fn candidates<'a>(ki: &'a KernelIndex, name: &str, kind: Kind) -> Vec<(&'a Btf, 
             .collect()
     };
     // libbpf: vmlinux candidates first; modules only when vmlinux has none.
-    let v = find(&ki.kernel.vmlinux);
+    let v = find(&ki.kernel().vmlinux);
     if !v.is_empty() {
         return v;
     }
-    ki.kernel.modules.iter().flat_map(find).collect()
+    ki.kernel().modules.iter().flat_map(find).collect()
 }
 
-fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelIndex) -> CoreOutcome {
-    if r.kind == "TYPE_ID_LOCAL" {
+fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreOutcome {
+    if r.kind == CoreReloKind::TypeIdLocal {
         return CoreOutcome::Resolved("local type id".into());
     }
     // libbpf looks candidates up by the relocation's root type as given
@@ -310,82 +421,95 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelIndex) -> CoreOutcome {
     }
 }
 
-/// Check one object's programs against one kernel.
-pub fn check_object(obj: &BpfObject, ki: &KernelIndex, helper_names: &BTreeMap<u32, String>, explain: bool) -> Vec<ProgramResult> {
+/// Check one object's programs against one kernel. `helper_names` names
+/// helper ids in messages (see [`crate::model::helper_names`]).
+pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u32, String>, opts: &CheckOptions) -> Vec<ProgramResult> {
     let mut out = Vec::new();
+    let mut object_reasons = Vec::new();
+    // libbpf refuses an object whose byte order is not the host's
+    // (`bpf_object__check_endianness`: "endianness mismatch"); the kernel's
+    // BTF has the target's byte order.
+    if obj.endian != ki.vmlinux().endian() {
+        object_reasons.push(Reason::fact(
+            ReasonKind::EndiannessMismatch,
+            &obj.path,
+            format!("object is {}, the kernel {}: libbpf refuses it", obj.endian.describe(), ki.vmlinux().endian().describe()),
+        ));
+    }
     // Map types: libbpf creates every map of the object.
-    let mut map_reasons = Vec::new();
     for m in &obj.maps {
-        match ki.map_types.get(&(m.map_type as u64)) {
-            Some(n) => map_reasons.push(ok("map_type_ok", &m.name, n.clone())),
-            None => map_reasons.push(Reason {
-                kind: "map_type_missing",
-                name: m.name.clone(),
-                message: format!("map type {} is not in this kernel's enum bpf_map_type", m.map_type),
-                severity: Verdict::Fails,
-            }),
+        match ki.map_types().name(m.map_type as u64).filter(|n| !n.starts_with("__")) {
+            Some(n) => object_reasons.push(Reason::fact(ReasonKind::MapTypeOk, &m.name, n.to_string())),
+            None => object_reasons.push(Reason::fact(
+                ReasonKind::MapTypeMissing,
+                &m.name,
+                format!("map type {} is not in this kernel's enum bpf_map_type", m.map_type),
+            )),
         }
     }
     for so in &obj.struct_ops {
-        let found = ki.find_in_kernel(&so.kernel_type, Kind::Struct);
-        map_reasons.push(match found {
-            Some(w) => ok("struct_ops_ok", &so.name, format!("struct {} in {w}", so.kernel_type)),
-            None => Reason {
-                kind: "struct_ops_type_missing",
-                name: so.name.clone(),
-                message: format!("struct_ops type `struct {}` is not in this kernel", so.kernel_type),
-                severity: Verdict::Fails,
-            },
+        object_reasons.push(match ki.find_type(&so.kernel_type, Kind::Struct) {
+            Some(b) => Reason::fact(ReasonKind::StructOpsOk, &so.name, format!("struct {} in {}", so.kernel_type, b.name)),
+            None => Reason::fact(
+                ReasonKind::StructOpsTypeMissing,
+                &so.name,
+                format!("struct_ops type `struct {}` is not in this kernel", so.kernel_type),
+            ),
         });
     }
     for p in &obj.programs {
-        let mut rs: Vec<Reason> = map_reasons.clone();
+        let mut rs: Vec<Reason> = object_reasons.clone();
         program_reasons(obj, p, ki, helper_names, &mut rs);
+        for r in &mut rs {
+            r.severity = opts.policy.grade_requirement(&Requirement::new(r.kind, r.weak));
+        }
         let verdict = rs.iter().map(|r| r.severity).max().unwrap_or(Verdict::Loads);
         let (problems, satisfied): (Vec<Reason>, Vec<Reason>) = rs.into_iter().partition(|r| r.severity != Verdict::Loads);
         out.push(ProgramResult {
             object: obj.path.clone(),
             program: p.name.clone(),
             section: p.section.clone(),
-            kernel: ki.label.clone(),
+            kernel: ki.label().to_string(),
             verdict,
             reasons: problems,
-            satisfied: if explain { satisfied } else { Vec::new() },
+            satisfied: if opts.explain { satisfied } else { Vec::new() },
         });
     }
     out
 }
 
-fn ok(kind: &'static str, name: &str, message: String) -> Reason {
-    Reason { kind, name: name.to_string(), message, severity: Verdict::Loads }
-}
-
-fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelIndex, helper_names: &BTreeMap<u32, String>, rs: &mut Vec<Reason>) {
-    let fail = |kind, name: &str, message: String| Reason { kind, name: name.to_string(), message, severity: Verdict::Fails };
-    let warn = |kind, name: &str, message: String| Reason { kind, name: name.to_string(), message, severity: Verdict::Warns };
+fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelModel, helper_names: &BTreeMap<u32, String>, rs: &mut Vec<Reason>) {
+    use ReasonKind as R;
+    let fact = Reason::fact;
     // Program and attach types.
-    if p.prog_type == "unknown" {
-        rs.push(warn("section_unknown", &p.section, "section name follows no libbpf convention: program type unknown".into()));
-    } else if !ki.prog_types.contains(p.prog_type) {
-        rs.push(fail("prog_type_missing", p.prog_type, format!("{} is not in this kernel's enum bpf_prog_type", p.prog_type)));
+    match p.prog_type {
+        None => rs.push(fact(R::SectionUnknown, &p.section, "section name follows no libbpf convention: program type unknown".into())),
+        Some(t) => {
+            let name = t.to_string();
+            if !ki.prog_types().contains(&name) {
+                rs.push(fact(R::ProgTypeMissing, &name, format!("{name} is not in this kernel's enum bpf_prog_type")));
+            }
+        }
     }
     if let Some(a) = p.expected_attach {
-        if !ki.attach_types.contains(a) {
-            rs.push(fail("attach_type_missing", a, format!("{a} is not in this kernel's enum bpf_attach_type")));
+        let name = a.to_string();
+        if !ki.attach_types().contains(&name) {
+            rs.push(fact(R::AttachTypeMissing, &name, format!("{name} is not in this kernel's enum bpf_attach_type")));
         }
     }
     // Attach targets.
     if let Some(t) = &p.attach_target {
+        use AttachType as A;
         let (needed, kind): (Option<String>, Kind) = match (p.prog_type, p.expected_attach) {
-            ("BPF_PROG_TYPE_TRACING", Some("BPF_TRACE_FENTRY" | "BPF_TRACE_FEXIT" | "BPF_MODIFY_RETURN")) => (Some(t.clone()), Kind::Func),
-            ("BPF_PROG_TYPE_TRACING", Some("BPF_TRACE_RAW_TP")) => (Some(format!("btf_trace_{t}")), Kind::Typedef),
-            ("BPF_PROG_TYPE_TRACING", Some("BPF_TRACE_ITER")) => (Some(format!("bpf_iter_{t}")), Kind::Func),
-            ("BPF_PROG_TYPE_LSM", _) => (Some(format!("bpf_lsm_{t}")), Kind::Func),
-            ("BPF_PROG_TYPE_KPROBE", None) => {
-                match ki.find_in_kernel(t, Kind::Func) {
-                    Some(w) => rs.push(ok("attach_target_ok", t, format!("function in {w}"))),
-                    None => rs.push(warn(
-                        "attach_target_not_in_btf",
+            (Some(ProgType::Tracing), Some(A::TraceFentry | A::TraceFexit | A::ModifyReturn)) => (Some(t.clone()), Kind::Func),
+            (Some(ProgType::Tracing), Some(A::TraceRawTp)) => (Some(format!("btf_trace_{t}")), Kind::Typedef),
+            (Some(ProgType::Tracing), Some(A::TraceIter)) => (Some(format!("bpf_iter_{t}")), Kind::Func),
+            (Some(ProgType::Lsm), _) => (Some(format!("bpf_lsm_{t}")), Kind::Func),
+            (Some(ProgType::Kprobe), None) => {
+                match ki.find_type(t, Kind::Func) {
+                    Some(b) => rs.push(fact(R::AttachTargetOk, t, format!("function in {}", b.name))),
+                    None => rs.push(fact(
+                        R::AttachTargetNotInBtf,
                         t,
                         format!("kprobe target `{t}` is not a function in this kernel's BTF (it may still exist in kallsyms, or be inlined)"),
                     )),
@@ -395,38 +519,38 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelIndex, helper_names:
             _ => (None, Kind::Func),
         };
         if let Some(n) = needed {
-            match ki.find_in_kernel(&n, kind) {
-                Some(w) => rs.push(ok("attach_target_ok", &n, format!("{} in {w}", kind.name()))),
-                None => rs.push(fail("attach_target_missing", &n, format!("attach target `{n}` ({}) is not in this kernel", kind.name()))),
+            match ki.find_type(&n, kind) {
+                Some(b) => rs.push(fact(R::AttachTargetOk, &n, format!("{} in {}", kind.name(), b.name))),
+                None => rs.push(fact(R::AttachTargetMissing, &n, format!("attach target `{n}` ({}) is not in this kernel", kind.name()))),
             }
         }
     }
     // Helpers.
-    for id in p.helpers.keys() {
-        let name = helper_names.get(id).cloned().unwrap_or_else(|| format!("helper #{id}"));
-        if ki.helper_ids.contains(id) {
-            rs.push(ok("helper_ok", &name, format!("helper id {id}")));
+    for &id in p.helpers.keys() {
+        let name = helper_names.get(&id).cloned().unwrap_or_else(|| format!("helper #{id}"));
+        if ki.has_helper(id) {
+            rs.push(fact(R::HelperOk, &name, format!("helper id {id}")));
         } else {
-            rs.push(fail("helper_missing", &name, format!("helper id {id} is not in this kernel's enum bpf_func_id")));
+            rs.push(fact(R::HelperMissing, &name, format!("helper id {id} is not in this kernel's enum bpf_func_id")));
         }
     }
     // kfuncs: called, or whose existence is checked.
     let obj_btf = obj.btf.as_deref();
     for name in p.kfuncs.iter().chain(p.ksym_checks.iter()) {
         let Some(ext) = obj.externs.iter().find(|e| &e.name == name) else { continue };
-        if ext.kind != "kfunc" {
+        if ext.kind != ExternKind::Kfunc {
             continue;
         }
         let called = p.kfuncs.contains(name);
         let guarded = p.ksym_checks.contains(name);
         let ess = essential(name);
-        match ki.kfuncs.get(ess) {
+        match ki.kfunc(ess) {
             None => {
                 if ext.weak {
                     let how = if guarded { "guarded by bpf_ksym_exists()" } else { "weak: the call must be guarded" };
-                    rs.push(warn("kfunc_missing", name, format!("kfunc `{ess}` is not in this kernel ({how})")));
+                    rs.push(fact(R::KfuncMissing, name, format!("kfunc `{ess}` is not in this kernel ({how})")).weak(true));
                 } else if called || !guarded {
-                    rs.push(fail("kfunc_missing", name, format!("kfunc `{ess}` is not in this kernel and the extern is not weak")));
+                    rs.push(fact(R::KfuncMissing, name, format!("kfunc `{ess}` is not in this kernel and the extern is not weak")));
                 }
             }
             Some(k) => {
@@ -440,14 +564,14 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelIndex, helper_names:
                     _ => true,
                 };
                 if compat {
-                    rs.push(ok("kfunc_ok", name, format!("`{}` in {wher}", k.proto)));
+                    rs.push(fact(R::KfuncOk, name, format!("`{}` in {wher}", k.proto)));
                 } else {
                     let local = match (obj_btf, ext.btf_id) {
                         (Some(lb), Some(lid)) => crate::btf::render::func_decl(lb, lid),
                         _ => String::new(),
                     };
-                    rs.push(fail(
-                        "kfunc_proto_mismatch",
+                    rs.push(fact(
+                        R::KfuncProtoMismatch,
                         name,
                         format!("declared `{local}`, kernel has `{}` ({wher}): incompatible by libbpf's rules", k.proto),
                     ));
@@ -456,22 +580,24 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelIndex, helper_names:
         }
     }
     // Typed ksym variables the program references.
-    for e in obj.externs.iter().filter(|e| e.kind == "ksym" && e.btf_id.is_some()) {
+    for e in obj.externs.iter().filter(|e| e.kind == ExternKind::Ksym) {
+        let Some(eid) = e.btf_id else { continue };
         if !p.ksym_checks.contains(&e.name) {
             continue;
         }
         // `extern const void sym __ksym;` is typeless: libbpf takes its
         // address from /proc/kallsyms, which BTF cannot confirm.
-        let typeless = obj_btf.and_then(|b| b.ty(e.btf_id.unwrap_or(0))).is_some_and(|v| v.kind == Kind::Var && obj_btf.unwrap_or(&ki.kernel.vmlinux.btf).resolve(v.ref_type()).is_some_and(|t| t.kind == Kind::Void));
+        let typeless = obj_btf
+            .and_then(|b| b.ty(eid).filter(|v| v.kind == Kind::Var).map(|v| (b, v.ref_type())))
+            .is_some_and(|(b, t)| b.resolve(t).is_some_and(|t| t.kind == Kind::Void));
         if typeless {
-            rs.push(ok("ksym_typeless", &e.name, "typeless ksym: resolved from /proc/kallsyms at load time (not checkable from BTF)".into()));
+            rs.push(fact(R::KsymTypeless, &e.name, "typeless ksym: resolved from /proc/kallsyms at load time (not checkable from BTF)".into()));
             continue;
         }
-        let found = ki.find_in_kernel(essential(&e.name), Kind::Var);
-        match (found, e.weak) {
-            (Some(w), _) => rs.push(ok("ksym_ok", &e.name, format!("variable in {w}"))),
-            (None, true) => rs.push(warn("ksym_missing", &e.name, "kernel variable not in BTF (weak: resolves to 0)".into())),
-            (None, false) => rs.push(fail("ksym_missing", &e.name, "kernel variable not in this kernel's BTF".into())),
+        match ki.find_type(essential(&e.name), Kind::Var) {
+            Some(b) => rs.push(fact(R::KsymOk, &e.name, format!("variable in {}", b.name))),
+            None if e.weak => rs.push(fact(R::KsymMissing, &e.name, "kernel variable not in BTF (weak: resolves to 0)".into()).weak(true)),
+            None => rs.push(fact(R::KsymMissing, &e.name, "kernel variable not in this kernel's BTF".into())),
         }
     }
     // CO-RE relocations.
@@ -480,9 +606,9 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelIndex, helper_names:
             let Some(r) = obj.core_relos.get(ri) else { continue };
             let label = format!("{} {}", r.kind, r.path);
             match resolve_core(ob, r, ki) {
-                CoreOutcome::Resolved(w) => rs.push(ok("core_ok", &label, w)),
-                CoreOutcome::Ambiguous(w) => rs.push(fail("core_ambiguous", &label, format!("ambiguous: {w}"))),
-                CoreOutcome::Unresolved(w) if r.is_check => rs.push(ok("core_check_false", &label, format!("existence check evaluates to 0 ({w})"))),
+                CoreOutcome::Resolved(w) => rs.push(fact(R::CoreOk, &label, w)),
+                CoreOutcome::Ambiguous(w) => rs.push(fact(R::CoreAmbiguous, &label, format!("ambiguous: {w}"))),
+                CoreOutcome::Unresolved(w) if r.is_check => rs.push(fact(R::CoreCheckFalse, &label, format!("existence check evaluates to 0 ({w})"))),
                 CoreOutcome::Unresolved(w) => {
                     // Guarded when the same program asks an existence question
                     // about the same access, or about a type with the same
@@ -494,13 +620,13 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelIndex, helper_names:
                         c.is_check && ((c.type_id == r.type_id && c.access == r.access) || (!mine.is_empty() && root_name(c) == mine))
                     });
                     if let Some(g) = guard {
-                        rs.push(warn(
-                            "core_unresolved_guarded",
+                        rs.push(fact(
+                            R::CoreUnresolvedGuarded,
                             &label,
                             format!("{w}; the program checks `{} {}` first, so this access is presumably on the branch not taken", g.kind, g.path),
                         ));
                     } else {
-                        rs.push(fail("core_unresolved", &label, format!("{w}: libbpf poisons the instruction and the verifier rejects it")));
+                        rs.push(fact(R::CoreUnresolved, &label, format!("{w}: libbpf poisons the instruction and the verifier rejects it")));
                     }
                 }
             }

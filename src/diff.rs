@@ -7,22 +7,30 @@
 //! named types reachable from kfunc prototypes (or named with `--type`, or
 //! all with `--all-types`): members, sizes, enum values, typedef targets.
 
-use crate::kernel::Kernel;
 use crate::kflags::KernelVersion;
+use crate::model::KernelModel;
+pub use crate::policy::Policy;
 use crate::surface::{Kfunc, Surface};
 use crate::versions::{self, Key, KernelVersions, Layout, MemberLayout};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// How much a change matters to existing BPF programs. Decided by a
+/// [`Policy`], not by the detectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Severity {
+    /// Programs that worked may now fail to load or misbehave.
     Breaking,
+    /// Programs keep working; new ones may do more.
     Compatible,
+    /// Worth knowing, no effect on programs.
     Info,
 }
 
 impl Severity {
+    /// Lower-case name, as in JSON.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Breaking => "breaking",
@@ -32,48 +40,330 @@ impl Severity {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Change {
-    /// e.g. `kfunc_removed`, `kfunc_proto_changed`, `type_member_removed`.
-    pub kind: &'static str,
-    /// kfunc, helper or type (`struct task_struct`) name.
-    pub name: String,
-    pub module: Option<String>,
-    pub severity: Severity,
-    /// One line: what changed and why it matters.
-    pub detail: String,
+/// What a change is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Subject {
+    /// A kfunc.
+    Kfunc,
+    /// A helper.
+    Helper,
+    /// A named type.
+    Type,
 }
 
+/// The kind of one reported change (JSON `kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+#[allow(missing_docs)]
+pub enum ChangeKind {
+    KfuncAdded,
+    KfuncRemoved,
+    KfuncRenamed,
+    KfuncMoved,
+    KfuncProtoChanged,
+    KfuncFlagsChanged,
+    HelperAdded,
+    HelperRemoved,
+    HelperRenamed,
+    TypeAdded,
+    TypeRemoved,
+    TypeChanged,
+    TypeKindChanged,
+    TypeMemberAdded,
+    TypeMemberRemoved,
+    TypeMemberRetyped,
+    TypeMemberMoved,
+    TypeSizeChanged,
+    EnumValueAdded,
+    EnumValueRemoved,
+    EnumValueChanged,
+    TypedefChanged,
+}
+
+impl ChangeKind {
+    /// The JSON spelling (`kfunc_removed`).
+    pub fn as_str(self) -> &'static str {
+        use ChangeKind::*;
+        match self {
+            KfuncAdded => "kfunc_added",
+            KfuncRemoved => "kfunc_removed",
+            KfuncRenamed => "kfunc_renamed",
+            KfuncMoved => "kfunc_moved",
+            KfuncProtoChanged => "kfunc_proto_changed",
+            KfuncFlagsChanged => "kfunc_flags_changed",
+            HelperAdded => "helper_added",
+            HelperRemoved => "helper_removed",
+            HelperRenamed => "helper_renamed",
+            TypeAdded => "type_added",
+            TypeRemoved => "type_removed",
+            TypeChanged => "type_changed",
+            TypeKindChanged => "type_kind_changed",
+            TypeMemberAdded => "type_member_added",
+            TypeMemberRemoved => "type_member_removed",
+            TypeMemberRetyped => "type_member_retyped",
+            TypeMemberMoved => "type_member_moved",
+            TypeSizeChanged => "type_size_changed",
+            EnumValueAdded => "enum_value_added",
+            EnumValueRemoved => "enum_value_removed",
+            EnumValueChanged => "enum_value_changed",
+            TypedefChanged => "typedef_changed",
+        }
+    }
+    /// Whether it concerns a kfunc, a helper or a type.
+    pub fn subject(self) -> Subject {
+        use ChangeKind::*;
+        match self {
+            KfuncAdded | KfuncRemoved | KfuncRenamed | KfuncMoved | KfuncProtoChanged | KfuncFlagsChanged => Subject::Kfunc,
+            HelperAdded | HelperRemoved | HelperRenamed => Subject::Helper,
+            _ => Subject::Type,
+        }
+    }
+}
+
+impl std::fmt::Display for ChangeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+
+/// Compare with the JSON spelling (`kind == "kfunc_removed"`).
+impl PartialEq<str> for ChangeKind {
+    fn eq(&self, o: &str) -> bool {
+        self.as_str() == o
+    }
+}
+
+impl PartialEq<&str> for ChangeKind {
+    fn eq(&self, o: &&str) -> bool {
+        self.as_str() == *o
+    }
+}
+
+/// One observed difference, with everything a [`Policy`] needs to grade it.
+/// A [`Change`] carries one or more facts (a prototype change lists each
+/// parameter difference).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "fact", rename_all = "snake_case")]
+#[non_exhaustive]
+#[allow(missing_docs)]
+pub enum Fact {
+    KfuncAdded { proto: String },
+    KfuncRemoved { proto: String },
+    KfuncRenamed { to: String },
+    KfuncMoved { from: Option<String>, to: Option<String> },
+    ReturnRetyped { from: String, to: String },
+    ParamRetyped { index: usize, name: String, from: String, to: String },
+    /// Renamed; `annotation_*` are verifier suffixes (`__sz`, `__k`, ...).
+    ParamRenamed { index: usize, from: String, to: String, annotation_from: String, annotation_to: String },
+    ParamRemoved { index: usize, decl: String },
+    ParamAdded { index: usize, decl: String },
+    FlagGained { flag: String },
+    /// `retired_default`: the flag's behaviour became the default in the new
+    /// kernel (KF_TRUSTED_ARGS from 6.19).
+    FlagLost { flag: String, retired_default: bool },
+    HelperAdded { id: u32 },
+    HelperRemoved { id: u32 },
+    HelperRenamed { id: u32, to: String },
+    TypeAdded { was_declared: bool },
+    /// `explicit`: asked for by name (else reached from a kfunc prototype).
+    TypeRemoved { explicit: bool },
+    TypeDuplicates { before: usize, after: usize },
+    TypeKindChanged,
+    MemberAdded { member: String, ty: String },
+    MemberRemoved { member: String, ty: String },
+    MemberRetyped { member: String, from: String, to: String },
+    MemberMoved { member: String, from_bit: u32, to_bit: u32, from_bits: u32, to_bits: u32 },
+    SizeChanged { from: u32, to: u32, is_enum: bool },
+    EnumValueAdded { name: String, value: i128 },
+    EnumValueRemoved { name: String, value: i128 },
+    EnumValueChanged { name: String, from: i128, to: i128 },
+    TypedefChanged { from: String, to: String },
+    DefinitionChanged { from: String, to: String },
+}
+
+impl Fact {
+    /// The change kind this fact is reported under.
+    pub fn kind(&self) -> ChangeKind {
+        use ChangeKind as K;
+        match self {
+            Fact::KfuncAdded { .. } => K::KfuncAdded,
+            Fact::KfuncRemoved { .. } => K::KfuncRemoved,
+            Fact::KfuncRenamed { .. } => K::KfuncRenamed,
+            Fact::KfuncMoved { .. } => K::KfuncMoved,
+            Fact::ReturnRetyped { .. } | Fact::ParamRetyped { .. } | Fact::ParamRenamed { .. } | Fact::ParamRemoved { .. } | Fact::ParamAdded { .. } => {
+                K::KfuncProtoChanged
+            }
+            Fact::FlagGained { .. } | Fact::FlagLost { .. } => K::KfuncFlagsChanged,
+            Fact::HelperAdded { .. } => K::HelperAdded,
+            Fact::HelperRemoved { .. } => K::HelperRemoved,
+            Fact::HelperRenamed { .. } => K::HelperRenamed,
+            Fact::TypeAdded { .. } => K::TypeAdded,
+            Fact::TypeRemoved { .. } => K::TypeRemoved,
+            Fact::TypeDuplicates { .. } | Fact::DefinitionChanged { .. } => K::TypeChanged,
+            Fact::TypeKindChanged => K::TypeKindChanged,
+            Fact::MemberAdded { .. } => K::TypeMemberAdded,
+            Fact::MemberRemoved { .. } => K::TypeMemberRemoved,
+            Fact::MemberRetyped { .. } => K::TypeMemberRetyped,
+            Fact::MemberMoved { .. } => K::TypeMemberMoved,
+            Fact::SizeChanged { .. } => K::TypeSizeChanged,
+            Fact::EnumValueAdded { .. } => K::EnumValueAdded,
+            Fact::EnumValueRemoved { .. } => K::EnumValueRemoved,
+            Fact::EnumValueChanged { .. } => K::EnumValueChanged,
+            Fact::TypedefChanged { .. } => K::TypedefChanged,
+        }
+    }
+
+    /// What changed, in words (without the judgement; see
+    /// [`Policy::explain_change`] for why it matters).
+    pub fn describe(&self) -> String {
+        match self {
+            Fact::KfuncAdded { proto } => format!("added: `{proto}`"),
+            Fact::KfuncRemoved { proto } => format!("removed: programs calling it fail to load (was `{proto}`)"),
+            Fact::KfuncRenamed { to } => format!("likely renamed to `{to}`"),
+            Fact::KfuncMoved { from, to } => format!(
+                "moved from {} to {}: libbpf resolves it either way, but the module must be loaded",
+                from.as_deref().unwrap_or("vmlinux"),
+                to.as_deref().unwrap_or("vmlinux")
+            ),
+            Fact::ReturnRetyped { from, to } => format!("return type changed from `{from}` to `{to}`"),
+            Fact::ParamRetyped { index, name, from, to } => format!("parameter {index} `{name}` retyped from `{from}` to `{to}`"),
+            Fact::ParamRenamed { index, from, to, annotation_from, annotation_to } if annotation_from != annotation_to => format!(
+                "parameter {index} renamed `{from}` -> `{to}`: verifier annotation `{annotation_from}` -> `{annotation_to}` changes how the argument is checked"
+            ),
+            Fact::ParamRenamed { index, from, to, .. } => format!("parameter {index} renamed `{from}` -> `{to}`"),
+            Fact::ParamRemoved { index, decl } => format!("parameter {index} `{decl}` removed"),
+            Fact::ParamAdded { index, decl } => format!("parameter {index} `{decl}` added"),
+            Fact::FlagGained { flag } => format!("gained {flag}"),
+            Fact::FlagLost { flag, .. } => format!("lost {flag}"),
+            Fact::HelperAdded { id } => format!("helper id {id} added"),
+            Fact::HelperRemoved { id } => format!("helper id {id} removed: programs calling it are rejected"),
+            Fact::HelperRenamed { id, to } => format!("helper id {id} renamed to {to}: the id, which programs use, is unchanged"),
+            Fact::TypeAdded { was_declared: true } => "now defined".into(),
+            Fact::TypeAdded { was_declared: false } => "added".into(),
+            Fact::TypeRemoved { explicit: true } => "removed: CO-RE relocations against it fail".into(),
+            Fact::TypeRemoved { explicit: false } => "removed (reachable from a kfunc prototype): CO-RE relocations against it fail".into(),
+            Fact::TypeDuplicates { before, after } => {
+                format!("{before} definitions before, {after} after (duplicate names): compared as a whole")
+            }
+            Fact::TypeKindChanged => "changed between struct and union".into(),
+            Fact::MemberAdded { member, ty } => format!("member `{member}` ({ty}) added"),
+            Fact::MemberRemoved { member, ty } => format!("member `{member}` ({ty}) removed: CO-RE accesses to it fail to relocate"),
+            Fact::MemberRetyped { member, from, to } => format!("member `{member}` retyped from `{from}` to `{to}`"),
+            Fact::MemberMoved { member, from_bit, to_bit, from_bits, to_bits } => format!(
+                "member `{member}` moved from bit {from_bit} to bit {to_bit}{}: CO-RE relocates it; programs without CO-RE read the wrong bytes",
+                if from_bits != to_bits { format!(" (bitfield size {from_bits} -> {to_bits})") } else { String::new() }
+            ),
+            Fact::SizeChanged { from, to, is_enum: false } => format!("size {from} -> {to} bytes"),
+            Fact::SizeChanged { from, to, is_enum: true } => format!("enum size {from} -> {to} bytes"),
+            Fact::EnumValueAdded { name, value } => format!("`{name}` = {value} added"),
+            Fact::EnumValueRemoved { name, value } => format!("`{name}` (= {value}) removed: bpf_core_enum_value() on it fails"),
+            Fact::EnumValueChanged { name, from, to } => {
+                format!("`{name}` changed from {from} to {to}: bpf_core_enum_value() relocates it; constants compiled in are wrong")
+            }
+            Fact::TypedefChanged { from, to } => format!("now `{to}`, was `{from}`"),
+            Fact::DefinitionChanged { from, to } => format!("definition changed: {from} -> {to}"),
+        }
+    }
+}
+
+/// One reported change: a kfunc, helper or type, the facts observed about
+/// it, and the severity and one-line detail the policy gave them.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct Change {
+    /// e.g. `kfunc_removed`, `kfunc_proto_changed`, `type_member_removed`.
+    pub kind: ChangeKind,
+    /// kfunc, helper or type (`struct task_struct`) name.
+    pub name: String,
+    /// Module of the kfunc (None: vmlinux).
+    pub module: Option<String>,
+    /// The worst severity of the facts, by the policy.
+    pub severity: Severity,
+    /// One line: what changed and why it matters, worst first.
+    pub detail: String,
+    /// The observed facts.
+    #[serde(skip)]
+    pub facts: Vec<Fact>,
+}
+
+impl Change {
+    fn of(kind: ChangeKind, name: impl Into<String>, module: Option<String>, facts: Vec<Fact>) -> Self {
+        Change { kind, name: name.into(), module, severity: Severity::Info, detail: String::new(), facts }
+    }
+    /// Grade the facts with `policy`: severity = worst fact, detail = the
+    /// facts' descriptions and the policy's reasons, worst first.
+    pub fn grade(&mut self, policy: &dyn Policy) {
+        let mut graded: Vec<(Severity, String)> = self
+            .facts
+            .iter()
+            .map(|f| {
+                let sev = policy.grade_change(f);
+                let d = match policy.explain_change(f) {
+                    Some(why) => format!("{}: {why}", f.describe()),
+                    None => f.describe(),
+                };
+                (sev, d)
+            })
+            .collect();
+        graded.sort_by_key(|(s, _)| *s);
+        self.severity = graded.first().map(|(s, _)| *s).unwrap_or(Severity::Info);
+        self.detail = graded.into_iter().map(|(_, d)| d).collect::<Vec<_>>().join("; ");
+    }
+}
+
+/// The kernel on one side of a diff.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Side {
+    /// Kernel release, when known.
     pub release: Option<String>,
+    /// Inputs it was read from.
     pub inputs: Vec<String>,
+    /// Number of kfuncs.
     pub kfuncs: usize,
+    /// Number of helpers.
     pub helpers: usize,
 }
 
+/// Counts per severity.
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct Summary {
+    /// Breaking changes.
     pub breaking: usize,
+    /// Compatible changes.
     pub compatible: usize,
+    /// Informational changes.
     pub info: usize,
 }
 
+/// The result of comparing two kernels.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Diff {
+    /// The old kernel.
     pub old: Side,
+    /// The new kernel.
     pub new: Side,
+    /// Counts per severity.
     pub summary: Summary,
+    /// Every change, graded.
     pub changes: Vec<Change>,
 }
 
 impl Diff {
+    /// Anything breaking?
     pub fn has_breaking(&self) -> bool {
         self.summary.breaking > 0
     }
 }
 
+/// What to compare besides kfuncs and helpers.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct DiffOptions {
     /// Extra named types to compare (`struct task_struct`, `task_struct`).
     pub types: Vec<String>,
@@ -83,67 +373,44 @@ pub struct DiffOptions {
     pub kfunc_types: bool,
 }
 
-/// One side prepared for comparison.
-pub struct Prepared<'k> {
-    pub kernel: &'k Kernel,
-    pub surface: Surface,
-    pub versions: KernelVersions,
-}
-
-impl<'k> Prepared<'k> {
-    pub fn new(kernel: &'k Kernel) -> Self {
-        let surface = crate::surface::of(kernel);
-        let versions = KernelVersions::compute(kernel, &surface);
-        Prepared { kernel, surface, versions }
+impl DiffOptions {
+    /// Compare kfuncs, helpers and the types kfunc prototypes reach.
+    pub fn kfuncs_and_their_types() -> Self {
+        DiffOptions { kfunc_types: true, ..DiffOptions::default() }
+    }
+    /// Also compare these named types.
+    pub fn types(mut self, types: Vec<String>) -> Self {
+        self.types = types;
+        self
+    }
+    /// Compare every named vmlinux type.
+    pub fn all_types(mut self, on: bool) -> Self {
+        self.all_types = on;
+        self
+    }
+    /// Compare the types kfunc prototypes reach.
+    pub fn kfunc_types(mut self, on: bool) -> Self {
+        self.kfunc_types = on;
+        self
     }
 }
 
 /// Verifier-meaningful parameter name suffixes (kernel docs, kfuncs.rst).
-const ARG_SUFFIXES: &[&str] = &[
+pub const ARG_SUFFIXES: &[&str] = &[
     "__sz", "__szk", "__k", "__ign", "__uninit", "__nullable", "__opt", "__str", "__map", "__alloc",
     "__refcounted_kptr", "__prog", "__irq_flag", "__magic",
 ];
 
-fn arg_suffix(name: &str) -> &str {
+/// The verifier annotation a parameter name carries (`""` for none).
+pub fn arg_suffix(name: &str) -> &str {
     ARG_SUFFIXES.iter().find(|s| name.ends_with(*s)).copied().unwrap_or("")
 }
 
-/// What gaining / losing a flag means for an existing program.
-fn flag_change(flag: &str, gained: bool, new_version: Option<KernelVersion>) -> (Severity, String) {
-    use Severity::*;
-    let (sev, why) = match (flag, gained) {
-        ("KF_TRUSTED_ARGS", true) => (Breaking, "now rejects programs that pass untrusted (e.g. walked) pointers"),
-        ("KF_TRUSTED_ARGS", false) if new_version.is_some_and(|v| v >= KernelVersion(6, 19)) => {
-            (Info, "flag retired: trusted arguments are the default from 6.19")
-        }
-        ("KF_TRUSTED_ARGS", false) => (Compatible, "accepts untrusted pointers too"),
-        ("KF_RET_NULL", true) => (Breaking, "may now return NULL: programs that do not check it are rejected"),
-        ("KF_RET_NULL", false) => (Compatible, "no longer returns NULL; existing NULL checks stay valid"),
-        ("KF_ACQUIRE", true) => (Breaking, "now returns a reference programs must release"),
-        ("KF_ACQUIRE", false) => (Breaking, "no longer returns a reference: programs releasing it are rejected"),
-        ("KF_RELEASE", _) => (Breaking, "reference ownership of the argument changed"),
-        ("KF_SLEEPABLE", true) => (Breaking, "may now sleep: only sleepable programs may call it"),
-        ("KF_SLEEPABLE", false) => (Compatible, "no longer sleeps: callable from non-sleepable programs"),
-        ("KF_DESTRUCTIVE", true) => (Breaking, "now destructive: needs CAP_SYS_BOOT"),
-        ("KF_DESTRUCTIVE", false) => (Compatible, "no longer destructive"),
-        ("KF_RCU", true) => (Compatible, "now also accepts RCU-protected pointers"),
-        ("KF_RCU", false) => (Breaking, "no longer accepts RCU-protected pointers"),
-        ("KF_RCU_PROTECTED", true) => (Breaking, "must now be called under bpf_rcu_read_lock()"),
-        ("KF_RCU_PROTECTED", false) => (Compatible, "no longer needs an RCU read-side section"),
-        ("KF_FASTCALL", _) => (Info, "calling convention hint for the verifier/JIT only"),
-        (f, _) if f.starts_with("KF_ITER_") => (Breaking, "iterator protocol role changed"),
-        (f, _) if f.starts_with("KF_ARENA_") => (Breaking, "arena pointer semantics of an argument or return changed"),
-        ("KF_KPTR_GET", _) => (Breaking, "kptr reference semantics changed"),
-        _ => (Info, "flag with no known meaning in this kernel"),
-    };
-    (sev, format!("{} {flag}: {why}", if gained { "gained" } else { "lost" }))
-}
+/// A prototype as C text: return type and (name, type) parameters.
+pub type ProtoText = (String, Vec<(String, String)>);
 
-fn params(k: &Kernel, f: &Kfunc) -> Option<(String, Vec<(String, String)>)> {
-    let btf = match &f.module {
-        None => &k.vmlinux.btf,
-        Some(m) => &k.module(m)?.btf,
-    };
+fn params(k: &KernelModel, f: &Kfunc) -> Option<ProtoText> {
+    let btf = k.btf_of(f)?;
     let func = btf.ty(f.btf_id)?;
     let proto = btf.ty(func.ref_type())?;
     let ret = versions::type_ref(btf, proto.ref_type());
@@ -154,16 +421,17 @@ fn params(k: &Kernel, f: &Kfunc) -> Option<(String, Vec<(String, String)>)> {
     Some((ret, ps))
 }
 
-/// Precise prototype differences, worst severity first.
-fn proto_changes(old: (String, Vec<(String, String)>), new: (String, Vec<(String, String)>)) -> Vec<(Severity, String)> {
+/// The differences between two prototypes, as facts. Parameters are aligned
+/// by name (longest common subsequence); between two aligned names,
+/// leftovers pair up by position (renamed and/or retyped), the rest were
+/// added or removed. Parameter indexes are 1-based, in the new prototype
+/// for paired parameters and additions, in the old one for removals.
+pub fn proto_facts(old: &ProtoText, new: &ProtoText) -> Vec<Fact> {
     let mut out = Vec::new();
     if old.0 != new.0 {
-        out.push((Severity::Breaking, format!("return type changed from `{}` to `{}`", old.0, new.0)));
+        out.push(Fact::ReturnRetyped { from: old.0.clone(), to: new.0.clone() });
     }
     let (o, n) = (&old.1, &new.1);
-    // Align parameters by name (longest common subsequence); between two
-    // aligned names, leftovers pair up by position (renamed and/or retyped),
-    // the rest were added or removed.
     let mut lcs = vec![vec![0usize; n.len() + 1]; o.len() + 1];
     for i in (0..o.len()).rev() {
         for j in (0..n.len()).rev() {
@@ -192,61 +460,60 @@ fn proto_changes(old: (String, Vec<(String, String)>), new: (String, Vec<(String
             let (oi, ni) = (pi + k, pj + k);
             let ((on, ot), (nn, nt)) = (&o[oi], &n[ni]);
             if ot != nt {
-                out.push((Severity::Breaking, format!("parameter {} `{on}` retyped from `{ot}` to `{nt}`", ni + 1)));
+                out.push(Fact::ParamRetyped { index: ni + 1, name: on.clone(), from: ot.clone(), to: nt.clone() });
             }
             if on != nn {
-                let (os, ns) = (arg_suffix(on), arg_suffix(nn));
-                if os != ns {
-                    out.push((
-                        Severity::Breaking,
-                        format!("parameter {} renamed `{on}` -> `{nn}`: verifier annotation `{os}` -> `{ns}` changes how the argument is checked", ni + 1),
-                    ));
-                } else {
-                    out.push((Severity::Info, format!("parameter {} renamed `{on}` -> `{nn}`", ni + 1)));
-                }
+                out.push(Fact::ParamRenamed {
+                    index: ni + 1,
+                    from: on.clone(),
+                    to: nn.clone(),
+                    annotation_from: arg_suffix(on).to_string(),
+                    annotation_to: arg_suffix(nn).to_string(),
+                });
             }
         }
         for (oi, (name, ty)) in o.iter().enumerate().take(ai).skip(pi + paired) {
-            out.push((Severity::Breaking, format!("parameter {} `{ty} {name}` removed", oi + 1)));
+            out.push(Fact::ParamRemoved { index: oi + 1, decl: format!("{ty} {name}") });
         }
         for (ni, (name, ty)) in n.iter().enumerate().take(aj).skip(pj + paired) {
-            out.push((Severity::Breaking, format!("parameter {} `{ty} {name}` added", ni + 1)));
+            out.push(Fact::ParamAdded { index: ni + 1, decl: format!("{ty} {name}") });
         }
-        // Matched names: compare their types.
-        if ai < o.len() && aj < n.len() && o[ai].1 != n[aj].1 {
-            out.push((Severity::Breaking, format!("parameter {} `{}` retyped from `{}` to `{}`", aj + 1, o[ai].0, o[ai].1, n[aj].1)));
+        if let (Some(a), Some(b)) = (o.get(ai), n.get(aj)) {
+            if a.1 != b.1 {
+                out.push(Fact::ParamRetyped { index: aj + 1, name: a.0.clone(), from: a.1.clone(), to: b.1.clone() });
+            }
         }
         pi = ai + 1;
         pj = aj + 1;
     }
-    out.sort_by_key(|(s, _)| *s);
     out
 }
 
-/// Compare two kernels.
-pub fn diff(old: &mut Prepared, new: &mut Prepared, opts: &DiffOptions) -> Diff {
+/// Compare two kernels; `policy` grades what changed.
+pub fn diff(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, policy: &dyn Policy) -> Diff {
     let mut changes = Vec::new();
     diff_kfuncs(old, new, &mut changes);
-    diff_helpers(&old.surface, &new.surface, &mut changes);
+    diff_helpers(old.surface(), new.surface(), &mut changes);
     diff_types(old, new, opts, &mut changes);
     let mut summary = Summary::default();
-    for c in &changes {
+    for c in &mut changes {
+        c.grade(policy);
         match c.severity {
             Severity::Breaking => summary.breaking += 1,
             Severity::Compatible => summary.compatible += 1,
             Severity::Info => summary.info += 1,
         }
     }
-    let side = |p: &Prepared| Side {
-        release: p.kernel.release.clone(),
-        inputs: p.kernel.inputs.clone(),
-        kfuncs: p.surface.kfuncs.len(),
-        helpers: p.surface.helpers.len(),
+    let side = |p: &KernelModel| Side {
+        release: p.kernel().release.clone(),
+        inputs: p.kernel().inputs.clone(),
+        kfuncs: p.surface().kfuncs.len(),
+        helpers: p.surface().helpers.len(),
     };
     Diff { old: side(old), new: side(new), summary, changes }
 }
 
-fn diff_kfuncs(old: &Prepared, new: &Prepared, out: &mut Vec<Change>) {
+fn diff_kfuncs(old: &KernelModel, new: &KernelModel, out: &mut Vec<Change>) {
     let by_name = |s: &Surface| -> BTreeMap<String, Vec<Kfunc>> {
         let mut m: BTreeMap<String, Vec<Kfunc>> = BTreeMap::new();
         for k in &s.kfuncs {
@@ -254,94 +521,71 @@ fn diff_kfuncs(old: &Prepared, new: &Prepared, out: &mut Vec<Change>) {
         }
         m
     };
-    let (om, nm) = (by_name(&old.surface), by_name(&new.surface));
-    let fp = |p: &Prepared, k: &Kfunc| p.versions.kfuncs.get(&(k.name.clone(), k.module.clone())).copied();
+    let (om, nm) = (by_name(old.surface()), by_name(new.surface()));
+    let (ov, nv) = (old.versions(), new.versions());
+    let fp = |v: &KernelVersions, k: &Kfunc| v.kfuncs.get(&(k.name.clone(), k.module.clone())).copied();
     let removed: Vec<&Kfunc> = om.iter().filter(|(n, _)| !nm.contains_key(*n)).flat_map(|(_, v)| v.iter()).collect();
     let mut added: Vec<&Kfunc> = nm.iter().filter(|(n, _)| !om.contains_key(*n)).flat_map(|(_, v)| v.iter()).collect();
     // Deep fingerprints that occur exactly once among removed / added kfuncs
     // with at least one parameter: only those can identify a rename.
-    let unique = |p: &Prepared, ks: &[&Kfunc]| -> BTreeMap<u64, usize> {
+    let unique = |v: &KernelVersions, ks: &[&Kfunc]| -> BTreeMap<u64, usize> {
         let mut m: BTreeMap<u64, usize> = BTreeMap::new();
         for k in ks.iter().filter(|k| !k.proto.ends_with("(void)")) {
-            if let Some((_, d)) = fp(p, k) {
+            if let Some((_, d)) = fp(v, k) {
                 *m.entry(d).or_default() += 1;
             }
         }
         m.retain(|_, n| *n == 1);
         m
     };
-    let (uniq_old, uniq_new) = (unique(old, &removed), unique(new, &added));
+    let (uniq_old, uniq_new) = (unique(&ov, &removed), unique(&nv, &added));
     for r in removed {
         // A successor: `name___v2`-style, or the same (unique, non-trivial)
         // deep fingerprint under a new name.
         let succ = added.iter().position(|a| a.name.starts_with(&format!("{}___", r.name))).or_else(|| {
-            let d = fp(old, r).map(|x| x.1).filter(|d| uniq_old.contains_key(d) && uniq_new.contains_key(d))?;
-            added.iter().position(|a| fp(new, a).map(|x| x.1) == Some(d))
+            let d = fp(&ov, r).map(|x| x.1).filter(|d| uniq_old.contains_key(d) && uniq_new.contains_key(d))?;
+            added.iter().position(|a| fp(&nv, a).map(|x| x.1) == Some(d))
         });
-        match succ {
-            Some(i) => {
-                let a = added.remove(i);
-                out.push(Change {
-                    kind: "kfunc_renamed",
-                    name: r.name.clone(),
-                    module: r.module.clone(),
-                    severity: Severity::Breaking,
-                    detail: format!("likely renamed to `{}`: programs calling `{}` fail to load", a.name, r.name),
-                });
-            }
-            None => out.push(Change {
-                kind: "kfunc_removed",
-                name: r.name.clone(),
-                module: r.module.clone(),
-                severity: Severity::Breaking,
-                detail: format!("removed: programs calling it fail to load (was `{}`)", r.proto),
-            }),
-        }
+        let fact = match succ {
+            Some(i) => Fact::KfuncRenamed { to: added.remove(i).name.clone() },
+            None => Fact::KfuncRemoved { proto: r.proto.clone() },
+        };
+        out.push(Change::of(fact.kind(), &r.name, r.module.clone(), vec![fact]));
     }
+    drop((ov, nv));
     for a in added {
-        out.push(Change {
-            kind: "kfunc_added",
-            name: a.name.clone(),
-            module: a.module.clone(),
-            severity: Severity::Compatible,
-            detail: format!("added: `{}`", a.proto),
-        });
+        out.push(Change::of(ChangeKind::KfuncAdded, &a.name, a.module.clone(), vec![Fact::KfuncAdded { proto: a.proto.clone() }]));
     }
-    let new_version = new.kernel.version();
+    let trusted_by_default = new.kernel().version().is_some_and(|v| v >= KernelVersion(6, 19));
     for (name, ov) in &om {
         let Some(nv) = nm.get(name) else { continue };
-        let (o, n) = (&ov[0], &nv[0]);
+        let (Some(o), Some(n)) = (ov.first(), nv.first()) else { continue };
         if o.module != n.module {
-            out.push(Change {
-                kind: "kfunc_moved",
-                name: name.clone(),
-                module: n.module.clone(),
-                severity: Severity::Info,
-                detail: format!(
-                    "moved from {} to {}: libbpf resolves it either way, but the module must be loaded",
-                    o.module.as_deref().unwrap_or("vmlinux"),
-                    n.module.as_deref().unwrap_or("vmlinux")
-                ),
-            });
+            out.push(Change::of(
+                ChangeKind::KfuncMoved,
+                name,
+                n.module.clone(),
+                vec![Fact::KfuncMoved { from: o.module.clone(), to: n.module.clone() }],
+            ));
         }
-        if let (Some(po), Some(pn)) = (params(old.kernel, o), params(new.kernel, n)) {
-            let pc = proto_changes(po, pn);
-            if let Some(&(sev, _)) = pc.first() {
-                let detail = pc.iter().map(|(_, d)| d.as_str()).collect::<Vec<_>>().join("; ");
-                out.push(Change { kind: "kfunc_proto_changed", name: name.clone(), module: n.module.clone(), severity: sev, detail });
+        if let (Some(po), Some(pn)) = (params(old, o), params(new, n)) {
+            let facts = proto_facts(&po, &pn);
+            if !facts.is_empty() {
+                out.push(Change::of(ChangeKind::KfuncProtoChanged, name, n.module.clone(), facts));
             }
         }
         if o.flags_known && n.flags_known {
             let (of, nf): (BTreeSet<&String>, BTreeSet<&String>) = (o.flags.iter().collect(), n.flags.iter().collect());
-            let mut fc: Vec<(Severity, String)> = nf
+            let facts: Vec<Fact> = nf
                 .difference(&of)
-                .map(|f| flag_change(f, true, new_version))
-                .chain(of.difference(&nf).map(|f| flag_change(f, false, new_version)))
+                .map(|f| Fact::FlagGained { flag: f.to_string() })
+                .chain(of.difference(&nf).map(|f| Fact::FlagLost {
+                    flag: f.to_string(),
+                    retired_default: f.as_str() == "KF_TRUSTED_ARGS" && trusted_by_default,
+                }))
                 .collect();
-            fc.sort_by_key(|(s, _)| *s);
-            if let Some(&(sev, _)) = fc.first() {
-                let detail = fc.iter().map(|(_, d)| d.as_str()).collect::<Vec<_>>().join("; ");
-                out.push(Change { kind: "kfunc_flags_changed", name: name.clone(), module: n.module.clone(), severity: sev, detail });
+            if !facts.is_empty() {
+                out.push(Change::of(ChangeKind::KfuncFlagsChanged, name, n.module.clone(), facts));
             }
         }
     }
@@ -350,106 +594,92 @@ fn diff_kfuncs(old: &Prepared, new: &Prepared, out: &mut Vec<Change>) {
 fn diff_helpers(old: &Surface, new: &Surface, out: &mut Vec<Change>) {
     let o: BTreeMap<u32, &str> = old.helpers.iter().map(|h| (h.id, h.name.as_str())).collect();
     let n: BTreeMap<u32, &str> = new.helpers.iter().map(|h| (h.id, h.name.as_str())).collect();
-    for (id, name) in &o {
-        match n.get(id) {
-            None => out.push(Change {
-                kind: "helper_removed",
-                name: name.to_string(),
-                module: None,
-                severity: Severity::Breaking,
-                detail: format!("helper id {id} removed: programs calling it are rejected"),
-            }),
-            Some(nn) if nn != name => out.push(Change {
-                kind: "helper_renamed",
-                name: name.to_string(),
-                module: None,
-                severity: Severity::Info,
-                detail: format!("helper id {id} renamed to {nn}: the id, which programs use, is unchanged"),
-            }),
+    for (&id, name) in &o {
+        match n.get(&id) {
+            None => out.push(Change::of(ChangeKind::HelperRemoved, *name, None, vec![Fact::HelperRemoved { id }])),
+            Some(nn) if nn != name => {
+                out.push(Change::of(ChangeKind::HelperRenamed, *name, None, vec![Fact::HelperRenamed { id, to: nn.to_string() }]))
+            }
             _ => {}
         }
     }
-    for (id, name) in &n {
-        if !o.contains_key(id) {
-            out.push(Change {
-                kind: "helper_added",
-                name: name.to_string(),
-                module: None,
-                severity: Severity::Compatible,
-                detail: format!("helper id {id} added"),
-            });
+    for (&id, name) in &n {
+        if !o.contains_key(&id) {
+            out.push(Change::of(ChangeKind::HelperAdded, *name, None, vec![Fact::HelperAdded { id }]));
         }
     }
 }
 
-fn diff_types(old: &mut Prepared, new: &mut Prepared, opts: &DiffOptions, out: &mut Vec<Change>) {
-    let (ob, nb) = (old.kernel.vmlinux.btf.clone(), new.kernel.vmlinux.btf.clone());
+/// Layout nodes of `k` on both sides (computed on demand), or None when
+/// their shallow fingerprints agree.
+fn changed_defs(old: &KernelModel, new: &KernelModel, k: &Key) -> Option<(Vec<Layout>, Vec<Layout>)> {
+    // Lock one side at a time: the same model may be on both sides.
+    let shallow_defs = |m: &KernelModel| {
+        let mut v = m.versions();
+        v.vmlinux.ensure(m.vmlinux(), k);
+        v.vmlinux.node(k).map(|n| (n.shallow, n.defs.clone()))
+    };
+    let (os, od) = shallow_defs(old)?;
+    let (ns, nd) = shallow_defs(new)?;
+    (os != ns).then_some((od, nd))
+}
+
+fn diff_types(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, out: &mut Vec<Change>) {
+    let (ob, nb) = (old.vmlinux(), new.vmlinux());
     let mut keys: BTreeSet<Key> = BTreeSet::new();
     if opts.kfunc_types {
         // Everything the kfunc fingerprints reached in the old kernel.
-        keys.extend(old.versions.vmlinux_keys());
+        keys.extend(old.versions().vmlinux_keys());
     }
     let mut explicit = BTreeSet::new();
     for t in &opts.types {
-        if let Some(k) = versions::parse_type_name(&ob, t).or_else(|| versions::parse_type_name(&nb, t)) {
+        if let Some(k) = versions::parse_type_name(ob, t).or_else(|| versions::parse_type_name(nb, t)) {
             explicit.insert(k.clone());
             keys.insert(k);
         }
     }
     if opts.all_types {
-        keys.extend(versions::all_type_keys(&ob));
-        for k in versions::all_type_keys(&nb) {
+        keys.extend(versions::all_type_keys(ob));
+        for k in versions::all_type_keys(nb) {
             if !keys.contains(&k) {
-                out.push(type_change("type_added", &k, Severity::Info, "added".into()));
+                out.push(type_change(&k, vec![Fact::TypeAdded { was_declared: false }]));
             }
         }
     }
     for k in keys {
-        old.versions.vmlinux.ensure(&ob, &k);
-        new.versions.vmlinux.ensure(&nb, &k);
-        let (on, nn) = (old.versions.vmlinux.node(&k), new.versions.vmlinux.node(&k));
-        let (Some(on), Some(nn)) = (on, nn) else { continue };
-        if on.shallow == nn.shallow {
-            continue;
-        }
-        let (od, nd) = (&on.defs, &nn.defs);
-        let exists = |d: &Vec<Layout>| !(d.len() == 1 && d[0] == Layout::Opaque);
-        match (exists(od), exists(nd)) {
+        let Some((od, nd)) = changed_defs(old, new, &k) else { continue };
+        let exists = |d: &Vec<Layout>| !(d.len() == 1 && d.first() == Some(&Layout::Opaque));
+        match (exists(&od), exists(&nd)) {
             (true, false) => {
-                let why = if explicit.contains(&k) { "removed" } else { "removed (reachable from a kfunc prototype)" };
-                out.push(type_change("type_removed", &k, Severity::Breaking, format!("{why}: CO-RE relocations against it fail")));
+                out.push(type_change(&k, vec![Fact::TypeRemoved { explicit: explicit.contains(&k) }]));
                 continue;
             }
             (false, true) => {
-                out.push(type_change("type_added", &k, Severity::Info, "now defined".into()));
+                out.push(type_change(&k, vec![Fact::TypeAdded { was_declared: true }]));
                 continue;
             }
             (false, false) => continue,
             _ => {}
         }
-        if od.len() != 1 || nd.len() != 1 {
-            out.push(type_change(
-                "type_changed",
-                &k,
-                Severity::Info,
-                format!("{} definitions before, {} after (duplicate names): compared as a whole", od.len(), nd.len()),
-            ));
-            continue;
+        match (od.as_slice(), nd.as_slice()) {
+            ([o], [n]) => layout_changes(&k, o, n, out),
+            _ => out.push(type_change(&k, vec![Fact::TypeDuplicates { before: od.len(), after: nd.len() }])),
         }
-        layout_changes(&k, &od[0], &nd[0], out);
     }
 }
 
-fn type_change(kind: &'static str, k: &Key, severity: Severity, detail: String) -> Change {
-    Change { kind, name: k.to_string(), module: None, severity, detail }
+fn type_change(k: &Key, facts: Vec<Fact>) -> Change {
+    let kind = facts.first().map(Fact::kind).unwrap_or(ChangeKind::TypeChanged);
+    Change::of(kind, k.to_string(), None, facts)
 }
 
 fn layout_changes(k: &Key, o: &Layout, n: &Layout, out: &mut Vec<Change>) {
     use Layout::*;
+    let mut push = |f: Fact| out.push(type_change(k, vec![f]));
     match (o, n) {
         (Composite { union: ou, size: os, members: om }, Composite { union: nu, size: ns, members: nm }) => {
             if ou != nu {
-                out.push(type_change("type_kind_changed", k, Severity::Breaking, "changed between struct and union".into()));
+                push(Fact::TypeKindChanged);
             }
             let by_name = |v: &Vec<MemberLayout>| -> BTreeMap<String, MemberLayout> {
                 v.iter().filter(|m| !m.name.is_empty()).map(|m| (m.name.clone(), m.clone())).collect()
@@ -457,49 +687,30 @@ fn layout_changes(k: &Key, o: &Layout, n: &Layout, out: &mut Vec<Change>) {
             let (obn, nbn) = (by_name(om), by_name(nm));
             for (name, m) in &obn {
                 match nbn.get(name) {
-                    None => out.push(type_change(
-                        "type_member_removed",
-                        k,
-                        Severity::Breaking,
-                        format!("member `{name}` ({}) removed: CO-RE accesses to it fail to relocate", m.ty),
-                    )),
+                    None => push(Fact::MemberRemoved { member: name.clone(), ty: m.ty.clone() }),
                     Some(x) => {
                         if x.ty != m.ty {
-                            out.push(type_change(
-                                "type_member_retyped",
-                                k,
-                                Severity::Breaking,
-                                format!("member `{name}` retyped from `{}` to `{}`", m.ty, x.ty),
-                            ));
+                            push(Fact::MemberRetyped { member: name.clone(), from: m.ty.clone(), to: x.ty.clone() });
                         }
                         if x.bit_offset != m.bit_offset || x.bitfield_size != m.bitfield_size {
-                            out.push(type_change(
-                                "type_member_moved",
-                                k,
-                                Severity::Compatible,
-                                format!(
-                                    "member `{name}` moved from bit {} to bit {}{}: CO-RE relocates it; programs without CO-RE read the wrong bytes",
-                                    m.bit_offset,
-                                    x.bit_offset,
-                                    if x.bitfield_size != m.bitfield_size {
-                                        format!(" (bitfield size {} -> {})", m.bitfield_size, x.bitfield_size)
-                                    } else {
-                                        String::new()
-                                    }
-                                ),
-                            ));
+                            push(Fact::MemberMoved {
+                                member: name.clone(),
+                                from_bit: m.bit_offset,
+                                to_bit: x.bit_offset,
+                                from_bits: m.bitfield_size.into(),
+                                to_bits: x.bitfield_size.into(),
+                            });
                         }
                     }
                 }
             }
             for (name, m) in &nbn {
                 if !obn.contains_key(name) {
-                    out.push(type_change("type_member_added", k, Severity::Compatible, format!("member `{name}` ({}) added", m.ty)));
+                    push(Fact::MemberAdded { member: name.clone(), ty: m.ty.clone() });
                 }
             }
             if os != ns {
-                let sev = if ns < os { Severity::Breaking } else { Severity::Info };
-                out.push(type_change("type_size_changed", k, sev, format!("size {os} -> {ns} bytes")));
+                push(Fact::SizeChanged { from: *os, to: *ns, is_enum: false });
             }
         }
         (Enum { size: os, values: ov, .. }, Enum { size: ns, values: nv, .. }) => {
@@ -507,36 +718,53 @@ fn layout_changes(k: &Key, o: &Layout, n: &Layout, out: &mut Vec<Change>) {
                 (ov.iter().map(|(a, b)| (a, b)).collect(), nv.iter().map(|(a, b)| (a, b)).collect());
             for (name, v) in &om {
                 match nm.get(name) {
-                    None => out.push(type_change(
-                        "enum_value_removed",
-                        k,
-                        Severity::Breaking,
-                        format!("`{name}` (= {v}) removed: bpf_core_enum_value() on it fails"),
-                    )),
-                    Some(x) if x != v => out.push(type_change(
-                        "enum_value_changed",
-                        k,
-                        Severity::Compatible,
-                        format!("`{name}` changed from {v} to {x}: bpf_core_enum_value() relocates it; constants compiled in are wrong"),
-                    )),
+                    None => push(Fact::EnumValueRemoved { name: name.to_string(), value: **v }),
+                    Some(x) if x != v => push(Fact::EnumValueChanged { name: name.to_string(), from: **v, to: **x }),
                     _ => {}
                 }
             }
             for (name, v) in &nm {
                 if !om.contains_key(name) {
-                    out.push(type_change("enum_value_added", k, Severity::Compatible, format!("`{name}` = {v} added")));
+                    push(Fact::EnumValueAdded { name: name.to_string(), value: **v });
                 }
             }
             if os != ns {
-                out.push(type_change("type_size_changed", k, Severity::Breaking, format!("enum size {os} -> {ns} bytes")));
+                push(Fact::SizeChanged { from: *os, to: *ns, is_enum: true });
             }
         }
-        (Typedef { target: a }, Typedef { target: b }) if a != b => {
-            out.push(type_change("typedef_changed", k, Severity::Breaking, format!("now `{b}`, was `{a}`")));
-        }
-        (a, b) if a != b => {
-            out.push(type_change("type_changed", k, Severity::Breaking, "definition changed kind or encoding".into()));
-        }
+        (Typedef { target: a }, Typedef { target: b }) if a != b => push(Fact::TypedefChanged { from: a.clone(), to: b.clone() }),
+        (a, b) if a != b => push(Fact::DefinitionChanged { from: a.canonical(), to: b.canonical() }),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    fn p(ret: &str, ps: &[(&str, &str)]) -> ProtoText {
+        (ret.into(), ps.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect())
+    }
+
+    #[test]
+    fn prototype_alignment_by_name() {
+        // A parameter inserted in the middle: one addition, nothing retyped.
+        let f = proto_facts(&p("int", &[("a", "int"), ("c", "long")]), &p("int", &[("a", "int"), ("b", "u32"), ("c", "long")]));
+        assert_eq!(f, vec![Fact::ParamAdded { index: 2, decl: "u32 b".into() }]);
+        // Renamed in place with an annotation change, and the return retyped.
+        let f = proto_facts(&p("int", &[("buf", "void *"), ("len", "u32")]), &p("long", &[("buf", "void *"), ("len__sz", "u32")]));
+        assert_eq!(
+            f,
+            vec![
+                Fact::ReturnRetyped { from: "int".into(), to: "long".into() },
+                Fact::ParamRenamed { index: 2, from: "len".into(), to: "len__sz".into(), annotation_from: "".into(), annotation_to: "__sz".into() },
+            ]
+        );
+        // A removed trailing parameter; a retyped anchored one.
+        let f = proto_facts(&p("int", &[("x", "int"), ("y", "int")]), &p("int", &[("x", "long")]));
+        assert_eq!(
+            f,
+            vec![Fact::ParamRetyped { index: 1, name: "x".into(), from: "int".into(), to: "long".into() }, Fact::ParamRemoved { index: 2, decl: "int y".into() }]
+        );
+        assert!(proto_facts(&p("void", &[("a", "int")]), &p("void", &[("a", "int")])).is_empty());
     }
 }

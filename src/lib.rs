@@ -1,25 +1,73 @@
 //! bpfabi: the interface between BPF programs and the Linux kernel, made
 //! visible, comparable and enforceable.
 //!
-//! Layers (see `docs/architecture.md`): [`btf`] knows the BPF Type Format and
-//! nothing about kernels; [`btf_ids`] decodes `.BTF_ids`; [`kernel`] knows
-//! where a kernel's BTF comes from; [`surface`] computes the BPF ABI a kernel
-//! offers (helpers, kfuncs with prototypes and flags); [`report`] renders
-//! results. The `bpfabi` binary only parses arguments and wires these.
+//! Data flows from input bytes to printed output (see `docs/architecture.md`):
+//! [`kernel`] reads a kernel from any artefact (raw BTF, vmlinux, image,
+//! modules, `.deb`, directories) into a [`kernel::Kernel`]; [`model`] prepares
+//! it once for analysis ([`model::KernelModel`]: surface, lookups, enums,
+//! lazily computed fingerprints); [`object`] reads BPF objects; [`check`] and
+//! [`diff`] report *facts* which a [`policy::Policy`] grades; [`report`]
+//! writes tables, JSON, Markdown, SARIF or C to any `io::Write`. [`btf`]
+//! knows the BPF Type Format and nothing about kernels; [`uapi`] names the
+//! kernel's program and attach types. The `bpfabi` binary (cargo feature
+//! `cli`) only parses arguments and wires these.
+//!
+//! Will an object load on a kernel, before loading it:
+//!
+//! ```no_run
+//! use bpfabi::check::{check, CheckOptions, Verdict};
+//! use bpfabi::model::KernelModel;
+//! use bpfabi::object::BpfObject;
+//!
+//! # fn main() -> bpfabi::Result<()> {
+//! let kernel = KernelModel::running(&Default::default())?; // or KernelModel::load(&[path], ..)
+//! let object = BpfObject::parse(&std::fs::read("prog.bpf.o").unwrap(), "prog.bpf.o")?;
+//! for r in check(&[object], &[kernel], &CheckOptions::default()) {
+//!     if r.verdict == Verdict::Fails {
+//!         eprintln!("{} will not load on {}: {:?}", r.program, r.kernel, r.reasons);
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Judgement is a value: the default policy grades a kfunc that gained
+//! `KF_RET_NULL` as breaking; a stability manifest may grade it otherwise.
+//!
+//! ```
+//! use bpfabi::diff::{Fact, Severity};
+//! use bpfabi::policy::{DefaultPolicy, Policy};
+//!
+//! let gained = Fact::FlagGained { flag: "KF_RET_NULL".into() };
+//! assert_eq!(DefaultPolicy.grade_change(&gained), Severity::Breaking);
+//! ```
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![warn(missing_docs)]
 
 pub mod btf;
 pub mod btf_ids;
 pub mod check;
 pub mod diff;
 pub mod bytes;
+pub mod elf;
 pub mod error;
+pub mod hash;
 pub mod kernel;
 pub mod kflags;
+pub mod model;
 pub mod object;
+pub mod policy;
 pub mod report;
 pub mod surface;
+pub mod uapi;
 pub mod versions;
 
-pub use error::{Error, ReadError, Result};
+pub use error::{Error, ErrorKind, ReadError, Result};
+
+/// The crate version, with the git commit it was built from when known
+/// (`0.1.0 (c16bf71)`).
+pub const VERSION: &str = match option_env!("BPFABI_GIT_VERSION") {
+    Some(v) => v,
+    None => env!("CARGO_PKG_VERSION"),
+};

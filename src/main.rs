@@ -1,15 +1,18 @@
 //! `bpfabi` command line: parses arguments, calls the library, prints.
-//! Exit codes: 0 ok, 1 findings, 2 usage or input error.
+//! Exit codes: 0 ok, 1 findings, 2 usage, input or output error.
 
-use bpfabi::kernel::{self, LoadOptions};
-use bpfabi::report;
+use bpfabi::check::{CheckOptions, Verdict};
+use bpfabi::kernel::LoadOptions;
+use bpfabi::model::KernelModel;
+use bpfabi::report::{self, Format};
+use bpfabi::{Error, ErrorKind};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::io::Write;
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "bpfabi", version, about = "The BPF <-> kernel interface, visible, comparable and enforceable")]
+#[command(name = "bpfabi", version = bpfabi::VERSION, about = "The BPF <-> kernel interface, visible, comparable and enforceable")]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -48,33 +51,112 @@ enum Cmd {
     Check(CheckArgs),
 }
 
+/// Output options, the same on every subcommand.
 #[derive(Args)]
-struct InspectArgs {
-    /// BPF objects (or files embedding them).
-    #[arg(required = true)]
-    objects: Vec<PathBuf>,
-    /// JSON output.
-    #[arg(long)]
+struct OutputArgs {
+    /// Output format (each command lists the ones it supports).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    format: Option<FormatArg>,
+    /// Same as --format json.
+    #[arg(long, conflicts_with = "format")]
     json: bool,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    color: ColorWhen,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum FormatArg {
+    Table,
+    Json,
+    Jsonl,
+    Markdown,
+    Sarif,
+    C,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl OutputArgs {
+    /// The chosen format, refused with a message when `cmd` does not support it.
+    fn format(&self, cmd: &str, supported: &[Format]) -> bpfabi::Result<Format> {
+        let f = match (self.json, self.format) {
+            (true, _) => Format::Json,
+            (false, None) => Format::Table,
+            (false, Some(f)) => match f {
+                FormatArg::Table => Format::Table,
+                FormatArg::Json => Format::Json,
+                FormatArg::Jsonl => Format::Jsonl,
+                FormatArg::Markdown => Format::Markdown,
+                FormatArg::Sarif => Format::Sarif,
+                FormatArg::C => Format::C,
+            },
+        };
+        if supported.contains(&f) {
+            return Ok(f);
+        }
+        let names: Vec<&str> = supported.iter().map(|f| f.as_str()).collect();
+        Err(usage(format!("`{cmd}` does not write --format {}; it writes: {}", f.as_str(), names.join(", "))))
+    }
+    fn color(&self) -> bool {
+        match self.color {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+}
+
+/// Kernel options, the same wherever a kernel is read.
+#[derive(Args)]
+struct KernelArgs {
+    /// `.BTF_ids` section file of the vmlinux (default: `<name>.btf_ids` beside a raw BTF file).
+    #[arg(long, value_name = "FILE")]
+    btf_ids: Option<PathBuf>,
+    /// Kernel release to assume when the inputs do not say (e.g. 6.1.0-56-amd64).
+    #[arg(long, value_name = "RELEASE")]
+    release: Option<String>,
+    /// Do not read modules found in directories and packages.
+    #[arg(long)]
+    no_modules: bool,
+}
+
+impl KernelArgs {
+    fn options(&self) -> LoadOptions {
+        LoadOptions { btf_ids: self.btf_ids.clone(), release: self.release.clone(), modules: !self.no_modules, ..LoadOptions::default() }
+    }
+    /// The kernel the inputs describe; none: the running kernel.
+    fn model(&self, inputs: &[PathBuf]) -> bpfabi::Result<KernelModel> {
+        if inputs.is_empty() {
+            KernelModel::running(&self.options())
+        } else {
+            KernelModel::load(inputs, &self.options())
+        }
+    }
 }
 
 #[derive(Args)]
-struct CheckArgs {
-    /// BPF objects (or files embedding them).
-    #[arg(required = true)]
-    objects: Vec<PathBuf>,
-    /// A target kernel (any input `surface` accepts); repeatable. Default: the running kernel.
-    #[arg(long = "kernel", value_name = "INPUT")]
-    kernels: Vec<PathBuf>,
-    /// List every requirement and where it is satisfied.
-    #[arg(long, conflicts_with_all = ["json", "sarif"])]
-    explain: bool,
-    /// JSON output.
-    #[arg(long, conflicts_with = "sarif")]
-    json: bool,
-    /// SARIF 2.1.0 output (code scanning).
+struct SurfaceArgs {
+    /// Kernel inputs (see above); none: the running kernel.
+    inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    kernel: KernelArgs,
+    #[command(flatten)]
+    out: OutputArgs,
+    /// Only kfuncs.
+    #[arg(long, conflicts_with = "helpers")]
+    kfuncs: bool,
+    /// Only helpers.
     #[arg(long)]
-    sarif: bool,
+    helpers: bool,
+    /// Only names matching PATTERN (substring, or a glob with * and ?).
+    #[arg(long, value_name = "PATTERN")]
+    grep: Option<String>,
 }
 
 #[derive(Args)]
@@ -83,15 +165,14 @@ struct VersionsArgs {
     inputs: Vec<PathBuf>,
     #[command(flatten)]
     kernel: KernelArgs,
+    #[command(flatten)]
+    out: OutputArgs,
     /// Also list these named types (`struct task_struct`, `task_struct`); repeatable.
     #[arg(long = "type", value_name = "NAME")]
     types: Vec<String>,
     /// Also list every named type the kfunc prototypes reach.
     #[arg(long)]
     reachable_types: bool,
-    /// JSON output.
-    #[arg(long)]
-    json: bool,
     /// Only names matching PATTERN.
     #[arg(long, value_name = "PATTERN")]
     grep: Option<String>,
@@ -115,6 +196,9 @@ struct DiffArgs {
     /// Release of the new kernel when its inputs do not say.
     #[arg(long, value_name = "RELEASE")]
     new_release: Option<String>,
+    /// Do not read modules found in directories and packages.
+    #[arg(long)]
+    no_modules: bool,
     /// Also compare this named type (`struct task_struct`); repeatable.
     #[arg(long = "type", value_name = "NAME")]
     types: Vec<String>,
@@ -124,83 +208,56 @@ struct DiffArgs {
     /// Do not compare the types kfunc prototypes reach.
     #[arg(long)]
     no_kfunc_types: bool,
-    /// JSON output.
-    #[arg(long, conflicts_with = "markdown")]
-    json: bool,
-    /// Markdown output (PR comment, release note).
-    #[arg(long)]
+    #[command(flatten)]
+    out: OutputArgs,
+    /// Same as --format markdown.
+    #[arg(long, hide = true, conflicts_with_all = ["json", "format"])]
     markdown: bool,
-    /// Colour: auto (on a terminal), always, never.
-    #[arg(long, default_value = "auto", value_name = "WHEN")]
-    color: String,
 }
 
 #[derive(Args)]
-struct KernelArgs {
-    /// `.BTF_ids` section file of the vmlinux (default: `<name>.btf_ids` beside a raw BTF file).
-    #[arg(long, value_name = "FILE")]
-    btf_ids: Option<PathBuf>,
-    /// Kernel release to assume when the inputs do not say (e.g. 6.1.0-56-amd64).
-    #[arg(long, value_name = "RELEASE")]
-    release: Option<String>,
-    /// Do not read modules found in directories and packages.
+struct InspectArgs {
+    /// BPF objects (or files embedding them).
+    #[arg(required = true)]
+    objects: Vec<PathBuf>,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// BPF objects (or files embedding them).
+    #[arg(required = true)]
+    objects: Vec<PathBuf>,
+    /// A target kernel (any input `surface` accepts); repeatable. Default: the running kernel.
+    #[arg(long = "kernel", value_name = "INPUT")]
+    kernels: Vec<PathBuf>,
+    /// Do not read modules found in kernel directories and packages.
     #[arg(long)]
     no_modules: bool,
-}
-
-impl KernelArgs {
-    fn options(&self) -> LoadOptions {
-        LoadOptions {
-            btf_ids: self.btf_ids.clone(),
-            release: self.release.clone(),
-            modules: !self.no_modules,
-            ..LoadOptions::default()
-        }
-    }
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum SurfaceFormat {
-    Table,
-    Json,
-    C,
-}
-
-#[derive(Args)]
-struct SurfaceArgs {
-    /// Kernel inputs (see above); none: the running kernel.
-    inputs: Vec<PathBuf>,
+    /// List every requirement and where it is satisfied.
+    #[arg(long, conflicts_with_all = ["json", "format", "sarif"])]
+    explain: bool,
     #[command(flatten)]
-    kernel: KernelArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    format: SurfaceFormat,
-    /// Same as --format json.
-    #[arg(long)]
-    json: bool,
-    /// Only kfuncs.
-    #[arg(long, conflicts_with = "helpers")]
-    kfuncs: bool,
-    /// Only helpers.
-    #[arg(long)]
-    helpers: bool,
-    /// Only names matching PATTERN (substring, or a glob with * and ?).
-    #[arg(long, value_name = "PATTERN")]
-    grep: Option<String>,
+    out: OutputArgs,
+    /// Same as --format sarif.
+    #[arg(long, hide = true, conflicts_with_all = ["json", "format"])]
+    sarif: bool,
 }
 
-fn load_kernel(inputs: &[PathBuf], args: &KernelArgs) -> bpfabi::Result<kernel::Kernel> {
-    let opts = args.options();
-    if inputs.is_empty() {
-        kernel::load_running(&opts)
-    } else {
-        kernel::load(inputs, &opts)
+fn usage(what: String) -> Error {
+    Error::of(ErrorKind::NotFound, "bpfabi", what)
+}
+
+type Out<'a> = &'a mut dyn Write;
+
+fn surface(a: &SurfaceArgs, w: Out) -> bpfabi::Result<u8> {
+    let format = a.out.format("surface", &[Format::Table, Format::Json, Format::C])?;
+    if format == Format::C && a.helpers {
+        return Err(usage("--format c writes kfunc declarations; --helpers leaves none (helpers are declared by libbpf's bpf_helper_defs.h)".into()));
     }
-}
-
-fn surface(a: &SurfaceArgs) -> bpfabi::Result<(String, u8)> {
-    let k = load_kernel(&a.inputs, &a.kernel)?;
-    let mut s = bpfabi::surface::of(&k);
+    let k = a.kernel.model(&a.inputs)?;
+    let mut s = k.surface().clone();
     if let Some(p) = &a.grep {
         s.retain(|n| report::matches_pattern(p, n));
     }
@@ -210,78 +267,77 @@ fn surface(a: &SurfaceArgs) -> bpfabi::Result<(String, u8)> {
     if a.helpers {
         s.kfuncs.clear();
     }
-    let format = if a.json { SurfaceFormat::Json } else { a.format };
-    let text = match format {
-        SurfaceFormat::Json => report::surface::json(&s),
-        SurfaceFormat::C => report::surface::c_header(&s),
-        SurfaceFormat::Table => report::surface::table(&s, !a.helpers, !a.kfuncs),
-    };
-    Ok((text, 0))
+    write_out(match format {
+        Format::Json => report::surface::json(w, &s),
+        Format::C => report::surface::c_header(w, &s),
+        _ => report::surface::table(w, &s, !a.helpers, !a.kfuncs),
+    })?;
+    Ok(0)
 }
 
-fn versions(a: &VersionsArgs) -> bpfabi::Result<(String, u8)> {
-    use bpfabi::versions::{hex, KernelVersions, Version};
-    let k = load_kernel(&a.inputs, &a.kernel)?;
-    let s = bpfabi::surface::of(&k);
-    let mut v = KernelVersions::compute(&k, &s);
-    let mut out: Vec<Version> = s
+fn versions(a: &VersionsArgs, w: Out) -> bpfabi::Result<u8> {
+    use bpfabi::versions::{hex, Version};
+    let format = a.out.format("versions", &[Format::Table, Format::Json])?;
+    let k = a.kernel.model(&a.inputs)?;
+    let btf = k.vmlinux();
+    let mut keys: Vec<bpfabi::versions::Key> = Vec::new();
+    for t in &a.types {
+        keys.push(bpfabi::versions::lookup_type_name(btf, t).map_err(|what| Error::of(ErrorKind::NotFound, k.label(), what))?);
+    }
+    let mut v = k.versions();
+    let mut out: Vec<Version> = k
+        .surface()
         .kfuncs
         .iter()
         .filter_map(|f| {
             let (p, d) = v.kfuncs.get(&(f.name.clone(), f.module.clone()))?;
-            Some(Version { name: f.name.clone(), kind: "kfunc".into(), module: f.module.clone(), proto: hex(*p), deep: hex(*d) })
+            Some(Version::new(f.name.clone(), "kfunc", f.module.clone(), hex(*p), hex(*d)))
         })
         .collect();
-    let btf = k.vmlinux.btf.clone();
-    let mut keys: Vec<bpfabi::versions::Key> = Vec::new();
-    for t in &a.types {
-        match bpfabi::versions::parse_type_name(&btf, t) {
-            Some(key) => keys.push(key),
-            None => return Err(bpfabi::Error::new(k.label(), format!("no type named `{t}`"))),
-        }
-    }
     if a.reachable_types {
         let mut r = v.vmlinux_keys();
         r.sort();
         keys.extend(r);
     }
     for key in keys {
-        if let Some((sh, dp)) = v.type_version(&btf, &key) {
-            out.push(Version { name: key.name.clone(), kind: key.class.as_str().into(), module: None, proto: hex(sh), deep: hex(dp) });
+        if let Some((sh, dp)) = v.type_version(btf, &key) {
+            out.push(Version::new(key.name.clone(), key.class.as_str(), None, hex(sh), hex(dp)));
         }
     }
+    drop(v);
     if let Some(p) = &a.grep {
         out.retain(|x| report::matches_pattern(p, &x.name));
     }
-    let text = if a.json { report::versions::json(k.release.as_deref(), &out) } else { report::versions::table(&out) };
-    Ok((text, 0))
+    write_out(match format {
+        Format::Json => report::versions::json(w, k.kernel().release.as_deref(), &out),
+        _ => report::versions::table(w, &out),
+    })?;
+    Ok(0)
 }
 
-fn diff(a: &DiffArgs) -> bpfabi::Result<(String, u8)> {
-    use bpfabi::diff::{DiffOptions, Prepared};
+fn diff(a: &DiffArgs, w: Out) -> bpfabi::Result<u8> {
+    use bpfabi::diff::DiffOptions;
+    let format = if a.markdown { Format::Markdown } else { a.out.format("diff", &[Format::Table, Format::Json, Format::Markdown])? };
     let side = |main: &PathBuf, extra: &[PathBuf], release: &Option<String>| {
         let mut inputs = vec![main.clone()];
         inputs.extend_from_slice(extra);
-        kernel::load(&inputs, &LoadOptions { release: release.clone(), ..LoadOptions::default() })
+        KernelModel::load(&inputs, &LoadOptions { release: release.clone(), modules: !a.no_modules, ..LoadOptions::default() })
     };
     let ko = side(&a.old, &a.old_input, &a.old_release)?;
     let kn = side(&a.new, &a.new_input, &a.new_release)?;
-    let (mut po, mut pn) = (Prepared::new(&ko), Prepared::new(&kn));
-    let opts = DiffOptions { types: a.types.clone(), all_types: a.all_types, kfunc_types: !a.no_kfunc_types };
-    let d = bpfabi::diff::diff(&mut po, &mut pn, &opts);
-    let color = match a.color.as_str() {
-        "always" => true,
-        "never" => false,
-        _ => std::io::IsTerminal::is_terminal(&std::io::stdout()) && std::env::var_os("NO_COLOR").is_none(),
-    };
-    let text = if a.json {
-        report::diff::json(&d)
-    } else if a.markdown {
-        report::diff::markdown(&d)
-    } else {
-        report::diff::text(&d, color)
-    };
-    Ok((text, d.has_breaking() as u8))
+    for t in &a.types {
+        if bpfabi::versions::lookup_type_name(ko.vmlinux(), t).is_err() {
+            bpfabi::versions::lookup_type_name(kn.vmlinux(), t).map_err(|what| Error::of(ErrorKind::NotFound, "--type", what))?;
+        }
+    }
+    let opts = DiffOptions::default().types(a.types.clone()).all_types(a.all_types).kfunc_types(!a.no_kfunc_types);
+    let d = bpfabi::diff::diff(&ko, &kn, &opts, &bpfabi::policy::DefaultPolicy);
+    write_out(match format {
+        Format::Json => report::diff::json(w, &d),
+        Format::Markdown => report::diff::markdown(w, &d),
+        _ => report::diff::text(w, &d, a.out.color()),
+    })?;
+    Ok(d.has_breaking() as u8)
 }
 
 fn read_objects(paths: &[PathBuf]) -> bpfabi::Result<Vec<bpfabi::object::BpfObject>> {
@@ -292,76 +348,72 @@ fn read_objects(paths: &[PathBuf]) -> bpfabi::Result<Vec<bpfabi::object::BpfObje
     Ok(out)
 }
 
-/// Helper names by id, from the given kernels (newest names win).
-fn helper_names<'a>(surfaces: impl Iterator<Item = &'a bpfabi::surface::Surface>) -> std::collections::BTreeMap<u32, String> {
-    let mut m = std::collections::BTreeMap::new();
-    for s in surfaces {
-        for h in &s.helpers {
-            m.insert(h.id, h.name.clone());
-        }
+fn inspect(a: &InspectArgs, w: Out) -> bpfabi::Result<u8> {
+    let format = a.out.format("inspect", &[Format::Table, Format::Json])?;
+    let objs = read_objects(&a.objects)?;
+    if format == Format::Json {
+        write_out(report::check::inspect_json(w, &objs))?;
+        return Ok(0);
     }
-    m
+    // Name helpers and map types from the running kernel when there is one.
+    let running = KernelModel::running(&LoadOptions::default()).ok();
+    let names = running.as_ref().map(|k| k.helper_names().clone()).unwrap_or_default();
+    let map_name = |t: u32| -> Option<String> {
+        let n = running.as_ref()?.map_types().name(t as u64)?;
+        Some(n.trim_start_matches("BPF_MAP_TYPE_").to_ascii_lowercase())
+    };
+    write_out(report::check::inspect_text(w, &objs, &names, &map_name))?;
+    Ok(0)
 }
 
-fn inspect(a: &InspectArgs) -> bpfabi::Result<(String, u8)> {
+fn check(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
+    let format = if a.sarif { Format::Sarif } else { a.out.format("check", &[Format::Table, Format::Json, Format::Jsonl, Format::Sarif])? };
     let objs = read_objects(&a.objects)?;
-    if a.json {
-        return Ok((report::check::inspect_json(&objs), 0));
-    }
-    // Name helpers from the running kernel when there is one.
-    let names = kernel::load_running(&LoadOptions::default())
-        .map(|k| helper_names(std::iter::once(&bpfabi::surface::of(&k))))
-        .unwrap_or_default();
-    Ok((report::check::inspect_text(&objs, &names), 0))
-}
-
-fn check(a: &CheckArgs) -> bpfabi::Result<(String, u8)> {
-    use bpfabi::check::{check_object, KernelIndex, Verdict};
-    let objs = read_objects(&a.objects)?;
+    let lo = LoadOptions { modules: !a.no_modules, ..LoadOptions::default() };
     let kernels = if a.kernels.is_empty() {
-        vec![kernel::load_running(&LoadOptions::default())?]
+        vec![KernelModel::running(&lo)?]
     } else {
-        a.kernels.iter().map(|p| kernel::load(std::slice::from_ref(p), &LoadOptions::default())).collect::<bpfabi::Result<Vec<_>>>()?
+        a.kernels.iter().map(|p| KernelModel::load(std::slice::from_ref(p), &lo)).collect::<bpfabi::Result<Vec<_>>>()?
     };
-    let indexes: Vec<KernelIndex> = kernels.iter().map(KernelIndex::new).collect();
-    let names = helper_names(indexes.iter().map(|k| &k.surface));
-    let mut results = Vec::new();
-    for o in &objs {
-        for ki in &indexes {
-            results.extend(check_object(o, ki, &names, a.explain));
-        }
+    let results = bpfabi::check::check(&objs, &kernels, &CheckOptions::default().explain(a.explain));
+    let labels: Vec<String> = kernels.iter().map(|k| k.label().to_string()).collect();
+    write_out(match format {
+        Format::Json => report::check::json(w, &labels, &results),
+        Format::Jsonl => report::check::jsonl(w, &results),
+        Format::Sarif => report::check::sarif(w, &results),
+        _ if a.explain => report::check::explain(w, &results),
+        _ => report::check::matrix(w, &labels, &results),
+    })?;
+    Ok(results.iter().any(|r| r.verdict == Verdict::Fails) as u8)
+}
+
+/// A write error becomes an input/output error (exit 2), except a pipe
+/// closed by the reader (`bpfabi surface | head`), which ends quietly.
+fn write_out(r: io::Result<()>) -> bpfabi::Result<()> {
+    match r {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(Error::of(ErrorKind::Write, "stdout", "closed").with_source(e)),
+        Err(e) => Err(Error::of(ErrorKind::Write, "stdout", format!("write failed: {e}")).with_source(e)),
     }
-    let labels: Vec<String> = indexes.iter().map(|k| k.label.clone()).collect();
-    let text = if a.json {
-        report::check::json(&labels, &results)
-    } else if a.sarif {
-        report::check::sarif(&results)
-    } else if a.explain {
-        report::check::explain(&results)
-    } else {
-        report::check::matrix(&labels, &results)
-    };
-    let failed = results.iter().any(|r| r.verdict == Verdict::Fails);
-    Ok((text, failed as u8))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let result = match &cli.cmd {
-        Cmd::Surface(a) => surface(a),
-        Cmd::Versions(a) => versions(a),
-        Cmd::Diff(a) => diff(a),
-        Cmd::Inspect(a) => inspect(a),
-        Cmd::Check(a) => check(a),
+        Cmd::Surface(a) => surface(a, &mut out),
+        Cmd::Versions(a) => versions(a, &mut out),
+        Cmd::Diff(a) => diff(a, &mut out),
+        Cmd::Inspect(a) => inspect(a, &mut out),
+        Cmd::Check(a) => check(a, &mut out),
     };
+    let result = result.and_then(|code| write_out(out.flush()).map(|_| code));
     match result {
-        Ok((text, code)) => {
-            let mut out = std::io::stdout().lock();
-            // A closed pipe (`| head`) is not an error worth a message.
-            let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
-            ExitCode::from(code)
-        }
+        Ok(code) => ExitCode::from(code),
+        Err(e) if e.kind == ErrorKind::Write && e.what == "closed" => ExitCode::from(0),
         Err(e) => {
+            // Whatever was buffered is dropped: the error explains why output is missing.
             eprintln!("bpfabi: error: {e}");
             ExitCode::from(2)
         }

@@ -19,23 +19,64 @@ use crate::surface::{Kfunc, Surface};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// FNV-1a 64: small, fully specified, stable across platforms.
+/// The fingerprint hash: FNV-1a 64 over separated parts ([`crate::hash`]).
 pub fn fnv64(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for p in parts {
-        for &b in *p {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        // Separator so ("ab","c") and ("a","bc") differ.
-        h ^= 0xff;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
+    crate::hash::fnv1a_parts(parts)
 }
 
 pub fn hex(h: u64) -> String {
     format!("{h:016x}")
+}
+
+/// Like [`parse_type_name`], but the type must exist in `btf` with that
+/// class; otherwise a message with the closest names (did you mean ...?).
+pub fn lookup_type_name(btf: &Btf, s: &str) -> Result<Key, String> {
+    let exists = |k: &Key| btf.by_name(&k.name).any(|t| t.kind != Kind::Fwd && k.class.matches(t.kind, t.fwd_is_union()));
+    if let Some(k) = parse_type_name(btf, s).filter(exists) {
+        return Ok(k);
+    }
+    let bare = s.trim().rsplit(' ').next().unwrap_or("").to_string();
+    // The same name with another class (`enum task_struct` -> `struct task_struct`).
+    let mut hints: Vec<String> = btf.by_name(&bare).filter(|t| t.kind != Kind::Fwd).filter_map(|t| key_of(btf, t.id)).map(|k| k.to_string()).collect();
+    if hints.is_empty() {
+        // Closest names by edit distance, among named types of similar length.
+        let mut best: Vec<(usize, String)> = btf
+            .types()
+            .filter(|t| !matches!(t.kind, Kind::Fwd | Kind::Func | Kind::Var | Kind::FuncProto | Kind::Ptr))
+            .filter(|t| !t.name().is_empty() && t.name().len().abs_diff(bare.len()) <= 3)
+            .filter_map(|t| {
+                let d = edit_distance(t.name(), &bare);
+                (d <= 2.max(bare.len() / 4)).then(|| (d, key_of(btf, t.id).map(|k| k.to_string()).unwrap_or_default()))
+            })
+            .filter(|(_, k)| !k.is_empty())
+            .collect();
+        best.sort();
+        best.dedup_by(|a, b| a.1 == b.1);
+        hints = best.into_iter().take(3).map(|x| x.1).collect();
+    }
+    hints.sort();
+    hints.dedup();
+    let hint = if hints.is_empty() { String::new() } else { format!(" (did you mean {}?)", hints.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ")) };
+    Err(format!("no type `{}` in this kernel{hint}", s.trim()))
+}
+
+/// Levenshtein distance (small strings: type names).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            if let Some(c) = cur.get_mut(j + 1) {
+                *c = sub.min(del).min(ins);
+            }
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
 }
 
 /// What kind of named type a key names.
@@ -499,6 +540,7 @@ impl TypeGraph {
 
 /// One line of `bpfabi versions`.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Version {
     pub name: String,
     /// "kfunc", or the class of a named type ("struct", "enum", ...).
@@ -508,6 +550,13 @@ pub struct Version {
     pub proto: String,
     /// Deep fingerprint, hex.
     pub deep: String,
+}
+
+impl Version {
+    /// A row: name, kind (`kfunc`, `struct` ...), module, fingerprints.
+    pub fn new(name: String, kind: &str, module: Option<String>, proto: String, deep: String) -> Self {
+        Version { name, kind: kind.to_string(), module, proto, deep }
+    }
 }
 
 /// Canonical prototype text of a kfunc (the input of its proto fingerprint).

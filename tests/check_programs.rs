@@ -3,7 +3,8 @@
 //! on the running kernel confirmed by loading them for real.
 
 mod common;
-use bpfabi::check::{check_object, KernelIndex, Verdict};
+use bpfabi::check::{check_object, CheckOptions, Verdict};
+use bpfabi::model::KernelModel;
 use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -56,13 +57,12 @@ const EXPECTED: &[(&str, [(Verdict, &str); 5])] = {
 
 #[test]
 fn verdicts_on_every_corpus_kernel() {
-    let kernels: Vec<_> = KERNELS.iter().map(|k| load_dir(k)).collect();
-    let idx: Vec<KernelIndex> = kernels.iter().map(KernelIndex::new).collect();
+    let idx: Vec<KernelModel> = KERNELS.iter().map(|k| KernelModel::new(load_dir(k))).collect();
     let names = Default::default();
     for (name, want) in EXPECTED {
         let o = object(name);
         for (ki, (kname, (verdict, reason))) in idx.iter().zip(KERNELS.iter().zip(want.iter())) {
-            let r = check_object(&o, ki, &names, false);
+            let r = check_object(&o, ki, &names, &CheckOptions::default());
             assert_eq!(r.len(), 1, "{name}");
             assert_eq!(r[0].verdict, *verdict, "{name} on {kname}: {:#?}", r[0].reasons);
             if !reason.is_empty() {
@@ -74,7 +74,7 @@ fn verdicts_on_every_corpus_kernel() {
     // program warns everywhere (one branch reads a field that kernel lacks).
     let o = object("core_field");
     for (ki, kname) in idx.iter().zip(KERNELS) {
-        let r = check_object(&o, ki, &names, false);
+        let r = check_object(&o, ki, &names, &CheckOptions::default());
         let get = |p: &str| r.iter().find(|x| x.program == p).unwrap();
         let old = *kname == "5.10.223-1";
         assert_eq!(get("core_unguarded").verdict, if old { Verdict::Fails } else { Verdict::Loads }, "{kname}");
@@ -97,8 +97,7 @@ fn predictions_agree_with_real_loads_on_the_running_kernel() {
         eprintln!("no kernel BTF or no bpffs here: nothing to load");
         return;
     }
-    let k = bpfabi::kernel::load_running(&Default::default()).unwrap();
-    let ki = KernelIndex::new(&k);
+    let ki = KernelModel::running(&Default::default()).unwrap();
     let mut loaded = 0;
     for (name, _) in EXPECTED.iter().chain([("core_field", EXPECTED[0].1)].iter()) {
         // This machine's kernel refuses fentry/fexit loads with EPERM whatever
@@ -107,7 +106,7 @@ fn predictions_agree_with_real_loads_on_the_running_kernel() {
             continue;
         }
         let o = object(name);
-        let predicted = check_object(&o, &ki, &Default::default(), false).iter().map(|r| r.verdict).max().unwrap();
+        let predicted = check_object(&o, &ki, &Default::default(), &CheckOptions::default()).iter().map(|r| r.verdict).max().unwrap();
         let pin = format!("/sys/fs/bpf/bpfabi-test-{}-{name}", std::process::id());
         let out = Command::new("bpftool").args(["prog", "loadall"]).arg(built().join(format!("{name}.bpf.o"))).arg(&pin).output().unwrap();
         let _ = std::fs::remove_dir_all(&pin);

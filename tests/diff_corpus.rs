@@ -2,7 +2,9 @@
 //! confirmed independently from bpftool's raw BTF dumps.
 
 mod common;
-use bpfabi::diff::{self, DiffOptions, Prepared, Severity};
+use bpfabi::diff::{self, DiffOptions, Severity};
+use bpfabi::model::KernelModel;
+use bpfabi::policy::DefaultPolicy;
 use common::*;
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -48,14 +50,15 @@ fn raw(args: &[&str]) -> String {
 #[test]
 fn same_release_built_twice_changes_no_kfunc() {
     let (ko, kn) = (load_dir("6.12.95-1~bpo12+1"), load_dir("6.12.117-1"));
-    let (mut po, mut pn) = (Prepared::new(&ko), Prepared::new(&kn));
+    let (po, pn) = (KernelModel::new(ko.clone()), KernelModel::new(kn.clone()));
     // Prototype fingerprints are identical for every kfunc.
-    assert_eq!(po.versions.kfuncs.len(), 162);
-    for (k, (p, _)) in &po.versions.kfuncs {
-        assert_eq!(Some(p), pn.versions.kfuncs.get(k).map(|x| &x.0), "{k:?}");
+    let (vo, vn) = (po.versions().kfuncs.clone(), pn.versions().kfuncs.clone());
+    assert_eq!(vo.len(), 162);
+    for (k, (p, _)) in &vo {
+        assert_eq!(Some(p), vn.get(k).map(|x| &x.0), "{k:?}");
     }
-    let d = diff::diff(&mut po, &mut pn, &DiffOptions { kfunc_types: true, ..Default::default() });
-    assert!(!d.changes.iter().any(|c| c.kind.starts_with("kfunc") || c.kind.starts_with("helper")), "{:?}", &d.changes[..3]);
+    let d = diff::diff(&po, &pn, &DiffOptions::kfuncs_and_their_types(), &DefaultPolicy);
+    assert!(!d.changes.iter().any(|c| c.kind.as_str().starts_with("kfunc") || c.kind.as_str().starts_with("helper")), "{:?}", &d.changes[..3]);
     // struct cgroup grew between the two builds: confirmed from bpftool's dumps.
     let (o, n) = (
         bpftool_struct_size(&raw(&["file", kernel_dir("6.12.95-1~bpo12+1").join("vmlinux.btf").to_str().unwrap()]), "cgroup"),
@@ -69,8 +72,8 @@ fn same_release_built_twice_changes_no_kfunc() {
 #[test]
 fn kernel_6_1_to_6_12() {
     let (ko, kn) = (load_dir("6.1.192-2"), load_dir("6.12.117-1"));
-    let (mut po, mut pn) = (Prepared::new(&ko), Prepared::new(&kn));
-    let d = diff::diff(&mut po, &mut pn, &DiffOptions { kfunc_types: true, ..Default::default() });
+    let (po, pn) = (KernelModel::new(ko.clone()), KernelModel::new(kn.clone()));
+    let d = diff::diff(&po, &pn, &DiffOptions::kfuncs_and_their_types(), &DefaultPolicy);
     assert!(d.has_breaking());
 
     // bbr_main gained parameters: names from bpftool's raw dumps of both.
@@ -108,9 +111,9 @@ fn kernel_6_1_to_6_12() {
 #[test]
 fn task_struct_5_10_to_6_1_matches_bpftool() {
     let (ko, kn) = (load_dir("5.10.223-1"), load_dir("6.1.192-2"));
-    let (mut po, mut pn) = (Prepared::new(&ko), Prepared::new(&kn));
-    let opts = DiffOptions { types: vec!["task_struct".into()], kfunc_types: false, ..Default::default() };
-    let d = diff::diff(&mut po, &mut pn, &opts);
+    let (po, pn) = (KernelModel::new(ko.clone()), KernelModel::new(kn.clone()));
+    let opts = DiffOptions::default().types(vec!["task_struct".into()]);
+    let d = diff::diff(&po, &pn, &opts, &DefaultPolicy);
     let raw_of = |k: &str| raw(&["file", kernel_dir(k).join("vmlinux.btf").to_str().unwrap()]);
     let (om, nm) = (bpftool_members(&raw_of("5.10.223-1"), "task_struct"), bpftool_members(&raw_of("6.1.192-2"), "task_struct"));
     // Member names of one change kind (the first `quoted` word of the detail).
@@ -169,8 +172,8 @@ fn kernel_6_12_to_live_6_18_kfunc_sets_match_bpftool() {
     // vmlinux only on both sides (the live kernel has no module BTF here).
     let old = bpfabi::kernel::load(&[kernel_dir("6.12.117-1").join("vmlinux.btf")], &Default::default()).unwrap();
     let new = load_dir("live-6.18");
-    let (mut po, mut pn) = (Prepared::new(&old), Prepared::new(&new));
-    let d = diff::diff(&mut po, &mut pn, &DiffOptions::default());
+    let (po, pn) = (KernelModel::new(old.clone()), KernelModel::new(new.clone()));
+    let d = diff::diff(&po, &pn, &DiffOptions::default(), &DefaultPolicy);
     let names = |k: &str| -> BTreeSet<String> {
         bpftool_kfunc_protos(&["file", kernel_dir(k).join("vmlinux.btf").to_str().unwrap()])
             .iter()

@@ -5,7 +5,9 @@
 use bpfabi::btf::builder::Builder;
 use bpfabi::btf::Btf;
 use bpfabi::bytes::{Bytes, Endian};
-use bpfabi::diff::{self, DiffOptions, Prepared, Severity};
+use bpfabi::diff::{self, DiffOptions, Severity};
+use bpfabi::model::KernelModel;
+use bpfabi::policy::DefaultPolicy;
 use bpfabi::kernel::{Kernel, KernelBtf};
 use bpfabi::versions::KernelVersions;
 use std::sync::Arc;
@@ -176,8 +178,8 @@ fn cycles_are_hashed_and_sensitive() {
 #[test]
 fn every_change_class() {
     let (ko, kn) = (kernel(&OLD), kernel(&Spec { new: true, ..OLD }));
-    let (mut po, mut pn) = (Prepared::new(&ko), Prepared::new(&kn));
-    let d = diff::diff(&mut po, &mut pn, &DiffOptions { kfunc_types: true, ..Default::default() });
+    let (po, pn) = (KernelModel::new(ko.clone()), KernelModel::new(kn.clone()));
+    let d = diff::diff(&po, &pn, &DiffOptions::kfuncs_and_their_types(), &DefaultPolicy);
     let find = |kind: &str, name: &str| {
         d.changes
             .iter()
@@ -213,16 +215,16 @@ fn every_change_class() {
     assert!(d.has_breaking());
 
     // --type on an enum no kfunc reaches.
-    let (mut po, mut pn) = (Prepared::new(&ko), Prepared::new(&kn));
-    let d = diff::diff(&mut po, &mut pn, &DiffOptions { types: vec!["enum state".into()], ..Default::default() });
-    let kinds: Vec<(&str, Severity)> = d.changes.iter().filter(|c| c.name == "enum state").map(|c| (c.kind, c.severity)).collect();
+    let (po, pn) = (KernelModel::new(ko.clone()), KernelModel::new(kn.clone()));
+    let d = diff::diff(&po, &pn, &DiffOptions::default().types(vec!["enum state".into()]), &DefaultPolicy);
+    let kinds: Vec<(&str, Severity)> = d.changes.iter().filter(|c| c.name == "enum state").map(|c| (c.kind.as_str(), c.severity)).collect();
     assert!(kinds.contains(&("enum_value_removed", Severity::Breaking)), "{kinds:?}");
     assert!(kinds.contains(&("enum_value_added", Severity::Compatible)), "{kinds:?}");
     assert!(kinds.contains(&("enum_value_changed", Severity::Compatible)), "{kinds:?}");
 
     // Identical kernels: nothing.
-    let (mut pa, mut pb) = (Prepared::new(&ko), Prepared::new(&ko));
-    let d = diff::diff(&mut pa, &mut pb, &DiffOptions { kfunc_types: true, all_types: true, ..Default::default() });
+    let (pa, pb) = (KernelModel::new(ko.clone()), KernelModel::new(ko.clone()));
+    let d = diff::diff(&pa, &pb, &DiffOptions::kfuncs_and_their_types().all_types(true), &DefaultPolicy);
     assert!(d.changes.is_empty(), "{:?}", d.changes);
 }
 
@@ -265,12 +267,12 @@ fn small(in_module: bool, new: bool) -> Kernel {
 #[test]
 fn module_moves_type_removal_and_typedef_changes() {
     let (ko, kn) = (small(false, false), small(true, true));
-    let (mut po, mut pn) = (Prepared::new(&ko), Prepared::new(&kn));
+    let (po, pn) = (KernelModel::new(ko.clone()), KernelModel::new(kn.clone()));
     // Same prototype whether in vmlinux or a module.
-    assert_eq!(po.versions.kfuncs[&("kf_mod".into(), None)].0, pn.versions.kfuncs[&("kf_mod".into(), Some("mymod".into()))].0);
-    let opts = DiffOptions { types: vec!["struct gone".into(), "u32_t".into()], kfunc_types: true, ..Default::default() };
-    let d = diff::diff(&mut po, &mut pn, &opts);
-    let kinds: Vec<(&str, &str, Severity)> = d.changes.iter().map(|c| (c.kind, c.name.as_str(), c.severity)).collect();
+    assert_eq!(po.versions().kfuncs[&("kf_mod".into(), None)].0, pn.versions().kfuncs[&("kf_mod".into(), Some("mymod".into()))].0);
+    let opts = DiffOptions::kfuncs_and_their_types().types(vec!["struct gone".into(), "u32_t".into()]);
+    let d = diff::diff(&po, &pn, &opts, &DefaultPolicy);
+    let kinds: Vec<(&str, &str, Severity)> = d.changes.iter().map(|c| (c.kind.as_str(), c.name.as_str(), c.severity)).collect();
     assert!(kinds.contains(&("kfunc_moved", "kf_mod", Severity::Info)), "{kinds:?}");
     assert!(kinds.contains(&("type_removed", "struct gone", Severity::Breaking)), "{kinds:?}");
     assert!(kinds.contains(&("typedef_changed", "typedef u32_t", Severity::Breaking)), "{kinds:?}");

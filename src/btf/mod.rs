@@ -15,6 +15,7 @@
 
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
+#[cfg(any(test, feature = "testing"))]
 pub mod builder;
 pub mod render;
 
@@ -195,6 +196,10 @@ fn err(off: usize, what: impl Into<String>) -> ReadError {
     ReadError::at(off, what)
 }
 
+fn not_btf(off: usize, what: impl Into<String>) -> ReadError {
+    ReadError::at(off, what).with_kind(crate::error::ErrorKind::NotBtf)
+}
+
 impl Btf {
     /// Parse a base BTF blob.
     pub fn parse(bytes: Bytes) -> Result<Btf, ReadError> {
@@ -217,15 +222,15 @@ impl Btf {
 
     fn parse_header(data: &[u8]) -> Result<(Endian, Header), ReadError> {
         if data.len() < 24 {
-            return Err(err(0, format!("expected a BTF header of at least 24 bytes, found {} bytes", data.len())));
+            return Err(not_btf(0, format!("expected a BTF header of at least 24 bytes, found {} bytes", data.len())));
         }
         let endian = Btf::sniff(data).ok_or_else(|| {
-            err(0, format!("expected BTF magic 0xeb9f, found {:02x}{:02x}", data.first().copied().unwrap_or(0), data.get(1).copied().unwrap_or(0)))
+            not_btf(0, format!("expected BTF magic 0xeb9f, found {:02x}{:02x}", data.first().copied().unwrap_or(0), data.get(1).copied().unwrap_or(0)))
         })?;
         let r = |o| endian.u32(data, o).unwrap_or(0);
         let version = data.get(2).copied().unwrap_or(0);
         if version != 1 {
-            return Err(err(2, format!("expected BTF version 1, found {version}")));
+            return Err(not_btf(2, format!("expected BTF version 1, found {version}")));
         }
         let hdr_len = r(4);
         if hdr_len < 24 {
@@ -576,13 +581,7 @@ impl Btf {
     }
 
     fn name_hash(s: &[u8]) -> u64 {
-        // FNV-1a: tiny, deterministic, good enough for an index verified on lookup.
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for &b in s {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        h
+        crate::hash::fnv1a(s)
     }
 
     /// Open-addressing table of own named types: slot = (hash, id), id 0 =

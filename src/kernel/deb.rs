@@ -5,7 +5,7 @@
 
 use super::{decompress, decompress::Compression, read_bytes, LoadOptions, Piece};
 use crate::bytes::Bytes;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use std::io::Read;
 use std::path::Path;
 
@@ -40,7 +40,7 @@ fn is_module_path(p: &str) -> bool {
 
 pub(super) fn read_deb(bytes: &Bytes, origin: &str, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<()> {
     let d = bytes.as_slice();
-    let members = ar_members(d).map_err(|(o, w)| Error { file: origin.into(), offset: Some(o as u64), what: w })?;
+    let members = ar_members(d).map_err(|(o, w)| Error::new(origin, w).at(o as u64))?;
     let (name, range) = members
         .iter()
         .find(|(n, _)| n.starts_with("data.tar"))
@@ -68,7 +68,7 @@ pub(super) fn read_deb(bytes: &Bytes, origin: &str, opts: &LoadOptions, out: &mu
         }
         let size = entry.header().size().map_err(tar_err)?;
         if size > opts.max_decompressed {
-            return Err(Error::new(format!("{origin}:{path}"), format!("{size} bytes is over the size limit")));
+            return Err(Error::of(ErrorKind::TooLarge, format!("{origin}:{path}"), format!("{size} bytes is over the size limit")));
         }
         let mut buf = Vec::with_capacity(size as usize);
         entry.read_to_end(&mut buf).map_err(tar_err)?;
@@ -78,7 +78,7 @@ pub(super) fn read_deb(bytes: &Bytes, origin: &str, opts: &LoadOptions, out: &mu
         match res {
             Ok(()) => found_kernel |= is_kernel,
             // A module built without BTF is not an error for the package as a whole.
-            Err(e) if is_module && e.what.contains("no .BTF section") => continue,
+            Err(e) if is_module && e.kind == ErrorKind::NoBtfSection => continue,
             Err(e) => return Err(e),
         }
         // Keep only the small BTF sections of modules, not whole decompressed files.

@@ -49,6 +49,14 @@ impl Compression {
 }
 
 /// A streaming decoder over `input` for `c`.
+#[cfg(not(feature = "compression"))]
+pub fn reader<'a, R: Read + 'a>(c: Compression, _input: R) -> Result<Box<dyn Read + 'a>, ReadError> {
+    Err(ReadError::at(0, format!("{} data: this build of bpfabi has no decompressors (cargo feature `compression`)", c.name()))
+        .with_kind(crate::error::ErrorKind::Unsupported))
+}
+
+/// A streaming decoder over `input` for `c`.
+#[cfg(feature = "compression")]
 pub fn reader<'a, R: Read + 'a>(c: Compression, input: R) -> Result<Box<dyn Read + 'a>, ReadError> {
     Ok(match c {
         Compression::Gzip => Box::new(flate2::read::GzDecoder::new(input)),
@@ -73,7 +81,7 @@ pub fn reader<'a, R: Read + 'a>(c: Compression, input: R) -> Result<Box<dyn Read
 pub fn decompress(c: Compression, data: &[u8], max: u64) -> Result<Vec<u8>, ReadError> {
     let r = reader(c, data)?;
     read_capped(r, max).map_err(|e| match e {
-        CapError::TooBig => ReadError::at(0, format!("{} data decompresses to more than {max} bytes (limit)", c.name())),
+        CapError::TooBig => ReadError::at(0, format!("{} data decompresses to more than {max} bytes (limit)", c.name())).with_kind(crate::error::ErrorKind::TooLarge),
         CapError::Io(e, partial) => ReadError::at(0, format!("{} data is corrupt after {partial} output bytes: {e}", c.name())),
     })
 }
@@ -99,6 +107,7 @@ pub fn read_capped(r: impl Read, max: u64) -> Result<Vec<u8>, CapError> {
 
 /// The kernel's "legacy" lz4 format: magic, then blocks of
 /// {u32 compressed size, data} each decoding to at most 8 MiB.
+#[cfg(feature = "compression")]
 struct Lz4Legacy<R> {
     inner: R,
     buf: Vec<u8>,
@@ -106,8 +115,10 @@ struct Lz4Legacy<R> {
     started: bool,
 }
 
+#[cfg(feature = "compression")]
 const LZ4_LEGACY_BLOCK: usize = 8 << 20;
 
+#[cfg(feature = "compression")]
 impl<R: Read> Read for Lz4Legacy<R> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         if !self.started {

@@ -4,21 +4,21 @@
 
 use super::{decompress::Compression, Piece};
 use crate::btf::Btf;
-use crate::bytes::Bytes;
-use crate::error::{Error, ReadError, Result};
+use crate::bytes::{Bytes, Endian};
+use crate::error::{Error, ErrorKind, ReadError, Result};
 use object::{Object, ObjectSection};
 use std::path::Path;
 
-const EM_BPF: u16 = 247;
+use crate::elf::EM_BPF;
 
 /// Read a vmlinux or module ELF: its `.BTF`, `.BTF_ids` and release.
 pub(super) fn read_elf(bytes: Bytes, origin: &str, path: &Path, out: &mut Vec<Piece>) -> Result<()> {
     let data = bytes.as_slice();
-    let file = object::File::parse(data).map_err(|e| Error { file: origin.into(), offset: Some(0), what: format!("bad ELF: {e}") })?;
+    let file = object::File::parse(data).map_err(|e| Error::new(origin, format!("bad ELF: {e}")).at(0))?;
     if let object::File::Elf64(ref f) = file {
         let machine = object::read::elf::FileHeader::e_machine(f.elf_header(), f.endian());
         if machine == EM_BPF {
-            return Err(Error::new(origin, "this is a BPF object, not a kernel input (use `bpfabi inspect`)"));
+            return Err(Error::of(ErrorKind::WrongInput, origin, "this is a BPF object, not a kernel input (use `bpfabi inspect`)"));
         }
     }
     let section = |name: &str| -> Option<Bytes> {
@@ -28,7 +28,7 @@ pub(super) fn read_elf(bytes: Bytes, origin: &str, path: &Path, out: &mut Vec<Pi
         bytes.slice(usize::try_from(off).ok()?..end)
     };
     let Some(btf) = section(".BTF") else {
-        return Err(Error::new(origin, "ELF file has no .BTF section (kernel built without CONFIG_DEBUG_INFO_BTF?)"));
+        return Err(Error::of(ErrorKind::NoBtfSection, origin, "ELF file has no .BTF section (kernel built without CONFIG_DEBUG_INFO_BTF?)"));
     };
     let btf_ids = section(".BTF_ids");
     let is_module = file.kind() == object::ObjectKind::Relocatable;
@@ -69,8 +69,8 @@ pub(super) fn bzimage_payload(d: &[u8]) -> Result<Option<(Compression, usize, us
     if d.get(0x202..0x206) != Some(b"HdrS") {
         return Ok(None);
     }
-    let u16_at = |o: usize| d.get(o..o + 2).and_then(|b| b.try_into().ok()).map(u16::from_le_bytes);
-    let u32_at = |o: usize| d.get(o..o + 4).and_then(|b| b.try_into().ok()).map(u32::from_le_bytes);
+    let u16_at = |o: usize| Endian::Little.u16(d, o);
+    let u32_at = |o: usize| Endian::Little.u32(d, o);
     let version = u16_at(0x206).unwrap_or(0);
     if version < 0x208 {
         return Err(ReadError::at(0x206, format!("bzImage boot protocol {version:#x} predates payload fields (need >= 0x208)")));
@@ -107,7 +107,7 @@ pub(super) fn find_embedded_payload(d: &[u8]) -> Option<(Compression, usize)> {
     if d.get(0..2) != Some(b"MZ") || d.get(4..8) != Some(b"zimg") {
         return None;
     }
-    let off = u32::from_le_bytes(d.get(8..12)?.try_into().ok()?) as usize;
+    let off = Endian::Little.u32(d, 8)? as usize;
     let c = Compression::sniff(d.get(off..)?)?;
     Some((c, off))
 }

@@ -10,13 +10,14 @@
 
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
+#[cfg(feature = "deb")]
 mod deb;
 pub mod decompress;
 mod image;
 
 use crate::btf::Btf;
 use crate::bytes::Bytes;
-use crate::error::{Error, ReadError, Result};
+use crate::error::{Error, ErrorKind, ReadError, Result};
 use crate::kflags::KernelVersion;
 use decompress::Compression;
 use std::path::{Path, PathBuf};
@@ -95,7 +96,7 @@ enum Piece {
 pub fn load_running(opts: &LoadOptions) -> Result<Kernel> {
     let dir = Path::new("/sys/kernel/btf");
     if !dir.join("vmlinux").exists() {
-        return Err(Error::new("/sys/kernel/btf/vmlinux", "not present: this kernel was built without CONFIG_DEBUG_INFO_BTF"));
+        return Err(Error::of(ErrorKind::NotFound, "/sys/kernel/btf/vmlinux", "not present: this kernel was built without CONFIG_DEBUG_INFO_BTF"));
     }
     let mut k = load(&[dir.to_path_buf()], opts)?;
     if k.release.is_none() {
@@ -132,7 +133,7 @@ fn assemble(pieces: Vec<Piece>, label: String, inputs: Vec<String>, opts: &LoadO
         match piece {
             Piece::Vmlinux { btf, btf_ids, release: r, origin } => {
                 if vmlinux.is_some() {
-                    return Err(Error::new(origin, "a second vmlinux BTF: give one kernel's vmlinux plus its modules"));
+                    return Err(Error::of(ErrorKind::Mismatch, origin, "a second vmlinux BTF: give one kernel's vmlinux plus its modules"));
                 }
                 if release.is_none() {
                     release = r;
@@ -154,7 +155,7 @@ fn assemble(pieces: Vec<Piece>, label: String, inputs: Vec<String>, opts: &LoadO
                 return Err(e.clone().in_file(origin));
             }
         }
-        return Err(Error::new(label, "no vmlinux BTF among the inputs (modules need their vmlinux to be read)"));
+        return Err(Error::of(ErrorKind::WrongInput, label, "no vmlinux BTF among the inputs (modules need their vmlinux to be read)"));
     };
     let mut mods = Vec::new();
     for m in modules {
@@ -236,7 +237,7 @@ fn read_bytes(
     depth: u32,
 ) -> Result<()> {
     if depth > 4 {
-        return Err(Error::new(origin, "too many nested containers"));
+        return Err(Error::of(ErrorKind::TooLarge, origin, "too many nested containers"));
     }
     let data = bytes.as_slice();
     if Btf::sniff(data).is_some() {
@@ -259,7 +260,10 @@ fn read_bytes(
         return image::read_elf(bytes, origin, path, out);
     }
     if data.starts_with(b"!<arch>\n") {
+        #[cfg(feature = "deb")]
         return deb::read_deb(&bytes, origin, opts, out);
+        #[cfg(not(feature = "deb"))]
+        return Err(Error::of(ErrorKind::Unsupported, origin, "a Debian package: this build of bpfabi cannot read them (cargo feature `deb`)"));
     }
     if let Some(payload) = image::bzimage_payload(data).map_err(|e| e.in_file(origin))? {
         let (c, start, end, release) = payload;
@@ -286,14 +290,15 @@ fn read_bytes(
         }
     }
     let head: Vec<String> = data.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    Err(Error {
-        file: origin.to_string(),
-        offset: Some(0),
-        what: format!(
+    Err(Error::of(
+        ErrorKind::WrongInput,
+        origin,
+        format!(
             "not a kernel input: expected raw BTF, a vmlinux/module ELF, a compressed kernel image or a .deb; found bytes {}",
             head.join(" ")
         ),
-    })
+    )
+    .at(0))
 }
 
 /// A corpus-style directory (`vmlinux.btf`, `modules/*.btf`) or a
@@ -306,7 +311,7 @@ fn read_dir(dir: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<()> 
     } else if dir.join("vmlinux").is_file() {
         (dir.join("vmlinux"), dir.to_path_buf(), true)
     } else {
-        return Err(Error::new(origin, "expected a directory holding vmlinux.btf (and modules/*.btf) or vmlinux (like /sys/kernel/btf)"));
+        return Err(Error::of(ErrorKind::WrongInput, origin, "expected a directory holding vmlinux.btf (and modules/*.btf) or vmlinux (like /sys/kernel/btf)"));
     };
     let before = out.len();
     read_input(&base, opts, out)?;

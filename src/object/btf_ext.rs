@@ -7,22 +7,127 @@ use crate::bytes::Endian;
 use crate::error::ReadError;
 use serde::Serialize;
 
-/// The 13 relocation kinds (`enum bpf_core_relo_kind`).
-pub const KINDS: [&str; 13] = [
-    "FIELD_BYTE_OFFSET",
-    "FIELD_BYTE_SIZE",
-    "FIELD_EXISTS",
-    "FIELD_SIGNED",
-    "FIELD_LSHIFT_U64",
-    "FIELD_RSHIFT_U64",
-    "TYPE_ID_LOCAL",
-    "TYPE_ID_TARGET",
-    "TYPE_EXISTS",
-    "TYPE_SIZE",
-    "ENUMVAL_EXISTS",
-    "ENUMVAL_VALUE",
-    "TYPE_MATCHES",
-];
+/// `enum bpf_core_relo_kind` (libbpf `relo_core.h`), spelled without the
+/// `BPF_CORE_` prefix in JSON and text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CoreReloKind {
+    /// 0: field byte offset.
+    FieldByteOffset,
+    /// 1: field size in bytes.
+    FieldByteSize,
+    /// 2: field existence (a check).
+    FieldExists,
+    /// 3: field signedness.
+    FieldSigned,
+    /// 4: bitfield left shift.
+    FieldLshiftU64,
+    /// 5: bitfield right shift.
+    FieldRshiftU64,
+    /// 6: type id in the object's BTF.
+    TypeIdLocal,
+    /// 7: type id in the kernel's BTF.
+    TypeIdTarget,
+    /// 8: type existence (a check).
+    TypeExists,
+    /// 9: type size.
+    TypeSize,
+    /// 10: enumerator existence (a check).
+    EnumvalExists,
+    /// 11: enumerator value.
+    EnumvalValue,
+    /// 12: type layout match (a check).
+    TypeMatches,
+    /// A kind number this reader does not know.
+    Unknown(u32),
+}
+
+impl CoreReloKind {
+    /// From the raw record value.
+    pub fn from_raw(v: u32) -> Self {
+        use CoreReloKind::*;
+        match v {
+            0 => FieldByteOffset,
+            1 => FieldByteSize,
+            2 => FieldExists,
+            3 => FieldSigned,
+            4 => FieldLshiftU64,
+            5 => FieldRshiftU64,
+            6 => TypeIdLocal,
+            7 => TypeIdTarget,
+            8 => TypeExists,
+            9 => TypeSize,
+            10 => EnumvalExists,
+            11 => EnumvalValue,
+            12 => TypeMatches,
+            v => Unknown(v),
+        }
+    }
+    /// libbpf's spelling without the prefix (`FIELD_EXISTS`).
+    pub fn as_str(self) -> &'static str {
+        use CoreReloKind::*;
+        match self {
+            FieldByteOffset => "FIELD_BYTE_OFFSET",
+            FieldByteSize => "FIELD_BYTE_SIZE",
+            FieldExists => "FIELD_EXISTS",
+            FieldSigned => "FIELD_SIGNED",
+            FieldLshiftU64 => "FIELD_LSHIFT_U64",
+            FieldRshiftU64 => "FIELD_RSHIFT_U64",
+            TypeIdLocal => "TYPE_ID_LOCAL",
+            TypeIdTarget => "TYPE_ID_TARGET",
+            TypeExists => "TYPE_EXISTS",
+            TypeSize => "TYPE_SIZE",
+            EnumvalExists => "ENUMVAL_EXISTS",
+            EnumvalValue => "ENUMVAL_VALUE",
+            TypeMatches => "TYPE_MATCHES",
+            Unknown(_) => "UNKNOWN",
+        }
+    }
+    /// A field relocation (`FIELD_*`).
+    pub fn is_field(self) -> bool {
+        use CoreReloKind::*;
+        matches!(self, FieldByteOffset | FieldByteSize | FieldExists | FieldSigned | FieldLshiftU64 | FieldRshiftU64)
+    }
+    /// An enumerator relocation (`ENUMVAL_*`).
+    pub fn is_enum(self) -> bool {
+        matches!(self, CoreReloKind::EnumvalExists | CoreReloKind::EnumvalValue)
+    }
+    /// A type relocation (`TYPE_*`).
+    pub fn is_type(self) -> bool {
+        !self.is_field() && !self.is_enum() && !matches!(self, CoreReloKind::Unknown(_))
+    }
+    /// An existence question the program asks (and copes with "no").
+    pub fn is_check(self) -> bool {
+        use CoreReloKind::*;
+        matches!(self, FieldExists | TypeExists | EnumvalExists | TypeMatches)
+    }
+}
+
+
+/// Compare with the JSON spelling (`kind == "kfunc_removed"`).
+impl PartialEq<str> for CoreReloKind {
+    fn eq(&self, o: &str) -> bool {
+        self.as_str() == o
+    }
+}
+
+impl PartialEq<&str> for CoreReloKind {
+    fn eq(&self, o: &&str) -> bool {
+        self.as_str() == *o
+    }
+}
+
+impl Serialize for CoreReloKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for CoreReloKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct CoreRelo {
@@ -34,7 +139,7 @@ pub struct CoreRelo {
     pub type_id: TypeId,
     /// Raw access string (`0:1:2`).
     pub access: String,
-    pub kind: &'static str,
+    pub kind: CoreReloKind,
     /// Readable: `task_struct->mm->arg_start`, `enum bpf_func_id::BPF_FUNC_x`, `struct foo`.
     pub path: String,
     /// An existence check (the program asks, and copes with "no").
@@ -42,11 +147,13 @@ pub struct CoreRelo {
 }
 
 impl CoreRelo {
+    /// A field relocation.
     pub fn is_field(&self) -> bool {
-        self.kind.starts_with("FIELD_")
+        self.kind.is_field()
     }
+    /// An enumerator relocation.
     pub fn is_enum(&self) -> bool {
-        self.kind.starts_with("ENUMVAL_")
+        self.kind.is_enum()
     }
 }
 
@@ -86,16 +193,16 @@ pub fn core_relos(d: &[u8], e: Endian, btf: &Btf) -> Result<Vec<CoreRelo>, ReadE
         for i in 0..n {
             let r = p + i * rec_size;
             let (insn_off, type_id, acc_off, kind) = (u32_at(r)?, u32_at(r + 4)?, u32_at(r + 8)?, u32_at(r + 12)?);
-            let kind_name = KINDS.get(kind as usize).copied().unwrap_or("UNKNOWN");
+            let kind = CoreReloKind::from_raw(kind);
             let access = btf.str_at(acc_off).to_string();
-            let path = describe(btf, type_id, &access, kind_name);
+            let path = describe(btf, type_id, &access, kind);
             out.push(CoreRelo {
                 section: sec_name.clone(),
                 insn_off,
                 type_id,
-                is_check: matches!(kind_name, "FIELD_EXISTS" | "TYPE_EXISTS" | "ENUMVAL_EXISTS" | "TYPE_MATCHES"),
+                is_check: kind.is_check(),
                 access,
-                kind: kind_name,
+                kind,
                 path,
             });
         }
@@ -120,12 +227,12 @@ fn type_label(btf: &Btf, id: TypeId) -> String {
 }
 
 /// Human description of a relocation's target.
-pub fn describe(btf: &Btf, root: TypeId, access: &str, kind: &str) -> String {
+pub fn describe(btf: &Btf, root: TypeId, access: &str, kind: CoreReloKind) -> String {
     let Some(idx) = parse_access(access) else { return format!("{} <bad access {access}>", type_label(btf, root)) };
-    if kind.starts_with("TYPE_") {
+    if kind.is_type() {
         return type_label(btf, root);
     }
-    if kind.starts_with("ENUMVAL_") {
+    if kind.is_enum() {
         let e = btf.resolve(root);
         let name = e.and_then(|t| t.enumerators().nth(*idx.first().unwrap_or(&0) as usize)).map(|v| v.name).unwrap_or("?");
         return format!("{}::{name}", type_label(btf, root));

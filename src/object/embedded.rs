@@ -2,6 +2,8 @@
 //! an executable or shared library): find ELF headers with EM_BPF and
 //! bound each object by its section header table.
 
+use crate::bytes::Endian;
+
 /// True when `d` starts with a 64-bit ELF header whose machine is EM_BPF.
 pub fn is_bpf_elf(d: &[u8]) -> bool {
     header(d).is_some()
@@ -12,20 +14,15 @@ fn header(d: &[u8]) -> Option<(bool, u64, u16, u16)> {
     if d.get(0..4)? != b"\x7fELF" || *d.get(4)? != 2 {
         return None;
     }
-    let le = match d.get(5)? {
-        1 => true,
-        2 => false,
+    let e = match d.get(5)? {
+        1 => Endian::Little,
+        2 => Endian::Big,
         _ => return None,
     };
-    let u16_at = |o: usize| -> Option<u16> {
-        let b: [u8; 2] = d.get(o..o + 2)?.try_into().ok()?;
-        Some(if le { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) })
-    };
-    let u64_at = |o: usize| -> Option<u64> {
-        let b: [u8; 8] = d.get(o..o + 8)?.try_into().ok()?;
-        Some(if le { u64::from_le_bytes(b) } else { u64::from_be_bytes(b) })
-    };
-    if u16_at(18)? != super::EM_BPF {
+    let le = e == Endian::Little;
+    let u16_at = |o: usize| e.u16(d, o);
+    let u64_at = |o: usize| e.u64(d, o);
+    if u16_at(18)? != crate::elf::EM_BPF {
         return None;
     }
     Some((le, u64_at(0x28)?, u16_at(0x3a)?, u16_at(0x3c)?))

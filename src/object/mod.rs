@@ -26,7 +26,15 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-pub const EM_BPF: u16 = 247;
+pub use crate::elf::EM_BPF;
+use crate::uapi::{AttachType, ProgType};
+
+fn prog_type_or_unknown<S: serde::Serializer>(t: &Option<ProgType>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.collect_str(t),
+        None => s.serialize_str("unknown"),
+    }
+}
 
 /// Instruction classes and codes we decode.
 const BPF_CALL: u8 = 0x85; // BPF_JMP | BPF_CALL
@@ -36,13 +44,62 @@ const PSEUDO_KFUNC_CALL: u8 = 2;
 /// `ld_imm64` of a subprogram's address (a callback for bpf_loop & co).
 const PSEUDO_FUNC: u8 = 4;
 
+/// What an extern is, by where libbpf resolves it.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ExternKind {
+    /// A FUNC in `.ksyms`: a kernel function called as a kfunc.
+    Kfunc,
+    /// A kernel variable (`.ksyms` VAR, or an undefined symbol).
+    Ksym,
+    /// A `.kconfig` value libbpf fills from the kernel configuration.
+    Kconfig,
+    /// A function resolved by static linking, not by the kernel.
+    ExternFunc,
+}
+
+impl ExternKind {
+    /// The JSON spelling (`kfunc`, `extern_func`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExternKind::Kfunc => "kfunc",
+            ExternKind::Ksym => "ksym",
+            ExternKind::Kconfig => "kconfig",
+            ExternKind::ExternFunc => "extern_func",
+        }
+    }
+}
+
+impl std::fmt::Display for ExternKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+
+/// Compare with the JSON spelling (`kind == "kfunc_removed"`).
+impl PartialEq<str> for ExternKind {
+    fn eq(&self, o: &str) -> bool {
+        self.as_str() == o
+    }
+}
+
+impl PartialEq<&str> for ExternKind {
+    fn eq(&self, o: &&str) -> bool {
+        self.as_str() == *o
+    }
+}
+
 /// An extern the object expects the kernel or libbpf to provide.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Extern {
+    /// Symbol name as in the object (may carry a `___flavour`).
     pub name: String,
-    /// "kfunc", "ksym" (a kernel variable), "kconfig", or "extern_func" (a
-    /// function resolved by static linking, not by the kernel).
-    pub kind: &'static str,
+    /// Where it is resolved.
+    pub kind: ExternKind,
+    /// Declared `__weak`: libbpf tolerates its absence.
     pub weak: bool,
     /// Type id of the FUNC / VAR in the object's BTF, when it has one.
     #[serde(skip)]
@@ -77,12 +134,17 @@ pub struct Map {
 pub struct Program {
     pub name: String,
     pub section: String,
-    /// Decoded from the section name (libbpf conventions).
-    pub prog_type: &'static str,
-    pub expected_attach: Option<&'static str>,
+    /// Decoded from the section name (libbpf conventions); `None` when the
+    /// section follows none (printed as `unknown`).
+    #[serde(serialize_with = "prog_type_or_unknown")]
+    pub prog_type: Option<ProgType>,
+    /// Expected attach type libbpf sets for this section.
+    pub expected_attach: Option<AttachType>,
     /// Attach target named by the section (`fentry/<func>`, `lsm/<hook>`, ...).
     pub attach_target: Option<String>,
     pub sleepable: bool,
+    /// libbpf loads it by default (`SEC("?...")` turns that off).
+    pub autoload: bool,
     /// Instructions, this function only.
     pub insns: usize,
     /// Helper id -> calls, including called subprograms.
@@ -140,10 +202,23 @@ struct Func {
     relos: Vec<usize>,
 }
 
+impl BpfObject {
+    /// Read one BPF object from bytes (copied once; use [`parse`] with a
+    /// [`Bytes`] to share an mmap). `name` names it in messages and results.
+    pub fn parse(bytes: &[u8], name: &str) -> Result<BpfObject> {
+        parse(&Bytes::from_vec(bytes.to_vec()), name)
+    }
+    /// Every BPF object in a file: a `.bpf.o`, or an executable or library
+    /// embedding some (with their byte offsets).
+    pub fn read_path(path: &std::path::Path) -> Result<Vec<(u64, BpfObject)>> {
+        read_path(path)
+    }
+}
+
 /// Read one BPF object from bytes.
 pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
     let data = bytes.as_slice();
-    let err = |what: String| Error { file: path.to_string(), offset: Some(0), what };
+    let err = |what: String| Error::new(path, what).at(0);
     let file = object::File::parse(data).map_err(|e| err(format!("expected an ELF BPF object: {e}")))?;
     let (machine, endian) = match &file {
         object::File::Elf64(f) => {
@@ -300,8 +375,8 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
     if let Some(b) = &btf {
         for sec in b.types_of_kind(Kind::Datasec) {
             let kind = match sec.name() {
-                ".ksyms" => "ksym",
-                ".kconfig" => "kconfig",
+                ".ksyms" => ExternKind::Ksym,
+                ".kconfig" => ExternKind::Kconfig,
                 _ => continue,
             };
             for v in sec.datasec_vars() {
@@ -310,7 +385,7 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
                 let name = t.name().to_string();
                 externs.push(Extern {
                     weak: weak_of.get(name.as_str()).copied().unwrap_or(false),
-                    kind: if is_func { "kfunc" } else { kind },
+                    kind: if is_func { ExternKind::Kfunc } else { kind },
                     btf_id: Some(v.ty),
                     name,
                 });
@@ -322,7 +397,7 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
             if f.linkage() == Some(crate::btf::Linkage::Extern) && !externs.iter().any(|e| e.name == f.name()) {
                 externs.push(Extern {
                     name: f.name().to_string(),
-                    kind: "extern_func",
+                    kind: ExternKind::ExternFunc,
                     weak: weak_of.get(f.name()).copied().unwrap_or(false),
                     btf_id: Some(f.id),
                 });
@@ -331,7 +406,7 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
     }
     for (n, w) in undef.values() {
         if !externs.iter().any(|e| &e.name == n) {
-            externs.push(Extern { name: n.clone(), kind: "ksym", weak: *w, btf_id: None });
+            externs.push(Extern { name: n.clone(), kind: ExternKind::Ksym, weak: *w, btf_id: None });
         }
     }
     externs.sort_by(|a, b| a.name.cmp(&b.name));
@@ -363,10 +438,11 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
         let mut p = Program {
             name: f.name.clone(),
             section: f.section.clone(),
-            prog_type: "unknown",
+            prog_type: None,
             expected_attach: None,
             attach_target: None,
             sleepable: false,
+            autoload: true,
             insns: (f.end.saturating_sub(f.start) / 8) as usize,
             helpers: BTreeMap::new(),
             kfuncs: BTreeSet::new(),
@@ -393,13 +469,14 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
         }
         p.core_relos.sort_unstable();
         // Calls to undefined symbols are kfunc calls only for `.ksyms` FUNCs.
-        let is_kfunc = |n: &String| externs.iter().any(|e| &e.name == n && e.kind == "kfunc");
+        let is_kfunc = |n: &String| externs.iter().any(|e| &e.name == n && e.kind == ExternKind::Kfunc);
         p.kfuncs.retain(is_kfunc);
         let sd = sections::decode(&f.section);
         p.prog_type = sd.prog_type;
         p.expected_attach = sd.attach;
         p.attach_target = sd.target;
         p.sleepable = sd.sleepable;
+        p.autoload = !sd.autoload_off;
         programs.push(p);
     }
 
@@ -468,7 +545,7 @@ pub fn read_path(path: &std::path::Path) -> Result<Vec<(u64, BpfObject)>> {
     }
     let found = embedded::find(d);
     if found.is_empty() {
-        return Err(Error { file: name, offset: Some(0), what: "expected a BPF ELF object (EM_BPF) or a file embedding one".into() });
+        return Err(Error::of(crate::error::ErrorKind::WrongInput, name, "expected a BPF ELF object (EM_BPF) or a file embedding one").at(0));
     }
     let mut out = Vec::new();
     for (off, len) in found {

@@ -3,119 +3,140 @@
 //! types are spelled as the kernel's `enum bpf_prog_type` /
 //! `enum bpf_attach_type` enumerators so `check` can look them up in a
 //! kernel's BTF.
+//!
+//! The table mirrors `section_defs[]` in libbpf's `libbpf.c` as of libbpf
+//! v1.5 (the version Debian's bpftool 7.5 links), for the conventions listed
+//! in [`RULES`]; order matters (first match wins, longer prefixes first).
 
+use crate::uapi::{AttachType, ProgType};
+
+/// What a section name says about its programs.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SectionDesc {
-    pub prog_type: &'static str,
-    pub attach: Option<&'static str>,
+    /// Program type; `None` when the name follows no convention (libbpf
+    /// then refuses the program: "missing BPF prog type").
+    pub prog_type: Option<ProgType>,
+    /// Expected attach type, where libbpf sets one.
+    pub attach: Option<AttachType>,
+    /// Attach target named after the prefix (`fentry/<func>`).
     pub target: Option<String>,
+    /// A sleepable variant (`.s/`).
     pub sleepable: bool,
+    /// `?` prefix: libbpf creates the program with autoload off.
+    pub autoload_off: bool,
 }
 
 /// (prefix, exact match only, prog type, attach type, target follows '/').
-type Rule = (&'static str, bool, &'static str, Option<&'static str>, bool);
+type Rule = (&'static str, bool, ProgType, Option<AttachType>, bool);
 
-const RULES: &[Rule] = &[
-    ("socket", true, "BPF_PROG_TYPE_SOCKET_FILTER", None, false),
-    ("sk_reuseport/migrate", true, "BPF_PROG_TYPE_SK_REUSEPORT", Some("BPF_SK_REUSEPORT_SELECT_OR_MIGRATE"), false),
-    ("sk_reuseport", true, "BPF_PROG_TYPE_SK_REUSEPORT", Some("BPF_SK_REUSEPORT_SELECT"), false),
-    ("kprobe.multi/", false, "BPF_PROG_TYPE_KPROBE", Some("BPF_TRACE_KPROBE_MULTI"), true),
-    ("kretprobe.multi/", false, "BPF_PROG_TYPE_KPROBE", Some("BPF_TRACE_KPROBE_MULTI"), true),
-    ("kprobe.session/", false, "BPF_PROG_TYPE_KPROBE", Some("BPF_TRACE_KPROBE_SESSION"), true),
-    ("uprobe.multi", false, "BPF_PROG_TYPE_KPROBE", Some("BPF_TRACE_UPROBE_MULTI"), false),
-    ("uretprobe.multi", false, "BPF_PROG_TYPE_KPROBE", Some("BPF_TRACE_UPROBE_MULTI"), false),
-    ("kprobe/", false, "BPF_PROG_TYPE_KPROBE", None, true),
-    ("kretprobe/", false, "BPF_PROG_TYPE_KPROBE", None, true),
-    ("kprobe", true, "BPF_PROG_TYPE_KPROBE", None, false),
-    ("kretprobe", true, "BPF_PROG_TYPE_KPROBE", None, false),
-    ("ksyscall/", false, "BPF_PROG_TYPE_KPROBE", None, false),
-    ("kretsyscall/", false, "BPF_PROG_TYPE_KPROBE", None, false),
-    ("uprobe", false, "BPF_PROG_TYPE_KPROBE", None, false),
-    ("uretprobe", false, "BPF_PROG_TYPE_KPROBE", None, false),
-    ("usdt", false, "BPF_PROG_TYPE_KPROBE", None, false),
-    ("tcx/ingress", true, "BPF_PROG_TYPE_SCHED_CLS", Some("BPF_TCX_INGRESS"), false),
-    ("tcx/egress", true, "BPF_PROG_TYPE_SCHED_CLS", Some("BPF_TCX_EGRESS"), false),
-    ("netkit/primary", true, "BPF_PROG_TYPE_SCHED_CLS", Some("BPF_NETKIT_PRIMARY"), false),
-    ("netkit/peer", true, "BPF_PROG_TYPE_SCHED_CLS", Some("BPF_NETKIT_PEER"), false),
-    ("tc/ingress", true, "BPF_PROG_TYPE_SCHED_CLS", Some("BPF_TCX_INGRESS"), false),
-    ("tc/egress", true, "BPF_PROG_TYPE_SCHED_CLS", Some("BPF_TCX_EGRESS"), false),
-    ("tc", false, "BPF_PROG_TYPE_SCHED_CLS", None, false),
-    ("classifier", false, "BPF_PROG_TYPE_SCHED_CLS", None, false),
-    ("action", false, "BPF_PROG_TYPE_SCHED_ACT", None, false),
-    ("tracepoint/", false, "BPF_PROG_TYPE_TRACEPOINT", None, true),
-    ("tp/", false, "BPF_PROG_TYPE_TRACEPOINT", None, true),
-    ("raw_tracepoint.w/", false, "BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE", None, true),
-    ("raw_tp.w/", false, "BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE", None, true),
-    ("raw_tracepoint/", false, "BPF_PROG_TYPE_RAW_TRACEPOINT", None, true),
-    ("raw_tp/", false, "BPF_PROG_TYPE_RAW_TRACEPOINT", None, true),
-    ("tp_btf/", false, "BPF_PROG_TYPE_TRACING", Some("BPF_TRACE_RAW_TP"), true),
-    ("fentry.s/", false, "BPF_PROG_TYPE_TRACING", Some("BPF_TRACE_FENTRY"), true),
-    ("fmod_ret.s/", false, "BPF_PROG_TYPE_TRACING", Some("BPF_MODIFY_RETURN"), true),
-    ("fexit.s/", false, "BPF_PROG_TYPE_TRACING", Some("BPF_TRACE_FEXIT"), true),
-    ("fentry/", false, "BPF_PROG_TYPE_TRACING", Some("BPF_TRACE_FENTRY"), true),
-    ("fmod_ret/", false, "BPF_PROG_TYPE_TRACING", Some("BPF_MODIFY_RETURN"), true),
-    ("fexit/", false, "BPF_PROG_TYPE_TRACING", Some("BPF_TRACE_FEXIT"), true),
-    ("freplace/", false, "BPF_PROG_TYPE_EXT", None, true),
-    ("lsm.s/", false, "BPF_PROG_TYPE_LSM", Some("BPF_LSM_MAC"), true),
-    ("lsm/", false, "BPF_PROG_TYPE_LSM", Some("BPF_LSM_MAC"), true),
-    ("lsm_cgroup/", false, "BPF_PROG_TYPE_LSM", Some("BPF_LSM_CGROUP"), true),
-    ("iter.s/", false, "BPF_PROG_TYPE_TRACING", Some("BPF_TRACE_ITER"), true),
-    ("iter/", false, "BPF_PROG_TYPE_TRACING", Some("BPF_TRACE_ITER"), true),
-    ("syscall", true, "BPF_PROG_TYPE_SYSCALL", None, false),
-    ("xdp.frags/devmap", true, "BPF_PROG_TYPE_XDP", Some("BPF_XDP_DEVMAP"), false),
-    ("xdp/devmap", true, "BPF_PROG_TYPE_XDP", Some("BPF_XDP_DEVMAP"), false),
-    ("xdp.frags/cpumap", true, "BPF_PROG_TYPE_XDP", Some("BPF_XDP_CPUMAP"), false),
-    ("xdp/cpumap", true, "BPF_PROG_TYPE_XDP", Some("BPF_XDP_CPUMAP"), false),
-    ("xdp.frags", true, "BPF_PROG_TYPE_XDP", Some("BPF_XDP"), false),
-    ("xdp", false, "BPF_PROG_TYPE_XDP", Some("BPF_XDP"), false),
-    ("perf_event", true, "BPF_PROG_TYPE_PERF_EVENT", None, false),
-    ("lwt_in", true, "BPF_PROG_TYPE_LWT_IN", None, false),
-    ("lwt_out", true, "BPF_PROG_TYPE_LWT_OUT", None, false),
-    ("lwt_xmit", true, "BPF_PROG_TYPE_LWT_XMIT", None, false),
-    ("lwt_seg6local", true, "BPF_PROG_TYPE_LWT_SEG6LOCAL", None, false),
-    ("sockops", true, "BPF_PROG_TYPE_SOCK_OPS", Some("BPF_CGROUP_SOCK_OPS"), false),
-    ("sk_skb/stream_parser", true, "BPF_PROG_TYPE_SK_SKB", Some("BPF_SK_SKB_STREAM_PARSER"), false),
-    ("sk_skb/stream_verdict", true, "BPF_PROG_TYPE_SK_SKB", Some("BPF_SK_SKB_STREAM_VERDICT"), false),
-    ("sk_skb", false, "BPF_PROG_TYPE_SK_SKB", None, false),
-    ("sk_msg", true, "BPF_PROG_TYPE_SK_MSG", Some("BPF_SK_MSG_VERDICT"), false),
-    ("lirc_mode2", true, "BPF_PROG_TYPE_LIRC_MODE2", Some("BPF_LIRC_MODE2"), false),
-    ("flow_dissector", true, "BPF_PROG_TYPE_FLOW_DISSECTOR", Some("BPF_FLOW_DISSECTOR"), false),
-    ("cgroup_skb/ingress", true, "BPF_PROG_TYPE_CGROUP_SKB", Some("BPF_CGROUP_INET_INGRESS"), false),
-    ("cgroup_skb/egress", true, "BPF_PROG_TYPE_CGROUP_SKB", Some("BPF_CGROUP_INET_EGRESS"), false),
-    ("cgroup/skb", true, "BPF_PROG_TYPE_CGROUP_SKB", None, false),
-    ("cgroup/sock_create", true, "BPF_PROG_TYPE_CGROUP_SOCK", Some("BPF_CGROUP_INET_SOCK_CREATE"), false),
-    ("cgroup/sock_release", true, "BPF_PROG_TYPE_CGROUP_SOCK", Some("BPF_CGROUP_INET_SOCK_RELEASE"), false),
-    ("cgroup/sock", true, "BPF_PROG_TYPE_CGROUP_SOCK", Some("BPF_CGROUP_INET_SOCK_CREATE"), false),
-    ("cgroup/post_bind4", true, "BPF_PROG_TYPE_CGROUP_SOCK", Some("BPF_CGROUP_INET4_POST_BIND"), false),
-    ("cgroup/post_bind6", true, "BPF_PROG_TYPE_CGROUP_SOCK", Some("BPF_CGROUP_INET6_POST_BIND"), false),
-    ("cgroup/bind4", true, "BPF_PROG_TYPE_CGROUP_SOCK_ADDR", Some("BPF_CGROUP_INET4_BIND"), false),
-    ("cgroup/bind6", true, "BPF_PROG_TYPE_CGROUP_SOCK_ADDR", Some("BPF_CGROUP_INET6_BIND"), false),
-    ("cgroup/connect4", true, "BPF_PROG_TYPE_CGROUP_SOCK_ADDR", Some("BPF_CGROUP_INET4_CONNECT"), false),
-    ("cgroup/connect6", true, "BPF_PROG_TYPE_CGROUP_SOCK_ADDR", Some("BPF_CGROUP_INET6_CONNECT"), false),
-    ("cgroup/connect_unix", true, "BPF_PROG_TYPE_CGROUP_SOCK_ADDR", Some("BPF_CGROUP_UNIX_CONNECT"), false),
-    ("cgroup/sendmsg4", true, "BPF_PROG_TYPE_CGROUP_SOCK_ADDR", Some("BPF_CGROUP_UDP4_SENDMSG"), false),
-    ("cgroup/sendmsg6", true, "BPF_PROG_TYPE_CGROUP_SOCK_ADDR", Some("BPF_CGROUP_UDP6_SENDMSG"), false),
-    ("cgroup/sendmsg_unix", true, "BPF_PROG_TYPE_CGROUP_SOCK_ADDR", Some("BPF_CGROUP_UNIX_SENDMSG"), false),
-    ("cgroup/recvmsg4", true, "BPF_PROG_TYPE_CGROUP_SOCK_ADDR", Some("BPF_CGROUP_UDP4_RECVMSG"), false),
-    ("cgroup/recvmsg6", true, "BPF_PROG_TYPE_CGROUP_SOCK_ADDR", Some("BPF_CGROUP_UDP6_RECVMSG"), false),
-    ("cgroup/recvmsg_unix", true, "BPF_PROG_TYPE_CGROUP_SOCK_ADDR", Some("BPF_CGROUP_UNIX_RECVMSG"), false),
-    ("cgroup/getpeername4", true, "BPF_PROG_TYPE_CGROUP_SOCK_ADDR", Some("BPF_CGROUP_INET4_GETPEERNAME"), false),
-    ("cgroup/getpeername6", true, "BPF_PROG_TYPE_CGROUP_SOCK_ADDR", Some("BPF_CGROUP_INET6_GETPEERNAME"), false),
-    ("cgroup/getsockname4", true, "BPF_PROG_TYPE_CGROUP_SOCK_ADDR", Some("BPF_CGROUP_INET4_GETSOCKNAME"), false),
-    ("cgroup/getsockname6", true, "BPF_PROG_TYPE_CGROUP_SOCK_ADDR", Some("BPF_CGROUP_INET6_GETSOCKNAME"), false),
-    ("cgroup/sysctl", true, "BPF_PROG_TYPE_CGROUP_SYSCTL", Some("BPF_CGROUP_SYSCTL"), false),
-    ("cgroup/getsockopt", true, "BPF_PROG_TYPE_CGROUP_SOCKOPT", Some("BPF_CGROUP_GETSOCKOPT"), false),
-    ("cgroup/setsockopt", true, "BPF_PROG_TYPE_CGROUP_SOCKOPT", Some("BPF_CGROUP_SETSOCKOPT"), false),
-    ("cgroup/dev", true, "BPF_PROG_TYPE_CGROUP_DEVICE", Some("BPF_CGROUP_DEVICE"), false),
-    ("struct_ops.s/", false, "BPF_PROG_TYPE_STRUCT_OPS", None, true),
-    ("struct_ops/", false, "BPF_PROG_TYPE_STRUCT_OPS", None, true),
-    ("struct_ops", true, "BPF_PROG_TYPE_STRUCT_OPS", None, false),
-    ("sk_lookup", true, "BPF_PROG_TYPE_SK_LOOKUP", Some("BPF_SK_LOOKUP"), false),
-    ("netfilter", true, "BPF_PROG_TYPE_NETFILTER", Some("BPF_NETFILTER"), false),
+/// The SEC() conventions, first match wins.
+pub const RULES: &[Rule] = &[
+    ("socket", true, ProgType::SocketFilter, None, false),
+    ("sk_reuseport/migrate", true, ProgType::SkReuseport, Some(AttachType::SkReuseportSelectOrMigrate), false),
+    ("sk_reuseport", true, ProgType::SkReuseport, Some(AttachType::SkReuseportSelect), false),
+    ("kprobe.multi/", false, ProgType::Kprobe, Some(AttachType::TraceKprobeMulti), true),
+    ("kretprobe.multi/", false, ProgType::Kprobe, Some(AttachType::TraceKprobeMulti), true),
+    ("kprobe.session/", false, ProgType::Kprobe, Some(AttachType::TraceKprobeSession), true),
+    ("uprobe.multi", false, ProgType::Kprobe, Some(AttachType::TraceUprobeMulti), false),
+    ("uretprobe.multi", false, ProgType::Kprobe, Some(AttachType::TraceUprobeMulti), false),
+    ("kprobe/", false, ProgType::Kprobe, None, true),
+    ("kretprobe/", false, ProgType::Kprobe, None, true),
+    ("kprobe", true, ProgType::Kprobe, None, false),
+    ("kretprobe", true, ProgType::Kprobe, None, false),
+    ("ksyscall/", false, ProgType::Kprobe, None, false),
+    ("kretsyscall/", false, ProgType::Kprobe, None, false),
+    ("uprobe", false, ProgType::Kprobe, None, false),
+    ("uretprobe", false, ProgType::Kprobe, None, false),
+    ("usdt", false, ProgType::Kprobe, None, false),
+    ("tcx/ingress", true, ProgType::SchedCls, Some(AttachType::TcxIngress), false),
+    ("tcx/egress", true, ProgType::SchedCls, Some(AttachType::TcxEgress), false),
+    ("netkit/primary", true, ProgType::SchedCls, Some(AttachType::NetkitPrimary), false),
+    ("netkit/peer", true, ProgType::SchedCls, Some(AttachType::NetkitPeer), false),
+    ("tc/ingress", true, ProgType::SchedCls, Some(AttachType::TcxIngress), false),
+    ("tc/egress", true, ProgType::SchedCls, Some(AttachType::TcxEgress), false),
+    ("tc", false, ProgType::SchedCls, None, false),
+    ("classifier", false, ProgType::SchedCls, None, false),
+    ("action", false, ProgType::SchedAct, None, false),
+    ("tracepoint/", false, ProgType::Tracepoint, None, true),
+    ("tp/", false, ProgType::Tracepoint, None, true),
+    ("raw_tracepoint.w/", false, ProgType::RawTracepointWritable, None, true),
+    ("raw_tp.w/", false, ProgType::RawTracepointWritable, None, true),
+    ("raw_tracepoint/", false, ProgType::RawTracepoint, None, true),
+    ("raw_tp/", false, ProgType::RawTracepoint, None, true),
+    ("tp_btf/", false, ProgType::Tracing, Some(AttachType::TraceRawTp), true),
+    ("fentry.s/", false, ProgType::Tracing, Some(AttachType::TraceFentry), true),
+    ("fmod_ret.s/", false, ProgType::Tracing, Some(AttachType::ModifyReturn), true),
+    ("fexit.s/", false, ProgType::Tracing, Some(AttachType::TraceFexit), true),
+    ("fentry/", false, ProgType::Tracing, Some(AttachType::TraceFentry), true),
+    ("fmod_ret/", false, ProgType::Tracing, Some(AttachType::ModifyReturn), true),
+    ("fexit/", false, ProgType::Tracing, Some(AttachType::TraceFexit), true),
+    ("freplace/", false, ProgType::Ext, None, true),
+    ("lsm.s/", false, ProgType::Lsm, Some(AttachType::LsmMac), true),
+    ("lsm/", false, ProgType::Lsm, Some(AttachType::LsmMac), true),
+    ("lsm_cgroup/", false, ProgType::Lsm, Some(AttachType::LsmCgroup), true),
+    ("iter.s/", false, ProgType::Tracing, Some(AttachType::TraceIter), true),
+    ("iter/", false, ProgType::Tracing, Some(AttachType::TraceIter), true),
+    ("syscall", true, ProgType::Syscall, None, false),
+    ("xdp.frags/devmap", true, ProgType::Xdp, Some(AttachType::XdpDevmap), false),
+    ("xdp/devmap", true, ProgType::Xdp, Some(AttachType::XdpDevmap), false),
+    ("xdp.frags/cpumap", true, ProgType::Xdp, Some(AttachType::XdpCpumap), false),
+    ("xdp/cpumap", true, ProgType::Xdp, Some(AttachType::XdpCpumap), false),
+    ("xdp.frags", true, ProgType::Xdp, Some(AttachType::Xdp), false),
+    ("xdp", false, ProgType::Xdp, Some(AttachType::Xdp), false),
+    ("perf_event", true, ProgType::PerfEvent, None, false),
+    ("lwt_in", true, ProgType::LwtIn, None, false),
+    ("lwt_out", true, ProgType::LwtOut, None, false),
+    ("lwt_xmit", true, ProgType::LwtXmit, None, false),
+    ("lwt_seg6local", true, ProgType::LwtSeg6local, None, false),
+    ("sockops", true, ProgType::SockOps, Some(AttachType::CgroupSockOps), false),
+    ("sk_skb/stream_parser", true, ProgType::SkSkb, Some(AttachType::SkSkbStreamParser), false),
+    ("sk_skb/stream_verdict", true, ProgType::SkSkb, Some(AttachType::SkSkbStreamVerdict), false),
+    ("sk_skb", false, ProgType::SkSkb, None, false),
+    ("sk_msg", true, ProgType::SkMsg, Some(AttachType::SkMsgVerdict), false),
+    ("lirc_mode2", true, ProgType::LircMode2, Some(AttachType::LircMode2), false),
+    ("flow_dissector", true, ProgType::FlowDissector, Some(AttachType::FlowDissector), false),
+    ("cgroup_skb/ingress", true, ProgType::CgroupSkb, Some(AttachType::CgroupInetIngress), false),
+    ("cgroup_skb/egress", true, ProgType::CgroupSkb, Some(AttachType::CgroupInetEgress), false),
+    ("cgroup/skb", true, ProgType::CgroupSkb, None, false),
+    ("cgroup/sock_create", true, ProgType::CgroupSock, Some(AttachType::CgroupInetSockCreate), false),
+    ("cgroup/sock_release", true, ProgType::CgroupSock, Some(AttachType::CgroupInetSockRelease), false),
+    ("cgroup/sock", true, ProgType::CgroupSock, Some(AttachType::CgroupInetSockCreate), false),
+    ("cgroup/post_bind4", true, ProgType::CgroupSock, Some(AttachType::CgroupInet4PostBind), false),
+    ("cgroup/post_bind6", true, ProgType::CgroupSock, Some(AttachType::CgroupInet6PostBind), false),
+    ("cgroup/bind4", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupInet4Bind), false),
+    ("cgroup/bind6", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupInet6Bind), false),
+    ("cgroup/connect4", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupInet4Connect), false),
+    ("cgroup/connect6", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupInet6Connect), false),
+    ("cgroup/connect_unix", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupUnixConnect), false),
+    ("cgroup/sendmsg4", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupUdp4Sendmsg), false),
+    ("cgroup/sendmsg6", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupUdp6Sendmsg), false),
+    ("cgroup/sendmsg_unix", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupUnixSendmsg), false),
+    ("cgroup/recvmsg4", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupUdp4Recvmsg), false),
+    ("cgroup/recvmsg6", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupUdp6Recvmsg), false),
+    ("cgroup/recvmsg_unix", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupUnixRecvmsg), false),
+    ("cgroup/getpeername4", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupInet4Getpeername), false),
+    ("cgroup/getpeername6", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupInet6Getpeername), false),
+    ("cgroup/getsockname4", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupInet4Getsockname), false),
+    ("cgroup/getsockname6", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupInet6Getsockname), false),
+    ("cgroup/sysctl", true, ProgType::CgroupSysctl, Some(AttachType::CgroupSysctl), false),
+    ("cgroup/getsockopt", true, ProgType::CgroupSockopt, Some(AttachType::CgroupGetsockopt), false),
+    ("cgroup/setsockopt", true, ProgType::CgroupSockopt, Some(AttachType::CgroupSetsockopt), false),
+    ("cgroup/dev", true, ProgType::CgroupDevice, Some(AttachType::CgroupDevice), false),
+    ("struct_ops.s/", false, ProgType::StructOps, None, true),
+    ("struct_ops/", false, ProgType::StructOps, None, true),
+    ("struct_ops", true, ProgType::StructOps, None, false),
+    ("sk_lookup", true, ProgType::SkLookup, Some(AttachType::SkLookup), false),
+    ("netfilter", true, ProgType::Netfilter, Some(AttachType::Netfilter), false),
 ];
 
 /// Decode a program section name.
 pub fn decode(sec: &str) -> SectionDesc {
+    // libbpf: a leading '?' turns autoload off; the rest is decoded as usual.
+    let (sec, autoload_off) = match sec.strip_prefix('?') {
+        Some(rest) => (rest, true),
+        None => (sec, false),
+    };
     for &(prefix, exact, ty, attach, has_target) in RULES {
         let matched = if exact {
             sec == prefix || sec.strip_prefix(prefix).is_some_and(|r| r.starts_with('/'))
@@ -134,27 +155,30 @@ pub fn decode(sec: &str) -> SectionDesc {
         } else {
             None
         };
-        return SectionDesc { prog_type: ty, attach, target, sleepable: prefix.contains(".s/") };
+        return SectionDesc { prog_type: Some(ty), attach, target, sleepable: prefix.contains(".s/"), autoload_off };
     }
-    SectionDesc { prog_type: "unknown", attach: None, target: None, sleepable: false }
+    SectionDesc { prog_type: None, attach: None, target: None, sleepable: false, autoload_off }
 }
 
 #[cfg(test)]
 mod tests {
     use super::decode;
+    use crate::uapi::{AttachType, ProgType};
     #[test]
     fn conventions() {
         let d = decode("fentry/do_unlinkat");
-        assert_eq!((d.prog_type, d.attach, d.target.as_deref()), ("BPF_PROG_TYPE_TRACING", Some("BPF_TRACE_FENTRY"), Some("do_unlinkat")));
+        assert_eq!((d.prog_type, d.attach, d.target.as_deref()), (Some(ProgType::Tracing), Some(AttachType::TraceFentry), Some("do_unlinkat")));
         assert!(decode("lsm.s/file_open").sleepable);
         assert_eq!(decode("kprobe/tcp_v4_connect+4").target.as_deref(), Some("tcp_v4_connect"));
-        assert_eq!(decode("xdp").prog_type, "BPF_PROG_TYPE_XDP");
-        assert_eq!(decode("xdp_prog").prog_type, "BPF_PROG_TYPE_XDP");
-        assert_eq!(decode("cgroup/connect4").attach, Some("BPF_CGROUP_INET4_CONNECT"));
+        assert_eq!(decode("xdp").prog_type, Some(ProgType::Xdp));
+        assert_eq!(decode("xdp_prog").prog_type, Some(ProgType::Xdp));
+        assert_eq!(decode("cgroup/connect4").attach, Some(AttachType::CgroupInet4Connect));
         assert_eq!(decode("tp_btf/sched_switch").target.as_deref(), Some("sched_switch"));
-        assert_eq!(decode("socket").prog_type, "BPF_PROG_TYPE_SOCKET_FILTER");
-        assert_eq!(decode("mystery").prog_type, "unknown");
-        assert_eq!(decode("struct_ops/bpf_cubic_init").prog_type, "BPF_PROG_TYPE_STRUCT_OPS");
+        assert_eq!(decode("socket").prog_type, Some(ProgType::SocketFilter));
+        assert_eq!(decode("mystery").prog_type, None);
+        let q = decode("?tc");
+        assert_eq!((q.prog_type, q.autoload_off), (Some(ProgType::SchedCls), true));
+        assert_eq!(decode("struct_ops/bpf_cubic_init").prog_type, Some(ProgType::StructOps));
         assert_eq!(decode("tracepoint/syscalls/sys_enter_openat").target.as_deref(), Some("syscalls/sys_enter_openat"));
     }
 }

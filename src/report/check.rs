@@ -1,31 +1,41 @@
-//! Renderers for `bpfabi inspect` and `bpfabi check`: matrix, explanation,
-//! JSON and SARIF 2.1.0 (for code scanning).
+//! Printers for `bpfabi inspect` and `bpfabi check`: matrix, explanation,
+//! JSON, JSON Lines and SARIF 2.1.0 (for code scanning).
 
+use super::{count, write_json, write_jsonl, write_table};
 use crate::check::{ProgramResult, Verdict};
 use crate::object::BpfObject;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Write};
 
+/// Version of the `check --json` document.
 pub const SCHEMA: &str = "bpfabi.check/1";
+/// Version of the `inspect --json` document.
 pub const INSPECT_SCHEMA: &str = "bpfabi.inspect/1";
 
 #[derive(Serialize)]
 struct Doc<'a> {
-    schema: &'static str,
     kernels: &'a [String],
     results: &'a [ProgramResult],
 }
 
-pub fn json(kernels: &[String], results: &[ProgramResult]) -> String {
-    let mut s = serde_json::to_string_pretty(&Doc { schema: SCHEMA, kernels, results }).unwrap_or_default();
-    s.push('\n');
-    s
+/// All results as one JSON document.
+pub fn json(w: &mut dyn Write, kernels: &[String], results: &[ProgramResult]) -> io::Result<()> {
+    write_json(w, SCHEMA, &Doc { kernels, results })
+}
+
+/// One JSON line per program × kernel (streams: census, CI logs).
+pub fn jsonl(w: &mut dyn Write, results: &[ProgramResult]) -> io::Result<()> {
+    for r in results {
+        write_jsonl(w, r)?;
+    }
+    Ok(())
 }
 
 /// Objects × kernels, worst verdict over each object's programs, then the
 /// distinct problems.
-pub fn matrix(kernels: &[String], results: &[ProgramResult]) -> String {
+pub fn matrix(w: &mut dyn Write, kernels: &[String], results: &[ProgramResult]) -> io::Result<()> {
     let mut cells: BTreeMap<(&str, &str), (Verdict, usize, usize)> = BTreeMap::new();
     let mut objects: Vec<&str> = Vec::new();
     for r in results {
@@ -56,51 +66,61 @@ pub fn matrix(kernels: &[String], results: &[ProgramResult]) -> String {
         })
         .collect();
     let h: Vec<&str> = header.iter().map(String::as_str).collect();
-    let mut s = super::table(&h, &rows);
-    let mut problems: BTreeSet<(String, String, String, String)> = BTreeSet::new();
+    write_table(w, &h, &rows)?;
+    let mut problems: BTreeSet<(&str, &str, &str, String)> = BTreeSet::new();
     for r in results {
         for x in &r.reasons {
-            problems.insert((r.object.clone(), r.kernel.clone(), x.severity.as_str().to_string(), format!("{} {}: {}", x.kind, x.name, x.message)));
+            problems.insert((&r.object, &r.kernel, x.severity.as_str(), format!("{} {}: {}", x.kind, x.name, x.message)));
         }
     }
     if !problems.is_empty() {
-        s.push_str("\nproblems:\n");
+        writeln!(w, "\nproblems:")?;
         for (o, k, sev, m) in problems {
-            s.push_str(&format!("  {o} on {k}: {sev}: {m}\n"));
+            writeln!(w, "  {o} on {k}: {sev}: {m}")?;
         }
     }
-    s
+    Ok(())
 }
 
 /// Every requirement of every program and where it is (or is not) satisfied.
-pub fn explain(results: &[ProgramResult]) -> String {
-    let mut s = String::new();
+pub fn explain(w: &mut dyn Write, results: &[ProgramResult]) -> io::Result<()> {
     for r in results {
-        s.push_str(&format!("{} {} ({}) on {}: {}\n", r.object, r.program, r.section, r.kernel, r.verdict.as_str()));
+        writeln!(w, "{} {} ({}) on {}: {}", r.object, r.program, r.section, r.kernel, r.verdict.as_str())?;
         for x in r.satisfied.iter().chain(r.reasons.iter()) {
             let mark = match x.severity {
                 Verdict::Loads => "ok  ",
                 Verdict::Warns => "warn",
                 Verdict::Fails => "FAIL",
             };
-            s.push_str(&format!("  {mark} {:<24} {}: {}\n", x.kind, x.name, x.message));
+            writeln!(w, "  {mark} {:<24} {}: {}", x.kind.as_str(), x.name, x.message)?;
         }
     }
-    s
+    Ok(())
 }
 
-pub fn sarif(results: &[ProgramResult]) -> String {
+/// SARIF 2.1.0: one result per problem, located at the object file (an
+/// embedded object's offset is a property).
+pub fn sarif(w: &mut dyn Write, results: &[ProgramResult]) -> io::Result<()> {
     let mut rules: BTreeSet<&str> = BTreeSet::new();
     let mut out = Vec::new();
     for r in results {
+        // `file@0x1234` names an object embedded at that offset.
+        let (uri, offset) = match r.object.rsplit_once('@') {
+            Some((f, off)) if off.starts_with("0x") => (f, Some(off)),
+            _ => (r.object.as_str(), None),
+        };
         for x in &r.reasons {
-            rules.insert(x.kind);
+            rules.insert(x.kind.as_str());
+            let mut props = json!({"kernel": r.kernel, "program": r.program});
+            if let Some(off) = offset {
+                props["embeddedOffset"] = json!(off);
+            }
             out.push(json!({
-                "ruleId": x.kind,
+                "ruleId": x.kind.as_str(),
                 "level": if x.severity == Verdict::Fails { "error" } else { "warning" },
                 "message": {"text": format!("{} ({}) on {}: {}: {}", r.program, r.section, r.kernel, x.name, x.message)},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": r.object}}}],
-                "properties": {"kernel": r.kernel, "program": r.program},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
+                "properties": props,
             }));
         }
     }
@@ -117,32 +137,30 @@ pub fn sarif(results: &[ProgramResult]) -> String {
             "results": out,
         }],
     });
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::from)?;
+    w.write_all(b"\n")
 }
 
 #[derive(Serialize)]
 struct InspectDoc<'a> {
-    schema: &'static str,
     objects: &'a [BpfObject],
 }
 
-pub fn inspect_json(objs: &[BpfObject]) -> String {
-    let mut s = serde_json::to_string_pretty(&InspectDoc { schema: INSPECT_SCHEMA, objects: objs }).unwrap_or_default();
-    s.push('\n');
-    s
+/// Objects as a `bpfabi.inspect/1` JSON document.
+pub fn inspect_json(w: &mut dyn Write, objs: &[BpfObject]) -> io::Result<()> {
+    write_json(w, INSPECT_SCHEMA, &InspectDoc { objects: objs })
 }
 
-pub fn inspect_text(objs: &[BpfObject], helper_names: &BTreeMap<u32, String>) -> String {
-    let mut s = String::new();
+/// What each object needs: programs with helpers, kfuncs and CO-RE counts,
+/// externs, maps (named by `map_names` when known), CO-RE relocations.
+pub fn inspect_text(
+    w: &mut dyn Write,
+    objs: &[BpfObject],
+    helper_names: &BTreeMap<u32, String>,
+    map_names: &dyn Fn(u32) -> Option<String>,
+) -> io::Result<()> {
     for o in objs {
-        s.push_str(&format!(
-            "{} ({:?}-endian, license {})\n",
-            o.path,
-            o.endian,
-            o.license.as_deref().unwrap_or("none")
-        ));
+        writeln!(w, "{} ({}, license {})", o.path, o.endian.describe(), o.license.as_deref().unwrap_or("none"))?;
         let rows: Vec<Vec<String>> = o
             .programs
             .iter()
@@ -151,7 +169,7 @@ pub fn inspect_text(objs: &[BpfObject], helper_names: &BTreeMap<u32, String>) ->
                 vec![
                     p.name.clone(),
                     p.section.clone(),
-                    p.prog_type.trim_start_matches("BPF_PROG_TYPE_").to_lowercase(),
+                    p.prog_type.map(|t| t.short_name()).unwrap_or_else(|| "unknown".into()),
                     p.attach_target.clone().unwrap_or_else(|| "-".into()),
                     helpers.join(","),
                     p.kfuncs.iter().cloned().collect::<Vec<_>>().join(","),
@@ -159,19 +177,41 @@ pub fn inspect_text(objs: &[BpfObject], helper_names: &BTreeMap<u32, String>) ->
                 ]
             })
             .collect();
-        s.push_str(&super::table(&["PROGRAM", "SECTION", "TYPE", "TARGET", "HELPERS", "KFUNCS", "CO-RE"], &rows));
+        if rows.is_empty() {
+            writeln!(w, "no programs")?;
+        } else {
+            write_table(w, &["PROGRAM", "SECTION", "TYPE", "TARGET", "HELPERS", "KFUNCS", "CO-RE"], &rows)?;
+        }
         if !o.externs.is_empty() {
             let e: Vec<String> = o.externs.iter().map(|e| format!("{}{} ({})", e.name, if e.weak { " [weak]" } else { "" }, e.kind)).collect();
-            s.push_str(&format!("externs: {}\n", e.join(", ")));
+            writeln!(w, "externs: {}", e.join(", "))?;
+        }
+        let checks: BTreeSet<&String> = o.programs.iter().flat_map(|p| p.ksym_checks.iter()).collect();
+        if !checks.is_empty() {
+            let c: Vec<&str> = checks.iter().map(|s| s.as_str()).collect();
+            writeln!(w, "bpf_ksym_exists() checks: {}", c.join(", "))?;
         }
         if !o.maps.is_empty() {
-            let m: Vec<String> = o.maps.iter().map(|m| format!("{} (type {})", m.name, m.map_type)).collect();
-            s.push_str(&format!("maps: {}\n", m.join(", ")));
+            let m: Vec<String> = o
+                .maps
+                .iter()
+                .map(|m| format!("{} ({})", m.name, map_names(m.map_type).unwrap_or_else(|| format!("type {}", m.map_type))))
+                .collect();
+            writeln!(w, "maps: {}", m.join(", "))?;
         }
-        for r in &o.core_relos {
-            s.push_str(&format!("  co-re {:<18} {}{}\n", r.kind, r.path, if r.is_check { "  (check)" } else { "" }));
+        // CO-RE relocations per program, deduplicated.
+        for p in &o.programs {
+            let relos: BTreeSet<(String, &str, bool)> =
+                p.core_relos.iter().filter_map(|&i| o.core_relos.get(i)).map(|r| (r.kind.to_string(), r.path.as_str(), r.is_check)).collect();
+            if relos.is_empty() {
+                continue;
+            }
+            writeln!(w, "co-re in {} ({}):", p.name, count(relos.len(), "relocation", "relocations"))?;
+            for (kind, path, check) in relos {
+                writeln!(w, "  {kind:<18} {path}{}", if check { "  (check)" } else { "" })?;
+            }
         }
-        s.push('\n');
+        writeln!(w)?;
     }
-    s
+    Ok(())
 }

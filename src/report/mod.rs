@@ -1,39 +1,102 @@
-//! Rendering of analysis results: human tables, C headers, JSON. Renderers
-//! only format data the analyses produced; they compute nothing.
+//! Printers: every output of bpfabi (tables, JSON documents, JSON Lines,
+//! Markdown, SARIF, C headers) is written to an `io::Write` as it is
+//! produced, and a failed write is returned to the caller (the CLI turns it
+//! into exit 2). JSON documents share one envelope: `{"schema": "bpfabi.X/N",
+//! ...}`. Printers only format what the analyses produced.
+
+use serde::Serialize;
+use std::io::{self, Write};
 
 pub mod check;
 pub mod diff;
 pub mod surface;
 pub mod versions;
 
+/// Output formats. Not every command supports every format; the CLI says
+/// which where it parses the option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    /// Human tables (default).
+    Table,
+    /// One JSON document with a `schema` field.
+    Json,
+    /// JSON Lines: one record per line, for streams.
+    Jsonl,
+    /// Markdown (PR comments, release notes).
+    Markdown,
+    /// SARIF 2.1.0 (code scanning).
+    Sarif,
+    /// A C header.
+    C,
+}
+
+impl Format {
+    /// The name on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Markdown => "markdown",
+            Format::Sarif => "sarif",
+            Format::C => "c",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Envelope<'a, T: Serialize + ?Sized> {
+    schema: &'a str,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+/// Write `body` (a struct or map) as a pretty JSON document with `schema`
+/// first, and a final newline.
+pub fn write_json<T: Serialize + ?Sized>(w: &mut dyn Write, schema: &str, body: &T) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, &Envelope { schema, body }).map_err(io::Error::from)?;
+    w.write_all(b"\n")
+}
+
+/// Write one JSON Lines record.
+pub fn write_jsonl<T: Serialize + ?Sized>(w: &mut dyn Write, record: &T) -> io::Result<()> {
+    serde_json::to_writer(&mut *w, record).map_err(io::Error::from)?;
+    w.write_all(b"\n")
+}
+
 /// Left-aligned text table with a header row; the last column is not padded.
-pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+pub fn write_table(w: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
     let n = header.len();
-    let mut w: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate().take(n) {
-            w[i] = w[i].max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
-        let mut s = String::new();
-        for (i, c) in cells.enumerate() {
-            if i + 1 < n {
-                s.push_str(c);
-                s.extend(std::iter::repeat_n(' ', w[i] - c.chars().count() + 2));
-            } else {
-                s.push_str(c);
+            if let Some(x) = width.get_mut(i) {
+                *x = (*x).max(c.chars().count());
             }
         }
-        out.push_str(s.trim_end());
-        out.push('\n');
-    };
-    line(&mut header.iter().copied());
-    for r in rows {
-        line(&mut r.iter().map(String::as_str));
     }
-    out
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| -> io::Result<()> {
+        let mut s = String::new();
+        for (i, c) in cells.enumerate() {
+            s.push_str(c);
+            if i + 1 < n {
+                let pad = width.get(i).copied().unwrap_or(0).saturating_sub(c.chars().count()) + 2;
+                s.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        writeln!(w, "{}", s.trim_end())
+    };
+    line(&mut header.iter().copied())?;
+    for r in rows {
+        line(&mut r.iter().map(String::as_str))?;
+    }
+    Ok(())
+}
+
+/// `1 kfunc`, `2 kfuncs`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Shell-style pattern match (`*`, `?`); a pattern without either matches
@@ -48,10 +111,11 @@ pub fn matches_pattern(pattern: &str, text: &str) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let (mut star, mut mark) = (None, 0);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        let (pc, tc) = (p.get(pi).copied(), t.get(ti).copied());
+        if pc.is_some() && (pc == Some('?') || pc == tc) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pc == Some('*') {
             star = Some(pi);
             mark = ti;
             pi += 1;
@@ -63,7 +127,7 @@ pub fn matches_pattern(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == '*' {
+    while p.get(pi) == Some(&'*') {
         pi += 1;
     }
     pi == p.len()
@@ -80,5 +144,32 @@ mod tests {
         assert!(matches_pattern("bpf_?pu*", "bpf_cpumask_create"));
         assert!(!matches_pattern("bpf_?pux*", "bpf_cpumask_create"));
         assert!(matches_pattern("*", ""));
+    }
+
+    #[test]
+    fn tables_and_envelopes() {
+        let mut out = Vec::new();
+        write_table(&mut out, &["A", "BB"], &[vec!["xyz".into(), "1".into()]]).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "A    BB\nxyz  1\n");
+        let mut out = Vec::new();
+        write_json(&mut out, "bpfabi.t/1", &serde_json::json!({"a": 1})).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "{\n  \"schema\": \"bpfabi.t/1\",\n  \"a\": 1\n}\n");
+        assert_eq!(count(1, "kfunc", "kfuncs"), "1 kfunc");
+        assert_eq!(count(0, "kfunc", "kfuncs"), "0 kfuncs");
+    }
+
+    #[test]
+    fn write_errors_are_returned() {
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::new(io::ErrorKind::StorageFull, "no space left on device"))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        assert!(write_table(&mut Full, &["A"], &[]).is_err());
+        assert!(write_json(&mut Full, "x/1", &serde_json::json!({})).is_err());
     }
 }

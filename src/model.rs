@@ -1,0 +1,205 @@
+//! One kernel prepared for analysis, built once and shared: its BTF (vmlinux
+//! and modules), `.BTF_ids`, surface (kfuncs, helpers), lookups by name, the
+//! kernel's own program/attach/map type enums, and fingerprints computed on
+//! first use. Everything takes `&self` and the model is `Send + Sync`, so
+//! many objects can be checked against many kernels from many threads.
+//! `check`, `diff`, `versions` and the CLI all use this one type.
+
+use crate::btf::{Btf, Kind};
+use crate::error::Result;
+use crate::kernel::{Kernel, KernelBtf, LoadOptions};
+use crate::surface::{Kfunc, Surface};
+use crate::versions::KernelVersions;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+/// The enumerators of one kernel enum (`enum bpf_prog_type`, ...), both ways.
+#[derive(Debug, Clone, Default)]
+pub struct KernelEnum {
+    by_name: HashMap<String, u64>,
+    by_value: BTreeMap<u64, String>,
+}
+
+impl KernelEnum {
+    /// Read enum `name` from `btf`; empty when the kernel has no such enum.
+    pub fn read(btf: &Btf, name: &str) -> Self {
+        let mut e = KernelEnum::default();
+        if let Some(t) = btf.by_name(name).find(|t| matches!(t.kind, Kind::Enum | Kind::Enum64)) {
+            for v in t.enumerators() {
+                e.by_name.insert(v.name.to_string(), v.value);
+                // First name wins for aliases (`BPF_MAP_TYPE_CGROUP_STORAGE_DEPRECATED`).
+                e.by_value.entry(v.value).or_insert_with(|| v.name.to_string());
+            }
+        }
+        e
+    }
+    /// Whether the kernel has this enumerator.
+    pub fn contains(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+    /// The value of enumerator `name`.
+    pub fn value(&self, name: &str) -> Option<u64> {
+        self.by_name.get(name).copied()
+    }
+    /// The (first) enumerator with this value.
+    pub fn name(&self, value: u64) -> Option<&str> {
+        self.by_value.get(&value).map(String::as_str)
+    }
+    /// No enumerators (the enum is not in this kernel's BTF).
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+    /// Enumerators in value order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, &str)> {
+        self.by_value.iter().map(|(v, n)| (*v, n.as_str()))
+    }
+}
+
+/// A kernel prepared for analysis. Build with [`KernelModel::new`] (from a
+/// loaded [`Kernel`]), [`KernelModel::load`] (from paths) or
+/// [`KernelModel::from_bytes`].
+pub struct KernelModel {
+    kernel: Kernel,
+    surface: Surface,
+    label: String,
+    kfunc_by_name: HashMap<String, usize>,
+    helper_names: BTreeMap<u32, String>,
+    prog_types: KernelEnum,
+    attach_types: KernelEnum,
+    map_types: KernelEnum,
+    versions: OnceLock<Mutex<KernelVersions>>,
+}
+
+impl std::fmt::Debug for KernelModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KernelModel").field("label", &self.label).field("kfuncs", &self.surface.kfuncs.len()).finish()
+    }
+}
+
+impl KernelModel {
+    /// Prepare a loaded kernel.
+    pub fn new(kernel: Kernel) -> Self {
+        let surface = crate::surface::of(&kernel);
+        let btf = &kernel.vmlinux.btf;
+        let mut kfunc_by_name = HashMap::with_capacity(surface.kfuncs.len());
+        for (i, k) in surface.kfuncs.iter().enumerate() {
+            kfunc_by_name.entry(k.name.clone()).or_insert(i);
+        }
+        KernelModel {
+            label: kernel.label(),
+            helper_names: surface.helpers.iter().map(|h| (h.id, h.name.clone())).collect(),
+            prog_types: KernelEnum::read(btf, "bpf_prog_type"),
+            attach_types: KernelEnum::read(btf, "bpf_attach_type"),
+            map_types: KernelEnum::read(btf, "bpf_map_type"),
+            kfunc_by_name,
+            surface,
+            kernel,
+            versions: OnceLock::new(),
+        }
+    }
+
+    /// Load a kernel from inputs (any form `bpfabi surface` takes) and prepare it.
+    pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Result<Self> {
+        crate::kernel::load(inputs, opts).map(KernelModel::new)
+    }
+
+    /// The running kernel (`/sys/kernel/btf`).
+    pub fn running(opts: &LoadOptions) -> Result<Self> {
+        crate::kernel::load_running(opts).map(KernelModel::new)
+    }
+
+    /// A kernel from bytes in memory (raw BTF, vmlinux ELF, image, `.deb`);
+    /// `name` names it in messages.
+    pub fn from_bytes(bytes: Vec<u8>, name: &str, opts: &LoadOptions) -> Result<Self> {
+        crate::kernel::load_bytes(crate::bytes::Bytes::from_vec(bytes), name, opts).map(KernelModel::new)
+    }
+
+    /// The loaded kernel (BTF of vmlinux and modules, `.BTF_ids`, release).
+    pub fn kernel(&self) -> &Kernel {
+        &self.kernel
+    }
+    /// Its BPF surface: kfuncs and helpers.
+    pub fn surface(&self) -> &Surface {
+        &self.surface
+    }
+    /// Its name in output: the release, else the first input.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+    /// The vmlinux BTF.
+    pub fn vmlinux(&self) -> &Btf {
+        &self.kernel.vmlinux.btf
+    }
+
+    /// The kfunc called `name` (exact name; strip `___flavour` first).
+    pub fn kfunc(&self, name: &str) -> Option<&Kfunc> {
+        self.kfunc_by_name.get(name).and_then(|&i| self.surface.kfuncs.get(i))
+    }
+    /// The BTF (vmlinux or module) that defines `k`.
+    pub fn btf_of(&self, k: &Kfunc) -> Option<&Btf> {
+        match &k.module {
+            None => Some(&self.kernel.vmlinux.btf),
+            Some(m) => self.kernel.module(m).map(|b| &*b.btf),
+        }
+    }
+    /// Where (vmlinux or which module) a type of `kind` named `name` is
+    /// defined; vmlinux first, as libbpf looks.
+    pub fn find_type(&self, name: &str, kind: Kind) -> Option<&KernelBtf> {
+        self.kernel.btfs().find(|b| b.btf.by_name(name).any(|t| t.kind == kind && t.id >= b.btf.start_id()))
+    }
+
+    /// Helper name by `enum bpf_func_id` value.
+    pub fn helper_name(&self, id: u32) -> Option<&str> {
+        self.helper_names.get(&id).map(String::as_str)
+    }
+    /// Whether the kernel has helper `id`.
+    pub fn has_helper(&self, id: u32) -> bool {
+        self.helper_names.contains_key(&id)
+    }
+    /// Helper names by id.
+    pub fn helper_names(&self) -> &BTreeMap<u32, String> {
+        &self.helper_names
+    }
+    /// `enum bpf_prog_type` of this kernel.
+    pub fn prog_types(&self) -> &KernelEnum {
+        &self.prog_types
+    }
+    /// `enum bpf_attach_type` of this kernel.
+    pub fn attach_types(&self) -> &KernelEnum {
+        &self.attach_types
+    }
+    /// `enum bpf_map_type` of this kernel.
+    pub fn map_types(&self) -> &KernelEnum {
+        &self.map_types
+    }
+
+    /// Fingerprints (kfunc prototypes, type layouts), computed on first use.
+    /// Type layouts beyond the kfunc-reachable ones are added on demand
+    /// (`ensure`), hence the lock.
+    pub fn versions(&self) -> MutexGuard<'_, KernelVersions> {
+        let m = self.versions.get_or_init(|| Mutex::new(KernelVersions::compute(&self.kernel, &self.surface)));
+        // A panic while holding the lock cannot leave a half-written table
+        // (entries are inserted whole), so a poisoned lock is still usable.
+        m.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Helper names by id across several kernels (newest names win).
+pub fn helper_names<'a>(models: impl IntoIterator<Item = &'a KernelModel>) -> BTreeMap<u32, String> {
+    let mut m = BTreeMap::new();
+    for k in models {
+        m.extend(k.helper_names.iter().map(|(a, b)| (*a, b.clone())));
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    fn assert_send_sync<T: Send + Sync>() {}
+    #[test]
+    fn model_is_send_and_sync() {
+        assert_send_sync::<KernelModel>();
+    }
+}

@@ -1,0 +1,169 @@
+//! Judgement, in one place: a [`Policy`] turns the facts `diff` and `check`
+//! observe into severities and verdicts. [`DefaultPolicy`] is bpfabi's
+//! built-in judgement (rationale: docs/diff.md, docs/check.md); a stability
+//! manifest is another `Policy`. Detectors never decide how bad something is.
+
+use crate::check::{ReasonKind, Verdict};
+use crate::diff::{Fact, Severity};
+
+/// Grades facts. Implementations must be cheap and deterministic: they are
+/// called once per observed fact.
+pub trait Policy: Send + Sync {
+    /// How much a kernel-to-kernel change matters to existing programs.
+    fn grade_change(&self, fact: &Fact) -> Severity;
+    /// Why, in a few words (appended to the fact's description), if there
+    /// is more to say than the description.
+    fn explain_change(&self, fact: &Fact) -> Option<String> {
+        let _ = fact;
+        None
+    }
+    /// The verdict one requirement of a program earns on a kernel.
+    fn grade_requirement(&self, requirement: &Requirement) -> Verdict;
+}
+
+/// A requirement fact as check observed it: what kind, and the properties
+/// that can change its verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Requirement {
+    /// What was checked and found.
+    pub kind: ReasonKind,
+    /// The extern is `__weak` (libbpf tolerates its absence).
+    pub weak: bool,
+}
+
+impl Requirement {
+    /// A requirement of `kind`.
+    pub fn new(kind: ReasonKind, weak: bool) -> Self {
+        Requirement { kind, weak }
+    }
+}
+
+/// bpfabi's built-in judgement.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DefaultPolicy;
+
+/// What gaining (`true`) or losing a KF_* flag means for an existing program:
+/// the default policy's table. `None`: no known meaning.
+pub fn flag_rule(flag: &str, gained: bool) -> Option<(Severity, &'static str)> {
+    use Severity::*;
+    Some(match (flag, gained) {
+        ("KF_TRUSTED_ARGS", true) => (Breaking, "now rejects programs that pass untrusted (e.g. walked) pointers"),
+        ("KF_TRUSTED_ARGS", false) => (Compatible, "accepts untrusted pointers too"),
+        ("KF_RET_NULL", true) => (Breaking, "may now return NULL: programs that do not check it are rejected"),
+        ("KF_RET_NULL", false) => (Compatible, "no longer returns NULL; existing NULL checks stay valid"),
+        ("KF_ACQUIRE", true) => (Breaking, "now returns a reference programs must release"),
+        ("KF_ACQUIRE", false) => (Breaking, "no longer returns a reference: programs releasing it are rejected"),
+        ("KF_RELEASE", _) => (Breaking, "reference ownership of the argument changed"),
+        ("KF_SLEEPABLE", true) => (Breaking, "may now sleep: only sleepable programs may call it"),
+        ("KF_SLEEPABLE", false) => (Compatible, "no longer sleeps: callable from non-sleepable programs"),
+        ("KF_DESTRUCTIVE", true) => (Breaking, "now destructive: needs CAP_SYS_BOOT"),
+        ("KF_DESTRUCTIVE", false) => (Compatible, "no longer destructive"),
+        ("KF_RCU", true) => (Compatible, "now also accepts RCU-protected pointers"),
+        ("KF_RCU", false) => (Breaking, "no longer accepts RCU-protected pointers"),
+        ("KF_RCU_PROTECTED", true) => (Breaking, "must now be called under bpf_rcu_read_lock()"),
+        ("KF_RCU_PROTECTED", false) => (Compatible, "no longer needs an RCU read-side section"),
+        ("KF_FASTCALL", _) => (Info, "calling convention hint for the verifier/JIT only"),
+        ("KF_KPTR_GET", _) => (Breaking, "kptr reference semantics changed"),
+        (f, _) if f.starts_with("KF_ITER_") => (Breaking, "iterator protocol role changed"),
+        (f, _) if f.starts_with("KF_ARENA_") => (Breaking, "arena pointer semantics of an argument or return changed"),
+        _ => return None,
+    })
+}
+
+impl Policy for DefaultPolicy {
+    fn grade_change(&self, fact: &Fact) -> Severity {
+        use Severity::*;
+        match fact {
+            Fact::KfuncRemoved { .. } | Fact::KfuncRenamed { .. } => Breaking,
+            Fact::KfuncAdded { .. } => Compatible,
+            Fact::KfuncMoved { .. } => Info,
+            Fact::ReturnRetyped { .. } | Fact::ParamRetyped { .. } | Fact::ParamRemoved { .. } | Fact::ParamAdded { .. } => Breaking,
+            Fact::ParamRenamed { annotation_from, annotation_to, .. } if annotation_from != annotation_to => Breaking,
+            Fact::ParamRenamed { .. } => Info,
+            Fact::FlagLost { retired_default: true, .. } => Info,
+            Fact::FlagGained { flag } => flag_rule(flag, true).map(|r| r.0).unwrap_or(Info),
+            Fact::FlagLost { flag, .. } => flag_rule(flag, false).map(|r| r.0).unwrap_or(Info),
+            Fact::HelperRemoved { .. } => Breaking,
+            Fact::HelperRenamed { .. } => Info,
+            Fact::HelperAdded { .. } => Compatible,
+            Fact::TypeAdded { .. } | Fact::TypeDuplicates { .. } => Info,
+            Fact::TypeRemoved { .. } | Fact::TypeKindChanged => Breaking,
+            Fact::MemberRemoved { .. } | Fact::MemberRetyped { .. } => Breaking,
+            Fact::MemberMoved { .. } | Fact::MemberAdded { .. } => Compatible,
+            Fact::SizeChanged { is_enum: true, .. } => Breaking,
+            Fact::SizeChanged { from, to, .. } => {
+                if to < from {
+                    Breaking
+                } else {
+                    Info
+                }
+            }
+            Fact::EnumValueRemoved { .. } => Breaking,
+            Fact::EnumValueChanged { .. } | Fact::EnumValueAdded { .. } => Compatible,
+            Fact::TypedefChanged { .. } | Fact::DefinitionChanged { .. } => Breaking,
+        }
+    }
+
+    fn explain_change(&self, fact: &Fact) -> Option<String> {
+        match fact {
+            Fact::KfuncRenamed { .. } => Some("programs calling the old name fail to load".into()),
+            Fact::FlagLost { retired_default: true, .. } => Some("flag retired: trusted arguments are the default from 6.19".into()),
+            Fact::FlagGained { flag } => Some(flag_rule(flag, true).map(|r| r.1).unwrap_or("flag with no known meaning in this kernel").into()),
+            Fact::FlagLost { flag, .. } => Some(flag_rule(flag, false).map(|r| r.1).unwrap_or("flag with no known meaning in this kernel").into()),
+            _ => None,
+        }
+    }
+
+    fn grade_requirement(&self, r: &Requirement) -> Verdict {
+        use ReasonKind::*;
+        match r.kind {
+            MapTypeOk | StructOpsOk | AttachTargetOk | HelperOk | KfuncOk | KsymOk | KsymTypeless | CoreOk | CoreCheckFalse => Verdict::Loads,
+            SectionUnknown | AttachTargetNotInBtf | CoreUnresolvedGuarded => Verdict::Warns,
+            // libbpf: a missing weak extern resolves to 0 (kfunc calls are
+            // poisoned, `bpf_ksym_exists()` is false); a strong one fails the load.
+            KfuncMissing | KsymMissing if r.weak => Verdict::Warns,
+            _ => Verdict::Fails,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_table() {
+        let p = DefaultPolicy;
+        assert_eq!(p.grade_change(&Fact::FlagGained { flag: "KF_RET_NULL".into() }), Severity::Breaking);
+        assert_eq!(p.grade_change(&Fact::FlagLost { flag: "KF_RET_NULL".into(), retired_default: false }), Severity::Compatible);
+        assert_eq!(p.grade_change(&Fact::FlagLost { flag: "KF_TRUSTED_ARGS".into(), retired_default: true }), Severity::Info);
+        assert_eq!(p.grade_change(&Fact::FlagLost { flag: "KF_TRUSTED_ARGS".into(), retired_default: false }), Severity::Compatible);
+        assert_eq!(p.grade_change(&Fact::FlagGained { flag: "KF_BIT_30".into() }), Severity::Info);
+        assert_eq!(p.grade_change(&Fact::SizeChanged { from: 8, to: 16, is_enum: false }), Severity::Info);
+        assert_eq!(p.grade_change(&Fact::SizeChanged { from: 16, to: 8, is_enum: false }), Severity::Breaking);
+        let renamed = |a: &str, b: &str| Fact::ParamRenamed { index: 1, from: "x".into(), to: "y".into(), annotation_from: a.into(), annotation_to: b.into() };
+        assert_eq!(p.grade_change(&renamed("", "")), Severity::Info);
+        assert_eq!(p.grade_change(&renamed("", "__sz")), Severity::Breaking);
+        assert_eq!(p.grade_requirement(&Requirement::new(ReasonKind::KfuncMissing, true)), Verdict::Warns);
+        assert_eq!(p.grade_requirement(&Requirement::new(ReasonKind::KfuncMissing, false)), Verdict::Fails);
+        assert_eq!(p.grade_requirement(&Requirement::new(ReasonKind::CoreCheckFalse, false)), Verdict::Loads);
+        assert_eq!(p.grade_requirement(&Requirement::new(ReasonKind::EndiannessMismatch, false)), Verdict::Fails);
+    }
+
+    /// A stricter policy changes severities without touching the detectors.
+    #[test]
+    fn another_policy_changes_the_judgement() {
+        struct Strict;
+        impl Policy for Strict {
+            fn grade_change(&self, _: &Fact) -> Severity {
+                Severity::Breaking
+            }
+            fn grade_requirement(&self, r: &Requirement) -> Verdict {
+                DefaultPolicy.grade_requirement(r).max(Verdict::Warns)
+            }
+        }
+        assert_eq!(Strict.grade_change(&Fact::HelperAdded { id: 1 }), Severity::Breaking);
+        assert_eq!(Strict.grade_requirement(&Requirement::new(ReasonKind::HelperOk, false)), Verdict::Warns);
+    }
+}
