@@ -23,12 +23,14 @@ pub const BTF_SET8_KFUNCS: u32 = 1 << 0;
 pub struct Set8 {
     /// Byte offset of the record in the section.
     pub offset: usize,
+    /// Flags word of the set8 record (BTF_SET8_KFUNCS from 6.9).
     pub set_flags: u32,
     /// (FUNC type id, KF_* flags) pairs. Unresolved (0) ids are dropped.
     pub pairs: Vec<(TypeId, u32)>,
 }
 
 impl Set8 {
+    /// Whether the record declares itself a kfunc set.
     pub fn is_kfunc_set(&self) -> bool {
         self.set_flags & BTF_SET8_KFUNCS != 0
     }

@@ -19,6 +19,7 @@ pub struct Bytes {
 }
 
 impl Bytes {
+    /// Own a buffer.
     pub fn from_vec(v: Vec<u8>) -> Self {
         let len = v.len();
         Bytes { storage: Arc::new(Storage::Owned(v)), range: 0..len }
@@ -41,6 +42,7 @@ impl Bytes {
         Ok(Bytes::from_vec(v))
     }
 
+    /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
         let all: &[u8] = match &*self.storage {
             Storage::Owned(v) => v,
@@ -57,9 +59,11 @@ impl Bytes {
         Some(Bytes { storage: self.storage.clone(), range: self.range.start + r.start..self.range.start + r.end })
     }
 
+    /// Length in bytes.
     pub fn len(&self) -> usize {
         self.range.len()
     }
+    /// No bytes.
     pub fn is_empty(&self) -> bool {
         self.range.is_empty()
     }
@@ -75,7 +79,9 @@ impl std::fmt::Debug for Bytes {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Endian {
+    /// Little-endian.
     Little,
+    /// Big-endian.
     Big,
 }
 

@@ -31,10 +31,15 @@ impl std::fmt::Display for KernelVersion {
 /// One flag name valid for bit `bit` from `since` (inclusive) until `until`
 /// (exclusive, `None`: still valid).
 pub struct FlagDef {
+    /// Bit number in the set8 flags word.
     pub bit: u32,
+    /// Flag name (`KF_ACQUIRE`).
     pub name: &'static str,
+    /// First release with this meaning.
     pub since: KernelVersion,
+    /// First release where the bit no longer means this.
     pub until: Option<KernelVersion>,
+    /// What it means for callers.
     pub meaning: &'static str,
 }
 

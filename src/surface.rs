@@ -22,12 +22,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
+    /// A `bpf_kfunc` BTF decl tag (pahole >= 1.25).
     DeclTag,
+    /// A kfunc set in `.BTF_ids`.
     BtfIds,
+    /// Recognised structurally (no tags, no flagged sets).
     Heuristic,
 }
 
 impl Source {
+    /// The JSON spelling.
     pub fn as_str(self) -> &'static str {
         match self {
             Source::DeclTag => "decl_tag",
@@ -38,7 +42,9 @@ impl Source {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// A kfunc a kernel offers.
 pub struct Kfunc {
+    /// Function name.
     pub name: String,
     /// FUNC type id in its BTF (module ids continue vmlinux's).
     pub btf_id: TypeId,
@@ -65,20 +71,26 @@ pub struct Kfunc {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// A helper (`enum bpf_func_id`).
 pub struct Helper {
     /// `bpf_map_lookup_elem` for `BPF_FUNC_map_lookup_elem`.
     pub name: String,
+    /// Helper id.
     pub id: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// Which kernel a surface describes.
 pub struct KernelInfo {
+    /// Release, when the inputs say.
     pub release: Option<String>,
     /// `major.minor` used to name KF_* bits.
     pub version: String,
     /// True when the release was unknown and the newest flag table was used.
     pub version_assumed: bool,
+    /// Inputs it was read from.
     pub inputs: Vec<String>,
+    /// Modules with BTF.
     pub modules: Vec<String>,
     /// Types in vmlinux BTF.
     pub btf_types: usize,
@@ -97,10 +109,15 @@ pub struct Discovery {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// The BPF ABI a kernel offers.
 pub struct Surface {
+    /// Which kernel.
     pub kernel: KernelInfo,
+    /// How kfuncs were found.
     pub discovery: Discovery,
+    /// kfuncs, vmlinux first then modules, by name.
     pub kfuncs: Vec<Kfunc>,
+    /// Helpers by id.
     pub helpers: Vec<Helper>,
     /// `__BPF_FUNC_MAX_ID - 1`: the highest helper id.
     pub helper_max_id: Option<u32>,

@@ -24,6 +24,7 @@ pub fn fnv64(parts: &[&[u8]]) -> u64 {
     crate::hash::fnv1a_parts(parts)
 }
 
+/// A fingerprint as 16 hex digits.
 pub fn hex(h: u64) -> String {
     format!("{h:016x}")
 }
@@ -83,15 +84,22 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Class {
+    /// `struct`.
     Struct,
+    /// `union`.
     Union,
+    /// `enum` (32 or 64 bit).
     Enum,
+    /// `typedef`.
     Typedef,
+    /// A base integer type.
     Int,
+    /// A floating-point type.
     Float,
 }
 
 impl Class {
+    /// The C keyword.
     pub fn as_str(self) -> &'static str {
         match self {
             Class::Struct => "struct",
@@ -117,7 +125,9 @@ impl Class {
 /// A named type: `struct task_struct`, `typedef u32`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Key {
+    /// Class.
     pub class: Class,
+    /// Name.
     pub name: String,
 }
 
@@ -150,10 +160,13 @@ pub fn key_of(btf: &Btf, id: TypeId) -> Option<Key> {
 /// type nested under `u`), `bit_offset` is from the start of the outer type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MemberLayout {
+    /// Member name (empty: anonymous).
     pub name: String,
     /// C spelling of the member's type.
     pub ty: String,
+    /// Offset in bits.
     pub bit_offset: u32,
+    /// Bitfield width (0: not a bitfield).
     pub bitfield_size: u8,
 }
 
@@ -161,10 +174,20 @@ pub struct MemberLayout {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Layout {
+    /// A struct or union.
+    #[allow(missing_docs)]
     Composite { union: bool, size: u32, members: Vec<MemberLayout> },
+    /// An enum with its values.
+    #[allow(missing_docs)]
     Enum { size: u32, signed: bool, values: Vec<(String, i128)> },
+    /// A typedef and what it names, as C text.
+    #[allow(missing_docs)]
     Typedef { target: String },
+    /// A base integer type.
+    #[allow(missing_docs)]
     Int { size: u32, bits: u8, signed: bool, char: bool, bool: bool },
+    /// A floating-point type.
+    #[allow(missing_docs)]
     Float { size: u32 },
     /// Only forward-declared here.
     Opaque,
@@ -332,8 +355,11 @@ fn refs_of(btf: &Btf, id: TypeId, out: &mut BTreeSet<Key>) {
 /// and the named types they refer to.
 #[derive(Debug, Clone)]
 pub struct Node {
+    /// Every definition with this key (usually one).
     pub defs: Vec<Layout>,
+    /// Named types the definitions refer to.
     pub edges: BTreeSet<Key>,
+    /// Shallow fingerprint (this layout, references by name).
     pub shallow: u64,
 }
 
@@ -351,14 +377,17 @@ impl Default for TypeGraph {
 }
 
 impl TypeGraph {
+    /// An empty graph.
     pub fn new() -> Self {
         TypeGraph { nodes: HashMap::new(), deep: HashMap::new() }
     }
 
+    /// Keys of the nodes computed so far.
     pub fn keys(&self) -> Vec<Key> {
         self.nodes.keys().cloned().collect()
     }
 
+    /// The node of `k`, if computed.
     pub fn node(&self, k: &Key) -> Option<&Node> {
         self.nodes.get(k)
     }
@@ -542,9 +571,11 @@ impl TypeGraph {
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct Version {
+    /// kfunc or type name.
     pub name: String,
     /// "kfunc", or the class of a named type ("struct", "enum", ...).
     pub kind: String,
+    /// Module (None: vmlinux).
     pub module: Option<String>,
     /// Prototype (kfunc) or shallow layout (type) fingerprint, hex.
     pub proto: String,
@@ -590,13 +621,16 @@ pub fn proto_refs(btf: &Btf, k: &Kfunc) -> BTreeSet<Key> {
 
 /// Fingerprints of a kernel's kfuncs, and its type graphs.
 pub struct KernelVersions {
+    /// vmlinux types.
     pub vmlinux: TypeGraph,
+    /// Module types, per module.
     pub modules: BTreeMap<String, TypeGraph>,
     /// (name, module) -> (proto, deep)
     pub kfuncs: BTreeMap<(String, Option<String>), (u64, u64)>,
 }
 
 impl KernelVersions {
+    /// kfunc fingerprints of a kernel (types are added on demand).
     pub fn compute(kernel: &Kernel, surface: &Surface) -> KernelVersions {
         let mut vm = TypeGraph::new();
         let mut modules: BTreeMap<String, TypeGraph> = BTreeMap::new();

@@ -114,6 +114,9 @@ fn reference(with_modules: &[&str]) -> Surface {
 
 #[test]
 fn vmlinux_elf_and_modules_as_ko() {
+    if !common::have_corpus() {
+        return;
+    }
     let d = workdir("elf");
     let vmlinux = make_vmlinux(&d);
     let opts = LoadOptions::default();
@@ -138,6 +141,9 @@ fn vmlinux_elf_and_modules_as_ko() {
 
 #[test]
 fn bzimage_with_every_payload_compression() {
+    if !common::have_corpus() {
+        return;
+    }
     let d = workdir("bzimage");
     let vmlinux = make_vmlinux(&d);
     let elf_len = std::fs::metadata(&vmlinux).unwrap().len() as u32;
@@ -163,6 +169,9 @@ fn bzimage_with_every_payload_compression() {
 
 #[test]
 fn debian_package_with_vmlinuz_and_modules() {
+    if !common::have_corpus() {
+        return;
+    }
     let d = workdir("deb");
     let vmlinux = make_vmlinux(&d);
     let c = d.join("payload.xz");
@@ -198,6 +207,9 @@ fn debian_package_with_vmlinuz_and_modules() {
 
 #[test]
 fn raw_section_files_and_directories() {
+    if !common::have_corpus() {
+        return;
+    }
     let kd = kernel_dir(K);
     let opts = LoadOptions { btf_ids: Some(kd.join("vmlinux.btf_ids")), ..Default::default() };
     let modules = ["nf_conntrack", "fou"].map(|m| kd.join("modules").join(format!("{m}.btf")));

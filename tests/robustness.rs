@@ -35,6 +35,9 @@ fn exercise(btf: &Btf) {
 
 #[test]
 fn mutated_module_btf_never_panics() {
+    if !common::have_corpus() {
+        return;
+    }
     let kd = kernel_dir("6.12.117-1");
     let base = Arc::new(Btf::parse(Bytes::from_path(&kd.join("vmlinux.btf")).unwrap()).unwrap());
     let orig = std::fs::read(kd.join("modules/nf_conntrack.btf")).unwrap();
@@ -60,6 +63,9 @@ fn mutated_module_btf_never_panics() {
 
 #[test]
 fn mutated_vmlinux_btf_never_panics() {
+    if !common::have_corpus() {
+        return;
+    }
     let orig = std::fs::read(kernel_dir("5.10.223-1").join("vmlinux.btf")).unwrap();
     let mut rng = Rng(0xb7f);
     // Header and early type records are where most structure lives.
@@ -79,6 +85,9 @@ fn mutated_vmlinux_btf_never_panics() {
 
 #[test]
 fn mutated_btf_ids_never_panic() {
+    if !common::have_corpus() {
+        return;
+    }
     let k = load_dir("6.12.95-1~bpo12+1");
     let ids = k.vmlinux.btf_ids.clone().unwrap();
     let mut rng = Rng(0x1d5);
@@ -130,6 +139,9 @@ fn gzip_of_zeros(n: usize) -> Vec<u8> {
 
 #[test]
 fn truncated_and_flipped_inputs_through_the_loader() {
+    if !common::have_corpus() {
+        return;
+    }
     // Every corpus kernel's vmlinux.btf cut at a few points goes through the
     // whole loader (detection included) without panicking.
     let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cuts");
@@ -178,6 +190,9 @@ fn fuzz_regressions() {
 
 #[test]
 fn every_corpus_bpf_object_truncated_and_flipped_never_panics() {
+    if !common::have_corpus() {
+        return;
+    }
     let root = corpus().join("bpf-objects");
     let index: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("index.json")).unwrap()).unwrap();
     let ki = bpfabi::model::KernelModel::new(load_dir("6.12.117-1"));
@@ -207,6 +222,9 @@ fn every_corpus_bpf_object_truncated_and_flipped_never_panics() {
 
 #[test]
 fn every_corpus_kernel_file_mutated_never_panics() {
+    if !common::have_corpus() {
+        return;
+    }
     let mut rng = Rng(0xfeed);
     let mut cases = 0;
     let mutate = |rng: &mut Rng, orig: &[u8], i: usize| -> Vec<u8> {

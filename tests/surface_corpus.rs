@@ -18,6 +18,9 @@ fn decl_tagged_vmlinux_protos(s: &Surface) -> BTreeSet<String> {
 
 #[test]
 fn decl_tagged_kfuncs_and_prototypes_match_bpftool() {
+    if !common::have_corpus() {
+        return;
+    }
     for k in ["6.12.117-1", "live-6.18"] {
         let dir = kernel_dir(k);
         let vmlinux = dir.join("vmlinux.btf");
@@ -36,6 +39,9 @@ fn decl_tagged_kfuncs_and_prototypes_match_bpftool() {
 
 #[test]
 fn module_kfuncs_resolve_against_vmlinux_like_bpftool() {
+    if !common::have_corpus() {
+        return;
+    }
     let dir = kernel_dir("6.12.117-1");
     let s = surface::of(&load_dir("6.12.117-1"));
     let vm = dir.join("vmlinux.btf");
@@ -61,6 +67,9 @@ fn module_kfuncs_resolve_against_vmlinux_like_bpftool() {
 
 #[test]
 fn decl_tags_and_btf_ids_agree_on_6_12_117() {
+    if !common::have_corpus() {
+        return;
+    }
     let s = surface::of(&load_dir("6.12.117-1"));
     let tagged = names(&s, |k| k.sources.contains(&Source::DeclTag));
     let listed = names(&s, |k| k.sources.contains(&Source::BtfIds));
@@ -71,6 +80,9 @@ fn decl_tags_and_btf_ids_agree_on_6_12_117() {
 
 #[test]
 fn differently_built_6_12_kernels_give_the_same_answer() {
+    if !common::have_corpus() {
+        return;
+    }
     let old = surface::of(&load_dir("6.12.95-1~bpo12+1")); // pahole 1.24, no decl tags
     let new = surface::of(&load_dir("6.12.117-1")); // pahole 1.30, decl tags
     assert_eq!(old.discovery.decl_tags, 0);
@@ -88,6 +100,9 @@ fn differently_built_6_12_kernels_give_the_same_answer() {
 
 #[test]
 fn kernel_5_10_has_helpers_but_no_kfuncs() {
+    if !common::have_corpus() {
+        return;
+    }
     let s = surface::of(&load_dir("5.10.223-1"));
     assert!(s.kfuncs.is_empty());
     let text = bpftool(&["btf", "dump", "file", kernel_dir("5.10.223-1").join("vmlinux.btf").to_str().unwrap()]);
@@ -121,6 +136,9 @@ fn check_helpers_against_bpftool(s: &Surface, raw_dump: &str) {
 
 #[test]
 fn helpers_match_bpftool_on_every_kernel() {
+    if !common::have_corpus() {
+        return;
+    }
     for k in KERNELS {
         let s = surface::of(&load_dir(k));
         let text = bpftool(&["btf", "dump", "file", kernel_dir(k).join("vmlinux.btf").to_str().unwrap()]);
@@ -130,6 +148,9 @@ fn helpers_match_bpftool_on_every_kernel() {
 
 #[test]
 fn kernel_6_1_kfuncs_found_by_structure() {
+    if !common::have_corpus() {
+        return;
+    }
     let k = load_dir("6.1.192-2");
     let s = surface::of(&k);
     assert_eq!(s.discovery.btf_ids, "structural");
@@ -169,6 +190,9 @@ fn kernel_6_1_kfuncs_found_by_structure() {
 
 #[test]
 fn flags_agree_between_heuristic_6_1_and_flagged_6_12_where_unchanged() {
+    if !common::have_corpus() {
+        return;
+    }
     let a = surface::of(&load_dir("6.1.192-2"));
     let b = surface::of(&load_dir("6.12.95-1~bpo12+1"));
     // These kfuncs kept their BTF_ID_FLAGS lines from 6.1 to 6.12.
@@ -196,6 +220,9 @@ fn running_kernel_when_present() {
 
 #[test]
 fn fastcall_tags_on_live_6_18() {
+    if !common::have_corpus() {
+        return;
+    }
     let text = bpftool(&["btf", "dump", "file", kernel_dir("live-6.18").join("vmlinux.btf").to_str().unwrap()]);
     // `[id] DECL_TAG 'bpf_fastcall' type_id=N ...` -> the FUNC names with those ids.
     let ids: BTreeSet<String> = text

@@ -8,6 +8,7 @@
 use crate::bytes::Endian;
 
 #[derive(Clone)]
+/// Builds a BTF blob type by type; every adder returns the new type id.
 pub struct Builder {
     endian: Endian,
     types: Vec<u8>,
@@ -19,6 +20,7 @@ pub struct Builder {
 }
 
 impl Builder {
+    /// An empty base BTF of byte order `endian`.
     pub fn new(endian: Endian) -> Self {
         Builder { endian, types: Vec::new(), strs: vec![0], next_id: 1, str_base: 0, layout: None }
     }
@@ -80,12 +82,15 @@ impl Builder {
         id
     }
 
+    /// INT.
     pub fn int(&mut self, name: &str, size: u32, bits: u32, signed: bool) -> u32 {
         self.raw(name, 1, false, 0, size, &[((signed as u32) << 24) | bits])
     }
+    /// PTR.
     pub fn ptr(&mut self, to: u32) -> u32 {
         self.raw("", 2, false, 0, to, &[])
     }
+    /// ARRAY.
     pub fn array(&mut self, elem: u32, index: u32, n: u32) -> u32 {
         self.raw("", 3, false, 0, 0, &[elem, index, n])
     }
@@ -100,6 +105,7 @@ impl Builder {
         }
         self.raw(name, if union { 5 } else { 4 }, kflag, members.len() as u16, size, &words)
     }
+    /// ENUM (32-bit).
     pub fn enum32(&mut self, name: &str, signed: bool, vals: &[(&str, i32)]) -> u32 {
         let mut words = Vec::new();
         for &(n, v) in vals {
@@ -108,6 +114,7 @@ impl Builder {
         }
         self.raw(name, 6, signed, vals.len() as u16, 4, &words)
     }
+    /// ENUM64.
     pub fn enum64(&mut self, name: &str, vals: &[(&str, u64)]) -> u32 {
         let mut words = Vec::new();
         for &(n, v) in vals {
@@ -117,18 +124,23 @@ impl Builder {
         }
         self.raw(name, 19, false, vals.len() as u16, 8, &words)
     }
+    /// FWD.
     pub fn fwd(&mut self, name: &str, union: bool) -> u32 {
         self.raw(name, 7, union, 0, 0, &[])
     }
+    /// TYPEDEF.
     pub fn typedef(&mut self, name: &str, to: u32) -> u32 {
         self.raw(name, 8, false, 0, to, &[])
     }
+    /// VOLATILE.
     pub fn volatile(&mut self, to: u32) -> u32 {
         self.raw("", 9, false, 0, to, &[])
     }
+    /// CONST.
     pub fn konst(&mut self, to: u32) -> u32 {
         self.raw("", 10, false, 0, to, &[])
     }
+    /// RESTRICT.
     pub fn restrict(&mut self, to: u32) -> u32 {
         self.raw("", 11, false, 0, to, &[])
     }
@@ -136,6 +148,7 @@ impl Builder {
     pub fn func(&mut self, name: &str, proto: u32, linkage: u16) -> u32 {
         self.raw(name, 12, false, linkage, proto, &[])
     }
+    /// FUNC_PROTO.
     pub fn func_proto(&mut self, ret: u32, params: &[(&str, u32)]) -> u32 {
         let mut words = Vec::new();
         for &(n, t) in params {
@@ -144,19 +157,24 @@ impl Builder {
         }
         self.raw("", 13, false, params.len() as u16, ret, &words)
     }
+    /// VAR with linkage.
     pub fn var(&mut self, name: &str, ty: u32, linkage: u32) -> u32 {
         self.raw(name, 14, false, 0, ty, &[linkage])
     }
+    /// DATASEC with (type, offset, size) vars.
     pub fn datasec(&mut self, name: &str, size: u32, vars: &[(u32, u32, u32)]) -> u32 {
         let words: Vec<u32> = vars.iter().flat_map(|&(t, o, s)| [t, o, s]).collect();
         self.raw(name, 15, false, vars.len() as u16, size, &words)
     }
+    /// FLOAT.
     pub fn float(&mut self, name: &str, size: u32) -> u32 {
         self.raw(name, 16, false, 0, size, &[])
     }
+    /// DECL_TAG on a type (component -1) or a member/parameter.
     pub fn decl_tag(&mut self, name: &str, target: u32, component: i32) -> u32 {
         self.raw(name, 17, false, 0, target, &[component as u32])
     }
+    /// TYPE_TAG.
     pub fn type_tag(&mut self, name: &str, to: u32) -> u32 {
         self.raw(name, 18, false, 0, to, &[])
     }
@@ -202,9 +220,11 @@ impl Builder {
         out
     }
 
+    /// The id the next type will get.
     pub fn next_id(&self) -> u32 {
         self.next_id
     }
+    /// Bytes in the string section so far.
     pub fn str_len(&self) -> u32 {
         self.str_base + self.strs.len() as u32
     }

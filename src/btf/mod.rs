@@ -23,6 +23,7 @@ use crate::bytes::{Bytes, Endian};
 use crate::error::ReadError;
 use std::sync::{Arc, OnceLock};
 
+/// BTF magic number (`BTF_MAGIC` in the kernel's `btf.h`).
 pub const BTF_MAGIC: u16 = 0xeb9f;
 /// Size of `struct btf_type` (name_off, info, size/type).
 const TYPE_HDR: usize = 12;
@@ -36,30 +37,52 @@ pub type TypeId = u32;
 /// through the kind-layout section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
+    /// VOID (type id 0).
     Void,
+    /// BTF_KIND_INT.
     Int,
+    /// BTF_KIND_PTR.
     Ptr,
+    /// BTF_KIND_ARRAY.
     Array,
+    /// BTF_KIND_STRUCT.
     Struct,
+    /// BTF_KIND_UNION.
     Union,
+    /// BTF_KIND_ENUM.
     Enum,
+    /// BTF_KIND_FWD.
     Fwd,
+    /// BTF_KIND_TYPEDEF.
     Typedef,
+    /// BTF_KIND_VOLATILE.
     Volatile,
+    /// BTF_KIND_CONST.
     Const,
+    /// BTF_KIND_RESTRICT.
     Restrict,
+    /// BTF_KIND_FUNC.
     Func,
+    /// BTF_KIND_FUNC_PROTO.
     FuncProto,
+    /// BTF_KIND_VAR.
     Var,
+    /// BTF_KIND_DATASEC.
     Datasec,
+    /// BTF_KIND_FLOAT.
     Float,
+    /// BTF_KIND_DECL_TAG.
     DeclTag,
+    /// BTF_KIND_TYPE_TAG.
     TypeTag,
+    /// BTF_KIND_ENUM64.
     Enum64,
+    /// A kind number this reader does not know.
     Unknown(u8),
 }
 
 impl Kind {
+    /// From the kind number in a type's info word.
     pub fn from_raw(k: u8) -> Kind {
         use Kind::*;
         match k {
@@ -87,6 +110,7 @@ impl Kind {
         }
     }
 
+    /// The kernel's name of the kind (`STRUCT`, `FUNC_PROTO`).
     pub fn name(self) -> &'static str {
         use Kind::*;
         match self {
@@ -143,22 +167,34 @@ impl Kind {
 /// header for a kind, fixed and per vlen element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KindLayout {
+    /// Size of the kind's info part after the common header.
     pub info_sz: u8,
+    /// Size of each vlen element.
     pub elem_sz: u8,
+    /// Kind-layout flags.
     pub flags: u16,
 }
 
 /// Parsed BTF header.
 #[derive(Debug, Clone, Copy)]
 pub struct Header {
+    /// BTF version (1).
     pub version: u8,
+    /// Header flags.
     pub flags: u8,
+    /// Header length in bytes (24, or 32 with the kind-layout section).
     pub hdr_len: u32,
+    /// Type section offset after the header.
     pub type_off: u32,
+    /// Type section length.
     pub type_len: u32,
+    /// String section offset after the header.
     pub str_off: u32,
+    /// String section length.
     pub str_len: u32,
+    /// Kind-layout section offset (32-byte headers only).
     pub layout_off: u32,
+    /// Kind-layout section length.
     pub layout_len: u32,
 }
 
@@ -481,15 +517,19 @@ impl Btf {
 
     // ---- accessors ----
 
+    /// Byte order of the blob.
     pub fn endian(&self) -> Endian {
         self.endian
     }
+    /// The parsed header.
     pub fn header(&self) -> &Header {
         &self.header
     }
+    /// The base BTF of a split BTF (module BTF).
     pub fn base(&self) -> Option<&Arc<Btf>> {
         self.base.as_ref()
     }
+    /// Whether this is split BTF (ids continue a base).
     pub fn is_split(&self) -> bool {
         self.base.is_some()
     }
@@ -505,6 +545,7 @@ impl Btf {
     pub fn own_types(&self) -> usize {
         self.offsets.len()
     }
+    /// The kind-layout table, when the header has one.
     pub fn kind_layout(&self) -> Option<&[KindLayout]> {
         self.layout.as_deref()
     }
@@ -687,7 +728,9 @@ pub const MAX_RESOLVE_DEPTH: usize = 32;
 #[derive(Clone, Copy)]
 pub struct Type<'a> {
     btf: &'a Btf,
+    /// Type id (continuing the base's ids in split BTF).
     pub id: TypeId,
+    /// Kind.
     pub kind: Kind,
     name_off: u32,
     info: u32,
@@ -704,8 +747,11 @@ impl std::fmt::Debug for Type<'_> {
 /// A struct/union member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Member<'a> {
+    /// Member name (empty for anonymous members).
     pub name: &'a str,
+    /// Member type.
     pub ty: TypeId,
+    /// Offset in bits from the start of the composite.
     pub bit_offset: u32,
     /// 0 when not a bitfield.
     pub bitfield_size: u8,
@@ -714,7 +760,9 @@ pub struct Member<'a> {
 /// A function prototype parameter. `ty == 0` with an empty name is `...`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Param<'a> {
+    /// Parameter name (may be empty).
     pub name: &'a str,
+    /// Parameter type (0 for `...`).
     pub ty: TypeId,
 }
 
@@ -722,42 +770,59 @@ pub struct Param<'a> {
 /// as signed when the enum is signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Enumerator<'a> {
+    /// Enumerator name.
     pub name: &'a str,
+    /// Value (sign-extend for signed enums).
     pub value: u64,
 }
 
 /// A DATASEC entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SecVar {
+    /// The VAR or FUNC.
     pub ty: TypeId,
+    /// Offset in the section.
     pub offset: u32,
+    /// Size in bytes.
     pub size: u32,
 }
 
 /// An INT's encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IntInfo {
+    /// BTF_INT_SIGNED.
     pub signed: bool,
+    /// BTF_INT_CHAR.
     pub char: bool,
+    /// BTF_INT_BOOL.
     pub bool: bool,
+    /// Bit offset (0 outside bitfield encodings).
     pub offset: u8,
+    /// Number of bits.
     pub bits: u8,
 }
 
 /// An ARRAY's element, index type and length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArrayInfo {
+    /// Element type.
     pub elem: TypeId,
+    /// Index type.
     pub index: TypeId,
+    /// Number of elements (0: flexible).
     pub nelems: u32,
 }
 
 /// FUNC linkage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Linkage {
+    /// `static` (not visible outside the object).
     Static,
+    /// Global, defined here.
     Global,
+    /// `extern`: defined elsewhere (kernel, libbpf, linker).
     Extern,
+    /// A linkage value this reader does not know.
     Other(u32),
 }
 
@@ -770,6 +835,7 @@ impl<'a> Type<'a> {
     pub fn btf(&self) -> &'a Btf {
         self.btf
     }
+    /// Name (empty for anonymous types).
     pub fn name(&self) -> &'a str {
         self.btf.str_at(self.name_off)
     }
@@ -777,12 +843,15 @@ impl<'a> Type<'a> {
     pub fn name_bytes(&self) -> &'a [u8] {
         self.btf.str_bytes_at(self.name_off)
     }
+    /// Offset of the name in the string section.
     pub fn name_off(&self) -> u32 {
         self.name_off
     }
+    /// Number of vlen elements (members, params, enumerators, vars).
     pub fn vlen(&self) -> usize {
         (self.info & 0xffff) as usize
     }
+    /// The kind_flag bit of the info word.
     pub fn kind_flag(&self) -> bool {
         self.info & 0x8000_0000 != 0
     }
@@ -795,6 +864,7 @@ impl<'a> Type<'a> {
     pub fn ref_type(&self) -> TypeId {
         self.size_or_type
     }
+    /// The raw info word.
     pub fn raw_info(&self) -> u32 {
         self.info
     }
@@ -807,6 +877,7 @@ impl<'a> Type<'a> {
         self.btf.endian.u32(self.extra, i * 4).unwrap_or(0)
     }
 
+    /// INT encoding, for INT types.
     pub fn int_info(&self) -> Option<IntInfo> {
         (self.kind == Kind::Int).then(|| {
             let w = self.word(0);
@@ -821,10 +892,12 @@ impl<'a> Type<'a> {
         })
     }
 
+    /// ARRAY element, index and length, for ARRAY types.
     pub fn array(&self) -> Option<ArrayInfo> {
         (self.kind == Kind::Array).then(|| ArrayInfo { elem: self.word(0), index: self.word(1), nelems: self.word(2) })
     }
 
+    /// Members of a STRUCT or UNION (bitfield offsets decoded).
     pub fn members(&self) -> impl Iterator<Item = Member<'a>> + 'a {
         let t = *self;
         let n = if matches!(t.kind, Kind::Struct | Kind::Union) { t.vlen() } else { 0 };
@@ -836,6 +909,7 @@ impl<'a> Type<'a> {
         })
     }
 
+    /// Parameters of a FUNC_PROTO.
     pub fn params(&self) -> impl Iterator<Item = Param<'a>> + 'a {
         let t = *self;
         let n = if t.kind == Kind::FuncProto { t.vlen() } else { 0 };
@@ -847,6 +921,7 @@ impl<'a> Type<'a> {
         self.kind_flag()
     }
 
+    /// Enumerators of an ENUM or ENUM64.
     pub fn enumerators(&self) -> impl Iterator<Item = Enumerator<'a>> + 'a {
         let t = *self;
         let (n, w) = match t.kind {
@@ -871,6 +946,7 @@ impl<'a> Type<'a> {
         })
     }
 
+    /// Linkage of a FUNC or VAR.
     pub fn linkage(&self) -> Option<Linkage> {
         let raw = match self.kind {
             Kind::Func => self.vlen() as u32,
@@ -885,6 +961,7 @@ impl<'a> Type<'a> {
         })
     }
 
+    /// Variables of a DATASEC.
     pub fn datasec_vars(&self) -> impl Iterator<Item = SecVar> + 'a {
         let t = *self;
         let n = if t.kind == Kind::Datasec { t.vlen() } else { 0 };

@@ -9,17 +9,26 @@ use std::io::Read;
 pub const DEFAULT_MAX_OUTPUT: u64 = 1 << 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A compression kernel artefacts use.
 pub enum Compression {
+    /// gzip (`.gz`, bzImage payloads, arm64 `Image.gz`).
     Gzip,
+    /// xz, with BCJ filters.
     Xz,
+    /// zstd.
     Zstd,
+    /// The kernel's legacy lz4 format.
     Lz4Legacy,
+    /// lz4 frame format.
     Lz4Frame,
+    /// lzma "alone".
     Lzma,
+    /// bzip2.
     Bzip2,
 }
 
 impl Compression {
+    /// Name in messages.
     pub fn name(self) -> &'static str {
         match self {
             Compression::Gzip => "gzip",
@@ -86,8 +95,11 @@ pub fn decompress(c: Compression, data: &[u8], max: u64) -> Result<Vec<u8>, Read
     })
 }
 
+/// Why a capped read stopped.
 pub enum CapError {
+    /// The output would exceed the cap.
     TooBig,
+    /// The stream is corrupt after this many output bytes.
     Io(std::io::Error, usize),
 }
 

@@ -28,6 +28,7 @@ use std::sync::Arc;
 pub struct KernelBtf {
     /// "vmlinux" or the module name.
     pub name: String,
+    /// The parsed BTF (split BTF for modules).
     pub btf: Arc<Btf>,
     /// The `.BTF_ids` section, when the input had one.
     pub btf_ids: Option<Bytes>,
@@ -42,7 +43,9 @@ pub struct Kernel {
     pub release: Option<String>,
     /// The inputs it was built from, as given.
     pub inputs: Vec<String>,
+    /// vmlinux BTF and `.BTF_ids`.
     pub vmlinux: KernelBtf,
+    /// Module BTFs (split on the vmlinux).
     pub modules: Vec<KernelBtf>,
 }
 
@@ -55,6 +58,7 @@ impl Kernel {
     pub fn btfs(&self) -> impl Iterator<Item = &KernelBtf> {
         std::iter::once(&self.vmlinux).chain(self.modules.iter())
     }
+    /// The module called `name`.
     pub fn module(&self, name: &str) -> Option<&KernelBtf> {
         self.modules.iter().find(|m| m.name == name)
     }

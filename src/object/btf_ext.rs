@@ -130,15 +130,18 @@ impl std::fmt::Display for CoreReloKind {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// One CO-RE relocation record.
 pub struct CoreRelo {
     /// Program section the instruction is in.
     pub section: String,
+    /// Byte offset of the instruction in its section.
     pub insn_off: u32,
     /// Root type in the object's BTF.
     #[serde(skip)]
     pub type_id: TypeId,
     /// Raw access string (`0:1:2`).
     pub access: String,
+    /// Relocation kind.
     pub kind: CoreReloKind,
     /// Readable: `task_struct->mm->arg_start`, `enum bpf_func_id::BPF_FUNC_x`, `struct foo`.
     pub path: String,

@@ -122,7 +122,9 @@ pub fn essential(name: &str) -> &str {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// A map the object defines.
 pub struct Map {
+    /// Map name.
     pub name: String,
     /// Raw `enum bpf_map_type` value.
     pub map_type: u32,
@@ -131,8 +133,11 @@ pub struct Map {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// A program: one function in a program section.
 pub struct Program {
+    /// Function name (libbpf's program name).
     pub name: String,
+    /// ELF section (`SEC()` name).
     pub section: String,
     /// Decoded from the section name (libbpf conventions); `None` when the
     /// section follows none (printed as `unknown`).
@@ -142,6 +147,7 @@ pub struct Program {
     pub expected_attach: Option<AttachType>,
     /// Attach target named by the section (`fentry/<func>`, `lsm/<hook>`, ...).
     pub attach_target: Option<String>,
+    /// A sleepable variant (`.s/` sections).
     pub sleepable: bool,
     /// libbpf loads it by default (`SEC("?...")` turns that off).
     pub autoload: bool,
@@ -156,10 +162,12 @@ pub struct Program {
     /// Indices into [`BpfObject::core_relos`] of relocations in this program
     /// or the subprograms it calls.
     pub core_relos: Vec<usize>,
+    /// bpf-to-bpf calls made (including from subprograms).
     pub subprog_calls: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// A struct_ops map: which kernel struct it implements.
 pub struct StructOps {
     /// The map variable name.
     pub name: String,
@@ -170,13 +178,21 @@ pub struct StructOps {
 /// A parsed BPF object.
 #[derive(Debug, Clone, Serialize)]
 pub struct BpfObject {
+    /// Where it was read (`file@0xoffset` when embedded).
     pub path: String,
+    /// Byte order.
     pub endian: Endian,
+    /// Contents of the `license` section.
     pub license: Option<String>,
+    /// Programs.
     pub programs: Vec<Program>,
+    /// Maps.
     pub maps: Vec<Map>,
+    /// Externs (kfuncs, ksyms, kconfig).
     pub externs: Vec<Extern>,
+    /// CO-RE relocations from `.BTF.ext`.
     pub core_relos: Vec<CoreRelo>,
+    /// struct_ops maps.
     pub struct_ops: Vec<StructOps>,
     /// Functions in `.text`: subprograms, loaded only as part of a program.
     pub subprograms: Vec<String>,
@@ -184,6 +200,7 @@ pub struct BpfObject {
     #[serde(skip)]
     pub helpers_anywhere: BTreeSet<u32>,
     #[serde(skip)]
+    /// The object's own BTF.
     pub btf: Option<Arc<Btf>>,
 }
 
