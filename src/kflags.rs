@@ -18,8 +18,10 @@ impl KernelVersion {
         let minor = it.next()?.parse().ok()?;
         Some(KernelVersion(major, minor))
     }
-    /// The newest version this table knows; used when a kernel's is unknown.
-    pub const LATEST: KernelVersion = KernelVersion(7, 1);
+    /// The newest version this table knows (the release whose
+    /// `include/linux/btf.h` it was last compared with, [`CHECKED_AGAINST`]);
+    /// used when a kernel's is unknown.
+    pub const LATEST: KernelVersion = CHECKED_AGAINST;
 }
 
 impl std::fmt::Display for KernelVersion {
@@ -27,6 +29,9 @@ impl std::fmt::Display for KernelVersion {
         write!(f, "{}.{}", self.0, self.1)
     }
 }
+
+/// The release whose `include/linux/btf.h` the table was last compared with.
+pub const CHECKED_AGAINST: KernelVersion = KernelVersion(7, 1);
 
 /// One flag name valid for bit `bit` from `since` (inclusive) until `until`
 /// (exclusive, `None`: still valid).
@@ -41,6 +46,8 @@ pub struct FlagDef {
     pub until: Option<KernelVersion>,
     /// What it means for callers.
     pub meaning: &'static str,
+    /// The line of `include/linux/btf.h` that defines it (from `since`).
+    pub source: &'static str,
 }
 
 const fn v(a: u32, b: u32) -> KernelVersion {
@@ -50,24 +57,36 @@ const fn v(a: u32, b: u32) -> KernelVersion {
 /// The table. Flags in `.BTF_ids` exist from 6.0 (BTF_SET8 and BTF_ID_FLAGS);
 /// 5.13–5.19 kept kfunc properties in separate BTF_SETs instead.
 pub const FLAGS: &[FlagDef] = &[
-    FlagDef { bit: 0, name: "KF_ACQUIRE", since: v(6, 0), until: None, meaning: "returns a referenced pointer the program must release" },
-    FlagDef { bit: 1, name: "KF_RELEASE", since: v(6, 0), until: None, meaning: "releases a referenced pointer passed to it" },
-    FlagDef { bit: 2, name: "KF_RET_NULL", since: v(6, 0), until: None, meaning: "may return NULL: the program must check" },
-    FlagDef { bit: 3, name: "KF_KPTR_GET", since: v(6, 0), until: Some(v(6, 4)), meaning: "returns a reference to a kptr (removed in 6.4)" },
-    FlagDef { bit: 4, name: "KF_TRUSTED_ARGS", since: v(6, 0), until: Some(v(6, 19)), meaning: "pointer arguments must be trusted (default behaviour from 6.19)" },
-    FlagDef { bit: 5, name: "KF_SLEEPABLE", since: v(6, 0), until: None, meaning: "may sleep: only sleepable programs may call it" },
-    FlagDef { bit: 6, name: "KF_DESTRUCTIVE", since: v(6, 0), until: None, meaning: "destructive operation: needs CAP_SYS_BOOT" },
-    FlagDef { bit: 7, name: "KF_RCU", since: v(6, 2), until: None, meaning: "accepts RCU-protected pointer arguments" },
-    FlagDef { bit: 8, name: "KF_ITER_NEW", since: v(6, 4), until: None, meaning: "open-coded iterator constructor (bit once proposed for KF_DEPRECATED)" },
-    FlagDef { bit: 9, name: "KF_ITER_NEXT", since: v(6, 4), until: None, meaning: "open-coded iterator next method" },
-    FlagDef { bit: 10, name: "KF_ITER_DESTROY", since: v(6, 4), until: None, meaning: "open-coded iterator destructor" },
-    FlagDef { bit: 11, name: "KF_RCU_PROTECTED", since: v(6, 7), until: None, meaning: "must be called inside an RCU read-side section" },
-    FlagDef { bit: 12, name: "KF_FASTCALL", since: v(6, 13), until: None, meaning: "follows the bpf_fastcall convention (no caller-saved spills)" },
-    FlagDef { bit: 13, name: "KF_ARENA_RET", since: v(6, 16), until: None, meaning: "returns an arena pointer" },
-    FlagDef { bit: 14, name: "KF_ARENA_ARG1", since: v(6, 16), until: None, meaning: "first argument is an arena pointer" },
-    FlagDef { bit: 15, name: "KF_ARENA_ARG2", since: v(6, 16), until: None, meaning: "second argument is an arena pointer" },
-    FlagDef { bit: 16, name: "KF_IMPLICIT_ARGS", since: v(7, 0), until: None, meaning: "has arguments supplied by the verifier (foo/foo_impl pair)" },
+    FlagDef { bit: 0, name: "KF_ACQUIRE", since: v(6, 0), until: None, meaning: "returns a referenced pointer the program must release", source: "#define KF_ACQUIRE (1 << 0) /* kfunc is an acquire function */" },
+    FlagDef { bit: 1, name: "KF_RELEASE", since: v(6, 0), until: None, meaning: "releases a referenced pointer passed to it", source: "#define KF_RELEASE (1 << 1) /* kfunc is a release function */" },
+    FlagDef { bit: 2, name: "KF_RET_NULL", since: v(6, 0), until: None, meaning: "may return NULL: the program must check", source: "#define KF_RET_NULL (1 << 2) /* kfunc returns a pointer that may be NULL */" },
+    FlagDef { bit: 3, name: "KF_KPTR_GET", since: v(6, 0), until: Some(v(6, 4)), meaning: "returns a reference to a kptr (removed in 6.4)", source: "#define KF_KPTR_GET (1 << 3) /* kfunc returns reference to a kptr */" },
+    FlagDef { bit: 4, name: "KF_TRUSTED_ARGS", since: v(6, 0), until: Some(v(6, 19)), meaning: "pointer arguments must be trusted (default behaviour from 6.19)", source: "#define KF_TRUSTED_ARGS (1 << 4) /* kfunc only takes trusted pointer arguments */" },
+    FlagDef { bit: 5, name: "KF_SLEEPABLE", since: v(6, 0), until: None, meaning: "may sleep: only sleepable programs may call it", source: "#define KF_SLEEPABLE (1 << 5) /* kfunc may sleep */" },
+    FlagDef { bit: 6, name: "KF_DESTRUCTIVE", since: v(6, 0), until: None, meaning: "destructive operation: needs CAP_SYS_BOOT", source: "#define KF_DESTRUCTIVE (1 << 6) /* kfunc performs destructive actions */" },
+    FlagDef { bit: 7, name: "KF_RCU", since: v(6, 2), until: None, meaning: "accepts RCU-protected pointer arguments", source: "#define KF_RCU (1 << 7) /* kfunc takes either rcu or trusted pointer arguments */" },
+    FlagDef { bit: 8, name: "KF_ITER_NEW", since: v(6, 4), until: None, meaning: "open-coded iterator constructor (bit once proposed for KF_DEPRECATED)", source: "#define KF_ITER_NEW (1 << 8) /* kfunc implements BPF iter constructor */" },
+    FlagDef { bit: 9, name: "KF_ITER_NEXT", since: v(6, 4), until: None, meaning: "open-coded iterator next method", source: "#define KF_ITER_NEXT (1 << 9) /* kfunc implements BPF iter next method */" },
+    FlagDef { bit: 10, name: "KF_ITER_DESTROY", since: v(6, 4), until: None, meaning: "open-coded iterator destructor", source: "#define KF_ITER_DESTROY (1 << 10) /* kfunc implements BPF iter destructor */" },
+    FlagDef { bit: 11, name: "KF_RCU_PROTECTED", since: v(6, 7), until: None, meaning: "must be called inside an RCU read-side section", source: "#define KF_RCU_PROTECTED (1 << 11) /* kfunc should be protected by rcu cs when they are invoked */" },
+    FlagDef { bit: 12, name: "KF_FASTCALL", since: v(6, 13), until: None, meaning: "follows the bpf_fastcall convention (no caller-saved spills)", source: "#define KF_FASTCALL (1 << 12) /* kfunc supports bpf_fastcall protocol */" },
+    FlagDef { bit: 13, name: "KF_ARENA_RET", since: v(6, 16), until: None, meaning: "returns an arena pointer", source: "#define KF_ARENA_RET (1 << 13) /* kfunc returns an arena pointer */" },
+    FlagDef { bit: 14, name: "KF_ARENA_ARG1", since: v(6, 16), until: None, meaning: "first argument is an arena pointer", source: "#define KF_ARENA_ARG1 (1 << 14) /* kfunc takes an arena pointer as its first argument */" },
+    FlagDef { bit: 15, name: "KF_ARENA_ARG2", since: v(6, 16), until: None, meaning: "second argument is an arena pointer", source: "#define KF_ARENA_ARG2 (1 << 15) /* kfunc takes an arena pointer as its second argument */" },
+    FlagDef { bit: 16, name: "KF_IMPLICIT_ARGS", since: v(7, 0), until: None, meaning: "has arguments supplied by the verifier (foo/foo_impl pair)", source: "#define KF_IMPLICIT_ARGS (1 << 16) /* kfunc has implicit arguments supplied by the verifier */" },
 ];
+
+/// Every bit any kernel has given a name: the mask a set8 flags word is
+/// checked against when the kernel's version is unknown.
+pub const ALL_BITS: u32 = {
+    let mut m = 0;
+    let mut i = 0;
+    while i < FLAGS.len() {
+        m |= 1 << FLAGS[i].bit;
+        i += 1;
+    }
+    m
+};
 
 fn def_for(bit: u32, ver: KernelVersion) -> Option<&'static FlagDef> {
     FLAGS.iter().find(|d| d.bit == bit && d.since <= ver && d.until.is_none_or(|u| ver < u))
@@ -89,4 +108,22 @@ pub fn names(flags: u32, ver: KernelVersion) -> Vec<String> {
 /// The bit a flag name has in `ver`.
 pub fn bit_of(name: &str, ver: KernelVersion) -> Option<u32> {
     FLAGS.iter().find(|d| d.name == name && d.since <= ver && d.until.is_none_or(|u| ver < u)).map(|d| d.bit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn table_is_consistent_with_its_sources() {
+        for d in FLAGS {
+            // The cited #define names the flag and its bit.
+            assert!(d.source.starts_with(&format!("#define {} (1 << {}) ", d.name, d.bit)), "{}", d.source);
+            assert!(d.until.is_none_or(|u| d.since < u && u <= KernelVersion::LATEST), "{}", d.name);
+            assert!(d.since <= KernelVersion::LATEST, "{}", d.name);
+        }
+        assert_eq!(ALL_BITS, 0x1_ffff);
+        assert_eq!(known_mask(KernelVersion::LATEST) | (1 << 3) | (1 << 4), ALL_BITS);
+        assert_eq!(names(1 << 8, KernelVersion(6, 1)), ["KF_BIT_8"]);
+        assert_eq!(names(1 << 8, KernelVersion(6, 12)), ["KF_ITER_NEW"]);
+    }
 }

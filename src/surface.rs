@@ -142,7 +142,7 @@ pub fn of(kernel: &Kernel) -> Surface {
     };
     // kfuncs exist from 5.13; flags in set8 records from 6.0.
     let set8_possible = version >= KernelVersion(6, 0);
-    let mask = if version_assumed { 0x1_ffff } else { kflags::known_mask(version) };
+    let mask = if version_assumed { kflags::ALL_BITS } else { kflags::known_mask(version) };
 
     // Scan every .BTF_ids once; decide whether this kernel flags its kfunc sets.
     let btfs: Vec<&KernelBtf> = kernel.btfs().collect();

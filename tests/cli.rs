@@ -120,3 +120,113 @@ fn bad_inputs_exit_2_with_file_and_offset() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("nf_conntrack.btf"));
 }
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn write_errors_exit_2_and_closed_pipes_end_quietly() {
+    if !common::have_corpus() {
+        return;
+    }
+    let k = kernel_dir("6.12.117-1");
+    // /dev/full: every write fails with ENOSPC.
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_bpfabi")).args(["surface", k.to_str().unwrap(), "--format", "c"]).stdout(full).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("write failed") && stderr(&o).contains("No space left"), "{}", stderr(&o));
+    // A reader that stops early (`| head -1`) is not an error.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bpfabi"))
+        .args(["surface", k.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
+}
+
+#[test]
+fn output_options_are_shared_and_checked() {
+    if !common::have_corpus() {
+        return;
+    }
+    let k = kernel_dir("6.12.117-1");
+    let k = k.to_str().unwrap();
+    let o = bpfabi(&["surface", k, "--format", "sarif"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("`surface` does not write --format sarif; it writes: table, json, c"), "{}", stderr(&o));
+    let o = bpfabi(&["surface", k, "--format", "c", "--helpers"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = bpfabi(&["surface", k, "--json", "--format", "table"]);
+    assert_eq!(o.status.code(), Some(2), "conflicting options are refused");
+    let o = bpfabi(&["surface", k, "--color", "sometimes"]);
+    assert_eq!(o.status.code(), Some(2));
+    // --format json and --json are the same document.
+    let (a, b) = (bpfabi(&["versions", k, "--json"]), bpfabi(&["versions", k, "--format", "json"]));
+    assert_eq!(stdout(&a), stdout(&b));
+    assert!(stdout(&a).starts_with("{\n  \"schema\": \"bpfabi.versions/1\""));
+    // Grammar: one of a thing is singular; an empty filter prints no header row.
+    let o = bpfabi(&["surface", k, "--kfuncs", "--grep", "bpf_task_acquire"]);
+    assert!(stdout(&o).contains("\n1 kfunc\nNAME"), "{}", stdout(&o));
+    let o = bpfabi(&["surface", k, "--kfuncs", "--grep", "no_such_kfunc_anywhere"]);
+    assert!(stdout(&o).ends_with("0 kfuncs\n"), "{}", stdout(&o));
+}
+
+#[test]
+fn unknown_type_names_are_errors_with_suggestions() {
+    if !common::have_corpus() {
+        return;
+    }
+    let k = kernel_dir("6.12.117-1");
+    let k = k.to_str().unwrap();
+    let o = bpfabi(&["versions", k, "--type", "struct nosuchtype"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no type `struct nosuchtype`"), "{}", stderr(&o));
+    let o = bpfabi(&["versions", k, "--type", "enum task_struct"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("did you mean `struct task_struct`?"), "{}", stderr(&o));
+    let o = bpfabi(&["versions", k, "--type", "task_strct"]);
+    assert!(stderr(&o).contains("`struct task_struct`"), "{}", stderr(&o));
+    let o = bpfabi(&["diff", k, k, "--type", "nosuchtype"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no type `nosuchtype`"), "{}", stderr(&o));
+    let o = bpfabi(&["versions", k, "--type", "struct task_struct"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn big_endian_objects_fail_on_little_endian_kernels() {
+    if !common::have_corpus() {
+        return;
+    }
+    // libbpf: "elf: endianness mismatch".
+    let obj = corpus().join("bpf-objects/golang-github-cilium-ebpf-dev/0.9.1-1/btf_map_init-eb.elf.o");
+    let o = bpfabi(&["check", obj.to_str().unwrap(), "--kernel", kernel_dir("6.12.117-1").to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let results = v["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for r in results {
+        assert_eq!(r["verdict"], "fails");
+        assert!(r["reasons"].as_array().unwrap().iter().any(|x| x["kind"] == "endianness_mismatch"), "{r}");
+    }
+    // The little-endian twin is not refused for that.
+    let le = corpus().join("bpf-objects/golang-github-cilium-ebpf-dev/0.9.1-1/btf_map_init-el.elf.o");
+    let o = bpfabi(&["check", le.to_str().unwrap(), "--kernel", kernel_dir("6.12.117-1").to_str().unwrap(), "--json"]);
+    assert!(!stdout(&o).contains("endianness_mismatch"));
+}
+
+#[test]
+fn version_names_the_commit() {
+    let o = bpfabi(&["--version"]);
+    let v = stdout(&o);
+    assert!(v.starts_with(&format!("bpfabi {}", env!("CARGO_PKG_VERSION"))), "{v}");
+    // Built from a git checkout (always, for this test suite): the commit is shown.
+    if std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.git")).exists() {
+        assert!(v.contains(" ("), "{v}");
+    }
+}
