@@ -230,3 +230,48 @@ fn version_names_the_commit() {
         assert!(v.contains(" ("), "{v}");
     }
 }
+
+/// The header of a kernel with modules names module types (`struct
+/// bpf_ct_opts`, `struct nf_conn___init`) that vmlinux.h lacks: they are
+/// forward-declared at file scope, so a program completing `struct
+/// bpf_ct_opts` itself compiles with -Werror against the same type, and the
+/// object it builds is predicted to load.
+#[test]
+fn c_header_with_module_kfuncs_is_usable() {
+    if !common::have_corpus() {
+        return;
+    }
+    let dir = kernel_dir("6.12.117-1");
+    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cheader-modules");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let vmlinux_h = bpftool(&["btf", "dump", "file", dir.join("vmlinux.btf").to_str().unwrap(), "format", "c"]);
+    std::fs::write(tmp.join("vmlinux.h"), vmlinux_h).unwrap();
+    let o = bpfabi(&["surface", dir.to_str().unwrap(), "--format", "c"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let header = stdout(&o);
+    assert!(header.contains("\nstruct bpf_ct_opts;\n") && header.contains("\nstruct nf_conn___init;\n"), "{header}");
+    std::fs::write(tmp.join("kfuncs.h"), &header).unwrap();
+    std::fs::write(
+        tmp.join("prog.c"),
+        "#define BPF_NO_KFUNC_PROTOTYPES\n#include \"vmlinux.h\"\n#include \"kfuncs.h\"\n\
+         struct bpf_ct_opts { s32 netns_id; s32 error; u8 l4proto; u8 dir; u8 reserved[2]; };\n\
+         __attribute__((section(\"xdp\"), used))\n\
+         int prog(struct xdp_md *ctx) {\n\
+           struct bpf_sock_tuple tup = {};\n\
+           struct bpf_ct_opts opts = { .netns_id = -1, .l4proto = 6 };\n\
+           struct nf_conn *ct = bpf_xdp_ct_lookup(ctx, &tup, sizeof(tup.ipv4), &opts, sizeof(opts));\n\
+           if (ct) bpf_ct_release(ct);\n  return 2;\n}\n\
+         char LICENSE[] __attribute__((section(\"license\"), used)) = \"GPL\";\n",
+    )
+    .unwrap();
+    let cc = Command::new("clang")
+        .args(["-target", "bpf", "-O2", "-g", "-Wall", "-Werror", "-c", "prog.c", "-o", "prog.o"])
+        .current_dir(&tmp)
+        .output()
+        .expect("clang must be installed");
+    assert!(cc.status.success(), "clang: {}", String::from_utf8_lossy(&cc.stderr));
+    let o = bpfabi(&["check", tmp.join("prog.o").to_str().unwrap(), "--kernel", dir.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["results"][0]["verdict"], "loads", "{v}");
+}
