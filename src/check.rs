@@ -67,6 +67,7 @@ pub enum ReasonKind {
     AttachTargetOk,
     AttachTargetMissing,
     AttachTargetNotInBtf,
+    AttachTargetSetAtRuntime,
     HelperOk,
     HelperMissing,
     KfuncOk,
@@ -98,6 +99,7 @@ impl ReasonKind {
             AttachTargetOk => "attach_target_ok",
             AttachTargetMissing => "attach_target_missing",
             AttachTargetNotInBtf => "attach_target_not_in_btf",
+            AttachTargetSetAtRuntime => "attach_target_set_at_runtime",
             HelperOk => "helper_ok",
             HelperMissing => "helper_missing",
             KfuncOk => "kfunc_ok",
@@ -305,6 +307,14 @@ fn match_member(tb: &Btf, tid: TypeId, name: &str, base_bits: u32, depth: usize)
     None
 }
 
+/// Attach targets that name no kernel function on purpose: the loader sets
+/// the real one with `bpf_program__set_attach_target()` before loading. The
+/// convention in use (libbpf-tools' `*dist`/`*slower`: `fentry/dummy_file_open`)
+/// is a `dummy_` prefix; no kernel has functions by that name.
+pub fn is_placeholder_target(target: &str) -> bool {
+    target.starts_with("dummy_")
+}
+
 /// Outcome of resolving one CO-RE relocation against a kernel.
 enum CoreOutcome {
     Resolved(String),
@@ -508,6 +518,11 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelModel, helper_names:
             (Some(ProgType::Kprobe), None) => {
                 match ki.find_type(t, Kind::Func) {
                     Some(b) => rs.push(fact(R::AttachTargetOk, t, format!("function in {}", b.name))),
+                    None if is_placeholder_target(t) => rs.push(fact(
+                        R::AttachTargetSetAtRuntime,
+                        t,
+                        format!("attach target `{t}` is a placeholder its loader replaces (bpf_program__set_attach_target): not checked"),
+                    )),
                     None => rs.push(fact(
                         R::AttachTargetNotInBtf,
                         t,
@@ -521,6 +536,14 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelModel, helper_names:
         if let Some(n) = needed {
             match ki.find_type(&n, kind) {
                 Some(b) => rs.push(fact(R::AttachTargetOk, &n, format!("{} in {}", kind.name(), b.name))),
+                // A placeholder the program's user space replaces before
+                // loading (`bpf_program__set_attach_target()`; libbpf-tools
+                // name them `dummy_*`): the section's target is not what loads.
+                None if is_placeholder_target(t) => rs.push(fact(
+                    R::AttachTargetSetAtRuntime,
+                    &n,
+                    format!("attach target `{t}` is a placeholder its loader replaces (bpf_program__set_attach_target): not checked"),
+                )),
                 None => rs.push(fact(R::AttachTargetMissing, &n, format!("attach target `{n}` ({}) is not in this kernel", kind.name()))),
             }
         }

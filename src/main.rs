@@ -217,18 +217,24 @@ struct DiffArgs {
 
 #[derive(Args)]
 struct InspectArgs {
-    /// BPF objects (or files embedding them).
+    /// BPF objects, files embedding them, or directories to walk.
     #[arg(required = true)]
     objects: Vec<PathBuf>,
     #[command(flatten)]
     out: OutputArgs,
+    /// List the files skipped because they hold no BPF object.
+    #[arg(short, long)]
+    verbose: bool,
 }
 
 #[derive(Args)]
 struct CheckArgs {
-    /// BPF objects (or files embedding them).
+    /// BPF objects, files embedding them, or directories to walk.
     #[arg(required = true)]
     objects: Vec<PathBuf>,
+    /// List the files skipped because they hold no BPF object.
+    #[arg(short, long)]
+    verbose: bool,
     /// A target kernel (any input `surface` accepts); repeatable. Default: the running kernel.
     #[arg(long = "kernel", value_name = "INPUT")]
     kernels: Vec<PathBuf>,
@@ -340,17 +346,27 @@ fn diff(a: &DiffArgs, w: Out) -> bpfabi::Result<u8> {
     Ok(d.has_breaking() as u8)
 }
 
-fn read_objects(paths: &[PathBuf]) -> bpfabi::Result<Vec<bpfabi::object::BpfObject>> {
-    let mut out = Vec::new();
-    for p in paths {
-        out.extend(bpfabi::object::read_path(p)?.into_iter().map(|(_, o)| o));
+/// Objects under the paths (directories walked); files without BPF are
+/// skipped with a count on stderr (`-v` lists them).
+fn read_objects(paths: &[PathBuf], verbose: bool) -> bpfabi::Result<Vec<bpfabi::object::BpfObject>> {
+    let found = bpfabi::object::find_objects(paths, true)?;
+    if verbose {
+        for s in &found.skipped {
+            eprintln!("bpfabi: skipped {s}: no BPF object");
+        }
+    } else if !found.skipped.is_empty() {
+        eprintln!("bpfabi: skipped {} without BPF objects (-v lists them)", report::count(found.skipped.len(), "file", "files"));
     }
-    Ok(out)
+    if found.objects.is_empty() {
+        let what = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ");
+        return Err(Error::of(ErrorKind::WrongInput, what, "no BPF object (EM_BPF ELF, or a file embedding one) found"));
+    }
+    Ok(found.objects)
 }
 
 fn inspect(a: &InspectArgs, w: Out) -> bpfabi::Result<u8> {
     let format = a.out.format("inspect", &[Format::Table, Format::Json])?;
-    let objs = read_objects(&a.objects)?;
+    let objs = read_objects(&a.objects, a.verbose)?;
     if format == Format::Json {
         write_out(report::check::inspect_json(w, &objs))?;
         return Ok(0);
@@ -368,7 +384,7 @@ fn inspect(a: &InspectArgs, w: Out) -> bpfabi::Result<u8> {
 
 fn check(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
     let format = if a.sarif { Format::Sarif } else { a.out.format("check", &[Format::Table, Format::Json, Format::Jsonl, Format::Sarif])? };
-    let objs = read_objects(&a.objects)?;
+    let objs = read_objects(&a.objects, a.verbose)?;
     let lo = LoadOptions { modules: !a.no_modules, ..LoadOptions::default() };
     let kernels = if a.kernels.is_empty() {
         vec![KernelModel::running(&lo)?]

@@ -119,7 +119,7 @@ impl Policy for DefaultPolicy {
         use ReasonKind::*;
         match r.kind {
             MapTypeOk | StructOpsOk | AttachTargetOk | HelperOk | KfuncOk | KsymOk | KsymTypeless | CoreOk | CoreCheckFalse => Verdict::Loads,
-            SectionUnknown | AttachTargetNotInBtf | CoreUnresolvedGuarded => Verdict::Warns,
+            SectionUnknown | AttachTargetNotInBtf | AttachTargetSetAtRuntime | CoreUnresolvedGuarded => Verdict::Warns,
             // libbpf: a missing weak extern resolves to 0 (kfunc calls are
             // poisoned, `bpf_ksym_exists()` is false); a strong one fails the load.
             KfuncMissing | KsymMissing if r.weak => Verdict::Warns,

@@ -275,3 +275,71 @@ fn c_header_with_module_kfuncs_is_usable() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["results"][0]["verdict"], "loads", "{v}");
 }
+
+#[test]
+fn inspect_and_check_walk_directories_and_skip_files_without_bpf() {
+    if !common::have_corpus() {
+        return;
+    }
+    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("walk");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(tmp.join("sub")).unwrap();
+    let src = corpus().join("bpf-objects/libbpf-tools/0.26.0+ds-1");
+    std::fs::copy(src.join("fsdist.bpf.o"), tmp.join("sub/fsdist.bpf.o")).unwrap();
+    std::fs::copy(src.join("biolatency.bpf.o"), tmp.join("biolatency.bpf.o")).unwrap();
+    std::fs::write(tmp.join("README"), "not BPF").unwrap();
+    std::fs::write(tmp.join("empty"), "").unwrap();
+    std::fs::copy("/bin/sh", tmp.join("sub/sh")).unwrap();
+    let o = bpfabi(&["inspect", tmp.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let paths: Vec<&str> = v["objects"].as_array().unwrap().iter().map(|o| o["path"].as_str().unwrap()).collect();
+    assert_eq!(paths.len(), 2, "{paths:?}");
+    assert!(paths[0].ends_with("/biolatency.bpf.o") && paths[1].ends_with("/sub/fsdist.bpf.o"), "{paths:?}");
+    assert!(stderr(&o).contains("skipped 3 files without BPF objects (-v lists them)"), "{}", stderr(&o));
+    let o = bpfabi(&["inspect", "-v", tmp.to_str().unwrap(), "--json"]);
+    assert!(stderr(&o).contains("/sub/sh: no BPF object"), "{}", stderr(&o));
+    // Only non-BPF input: nothing to do is an input error.
+    let o = bpfabi(&["inspect", tmp.join("README").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    // A file that is BPF but broken is still an error.
+    let mut broken = std::fs::read(src.join("fsdist.bpf.o")).unwrap();
+    broken.truncate(200);
+    std::fs::write(tmp.join("broken.bpf.o"), &broken).unwrap();
+    let o = bpfabi(&["inspect", tmp.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("broken.bpf.o"), "{}", stderr(&o));
+}
+
+/// libbpf-tools' fsdist attaches to `dummy_file_open` & co. and retargets
+/// with bpf_program__set_attach_target() before loading.
+#[test]
+fn placeholder_attach_targets_warn_instead_of_failing() {
+    if !common::have_corpus() {
+        return;
+    }
+    let obj = corpus().join("bpf-objects/libbpf-tools/0.26.0+ds-1/fsdist.bpf.o");
+    let o = bpfabi(&["check", obj.to_str().unwrap(), "--kernel", kernel_dir("6.12.117-1").to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let dummies: Vec<&serde_json::Value> =
+        v["results"].as_array().unwrap().iter().filter(|r| r["reasons"].to_string().contains("dummy_")).collect();
+    assert!(dummies.len() >= 8, "{v}");
+    for r in dummies {
+        assert_eq!(r["verdict"], "warns", "{r}");
+        assert!(r["reasons"].as_array().unwrap().iter().any(|x| x["kind"] == "attach_target_set_at_runtime"), "{r}");
+    }
+}
+
+#[test]
+fn an_empty_file_says_so() {
+    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("emptyfile");
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::write(tmp.join("empty.o"), "").unwrap();
+    let o = bpfabi(&["inspect", "-v", tmp.join("empty.o").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("empty.o: no BPF object"), "{}", stderr(&o));
+    std::fs::write(tmp.join("empty.btf"), "").unwrap();
+    let o = bpfabi(&["surface", tmp.join("empty.btf").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("empty file"), "{}", stderr(&o));
+}

@@ -293,6 +293,9 @@ fn read_bytes(
             return read_bytes(Bytes::from_vec(inner), &format!("{origin} ({} at {off:#x})", c.name()), path, dir, opts, out, depth + 1);
         }
     }
+    if data.is_empty() {
+        return Err(Error::of(ErrorKind::WrongInput, origin, "empty file"));
+    }
     let head: Vec<String> = data.iter().take(8).map(|b| format!("{b:02x}")).collect();
     Err(Error::of(
         ErrorKind::WrongInput,

@@ -219,6 +219,63 @@ struct Func {
     relos: Vec<usize>,
 }
 
+/// BPF objects found under some paths: files are read (plain objects or
+/// files embedding some), directories walked recursively in name order.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Found {
+    /// Every object, in path order (embedded ones by offset).
+    pub objects: Vec<BpfObject>,
+    /// Files that hold no BPF object (executables without skeletons, text).
+    pub skipped: Vec<String>,
+}
+
+/// Read every BPF object under `paths`. A file without BPF is skipped
+/// (listed in [`Found::skipped`]) when it was found by walking a directory
+/// or `skip_non_bpf` is set; a file that is BPF but malformed is an error.
+pub fn find_objects(paths: &[std::path::PathBuf], skip_non_bpf: bool) -> Result<Found> {
+    let mut found = Found::default();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| Error::io(p.display().to_string(), e))?;
+        if meta.is_dir() {
+            walk(p, &mut found)?;
+        } else {
+            read_into(p, skip_non_bpf, &mut found)?;
+        }
+    }
+    Ok(found)
+}
+
+fn walk(dir: &std::path::Path, found: &mut Found) -> Result<()> {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let rd = std::fs::read_dir(&d).map_err(|e| Error::io(d.display().to_string(), e))?;
+        let mut entries: Vec<std::path::PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        entries.sort();
+        let mut subdirs = Vec::new();
+        for e in entries {
+            // Symlinks are not followed into directories (no cycles).
+            let Ok(m) = std::fs::symlink_metadata(&e) else { continue };
+            if m.is_dir() {
+                subdirs.push(e);
+            } else if m.is_file() {
+                read_into(&e, true, found)?;
+            }
+        }
+        stack.extend(subdirs.into_iter().rev());
+    }
+    Ok(())
+}
+
+fn read_into(p: &std::path::Path, skip_non_bpf: bool, found: &mut Found) -> Result<()> {
+    match read_path(p) {
+        Ok(objs) => found.objects.extend(objs.into_iter().map(|(_, o)| o)),
+        Err(e) if skip_non_bpf && e.kind == crate::error::ErrorKind::WrongInput => found.skipped.push(p.display().to_string()),
+        Err(e) => return Err(e),
+    }
+    Ok(())
+}
+
 impl BpfObject {
     /// Read one BPF object from bytes (copied once; use [`parse`] with a
     /// [`Bytes`] to share an mmap). `name` names it in messages and results.
@@ -557,6 +614,9 @@ pub fn read_path(path: &std::path::Path) -> Result<Vec<(u64, BpfObject)>> {
     let name = path.display().to_string();
     let bytes = Bytes::from_path(path).map_err(|e| Error::io(&name, e))?;
     let d = bytes.as_slice();
+    if d.is_empty() {
+        return Err(Error::of(crate::error::ErrorKind::WrongInput, name, "empty file"));
+    }
     if embedded::is_bpf_elf(d) {
         return Ok(vec![(0, parse(&bytes, &name)?)]);
     }
