@@ -40,10 +40,26 @@ impl Severity {
     }
 }
 
+/// How a caller of the kfuncs that reach a type sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Exposure {
+    /// Passed or returned by value (an enum argument, a struct by value, a
+    /// typedef of a scalar): its layout is part of the call.
+    ByValue,
+    /// Built by the program and passed by pointer with its size (`opts,
+    /// opts__sz`), or a by-value part of such a type.
+    Filled,
+    /// Only ever behind a pointer the kernel hands out: callers do not see
+    /// its layout except through CO-RE reads.
+    BehindPointer,
+}
+
 /// What a change is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
-pub enum Subject {
+pub enum SubjectKind {
     /// A kfunc.
     Kfunc,
     /// A helper.
@@ -112,12 +128,12 @@ impl ChangeKind {
         }
     }
     /// Whether it concerns a kfunc, a helper or a type.
-    pub fn subject(self) -> Subject {
+    pub fn subject(self) -> SubjectKind {
         use ChangeKind::*;
         match self {
-            KfuncAdded | KfuncRemoved | KfuncRenamed | KfuncMoved | KfuncProtoChanged | KfuncFlagsChanged => Subject::Kfunc,
-            HelperAdded | HelperRemoved | HelperRenamed => Subject::Helper,
-            _ => Subject::Type,
+            KfuncAdded | KfuncRemoved | KfuncRenamed | KfuncMoved | KfuncProtoChanged | KfuncFlagsChanged => SubjectKind::Kfunc,
+            HelperAdded | HelperRemoved | HelperRenamed => SubjectKind::Helper,
+            _ => SubjectKind::Type,
         }
     }
 }
@@ -174,7 +190,11 @@ pub enum Fact {
     TypeKindChanged,
     MemberAdded { member: String, ty: String },
     MemberRemoved { member: String, ty: String },
-    MemberRetyped { member: String, from: String, to: String },
+    /// `same_repr`: both are integers (or enums) of the same size and
+    /// signedness (`long unsigned int` -> `u64`): loads read the same bits.
+    MemberRetyped { member: String, from: String, to: String, same_repr: bool },
+    /// A base type's encoding changed (`int char`: signed -> unsigned).
+    IntEncodingChanged { size_from: u32, size_to: u32, changes: Vec<String> },
     MemberMoved { member: String, from_bit: u32, to_bit: u32, from_bits: u32, to_bits: u32 },
     SizeChanged { from: u32, to: u32, is_enum: bool },
     EnumValueAdded { name: String, value: i128 },
@@ -202,7 +222,7 @@ impl Fact {
             Fact::HelperRenamed { .. } => K::HelperRenamed,
             Fact::TypeAdded { .. } => K::TypeAdded,
             Fact::TypeRemoved { .. } => K::TypeRemoved,
-            Fact::TypeDuplicates { .. } | Fact::DefinitionChanged { .. } => K::TypeChanged,
+            Fact::TypeDuplicates { .. } | Fact::DefinitionChanged { .. } | Fact::IntEncodingChanged { .. } => K::TypeChanged,
             Fact::TypeKindChanged => K::TypeKindChanged,
             Fact::MemberAdded { .. } => K::TypeMemberAdded,
             Fact::MemberRemoved { .. } => K::TypeMemberRemoved,
@@ -244,14 +264,18 @@ impl Fact {
             Fact::TypeAdded { was_declared: true } => "now defined".into(),
             Fact::TypeAdded { was_declared: false } => "added".into(),
             Fact::TypeRemoved { explicit: true } => "removed: CO-RE relocations against it fail".into(),
-            Fact::TypeRemoved { explicit: false } => "removed (reachable from a kfunc prototype): CO-RE relocations against it fail".into(),
+            Fact::TypeRemoved { explicit: false } => "removed: CO-RE relocations against it fail".into(),
             Fact::TypeDuplicates { before, after } => {
                 format!("{before} definitions before, {after} after (duplicate names): compared as a whole")
             }
             Fact::TypeKindChanged => "changed between struct and union".into(),
             Fact::MemberAdded { member, ty } => format!("member `{member}` ({ty}) added"),
             Fact::MemberRemoved { member, ty } => format!("member `{member}` ({ty}) removed: CO-RE accesses to it fail to relocate"),
-            Fact::MemberRetyped { member, from, to } => format!("member `{member}` retyped from `{from}` to `{to}`"),
+            Fact::MemberRetyped { member, from, to, same_repr: false } => format!("member `{member}` retyped from `{from}` to `{to}`"),
+            Fact::MemberRetyped { member, from, to, same_repr: true } => {
+                format!("member `{member}` retyped from `{from}` to `{to}` (same size and signedness)")
+            }
+            Fact::IntEncodingChanged { changes, .. } => format!("encoding changed: {}", changes.join(", ")),
             Fact::MemberMoved { member, from_bit, to_bit, from_bits, to_bits } => format!(
                 "member `{member}` moved from bit {from_bit} to bit {to_bit}{}: CO-RE relocates it; programs without CO-RE read the wrong bytes",
                 if from_bits != to_bits { format!(" (bitfield size {from_bits} -> {to_bits})") } else { String::new() }
@@ -287,21 +311,29 @@ pub struct Change {
     /// The observed facts.
     #[serde(skip)]
     pub facts: Vec<Fact>,
+    /// For a type reached from kfunc prototypes: the shortest path from a
+    /// kfunc (`bpf_xdp_ct_lookup -> struct bpf_ct_opts`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    /// For a type reached from kfunc prototypes: how callers see it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exposure: Option<Exposure>,
 }
 
 impl Change {
     fn of(kind: ChangeKind, name: impl Into<String>, module: Option<String>, facts: Vec<Fact>) -> Self {
-        Change { kind, name: name.into(), module, severity: Severity::Info, detail: String::new(), facts }
+        Change { kind, name: name.into(), module, severity: Severity::Info, detail: String::new(), facts, via: None, exposure: None }
     }
     /// Grade the facts with `policy`: severity = worst fact, detail = the
     /// facts' descriptions and the policy's reasons, worst first.
     pub fn grade(&mut self, policy: &dyn Policy) {
+        let subject = crate::policy::Subject { name: &self.name, module: self.module.as_deref(), exposure: self.exposure };
         let mut graded: Vec<(Severity, String)> = self
             .facts
             .iter()
             .map(|f| {
-                let sev = policy.grade_change(f);
-                let d = match policy.explain_change(f) {
+                let sev = policy.grade_change(&subject, f);
+                let d = match policy.explain_change(&subject, f) {
                     Some(why) => format!("{}: {why}", f.describe()),
                     None => f.describe(),
                 };
@@ -624,13 +656,171 @@ fn changed_defs(old: &KernelModel, new: &KernelModel, k: &Key) -> Option<(Vec<La
     (os != ns).then_some((od, nd))
 }
 
+/// How kfunc callers reach named types: the exposure of each type a
+/// prototype shows by value or as a filled-in argument (everything else the
+/// prototypes reach is behind a pointer), and the shortest path from a kfunc
+/// to each reached vmlinux type.
+#[derive(Debug, Default)]
+pub struct KfuncReach {
+    /// Types callers see by value or fill in themselves.
+    pub exposure: BTreeMap<Key, Exposure>,
+    /// `kfunc -> type -> ... -> key`, first kfunc by name.
+    pub via: BTreeMap<Key, String>,
+}
+
+/// Compute [`KfuncReach`] for a kernel's kfuncs.
+pub fn kfunc_reach(m: &KernelModel) -> KfuncReach {
+    let mut r = KfuncReach::default();
+    let mut parent: BTreeMap<Key, Result<String, Key>> = BTreeMap::new();
+    let mut queue = std::collections::VecDeque::new();
+    let mut kfuncs: Vec<&Kfunc> = m.surface().kfuncs.iter().collect();
+    kfuncs.sort_by(|a, b| a.name.cmp(&b.name));
+    for k in kfuncs {
+        let Some(btf) = m.btf_of(k) else { continue };
+        let Some(proto) = btf.ty(k.btf_id).and_then(|f| btf.ty(f.ref_type())) else { continue };
+        expose(btf, proto.ref_type(), Exposure::ByValue, &mut r.exposure, 0);
+        let params: Vec<_> = proto.params().collect();
+        for (i, p) in params.iter().enumerate() {
+            let sized = params.get(i + 1).is_some_and(|n| n.name.ends_with("__sz") || n.name.ends_with("__szk"));
+            match btf.resolve(p.ty) {
+                Some(t) if t.kind == crate::btf::Kind::Ptr => {
+                    if sized {
+                        expose(btf, t.ref_type(), Exposure::Filled, &mut r.exposure, 0);
+                    }
+                }
+                Some(_) => expose(btf, p.ty, Exposure::ByValue, &mut r.exposure, 0),
+                None => {}
+            }
+        }
+        for key in versions::proto_refs(btf, k) {
+            if let std::collections::btree_map::Entry::Vacant(e) = parent.entry(key.clone()) {
+                e.insert(Ok(k.name.clone()));
+                queue.push_back(key);
+            }
+        }
+    }
+    // Breadth-first over the type graph: shortest paths from any kfunc.
+    let v = m.versions();
+    while let Some(key) = queue.pop_front() {
+        let Some(node) = v.vmlinux.node(&key) else { continue };
+        for e in &node.edges {
+            if let std::collections::btree_map::Entry::Vacant(x) = parent.entry(e.clone()) {
+                x.insert(Err(key.clone()));
+                queue.push_back(e.clone());
+            }
+        }
+    }
+    drop(v);
+    for key in parent.keys() {
+        // The path up to (not including) the type itself.
+        let mut path = Vec::new();
+        let mut cur = key;
+        for _ in 0..64 {
+            match parent.get(cur) {
+                Some(Ok(kfunc)) => {
+                    path.push(kfunc.clone());
+                    break;
+                }
+                Some(Err(up)) => {
+                    path.push(up.to_string());
+                    cur = up;
+                }
+                None => break,
+            }
+        }
+        path.reverse();
+        if path.len() > 3 {
+            let last = path.split_off(path.len() - 1);
+            path.truncate(1);
+            path.push("…".into());
+            path.extend(last);
+        }
+        r.via.insert(key.clone(), path.join(" → "));
+    }
+    r
+}
+
+/// Record `id` (and what it contains by value) as seen with `exp`.
+fn expose(btf: &crate::btf::Btf, mut id: crate::btf::TypeId, exp: Exposure, out: &mut BTreeMap<Key, Exposure>, depth: usize) {
+    use crate::btf::Kind;
+    if depth > 32 {
+        return;
+    }
+    for _ in 0..crate::btf::MAX_RESOLVE_DEPTH {
+        let Some(t) = btf.ty(id) else { return };
+        match t.kind {
+            Kind::Const | Kind::Volatile | Kind::Restrict | Kind::TypeTag => id = t.ref_type(),
+            Kind::Typedef => {
+                if let Some(k) = versions::key_of(btf, id) {
+                    record(out, k, exp);
+                }
+                id = t.ref_type();
+            }
+            Kind::Array => match t.array() {
+                Some(a) => id = a.elem,
+                None => return,
+            },
+            Kind::Struct | Kind::Union => {
+                let named = versions::key_of(btf, id);
+                let new = match named {
+                    Some(k) => record(out, k, exp),
+                    None => true,
+                };
+                if new {
+                    for m in t.members() {
+                        expose(btf, m.ty, exp, out, depth + 1);
+                    }
+                }
+                return;
+            }
+            Kind::Enum | Kind::Enum64 | Kind::Int | Kind::Float => {
+                if let Some(k) = versions::key_of(btf, id) {
+                    record(out, k, exp);
+                }
+                return;
+            }
+            _ => return,
+        }
+    }
+}
+
+/// (size, signed) of member `member` of composite `k` when it is an integer
+/// or enum (typedefs and modifiers resolved).
+fn member_scalar(btf: &crate::btf::Btf, k: &Key, member: &str) -> Option<(u32, bool)> {
+    use crate::btf::Kind;
+    let kind = if k.class == versions::Class::Union { Kind::Union } else { Kind::Struct };
+    let t = btf.by_name(&k.name).find(|t| t.kind == kind)?;
+    let m = t.members().find(|m| m.name == member)?;
+    let r = btf.resolve(m.ty)?;
+    match r.kind {
+        Kind::Int => r.int_info().map(|i| (r.size(), i.signed)),
+        Kind::Enum | Kind::Enum64 => Some((r.size(), r.enum_signed())),
+        _ => None,
+    }
+}
+
+/// Keep the most visible exposure; true when it changed.
+fn record(out: &mut BTreeMap<Key, Exposure>, k: Key, exp: Exposure) -> bool {
+    match out.get(&k) {
+        Some(old) if *old <= exp => false,
+        _ => {
+            out.insert(k, exp);
+            true
+        }
+    }
+}
+
 fn diff_types(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, out: &mut Vec<Change>) {
     let (ob, nb) = (old.vmlinux(), new.vmlinux());
     let mut keys: BTreeSet<Key> = BTreeSet::new();
+    let mut reached: BTreeSet<Key> = BTreeSet::new();
+    let reach = if opts.kfunc_types { kfunc_reach(old) } else { KfuncReach::default() };
     if opts.kfunc_types {
         // Everything the kfunc fingerprints reached in the old kernel.
-        keys.extend(old.versions().vmlinux_keys());
+        reached.extend(old.versions().vmlinux_keys());
+        keys.extend(reached.iter().cloned());
     }
+    let first = out.len();
     let mut explicit = BTreeSet::new();
     for t in &opts.types {
         if let Some(k) = versions::parse_type_name(ob, t).or_else(|| versions::parse_type_name(nb, t)) {
@@ -666,6 +856,25 @@ fn diff_types(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, out: &mu
             _ => out.push(type_change(&k, vec![Fact::TypeDuplicates { before: od.len(), after: nd.len() }])),
         }
     }
+    // Retyped members: same size and signedness on both sides?
+    for c in out.iter_mut().skip(first) {
+        let Some(k) = versions::parse_key(&c.name) else { continue };
+        for f in &mut c.facts {
+            if let Fact::MemberRetyped { member, same_repr, .. } = f {
+                let scalar = |b: &crate::btf::Btf| member_scalar(b, &k, member);
+                *same_repr = matches!((scalar(ob), scalar(nb)), (Some(a), Some(b)) if a == b);
+            }
+        }
+    }
+    // Attribute type changes to the kfuncs that reach them.
+    for c in out.iter_mut().skip(first) {
+        let Some(k) = versions::parse_key(&c.name) else { continue };
+        if explicit.contains(&k) || !reached.contains(&k) {
+            continue;
+        }
+        c.via = reach.via.get(&k).cloned();
+        c.exposure = Some(reach.exposure.get(&k).copied().unwrap_or(Exposure::BehindPointer));
+    }
 }
 
 fn type_change(k: &Key, facts: Vec<Fact>) -> Change {
@@ -690,7 +899,7 @@ fn layout_changes(k: &Key, o: &Layout, n: &Layout, out: &mut Vec<Change>) {
                     None => push(Fact::MemberRemoved { member: name.clone(), ty: m.ty.clone() }),
                     Some(x) => {
                         if x.ty != m.ty {
-                            push(Fact::MemberRetyped { member: name.clone(), from: m.ty.clone(), to: x.ty.clone() });
+                            push(Fact::MemberRetyped { member: name.clone(), from: m.ty.clone(), to: x.ty.clone(), same_repr: false });
                         }
                         if x.bit_offset != m.bit_offset || x.bitfield_size != m.bitfield_size {
                             push(Fact::MemberMoved {
@@ -733,6 +942,28 @@ fn layout_changes(k: &Key, o: &Layout, n: &Layout, out: &mut Vec<Change>) {
             }
         }
         (Typedef { target: a }, Typedef { target: b }) if a != b => push(Fact::TypedefChanged { from: a.clone(), to: b.clone() }),
+        (Int { size: os, bits: ob, signed: osg, char: oc, bool: obo }, Int { size: ns, bits: nbits, signed: nsg, char: nc, bool: nbo }) => {
+            let mut changes = Vec::new();
+            let flag = |on: bool, name: &str| if on { name.to_string() } else { "none".to_string() };
+            if os != ns {
+                changes.push(format!("size {os} -> {ns} bytes"));
+            }
+            if ob != nbits {
+                changes.push(format!("bits {ob} -> {nbits}"));
+            }
+            if osg != nsg || oc != nc || obo != nbo {
+                let enc = |s: bool, c: bool, b: bool| {
+                    let v: Vec<&str> = [(s, "SIGNED"), (c, "CHAR"), (b, "BOOL")].iter().filter(|x| x.0).map(|x| x.1).collect();
+                    if v.is_empty() {
+                        flag(false, "")
+                    } else {
+                        v.join("|")
+                    }
+                };
+                changes.push(format!("encoding {} -> {}", enc(*osg, *oc, *obo), enc(*nsg, *nc, *nbo)));
+            }
+            push(Fact::IntEncodingChanged { size_from: *os, size_to: *ns, changes });
+        }
         (a, b) if a != b => push(Fact::DefinitionChanged { from: a.canonical(), to: b.canonical() }),
         _ => {}
     }

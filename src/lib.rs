@@ -36,10 +36,10 @@
 //!
 //! ```
 //! use bpfabi::diff::{Fact, Severity};
-//! use bpfabi::policy::{DefaultPolicy, Policy};
+//! use bpfabi::policy::{DefaultPolicy, Policy, Subject};
 //!
 //! let gained = Fact::FlagGained { flag: "KF_RET_NULL".into() };
-//! assert_eq!(DefaultPolicy.grade_change(&gained), Severity::Breaking);
+//! assert_eq!(DefaultPolicy.grade_change(&Subject::named("bpf_task_acquire"), &gained), Severity::Breaking);
 //! ```
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]

@@ -208,6 +208,9 @@ struct DiffArgs {
     /// Do not compare the types kfunc prototypes reach.
     #[arg(long)]
     no_kfunc_types: bool,
+    /// List every type change (default: one line per changed type).
+    #[arg(long = "types")]
+    each_type_change: bool,
     #[command(flatten)]
     out: OutputArgs,
     /// Same as --format markdown.
@@ -341,7 +344,7 @@ fn diff(a: &DiffArgs, w: Out) -> bpfabi::Result<u8> {
     write_out(match format {
         Format::Json => report::diff::json(w, &d),
         Format::Markdown => report::diff::markdown(w, &d),
-        _ => report::diff::text(w, &d, a.out.color()),
+        _ => report::diff::text(w, &d, a.out.color(), a.each_type_change),
     })?;
     Ok(d.has_breaking() as u8)
 }

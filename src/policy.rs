@@ -4,17 +4,38 @@
 //! manifest is another `Policy`. Detectors never decide how bad something is.
 
 use crate::check::{ReasonKind, Verdict};
-use crate::diff::{Fact, Severity};
+use crate::diff::{Exposure, Fact, Severity};
+
+/// What a fact is about: the kfunc, helper or type, and for types reached
+/// from kfunc prototypes, how callers see them.
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct Subject<'a> {
+    /// kfunc, helper or type name.
+    pub name: &'a str,
+    /// Module of a kfunc.
+    pub module: Option<&'a str>,
+    /// For a type compared because kfunc prototypes reach it: how a caller
+    /// sees it. `None` for types asked for by name.
+    pub exposure: Option<Exposure>,
+}
+
+impl<'a> Subject<'a> {
+    /// A subject by name.
+    pub fn named(name: &'a str) -> Self {
+        Subject { name, ..Subject::default() }
+    }
+}
 
 /// Grades facts. Implementations must be cheap and deterministic: they are
 /// called once per observed fact.
 pub trait Policy: Send + Sync {
     /// How much a kernel-to-kernel change matters to existing programs.
-    fn grade_change(&self, fact: &Fact) -> Severity;
+    fn grade_change(&self, subject: &Subject, fact: &Fact) -> Severity;
     /// Why, in a few words (appended to the fact's description), if there
     /// is more to say than the description.
-    fn explain_change(&self, fact: &Fact) -> Option<String> {
-        let _ = fact;
+    fn explain_change(&self, subject: &Subject, fact: &Fact) -> Option<String> {
+        let _ = (subject, fact);
         None
     }
     /// The verdict one requirement of a program earns on a kernel.
@@ -72,8 +93,13 @@ pub fn flag_rule(flag: &str, gained: bool) -> Option<(Severity, &'static str)> {
 }
 
 impl Policy for DefaultPolicy {
-    fn grade_change(&self, fact: &Fact) -> Severity {
+    fn grade_change(&self, subject: &Subject, fact: &Fact) -> Severity {
         use Severity::*;
+        // A type kfunc callers only ever hold a pointer to (and do not build
+        // themselves): its layout matters to CO-RE reads, not to the calls.
+        if subject.exposure == Some(Exposure::BehindPointer) && fact.kind().subject() == crate::diff::SubjectKind::Type {
+            return Info;
+        }
         match fact {
             Fact::KfuncRemoved { .. } | Fact::KfuncRenamed { .. } => Breaking,
             Fact::KfuncAdded { .. } => Compatible,
@@ -89,6 +115,9 @@ impl Policy for DefaultPolicy {
             Fact::HelperAdded { .. } => Compatible,
             Fact::TypeAdded { .. } | Fact::TypeDuplicates { .. } => Info,
             Fact::TypeRemoved { .. } | Fact::TypeKindChanged => Breaking,
+            Fact::MemberRetyped { same_repr: true, .. } => Compatible,
+            Fact::IntEncodingChanged { size_from, size_to, .. } if size_from != size_to => Breaking,
+            Fact::IntEncodingChanged { .. } => Compatible,
             Fact::MemberRemoved { .. } | Fact::MemberRetyped { .. } => Breaking,
             Fact::MemberMoved { .. } | Fact::MemberAdded { .. } => Compatible,
             Fact::SizeChanged { is_enum: true, .. } => Breaking,
@@ -105,9 +134,13 @@ impl Policy for DefaultPolicy {
         }
     }
 
-    fn explain_change(&self, fact: &Fact) -> Option<String> {
+    fn explain_change(&self, _subject: &Subject, fact: &Fact) -> Option<String> {
         match fact {
             Fact::KfuncRenamed { .. } => Some("programs calling the old name fail to load".into()),
+            Fact::MemberRetyped { same_repr: true, .. } => Some("loads and CO-RE reads of it are unchanged".into()),
+            Fact::IntEncodingChanged { size_from, size_to, .. } if size_from == size_to => {
+                Some("same size: layouts are unchanged, values may be read with another signedness".into())
+            }
             Fact::FlagLost { retired_default: true, .. } => Some("flag retired: trusted arguments are the default from 6.19".into()),
             Fact::FlagGained { flag } => Some(flag_rule(flag, true).map(|r| r.1).unwrap_or("flag with no known meaning in this kernel").into()),
             Fact::FlagLost { flag, .. } => Some(flag_rule(flag, false).map(|r| r.1).unwrap_or("flag with no known meaning in this kernel").into()),
@@ -135,20 +168,26 @@ mod tests {
     #[test]
     fn default_table() {
         let p = DefaultPolicy;
-        assert_eq!(p.grade_change(&Fact::FlagGained { flag: "KF_RET_NULL".into() }), Severity::Breaking);
-        assert_eq!(p.grade_change(&Fact::FlagLost { flag: "KF_RET_NULL".into(), retired_default: false }), Severity::Compatible);
-        assert_eq!(p.grade_change(&Fact::FlagLost { flag: "KF_TRUSTED_ARGS".into(), retired_default: true }), Severity::Info);
-        assert_eq!(p.grade_change(&Fact::FlagLost { flag: "KF_TRUSTED_ARGS".into(), retired_default: false }), Severity::Compatible);
-        assert_eq!(p.grade_change(&Fact::FlagGained { flag: "KF_BIT_30".into() }), Severity::Info);
-        assert_eq!(p.grade_change(&Fact::SizeChanged { from: 8, to: 16, is_enum: false }), Severity::Info);
-        assert_eq!(p.grade_change(&Fact::SizeChanged { from: 16, to: 8, is_enum: false }), Severity::Breaking);
+        assert_eq!(p.grade_change(&Subject::default(), &Fact::FlagGained { flag: "KF_RET_NULL".into() }), Severity::Breaking);
+        assert_eq!(p.grade_change(&Subject::default(), &Fact::FlagLost { flag: "KF_RET_NULL".into(), retired_default: false }), Severity::Compatible);
+        assert_eq!(p.grade_change(&Subject::default(), &Fact::FlagLost { flag: "KF_TRUSTED_ARGS".into(), retired_default: true }), Severity::Info);
+        assert_eq!(p.grade_change(&Subject::default(), &Fact::FlagLost { flag: "KF_TRUSTED_ARGS".into(), retired_default: false }), Severity::Compatible);
+        assert_eq!(p.grade_change(&Subject::default(), &Fact::FlagGained { flag: "KF_BIT_30".into() }), Severity::Info);
+        assert_eq!(p.grade_change(&Subject::default(), &Fact::SizeChanged { from: 8, to: 16, is_enum: false }), Severity::Info);
+        assert_eq!(p.grade_change(&Subject::default(), &Fact::SizeChanged { from: 16, to: 8, is_enum: false }), Severity::Breaking);
         let renamed = |a: &str, b: &str| Fact::ParamRenamed { index: 1, from: "x".into(), to: "y".into(), annotation_from: a.into(), annotation_to: b.into() };
-        assert_eq!(p.grade_change(&renamed("", "")), Severity::Info);
-        assert_eq!(p.grade_change(&renamed("", "__sz")), Severity::Breaking);
+        assert_eq!(p.grade_change(&Subject::default(), &renamed("", "")), Severity::Info);
+        assert_eq!(p.grade_change(&Subject::default(), &renamed("", "__sz")), Severity::Breaking);
         assert_eq!(p.grade_requirement(&Requirement::new(ReasonKind::KfuncMissing, true)), Verdict::Warns);
         assert_eq!(p.grade_requirement(&Requirement::new(ReasonKind::KfuncMissing, false)), Verdict::Fails);
         assert_eq!(p.grade_requirement(&Requirement::new(ReasonKind::CoreCheckFalse, false)), Verdict::Loads);
         assert_eq!(p.grade_requirement(&Requirement::new(ReasonKind::EndiannessMismatch, false)), Verdict::Fails);
+        // Types behind pointers: informational for kfunc callers.
+        let behind = Subject { exposure: Some(Exposure::BehindPointer), ..Subject::named("struct sk_buff") };
+        let gone = Fact::MemberRemoved { member: "x".into(), ty: "int".into() };
+        assert_eq!(p.grade_change(&behind, &gone), Severity::Info);
+        let filled = Subject { exposure: Some(Exposure::Filled), ..Subject::named("struct bpf_ct_opts") };
+        assert_eq!(p.grade_change(&filled, &gone), Severity::Breaking);
     }
 
     /// A stricter policy changes severities without touching the detectors.
@@ -156,14 +195,14 @@ mod tests {
     fn another_policy_changes_the_judgement() {
         struct Strict;
         impl Policy for Strict {
-            fn grade_change(&self, _: &Fact) -> Severity {
+            fn grade_change(&self, _: &Subject, _: &Fact) -> Severity {
                 Severity::Breaking
             }
             fn grade_requirement(&self, r: &Requirement) -> Verdict {
                 DefaultPolicy.grade_requirement(r).max(Verdict::Warns)
             }
         }
-        assert_eq!(Strict.grade_change(&Fact::HelperAdded { id: 1 }), Severity::Breaking);
+        assert_eq!(Strict.grade_change(&Subject::default(), &Fact::HelperAdded { id: 1 }), Severity::Breaking);
         assert_eq!(Strict.grade_requirement(&Requirement::new(ReasonKind::HelperOk, false)), Verdict::Warns);
     }
 }

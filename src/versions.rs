@@ -29,6 +29,13 @@ pub fn hex(h: u64) -> String {
     format!("{h:016x}")
 }
 
+/// A key from its display form (`struct task_struct`).
+pub fn parse_key(s: &str) -> Option<Key> {
+    let (class, name) = s.split_once(' ')?;
+    let class = [Class::Struct, Class::Union, Class::Enum, Class::Typedef, Class::Int, Class::Float].into_iter().find(|c| c.as_str() == class)?;
+    Some(Key { class, name: name.to_string() })
+}
+
 /// Like [`parse_type_name`], but the type must exist in `btf` with that
 /// class; otherwise a message with the closest names (did you mean ...?).
 pub fn lookup_type_name(btf: &Btf, s: &str) -> Result<Key, String> {

@@ -221,3 +221,53 @@ fn kernel_6_12_to_live_6_18_kfunc_sets_match_bpftool() {
     // live 6.18 has no .BTF_ids: flags unknown, so no flag changes are claimed.
     assert!(of("kfunc_flags_changed").is_empty());
 }
+
+/// What changed for BPF programs: kfunc and helper changes first; type
+/// changes attributed to the kfunc that reaches them; layout changes of types
+/// kfunc callers only hold pointers to are informational; a member retyped
+/// between integers of one size and signedness is compatible.
+#[test]
+fn type_changes_are_attributed_and_graded_by_exposure() {
+    if !have_corpus() {
+        return;
+    }
+    let (o, n) = (KernelModel::new(load_dir("6.12.95-1~bpo12+1")), KernelModel::new(load_dir("6.12.117-1")));
+    let d = diff::diff(&o, &n, &DiffOptions::kfuncs_and_their_types(), &DefaultPolicy);
+    let c = d.changes.iter().find(|c| c.kind == "type_member_retyped" && c.name == "struct audit_names").unwrap();
+    // Reached from kfuncs only behind `struct task_struct *`: info for callers.
+    assert_eq!((c.severity, c.exposure), (Severity::Info, Some(diff::Exposure::BehindPointer)), "{c:?}");
+    // Asked for by name, judged on its own: compatible, not breaking.
+    let by_name = diff::diff(&o, &n, &DiffOptions::default().types(vec!["struct audit_names".into()]), &DefaultPolicy);
+    let c2 = by_name.changes.iter().find(|c| c.kind == "type_member_retyped" && c.name == "struct audit_names").unwrap();
+    assert_eq!((c2.severity, c2.exposure), (Severity::Compatible, None), "{c2:?}");
+    assert!(c.detail.contains("`ino` retyped from `long unsigned int` to `u64` (same size and signedness)"), "{}", c.detail);
+    // Confirm from bpftool: both are 8-byte unsigned integers.
+    let dump = raw(&["file", kernel_dir("6.12.117-1").join("vmlinux.btf").to_str().unwrap()]);
+    assert!(dump.contains("] INT 'long unsigned int' size=8 bits_offset=0 nr_bits=64 encoding=(none)"));
+    assert!(c.via.as_deref().is_some_and(|v| v.starts_with("bpf_")), "{c:?}");
+
+    let (o, n) = (KernelModel::new(load_dir("6.1.192-2")), KernelModel::new(load_dir("6.12.117-1")));
+    let d = diff::diff(&o, &n, &DiffOptions::kfuncs_and_their_types(), &DefaultPolicy);
+    let types: Vec<_> = d.changes.iter().filter(|c| c.kind.subject() == diff::SubjectKind::Type).collect();
+    assert!(types.len() > 1000, "{}", types.len());
+    // Every reached type has a path from a kfunc; behind-pointer ones are info.
+    for c in &types {
+        assert!(c.via.is_some() && c.exposure.is_some(), "{c:?}");
+        if c.exposure == Some(diff::Exposure::BehindPointer) {
+            assert_eq!(c.severity, Severity::Info, "{c:?}");
+        }
+    }
+    // The breaking changes are the kfunc and helper ones (the figure
+    // `--no-kfunc-types` gives).
+    let d2 = diff::diff(&o, &n, &DiffOptions::default(), &DefaultPolicy);
+    assert_eq!(d.summary.breaking, d2.summary.breaking);
+    // The default text lists one line per changed type, with the path.
+    let bin = env!("CARGO_BIN_EXE_bpfabi");
+    let out = Command::new(bin).args(["diff", kernel_dir("6.1.192-2").to_str().unwrap(), kernel_dir("6.12.117-1").to_str().unwrap()]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let per_type: BTreeSet<&str> = types.iter().map(|c| c.name.as_str()).collect();
+    assert!(text.contains(&format!("\ntypes ({} types changed, 0 with breaking changes;", per_type.len())), "{}", &text[..2000.min(text.len())]);
+    assert!(text.lines().count() < 1000, "{}", text.lines().count());
+    let all = Command::new(bin).args(["diff", kernel_dir("6.1.192-2").to_str().unwrap(), kernel_dir("6.12.117-1").to_str().unwrap(), "--types"]).output().unwrap();
+    assert!(String::from_utf8(all.stdout).unwrap().lines().count() > types.len());
+}

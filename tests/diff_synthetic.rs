@@ -23,6 +23,9 @@ struct Spec {
     decl_tags: bool,
     /// The "new" variant of everything that changes.
     new: bool,
+    /// Add `kf_fill(struct task *t, u32 t__sz)`: callers build `struct task`
+    /// themselves, so its layout is part of the call.
+    filled: bool,
 }
 
 const KF_ACQUIRE: u32 = 1;
@@ -95,6 +98,9 @@ fn kernel(spec: &Spec) -> Kernel {
     };
     add(&mut b, "kf_same", ptask, &[("t", ptask)], KF_ACQUIRE | KF_RET_NULL);
     add(&mut b, "kf_node", ids.int, &[("n", pnode)], 0);
+    if spec.filled {
+        add(&mut b, "kf_fill", ids.int, &[("t", ptask), ("t__sz", ids.u32_)], 0);
+    }
     if new {
         add(&mut b, "kf_renamed___v2", ids.int, &[("t", ptask)], 0);
         add(&mut b, "kf_proto", ids.int, &[("a", ids.int), ("b", ids.u64_), ("c", ids.int)], 0);
@@ -138,7 +144,7 @@ fn kernel(spec: &Spec) -> Kernel {
     }
 }
 
-const OLD: Spec = Spec { shuffle: false, duplicate: false, decl_tags: false, new: false };
+const OLD: Spec = Spec { shuffle: false, duplicate: false, decl_tags: false, new: false, filled: false };
 
 fn versions(k: &Kernel) -> KernelVersions {
     KernelVersions::compute(k, &bpfabi::surface::of(k))
@@ -177,7 +183,10 @@ fn cycles_are_hashed_and_sensitive() {
 
 #[test]
 fn every_change_class() {
-    let (ko, kn) = (kernel(&OLD), kernel(&Spec { new: true, ..OLD }));
+    // `struct task` is filled in by callers of kf_fill: its layout changes are
+    // graded as breaking / compatible for kfunc callers.
+    let filled = Spec { filled: true, ..OLD };
+    let (ko, kn) = (kernel(&filled), kernel(&Spec { new: true, ..filled }));
     let (po, pn) = (KernelModel::new(ko.clone()), KernelModel::new(kn.clone()));
     let d = diff::diff(&po, &pn, &DiffOptions::kfuncs_and_their_types(), &DefaultPolicy);
     let find = |kind: &str, name: &str| {
@@ -213,6 +222,20 @@ fn every_change_class() {
     one("type_member_moved", "struct task", Severity::Compatible, "`comm` moved from bit 32 to bit 64");
     one("type_size_changed", "struct task", Severity::Info, "24 -> 32");
     assert!(d.has_breaking());
+    let task = find("type_member_removed", "struct task");
+    assert_eq!(task[0].exposure, Some(diff::Exposure::Filled));
+    assert_eq!(task[0].via.as_deref(), Some("kf_annot"), "shortest path, first kfunc by name");
+
+    // Without kf_fill, callers only ever hold `struct task *` from the
+    // kernel: the same layout changes are informational for kfunc callers.
+    let (ko2, kn2) = (kernel(&OLD), kernel(&Spec { new: true, ..OLD }));
+    let d2 = diff::diff(&KernelModel::new(ko2), &KernelModel::new(kn2), &DiffOptions::kfuncs_and_their_types(), &DefaultPolicy);
+    let removed = d2.changes.iter().find(|c| c.kind == "type_member_removed" && c.name == "struct task").unwrap();
+    assert_eq!((removed.severity, removed.exposure), (Severity::Info, Some(diff::Exposure::BehindPointer)));
+    // Named with --type, the type is judged on its own again.
+    let d3 = diff::diff(&KernelModel::new(kernel(&OLD)), &KernelModel::new(kernel(&Spec { new: true, ..OLD })), &DiffOptions::kfuncs_and_their_types().types(vec!["struct task".into()]), &DefaultPolicy);
+    let removed = d3.changes.iter().find(|c| c.kind == "type_member_removed" && c.name == "struct task").unwrap();
+    assert_eq!((removed.severity, removed.exposure), (Severity::Breaking, None));
 
     // --type on an enum no kfunc reaches.
     let (po, pn) = (KernelModel::new(ko.clone()), KernelModel::new(kn.clone()));
