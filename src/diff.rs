@@ -683,11 +683,8 @@ pub fn kfunc_reach(m: &KernelModel) -> KfuncReach {
         for (i, p) in params.iter().enumerate() {
             let sized = params.get(i + 1).is_some_and(|n| n.name.ends_with("__sz") || n.name.ends_with("__szk"));
             match btf.resolve(p.ty) {
-                Some(t) if t.kind == crate::btf::Kind::Ptr => {
-                    if sized {
-                        expose(btf, t.ref_type(), Exposure::Filled, &mut r.exposure, 0);
-                    }
-                }
+                Some(t) if t.kind == crate::btf::Kind::Ptr && sized => expose(btf, t.ref_type(), Exposure::Filled, &mut r.exposure, 0),
+                Some(t) if t.kind == crate::btf::Kind::Ptr => {}
                 Some(_) => expose(btf, p.ty, Exposure::ByValue, &mut r.exposure, 0),
                 None => {}
             }
