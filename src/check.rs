@@ -550,7 +550,7 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelModel, helper_names:
     }
     // Helpers.
     for &id in p.helpers.keys() {
-        let name = helper_names.get(&id).cloned().unwrap_or_else(|| format!("helper #{id}"));
+        let name = helper_names.get(&id).cloned().or_else(|| crate::uapi::helper_name(id)).unwrap_or_else(|| format!("helper #{id}"));
         if ki.has_helper(id) {
             rs.push(fact(R::HelperOk, &name, format!("helper id {id}")));
         } else {

@@ -376,7 +376,10 @@ fn inspect(a: &InspectArgs, w: Out) -> bpfabi::Result<u8> {
     }
     // Name helpers and map types from the running kernel when there is one.
     let running = KernelModel::running(&LoadOptions::default()).ok();
-    let names = running.as_ref().map(|k| k.helper_names().clone()).unwrap_or_default();
+    // Built-in UAPI names, overlaid by the running kernel's.
+    let mut names: std::collections::BTreeMap<u32, String> =
+        (1..bpfabi::uapi::HELPER_NAMES.len() as u32).filter_map(|id| Some((id, bpfabi::uapi::helper_name(id)?))).collect();
+    names.extend(running.as_ref().map(|k| k.helper_names().clone()).unwrap_or_default());
     let map_name = |t: u32| -> Option<String> {
         let n = running.as_ref()?.map_types().name(t as u64)?;
         Some(n.trim_start_matches("BPF_MAP_TYPE_").to_ascii_lowercase())

@@ -191,6 +191,18 @@ impl ProgType {
     }
 }
 
+#[rustfmt::skip]
+mod generated {
+    include!("uapi_helpers.rs");
+}
+pub use generated::HELPER_NAMES;
+
+/// The name of helper `id` (`bpf_map_lookup_elem`) from the built-in table
+/// (Linux 6.18's `enum bpf_func_id`; ids are UAPI, never reused).
+pub fn helper_name(id: u32) -> Option<String> {
+    HELPER_NAMES.get(id as usize).filter(|_| id != 0).map(|n| format!("bpf_{n}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +225,8 @@ mod tests {
         assert_eq!(ProgType::Unknown(99).to_string(), "BPF_PROG_TYPE_99");
         assert_eq!(ProgType::SchedCls.short_name(), "sched_cls");
         assert_eq!(serde_json::to_string(&AttachType::TraceFentry).unwrap(), "\"BPF_TRACE_FENTRY\"");
+        assert_eq!(helper_name(1).as_deref(), Some("bpf_map_lookup_elem"));
+        assert_eq!(helper_name(0), None);
+        assert_eq!(helper_name(100_000), None);
     }
 }

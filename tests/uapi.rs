@@ -29,3 +29,23 @@ fn uapi_tables_match_every_corpus_kernel() {
     assert_eq!(real(live.prog_types(), "__MAX").len(), ProgType::ALL.len());
     assert_eq!(real(live.attach_types(), "__MAX").len(), AttachType::ALL.len());
 }
+
+/// The built-in helper names are each kernel's `enum bpf_func_id`, whose
+/// older kernels hold a prefix (ids are only appended).
+#[test]
+fn builtin_helper_names_match_every_corpus_kernel() {
+    if !have_corpus() {
+        return;
+    }
+    for name in KERNELS {
+        let m = KernelModel::new(load_dir(name));
+        assert!(m.helper_names().len() > 150, "{name}");
+        for (id, n) in m.helper_names() {
+            assert_eq!(bpfabi::uapi::helper_name(*id).as_deref(), Some(n.as_str()), "{name}: helper {id}");
+        }
+    }
+    // bpftool agrees on the newest kernel.
+    let dump = bpftool(&["btf", "dump", "file", kernel_dir("live-6.18").join("vmlinux.btf").to_str().unwrap(), "format", "c"]);
+    let n = dump.lines().filter(|l| l.trim_start().starts_with("BPF_FUNC_") && !l.contains("__BPF_FUNC_MAX_ID")).count();
+    assert_eq!(n, bpfabi::uapi::HELPER_NAMES.len());
+}

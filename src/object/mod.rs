@@ -29,6 +29,17 @@ use std::sync::Arc;
 pub use crate::elf::EM_BPF;
 use crate::uapi::{AttachType, ProgType};
 
+/// `[{"id": 1, "name": "bpf_map_lookup_elem", "calls": 3}]` (names from the
+/// built-in UAPI table; `null` for ids it does not know).
+fn helpers_with_names<S: serde::Serializer>(h: &BTreeMap<u32, usize>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(h.len()))?;
+    for (&id, &calls) in h {
+        seq.serialize_element(&serde_json::json!({"id": id, "name": crate::uapi::helper_name(id), "calls": calls}))?;
+    }
+    seq.end()
+}
+
 fn prog_type_or_unknown<S: serde::Serializer>(t: &Option<ProgType>, s: S) -> std::result::Result<S::Ok, S::Error> {
     match t {
         Some(t) => s.collect_str(t),
@@ -154,6 +165,7 @@ pub struct Program {
     /// Instructions, this function only.
     pub insns: usize,
     /// Helper id -> calls, including called subprograms.
+    #[serde(serialize_with = "helpers_with_names")]
     pub helpers: BTreeMap<u32, usize>,
     /// kfunc names called (including from subprograms).
     pub kfuncs: BTreeSet<String>,

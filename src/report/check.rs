@@ -12,7 +12,7 @@ use std::io::{self, Write};
 /// Version of the `check --json` document.
 pub const SCHEMA: &str = "bpfabi.check/1";
 /// Version of the `inspect --json` document.
-pub const INSPECT_SCHEMA: &str = "bpfabi.inspect/1";
+pub const INSPECT_SCHEMA: &str = "bpfabi.inspect/2";
 
 #[derive(Serialize)]
 struct Doc<'a> {
