@@ -49,6 +49,14 @@ enum Cmd {
     /// Will these BPF objects load on these kernels? Exit 0: everything loads
     /// everywhere, 1: some program fails on some kernel.
     Check(CheckArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `bpfabi man | man -l -`.
+    Man,
 }
 
 /// Output options, the same on every subcommand.
@@ -429,6 +437,15 @@ fn main() -> ExitCode {
         Cmd::Diff(a) => diff(a, &mut out),
         Cmd::Inspect(a) => inspect(a, &mut out),
         Cmd::Check(a) => check(a, &mut out),
+        Cmd::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(*shell, &mut Cli::command(), "bpfabi", &mut out);
+            Ok(0)
+        }
+        Cmd::Man => {
+            use clap::CommandFactory;
+            write_out(clap_mangen::Man::new(Cli::command()).render(&mut out)).map(|_| 0)
+        }
     };
     let result = result.and_then(|code| write_out(out.flush()).map(|_| code));
     match result {

@@ -343,3 +343,22 @@ fn an_empty_file_says_so() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("empty file"), "{}", stderr(&o));
 }
+
+#[test]
+fn completions_and_man_page_come_from_the_cli_definition() {
+    let o = bpfabi(&["completions", "bash"]);
+    assert_eq!(o.status.code(), Some(0));
+    let script = stdout(&o);
+    for sub in ["surface", "versions", "diff", "inspect", "check", "--format", "--kernel"] {
+        assert!(script.contains(sub), "{sub}");
+    }
+    // The script is valid bash.
+    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("completion.bash");
+    std::fs::write(&tmp, &script).unwrap();
+    assert!(Command::new("bash").arg("-n").arg(&tmp).status().unwrap().success());
+    let o = bpfabi(&["man"]);
+    let man = stdout(&o);
+    assert!(man.contains(".TH bpfabi 1") && man.contains("check") && man.contains("surface"), "{man}");
+    let o = bpfabi(&["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2));
+}
