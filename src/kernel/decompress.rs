@@ -88,11 +88,31 @@ pub fn reader<'a, R: Read + 'a>(c: Compression, input: R) -> Result<Box<dyn Read
 /// after it, which single-stream decoders leave alone), refusing to produce
 /// more than `max` bytes.
 pub fn decompress(c: Compression, data: &[u8], max: u64) -> Result<Vec<u8>, ReadError> {
-    let r = reader(c, data)?;
+    let consumed = std::cell::Cell::new(0usize);
+    let r = reader(c, Counting { inner: data, n: &consumed })?;
     read_capped(r, max).map_err(|e| match e {
         CapError::TooBig => ReadError::at(0, format!("{} data decompresses to more than {max} bytes (limit)", c.name())).with_kind(crate::error::ErrorKind::TooLarge),
-        CapError::Io(e, partial) => ReadError::at(0, format!("{} data is corrupt after {partial} output bytes: {e}", c.name())),
+        // The decoder had read up to `consumed` input bytes when it failed:
+        // the bad data is at most one buffer before that offset.
+        CapError::Io(e, partial) => ReadError::at(
+            consumed.get(),
+            format!("{} data is corrupt (input read up to this offset, {partial} bytes decoded): {e}", c.name()),
+        ),
     })
+}
+
+/// A reader that counts the bytes taken from its input.
+struct Counting<'a, R> {
+    inner: R,
+    n: &'a std::cell::Cell<usize>,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n.set(self.n.get().saturating_add(k));
+        Ok(k)
+    }
 }
 
 /// Why a capped read stopped.
@@ -168,5 +188,30 @@ impl<R: Read> Read for Lz4Legacy<R> {
         }
         self.pos += n;
         Ok(n)
+    }
+}
+
+#[cfg(all(test, feature = "compression"))]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn corrupt_streams_name_the_input_offset() {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let data: Vec<u8> = (0..200_000u32).flat_map(|i| (i.wrapping_mul(2654435761)).to_le_bytes()).collect();
+        enc.write_all(&data).unwrap();
+        let mut gz = enc.finish().unwrap();
+        assert_eq!(decompress(Compression::Gzip, &gz, 1 << 30).unwrap(), data);
+        let mid = gz.len() / 2;
+        for b in &mut gz[mid..mid + 64] {
+            *b ^= 0x5a;
+        }
+        let e = decompress(Compression::Gzip, &gz, 1 << 30).unwrap_err();
+        let off = e.offset.unwrap() as usize;
+        assert!(off > 0 && off <= gz.len(), "{e}");
+        assert!(e.what.contains("gzip data is corrupt"), "{e}");
+        let e = decompress(Compression::Gzip, &gz[..mid], 1 << 30).unwrap_err();
+        assert!(e.offset.unwrap() as usize <= mid, "{e}");
     }
 }
