@@ -133,6 +133,7 @@ fn kernel(spec: &Spec) -> Kernel {
         inputs: vec![],
         vmlinux: KernelBtf { name: "vmlinux".into(), btf, btf_ids: Some(Bytes::from_vec(ids_sec)), origin: "synthetic".into() },
         modules: vec![],
+        info: Default::default(),
     }
 }
 

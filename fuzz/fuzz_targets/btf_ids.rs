@@ -30,6 +30,7 @@ fuzz_target!(|data: &[u8]| {
             inputs: vec![],
             vmlinux: KernelBtf { name: "vmlinux".into(), btf: btf.clone(), btf_ids: Some(Bytes::from_vec(data.to_vec())), origin: "fuzz".into() },
             modules: vec![],
+            info: Default::default(),
         };
         let _ = bpfabi::surface::of(&k);
     }

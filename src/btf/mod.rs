@@ -479,6 +479,10 @@ impl Btf {
     pub fn endian(&self) -> Endian {
         self.endian
     }
+    /// The blob as read: header, types, strings (e.g. to compare two kernels' BTF).
+    pub fn raw_bytes(&self) -> &Bytes {
+        &self.bytes
+    }
     pub fn header(&self) -> &Header {
         &self.header
     }

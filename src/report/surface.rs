@@ -30,8 +30,17 @@ pub fn table(s: &Surface, kfuncs: bool, helpers: bool) -> String {
         k.btf_types,
         k.modules.len(),
         s.discovery.decl_tags,
-        s.discovery.btf_ids,
+        match s.discovery.btf_ids {
+            "no_kfunc_sets" => format!("present ({} bytes), no kfunc set8 records", s.discovery.btf_ids_bytes),
+            other => other.to_string(),
+        },
     ));
+    for n in &s.notes {
+        out.push_str(&format!("note: {}\n", n.text));
+    }
+    if !s.notes.is_empty() {
+        out.push('\n');
+    }
     if kfuncs {
         let rows: Vec<Vec<String>> = s
             .kfuncs
