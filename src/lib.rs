@@ -17,6 +17,7 @@ pub mod bytes;
 pub mod error;
 pub mod kernel;
 pub mod kflags;
+pub mod lint;
 pub mod object;
 pub mod report;
 pub mod surface;

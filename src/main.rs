@@ -46,6 +46,24 @@ enum Cmd {
     /// Will these BPF objects load on these kernels? Exit 0: everything loads
     /// everywhere, 1: some program fails on some kernel.
     Check(CheckArgs),
+    /// BTF health of a kernel build (for distribution and kernel
+    /// maintainers): findings with stable codes (docs/lint.md). Exit 0: no
+    /// error or warning, 1: findings, 2: input error.
+    Lint(LintArgs),
+}
+
+#[derive(Args)]
+struct LintArgs {
+    /// Kernel inputs (as for `surface`); none: the running kernel.
+    inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    kernel: KernelArgs,
+    /// Output format: table or json.
+    #[arg(long, default_value = "table", value_name = "FORMAT")]
+    format: String,
+    /// Same as --format json.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -154,6 +172,7 @@ impl KernelArgs {
             btf_ids: self.btf_ids.clone(),
             release: self.release.clone(),
             modules: !self.no_modules,
+            progress: true,
             ..LoadOptions::default()
         }
     }
@@ -190,12 +209,33 @@ struct SurfaceArgs {
 }
 
 fn load_kernel(inputs: &[PathBuf], args: &KernelArgs) -> bpfabi::Result<kernel::Kernel> {
-    let opts = args.options();
-    if inputs.is_empty() {
-        kernel::load_running(&opts)
-    } else {
-        kernel::load(inputs, &opts)
+    load_with(inputs, &args.options())
+}
+
+fn load_with(inputs: &[PathBuf], opts: &LoadOptions) -> bpfabi::Result<kernel::Kernel> {
+    let k = if inputs.is_empty() { kernel::load_running(opts)? } else { kernel::load(inputs, opts)? };
+    warn_release(&k);
+    Ok(k)
+}
+
+/// A `--release` the inputs contradict is a warning on stderr.
+fn warn_release(k: &kernel::Kernel) {
+    if let Some(n) = k.note(kernel::NoteKind::ReleaseIgnored) {
+        eprintln!("bpfabi: warning: {n}");
     }
+}
+
+fn lint(a: &LintArgs) -> bpfabi::Result<(String, u8)> {
+    let opts = LoadOptions { keep_bad_modules: true, ..a.kernel.options() };
+    let k = load_with(&a.inputs, &opts)?;
+    let l = bpfabi::lint::lint(&k);
+    let label = k.label();
+    let text = match (a.json, a.format.as_str()) {
+        (true, _) | (_, "json") => report::lint::json(&label, &l),
+        (_, "table") => report::lint::table(&label, &l),
+        (_, other) => return Err(bpfabi::Error::new("--format", format!("expected table or json, got `{other}`"))),
+    };
+    Ok((text, (l.failing() > 0) as u8))
 }
 
 fn surface(a: &SurfaceArgs) -> bpfabi::Result<(String, u8)> {
@@ -262,7 +302,9 @@ fn diff(a: &DiffArgs) -> bpfabi::Result<(String, u8)> {
     let side = |main: &PathBuf, extra: &[PathBuf], release: &Option<String>| {
         let mut inputs = vec![main.clone()];
         inputs.extend_from_slice(extra);
-        kernel::load(&inputs, &LoadOptions { release: release.clone(), ..LoadOptions::default() })
+        let k = kernel::load(&inputs, &LoadOptions { release: release.clone(), progress: true, ..LoadOptions::default() })?;
+        warn_release(&k);
+        Ok::<_, bpfabi::Error>(k)
     };
     let ko = side(&a.old, &a.old_input, &a.old_release)?;
     let kn = side(&a.new, &a.new_input, &a.new_release)?;
@@ -353,6 +395,7 @@ fn main() -> ExitCode {
         Cmd::Diff(a) => diff(a),
         Cmd::Inspect(a) => inspect(a),
         Cmd::Check(a) => check(a),
+        Cmd::Lint(a) => lint(a),
     };
     match result {
         Ok((text, code)) => {

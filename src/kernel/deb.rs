@@ -63,6 +63,12 @@ impl<R: Read> Read for Counting<'_, R> {
     }
 }
 
+impl<R: std::io::Seek> std::io::Seek for Counting<'_, R> {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
 pub(super) fn read_deb(bytes: &Bytes, origin: &str, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<()> {
     let d = bytes.as_slice();
     let members = ar_members(d).map_err(|(o, w)| Error { file: origin.into(), offset: Some(o as u64), what: w })?;
@@ -73,8 +79,17 @@ pub(super) fn read_deb(bytes: &Bytes, origin: &str, opts: &LoadOptions, out: &mu
     let data = d.get(range.clone()).unwrap_or(&[]);
     let bar = modules::bar(opts, data.len() as u64, true);
     bar.set_prefix(short_name(origin));
-    let counted = Counting { inner: data, bar: &bar };
+    let counted = Counting { inner: std::io::Cursor::new(data), bar: &bar };
     let reader: Box<dyn Read> = match Compression::sniff(data) {
+        // dpkg-deb writes multi-block xz (one block per 24 MiB): decode the
+        // blocks on several threads.
+        Some(Compression::Xz) => {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+            Box::new(
+                lzma_rust2::XzReaderMt::new(counted, false, threads)
+                    .map_err(|e| Error::new(format!("{origin}:{name}"), format!("bad xz stream: {e}")))?,
+            )
+        }
         Some(c) => decompress::reader(c, counted).map_err(|e| e.in_file(format!("{origin}:{name}")))?,
         None => Box::new(counted),
     };

@@ -65,6 +65,11 @@ pub struct LoadInfo {
     pub modules_without_btf: Vec<ModuleWithoutBtf>,
     /// Where the vmlinux `.BTF_ids` came from (a file, the image), when any.
     pub btf_ids_origin: Option<String>,
+    /// Modules whose split BTF did not parse on this vmlinux (kept only
+    /// with [`LoadOptions::keep_bad_modules`]): (name, origin, why).
+    pub bad_modules: Vec<(String, String, String)>,
+    /// Modules whose vermagic names another release: (name, release).
+    pub module_releases: Vec<(String, String)>,
 }
 
 /// A kernel module read without BTF.
@@ -137,11 +142,14 @@ pub struct LoadOptions {
     /// Draw a progress bar on stderr for long reads (packages, trees) when
     /// stderr is a terminal.
     pub progress: bool,
+    /// Record modules whose split BTF does not parse on the vmlinux in
+    /// [`LoadInfo::bad_modules`] instead of failing (for `lint`).
+    pub keep_bad_modules: bool,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { btf_ids: None, release: None, max_decompressed: decompress::DEFAULT_MAX_OUTPUT, modules: true, progress: false }
+        LoadOptions { btf_ids: None, release: None, max_decompressed: decompress::DEFAULT_MAX_OUTPUT, modules: true, progress: false, keep_bad_modules: false }
     }
 }
 
@@ -262,13 +270,23 @@ fn assemble(pieces: Vec<Piece>, label: String, inputs: Vec<String>, opts: &LoadO
     for m in modules {
         if let Piece::Module { name, btf, btf_ids, origin, release: r, .. } = m {
             if stated.is_none() {
-                stated = r.map(|r| (r, origin.clone()));
+                stated = r.clone().map(|r| (r, origin.clone()));
             }
-            let parsed = Btf::parse_split(btf, vmlinux.btf.clone()).map_err(|e| {
-                let mut e = e.in_file(&origin);
-                e.what = format!("{} (as split BTF on top of {})", e.what, vmlinux.origin);
-                e
-            })?;
+            if let Some(r) = r {
+                info.module_releases.push((name.clone(), r));
+            }
+            let parsed = match Btf::parse_split(btf, vmlinux.btf.clone()) {
+                Ok(p) => p,
+                Err(e) if opts.keep_bad_modules => {
+                    info.bad_modules.push((name, origin, format!("split BTF does not parse on this vmlinux: {e}")));
+                    continue;
+                }
+                Err(e) => {
+                    let mut e = e.in_file(&origin);
+                    e.what = format!("{} (as split BTF on top of {})", e.what, vmlinux.origin);
+                    return Err(e);
+                }
+            };
             mods.push(KernelBtf { name, btf: Arc::new(parsed), btf_ids, origin });
         }
     }
@@ -284,6 +302,7 @@ fn assemble(pieces: Vec<Piece>, label: String, inputs: Vec<String>, opts: &LoadO
         (Some((s, _)), None) => Some(s),
         (None, o) => o.clone(),
     };
+    info.module_releases.retain(|(_, r)| Some(r) != release.as_ref());
     if running && vmlinux.btf_ids.is_none() {
         find::running_btf_ids(&mut vmlinux, release.as_deref(), opts, &mut info);
     }
@@ -296,13 +315,22 @@ fn assemble(pieces: Vec<Piece>, label: String, inputs: Vec<String>, opts: &LoadO
         crate::btf_ids::check_matches(ids.as_slice(), &vmlinux.btf)
             .map_err(|why| Error::new(ids_origin.clone(), format!("this .BTF_ids does not belong to {}: {why}", vmlinux.origin)))?;
     }
-    for m in mods.iter().filter(|m| m.origin.ends_with(".btf")) {
-        if let Some(ids) = &m.btf_ids {
+    let mut kept = Vec::with_capacity(mods.len());
+    for m in mods {
+        if let (Some(ids), true) = (&m.btf_ids, m.origin.ends_with(".btf")) {
             let ids_origin = Path::new(&m.origin).with_extension("btf_ids").display().to_string();
-            crate::btf_ids::check_matches(ids.as_slice(), &m.btf)
-                .map_err(|why| Error::new(ids_origin, format!("this .BTF_ids does not belong to {}: {why}", m.origin)))?;
+            if let Err(why) = crate::btf_ids::check_matches(ids.as_slice(), &m.btf) {
+                let e = Error::new(ids_origin, format!("this .BTF_ids does not belong to {}: {why}", m.origin));
+                if !opts.keep_bad_modules {
+                    return Err(e);
+                }
+                info.bad_modules.push((m.name.clone(), m.origin.clone(), e.to_string()));
+                continue;
+            }
         }
+        kept.push(m);
     }
+    let mods = kept;
     if vmlinux.btf_ids.is_none() && info.notes.iter().all(|n| n.kind != NoteKind::BtfIdsMissing) {
         let why = if vmlinux.origin.ends_with(".btf") {
             format!("{} is raw BTF with no {} beside it", vmlinux.origin, Path::new(&vmlinux.origin).with_extension("btf_ids").display())

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod diff;
+pub mod lint;
 pub mod surface;
 pub mod versions;
 
