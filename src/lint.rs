@@ -515,3 +515,7 @@ fn facts(k: &Kernel, s: &surface::Surface, pahole_version: Option<u32>) -> Facts
         modules_without_btf: k.info.modules_without_btf.len(),
     }
 }
+
+#[cfg(test)]
+#[path = "lint_tests.rs"]
+mod tests;
