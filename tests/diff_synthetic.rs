@@ -260,6 +260,7 @@ fn small(in_module: bool, new: bool) -> Kernel {
         inputs: vec![],
         vmlinux: KernelBtf { name: "vmlinux".into(), btf: base, btf_ids: None, origin: "synthetic".into() },
         modules,
+        info: Default::default(),
     }
 }
 

@@ -111,7 +111,7 @@ pub(super) fn read_deb(bytes: &Bytes, origin: &str, opts: &LoadOptions, out: &mu
             let is_module = is_module_path(&path);
             seen_kernel |= is_kernel;
             seen_modules += is_module as usize;
-            if !is_kernel && !is_config && !(is_module && opts.modules) {
+            if !(is_kernel || is_config || (is_module && opts.modules)) {
                 continue;
             }
             let size = entry.header().size().map_err(tar_err)?;
