@@ -115,7 +115,10 @@ pub fn check_matches(section: &[u8], btf: &Btf) -> Result<(), String> {
             return Some(format!("id {id} is past the last type ({})", btf.next_id().saturating_sub(1)));
         }
         let t = btf.ty(id)?;
-        (t.kind != Kind::Func).then(|| format!("id {id} is {} `{}`", t.kind.name(), t.name()))
+        (t.kind != Kind::Func).then(|| match t.name() {
+            "" => format!("id {id} is an anonymous {}", t.kind.name()),
+            n => format!("id {id} is {} `{n}`", t.kind.name()),
+        })
     };
     for i in 0..words {
         let Some(cnt) = w(i) else { break };

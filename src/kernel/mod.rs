@@ -295,7 +295,7 @@ fn assemble(pieces: Vec<Piece>, label: String, inputs: Vec<String>, opts: &LoadO
     let release = match (stated, &opts.release) {
         (Some((s, origin)), Some(o)) => {
             if &s != o {
-                info.note(NoteKind::ReleaseIgnored, format!("--release {o} ignored: {origin} states {s}"));
+                info.note(NoteKind::ReleaseIgnored, format!("--release {o} ignored: {origin} gives {s}"));
             }
             Some(s)
         }

@@ -35,10 +35,12 @@ pub fn table(s: &Surface, kfuncs: bool, helpers: bool) -> String {
             other => other.to_string(),
         },
     ));
-    for n in &s.notes {
+    // An ignored --release is a warning on stderr already.
+    let notes: Vec<_> = s.notes.iter().filter(|n| n.kind != crate::kernel::NoteKind::ReleaseIgnored).collect();
+    for n in &notes {
         out.push_str(&format!("note: {}\n", n.text));
     }
-    if !s.notes.is_empty() {
+    if !notes.is_empty() {
         out.push('\n');
     }
     if kfuncs {
