@@ -24,6 +24,7 @@ fn btf() -> Arc<Btf> {
 fuzz_target!(|data: &[u8]| {
     let btf = btf();
     let _ = bpfabi::btf_ids::scan_set8(data, Endian::Little, &btf, u32::MAX);
+    let _ = bpfabi::btf_ids::check_matches(data, &btf);
     for release in ["6.1.0", "6.12.0", "5.10.0"] {
         let k = Kernel {
             release: Some(release.into()),
@@ -33,5 +34,6 @@ fuzz_target!(|data: &[u8]| {
             info: Default::default(),
         };
         let _ = bpfabi::surface::of(&k);
+        let _ = bpfabi::lint::lint(&k);
     }
 });
