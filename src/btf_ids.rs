@@ -96,3 +96,86 @@ fn try_set8(
     }
     Some((Set8 { offset: off, set_flags, pairs }, 8 + cnt * 8))
 }
+
+/// Does this `.BTF_ids` section belong to `btf`? Every id resolve_btfids
+/// wrote is a type of the BTF it ran on, so in the right BTF the set-shaped
+/// records (`btf_id_set8` `{cnt, flags, {id, flags}[cnt]}` with ascending
+/// ids, and `btf_id_set` `{cnt, id[cnt]}` with strictly ascending ids)
+/// name FUNCs; in another kernel's BTF most of them land on other kinds or
+/// past the last id. Measured on the corpus: matching pairs have at most one
+/// odd shape against 3–16 good ones, mismatched pairs more odd than good.
+/// A flagged kfunc set (`BTF_SET8_KFUNCS`) whose ids are not FUNCs is a
+/// mismatch on its own.
+pub fn check_matches(section: &[u8], btf: &Btf) -> Result<(), String> {
+    let e = btf.endian();
+    let words = section.len() / 4;
+    let w = |i: usize| e.u32(section, i * 4);
+    let (mut good, mut bad, mut flagged_bad) = (0usize, 0usize, 0usize);
+    let mut example: Option<String> = None;
+    let describe = |id: u32| -> Option<String> {
+        if id >= btf.next_id() {
+            return Some(format!("id {id} is past the last type ({})", btf.next_id().saturating_sub(1)));
+        }
+        let t = btf.ty(id)?;
+        (t.kind != Kind::Func).then(|| match t.name() {
+            "" => format!("id {id} is an anonymous {}", t.kind.name()),
+            n => format!("id {id} is {} `{n}`", t.kind.name()),
+        })
+    };
+    for i in 0..words {
+        let Some(cnt) = w(i) else { break };
+        let cnt = cnt as usize;
+        let Some(next) = w(i + 1) else { break };
+        if !(1..=4096).contains(&cnt) {
+            continue;
+        }
+        let mut odd: Option<String> = None;
+        if next <= 1 && i + 2 + 2 * cnt <= words {
+            // set8-shaped
+            let pairs: Vec<(u32, u32)> = (0..cnt).filter_map(|j| Some((w(i + 2 + 2 * j)?, w(i + 3 + 2 * j)?))).collect();
+            let sorted = pairs.windows(2).all(|p| p.first().map(|a| a.0) <= p.get(1).map(|b| b.0));
+            let nonzero = pairs.iter().filter(|p| p.0 != 0).count();
+            if !sorted || pairs.iter().any(|p| p.1 > 0x00ff_ffff) || nonzero < if next == 1 { 1 } else { 2 } {
+                continue;
+            }
+            for &(id, _) in pairs.iter().filter(|p| p.0 != 0) {
+                let own = id >= btf.start_id() || id >= btf.next_id();
+                if let Some(d) = describe(id).or_else(|| (!own).then(|| format!("id {id} is a base type, not this BTF's own"))) {
+                    odd = Some(d);
+                    break;
+                }
+            }
+            if odd.is_some() && next == 1 {
+                flagged_bad += 1;
+            }
+        } else if next > 1 && cnt >= 3 && i + 1 + cnt <= words {
+            // set-shaped
+            let ids: Vec<u32> = (0..cnt).filter_map(|j| w(i + 1 + j)).collect();
+            if !ids.windows(2).all(|p| p.first() < p.get(1)) {
+                continue;
+            }
+            odd = ids.iter().find_map(|&id| describe(id));
+        } else {
+            continue;
+        }
+        match odd {
+            None => good += 1,
+            Some(d) => {
+                bad += 1;
+                if example.is_none() {
+                    example = Some(format!("record at {:#x}: {d}", i * 4));
+                }
+            }
+        }
+    }
+    if flagged_bad > 0 || bad > good {
+        return Err(format!(
+            "{} of {} id sets in it name types that are not FUNCs of this BTF{} (e.g. {}); it comes from another kernel build: give the .BTF_ids of the same vmlinux",
+            bad,
+            bad + good,
+            if flagged_bad > 0 { format!(", {flagged_bad} of them flagged kfunc sets") } else { String::new() },
+            example.unwrap_or_default()
+        ));
+    }
+    Ok(())
+}

@@ -22,6 +22,8 @@ pub enum ErrorKind {
     WrongInput,
     /// The format is recognised but the content breaks its rules.
     Malformed,
+    /// Split (module) BTF read without the base BTF it continues.
+    SplitBtf,
     /// A valid input using something this version does not read.
     Unsupported,
     /// A size limit was reached (decompression, nesting, member size).
@@ -44,6 +46,7 @@ impl ErrorKind {
             ErrorKind::NoBtfSection => "no_btf_section",
             ErrorKind::WrongInput => "wrong_input",
             ErrorKind::Malformed => "malformed",
+            ErrorKind::SplitBtf => "split_btf",
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::TooLarge => "too_large",
             ErrorKind::Mismatch => "mismatch",

@@ -55,6 +55,7 @@ pub mod error;
 pub mod hash;
 pub mod kernel;
 pub mod kflags;
+pub mod lint;
 pub mod model;
 pub mod object;
 pub mod policy;

@@ -49,6 +49,10 @@ enum Cmd {
     /// Will these BPF objects load on these kernels? Exit 0: everything loads
     /// everywhere, 1: some program fails on some kernel.
     Check(CheckArgs),
+    /// BTF health of a kernel build (for distribution and kernel
+    /// maintainers): findings with stable codes (docs/lint.md). Exit 0: no
+    /// error or warning, 1: findings, 2: input error.
+    Lint(LintArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -136,16 +140,44 @@ struct KernelArgs {
 
 impl KernelArgs {
     fn options(&self) -> LoadOptions {
-        LoadOptions { btf_ids: self.btf_ids.clone(), release: self.release.clone(), modules: !self.no_modules, ..LoadOptions::default() }
+        LoadOptions {
+            btf_ids: self.btf_ids.clone(),
+            release: self.release.clone(),
+            modules: !self.no_modules,
+            progress: true,
+            ..LoadOptions::default()
+        }
     }
     /// The kernel the inputs describe; none: the running kernel.
     fn model(&self, inputs: &[PathBuf]) -> bpfabi::Result<KernelModel> {
-        if inputs.is_empty() {
-            KernelModel::running(&self.options())
-        } else {
-            KernelModel::load(inputs, &self.options())
-        }
+        load_with(inputs, &self.options()).map(KernelModel::new)
     }
+}
+
+fn load_with(inputs: &[PathBuf], opts: &LoadOptions) -> bpfabi::Result<bpfabi::kernel::Kernel> {
+    let k = if inputs.is_empty() { bpfabi::kernel::load_running(opts)? } else { bpfabi::kernel::load(inputs, opts)? };
+    warn_release(&k);
+    Ok(k)
+}
+
+/// A `--release` the inputs contradict is a warning on stderr.
+fn warn_release(k: &bpfabi::kernel::Kernel) {
+    if let Some(n) = k.note(bpfabi::kernel::NoteKind::ReleaseIgnored) {
+        eprintln!("bpfabi: warning: {n}");
+    }
+}
+
+fn lint(a: &LintArgs, w: Out) -> bpfabi::Result<u8> {
+    let format = a.out.format("lint", &[Format::Table, Format::Json])?;
+    let opts = LoadOptions { keep_bad_modules: true, ..a.kernel.options() };
+    let k = load_with(&a.inputs, &opts)?;
+    let l = bpfabi::lint::lint(&k);
+    let label = k.label();
+    write_out(match format {
+        Format::Json => report::lint::json(w, &label, &l),
+        _ => report::lint::table(w, &label, &l),
+    })?;
+    Ok((l.failing() > 0) as u8)
 }
 
 #[derive(Args)]
@@ -224,6 +256,16 @@ struct DiffArgs {
     /// Same as --format markdown.
     #[arg(long, hide = true, conflicts_with_all = ["json", "format"])]
     markdown: bool,
+}
+
+#[derive(Args)]
+struct LintArgs {
+    /// Kernel inputs (as for `surface`); none: the running kernel.
+    inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    kernel: KernelArgs,
+    #[command(flatten)]
+    out: OutputArgs,
 }
 
 #[derive(Args)]
@@ -338,7 +380,7 @@ fn diff(a: &DiffArgs, w: Out) -> bpfabi::Result<u8> {
     let side = |main: &PathBuf, extra: &[PathBuf], release: &Option<String>| {
         let mut inputs = vec![main.clone()];
         inputs.extend_from_slice(extra);
-        KernelModel::load(&inputs, &LoadOptions { release: release.clone(), modules: !a.no_modules, ..LoadOptions::default() })
+        load_with(&inputs, &LoadOptions { release: release.clone(), modules: !a.no_modules, progress: true, ..LoadOptions::default() }).map(KernelModel::new)
     };
     let ko = side(&a.old, &a.old_input, &a.old_release)?;
     let kn = side(&a.new, &a.new_input, &a.new_release)?;
@@ -437,6 +479,7 @@ fn main() -> ExitCode {
         Cmd::Diff(a) => diff(a, &mut out),
         Cmd::Inspect(a) => inspect(a, &mut out),
         Cmd::Check(a) => check(a, &mut out),
+        Cmd::Lint(a) => lint(a, &mut out),
         Cmd::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(*shell, &mut Cli::command(), "bpfabi", &mut out);

@@ -102,10 +102,13 @@ pub struct Discovery {
     /// Number of `bpf_kfunc` decl tags (vmlinux + modules).
     pub decl_tags: usize,
     /// "kfunc_flag" (set8 records flagged BTF_SET8_KFUNCS), "structural"
-    /// (records recognised by shape), or "absent" (no `.BTF_ids`).
+    /// (records recognised by shape), "no_kfunc_sets" (a `.BTF_ids` without
+    /// kfunc set8 records, e.g. kernels before 6.0), or "absent" (no `.BTF_ids`).
     pub btf_ids: &'static str,
     /// Number of set8 records used.
     pub set8_records: usize,
+    /// Size of the vmlinux `.BTF_ids` section, 0 when absent.
+    pub btf_ids_bytes: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,6 +124,9 @@ pub struct Surface {
     pub helpers: Vec<Helper>,
     /// `__BPF_FUNC_MAX_ID - 1`: the highest helper id.
     pub helper_max_id: Option<u32>,
+    /// How the kernel was read: why flags are unknown, where `.BTF_ids`
+    /// came from, an unused `--release`.
+    pub notes: Vec<crate::kernel::Note>,
 }
 
 /// Evidence gathered for one FUNC before it becomes a [`Kfunc`].
@@ -149,9 +155,11 @@ pub fn of(kernel: &Kernel) -> Surface {
     let mut sets: Vec<(usize, Vec<btf_ids::Set8>)> = Vec::new();
     let mut have_ids = false;
     for (bi, kb) in btfs.iter().enumerate() {
-        if let (Some(ids), true) = (&kb.btf_ids, set8_possible) {
+        if let Some(ids) = &kb.btf_ids {
             have_ids = true;
-            sets.push((bi, btf_ids::scan_set8(ids.as_slice(), kb.btf.endian(), &kb.btf, mask)));
+            if set8_possible {
+                sets.push((bi, btf_ids::scan_set8(ids.as_slice(), kb.btf.endian(), &kb.btf, mask)));
+            }
         }
     }
     let flagged = sets.iter().any(|(_, s)| s.iter().any(|r| r.is_kfunc_set()));
@@ -251,16 +259,20 @@ pub fn of(kernel: &Kernel) -> Surface {
             decl_tags,
             btf_ids: if !have_ids {
                 "absent"
+            } else if set8_records == 0 {
+                "no_kfunc_sets"
             } else if flagged {
                 "kfunc_flag"
             } else {
                 "structural"
             },
             set8_records,
+            btf_ids_bytes: kernel.vmlinux.btf_ids.as_ref().map_or(0, |b| b.len()),
         },
         kfuncs,
         helpers,
         helper_max_id,
+        notes: kernel.info.notes.clone(),
     }
 }
 

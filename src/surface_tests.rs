@@ -47,6 +47,7 @@ fn kernel(btf: Vec<u8>, ids: Vec<u8>, release: &str) -> Kernel {
         inputs: vec!["synthetic".into()],
         vmlinux: KernelBtf { name: "vmlinux".into(), btf, btf_ids: Some(Bytes::from_vec(ids)), origin: "synthetic".into() },
         modules: vec![],
+        info: Default::default(),
     }
 }
 

@@ -114,11 +114,17 @@ fn bad_inputs_exit_2_with_file_and_offset() {
     let o = bpfabi(&["surface", "--no-such-flag"]);
     assert_eq!(o.status.code(), Some(2));
 
-    // A module BTF without its vmlinux.
+    // A module BTF finds its vmlinux one directory up (the corpus layout)...
     let m = kernel_dir("6.12.117-1").join("modules/nf_conntrack.btf");
     let o = bpfabi(&["surface", m.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    // ...and alone, says where it looked.
+    let lone = tmp.join("nf_conntrack.btf");
+    std::fs::copy(&m, &lone).unwrap();
+    let o = bpfabi(&["surface", lone.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("nf_conntrack.btf"));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("nf_conntrack.btf: module (split) BTF needs the vmlinux BTF") && e.contains("looked for"), "{e}");
 }
 
 fn stderr(o: &Output) -> String {

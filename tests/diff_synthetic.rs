@@ -141,6 +141,7 @@ fn kernel(spec: &Spec) -> Kernel {
         inputs: vec![],
         vmlinux: KernelBtf { name: "vmlinux".into(), btf, btf_ids: Some(Bytes::from_vec(ids_sec)), origin: "synthetic".into() },
         modules: vec![],
+        info: Default::default(),
     }
 }
 
@@ -284,6 +285,7 @@ fn small(in_module: bool, new: bool) -> Kernel {
         inputs: vec![],
         vmlinux: KernelBtf { name: "vmlinux".into(), btf: base, btf_ids: None, origin: "synthetic".into() },
         modules,
+        info: Default::default(),
     }
 }
 

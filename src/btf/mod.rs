@@ -333,7 +333,11 @@ impl Btf {
         match (&base, strs.first(), strs.last()) {
             (None, Some(0), Some(0)) => {}
             (None, None, _) => return Err(err(strs_start, "expected a string section starting with an empty string")),
-            (None, Some(_), _) => return Err(err(strs_start, "expected the string section to start with a NUL byte")),
+            (None, Some(_), _) => {
+                // Split BTF's strings continue its base's: a missing leading
+                // NUL is how a module's BTF read alone looks.
+                return Err(err(strs_start, "expected the string section to start with a NUL byte").with_kind(crate::error::ErrorKind::SplitBtf));
+            }
             (Some(_), None, _) => {}
             (Some(_), Some(_), Some(0)) => {}
             (_, _, _) => return Err(err(strs_end.saturating_sub(1), "expected the string section to end with a NUL byte")),
@@ -520,6 +524,10 @@ impl Btf {
     /// Byte order of the blob.
     pub fn endian(&self) -> Endian {
         self.endian
+    }
+    /// The blob as read: header, types, strings (e.g. to compare two kernels' BTF).
+    pub fn raw_bytes(&self) -> &Bytes {
+        &self.bytes
     }
     /// The parsed header.
     pub fn header(&self) -> &Header {

@@ -1,13 +1,16 @@
 //! Debian kernel packages (`linux-image-*`, `linux-binary-*`,
 //! `linux-modules-*`): an `ar` archive whose `data.tar.*` holds
-//! `boot/vmlinuz-*` and `lib/modules/*/kernel/**/*.ko*`. Read in memory,
-//! streaming the tar through its decompressor; nothing is written to disk.
+//! `boot/vmlinuz-*`, `boot/config-*` and `lib/modules/*/kernel/**/*.ko*`.
+//! Read in memory, streaming the tar through its decompressor while worker
+//! threads decompress the modules (`modules`); nothing is written to disk.
+//! A package with no kernel in it is named (package, version, what it
+//! depends on) in the error.
 
-use super::{decompress, decompress::Compression, read_bytes, LoadOptions, Piece};
+use super::modules::{self, Job};
+use super::{decompress, decompress::Compression, LoadOptions, Piece};
 use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Result};
 use std::io::Read;
-use std::path::Path;
 
 /// One `ar` member: name and data range.
 type ArMember = (String, std::ops::Range<usize>);
@@ -35,7 +38,35 @@ fn ar_members(d: &[u8]) -> std::result::Result<Vec<ArMember>, (usize, String)> {
 }
 
 fn is_module_path(p: &str) -> bool {
-    p.contains("/modules/") && [".ko", ".ko.xz", ".ko.zst", ".ko.gz"].iter().any(|s| p.ends_with(s))
+    p.contains("/modules/") && modules::is_module_file(p)
+}
+
+/// A decompressing reader over an ar member.
+fn member_reader<'a>(origin: &str, name: &str, data: &'a [u8]) -> Result<Box<dyn Read + 'a>> {
+    Ok(match Compression::sniff(data) {
+        Some(c) => decompress::reader(c, data).map_err(|e| e.in_file(format!("{origin}:{name}")))?,
+        None => Box::new(data),
+    })
+}
+
+/// Counts bytes read through it (progress over the compressed member).
+struct Counting<'a, R> {
+    inner: R,
+    bar: &'a modules::ProgressBar,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}
+
+impl<R: std::io::Seek> std::io::Seek for Counting<'_, R> {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
 }
 
 pub(super) fn read_deb(bytes: &Bytes, origin: &str, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<()> {
@@ -46,51 +77,98 @@ pub(super) fn read_deb(bytes: &Bytes, origin: &str, opts: &LoadOptions, out: &mu
         .find(|(n, _)| n.starts_with("data.tar"))
         .ok_or_else(|| Error::new(origin, "not a Debian package: no data.tar member"))?;
     let data = d.get(range.clone()).unwrap_or(&[]);
+    let bar = modules::bar(opts, data.len() as u64, true);
+    bar.set_prefix(short_name(origin));
+    let counted = Counting { inner: std::io::Cursor::new(data), bar: &bar };
     let reader: Box<dyn Read> = match Compression::sniff(data) {
-        Some(c) => decompress::reader(c, data).map_err(|e| e.in_file(format!("{origin}:{name}")))?,
-        None => Box::new(data),
+        // dpkg-deb writes multi-block xz (one block per 24 MiB): decode the
+        // blocks on several threads.
+        Some(Compression::Xz) => {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+            Box::new(
+                lzma_rust2::XzReaderMt::new(counted, false, threads)
+                    .map_err(|e| Error::new(format!("{origin}:{name}"), format!("bad xz stream: {e}")))?,
+            )
+        }
+        Some(c) => decompress::reader(c, counted).map_err(|e| e.in_file(format!("{origin}:{name}")))?,
+        None => Box::new(counted),
     };
     // The whole unpacked tree is capped, not just each file.
     let capped = reader.take(opts.max_decompressed.saturating_mul(4));
     let mut archive = tar::Archive::new(capped);
     let tar_err = |e: std::io::Error| Error::new(format!("{origin}:{name}"), format!("bad tar stream: {e}"));
-    let mut found_kernel = false;
-    for entry in archive.entries().map_err(tar_err)? {
-        let mut entry = entry.map_err(tar_err)?;
-        if entry.header().entry_type() != tar::EntryType::Regular {
-            continue;
+    let mut seen_kernel = false;
+    let mut seen_modules = 0usize;
+    let pieces = modules::run(opts, &bar, |send| {
+        for entry in archive.entries().map_err(tar_err)? {
+            let mut entry = entry.map_err(tar_err)?;
+            if entry.header().entry_type() != tar::EntryType::Regular {
+                continue;
+            }
+            let path = entry.path().map_err(tar_err)?.to_string_lossy().into_owned();
+            let is_kernel = path.contains("boot/vmlinuz-") || path.contains("boot/vmlinux-");
+            let is_config = path.contains("boot/config-");
+            let is_module = is_module_path(&path);
+            seen_kernel |= is_kernel;
+            seen_modules += is_module as usize;
+            if !(is_kernel || is_config || (is_module && opts.modules)) {
+                continue;
+            }
+            let size = entry.header().size().map_err(tar_err)?;
+            if size > opts.max_decompressed {
+                return Err(Error::of(ErrorKind::TooLarge, format!("{origin}:{path}"), format!("{size} bytes is over the size limit")));
+            }
+            let mut buf = Vec::with_capacity(size as usize);
+            entry.read_to_end(&mut buf).map_err(tar_err)?;
+            if is_config {
+                out.push(Piece::Config(String::from_utf8_lossy(&buf).into()));
+                continue;
+            }
+            send(Job { origin: format!("{origin}:{path}"), path, data: buf })?;
         }
-        let path = entry.path().map_err(tar_err)?.to_string_lossy().into_owned();
-        let is_kernel = path.contains("boot/vmlinuz-") || path.contains("boot/vmlinux-");
-        let is_module = opts.modules && is_module_path(&path);
-        if !is_kernel && !is_module {
-            continue;
-        }
-        let size = entry.header().size().map_err(tar_err)?;
-        if size > opts.max_decompressed {
-            return Err(Error::of(ErrorKind::TooLarge, format!("{origin}:{path}"), format!("{size} bytes is over the size limit")));
-        }
-        let mut buf = Vec::with_capacity(size as usize);
-        entry.read_to_end(&mut buf).map_err(tar_err)?;
-        let inner_origin = format!("{origin}:{path}");
-        let before = out.len();
-        let res = read_bytes(Bytes::from_vec(buf), &inner_origin, Path::new(&path), None, opts, out, 1);
-        match res {
-            Ok(()) => found_kernel |= is_kernel,
-            // A module built without BTF is not an error for the package as a whole.
-            Err(e) if is_module && e.kind == ErrorKind::NoBtfSection => continue,
-            Err(e) => return Err(e),
-        }
-        // Keep only the small BTF sections of modules, not whole decompressed files.
-        for p in out.iter_mut().skip(before) {
-            if let Piece::Module { btf, btf_ids, .. } = p {
-                *btf = Bytes::from_vec(btf.as_slice().to_vec());
-                if let Some(ids) = btf_ids {
-                    *ids = Bytes::from_vec(ids.as_slice().to_vec());
-                }
+        Ok(())
+    });
+    bar.finish_and_clear();
+    out.extend(pieces?);
+    if !seen_kernel && seen_modules == 0 {
+        return Err(not_a_kernel_package(d, &members, origin));
+    }
+    Ok(())
+}
+
+fn short_name(origin: &str) -> String {
+    origin.rsplit('/').next().unwrap_or(origin).to_string()
+}
+
+/// The error for a package without kernel image or modules: what the
+/// package is (from `control`), and what was looked for.
+fn not_a_kernel_package(d: &[u8], members: &[ArMember], origin: &str) -> Error {
+    let control = members.iter().find(|(n, _)| n.starts_with("control.tar")).and_then(|(n, r)| {
+        let reader = member_reader(origin, n, d.get(r.clone())?).ok()?;
+        let mut archive = tar::Archive::new(reader.take(1 << 20));
+        let mut text = String::new();
+        for e in archive.entries().ok()? {
+            let mut e = e.ok()?;
+            if e.path().ok()?.to_string_lossy().trim_start_matches("./") == "control" {
+                e.read_to_string(&mut text).ok()?;
+                return Some(text);
             }
         }
+        None
+    });
+    let field = |k: &str| -> Option<String> {
+        control.as_deref()?.lines().find_map(|l| l.strip_prefix(k)?.strip_prefix(':').map(|v| v.trim().to_string()))
+    };
+    let what = match (field("Package"), field("Version")) {
+        (Some(p), Some(v)) => format!("package {p} {v}"),
+        (Some(p), None) => format!("package {p}"),
+        _ => "this package".to_string(),
+    };
+    let mut msg = format!("{what} holds no kernel: no boot/vmlinuz-* or boot/vmlinux-* image and no lib/modules/*/**/*.ko* modules");
+    if let Some(dep) = field("Depends").filter(|d| d.contains("linux-image") || d.contains("linux-binary")) {
+        msg.push_str(&format!("; it is a meta package depending on `{dep}`: read that package instead"));
+    } else if let Some(desc) = field("Description") {
+        msg.push_str(&format!(" (it is: {desc})"));
     }
-    let _ = found_kernel;
-    Ok(())
+    Error::of(ErrorKind::WrongInput, origin, msg)
 }

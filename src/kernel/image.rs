@@ -2,14 +2,14 @@
 //! release strings) and the x86 bzImage boot format (where the compressed
 //! vmlinux sits and what the setup header says the release is).
 
-use super::{decompress::Compression, Piece};
+use super::{decompress::Compression, ModuleWithoutBtf, Piece};
 use crate::btf::Btf;
 use crate::bytes::{Bytes, Endian};
+use crate::elf::EM_BPF;
 use crate::error::{Error, ErrorKind, ReadError, Result};
-use object::{Object, ObjectSection};
+use object::{Object, ObjectSection, ObjectSymbol};
 use std::path::Path;
 
-use crate::elf::EM_BPF;
 
 /// Read a vmlinux or module ELF: its `.BTF`, `.BTF_ids` and release.
 pub(super) fn read_elf(bytes: Bytes, origin: &str, path: &Path, out: &mut Vec<Piece>) -> Result<()> {
@@ -27,27 +27,34 @@ pub(super) fn read_elf(bytes: Bytes, origin: &str, path: &Path, out: &mut Vec<Pi
         let end = usize::try_from(off.checked_add(size)?).ok()?;
         bytes.slice(usize::try_from(off).ok()?..end)
     };
+    let is_module = file.kind() == object::ObjectKind::Relocatable;
+    let modinfo = section(".modinfo");
+    let info = |key: &str| -> Option<String> {
+        let m = modinfo.as_ref()?;
+        m.as_slice()
+            .split(|&b| b == 0)
+            .filter_map(|kv| std::str::from_utf8(kv).ok())
+            .find_map(|kv| kv.strip_prefix(key).map(str::to_string))
+    };
     let Some(btf) = section(".BTF") else {
+        if is_module {
+            // Recorded, not an error: a package may hold modules without BTF.
+            let registers_kfuncs = file.symbols().any(|s| s.is_undefined() && s.name_bytes().ok() == Some(b"register_btf_kfunc_id_set".as_slice()));
+            let name = info("name=").unwrap_or_else(|| super::module_name_from_path(path));
+            out.push(Piece::NoBtf(ModuleWithoutBtf { name, origin: origin.into(), registers_kfuncs }));
+            return Ok(());
+        }
         return Err(Error::of(ErrorKind::NoBtfSection, origin, "ELF file has no .BTF section (kernel built without CONFIG_DEBUG_INFO_BTF?)"));
     };
     let btf_ids = section(".BTF_ids");
-    let is_module = file.kind() == object::ObjectKind::Relocatable;
     if is_module {
-        let modinfo = section(".modinfo");
-        let info = |key: &str| -> Option<String> {
-            let m = modinfo.as_ref()?;
-            m.as_slice()
-                .split(|&b| b == 0)
-                .filter_map(|kv| std::str::from_utf8(kv).ok())
-                .find_map(|kv| kv.strip_prefix(key).map(str::to_string))
-        };
         let name = info("name=").unwrap_or_else(|| super::module_name_from_path(path));
         let release = info("vermagic=").and_then(|v| v.split_whitespace().next().map(str::to_string));
         out.push(Piece::Module { name, btf, btf_ids, origin: origin.into(), release, base_err: None });
     } else {
         let release = section(".rodata").and_then(|r| linux_banner_release(r.as_slice())).or_else(|| linux_banner_release(data));
         let parsed = Btf::parse(btf).map_err(|e| e.in_file(format!("{origin} [.BTF]")))?;
-        out.push(Piece::Vmlinux { btf: parsed, btf_ids, release, origin: origin.into() });
+        out.push(Piece::Vmlinux { btf: parsed, btf_ids, release, origin: origin.into(), running: false });
     }
     Ok(())
 }

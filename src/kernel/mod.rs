@@ -13,13 +13,19 @@
 #[cfg(feature = "deb")]
 mod deb;
 pub mod decompress;
+mod find;
 mod image;
+mod modules;
+mod tree;
+
+pub use find::{btf_ids_from_image, image_candidates, ImageLookup};
 
 use crate::btf::Btf;
 use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, ReadError, Result};
 use crate::kflags::KernelVersion;
 use decompress::Compression;
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -47,6 +53,66 @@ pub struct Kernel {
     pub vmlinux: KernelBtf,
     /// Module BTFs (split on the vmlinux).
     pub modules: Vec<KernelBtf>,
+    /// How it was read: notes for the user, config, modules without BTF.
+    pub info: LoadInfo,
+}
+
+/// What loading learnt besides the BTF itself.
+#[derive(Debug, Clone, Default)]
+pub struct LoadInfo {
+    /// Things the user should know (why flags are unknown, where `.BTF_ids`
+    /// came from, a `--release` that was not used...).
+    pub notes: Vec<Note>,
+    /// The kernel's `.config` text (`boot/config-*`, a corpus `config`).
+    pub config: Option<Arc<str>>,
+    /// Modules of a package or tree that carry no `.BTF` section.
+    pub modules_without_btf: Vec<ModuleWithoutBtf>,
+    /// Where the vmlinux `.BTF_ids` came from (a file, the image), when any.
+    pub btf_ids_origin: Option<String>,
+    /// Modules whose split BTF did not parse on this vmlinux (kept only
+    /// with [`LoadOptions::keep_bad_modules`]): (name, origin, why).
+    pub bad_modules: Vec<(String, String, String)>,
+    /// Modules whose vermagic names another release: (name, release).
+    pub module_releases: Vec<(String, String)>,
+}
+
+/// A kernel module read without BTF.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModuleWithoutBtf {
+    /// Module name.
+    pub name: String,
+    /// Where it was read.
+    pub origin: String,
+    /// It imports `register_btf_kfunc_id_set`: it registers kfunc sets,
+    /// which the kernel cannot do for a module without BTF.
+    pub registers_kfuncs: bool,
+}
+
+/// A note about how a kernel was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    /// What the note is about.
+    pub kind: NoteKind,
+    /// The note, in words.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+/// Kinds of notes a load leaves.
+pub enum NoteKind {
+    /// No `.BTF_ids` for vmlinux: KF_* flags are unknown; says why and how to get them.
+    BtfIdsMissing,
+    /// `.BTF_ids` taken from somewhere other than the input itself (the running kernel's image).
+    BtfIdsSource,
+    /// `--release` disagrees with the release the inputs state; the inputs win.
+    ReleaseIgnored,
+}
+
+impl LoadInfo {
+    fn note(&mut self, kind: NoteKind, text: impl Into<String>) {
+        self.notes.push(Note { kind, text: text.into() });
+    }
 }
 
 impl Kernel {
@@ -61,6 +127,10 @@ impl Kernel {
     /// The module called `name`.
     pub fn module(&self, name: &str) -> Option<&KernelBtf> {
         self.modules.iter().find(|m| m.name == name)
+    }
+    /// The note of this kind, if any.
+    pub fn note(&self, kind: NoteKind) -> Option<&str> {
+        self.info.notes.iter().find(|n| n.kind == kind).map(|n| n.text.as_str())
     }
     /// A short label: the release, else the first input.
     pub fn label(&self) -> String {
@@ -79,21 +149,53 @@ pub struct LoadOptions {
     pub max_decompressed: u64,
     /// Read modules found inside packages and directories.
     pub modules: bool,
+    /// Draw a progress bar on stderr for long reads (packages, trees) when
+    /// stderr is a terminal.
+    pub progress: bool,
+    /// Record modules whose split BTF does not parse on the vmlinux in
+    /// [`LoadInfo::bad_modules`] instead of failing (for `lint`).
+    pub keep_bad_modules: bool,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { btf_ids: None, release: None, max_decompressed: decompress::DEFAULT_MAX_OUTPUT, modules: true }
+        LoadOptions { btf_ids: None, release: None, max_decompressed: decompress::DEFAULT_MAX_OUTPUT, modules: true, progress: false, keep_bad_modules: false }
+    }
+}
+
+/// Check a release given by the user (`--release`): `major.minor` first,
+/// then only characters `uname -r` strings use.
+pub fn validate_release(r: &str) -> Result<KernelVersion> {
+    let bad = |why: &str| Error::of(ErrorKind::NotFound, "--release", format!("`{r}` is not a kernel release ({why}); expected e.g. 6.1.0-56-amd64 or 6.12.117+deb13-amd64"));
+    if r.is_empty() || r.len() > 64 {
+        return Err(bad("empty or longer than 64 characters"));
+    }
+    if !r.chars().all(|c| c.is_ascii_alphanumeric() || "._+~-".contains(c)) {
+        return Err(bad("unexpected characters"));
+    }
+    let mut parts = r.splitn(3, |c: char| !c.is_ascii_digit());
+    let (major, minor) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    if major.is_empty() || minor.is_empty() || r.as_bytes().get(major.len()) != Some(&b'.') {
+        return Err(bad("it does not start with MAJOR.MINOR"));
+    }
+    match KernelVersion::parse(r) {
+        Some(v) if (2..=20).contains(&v.0) && v.1 < 100 => Ok(v),
+        _ => Err(bad("implausible version number")),
     }
 }
 
 /// What one input turned out to hold, before base and modules are tied up.
 enum Piece {
     /// A vmlinux (base) BTF, parsed, with its optional `.BTF_ids` and release.
-    Vmlinux { btf: Btf, btf_ids: Option<Bytes>, release: Option<String>, origin: String },
+    /// `running`: read from `/sys/kernel/btf` (its `.BTF_ids` may be in the image).
+    Vmlinux { btf: Btf, btf_ids: Option<Bytes>, release: Option<String>, origin: String, running: bool },
     /// Split (module) BTF waiting for its base. `base_err` is why it did not
     /// parse as a base on its own (reported if no base turns up).
     Module { name: String, btf: Bytes, btf_ids: Option<Bytes>, origin: String, release: Option<String>, base_err: Option<ReadError> },
+    /// A module ELF without `.BTF`.
+    NoBtf(ModuleWithoutBtf),
+    /// The kernel config (`boot/config-*`, corpus `config`).
+    Config(Arc<str>),
 }
 
 /// The running kernel: `/sys/kernel/btf/vmlinux` and every module there.
@@ -102,77 +204,181 @@ pub fn load_running(opts: &LoadOptions) -> Result<Kernel> {
     if !dir.join("vmlinux").exists() {
         return Err(Error::of(ErrorKind::NotFound, "/sys/kernel/btf/vmlinux", "not present: this kernel was built without CONFIG_DEBUG_INFO_BTF"));
     }
-    let mut k = load(&[dir.to_path_buf()], opts)?;
-    if k.release.is_none() {
-        k.release = running_release();
-    }
-    Ok(k)
+    load(&[dir.to_path_buf()], opts)
 }
 
 /// Load one kernel from any mix of inputs: exactly one must provide a
-/// vmlinux BTF; the others add modules.
+/// vmlinux BTF; the others add modules. A module given without its vmlinux
+/// gets its base from beside it (see [`find::base_candidates`]).
 pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Result<Kernel> {
+    if let Some(r) = &opts.release {
+        validate_release(r)?;
+    }
     let mut pieces = Vec::new();
     for p in inputs {
         read_input(p, opts, &mut pieces)?;
     }
     let label = inputs.first().map(|p| p.display().to_string()).unwrap_or_default();
-    assemble(pieces, label, inputs.iter().map(|p| p.display().to_string()).collect(), opts)
+    let mut looked = Vec::new();
+    if !pieces.iter().any(|p| matches!(p, Piece::Vmlinux { .. })) && pieces.iter().any(|p| matches!(p, Piece::Module { .. })) {
+        let (tried, found) = find::base_for_modules(inputs, &pieces);
+        looked = tried;
+        if let Some(base) = found {
+            read_input(&base, opts, &mut pieces)?;
+        }
+    }
+    assemble(pieces, label, inputs.iter().map(|p| p.display().to_string()).collect(), opts, &looked)
 }
 
 /// Load a kernel from bytes already in memory (any single-file form:
 /// raw BTF, ELF, compressed image, package), named `name` in messages.
 pub fn load_bytes(bytes: Bytes, name: &str, opts: &LoadOptions) -> Result<Kernel> {
+    if let Some(r) = &opts.release {
+        validate_release(r)?;
+    }
     let mut pieces = Vec::new();
     read_bytes(bytes, name, Path::new(name), None, opts, &mut pieces, 0)?;
-    assemble(pieces, name.to_string(), vec![name.to_string()], opts)
+    assemble(pieces, name.to_string(), vec![name.to_string()], opts, &[])
 }
 
 /// Tie pieces into one kernel: exactly one vmlinux, modules split on it.
-fn assemble(pieces: Vec<Piece>, label: String, inputs: Vec<String>, opts: &LoadOptions) -> Result<Kernel> {
+/// `looked`: where a base was searched for, for the message when none was found.
+fn assemble(pieces: Vec<Piece>, label: String, inputs: Vec<String>, opts: &LoadOptions, looked: &[PathBuf]) -> Result<Kernel> {
     let mut vmlinux = None;
     let mut modules = Vec::new();
-    let mut release = opts.release.clone();
+    let mut info = LoadInfo::default();
+    let mut stated: Option<(String, String)> = None; // (release, origin)
+    let mut running = false;
     for piece in pieces {
         match piece {
-            Piece::Vmlinux { btf, btf_ids, release: r, origin } => {
+            Piece::Vmlinux { btf, btf_ids, release: r, origin, running: run } => {
                 if vmlinux.is_some() {
                     return Err(Error::of(ErrorKind::Mismatch, origin, "a second vmlinux BTF: give one kernel's vmlinux plus its modules"));
                 }
-                if release.is_none() {
-                    release = r;
+                if let Some(r) = r {
+                    stated = Some((r, origin.clone()));
                 }
+                running = run;
                 let btf_ids = match &opts.btf_ids {
-                    Some(p) => Some(Bytes::from_path(p).map_err(|e| Error::io(p.display().to_string(), e))?),
+                    Some(p) => {
+                        info.btf_ids_origin = Some(p.display().to_string());
+                        Some(Bytes::from_path(p).map_err(|e| Error::io(p.display().to_string(), e))?)
+                    }
                     None => btf_ids,
                 };
                 vmlinux = Some(KernelBtf { name: "vmlinux".into(), btf: Arc::new(btf), btf_ids, origin });
             }
+            Piece::NoBtf(m) => info.modules_without_btf.push(m),
+            Piece::Config(c) => info.config = Some(c),
             m @ Piece::Module { .. } => modules.push(m),
         }
     }
-    let Some(vmlinux) = vmlinux else {
-        // A lone BTF that failed to parse as a base is more likely a broken
-        // vmlinux than a module: say why it did not parse.
-        for m in &modules {
-            if let Piece::Module { origin, base_err: Some(e), .. } = m {
-                return Err(e.clone().in_file(origin));
-            }
-        }
-        return Err(Error::of(ErrorKind::WrongInput, label, "no vmlinux BTF among the inputs (modules need their vmlinux to be read)"));
+    let Some(mut vmlinux) = vmlinux else {
+        return Err(no_vmlinux(&modules, label, looked));
     };
     let mut mods = Vec::new();
     for m in modules {
         if let Piece::Module { name, btf, btf_ids, origin, release: r, .. } = m {
-            if release.is_none() {
-                release = r;
+            if stated.is_none() {
+                stated = r.clone().map(|r| (r, origin.clone()));
             }
-            let parsed = Btf::parse_split(btf, vmlinux.btf.clone()).map_err(|e| e.in_file(&origin))?;
+            if let Some(r) = r {
+                info.module_releases.push((name.clone(), r));
+            }
+            let parsed = match Btf::parse_split(btf, vmlinux.btf.clone()) {
+                Ok(p) => p,
+                Err(e) if opts.keep_bad_modules => {
+                    info.bad_modules.push((name, origin, format!("split BTF does not parse on this vmlinux: {e}")));
+                    continue;
+                }
+                Err(e) => {
+                    let mut e = e.in_file(&origin);
+                    e.what = format!("{} (as split BTF on top of {})", e.what, vmlinux.origin);
+                    return Err(e);
+                }
+            };
             mods.push(KernelBtf { name, btf: Arc::new(parsed), btf_ids, origin });
         }
     }
     mods.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Kernel { release, inputs, vmlinux, modules: mods })
+    info.modules_without_btf.sort_by(|a, b| a.name.cmp(&b.name));
+    let release = match (stated, &opts.release) {
+        (Some((s, origin)), Some(o)) => {
+            if &s != o {
+                info.note(NoteKind::ReleaseIgnored, format!("--release {o} ignored: {origin} gives {s}"));
+            }
+            Some(s)
+        }
+        (Some((s, _)), None) => Some(s),
+        (None, o) => o.clone(),
+    };
+    info.module_releases.retain(|(_, r)| Some(r) != release.as_ref());
+    if running && vmlinux.btf_ids.is_none() {
+        find::running_btf_ids(&mut vmlinux, release.as_deref(), opts, &mut info);
+    }
+    // A `.BTF_ids` file given separately (--btf-ids, a sibling of raw BTF)
+    // must belong to this BTF: ids of another kernel give fake kfuncs.
+    if vmlinux.btf_ids.is_some() && info.btf_ids_origin.is_none() && vmlinux.origin.ends_with(".btf") {
+        info.btf_ids_origin = Some(Path::new(&vmlinux.origin).with_extension("btf_ids").display().to_string());
+    }
+    if let (Some(ids), Some(ids_origin)) = (&vmlinux.btf_ids, &info.btf_ids_origin) {
+        crate::btf_ids::check_matches(ids.as_slice(), &vmlinux.btf)
+            .map_err(|why| Error::of(ErrorKind::Mismatch, ids_origin.clone(), format!("this .BTF_ids does not belong to {}: {why}", vmlinux.origin)))?;
+    }
+    let mut kept = Vec::with_capacity(mods.len());
+    for m in mods {
+        if let (Some(ids), true) = (&m.btf_ids, m.origin.ends_with(".btf")) {
+            let ids_origin = Path::new(&m.origin).with_extension("btf_ids").display().to_string();
+            if let Err(why) = crate::btf_ids::check_matches(ids.as_slice(), &m.btf) {
+                let e = Error::of(ErrorKind::Mismatch, ids_origin, format!("this .BTF_ids does not belong to {}: {why}", m.origin));
+                if !opts.keep_bad_modules {
+                    return Err(e);
+                }
+                info.bad_modules.push((m.name.clone(), m.origin.clone(), e.to_string()));
+                continue;
+            }
+        }
+        kept.push(m);
+    }
+    let mods = kept;
+    if vmlinux.btf_ids.is_none() && info.notes.iter().all(|n| n.kind != NoteKind::BtfIdsMissing) {
+        let why = if vmlinux.origin.ends_with(".btf") {
+            format!("{} is raw BTF with no {} beside it", vmlinux.origin, Path::new(&vmlinux.origin).with_extension("btf_ids").display())
+        } else {
+            format!("{} has no .BTF_ids section", vmlinux.origin)
+        };
+        info.note(NoteKind::BtfIdsMissing, format!("KF_* flags unknown: {why}; give --btf-ids FILE (the .BTF_ids section of this kernel's vmlinux)"));
+    }
+    Ok(Kernel { release, inputs, vmlinux, modules: mods, info })
+}
+
+/// Why there is no vmlinux: a broken base, a module alone, or nothing kernel-like.
+fn no_vmlinux(modules: &[Piece], label: String, looked: &[PathBuf]) -> Error {
+    let looked_text = if looked.is_empty() {
+        String::new()
+    } else {
+        format!(" (looked for {})", looked.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))
+    };
+    for m in modules {
+        if let Piece::Module { origin, base_err, .. } = m {
+            return match base_err {
+                // Split BTF: its strings continue the base's, so they do not start with NUL.
+                Some(e) if e.kind != ErrorKind::SplitBtf => Error::of(
+                    e.kind,
+                    origin.clone(),
+                    format!("{}; read as a module's split BTF instead, no vmlinux BTF was found for it{looked_text}", e.what),
+                )
+                .at(e.offset.unwrap_or(0)),
+                _ => Error::new(
+                    origin.clone(),
+                    format!(
+                        "module (split) BTF needs the vmlinux BTF it was built against: none given and none found{looked_text}; name it too: `bpfabi surface VMLINUX {origin}`"
+                    ),
+                ),
+            };
+        }
+    }
+    Error::of(ErrorKind::WrongInput, label, "no vmlinux BTF among the inputs (modules need their vmlinux to be read)")
 }
 
 /// `uname -r` of the running kernel.
@@ -220,13 +426,31 @@ fn read_input(path: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<(
                 btf_ids: None,
                 release: running_release(),
                 origin: "/sys/kernel/btf/vmlinux".into(),
+                running: true,
             });
         }
         out.push(Piece::Module { name: module_name_from_path(path), btf: bytes, btf_ids: None, origin, release: None, base_err: None });
         return Ok(());
     }
     let dir = path.parent().unwrap_or(Path::new("."));
-    read_bytes(bytes, &origin, path, Some(dir), opts, out, 0)
+    let before = out.len();
+    read_bytes(bytes, &origin, path, Some(dir), opts, out, 0)?;
+    let single = out.len() == before + 1;
+    match out.get_mut(before) {
+        // The running kernel named explicitly: its release is `uname -r`.
+        Some(Piece::Vmlinux { release, running, .. }) if find::is_sysfs_vmlinux(path) => {
+            *running = true;
+            if release.is_none() {
+                *release = running_release();
+            }
+        }
+        // A module given by itself must have BTF.
+        Some(Piece::NoBtf(m)) if single => {
+            return Err(Error::of(ErrorKind::NoBtfSection, m.origin.clone(), "module ELF has no .BTF section (kernel built without CONFIG_DEBUG_INFO_BTF_MODULES?)"));
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Classify bytes by content and turn them into pieces. `depth` bounds
@@ -248,7 +472,7 @@ fn read_bytes(
         // Raw BTF: a base if it stands on its own, else split BTF of a module.
         let btf_ids = sibling_btf_ids(path);
         match Btf::parse(bytes.clone()) {
-            Ok(btf) => out.push(Piece::Vmlinux { btf, btf_ids, release: dir.and_then(meta_release), origin: origin.to_string() }),
+            Ok(btf) => out.push(Piece::Vmlinux { btf, btf_ids, release: dir.and_then(meta_release), origin: origin.to_string(), running: false }),
             Err(e) => out.push(Piece::Module {
                 name: module_name_from_path(path),
                 btf: bytes,
@@ -317,9 +541,17 @@ fn read_dir(dir: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<()> 
         (dir.join("vmlinux.btf"), dir.join("modules"), false)
     } else if dir.join("vmlinux").is_file() {
         (dir.join("vmlinux"), dir.to_path_buf(), true)
+    } else if tree::looks_like_tree(dir) {
+        return tree::read_tree(dir, opts, out);
     } else {
-        return Err(Error::of(ErrorKind::WrongInput, origin, "expected a directory holding vmlinux.btf (and modules/*.btf) or vmlinux (like /sys/kernel/btf)"));
+        return Err(Error::new(
+            origin,
+            "expected a directory holding vmlinux.btf (and modules/*.btf), vmlinux (like /sys/kernel/btf), or an unpacked kernel package / root file system (boot/vmlinuz-*, lib/modules/*/)",
+        ));
     };
+    if let Ok(text) = std::fs::read_to_string(dir.join("config")) {
+        out.push(Piece::Config(text.into()));
+    }
     let before = out.len();
     read_input(&base, opts, out)?;
     if let Some(Piece::Vmlinux { release: r, .. }) = out.get_mut(before) {

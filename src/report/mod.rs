@@ -9,6 +9,7 @@ use std::io::{self, Write};
 
 pub mod check;
 pub mod diff;
+pub mod lint;
 pub mod surface;
 pub mod versions;
 

@@ -24,8 +24,19 @@ pub fn table(w: &mut dyn Write, s: &Surface, kfuncs: bool, helpers: bool) -> io:
         k.btf_types,
         count(k.modules.len(), "module", "modules"),
         s.discovery.decl_tags,
-        s.discovery.btf_ids,
+        match s.discovery.btf_ids {
+            "no_kfunc_sets" => format!("present ({} bytes), no kfunc set8 records", s.discovery.btf_ids_bytes),
+            other => other.to_string(),
+        },
     )?;
+    // An ignored --release is a warning on stderr already.
+    let notes: Vec<_> = s.notes.iter().filter(|n| n.kind != crate::kernel::NoteKind::ReleaseIgnored).collect();
+    for n in &notes {
+        writeln!(w, "note: {}", n.text)?;
+    }
+    if !notes.is_empty() {
+        writeln!(w)?;
+    }
     if kfuncs {
         let rows: Vec<Vec<String>> = s
             .kfuncs

@@ -1,0 +1,72 @@
+//! Renderers for `bpfabi lint`: a table (facts, then findings) and JSON.
+
+use super::{count, write_json, write_table};
+use crate::lint::Lint;
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// Version of the `lint --format json` document (see docs/lint.md).
+pub const SCHEMA: &str = "bpfabi.lint/1";
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    kernel: &'a str,
+    failing: usize,
+    #[serde(flatten)]
+    lint: &'a Lint,
+}
+
+/// The findings and facts as a `bpfabi.lint/1` JSON document.
+pub fn json(w: &mut dyn Write, label: &str, l: &Lint) -> io::Result<()> {
+    write_json(w, SCHEMA, &Doc { kernel: label, failing: l.failing(), lint: l })
+}
+
+/// Facts, then a table of findings.
+pub fn table(w: &mut dyn Write, label: &str, l: &Lint) -> io::Result<()> {
+    let mut out = String::new();
+    let f = &l.facts;
+    out.push_str(&format!(
+        "kernel {label}: BTF v{}, {}-byte header{}, {} endian, {} vmlinux types, {} modules ({} without BTF)\n",
+        f.btf_version,
+        f.header_len,
+        if f.kind_layout { " with kind layout" } else { "" },
+        f.endian,
+        f.vmlinux_types,
+        f.modules,
+        f.modules_without_btf
+    ));
+    out.push_str(&format!(
+        "kfuncs {} (decl tags {}, .BTF_ids {}, {} set8 records){}\n",
+        f.kfuncs,
+        f.decl_tags,
+        f.btf_ids,
+        f.set8_records,
+        f.pahole_version.map(|p| format!("; pahole {}.{}", p / 100, p % 100)).unwrap_or_default()
+    ));
+    let kinds: Vec<String> = f.kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    out.push_str(&format!("kinds: {}\n", kinds.join(", ")));
+    for r in &f.readers {
+        out.push_str(&format!("readers: {} >= {} ({})\n", r.tool, r.min_version, r.because));
+    }
+    out.push('\n');
+    if l.findings.is_empty() {
+        out.push_str("no findings\n");
+        return w.write_all(out.as_bytes());
+    }
+    let rows: Vec<Vec<String>> = l
+        .findings
+        .iter()
+        .map(|x| {
+            vec![
+                format!("{:?}", x.severity).to_lowercase(),
+                x.code.as_str().to_string(),
+                x.origin.clone(),
+                x.subject.clone().unwrap_or_else(|| "-".into()),
+                x.message.clone(),
+            ]
+        })
+        .collect();
+    out.push_str(&format!("{} ({} failing)\n", count(rows.len(), "finding", "findings"), l.failing()));
+    w.write_all(out.as_bytes())?;
+    write_table(w, &["SEVERITY", "CODE", "ORIGIN", "SUBJECT", "MESSAGE"], &rows)
+}
