@@ -77,6 +77,8 @@ pub struct KernelIndex<'k> {
     prog_types: HashSet<String>,
     attach_types: HashSet<String>,
     map_types: HashMap<u64, String>,
+    /// Helper/kfunc availability per program type, from `bpfabi probe`.
+    pub probe: Option<std::sync::Arc<crate::probe::ProbeIndex>>,
 }
 
 fn enum_names(btf: &Btf, name: &str) -> Vec<(String, u64)> {
@@ -99,6 +101,7 @@ impl<'k> KernelIndex<'k> {
             map_types: enum_names(btf, "bpf_map_type").into_iter().filter(|(n, _)| !n.starts_with("__")).map(|(n, v)| (v, n)).collect(),
             surface,
             kernel,
+            probe: None,
         }
     }
 
@@ -473,6 +476,10 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelIndex, helper_names:
             (None, true) => rs.push(warn("ksym_missing", &e.name, "kernel variable not in BTF (weak: resolves to 0)".into())),
             (None, false) => rs.push(fail("ksym_missing", &e.name, "kernel variable not in this kernel's BTF".into())),
         }
+    }
+    // Program-type availability of helpers and kfuncs (src/probe/judge.rs).
+    if let Some(pi) = &ki.probe {
+        rs.extend(pi.judge(obj, p));
     }
     // CO-RE relocations.
     if let Some(ob) = obj_btf {

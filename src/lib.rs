@@ -18,6 +18,7 @@ pub mod error;
 pub mod kernel;
 pub mod kflags;
 pub mod object;
+pub mod probe;
 pub mod report;
 pub mod surface;
 pub mod versions;

@@ -46,6 +46,39 @@ enum Cmd {
     /// Will these BPF objects load on these kernels? Exit 0: everything loads
     /// everywhere, 1: some program fails on some kernel.
     Check(CheckArgs),
+    /// Which helpers and kfuncs the running kernel's verifier allows, per
+    /// program type (and attach type, sleepability, struct_ops type), decided
+    /// by loading tiny programs. Needs root. Leaves nothing loaded.
+    Probe(ProbeArgs),
+}
+
+#[derive(Args)]
+struct ProbeArgs {
+    /// JSON output (schema bpfabi.probe/1, docs/probe.md).
+    #[arg(long, conflicts_with = "detail")]
+    json: bool,
+    /// Also write the JSON document to FILE (e.g. KERNEL_DIR/probe.json for `check`).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// List every decision (variant, helper or kfunc, how, verifier message).
+    #[arg(long)]
+    detail: bool,
+    /// Also probe helpers whose load has side effects (bpf_trace_printk,
+    /// bpf_trace_vprintk, bpf_probe_write_user), as `bpftool feature probe full`.
+    #[arg(long)]
+    full: bool,
+    /// Only variants whose label or program type matches PATTERN; repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    only: Vec<String>,
+    /// Worker threads (default: one per CPU).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+    /// Do not probe helpers.
+    #[arg(long)]
+    no_helpers: bool,
+    /// Do not probe kfuncs.
+    #[arg(long)]
+    no_kfuncs: bool,
 }
 
 #[derive(Args)]
@@ -75,6 +108,12 @@ struct CheckArgs {
     /// SARIF 2.1.0 output (code scanning).
     #[arg(long)]
     sarif: bool,
+    /// A `bpfabi probe` JSON file: judge helper/kfunc availability per
+    /// program type on the kernel it belongs to (matched by BTF fingerprint;
+    /// a probe of another kernel is refused). Repeatable. A `probe.json` in a
+    /// kernel directory given with --kernel is used automatically.
+    #[arg(long = "probe", value_name = "FILE")]
+    probes: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -323,7 +362,8 @@ fn check(a: &CheckArgs) -> bpfabi::Result<(String, u8)> {
     } else {
         a.kernels.iter().map(|p| kernel::load(std::slice::from_ref(p), &LoadOptions::default())).collect::<bpfabi::Result<Vec<_>>>()?
     };
-    let indexes: Vec<KernelIndex> = kernels.iter().map(KernelIndex::new).collect();
+    let mut indexes: Vec<KernelIndex> = kernels.iter().map(KernelIndex::new).collect();
+    bpfabi::probe::judge::attach(&mut indexes, &a.probes, &a.kernels)?;
     let names = helper_names(indexes.iter().map(|k| &k.surface));
     let mut results = Vec::new();
     for o in &objs {
@@ -345,6 +385,28 @@ fn check(a: &CheckArgs) -> bpfabi::Result<(String, u8)> {
     Ok((text, failed as u8))
 }
 
+fn probe(a: &ProbeArgs) -> bpfabi::Result<(String, u8)> {
+    let opts = bpfabi::probe::ProbeOptions {
+        helpers: !a.no_helpers,
+        kfuncs: !a.no_kfuncs,
+        full: a.full,
+        threads: a.threads,
+        only: a.only.clone(),
+    };
+    let p = bpfabi::probe::run(&opts)?;
+    if let Some(f) = &a.output {
+        std::fs::write(f, report::probe::json(&p)).map_err(|e| bpfabi::Error::io(f.display().to_string(), e))?;
+    }
+    let text = if a.json {
+        report::probe::json(&p)
+    } else if a.detail {
+        report::probe::detail(&p)
+    } else {
+        report::probe::table(&p)
+    };
+    Ok((text, 0))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.cmd {
@@ -353,6 +415,7 @@ fn main() -> ExitCode {
         Cmd::Diff(a) => diff(a),
         Cmd::Inspect(a) => inspect(a),
         Cmd::Check(a) => check(a),
+        Cmd::Probe(a) => probe(a),
     };
     match result {
         Ok((text, code)) => {

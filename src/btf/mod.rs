@@ -500,6 +500,10 @@ impl Btf {
     pub fn own_types(&self) -> usize {
         self.offsets.len()
     }
+    /// The blob as read (header, types, strings): what fingerprints hash.
+    pub fn raw_bytes(&self) -> &[u8] {
+        self.bytes.as_slice()
+    }
     pub fn kind_layout(&self) -> Option<&[KindLayout]> {
         self.layout.as_deref()
     }

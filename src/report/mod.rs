@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod diff;
+pub mod probe;
 pub mod surface;
 pub mod versions;
 
