@@ -346,7 +346,7 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant) -> Result<Probe>
             *o = if r.errno == -1 { LoadOutcome::Undecided { reason: r.log.clone() } } else { classify::baseline(r, v.attach_btf.is_some()) };
         }
     }
-    if !outcomes.iter().any(|o| *o == LoadOutcome::Loadable) {
+    if !outcomes.contains(&LoadOutcome::Loadable) {
         if let Some(r) = base.iter().find(|r| matches!(r.errno, libc::EPERM | libc::EACCES)) {
             return Err(Error::new(
                 "bpf(BPF_PROG_LOAD)",
