@@ -116,8 +116,8 @@ fn errno() -> i32 {
 /// Load a program with a verifier log (level 1) into `log_buf`; close it at once.
 pub fn prog_load(spec: &LoadSpec, log_buf: &mut [u8]) -> LoadResult {
     const LICENSE: &[u8] = b"GPL\0";
-    let mut name = [0u8; 16];
-    name[..12].copy_from_slice(b"bpfabi_probe");
+    // The name `bpftool prog show` would list, were a program ever left behind.
+    let name: [u8; 16] = *b"bpfabi_probe\0\0\0\0";
     if let Some(b) = log_buf.first_mut() {
         *b = 0;
     }

@@ -3,10 +3,61 @@
 
 use crate::probe::{LoadOutcome, Probe};
 
-/// The JSON document (schema in docs/probe.md).
+/// The JSON document (schema in docs/probe.md): indented down to the
+/// variants, one line per decision and per list of scalars.
 pub fn json(p: &Probe) -> String {
-    let mut out = serde_json::to_string_pretty(p).unwrap_or_default();
+    let mut out = compact_below(&serde_json::to_string_pretty(p).unwrap_or_default(), 4);
     out.push('\n');
+    out
+}
+
+/// Re-flow serde_json's pretty output: containers opened at nesting depth
+/// `max_depth` or deeper, and arrays holding only scalars, go on one line.
+/// Line-based: pretty JSON never splits a string across lines, and a line
+/// ending in `{` or `[` always opens a container.
+fn compact_below(pretty: &str, max_depth: usize) -> String {
+    let lines: Vec<&str> = pretty.lines().collect();
+    let opens = |l: &str| l.ends_with('{') || l.ends_with('[');
+    let closes = |l: &str| l.trim_start().starts_with('}') || l.trim_start().starts_with(']');
+    let mut out = String::with_capacity(pretty.len());
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&line) = lines.get(i) {
+        if closes(line) {
+            depth = depth.saturating_sub(1);
+        }
+        if opens(line) {
+            // Find the matching close and whether anything nests inside.
+            let (mut d, mut j, mut nested) = (0usize, i, false);
+            while let Some(&l) = lines.get(j) {
+                if closes(l) {
+                    d = d.saturating_sub(1);
+                }
+                if opens(l) {
+                    d += 1;
+                    nested |= j > i;
+                }
+                if d == 0 {
+                    break;
+                }
+                j += 1;
+            }
+            if depth >= max_depth || (line.ends_with('[') && !nested) {
+                out.push_str(line);
+                let inner: Vec<&str> = lines.get(i + 1..j).unwrap_or(&[]).iter().map(|l| l.trim()).collect();
+                out.push_str(&inner.join(" "));
+                out.push_str(lines.get(j).map(|l| l.trim()).unwrap_or(""));
+                out.push('\n');
+                i = j + 1;
+                continue;
+            }
+            depth += 1;
+        }
+        out.push_str(line);
+        out.push('\n');
+        i += 1;
+    }
+    out.pop();
     out
 }
 
