@@ -5,7 +5,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 corpus="${BPFABI_CORPUS:-$here/../../shared/corpus}"
 seeds="$here/seeds"
-rm -rf "$seeds" && mkdir -p "$seeds"/{btf_parse,btf_split,btf_ids,object_inspect,object_check,kernel_image,deb}
+rm -rf "$seeds" && mkdir -p "$seeds"/{btf_parse,btf_split,btf_ids,object_inspect,object_check,kernel_image,deb,probe_file}
 objs=(
   golang-github-cilium-ebpf-dev/0.9.1-1/loader-clang-7-eb.elf.o
   golang-github-cilium-ebpf-dev/0.9.1-1/relocs_read-el.elf.o
@@ -32,4 +32,21 @@ cp "$seeds/kernel_image/bzimage-gzip" "$tmp/root/boot/vmlinuz-6.1.0"
 printf 'Package: linux-image-fuzz\nVersion: 1\nArchitecture: amd64\nMaintainer: f <f@example.org>\nDescription: seed\n' > "$tmp/root/DEBIAN/control"
 dpkg-deb --root-owner-group -Zgzip --build "$tmp/root" "$seeds/deb/linux-image.deb" >/dev/null
 rm -rf "$tmp"
+# Probe files: a real probe of a few variants (needs root), trimmed to a
+# dozen decisions per variant.
+if [ "$(id -u)" -eq 0 ] && [ -e /sys/kernel/btf/vmlinux ]; then
+  cargo run --quiet --manifest-path "$here/../Cargo.toml" -- probe --only raw_tp.w --only struct_ops/bpf_dummy_ops \
+    --only lirc_mode2 --only fentry -o "$seeds/probe_file/live-small.json" >/dev/null
+  python3 - "$seeds/probe_file" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1] + "/live-small.json"))
+for v in d["variants"]:
+    v["helpers"], v["kfuncs"] = v["helpers"][:12], v["kfuncs"][:12]
+    ok = ("verifier_accepted", "rejected_other")
+    v["allowed_helpers"] = [h["id"] for h in v["helpers"] if h["how"] in ok]
+    v["allowed_kfuncs"] = [k["name"] for k in v["kfuncs"] if k["how"] in ok]
+json.dump(d, open(sys.argv[1] + "/trimmed.json", "w"))
+PY
+  rm "$seeds/probe_file/live-small.json"
+fi
 du -sh "$seeds"

@@ -81,6 +81,13 @@ pub enum ReasonKind {
     CoreAmbiguous,
     CoreUnresolved,
     CoreUnresolvedGuarded,
+    ProgTypeUnsupported,
+    HelperAllowed,
+    HelperNotAllowed,
+    KfuncAllowed,
+    KfuncNotAllowed,
+    ProbeUndecided,
+    ProbeNoVariant,
 }
 
 impl ReasonKind {
@@ -113,6 +120,13 @@ impl ReasonKind {
             CoreAmbiguous => "core_ambiguous",
             CoreUnresolved => "core_unresolved",
             CoreUnresolvedGuarded => "core_unresolved_guarded",
+            ProgTypeUnsupported => "prog_type_unsupported",
+            HelperAllowed => "helper_allowed",
+            HelperNotAllowed => "helper_not_allowed",
+            KfuncAllowed => "kfunc_allowed",
+            KfuncNotAllowed => "kfunc_not_allowed",
+            ProbeUndecided => "probe_undecided",
+            ProbeNoVariant => "probe_no_variant",
         }
     }
 }
@@ -153,14 +167,21 @@ pub struct Reason {
     /// The extern is weak (a fact the policy grades).
     #[serde(skip)]
     pub weak: bool,
+    /// The evidence is indirect (a probe measured on another attach target).
+    #[serde(skip)]
+    pub indirect: bool,
 }
 
 impl Reason {
-    fn fact(kind: ReasonKind, name: &str, message: String) -> Self {
-        Reason { kind, name: name.to_string(), message, severity: Verdict::Loads, weak: false }
+    pub(crate) fn fact(kind: ReasonKind, name: &str, message: String) -> Self {
+        Reason { kind, name: name.to_string(), message, severity: Verdict::Loads, weak: false, indirect: false }
     }
-    fn weak(mut self, weak: bool) -> Self {
+    pub(crate) fn weak(mut self, weak: bool) -> Self {
         self.weak = weak;
+        self
+    }
+    pub(crate) fn indirect(mut self, indirect: bool) -> Self {
+        self.indirect = indirect;
         self
     }
 }
@@ -471,7 +492,7 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
         let mut rs: Vec<Reason> = object_reasons.clone();
         program_reasons(obj, p, ki, helper_names, &mut rs);
         for r in &mut rs {
-            r.severity = opts.policy.grade_requirement(&Requirement::new(r.kind, r.weak));
+            r.severity = opts.policy.grade_requirement(&Requirement { indirect: r.indirect, ..Requirement::new(r.kind, r.weak) });
         }
         let verdict = rs.iter().map(|r| r.severity).max().unwrap_or(Verdict::Loads);
         let (problems, satisfied): (Vec<Reason>, Vec<Reason>) = rs.into_iter().partition(|r| r.severity != Verdict::Loads);
@@ -622,6 +643,11 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelModel, helper_names:
             None if e.weak => rs.push(fact(R::KsymMissing, &e.name, "kernel variable not in BTF (weak: resolves to 0)".into()).weak(true)),
             None => rs.push(fact(R::KsymMissing, &e.name, "kernel variable not in this kernel's BTF".into())),
         }
+    }
+    // Program-type availability of helpers and kfuncs, when the kernel has a
+    // probe (src/probe/judge.rs).
+    if let Some(pi) = ki.probe() {
+        rs.extend(pi.judge(obj, p));
     }
     // CO-RE relocations.
     if let Some(ob) = obj_btf {

@@ -59,6 +59,7 @@ pub mod lint;
 pub mod model;
 pub mod object;
 pub mod policy;
+pub mod probe;
 pub mod report;
 pub mod surface;
 pub mod uapi;

@@ -53,6 +53,10 @@ enum Cmd {
     /// maintainers): findings with stable codes (docs/lint.md). Exit 0: no
     /// error or warning, 1: findings, 2: input error.
     Lint(LintArgs),
+    /// Which helpers and kfuncs the running kernel's verifier allows, per
+    /// program type (and attach type, sleepability, struct_ops type), decided
+    /// by loading tiny programs. Needs root. Leaves nothing loaded.
+    Probe(ProbeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -167,6 +171,22 @@ fn warn_release(k: &bpfabi::kernel::Kernel) {
     }
 }
 
+fn probe(a: &ProbeArgs, w: Out) -> bpfabi::Result<u8> {
+    let format = if a.detail { Format::Table } else { a.out.format("probe", &[Format::Table, Format::Json])? };
+    let opts = bpfabi::probe::ProbeOptions { helpers: !a.no_helpers, kfuncs: !a.no_kfuncs, full: a.full, threads: a.threads, only: a.only.clone() };
+    let p = bpfabi::probe::run(&opts)?;
+    if let Some(f) = &a.output {
+        std::fs::write(f, report::probe::json(&p)).map_err(|e| Error::io(f.display().to_string(), e))?;
+    }
+    let text = match format {
+        Format::Json => report::probe::json(&p),
+        _ if a.detail => report::probe::detail(&p),
+        _ => report::probe::table(&p),
+    };
+    write_out(w.write_all(text.as_bytes()))?;
+    Ok(0)
+}
+
 fn lint(a: &LintArgs, w: Out) -> bpfabi::Result<u8> {
     let format = a.out.format("lint", &[Format::Table, Format::Json])?;
     let opts = LoadOptions { keep_bad_modules: true, ..a.kernel.options() };
@@ -259,6 +279,34 @@ struct DiffArgs {
 }
 
 #[derive(Args)]
+struct ProbeArgs {
+    #[command(flatten)]
+    out: OutputArgs,
+    /// Also write the JSON document to FILE (e.g. KERNEL_DIR/probe.json for `check`).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// List every decision (variant, helper or kfunc, how, verifier message).
+    #[arg(long, conflicts_with_all = ["json", "format"])]
+    detail: bool,
+    /// Also probe helpers whose load has side effects (bpf_trace_printk,
+    /// bpf_trace_vprintk, bpf_probe_write_user), as `bpftool feature probe full`.
+    #[arg(long)]
+    full: bool,
+    /// Only variants whose label or program type matches PATTERN; repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    only: Vec<String>,
+    /// Worker threads (default: one per CPU).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+    /// Do not probe helpers.
+    #[arg(long)]
+    no_helpers: bool,
+    /// Do not probe kfuncs.
+    #[arg(long)]
+    no_kfuncs: bool,
+}
+
+#[derive(Args)]
 struct LintArgs {
     /// Kernel inputs (as for `surface`); none: the running kernel.
     inputs: Vec<PathBuf>,
@@ -302,6 +350,12 @@ struct CheckArgs {
     /// Same as --format sarif.
     #[arg(long, hide = true, conflicts_with_all = ["json", "format"])]
     sarif: bool,
+    /// A `bpfabi probe` JSON file: judge helper/kfunc availability per
+    /// program type on the kernel it belongs to (matched by BTF fingerprint;
+    /// a probe of another kernel is refused). Repeatable. A `probe.json` in a
+    /// kernel directory given with --kernel is used automatically.
+    #[arg(long = "probe", value_name = "FILE")]
+    probes: Vec<PathBuf>,
 }
 
 fn usage(what: String) -> Error {
@@ -442,11 +496,12 @@ fn check(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
     let format = if a.sarif { Format::Sarif } else { a.out.format("check", &[Format::Table, Format::Json, Format::Jsonl, Format::Sarif])? };
     let objs = read_objects(&a.objects, a.verbose)?;
     let lo = LoadOptions { modules: !a.no_modules, ..LoadOptions::default() };
-    let kernels = if a.kernels.is_empty() {
+    let mut kernels = if a.kernels.is_empty() {
         vec![KernelModel::running(&lo)?]
     } else {
         a.kernels.iter().map(|p| KernelModel::load(std::slice::from_ref(p), &lo)).collect::<bpfabi::Result<Vec<_>>>()?
     };
+    bpfabi::probe::judge::attach(&mut kernels, &a.probes, &a.kernels)?;
     let results = bpfabi::check::check(&objs, &kernels, &CheckOptions::default().explain(a.explain));
     let labels: Vec<String> = kernels.iter().map(|k| k.label().to_string()).collect();
     write_out(match format {
@@ -469,6 +524,7 @@ fn write_out(r: io::Result<()>) -> bpfabi::Result<()> {
     }
 }
 
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let stdout = io::stdout();
@@ -480,6 +536,7 @@ fn main() -> ExitCode {
         Cmd::Inspect(a) => inspect(a, &mut out),
         Cmd::Check(a) => check(a, &mut out),
         Cmd::Lint(a) => lint(a, &mut out),
+        Cmd::Probe(a) => probe(a, &mut out),
         Cmd::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(*shell, &mut Cli::command(), "bpfabi", &mut out);

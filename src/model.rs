@@ -69,6 +69,7 @@ pub struct KernelModel {
     attach_types: KernelEnum,
     map_types: KernelEnum,
     versions: OnceLock<Mutex<KernelVersions>>,
+    probe: Option<std::sync::Arc<crate::probe::ProbeIndex>>,
 }
 
 impl std::fmt::Debug for KernelModel {
@@ -96,6 +97,7 @@ impl KernelModel {
             surface,
             kernel,
             versions: OnceLock::new(),
+            probe: None,
         }
     }
 
@@ -147,6 +149,17 @@ impl KernelModel {
     /// defined; vmlinux first, as libbpf looks.
     pub fn find_type(&self, name: &str, kind: Kind) -> Option<&KernelBtf> {
         self.kernel.btfs().find(|b| b.btf.by_name(name).any(|t| t.kind == kind && t.id >= b.btf.start_id()))
+    }
+
+    /// What `bpfabi probe` measured on this kernel (helpers and kfuncs
+    /// allowed per program type), when a matching probe was attached.
+    pub fn probe(&self) -> Option<&crate::probe::ProbeIndex> {
+        self.probe.as_deref()
+    }
+    /// Attach a probe (see [`crate::probe::judge::attach`], which matches
+    /// probes to kernels by BTF fingerprint).
+    pub fn set_probe(&mut self, probe: std::sync::Arc<crate::probe::ProbeIndex>) {
+        self.probe = Some(probe);
     }
 
     /// Helper name by `enum bpf_func_id` value.

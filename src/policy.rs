@@ -51,12 +51,15 @@ pub struct Requirement {
     pub kind: ReasonKind,
     /// The extern is `__weak` (libbpf tolerates its absence).
     pub weak: bool,
+    /// The evidence is indirect: a probe refusal measured on another attach
+    /// target than the program's (the refusal may be the target's).
+    pub indirect: bool,
 }
 
 impl Requirement {
     /// A requirement of `kind`.
     pub fn new(kind: ReasonKind, weak: bool) -> Self {
-        Requirement { kind, weak }
+        Requirement { kind, weak, indirect: false }
     }
 }
 
@@ -152,6 +155,10 @@ impl Policy for DefaultPolicy {
         use ReasonKind::*;
         match r.kind {
             MapTypeOk | StructOpsOk | AttachTargetOk | HelperOk | KfuncOk | KsymOk | KsymTypeless | CoreOk | CoreCheckFalse => Verdict::Loads,
+            // Probe facts: a refusal fails the program unless measured on
+            // another attach target; undecided answers never fail it.
+            HelperAllowed | KfuncAllowed | ProbeUndecided | ProbeNoVariant => Verdict::Loads,
+            HelperNotAllowed | KfuncNotAllowed if r.indirect => Verdict::Warns,
             SectionUnknown | AttachTargetNotInBtf | AttachTargetSetAtRuntime | CoreUnresolvedGuarded => Verdict::Warns,
             // libbpf: a missing weak extern resolves to 0 (kfunc calls are
             // poisoned, `bpf_ksym_exists()` is false); a strong one fails the load.

@@ -10,6 +10,7 @@ use std::io::{self, Write};
 pub mod check;
 pub mod diff;
 pub mod lint;
+pub mod probe;
 pub mod surface;
 pub mod versions;
 
@@ -93,6 +94,15 @@ pub fn write_table(w: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> 
         line(&mut r.iter().map(String::as_str))?;
     }
     Ok(())
+}
+
+/// [`write_table`] into a `String` (for printers that assemble a document
+/// before writing it).
+pub fn table_string(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write_table(&mut out, header, rows);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `1 kfunc`, `2 kfuncs`.

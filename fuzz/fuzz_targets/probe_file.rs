@@ -1,0 +1,62 @@
+//! Probe files (`bpfabi.probe/1` JSON, untrusted): read, index, render, and
+//! judge a fixed set of programs (every variant-matching path) with them.
+#![no_main]
+use bpfabi::bytes::Endian;
+use bpfabi::object::{BpfObject, Extern, Program, StructOps};
+use bpfabi::probe::{read_probe, ProbeIndex};
+use libfuzzer_sys::fuzz_target;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+fn program(section: &str) -> Program {
+    let d = bpfabi::object::sections::decode(section);
+    Program {
+        name: section.replace('/', "_"),
+        section: section.into(),
+        prog_type: d.prog_type,
+        expected_attach: d.attach,
+        attach_target: d.target,
+        sleepable: d.sleepable,
+        insns: 3,
+        helpers: BTreeMap::from([(1, 1), (5, 1), (160, 1)]),
+        kfuncs: BTreeSet::from(["bpf_task_from_pid".to_string(), "bpf_rcu_read_lock___v2".to_string()]),
+        ksym_checks: BTreeSet::new(),
+        core_relos: vec![],
+        subprog_calls: 0,
+    }
+}
+
+fn object() -> &'static BpfObject {
+    static O: OnceLock<BpfObject> = OnceLock::new();
+    O.get_or_init(|| BpfObject {
+        path: "fuzz.o".into(),
+        endian: Endian::Little,
+        license: Some("GPL".into()),
+        programs: ["kprobe/do_nanosleep", "tc", "syscall", "fentry/bpf_fentry_test1", "lsm.s/file_open", "struct_ops/ssthresh", "cgroup/skb", "freplace/x", "mystery"]
+            .iter()
+            .map(|s| program(s))
+            .collect(),
+        maps: vec![],
+        externs: ["bpf_task_from_pid", "bpf_rcu_read_lock___v2"]
+            .iter()
+            .map(|n| Extern { name: n.to_string(), kind: "kfunc", weak: false, btf_id: None })
+            .collect(),
+        core_relos: vec![],
+        struct_ops: vec![StructOps { name: "ca".into(), kernel_type: "tcp_congestion_ops".into() }],
+        subprograms: vec![],
+        helpers_anywhere: BTreeSet::new(),
+        btf: None,
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(p) = read_probe(data, "fuzz.json") {
+        let _ = bpfabi::report::probe::table(&p);
+        let _ = bpfabi::report::probe::detail(&p);
+        let idx = ProbeIndex::new(p, "fuzz.json");
+        let o = object();
+        for prog in &o.programs {
+            let _ = idx.judge(o, prog);
+        }
+    }
+});

@@ -1,0 +1,243 @@
+//! `check` with a probe: program-type availability. For each program the
+//! probe variants standing for it (same program type, attach type and
+//! sleepability; libbpf loads `SEC("syscall")` sleepable; struct_ops
+//! programs by the object's struct_ops types) say whether the program type
+//! loads at all and whether each helper and kfunc it calls is allowed.
+//! Only a definite "not allowed" (every matching variant refused) fails a
+//! program; undecided answers never do.
+
+use super::file::{fingerprint_of, ProbeIndex};
+use super::{Decision, LoadOutcome};
+use crate::check::{Reason, ReasonKind as R};
+use crate::model::KernelModel;
+use crate::object::ExternKind;
+use crate::error::{Error, Result};
+use crate::object::{essential, BpfObject, Program};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// File name of a probe beside a kernel's files in a kernel directory.
+pub const PROBE_FILE_NAME: &str = "probe.json";
+
+fn reason(kind: R, name: &str, message: String) -> Reason {
+    Reason::fact(kind, name, message)
+}
+
+/// The kernel's spelling of a program's type (`unknown` when none).
+fn type_name(p: &Program) -> String {
+    p.prog_type.map(|t| t.to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+impl ProbeIndex {
+    /// Indices of the variants standing for program `p` of `obj`.
+    pub fn variants_for(&self, obj: &BpfObject, p: &Program) -> Vec<usize> {
+        let vs = &self.probe.variants;
+        let all = || vs.iter().enumerate();
+        let prog_type = type_name(p);
+        let expected_attach = p.expected_attach.map(|a| a.to_string());
+        if prog_type == "BPF_PROG_TYPE_STRUCT_OPS" {
+            let labels: Vec<String> = obj.struct_ops.iter().map(|s| format!("struct_ops/{}", s.kernel_type)).collect();
+            return all().filter(|(_, v)| labels.contains(&v.variant.label)).map(|(i, _)| i).collect();
+        }
+        if prog_type == "BPF_PROG_TYPE_EXT" {
+            return Vec::new();
+        }
+        let sleepable = p.sleepable || prog_type == "BPF_PROG_TYPE_SYSCALL";
+        let same = |v: &super::Variant| v.prog_type == prog_type && v.sleepable == sleepable;
+        let exact: Vec<usize> =
+            all().filter(|(_, v)| same(&v.variant) && v.variant.attach_type.as_deref() == expected_attach.as_deref()).map(|(i, _)| i).collect();
+        if !exact.is_empty() {
+            return exact;
+        }
+        let default: Vec<usize> = all().filter(|(_, v)| same(&v.variant) && v.variant.attach_type.is_none()).map(|(i, _)| i).collect();
+        if !default.is_empty() {
+            return default;
+        }
+        all().filter(|(_, v)| same(&v.variant)).map(|(i, _)| i).collect()
+    }
+
+    fn labels(&self, idx: &[usize]) -> String {
+        idx.iter().filter_map(|&i| self.probe.variants.get(i)).map(|v| v.variant.label.as_str()).collect::<Vec<_>>().join(", ")
+    }
+
+    /// Combine the decisions of several variants: not allowed only when
+    /// every variant that decided refused.
+    fn combine<'a>(ds: impl Iterator<Item = Option<&'a Decision>>) -> Option<&'a Decision> {
+        let ds: Vec<&Decision> = ds.flatten().collect();
+        ds.iter().find(|d| d.available() == Some(true)).or_else(|| ds.iter().find(|d| d.available() == Some(false))).or(ds.first()).copied()
+    }
+
+    /// Reasons (problems and satisfied requirements) for one program.
+    pub fn judge(&self, obj: &BpfObject, p: &Program) -> Vec<Reason> {
+        let mut rs = Vec::new();
+        let prog_type = type_name(p);
+        let idx = self.variants_for(obj, p);
+        let src = &self.origin;
+        if idx.is_empty() {
+            rs.push(reason(R::ProbeNoVariant, &prog_type, format!("the probe ({src}) has no variant for this program: availability not judged")));
+            return rs;
+        }
+        let labels = self.labels(&idx);
+        let loads: Vec<&LoadOutcome> = idx.iter().filter_map(|&i| self.probe.variants.get(i)).map(|v| &v.load).collect();
+        let loadable: Vec<usize> = idx.iter().copied().filter(|&i| self.probe.variants.get(i).is_some_and(|v| v.load == LoadOutcome::Loadable)).collect();
+        if loadable.is_empty() {
+            if let Some(LoadOutcome::Unsupported { message }) = loads.iter().find(|l| matches!(l, LoadOutcome::Unsupported { .. })) {
+                if loads.iter().all(|l| matches!(l, LoadOutcome::Unsupported { .. })) {
+                    rs.push(reason(
+                        R::ProgTypeUnsupported,
+                        &prog_type,
+                        format!("{labels} programs do not load on this kernel: `{message}` (probe {src})"),
+                    ));
+                    return rs;
+                }
+            }
+            let why = loads.iter().find_map(|l| match l {
+                LoadOutcome::Undecided { reason } => Some(reason.as_str()),
+                _ => None,
+            });
+            rs.push(reason(R::ProbeUndecided, &prog_type, format!("the probe could not decide {labels}: {}", why.unwrap_or("?"))));
+            return rs;
+        }
+        let label = self.labels(&loadable);
+        let specific = self.target_specific(&loadable, p);
+        for id in p.helpers.keys() {
+            let d = Self::combine(loadable.iter().map(|&i| self.helpers.get(i).and_then(|m| m.get(id))));
+            let name = loadable
+                .iter()
+                .filter_map(|&i| self.probe.variants.get(i))
+                .flat_map(|v| v.helpers.iter())
+                .find(|h| h.id == *id)
+                .map(|h| h.name.clone())
+                .unwrap_or_else(|| format!("helper #{id}"));
+            match d {
+                // Not in the probe: not in this kernel's enum bpf_func_id (check reports that).
+                None => {}
+                Some(d) => rs.push(soften(helper_reason(&name, *id, d, &label, src), specific.as_deref())),
+            }
+        }
+        for name in &p.kfuncs {
+            if !obj.externs.iter().any(|e| &e.name == name && e.kind == ExternKind::Kfunc) {
+                continue;
+            }
+            let ess = essential(name);
+            let d = Self::combine(loadable.iter().map(|&i| self.kfuncs.get(i).and_then(|m| m.get(ess))));
+            if let Some(d) = d {
+                rs.push(soften(kfunc_reason(name, ess, d, &label, src), specific.as_deref()));
+            }
+        }
+        rs
+    }
+}
+
+impl ProbeIndex {
+    /// When the probed variants attach to a specific target (fentry/fexit/
+    /// fmod_ret function, LSM hook, struct_ops member) that is not the
+    /// program's, a refusal may be the target's (helper `allowed()`
+    /// callbacks, kfunc filters): say which target the probe used.
+    fn target_specific(&self, idx: &[usize], p: &Program) -> Option<String> {
+        for v in idx.iter().filter_map(|&i| self.probe.variants.get(i)).map(|v| &v.variant) {
+            let Some(t) = &v.attach_btf else { continue };
+            let tracing = v.prog_type == "BPF_PROG_TYPE_TRACING"
+                && matches!(v.attach_type.as_deref(), Some("BPF_TRACE_FENTRY" | "BPF_TRACE_FEXIT" | "BPF_MODIFY_RETURN"));
+            if v.prog_type == "BPF_PROG_TYPE_STRUCT_OPS" {
+                return Some(format!("{}.{}", t.name, v.struct_ops_member.as_deref().unwrap_or("?")));
+            }
+            let program_target = match (v.prog_type.as_str(), &p.attach_target) {
+                ("BPF_PROG_TYPE_LSM", Some(h)) => Some(format!("bpf_lsm_{h}")),
+                (_, t) => t.clone(),
+            };
+            if (tracing || v.prog_type == "BPF_PROG_TYPE_LSM") && program_target.as_deref() != Some(t.name.as_str()) {
+                return Some(t.name.clone());
+            }
+        }
+        None
+    }
+}
+
+/// A refusal measured on another attach target is indirect evidence (the
+/// policy grades it a warning, not a failure).
+fn soften(mut r: Reason, probed_target: Option<&str>) -> Reason {
+    if let (R::HelperNotAllowed | R::KfuncNotAllowed, Some(t)) = (r.kind, probed_target) {
+        r.message = format!("{}; the probe attached to `{t}`, and this refusal may depend on the attach target", r.message);
+        r = r.indirect(true);
+    }
+    r
+}
+
+fn helper_reason(name: &str, id: u32, d: &Decision, label: &str, src: &str) -> Reason {
+    match d.available() {
+        Some(false) => reason(
+            R::HelperNotAllowed,
+            name,
+            format!("helper id {id} is not allowed in {label} programs on this kernel: the verifier says `{}` (probe {src})", d.detail()),
+        ),
+        Some(true) => reason(R::HelperAllowed, name, format!("allowed in {label} programs ({})", d.how())),
+        None => reason(R::ProbeUndecided, name, format!("probe undecided for {label}: {}", d.detail())),
+    }
+}
+
+fn kfunc_reason(name: &str, ess: &str, d: &Decision, label: &str, src: &str) -> Reason {
+    match d.available() {
+        Some(false) => reason(
+            R::KfuncNotAllowed,
+            name,
+            format!("kfunc `{ess}` is not allowed in {label} programs on this kernel: the verifier says `{}` (probe {src})", d.detail()),
+        ),
+        Some(true) => reason(R::KfuncAllowed, name, format!("allowed in {label} programs ({})", d.how())),
+        None => reason(R::ProbeUndecided, name, format!("probe undecided for {label}: {}", d.detail())),
+    }
+}
+
+/// Give each kernel its probe: `probe.json` inside a kernel directory
+/// given as input (`kernel_inputs[i]` is the input of `indexes[i]`), then
+/// every explicit probe file, matched to a kernel by BTF fingerprint. A
+/// probe that belongs to none of the kernels is an error.
+pub fn attach(indexes: &mut [KernelModel], probe_files: &[PathBuf], kernel_inputs: &[PathBuf]) -> Result<()> {
+    let mut fps: Vec<Option<super::BtfFingerprint>> = vec![None; indexes.len()];
+    let mut fp_of = |i: usize, ki: &KernelModel| -> super::BtfFingerprint {
+        match fps.get_mut(i) {
+            Some(Some(f)) => f.clone(),
+            Some(slot) => slot.insert(fingerprint_of(ki.kernel())).clone(),
+            None => fingerprint_of(ki.kernel()),
+        }
+    };
+    for (i, (ki, input)) in indexes.iter_mut().zip(kernel_inputs).enumerate() {
+        let path = input.join(PROBE_FILE_NAME);
+        if !input.is_dir() || !path.is_file() {
+            continue;
+        }
+        let p = ProbeIndex::load(&path)?;
+        let fp = fp_of(i, ki);
+        if !p.matches(&fp) {
+            return Err(refusal(&path, &p, &[(ki.label().to_string(), fp)]));
+        }
+        ki.set_probe(Arc::new(p));
+    }
+    for f in probe_files {
+        let p = ProbeIndex::load(f)?;
+        let mut seen = Vec::new();
+        let mut hit = None;
+        for (i, ki) in indexes.iter().enumerate() {
+            let fp = fp_of(i, ki);
+            if p.matches(&fp) {
+                hit = Some(i);
+                break;
+            }
+            seen.push((ki.label().to_string(), fp));
+        }
+        match hit.and_then(|i| indexes.get_mut(i)) {
+            Some(ki) => ki.set_probe(Arc::new(p)),
+            None => return Err(refusal(f, &p, &seen)),
+        }
+    }
+    Ok(())
+}
+
+fn refusal(path: &Path, p: &ProbeIndex, kernels: &[(String, super::BtfFingerprint)]) -> Error {
+    let ks: Vec<String> = kernels.iter().map(|(l, f)| format!("{l} (BTF sha256 {})", f.vmlinux.get(..12).unwrap_or(""))).collect();
+    Error::of(
+        crate::error::ErrorKind::Mismatch,
+        path.display().to_string(),
+        format!("probe of another kernel: it was made on {}, which is not {}; refusing to judge with it", p.kernel_label(), ks.join(" or ")),
+    )
+}

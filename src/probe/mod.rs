@@ -1,0 +1,569 @@
+//! `bpfabi probe`: which helpers and kfuncs the running kernel's verifier
+//! accepts from which program types, decided by loading tiny programs.
+//!
+//! For every program variant ([`variants`]: each `enum bpf_prog_type` of the
+//! kernel, split by attach type, sleepability and attach target where that
+//! changes availability) the probe first loads `r0 = 0; exit`. If the
+//! variant loads, it then loads, for every helper of `enum bpf_func_id`,
+//! `call HELPER; r0 = 0; exit`, and for every kfunc of the kernel's surface
+//! `call KFUNC (BPF_PSEUDO_KFUNC_CALL); r0 = 0; exit`. The verifier's log
+//! decides ([`classify`]): a refusal naming the call means "not allowed",
+//! anything else (argument types, unreleased references, return values)
+//! means the call itself was accepted. Every program is closed at once;
+//! nothing is pinned or left loaded.
+//!
+//! The result, [`Probe`], is the documented `bpfabi.probe/1` JSON document
+//! (`docs/probe.md`); it carries a SHA-256 of the kernel's vmlinux BTF so that
+//! `check` can match it to a kernel later ([`file`], [`judge`]). This module
+//! has no CLI dependencies: [`run`] with [`ProbeOptions`] is the whole API.
+
+pub mod classify;
+pub mod file;
+pub mod judge;
+pub mod sys;
+pub mod variants;
+
+use crate::error::{Error, Result};
+use crate::kernel::{self, Kernel, LoadOptions};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+pub use file::{fingerprint_of, read_probe, ProbeIndex};
+pub use sys::kernel_version_code;
+
+/// Schema id of the JSON document.
+pub const SCHEMA: &str = "bpfabi.probe/1";
+
+/// How one helper or kfunc was decided for one variant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "how", rename_all = "snake_case")]
+pub enum Decision {
+    /// The program loaded: available.
+    VerifierAccepted,
+    /// The verifier refused the call itself: not available.
+    #[allow(missing_docs)]
+    VerifierRejectedNotAllowed { message: String },
+    /// The verifier passed the call and complained about something else
+    /// (arguments, references, return value): available.
+    #[allow(missing_docs)]
+    RejectedOther { message: String },
+    /// Nothing could be concluded (privileges, environment, skipped).
+    #[allow(missing_docs)]
+    Undecided { reason: String },
+}
+
+impl Decision {
+    /// `Some(true)` available, `Some(false)` not, `None` undecided.
+    pub fn available(&self) -> Option<bool> {
+        match self {
+            Decision::VerifierAccepted | Decision::RejectedOther { .. } => Some(true),
+            Decision::VerifierRejectedNotAllowed { .. } => Some(false),
+            Decision::Undecided { .. } => None,
+        }
+    }
+    /// Short name of how the answer was decided (JSON `how`).
+    pub fn how(&self) -> &'static str {
+        match self {
+            Decision::VerifierAccepted => "verifier_accepted",
+            Decision::VerifierRejectedNotAllowed { .. } => "verifier_rejected_not_allowed",
+            Decision::RejectedOther { .. } => "rejected_other",
+            Decision::Undecided { .. } => "undecided",
+        }
+    }
+    /// The verifier's message or the reason, if any.
+    pub fn detail(&self) -> &str {
+        match self {
+            Decision::VerifierAccepted => "",
+            Decision::VerifierRejectedNotAllowed { message } | Decision::RejectedOther { message } => message,
+            Decision::Undecided { reason } => reason,
+        }
+    }
+}
+
+/// Whether the variant itself (`r0 = 0; exit`) loads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "how", rename_all = "snake_case")]
+pub enum LoadOutcome {
+    /// The trivial program of this variant loads.
+    Loadable,
+    /// The kernel refuses this program/attach type (e.g. not built in).
+    #[allow(missing_docs)]
+    Unsupported { message: String },
+    /// Could not tell (privileges, environment, no attach target, freplace).
+    #[allow(missing_docs)]
+    Undecided { reason: String },
+}
+
+/// The BTF object a tracing, LSM or struct_ops variant attaches to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachBtf {
+    /// Module name.
+    pub name: String,
+    /// "func", "typedef" (tp_btf) or "struct" (struct_ops).
+    pub kind: String,
+    /// BTF object id (`/sys/kernel/btf`).
+    pub id: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Module (None: vmlinux).
+    pub module: Option<String>,
+}
+
+/// One program variant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    /// libbpf-style name: `kprobe`, `cgroup/connect4`, `fentry.s`, `struct_ops/tcp_congestion_ops`.
+    pub label: String,
+    /// `enum bpf_prog_type` enumerator and value on the probed kernel.
+    pub prog_type: String,
+    /// `enum bpf_prog_type` value.
+    pub prog_type_id: u32,
+    /// `enum bpf_attach_type` enumerator (`expected_attach_type`), if set.
+    #[serde(default)]
+    pub attach_type: Option<String>,
+    /// Its value; for struct_ops, the index of the implemented member.
+    #[serde(default)]
+    pub attach_type_id: Option<u32>,
+    /// Loaded with BPF_F_SLEEPABLE.
+    pub sleepable: bool,
+    #[serde(default)]
+    /// Attach target in BTF (tracing, LSM, struct_ops).
+    pub attach_btf: Option<AttachBtf>,
+    /// struct_ops: the member the probe programs implement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub struct_ops_member: Option<String>,
+    /// Why the variant is not probed at all.
+    #[serde(skip)]
+    pub not_probed: Option<String>,
+}
+
+impl Variant {
+    /// A variant: label, program type (name, value), attach type (name, value), sleepability.
+    pub fn new(label: String, prog_type: &str, prog_type_id: u32, attach: Option<(String, u32)>, sleepable: bool) -> Variant {
+        let (attach_type, attach_type_id) = match attach {
+            Some((n, v)) => (Some(n), Some(v)),
+            None => (None, None),
+        };
+        Variant {
+            label,
+            prog_type: prog_type.to_string(),
+            prog_type_id,
+            attach_type,
+            attach_type_id,
+            sleepable,
+            attach_btf: None,
+            struct_ops_member: None,
+            not_probed: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What the verifier said about one helper in one variant.
+pub struct HelperDecision {
+    /// Helper id.
+    pub id: u32,
+    /// Helper name.
+    pub name: String,
+    #[serde(flatten)]
+    /// The answer.
+    pub decision: Decision,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What the verifier said about one kfunc in one variant.
+pub struct KfuncDecision {
+    /// kfunc name.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Module (None: vmlinux).
+    pub module: Option<String>,
+    /// BTF id in its BTF.
+    pub btf_id: u32,
+    #[serde(flatten)]
+    /// The answer.
+    pub decision: Decision,
+}
+
+/// The probe's answers for one variant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantResult {
+    #[serde(flatten)]
+    /// The variant.
+    pub variant: Variant,
+    /// Whether its trivial program loads.
+    pub load: LoadOutcome,
+    /// Helper ids decided available (accepted or rejected_other).
+    pub allowed_helpers: Vec<u32>,
+    /// kfunc names decided available.
+    pub allowed_kfuncs: Vec<String>,
+    /// Every helper decision (empty when the variant did not load).
+    pub helpers: Vec<HelperDecision>,
+    /// Every kfunc decision (empty when the variant did not load).
+    pub kfuncs: Vec<KfuncDecision>,
+}
+
+/// Identity of the probed kernel's BTF.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BtfFingerprint {
+    /// "sha256".
+    pub algorithm: String,
+    /// Hex digest of the vmlinux BTF blob (`/sys/kernel/btf/vmlinux`, the
+    /// vmlinux's `.BTF` section: the same bytes).
+    pub vmlinux: String,
+    /// Size of the vmlinux BTF.
+    pub vmlinux_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The kernel a probe was made on.
+pub struct ProbeKernel {
+    /// `uname -r`.
+    pub release: Option<String>,
+    /// Architecture the probe ran on.
+    pub machine: String,
+    /// BTF fingerprint (SHA-256).
+    pub btf: BtfFingerprint,
+    /// Modules with BTF (their kfuncs and struct_ops were probed).
+    pub modules: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Counts over a probe.
+pub struct Summary {
+    /// Variants probed.
+    pub variants: usize,
+    /// Variants whose trivial program loads.
+    pub loadable: usize,
+    /// Variants the kernel refuses.
+    pub unsupported: usize,
+    /// Variants not decided.
+    pub undecided_variants: usize,
+    /// Helper decisions.
+    pub helpers: usize,
+    /// kfunc decisions.
+    pub kfuncs: usize,
+    /// `BPF_PROG_LOAD` calls made.
+    pub loads: usize,
+    /// Decisions per `how`.
+    pub verifier_accepted: usize,
+    /// Decisions: not allowed.
+    pub verifier_rejected_not_allowed: usize,
+    /// Decisions: rejected for another reason (means allowed).
+    pub rejected_other: usize,
+    /// Decisions: undecided.
+    pub undecided: usize,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Wall time.
+    pub duration_ms: u64,
+}
+
+/// The `bpfabi.probe/1` document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Probe {
+    /// `bpfabi.probe/1`.
+    pub schema: String,
+    /// `bpfabi <version>`.
+    pub tool: String,
+    /// The kernel probed.
+    pub kernel: ProbeKernel,
+    /// Options used.
+    pub options: ProbeOptions,
+    /// Counts.
+    pub summary: Summary,
+    /// Per variant: load outcome and decisions.
+    pub variants: Vec<VariantResult>,
+}
+
+/// What to probe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProbeOptions {
+    /// Probe helpers.
+    pub helpers: bool,
+    /// Probe kfuncs.
+    pub kfuncs: bool,
+    /// Also probe the helpers whose load has side effects (as `bpftool
+    /// feature probe full`): `bpf_trace_printk`, `bpf_trace_vprintk` (a
+    /// kernel log banner and trace buffers) and `bpf_probe_write_user` (a
+    /// kernel log warning). Otherwise they are `undecided`.
+    pub full: bool,
+    /// Worker threads; 0: one per CPU.
+    pub threads: usize,
+    /// Only variants whose label or program type matches one of these
+    /// patterns (substring or glob); empty: all.
+    pub only: Vec<String>,
+}
+
+impl Default for ProbeOptions {
+    fn default() -> Self {
+        ProbeOptions { helpers: true, kfuncs: true, full: false, threads: 0, only: Vec::new() }
+    }
+}
+
+/// Helpers whose loading has side effects (the ones `bpftool feature probe`
+/// skips unless `full`).
+const NOISY_HELPERS: &[&str] = &["bpf_trace_printk", "bpf_trace_vprintk", "bpf_probe_write_user"];
+
+/// Probe the running kernel (needs root, or CAP_BPF + CAP_PERFMON +
+/// CAP_NET_ADMIN + CAP_SYS_ADMIN for every program type).
+pub fn run(opts: &ProbeOptions) -> Result<Probe> {
+    let start = Instant::now();
+    let kernel = kernel::load_running(&LoadOptions::default())?;
+    run_on(&kernel, opts, start)
+}
+
+#[derive(Clone, Copy)]
+enum Call {
+    /// `r0 = N; exit`.
+    Baseline(i32),
+    Helper(u32),
+    /// Index into the kfunc list.
+    Kfunc(usize),
+}
+
+/// Per-variant load parameters.
+struct Prepared {
+    prog_type: u32,
+    expected_attach_type: u32,
+    flags: u32,
+    attach_btf_id: u32,
+    attach_btf_obj_fd: RawFd,
+    /// Return value the variant's programs exit with.
+    ret: i32,
+}
+
+fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant) -> Result<Probe> {
+    let surface = crate::surface::of(kernel);
+    let mut vs = variants::of(kernel);
+    if !opts.only.is_empty() {
+        vs.retain(|v| opts.only.iter().any(|p| crate::report::matches_pattern(p, &v.label) || crate::report::matches_pattern(p, &v.prog_type)));
+    }
+    let release = kernel.release.clone();
+    let kern_version = release.as_deref().map(sys::kernel_version_code).unwrap_or(0);
+
+    // Module BTF objects, by name: for module kfuncs (fd_array) and module
+    // struct_ops / attach targets (attach_btf_obj_fd).
+    let needs_modules = vs.iter().any(|v| v.attach_btf.as_ref().is_some_and(|a| a.module.is_some()))
+        || (opts.kfuncs && surface.kfuncs.iter().any(|k| k.module.is_some()));
+    let btf_fds = if needs_modules { sys::kernel_btfs().unwrap_or_default() } else { Vec::new() };
+    let module_fd: HashMap<&str, RawFd> = btf_fds.iter().map(|b| (b.name.as_str(), b.fd.as_raw_fd())).collect();
+
+    let mut prepared: Vec<Prepared> = vs
+        .iter()
+        .map(|v| Prepared {
+            prog_type: v.prog_type_id,
+            expected_attach_type: v.attach_type_id.unwrap_or(0),
+            flags: if v.sleepable { sys::BPF_F_SLEEPABLE } else { 0 },
+            attach_btf_id: v.attach_btf.as_ref().map(|a| a.id).unwrap_or(0),
+            attach_btf_obj_fd: v.attach_btf.as_ref().and_then(|a| a.module.as_deref()).and_then(|m| module_fd.get(m).copied()).unwrap_or(0),
+            ret: 0,
+        })
+        .collect();
+    let threads = if opts.threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { opts.threads };
+    let exec = |jobs: &[(usize, Call)], prepared: &[Prepared]| execute(jobs, prepared, &surface.kfuncs, &module_fd, kern_version, threads);
+
+    // Phase 1: does each variant load at all? Exiting with 0 first; where
+    // the verifier wants another return value (sock_addr recvmsg,
+    // getpeername, getsockname want 1), with 1.
+    let base_jobs: Vec<(usize, Call)> = vs.iter().enumerate().filter(|(_, v)| v.not_probed.is_none()).map(|(i, _)| (i, Call::Baseline(0))).collect();
+    let mut base = exec(&base_jobs, &prepared);
+    let mut loads = base_jobs.len();
+    let retry: Vec<usize> = base.iter().enumerate().filter(|(_, r)| !r.loaded && r.log.contains("At program exit the register R0")).map(|(n, _)| n).collect();
+    let retry_jobs: Vec<(usize, Call)> = retry.iter().filter_map(|&n| base_jobs.get(n)).map(|&(i, _)| (i, Call::Baseline(1))).collect();
+    let again = exec(&retry_jobs, &prepared);
+    loads += retry_jobs.len();
+    for ((&n, &(i, _)), r) in retry.iter().zip(&retry_jobs).zip(again) {
+        if r.loaded {
+            if let (Some(slot), Some(p)) = (base.get_mut(n), prepared.get_mut(i)) {
+                *slot = r;
+                p.ret = 1;
+            }
+        }
+    }
+    let mut outcomes: Vec<LoadOutcome> = vs
+        .iter()
+        .map(|v| LoadOutcome::Undecided { reason: v.not_probed.clone().unwrap_or_else(|| "not probed".into()) })
+        .collect();
+    for (&(i, _), r) in base_jobs.iter().zip(&base) {
+        if let (Some(o), Some(v)) = (outcomes.get_mut(i), vs.get(i)) {
+            *o = if r.errno == -1 { LoadOutcome::Undecided { reason: r.log.clone() } } else { classify::baseline(r, v.attach_btf.is_some()) };
+        }
+    }
+    if !outcomes.contains(&LoadOutcome::Loadable) {
+        if let Some(r) = base.iter().find(|r| matches!(r.errno, libc::EPERM | libc::EACCES)) {
+            return Err(Error::new(
+                "bpf(BPF_PROG_LOAD)",
+                format!("{}: no program loads; probing needs root (or CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_SYS_ADMIN)", sys::errno_name(r.errno)),
+            ));
+        }
+    }
+
+    // Phase 2: every helper and kfunc in every loadable variant.
+    let helpers: Vec<&crate::surface::Helper> = if opts.helpers { surface.helpers.iter().collect() } else { Vec::new() };
+    let kfunc_idx: Vec<usize> = if opts.kfuncs { (0..surface.kfuncs.len()).collect() } else { Vec::new() };
+    let mut jobs = Vec::new();
+    for (i, o) in outcomes.iter().enumerate() {
+        if *o != LoadOutcome::Loadable {
+            continue;
+        }
+        for h in &helpers {
+            if opts.full || !NOISY_HELPERS.contains(&h.name.as_str()) {
+                jobs.push((i, Call::Helper(h.id)));
+            }
+        }
+        jobs.extend(kfunc_idx.iter().map(|&k| (i, Call::Kfunc(k))));
+    }
+    let results = exec(&jobs, &prepared);
+    loads += jobs.iter().zip(&results).filter(|(_, r)| r.errno != -1).count();
+    let mut by_job: HashMap<(usize, u8, u32), Decision> = HashMap::with_capacity(jobs.len());
+    for (&(i, c), r) in jobs.iter().zip(&results) {
+        let failed = (r.errno == -1).then(|| Decision::Undecided { reason: r.log.clone() });
+        match c {
+            Call::Helper(id) => {
+                by_job.insert((i, 0, id), failed.unwrap_or_else(|| classify::helper(r)));
+            }
+            Call::Kfunc(k) => {
+                by_job.insert((i, 1, k as u32), failed.unwrap_or_else(|| classify::kfunc(r)));
+            }
+            Call::Baseline(_) => {}
+        }
+    }
+
+    let mut summary = Summary { variants: vs.len(), threads, loads, ..Summary::default() };
+    let mut out = Vec::new();
+    for (i, (v, load)) in vs.into_iter().zip(outcomes).enumerate() {
+        match &load {
+            LoadOutcome::Loadable => summary.loadable += 1,
+            LoadOutcome::Unsupported { .. } => summary.unsupported += 1,
+            LoadOutcome::Undecided { .. } => summary.undecided_variants += 1,
+        }
+        let mut hd = Vec::new();
+        let mut kd = Vec::new();
+        if load == LoadOutcome::Loadable {
+            for h in &helpers {
+                let decision = by_job.remove(&(i, 0, h.id)).unwrap_or_else(|| Decision::Undecided {
+                    reason: "not probed: loading it has side effects (kernel log notice, trace buffers); `probe --full` probes it".into(),
+                });
+                hd.push(HelperDecision { id: h.id, name: h.name.clone(), decision });
+            }
+            for &k in &kfunc_idx {
+                let Some(kf) = surface.kfuncs.get(k) else { continue };
+                let decision = by_job.remove(&(i, 1, k as u32)).unwrap_or(Decision::Undecided { reason: "not probed".into() });
+                kd.push(KfuncDecision { name: kf.name.clone(), module: kf.module.clone(), btf_id: kf.btf_id, decision });
+            }
+        }
+        for d in hd.iter().map(|h| &h.decision).chain(kd.iter().map(|k| &k.decision)) {
+            match d {
+                Decision::VerifierAccepted => summary.verifier_accepted += 1,
+                Decision::VerifierRejectedNotAllowed { .. } => summary.verifier_rejected_not_allowed += 1,
+                Decision::RejectedOther { .. } => summary.rejected_other += 1,
+                Decision::Undecided { .. } => summary.undecided += 1,
+            }
+        }
+        summary.helpers += hd.len();
+        summary.kfuncs += kd.len();
+        out.push(VariantResult {
+            allowed_helpers: hd.iter().filter(|h| h.decision.available() == Some(true)).map(|h| h.id).collect(),
+            allowed_kfuncs: kd.iter().filter(|k| k.decision.available() == Some(true)).map(|k| k.name.clone()).collect(),
+            variant: v,
+            load,
+            helpers: hd,
+            kfuncs: kd,
+        });
+    }
+    summary.duration_ms = start.elapsed().as_millis() as u64;
+    Ok(Probe {
+        schema: SCHEMA.into(),
+        tool: format!("bpfabi {}", env!("CARGO_PKG_VERSION")),
+        kernel: ProbeKernel {
+            release,
+            machine: std::env::consts::ARCH.to_string(),
+            btf: fingerprint_of(kernel),
+            modules: kernel.modules.iter().map(|m| m.name.clone()).collect(),
+        },
+        options: opts.clone(),
+        summary,
+        variants: out,
+    })
+}
+
+/// Run `jobs` on `threads` workers; results in job order. A kfunc whose
+/// module BTF could not be opened gets `errno = -1` and the reason as log.
+fn execute(
+    jobs: &[(usize, Call)],
+    prepared: &[Prepared],
+    kfuncs: &[crate::surface::Kfunc],
+    module_fd: &HashMap<&str, RawFd>,
+    kern_version: u32,
+    threads: usize,
+) -> Vec<sys::LoadResult> {
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut log = vec![0u8; 16 * 1024];
+        let mut done = Vec::new();
+        loop {
+            let n = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&(vi, call)) = jobs.get(n) else { break };
+            let Some(p) = prepared.get(vi) else { break };
+            let mut fd_array: Vec<RawFd> = Vec::new();
+            let (insns, off_problem) = match call {
+                Call::Baseline(ret) => (vec![sys::Insn::mov_r0(ret), sys::Insn::exit()], None),
+                Call::Helper(id) => (vec![sys::Insn::call(0, id as i32, 0), sys::Insn::mov_r0(p.ret), sys::Insn::exit()], None),
+                Call::Kfunc(k) => {
+                    let kf = kfuncs.get(k);
+                    let btf_id = kf.map(|k| k.btf_id).unwrap_or(0) as i32;
+                    let (off, problem) = match kf.and_then(|k| k.module.as_deref()) {
+                        None => (0, None),
+                        Some(m) => match module_fd.get(m) {
+                            Some(&fd) => {
+                                // fd_array[0] is never read: offset 0 means vmlinux.
+                                fd_array = vec![-1, fd];
+                                (1, None)
+                            }
+                            None => (0, Some(format!("module {m}: its BTF object could not be opened (BPF_BTF_GET_FD_BY_ID)"))),
+                        },
+                    };
+                    (vec![sys::Insn::call(sys::BPF_PSEUDO_KFUNC_CALL, btf_id, off), sys::Insn::mov_r0(p.ret), sys::Insn::exit()], problem)
+                }
+            };
+            if let Some(reason) = off_problem {
+                done.push((n, sys::LoadResult { loaded: false, errno: -1, log: reason }));
+                continue;
+            }
+            let spec = sys::LoadSpec {
+                prog_type: p.prog_type,
+                expected_attach_type: p.expected_attach_type,
+                prog_flags: p.flags,
+                attach_btf_id: p.attach_btf_id,
+                attach_btf_obj_fd: p.attach_btf_obj_fd,
+                kern_version,
+                insns: &insns,
+                fd_array: &fd_array,
+            };
+            done.push((n, sys::prog_load(&spec, &mut log)));
+        }
+        done
+    };
+    let mut all: Vec<(usize, sys::LoadResult)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads.max(1)).map(|_| s.spawn(work)).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    });
+    all.sort_by_key(|(n, _)| *n);
+    let mut out: Vec<sys::LoadResult> = Vec::with_capacity(jobs.len());
+    let mut it = all.into_iter().peekable();
+    for n in 0..jobs.len() {
+        match it.peek() {
+            Some((m, _)) if *m == n => {
+                if let Some((_, r)) = it.next() {
+                    out.push(r);
+                }
+            }
+            _ => out.push(sys::LoadResult { loaded: false, errno: -1, log: "worker thread failed".into() }),
+        }
+    }
+    out
+}

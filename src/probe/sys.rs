@@ -1,0 +1,283 @@
+//! The raw `bpf(2)` commands the probe needs, without libbpf: load a program
+//! (with its verifier log), and find the kernel's module BTF objects
+//! (`BPF_BTF_GET_NEXT_ID`, `BPF_BTF_GET_FD_BY_ID`, `BPF_OBJ_GET_INFO_BY_FD`).
+//! Every descriptor is an [`OwnedFd`]: nothing outlives its use.
+//!
+//! `union bpf_attr` layouts are the kernel's UAPI (`include/uapi/linux/bpf.h`);
+//! the kernel accepts a larger attribute than it knows as long as the bytes it
+//! does not know are zero, so one layout serves every kernel version.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+const BPF_PROG_LOAD: libc::c_long = 5;
+const BPF_OBJ_GET_INFO_BY_FD: libc::c_long = 15;
+const BPF_BTF_GET_FD_BY_ID: libc::c_long = 19;
+const BPF_BTF_GET_NEXT_ID: libc::c_long = 23;
+
+/// `BPF_F_SLEEPABLE` program flag.
+pub const BPF_F_SLEEPABLE: u32 = 1 << 4;
+/// `src_reg` of a call to a kernel function (kfunc).
+pub const BPF_PSEUDO_KFUNC_CALL: u8 = 2;
+
+/// One BPF instruction (`struct bpf_insn`).
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C)]
+pub struct Insn {
+    /// Opcode.
+    pub code: u8,
+    /// dst_reg in the low nibble, src_reg in the high one (little endian).
+    pub regs: u8,
+    /// Offset.
+    pub off: i16,
+    /// Immediate.
+    pub imm: i32,
+}
+
+impl Insn {
+    /// `call imm` (helper), or a kfunc call with `src = BPF_PSEUDO_KFUNC_CALL`.
+    pub fn call(src: u8, imm: i32, off: i16) -> Insn {
+        Insn { code: 0x85, regs: (src & 0xf) << 4, off, imm }
+    }
+    /// `r0 = imm` (BPF_ALU64 | BPF_MOV | BPF_K).
+    pub fn mov_r0(imm: i32) -> Insn {
+        Insn { code: 0xb7, regs: 0, off: 0, imm }
+    }
+    /// `exit`.
+    pub fn exit() -> Insn {
+        Insn { code: 0x95, regs: 0, off: 0, imm: 0 }
+    }
+}
+
+/// `union bpf_attr` for `BPF_PROG_LOAD`, up to `fd_array_cnt` (6.14).
+#[repr(C, align(8))]
+#[derive(Default)]
+struct ProgLoadAttr {
+    prog_type: u32,
+    insn_cnt: u32,
+    insns: u64,
+    license: u64,
+    log_level: u32,
+    log_size: u32,
+    log_buf: u64,
+    kern_version: u32,
+    prog_flags: u32,
+    prog_name: [u8; 16],
+    prog_ifindex: u32,
+    expected_attach_type: u32,
+    prog_btf_fd: u32,
+    func_info_rec_size: u32,
+    func_info: u64,
+    func_info_cnt: u32,
+    line_info_rec_size: u32,
+    line_info: u64,
+    line_info_cnt: u32,
+    attach_btf_id: u32,
+    attach_btf_obj_fd: u32,
+    core_relo_cnt: u32,
+    fd_array: u64,
+    core_relos: u64,
+    core_relo_rec_size: u32,
+    log_true_size: u32,
+    prog_token_fd: i32,
+    fd_array_cnt: u32,
+}
+
+/// What to load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadSpec<'a> {
+    /// `enum bpf_prog_type`.
+    pub prog_type: u32,
+    /// `enum bpf_attach_type`.
+    pub expected_attach_type: u32,
+    /// BPF_F_* flags.
+    pub prog_flags: u32,
+    /// Attach target BTF id.
+    pub attach_btf_id: u32,
+    /// Module BTF holding `attach_btf_id` (0: vmlinux).
+    pub attach_btf_obj_fd: RawFd,
+    /// Kernel version (kprobes on old kernels).
+    pub kern_version: u32,
+    /// The program.
+    pub insns: &'a [Insn],
+    /// kfunc calls with `off = i` take their BTF from `fd_array[i]`.
+    pub fd_array: &'a [RawFd],
+}
+
+/// The result of one `BPF_PROG_LOAD`: the program was loaded (and is
+/// already closed again), or the errno; with the verifier log either way.
+#[derive(Debug, Clone)]
+pub struct LoadResult {
+    /// The verifier accepted it (the fd was closed at once).
+    pub loaded: bool,
+    /// errno when refused.
+    pub errno: i32,
+    /// Verifier log.
+    pub log: String,
+}
+
+fn sys_bpf(cmd: libc::c_long, attr: *mut libc::c_void, size: usize) -> libc::c_long {
+    // SAFETY: `attr` points to a live, initialised attribute of `size` bytes
+    // whose pointer fields refer to buffers that outlive the call.
+    unsafe { libc::syscall(libc::SYS_bpf, cmd, attr, size as libc::c_uint) }
+}
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// Load a program with a verifier log (level 1) into `log_buf`; close it at once.
+pub fn prog_load(spec: &LoadSpec, log_buf: &mut [u8]) -> LoadResult {
+    const LICENSE: &[u8] = b"GPL\0";
+    // The name `bpftool prog show` would list, were a program ever left behind.
+    let name: [u8; 16] = *b"bpfabi_probe\0\0\0\0";
+    if let Some(b) = log_buf.first_mut() {
+        *b = 0;
+    }
+    let mut attr = ProgLoadAttr {
+        prog_type: spec.prog_type,
+        insn_cnt: spec.insns.len() as u32,
+        insns: spec.insns.as_ptr() as u64,
+        license: LICENSE.as_ptr() as u64,
+        log_level: if log_buf.is_empty() { 0 } else { 1 },
+        log_size: log_buf.len() as u32,
+        log_buf: log_buf.as_mut_ptr() as u64,
+        kern_version: spec.kern_version,
+        prog_flags: spec.prog_flags,
+        prog_name: name,
+        expected_attach_type: spec.expected_attach_type,
+        attach_btf_id: spec.attach_btf_id,
+        attach_btf_obj_fd: spec.attach_btf_obj_fd.max(0) as u32,
+        fd_array: if spec.fd_array.is_empty() { 0 } else { spec.fd_array.as_ptr() as u64 },
+        ..ProgLoadAttr::default()
+    };
+    let size = std::mem::size_of::<ProgLoadAttr>();
+    let mut fd = sys_bpf(BPF_PROG_LOAD, (&mut attr as *mut ProgLoadAttr).cast(), size);
+    let mut err = if fd < 0 { errno() } else { 0 };
+    // Kernels before 4.15 know no program name: retry without one.
+    if fd < 0 && err == libc::EINVAL && log_text(log_buf).is_empty() && attr.prog_name[0] != 0 {
+        attr.prog_name = [0; 16];
+        fd = sys_bpf(BPF_PROG_LOAD, (&mut attr as *mut ProgLoadAttr).cast(), size);
+        err = if fd < 0 { errno() } else { 0 };
+    }
+    if fd >= 0 {
+        // SAFETY: the kernel just returned this descriptor to us.
+        drop(unsafe { OwnedFd::from_raw_fd(fd as RawFd) });
+    }
+    LoadResult { loaded: fd >= 0, errno: err, log: log_text(log_buf) }
+}
+
+fn log_text(buf: &[u8]) -> String {
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(buf.get(..end).unwrap_or(&[])).into_owned()
+}
+
+/// `attr` for the `*_GET_NEXT_ID` / `*_GET_FD_BY_ID` commands.
+#[repr(C, align(8))]
+#[derive(Default)]
+struct IdAttr {
+    id: u32,
+    next_id: u32,
+    open_flags: u32,
+    token_fd: u32,
+}
+
+/// `attr` for `BPF_OBJ_GET_INFO_BY_FD`.
+#[repr(C, align(8))]
+#[derive(Default)]
+struct InfoAttr {
+    bpf_fd: u32,
+    info_len: u32,
+    info: u64,
+}
+
+/// `struct bpf_btf_info`.
+#[repr(C, align(8))]
+#[derive(Default)]
+struct BtfInfo {
+    btf: u64,
+    btf_size: u32,
+    id: u32,
+    name: u64,
+    name_len: u32,
+    kernel_btf: u32,
+}
+
+/// A kernel BTF object (vmlinux or a module) opened by id.
+#[derive(Debug)]
+pub struct KernelBtfFd {
+    /// Module name.
+    pub name: String,
+    /// BTF object fd.
+    pub fd: OwnedFd,
+}
+
+/// Every kernel BTF object (`kernel_btf` set) loaded: vmlinux and modules.
+/// Program BTF objects are skipped. Errors: the errno of the first failing
+/// command that is not "no more ids".
+pub fn kernel_btfs() -> Result<Vec<KernelBtfFd>, i32> {
+    let mut out = Vec::new();
+    let mut id = 0u32;
+    // Bounded: BTF ids are u32, but a machine has at most a few thousand.
+    for _ in 0..1_000_000 {
+        let mut a = IdAttr { id, ..IdAttr::default() };
+        if sys_bpf(BPF_BTF_GET_NEXT_ID, (&mut a as *mut IdAttr).cast(), std::mem::size_of::<IdAttr>()) < 0 {
+            let e = errno();
+            return if e == libc::ENOENT { Ok(out) } else { Err(e) };
+        }
+        id = a.next_id;
+        let mut g = IdAttr { id, ..IdAttr::default() };
+        let fd = sys_bpf(BPF_BTF_GET_FD_BY_ID, (&mut g as *mut IdAttr).cast(), std::mem::size_of::<IdAttr>());
+        if fd < 0 {
+            // Freed between the two calls: go on with the next id.
+            continue;
+        }
+        // SAFETY: the kernel just returned this descriptor to us.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
+        let mut name = [0u8; 64];
+        let mut info = BtfInfo { name: name.as_mut_ptr() as u64, name_len: name.len() as u32, ..BtfInfo::default() };
+        let mut ia = InfoAttr {
+            bpf_fd: fd.as_raw_fd() as u32,
+            info_len: std::mem::size_of::<BtfInfo>() as u32,
+            info: (&mut info as *mut BtfInfo) as u64,
+        };
+        if sys_bpf(BPF_OBJ_GET_INFO_BY_FD, (&mut ia as *mut InfoAttr).cast(), std::mem::size_of::<InfoAttr>()) < 0 {
+            continue;
+        }
+        if info.kernel_btf == 0 {
+            continue;
+        }
+        let n = log_text(&name);
+        out.push(KernelBtfFd { name: n, fd });
+    }
+    Ok(out)
+}
+
+/// `KERNEL_VERSION(a, b, c)` of a release string (kprobe programs on
+/// kernels before 5.0 must carry it).
+pub fn kernel_version_code(release: &str) -> u32 {
+    let mut it = release.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).map(|s| s.parse::<u32>().unwrap_or(0));
+    let (a, b, c) = (it.next().unwrap_or(0), it.next().unwrap_or(0), it.next().unwrap_or(0));
+    (a.min(255) << 16) | (b.min(255) << 8) | c.min(255)
+}
+
+/// Short errno name for messages.
+pub fn errno_name(e: i32) -> String {
+    let n = match e {
+        libc::EPERM => "EPERM",
+        libc::ENOENT => "ENOENT",
+        libc::E2BIG => "E2BIG",
+        libc::EBADF => "EBADF",
+        libc::EAGAIN => "EAGAIN",
+        libc::ENOMEM => "ENOMEM",
+        libc::EACCES => "EACCES",
+        libc::EFAULT => "EFAULT",
+        libc::EBUSY => "EBUSY",
+        libc::EINVAL => "EINVAL",
+        libc::ENOSPC => "ENOSPC",
+        libc::ENOSYS => "ENOSYS",
+        libc::EOPNOTSUPP => "EOPNOTSUPP",
+        524 => "ENOTSUPP",
+        _ => return format!("errno {e}"),
+    };
+    n.to_string()
+}
