@@ -13,6 +13,7 @@
 mod deb;
 pub mod decompress;
 mod image;
+mod rawimage;
 
 use crate::btf::Btf;
 use crate::bytes::Bytes;
@@ -281,9 +282,12 @@ fn read_bytes(
     // An EFI zboot or other wrapped image: look for a compressed ELF inside.
     if let Some((c, off)) = image::find_embedded_payload(data) {
         let inner = decompress::decompress(c, data.get(off..).unwrap_or(&[]), opts.max_decompressed).map_err(|e| e.in_file(origin))?;
-        if inner.starts_with(b"\x7fELF") {
-            return read_bytes(Bytes::from_vec(inner), &format!("{origin} ({} at {off:#x})", c.name()), path, dir, opts, out, depth + 1);
-        }
+        // An ELF (x86) or a flat Image (arm64, riscv64).
+        return read_bytes(Bytes::from_vec(inner), &format!("{origin} ({} at {off:#x})", c.name()), path, dir, opts, out, depth + 1);
+    }
+    // Flat images (arm64/riscv64 Image) and self-decompressing wrappers (arm zImage, s390x).
+    if rawimage::read(&bytes, origin, path, dir, opts, out, depth)? {
+        return Ok(());
     }
     let head: Vec<String> = data.iter().take(8).map(|b| format!("{b:02x}")).collect();
     Err(Error {
