@@ -77,6 +77,8 @@ pub struct KernelIndex<'k> {
     prog_types: HashSet<String>,
     attach_types: HashSet<String>,
     map_types: HashMap<u64, String>,
+    /// Architecture and JIT facts, when known.
+    pub arch: Option<crate::kernel::arch::KernelArch>,
 }
 
 fn enum_names(btf: &Btf, name: &str) -> Vec<(String, u64)> {
@@ -98,6 +100,7 @@ impl<'k> KernelIndex<'k> {
             attach_types: enum_names(btf, "bpf_attach_type").into_iter().map(|x| x.0).collect(),
             map_types: enum_names(btf, "bpf_map_type").into_iter().filter(|(n, _)| !n.starts_with("__")).map(|(n, v)| (v, n)).collect(),
             surface,
+            arch: crate::kernel::arch::KernelArch::of(kernel),
             kernel,
         }
     }
@@ -455,6 +458,8 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelIndex, helper_names:
             }
         }
     }
+    // What the target architecture's JIT cannot run (docs/arch-jit.md).
+    rs.extend(crate::kernel::arch::jit_reasons(p, ki.arch.as_ref()));
     // Typed ksym variables the program references.
     for e in obj.externs.iter().filter(|e| e.kind == "ksym" && e.btf_id.is_some()) {
         if !p.ksym_checks.contains(&e.name) {

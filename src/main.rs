@@ -46,6 +46,32 @@ enum Cmd {
     /// Will these BPF objects load on these kernels? Exit 0: everything loads
     /// everywhere, 1: some program fails on some kernel.
     Check(CheckArgs),
+    /// Debian kernels by name: list the cache, resolve (and fetch) names.
+    ///
+    /// NAME is debian:<suite>[/<arch>][:<flavour>] (debian:bookworm,
+    /// debian:trixie/arm64:cloud) or debian:<release> (debian:6.1.0-56-amd64);
+    /// such names are accepted wherever a kernel input is. Packages come
+    /// through apt with a private configuration in the cache
+    /// ($XDG_CACHE_HOME/bpfabi/debian). See docs/kernels.md.
+    Kernels(KernelsArgs),
+}
+
+#[derive(Args)]
+struct KernelsArgs {
+    /// Names to resolve (and download unless --resolve-only).
+    names: Vec<String>,
+    /// Only say what each name resolves to; download nothing.
+    #[arg(long)]
+    resolve_only: bool,
+    /// Refresh package lists whatever their age.
+    #[arg(long, conflicts_with = "offline")]
+    refresh: bool,
+    /// Use only what is cached (same as BPFABI_OFFLINE=1).
+    #[arg(long)]
+    offline: bool,
+    /// JSON output.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -345,6 +371,35 @@ fn check(a: &CheckArgs) -> bpfabi::Result<(String, u8)> {
     Ok((text, failed as u8))
 }
 
+fn kernels(a: &KernelsArgs) -> bpfabi::Result<(String, u8)> {
+    use bpfabi::kernel::debian::{self, Cache, DebianName, ResolveOptions};
+    let cache = Cache::default_location()?;
+    let mut opts = ResolveOptions::default();
+    opts.offline |= a.offline;
+    opts.refresh = a.refresh;
+    opts.fetch = !a.resolve_only;
+    let mut resolved = Vec::new();
+    let mut errors = Vec::new();
+    for n in &a.names {
+        let name = DebianName::parse(n).unwrap_or_else(|| Err(bpfabi::Error::new(n, "expected a debian: name")))?;
+        match debian::resolve(&name, &cache, &opts) {
+            Ok(r) => resolved.push(r),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    let cached = debian::list_cached(&cache);
+    let debs: u64 = std::fs::read_dir(cache.debs_dir())
+        .map(|rd| rd.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum())
+        .unwrap_or(0);
+    let dir = cache.dir.display().to_string();
+    let text = if a.json {
+        report::kernels::json(&dir, &cached, debs, &resolved, &errors)
+    } else {
+        report::kernels::text(&dir, &cached, debs, &resolved, &errors)
+    };
+    Ok((text, if errors.is_empty() { 0 } else { 2 }))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.cmd {
@@ -353,6 +408,7 @@ fn main() -> ExitCode {
         Cmd::Diff(a) => diff(a),
         Cmd::Inspect(a) => inspect(a),
         Cmd::Check(a) => check(a),
+        Cmd::Kernels(a) => kernels(a),
     };
     match result {
         Ok((text, code)) => {

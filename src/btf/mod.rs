@@ -479,6 +479,10 @@ impl Btf {
     pub fn endian(&self) -> Endian {
         self.endian
     }
+    /// The blob this BTF was parsed from (as given to `parse`).
+    pub fn raw_bytes(&self) -> &[u8] {
+        self.bytes.as_slice()
+    }
     pub fn header(&self) -> &Header {
         &self.header
     }

@@ -10,7 +10,9 @@
 
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
+pub mod arch;
 mod deb;
+pub mod debian;
 pub mod decompress;
 mod image;
 mod rawimage;
@@ -108,6 +110,9 @@ pub fn load_running(opts: &LoadOptions) -> Result<Kernel> {
 /// Load one kernel from any mix of inputs: exactly one must provide a
 /// vmlinux BTF; the others add modules.
 pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Result<Kernel> {
+    // `debian:<name>` inputs become their extracted cache directories.
+    let expanded = debian::expand_inputs(inputs)?;
+    let inputs = expanded.as_slice();
     let mut pieces = Vec::new();
     for p in inputs {
         read_input(p, opts, &mut pieces)?;

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod diff;
+pub mod kernels;
 pub mod surface;
 pub mod versions;
 
