@@ -521,8 +521,8 @@ pub fn resolve(name: &DebianName, cache: &Cache, opts: &ResolveOptions) -> Resul
             if cands.is_empty() {
                 return Err(Error::new(&label, format!("linux-image-{flav} names no image package present in the {suite} lists")));
             }
-            let mut last_err = None;
-            for image in cands.into_iter().take(4) {
+            let mut tried = Vec::new();
+            for image in cands.into_iter().take(8) {
                 let release = image.package.trim_start_matches("linux-image-").to_string();
                 if current.as_deref().is_some_and(|c| c != image.package) {
                     notes.push(format!("falling back to the older build {release}"));
@@ -530,13 +530,16 @@ pub fn resolve(name: &DebianName, cache: &Cache, opts: &ResolveOptions) -> Resul
                 let pkgs = packages_of(&tree, &image)?;
                 match finish(&label, cache, &tree, &release, arch, Some(suite), Some(&flav), pkgs, fresh, notes.clone(), opts) {
                     Ok(r) => return Ok(r),
+                    // Only a missing download moves on to an older build;
+                    // a package that cannot be read would not read better older.
+                    Err(e) if !e.file.starts_with("apt-get download") => return Err(e),
                     Err(e) => {
-                        notes.push(format!("{release}: {e}"));
-                        last_err = Some(e);
+                        notes.push(format!("{release}: {}", e.what));
+                        tried.push(format!("{release} ({})", e.what));
                     }
                 }
             }
-            Err(last_err.unwrap_or_else(|| Error::new(&label, "no build could be fetched")))
+            Err(Error::new(&label, format!("no build of {flav} in {suite} could be fetched; tried {}", tried.join("; "))))
         }
     }
 }
