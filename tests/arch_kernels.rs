@@ -107,7 +107,7 @@ fn no_btf_architectures_say_so() {
         if !(name.starts_with("linux-image-") && (name.contains("-armmp_") || name.contains("-686-pae_"))) {
             continue;
         }
-        let err = kernel::load(&[p.clone()], &LoadOptions { modules: false, ..LoadOptions::default() }).expect_err(&name);
+        let err = kernel::load(std::slice::from_ref(&p), &LoadOptions { modules: false, ..LoadOptions::default() }).expect_err(&name);
         assert!(err.to_string().contains("CONFIG_DEBUG_INFO_BTF"), "{name}: {err}");
         seen += 1;
     }

@@ -147,7 +147,19 @@ impl Arch {
     /// From the members of `struct pt_regs` (and pointer size) in a vmlinux BTF.
     pub fn from_btf(btf: &Btf) -> Option<Arch> {
         let regs = btf.by_name("pt_regs").find(|t| t.kind == Kind::Struct)?;
-        let members: Vec<&str> = regs.members().map(|m| m.name).collect();
+        // Member names, through anonymous structs and unions (ppc64, s390x, arm64).
+        let mut members: Vec<&str> = Vec::new();
+        let mut stack = vec![(regs.id, 0)];
+        while let Some((id, depth)) = stack.pop() {
+            let Some(t) = btf.resolve(id) else { continue };
+            for m in t.members() {
+                if m.name.is_empty() && depth < 4 {
+                    stack.push((m.ty, depth + 1));
+                } else {
+                    members.push(m.name);
+                }
+            }
+        }
         let has = |n: &str| members.contains(&n);
         let long_size = btf.by_name("long int").find(|t| t.kind == Kind::Int).map(|t| t.size());
         Some(if has("r15") && has("orig_ax") {
@@ -373,7 +385,10 @@ pub fn jit_reasons(p: &crate::object::Program, ka: Option<&KernelArch>) -> Vec<c
             out.push(Reason {
                 kind: "kfunc_jit_unsupported",
                 name: first.clone(),
-                message: format!("{n} kfunc call(s) cannot run here: {why} (verifier: \"JIT does not support calling kernel function\")"),
+                message: format!(
+                    "{n} kfunc call(s) cannot run here: {why} (verifier: \"{}\")",
+                    if ka.config.is_some_and(|c| !c.jit) { "JIT is required for calling kernel function" } else { "JIT does not support calling kernel function" }
+                ),
                 severity: Verdict::Fails,
             });
         }

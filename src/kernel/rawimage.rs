@@ -65,7 +65,7 @@ pub fn find_btf(d: &[u8]) -> Option<FoundBtf> {
         }
         off += 4;
     }
-    cands.sort_by(|a, b| b.1.cmp(&a.1));
+    cands.sort_by_key(|c| std::cmp::Reverse(c.1));
     for (start, len, endian) in cands.into_iter().take(16) {
         let end = start + len;
         let blob = Bytes::from_vec(d.get(start..end)?.to_vec());

@@ -217,8 +217,18 @@ fn dir_size(p: &Path) -> u64 {
         .sum()
 }
 
-/// Every extracted kernel in the cache, newest version first.
+/// Every extracted kernel in the cache, newest version first, with the
+/// size each takes on disk.
 pub fn list_cached(cache: &Cache) -> Vec<CachedKernel> {
+    let mut v = list_cached_quick(cache);
+    for k in &mut v {
+        k.bytes = dir_size(&k.dir);
+    }
+    v
+}
+
+/// Like [`list_cached`] without walking the directories for sizes.
+fn list_cached_quick(cache: &Cache) -> Vec<CachedKernel> {
     let Ok(rd) = std::fs::read_dir(cache.kernels_dir()) else { return Vec::new() };
     let mut out: Vec<CachedKernel> = rd
         .filter_map(|e| e.ok())
@@ -227,7 +237,6 @@ pub fn list_cached(cache: &Cache) -> Vec<CachedKernel> {
             let dir = e.path();
             let text = std::fs::read_to_string(dir.join("meta.json")).ok()?;
             let mut k: CachedKernel = serde_json::from_str(&text).ok()?;
-            k.bytes = dir_size(&dir);
             k.dir = dir;
             Some(k)
         })
@@ -425,7 +434,7 @@ pub fn resolve(name: &DebianName, cache: &Cache, opts: &ResolveOptions) -> Resul
     let mut notes = Vec::new();
     match name {
         DebianName::Release { release } => {
-            let cached = list_cached(cache).into_iter().find(|k| &k.kernel_release == release || k.dir.file_name().is_some_and(|f| f == release.as_str()));
+            let cached = list_cached_quick(cache).into_iter().find(|k| &k.kernel_release == release || k.dir.file_name().is_some_and(|f| f == release.as_str()));
             if let Some(k) = cached {
                 return Ok(from_cached(&label, k, "cache", notes));
             }
@@ -467,7 +476,7 @@ pub fn resolve(name: &DebianName, cache: &Cache, opts: &ResolveOptions) -> Resul
                 Err(e) => {
                     // No lists: the newest extracted kernel of this suite/arch/flavour.
                     let want = flavour_candidates(arch, flavour.as_deref());
-                    let hit = list_cached(cache).into_iter().find(|k| {
+                    let hit = list_cached_quick(cache).into_iter().find(|k| {
                         k.suite.as_deref() == Some(suite.as_str())
                             && k.arch == arch.name()
                             && k.flavour.as_ref().is_some_and(|f| want.contains(f))
