@@ -379,7 +379,9 @@ pub fn jit_reasons(p: &crate::object::Program, ka: Option<&KernelArch>) -> Vec<c
     use crate::check::{Reason, Verdict};
     let Some(ka) = ka else { return Vec::new() };
     let mut out = Vec::new();
-    if let Some(first) = p.kfuncs.iter().next() {
+    // Before 5.13 no verifier knows kfunc calls: `kfunc_missing` says it all.
+    let verifier_knows_kfuncs = ka.version.is_some_and(|v| v >= KernelVersion(5, 13));
+    if let (Some(first), true) = (p.kfuncs.iter().next(), verifier_knows_kfuncs) {
         if let Some(why) = jit_blocker(ka, JitFeature::KfuncCall) {
             let n = p.kfuncs.len();
             out.push(Reason {
