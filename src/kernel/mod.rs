@@ -15,7 +15,7 @@ mod deb;
 pub mod debian;
 pub mod decompress;
 mod image;
-mod rawimage;
+pub mod rawimage;
 
 use crate::btf::Btf;
 use crate::bytes::Bytes;
