@@ -88,6 +88,8 @@ pub enum ReasonKind {
     KfuncNotAllowed,
     ProbeUndecided,
     ProbeNoVariant,
+    KfuncJitUnsupported,
+    TailcallSubprogJitUnsupported,
 }
 
 impl ReasonKind {
@@ -127,6 +129,8 @@ impl ReasonKind {
             KfuncNotAllowed => "kfunc_not_allowed",
             ProbeUndecided => "probe_undecided",
             ProbeNoVariant => "probe_no_variant",
+            KfuncJitUnsupported => "kfunc_jit_unsupported",
+            TailcallSubprogJitUnsupported => "tailcall_subprog_jit_unsupported",
         }
     }
 }
@@ -644,6 +648,8 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelModel, helper_names:
             None => rs.push(fact(R::KsymMissing, &e.name, "kernel variable not in this kernel's BTF".into())),
         }
     }
+    // What the target architecture's JIT cannot run (docs/arch-jit.md).
+    rs.extend(crate::kernel::arch::jit_reasons(p, ki.arch()));
     // Program-type availability of helpers and kfuncs, when the kernel has a
     // probe (src/probe/judge.rs).
     if let Some(pi) = ki.probe() {

@@ -57,6 +57,14 @@ enum Cmd {
     /// program type (and attach type, sleepability, struct_ops type), decided
     /// by loading tiny programs. Needs root. Leaves nothing loaded.
     Probe(ProbeArgs),
+    /// Debian kernels by name: list the cache, resolve (and fetch) names.
+    ///
+    /// NAME is debian:<suite>[/<arch>][:<flavour>] (debian:bookworm,
+    /// debian:trixie/arm64:cloud) or debian:<release> (debian:6.1.0-56-amd64);
+    /// such names are accepted wherever a kernel input is. Packages come
+    /// through apt with a private configuration in the cache
+    /// ($XDG_CACHE_HOME/bpfabi/debian). See docs/kernels.md.
+    Kernels(KernelsArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -187,6 +195,34 @@ fn probe(a: &ProbeArgs, w: Out) -> bpfabi::Result<u8> {
     Ok(0)
 }
 
+fn kernels(a: &KernelsArgs, w: Out) -> bpfabi::Result<u8> {
+    use bpfabi::kernel::debian::{self, Cache, DebianName, ResolveOptions};
+    let format = a.out.format("kernels", &[Format::Table, Format::Json])?;
+    let cache = Cache::default_location()?;
+    let mut opts = ResolveOptions::default();
+    opts.offline |= a.offline;
+    opts.refresh = a.refresh;
+    opts.fetch = !a.resolve_only;
+    let mut resolved = Vec::new();
+    let mut errors = Vec::new();
+    for n in &a.names {
+        let name = DebianName::parse(n).unwrap_or_else(|| Err(Error::of(ErrorKind::NotFound, n, "expected a debian: name")))?;
+        match debian::resolve(&name, &cache, &opts) {
+            Ok(r) => resolved.push(r),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    let cached = debian::list_cached(&cache);
+    let debs: u64 = std::fs::read_dir(cache.debs_dir()).map(|rd| rd.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum()).unwrap_or(0);
+    let dir = cache.dir.display().to_string();
+    let text = match format {
+        Format::Json => report::kernels::json(&dir, &cached, debs, &resolved, &errors),
+        _ => report::kernels::text(&dir, &cached, debs, &resolved, &errors),
+    };
+    write_out(w.write_all(text.as_bytes()))?;
+    Ok(if errors.is_empty() { 0 } else { 2 })
+}
+
 fn lint(a: &LintArgs, w: Out) -> bpfabi::Result<u8> {
     let format = a.out.format("lint", &[Format::Table, Format::Json])?;
     let opts = LoadOptions { keep_bad_modules: true, ..a.kernel.options() };
@@ -304,6 +340,23 @@ struct ProbeArgs {
     /// Do not probe kfuncs.
     #[arg(long)]
     no_kfuncs: bool,
+}
+
+#[derive(Args)]
+struct KernelsArgs {
+    /// Names to resolve (and download unless --resolve-only).
+    names: Vec<String>,
+    /// Only say what each name resolves to; download nothing.
+    #[arg(long)]
+    resolve_only: bool,
+    /// Refresh package lists whatever their age.
+    #[arg(long, conflicts_with = "offline")]
+    refresh: bool,
+    /// Use only what is cached (same as BPFABI_OFFLINE=1).
+    #[arg(long)]
+    offline: bool,
+    #[command(flatten)]
+    out: OutputArgs,
 }
 
 #[derive(Args)]
@@ -537,6 +590,7 @@ fn main() -> ExitCode {
         Cmd::Check(a) => check(a, &mut out),
         Cmd::Lint(a) => lint(a, &mut out),
         Cmd::Probe(a) => probe(a, &mut out),
+        Cmd::Kernels(a) => kernels(a, &mut out),
         Cmd::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(*shell, &mut Cli::command(), "bpfabi", &mut out);

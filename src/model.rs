@@ -70,6 +70,7 @@ pub struct KernelModel {
     map_types: KernelEnum,
     versions: OnceLock<Mutex<KernelVersions>>,
     probe: Option<std::sync::Arc<crate::probe::ProbeIndex>>,
+    arch: Option<crate::kernel::arch::KernelArch>,
 }
 
 impl std::fmt::Debug for KernelModel {
@@ -82,6 +83,7 @@ impl KernelModel {
     /// Prepare a loaded kernel.
     pub fn new(kernel: Kernel) -> Self {
         let surface = crate::surface::of(&kernel);
+        let arch = crate::kernel::arch::KernelArch::of(&kernel);
         let btf = &kernel.vmlinux.btf;
         let mut kfunc_by_name = HashMap::with_capacity(surface.kfuncs.len());
         for (i, k) in surface.kfuncs.iter().enumerate() {
@@ -98,6 +100,7 @@ impl KernelModel {
             kernel,
             versions: OnceLock::new(),
             probe: None,
+            arch,
         }
     }
 
@@ -160,6 +163,11 @@ impl KernelModel {
     /// probes to kernels by BTF fingerprint).
     pub fn set_probe(&mut self, probe: std::sync::Arc<crate::probe::ProbeIndex>) {
         self.probe = Some(probe);
+    }
+
+    /// Architecture and JIT facts, when the release or BTF says.
+    pub fn arch(&self) -> Option<&crate::kernel::arch::KernelArch> {
+        self.arch.as_ref()
     }
 
     /// Helper name by `enum bpf_func_id` value.

@@ -172,3 +172,32 @@ fn not_a_kernel_package(d: &[u8], members: &[ArMember], origin: &str) -> Error {
     }
     Error::of(ErrorKind::WrongInput, origin, msg)
 }
+
+/// The first regular file of a package's data tarball whose path contains
+/// `needle` (e.g. `boot/config-`), read up to `max` bytes; the tar stream is
+/// only decompressed up to that file.
+pub(crate) fn find_file(bytes: &Bytes, origin: &str, needle: &str, max: u64) -> Result<Option<(String, Vec<u8>)>> {
+    let d = bytes.as_slice();
+    let members = ar_members(d).map_err(|(o, w)| Error::new(origin, w).at(o as u64))?;
+    let Some((name, range)) = members.iter().find(|(n, _)| n.starts_with("data.tar")) else { return Ok(None) };
+    let data = d.get(range.clone()).unwrap_or(&[]);
+    let reader: Box<dyn Read> = match Compression::sniff(data) {
+        Some(c) => decompress::reader(c, data).map_err(|e| e.in_file(format!("{origin}:{name}")))?,
+        None => Box::new(data),
+    };
+    let tar_err = |e: std::io::Error| Error::new(format!("{origin}:{name}"), format!("bad tar stream: {e}"));
+    let mut archive = tar::Archive::new(reader);
+    for entry in archive.entries().map_err(tar_err)? {
+        let mut entry = entry.map_err(tar_err)?;
+        if entry.header().entry_type() != tar::EntryType::Regular {
+            continue;
+        }
+        let path = entry.path().map_err(tar_err)?.to_string_lossy().into_owned();
+        if path.contains(needle) {
+            let mut buf = Vec::new();
+            (&mut entry).take(max).read_to_end(&mut buf).map_err(tar_err)?;
+            return Ok(Some((path, buf)));
+        }
+    }
+    Ok(None)
+}

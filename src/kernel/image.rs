@@ -60,7 +60,7 @@ pub(super) fn read_elf(bytes: Bytes, origin: &str, path: &Path, out: &mut Vec<Pi
 }
 
 /// The release from `Linux version 6.1.0-56-amd64 (...)`.
-fn linux_banner_release(d: &[u8]) -> Option<String> {
+pub(super) fn linux_banner_release(d: &[u8]) -> Option<String> {
     const NEEDLE: &[u8] = b"Linux version ";
     let pos = d.windows(NEEDLE.len()).position(|w| w == NEEDLE)?;
     let rest = d.get(pos + NEEDLE.len()..)?;

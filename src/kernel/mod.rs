@@ -10,13 +10,16 @@
 
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
+pub mod arch;
 #[cfg(feature = "deb")]
 mod deb;
+pub mod debian;
 pub mod decompress;
 mod find;
 mod image;
 mod modules;
 mod tree;
+pub mod rawimage;
 
 pub use find::{btf_ids_from_image, image_candidates, ImageLookup};
 
@@ -211,6 +214,9 @@ pub fn load_running(opts: &LoadOptions) -> Result<Kernel> {
 /// vmlinux BTF; the others add modules. A module given without its vmlinux
 /// gets its base from beside it (see [`find::base_candidates`]).
 pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Result<Kernel> {
+    // `debian:<name>` inputs become their extracted cache directories.
+    let expanded = debian::expand_inputs(inputs)?;
+    let inputs = expanded.as_slice();
     if let Some(r) = &opts.release {
         validate_release(r)?;
     }
@@ -513,9 +519,12 @@ fn read_bytes(
     // An EFI zboot or other wrapped image: look for a compressed ELF inside.
     if let Some((c, off)) = image::find_embedded_payload(data) {
         let inner = decompress::decompress(c, data.get(off..).unwrap_or(&[]), opts.max_decompressed).map_err(|e| e.in_file(origin))?;
-        if inner.starts_with(b"\x7fELF") {
-            return read_bytes(Bytes::from_vec(inner), &format!("{origin} ({} at {off:#x})", c.name()), path, dir, opts, out, depth + 1);
-        }
+        // An ELF (x86) or a flat Image (arm64, riscv64).
+        return read_bytes(Bytes::from_vec(inner), &format!("{origin} ({} at {off:#x})", c.name()), path, dir, opts, out, depth + 1);
+    }
+    // Flat images (arm64/riscv64 Image) and self-decompressing wrappers (arm zImage, s390x).
+    if rawimage::read(&bytes, origin, path, dir, opts, out, depth)? {
+        return Ok(());
     }
     if data.is_empty() {
         return Err(Error::of(ErrorKind::WrongInput, origin, "empty file"));

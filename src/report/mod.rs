@@ -11,6 +11,7 @@ pub mod check;
 pub mod diff;
 pub mod lint;
 pub mod probe;
+pub mod kernels;
 pub mod surface;
 pub mod versions;
 
