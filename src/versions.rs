@@ -705,3 +705,61 @@ pub fn parse_type_name(btf: &Btf, s: &str) -> Option<Key> {
     let found = btf.by_name(s).filter(|t| t.kind != Kind::Fwd).filter_map(|t| key_of(btf, t.id)).min_by_key(|k| k.class)?;
     Some(found)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::btf::builder::Builder;
+    use crate::bytes::{Bytes, Endian};
+
+    /// `struct a { struct b *b; int x; }` and `struct b { struct a *a; T y; }`
+    /// (a cycle through pointers), plus `struct c { struct a *a; }` outside
+    /// the cycle; `reorder` emits the types in another order (other ids).
+    fn graph(y_is_long: bool, reorder: bool) -> Btf {
+        let mut b = Builder::new(Endian::Little);
+        let pad = if reorder { Some(b.int("pad_t", 2, 16, false)) } else { None };
+        let int = b.int("int", 4, 32, true);
+        let long = b.int("long", 8, 64, true);
+        let fa = b.fwd("a", false);
+        let pfa = b.ptr(fa);
+        let sb = b.composite(false, "b", 16, &[("a", pfa, 0, 0), ("y", if y_is_long { long } else { int }, 64, 0)]);
+        let psb = b.ptr(sb);
+        let sa = b.composite(false, "a", 16, &[("b", psb, 0, 0), ("x", int, 64, 0)]);
+        let psa = b.ptr(sa);
+        b.composite(false, "c", 8, &[("a", psa, 0, 0)]);
+        let _ = pad;
+        Btf::parse(Bytes::from_vec(b.build())).unwrap()
+    }
+
+    fn deep_of(btf: &Btf, name: &str) -> (u64, u64) {
+        let mut g = TypeGraph::new();
+        let k = Key { class: Class::Struct, name: name.into() };
+        g.ensure(btf, &k);
+        let d = g.deep(btf, &k, None);
+        (g.node(&k).unwrap().shallow, d)
+    }
+
+    #[test]
+    fn cycles_are_hashed_as_components() {
+        let base = graph(false, false);
+        let (a_sh, a_deep) = deep_of(&base, "a");
+        let (b_sh, b_deep) = deep_of(&base, "b");
+        // Members of one component get their own deep hashes.
+        assert_ne!(a_deep, b_deep);
+        assert_ne!(a_sh, b_sh);
+        // Ids and order do not matter.
+        let shuffled = graph(false, true);
+        assert_eq!(deep_of(&shuffled, "a"), (a_sh, a_deep));
+        assert_eq!(deep_of(&shuffled, "c"), deep_of(&base, "c"));
+        // A change inside the cycle changes every member's deep hash (and
+        // the outside type reaching it), but only b's shallow one.
+        let changed = graph(true, false);
+        let (a2_sh, a2_deep) = deep_of(&changed, "a");
+        let (b2_sh, b2_deep) = deep_of(&changed, "b");
+        assert_eq!(a2_sh, a_sh);
+        assert_ne!(a2_deep, a_deep);
+        assert_ne!((b2_sh, b2_deep), (b_sh, b_deep));
+        assert_ne!(deep_of(&changed, "c").1, deep_of(&base, "c").1);
+        assert_eq!(deep_of(&changed, "c").0, deep_of(&base, "c").0);
+    }
+}
