@@ -2,7 +2,7 @@
 //! judge a fixed set of programs (every variant-matching path) with them.
 #![no_main]
 use bpfabi::bytes::Endian;
-use bpfabi::object::{BpfObject, Extern, Program, StructOps};
+use bpfabi::object::{BpfObject, Extern, ExternKind, Program, StructOps};
 use bpfabi::probe::{read_probe, ProbeIndex};
 use libfuzzer_sys::fuzz_target;
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,6 +17,7 @@ fn program(section: &str) -> Program {
         expected_attach: d.attach,
         attach_target: d.target,
         sleepable: d.sleepable,
+        autoload: true,
         insns: 3,
         helpers: BTreeMap::from([(1, 1), (5, 1), (160, 1)]),
         kfuncs: BTreeSet::from(["bpf_task_from_pid".to_string(), "bpf_rcu_read_lock___v2".to_string()]),
@@ -39,7 +40,7 @@ fn object() -> &'static BpfObject {
         maps: vec![],
         externs: ["bpf_task_from_pid", "bpf_rcu_read_lock___v2"]
             .iter()
-            .map(|n| Extern { name: n.to_string(), kind: "kfunc", weak: false, btf_id: None })
+            .map(|n| Extern::new(n, ExternKind::Kfunc, false))
             .collect(),
         core_relos: vec![],
         struct_ops: vec![StructOps { name: "ca".into(), kernel_type: "tcp_congestion_ops".into() }],

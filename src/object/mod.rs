@@ -118,6 +118,10 @@ pub struct Extern {
 }
 
 impl Extern {
+    /// An extern without BTF (tests, synthetic objects).
+    pub fn new(name: &str, kind: ExternKind, weak: bool) -> Self {
+        Extern { name: name.to_string(), kind, weak, btf_id: None }
+    }
     /// The name without a `___flavour` suffix (as libbpf resolves it).
     pub fn essential_name(&self) -> &str {
         essential(&self.name)
