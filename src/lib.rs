@@ -21,5 +21,6 @@ pub mod object;
 pub mod report;
 pub mod surface;
 pub mod versions;
+pub mod vmtest;
 
 pub use error::{Error, ReadError, Result};

@@ -46,6 +46,78 @@ enum Cmd {
     /// Will these BPF objects load on these kernels? Exit 0: everything loads
     /// everywhere, 1: some program fails on some kernel.
     Check(CheckArgs),
+    /// Load every program of every object for real, in a kernel booted under
+    /// QEMU (this binary is the VM's /init; libbpf 1.7 loads one program at
+    /// a time). Exit 0: everything loaded (with --compare: prediction and
+    /// reality agree everywhere), 1: otherwise. See docs/vmtest.md.
+    Vmtest(VmtestArgs),
+}
+
+#[derive(Args)]
+struct VmtestArgs {
+    /// BPF objects (or files embedding them).
+    #[arg(required = true)]
+    objects: Vec<PathBuf>,
+    /// A kernel to boot: a Debian package, an unpacked package tree, or a
+    /// vmlinuz; pieces of one kernel joined by commas (Debian 7.x's
+    /// `linux-binary-*.deb,linux-modules-*.deb`, or `vmlinuz,/lib/modules/R`).
+    /// Repeat for more kernels.
+    #[arg(long = "kernel", value_name = "K[,K...]", required = true)]
+    kernels: Vec<String>,
+    /// Module to insert (with its dependencies); repeatable. Default: the
+    /// modules registering kfunc sets (nf_conntrack, nf_nat, nf_flow_table,
+    /// fou, xfrm_interface, tcp_bbr, tcp_dctcp, hid, bpf_crypto_skcipher).
+    #[arg(long = "module", value_name = "NAME")]
+    modules: Vec<String>,
+    /// Insert no modules.
+    #[arg(long, conflicts_with = "modules")]
+    no_modules: bool,
+    /// Name objects relative to this directory.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Also run `check` and print prediction next to reality, with confusion counts.
+    #[arg(long)]
+    compare: bool,
+    /// With --compare: list every unit, not only disagreements.
+    #[arg(long, requires = "compare")]
+    all: bool,
+    /// With --compare: the kernel `check` predicts for (any `surface` input;
+    /// default: the booted kernel's package, modules limited to those inserted).
+    #[arg(long, value_name = "INPUT", requires = "compare")]
+    check_kernel: Vec<PathBuf>,
+    /// JSON output (schema bpfabi.check/1 with load fields; docs/vmtest.md).
+    #[arg(long)]
+    json: bool,
+    /// Include libbpf's full log per unit in the JSON.
+    #[arg(long, requires = "json")]
+    log: bool,
+    /// Write the whole records, one JSON line per unit (ground-truth format), to FILE.
+    #[arg(long, value_name = "FILE")]
+    jsonl: Option<PathBuf>,
+    /// QEMU accelerator: auto (KVM, falling back to TCG when the boot stalls), kvm, tcg.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "kvm", "tcg"])]
+    accel: String,
+    /// Guest memory.
+    #[arg(long, default_value_t = 1024, value_name = "MB")]
+    memory: u32,
+    /// Per-program watchdog.
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    unit_timeout: u64,
+    /// Whole-run watchdog (per kernel).
+    #[arg(long, default_value_t = 14400, value_name = "SECS")]
+    vm_timeout: u64,
+    /// Under KVM, console silence before the guest starts that counts as a stall.
+    #[arg(long, default_value_t = 15, value_name = "SECS")]
+    kvm_stall: u64,
+    /// Keep the (last boot's) console log of each kernel: FILE, FILE.1, ...
+    #[arg(long, value_name = "FILE")]
+    console: Option<PathBuf>,
+    /// Do not run the kernel probe in the guest.
+    #[arg(long)]
+    no_probe: bool,
+    /// Print each unit's result on stderr as it arrives.
+    #[arg(long)]
+    progress: bool,
 }
 
 #[derive(Args)]
@@ -75,6 +147,11 @@ struct CheckArgs {
     /// SARIF 2.1.0 output (code scanning).
     #[arg(long)]
     sarif: bool,
+    /// Also load every program for real on the running kernel (root), one at
+    /// a time with libbpf, and print where prediction and reality disagree.
+    /// Everything loaded is removed.
+    #[arg(long, conflicts_with_all = ["sarif", "explain"])]
+    load: bool,
 }
 
 #[derive(Args)]
@@ -332,6 +409,9 @@ fn check(a: &CheckArgs) -> bpfabi::Result<(String, u8)> {
         }
     }
     let labels: Vec<String> = indexes.iter().map(|k| k.label.clone()).collect();
+    if a.load {
+        return check_load(a, &labels, &results);
+    }
     let text = if a.json {
         report::check::json(&labels, &results)
     } else if a.sarif {
@@ -345,7 +425,157 @@ fn check(a: &CheckArgs) -> bpfabi::Result<(String, u8)> {
     Ok((text, failed as u8))
 }
 
+/// `check --load`: predictions (already computed) next to real loads here.
+#[cfg(feature = "libbpf")]
+fn check_load(a: &CheckArgs, labels: &[String], results: &[bpfabi::check::ProgramResult]) -> bpfabi::Result<(String, u8)> {
+    use bpfabi::vmtest::{compare, load_here, read_objects};
+    if !a.kernels.is_empty() {
+        return Err(bpfabi::Error::new("--load", "loads happen on the running kernel: use it without --kernel (or `bpfabi vmtest`)"));
+    }
+    let objs = read_objects(&a.objects, None)?;
+    let records = load_here(&objs);
+    let kernel = labels.first().cloned().unwrap_or_default();
+    let mut rows = Vec::new();
+    for (i, o) in objs.iter().enumerate() {
+        let recs: Vec<&bpfabi::vmtest::record::LoadRecord> = records.iter().filter(|(j, _)| *j == i).map(|(_, r)| r).collect();
+        let preds: Vec<bpfabi::check::ProgramResult> = results.iter().filter(|r| r.object == o.name).cloned().collect();
+        rows.extend(compare::rows(&kernel, &recs, &preds));
+    }
+    let loads: Vec<_> = records.iter().map(|(_, r)| report::vmtest::result(&kernel, r, false)).collect();
+    let disagree = rows.iter().any(|r| !r.outcome.agrees() && r.outcome != compare::Outcome::NotCompared);
+    let text = if a.json {
+        report::vmtest::json(labels, &loads, &[], Some(&rows))
+    } else {
+        format!("{}
+real loads on {kernel}:
+{}", report::check::matrix(labels, results), report::vmtest::compare_text(labels, &rows, false))
+    };
+    Ok((text, disagree as u8))
+}
+
+#[cfg(not(feature = "libbpf"))]
+fn check_load(_: &CheckArgs, _: &[String], _: &[bpfabi::check::ProgramResult]) -> bpfabi::Result<(String, u8)> {
+    Err(bpfabi::Error::new("--load", "this bpfabi was built without the `libbpf` feature"))
+}
+
+fn vmtest(a: &VmtestArgs) -> bpfabi::Result<(String, u8)> {
+    use bpfabi::vmtest::{compare, package, read_objects, vm};
+    use std::time::Duration;
+    if !bpfabi::vmtest::CAN_LOAD {
+        return Err(bpfabi::Error::new("vmtest", "this bpfabi was built without the `libbpf` feature: nothing could load in the VM"));
+    }
+    let objs = read_objects(&a.objects, a.root.as_deref())?;
+    let wanted: Vec<String> = if a.no_modules {
+        Vec::new()
+    } else if a.modules.is_empty() {
+        package::DEFAULT_MODULES.iter().map(|s| s.to_string()).collect()
+    } else {
+        a.modules.clone()
+    };
+    let inputs: Vec<(usize, bpfabi::vmtest::InputObject)> = objs.iter().cloned().enumerate().collect();
+    let pairs: Vec<(String, Vec<u8>)> = inputs.iter().map(|(_, o)| (o.name.clone(), o.bytes.clone())).collect();
+    let mut labels = Vec::new();
+    let mut results = Vec::new();
+    let mut runs = Vec::new();
+    let mut rows = Vec::new();
+    let mut summaries = String::new();
+    let mut exit = 0u8;
+    for (ki, spec) in a.kernels.iter().enumerate() {
+        let pieces: Vec<PathBuf> = spec.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect();
+        let boot = package::open(&pieces, &wanted)?;
+        let cfg = vm::VmConfig {
+            accel: match a.accel.as_str() {
+                "kvm" => vm::Accel::Kvm,
+                "tcg" => vm::Accel::Tcg,
+                _ => vm::Accel::Auto,
+            },
+            memory_mb: a.memory,
+            unit_timeout: Duration::from_secs(a.unit_timeout),
+            vm_timeout: Duration::from_secs(a.vm_timeout),
+            kvm_stall: Duration::from_secs(a.kvm_stall),
+            console: a.console.as_ref().map(|c| if ki == 0 { c.clone() } else { PathBuf::from(format!("{}.{ki}", c.display())) }),
+            probe: !a.no_probe,
+            ..vm::VmConfig::default()
+        };
+        let progress = a.progress;
+        let mut on_msg = |m: &bpfabi::vmtest::protocol::Message| {
+            if !progress {
+                return;
+            }
+            use bpfabi::vmtest::protocol::Message as M;
+            match m {
+                M::Hello { release, uptime_ms, .. } => eprintln!("vmtest: {release} up after {uptime_ms} ms"),
+                M::Module(s) => eprintln!("vmtest: module {} {}", s.name, s.status),
+                M::Result { record, .. } => eprintln!("vmtest: {} {} {}", record.object, record.unit_name(), record.status.as_str()),
+                _ => {}
+            }
+        };
+        let run = vm::run(&boot, &pairs, &cfg, &mut on_msg)?;
+        let label = run.release.clone();
+        if let Some(path) = &a.jsonl {
+            let path = if ki == 0 { path.clone() } else { PathBuf::from(format!("{}.{ki}", path.display())) };
+            let mut text = String::new();
+            for (_, r) in &run.records {
+                let mut v = serde_json::to_value(r).unwrap_or_default();
+                if let Some(m) = v.as_object_mut() {
+                    m.insert("kernel".into(), serde_json::Value::String(label.clone()));
+                    m.insert("loader".into(), serde_json::Value::String(run.loader.clone()));
+                }
+                text.push_str(&serde_json::to_string(&v).unwrap_or_default());
+                text.push('\n');
+            }
+            std::fs::write(&path, text).map_err(|e| bpfabi::Error::io(path.display().to_string(), e))?;
+        }
+        results.extend(run.records.iter().map(|(_, r)| report::vmtest::result(&label, r, a.log)));
+        if run.records.iter().any(|(_, r)| !r.loaded) || run.incomplete.is_some() {
+            exit = 1;
+        }
+        summaries.push_str(&report::vmtest::run_summary(&run));
+        if a.compare {
+            use bpfabi::check::{check_object, KernelIndex};
+            let k = if a.check_kernel.is_empty() {
+                let mut k = kernel::load(&pieces, &LoadOptions::default())?;
+                let inserted: Vec<&str> = run.modules.iter().filter(|m| m.status != "failed").map(|m| m.name.as_str()).collect();
+                k.modules.retain(|m| inserted.contains(&m.name.as_str()));
+                k
+            } else {
+                kernel::load(&a.check_kernel, &LoadOptions::default())?
+            };
+            let kidx = KernelIndex::new(&k);
+            let names = helper_names(std::iter::once(&kidx.surface));
+            for (i, o) in &inputs {
+                let parsed = bpfabi::object::parse(&bpfabi::bytes::Bytes::from_vec(o.bytes.clone()), &o.name);
+                let preds = match parsed {
+                    Ok(po) => check_object(&po, &kidx, &names, false),
+                    Err(_) => Vec::new(),
+                };
+                let recs: Vec<&bpfabi::vmtest::record::LoadRecord> = run.records.iter().filter(|(j, _)| j == i).map(|(_, r)| r).collect();
+                rows.extend(compare::rows(&label, &recs, &preds));
+            }
+        }
+        labels.push(label);
+        runs.push(run);
+    }
+    if a.compare {
+        let disagree = rows.iter().any(|r| matches!(r.outcome, compare::Outcome::FalseAlarm | compare::Outcome::Missed));
+        exit = disagree as u8;
+    }
+    let run_refs: Vec<&vm::VmRun> = runs.iter().collect();
+    let text = if a.json {
+        report::vmtest::json(&labels, &results, &run_refs, a.compare.then_some(rows.as_slice()))
+    } else if a.compare {
+        format!("{summaries}\n{}", report::vmtest::compare_text(&labels, &rows, a.all))
+    } else {
+        format!("{}\n{summaries}", report::vmtest::table(&results))
+    };
+    Ok((text, exit))
+}
+
 fn main() -> ExitCode {
+    // Inside a vmtest VM this binary is /init.
+    if bpfabi::vmtest::guest::is_guest() {
+        bpfabi::vmtest::guest::main(None);
+    }
     let cli = Cli::parse();
     let result = match &cli.cmd {
         Cmd::Surface(a) => surface(a),
@@ -353,6 +583,7 @@ fn main() -> ExitCode {
         Cmd::Diff(a) => diff(a),
         Cmd::Inspect(a) => inspect(a),
         Cmd::Check(a) => check(a),
+        Cmd::Vmtest(a) => vmtest(a),
     };
     match result {
         Ok((text, code)) => {

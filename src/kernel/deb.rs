@@ -38,6 +38,23 @@ fn is_module_path(p: &str) -> bool {
     p.contains("/modules/") && [".ko", ".ko.xz", ".ko.zst", ".ko.gz"].iter().any(|s| p.ends_with(s))
 }
 
+/// The `data.tar` stream of a Debian package, decompressed on the fly, and
+/// the member's name (for messages). Used by `vmtest` to take the kernel
+/// image and the modules it boots with out of a package.
+pub fn data_tar<'a>(d: &'a [u8], origin: &str) -> Result<(String, Box<dyn Read + 'a>)> {
+    let members = ar_members(d).map_err(|(o, w)| Error { file: origin.into(), offset: Some(o as u64), what: w })?;
+    let (name, range) = members
+        .into_iter()
+        .find(|(n, _)| n.starts_with("data.tar"))
+        .ok_or_else(|| Error::new(origin, "not a Debian package: no data.tar member"))?;
+    let data = d.get(range).unwrap_or(&[]);
+    let reader: Box<dyn Read> = match Compression::sniff(data) {
+        Some(c) => decompress::reader(c, data).map_err(|e| e.in_file(format!("{origin}:{name}")))?,
+        None => Box::new(data),
+    };
+    Ok((name, reader))
+}
+
 pub(super) fn read_deb(bytes: &Bytes, origin: &str, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<()> {
     let d = bytes.as_slice();
     let members = ar_members(d).map_err(|(o, w)| Error { file: origin.into(), offset: Some(o as u64), what: w })?;

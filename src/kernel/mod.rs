@@ -10,7 +10,7 @@
 
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
-mod deb;
+pub mod deb;
 pub mod decompress;
 mod image;
 

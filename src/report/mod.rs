@@ -5,6 +5,7 @@ pub mod check;
 pub mod diff;
 pub mod surface;
 pub mod versions;
+pub mod vmtest;
 
 /// Left-aligned text table with a header row; the last column is not padded.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
