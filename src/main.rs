@@ -482,7 +482,11 @@ fn vmtest(a: &VmtestArgs) -> bpfabi::Result<(String, u8)> {
     let mut exit = 0u8;
     for (ki, spec) in a.kernels.iter().enumerate() {
         let pieces: Vec<PathBuf> = spec.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect();
+        let t = std::time::Instant::now();
         let boot = package::open(&pieces, &wanted)?;
+        if a.progress {
+            eprintln!("vmtest: kernel {} read in {} ms ({} modules to insert)", boot.release, t.elapsed().as_millis(), boot.modules.len());
+        }
         let cfg = vm::VmConfig {
             accel: match a.accel.as_str() {
                 "kvm" => vm::Accel::Kvm,

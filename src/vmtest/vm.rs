@@ -232,8 +232,12 @@ fn file_len(p: &Path) -> u64 {
     std::fs::metadata(p).map_or(0, |m| m.len())
 }
 
+/// The last `n` console lines, and QEMU's own complaints if any.
 fn console_tail(p: &Path, n: usize) -> String {
-    let text = std::fs::read(p).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let mut text = std::fs::read(p).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    if let Some(err) = p.parent().and_then(|d| std::fs::read_to_string(d.join("qemu.err")).ok()).filter(|e| !e.trim().is_empty()) {
+        text.push_str(&format!("\n[qemu] {}", err.trim()));
+    }
     let lines: Vec<&str> = text.lines().collect();
     lines.iter().skip(lines.len().saturating_sub(n)).copied().collect::<Vec<_>>().join("\n")
 }
@@ -387,7 +391,8 @@ fn boot_once(
     let _ = std::fs::remove_file(&results);
     let mut cmd = Command::new(&cfg.qemu);
     cmd.args(["-machine", &format!("q35,accel={}", if accel == Accel::Kvm { "kvm" } else { "tcg" })])
-        .args(["-cpu", "max", "-smp", "1", "-m", &cfg.memory_mb.to_string()])
+        // `max` under KVM asks for MSRs a nested host may refuse.
+        .args(["-cpu", if accel == Accel::Kvm { "host" } else { "max" }, "-smp", "1", "-m", &cfg.memory_mb.to_string()])
         .args(["-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"])
         .arg("-kernel")
         .arg(kernel)
@@ -400,7 +405,7 @@ fn boot_once(
         .arg(format!("file:{}", results.display()))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .stderr(std::fs::File::create(dir.join("qemu.err")).map(Stdio::from).unwrap_or(Stdio::null()));
     let t0 = Instant::now();
     let child = cmd.spawn().map_err(|e| Error::new(&cfg.qemu, format!("cannot start QEMU: {e}")))?;
     let mut child = Killer(child);
@@ -468,6 +473,10 @@ fn boot_once(
                 }
             }
             let all_done = std::fs::read_to_string(&results).is_ok_and(|s| s.contains("\"msg\":\"done\""));
+            if !all_done && accel == Accel::Kvm && boot.hello_ms.is_none() {
+                let err = std::fs::read_to_string(dir.join("qemu.err")).unwrap_or_default();
+                break End::KvmStall(format!("QEMU exited under KVM before the guest started: {}", err.trim().lines().next().unwrap_or("no message")));
+            }
             break if all_done { End::Done } else { End::Crashed(current.take().map(|(o, u, _)| (o, u))) };
         }
         let n = file_len(&console);
