@@ -62,12 +62,16 @@ struct Collector {
     kept: BTreeMap<String, Vec<u8>>,
     /// Names worth keeping: the wanted ones and whatever kept modules need.
     keep: BTreeSet<String>,
+    /// Every other module, lz4-compressed: a dependency met in the stream
+    /// before its dependent is taken from here instead of a second pass
+    /// over the package (about a quarter of the modules' size).
+    spare: BTreeMap<String, Vec<u8>>,
 }
 
 impl Collector {
     fn new(wanted: &[String]) -> Self {
         let wanted: Vec<String> = wanted.iter().map(|w| modinfo::normalize(w)).collect();
-        Collector { keep: wanted.iter().cloned().collect(), wanted, vmlinuz: None, config: None, index: ModuleIndex::default(), kept: BTreeMap::new() }
+        Collector { keep: wanted.iter().cloned().collect(), wanted, vmlinuz: None, config: None, index: ModuleIndex::default(), kept: BTreeMap::new(), spare: BTreeMap::new() }
     }
 
     /// Offer one file. `read` gives its bytes (only called when needed).
@@ -101,6 +105,8 @@ impl Collector {
         }
         if self.keep.contains(&name) || second_pass.is_some() {
             self.kept.insert(name, elf);
+        } else {
+            self.spare.insert(name, lz4_flex::block::compress_prepend_size(&elf));
         }
         Ok(())
     }
@@ -187,7 +193,19 @@ pub fn open(inputs: &[PathBuf], modules: &[String]) -> Result<BootKernel> {
     }
     let (order, missing) = c.index.load_order(&c.wanted);
     // Dependencies met in the stream before their dependents were: one more pass.
-    let need: BTreeSet<String> = order.iter().filter(|m| !c.kept.contains_key(*m)).cloned().collect();
+    let mut need: BTreeSet<String> = BTreeSet::new();
+    let absent: Vec<String> = order.iter().filter(|m| !c.kept.contains_key(*m)).cloned().collect();
+    for m in &absent {
+        match c.spare.get(m).and_then(|z| lz4_flex::block::decompress_size_prepended(z).ok()) {
+            Some(elf) => {
+                c.kept.insert(m.clone(), elf);
+            }
+            None => {
+                need.insert(m.clone());
+            }
+        }
+    }
+    c.spare.clear();
     if !need.is_empty() {
         for p in inputs {
             walk_input(p, &mut |path, o, read| c.offer(path, o, read, Some(&need)))?;
