@@ -65,6 +65,8 @@ pub struct VmConfig {
     pub probe: bool,
     /// Bytes of libbpf log kept per unit.
     pub log_limit: usize,
+    /// The KVM device whose opening means "try KVM first" under `Accel::Auto`.
+    pub kvm_device: PathBuf,
 }
 
 impl Default for VmConfig {
@@ -82,6 +84,7 @@ impl Default for VmConfig {
             init: None,
             probe: true,
             log_limit: 64 << 10,
+            kvm_device: PathBuf::from("/dev/kvm"),
         }
     }
 }
@@ -184,8 +187,8 @@ fn job_cpio(job: &Job) -> Vec<u8> {
     c.finish()
 }
 
-fn kvm_usable() -> bool {
-    std::fs::OpenOptions::new().read(true).write(true).open("/dev/kvm").is_ok()
+fn kvm_usable(dev: &Path) -> bool {
+    std::fs::OpenOptions::new().read(true).write(true).open(dev).is_ok()
 }
 
 /// How one boot ended.
@@ -287,9 +290,9 @@ fn run_in(k: &BootKernel, base: &[u8], job_objects: Vec<JobObject>, cfg: &VmConf
         incomplete: None,
     };
     let mut accel = match cfg.accel {
-        Accel::Auto if kvm_usable() => Accel::Kvm,
+        Accel::Auto if kvm_usable(&cfg.kvm_device) => Accel::Kvm,
         Accel::Auto => {
-            run.kvm_fallback = Some("/dev/kvm cannot be opened".into());
+            run.kvm_fallback = Some(format!("{} cannot be opened", cfg.kvm_device.display()));
             Accel::Tcg
         }
         a => a,
