@@ -257,9 +257,10 @@ impl Drop for Killer {
 /// Boot the kernel with `objects` and load every unit; `progress` sees each
 /// message as it arrives (for live output).
 pub fn run(k: &BootKernel, objects: &[(String, Vec<u8>)], cfg: &VmConfig, progress: &mut dyn FnMut(&Message)) -> Result<VmRun> {
+    // Through /proc/<pid>/exe: still readable if a rebuild replaced the file.
     let init = match &cfg.init {
         Some(p) => p.clone(),
-        None => std::env::current_exe().map_err(|e| Error::io("/proc/self/exe", e))?,
+        None => PathBuf::from(format!("/proc/{}/exe", std::process::id())),
     };
     let (base, job_objects) = base_initramfs(k, objects, &init)?;
     let dir = std::env::temp_dir().join(format!("bpfabi-vmtest-{}-{}", std::process::id(), k.release));
