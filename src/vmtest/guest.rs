@@ -163,7 +163,7 @@ fn run_loads(job: &Job, out: &mut Out) {
             Err(rec) => {
                 if !job.skip.iter().any(|(oi, k)| *oi == i && k.is_empty()) {
                     out.send(&Message::Begin { object: i, unit: String::new() });
-                    out.send(&Message::Result { object: i, record: Box::new(trim(rec, job.log_limit)) });
+                    out.send(&Message::Result { object: i, record: Box::new(trim(*rec, job.log_limit)) });
                 }
                 continue;
             }

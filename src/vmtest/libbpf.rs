@@ -168,16 +168,16 @@ fn is_struct_ops_map(m: *const sys::bpf_map) -> bool {
 
 /// The units of an object, or the object-level record when libbpf cannot
 /// open it or it has nothing to load.
-pub fn units(data: &[u8], object: &str) -> Result<Vec<Unit>, LoadRecord> {
+pub fn units(data: &[u8], object: &str) -> Result<Vec<Unit>, Box<LoadRecord>> {
     install_printer();
     take_log();
     let started = Instant::now();
-    let obj = Obj::open(data, object).map_err(|(e, log)| object_record(object, Status::OpenFailed, e, &log, started))?;
+    let obj = Obj::open(data, object).map_err(|(e, log)| Box::new(object_record(object, Status::OpenFailed, e, &log, started)))?;
     let mut out: Vec<Unit> = obj.programs().into_iter().filter(|&p| !is_struct_ops_prog(p)).map(|p| Unit { kind: UnitKind::Program, name: prog_name(p) }).collect();
     out.extend(obj.maps().into_iter().filter(|&m| is_struct_ops_map(m)).map(|m| Unit { kind: UnitKind::StructOpsMap, name: map_name(m) }));
     take_log();
     if out.is_empty() {
-        return Err(object_record(object, Status::NoPrograms, 0, "object has no programs", started));
+        return Err(Box::new(object_record(object, Status::NoPrograms, 0, "object has no programs", started)));
     }
     Ok(out)
 }
@@ -305,7 +305,7 @@ pub fn load_unit(data: &[u8], object: &str, unit: &Unit) -> LoadRecord {
 /// Every unit of an object, loaded one by one.
 pub fn load_object(data: &[u8], object: &str) -> Vec<LoadRecord> {
     match units(data, object) {
-        Err(r) => vec![r],
+        Err(r) => vec![*r],
         Ok(us) => us.iter().map(|u| load_unit(data, object, u)).collect(),
     }
 }

@@ -75,7 +75,7 @@ impl Collector {
     }
 
     /// Offer one file. `read` gives its bytes (only called when needed).
-    fn offer(&mut self, path: &str, origin: &str, read: &mut dyn FnMut() -> Result<Vec<u8>>, second_pass: Option<&BTreeSet<String>>) -> Result<()> {
+    fn offer(&mut self, path: &str, origin: &str, read: &mut ReadFile, second_pass: Option<&BTreeSet<String>>) -> Result<()> {
         let file = path.rsplit('/').next().unwrap_or(path);
         if second_pass.is_none() && path.contains("boot/") && (file.starts_with("vmlinuz-") || file.starts_with("bzImage")) {
             self.vmlinuz = Some((path.to_string(), read()?));
@@ -112,8 +112,13 @@ impl Collector {
     }
 }
 
+/// Gives a file's bytes when called (only files someone wants are read).
+type ReadFile<'a> = dyn FnMut() -> Result<Vec<u8>> + 'a;
+/// Called with (path inside the input, input name, reader).
+type Visit<'a> = dyn FnMut(&str, &str, &mut ReadFile) -> Result<()> + 'a;
+
 /// Files of one input, streamed: calls `f(path, origin, reader)`.
-fn walk_input(p: &Path, f: &mut dyn FnMut(&str, &str, &mut dyn FnMut() -> Result<Vec<u8>>) -> Result<()>) -> Result<()> {
+fn walk_input(p: &Path, f: &mut Visit) -> Result<()> {
     let origin = p.display().to_string();
     let meta = std::fs::metadata(p).map_err(|e| Error::io(&origin, e))?;
     if meta.is_dir() {
