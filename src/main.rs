@@ -483,7 +483,7 @@ fn vmtest(a: &VmtestArgs) -> bpfabi::Result<(String, u8)> {
     for (ki, spec) in a.kernels.iter().enumerate() {
         let pieces: Vec<PathBuf> = spec.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect();
         let t = std::time::Instant::now();
-        let boot = package::open(&pieces, &wanted)?;
+        let (boot, cached) = package::open_cached(&pieces, &wanted)?;
         if a.progress {
             eprintln!("vmtest: kernel {} read in {} ms ({} modules to insert)", boot.release, t.elapsed().as_millis(), boot.modules.len());
         }
@@ -538,7 +538,7 @@ fn vmtest(a: &VmtestArgs) -> bpfabi::Result<(String, u8)> {
         if a.compare {
             use bpfabi::check::{check_object, KernelIndex};
             let k = if a.check_kernel.is_empty() {
-                let mut k = kernel::load(&pieces, &LoadOptions::default())?;
+                let mut k = kernel::load(&package::btf_inputs(&boot, cached.as_deref(), &pieces), &LoadOptions::default())?;
                 let inserted: Vec<&str> = run.modules.iter().filter(|m| m.status != "failed").map(|m| m.name.as_str()).collect();
                 k.modules.retain(|m| inserted.contains(&m.name.as_str()));
                 k

@@ -230,6 +230,112 @@ pub fn open(inputs: &[PathBuf], modules: &[String]) -> Result<BootKernel> {
     Ok(BootKernel { release, vmlinuz, config: c.config, modules: mods, missing, origin })
 }
 
+/// Where unpacked kernels are kept between runs:
+/// `${XDG_CACHE_HOME:-$HOME/.cache}/bpfabi/vmtest`.
+pub fn cache_root() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("bpfabi").join("vmtest"))
+}
+
+/// A stable key for (inputs as they are on disk, module list).
+fn cache_key(inputs: &[PathBuf], modules: &[String]) -> Option<String> {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |b: &[u8]| {
+        for &x in b {
+            h = (h ^ x as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h = (h ^ 0xff).wrapping_mul(0x0000_0100_0000_01b3);
+    };
+    feed(b"bpfabi-vmtest-kernel-v1");
+    for p in inputs {
+        let c = std::fs::canonicalize(p).ok()?;
+        let m = std::fs::metadata(&c).ok()?;
+        if m.is_dir() {
+            return None; // a tree can change inside; read it every time
+        }
+        feed(c.to_string_lossy().as_bytes());
+        feed(&m.len().to_le_bytes());
+        let t = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+        feed(&t.as_nanos().to_le_bytes());
+    }
+    for m in modules {
+        feed(m.as_bytes());
+    }
+    Some(format!("{h:016x}"))
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CacheMeta {
+    release: String,
+    origin: String,
+    modules: Vec<String>,
+    missing: Vec<String>,
+    config: bool,
+}
+
+fn read_cache(dir: &Path) -> Option<BootKernel> {
+    let meta: CacheMeta = serde_json::from_slice(&std::fs::read(dir.join("meta.json")).ok()?).ok()?;
+    let vmlinuz = std::fs::read(dir.join("vmlinuz")).ok()?;
+    let config = if meta.config { Some(std::fs::read(dir.join("config")).ok()?) } else { None };
+    let mut modules = Vec::new();
+    for m in &meta.modules {
+        modules.push((m.clone(), std::fs::read(dir.join("modules").join(format!("{m}.ko"))).ok()?));
+    }
+    Some(BootKernel { release: meta.release, vmlinuz, config, modules, missing: meta.missing, origin: meta.origin })
+}
+
+fn write_cache(dir: &Path, k: &BootKernel) -> std::io::Result<()> {
+    let tmp = dir.with_extension(format!("tmp{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(tmp.join("modules"))?;
+    std::fs::write(tmp.join("vmlinuz"), &k.vmlinuz)?;
+    if let Some(c) = &k.config {
+        std::fs::write(tmp.join("config"), c)?;
+    }
+    for (m, elf) in &k.modules {
+        std::fs::write(tmp.join("modules").join(format!("{m}.ko")), elf)?;
+    }
+    let meta = CacheMeta {
+        release: k.release.clone(),
+        origin: k.origin.clone(),
+        modules: k.modules.iter().map(|(m, _)| m.clone()).collect(),
+        missing: k.missing.clone(),
+        config: k.config.is_some(),
+    };
+    std::fs::write(tmp.join("meta.json"), serde_json::to_vec(&meta).unwrap_or_default())?;
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::rename(&tmp, dir)
+}
+
+/// [`open`], through a cache of unpacked kernels (reading a package means
+/// decompressing every module in it: tens of seconds). Returns the kernel
+/// and the cache directory holding it as files (`vmlinuz`, `modules/*.ko`)
+/// when there is one.
+pub fn open_cached(inputs: &[PathBuf], modules: &[String]) -> Result<(BootKernel, Option<PathBuf>)> {
+    let dir = cache_root().zip(cache_key(inputs, modules)).map(|(r, k)| r.join(k));
+    if let Some(d) = &dir {
+        if let Some(k) = read_cache(d) {
+            return Ok((k, dir));
+        }
+    }
+    let k = open(inputs, modules)?;
+    let kept = dir.filter(|d| write_cache(d, &k).is_ok());
+    Ok((k, kept))
+}
+
+/// The files of a kernel as `check` reads them: the cache's vmlinuz and
+/// modules, else the inputs themselves.
+pub fn btf_inputs(k: &BootKernel, cached: Option<&Path>, inputs: &[PathBuf]) -> Vec<PathBuf> {
+    match cached {
+        Some(d) => {
+            let mut v = vec![d.join("vmlinuz")];
+            v.extend(k.modules.iter().map(|(m, _)| d.join("modules").join(format!("{m}.ko"))));
+            v
+        }
+        None => inputs.to_vec(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
