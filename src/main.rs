@@ -56,8 +56,12 @@ enum Cmd {
 #[derive(Args)]
 struct VmtestArgs {
     /// BPF objects (or files embedding them).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "probe_out")]
     objects: Vec<PathBuf>,
+    /// Write the kernel probe's JSON (from inside the VM) to FILE (FILE.1, ...
+    /// for more kernels); objects are then optional.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_probe")]
+    probe_out: Option<PathBuf>,
     /// A kernel to boot: a Debian package, an unpacked package tree, or a
     /// vmlinuz; pieces of one kernel joined by commas (Debian 7.x's
     /// `linux-binary-*.deb,linux-modules-*.deb`, or `vmlinuz,/lib/modules/R`).
@@ -516,6 +520,13 @@ fn vmtest(a: &VmtestArgs) -> bpfabi::Result<(String, u8)> {
         };
         let run = vm::run(&boot, &pairs, &cfg, &mut on_msg)?;
         let label = run.release.clone();
+        if let Some(path) = &a.probe_out {
+            let path = if ki == 0 { path.clone() } else { PathBuf::from(format!("{}.{ki}", path.display())) };
+            let probe = run.probe.as_ref().ok_or_else(|| bpfabi::Error::new("--probe-out", "the guest ran no probe: this build has no probe hook wired (see docs/vmtest.md)"))?;
+            let mut text = serde_json::to_string_pretty(probe).unwrap_or_default();
+            text.push('\n');
+            std::fs::write(&path, text).map_err(|e| bpfabi::Error::io(path.display().to_string(), e))?;
+        }
         if let Some(path) = &a.jsonl {
             let path = if ki == 0 { path.clone() } else { PathBuf::from(format!("{}.{ki}", path.display())) };
             let mut text = String::new();
@@ -576,7 +587,8 @@ fn vmtest(a: &VmtestArgs) -> bpfabi::Result<(String, u8)> {
 }
 
 fn main() -> ExitCode {
-    // Inside a vmtest VM this binary is /init.
+    // Inside a vmtest VM this binary is /init. The kernel probe plugs in
+    // here (`Some(probe_fn)`, see vmtest::guest::ProbeHook).
     if bpfabi::vmtest::guest::is_guest() {
         bpfabi::vmtest::guest::main(None);
     }
