@@ -345,7 +345,7 @@ mod tests {
         let mut img = vec![0u8; 0x400];
         img[0x202..0x206].copy_from_slice(b"HdrS");
         img[0x20e..0x210].copy_from_slice(&0x100u16.to_le_bytes());
-        img[0x300..0x320].copy_from_slice(b"6.1.0-56-amd64 (debian-kernel@l");
+        img[0x300..0x31f].copy_from_slice(b"6.1.0-56-amd64 (debian-kernel@l");
         assert_eq!(bzimage_release(&img).as_deref(), Some("6.1.0-56-amd64"));
         assert_eq!(bzimage_release(&img[..0x250]), None);
         assert_eq!(bzimage_release(b"not a kernel"), None);
