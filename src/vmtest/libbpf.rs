@@ -202,6 +202,22 @@ fn object_record(object: &str, status: Status, errno: i32, log: &str, started: I
     }
 }
 
+/// Map types whose `max_entries` 0 is right as it is: storage maps must
+/// have 0 (the kernel refuses anything else), perf event arrays are sized
+/// by libbpf (one slot per CPU).
+fn keeps_zero_entries(t: sys::bpf_map_type) -> bool {
+    matches!(
+        t,
+        sys::BPF_MAP_TYPE_PERF_EVENT_ARRAY
+            | sys::BPF_MAP_TYPE_CGROUP_STORAGE
+            | sys::BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE
+            | sys::BPF_MAP_TYPE_SK_STORAGE
+            | sys::BPF_MAP_TYPE_INODE_STORAGE
+            | sys::BPF_MAP_TYPE_TASK_STORAGE
+            | sys::BPF_MAP_TYPE_CGRP_STORAGE
+    )
+}
+
 /// Size maps the way user space would before loading; returns the list.
 fn size_maps(obj: &Obj) -> String {
     let mut done = Vec::new();
@@ -217,7 +233,7 @@ fn size_maps(obj: &Obj) -> String {
                 sys::bpf_map__set_value_size(m, 1016);
                 done.push(format!("{name}.value_size=1016"));
             }
-            if sys::bpf_map__max_entries(m) == 0 && t != sys::BPF_MAP_TYPE_PERF_EVENT_ARRAY {
+            if sys::bpf_map__max_entries(m) == 0 && !keeps_zero_entries(t) {
                 let n = if t == sys::BPF_MAP_TYPE_RINGBUF || t == sys::BPF_MAP_TYPE_USER_RINGBUF { 256 * 1024 } else { 1 };
                 sys::bpf_map__set_max_entries(m, n);
                 done.push(format!("{name}={n}"));
