@@ -94,3 +94,38 @@ fn real_loads_on_a_bookworm_kernel_under_tcg() {
     }
     eprintln!("boot to first load {} ms, {} units in {} ms", last["first_load_ms"], run["units"], run["load_ms"]);
 }
+
+/// `check --load` on the running kernel: every tests/bpf program loaded for
+/// real (root), prediction and reality agree, and nothing stays loaded.
+#[test]
+fn check_load_agrees_on_the_running_kernel() {
+    if !Path::new("/sys/kernel/btf/vmlinux").exists() || !bpfabi::vmtest::CAN_LOAD {
+        eprintln!("no kernel BTF or no libbpf feature: nothing to load");
+        return;
+    }
+    let dir = built();
+    let names = ["core_field", "fentry_missing", "helper_new", "kfunc_mismatch", "kfunc_new", "kfunc_weak", "module_kfunc"];
+    let objs: Vec<PathBuf> = names.iter().map(|n| dir.join(format!("{n}.bpf.o"))).collect();
+    let o = Command::new(env!("CARGO_BIN_EXE_bpfabi")).args(["check", "--load", "--json"]).args(&objs).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    let results = v["results"].as_array().unwrap();
+    if results.iter().any(|r| r["errno"] == 1) {
+        eprintln!("EPERM: no CAP_BPF here; nothing compared");
+        return;
+    }
+    assert_eq!(v["source"], "load");
+    let conf = &v["comparison"]["confusion"][0][1];
+    assert_eq!((conf["false_alarm"].as_u64(), conf["missed"].as_u64()), (Some(0), Some(0)), "{:#}", v["comparison"]);
+    assert_eq!(conf["true_reject"].as_u64().unwrap() + conf["true_load"].as_u64().unwrap(), 8);
+    let fentry = results.iter().find(|r| r["program"] == "fentry_missing").unwrap();
+    assert_eq!((fentry["status"].as_str(), fentry["errno"].as_i64()), (Some("rejected"), Some(3)), "{fentry:#}");
+    assert!(fentry["reasons"][0]["message"].as_str().unwrap().contains("bpfabi_no_such_function"));
+    assert_eq!(o.status.code(), Some(0));
+    // Everything it loaded is gone (bpftool lists programs by name, 15 chars).
+    if let Ok(list) = Command::new("bpftool").args(["prog", "show"]).output() {
+        let text = String::from_utf8_lossy(&list.stdout);
+        for n in ["core_unguarded", "core_guarded", "helper_new", "kfunc_weak", "module_kfunc"] {
+            assert!(!text.contains(&format!(" name {n} ")), "{n} still loaded");
+        }
+    }
+}
