@@ -323,13 +323,19 @@ pub fn open_cached(inputs: &[PathBuf], modules: &[String]) -> Result<(BootKernel
     Ok((k, kept))
 }
 
+fn has_btf(elf: &[u8]) -> bool {
+    use object::{Object, ObjectSection};
+    object::File::parse(elf).is_ok_and(|f| f.section_by_name(".BTF").is_some_and(|s| s.size() > 0))
+}
+
 /// The files of a kernel as `check` reads them: the cache's vmlinuz and
 /// modules, else the inputs themselves.
 pub fn btf_inputs(k: &BootKernel, cached: Option<&Path>, inputs: &[PathBuf]) -> Vec<PathBuf> {
     match cached {
         Some(d) => {
             let mut v = vec![d.join("vmlinuz")];
-            v.extend(k.modules.iter().map(|(m, _)| d.join("modules").join(format!("{m}.ko"))));
+            // Modules built without BTF (all of 5.10's) add nothing to check.
+            v.extend(k.modules.iter().filter(|(_, elf)| has_btf(elf)).map(|(m, _)| d.join("modules").join(format!("{m}.ko"))));
             v
         }
         None => inputs.to_vec(),
