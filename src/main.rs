@@ -476,8 +476,7 @@ fn vmtest(a: &VmtestArgs) -> bpfabi::Result<(String, u8)> {
     } else {
         a.modules.clone()
     };
-    let inputs: Vec<(usize, bpfabi::vmtest::InputObject)> = objs.iter().cloned().enumerate().collect();
-    let pairs: Vec<(String, Vec<u8>)> = inputs.iter().map(|(_, o)| (o.name.clone(), o.bytes.clone())).collect();
+    let pairs: Vec<(String, Vec<u8>)> = objs.iter().map(|o| (o.name.clone(), o.bytes.clone())).collect();
     let mut labels = Vec::new();
     let mut results = Vec::new();
     let mut runs = Vec::new();
@@ -520,26 +519,13 @@ fn vmtest(a: &VmtestArgs) -> bpfabi::Result<(String, u8)> {
         };
         let run = vm::run(&boot, &pairs, &cfg, &mut on_msg)?;
         let label = run.release.clone();
-        if let Some(path) = &a.probe_out {
-            let path = if ki == 0 { path.clone() } else { PathBuf::from(format!("{}.{ki}", path.display())) };
-            let probe = run.probe.as_ref().ok_or_else(|| bpfabi::Error::new("--probe-out", "the guest ran no probe: this build has no probe hook wired (see docs/vmtest.md)"))?;
-            let mut text = serde_json::to_string_pretty(probe).unwrap_or_default();
-            text.push('\n');
+        let nth = |p: &PathBuf| if ki == 0 { p.clone() } else { PathBuf::from(format!("{}.{ki}", p.display())) };
+        if let Some(path) = a.probe_out.as_ref().map(nth) {
+            let text = report::vmtest::probe_json(&run).ok_or_else(|| bpfabi::Error::new("--probe-out", "the guest ran no probe: this build has no probe hook wired (see docs/vmtest.md)"))?;
             std::fs::write(&path, text).map_err(|e| bpfabi::Error::io(path.display().to_string(), e))?;
         }
-        if let Some(path) = &a.jsonl {
-            let path = if ki == 0 { path.clone() } else { PathBuf::from(format!("{}.{ki}", path.display())) };
-            let mut text = String::new();
-            for (_, r) in &run.records {
-                let mut v = serde_json::to_value(r).unwrap_or_default();
-                if let Some(m) = v.as_object_mut() {
-                    m.insert("kernel".into(), serde_json::Value::String(label.clone()));
-                    m.insert("loader".into(), serde_json::Value::String(run.loader.clone()));
-                }
-                text.push_str(&serde_json::to_string(&v).unwrap_or_default());
-                text.push('\n');
-            }
-            std::fs::write(&path, text).map_err(|e| bpfabi::Error::io(path.display().to_string(), e))?;
+        if let Some(path) = a.jsonl.as_ref().map(nth) {
+            std::fs::write(&path, report::vmtest::jsonl(&run)).map_err(|e| bpfabi::Error::io(path.display().to_string(), e))?;
         }
         results.extend(run.records.iter().map(|(_, r)| report::vmtest::result(&label, r, a.log)));
         if run.records.iter().any(|(_, r)| !r.loaded) || run.incomplete.is_some() {
@@ -547,26 +533,12 @@ fn vmtest(a: &VmtestArgs) -> bpfabi::Result<(String, u8)> {
         }
         summaries.push_str(&report::vmtest::run_summary(&run));
         if a.compare {
-            use bpfabi::check::{check_object, KernelIndex};
             let k = if a.check_kernel.is_empty() {
-                let mut k = kernel::load(&package::btf_inputs(&boot, cached.as_deref(), &pieces), &LoadOptions::default())?;
-                let inserted: Vec<&str> = run.modules.iter().filter(|m| !m.status.starts_with("failed")).map(|m| m.name.as_str()).collect();
-                k.modules.retain(|m| inserted.contains(&m.name.as_str()));
-                k
+                compare::booted_kernel(&boot, cached.as_deref(), &pieces, &run)?
             } else {
                 kernel::load(&a.check_kernel, &LoadOptions::default())?
             };
-            let kidx = KernelIndex::new(&k);
-            let names = helper_names(std::iter::once(&kidx.surface));
-            for (i, o) in &inputs {
-                let parsed = bpfabi::object::parse(&bpfabi::bytes::Bytes::from_vec(o.bytes.clone()), &o.name);
-                let preds = match parsed {
-                    Ok(po) => check_object(&po, &kidx, &names, false),
-                    Err(_) => Vec::new(),
-                };
-                let recs: Vec<&bpfabi::vmtest::record::LoadRecord> = run.records.iter().filter(|(j, _)| j == i).map(|(_, r)| r).collect();
-                rows.extend(compare::rows(&label, &recs, &preds));
-            }
+            rows.extend(compare::predict_and_pair(&label, &objs, &run.records, &k));
         }
         labels.push(label);
         runs.push(run);

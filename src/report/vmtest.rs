@@ -245,3 +245,27 @@ pub fn compare_text(kernels: &[String], rows: &[Row], all: bool) -> String {
     s.push_str(&super::table(&["KERNEL", "TRUE REJECT", "TRUE LOAD", "FALSE ALARM", "MISSED", "NOT COMPARED", "AGREEMENT"], &t));
     s
 }
+
+/// One ground-truth-format JSON line per unit (`kernel` and `loader` added).
+pub fn jsonl(run: &VmRun) -> String {
+    let mut text = String::new();
+    for (_, r) in &run.records {
+        let mut v = serde_json::to_value(r).unwrap_or_default();
+        if let Some(m) = v.as_object_mut() {
+            m.insert("kernel".into(), serde_json::Value::String(run.release.clone()));
+            m.insert("loader".into(), serde_json::Value::String(run.loader.clone()));
+        }
+        text.push_str(&serde_json::to_string(&v).unwrap_or_default());
+        text.push('\n');
+    }
+    text
+}
+
+/// The probe's JSON of a run, pretty-printed, when the guest ran one.
+pub fn probe_json(run: &VmRun) -> Option<String> {
+    run.probe.as_ref().map(|p| {
+        let mut text = serde_json::to_string_pretty(p).unwrap_or_default();
+        text.push('\n');
+        text
+    })
+}

@@ -130,6 +130,33 @@ pub fn rows(kernel: &str, records: &[&LoadRecord], predictions: &[ProgramResult]
         .collect()
 }
 
+/// Predict every object on kernel `k` and pair the predictions with the
+/// real records `(object index, record)` of the same objects.
+pub fn predict_and_pair(label: &str, objects: &[super::InputObject], records: &[(usize, LoadRecord)], k: &crate::kernel::Kernel) -> Vec<Row> {
+    use crate::check::{check_object, KernelIndex};
+    let kidx = KernelIndex::new(k);
+    let names: std::collections::BTreeMap<u32, String> = kidx.surface.helpers.iter().map(|h| (h.id, h.name.clone())).collect();
+    let mut out = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        let preds = match crate::object::parse(&crate::bytes::Bytes::from_vec(o.bytes.clone()), &o.name) {
+            Ok(po) => check_object(&po, &kidx, &names, false),
+            Err(_) => Vec::new(),
+        };
+        let recs: Vec<&LoadRecord> = records.iter().filter(|(j, _)| *j == i).map(|(_, r)| r).collect();
+        out.extend(rows(label, &recs, &preds));
+    }
+    out
+}
+
+/// The kernel `check` predicts for after a VM run: the booted vmlinuz with
+/// only the modules that were really inserted.
+pub fn booted_kernel(boot: &super::package::BootKernel, cached: Option<&std::path::Path>, pieces: &[std::path::PathBuf], run: &super::vm::VmRun) -> crate::Result<crate::kernel::Kernel> {
+    let mut k = crate::kernel::load(&super::package::btf_inputs(boot, cached, pieces), &crate::kernel::LoadOptions::default())?;
+    let inserted: Vec<&str> = run.modules.iter().filter(|m| !m.status.starts_with("failed")).map(|m| m.name.as_str()).collect();
+    k.modules.retain(|m| inserted.contains(&m.name.as_str()));
+    Ok(k)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
