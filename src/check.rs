@@ -90,6 +90,14 @@ pub enum ReasonKind {
     ProbeNoVariant,
     KfuncJitUnsupported,
     TailcallSubprogJitUnsupported,
+    /// Real loads (vmtest, check --load): what happened.
+    Loaded,
+    VerifierRejected,
+    LibbpfRejected,
+    OpenFailed,
+    NoPrograms,
+    LoadTimeout,
+    VmCrashed,
 }
 
 impl ReasonKind {
@@ -131,6 +139,13 @@ impl ReasonKind {
             ProbeNoVariant => "probe_no_variant",
             KfuncJitUnsupported => "kfunc_jit_unsupported",
             TailcallSubprogJitUnsupported => "tailcall_subprog_jit_unsupported",
+            Loaded => "loaded",
+            VerifierRejected => "verifier_rejected",
+            LibbpfRejected => "libbpf_rejected",
+            OpenFailed => "open_failed",
+            NoPrograms => "no_programs",
+            LoadTimeout => "load_timeout",
+            VmCrashed => "vm_crashed",
         }
     }
 }
@@ -182,6 +197,12 @@ impl Reason {
     }
     pub(crate) fn weak(mut self, weak: bool) -> Self {
         self.weak = weak;
+        self
+    }
+    /// The same reason with a verdict set directly (real-load observations,
+    /// which no policy grades).
+    pub(crate) fn graded(mut self, v: Verdict) -> Self {
+        self.severity = v;
         self
     }
     pub(crate) fn indirect(mut self, indirect: bool) -> Self {

@@ -64,6 +64,7 @@ pub mod report;
 pub mod surface;
 pub mod uapi;
 pub mod versions;
+pub mod vmtest;
 
 pub use error::{Error, ErrorKind, ReadError, Result};
 

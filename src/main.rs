@@ -65,6 +65,11 @@ enum Cmd {
     /// through apt with a private configuration in the cache
     /// ($XDG_CACHE_HOME/bpfabi/debian). See docs/kernels.md.
     Kernels(KernelsArgs),
+    /// Load every program of every object for real, in a kernel booted under
+    /// QEMU (this binary is the VM's /init; libbpf 1.7 loads one program at
+    /// a time). Exit 0: everything loaded (with --compare: prediction and
+    /// reality agree everywhere), 1: otherwise. See docs/vmtest.md.
+    Vmtest(VmtestArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -223,6 +228,145 @@ fn kernels(a: &KernelsArgs, w: Out) -> bpfabi::Result<u8> {
     Ok(if errors.is_empty() { 0 } else { 2 })
 }
 
+/// `check --load`: predictions (already computed) next to real loads here.
+#[cfg(feature = "libbpf")]
+fn check_load(a: &CheckArgs, format: Format, labels: &[String], results: &[bpfabi::check::ProgramResult]) -> bpfabi::Result<(String, u8)> {
+    use bpfabi::vmtest::{compare, load_here, read_objects};
+    if !a.kernels.is_empty() {
+        return Err(bpfabi::Error::new("--load", "loads happen on the running kernel: use it without --kernel (or `bpfabi vmtest`)"));
+    }
+    let objs = read_objects(&a.objects, None)?;
+    let records = load_here(&objs);
+    let kernel = labels.first().cloned().unwrap_or_default();
+    let mut rows = Vec::new();
+    for (i, o) in objs.iter().enumerate() {
+        let recs: Vec<&bpfabi::vmtest::record::LoadRecord> = records.iter().filter(|(j, _)| *j == i).map(|(_, r)| r).collect();
+        let preds: Vec<bpfabi::check::ProgramResult> = results.iter().filter(|r| r.object == o.name).cloned().collect();
+        rows.extend(compare::rows(&kernel, &recs, &preds));
+    }
+    let loads: Vec<_> = records.iter().map(|(_, r)| report::vmtest::result(&kernel, r, false)).collect();
+    let disagree = rows.iter().any(|r| !r.outcome.agrees() && r.outcome != compare::Outcome::NotCompared);
+    let text = if format == Format::Json {
+        report::vmtest::json(labels, &loads, &[], Some(&rows))
+    } else {
+        format!("{}
+real loads on {kernel}:
+{}", matrix_string(labels, results), report::vmtest::compare_text(labels, &rows, false))
+    };
+    Ok((text, disagree as u8))
+}
+
+#[cfg(not(feature = "libbpf"))]
+fn check_load(_: &CheckArgs, _: Format, _: &[String], _: &[bpfabi::check::ProgramResult]) -> bpfabi::Result<(String, u8)> {
+    Err(bpfabi::Error::new("--load", "this bpfabi was built without the `libbpf` feature"))
+}
+
+/// The check matrix as text (for documents assembled before writing).
+#[cfg(feature = "libbpf")]
+fn matrix_string(labels: &[String], results: &[bpfabi::check::ProgramResult]) -> String {
+    let mut v = Vec::new();
+    let _ = report::check::matrix(&mut v, labels, results);
+    String::from_utf8_lossy(&v).into_owned()
+}
+
+fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
+    let format = a.out.format("vmtest", &[Format::Table, Format::Json])?;
+    use bpfabi::vmtest::{compare, package, read_objects, vm};
+    use std::time::Duration;
+    if !bpfabi::vmtest::CAN_LOAD {
+        return Err(bpfabi::Error::new("vmtest", "this bpfabi was built without the `libbpf` feature: nothing could load in the VM"));
+    }
+    let objs = read_objects(&a.objects, a.root.as_deref())?;
+    let wanted: Vec<String> = if a.no_modules {
+        Vec::new()
+    } else if a.modules.is_empty() {
+        package::DEFAULT_MODULES.iter().map(|s| s.to_string()).collect()
+    } else {
+        a.modules.clone()
+    };
+    let pairs: Vec<(String, Vec<u8>)> = objs.iter().map(|o| (o.name.clone(), o.bytes.clone())).collect();
+    let mut labels = Vec::new();
+    let mut results = Vec::new();
+    let mut runs = Vec::new();
+    let mut rows = Vec::new();
+    let mut summaries = String::new();
+    let mut exit = 0u8;
+    for (ki, spec) in a.kernels.iter().enumerate() {
+        let pieces: Vec<PathBuf> = spec.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect();
+        let t = std::time::Instant::now();
+        let (boot, cached) = package::open_cached(&pieces, &wanted)?;
+        if a.progress {
+            eprintln!("vmtest: kernel {} read in {} ms ({} modules to insert)", boot.release, t.elapsed().as_millis(), boot.modules.len());
+        }
+        let cfg = vm::VmConfig {
+            accel: match a.accel.as_str() {
+                "kvm" => vm::Accel::Kvm,
+                "tcg" => vm::Accel::Tcg,
+                _ => vm::Accel::Auto,
+            },
+            memory_mb: a.memory,
+            unit_timeout: Duration::from_secs(a.unit_timeout),
+            vm_timeout: Duration::from_secs(a.vm_timeout),
+            kvm_stall: Duration::from_secs(a.kvm_stall),
+            console: a.console.as_ref().map(|c| if ki == 0 { c.clone() } else { PathBuf::from(format!("{}.{ki}", c.display())) }),
+            probe: !a.no_probe,
+            ..vm::VmConfig::default()
+        };
+        let progress = a.progress;
+        let mut on_msg = |m: &bpfabi::vmtest::protocol::Message| {
+            if !progress {
+                return;
+            }
+            use bpfabi::vmtest::protocol::Message as M;
+            match m {
+                M::Hello { release, uptime_ms, .. } => eprintln!("vmtest: {release} up after {uptime_ms} ms"),
+                M::Module(s) => eprintln!("vmtest: module {} {}", s.name, s.status),
+                M::Result { record, .. } => eprintln!("vmtest: {} {} {}", record.object, record.unit_name(), record.status.as_str()),
+                _ => {}
+            }
+        };
+        let run = vm::run(&boot, &pairs, &cfg, &mut on_msg)?;
+        let label = run.release.clone();
+        let nth = |p: &PathBuf| if ki == 0 { p.clone() } else { PathBuf::from(format!("{}.{ki}", p.display())) };
+        if let Some(path) = a.probe_out.as_ref().map(nth) {
+            let text = report::vmtest::probe_json(&run).ok_or_else(|| bpfabi::Error::new("--probe-out", "the guest ran no probe: this build has no probe hook wired (see docs/vmtest.md)"))?;
+            std::fs::write(&path, text).map_err(|e| bpfabi::Error::io(path.display().to_string(), e))?;
+        }
+        if let Some(path) = a.jsonl.as_ref().map(nth) {
+            std::fs::write(&path, report::vmtest::jsonl(&run)).map_err(|e| bpfabi::Error::io(path.display().to_string(), e))?;
+        }
+        results.extend(run.records.iter().map(|(_, r)| report::vmtest::result(&label, r, a.log)));
+        if run.records.iter().any(|(_, r)| !r.loaded) || run.incomplete.is_some() {
+            exit = 1;
+        }
+        summaries.push_str(&report::vmtest::run_summary(&run));
+        if a.compare {
+            let k = if a.check_kernel.is_empty() {
+                compare::booted_kernel(&boot, cached.as_deref(), &pieces, &run)?
+            } else {
+                bpfabi::kernel::load(&a.check_kernel, &LoadOptions::default())?
+            };
+            rows.extend(compare::predict_and_pair(&label, &objs, &run.records, k));
+        }
+        labels.push(label);
+        runs.push(run);
+    }
+    if a.compare {
+        let disagree = rows.iter().any(|r| matches!(r.outcome, compare::Outcome::FalseAlarm | compare::Outcome::Missed));
+        exit = disagree as u8;
+    }
+    let run_refs: Vec<&vm::VmRun> = runs.iter().collect();
+    let text = if format == Format::Json {
+        report::vmtest::json(&labels, &results, &run_refs, a.compare.then_some(rows.as_slice()))
+    } else if a.compare {
+        format!("{summaries}\n{}", report::vmtest::compare_text(&labels, &rows, a.all))
+    } else {
+        format!("{}\n{summaries}", report::vmtest::table(&results))
+    };
+    write_out(w.write_all(text.as_bytes()))?;
+    Ok(exit)
+}
+
 fn lint(a: &LintArgs, w: Out) -> bpfabi::Result<u8> {
     let format = a.out.format("lint", &[Format::Table, Format::Json])?;
     let opts = LoadOptions { keep_bad_modules: true, ..a.kernel.options() };
@@ -360,6 +504,76 @@ struct KernelsArgs {
 }
 
 #[derive(Args)]
+struct VmtestArgs {
+    /// BPF objects (or files embedding them).
+    #[arg(required_unless_present = "probe_out")]
+    objects: Vec<PathBuf>,
+    /// Write the kernel probe's JSON (from inside the VM) to FILE (FILE.1, ...
+    /// for more kernels); objects are then optional.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_probe")]
+    probe_out: Option<PathBuf>,
+    /// A kernel to boot: a Debian package, an unpacked package tree, or a
+    /// vmlinuz; pieces of one kernel joined by commas (Debian 7.x's
+    /// `linux-binary-*.deb,linux-modules-*.deb`, or `vmlinuz,/lib/modules/R`).
+    /// Repeat for more kernels.
+    #[arg(long = "kernel", value_name = "K[,K...]", required = true)]
+    kernels: Vec<String>,
+    /// Module to insert (with its dependencies); repeatable. Default: the
+    /// modules registering kfunc sets (nf_conntrack, nf_nat, nf_flow_table,
+    /// fou, xfrm_interface, tcp_bbr, tcp_dctcp, hid, bpf_crypto_skcipher).
+    #[arg(long = "module", value_name = "NAME")]
+    modules: Vec<String>,
+    /// Insert no modules.
+    #[arg(long, conflicts_with = "modules")]
+    no_modules: bool,
+    /// Name objects relative to this directory.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Also run `check` and print prediction next to reality, with confusion counts.
+    #[arg(long)]
+    compare: bool,
+    /// With --compare: list every unit, not only disagreements.
+    #[arg(long, requires = "compare")]
+    all: bool,
+    /// With --compare: the kernel `check` predicts for (any `surface` input;
+    /// default: the booted kernel's package, modules limited to those inserted).
+    #[arg(long, value_name = "INPUT", requires = "compare")]
+    check_kernel: Vec<PathBuf>,
+    #[command(flatten)]
+    out: OutputArgs,
+    /// Include libbpf's full log per unit in the JSON.
+    #[arg(long)]
+    log: bool,
+    /// Write the whole records, one JSON line per unit (ground-truth format), to FILE.
+    #[arg(long, value_name = "FILE")]
+    jsonl: Option<PathBuf>,
+    /// QEMU accelerator: auto (KVM, falling back to TCG when the boot stalls), kvm, tcg.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "kvm", "tcg"])]
+    accel: String,
+    /// Guest memory.
+    #[arg(long, default_value_t = 1024, value_name = "MB")]
+    memory: u32,
+    /// Per-program watchdog.
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    unit_timeout: u64,
+    /// Whole-run watchdog (per kernel).
+    #[arg(long, default_value_t = 14400, value_name = "SECS")]
+    vm_timeout: u64,
+    /// Under KVM, console silence before the guest starts that counts as a stall.
+    #[arg(long, default_value_t = 15, value_name = "SECS")]
+    kvm_stall: u64,
+    /// Keep the (last boot's) console log of each kernel: FILE, FILE.1, ...
+    #[arg(long, value_name = "FILE")]
+    console: Option<PathBuf>,
+    /// Do not run the kernel probe in the guest.
+    #[arg(long)]
+    no_probe: bool,
+    /// Print each unit's result on stderr as it arrives.
+    #[arg(long)]
+    progress: bool,
+}
+
+#[derive(Args)]
 struct LintArgs {
     /// Kernel inputs (as for `surface`); none: the running kernel.
     inputs: Vec<PathBuf>,
@@ -409,6 +623,11 @@ struct CheckArgs {
     /// kernel directory given with --kernel is used automatically.
     #[arg(long = "probe", value_name = "FILE")]
     probes: Vec<PathBuf>,
+    /// Also load every program for real on the running kernel (root), one at
+    /// a time with libbpf, and print where prediction and reality disagree.
+    /// Everything loaded is removed.
+    #[arg(long, conflicts_with_all = ["sarif", "explain"])]
+    load: bool,
 }
 
 fn usage(what: String) -> Error {
@@ -557,6 +776,11 @@ fn check(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
     bpfabi::probe::judge::attach(&mut kernels, &a.probes, &a.kernels)?;
     let results = bpfabi::check::check(&objs, &kernels, &CheckOptions::default().explain(a.explain));
     let labels: Vec<String> = kernels.iter().map(|k| k.label().to_string()).collect();
+    if a.load {
+        let (text, code) = check_load(a, format, &labels, &results)?;
+        write_out(w.write_all(text.as_bytes()))?;
+        return Ok(code);
+    }
     write_out(match format {
         Format::Json => report::check::json(w, &labels, &results),
         Format::Jsonl => report::check::jsonl(w, &results),
@@ -579,6 +803,11 @@ fn write_out(r: io::Result<()>) -> bpfabi::Result<()> {
 
 
 fn main() -> ExitCode {
+    // Inside a vmtest VM this binary is /init. The kernel probe plugs in
+    // here (`Some(probe_fn)`, see vmtest::guest::ProbeHook).
+    if bpfabi::vmtest::guest::is_guest() {
+        bpfabi::vmtest::guest::main(None);
+    }
     let cli = Cli::parse();
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
@@ -591,6 +820,7 @@ fn main() -> ExitCode {
         Cmd::Lint(a) => lint(a, &mut out),
         Cmd::Probe(a) => probe(a, &mut out),
         Cmd::Kernels(a) => kernels(a, &mut out),
+        Cmd::Vmtest(a) => vmtest(a, &mut out),
         Cmd::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(*shell, &mut Cli::command(), "bpfabi", &mut out);

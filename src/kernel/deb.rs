@@ -69,6 +69,23 @@ impl<R: std::io::Seek> std::io::Seek for Counting<'_, R> {
     }
 }
 
+/// The `data.tar` stream of a Debian package, decompressed on the fly, and
+/// the member's name (for messages). Used by `vmtest` to take the kernel
+/// image and the modules it boots with out of a package.
+pub fn data_tar<'a>(d: &'a [u8], origin: &str) -> Result<(String, Box<dyn Read + 'a>)> {
+    let members = ar_members(d).map_err(|(o, w)| Error::new(origin, w).at(o as u64))?;
+    let (name, range) = members
+        .into_iter()
+        .find(|(n, _)| n.starts_with("data.tar"))
+        .ok_or_else(|| Error::new(origin, "not a Debian package: no data.tar member"))?;
+    let data = d.get(range).unwrap_or(&[]);
+    let reader: Box<dyn Read> = match Compression::sniff(data) {
+        Some(c) => decompress::reader(c, data).map_err(|e| e.in_file(format!("{origin}:{name}")))?,
+        None => Box::new(data),
+    };
+    Ok((name, reader))
+}
+
 pub(super) fn read_deb(bytes: &Bytes, origin: &str, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<()> {
     let d = bytes.as_slice();
     let members = ar_members(d).map_err(|(o, w)| Error::new(origin, w).at(o as u64))?;

@@ -12,7 +12,7 @@
 
 pub mod arch;
 #[cfg(feature = "deb")]
-mod deb;
+pub mod deb;
 pub mod debian;
 pub mod decompress;
 mod find;

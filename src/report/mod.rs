@@ -14,6 +14,7 @@ pub mod probe;
 pub mod kernels;
 pub mod surface;
 pub mod versions;
+pub mod vmtest;
 
 /// Output formats. Not every command supports every format; the CLI says
 /// which where it parses the option.

@@ -1,0 +1,230 @@
+//! Prediction against reality: `check`'s verdict for each load unit next to
+//! what the kernel did, and the confusion counts. A struct_ops unit is
+//! predicted by the worst verdict of its programs; object-level records
+//! (`open_failed`, `no_programs`) and units `check` has no program for are
+//! counted apart.
+
+use super::record::{LoadRecord, Status, UnitKind};
+use crate::check::{ProgramResult, Verdict};
+use serde::Serialize;
+
+/// How a prediction compares with a real load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Predicted fails, really rejected.
+    TrueReject,
+    /// Predicted loads (or warns), really loaded.
+    TrueLoad,
+    /// Predicted fails, but it loaded.
+    FalseAlarm,
+    /// Predicted loads (or warns), but it was rejected.
+    Missed,
+    /// No comparable pair (object-level record, timeout, crash, no prediction).
+    NotCompared,
+}
+
+impl Outcome {
+    /// The JSON spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::TrueReject => "true_reject",
+            Outcome::TrueLoad => "true_load",
+            Outcome::FalseAlarm => "false_alarm",
+            Outcome::Missed => "missed",
+            Outcome::NotCompared => "not_compared",
+        }
+    }
+    /// Prediction and reality agree.
+    pub fn agrees(self) -> bool {
+        matches!(self, Outcome::TrueReject | Outcome::TrueLoad)
+    }
+}
+
+/// One unit on one kernel.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// Object.
+    pub object: String,
+    /// Unit.
+    pub unit: String,
+    /// Kernel.
+    pub kernel: String,
+    /// Predicted.
+    pub predicted: Option<Verdict>,
+    /// `kind name: message` of the predicted problems.
+    pub predicted_reasons: Vec<String>,
+    /// Real.
+    pub real: Status,
+    /// The decisive lines of a real failure.
+    pub real_error: String,
+    /// Outcome.
+    pub outcome: Outcome,
+}
+
+/// Confusion counts over rows.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Confusion {
+    /// True reject.
+    pub true_reject: usize,
+    /// True load.
+    pub true_load: usize,
+    /// False alarm.
+    pub false_alarm: usize,
+    /// Missed.
+    pub missed: usize,
+    /// Not compared.
+    pub not_compared: usize,
+}
+
+impl Confusion {
+    /// Collect from a run (or rows).
+    pub fn of<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Confusion {
+        let mut c = Confusion::default();
+        for r in rows {
+            match r.outcome {
+                Outcome::TrueReject => c.true_reject += 1,
+                Outcome::TrueLoad => c.true_load += 1,
+                Outcome::FalseAlarm => c.false_alarm += 1,
+                Outcome::Missed => c.missed += 1,
+                Outcome::NotCompared => c.not_compared += 1,
+            }
+        }
+        c
+    }
+    /// Units with both a prediction and a real result.
+    pub fn compared(&self) -> usize {
+        self.true_reject + self.true_load + self.false_alarm + self.missed
+    }
+    /// Share of compared units where prediction and reality agree.
+    pub fn agreement(&self) -> f64 {
+        let n = self.compared();
+        if n == 0 {
+            1.0
+        } else {
+            (self.true_reject + self.true_load) as f64 / n as f64
+        }
+    }
+}
+
+/// Pair one object's real records with its predictions on the same kernel.
+pub fn rows(kernel: &str, records: &[&LoadRecord], predictions: &[ProgramResult]) -> Vec<Row> {
+    records
+        .iter()
+        .map(|rec| {
+            let unit = rec.unit_name().to_string();
+            let members: Vec<&ProgramResult> = match rec.unit {
+                Some(UnitKind::StructOpsMap) => predictions.iter().filter(|p| rec.programs.contains(&p.program)).collect(),
+                Some(UnitKind::Program) => predictions.iter().filter(|p| p.program == unit).collect(),
+                None => Vec::new(),
+            };
+            let predicted = members.iter().map(|p| p.verdict).max();
+            let predicted_reasons = members
+                .iter()
+                .flat_map(|p| p.reasons.iter().filter(|x| x.severity == Verdict::Fails || predicted != Some(Verdict::Fails)))
+                .map(|x| format!("{} {}: {}", x.kind, x.name, x.message))
+                .collect();
+            let outcome = match (predicted, rec.status) {
+                (Some(Verdict::Fails), Status::Rejected) => Outcome::TrueReject,
+                (Some(Verdict::Fails), Status::Loaded) => Outcome::FalseAlarm,
+                (Some(_), Status::Loaded) => Outcome::TrueLoad,
+                (Some(_), Status::Rejected) => Outcome::Missed,
+                _ => Outcome::NotCompared,
+            };
+            Row {
+                object: rec.object.clone(),
+                unit,
+                kernel: kernel.to_string(),
+                predicted,
+                predicted_reasons,
+                real: rec.status,
+                real_error: rec.error.clone(),
+                outcome,
+            }
+        })
+        .collect()
+}
+
+/// Predict every object on kernel `k` and pair the predictions with the
+/// real records `(object index, record)` of the same objects.
+pub fn predict_and_pair(label: &str, objects: &[super::InputObject], records: &[(usize, LoadRecord)], k: crate::kernel::Kernel) -> Vec<Row> {
+    use crate::check::{check_object, CheckOptions};
+    let kidx = crate::model::KernelModel::new(k);
+    let names = kidx.helper_names().clone();
+    let mut out = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        let preds = match crate::object::parse(&crate::bytes::Bytes::from_vec(o.bytes.clone()), &o.name) {
+            Ok(po) => check_object(&po, &kidx, &names, &CheckOptions::default()),
+            Err(_) => Vec::new(),
+        };
+        let recs: Vec<&LoadRecord> = records.iter().filter(|(j, _)| *j == i).map(|(_, r)| r).collect();
+        out.extend(rows(label, &recs, &preds));
+    }
+    out
+}
+
+/// The kernel `check` predicts for after a VM run: the booted vmlinuz with
+/// only the modules that were really inserted.
+pub fn booted_kernel(boot: &super::package::BootKernel, cached: Option<&std::path::Path>, pieces: &[std::path::PathBuf], run: &super::vm::VmRun) -> crate::Result<crate::kernel::Kernel> {
+    let mut k = crate::kernel::load(&super::package::btf_inputs(boot, cached, pieces), &crate::kernel::LoadOptions::default())?;
+    let inserted: Vec<&str> = run.modules.iter().filter(|m| !m.status.starts_with("failed")).map(|m| m.name.as_str()).collect();
+    k.modules.retain(|m| inserted.contains(&m.name.as_str()));
+    Ok(k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Reason;
+
+    fn rec(program: &str, status: Status, unit: UnitKind, programs: &[&str]) -> LoadRecord {
+        LoadRecord {
+            object: "o.bpf.o".into(),
+            program: Some(program.into()),
+            section: None,
+            prog_type: None,
+            attach_type: None,
+            unit: Some(unit),
+            programs: programs.iter().map(|s| s.to_string()).collect(),
+            loaded: status == Status::Loaded,
+            status,
+            errno: 0,
+            error: String::new(),
+            log: String::new(),
+            maps_resized: String::new(),
+            duration_ms: 0,
+        }
+    }
+
+    fn pred(program: &str, verdict: Verdict) -> ProgramResult {
+        ProgramResult {
+            object: "o.bpf.o".into(),
+            program: program.into(),
+            section: "s".into(),
+            kernel: "k".into(),
+            verdict,
+            reasons: if verdict == Verdict::Loads { vec![] } else { vec![Reason::fact(crate::check::ReasonKind::KfuncMissing, program, "m".into()).graded(verdict)] },
+            satisfied: vec![],
+        }
+    }
+
+    #[test]
+    fn outcomes_and_struct_ops_units() {
+        let preds = [pred("a", Verdict::Fails), pred("b", Verdict::Warns), pred("c", Verdict::Loads), pred("d", Verdict::Fails), pred("s1", Verdict::Loads), pred("s2", Verdict::Fails)];
+        let recs = [
+            rec("a", Status::Rejected, UnitKind::Program, &[]),
+            rec("b", Status::Loaded, UnitKind::Program, &[]),
+            rec("c", Status::Rejected, UnitKind::Program, &[]),
+            rec("d", Status::Loaded, UnitKind::Program, &[]),
+            rec("struct_ops:ops", Status::Rejected, UnitKind::StructOpsMap, &["s1", "s2"]),
+            rec("zz", Status::Timeout, UnitKind::Program, &[]),
+        ];
+        let refs: Vec<&LoadRecord> = recs.iter().collect();
+        let r = rows("k", &refs, &preds);
+        let o: Vec<Outcome> = r.iter().map(|x| x.outcome).collect();
+        assert_eq!(o, [Outcome::TrueReject, Outcome::TrueLoad, Outcome::Missed, Outcome::FalseAlarm, Outcome::TrueReject, Outcome::NotCompared]);
+        let c = Confusion::of(&r);
+        assert_eq!((c.true_reject, c.true_load, c.false_alarm, c.missed, c.not_compared), (2, 1, 1, 1, 1));
+        assert!((c.agreement() - 0.6).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,82 @@
+//! Real loads: does the kernel accept the program? `bpfabi vmtest` boots a
+//! kernel package under QEMU with this binary as `/init` and loads every
+//! program of every object there with libbpf, one at a time; `bpfabi check
+//! --load` does the same on the running kernel. Both give check-shaped
+//! results (verdict + the decisive libbpf/verifier lines) and can be set
+//! next to `check`'s predictions ([`compare`]).
+//!
+//! | module | job |
+//! |---|---|
+//! | [`package`] | kernel image, config and the modules to insert (from .deb, trees, files) |
+//! | [`modinfo`] | `.modinfo` of a module: dependencies, soft dependencies, aliases; load order |
+//! | [`cpio`] | the initramfs writer (newc) |
+//! | [`vm`] | QEMU: initramfs, KVM→TCG fallback, watchdogs, restarts |
+//! | [`guest`] | PID 1 inside the VM |
+//! | [`protocol`] | host↔guest job and messages |
+//! | `libbpf` (feature `libbpf`) | the loader: libbpf 1.7, one unit at a time |
+//! | [`record`] | a unit's outcome and its decisive lines |
+//! | [`compare`] | prediction vs reality, confusion counts |
+
+pub mod compare;
+pub mod cpio;
+pub mod guest;
+#[cfg(feature = "libbpf")]
+pub mod libbpf;
+pub mod modinfo;
+pub mod package;
+pub mod protocol;
+pub mod record;
+pub mod vm;
+
+use crate::error::{Error, Result};
+use std::path::Path;
+
+/// A BPF object to load: its display name and ELF bytes.
+#[derive(Debug, Clone)]
+pub struct InputObject {
+    /// Name.
+    pub name: String,
+    /// Bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Read BPF objects (or executables embedding them: each embedded object
+/// becomes `file@0xOFFSET`). Names are relative to `root` when given.
+pub fn read_objects(paths: &[std::path::PathBuf], root: Option<&Path>) -> Result<Vec<InputObject>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let data = std::fs::read(p).map_err(|e| Error::io(p.display().to_string(), e))?;
+        let name = match root.and_then(|r| p.strip_prefix(r).ok()) {
+            Some(rel) => rel.display().to_string(),
+            None => p.display().to_string(),
+        };
+        if crate::object::embedded::is_bpf_elf(&data) {
+            out.push(InputObject { name, bytes: data });
+            continue;
+        }
+        let found = crate::object::embedded::find(&data);
+        if found.is_empty() {
+            return Err(Error::of(crate::error::ErrorKind::WrongInput, name, "expected a BPF ELF object (EM_BPF) or a file embedding one").at(0));
+        }
+        for (off, len) in found {
+            if let Some(b) = data.get(off..off + len) {
+                out.push(InputObject { name: format!("{name}@{off:#x}"), bytes: b.to_vec() });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether this binary can load programs (built with the `libbpf` feature).
+pub const CAN_LOAD: bool = cfg!(feature = "libbpf");
+
+/// Load every unit of every object on the running kernel (`check --load`).
+/// Everything is released after each unit.
+#[cfg(feature = "libbpf")]
+pub fn load_here(objects: &[InputObject]) -> Vec<(usize, record::LoadRecord)> {
+    let mut out = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        out.extend(libbpf::load_object(&o.bytes, &o.name).into_iter().map(|r| (i, r)));
+    }
+    out
+}

@@ -1,0 +1,131 @@
+//! One real `bpfabi vmtest`: a Debian bookworm 6.1 kernel package booted
+//! under TCG with the tests/bpf programs, their real verdicts and decisive
+//! lines asserted, and `--compare` agreeing with `check` on every one.
+//! Runs when BPFABI_VMTEST_KERNEL names the package (`.ci/run` downloads it
+//! into the cache); skips with a message otherwise.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn built() -> PathBuf {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bpf-vmtest");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bpf/build.sh");
+    let o = Command::new("bash").arg(&script).arg(&out).env("BPFABI_CORPUS", corpus()).output().expect("bash");
+    assert!(o.status.success(), "tests/bpf/build.sh: {}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+/// (object, unit, loads on 6.1, a phrase of the decisive lines when not).
+/// From kernel history: bpf_task_from_pid arrived in 6.2; helper 160 in
+/// 5.11; task_struct::__state in 5.14; nf_conntrack's kfuncs (a module,
+/// inserted by vmtest) in 6.0; the fentry target exists nowhere.
+const EXPECTED: &[(&str, &str, bool, &str)] = &[
+    ("core_field", "core_unguarded", true, ""),
+    ("core_field", "core_guarded", true, ""),
+    ("fentry_missing", "fentry_missing", false, "failed to find kernel BTF type ID of 'bpfabi_no_such_function'"),
+    ("helper_new", "helper_new", true, ""),
+    ("kfunc_mismatch", "kfunc_mismatch", false, "'bpf_task_from_pid': not found in kernel or module BTFs"),
+    ("kfunc_new", "kfunc_new", false, "'bpf_task_from_pid': not found in kernel or module BTFs"),
+    ("kfunc_weak", "kfunc_weak", true, ""),
+    ("module_kfunc", "module_kfunc", true, ""),
+];
+
+#[test]
+fn real_loads_on_a_bookworm_kernel_under_tcg() {
+    let Some(kernel) = std::env::var_os("BPFABI_VMTEST_KERNEL") else {
+        eprintln!("BPFABI_VMTEST_KERNEL not set (path of a linux-image-6.1.0-*-amd64-unsigned .deb): no VM test");
+        return;
+    };
+    if Command::new("qemu-system-x86_64").arg("--version").output().is_err() {
+        eprintln!("qemu-system-x86_64 not installed: no VM test");
+        return;
+    }
+    let dir = built();
+    let objs: Vec<PathBuf> = ["core_field", "fentry_missing", "helper_new", "kfunc_mismatch", "kfunc_new", "kfunc_weak", "module_kfunc"]
+        .iter()
+        .map(|n| dir.join(format!("{n}.bpf.o")))
+        .collect();
+    let o = Command::new(env!("CARGO_BIN_EXE_bpfabi"))
+        .arg("vmtest")
+        .arg("--kernel")
+        .arg(&kernel)
+        .args(["--accel", "tcg", "--compare", "--json", "--root"])
+        .arg(&dir)
+        .args(&objs)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)));
+    assert_eq!(v["schema"], "bpfabi.check/1");
+    let release = v["kernels"][0].as_str().unwrap();
+    assert!(release.starts_with("6.1.0-") && release.ends_with("-amd64"), "{release}");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), EXPECTED.len(), "{results:#?}");
+    for (obj, unit, loads, phrase) in EXPECTED {
+        let r = results.iter().find(|r| r["object"] == format!("{obj}.bpf.o") && r["program"] == *unit).unwrap_or_else(|| panic!("{obj} {unit} missing"));
+        assert_eq!(r["verdict"], if *loads { "loads" } else { "fails" }, "{obj} {unit}: {r:#}");
+        assert_eq!(r["status"], if *loads { "loaded" } else { "rejected" }, "{obj} {unit}");
+        if !loads {
+            let msg = r["reasons"][0]["message"].as_str().unwrap();
+            assert!(msg.contains(phrase), "{obj} {unit}: {msg}");
+            assert!(r["errno"].as_i64().unwrap() > 0);
+        }
+    }
+    // Prediction and reality agree on every unit: nothing missed, no false alarm.
+    let conf = &v["comparison"]["confusion"][0][1];
+    assert_eq!((conf["true_reject"].as_u64(), conf["true_load"].as_u64()), (Some(3), Some(5)), "{:#}", v["comparison"]);
+    assert_eq!((conf["false_alarm"].as_u64(), conf["missed"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(o.status.code(), Some(0), "--compare exits 0 when everything agrees");
+    // The run: one TCG boot that finished, modules in (nf_conntrack gives module_kfunc its kfunc).
+    let run = &v["runs"][0];
+    let boots = run["boots"].as_array().unwrap();
+    let last = boots.last().unwrap();
+    assert_eq!((last["accel"].as_str(), last["end"].as_str()), (Some("tcg"), Some("done")));
+    assert!(last["hello_ms"].as_u64().unwrap() <= last["first_load_ms"].as_u64().unwrap());
+    assert!(run["loader"].as_str().unwrap().contains("libbpf v1.7"), "{}", run["loader"]);
+    let modules = run["modules"].as_array().unwrap();
+    assert!(modules.iter().any(|m| m["name"] == "nf_conntrack" && m["status"] == "loaded"), "{modules:?}");
+    assert!(modules.iter().all(|m| m["status"] == "loaded"), "{modules:?}");
+    // The kernel probe, when wired into the guest (bpfabi::probe): a fact of
+    // 6.1 it must find is checked by the probe's own tests; here only that it ran.
+    if run["probe"].is_null() {
+        eprintln!("probe hook not wired: no probe facts checked");
+    }
+    eprintln!("boot to first load {} ms, {} units in {} ms", last["first_load_ms"], run["units"], run["load_ms"]);
+}
+
+/// `check --load` on the running kernel: every tests/bpf program loaded for
+/// real (root), prediction and reality agree, and nothing stays loaded.
+#[test]
+fn check_load_agrees_on_the_running_kernel() {
+    if !Path::new("/sys/kernel/btf/vmlinux").exists() || !bpfabi::vmtest::CAN_LOAD {
+        eprintln!("no kernel BTF or no libbpf feature: nothing to load");
+        return;
+    }
+    let dir = built();
+    let names = ["core_field", "fentry_missing", "helper_new", "kfunc_mismatch", "kfunc_new", "kfunc_weak", "module_kfunc"];
+    let objs: Vec<PathBuf> = names.iter().map(|n| dir.join(format!("{n}.bpf.o"))).collect();
+    let o = Command::new(env!("CARGO_BIN_EXE_bpfabi")).args(["check", "--load", "--json"]).args(&objs).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    let results = v["results"].as_array().unwrap();
+    if results.iter().any(|r| r["errno"] == 1) {
+        eprintln!("EPERM: no CAP_BPF here; nothing compared");
+        return;
+    }
+    assert_eq!(v["source"], "load");
+    let conf = &v["comparison"]["confusion"][0][1];
+    assert_eq!((conf["false_alarm"].as_u64(), conf["missed"].as_u64()), (Some(0), Some(0)), "{:#}", v["comparison"]);
+    assert_eq!(conf["true_reject"].as_u64().unwrap() + conf["true_load"].as_u64().unwrap(), 8);
+    let fentry = results.iter().find(|r| r["program"] == "fentry_missing").unwrap();
+    assert_eq!((fentry["status"].as_str(), fentry["errno"].as_i64()), (Some("rejected"), Some(3)), "{fentry:#}");
+    assert!(fentry["reasons"][0]["message"].as_str().unwrap().contains("bpfabi_no_such_function"));
+    assert_eq!(o.status.code(), Some(0));
+    // Everything it loaded is gone (bpftool lists programs by name, 15 chars).
+    if let Ok(list) = Command::new("bpftool").args(["prog", "show"]).output() {
+        let text = String::from_utf8_lossy(&list.stdout);
+        for n in ["core_unguarded", "core_guarded", "helper_new", "kfunc_weak", "module_kfunc"] {
+            assert!(!text.contains(&format!(" name {n} ")), "{n} still loaded");
+        }
+    }
+}
