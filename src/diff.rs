@@ -995,4 +995,16 @@ mod tests {
         );
         assert!(proto_facts(&p("void", &[("a", "int")]), &p("void", &[("a", "int")])).is_empty());
     }
+
+    #[test]
+    fn base_type_encoding_changes_say_what_changed() {
+        let k = Key { class: versions::Class::Int, name: "char".into() };
+        let int = |signed: bool| Layout::Int { size: 1, bits: 8, signed, char: false, bool: false };
+        let mut out = Vec::new();
+        layout_changes(&k, &int(true), &int(false), &mut out);
+        assert_eq!(out[0].facts, vec![Fact::IntEncodingChanged { size_from: 1, size_to: 1, changes: vec!["encoding SIGNED -> none".into()] }]);
+        out[0].grade(&crate::policy::DefaultPolicy);
+        assert_eq!(out[0].severity, Severity::Compatible);
+        assert!(out[0].detail.starts_with("encoding changed: encoding SIGNED -> none: same size"), "{}", out[0].detail);
+    }
 }

@@ -368,3 +368,43 @@ fn completions_and_man_page_come_from_the_cli_definition() {
     let o = bpfabi(&["completions", "tcsh"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `.ci/run` names no archive host: it asks scripts/debian-archive-uri,
+/// which must agree with the library's own derivation from the machine's
+/// apt sources (used for `debian:` kernel names).
+#[test]
+fn archive_uri_is_derived_from_the_machines_apt_sources() {
+    let Some(lib) = bpfabi::kernel::debian::sources::machine_archive() else {
+        eprintln!("skipped: this machine has no Debian apt sources");
+        return;
+    };
+    let o = Command::new("bash").arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/debian-archive-uri")).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8(o.stdout).unwrap().trim(), lib.uri);
+    let ci = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run")).unwrap();
+    assert!(!ci.contains("debian.org"), ".ci/run must not name a registry host");
+}
+
+#[test]
+fn inspect_text_names_map_types_and_groups_core_relocations() {
+    if !common::have_corpus() {
+        return;
+    }
+    let obj = corpus().join("bpf-objects/libbpf-tools/0.26.0+ds-1/runqslower.bpf.o");
+    let o = bpfabi(&["inspect", obj.to_str().unwrap()]);
+    let t = stdout(&o);
+    assert!(t.contains("(little-endian, license GPL)"), "{t}");
+    // Built-in helper names, whatever the running kernel.
+    assert!(t.contains("bpf_map_update_elem,bpf_ktime_get_ns"), "{t}");
+    // One block per program, each relocation once.
+    assert!(t.contains("co-re in sched_wakeup (2 relocations):\n  FIELD_BYTE_OFFSET  task_struct->pid\n  FIELD_BYTE_OFFSET  task_struct->tgid\n"), "{t}");
+    if std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
+        assert!(t.contains("maps: start (hash), events (perf_event_array)"), "{t}");
+    }
+    // JSON: helpers by name.
+    let o = bpfabi(&["inspect", obj.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schema"], "bpfabi.inspect/2");
+    let h = &v["objects"][0]["programs"][0]["helpers"];
+    assert!(h.as_array().unwrap().iter().any(|x| x["name"] == "bpf_ktime_get_ns" && x["id"] == 5), "{h}");
+}
