@@ -38,6 +38,8 @@ pub const RULES: &[Rule] = &[
     ("kprobe.multi/", false, ProgType::Kprobe, Some(AttachType::TraceKprobeMulti), true),
     ("kretprobe.multi/", false, ProgType::Kprobe, Some(AttachType::TraceKprobeMulti), true),
     ("kprobe.session/", false, ProgType::Kprobe, Some(AttachType::TraceKprobeSession), true),
+    ("uprobe.multi.s", false, ProgType::Kprobe, Some(AttachType::TraceUprobeMulti), false),
+    ("uretprobe.multi.s", false, ProgType::Kprobe, Some(AttachType::TraceUprobeMulti), false),
     ("uprobe.multi", false, ProgType::Kprobe, Some(AttachType::TraceUprobeMulti), false),
     ("uretprobe.multi", false, ProgType::Kprobe, Some(AttachType::TraceUprobeMulti), false),
     ("kprobe/", false, ProgType::Kprobe, None, true),
@@ -46,6 +48,9 @@ pub const RULES: &[Rule] = &[
     ("kretprobe", true, ProgType::Kprobe, None, false),
     ("ksyscall/", false, ProgType::Kprobe, None, false),
     ("kretsyscall/", false, ProgType::Kprobe, None, false),
+    ("uprobe.s", false, ProgType::Kprobe, None, false),
+    ("uretprobe.s", false, ProgType::Kprobe, None, false),
+    ("usdt.s", false, ProgType::Kprobe, None, false),
     ("uprobe", false, ProgType::Kprobe, None, false),
     ("uretprobe", false, ProgType::Kprobe, None, false),
     ("usdt", false, ProgType::Kprobe, None, false),
@@ -155,7 +160,9 @@ pub fn decode(sec: &str) -> SectionDesc {
         } else {
             None
         };
-        return SectionDesc { prog_type: Some(ty), attach, target, sleepable: prefix.contains(".s/"), autoload_off };
+        // libbpf's SEC_SLEEPABLE: the `.s` variants, and `syscall` programs.
+        let sleepable = prefix.contains(".s/") || prefix.ends_with(".s") || ty == ProgType::Syscall;
+        return SectionDesc { prog_type: Some(ty), attach, target, sleepable, autoload_off };
     }
     SectionDesc { prog_type: None, attach: None, target: None, sleepable: false, autoload_off }
 }
@@ -176,6 +183,10 @@ mod tests {
         assert_eq!(decode("tp_btf/sched_switch").target.as_deref(), Some("sched_switch"));
         assert_eq!(decode("socket").prog_type, Some(ProgType::SocketFilter));
         assert_eq!(decode("mystery").prog_type, None);
+        assert!(decode("syscall").sleepable);
+        assert!(decode("uprobe.s//bin/sh:main").sleepable && !decode("uprobe//bin/sh:main").sleepable);
+        assert_eq!(decode("uprobe.multi.s/x").attach, Some(AttachType::TraceUprobeMulti));
+        assert!(decode("uprobe.multi.s/x").sleepable && !decode("usdt/x").sleepable);
         let q = decode("?tc");
         assert_eq!((q.prog_type, q.autoload_off), (Some(ProgType::SchedCls), true));
         assert_eq!(decode("struct_ops/bpf_cubic_init").prog_type, Some(ProgType::StructOps));
