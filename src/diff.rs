@@ -645,15 +645,18 @@ fn diff_helpers(old: &Surface, new: &Surface, out: &mut Vec<Change>) {
 /// Layout nodes of `k` on both sides (computed on demand), or None when
 /// their shallow fingerprints agree.
 fn changed_defs(old: &KernelModel, new: &KernelModel, k: &Key) -> Option<(Vec<Layout>, Vec<Layout>)> {
-    // Lock one side at a time: the same model may be on both sides.
-    let shallow_defs = |m: &KernelModel| {
+    // Lock one side at a time: the same model may be on both sides. Only
+    // types whose shallow fingerprints differ have their layouts copied out.
+    let shallow = |m: &KernelModel| {
         let mut v = m.versions();
         v.vmlinux.ensure(m.vmlinux(), k);
-        v.vmlinux.node(k).map(|n| (n.shallow, n.defs.clone()))
+        v.vmlinux.node(k).map(|n| n.shallow)
     };
-    let (os, od) = shallow_defs(old)?;
-    let (ns, nd) = shallow_defs(new)?;
-    (os != ns).then_some((od, nd))
+    if shallow(old)? == shallow(new)? {
+        return None;
+    }
+    let defs = |m: &KernelModel| m.versions().vmlinux.node(k).map(|n| n.defs.clone());
+    Some((defs(old)?, defs(new)?))
 }
 
 /// How kfunc callers reach named types: the exposure of each type a

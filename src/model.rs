@@ -25,7 +25,9 @@ impl KernelEnum {
     /// Read enum `name` from `btf`; empty when the kernel has no such enum.
     pub fn read(btf: &Btf, name: &str) -> Self {
         let mut e = KernelEnum::default();
-        if let Some(t) = btf.by_name(name).find(|t| matches!(t.kind, Kind::Enum | Kind::Enum64)) {
+        // A kind-filtered scan comparing name bytes: no full name index.
+        let found = btf.types_of_kind(Kind::Enum).chain(btf.types_of_kind(Kind::Enum64)).find(|t| t.name_bytes() == name.as_bytes());
+        if let Some(t) = found {
             for v in t.enumerators() {
                 e.by_name.insert(v.name.to_string(), v.value);
                 // First name wins for aliases (`BPF_MAP_TYPE_CGROUP_STORAGE_DEPRECATED`).
@@ -65,12 +67,14 @@ pub struct KernelModel {
     label: String,
     kfunc_by_name: HashMap<String, usize>,
     helper_names: BTreeMap<u32, String>,
-    prog_types: KernelEnum,
-    attach_types: KernelEnum,
-    map_types: KernelEnum,
+    // The kernel's enums and architecture are read on first use: `surface`
+    // needs neither, and reading them costs a name index and the config.
+    prog_types: OnceLock<KernelEnum>,
+    attach_types: OnceLock<KernelEnum>,
+    map_types: OnceLock<KernelEnum>,
     versions: OnceLock<Mutex<KernelVersions>>,
     probe: Option<std::sync::Arc<crate::probe::ProbeIndex>>,
-    arch: Option<crate::kernel::arch::KernelArch>,
+    arch: OnceLock<Option<crate::kernel::arch::KernelArch>>,
 }
 
 impl std::fmt::Debug for KernelModel {
@@ -83,8 +87,7 @@ impl KernelModel {
     /// Prepare a loaded kernel.
     pub fn new(kernel: Kernel) -> Self {
         let surface = crate::surface::of(&kernel);
-        let arch = crate::kernel::arch::KernelArch::of(&kernel);
-        let btf = &kernel.vmlinux.btf;
+
         let mut kfunc_by_name = HashMap::with_capacity(surface.kfuncs.len());
         for (i, k) in surface.kfuncs.iter().enumerate() {
             kfunc_by_name.entry(k.name.clone()).or_insert(i);
@@ -92,15 +95,15 @@ impl KernelModel {
         KernelModel {
             label: kernel.label(),
             helper_names: surface.helpers.iter().map(|h| (h.id, h.name.clone())).collect(),
-            prog_types: KernelEnum::read(btf, "bpf_prog_type"),
-            attach_types: KernelEnum::read(btf, "bpf_attach_type"),
-            map_types: KernelEnum::read(btf, "bpf_map_type"),
+            prog_types: OnceLock::new(),
+            attach_types: OnceLock::new(),
+            map_types: OnceLock::new(),
             kfunc_by_name,
             surface,
             kernel,
             versions: OnceLock::new(),
             probe: None,
-            arch,
+            arch: OnceLock::new(),
         }
     }
 
@@ -167,7 +170,7 @@ impl KernelModel {
 
     /// Architecture and JIT facts, when the release or BTF says.
     pub fn arch(&self) -> Option<&crate::kernel::arch::KernelArch> {
-        self.arch.as_ref()
+        self.arch.get_or_init(|| crate::kernel::arch::KernelArch::of(&self.kernel)).as_ref()
     }
 
     /// Helper name by `enum bpf_func_id` value.
@@ -184,15 +187,15 @@ impl KernelModel {
     }
     /// `enum bpf_prog_type` of this kernel.
     pub fn prog_types(&self) -> &KernelEnum {
-        &self.prog_types
+        self.prog_types.get_or_init(|| KernelEnum::read(self.vmlinux(), "bpf_prog_type"))
     }
     /// `enum bpf_attach_type` of this kernel.
     pub fn attach_types(&self) -> &KernelEnum {
-        &self.attach_types
+        self.attach_types.get_or_init(|| KernelEnum::read(self.vmlinux(), "bpf_attach_type"))
     }
     /// `enum bpf_map_type` of this kernel.
     pub fn map_types(&self) -> &KernelEnum {
-        &self.map_types
+        self.map_types.get_or_init(|| KernelEnum::read(self.vmlinux(), "bpf_map_type"))
     }
 
     /// Fingerprints (kfunc prototypes, type layouts), computed on first use.

@@ -242,8 +242,15 @@ pub fn jit_config(text: &str) -> Option<JitConfig> {
     if !text.contains("CONFIG_BPF") {
         return None;
     }
-    let set = |k: &str| text.lines().any(|l| l.trim() == format!("{k}=y"));
-    Some(JitConfig { jit: set("CONFIG_BPF_JIT"), always_on: set("CONFIG_BPF_JIT_ALWAYS_ON") })
+    let (mut jit, mut always_on) = (false, false);
+    for l in text.lines() {
+        match l.trim() {
+            "CONFIG_BPF_JIT=y" => jit = true,
+            "CONFIG_BPF_JIT_ALWAYS_ON=y" => always_on = true,
+            _ => {}
+        }
+    }
+    Some(JitConfig { jit, always_on })
 }
 
 /// The configuration of a loaded kernel: `config` in an input directory
