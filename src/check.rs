@@ -555,6 +555,16 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelModel, helper_names:
     }
     // Attach targets.
     if let Some(t) = &p.attach_target {
+        // A placeholder the program's user space replaces before loading
+        // (`bpf_program__set_attach_target()`; libbpf-tools name them
+        // `dummy_*`): the section's target is not what loads.
+        let placeholder = |name: &str| {
+            fact(
+                R::AttachTargetSetAtRuntime,
+                name,
+                format!("attach target `{t}` is a placeholder its loader replaces (bpf_program__set_attach_target): not checked"),
+            )
+        };
         use AttachType as A;
         let (needed, kind): (Option<String>, Kind) = match (p.prog_type, p.expected_attach) {
             (Some(ProgType::Tracing), Some(A::TraceFentry | A::TraceFexit | A::ModifyReturn)) => (Some(t.clone()), Kind::Func),
@@ -564,11 +574,7 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelModel, helper_names:
             (Some(ProgType::Kprobe), None) => {
                 match ki.find_type(t, Kind::Func) {
                     Some(b) => rs.push(fact(R::AttachTargetOk, t, format!("function in {}", b.name))),
-                    None if is_placeholder_target(t) => rs.push(fact(
-                        R::AttachTargetSetAtRuntime,
-                        t,
-                        format!("attach target `{t}` is a placeholder its loader replaces (bpf_program__set_attach_target): not checked"),
-                    )),
+                    None if is_placeholder_target(t) => rs.push(placeholder(t)),
                     None => rs.push(fact(
                         R::AttachTargetNotInBtf,
                         t,
@@ -582,14 +588,7 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelModel, helper_names:
         if let Some(n) = needed {
             match ki.find_type(&n, kind) {
                 Some(b) => rs.push(fact(R::AttachTargetOk, &n, format!("{} in {}", kind.name(), b.name))),
-                // A placeholder the program's user space replaces before
-                // loading (`bpf_program__set_attach_target()`; libbpf-tools
-                // name them `dummy_*`): the section's target is not what loads.
-                None if is_placeholder_target(t) => rs.push(fact(
-                    R::AttachTargetSetAtRuntime,
-                    &n,
-                    format!("attach target `{t}` is a placeholder its loader replaces (bpf_program__set_attach_target): not checked"),
-                )),
+                None if is_placeholder_target(t) => rs.push(placeholder(&n)),
                 None => rs.push(fact(R::AttachTargetMissing, &n, format!("attach target `{n}` ({}) is not in this kernel", kind.name()))),
             }
         }

@@ -814,7 +814,6 @@ fn diff_types(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, out: &mu
     let (ob, nb) = (old.vmlinux(), new.vmlinux());
     let mut keys: BTreeSet<Key> = BTreeSet::new();
     let mut reached: BTreeSet<Key> = BTreeSet::new();
-    let reach = if opts.kfunc_types { kfunc_reach(old) } else { KfuncReach::default() };
     if opts.kfunc_types {
         // Everything the kfunc fingerprints reached in the old kernel.
         reached.extend(old.versions().vmlinux_keys());
@@ -856,7 +855,10 @@ fn diff_types(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, out: &mu
             _ => out.push(type_change(&k, vec![Fact::TypeDuplicates { before: od.len(), after: nd.len() }])),
         }
     }
-    // Retyped members: same size and signedness on both sides?
+    // Retyped members (same size and signedness on both sides?), and the
+    // kfuncs that reach each changed type: paths and exposures are computed
+    // only when some reached type changed.
+    let mut reach: Option<KfuncReach> = None;
     for c in out.iter_mut().skip(first) {
         let Some(k) = versions::parse_key(&c.name) else { continue };
         for f in &mut c.facts {
@@ -865,13 +867,10 @@ fn diff_types(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, out: &mu
                 *same_repr = matches!((scalar(ob), scalar(nb)), (Some(a), Some(b)) if a == b);
             }
         }
-    }
-    // Attribute type changes to the kfuncs that reach them.
-    for c in out.iter_mut().skip(first) {
-        let Some(k) = versions::parse_key(&c.name) else { continue };
         if explicit.contains(&k) || !reached.contains(&k) {
             continue;
         }
+        let reach = reach.get_or_insert_with(|| kfunc_reach(old));
         c.via = reach.via.get(&k).cloned();
         c.exposure = Some(reach.exposure.get(&k).copied().unwrap_or(Exposure::BehindPointer));
     }

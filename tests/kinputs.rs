@@ -19,16 +19,8 @@ use std::process::Command;
 const K: &str = "6.12.117-1";
 const RELEASE: &str = "6.12.117+deb13-amd64";
 
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 fn workdir(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kinputs").join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::workdir(&format!("kinputs/{name}"))
 }
 
 /// A linked ELF with the corpus kernel's .BTF and .BTF_ids (what a vmlinux

@@ -29,6 +29,20 @@ pub fn corpus() -> PathBuf {
     p
 }
 
+/// Run a command that must succeed.
+pub fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A fresh, empty directory `rel` under the test target's temporary directory.
+pub fn workdir(rel: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(rel);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
 pub fn kernel_dir(name: &str) -> PathBuf {
     corpus().join("kernels").join(name)
 }
