@@ -186,20 +186,8 @@ pub fn units(data: &[u8], object: &str) -> Result<Vec<Unit>, Box<LoadRecord>> {
 fn object_record(object: &str, status: Status, errno: i32, log: &str, started: Instant) -> LoadRecord {
     let error = if status == Status::NoPrograms { log.to_string() } else { decisive_lines(log) };
     LoadRecord {
-        object: object.to_string(),
-        program: None,
-        section: None,
-        prog_type: None,
-        attach_type: None,
-        unit: None,
-        programs: Vec::new(),
-        loaded: false,
-        status,
-        errno,
-        error,
-        log: log.to_string(),
-        maps_resized: String::new(),
         duration_ms: started.elapsed().as_millis() as u64,
+        ..LoadRecord::not_loaded(object.to_string(), None, status, errno, error, log.to_string())
     }
 }
 

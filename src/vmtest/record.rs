@@ -82,6 +82,26 @@ pub struct LoadRecord {
 }
 
 impl LoadRecord {
+    /// A record of a unit that did not load and has no program details
+    /// (object-level failures, timeouts, crashes).
+    pub fn not_loaded(object: String, program: Option<String>, status: Status, errno: i32, error: String, log: String) -> Self {
+        LoadRecord {
+            object,
+            program,
+            section: None,
+            prog_type: None,
+            attach_type: None,
+            unit: None,
+            programs: Vec::new(),
+            loaded: false,
+            status,
+            errno,
+            error,
+            log,
+            maps_resized: String::new(),
+            duration_ms: 0,
+        }
+    }
     /// Key of this unit inside its object: program name or `struct_ops:<map>`;
     /// empty for object-level records.
     pub fn unit_name(&self) -> &str {

@@ -373,22 +373,7 @@ fn push_synthetic(run: &mut VmRun, job: &mut Job, object: usize, unit: &str, sta
     job.skip.push((object, unit.to_string()));
     run.records.push((
         object,
-        LoadRecord {
-            object: name,
-            program: (!unit.is_empty()).then(|| unit.to_string()),
-            section: None,
-            prog_type: None,
-            attach_type: None,
-            unit: None,
-            programs: Vec::new(),
-            loaded: false,
-            status,
-            errno: 0,
-            error,
-            log: String::new(),
-            maps_resized: String::new(),
-            duration_ms: 0,
-        },
+        LoadRecord::not_loaded(name, (!unit.is_empty()).then(|| unit.to_string()), status, 0, error, String::new()),
     ));
 }
 
