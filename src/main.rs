@@ -186,7 +186,7 @@ fn warn_release(k: &bpfabi::kernel::Kernel) {
 
 fn probe(a: &ProbeArgs, w: Out) -> bpfabi::Result<u8> {
     let format = if a.detail { Format::Table } else { a.out.format("probe", &[Format::Table, Format::Json])? };
-    let opts = bpfabi::probe::ProbeOptions { helpers: !a.no_helpers, kfuncs: !a.no_kfuncs, full: a.full, threads: a.threads, only: a.only.clone() };
+    let opts = bpfabi::probe::ProbeOptions { helpers: !a.no_helpers, kfuncs: !a.no_kfuncs, full: a.full, threads: a.threads, only: a.only.clone(), btf_ids: a.btf_ids.clone() };
     let p = bpfabi::probe::run(&opts)?;
     if let Some(f) = &a.output {
         std::fs::write(f, report::probe::json(&p)).map_err(|e| Error::io(f.display().to_string(), e))?;
@@ -329,8 +329,14 @@ fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
         let label = run.release.clone();
         let nth = |p: &PathBuf| if ki == 0 { p.clone() } else { PathBuf::from(format!("{}.{ki}", p.display())) };
         if let Some(path) = a.probe_out.as_ref().map(nth) {
-            let text = report::vmtest::probe_json(&run).ok_or_else(|| bpfabi::Error::new("--probe-out", "the guest ran no probe: this build has no probe hook wired (see docs/vmtest.md)"))?;
-            std::fs::write(&path, text).map_err(|e| bpfabi::Error::io(path.display().to_string(), e))?;
+            if let Some(e) = run.probe.as_ref().and_then(|p| p.get("error")).and_then(|e| e.as_str()) {
+                return Err(bpfabi::Error::new(format!("probe of {}", run.release), format!("failed inside the VM: {e}")));
+            }
+            let raw = report::vmtest::probe_json(&run).ok_or_else(|| bpfabi::Error::new("--probe-out", "the guest ran no probe (see docs/vmtest.md)"))?;
+            // Read back as a probe file: a guest-side failure ({"error": ..})
+            // or a malformed document is an error here, not a file `check` trips on.
+            let probe = bpfabi::probe::file::read_probe(raw.as_bytes(), &format!("probe of {}", run.release))?;
+            std::fs::write(&path, report::probe::json(&probe)).map_err(|e| bpfabi::Error::io(path.display().to_string(), e))?;
         }
         if let Some(path) = a.jsonl.as_ref().map(nth) {
             std::fs::write(&path, report::vmtest::jsonl(&run)).map_err(|e| bpfabi::Error::io(path.display().to_string(), e))?;
@@ -484,6 +490,10 @@ struct ProbeArgs {
     /// Do not probe kfuncs.
     #[arg(long)]
     no_kfuncs: bool,
+    /// The running vmlinux's `.BTF_ids` section file (the kfuncs of a kernel
+    /// without decl tags when its image is not in /boot).
+    #[arg(long, value_name = "FILE")]
+    btf_ids: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -802,11 +812,22 @@ fn write_out(r: io::Result<()>) -> bpfabi::Result<()> {
 }
 
 
+/// The probe a vmtest guest runs: everything, noisy helpers included (the VM
+/// is thrown away). An error travels back as `{"error": ...}`.
+fn guest_probe() -> serde_json::Value {
+    let ids = std::path::Path::new(bpfabi::vmtest::vm::GUEST_BTF_IDS);
+    let opts = bpfabi::probe::ProbeOptions { full: true, btf_ids: ids.exists().then(|| ids.to_path_buf()), ..Default::default() };
+    match bpfabi::probe::run(&opts) {
+        Ok(p) => serde_json::to_value(&p).unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() })),
+        Err(e) => serde_json::json!({ "error": e.to_string() }),
+    }
+}
+
 fn main() -> ExitCode {
-    // Inside a vmtest VM this binary is /init. The kernel probe plugs in
-    // here (`Some(probe_fn)`, see vmtest::guest::ProbeHook).
+    // Inside a vmtest VM this binary is /init; the kernel probe runs there
+    // before the loads (see vmtest::guest::ProbeHook).
     if bpfabi::vmtest::guest::is_guest() {
-        bpfabi::vmtest::guest::main(None);
+        bpfabi::vmtest::guest::main(Some(guest_probe));
     }
     let cli = Cli::parse();
     let stdout = io::stdout();

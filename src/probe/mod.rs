@@ -296,11 +296,15 @@ pub struct ProbeOptions {
     /// Only variants whose label or program type matches one of these
     /// patterns (substring or glob); empty: all.
     pub only: Vec<String>,
+    /// A `.BTF_ids` file for the running vmlinux (kfuncs of kernels without
+    /// decl tags); not part of the output.
+    #[serde(skip)]
+    pub btf_ids: Option<std::path::PathBuf>,
 }
 
 impl Default for ProbeOptions {
     fn default() -> Self {
-        ProbeOptions { helpers: true, kfuncs: true, full: false, threads: 0, only: Vec::new() }
+        ProbeOptions { helpers: true, kfuncs: true, full: false, threads: 0, only: Vec::new(), btf_ids: None }
     }
 }
 
@@ -312,7 +316,7 @@ const NOISY_HELPERS: &[&str] = &["bpf_trace_printk", "bpf_trace_vprintk", "bpf_p
 /// CAP_NET_ADMIN + CAP_SYS_ADMIN for every program type).
 pub fn run(opts: &ProbeOptions) -> Result<Probe> {
     let start = Instant::now();
-    let kernel = kernel::load_running(&LoadOptions::default())?;
+    let kernel = kernel::load_running(&LoadOptions { btf_ids: opts.btf_ids.clone(), ..LoadOptions::default() })?;
     run_on(&kernel, opts, start)
 }
 

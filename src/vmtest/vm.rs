@@ -196,6 +196,26 @@ pub fn base_initramfs(k: &BootKernel, objects: &[(String, Vec<u8>)], init: &Path
     Ok((c.finish(), jobs))
 }
 
+/// Where the guest finds the kernel's vmlinux `.BTF_ids` (see [`btf_ids_cpio`]).
+pub const GUEST_BTF_IDS: &str = "/bpfabi/vmlinux.btf_ids";
+
+/// A cpio holding the `.BTF_ids` of the image being booted, read on the host
+/// (decompressing the image under TCG would cost the guest seconds); empty
+/// when the image has none, and the probe then finds the kfuncs it can.
+fn btf_ids_cpio(k: &BootKernel, dir: &Path) -> Vec<u8> {
+    let img = dir.join("vmlinuz-for-btf-ids");
+    if std::fs::write(&img, &k.vmlinuz).is_err() {
+        return Vec::new();
+    }
+    let opts = crate::kernel::LoadOptions { modules: false, ..Default::default() };
+    let ids = crate::kernel::load(std::slice::from_ref(&img), &opts).ok().and_then(|kernel| kernel.vmlinux.btf_ids);
+    let _ = std::fs::remove_file(&img);
+    let Some(ids) = ids else { return Vec::new() };
+    let mut c = Cpio::new();
+    c.file(GUEST_BTF_IDS, 0o644, ids.as_slice());
+    c.finish()
+}
+
 fn job_cpio(job: &Job) -> Vec<u8> {
     let mut c = Cpio::new();
     c.file(JOB_PATH, 0o644, serde_json::to_string(job).unwrap_or_default().as_bytes());
@@ -277,9 +297,14 @@ pub fn run(k: &BootKernel, objects: &[(String, Vec<u8>)], cfg: &VmConfig, progre
         Some(p) => p.clone(),
         None => PathBuf::from(format!("/proc/{}/exe", std::process::id())),
     };
-    let (base, job_objects) = base_initramfs(k, objects, &init)?;
+    let (mut base, job_objects) = base_initramfs(k, objects, &init)?;
     let dir = std::env::temp_dir().join(format!("bpfabi-vmtest-{}-{}", std::process::id(), k.release));
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
+    if cfg.probe {
+        // The guest's /sys/kernel/btf/vmlinux has no `.BTF_ids`: without it a
+        // kernel lacking decl tags (< 6.12) shows no kfuncs to probe.
+        base.extend_from_slice(&btf_ids_cpio(k, &dir));
+    }
     let result = run_in(k, &base, job_objects, cfg, &dir, progress);
     if let Some(c) = &cfg.console {
         let _ = std::fs::copy(dir.join("console.log"), c);
