@@ -292,7 +292,14 @@ fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
     let mut summaries = String::new();
     let mut exit = 0u8;
     for (ki, spec) in a.kernels.iter().enumerate() {
-        let pieces: Vec<PathBuf> = spec.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect();
+        let mut pieces = Vec::new();
+        for piece in spec.split(',').filter(|s| !s.is_empty()) {
+            if piece.starts_with("debian:") {
+                pieces.extend(bpfabi::kernel::debian::package_files(piece)?);
+            } else {
+                pieces.push(PathBuf::from(piece));
+            }
+        }
         let t = std::time::Instant::now();
         let (boot, cached) = package::open_cached(&pieces, &wanted)?;
         if a.progress {
@@ -522,8 +529,8 @@ struct VmtestArgs {
     /// for more kernels); objects are then optional.
     #[arg(long, value_name = "FILE", conflicts_with = "no_probe")]
     probe_out: Option<PathBuf>,
-    /// A kernel to boot: a Debian package, an unpacked package tree, or a
-    /// vmlinuz; pieces of one kernel joined by commas (Debian 7.x's
+    /// A kernel to boot: a Debian package, a `debian:` name (see `bpfabi
+    /// kernels`), an unpacked package tree, or a vmlinuz; pieces of one kernel joined by commas (Debian 7.x's
     /// `linux-binary-*.deb,linux-modules-*.deb`, or `vmlinuz,/lib/modules/R`).
     /// Repeat for more kernels.
     #[arg(long = "kernel", value_name = "K[,K...]", required = true)]

@@ -123,7 +123,7 @@ pub(super) fn read_deb(bytes: &Bytes, origin: &str, opts: &LoadOptions, out: &mu
                 continue;
             }
             let path = entry.path().map_err(tar_err)?.to_string_lossy().into_owned();
-            let is_kernel = path.contains("boot/vmlinuz-") || path.contains("boot/vmlinux-");
+            let is_kernel = super::is_image_path(&path);
             let is_config = path.contains("boot/config-");
             let is_module = is_module_path(&path);
             seen_kernel |= is_kernel;
@@ -181,7 +181,7 @@ fn not_a_kernel_package(d: &[u8], members: &[ArMember], origin: &str) -> Error {
         (Some(p), None) => format!("package {p}"),
         _ => "this package".to_string(),
     };
-    let mut msg = format!("{what} holds no kernel: no boot/vmlinuz-* or boot/vmlinux-* image and no lib/modules/*/**/*.ko* modules");
+    let mut msg = format!("{what} holds no kernel: no boot/vmlinuz-*, boot/vmlinux-* or lib/modules/*/vmlinuz image and no lib/modules/*/**/*.ko* modules");
     if let Some(dep) = field("Depends").filter(|d| d.contains("linux-image") || d.contains("linux-binary")) {
         msg.push_str(&format!("; it is a meta package depending on `{dep}`: read that package instead"));
     } else if let Some(desc) = field("Description") {

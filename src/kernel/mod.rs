@@ -23,6 +23,19 @@ pub mod rawimage;
 
 pub use find::{btf_ids_from_image, image_candidates, ImageLookup};
 
+/// Is this path (inside a package or tree) a kernel image? `boot/vmlinuz-*`
+/// and `boot/vmlinux-*` (Debian up to 6.x), or `lib/modules/RELEASE/vmlinuz`
+/// (`usr/` included: Debian 7.x's `linux-binary-*` packages put it there).
+pub fn is_image_path(path: &str) -> bool {
+    if path.contains("boot/vmlinuz-") || path.contains("boot/vmlinux-") {
+        return true;
+    }
+    let mut parts = path.rsplit('/');
+    let (Some(file), Some(release), Some(modules), Some(lib)) = (parts.next(), parts.next(), parts.next(), parts.next()) else { return false };
+    file == "vmlinuz" && modules == "modules" && lib == "lib" && release.as_bytes().first().is_some_and(u8::is_ascii_digit)
+}
+
+
 use crate::btf::Btf;
 use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, ReadError, Result};

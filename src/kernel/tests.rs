@@ -1,1 +1,19 @@
+//! Unit tests of the kernel input layer's path rules.
 
+use super::is_image_path;
+
+#[test]
+fn image_paths_of_debian_6_and_7_packages() {
+    // Debian <= 6.x linux-image-*: boot/vmlinuz-RELEASE.
+    assert!(is_image_path("./boot/vmlinuz-6.1.0-56-amd64"));
+    assert!(is_image_path("boot/vmlinux-6.12.117+deb13-s390x"));
+    // Debian 7.x linux-binary-*: usr/lib/modules/RELEASE/vmlinuz.
+    assert!(is_image_path("./usr/lib/modules/7.2.13+deb14-amd64/vmlinuz"));
+    assert!(is_image_path("lib/modules/7.2.13+deb14-amd64/vmlinuz"));
+    // Not images: a module, a System.map, a file called vmlinuz elsewhere.
+    assert!(!is_image_path("./usr/lib/modules/7.2.13+deb14-amd64/kernel/net/ipv4/tcp_bbr.ko.xz"));
+    assert!(!is_image_path("./boot/System.map-6.1.0-56-amd64"));
+    assert!(!is_image_path("./usr/share/doc/vmlinuz"));
+    assert!(!is_image_path("./usr/lib/modules/extra/vmlinuz"));
+    assert!(!is_image_path("vmlinuz"));
+}

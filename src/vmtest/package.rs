@@ -78,7 +78,7 @@ impl Collector {
     /// Offer one file. `read` gives its bytes (only called when needed).
     fn offer(&mut self, path: &str, origin: &str, read: &mut ReadFile, second_pass: Option<&BTreeSet<String>>) -> Result<()> {
         let file = path.rsplit('/').next().unwrap_or(path);
-        if second_pass.is_none() && path.contains("boot/") && (file.starts_with("vmlinuz-") || file.starts_with("bzImage")) {
+        if second_pass.is_none() && ((path.contains("boot/") && file.starts_with("bzImage")) || crate::kernel::is_image_path(path)) {
             self.vmlinuz = Some((path.to_string(), read()?));
             return Ok(());
         }
@@ -220,6 +220,7 @@ pub fn open(inputs: &[PathBuf], modules: &[String]) -> Result<BootKernel> {
     let (vpath, vmlinuz) = c.vmlinuz.take().ok_or_else(|| Error::new(&origin, "no kernel image (boot/vmlinuz-*) in the inputs"))?;
     let release = bzimage_release(&vmlinuz)
         .or_else(|| vpath.rsplit('/').next().and_then(|f| f.strip_prefix("vmlinuz-")).map(str::to_string))
+        .or_else(|| vpath.strip_suffix("/vmlinuz").and_then(|d| d.rsplit('/').next()).map(str::to_string))
         .ok_or_else(|| Error::new(&vpath, "not an x86 bzImage (no HdrS header)"))?;
     let mut mods = Vec::new();
     for m in order {

@@ -23,7 +23,7 @@ pub mod version;
 use super::arch::Arch;
 use super::{Kernel, LoadOptions};
 use crate::bytes::Bytes;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use apt::{AptTree, Stanza};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -662,6 +662,33 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(out)
+}
+
+/// The package files (`.deb`) of a kernel named `debian:...`, downloaded
+/// into the cache when needed: what `vmtest` boots (it needs the image and
+/// the modules, not only the extracted BTF).
+pub fn package_files(name: &str) -> Result<Vec<PathBuf>> {
+    let parsed = DebianName::parse(name).ok_or_else(|| Error::new(name, "not a debian: kernel name"))??;
+    let cache = Cache::default_location()?;
+    let r = resolve(&parsed, &cache, &ResolveOptions::default())?;
+    let mut files = Vec::new();
+    for p in &r.packages {
+        // A kernel found among the extracted ones names its packages only;
+        // their files stay in the cache's debs directory.
+        let f = p.file.clone().unwrap_or_else(|| cache.debs_dir().join(format!("{}_{}_{}.deb", p.name, p.version.replace(':', "%3a"), p.arch)));
+        if !f.is_file() {
+            return Err(Error::of(
+                ErrorKind::NotFound,
+                f.display().to_string(),
+                format!("{name} resolves to {}, extracted in the cache, but its package file is gone: remove {} to fetch it again", r.release, r.dir.as_ref().map_or_else(String::new, |d| d.display().to_string())),
+            ));
+        }
+        files.push(f);
+    }
+    if files.is_empty() {
+        return Err(Error::new(name, format!("resolves to {} but names no package", r.release)));
+    }
+    Ok(files)
 }
 
 /// Load a kernel named `debian:...`.
