@@ -20,6 +20,37 @@ fn main() {
     if let Some(c) = commit {
         println!("cargo:rustc-env=BPFABI_GIT_VERSION={version} ({c}{})", if dirty { ", modified" } else { "" });
     }
+    catalog();
     println!("cargo:rerun-if-changed=.git/HEAD");
     println!("cargo:rerun-if-changed=.git/index");
+}
+
+/// `$OUT_DIR/catalog_files.rs`: every file of data/catalog as
+/// `(relative path, include_bytes!(...))`, for `bpfabi::catalog` (feature
+/// `catalog`). An absent directory gives an empty catalog.
+fn catalog() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/catalog");
+    println!("cargo:rerun-if-changed={}", root.display());
+    let mut files = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                println!("cargo:rerun-if-changed={}", p.display());
+                stack.push(p);
+            } else if let Ok(rel) = p.strip_prefix(&root) {
+                files.push((rel.to_string_lossy().into_owned(), p.clone()));
+            }
+        }
+    }
+    files.sort();
+    let mut out = String::from("&[\n");
+    for (rel, p) in files {
+        out.push_str(&format!("    ({rel:?}, include_bytes!({:?})),\n", p.display().to_string()));
+    }
+    out.push(']');
+    let dest = std::path::Path::new(&std::env::var("OUT_DIR").unwrap_or_default()).join("catalog_files.rs");
+    let _ = std::fs::write(dest, out);
 }

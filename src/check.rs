@@ -98,6 +98,9 @@ pub enum ReasonKind {
     NoPrograms,
     LoadTimeout,
     VmCrashed,
+    /// The kernel is a reduced catalog entry: CO-RE, attach targets,
+    /// struct_ops types and typed ksyms could not be judged.
+    NotCheckedReducedKernel,
 }
 
 impl ReasonKind {
@@ -130,6 +133,7 @@ impl ReasonKind {
             CoreAmbiguous => "core_ambiguous",
             CoreUnresolved => "core_unresolved",
             CoreUnresolvedGuarded => "core_unresolved_guarded",
+            NotCheckedReducedKernel => "not_checked_reduced_kernel",
             ProgTypeUnsupported => "prog_type_unsupported",
             HelperAllowed => "helper_allowed",
             HelperNotAllowed => "helper_not_allowed",
@@ -516,6 +520,9 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
     for p in &obj.programs {
         let mut rs: Vec<Reason> = object_reasons.clone();
         program_reasons(obj, p, ki, helper_names, &mut rs);
+        if ki.kernel().info.reduced {
+            reduced_kernel_limits(&mut rs);
+        }
         for r in &mut rs {
             r.severity = opts.policy.grade_requirement(&Requirement { indirect: r.indirect, ..Requirement::new(r.kind, r.weak) });
         }
@@ -532,6 +539,34 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
         });
     }
     out
+}
+
+/// A reduced catalog kernel keeps kfuncs, helpers and the type enums only:
+/// what needs the full type graph (CO-RE candidates, attach target FUNCs,
+/// struct_ops types, typed ksym VARs) is not a finding there but one
+/// "not checked" reason naming what was skipped.
+fn reduced_kernel_limits(rs: &mut Vec<Reason>) {
+    use ReasonKind as R;
+    let needs_full_btf = |k: R| {
+        matches!(
+            k,
+            R::CoreOk | R::CoreCheckFalse | R::CoreAmbiguous | R::CoreUnresolved | R::CoreUnresolvedGuarded | R::AttachTargetOk | R::AttachTargetMissing | R::AttachTargetNotInBtf | R::StructOpsOk | R::StructOpsTypeMissing | R::KsymOk | R::KsymMissing
+        )
+    };
+    let mut skipped: Vec<String> = rs.iter().filter(|r| needs_full_btf(r.kind)).map(|r| r.name.clone()).collect();
+    if skipped.is_empty() {
+        return;
+    }
+    skipped.sort();
+    skipped.dedup();
+    rs.retain(|r| !needs_full_btf(r.kind));
+    let n = skipped.len();
+    let shown: Vec<&str> = skipped.iter().take(5).map(String::as_str).collect();
+    rs.push(Reason::fact(
+        R::NotCheckedReducedKernel,
+        "catalog",
+        format!("reduced catalog kernel: {n} CO-RE/attach-target/struct_ops/ksym requirement(s) not checked ({}{}); give the kernel package for those", shown.join(", "), if n > shown.len() { ", ..." } else { "" }),
+    ));
 }
 
 fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelModel, helper_names: &BTreeMap<u32, String>, rs: &mut Vec<Reason>) {

@@ -50,6 +50,7 @@ pub mod btf_ids;
 pub mod check;
 pub mod diff;
 pub mod bytes;
+pub mod catalog;
 pub mod elf;
 pub mod error;
 pub mod hash;

@@ -70,6 +70,10 @@ enum Cmd {
     /// a time). Exit 0: everything loaded (with --compare: prediction and
     /// reality agree everywhere), 1: otherwise. See docs/vmtest.md.
     Vmtest(VmtestArgs),
+    /// The built-in catalog of reduced Debian kernels (what `debian:` names
+    /// fall back to offline): list it, or add kernels to a catalog directory.
+    #[command(subcommand)]
+    Catalog(CatalogCmd),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -503,6 +507,88 @@ struct ProbeArgs {
     btf_ids: Option<PathBuf>,
 }
 
+#[derive(clap::Subcommand)]
+enum CatalogCmd {
+    /// List the entries (built-in, or of --dir).
+    List {
+        #[command(flatten)]
+        out: OutputArgs,
+        /// A catalog directory instead of the built-in one.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Reduce kernels (any input, `debian:` names included) into a catalog
+    /// directory (default data/catalog) and update its index.json.
+    Add {
+        /// Kernels, one per argument.
+        #[arg(required = true)]
+        kernels: Vec<PathBuf>,
+        /// The catalog directory.
+        #[arg(long, value_name = "DIR", default_value = "data/catalog")]
+        dir: PathBuf,
+        /// Suite the kernel is current in (default: from the kernel's meta.json).
+        #[arg(long)]
+        suite: Option<String>,
+        /// Debian architecture (default: meta.json or the release suffix).
+        #[arg(long)]
+        arch: Option<String>,
+        /// Flavour.
+        #[arg(long)]
+        flavour: Option<String>,
+        /// Package version.
+        #[arg(long = "package-version")]
+        version: Option<String>,
+    },
+}
+
+fn catalog(c: &CatalogCmd, w: Out) -> bpfabi::Result<u8> {
+    use bpfabi::catalog;
+    match c {
+        CatalogCmd::List { out, dir } => {
+            let format = out.format("catalog list", &[Format::Table, Format::Json])?;
+            let idx = match dir {
+                Some(d) => {
+                    let p = d.join("index.json");
+                    catalog::read_index(&std::fs::read_to_string(&p).map_err(|e| Error::io(p.display().to_string(), e))?, &p.display().to_string())?
+                }
+                None => catalog::builtin_index()?,
+            };
+            if format == Format::Json {
+                write_out(report::write_json(w, catalog::INDEX_SCHEMA, &serde_json::json!({ "entries": idx.entries })))?;
+                return Ok(0);
+            }
+            let rows: Vec<Vec<String>> = idx
+                .entries
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.release.clone(),
+                        e.arch.clone(),
+                        e.suites.join(","),
+                        e.version.clone().unwrap_or_default(),
+                        e.kfuncs.to_string(),
+                        e.helpers.to_string(),
+                        format!("{:.1} KiB", e.bytes as f64 / 1024.0),
+                        format!("{:.1} MiB", e.full_btf_bytes as f64 / 1048576.0),
+                    ]
+                })
+                .collect();
+            let total: u64 = idx.entries.iter().map(|e| e.bytes).sum();
+            write_out(writeln!(w, "{} kernels, {:.1} KiB in all", idx.entries.len(), total as f64 / 1024.0))?;
+            write_out(report::write_table(w, &["RELEASE", "ARCH", "SUITES", "VERSION", "KFUNCS", "HELPERS", "SIZE", "FULL BTF"], &rows))?;
+            Ok(0)
+        }
+        CatalogCmd::Add { kernels, dir, suite, arch, flavour, version } => {
+            let given = catalog::Provenance { suite: suite.clone(), arch: arch.clone(), flavour: flavour.clone(), version: version.clone() };
+            for k in kernels {
+                let e = catalog::add(dir, k, &given)?;
+                write_out(writeln!(w, "{}: {} {} [{}] {} kfuncs, {} helpers, {} bytes (from {} bytes of BTF)", dir.display(), e.release, e.arch, e.suites.join(","), e.kfuncs, e.helpers, e.bytes, e.full_btf_bytes))?;
+            }
+            Ok(0)
+        }
+    }
+}
+
 #[derive(Args)]
 struct KernelsArgs {
     /// Names to resolve (and download unless --resolve-only).
@@ -849,6 +935,7 @@ fn main() -> ExitCode {
         Cmd::Probe(a) => probe(a, &mut out),
         Cmd::Kernels(a) => kernels(a, &mut out),
         Cmd::Vmtest(a) => vmtest(a, &mut out),
+        Cmd::Catalog(c) => catalog(c, &mut out),
         Cmd::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(*shell, &mut Cli::command(), "bpfabi", &mut out);

@@ -1,7 +1,8 @@
-//! A minimal BTF writer for tests, fuzz seeds and fixtures: append types,
-//! get ids back, serialise with either header size and byte order. It writes
-//! exactly what it is told (including invalid references), so malformed
-//! blobs can be produced on purpose.
+//! A minimal BTF writer: append types, get ids back, serialise with either
+//! header size and byte order. The catalog writes its reduced kernels with
+//! it; tests, fuzz seeds and fixtures build synthetic BTF. It writes exactly
+//! what it is told (including invalid references), so malformed blobs can be
+//! produced on purpose.
 
 #![allow(clippy::indexing_slicing)] // test helper: writes what it is told
 

@@ -15,7 +15,6 @@
 
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
-#[cfg(any(test, feature = "testing"))]
 pub mod builder;
 pub mod render;
 

@@ -90,6 +90,10 @@ pub struct LoadInfo {
     pub bad_modules: Vec<(String, String, String)>,
     /// Modules whose vermagic names another release: (name, release).
     pub module_releases: Vec<(String, String)>,
+    /// A reduced kernel of the built-in catalog ([`crate::catalog`]): kfuncs,
+    /// helpers and type enums only; CO-RE, attach targets and struct_ops
+    /// types cannot be judged from it.
+    pub reduced: bool,
 }
 
 /// A kernel module read without BTF.
@@ -123,6 +127,8 @@ pub enum NoteKind {
     BtfIdsSource,
     /// `--release` disagrees with the release the inputs state; the inputs win.
     ReleaseIgnored,
+    /// A reduced kernel from the built-in catalog.
+    Catalog,
 }
 
 impl LoadInfo {
@@ -332,6 +338,13 @@ fn assemble(pieces: Vec<Piece>, label: String, inputs: Vec<String>, opts: &LoadO
         (None, o) => o.clone(),
     };
     info.module_releases.retain(|(_, r)| Some(r) != release.as_ref());
+    if Path::new(&vmlinux.origin).parent().is_some_and(meta_catalog) {
+        info.reduced = true;
+        info.note(
+            NoteKind::Catalog,
+            "reduced kernel from bpfabi's catalog: kfuncs, helpers and type enums only; CO-RE relocations, attach targets and struct_ops types are not checked (give the kernel package, or go online, for those)",
+        );
+    }
     if running && vmlinux.btf_ids.is_none() {
         find::running_btf_ids(&mut vmlinux, release.as_deref(), opts, &mut info);
     }
@@ -413,6 +426,12 @@ fn open(path: &Path) -> Result<Bytes> {
 fn sibling_btf_ids(path: &Path) -> Option<Bytes> {
     let p = path.with_extension("btf_ids");
     (p != path && p.is_file()).then(|| Bytes::from_path(&p).ok()).flatten()
+}
+
+/// Whether `dir/meta.json` marks a reduced catalog kernel.
+fn meta_catalog(dir: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(dir.join("meta.json")) else { return false };
+    serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v.get("catalog")?.as_bool()).unwrap_or(false)
 }
 
 /// `kernel_release` from a corpus-style `meta.json` in `dir`.

@@ -655,8 +655,21 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     for p in inputs {
         match p.to_str().and_then(DebianName::parse) {
             Some(name) => {
-                let r = resolve(&name?, &cache, &opts)?;
-                out.push(r.dir.ok_or_else(|| Error::new(&r.name, "resolved but not extracted"))?);
+                let name = name?;
+                // BPFABI_CATALOG=only: the built-in catalog, no apt at all.
+                let only_catalog = std::env::var("BPFABI_CATALOG").is_ok_and(|v| v == "only");
+                let resolved = if only_catalog { Err(Error::new(name.to_string(), "BPFABI_CATALOG=only")) } else { resolve(&name, &cache, &opts) };
+                match resolved {
+                    Ok(r) => out.push(r.dir.ok_or_else(|| Error::new(&r.name, "resolved but not extracted"))?),
+                    // Offline, or the archive unreachable: the reduced kernel
+                    // of the built-in catalog when it has one (the loader
+                    // notes what cannot be checked from it).
+                    Err(e) => match catalog_dir(&name, &cache) {
+                        Some(dir) => out.push(dir),
+                        None if only_catalog => return Err(Error::of(ErrorKind::NotFound, name.to_string(), "not in the built-in catalog (`bpfabi catalog list`)")),
+                        None => return Err(e),
+                    },
+                }
             }
             None => out.push(p.clone()),
         }
@@ -689,6 +702,19 @@ pub fn package_files(name: &str) -> Result<Vec<PathBuf>> {
         return Err(Error::new(name, format!("resolves to {} but names no package", r.release)));
     }
     Ok(files)
+}
+
+/// The built-in catalog's reduced kernel for `name`, written under the cache.
+pub fn catalog_dir(name: &DebianName, cache: &Cache) -> Option<PathBuf> {
+    let idx = crate::catalog::builtin_index().ok()?;
+    let release = match name {
+        DebianName::Release { release } => idx.entries.iter().find(|e| &e.release == release)?.release.clone(),
+        DebianName::Suite { suite, arch, flavour } => {
+            let arch = arch.or_else(Arch::native)?;
+            crate::catalog::lookup(&idx, suite, arch.name(), flavour.as_deref())?.release.clone()
+        }
+    };
+    crate::catalog::materialize(&release, &cache.dir.join("catalog")).ok()
 }
 
 /// Load a kernel named `debian:...`.
