@@ -113,3 +113,31 @@ fn no_btf_architectures_say_so() {
     }
     eprintln!("{seen} no-BTF packages checked");
 }
+
+/// A package given directly carries its `boot/config-*`: the JIT facts come
+/// from it (Debian's s390x kernels have no BPF JIT; amd64's has one).
+#[test]
+fn jit_config_from_a_package_given_directly() {
+    let Some(dir) = std::env::var_os("BPFABI_ARCH_DEBS") else {
+        eprintln!("skipped: BPFABI_ARCH_DEBS not set");
+        return;
+    };
+    let mut seen = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        let expect_jit = if name.starts_with("linux-image-") && name.ends_with("_s390x.deb") {
+            false
+        } else if name.starts_with("linux-image-") && name.ends_with("_amd64.deb") && !name.contains("unsigned") {
+            true
+        } else {
+            continue;
+        };
+        let k = kernel::load(std::slice::from_ref(&p), &LoadOptions { modules: false, ..LoadOptions::default() }).unwrap_or_else(|e| panic!("{e}"));
+        let ka = KernelArch::of(&k).unwrap();
+        let cfg = ka.config.unwrap_or_else(|| panic!("{name}: no config read from the package"));
+        assert_eq!(cfg.jit, expect_jit, "{name}");
+        seen += 1;
+    }
+    assert!(seen > 0, "no s390x/amd64 linux-image package in BPFABI_ARCH_DEBS");
+}

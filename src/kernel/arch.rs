@@ -257,6 +257,11 @@ pub fn jit_config(text: &str) -> Option<JitConfig> {
 /// (bpfabi's cache, the corpus), `config-<release>` beside an image, or
 /// `/boot/config-<release>` for the running kernel.
 fn config_of(k: &Kernel) -> Option<JitConfig> {
+    // The config the inputs carried (a package's boot/config-*, a tree's, a
+    // corpus or catalog directory's `config`), else files beside them.
+    if let Some(c) = k.info.config.as_deref().and_then(jit_config) {
+        return Some(c);
+    }
     let mut cands: Vec<std::path::PathBuf> = Vec::new();
     for i in &k.inputs {
         let p = Path::new(i);
