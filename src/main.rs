@@ -990,8 +990,29 @@ mod census_cmd {
     }
 
     pub fn report(a: &ReportArgs, w: Out) -> bpfabi::Result<u8> {
-        let _ = (a, w);
-        Err(Error::new("report", "not built yet"))
+        a.k.out.format("report", &[Format::Table])?;
+        let t = std::time::Instant::now();
+        let c = Census::read(&a.k.census)?;
+        let ks = kernels(&a.k)?;
+        let t_load = t.elapsed();
+        let i = census::impact::impact(&c, &ks, a.k.store.as_deref());
+        let opts = census::suggest::SuggestOptions::new(a.min_projects, a.min_releases);
+        let cands = census::suggest::candidates(&c, &ks, &opts);
+        let frag = census::suggest::fragment(&c, &ks, &cands, &opts);
+        let files = census::site::render(&c, &ks, &i, &cands, &frag, &opts, &a.output)?;
+        write_out(writeln!(
+            w,
+            "{}: {} files (index.html, summary.md, {} kfunc and package pages); kernels read in {:.2} s, total {:.2} s",
+            a.output.display(),
+            files.len(),
+            files.len().saturating_sub(2),
+            t_load.as_secs_f64(),
+            t.elapsed().as_secs_f64()
+        ))?;
+        for r in &i.releases {
+            write_out(writeln!(w, "{}", r.sentence()))?;
+        }
+        Ok(0)
     }
 }
 

@@ -77,7 +77,7 @@ pub struct Release {
     pub broken_projects: Vec<String>,
     /// Objects failing on `from` and loading on `to`.
     pub fixes: usize,
-    /// Kernel differences that hit census users.
+    /// Breaking kernel differences (by the default policy) that hit census users.
     pub changes: Vec<ChangeHit>,
 }
 
@@ -274,6 +274,7 @@ pub fn impact_with(census: &Census, kernels: &[KernelModel], ov: Vec<ObjectVerdi
         let mut changes: Vec<ChangeHit> = d
             .changes
             .iter()
+            .filter(|c| c.severity == diff::Severity::Breaking)
             .filter_map(|c| {
                 let (objects, unguarded, projects) = hit(census, c)?;
                 let detail = if c.detail.is_empty() { c.facts.iter().map(Fact::describe).collect::<Vec<_>>().join("; ") } else { c.detail.clone() };

@@ -14,6 +14,8 @@
 //! (docs/census.md, docs/json-schema.md).
 
 pub mod impact;
+#[cfg(feature = "site")]
+pub mod site;
 pub mod suggest;
 pub mod walk;
 

@@ -7,6 +7,7 @@
 use super::{Category, Census};
 use crate::model::KernelModel;
 use serde::Serialize;
+use crate::report::count;
 use std::fmt::Write as _;
 
 /// Thresholds.
@@ -102,7 +103,7 @@ pub fn fragment(census: &Census, kernels: &[KernelModel], cands: &[Candidate], o
     let _ = writeln!(s, "# census: {} objects, {} projects; kernels: {}", census.totals.objects, census.totals.projects, labels.join(", "));
     for c in cands.iter().filter(|c| c.stable) {
         let _ = writeln!(s);
-        let _ = writeln!(s, "# users: {} projects ({}), {} objects ({} guarded)", c.projects.len(), c.projects.join(", "), c.objects, c.guarded);
+        let _ = writeln!(s, "# users: {} ({}), {} ({} guarded)", count(c.projects.len(), "project", "projects"), c.projects.join(", "), count(c.objects, "object", "objects"), c.guarded);
         let _ = writeln!(s, "# releases: {} (same prototype, fingerprint {})", c.releases.join(", "), c.fingerprint);
         let _ = writeln!(s, "# prototype: {}", c.proto);
         if !c.flags.is_empty() {
@@ -119,7 +120,7 @@ pub fn fragment(census: &Census, kernels: &[KernelModel], cands: &[Candidate], o
             let why = if c.releases.is_empty() {
                 "absent from the newest kernel".to_string()
             } else {
-                format!("{} projects, unchanged in {} releases", c.projects.len(), c.releases.len())
+                format!("{}, unchanged in {}", count(c.projects.len(), "project", "projects"), count(c.releases.len(), "release", "releases"))
             };
             let _ = writeln!(s, "#   {}: {why}", c.kfunc);
         }
