@@ -11,6 +11,7 @@ use super::{entry, Census, InputError, ObjectEntry, Occurrence};
 use crate::bytes::Bytes;
 use crate::object::embedded;
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -24,7 +25,7 @@ pub struct CensusOptions {
     /// Files found under a walked directory `ROOT` are attributed to package
     /// `ROOT/<package>/<version>/...` (the shared corpus layout).
     pub package_dirs: bool,
-    /// Largest single file read out of a package or from disk.
+    /// Largest plain file read (files inside packages are streamed).
     pub max_file: u64,
     /// Cap on the decompressed bytes of one package.
     pub max_package: u64,
@@ -156,26 +157,86 @@ impl Found {
                 e.occurrences.push(occ);
                 self.objects.insert(sha, e);
             }
-            Err(err) => self.errors.push(InputError { input: name.to_string(), error: err.to_string() }),
+            Err(err) => {
+                let error = match err.offset {
+                    Some(o) if err.file == name => format!("at offset {o:#x}: {}", err.what),
+                    _ if err.file == name => err.what,
+                    _ => err.to_string(),
+                };
+                self.errors.push(InputError { input: name.to_string(), error })
+            }
         }
     }
 
-    /// Every object in one file's bytes (a plain object, or embedded ones).
-    fn scan(&mut self, bytes: &Bytes, base: &Occurrence, store: Option<&Path>) {
-        let d = bytes.as_slice();
-        if embedded::is_bpf_elf(d) {
-            let name = display(base, 0);
-            self.add(bytes, base.clone(), &name, store);
-            return;
+    /// Every object in a stream (a plain object, or embedded ones at any
+    /// offset), read in chunks: see [`scan_stream`].
+    fn scan(&mut self, r: &mut dyn Read, base: &Occurrence, store: Option<&Path>) -> std::io::Result<()> {
+        scan_stream(r, MAX_OBJECT, &mut |off, obj| {
+            let occ = Occurrence { offset: off, ..base.clone() };
+            let name = display(&occ, off as usize);
+            self.add(&Bytes::from_vec(obj), occ, &name, store);
+        })
+    }
+}
+
+/// Largest embedded object taken (the largest real ones are a few MiB).
+const MAX_OBJECT: u64 = 64 << 20;
+/// Bytes read ahead at a time.
+const CHUNK: usize = 1 << 20;
+
+/// Find every BPF ELF object in a stream: search the ELF magic (memchr's
+/// SIMD search), size a candidate by its header (to the end of its section
+/// header table, at most `max_object`), hand it over (`f(offset, bytes)`,
+/// copied: 8-aligned for the ELF parser whatever its offset) and go on past
+/// it. Memory: one chunk ahead plus the current object, whatever the size
+/// of the stream (a 250 MB executable out of a package is never held).
+pub fn scan_stream(r: &mut dyn Read, max_object: u64, f: &mut dyn FnMut(u64, Vec<u8>)) -> std::io::Result<()> {
+    let mut buf: Vec<u8> = Vec::with_capacity(2 * CHUNK);
+    let mut base = 0u64; // stream offset of buf[0]
+    let mut pos = 0usize; // where the search goes on in buf
+    let mut eof = false;
+    let mut fill = |buf: &mut Vec<u8>, want: usize, eof: &mut bool| -> std::io::Result<()> {
+        let mut tmp = [0u8; 64 * 1024];
+        while buf.len() < want && !*eof {
+            let n = match r.read(&mut tmp) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if n == 0 {
+                *eof = true;
+            }
+            buf.extend_from_slice(tmp.get(..n).unwrap_or(&[]));
         }
-        if !could_embed(d) {
-            return;
+        Ok(())
+    };
+    loop {
+        fill(&mut buf, pos + CHUNK, &mut eof)?;
+        let found = buf.get(pos..).and_then(|b| memchr::memmem::find(b, b"\x7fELF"));
+        match found {
+            Some(i) => {
+                let at = pos + i;
+                fill(&mut buf, at + 64, &mut eof)?;
+                let len = buf.get(at..).and_then(embedded::object_len).filter(|&l| l <= max_object);
+                pos = at + 4;
+                if let Some(len) = len {
+                    let end = at + len as usize;
+                    fill(&mut buf, end, &mut eof)?;
+                    if let Some(obj) = buf.get(at..end) {
+                        f(base + at as u64, obj.to_vec());
+                        pos = end;
+                    }
+                }
+            }
+            None if eof => return Ok(()),
+            // Keep 3 bytes: a magic may straddle the chunk boundary.
+            None => pos = buf.len().saturating_sub(3).max(pos),
         }
-        for (off, len) in embedded::find(d) {
-            let Some(sub) = bytes.slice(off..off + len) else { continue };
-            let occ = Occurrence { offset: off as u64, ..base.clone() };
-            let name = display(&occ, off);
-            self.add(&sub, occ, &name, store);
+        if pos >= CHUNK {
+            let n = pos.min(buf.len());
+            buf.drain(..n);
+            base += n as u64;
+            pos -= n;
         }
     }
 }
@@ -225,8 +286,13 @@ fn read_unit(u: &Unit, opts: &CensusOptions, found: &mut Found, stats: &StatsAcc
         Some((p, v)) => (Some(p.clone()), v.clone()),
         None => (None, None),
     };
-    let base = Occurrence { package, version, source: None, container: name.clone(), path: name, offset: 0 };
-    found.scan(&bytes, &base, opts.store.as_deref());
+    if !could_embed(d) {
+        return;
+    }
+    let base = Occurrence { package, version, source: None, container: name.clone(), path: name.clone(), offset: 0 };
+    if let Err(e) = found.scan(&mut &*d, &base, opts.store.as_deref()) {
+        found.errors.push(InputError { input: name, error: e.to_string() });
+    }
 }
 
 #[cfg(feature = "deb")]
@@ -250,19 +316,15 @@ fn read_deb(bytes: &Bytes, name: &str, opts: &CensusOptions, found: &mut Found, 
     let mut unpacked = 0u64;
     let r = deb::for_each_file(d, name, opts.max_package, &mut |path, size, r| {
         unpacked += size;
-        if size < 64 || size > opts.max_file {
+        if size < 64 {
             return Ok(());
         }
         let mut head = [0u8; 8];
         if r.read_exact(&mut head).is_err() || !could_embed(&head) {
             return Ok(()); // the tar reader skips the rest
         }
-        let mut buf = Vec::with_capacity(size as usize);
-        buf.extend_from_slice(&head);
-        r.read_to_end(&mut buf).map_err(|e| crate::Error::io(format!("{name}:{path}"), e))?;
         let occ = Occurrence { path: path.to_string(), ..base.clone() };
-        found.scan(&Bytes::from_vec(buf), &occ, store);
-        Ok(())
+        found.scan(&mut (&head[..]).chain(r), &occ, store).map_err(|e| crate::Error::io(format!("{name}:{path}"), e))
     });
     stats.unpacked.fetch_add(unpacked, Ordering::Relaxed);
     if let Err(e) = r {
@@ -365,5 +427,74 @@ mod progress {
             #[cfg(feature = "progress")]
             self.0.finish_and_clear();
         }
+    }
+}
+
+/// Census of one input given as bytes (a `.deb`, a BPF object, or a file
+/// embedding objects), named `name` in occurrences and errors. The same
+/// reading as [`run`] for one file (used by the fuzz target).
+pub fn scan_bytes(data: Vec<u8>, name: &str, opts: &CensusOptions) -> Census {
+    let bytes = Bytes::from_vec(data);
+    let mut found = Found::default();
+    let stats = StatsAcc::default();
+    if is_deb(bytes.as_slice()) {
+        #[cfg(feature = "deb")]
+        read_deb(&bytes, name, opts, &mut found, &stats);
+    } else {
+        let base = Occurrence { package: None, version: None, source: None, container: name.to_string(), path: name.to_string(), offset: 0 };
+        if let Err(e) = found.scan(&mut bytes.as_slice(), &base, opts.store.as_deref()) {
+            found.errors.push(InputError { input: name.to_string(), error: e.to_string() });
+        }
+    }
+    Census::from_parts(found.objects.into_values(), found.errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fake BPF ELF header claiming `len` bytes (section headers at the end).
+    fn fake(len: usize) -> Vec<u8> {
+        let mut h = vec![0u8; len];
+        h[..4].copy_from_slice(b"\x7fELF");
+        h[4] = 2;
+        h[5] = 1;
+        h[18..20].copy_from_slice(&247u16.to_le_bytes());
+        let shoff = (len - 64 * 2) as u64;
+        h[0x28..0x30].copy_from_slice(&shoff.to_le_bytes());
+        h[0x3a..0x3c].copy_from_slice(&64u16.to_le_bytes());
+        h[0x3c..0x3e].copy_from_slice(&2u16.to_le_bytes());
+        for (i, b) in h.iter_mut().enumerate().skip(64) {
+            *b = (i * 7 % 251) as u8;
+        }
+        h
+    }
+
+    #[test]
+    fn stream_scan_equals_whole_file_scan_across_chunks() {
+        let mut d = vec![0x55u8; 3 * CHUNK + 12345];
+        // Non-BPF ELF magics, one straddling a chunk boundary.
+        d[100..104].copy_from_slice(b"\x7fELF");
+        d[CHUNK - 2..CHUNK + 2].copy_from_slice(b"\x7fELF");
+        let a = fake(200_000);
+        let b = fake(4096);
+        let (oa, ob) = (CHUNK - 10, 2 * CHUNK + 333); // a crosses a chunk boundary, b is odd
+        d[oa..oa + a.len()].copy_from_slice(&a);
+        d[ob..ob + b.len()].copy_from_slice(&b);
+        let mut got = Vec::new();
+        scan_stream(&mut d.as_slice(), MAX_OBJECT, &mut |off, obj| got.push((off, obj))).unwrap();
+        let want: Vec<(u64, Vec<u8>)> = embedded::find(&d).into_iter().map(|(o, l)| (o as u64, d[o..o + l].to_vec())).collect();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got, want);
+        assert_eq!((got[0].0, got[1].0), (oa as u64, ob as u64));
+        // Too large for the cap: skipped.
+        let mut n = 0;
+        scan_stream(&mut d.as_slice(), 100_000, &mut |_, _| n += 1).unwrap();
+        assert_eq!(n, 1);
+        // Truncated object at the end of the stream: skipped, no error.
+        let cut = &d[..ob + 100];
+        let mut n = 0;
+        scan_stream(&mut &cut[..], MAX_OBJECT, &mut |_, _| n += 1).unwrap();
+        assert_eq!(n, 1);
     }
 }
