@@ -174,7 +174,10 @@ impl Found {
         scan_stream(r, MAX_OBJECT, &mut |off, obj| {
             let occ = Occurrence { offset: off, ..base.clone() };
             let name = display(&occ, off as usize);
-            self.add(&Bytes::from_vec(obj), occ, &name, store);
+            match obj {
+                Ok(obj) => self.add(&Bytes::from_vec(obj), occ, &name, store),
+                Err(error) => self.errors.push(InputError { input: name, error }),
+            }
         })
     }
 }
@@ -188,9 +191,10 @@ const CHUNK: usize = 1 << 20;
 /// SIMD search), size a candidate by its header (to the end of its section
 /// header table, at most `max_object`), hand it over (`f(offset, bytes)`,
 /// copied: 8-aligned for the ELF parser whatever its offset) and go on past
-/// it. Memory: one chunk ahead plus the current object, whatever the size
+/// it. A stream that starts with a BPF header but does not hold the whole
+/// object gives `f(0, Err(why))`. Memory: one chunk ahead plus the current object, whatever the size
 /// of the stream (a 250 MB executable out of a package is never held).
-pub fn scan_stream(r: &mut dyn Read, max_object: u64, f: &mut dyn FnMut(u64, Vec<u8>)) -> std::io::Result<()> {
+pub fn scan_stream(r: &mut dyn Read, max_object: u64, f: &mut dyn FnMut(u64, Result<Vec<u8>, String>)) -> std::io::Result<()> {
     let mut buf: Vec<u8> = Vec::with_capacity(2 * CHUNK);
     let mut base = 0u64; // stream offset of buf[0]
     let mut pos = 0usize; // where the search goes on in buf
@@ -223,9 +227,13 @@ pub fn scan_stream(r: &mut dyn Read, max_object: u64, f: &mut dyn FnMut(u64, Vec
                     let end = at + len as usize;
                     fill(&mut buf, end, &mut eof)?;
                     if let Some(obj) = buf.get(at..end) {
-                        f(base + at as u64, obj.to_vec());
+                        f(base + at as u64, Ok(obj.to_vec()));
                         pos = end;
+                    } else if base + at as u64 == 0 {
+                        f(0, Err(format!("truncated BPF object: its header says {len} bytes, the file has {}", buf.len())));
                     }
+                } else if base + at as u64 == 0 && buf.get(..64).is_some_and(embedded::is_bpf_elf) {
+                    f(0, Err(format!("BPF object over {max_object} bytes or with a bad section header table")));
                 }
             }
             None if eof => return Ok(()),
@@ -482,7 +490,7 @@ mod tests {
         d[oa..oa + a.len()].copy_from_slice(&a);
         d[ob..ob + b.len()].copy_from_slice(&b);
         let mut got = Vec::new();
-        scan_stream(&mut d.as_slice(), MAX_OBJECT, &mut |off, obj| got.push((off, obj))).unwrap();
+        scan_stream(&mut d.as_slice(), MAX_OBJECT, &mut |off, obj| got.push((off, obj.unwrap()))).unwrap();
         let want: Vec<(u64, Vec<u8>)> = embedded::find(&d).into_iter().map(|(o, l)| (o as u64, d[o..o + l].to_vec())).collect();
         assert_eq!(got.len(), 2);
         assert_eq!(got, want);
@@ -496,5 +504,9 @@ mod tests {
         let mut n = 0;
         scan_stream(&mut &cut[..], MAX_OBJECT, &mut |_, _| n += 1).unwrap();
         assert_eq!(n, 1);
+        // A stream that starts with a truncated object: an error.
+        let mut errs = Vec::new();
+        scan_stream(&mut &a[..1000], MAX_OBJECT, &mut |off, o| errs.push((off, o.is_err()))).unwrap();
+        assert_eq!(errs, vec![(0, true)]);
     }
 }
