@@ -47,6 +47,7 @@
 
 pub mod btf;
 pub mod btf_ids;
+pub mod census;
 pub mod check;
 pub mod diff;
 pub mod bytes;

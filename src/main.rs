@@ -74,6 +74,18 @@ enum Cmd {
     /// fall back to offline): list it, or add kernels to a catalog directory.
     #[command(subcommand)]
     Catalog(CatalogCmd),
+    /// Usage census of real BPF programs: which kfuncs, helpers, kernel types
+    /// and fields, program types and attach targets objects need, by
+    /// distinct objects and projects; `census impact` and `census suggest`
+    /// join it with kernels.
+    ///
+    /// PATH is any mix of: BPF objects, executables and shared libraries
+    /// embedding them, Debian packages (`.deb`, streamed), directories
+    /// (walked), and `-` (a list of paths on stdin). Objects are
+    /// deduplicated by SHA-256.
+    Census(CensusArgs),
+    /// Static site and Markdown summary from a census and kernels (release order).
+    Report(ReportArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -916,6 +928,208 @@ fn guest_probe() -> serde_json::Value {
     }
 }
 
+// ---- census and report (issue #15) ----
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct CensusArgs {
+    #[command(subcommand)]
+    sub: Option<CensusSub>,
+    /// Inputs to walk (`-`: paths on stdin).
+    paths: Vec<PathBuf>,
+    /// Merge census JSON documents (shards) instead of reading inputs;
+    /// the result equals one run over all their inputs.
+    #[arg(long, num_args = 1.., value_name = "CENSUS")]
+    merge: Vec<PathBuf>,
+    /// Keep each distinct object as DIR/<sha256>.o (for `impact` and `report`).
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Files under a walked directory are ROOT/<package>/<version>/...
+    #[arg(long)]
+    package_dirs: bool,
+    /// Worker threads (default: one per core).
+    #[arg(short, long, default_value_t = 0)]
+    jobs: usize,
+    /// Rows per category in the table (0: all).
+    #[arg(long, default_value_t = 20)]
+    top: usize,
+    /// Write the output to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+#[derive(Subcommand)]
+enum CensusSub {
+    /// What each release (consecutive KERNELs) breaks among the census objects.
+    Impact(CensusKernelArgs),
+    /// Stable kfunc candidates as a policy manifest fragment (TOML).
+    Suggest(SuggestArgs),
+}
+
+#[derive(Args)]
+struct CensusKernelArgs {
+    /// A `bpfabi census --format json` document.
+    #[arg(long, value_name = "FILE")]
+    census: PathBuf,
+    /// Where `census --store` kept the objects.
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Kernels (any input `surface` accepts), in release order.
+    #[arg(required = true)]
+    kernels: Vec<PathBuf>,
+    /// Do not read modules found in kernel directories and packages.
+    #[arg(long)]
+    no_modules: bool,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+#[derive(Args)]
+struct SuggestArgs {
+    #[command(flatten)]
+    k: CensusKernelArgs,
+    /// Distinct projects that must use a kfunc.
+    #[arg(long, default_value_t = 2)]
+    min_projects: usize,
+    /// Consecutive releases (up to the newest) with the same prototype.
+    #[arg(long, default_value_t = 2)]
+    min_releases: usize,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    k: CensusKernelArgs,
+    /// Output directory (created).
+    #[arg(short, long, value_name = "DIR")]
+    output: PathBuf,
+    /// Distinct projects for a stable candidate.
+    #[arg(long, default_value_t = 2)]
+    min_projects: usize,
+    /// Releases with the same prototype for a stable candidate.
+    #[arg(long, default_value_t = 2)]
+    min_releases: usize,
+}
+
+mod census_cmd {
+    use super::*;
+    use bpfabi::census::{self, Census};
+
+    pub fn census(a: &CensusArgs, w: Out) -> bpfabi::Result<u8> {
+        match &a.sub {
+            Some(CensusSub::Impact(k)) => return impact(k, w),
+            Some(CensusSub::Suggest(s)) => return suggest(s, w),
+            None => {}
+        }
+        let format = a.out.format("census", &[Format::Table, Format::Json, Format::Jsonl])?;
+        let c = if !a.merge.is_empty() {
+            if !a.paths.is_empty() {
+                return Err(usage("give either PATHs or --merge, not both".to_string()));
+            }
+            let parts = a.merge.iter().map(|p| Census::read(p)).collect::<bpfabi::Result<Vec<_>>>()?;
+            Census::merge(parts)
+        } else {
+            if a.paths.is_empty() {
+                return Err(usage("give PATHs to walk (`-`: a list on stdin) or --merge CENSUS...".to_string()));
+            }
+            let stdin = if a.paths.iter().any(|p| p.as_os_str() == "-") {
+                let mut s = String::new();
+                io::Read::read_to_string(&mut io::stdin(), &mut s).map_err(|e| Error::io("stdin", e))?;
+                Some(s)
+            } else {
+                None
+            };
+            let mut opts = census::walk::CensusOptions::default();
+            opts.jobs = a.jobs;
+            opts.package_dirs = a.package_dirs;
+            opts.store = a.store.clone();
+            opts.progress = true;
+            let t = std::time::Instant::now();
+            let (c, st) = census::walk::run(&a.paths, stdin.as_deref(), &opts);
+            eprintln!(
+                "bpfabi: census: {} files ({} packages, {:.1} MB read, {:.1} MB unpacked), {} distinct objects in {:.2} s",
+                st.files,
+                st.packages,
+                st.bytes as f64 / 1e6,
+                st.unpacked as f64 / 1e6,
+                c.totals.objects,
+                t.elapsed().as_secs_f64()
+            );
+            c
+        };
+        let mut file;
+        let w: Out = match &a.output {
+            Some(p) => {
+                file = io::BufWriter::new(std::fs::File::create(p).map_err(|e| Error::io(p.display().to_string(), e))?);
+                &mut file
+            }
+            None => w,
+        };
+        write_out(match format {
+            Format::Json => report::census::json(w, &c),
+            Format::Jsonl => report::census::jsonl(w, &c),
+            _ => report::census::table(w, &c, a.top),
+        })?;
+        write_out(w.flush())?;
+        Ok(0)
+    }
+
+    fn kernels(k: &CensusKernelArgs) -> bpfabi::Result<Vec<KernelModel>> {
+        let lo = LoadOptions { modules: !k.no_modules, ..LoadOptions::default() };
+        k.kernels.iter().map(|p| KernelModel::load(std::slice::from_ref(p), &lo)).collect()
+    }
+
+    fn impact(k: &CensusKernelArgs, w: Out) -> bpfabi::Result<u8> {
+        let format = k.out.format("census impact", &[Format::Table, Format::Json])?;
+        let c = Census::read(&k.census)?;
+        let ks = kernels(k)?;
+        let i = census::impact::impact(&c, &ks, k.store.as_deref());
+        write_out(match format {
+            Format::Json => report::census::impact_json(w, &i),
+            _ => report::census::impact_text(w, &i),
+        })?;
+        Ok(i.releases.iter().any(|r| !r.breaks.is_empty()) as u8)
+    }
+
+    fn suggest(s: &SuggestArgs, w: Out) -> bpfabi::Result<u8> {
+        s.k.out.format("census suggest", &[Format::Table])?;
+        let c = Census::read(&s.k.census)?;
+        let ks = kernels(&s.k)?;
+        let opts = census::suggest::SuggestOptions::new(s.min_projects, s.min_releases);
+        let cands = census::suggest::candidates(&c, &ks, &opts);
+        write_out(w.write_all(census::suggest::fragment(&c, &ks, &cands, &opts).as_bytes()))?;
+        Ok(0)
+    }
+
+    pub fn report(a: &ReportArgs, w: Out) -> bpfabi::Result<u8> {
+        a.k.out.format("report", &[Format::Table])?;
+        let t = std::time::Instant::now();
+        let c = Census::read(&a.k.census)?;
+        let ks = kernels(&a.k)?;
+        let t_load = t.elapsed();
+        let i = census::impact::impact(&c, &ks, a.k.store.as_deref());
+        let opts = census::suggest::SuggestOptions::new(a.min_projects, a.min_releases);
+        let cands = census::suggest::candidates(&c, &ks, &opts);
+        let frag = census::suggest::fragment(&c, &ks, &cands, &opts);
+        let files = census::site::render(&c, &ks, &i, &cands, &frag, &opts, &a.output)?;
+        write_out(writeln!(
+            w,
+            "{}: {} files (index.html, summary.md, {} kfunc and package pages); kernels read in {:.2} s, total {:.2} s",
+            a.output.display(),
+            files.len(),
+            files.len().saturating_sub(2),
+            t_load.as_secs_f64(),
+            t.elapsed().as_secs_f64()
+        ))?;
+        for r in &i.releases {
+            write_out(writeln!(w, "{}", r.sentence()))?;
+        }
+        Ok(0)
+    }
+}
+
 fn main() -> ExitCode {
     // Inside a vmtest VM this binary is /init; the kernel probe runs there
     // before the loads (see vmtest::guest::ProbeHook).
@@ -936,6 +1150,8 @@ fn main() -> ExitCode {
         Cmd::Kernels(a) => kernels(a, &mut out),
         Cmd::Vmtest(a) => vmtest(a, &mut out),
         Cmd::Catalog(c) => catalog(c, &mut out),
+        Cmd::Census(a) => census_cmd::census(a, &mut out),
+        Cmd::Report(a) => census_cmd::report(a, &mut out),
         Cmd::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(*shell, &mut Cli::command(), "bpfabi", &mut out);

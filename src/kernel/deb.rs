@@ -160,22 +160,8 @@ fn short_name(origin: &str) -> String {
 /// The error for a package without kernel image or modules: what the
 /// package is (from `control`), and what was looked for.
 fn not_a_kernel_package(d: &[u8], members: &[ArMember], origin: &str) -> Error {
-    let control = members.iter().find(|(n, _)| n.starts_with("control.tar")).and_then(|(n, r)| {
-        let reader = member_reader(origin, n, d.get(r.clone())?).ok()?;
-        let mut archive = tar::Archive::new(reader.take(1 << 20));
-        let mut text = String::new();
-        for e in archive.entries().ok()? {
-            let mut e = e.ok()?;
-            if e.path().ok()?.to_string_lossy().trim_start_matches("./") == "control" {
-                e.read_to_string(&mut text).ok()?;
-                return Some(text);
-            }
-        }
-        None
-    });
-    let field = |k: &str| -> Option<String> {
-        control.as_deref()?.lines().find_map(|l| l.strip_prefix(k)?.strip_prefix(':').map(|v| v.trim().to_string()))
-    };
+    let control = control_of(d, members, origin);
+    let field = |k: &str| control_field(control.as_deref()?, k);
     let what = match (field("Package"), field("Version")) {
         (Some(p), Some(v)) => format!("package {p} {v}"),
         (Some(p), None) => format!("package {p}"),
@@ -217,4 +203,53 @@ pub(crate) fn find_file(bytes: &Bytes, origin: &str, needle: &str, max: u64) -> 
         }
     }
     Ok(None)
+}
+
+/// The `control` file of a package (from `control.tar.*`, at most 1 MiB).
+fn control_of(d: &[u8], members: &[ArMember], origin: &str) -> Option<String> {
+    members.iter().find(|(n, _)| n.starts_with("control.tar")).and_then(|(n, r)| {
+        let reader = member_reader(origin, n, d.get(r.clone())?).ok()?;
+        let mut archive = tar::Archive::new(reader.take(1 << 20));
+        let mut text = String::new();
+        for e in archive.entries().ok()? {
+            let mut e = e.ok()?;
+            if e.path().ok()?.to_string_lossy().trim_start_matches("./") == "control" {
+                e.read_to_string(&mut text).ok()?;
+                return Some(text);
+            }
+        }
+        None
+    })
+}
+
+/// One field of a `control` file (`Package`, `Version`, `Source`).
+pub fn control_field(control: &str, key: &str) -> Option<String> {
+    control.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix(':').map(|v| v.trim().to_string()))
+}
+
+/// The `control` file of a Debian package, or `None` when it has none.
+pub fn control(d: &[u8], origin: &str) -> Result<Option<String>> {
+    let members = ar_members(d).map_err(|(o, w)| Error::new(origin, w).at(o as u64))?;
+    Ok(control_of(d, &members, origin))
+}
+
+/// Stream every regular file of a package's `data.tar.*` through `f`
+/// (path without `./`, size, a reader over its bytes), decompressing on the
+/// fly: nothing is unpacked to disk and no more than what `f` reads is held.
+/// The whole unpacked stream is capped at `max_total` bytes. Used by the
+/// census to look into every file of a package.
+pub fn for_each_file(d: &[u8], origin: &str, max_total: u64, f: &mut dyn FnMut(&str, u64, &mut dyn Read) -> Result<()>) -> Result<()> {
+    let (name, reader) = data_tar(d, origin)?;
+    let mut archive = tar::Archive::new(reader.take(max_total));
+    let tar_err = |e: std::io::Error| Error::new(format!("{origin}:{name}"), format!("bad tar stream: {e}"));
+    for entry in archive.entries().map_err(tar_err)? {
+        let mut entry = entry.map_err(tar_err)?;
+        if entry.header().entry_type() != tar::EntryType::Regular {
+            continue;
+        }
+        let path = entry.path().map_err(tar_err)?.to_string_lossy().into_owned();
+        let size = entry.header().size().map_err(tar_err)?;
+        f(path.trim_start_matches('.'), size, &mut entry)?;
+    }
+    Ok(())
 }

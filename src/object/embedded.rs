@@ -47,3 +47,11 @@ pub fn find(d: &[u8]) -> Vec<(usize, usize)> {
     }
     out
 }
+
+/// Length of the BPF ELF object starting at `d` (up to the end of its
+/// section header table), when `d` starts with a BPF ELF header; `d` may
+/// hold only the header (streaming readers ask before reading the rest).
+pub fn object_len(d: &[u8]) -> Option<u64> {
+    let (_, shoff, shentsize, shnum) = header(d)?;
+    shoff.checked_add(shentsize as u64 * shnum as u64).filter(|&l| l >= 64)
+}

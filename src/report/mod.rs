@@ -7,6 +7,7 @@
 use serde::Serialize;
 use std::io::{self, Write};
 
+pub mod census;
 pub mod check;
 pub mod diff;
 pub mod lint;

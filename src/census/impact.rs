@@ -1,0 +1,313 @@
+//! Impact of each kernel release on the census: the objects are checked
+//! against every kernel (`check::check`, verdicts and reasons), and for each
+//! consecutive pair of kernels (release order) the objects that loaded on
+//! the older and fail on the newer are "broken by" the newer release, with
+//! the reasons; the differences between the two kernels (`diff` facts:
+//! kfuncs removed or changed, helpers removed, CO-RE types and fields gone)
+//! are joined with the census users they hit. Per kfunc: the users a
+//! removal would hit (unguarded ones break).
+
+use super::{Category, Census, Guard, ObjectEntry};
+use crate::check::{self, CheckOptions, Verdict};
+use crate::diff::{self, ChangeKind, DiffOptions, Fact};
+use crate::model::KernelModel;
+use crate::object::BpfObject;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// One object's verdict on every kernel.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectVerdicts {
+    /// SHA-256.
+    pub sha256: String,
+    /// Display name (`package:file@offset`).
+    pub label: String,
+    /// Projects holding it.
+    pub projects: Vec<String>,
+    /// Per kernel: `loads`, `warns`, `fails` (worst program), or `none`
+    /// when the object has no program.
+    pub verdicts: Vec<String>,
+    /// Per kernel: why programs fail (`kfunc_missing bpf_x`), deduplicated.
+    pub reasons: Vec<Vec<String>>,
+}
+
+/// An object a release breaks.
+#[derive(Debug, Clone, Serialize)]
+pub struct Broken {
+    /// SHA-256.
+    pub sha256: String,
+    /// Display name.
+    pub label: String,
+    /// Projects holding it.
+    pub projects: Vec<String>,
+    /// Why it fails on the newer kernel.
+    pub reasons: Vec<String>,
+}
+
+/// A kernel difference and the census users it hits.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeHit {
+    /// `kfunc_removed`, `type_member_removed`, ...
+    pub kind: String,
+    /// kfunc, helper or type name.
+    pub name: String,
+    /// What changed.
+    pub detail: String,
+    /// Objects requiring it.
+    pub objects: usize,
+    /// Of those, the ones not guarding its absence.
+    pub unguarded: usize,
+    /// Their projects.
+    pub projects: Vec<String>,
+}
+
+/// One release: what moving from `from` to `to` does to the census.
+#[derive(Debug, Clone, Serialize)]
+pub struct Release {
+    /// The older kernel.
+    pub from: String,
+    /// The newer kernel.
+    pub to: String,
+    /// Objects checked (known objects).
+    pub known: usize,
+    /// Objects loading on `from` and failing on `to`.
+    pub breaks: Vec<Broken>,
+    /// Projects of the broken objects.
+    pub broken_projects: Vec<String>,
+    /// Objects failing on `from` and loading on `to`.
+    pub fixes: usize,
+    /// Breaking kernel differences (by the default policy) that hit census users.
+    pub changes: Vec<ChangeHit>,
+}
+
+impl Release {
+    /// "6.12.117 breaks 3 of 229 known objects (packages a, b)".
+    pub fn sentence(&self) -> String {
+        let pk = if self.broken_projects.is_empty() { String::new() } else { format!(" (packages {})", self.broken_projects.join(", ")) };
+        format!("{} breaks {} of {} known objects{pk}", self.to, self.breaks.len(), self.known)
+    }
+}
+
+/// Who a kfunc's removal would hit.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemovalHit {
+    /// The kfunc.
+    pub kfunc: String,
+    /// Objects calling it.
+    pub objects: usize,
+    /// Objects that would fail (unguarded use).
+    pub would_break: usize,
+    /// Their projects.
+    pub projects: Vec<String>,
+}
+
+/// The impact of a kernel series on a census (`bpfabi.census-impact/1`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Impact {
+    /// Kernels, in the order given (release order).
+    pub kernels: Vec<String>,
+    /// Census objects checked.
+    pub known: usize,
+    /// Census objects whose bytes were not available (no store, file gone).
+    pub unavailable: Vec<String>,
+    /// Every checked object's verdicts.
+    pub objects: Vec<ObjectVerdicts>,
+    /// Consecutive pairs.
+    pub releases: Vec<Release>,
+    /// Per kfunc in the census: who its removal would hit.
+    pub kfunc_removal: Vec<RemovalHit>,
+}
+
+/// The JSON schema of [`Impact`].
+pub const SCHEMA: &str = "bpfabi.census-impact/1";
+
+/// The bytes of a census object: `STORE/<sha256>.o`, else the first
+/// occurrence on disk whose bytes at the recorded offset still hash right.
+pub fn object_bytes(o: &ObjectEntry, store: Option<&Path>) -> Option<Vec<u8>> {
+    if let Some(dir) = store {
+        if let Ok(b) = std::fs::read(dir.join(format!("{}.o", o.sha256))) {
+            if super::sha256_hex(&b) == o.sha256 {
+                return Some(b);
+            }
+        }
+    }
+    for occ in o.occurrences.iter().filter(|occ| occ.container == occ.path) {
+        use std::io::{Read, Seek, SeekFrom};
+        let Ok(mut f) = std::fs::File::open(&occ.path) else { continue };
+        if f.seek(SeekFrom::Start(occ.offset)).is_err() {
+            continue;
+        }
+        let mut b = Vec::new();
+        if f.take(o.size).read_to_end(&mut b).is_ok() && super::sha256_hex(&b) == o.sha256 {
+            return Some(b);
+        }
+    }
+    None
+}
+
+/// Parse every census object that can be found; objects are named by
+/// SHA-256. Returns (census index, object) pairs and the unavailable ones.
+pub fn load_objects(census: &Census, store: Option<&Path>) -> (Vec<(usize, BpfObject)>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut missing = Vec::new();
+    for (i, o) in census.objects.iter().enumerate() {
+        match object_bytes(o, store).and_then(|b| BpfObject::parse(&b, &o.sha256).ok()) {
+            Some(obj) => out.push((i, obj)),
+            None => missing.push(o.sha256.clone()),
+        }
+    }
+    (out, missing)
+}
+
+/// Check the objects on every kernel: per object, per kernel, the worst
+/// verdict and the failing reasons.
+pub fn verdicts(census: &Census, objects: &[(usize, BpfObject)], kernels: &[KernelModel]) -> Vec<ObjectVerdicts> {
+    let objs: Vec<BpfObject> = objects.iter().map(|(_, o)| o.clone()).collect();
+    let results = check::check(&objs, kernels, &CheckOptions::default());
+    let labels: Vec<&str> = kernels.iter().map(|k| k.label()).collect();
+    let kidx: BTreeMap<&str, usize> = labels.iter().enumerate().map(|(i, l)| (*l, i)).collect();
+    let mut per: BTreeMap<&str, (Vec<Option<Verdict>>, Vec<BTreeSet<String>>)> = BTreeMap::new();
+    for r in &results {
+        let Some(&k) = kidx.get(r.kernel.as_str()) else { continue };
+        let e = per.entry(r.object.as_str()).or_insert_with(|| (vec![None; kernels.len()], vec![BTreeSet::new(); kernels.len()]));
+        if let Some(v) = e.0.get_mut(k) {
+            *v = Some(v.map_or(r.verdict, |old| old.max(r.verdict)));
+        }
+        if r.verdict == Verdict::Fails {
+            if let Some(set) = e.1.get_mut(k) {
+                set.extend(r.reasons.iter().filter(|x| x.severity == Verdict::Fails).map(|x| format!("{} {}", x.kind, x.name).trim().to_string()));
+            }
+        }
+    }
+    objects
+        .iter()
+        .filter_map(|(i, _)| census.objects.get(*i))
+        .map(|o| {
+            let (v, reasons) = per.remove(o.sha256.as_str()).unwrap_or_else(|| (vec![None; kernels.len()], vec![BTreeSet::new(); kernels.len()]));
+            ObjectVerdicts {
+                sha256: o.sha256.clone(),
+                label: o.label(),
+                projects: o.projects().into_iter().map(String::from).collect(),
+                verdicts: v.iter().map(|v| v.map_or("none", |v| v.as_str()).to_string()).collect(),
+                reasons: reasons.into_iter().map(|s| s.into_iter().collect()).collect(),
+            }
+        })
+        .collect()
+}
+
+/// Objects of `census` hit by a diff change: (objects, unguarded, projects).
+fn hit(census: &Census, c: &diff::Change) -> Option<(usize, usize, Vec<String>)> {
+    let bare = c.name.trim_start_matches("struct ").trim_start_matches("union ").trim_start_matches("enum ").trim_start_matches("typedef ");
+    // (category, key, prefix match) pairs this change touches.
+    let mut keys: Vec<(Category, String, bool)> = Vec::new();
+    match c.kind {
+        ChangeKind::KfuncRemoved | ChangeKind::KfuncRenamed | ChangeKind::KfuncProtoChanged | ChangeKind::KfuncFlagsChanged | ChangeKind::KfuncMoved => {
+            keys.push((Category::Kfunc, c.name.clone(), false))
+        }
+        ChangeKind::HelperRemoved | ChangeKind::HelperRenamed => keys.push((Category::Helper, c.name.clone(), false)),
+        ChangeKind::TypeRemoved | ChangeKind::TypeKindChanged | ChangeKind::TypeSizeChanged => keys.push((Category::Type, bare.to_string(), false)),
+        ChangeKind::TypeMemberRemoved | ChangeKind::TypeMemberRetyped | ChangeKind::TypeMemberMoved => {
+            for f in &c.facts {
+                match f {
+                    Fact::MemberRemoved { member, .. } | Fact::MemberRetyped { member, .. } | Fact::MemberMoved { member, .. } => {
+                        keys.push((Category::Field, format!("{bare}->{member}"), true))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        ChangeKind::EnumValueRemoved | ChangeKind::EnumValueChanged => {
+            for f in &c.facts {
+                match f {
+                    Fact::EnumValueRemoved { name, .. } | Fact::EnumValueChanged { name, .. } => keys.push((Category::Enumval, format!("{bare}::{name}"), false)),
+                    _ => {}
+                }
+            }
+        }
+        _ => return None,
+    }
+    let matches = |k: &str, key: &str, prefix: bool| {
+        k == key || (prefix && k.strip_prefix(key).is_some_and(|rest| rest.starts_with(['.', '-', '['])))
+    };
+    let mut objects = 0;
+    let mut unguarded = 0;
+    let mut projects = BTreeSet::new();
+    for o in &census.objects {
+        let mut g: Option<Guard> = None;
+        for (cat, key, prefix) in &keys {
+            if let Some(m) = o.requires.get(cat) {
+                for (k, guard) in m {
+                    if matches(k, key, *prefix) {
+                        g = Some(match (g, guard) {
+                            (Some(Guard::Unguarded), _) | (_, Guard::Unguarded) => Guard::Unguarded,
+                            _ => Guard::Guarded,
+                        });
+                    }
+                }
+            }
+        }
+        if let Some(g) = g {
+            objects += 1;
+            unguarded += (g == Guard::Unguarded) as usize;
+            projects.extend(o.projects().into_iter().map(String::from));
+        }
+    }
+    (objects > 0).then(|| (objects, unguarded, projects.into_iter().collect()))
+}
+
+/// The impact of `kernels` (release order) on `census`. `store` is where
+/// `census --store` put the objects.
+pub fn impact(census: &Census, kernels: &[KernelModel], store: Option<&Path>) -> Impact {
+    let (objects, unavailable) = load_objects(census, store);
+    let ov = verdicts(census, &objects, kernels);
+    impact_with(census, kernels, ov, unavailable)
+}
+
+/// [`impact`] from verdicts already computed.
+pub fn impact_with(census: &Census, kernels: &[KernelModel], ov: Vec<ObjectVerdicts>, unavailable: Vec<String>) -> Impact {
+    let types: Vec<String> = census.usage.get(&Category::Type).map(|u| u.iter().map(|u| u.name.clone()).collect()).unwrap_or_default();
+    let mut releases = Vec::new();
+    for (i, pair) in kernels.windows(2).enumerate() {
+        let [old, new] = pair else { continue };
+        let d = diff::diff(old, new, &DiffOptions::kfuncs_and_their_types().types(types.clone()), &crate::policy::DefaultPolicy);
+        let mut changes: Vec<ChangeHit> = d
+            .changes
+            .iter()
+            .filter(|c| c.severity == diff::Severity::Breaking)
+            .filter_map(|c| {
+                let (objects, unguarded, projects) = hit(census, c)?;
+                let detail = if c.detail.is_empty() { c.facts.iter().map(Fact::describe).collect::<Vec<_>>().join("; ") } else { c.detail.clone() };
+                Some(ChangeHit { kind: c.kind.as_str().to_string(), name: c.name.clone(), detail, objects, unguarded, projects })
+            })
+            .collect();
+        changes.sort_by(|a, b| b.unguarded.cmp(&a.unguarded).then(b.objects.cmp(&a.objects)).then(a.name.cmp(&b.name)));
+        let v = |o: &ObjectVerdicts, k: usize| o.verdicts.get(k).map(String::as_str) == Some("fails");
+        let breaks: Vec<Broken> = ov
+            .iter()
+            .filter(|o| !v(o, i) && v(o, i + 1))
+            .map(|o| Broken { sha256: o.sha256.clone(), label: o.label.clone(), projects: o.projects.clone(), reasons: o.reasons.get(i + 1).cloned().unwrap_or_default() })
+            .collect();
+        let fixes = ov.iter().filter(|o| v(o, i) && !v(o, i + 1)).count();
+        let broken_projects: BTreeSet<String> = breaks.iter().flat_map(|b| b.projects.iter().cloned()).collect();
+        releases.push(Release {
+            from: old.label().to_string(),
+            to: new.label().to_string(),
+            known: ov.len(),
+            breaks,
+            broken_projects: broken_projects.into_iter().collect(),
+            fixes,
+            changes,
+        });
+    }
+    let kfunc_removal = census
+        .usage
+        .get(&Category::Kfunc)
+        .map(|rows| {
+            rows.iter()
+                .map(|u| RemovalHit { kfunc: u.name.clone(), objects: u.objects, would_break: u.unguarded, projects: u.project_names.clone() })
+                .collect()
+        })
+        .unwrap_or_default();
+    Impact { kernels: kernels.iter().map(|k| k.label().to_string()).collect(), known: ov.len(), unavailable, objects: ov, releases, kfunc_removal }
+}

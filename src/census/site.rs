@@ -1,0 +1,255 @@
+//! The census report as a static site: `index.html` (kfunc timeline, usage
+//! charts and sortable tables, compatibility heatmap objects × kernels,
+//! release impact, stable candidates), one page per kfunc the census uses
+//! and per package, and `summary.md`. Self-contained: CSS, inline SVG charts
+//! and a few lines of script for sorting are in each page; no external
+//! asset, works offline. Rendered with minijinja from `templates/report/`
+//! (embedded in the binary).
+
+use super::impact::Impact;
+use super::suggest::{Candidate, SuggestOptions};
+use super::{Category, Census, Guard};
+use crate::error::{Error, Result};
+use crate::model::KernelModel;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/report/base.html")),
+    ("index.html", include_str!("../../templates/report/index.html")),
+    ("kfunc.html", include_str!("../../templates/report/kfunc.html")),
+    ("package.html", include_str!("../../templates/report/package.html")),
+    ("summary.md", include_str!("../../templates/report/summary.md")),
+];
+
+/// One cell of the kfunc timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineCell {
+    /// `added`, `present`, `changed`, `removed`, `absent`.
+    pub state: &'static str,
+    /// KF_* flags there.
+    pub flags: String,
+    /// The prototype there (empty when absent).
+    pub proto: String,
+}
+
+/// One kfunc across the kernels.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineRow {
+    /// The kfunc.
+    pub name: String,
+    /// File name of its page (census-used kfuncs only).
+    pub page: Option<String>,
+    /// Census objects calling it.
+    pub objects: usize,
+    /// Census projects calling it.
+    pub projects: usize,
+    /// Per kernel.
+    pub cells: Vec<TimelineCell>,
+}
+
+/// The kfunc timeline: every kfunc of any kernel, census-used first.
+pub fn timeline(census: &Census, kernels: &[KernelModel]) -> Vec<TimelineRow> {
+    let mut names: BTreeSet<&str> = kernels.iter().flat_map(|k| k.surface().kfuncs.iter().map(|f| f.name.as_str())).collect();
+    let used: BTreeMap<&str, (usize, usize)> =
+        census.usage.get(&Category::Kfunc).map(|u| u.iter().map(|u| (u.name.as_str(), (u.objects, u.projects))).collect()).unwrap_or_default();
+    names.extend(used.keys());
+    let mut rows: Vec<TimelineRow> = names
+        .into_iter()
+        .map(|n| {
+            let mut prev: Option<String> = None;
+            let cells = kernels
+                .iter()
+                .enumerate()
+                .map(|(i, k)| {
+                    let f = k.kfunc(n);
+                    let state = match (i, &prev, f) {
+                        (_, Some(_), None) => "removed",
+                        (_, None, None) => "absent",
+                        (0, _, Some(_)) => "present",
+                        (_, None, Some(_)) => "added",
+                        (_, Some(p), Some(f)) if *p != f.proto => "changed",
+                        _ => "present",
+                    };
+                    prev = f.map(|f| f.proto.clone());
+                    TimelineCell { state, flags: f.map(|f| f.flags.join(" ")).unwrap_or_default(), proto: f.map(|f| f.proto.clone()).unwrap_or_default() }
+                })
+                .collect();
+            let (objects, projects) = used.get(n).copied().unwrap_or((0, 0));
+            TimelineRow { name: n.to_string(), page: used.contains_key(n).then(|| page_name("kfunc", n)), objects, projects, cells }
+        })
+        .collect();
+    rows.sort_by(|a, b| b.projects.cmp(&a.projects).then(b.objects.cmp(&a.objects)).then(a.name.cmp(&b.name)));
+    rows
+}
+
+/// `kfunc/bpf_x.html`: a file name safe on any file system.
+fn page_name(dir: &str, name: &str) -> String {
+    let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+') { c } else { '_' }).collect();
+    format!("{dir}/{safe}.html")
+}
+
+#[derive(Serialize)]
+struct Bar {
+    name: String,
+    page: Option<String>,
+    guarded: usize,
+    unguarded: usize,
+    /// Widths in SVG units.
+    wg: f64,
+    wu: f64,
+    y: usize,
+}
+
+/// A horizontal stacked bar chart (guarded / unguarded objects) of the `n` most used.
+fn bars(census: &Census, cat: Category, n: usize) -> Vec<Bar> {
+    let rows = census.usage.get(&cat).map(Vec::as_slice).unwrap_or(&[]);
+    let mut top: Vec<_> = rows.iter().collect();
+    top.sort_by(|a, b| b.objects.cmp(&a.objects).then(a.name.cmp(&b.name)));
+    top.truncate(n);
+    let max = top.iter().map(|u| u.objects).max().unwrap_or(1).max(1) as f64;
+    top.iter()
+        .enumerate()
+        .map(|(i, u)| Bar {
+            name: u.name.clone(),
+            page: (cat == Category::Kfunc).then(|| page_name("kfunc", &u.name)),
+            guarded: u.guarded,
+            unguarded: u.unguarded,
+            wg: (u.guarded as f64 / max * 400.0).round(),
+            wu: (u.unguarded as f64 / max * 400.0).round(),
+            y: i * 18,
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct HeatRow {
+    label: String,
+    package: String,
+    page: Option<String>,
+    cells: Vec<(String, String)>,
+}
+
+/// Render the site into `dir` (created). Returns the files written.
+pub fn render(
+    census: &Census,
+    kernels: &[KernelModel],
+    impact: &Impact,
+    candidates: &[Candidate],
+    fragment: &str,
+    opts: &SuggestOptions,
+    dir: &Path,
+) -> Result<Vec<String>> {
+    let mut env = minijinja::Environment::new();
+    for (name, src) in TEMPLATES {
+        env.add_template(name, src).map_err(|e| Error::new(format!("templates/report/{name}"), e.to_string()))?;
+    }
+    let labels: Vec<&str> = kernels.iter().map(|k| k.label()).collect();
+    let tl = timeline(census, kernels);
+    let verdict_of: BTreeMap<&str, &super::impact::ObjectVerdicts> = impact.objects.iter().map(|o| (o.sha256.as_str(), o)).collect();
+    // Packages (projects) and their objects.
+    let mut packages: BTreeMap<String, Vec<&super::ObjectEntry>> = BTreeMap::new();
+    for o in &census.objects {
+        let projects = o.projects();
+        if projects.is_empty() {
+            packages.entry("(no package)".into()).or_default().push(o);
+        }
+        for p in projects {
+            packages.entry(p.to_string()).or_default().push(o);
+        }
+    }
+    let mut heat: Vec<HeatRow> = Vec::new();
+    for (p, objs) in &packages {
+        for o in objs {
+            let Some(v) = verdict_of.get(o.sha256.as_str()) else { continue };
+            let cells = v.verdicts.iter().zip(&v.reasons).map(|(v, r)| (v.clone(), r.join("; "))).collect();
+            heat.push(HeatRow { label: o.label(), package: p.clone(), page: Some(page_name("package", p)), cells });
+        }
+    }
+    let usage_tables: Vec<(String, &Vec<super::Usage>)> =
+        [Category::Kfunc, Category::Helper, Category::Type, Category::Field, Category::ProgType, Category::AttachTarget]
+            .iter()
+            .filter_map(|c| Some((c.as_str().to_string(), census.usage.get(c)?)))
+            .collect();
+    let package_rows: Vec<serde_json::Value> = packages
+        .iter()
+        .map(|(p, objs)| {
+            let fails: Vec<usize> = (0..labels.len())
+                .map(|k| objs.iter().filter(|o| verdict_of.get(o.sha256.as_str()).and_then(|v| v.verdicts.get(k)).is_some_and(|v| v == "fails")).count())
+                .collect();
+            serde_json::json!({"name": p, "page": page_name("package", p), "objects": objs.len(), "fails": fails})
+        })
+        .collect();
+    let ctx = serde_json::json!({
+        "kernels": labels,
+        "totals": census.totals,
+        "timeline": tl,
+        "kfunc_bars": bars(census, Category::Kfunc, 25),
+        "helper_bars": bars(census, Category::Helper, 25),
+        "usage_tables": usage_tables,
+        "heat": heat,
+        "heat_height": heat.len() * 8,
+        "impact": impact,
+        "candidates": candidates,
+        "fragment": fragment,
+        "min_projects": opts.min_projects,
+        "min_releases": opts.min_releases,
+        "packages": package_rows,
+        "version": crate::VERSION,
+    });
+    let mut written = Vec::new();
+    let mut write = |rel: &str, text: String| -> Result<()> {
+        let p = dir.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent.display().to_string(), e))?;
+        }
+        std::fs::write(&p, text).map_err(|e| Error::io(p.display().to_string(), e))?;
+        written.push(rel.to_string());
+        Ok(())
+    };
+    let render = |name: &str, ctx: &serde_json::Value| -> Result<String> {
+        env.get_template(name).and_then(|t| t.render(minijinja::value::Serde(ctx))).map_err(|e| Error::new(format!("templates/report/{name}"), format!("{e:#}")))
+    };
+    write("index.html", render("index.html", &ctx)?)?;
+    write("summary.md", render("summary.md", &ctx)?)?;
+    // kfunc pages.
+    for row in tl.iter().filter(|r| r.page.is_some()) {
+        let users: Vec<serde_json::Value> = census
+            .users(Category::Kfunc, &row.name)
+            .map(|o| {
+                let guard = o.requires.get(&Category::Kfunc).and_then(|m| m.get(&row.name)).copied().unwrap_or(Guard::Unguarded);
+                serde_json::json!({"label": o.label(), "sha256": o.sha256, "projects": o.projects(), "guarded": guard == Guard::Guarded,
+                    "verdicts": verdict_of.get(o.sha256.as_str()).map(|v| v.verdicts.clone())})
+            })
+            .collect();
+        let cand = candidates.iter().find(|c| c.kfunc == row.name);
+        let changes: Vec<serde_json::Value> = impact
+            .releases
+            .iter()
+            .flat_map(|r| r.changes.iter().filter(|c| c.name == row.name).map(move |c| serde_json::json!({"to": r.to, "kind": c.kind, "detail": c.detail})))
+            .collect();
+        let kctx = serde_json::json!({"kernels": labels, "row": row, "users": users, "candidate": cand, "changes": changes, "root": "../", "version": crate::VERSION});
+        write(row.page.as_deref().unwrap_or("kfunc/x.html"), render("kfunc.html", &kctx)?)?;
+    }
+    // package pages.
+    for (p, objs) in &packages {
+        let rows: Vec<serde_json::Value> = objs
+            .iter()
+            .map(|o| {
+                let v = verdict_of.get(o.sha256.as_str());
+                let req: BTreeMap<&str, Vec<(&String, bool)>> = o
+                    .requires
+                    .iter()
+                    .filter(|(c, _)| matches!(c, Category::Kfunc | Category::Helper | Category::AttachTarget | Category::ProgType | Category::Type))
+                    .map(|(c, m)| (c.as_str(), m.iter().map(|(n, g)| (n, *g == Guard::Guarded)).collect()))
+                    .collect();
+                serde_json::json!({"label": o.label(), "sha256": o.sha256, "occurrences": o.occurrences, "requires": req,
+                    "verdicts": v.map(|v| v.verdicts.clone()), "reasons": v.map(|v| v.reasons.clone())})
+            })
+            .collect();
+        let pctx = serde_json::json!({"kernels": labels, "name": p, "objects": rows, "root": "../", "version": crate::VERSION});
+        write(&page_name("package", p), render("package.html", &pctx)?)?;
+    }
+    Ok(written)
+}

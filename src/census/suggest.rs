@@ -1,0 +1,138 @@
+//! Stable candidates: kfuncs used by at least N distinct projects of a
+//! census and present with an unchanged prototype in at least M consecutive
+//! releases up to the newest kernel given, written as a policy manifest
+//! fragment (`[kfunc.NAME] tier = "stable"`) with the evidence (users,
+//! releases, prototype fingerprint) in comments.
+
+use super::{Category, Census};
+use crate::model::KernelModel;
+use serde::Serialize;
+use crate::report::count;
+use std::fmt::Write as _;
+
+/// Thresholds.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct SuggestOptions {
+    /// Distinct projects (source packages) using the kfunc.
+    pub min_projects: usize,
+    /// Consecutive releases (ending at the newest kernel) with the same prototype.
+    pub min_releases: usize,
+}
+
+impl Default for SuggestOptions {
+    fn default() -> Self {
+        SuggestOptions { min_projects: 2, min_releases: 2 }
+    }
+}
+
+impl SuggestOptions {
+    /// With these thresholds.
+    pub fn new(min_projects: usize, min_releases: usize) -> Self {
+        SuggestOptions { min_projects, min_releases }
+    }
+}
+
+/// One kfunc's evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    /// The kfunc.
+    pub kfunc: String,
+    /// Projects using it.
+    pub projects: Vec<String>,
+    /// Objects calling it, and how many guard its absence.
+    pub objects: usize,
+    /// Objects guarding its absence.
+    pub guarded: usize,
+    /// Kernels (release order) where it is present with today's prototype,
+    /// the newest last.
+    pub releases: Vec<String>,
+    /// The newest prototype.
+    pub proto: String,
+    /// First 16 hex digits of the SHA-256 of the prototype text.
+    pub fingerprint: String,
+    /// KF_* flags in the newest kernel.
+    pub flags: Vec<String>,
+    /// Meets both thresholds.
+    pub stable: bool,
+}
+
+/// Evidence for every kfunc the census uses, candidates first.
+pub fn candidates(census: &Census, kernels: &[KernelModel], opts: &SuggestOptions) -> Vec<Candidate> {
+    let Some(rows) = census.usage.get(&Category::Kfunc) else { return Vec::new() };
+    let mut out: Vec<Candidate> = rows
+        .iter()
+        .map(|u| {
+            let newest = kernels.last().and_then(|k| k.kfunc(&u.name));
+            let proto = newest.map(|k| k.proto.clone()).unwrap_or_default();
+            let mut releases = Vec::new();
+            if newest.is_some() {
+                for k in kernels.iter().rev() {
+                    match k.kfunc(&u.name) {
+                        Some(kf) if kf.proto == proto => releases.push(k.label().to_string()),
+                        _ => break,
+                    }
+                }
+            }
+            releases.reverse();
+            let stable = u.projects >= opts.min_projects && releases.len() >= opts.min_releases;
+            Candidate {
+                kfunc: u.name.clone(),
+                projects: u.project_names.clone(),
+                objects: u.objects,
+                guarded: u.guarded,
+                fingerprint: super::sha256_hex(proto.as_bytes()).get(..16).unwrap_or("").to_string(),
+                flags: newest.map(|k| k.flags.clone()).unwrap_or_default(),
+                proto,
+                releases,
+                stable,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.stable.cmp(&a.stable).then(b.projects.len().cmp(&a.projects.len())).then(a.kfunc.cmp(&b.kfunc)));
+    out
+}
+
+/// The manifest fragment: one `[kfunc.NAME]` table per candidate meeting
+/// the thresholds, evidence in comments; kfuncs that miss are listed in a
+/// trailing comment with the reason.
+pub fn fragment(census: &Census, kernels: &[KernelModel], cands: &[Candidate], opts: &SuggestOptions) -> String {
+    let mut s = String::new();
+    let labels: Vec<&str> = kernels.iter().map(|k| k.label()).collect();
+    let _ = writeln!(s, "# bpfabi census suggest: kfuncs used by >= {} projects and unchanged in >= {} releases", opts.min_projects, opts.min_releases);
+    let _ = writeln!(s, "# census: {} objects, {} projects; kernels: {}", census.totals.objects, census.totals.projects, labels.join(", "));
+    for c in cands.iter().filter(|c| c.stable) {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "# users: {} ({}), {} ({} guarded)", count(c.projects.len(), "project", "projects"), c.projects.join(", "), count(c.objects, "object", "objects"), c.guarded);
+        let _ = writeln!(s, "# releases: {} (same prototype, fingerprint {})", c.releases.join(", "), c.fingerprint);
+        let _ = writeln!(s, "# prototype: {}", c.proto);
+        if !c.flags.is_empty() {
+            let _ = writeln!(s, "# flags: {}", c.flags.join(" "));
+        }
+        let _ = writeln!(s, "[kfunc.{}]", toml_key(&c.kfunc));
+        let _ = writeln!(s, "tier = \"stable\"");
+    }
+    let rest: Vec<&Candidate> = cands.iter().filter(|c| !c.stable).collect();
+    if !rest.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "# Not suggested:");
+        for c in rest {
+            let why = if c.releases.is_empty() {
+                "absent from the newest kernel".to_string()
+            } else {
+                format!("{}, unchanged in {}", count(c.projects.len(), "project", "projects"), count(c.releases.len(), "release", "releases"))
+            };
+            let _ = writeln!(s, "#   {}: {why}", c.kfunc);
+        }
+    }
+    s
+}
+
+/// A bare TOML key when the name allows it, else a quoted one.
+fn toml_key(name: &str) -> String {
+    if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}

@@ -1,0 +1,512 @@
+//! Census inputs: directories (walked, symlinks not followed), plain BPF
+//! objects, ELF executables / shared libraries / `ar` archives holding
+//! embedded objects at any offset ([`crate::object::embedded`]), and Debian
+//! packages streamed member by member ([`crate::kernel::deb::for_each_file`]:
+//! ar → `data.tar.{xz,zst,gz}` → files, nothing unpacked to disk). Inputs are
+//! read on worker threads taking the next file from a shared index; each
+//! thread holds at most one file of a package in memory (the package itself
+//! is memory-mapped), so memory stays bounded whatever the number of inputs.
+
+use super::{entry, Census, InputError, ObjectEntry, Occurrence};
+use crate::bytes::Bytes;
+use crate::object::embedded;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// How to run a census.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CensusOptions {
+    /// Worker threads (0: one per core).
+    pub jobs: usize,
+    /// Files found under a walked directory `ROOT` are attributed to package
+    /// `ROOT/<package>/<version>/...` (the shared corpus layout).
+    pub package_dirs: bool,
+    /// Largest plain file read (files inside packages are streamed).
+    pub max_file: u64,
+    /// Cap on the decompressed bytes of one package.
+    pub max_package: u64,
+    /// Write each distinct object to `DIR/<sha256>.o` (for `impact` and
+    /// `report`, which re-read objects to check them against kernels).
+    pub store: Option<PathBuf>,
+    /// Draw a progress bar on a terminal.
+    pub progress: bool,
+}
+
+impl Default for CensusOptions {
+    fn default() -> Self {
+        CensusOptions { jobs: 0, package_dirs: false, max_file: 1 << 30, max_package: 16 << 30, store: None, progress: false }
+    }
+}
+
+/// One file to read and what it belongs to.
+#[derive(Debug, Clone)]
+struct Unit {
+    path: PathBuf,
+    /// (package, version) from the directory layout.
+    layout: Option<(String, Option<String>)>,
+}
+
+/// Figures of a run (stderr summary, bench).
+#[derive(Debug, Default, Clone)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Files (including `.deb` packages) read.
+    pub files: u64,
+    /// Packages read.
+    pub packages: u64,
+    /// Bytes read from disk (compressed packages count as stored).
+    pub bytes: u64,
+    /// Bytes decompressed out of packages.
+    pub unpacked: u64,
+}
+
+/// Expand `inputs` (files, directories; `-` reads a list of paths from
+/// `stdin_list`) into the files to read, in path order.
+fn units(inputs: &[PathBuf], stdin_list: Option<&str>, opts: &CensusOptions) -> (Vec<Unit>, Vec<InputError>) {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    let mut roots: Vec<PathBuf> = Vec::new();
+    for i in inputs {
+        if i.as_os_str() == "-" {
+            roots.extend(stdin_list.unwrap_or("").lines().map(str::trim).filter(|l| !l.is_empty()).map(PathBuf::from));
+        } else {
+            roots.push(i.clone());
+        }
+    }
+    for root in roots {
+        let meta = match std::fs::metadata(&root) {
+            Ok(m) => m,
+            Err(e) => {
+                errors.push(InputError { input: root.display().to_string(), error: e.to_string() });
+                continue;
+            }
+        };
+        if !meta.is_dir() {
+            out.push(Unit { path: root, layout: None });
+            continue;
+        }
+        let mut stack = vec![root.clone()];
+        while let Some(d) = stack.pop() {
+            let rd = match std::fs::read_dir(&d) {
+                Ok(rd) => rd,
+                Err(e) => {
+                    errors.push(InputError { input: d.display().to_string(), error: e.to_string() });
+                    continue;
+                }
+            };
+            let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+            entries.sort();
+            let mut subdirs = Vec::new();
+            for e in entries {
+                let Ok(m) = std::fs::symlink_metadata(&e) else { continue };
+                if m.is_dir() {
+                    subdirs.push(e);
+                } else if m.is_file() {
+                    let layout = opts.package_dirs.then(|| layout_of(&root, &e)).flatten();
+                    out.push(Unit { path: e, layout });
+                }
+            }
+            stack.extend(subdirs.into_iter().rev());
+        }
+    }
+    (out, errors)
+}
+
+/// `ROOT/<package>/<version>/.../file` -> (package, version);
+/// `ROOT/<package>/file` -> (package, none).
+fn layout_of(root: &Path, file: &Path) -> Option<(String, Option<String>)> {
+    let rel = file.strip_prefix(root).ok()?;
+    let c: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    match c.as_slice() {
+        [p, _file] => Some((p.clone(), None)),
+        [p, v, _, ..] => Some((p.clone(), Some(v.clone()))),
+        _ => None,
+    }
+}
+
+/// What one worker found.
+#[derive(Default)]
+struct Found {
+    objects: HashMap<String, ObjectEntry>,
+    errors: Vec<InputError>,
+}
+
+impl Found {
+    /// Record an object found in `bytes` at `occ`.
+    fn add(&mut self, bytes: &Bytes, occ: Occurrence, name: &str, store: Option<&Path>) {
+        let sha = super::sha256_hex(bytes.as_slice());
+        if let Some(e) = self.objects.get_mut(&sha) {
+            e.occurrences.push(occ);
+            return;
+        }
+        match crate::object::parse(bytes, name) {
+            Ok(obj) => {
+                let mut e = entry(&obj, bytes.as_slice());
+                if let Some(dir) = store {
+                    let p = dir.join(format!("{sha}.o"));
+                    if !p.exists() {
+                        if let Err(err) = std::fs::write(&p, bytes.as_slice()) {
+                            self.errors.push(InputError { input: p.display().to_string(), error: format!("cannot store object: {err}") });
+                        }
+                    }
+                }
+                e.occurrences.push(occ);
+                self.objects.insert(sha, e);
+            }
+            Err(err) => {
+                let error = match err.offset {
+                    Some(o) if err.file == name => format!("at offset {o:#x}: {}", err.what),
+                    _ if err.file == name => err.what,
+                    _ => err.to_string(),
+                };
+                self.errors.push(InputError { input: name.to_string(), error })
+            }
+        }
+    }
+
+    /// Every object in a stream (a plain object, or embedded ones at any
+    /// offset), read in chunks: see [`scan_stream`].
+    fn scan(&mut self, r: &mut dyn Read, base: &Occurrence, store: Option<&Path>) -> std::io::Result<()> {
+        scan_stream(r, MAX_OBJECT, &mut |off, obj| {
+            let occ = Occurrence { offset: off, ..base.clone() };
+            let name = display(&occ, off as usize);
+            match obj {
+                Ok(obj) => self.add(&Bytes::from_vec(obj), occ, &name, store),
+                Err(error) => self.errors.push(InputError { input: name, error }),
+            }
+        })
+    }
+}
+
+/// Largest embedded object taken (the largest real ones are a few MiB).
+const MAX_OBJECT: u64 = 64 << 20;
+/// Bytes read ahead at a time.
+const CHUNK: usize = 1 << 20;
+
+/// Find every BPF ELF object in a stream: search the ELF magic (memchr's
+/// SIMD search), size a candidate by its header (to the end of its section
+/// header table, at most `max_object`), hand it over (`f(offset, bytes)`,
+/// copied: 8-aligned for the ELF parser whatever its offset) and go on past
+/// it. A stream that starts with a BPF header but does not hold the whole
+/// object gives `f(0, Err(why))`. Memory: one chunk ahead plus the current object, whatever the size
+/// of the stream (a 250 MB executable out of a package is never held).
+pub fn scan_stream(r: &mut dyn Read, max_object: u64, f: &mut dyn FnMut(u64, Result<Vec<u8>, String>)) -> std::io::Result<()> {
+    let mut buf: Vec<u8> = Vec::with_capacity(2 * CHUNK);
+    let mut base = 0u64; // stream offset of buf[0]
+    let mut pos = 0usize; // where the search goes on in buf
+    let mut eof = false;
+    let mut fill = |buf: &mut Vec<u8>, want: usize, eof: &mut bool| -> std::io::Result<()> {
+        let mut tmp = [0u8; 64 * 1024];
+        while buf.len() < want && !*eof {
+            let n = match r.read(&mut tmp) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if n == 0 {
+                *eof = true;
+            }
+            buf.extend_from_slice(tmp.get(..n).unwrap_or(&[]));
+        }
+        Ok(())
+    };
+    loop {
+        fill(&mut buf, pos + CHUNK, &mut eof)?;
+        let found = buf.get(pos..).and_then(|b| memchr::memmem::find(b, b"\x7fELF"));
+        match found {
+            Some(i) => {
+                let at = pos + i;
+                fill(&mut buf, at + 64, &mut eof)?;
+                let len = buf.get(at..).and_then(embedded::object_len).filter(|&l| l <= max_object);
+                pos = at + 4;
+                if let Some(len) = len {
+                    let end = at + len as usize;
+                    fill(&mut buf, end, &mut eof)?;
+                    if let Some(obj) = buf.get(at..end) {
+                        f(base + at as u64, Ok(obj.to_vec()));
+                        pos = end;
+                    } else if base + at as u64 == 0 {
+                        f(0, Err(format!("truncated BPF object: its header says {len} bytes, the file has {}", buf.len())));
+                    }
+                } else if base + at as u64 == 0 && buf.get(..64).is_some_and(embedded::is_bpf_elf) {
+                    f(0, Err(format!("BPF object over {max_object} bytes or with a bad section header table")));
+                }
+            }
+            None if eof => return Ok(()),
+            // Keep 3 bytes: a magic may straddle the chunk boundary.
+            None => pos = buf.len().saturating_sub(3).max(pos),
+        }
+        if pos >= CHUNK {
+            let n = pos.min(buf.len());
+            buf.drain(..n);
+            base += n as u64;
+            pos -= n;
+        }
+    }
+}
+
+/// Files that may embed BPF objects: ELF files (executables, shared
+/// libraries, Go binaries) and `ar` archives (static libraries).
+fn could_embed(d: &[u8]) -> bool {
+    d.starts_with(b"\x7fELF") || d.starts_with(b"!<arch>\n")
+}
+
+fn display(o: &Occurrence, off: usize) -> String {
+    let mut s = if o.container == o.path { o.path.clone() } else { format!("{}:{}", o.container, o.path) };
+    if off > 0 {
+        s.push_str(&format!("@{off:#x}"));
+    }
+    s
+}
+
+fn is_deb(d: &[u8]) -> bool {
+    d.starts_with(b"!<arch>\ndebian-binary")
+}
+
+/// Read one input file into `found`.
+fn read_unit(u: &Unit, opts: &CensusOptions, found: &mut Found, stats: &StatsAcc) {
+    let name = u.path.display().to_string();
+    let bytes = match Bytes::from_path(&u.path) {
+        Ok(b) => b,
+        Err(e) => {
+            found.errors.push(InputError { input: name, error: e.to_string() });
+            return;
+        }
+    };
+    stats.files.fetch_add(1, Ordering::Relaxed);
+    stats.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    let d = bytes.as_slice();
+    if is_deb(d) {
+        #[cfg(feature = "deb")]
+        read_deb(&bytes, &name, opts, found, stats);
+        #[cfg(not(feature = "deb"))]
+        found.errors.push(InputError { input: name, error: "this bpfabi was built without the `deb` feature".into() });
+        return;
+    }
+    if bytes.len() as u64 > opts.max_file {
+        return;
+    }
+    let (package, version) = match &u.layout {
+        Some((p, v)) => (Some(p.clone()), v.clone()),
+        None => (None, None),
+    };
+    if !could_embed(d) {
+        return;
+    }
+    let base = Occurrence { package, version, source: None, container: name.clone(), path: name.clone(), offset: 0 };
+    if let Err(e) = found.scan(&mut &*d, &base, opts.store.as_deref()) {
+        found.errors.push(InputError { input: name, error: e.to_string() });
+    }
+}
+
+#[cfg(feature = "deb")]
+fn read_deb(bytes: &Bytes, name: &str, opts: &CensusOptions, found: &mut Found, stats: &StatsAcc) {
+    use crate::kernel::deb;
+    let d = bytes.as_slice();
+    stats.packages.fetch_add(1, Ordering::Relaxed);
+    let control = match deb::control(d, name) {
+        Ok(c) => c.unwrap_or_default(),
+        Err(e) => {
+            found.errors.push(InputError { input: name.to_string(), error: e.to_string() });
+            return;
+        }
+    };
+    let package = deb::control_field(&control, "Package");
+    let version = deb::control_field(&control, "Version");
+    // `Source: name (version)` when the source version differs.
+    let source = deb::control_field(&control, "Source").map(|s| s.split_whitespace().next().unwrap_or("").to_string()).or_else(|| package.clone());
+    let base = Occurrence { package, version, source, container: name.to_string(), path: String::new(), offset: 0 };
+    let store = opts.store.as_deref();
+    let mut unpacked = 0u64;
+    let r = deb::for_each_file(d, name, opts.max_package, &mut |path, size, r| {
+        unpacked += size;
+        if size < 64 {
+            return Ok(());
+        }
+        let mut head = [0u8; 8];
+        if r.read_exact(&mut head).is_err() || !could_embed(&head) {
+            return Ok(()); // the tar reader skips the rest
+        }
+        let occ = Occurrence { path: path.to_string(), ..base.clone() };
+        found.scan(&mut (&head[..]).chain(r), &occ, store).map_err(|e| crate::Error::io(format!("{name}:{path}"), e))
+    });
+    stats.unpacked.fetch_add(unpacked, Ordering::Relaxed);
+    if let Err(e) = r {
+        found.errors.push(InputError { input: name.to_string(), error: e.to_string() });
+    }
+}
+
+#[derive(Default)]
+struct StatsAcc {
+    files: AtomicU64,
+    packages: AtomicU64,
+    bytes: AtomicU64,
+    unpacked: AtomicU64,
+}
+
+/// Run a census over `inputs`. `stdin_list` is the text read from standard
+/// input when an input is `-` (one path a line). Unreadable inputs and
+/// objects that do not parse are recorded in [`Census::errors`]; nothing
+/// stops the run.
+pub fn run(inputs: &[PathBuf], stdin_list: Option<&str>, opts: &CensusOptions) -> (Census, Stats) {
+    let (units, mut errors) = units(inputs, stdin_list, opts);
+    if let Some(dir) = &opts.store {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            errors.push(InputError { input: dir.display().to_string(), error: format!("cannot create the object store: {e}") });
+        }
+    }
+    let threads = match opts.jobs {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+    .min(units.len().max(1));
+    let next = AtomicUsize::new(0);
+    let stats = StatsAcc::default();
+    let bar = progress::Bar::new(opts.progress, units.len() as u64);
+    let results: Mutex<Vec<Found>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let mut found = Found::default();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(u) = units.get(i) else { break };
+                    bar.message(&u.path);
+                    read_unit(u, opts, &mut found, &stats);
+                    bar.inc();
+                }
+                if let Ok(mut r) = results.lock() {
+                    r.push(found);
+                }
+            });
+        }
+    });
+    bar.finish();
+    let mut objects = Vec::new();
+    for f in results.into_inner().unwrap_or_default() {
+        objects.extend(f.objects.into_values());
+        errors.extend(f.errors);
+    }
+    let stats = Stats {
+        files: stats.files.into_inner(),
+        packages: stats.packages.into_inner(),
+        bytes: stats.bytes.into_inner(),
+        unpacked: stats.unpacked.into_inner(),
+    };
+    (Census::from_parts(objects, errors), stats)
+}
+
+/// The progress bar (feature `progress`, drawn on a terminal only).
+mod progress {
+    #[cfg(feature = "progress")]
+    pub struct Bar(indicatif::ProgressBar);
+    #[cfg(not(feature = "progress"))]
+    pub struct Bar;
+
+    impl Bar {
+        #[cfg(feature = "progress")]
+        pub fn new(on: bool, len: u64) -> Bar {
+            if !on || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                return Bar(indicatif::ProgressBar::hidden());
+            }
+            let b = indicatif::ProgressBar::new(len);
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} census [{bar:30}] {pos}/{len} files {msg} ({elapsed})") {
+                b.set_style(style.progress_chars("=> "));
+            }
+            Bar(b)
+        }
+        #[cfg(not(feature = "progress"))]
+        pub fn new(_: bool, _: u64) -> Bar {
+            Bar
+        }
+        pub fn message(&self, _p: &std::path::Path) {
+            #[cfg(feature = "progress")]
+            self.0.set_message(_p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        }
+        pub fn inc(&self) {
+            #[cfg(feature = "progress")]
+            self.0.inc(1);
+        }
+        pub fn finish(&self) {
+            #[cfg(feature = "progress")]
+            self.0.finish_and_clear();
+        }
+    }
+}
+
+/// Census of one input given as bytes (a `.deb`, a BPF object, or a file
+/// embedding objects), named `name` in occurrences and errors. The same
+/// reading as [`run`] for one file (used by the fuzz target).
+pub fn scan_bytes(data: Vec<u8>, name: &str, opts: &CensusOptions) -> Census {
+    let bytes = Bytes::from_vec(data);
+    let mut found = Found::default();
+    let stats = StatsAcc::default();
+    if is_deb(bytes.as_slice()) {
+        #[cfg(feature = "deb")]
+        read_deb(&bytes, name, opts, &mut found, &stats);
+    } else {
+        let base = Occurrence { package: None, version: None, source: None, container: name.to_string(), path: name.to_string(), offset: 0 };
+        if let Err(e) = found.scan(&mut bytes.as_slice(), &base, opts.store.as_deref()) {
+            found.errors.push(InputError { input: name.to_string(), error: e.to_string() });
+        }
+    }
+    Census::from_parts(found.objects.into_values(), found.errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fake BPF ELF header claiming `len` bytes (section headers at the end).
+    fn fake(len: usize) -> Vec<u8> {
+        let mut h = vec![0u8; len];
+        h[..4].copy_from_slice(b"\x7fELF");
+        h[4] = 2;
+        h[5] = 1;
+        h[18..20].copy_from_slice(&247u16.to_le_bytes());
+        let shoff = (len - 64 * 2) as u64;
+        h[0x28..0x30].copy_from_slice(&shoff.to_le_bytes());
+        h[0x3a..0x3c].copy_from_slice(&64u16.to_le_bytes());
+        h[0x3c..0x3e].copy_from_slice(&2u16.to_le_bytes());
+        for (i, b) in h.iter_mut().enumerate().skip(64) {
+            *b = (i * 7 % 251) as u8;
+        }
+        h
+    }
+
+    #[test]
+    fn stream_scan_equals_whole_file_scan_across_chunks() {
+        let mut d = vec![0x55u8; 3 * CHUNK + 12345];
+        // Non-BPF ELF magics, one straddling a chunk boundary.
+        d[100..104].copy_from_slice(b"\x7fELF");
+        d[CHUNK - 2..CHUNK + 2].copy_from_slice(b"\x7fELF");
+        let a = fake(200_000);
+        let b = fake(4096);
+        let (oa, ob) = (CHUNK - 10, 2 * CHUNK + 333); // a crosses a chunk boundary, b is odd
+        d[oa..oa + a.len()].copy_from_slice(&a);
+        d[ob..ob + b.len()].copy_from_slice(&b);
+        let mut got = Vec::new();
+        scan_stream(&mut d.as_slice(), MAX_OBJECT, &mut |off, obj| got.push((off, obj.unwrap()))).unwrap();
+        let want: Vec<(u64, Vec<u8>)> = embedded::find(&d).into_iter().map(|(o, l)| (o as u64, d[o..o + l].to_vec())).collect();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got, want);
+        assert_eq!((got[0].0, got[1].0), (oa as u64, ob as u64));
+        // Too large for the cap: skipped.
+        let mut n = 0;
+        scan_stream(&mut d.as_slice(), 100_000, &mut |_, _| n += 1).unwrap();
+        assert_eq!(n, 1);
+        // Truncated object at the end of the stream: skipped, no error.
+        let cut = &d[..ob + 100];
+        let mut n = 0;
+        scan_stream(&mut &cut[..], MAX_OBJECT, &mut |_, _| n += 1).unwrap();
+        assert_eq!(n, 1);
+        // A stream that starts with a truncated object: an error.
+        let mut errs = Vec::new();
+        scan_stream(&mut &a[..1000], MAX_OBJECT, &mut |off, o| errs.push((off, o.is_err()))).unwrap();
+        assert_eq!(errs, vec![(0, true)]);
+    }
+}
