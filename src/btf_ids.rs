@@ -20,6 +20,7 @@ pub const BTF_SET8_KFUNCS: u32 = 1 << 0;
 
 /// One decoded set8 record.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Set8 {
     /// Byte offset of the record in the section.
     pub offset: usize,

@@ -32,6 +32,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// What a finding is about; the string form is stable (JSON, docs/lint.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Code {
     /// `.BTF_ids` has kfunc sets but the BTF has no `bpf_kfunc` decl tags (pahole too old).
     KfuncDeclTagsMissing,
@@ -85,6 +86,7 @@ impl Code {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 /// How bad a finding is (the lint's own judgement, apart from the facts).
+#[non_exhaustive]
 pub enum Severity {
     /// Something BPF users will hit (missing kfuncs, wrong ids).
     Error,
@@ -96,6 +98,7 @@ pub enum Severity {
 
 #[derive(Debug, Clone, Serialize)]
 /// One finding.
+#[non_exhaustive]
 pub struct Finding {
     /// Stable code.
     pub code: Code,
@@ -112,6 +115,7 @@ pub struct Finding {
 
 /// A tool and the oldest version that reads every BTF kind this kernel uses.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Reader {
     /// Tool name.
     pub tool: &'static str,
@@ -123,6 +127,7 @@ pub struct Reader {
 
 #[derive(Debug, Clone, Serialize)]
 /// What the kernel's BTF is made of.
+#[non_exhaustive]
 pub struct Facts {
     /// Kernel release.
     pub release: Option<String>,
@@ -158,6 +163,7 @@ pub struct Facts {
 
 #[derive(Debug, Clone, Serialize)]
 /// Facts and findings of one kernel.
+#[non_exhaustive]
 pub struct Lint {
     /// Facts.
     pub facts: Facts,

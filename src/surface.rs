@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 /// How a kfunc was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Source {
     /// A `bpf_kfunc` BTF decl tag (pahole >= 1.25).
     DeclTag,
@@ -43,6 +44,7 @@ impl Source {
 
 #[derive(Debug, Clone, Serialize)]
 /// A kfunc a kernel offers.
+#[non_exhaustive]
 pub struct Kfunc {
     /// Function name.
     pub name: String,
@@ -72,6 +74,7 @@ pub struct Kfunc {
 
 #[derive(Debug, Clone, Serialize)]
 /// A helper (`enum bpf_func_id`).
+#[non_exhaustive]
 pub struct Helper {
     /// `bpf_map_lookup_elem` for `BPF_FUNC_map_lookup_elem`.
     pub name: String,
@@ -81,6 +84,7 @@ pub struct Helper {
 
 #[derive(Debug, Clone, Serialize)]
 /// Which kernel a surface describes.
+#[non_exhaustive]
 pub struct KernelInfo {
     /// Release, when the inputs say.
     pub release: Option<String>,
@@ -98,6 +102,7 @@ pub struct KernelInfo {
 
 /// What evidence this kernel offered for kfunc discovery.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Discovery {
     /// Number of `bpf_kfunc` decl tags (vmlinux + modules).
     pub decl_tags: usize,
@@ -113,6 +118,7 @@ pub struct Discovery {
 
 #[derive(Debug, Clone, Serialize)]
 /// The BPF ABI a kernel offers.
+#[non_exhaustive]
 pub struct Surface {
     /// Which kernel.
     pub kernel: KernelInfo,

@@ -166,6 +166,7 @@ pub fn key_of(btf: &Btf, id: TypeId) -> Option<Key> {
 /// `name` is the C access path (`u.a` for a named member of an anonymous
 /// type nested under `u`), `bit_offset` is from the start of the outer type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct MemberLayout {
     /// Member name (empty: anonymous).
     pub name: String,
@@ -180,6 +181,7 @@ pub struct MemberLayout {
 /// One definition of a named type, id-free.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Layout {
     /// A struct or union.
     #[allow(missing_docs)]
@@ -627,6 +629,7 @@ pub fn proto_refs(btf: &Btf, k: &Kfunc) -> BTreeSet<Key> {
 }
 
 /// Fingerprints of a kernel's kfuncs, and its type graphs.
+#[non_exhaustive]
 pub struct KernelVersions {
     /// vmlinux types.
     pub vmlinux: TypeGraph,

@@ -136,13 +136,11 @@ fn kernel(spec: &Spec) -> Kernel {
         ids_sec.extend_from_slice(&fl.to_le_bytes());
     }
     let btf = Arc::new(Btf::parse(Bytes::from_vec(b.build())).unwrap());
-    Kernel {
-        release: Some(if new { "6.12.0".into() } else { "6.10.0".into() }),
-        inputs: vec![],
-        vmlinux: KernelBtf { name: "vmlinux".into(), btf, btf_ids: Some(Bytes::from_vec(ids_sec)), origin: "synthetic".into() },
-        modules: vec![],
-        info: Default::default(),
-    }
+    Kernel::new(
+        Some(if new { "6.12.0".into() } else { "6.10.0".into() }),
+        KernelBtf::new("vmlinux", btf, Some(Bytes::from_vec(ids_sec)), "synthetic"),
+        vec![],
+    )
 }
 
 const OLD: Spec = Spec { shuffle: false, duplicate: false, decl_tags: false, new: false, filled: false };
@@ -278,15 +276,9 @@ fn small(in_module: bool, new: bool) -> Kernel {
         let f = m.func("kf_mod", p, 1);
         m.decl_tag("bpf_kfunc", f, -1);
         let mb = Arc::new(Btf::parse_split(Bytes::from_vec(m.build()), base.clone()).unwrap());
-        modules.push(KernelBtf { name: "mymod".into(), btf: mb, btf_ids: None, origin: "synthetic".into() });
+        modules.push(KernelBtf::new("mymod", mb, None, "synthetic"));
     }
-    Kernel {
-        release: Some("6.12.0".into()),
-        inputs: vec![],
-        vmlinux: KernelBtf { name: "vmlinux".into(), btf: base, btf_ids: None, origin: "synthetic".into() },
-        modules,
-        info: Default::default(),
-    }
+    Kernel::new(Some("6.12.0".into()), KernelBtf::new("vmlinux", base, None, "synthetic"), modules)
 }
 
 #[test]

@@ -26,13 +26,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = bpfabi::btf_ids::scan_set8(data, Endian::Little, &btf, u32::MAX);
     let _ = bpfabi::btf_ids::check_matches(data, &btf);
     for release in ["6.1.0", "6.12.0", "5.10.0"] {
-        let k = Kernel {
-            release: Some(release.into()),
-            inputs: vec![],
-            vmlinux: KernelBtf { name: "vmlinux".into(), btf: btf.clone(), btf_ids: Some(Bytes::from_vec(data.to_vec())), origin: "fuzz".into() },
-            modules: vec![],
-            info: Default::default(),
-        };
+        let k = Kernel::new(Some(release.into()), KernelBtf::new("vmlinux", btf.clone(), Some(Bytes::from_vec(data.to_vec())), "fuzz"), vec![]);
         let _ = bpfabi::surface::of(&k);
         let _ = bpfabi::lint::lint(&k);
     }

@@ -165,6 +165,7 @@ impl Kind {
 /// One entry of the kind-layout section: how many bytes follow the common
 /// header for a kind, fixed and per vlen element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KindLayout {
     /// Size of the kind's info part after the common header.
     pub info_sz: u8,
@@ -176,6 +177,7 @@ pub struct KindLayout {
 
 /// Parsed BTF header.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct Header {
     /// BTF version (1).
     pub version: u8,
@@ -753,6 +755,7 @@ impl std::fmt::Debug for Type<'_> {
 
 /// A struct/union member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Member<'a> {
     /// Member name (empty for anonymous members).
     pub name: &'a str,
@@ -766,6 +769,7 @@ pub struct Member<'a> {
 
 /// A function prototype parameter. `ty == 0` with an empty name is `...`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Param<'a> {
     /// Parameter name (may be empty).
     pub name: &'a str,
@@ -776,6 +780,7 @@ pub struct Param<'a> {
 /// An enumerator (ENUM or ENUM64); `value` holds the raw 64 bits, to be read
 /// as signed when the enum is signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Enumerator<'a> {
     /// Enumerator name.
     pub name: &'a str,
@@ -785,6 +790,7 @@ pub struct Enumerator<'a> {
 
 /// A DATASEC entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SecVar {
     /// The VAR or FUNC.
     pub ty: TypeId,
@@ -796,6 +802,7 @@ pub struct SecVar {
 
 /// An INT's encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct IntInfo {
     /// BTF_INT_SIGNED.
     pub signed: bool,
@@ -811,6 +818,7 @@ pub struct IntInfo {
 
 /// An ARRAY's element, index type and length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ArrayInfo {
     /// Element type.
     pub elem: TypeId,
@@ -822,6 +830,7 @@ pub struct ArrayInfo {
 
 /// FUNC linkage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Linkage {
     /// `static` (not visible outside the object).
     Static,

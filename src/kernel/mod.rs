@@ -47,6 +47,7 @@ use std::sync::Arc;
 
 /// One BTF of a kernel: vmlinux or a module.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct KernelBtf {
     /// "vmlinux" or the module name.
     pub name: String,
@@ -60,6 +61,7 @@ pub struct KernelBtf {
 
 /// A kernel: vmlinux plus modules.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Kernel {
     /// `uname -r` style release string when known.
     pub release: Option<String>,
@@ -73,8 +75,23 @@ pub struct Kernel {
     pub info: LoadInfo,
 }
 
+impl KernelBtf {
+    /// One BTF of a kernel built in memory (synthetic kernels, tests).
+    pub fn new(name: impl Into<String>, btf: Arc<Btf>, btf_ids: Option<Bytes>, origin: impl Into<String>) -> Self {
+        KernelBtf { name: name.into(), btf, btf_ids, origin: origin.into() }
+    }
+}
+
+impl Kernel {
+    /// A kernel assembled in memory from its BTFs (no inputs, nothing noted).
+    pub fn new(release: Option<String>, vmlinux: KernelBtf, modules: Vec<KernelBtf>) -> Self {
+        Kernel { release, inputs: Vec::new(), vmlinux, modules, info: LoadInfo::default() }
+    }
+}
+
 /// What loading learnt besides the BTF itself.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct LoadInfo {
     /// Things the user should know (why flags are unknown, where `.BTF_ids`
     /// came from, a `--release` that was not used...).
@@ -98,6 +115,7 @@ pub struct LoadInfo {
 
 /// A kernel module read without BTF.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ModuleWithoutBtf {
     /// Module name.
     pub name: String,
@@ -110,6 +128,7 @@ pub struct ModuleWithoutBtf {
 
 /// A note about how a kernel was read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Note {
     /// What the note is about.
     pub kind: NoteKind,
@@ -120,6 +139,7 @@ pub struct Note {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 /// Kinds of notes a load leaves.
+#[non_exhaustive]
 pub enum NoteKind {
     /// No `.BTF_ids` for vmlinux: KF_* flags are unknown; says why and how to get them.
     BtfIdsMissing,
