@@ -35,19 +35,23 @@ esac
 EOF
 chmod +x "$T/unpack"
 
-args=(-n "census corpus bpf-objects (232 files)" "$B census --package-dirs --json -o /dev/null $CORPUS/bpf-objects")
+R="${RUNS:-5}"
+hyperfine --warmup 1 --runs "$R" --export-markdown "$T/corpus.md" \
+  -n "census corpus bpf-objects (232 files)" "$B census --package-dirs --json -o /dev/null $CORPUS/bpf-objects" \
+  -n "report corpus census x 5 kernels" "rm -rf $T/site && $B report --census $T/census.json --store $T/store -o $T/site ${K[*]}"
+cat "$T/corpus.md" > bench/results-census.md
 if compgen -G "$DEBS/*.deb" > /dev/null; then
   count=$(ls "$DEBS"/*.deb | wc -l)
   size=$(du -sm "$DEBS" | cut -f1)
-  args+=(-n "census $count .deb ($size MiB)" "$B census --json -o /dev/null $DEBS")
-  args+=(-n "decompress data.tar | cat, 1 core" "for d in $DEBS/*.deb; do $T/unpack \$d; done | cat > /dev/null")
-  args+=(-n "decompress data.tar | cat, xargs -P$N" "ls $DEBS/*.deb | xargs -P$N -n 8 sh -c 'for d; do $T/unpack \$d; done' _ | cat > /dev/null")
+  # Long runs: fewer repetitions (DEB_RUNS), the page cache is warm after the first.
+  hyperfine --warmup 0 --runs "${DEB_RUNS:-2}" --export-markdown "$T/debs.md" \
+    -n "census $count .deb ($size MiB)" "$B census --json -o /dev/null $DEBS" \
+    -n "decompress data.tar | cat, 1 core" "for d in $DEBS/*.deb; do $T/unpack \$d; done | cat > /dev/null" \
+    -n "decompress data.tar | cat, xargs -P$N" "ls $DEBS/*.deb | xargs -P$N -n 8 sh -c 'for d; do $T/unpack \$d; done' _ | cat > /dev/null"
+  { echo; cat "$T/debs.md"; } >> bench/results-census.md
 else
   echo "no .deb in $DEBS: run scripts/debian-census SUITE first (or set BPFABI_CENSUS_DEBS)" >&2
 fi
-args+=(-n "report corpus census x 5 kernels" "rm -rf $T/site && $B report --census $T/census.json --store $T/store -o $T/site ${K[*]}")
-hyperfine --warmup 1 --runs 5 --export-markdown bench/results-census.md "${args[@]}"
-
 echo "peak RSS census corpus: $(/usr/bin/time -f %M "$B" census --json -o /dev/null "$CORPUS/bpf-objects" 2>&1 >/dev/null | tail -1) KiB"
 if compgen -G "$DEBS/*.deb" > /dev/null; then
   echo "peak RSS census debs: $(/usr/bin/time -f %M "$B" census --json -o /dev/null "$DEBS" 2>&1 >/dev/null | tail -1) KiB"

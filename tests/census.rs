@@ -36,7 +36,7 @@ fn corpus_counts_match_index_json() {
         return;
     }
     let objs = corpus().join("bpf-objects");
-    let (c, _) = census_run(&[objs.clone()], None, &opts());
+    let (c, _) = census_run(std::slice::from_ref(&objs), None, &opts());
     assert!(c.errors.is_empty(), "{:?}", c.errors);
 
     // The independent count: index.json's own reader, per distinct sha256.
@@ -112,7 +112,10 @@ fn merge_of_shards_equals_one_run() {
 
 /// Two test programs built with clang, and an executable (gcc) embedding
 /// both as C arrays: (objects, executable, offsets of each object in it).
-fn build_embedded(w: &Path) -> Option<(Vec<PathBuf>, PathBuf, Vec<(String, u64)>)> {
+/// (objects, executable, (sha256, offset) of each object in it).
+type Embedded = (Vec<PathBuf>, PathBuf, Vec<(String, u64)>);
+
+fn build_embedded(w: &Path) -> Option<Embedded> {
     if !have("clang") || !have("gcc") {
         return None;
     }

@@ -160,6 +160,9 @@ pub fn load_objects(census: &Census, store: Option<&Path>) -> (Vec<(usize, BpfOb
     (out, missing)
 }
 
+/// Per kernel: the worst verdict and the failing reasons.
+type PerKernel = (Vec<Option<Verdict>>, Vec<BTreeSet<String>>);
+
 /// Check the objects on every kernel: per object, per kernel, the worst
 /// verdict and the failing reasons.
 pub fn verdicts(census: &Census, objects: &[(usize, BpfObject)], kernels: &[KernelModel]) -> Vec<ObjectVerdicts> {
@@ -167,7 +170,7 @@ pub fn verdicts(census: &Census, objects: &[(usize, BpfObject)], kernels: &[Kern
     let results = check::check(&objs, kernels, &CheckOptions::default());
     let labels: Vec<&str> = kernels.iter().map(|k| k.label()).collect();
     let kidx: BTreeMap<&str, usize> = labels.iter().enumerate().map(|(i, l)| (*l, i)).collect();
-    let mut per: BTreeMap<&str, (Vec<Option<Verdict>>, Vec<BTreeSet<String>>)> = BTreeMap::new();
+    let mut per: BTreeMap<&str, PerKernel> = BTreeMap::new();
     for r in &results {
         let Some(&k) = kidx.get(r.kernel.as_str()) else { continue };
         let e = per.entry(r.object.as_str()).or_insert_with(|| (vec![None; kernels.len()], vec![BTreeSet::new(); kernels.len()]));

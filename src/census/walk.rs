@@ -353,7 +353,10 @@ struct StatsAcc {
 /// objects that do not parse are recorded in [`Census::errors`]; nothing
 /// stops the run.
 pub fn run(inputs: &[PathBuf], stdin_list: Option<&str>, opts: &CensusOptions) -> (Census, Stats) {
-    let (units, mut errors) = units(inputs, stdin_list, opts);
+    let (mut units, mut errors) = units(inputs, stdin_list, opts);
+    // Largest first: the big packages do not end up alone on one core at
+    // the end of the run (the result is sorted anyway).
+    units.sort_by_cached_key(|u| std::cmp::Reverse(std::fs::metadata(&u.path).map(|m| m.len()).unwrap_or(0)));
     if let Some(dir) = &opts.store {
         if let Err(e) = std::fs::create_dir_all(dir) {
             errors.push(InputError { input: dir.display().to_string(), error: format!("cannot create the object store: {e}") });
