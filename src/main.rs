@@ -70,6 +70,10 @@ enum Cmd {
     /// a time). Exit 0: everything loaded (with --compare: prediction and
     /// reality agree everywhere), 1: otherwise. See docs/vmtest.md.
     Vmtest(VmtestArgs),
+    /// Stability policy: a manifest of kfunc tiers, deprecations and facts
+    /// (docs/policy.md), checked over kernel history.
+    #[command(subcommand)]
+    Policy(PolicyCmd),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -821,6 +825,7 @@ fn main() -> ExitCode {
         Cmd::Probe(a) => probe(a, &mut out),
         Cmd::Kernels(a) => kernels(a, &mut out),
         Cmd::Vmtest(a) => vmtest(a, &mut out),
+        Cmd::Policy(c) => policy_cli::run(c, &mut out),
         Cmd::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(*shell, &mut Cli::command(), "bpfabi", &mut out);
@@ -840,5 +845,119 @@ fn main() -> ExitCode {
             eprintln!("bpfabi: error: {e}");
             ExitCode::from(2)
         }
+    }
+}
+
+// ---- policy (docs/policy.md) ---------------------------------------------
+
+#[derive(Subcommand)]
+enum PolicyCmd {
+    /// A new manifest from a kernel history: every kfunc with its facts
+    /// (first release, removal, fingerprints per release range); decisions
+    /// default to the default tier. KERNEL: any input `surface` accepts, one
+    /// per kernel, any order (sorted by release).
+    Init(PolicyInitArgs),
+    /// Check a kernel history against a manifest: every change graded by the
+    /// kfunc's tier, deprecation windows, facts, waivers. Exit 0: no deny
+    /// finding, 1: some, 2: error.
+    Check(PolicyCheckArgs),
+}
+
+#[derive(Args)]
+struct PolicyKernels {
+    /// Kernels (any input `surface` accepts, one per kernel).
+    #[arg(required = true)]
+    kernels: Vec<PathBuf>,
+    /// Do not read modules found in kernel directories and packages.
+    #[arg(long)]
+    no_modules: bool,
+}
+
+#[derive(Args)]
+struct PolicyInitArgs {
+    #[command(flatten)]
+    k: PolicyKernels,
+    /// Default tier of the new manifest.
+    #[arg(long, default_value = "unstable")]
+    default_tier: String,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct PolicyCheckArgs {
+    /// The manifest.
+    #[arg(long, value_name = "FILE")]
+    manifest: PathBuf,
+    #[command(flatten)]
+    k: PolicyKernels,
+    /// Rewrite the manifest's facts (never decisions) from the kernels, keeping comments and order.
+    #[arg(long)]
+    fix: bool,
+    /// Today's date for waiver expiry (YYYY-MM-DD; default: today).
+    #[arg(long, value_name = "DATE", hide = true)]
+    today: Option<String>,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+mod policy_cli {
+    use super::*;
+    use bpfabi::policy::{edit, findings, history, Manifest};
+
+    pub(super) fn run(c: &PolicyCmd, w: Out) -> bpfabi::Result<u8> {
+        match c {
+            PolicyCmd::Init(a) => init(a, w),
+            PolicyCmd::Check(a) => check(a, w),
+        }
+    }
+
+    /// Kernels loaded on threads, in release order.
+    pub(super) fn kernels(k: &PolicyKernels) -> bpfabi::Result<(Vec<KernelModel>, Vec<String>)> {
+        let lo = LoadOptions { modules: !k.no_modules, ..LoadOptions::default() };
+        let models: Vec<bpfabi::Result<KernelModel>> = std::thread::scope(|s| {
+            let hs: Vec<_> = k.kernels.iter().map(|p| s.spawn(|| KernelModel::load(std::slice::from_ref(p), &lo))).collect();
+            hs.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(Error::new("policy", "a kernel reader panicked")))).collect()
+        });
+        history::order(models.into_iter().collect::<bpfabi::Result<Vec<_>>>()?)
+    }
+
+    fn init(a: &PolicyInitArgs, w: Out) -> bpfabi::Result<u8> {
+        let (models, labels) = kernels(&a.k)?;
+        let h = history::History::new(&models, &labels);
+        let renames = history::renames(&models);
+        let text = edit::init(&a.default_tier, &labels, &h.facts(&renames))?;
+        match &a.output {
+            Some(f) => std::fs::write(f, text).map_err(|e| Error::io(f.display().to_string(), e))?,
+            None => write_out(w.write_all(text.as_bytes()))?,
+        }
+        Ok(0)
+    }
+
+    fn check(a: &PolicyCheckArgs, w: Out) -> bpfabi::Result<u8> {
+        let format = a.out.format("policy check", &[Format::Table, Format::Json, Format::Sarif])?;
+        let m = Manifest::load(&a.manifest)?;
+        let (models, labels) = kernels(&a.k)?;
+        let mut opts = history::CheckOptions::default();
+        if let Some(t) = &a.today {
+            opts.today = bpfabi::policy::manifest::parse_date(t).ok_or_else(|| usage(format!("--today: expected YYYY-MM-DD, found `{t}`")))?;
+        }
+        let mut o = history::check(&m, &models, &labels, &opts);
+        if a.fix {
+            let file = a.manifest.display().to_string();
+            let text = std::fs::read_to_string(&a.manifest).map_err(|e| Error::io(&file, e))?;
+            let add: Vec<&String> = o.findings.iter().filter(|f| f.code == findings::Code::Unlisted).filter_map(|f| f.kfunc.as_ref()).collect();
+            let fixed = edit::fix(&text, &file, &o.facts, &add)?;
+            std::fs::write(&a.manifest, fixed).map_err(|e| Error::io(&file, e))?;
+            let m = Manifest::load(&a.manifest)?;
+            o = history::check(&m, &models, &labels, &opts);
+        }
+        write_out(match format {
+            Format::Json => findings::json(w, &labels, &o.findings),
+            Format::Sarif => findings::sarif(w, &o.findings, &findings::manifest_loc),
+            _ => findings::text(w, &labels, &o.findings),
+        })?;
+        Ok((findings::counts(&o.findings).deny > 0) as u8)
     }
 }

@@ -1,7 +1,20 @@
 //! Judgement, in one place: a [`Policy`] turns the facts `diff` and `check`
 //! observe into severities and verdicts. [`DefaultPolicy`] is bpfabi's
 //! built-in judgement (rationale: docs/diff.md, docs/check.md); a stability
-//! manifest is another `Policy`. Detectors never decide how bad something is.
+//! manifest (docs/policy.md) is another: [`ManifestPolicy`]. Detectors never
+//! decide how bad something is.
+//!
+//! Submodules: [`manifest`] (strict TOML parsing, layering), [`history`]
+//! (kernels in release order, facts, `policy check`), [`findings`] (stable
+//! codes and printers), [`edit`] (`policy init`, `--fix`).
+
+pub mod edit;
+pub mod findings;
+pub mod history;
+pub mod manifest;
+
+pub use history::ManifestPolicy;
+pub use manifest::Manifest;
 
 use crate::check::{ReasonKind, Verdict};
 use crate::diff::{Exposure, Fact, Severity};
