@@ -10,7 +10,7 @@ use std::io::{self, Write};
 pub const SCHEMA: &str = "bpfabi.policy-check/1";
 
 /// A finding code. The numbers are stable: never reused, never renumbered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[allow(missing_docs)]
 pub enum Code {
     Unlisted,
@@ -100,6 +100,13 @@ impl Code {
     /// Parse `P012`.
     pub fn parse(s: &str) -> Option<Code> {
         Code::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// JSON: the code (`"P011"`).
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 

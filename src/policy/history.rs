@@ -80,6 +80,7 @@ pub struct History<'a> {
     pub labels: &'a [String],
     snaps: Vec<BTreeMap<String, Seen>>,
     helpers: Vec<BTreeSet<String>>,
+    modules: Vec<BTreeSet<String>>,
 }
 
 impl<'a> History<'a> {
@@ -89,7 +90,23 @@ impl<'a> History<'a> {
             let hs: Vec<_> = kernels.iter().map(|k| s.spawn(move || (snapshot(k), helpers(k)))).collect();
             hs.into_iter().map(|h| h.join().unwrap_or_default()).unzip()
         });
-        History { kernels, labels, snaps, helpers }
+        let modules = kernels.iter().map(|k| k.kernel().modules.iter().map(|m| m.name.clone()).collect()).collect();
+        History { kernels, labels, snaps, helpers, modules }
+    }
+
+    /// Whether kernel `i` says anything about a kfunc last seen in
+    /// `module`: a module kfunc is unknown (not removed) in a kernel read
+    /// without that module.
+    pub fn knows(&self, i: usize, module: Option<&str>) -> bool {
+        match module {
+            None => true,
+            Some(m) => self.modules.get(i).is_some_and(|ms| ms.contains(m)),
+        }
+    }
+
+    /// Module of `name` in the last kernel before `i` that has it.
+    fn module_before(&self, i: usize, name: &str) -> Option<&str> {
+        (0..i).rev().find_map(|j| self.snaps.get(j).and_then(|s| s.get(name))).and_then(|s| s.module.as_deref())
     }
 
     /// Every kfunc name any kernel has.
@@ -112,7 +129,8 @@ impl<'a> History<'a> {
             let Some(first) = present.iter().position(Option::is_some) else { continue };
             f.first_release = Some(self.label(first).to_string());
             let Some(lastp) = present.iter().rposition(Option::is_some) else { continue };
-            if lastp < last {
+            let module = present.get(lastp).copied().flatten().and_then(|s| s.module.as_deref());
+            if lastp < last && self.knows(lastp + 1, module) {
                 f.removed_in = Some(self.label(lastp + 1).to_string());
                 f.renamed_to = renames.get(name).cloned();
                 if self.helpers.get(lastp + 1).is_some_and(|h| h.contains(name)) {
@@ -401,6 +419,10 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
             if c.kind.subject() != SubjectKind::Kfunc || m.ignored(&c.name) {
                 continue;
             }
+            // A module kfunc missing from a kernel read without its module: unknown, not removed.
+            if matches!(c.kind, diff::ChangeKind::KfuncRemoved | diff::ChangeKind::KfuncRenamed) && !h.knows(i, h.module_before(i, &c.name)) {
+                continue;
+            }
             proto_or_flags.insert(&c.name);
             let subject = Subject { name: &c.name, module: c.module.as_deref(), exposure: None };
             // One finding per (kfunc, change kind): the facts of that kind joined.
@@ -436,7 +458,8 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
                 e.2.push(f.describe());
             }
             for (kind, (j, action, descs)) in graded {
-                let mut msg = format!("{}: {}", kind.as_str(), descs.join("; "));
+                let joined = descs.join("; ");
+                let mut msg = if joined.starts_with(kind.as_str()) { joined } else { format!("{}: {joined}", kind.as_str()) };
                 if let Some(w) = &j.why {
                     msg.push_str(&format!(" ({w})"));
                 }
