@@ -632,6 +632,14 @@ struct CheckArgs {
     /// Everything loaded is removed.
     #[arg(long, conflicts_with_all = ["sarif", "explain"])]
     load: bool,
+    /// A stability manifest (docs/policy.md): warn at every use of a
+    /// deprecated kfunc (source line from .BTF.ext), error when a target
+    /// kernel is at or past its removal.
+    #[arg(long, value_name = "MANIFEST")]
+    policy: Option<PathBuf>,
+    /// With --policy: uses of deprecated kfuncs are errors (CI).
+    #[arg(long, requires = "policy")]
+    deny_deprecated: bool,
 }
 
 fn usage(what: String) -> Error {
@@ -785,6 +793,9 @@ fn check(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
         write_out(w.write_all(text.as_bytes()))?;
         return Ok(code);
     }
+    if let Some(m) = &a.policy {
+        return policy_cli::check_with_policy(a, m, format, &objs, &kernels, &labels, &results, w);
+    }
     write_out(match format {
         Format::Json => report::check::json(w, &labels, &results),
         Format::Jsonl => report::check::jsonl(w, &results),
@@ -861,6 +872,20 @@ enum PolicyCmd {
     /// kfunc's tier, deprecation windows, facts, waivers. Exit 0: no deny
     /// finding, 1: some, 2: error.
     Check(PolicyCheckArgs),
+    /// A C header for BPF programs: weak declarations of each deprecated or
+    /// renamed kfunc and its replacement, and a `<replacement>_compat()`
+    /// wrapper calling whichever the running kernel has.
+    Compat(PolicyCompatArgs),
+}
+
+#[derive(Args)]
+struct PolicyCompatArgs {
+    /// The manifest.
+    #[arg(long, value_name = "FILE")]
+    manifest: PathBuf,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -910,6 +935,14 @@ mod policy_cli {
         match c {
             PolicyCmd::Init(a) => init(a, w),
             PolicyCmd::Check(a) => check(a, w),
+            PolicyCmd::Compat(a) => {
+                let text = bpfabi::policy::compat::header(&Manifest::load(&a.manifest)?);
+                match &a.output {
+                    Some(f) => std::fs::write(f, text).map_err(|e| Error::io(f.display().to_string(), e))?,
+                    None => write_out(w.write_all(text.as_bytes()))?,
+                }
+                Ok(0)
+            }
         }
     }
 
@@ -921,6 +954,45 @@ mod policy_cli {
             hs.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(Error::new("policy", "a kernel reader panicked")))).collect()
         });
         history::order(models.into_iter().collect::<bpfabi::Result<Vec<_>>>()?)
+    }
+
+    /// `check --policy`: the check's output with the manifest's findings
+    /// about deprecated kfuncs (text before the matrix; merged into JSON/SARIF).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn check_with_policy(
+        a: &CheckArgs,
+        manifest: &std::path::Path,
+        format: Format,
+        objs: &[bpfabi::object::BpfObject],
+        kernels: &[KernelModel],
+        labels: &[String],
+        results: &[bpfabi::check::ProgramResult],
+        w: Out,
+    ) -> bpfabi::Result<u8> {
+        use bpfabi::policy::uses;
+        let m = Manifest::load(manifest)?;
+        let f = uses::deprecations(&m, objs, kernels, uses::UseOptions { deny_deprecated: a.deny_deprecated });
+        let mut doc = Vec::new();
+        write_out(match format {
+            Format::Json => report::check::json(&mut doc, labels, results),
+            Format::Jsonl => report::check::jsonl(&mut doc, results),
+            Format::Sarif => report::check::sarif(&mut doc, results),
+            _ if a.explain => report::check::explain(&mut doc, results),
+            _ => report::check::matrix(&mut doc, labels, results),
+        })?;
+        match format {
+            Format::Json | Format::Sarif => {
+                let merged = uses::merge(&doc, format == Format::Sarif, &f).map_err(|e| Error::new("check --policy", e.to_string()))?;
+                write_out(w.write_all(&merged))?;
+            }
+            Format::Jsonl => write_out(w.write_all(&doc))?,
+            _ => {
+                write_out(uses::text(w, &f))?;
+                write_out(w.write_all(&doc))?;
+            }
+        }
+        let deny = f.iter().any(|(x, _)| x.level == bpfabi::policy::manifest::Action::Deny);
+        Ok((deny || results.iter().any(|r| r.verdict == Verdict::Fails)) as u8)
     }
 
     fn init(a: &PolicyInitArgs, w: Out) -> bpfabi::Result<u8> {

@@ -2,86 +2,14 @@
 //! synthetic kernel histories built with the BTF builder, one finding code
 //! at a time; `policy init` / `--fix` round trips.
 
-use bpfabi::btf::builder::Builder;
-use bpfabi::btf::Btf;
-use bpfabi::bytes::{Bytes, Endian};
-use bpfabi::kernel::{Kernel, KernelBtf};
+#[path = "policy/kernels.rs"]
+mod kernels;
 use bpfabi::model::KernelModel;
+use kernels::{kernel, kf, Kf};
 use bpfabi::policy::findings::{counts, Code, Finding};
 use bpfabi::policy::manifest::{Action, PolicyKind};
 use bpfabi::policy::{edit, history, Manifest};
 use std::collections::BTreeMap;
-use std::sync::Arc;
-
-/// One kfunc of a synthetic kernel.
-#[derive(Clone)]
-pub struct Kf {
-    name: &'static str,
-    /// Parameter (name, type): "int", "u32", "u64", "task" (struct task *).
-    params: Vec<(&'static str, &'static str)>,
-    flags: u32,
-}
-
-fn kf(name: &'static str, params: &[(&'static str, &'static str)], flags: u32) -> Kf {
-    Kf { name, params: params.to_vec(), flags }
-}
-
-/// A kernel of `release` with these kfuncs, helpers (`BPF_FUNC_<name>`), and
-/// `struct task` of `task_size` bytes.
-pub fn kernel(release: &str, kfuncs: &[Kf], helpers: &[&str], task_size: u32) -> KernelModel {
-    let mut b = Builder::new(Endian::Little);
-    let int = b.int("int", 4, 32, true);
-    let u32_ = b.int("unsigned int", 4, 32, false);
-    let u64_ = b.int("long long unsigned int", 8, 64, false);
-    let mut members = vec![("pid", int, 0u32, 0u8)];
-    if task_size > 4 {
-        members.push(("extra", int, 32, 0));
-    }
-    let task = b.composite(false, "task", task_size, &members);
-    let ptask = b.ptr(task);
-    let mut ids = Vec::new();
-    for k in kfuncs {
-        let params: Vec<(&str, u32)> = k
-            .params
-            .iter()
-            .map(|(n, t)| {
-                let ty = match *t {
-                    "u32" => u32_,
-                    "u64" => u64_,
-                    "task" => ptask,
-                    _ => int,
-                };
-                (*n, ty)
-            })
-            .collect();
-        let p = b.func_proto(int, &params);
-        let f = b.func(k.name, p, 1);
-        ids.push((f, k.flags));
-    }
-    let mut h: Vec<(String, i32)> = vec![("BPF_FUNC_unspec".into(), 0)];
-    for (i, n) in helpers.iter().enumerate() {
-        h.push((format!("BPF_FUNC_{n}"), i as i32 + 1));
-    }
-    h.push(("__BPF_FUNC_MAX_ID".into(), helpers.len() as i32 + 1));
-    let hr: Vec<(&str, i32)> = h.iter().map(|(a, b)| (a.as_str(), *b)).collect();
-    b.enum32("bpf_func_id", false, &hr);
-    ids.sort();
-    let mut sec = Vec::new();
-    sec.extend_from_slice(&(ids.len() as u32).to_le_bytes());
-    sec.extend_from_slice(&1u32.to_le_bytes());
-    for (id, fl) in ids {
-        sec.extend_from_slice(&id.to_le_bytes());
-        sec.extend_from_slice(&fl.to_le_bytes());
-    }
-    let btf = Arc::new(Btf::parse(Bytes::from_vec(b.build())).unwrap());
-    KernelModel::new(Kernel {
-        release: Some(format!("{release}.0-1-amd64")),
-        inputs: vec![format!("synthetic-{release}")],
-        vmlinux: KernelBtf { name: "vmlinux".into(), btf, btf_ids: Some(Bytes::from_vec(sec)), origin: "synthetic".into() },
-        modules: vec![],
-        info: Default::default(),
-    })
-}
 
 const KF_RET_NULL: u32 = 4;
 const KF_TRUSTED_ARGS: u32 = 16;
@@ -400,7 +328,11 @@ fn init_then_check_is_clean_and_fix_keeps_decisions() {
         assert!(o.findings.iter().all(|x| x.code != c), "{}: {:?}", c.as_str(), o.findings);
     }
     // --fix: decisions and comments stay, facts are rewritten.
-    let edited = text.replace("[kfunc.kf_stable.facts]", "[kfunc.kf_stable]\n# keep me\ntier = \"stable\"\n\n[kfunc.kf_stable.facts]").replace("first_release = \"6.10\"\nversions = [\n  { from = \"6.10\", to = \"6.14\"", "first_release = \"6.1\"\nversions = [\n  { from = \"6.10\", to = \"6.14\"");
+    let edited = text.replace(
+        "[kfunc.kf_stable.facts]\nfirst_release = \"6.10\"",
+        "[kfunc.kf_stable]\n# keep me\ntier = \"stable\"\n\n[kfunc.kf_stable.facts]\nfirst_release = \"6.1\"",
+    );
+    assert_ne!(edited, text);
     let m2 = Manifest::parse(&edited, "e.toml").unwrap();
     let o2 = history::check(&m2, &ks, &labels, &Default::default());
     assert!(o2.findings.iter().any(|x| x.code == Code::FactsDisagree), "the edit is seen");

@@ -80,6 +80,14 @@ fn facts_table(f: &Facts) -> Table {
     set("renamed_to", &f.renamed_to);
     set("became", &f.became);
     set("module", &f.module);
+    set("prototype", &f.prototype);
+    if let Some(fl) = &f.flags {
+        let mut a = Array::new();
+        for x in fl {
+            a.push(x.as_str());
+        }
+        t.insert("flags", value(a));
+    }
     if !f.versions.is_empty() {
         let mut a = Array::new();
         for v in &f.versions {

@@ -54,6 +54,8 @@ pub fn order(models: Vec<KernelModel>) -> Result<(Vec<KernelModel>, Vec<String>)
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Seen {
     module: Option<String>,
+    c_proto: String,
+    flags: Option<Vec<String>>,
     proto: String,
     deep: String,
 }
@@ -63,7 +65,7 @@ fn snapshot(m: &KernelModel) -> BTreeMap<String, Seen> {
     let mut out = BTreeMap::new();
     for k in &m.surface().kfuncs {
         let (p, d) = v.kfuncs.get(&(k.name.clone(), k.module.clone())).copied().unwrap_or((0, 0));
-        out.entry(k.name.clone()).or_insert(Seen { module: k.module.clone(), proto: crate::versions::hex(p), deep: crate::versions::hex(d) });
+        out.entry(k.name.clone()).or_insert(Seen { module: k.module.clone(), c_proto: k.proto.clone(), flags: k.flags_known.then(|| k.flags.clone()), proto: crate::versions::hex(p), deep: crate::versions::hex(d) });
     }
     out
 }
@@ -138,6 +140,8 @@ impl<'a> History<'a> {
                 }
             }
             f.module = present.get(lastp).copied().flatten().and_then(|s| s.module.clone());
+            f.prototype = present.get(lastp).copied().flatten().map(|s| s.c_proto.clone());
+            f.flags = present.iter().rev().flatten().find_map(|s| s.flags.clone());
             let mut cur: Option<FactVersion> = None;
             for (i, p) in present.iter().enumerate() {
                 match (p, cur.as_mut()) {
@@ -607,6 +611,12 @@ fn describe_facts_diff(a: &Facts, b: &Facts) -> String {
     }
     if a.became != b.became {
         v.push(format!("became {} (kernels: {})", o(&a.became), o(&b.became)));
+    }
+    if a.prototype != b.prototype {
+        v.push(format!("prototype `{}` (kernels: `{}`)", o(&a.prototype), o(&b.prototype)));
+    }
+    if a.flags != b.flags {
+        v.push(format!("flags {:?} (kernels: {:?})", a.flags, b.flags));
     }
     if a.module != b.module {
         v.push(format!("module {} (kernels: {})", o(&a.module), o(&b.module)));

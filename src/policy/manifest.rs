@@ -264,6 +264,12 @@ pub struct Facts {
     /// Module providing it in the last release that has it (absent: vmlinux).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub module: Option<String>,
+    /// C prototype in the last release that has it (for `policy compat` and `policy docs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prototype: Option<String>,
+    /// KF_* flags in the last release whose flags are known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags: Option<Vec<String>>,
     /// Fingerprints per release range.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<FactVersion>,

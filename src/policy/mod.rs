@@ -6,12 +6,16 @@
 //!
 //! Submodules: [`manifest`] (strict TOML parsing, layering), [`history`]
 //! (kernels in release order, facts, `policy check`), [`findings`] (stable
-//! codes and printers), [`edit`] (`policy init`, `--fix`).
+//! codes and printers), [`edit`] (`policy init`, `--fix`), [`uses`]
+//! (`check --policy`: deprecated kfuncs at their call sites), [`compat`]
+//! (C compatibility header).
 
+pub mod compat;
 pub mod edit;
 pub mod findings;
 pub mod history;
 pub mod manifest;
+pub mod uses;
 
 pub use history::ManifestPolicy;
 pub use manifest::Manifest;
