@@ -876,6 +876,21 @@ enum PolicyCmd {
     /// renamed kfunc and its replacement, and a `<replacement>_compat()`
     /// wrapper calling whichever the running kernel has.
     Compat(PolicyCompatArgs),
+    /// A kfunc reference from a manifest and a kernel history: Markdown
+    /// (kfuncs.md), a static HTML site (no external assets) and kfuncs.json.
+    Docs(PolicyDocsArgs),
+}
+
+#[derive(Args)]
+struct PolicyDocsArgs {
+    /// The manifest.
+    #[arg(long, value_name = "FILE")]
+    manifest: PathBuf,
+    #[command(flatten)]
+    k: PolicyKernels,
+    /// Output directory.
+    #[arg(long, short = 'o', value_name = "DIR", default_value = "kfunc-docs")]
+    output: PathBuf,
 }
 
 #[derive(Args)]
@@ -935,6 +950,15 @@ mod policy_cli {
         match c {
             PolicyCmd::Init(a) => init(a, w),
             PolicyCmd::Check(a) => check(a, w),
+            PolicyCmd::Docs(a) => {
+                let m = Manifest::load(&a.manifest)?;
+                let (models, labels) = kernels(&a.k)?;
+                let o = history::check(&m, &models, &labels, &Default::default());
+                let site = bpfabi::policy::docs::build(&m, &labels, &o);
+                bpfabi::policy::docs::write(&site, &a.output)?;
+                write_out(writeln!(w, "{}: {} kfunc pages, index.html, tiers.html, releases.html, kfuncs.md, kfuncs.json", a.output.display(), site.kfuncs.len()))?;
+                Ok(0)
+            }
             PolicyCmd::Compat(a) => {
                 let text = bpfabi::policy::compat::header(&Manifest::load(&a.manifest)?);
                 match &a.output {

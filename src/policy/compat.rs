@@ -81,60 +81,72 @@ pub fn header(m: &Manifest) -> String {
         m.path
     );
     let mut declared = std::collections::BTreeSet::new();
-    for (name, e) in &m.kfuncs {
-        let d = &e.decisions;
-        let repl = d.replacement.clone().or_else(|| e.facts.renamed_to.clone());
-        let Some(repl) = repl else { continue };
-        if d.deprecated_since.is_none() && e.facts.renamed_to.is_none() {
-            continue;
+    for name in m.kfuncs.keys() {
+        if let Some(x) = snippet(m, name, &mut declared) {
+            s.push_str(&x);
         }
-        let old = e.facts.prototype.as_deref().and_then(parse_proto);
-        let new = m.kfuncs.get(&repl).and_then(|r| r.facts.prototype.as_deref()).and_then(parse_proto);
-        let mut life = Vec::new();
-        if let Some(x) = &d.deprecated_since {
-            life.push(format!("deprecated since {x}"));
-        }
-        if let Some(x) = &d.removal_not_before {
-            life.push(format!("removal not before {x}"));
-        }
-        if let Some(x) = &e.facts.removed_in {
-            life.push(format!("removed in {x}"));
-        }
-        let _ = writeln!(s, "\n/* {name} -> {repl}: {} */", if life.is_empty() { "renamed".to_string() } else { life.join(", ") });
-        if let Some(r) = &d.reason {
-            let _ = writeln!(s, "/* {} */", r.replace("*/", "* /"));
-        }
-        for p in [&old, &new].into_iter().flatten() {
-            if declared.insert(p.name.clone()) {
-                let _ = writeln!(s, "{}", decl(p));
-            }
-        }
-        let (Some(o), Some(n)) = (old, new) else {
-            let _ = writeln!(s, "/* no wrapper: the manifest has no prototype of {} (run `bpfabi policy check --fix`) */", if e.facts.prototype.is_none() { name } else { &repl });
-            continue;
-        };
-        let same = o.ret == n.ret && o.params.iter().map(|p| &p.0).eq(n.params.iter().map(|p| &p.0));
-        let named = n.params.iter().all(|p| !p.1.is_empty());
-        if !same || !named {
-            let _ = writeln!(s, "/* no wrapper: the prototypes differ (`{}` vs `{}`); call sites must change */", o.ret, n.ret);
-            continue;
-        }
-        let params = if n.params.is_empty() { "void".to_string() } else { n.params.iter().map(|p| p.0.as_str()).collect::<Vec<_>>().join(", ") };
-        let args = n.params.iter().map(|p| p.1.as_str()).collect::<Vec<_>>().join(", ");
-        let is_void = n.ret == "void";
-        let ret_kw = if is_void { "" } else { "return " };
-        let sep = if n.ret.ends_with('*') { "" } else { " " };
-        let _ = writeln!(s, "static __always_inline {}{sep}{}_compat({params})\n{{", n.ret, n.name);
-        let _ = writeln!(s, "\tif (bpf_ksym_exists({}))\n\t\t{ret_kw}{}({args});", n.name, n.name);
-        let _ = writeln!(s, "\tif (bpf_ksym_exists({}))\n\t\t{ret_kw}{}({args});", o.name, o.name);
-        if !is_void {
-            let zero = if n.ret.ends_with('*') { "NULL" } else { "0" };
-            let _ = writeln!(s, "\treturn {zero};");
-        }
-        let _ = writeln!(s, "}}");
     }
     let _ = writeln!(s, "\n#endif /* BPFABI_POLICY_COMPAT_H */");
     s
+}
+
+
+/// The compat block of one kfunc (`None`: not deprecated or renamed, or no
+/// replacement). `declared` collects names already declared.
+pub fn snippet(m: &Manifest, name: &str, declared: &mut std::collections::BTreeSet<String>) -> Option<String> {
+    let e = m.kfuncs.get(name)?;
+    let mut s = String::new();
+    let d = &e.decisions;
+    let repl = d.replacement.clone().or_else(|| e.facts.renamed_to.clone());
+    let Some(repl) = repl else { return None };
+    if d.deprecated_since.is_none() && e.facts.renamed_to.is_none() {
+        return None;
+    }
+    let old = e.facts.prototype.as_deref().and_then(parse_proto);
+    let new = m.kfuncs.get(&repl).and_then(|r| r.facts.prototype.as_deref()).and_then(parse_proto);
+    let mut life = Vec::new();
+    if let Some(x) = &d.deprecated_since {
+        life.push(format!("deprecated since {x}"));
+    }
+    if let Some(x) = &d.removal_not_before {
+        life.push(format!("removal not before {x}"));
+    }
+    if let Some(x) = &e.facts.removed_in {
+        life.push(format!("removed in {x}"));
+    }
+    let _ = writeln!(s, "\n/* {name} -> {repl}: {} */", if life.is_empty() { "renamed".to_string() } else { life.join(", ") });
+    if let Some(r) = &d.reason {
+        let _ = writeln!(s, "/* {} */", r.replace("*/", "* /"));
+    }
+    for p in [&old, &new].into_iter().flatten() {
+        if declared.insert(p.name.clone()) {
+            let _ = writeln!(s, "{}", decl(p));
+        }
+    }
+    let (Some(o), Some(n)) = (old, new) else {
+        let _ = writeln!(s, "/* no wrapper: the manifest has no prototype of {} (run `bpfabi policy check --fix`) */", if e.facts.prototype.is_none() { name } else { &repl });
+        return Some(s);
+    };
+    let same = o.ret == n.ret && o.params.iter().map(|p| &p.0).eq(n.params.iter().map(|p| &p.0));
+    let named = n.params.iter().all(|p| !p.1.is_empty());
+    if !same || !named {
+        let _ = writeln!(s, "/* no wrapper: the prototypes differ (`{}` vs `{}`); call sites must change */", o.ret, n.ret);
+        return Some(s);
+    }
+    let params = if n.params.is_empty() { "void".to_string() } else { n.params.iter().map(|p| p.0.as_str()).collect::<Vec<_>>().join(", ") };
+    let args = n.params.iter().map(|p| p.1.as_str()).collect::<Vec<_>>().join(", ");
+    let is_void = n.ret == "void";
+    let ret_kw = if is_void { "" } else { "return " };
+    let sep = if n.ret.ends_with('*') { "" } else { " " };
+    let _ = writeln!(s, "static __always_inline {}{sep}{}_compat({params})\n{{", n.ret, n.name);
+    let _ = writeln!(s, "\tif (bpf_ksym_exists({}))\n\t\t{ret_kw}{}({args});", n.name, n.name);
+    let _ = writeln!(s, "\tif (bpf_ksym_exists({}))\n\t\t{ret_kw}{}({args});", o.name, o.name);
+    if !is_void {
+        let zero = if n.ret.ends_with('*') { "NULL" } else { "0" };
+        let _ = writeln!(s, "\treturn {zero};");
+    }
+    let _ = writeln!(s, "}}");
+    Some(s)
 }
 
 #[cfg(test)]

@@ -345,9 +345,14 @@ impl Policy for ManifestPolicy<'_> {
     }
     fn explain_change(&self, subject: &Subject, fact: &Fact) -> Option<String> {
         let j = self.judge(subject.name, fact)?;
+        let what = match j.code {
+            Code::RemovedWithoutDeprecation => format!("{} without deprecation", j.kind.as_str()),
+            Code::RemovedBeforeWindow => format!("{} before the deprecation window ends", j.kind.as_str()),
+            _ => j.kind.as_str().to_string(),
+        };
         Some(match j.why {
-            Some(w) => format!("{} (tier {}: {}; {w})", j.kind.as_str(), j.tier, j.action.as_str()),
-            None => format!("{} (tier {}: {})", j.kind.as_str(), j.tier, j.action.as_str()),
+            Some(w) => format!("{what} (tier {}: {}; {w})", j.tier, j.action.as_str()),
+            None => format!("{what} (tier {}: {})", j.tier, j.action.as_str()),
         })
     }
     fn grade_requirement(&self, r: &Requirement) -> Verdict {
@@ -394,6 +399,10 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     /// Facts the kernels show (for `--fix`).
     pub facts: BTreeMap<String, Facts>,
+    /// Every kfunc change per kfunc: (release, change kind, detail as graded).
+    pub timeline: BTreeMap<String, Vec<(String, String, String)>>,
+    /// Which kernels (by index) have each kfunc.
+    pub presence: BTreeMap<String, Vec<bool>>,
 }
 
 /// `policy check`: walk consecutive releases, grade each change by its
@@ -402,6 +411,7 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
     let h = History::new(kernels, labels);
     let mut out: Vec<Finding> = Vec::new();
     let mut renames = BTreeMap::new();
+    let mut timeline: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
     let dopts = diff::DiffOptions::default();
     // Pairs are independent: diff them on threads.
     let pairs: Vec<(usize, diff::Diff)> = std::thread::scope(|s| {
@@ -428,6 +438,7 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
                 continue;
             }
             proto_or_flags.insert(&c.name);
+            timeline.entry(c.name.clone()).or_default().push((rel.clone(), c.kind.as_str().to_string(), c.detail.clone()));
             let subject = Subject { name: &c.name, module: c.module.as_deref(), exposure: None };
             // One finding per (kfunc, change kind): the facts of that kind joined.
             let mut graded: BTreeMap<PolicyKind, (Judgement, Action, Vec<String>)> = BTreeMap::new();
@@ -594,7 +605,8 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
         let rb = b.release.as_deref().map(manifest::parse_release);
         ra.cmp(&rb).then(a.code.cmp(&b.code)).then(a.kfunc.cmp(&b.kfunc))
     });
-    Outcome { findings: out, facts }
+    let presence = names.iter().map(|n| (n.to_string(), h.snaps.iter().map(|s| s.contains_key(*n)).collect())).collect();
+    Outcome { findings: out, facts, timeline, presence }
 }
 
 fn describe_facts_diff(a: &Facts, b: &Facts) -> String {

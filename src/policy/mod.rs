@@ -8,9 +8,10 @@
 //! (kernels in release order, facts, `policy check`), [`findings`] (stable
 //! codes and printers), [`edit`] (`policy init`, `--fix`), [`uses`]
 //! (`check --policy`: deprecated kfuncs at their call sites), [`compat`]
-//! (C compatibility header).
+//! (C compatibility header), [`docs`] (kfunc reference site).
 
 pub mod compat;
+pub mod docs;
 pub mod edit;
 pub mod findings;
 pub mod history;
