@@ -344,3 +344,24 @@ fn init_then_check_is_clean_and_fix_keeps_decisions() {
     assert!(o3.findings.iter().all(|x| x.code != Code::FactsDisagree));
     let _: BTreeMap<(), ()> = BTreeMap::new();
 }
+
+/// The complete example of docs/policy.md parses (without its `extends`,
+/// which names a file beside it) and means what the comments say.
+#[test]
+fn the_documented_example_parses() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/policy.md")).unwrap();
+    let start = doc.find("```toml\n").unwrap() + 8;
+    let end = start + doc[start..].find("```").unwrap();
+    let example: String = doc[start..end].lines().filter(|l| !l.starts_with("extends")).map(|l| format!("{l}\n")).collect();
+    let m = Manifest::parse(&example, "docs/policy.md").unwrap();
+    assert_eq!(m.tier_name("scx_bpf_dispatch"), "unstable");
+    assert_eq!(m.tier_name("scx_bpf_other"), "unstable");
+    assert_eq!(m.tiers["vendor"].window_releases, 2);
+    assert_eq!(m.tiers["stable"].action(PolicyKind::FlagsTightened), Action::Deny);
+    let e = &m.kfuncs["scx_bpf_dispatch"];
+    assert_eq!(e.decisions.replacement.as_deref(), Some("scx_bpf_dsq_insert"));
+    assert_eq!(e.facts.removed_in.as_deref(), Some("6.17"));
+    assert_eq!(m.waivers.len(), 1);
+    assert_eq!(m.release_date("6.19"), Some((2026, 2, 8)));
+    assert!(m.ignored("bpf_kfunc_call_test1"));
+}
