@@ -98,7 +98,7 @@ pub fn snippet(m: &Manifest, name: &str, declared: &mut std::collections::BTreeS
     let mut s = String::new();
     let d = &e.decisions;
     let repl = d.replacement.clone().or_else(|| e.facts.renamed_to.clone());
-    let Some(repl) = repl else { return None };
+    let repl = repl?;
     if d.deprecated_since.is_none() && e.facts.renamed_to.is_none() {
         return None;
     }

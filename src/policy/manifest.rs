@@ -741,7 +741,10 @@ fn builtin_tiers(file: &str) -> BTreeMap<String, Tier> {
 
 /// Mainline release dates (for windows in months). Later releases: give
 /// them in `[release_dates]`.
-const DATES: &[((u32, u32), (i32, u32, u32))] = &[
+/// (year, month, day).
+pub type Date = (i32, u32, u32);
+
+const DATES: &[((u32, u32), Date)] = &[
     ((5, 10), (2020, 12, 13)),
     ((5, 11), (2021, 2, 14)),
     ((5, 12), (2021, 4, 25)),
