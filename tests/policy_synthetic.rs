@@ -365,3 +365,15 @@ fn the_documented_example_parses() {
     assert_eq!(m.release_date("6.19"), Some((2026, 2, 8)));
     assert!(m.ignored("bpf_kfunc_call_test1"));
 }
+
+/// A helper turned into a kfunc of the same name: the promotion breaks
+/// programs calling the helper; graded by the tier.
+#[test]
+fn helper_promoted_to_kfunc() {
+    let ks = vec![kernel("6.10", &[], &["map_lookup_elem", "rev"], 4), kernel("6.11", &[kf("bpf_rev", &[("a", "int")], 0)], &["map_lookup_elem"], 4)];
+    let labels = labels(&ks);
+    let m = Manifest::parse("schema = 1\n[kfunc.bpf_rev]\ntier = \"stable\"\n", "m.toml").unwrap();
+    let o = history::check(&m, &ks, &labels, &Default::default());
+    let x = one(&o.findings, Code::Change, "bpf_rev");
+    assert_eq!((x.change, x.level, x.release.as_deref()), (Some(PolicyKind::Promoted), Action::Deny, Some("6.11")));
+}

@@ -202,6 +202,9 @@ pub struct ManifestPolicy<'m> {
     pub release: String,
     /// Helper names of the newer kernel (a removed kfunc that is now a helper was promoted).
     pub new_helpers: BTreeSet<String>,
+    /// Helper names of the older kernel (an added kfunc that was a helper
+    /// there, and is not any more, is the promotion the other way).
+    pub old_helpers: BTreeSet<String>,
 }
 
 /// What the manifest makes of one fact.
@@ -223,6 +226,7 @@ pub struct Judgement {
 pub fn classify(fact: &Fact) -> Option<PolicyKind> {
     Some(match fact {
         Fact::KfuncRemoved { .. } => PolicyKind::Removed,
+        Fact::KfuncAdded { .. } => PolicyKind::Added,
         Fact::KfuncRenamed { .. } => PolicyKind::Renamed,
         Fact::KfuncMoved { to: Some(_), .. } => PolicyKind::MovedToModule,
         Fact::ReturnRetyped { .. } | Fact::ParamRetyped { .. } | Fact::ParamRemoved { .. } | Fact::ParamAdded { .. } => PolicyKind::ProtoIncompatible,
@@ -318,6 +322,13 @@ impl ManifestPolicy<'_> {
         let tier = m.tiers.get(&tier_name).cloned().unwrap_or_default();
         if kind == PolicyKind::Removed && self.new_helpers.contains(name) {
             kind = PolicyKind::Promoted;
+        }
+        if kind == PolicyKind::Added {
+            if self.old_helpers.contains(name) && !self.new_helpers.contains(name) {
+                kind = PolicyKind::Promoted;
+            } else {
+                return None;
+            }
         }
         let (code, action, why) = match kind {
             PolicyKind::Removed | PolicyKind::Renamed => match m.removal(name, &self.release) {
@@ -418,7 +429,7 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
         let hs: Vec<_> = (1..kernels.len())
             .filter_map(|i| {
                 let (old, new) = (kernels.get(i - 1)?, kernels.get(i)?);
-                let pol = ManifestPolicy { manifest: m, release: h.label(i).to_string(), new_helpers: h.helpers.get(i).cloned().unwrap_or_default() };
+                let pol = ManifestPolicy { manifest: m, release: h.label(i).to_string(), new_helpers: h.helpers.get(i).cloned().unwrap_or_default(), old_helpers: h.helpers.get(i - 1).cloned().unwrap_or_default() };
                 let dopts = &dopts;
                 Some(s.spawn(move || (i, diff::diff(old, new, dopts, &pol))))
             })
@@ -427,7 +438,12 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
     });
     for (i, d) in &pairs {
         let (i, rel) = (*i, h.label(*i).to_string());
-        let pol = ManifestPolicy { manifest: m, release: rel.clone(), new_helpers: h.helpers.get(i).cloned().unwrap_or_default() };
+        let pol = ManifestPolicy {
+            manifest: m,
+            release: rel.clone(),
+            new_helpers: h.helpers.get(i).cloned().unwrap_or_default(),
+            old_helpers: h.helpers.get(i - 1).cloned().unwrap_or_default(),
+        };
         let mut proto_or_flags: BTreeSet<&str> = BTreeSet::new();
         for c in &d.changes {
             if c.kind.subject() != SubjectKind::Kfunc || m.ignored(&c.name) {
@@ -460,7 +476,9 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
                             );
                         }
                     }
-                    continue;
+                    if pol.judge(&c.name, f).is_none() {
+                        continue;
+                    }
                 }
                 // The grading: the manifest as a Policy over the diff facts.
                 let action = severity_action(pol.grade_change(&subject, f));

@@ -61,6 +61,9 @@ pub enum PolicyKind {
     Renamed,
     /// Turned into a helper (or a helper into a kfunc): calls must change.
     Promoted,
+    /// Added (never graded: the classification of `kfunc_added` facts,
+    /// which only matter when a helper of the same name went away).
+    Added,
 }
 
 impl PolicyKind {
@@ -88,6 +91,7 @@ impl PolicyKind {
             PolicyKind::MovedToModule => "moved_to_module",
             PolicyKind::Renamed => "renamed",
             PolicyKind::Promoted => "promoted",
+            PolicyKind::Added => "added",
         }
     }
     /// Parse the manifest spelling.
