@@ -778,6 +778,8 @@ fn inspect(a: &InspectArgs, w: Out) -> bpfabi::Result<u8> {
 
 fn check(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
     let format = if a.sarif { Format::Sarif } else { a.out.format("check", &[Format::Table, Format::Json, Format::Jsonl, Format::Sarif])? };
+    // --policy: the manifest is parsed while objects and kernels are read.
+    let manifest = a.policy.clone().map(|m| std::thread::spawn(move || bpfabi::policy::Manifest::load(&m)));
     let objs = read_objects(&a.objects, a.verbose)?;
     let lo = LoadOptions { modules: !a.no_modules, ..LoadOptions::default() };
     let mut kernels = if a.kernels.is_empty() {
@@ -793,8 +795,9 @@ fn check(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
         write_out(w.write_all(text.as_bytes()))?;
         return Ok(code);
     }
-    if let Some(m) = &a.policy {
-        return policy_cli::check_with_policy(a, m, format, &objs, &kernels, &labels, &results, w);
+    if let Some(m) = manifest {
+        let m = m.join().unwrap_or_else(|_| Err(Error::new("--policy", "the manifest reader panicked")))?;
+        return policy_cli::check_with_policy(a, &m, format, &objs, &kernels, &labels, &results, w);
     }
     write_out(match format {
         Format::Json => report::check::json(w, &labels, &results),
@@ -985,7 +988,7 @@ mod policy_cli {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn check_with_policy(
         a: &CheckArgs,
-        manifest: &std::path::Path,
+        m: &Manifest,
         format: Format,
         objs: &[bpfabi::object::BpfObject],
         kernels: &[KernelModel],
@@ -994,8 +997,7 @@ mod policy_cli {
         w: Out,
     ) -> bpfabi::Result<u8> {
         use bpfabi::policy::uses;
-        let m = Manifest::load(manifest)?;
-        let f = uses::deprecations(&m, objs, kernels, uses::UseOptions { deny_deprecated: a.deny_deprecated });
+        let f = uses::deprecations(m, objs, kernels, uses::UseOptions { deny_deprecated: a.deny_deprecated });
         let mut doc = Vec::new();
         write_out(match format {
             Format::Json => report::check::json(&mut doc, labels, results),
