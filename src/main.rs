@@ -86,6 +86,10 @@ enum Cmd {
     Census(CensusArgs),
     /// Static site and Markdown summary from a census and kernels (release order).
     Report(ReportArgs),
+    /// Stability policy: a manifest of kfunc tiers, deprecations and facts
+    /// (docs/policy.md), checked over kernel history.
+    #[command(subcommand)]
+    Policy(PolicyCmd),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -743,6 +747,14 @@ struct CheckArgs {
     /// Everything loaded is removed.
     #[arg(long, conflicts_with_all = ["sarif", "explain"])]
     load: bool,
+    /// A stability manifest (docs/policy.md): warn at every use of a
+    /// deprecated kfunc (source line from .BTF.ext), error when a target
+    /// kernel is at or past its removal.
+    #[arg(long, value_name = "MANIFEST")]
+    policy: Option<PathBuf>,
+    /// With --policy: uses of deprecated kfuncs are errors (CI).
+    #[arg(long, requires = "policy")]
+    deny_deprecated: bool,
 }
 
 fn usage(what: String) -> Error {
@@ -881,6 +893,8 @@ fn inspect(a: &InspectArgs, w: Out) -> bpfabi::Result<u8> {
 
 fn check(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
     let format = if a.sarif { Format::Sarif } else { a.out.format("check", &[Format::Table, Format::Json, Format::Jsonl, Format::Sarif])? };
+    // --policy: the manifest is parsed while objects and kernels are read.
+    let manifest = a.policy.clone().map(|m| std::thread::spawn(move || bpfabi::policy::Manifest::load(&m)));
     let objs = read_objects(&a.objects, a.verbose)?;
     let lo = LoadOptions { modules: !a.no_modules, ..LoadOptions::default() };
     let mut kernels = if a.kernels.is_empty() {
@@ -895,6 +909,10 @@ fn check(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
         let (text, code) = check_load(a, format, &labels, &results)?;
         write_out(w.write_all(text.as_bytes()))?;
         return Ok(code);
+    }
+    if let Some(m) = manifest {
+        let m = m.join().unwrap_or_else(|_| Err(Error::new("--policy", "the manifest reader panicked")))?;
+        return policy_cli::check_with_policy(a, &m, format, &objs, &kernels, &labels, &results, w);
     }
     write_out(match format {
         Format::Json => report::check::json(w, &labels, &results),
@@ -1152,6 +1170,7 @@ fn main() -> ExitCode {
         Cmd::Catalog(c) => catalog(c, &mut out),
         Cmd::Census(a) => census_cmd::census(a, &mut out),
         Cmd::Report(a) => census_cmd::report(a, &mut out),
+        Cmd::Policy(c) => policy_cli::run(c, &mut out),
         Cmd::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(*shell, &mut Cli::command(), "bpfabi", &mut out);
@@ -1171,5 +1190,203 @@ fn main() -> ExitCode {
             eprintln!("bpfabi: error: {e}");
             ExitCode::from(2)
         }
+    }
+}
+
+// ---- policy (docs/policy.md) ---------------------------------------------
+
+#[derive(Subcommand)]
+enum PolicyCmd {
+    /// A new manifest from a kernel history: every kfunc with its facts
+    /// (first release, removal, fingerprints per release range); decisions
+    /// default to the default tier. KERNEL: any input `surface` accepts, one
+    /// per kernel, any order (sorted by release).
+    Init(PolicyInitArgs),
+    /// Check a kernel history against a manifest: every change graded by the
+    /// kfunc's tier, deprecation windows, facts, waivers. Exit 0: no deny
+    /// finding, 1: some, 2: error.
+    Check(PolicyCheckArgs),
+    /// A C header for BPF programs: weak declarations of each deprecated or
+    /// renamed kfunc and its replacement, and a `<replacement>_compat()`
+    /// wrapper calling whichever the running kernel has.
+    Compat(PolicyCompatArgs),
+    /// A kfunc reference from a manifest and a kernel history: Markdown
+    /// (kfuncs.md), a static HTML site (no external assets) and kfuncs.json.
+    Docs(PolicyDocsArgs),
+}
+
+#[derive(Args)]
+struct PolicyDocsArgs {
+    /// The manifest.
+    #[arg(long, value_name = "FILE")]
+    manifest: PathBuf,
+    #[command(flatten)]
+    k: PolicyKernels,
+    /// Output directory.
+    #[arg(long, short = 'o', value_name = "DIR", default_value = "kfunc-docs")]
+    output: PathBuf,
+}
+
+#[derive(Args)]
+struct PolicyCompatArgs {
+    /// The manifest.
+    #[arg(long, value_name = "FILE")]
+    manifest: PathBuf,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct PolicyKernels {
+    /// Kernels (any input `surface` accepts, one per kernel).
+    #[arg(required = true)]
+    kernels: Vec<PathBuf>,
+    /// Do not read modules found in kernel directories and packages.
+    #[arg(long)]
+    no_modules: bool,
+}
+
+#[derive(Args)]
+struct PolicyInitArgs {
+    #[command(flatten)]
+    k: PolicyKernels,
+    /// Default tier of the new manifest.
+    #[arg(long, default_value = "unstable")]
+    default_tier: String,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct PolicyCheckArgs {
+    /// The manifest.
+    #[arg(long, value_name = "FILE")]
+    manifest: PathBuf,
+    #[command(flatten)]
+    k: PolicyKernels,
+    /// Rewrite the manifest's facts (never decisions) from the kernels, keeping comments and order.
+    #[arg(long)]
+    fix: bool,
+    /// Today's date for waiver expiry (YYYY-MM-DD; default: today).
+    #[arg(long, value_name = "DATE", hide = true)]
+    today: Option<String>,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+mod policy_cli {
+    use super::*;
+    use bpfabi::policy::{edit, findings, history, Manifest};
+
+    pub(super) fn run(c: &PolicyCmd, w: Out) -> bpfabi::Result<u8> {
+        match c {
+            PolicyCmd::Init(a) => init(a, w),
+            PolicyCmd::Check(a) => check(a, w),
+            PolicyCmd::Docs(a) => {
+                let m = Manifest::load(&a.manifest)?;
+                let (models, labels) = kernels(&a.k)?;
+                let o = history::check(&m, &models, &labels, &Default::default());
+                let site = bpfabi::policy::docs::build(&m, &labels, &o);
+                bpfabi::policy::docs::write(&site, &a.output)?;
+                write_out(writeln!(w, "{}: {} kfunc pages, index.html, tiers.html, releases.html, kfuncs.md, kfuncs.json", a.output.display(), site.kfuncs.len()))?;
+                Ok(0)
+            }
+            PolicyCmd::Compat(a) => {
+                let text = bpfabi::policy::compat::header(&Manifest::load(&a.manifest)?);
+                match &a.output {
+                    Some(f) => std::fs::write(f, text).map_err(|e| Error::io(f.display().to_string(), e))?,
+                    None => write_out(w.write_all(text.as_bytes()))?,
+                }
+                Ok(0)
+            }
+        }
+    }
+
+    /// Kernels loaded on threads, in release order.
+    pub(super) fn kernels(k: &PolicyKernels) -> bpfabi::Result<(Vec<KernelModel>, Vec<String>)> {
+        let lo = LoadOptions { modules: !k.no_modules, ..LoadOptions::default() };
+        let models: Vec<bpfabi::Result<KernelModel>> = std::thread::scope(|s| {
+            let hs: Vec<_> = k.kernels.iter().map(|p| s.spawn(|| KernelModel::load(std::slice::from_ref(p), &lo))).collect();
+            hs.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(Error::new("policy", "a kernel reader panicked")))).collect()
+        });
+        history::order(models.into_iter().collect::<bpfabi::Result<Vec<_>>>()?)
+    }
+
+    /// `check --policy`: the check's output with the manifest's findings
+    /// about deprecated kfuncs (text before the matrix; merged into JSON/SARIF).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn check_with_policy(
+        a: &CheckArgs,
+        m: &Manifest,
+        format: Format,
+        objs: &[bpfabi::object::BpfObject],
+        kernels: &[KernelModel],
+        labels: &[String],
+        results: &[bpfabi::check::ProgramResult],
+        w: Out,
+    ) -> bpfabi::Result<u8> {
+        use bpfabi::policy::uses;
+        let f = uses::deprecations(m, objs, kernels, uses::UseOptions { deny_deprecated: a.deny_deprecated });
+        let mut doc = Vec::new();
+        write_out(match format {
+            Format::Json => report::check::json(&mut doc, labels, results),
+            Format::Jsonl => report::check::jsonl(&mut doc, results),
+            Format::Sarif => report::check::sarif(&mut doc, results),
+            _ if a.explain => report::check::explain(&mut doc, results),
+            _ => report::check::matrix(&mut doc, labels, results),
+        })?;
+        match format {
+            Format::Json | Format::Sarif => {
+                let merged = uses::merge(&doc, format == Format::Sarif, &f).map_err(|e| Error::new("check --policy", e.to_string()))?;
+                write_out(w.write_all(&merged))?;
+            }
+            Format::Jsonl => write_out(w.write_all(&doc))?,
+            _ => {
+                write_out(uses::text(w, &f))?;
+                write_out(w.write_all(&doc))?;
+            }
+        }
+        let deny = f.iter().any(|(x, _)| x.level == bpfabi::policy::manifest::Action::Deny);
+        Ok((deny || results.iter().any(|r| r.verdict == Verdict::Fails)) as u8)
+    }
+
+    fn init(a: &PolicyInitArgs, w: Out) -> bpfabi::Result<u8> {
+        let (models, labels) = kernels(&a.k)?;
+        let h = history::History::new(&models, &labels);
+        let renames = history::renames(&models);
+        let text = edit::init(&a.default_tier, &labels, &h.facts(&renames))?;
+        match &a.output {
+            Some(f) => std::fs::write(f, text).map_err(|e| Error::io(f.display().to_string(), e))?,
+            None => write_out(w.write_all(text.as_bytes()))?,
+        }
+        Ok(0)
+    }
+
+    fn check(a: &PolicyCheckArgs, w: Out) -> bpfabi::Result<u8> {
+        let format = a.out.format("policy check", &[Format::Table, Format::Json, Format::Sarif])?;
+        let m = Manifest::load(&a.manifest)?;
+        let (models, labels) = kernels(&a.k)?;
+        let mut opts = history::CheckOptions::default();
+        if let Some(t) = &a.today {
+            opts.today = bpfabi::policy::manifest::parse_date(t).ok_or_else(|| usage(format!("--today: expected YYYY-MM-DD, found `{t}`")))?;
+        }
+        let mut o = history::check(&m, &models, &labels, &opts);
+        if a.fix {
+            let file = a.manifest.display().to_string();
+            let text = std::fs::read_to_string(&a.manifest).map_err(|e| Error::io(&file, e))?;
+            let add: Vec<&String> = o.findings.iter().filter(|f| f.code == findings::Code::Unlisted).filter_map(|f| f.kfunc.as_ref()).collect();
+            let fixed = edit::fix(&text, &file, &o.facts, &add)?;
+            std::fs::write(&a.manifest, fixed).map_err(|e| Error::io(&file, e))?;
+            let m = Manifest::load(&a.manifest)?;
+            o = history::check(&m, &models, &labels, &opts);
+        }
+        write_out(match format {
+            Format::Json => findings::json(w, &labels, &o.findings),
+            Format::Sarif => findings::sarif(w, &o.findings, &findings::manifest_loc),
+            _ => findings::text(w, &labels, &o.findings),
+        })?;
+        Ok((findings::counts(&o.findings).deny > 0) as u8)
     }
 }

@@ -214,6 +214,82 @@ pub fn core_relos(d: &[u8], e: Endian, btf: &Btf) -> Result<Vec<CoreRelo>, ReadE
     Ok(out)
 }
 
+/// One `.BTF.ext` line-info record (`struct bpf_line_info`): which source
+/// line an instruction came from.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct LineInfo {
+    /// Program section the instruction is in.
+    pub section: String,
+    /// Byte offset of the first instruction of the line in its section.
+    pub insn_off: u32,
+    /// Source file as compiled (`/src/prog.bpf.c`).
+    pub file: String,
+    /// Source line text (the compiler's copy).
+    pub text: String,
+    /// 1-based line number.
+    pub line: u32,
+    /// 1-based column (0: unknown).
+    pub column: u32,
+}
+
+/// Parse the line-info part of `.BTF.ext` (sorted by section, then
+/// instruction offset, as written by the compiler). Records shorter than 16
+/// bytes, counts that overrun the section and offsets past the end are errors.
+pub fn line_infos(d: &[u8], e: Endian, btf: &Btf) -> Result<Vec<LineInfo>, ReadError> {
+    let u32_at = |o: usize| e.u32(d, o).ok_or_else(|| ReadError::at(o, "expected 4 more bytes"));
+    let magic = e.u16(d, 0).ok_or_else(|| ReadError::at(0, "expected a .BTF.ext header"))?;
+    if magic != 0xeb9f {
+        return Err(ReadError::at(0, format!("expected .BTF.ext magic 0xeb9f, found {magic:#x}")));
+    }
+    let hdr_len = u32_at(4)? as usize;
+    if hdr_len < 24 {
+        return Err(ReadError::at(4, format!("expected a .BTF.ext header of at least 24 bytes, found {hdr_len}")));
+    }
+    let (off, len) = (u32_at(16)? as usize, u32_at(20)? as usize);
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    let start = hdr_len.checked_add(off).ok_or_else(|| ReadError::at(16, "offset overflow"))?;
+    let end = start.checked_add(len).filter(|&x| x <= d.len()).ok_or_else(|| {
+        ReadError::at(16, format!("line_info section [{start:#x}, +{len:#x}) runs past the end ({:#x} bytes)", d.len()))
+    })?;
+    let rec_size = u32_at(start)? as usize;
+    if rec_size < 16 {
+        return Err(ReadError::at(start, format!("expected line_info record size >= 16, found {rec_size}")));
+    }
+    let mut out = Vec::new();
+    let mut p = start + 4;
+    while p < end {
+        let sec_name = btf.str_at(u32_at(p)?).to_string();
+        let n = u32_at(p + 4)? as usize;
+        p += 8;
+        let need = n.checked_mul(rec_size).ok_or_else(|| ReadError::at(p, "record count overflow"))?;
+        if p.checked_add(need).is_none_or(|x| x > end) {
+            return Err(ReadError::at(p - 4, format!("{n} records of {rec_size} bytes do not fit in the line_info section")));
+        }
+        for i in 0..n {
+            let r = p + i * rec_size;
+            let (insn_off, file, text, lc) = (u32_at(r)?, u32_at(r + 4)?, u32_at(r + 8)?, u32_at(r + 12)?);
+            out.push(LineInfo {
+                section: sec_name.clone(),
+                insn_off,
+                file: btf.str_at(file).to_string(),
+                text: btf.str_at(text).trim().to_string(),
+                line: lc >> 10,
+                column: lc & 0x3ff,
+            });
+        }
+        p += need;
+    }
+    Ok(out)
+}
+
+/// The line of the instruction at byte offset `insn_off` of `section`: the
+/// last record at or before it.
+pub fn line_at<'a>(lines: &'a [LineInfo], section: &str, insn_off: u32) -> Option<&'a LineInfo> {
+    lines.iter().filter(|l| l.section == section && l.insn_off <= insn_off).max_by_key(|l| l.insn_off)
+}
+
 /// Parse `0:1:2` into indices.
 pub fn parse_access(s: &str) -> Option<Vec<u32>> {
     s.split(':').map(|x| x.parse().ok()).collect()

@@ -1,7 +1,25 @@
 //! Judgement, in one place: a [`Policy`] turns the facts `diff` and `check`
 //! observe into severities and verdicts. [`DefaultPolicy`] is bpfabi's
 //! built-in judgement (rationale: docs/diff.md, docs/check.md); a stability
-//! manifest is another `Policy`. Detectors never decide how bad something is.
+//! manifest (docs/policy.md) is another: [`ManifestPolicy`]. Detectors never
+//! decide how bad something is.
+//!
+//! Submodules: [`manifest`] (strict TOML parsing, layering), [`history`]
+//! (kernels in release order, facts, `policy check`), [`findings`] (stable
+//! codes and printers), [`edit`] (`policy init`, `--fix`), [`uses`]
+//! (`check --policy`: deprecated kfuncs at their call sites), [`compat`]
+//! (C compatibility header), [`docs`] (kfunc reference site).
+
+pub mod compat;
+pub mod docs;
+pub mod edit;
+pub mod findings;
+pub mod history;
+pub mod manifest;
+pub mod uses;
+
+pub use history::ManifestPolicy;
+pub use manifest::Manifest;
 
 use crate::check::{ReasonKind, Verdict};
 use crate::diff::{Exposure, Fact, Severity};

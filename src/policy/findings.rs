@@ -1,0 +1,308 @@
+//! Findings of `policy check` and `check --policy`: stable codes (the list
+//! in docs/policy.md), levels, and their printers (text, JSON, SARIF).
+
+use super::manifest::{Action, Loc, PolicyKind};
+use serde::Serialize;
+use serde_json::json;
+use std::io::{self, Write};
+
+/// JSON schema name of `policy check --format json`.
+pub const SCHEMA: &str = "bpfabi.policy-check/1";
+
+/// A finding code. The numbers are stable: never reused, never renumbered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[allow(missing_docs)]
+pub enum Code {
+    Unlisted,
+    StaleEntry,
+    StaleRule,
+    Change,
+    RemovedWithoutDeprecation,
+    RemovedBeforeWindow,
+    PresentAfterRemoval,
+    DeprecationIncomplete,
+    ReplacementProblem,
+    NameReused,
+    SilentChange,
+    FactsDisagree,
+    WaiverExpired,
+    WaiverUnmatched,
+    FlagBitReused,
+    DeprecatedUse,
+    UseOfRemoved,
+}
+
+impl Code {
+    /// Every code, in number order.
+    pub const ALL: [Code; 17] = [
+        Code::Unlisted,
+        Code::StaleEntry,
+        Code::StaleRule,
+        Code::Change,
+        Code::RemovedWithoutDeprecation,
+        Code::RemovedBeforeWindow,
+        Code::PresentAfterRemoval,
+        Code::DeprecationIncomplete,
+        Code::ReplacementProblem,
+        Code::NameReused,
+        Code::SilentChange,
+        Code::FactsDisagree,
+        Code::WaiverExpired,
+        Code::WaiverUnmatched,
+        Code::FlagBitReused,
+        Code::DeprecatedUse,
+        Code::UseOfRemoved,
+    ];
+    /// `P001` ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Unlisted => "P001",
+            Code::StaleEntry => "P002",
+            Code::StaleRule => "P003",
+            Code::Change => "P010",
+            Code::RemovedWithoutDeprecation => "P011",
+            Code::RemovedBeforeWindow => "P012",
+            Code::PresentAfterRemoval => "P013",
+            Code::DeprecationIncomplete => "P014",
+            Code::ReplacementProblem => "P015",
+            Code::NameReused => "P016",
+            Code::SilentChange => "P017",
+            Code::FactsDisagree => "P018",
+            Code::WaiverExpired => "P020",
+            Code::WaiverUnmatched => "P021",
+            Code::FlagBitReused => "P030",
+            Code::DeprecatedUse => "P100",
+            Code::UseOfRemoved => "P101",
+        }
+    }
+    /// Short name (SARIF rule name).
+    pub fn name(self) -> &'static str {
+        match self {
+            Code::Unlisted => "kfunc-not-in-manifest",
+            Code::StaleEntry => "stale-entry",
+            Code::StaleRule => "stale-rule",
+            Code::Change => "change-graded-by-tier",
+            Code::RemovedWithoutDeprecation => "removed-without-deprecation",
+            Code::RemovedBeforeWindow => "removed-before-window-end",
+            Code::PresentAfterRemoval => "present-after-announced-removal",
+            Code::DeprecationIncomplete => "deprecated-without-replacement-or-reason",
+            Code::ReplacementProblem => "replacement-missing-or-less-stable",
+            Code::NameReused => "removed-name-back-with-another-prototype",
+            Code::SilentChange => "fingerprint-changed-unrecorded",
+            Code::FactsDisagree => "facts-disagree-with-kernels",
+            Code::WaiverExpired => "waiver-expired",
+            Code::WaiverUnmatched => "waiver-unmatched",
+            Code::FlagBitReused => "kf-bit-reused",
+            Code::DeprecatedUse => "deprecated-kfunc-used",
+            Code::UseOfRemoved => "kfunc-used-past-removal",
+        }
+    }
+    /// Parse `P012`.
+    pub fn parse(s: &str) -> Option<Code> {
+        Code::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// JSON: the code (`"P011"`).
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Stable code.
+    pub code: Code,
+    /// deny or warn (allowed changes are not findings).
+    pub level: Action,
+    /// The kfunc, when it is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kfunc: Option<String>,
+    /// The release it is observed at (the newer kernel of a pair).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    /// The change kind, for graded changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<PolicyKind>,
+    /// The tier that graded it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    /// What, in words.
+    pub message: String,
+    /// Where in the manifest (entry, rule, waiver), when it applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Loc>,
+    /// The waiver accepting it (`file:line:col`), when waived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waived_by: Option<String>,
+    /// `policy check --fix` repairs it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fixable: bool,
+}
+
+impl Finding {
+    /// A finding with no kfunc, release or location yet.
+    pub fn new(code: Code, level: Action, message: impl Into<String>) -> Self {
+        Finding { code, level, kfunc: None, release: None, change: None, tier: None, message: message.into(), location: None, waived_by: None, fixable: false }
+    }
+    /// About `kfunc`.
+    pub fn kfunc(mut self, k: &str) -> Self {
+        self.kfunc = Some(k.to_string());
+        self
+    }
+    /// At `release`.
+    pub fn at(mut self, r: &str) -> Self {
+        self.release = Some(r.to_string());
+        self
+    }
+    /// Located in the manifest.
+    pub fn loc(mut self, l: Option<&Loc>) -> Self {
+        self.location = l.filter(|l| l.line > 0).cloned();
+        self
+    }
+}
+
+/// Counts for the last line.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    /// Findings that fail the check.
+    pub deny: usize,
+    /// Warnings.
+    pub warn: usize,
+    /// Findings accepted by a waiver.
+    pub waived: usize,
+}
+
+/// Count findings.
+pub fn counts(f: &[Finding]) -> Counts {
+    let mut c = Counts::default();
+    for x in f {
+        if x.waived_by.is_some() {
+            c.waived += 1;
+        } else if x.level == Action::Deny {
+            c.deny += 1;
+        } else if x.level == Action::Warn {
+            c.warn += 1;
+        }
+    }
+    c
+}
+
+/// The last line: `N deny, N warn, N waived`.
+pub fn summary_line(c: Counts) -> String {
+    format!("{} deny, {} warn, {} waived", c.deny, c.warn, c.waived)
+}
+
+/// One finding as a line of text.
+pub fn line(f: &Finding) -> String {
+    let mut s = String::new();
+    if let Some(l) = &f.location {
+        s.push_str(&format!("{l}: "));
+    }
+    let level = if f.waived_by.is_some() { "waived" } else { f.level.as_str() };
+    s.push_str(&format!("{level}[{}]", f.code.as_str()));
+    if let Some(r) = &f.release {
+        s.push_str(&format!(" {r}"));
+    }
+    if let Some(k) = &f.kfunc {
+        s.push_str(&format!(" {k}"));
+    }
+    s.push_str(&format!(": {}", f.message));
+    if let Some(t) = &f.tier {
+        s.push_str(&format!(" (tier {t})"));
+    }
+    if let Some(w) = &f.waived_by {
+        s.push_str(&format!(" [waiver {w}]"));
+    }
+    if f.fixable {
+        s.push_str(" [--fix]");
+    }
+    s
+}
+
+/// Text: one line per finding (releases in order), then the counts.
+pub fn text(w: &mut dyn Write, kernels: &[String], f: &[Finding]) -> io::Result<()> {
+    writeln!(w, "history: {}", kernels.join(" -> "))?;
+    for x in f {
+        writeln!(w, "{}", line(x))?;
+    }
+    writeln!(w, "{}", summary_line(counts(f)))
+}
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    kernels: &'a [String],
+    findings: &'a [Finding],
+    summary: Counts,
+}
+
+/// `bpfabi.policy-check/1`.
+pub fn json(w: &mut dyn Write, kernels: &[String], f: &[Finding]) -> io::Result<()> {
+    crate::report::write_json(w, SCHEMA, &Doc { kernels, findings: f, summary: counts(f) })
+}
+
+/// A SARIF location for a finding: the manifest line, or a source line.
+#[derive(Debug, Clone)]
+pub struct SarifLoc {
+    /// File.
+    pub uri: String,
+    /// Line (0: none).
+    pub line: usize,
+    /// Column (0: none).
+    pub column: usize,
+}
+
+/// SARIF 2.1.0: one result per finding, located at `loc(f)`.
+pub fn sarif(w: &mut dyn Write, f: &[Finding], loc: &dyn Fn(&Finding) -> Option<SarifLoc>) -> io::Result<()> {
+    let mut rules: Vec<Code> = f.iter().map(|x| x.code).collect();
+    rules.sort();
+    rules.dedup();
+    let results: Vec<serde_json::Value> = f
+        .iter()
+        .map(|x| {
+            let mut r = json!({
+                "ruleId": x.code.as_str(),
+                "level": if x.waived_by.is_some() { "note" } else if x.level == Action::Deny { "error" } else { "warning" },
+                "message": {"text": format!("{}{}", x.kfunc.as_ref().map(|k| format!("{k}: ")).unwrap_or_default(), x.message)},
+                "properties": {"release": x.release, "change": x.change, "tier": x.tier},
+            });
+            if x.waived_by.is_some() {
+                r["suppressions"] = json!([{"kind": "inSource", "justification": x.waived_by}]);
+            }
+            if let Some(l) = loc(x) {
+                let mut region = json!({});
+                if l.line > 0 {
+                    region["startLine"] = json!(l.line);
+                    if l.column > 0 {
+                        region["startColumn"] = json!(l.column);
+                    }
+                    r["locations"] = json!([{"physicalLocation": {"artifactLocation": {"uri": l.uri}, "region": region}}]);
+                } else {
+                    r["locations"] = json!([{"physicalLocation": {"artifactLocation": {"uri": l.uri}}}]);
+                }
+            }
+            r
+        })
+        .collect();
+    let doc = json!({
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "bpfabi",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules.iter().map(|c| json!({"id": c.as_str(), "name": c.name(), "shortDescription": {"text": c.name().replace('-', " ")}})).collect::<Vec<_>>(),
+            }},
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::from)?;
+    w.write_all(b"\n")
+}
+
+/// The manifest location of a finding as a SARIF location.
+pub fn manifest_loc(f: &Finding) -> Option<SarifLoc> {
+    f.location.as_ref().map(|l| SarifLoc { uri: l.file.clone(), line: l.line, column: l.column })
+}

@@ -1,0 +1,232 @@
+//! `check --policy`: where programs call deprecated kfuncs. Each call site
+//! is found in the object's relocations (the instruction), attributed to
+//! the function containing it, and to a source line through `.BTF.ext` line
+//! info when the object has it; the manifest turns each use into a
+//! compiler-style warning, or an error on a target kernel at or past the
+//! removal. `check`'s own facts (which kfuncs each program calls, weak
+//! externs, `bpf_ksym_exists()` guards) decide reachability and strength.
+
+use super::findings::{Code, Finding, SarifLoc};
+use super::history::release_label;
+use super::manifest::{self, Action, Manifest};
+use crate::bytes::Bytes;
+use crate::model::KernelModel;
+use crate::object::btf_ext::{self, LineInfo};
+use crate::object::{BpfObject, ExternKind};
+use object::{Object, ObjectSection, ObjectSymbol, RelocationTarget};
+use serde::Serialize;
+
+/// One call of a kfunc in an object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallSite {
+    /// The kfunc.
+    pub kfunc: String,
+    /// ELF section of the instruction.
+    pub section: String,
+    /// Function (program or subprogram) containing it.
+    pub function: String,
+    /// Instruction index within that function.
+    pub insn: u64,
+    /// Source line, when the object has line info.
+    pub line: Option<LineInfo>,
+}
+
+/// Every kfunc call site of an object read from `bytes` (the object's own
+/// ELF). Objects without relocations or symbols give none; malformed
+/// `.BTF.ext` line info gives sites without lines.
+pub fn call_sites(bytes: &[u8], obj: &BpfObject) -> Vec<CallSite> {
+    let Ok(file) = object::File::parse(bytes) else { return Vec::new() };
+    let kfuncs: std::collections::BTreeSet<&str> = obj.externs.iter().filter(|e| e.kind == ExternKind::Kfunc).map(|e| e.name.as_str()).collect();
+    let lines: Vec<LineInfo> = match (file.section_by_name(".BTF.ext").and_then(|s| s.data().ok()), &obj.btf) {
+        (Some(d), Some(b)) => btf_ext::line_infos(d, obj.endian, b).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let mut out = Vec::new();
+    for sec in file.sections() {
+        let Ok(sname) = sec.name() else { continue };
+        let funcs: Vec<(u64, u64, String)> = file
+            .symbols()
+            .filter(|s| s.section_index() == Some(sec.index()) && s.kind() == object::SymbolKind::Text)
+            .filter_map(|s| Some((s.address(), s.size(), s.name().ok()?.to_string())))
+            .collect();
+        for (off, r) in sec.relocations() {
+            let RelocationTarget::Symbol(si) = r.target() else { continue };
+            let Ok(sym) = file.symbol_by_index(si) else { continue };
+            let Ok(name) = sym.name() else { continue };
+            let essential = crate::object::essential(name);
+            if !kfuncs.contains(name) && !kfuncs.contains(essential) {
+                continue;
+            }
+            let (fstart, fname) = funcs
+                .iter()
+                .filter(|(a, sz, _)| *a <= off && off < a + (*sz).max(1))
+                .map(|(a, _, n)| (*a, n.clone()))
+                .next()
+                .unwrap_or((0, sname.to_string()));
+            let line = u32::try_from(off).ok().and_then(|o| btf_ext::line_at(&lines, sname, o)).cloned();
+            out.push(CallSite { kfunc: essential.to_string(), section: sname.to_string(), function: fname, insn: (off - fstart) / 8, line });
+        }
+    }
+    out
+}
+
+/// The call sites of an object named by a path (objects embedded in
+/// executables, `file@0x..`, are read from their offset).
+pub fn call_sites_of(obj: &BpfObject) -> Vec<CallSite> {
+    let (file, offset) = match obj.path.rsplit_once('@') {
+        Some((f, o)) if o.starts_with("0x") => (f, u64::from_str_radix(o.trim_start_matches("0x"), 16).ok()),
+        _ => (obj.path.as_str(), None),
+    };
+    let Ok(b) = Bytes::from_path(std::path::Path::new(file)) else { return Vec::new() };
+    match offset {
+        None => call_sites(b.as_slice(), obj),
+        Some(o) => b.as_slice().get(o as usize..).map(|s| call_sites(s, obj)).unwrap_or_default(),
+    }
+}
+
+/// The release a kfunc is (or will be) gone from: its recorded removal,
+/// else the announced one.
+pub fn removal_release(m: &Manifest, kfunc: &str) -> Option<String> {
+    let e = m.kfuncs.get(kfunc)?;
+    e.facts.removed_in.clone().or_else(|| e.decisions.removal_not_before.clone())
+}
+
+/// Options of [`deprecations`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UseOptions {
+    /// Deprecated uses are errors (CI).
+    pub deny_deprecated: bool,
+}
+
+/// One finding per use of a deprecated kfunc (P100), and per target kernel
+/// at or past its removal for strong, unguarded uses (P101). Kernels
+/// without a release label are never "past removal".
+pub fn deprecations(m: &Manifest, objects: &[BpfObject], kernels: &[KernelModel], opts: UseOptions) -> Vec<(Finding, Option<SarifLoc>)> {
+    let mut out = Vec::new();
+    let deprecated = |k: &str| m.kfuncs.get(k).is_some_and(|e| e.decisions.deprecated_since.is_some() || removal_release(m, k).is_some());
+    for obj in objects {
+        let uses_any = obj.programs.iter().any(|p| p.kfuncs.iter().any(|k| deprecated(k)));
+        if !uses_any {
+            continue;
+        }
+        let sites = call_sites_of(obj);
+        for p in &obj.programs {
+            for k in p.kfuncs.iter().filter(|k| deprecated(k)) {
+                let Some(e) = m.kfuncs.get(k) else { continue };
+                let weak = obj.externs.iter().any(|x| x.kind == ExternKind::Kfunc && x.essential_name() == k && x.weak);
+                let guarded = weak && p.ksym_checks.contains(k);
+                let d = &e.decisions;
+                let removal = removal_release(m, k);
+                let mut what = match &d.deprecated_since {
+                    Some(s) => format!("`{k}` is deprecated since {s}"),
+                    None => format!("`{k}` is going away"),
+                };
+                if let Some(r) = &d.replacement {
+                    what.push_str(&format!("; use `{r}`"));
+                }
+                if let Some(r) = &removal {
+                    what.push_str(&format!("; removed in {r}"));
+                }
+                if guarded {
+                    what.push_str(" (note: guarded fallback: weak and checked with bpf_ksym_exists())");
+                }
+                // Sites in this program's functions, else the program itself.
+                let mine: Vec<&CallSite> = sites.iter().filter(|s| s.kfunc == *k && (s.function == p.name || s.section == p.section)).collect();
+                let places: Vec<Option<&CallSite>> = if mine.is_empty() { vec![None] } else { mine.into_iter().map(Some).collect() };
+                for site in places {
+                    let (at, loc) = match site {
+                        Some(s) => {
+                            let at = format!("{}: program {} ({}), insn {}", obj.path, p.name, s.function, s.insn);
+                            let loc = s.line.as_ref().map(|l| SarifLoc { uri: l.file.clone(), line: l.line as usize, column: l.column as usize });
+                            (at, loc)
+                        }
+                        None => (format!("{}: program {}", obj.path, p.name), None),
+                    };
+                    let level = if opts.deny_deprecated && !guarded { Action::Deny } else { Action::Warn };
+                    let mut f = Finding::new(Code::DeprecatedUse, level, format!("{what} [{at}]")).kfunc(k);
+                    f.tier = Some(m.tier_name(k).to_string());
+                    let loc = loc.or_else(|| Some(SarifLoc { uri: obj.path.clone(), line: 0, column: 0 }));
+                    out.push((f, loc.clone()));
+                    if guarded || weak {
+                        continue;
+                    }
+                    for km in kernels {
+                        let Some(label) = km.kernel().release.as_deref().and_then(release_label) else { continue };
+                        let past = removal.as_deref().is_some_and(|r| manifest::series(&label) >= manifest::series(r));
+                        if past {
+                            let f = Finding::new(
+                                Code::UseOfRemoved,
+                                Action::Deny,
+                                format!("`{k}` is removed in {} and the target kernel is {label}: the program fails to load [{at}]", removal.as_deref().unwrap_or("?")),
+                            )
+                            .kfunc(k)
+                            .at(&label);
+                            out.push((f, loc.clone()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Compiler-style text: `file.c:12:5: warning: ... [P100]`.
+pub fn text(w: &mut dyn std::io::Write, f: &[(Finding, Option<SarifLoc>)]) -> std::io::Result<()> {
+    for (x, loc) in f {
+        let place = match loc {
+            Some(l) if l.line > 0 => format!("{}:{}:{}: ", l.uri, l.line, l.column),
+            Some(l) => format!("{}: ", l.uri),
+            None => String::new(),
+        };
+        let level = if x.level == Action::Deny { "error" } else { "warning" };
+        writeln!(w, "{place}{level}: {} [{}]", x.message, x.code.as_str())?;
+    }
+    Ok(())
+}
+
+/// Add the findings to a `check` SARIF or JSON document written by the
+/// check printers: SARIF results (with rules), or a `policy` array in JSON.
+pub fn merge(doc: &[u8], sarif: bool, f: &[(Finding, Option<SarifLoc>)]) -> serde_json::Result<Vec<u8>> {
+    let mut v: serde_json::Value = serde_json::from_slice(doc)?;
+    if sarif {
+        let mut mine = Vec::new();
+        let fs: Vec<Finding> = f.iter().map(|x| x.0.clone()).collect();
+        let locs: Vec<Option<SarifLoc>> = f.iter().map(|x| x.1.clone()).collect();
+        let idx = std::cell::Cell::new(0usize);
+        super::findings::sarif(&mut mine, &fs, &|_| {
+            let i = idx.get();
+            idx.set(i + 1);
+            locs.get(i).cloned().flatten()
+        })
+        .map_err(serde_json::Error::io)?;
+        let add: serde_json::Value = serde_json::from_slice(&mine)?;
+        if let Some(run) = v.get_mut("runs").and_then(|r| r.get_mut(0)) {
+            for key in ["results"] {
+                if let (Some(dst), Some(src)) = (run.get_mut(key).and_then(|x| x.as_array_mut()), add["runs"][0][key].as_array()) {
+                    dst.extend(src.iter().cloned());
+                }
+            }
+            if let (Some(dst), Some(src)) =
+                (run.pointer_mut("/tool/driver/rules").and_then(|x| x.as_array_mut()), add.pointer("/runs/0/tool/driver/rules").and_then(|x| x.as_array()))
+            {
+                dst.extend(src.iter().cloned());
+            }
+        }
+    } else {
+        let list: Vec<serde_json::Value> = f
+            .iter()
+            .map(|(x, l)| {
+                let mut j = serde_json::to_value(x).unwrap_or_default();
+                if let Some(l) = l {
+                    j["source"] = serde_json::json!({"file": l.uri, "line": l.line, "column": l.column});
+                }
+                j
+            })
+            .collect();
+        v["policy"] = serde_json::Value::Array(list);
+    }
+    let mut out = serde_json::to_vec_pretty(&v)?;
+    out.push(b'\n');
+    Ok(out)
+}

@@ -1,0 +1,97 @@
+//! `policy check` over the real history of the corpus kernels with the
+//! project's baseline (policy/upstream.toml): the real events are found,
+//! the recorded facts agree, and the CLI's formats and exit codes hold.
+
+mod common;
+use common::*;
+use std::process::Command;
+
+fn bpfabi() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bpfabi"))
+}
+
+fn kernels() -> Vec<String> {
+    KERNELS.iter().map(|k| kernel_dir(k).display().to_string()).collect()
+}
+
+fn baseline() -> String {
+    format!("{}/policy/upstream.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn upstream_baseline_over_the_corpus_history() {
+    if !have_corpus() {
+        return;
+    }
+    // Kernels in any order: sorted by release.
+    let mut ks = kernels();
+    ks.reverse();
+    let out = bpfabi().args(["policy", "check", "--manifest", &baseline(), "--format", "json"]).args(&ks).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema"], "bpfabi.policy-check/1");
+    assert_eq!(v["kernels"], serde_json::json!(["5.10", "6.1", "6.12.95", "6.12.117", "6.18.44"]));
+    let f = v["findings"].as_array().unwrap();
+    let has = |code: &str, kfunc: &str, release: &str| {
+        f.iter().find(|x| x["code"] == code && x["kfunc"] == kfunc && x["release"] == release).unwrap_or_else(|| panic!("{code} {kfunc} {release} in {f:#?}"))
+    };
+    // cgroup_rstat_flush: renamed to css_rstat_flush with a new signature, no deprecation.
+    let x = has("P011", "cgroup_rstat_flush", "6.18.44");
+    assert_eq!(x["level"], "warn");
+    assert!(x["waived_by"].is_null());
+    // tcp_bbr's struct_ops kfunc gained parameters.
+    let x = has("P010", "bbr_main", "6.12.95");
+    assert_eq!(x["change"], "proto_incompatible");
+    assert!(x["message"].as_str().unwrap().contains("`u32 ack` added"), "{x}");
+    let x = has("P010", "bpf_wq_set_callback_impl", "6.18.44");
+    assert_eq!(x["change"], "param_annotation_changed");
+    // Configuration artefacts of the live kernel are waived with a reason.
+    let x = has("P011", "crash_kexec", "6.18.44");
+    assert!(x["waived_by"].as_str().unwrap().contains("CONFIG_KEXEC"), "{x}");
+    // Module kfuncs are unknown (not removed) in a kernel read without modules.
+    assert!(!f.iter().any(|x| x["kfunc"] == "bbr_main" && x["code"] == "P011"));
+    // The baseline's facts match the kernels; every kfunc is listed; no stale waiver.
+    for code in ["P001", "P002", "P018", "P021"] {
+        assert!(!f.iter().any(|x| x["code"] == code), "{code}: {f:#?}");
+    }
+    let s = &v["summary"];
+    assert_eq!(s["deny"], 0);
+    assert_eq!(s["waived"].as_u64().unwrap() as usize, f.iter().filter(|x| !x["waived_by"].is_null()).count());
+
+    // Text: last line counts; SARIF locates findings in the manifest.
+    let out = bpfabi().args(["policy", "check", "--manifest", &baseline()]).args(&ks).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let last = text.lines().last().unwrap();
+    assert_eq!(last, format!("0 deny, {} warn, {} waived", s["warn"], s["waived"]));
+    let out = bpfabi().args(["policy", "check", "--manifest", &baseline(), "--format", "sarif"]).args(&ks).output().unwrap();
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &sarif["runs"][0]["results"];
+    let rstat = r.as_array().unwrap().iter().find(|x| x["message"]["text"].as_str().unwrap().starts_with("cgroup_rstat_flush")).unwrap();
+    assert_eq!(rstat["ruleId"], "P011");
+    assert!(rstat["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap() > 1);
+}
+
+#[test]
+fn a_stricter_overlay_denies_and_fix_repairs_facts() {
+    if !have_corpus() {
+        return;
+    }
+    let dir = workdir("policy-overlay");
+    std::fs::copy(baseline(), dir.join("upstream.toml")).unwrap();
+    // A distribution that promises more: cgroup_rstat_flush stable, and a
+    // wrong fact to repair.
+    let overlay = "schema = 1\nextends = [\"upstream.toml\"]\n\n# ours\n[kfunc.cgroup_rstat_flush]\ntier = \"stable\" # promised\n\n[kfunc.bpf_task_acquire.facts]\nfirst_release = \"6.0\"\n";
+    std::fs::write(dir.join("distro.toml"), overlay).unwrap();
+    let m = dir.join("distro.toml");
+    let out = bpfabi().args(["policy", "check", "--manifest"]).arg(&m).args(kernels()).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("deny[P011] 6.18.44 cgroup_rstat_flush"), "{text}");
+    assert!(text.contains("warn[P018]") && text.contains("bpf_task_acquire"), "{text}");
+    let out = bpfabi().args(["policy", "check", "--fix", "--manifest"]).arg(&m).args(kernels()).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("P018"), "{text}");
+    let fixed = std::fs::read_to_string(&m).unwrap();
+    assert!(fixed.contains("# ours\n[kfunc.cgroup_rstat_flush]\ntier = \"stable\" # promised"), "{fixed}");
+    assert!(fixed.contains("first_release = \"6.1\""), "{fixed}");
+}
