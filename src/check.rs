@@ -23,7 +23,7 @@ use crate::object::{essential, BpfObject, ExternKind, Program};
 use crate::policy::{DefaultPolicy, Policy, Requirement};
 use crate::uapi::{AttachType, ProgType};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Will it load? Ordered: the worst verdict of a program's requirements wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -81,6 +81,9 @@ pub enum ReasonKind {
     CoreAmbiguous,
     CoreUnresolved,
     CoreUnresolvedGuarded,
+    /// A type-based relocation (`TYPE_ID_TARGET`, `TYPE_SIZE`, ...) of a
+    /// type the kernel lacks: libbpf patches 0, no poisoning.
+    CoreZero,
     ProgTypeUnsupported,
     HelperAllowed,
     HelperNotAllowed,
@@ -130,6 +133,7 @@ impl ReasonKind {
             CoreAmbiguous => "core_ambiguous",
             CoreUnresolved => "core_unresolved",
             CoreUnresolvedGuarded => "core_unresolved_guarded",
+            CoreZero => "core_zero",
             ProgTypeUnsupported => "prog_type_unsupported",
             HelperAllowed => "helper_allowed",
             HelperNotAllowed => "helper_not_allowed",
@@ -364,6 +368,8 @@ pub fn is_placeholder_target(target: &str) -> bool {
 /// Outcome of resolving one CO-RE relocation against a kernel.
 enum CoreOutcome {
     Resolved(String),
+    /// Type-based relocation without a target: the value is 0.
+    Zero(String),
     Unresolved(String),
     Ambiguous(String),
 }
@@ -400,6 +406,10 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreOutcome {
     }
     let cands = candidates(ki, name, root.kind);
     if cands.is_empty() {
+        if r.kind.is_type() {
+            // relo_core.c bpf_core_calc_type_relo: a missing target is 0.
+            return CoreOutcome::Zero(format!("no type named {} in the kernel: resolves to 0", essential(name)));
+        }
         return CoreOutcome::Unresolved(format!("no type named {} in the kernel", essential(name)));
     }
     let access = parse_access(&r.access).unwrap_or_default();
@@ -466,6 +476,9 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreOutcome {
         }
     }
     match results.as_slice() {
+        // relo_core.c bpf_core_calc_type_relo: "type-based relos return zero
+        // when target type is not found" (no poisoning).
+        [] if r.kind.is_type() => CoreOutcome::Zero("no compatible candidate type: resolves to 0".into()),
         [] => CoreOutcome::Unresolved("no candidate type has this field/value with a compatible type".into()),
         [(w, res), rest @ ..] => {
             if rest.iter().any(|(_, x)| x != res) {
@@ -475,6 +488,135 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreOutcome {
             }
         }
     }
+}
+
+/// How one extern of the object resolves on a kernel.
+enum ExternStatus {
+    /// Resolved (the satisfied fact, for --explain).
+    Ok(Reason),
+    /// A weak extern that does not resolve: 0 / a poisoned call.
+    Weak(Reason),
+    /// A typeless ksym (kallsyms, not checkable from BTF).
+    Typeless(Reason),
+    /// A strong extern that does not resolve: already an object reason.
+    ObjectFails,
+    /// Resolves as a kernel function that is not a registered kfunc: a call
+    /// the verifier reaches fails.
+    NotKfunc(Reason),
+}
+
+/// A FUNC named `name` in vmlinux, else in the first module that has one
+/// (libbpf `find_ksym_btf_id`): its BTF, id and where.
+fn find_func<'k>(ki: &'k KernelModel, name: &str) -> Option<(&'k Btf, TypeId, &'k str)> {
+    ki.kernel().btfs().find_map(|b| {
+        b.btf.by_name(name).find(|t| t.kind == Kind::Func && t.id >= b.btf.start_id()).map(|t| (&*b.btf, t.id, b.name.as_str()))
+    })
+}
+
+/// libbpf resolves the externs of the whole object before loading any
+/// program (`bpf_object__resolve_externs`, `bpf_object__resolve_ksyms_btf_id`):
+/// a strong kfunc missing or with an incompatible prototype
+/// (`bpf_object__resolve_ksym_func_btf_id`), or a strong typed ksym missing
+/// (`bpf_object__resolve_ksym_var_btf_id`), fails the load of every program
+/// of the object. Weak ones resolve to 0: a missing or incompatible weak
+/// kfunc's calls are poisoned (`poison_kfunc_call`).
+fn resolve_externs<'o>(obj: &'o BpfObject, ki: &KernelModel, object_reasons: &mut Vec<Reason>) -> HashMap<&'o str, ExternStatus> {
+    use ReasonKind as R;
+    let fact = Reason::fact;
+    let obj_btf = obj.btf.as_deref();
+    let mut out = HashMap::new();
+    for ext in &obj.externs {
+        let name = ext.name.as_str();
+        let ess = essential(name);
+        let st = match ext.kind {
+            // libbpf looks the name up as a BTF FUNC in vmlinux, then in
+            // modules (`find_ksym_btf_id`); whether the kernel registered it
+            // as a kfunc the program type may call is the verifier's
+            // question, asked only of reachable calls (`check_kfunc_call`).
+            ExternKind::Kfunc => match find_func(ki, ess) {
+                None => {
+                    let r = fact(R::KfuncMissing, name, format!("kfunc `{ess}` is not in this kernel"));
+                    if ext.weak {
+                        ExternStatus::Weak(r.weak(true))
+                    } else {
+                        let mut r = r;
+                        r.message.push_str(" and the extern is not weak: libbpf fails the whole object");
+                        object_reasons.push(r);
+                        ExternStatus::ObjectFails
+                    }
+                }
+                Some((tb, fid, wher)) => {
+                    let compat = match (obj_btf, ext.btf_id) {
+                        (Some(lb), Some(lid)) => {
+                            let lproto = lb.ty(lid).map(|f| f.ref_type()).unwrap_or(0);
+                            let tproto = tb.ty(fid).map(|f| f.ref_type()).unwrap_or(0);
+                            types_are_compat(lb, lproto, tb, tproto, 0)
+                        }
+                        _ => true,
+                    };
+                    let kproto = || crate::btf::render::func_decl(tb, fid);
+                    if !compat {
+                        let local = match (obj_btf, ext.btf_id) {
+                            (Some(lb), Some(lid)) => crate::btf::render::func_decl(lb, lid),
+                            _ => String::new(),
+                        };
+                        let r = fact(
+                            R::KfuncProtoMismatch,
+                            name,
+                            format!("declared `{local}`, kernel has `{}` ({wher}): incompatible by libbpf's rules", kproto()),
+                        );
+                        if ext.weak {
+                            // A weak kfunc with an incompatible prototype is left
+                            // unresolved, like a missing one.
+                            ExternStatus::Weak(r.weak(true))
+                        } else {
+                            object_reasons.push(r);
+                            ExternStatus::ObjectFails
+                        }
+                    } else if ki.kfunc(ess).is_some() {
+                        ExternStatus::Ok(fact(R::KfuncOk, name, format!("`{}` in {wher}", kproto())))
+                    } else {
+                        ExternStatus::NotKfunc(fact(
+                            R::KfuncMissing,
+                            name,
+                            format!("`{ess}` is a function in {wher} but not a kfunc this kernel registers: the verifier refuses the call"),
+                        ))
+                    }
+                }
+            },
+            ExternKind::Ksym => {
+                let Some(eid) = ext.btf_id else { continue };
+                // `extern const void sym __ksym;` is typeless: libbpf takes its
+                // address from /proc/kallsyms, which BTF cannot confirm.
+                let typeless = obj_btf
+                    .and_then(|b| b.ty(eid).filter(|v| v.kind == Kind::Var).map(|v| (b, v.ref_type())))
+                    .is_some_and(|(b, t)| b.resolve(t).is_some_and(|t| t.kind == Kind::Void));
+                if typeless {
+                    ExternStatus::Typeless(fact(
+                        R::KsymTypeless,
+                        name,
+                        "typeless ksym: resolved from /proc/kallsyms at load time (not checkable from BTF)".into(),
+                    ))
+                } else {
+                    match ki.find_type(ess, Kind::Var) {
+                        Some(b) => ExternStatus::Ok(fact(R::KsymOk, name, format!("variable in {}", b.name))),
+                        None if ext.weak => ExternStatus::Weak(fact(R::KsymMissing, name, "kernel variable not in BTF (weak: resolves to 0)".into()).weak(true)),
+                        None => {
+                            object_reasons.push(fact(
+                                R::KsymMissing,
+                                name,
+                                "kernel variable not in this kernel's BTF and the extern is not weak: libbpf fails the whole object".into(),
+                            ));
+                            ExternStatus::ObjectFails
+                        }
+                    }
+                }
+            }
+            _ => continue,
+        };
+        out.insert(name, st);
+    }
+    out
 }
 
 /// Check one object's programs against one kernel. `helper_names` names
@@ -513,9 +655,10 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
             ),
         });
     }
+    let externs = resolve_externs(obj, ki, &mut object_reasons);
     for p in &obj.programs {
         let mut rs: Vec<Reason> = object_reasons.clone();
-        program_reasons(obj, p, ki, helper_names, &mut rs);
+        program_reasons(obj, p, ki, helper_names, &externs, &mut rs);
         for r in &mut rs {
             r.severity = opts.policy.grade_requirement(&Requirement { indirect: r.indirect, ..Requirement::new(r.kind, r.weak) });
         }
@@ -534,7 +677,37 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
     out
 }
 
-fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelModel, helper_names: &BTreeMap<u32, String>, rs: &mut Vec<Reason>) {
+/// Whether the kernel refuses a program of this type whose
+/// `expected_attach_type` it does not know. The kernel's
+/// `bpf_prog_load_check_attach()` (kernel/bpf/syscall.c) checks the attach
+/// type for a few program types only (every other type ignores it), and
+/// tracing types are checked by the verifier (`bpf_check_attach_target()`).
+/// A kernel checks a type when it has the attach types that check accepts:
+/// they came with the check (SK_REUSEPORT's in 5.14).
+fn attach_type_checked(t: Option<ProgType>, ki: &KernelModel) -> bool {
+    use AttachType as A;
+    let accepted: &[AttachType] = match t {
+        Some(ProgType::CgroupSock) => &[A::CgroupInetSockCreate, A::CgroupInet4PostBind],
+        Some(ProgType::CgroupSockAddr) => &[A::CgroupInet4Bind, A::CgroupInet4Connect],
+        Some(ProgType::CgroupSkb) => &[A::CgroupInetIngress, A::CgroupInetEgress],
+        Some(ProgType::CgroupSockopt) => &[A::CgroupGetsockopt, A::CgroupSetsockopt],
+        Some(ProgType::SkLookup) => &[A::SkLookup],
+        Some(ProgType::SkReuseport) => &[A::SkReuseportSelect, A::SkReuseportSelectOrMigrate],
+        Some(ProgType::Netfilter) => &[A::Netfilter],
+        Some(ProgType::Tracing | ProgType::Lsm) => return true,
+        _ => return false,
+    };
+    accepted.iter().any(|a| ki.attach_types().contains(&a.to_string()))
+}
+
+fn program_reasons(
+    obj: &BpfObject,
+    p: &Program,
+    ki: &KernelModel,
+    helper_names: &BTreeMap<u32, String>,
+    externs: &HashMap<&str, ExternStatus>,
+    rs: &mut Vec<Reason>,
+) {
     use ReasonKind as R;
     let fact = Reason::fact;
     // Program and attach types.
@@ -547,7 +720,7 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelModel, helper_names:
             }
         }
     }
-    if let Some(a) = p.expected_attach {
+    if let Some(a) = p.expected_attach.filter(|_| attach_type_checked(p.prog_type, ki)) {
         let name = a.to_string();
         if !ki.attach_types().contains(&name) {
             rs.push(fact(R::AttachTypeMissing, &name, format!("{name} is not in this kernel's enum bpf_attach_type")));
@@ -602,70 +775,24 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelModel, helper_names:
             rs.push(fact(R::HelperMissing, &name, format!("helper id {id} is not in this kernel's enum bpf_func_id")));
         }
     }
-    // kfuncs: called, or whose existence is checked.
-    let obj_btf = obj.btf.as_deref();
+    // kfuncs and typed ksyms the program calls or whose address it takes.
+    // Strong externs that do not resolve are object-level failures (see
+    // `resolve_externs`); here: weak ones, and satisfied ones for --explain.
     for name in p.kfuncs.iter().chain(p.ksym_checks.iter()) {
-        let Some(ext) = obj.externs.iter().find(|e| &e.name == name) else { continue };
-        if ext.kind != ExternKind::Kfunc {
-            continue;
-        }
+        let Some(st) = externs.get(name.as_str()) else { continue };
         let called = p.kfuncs.contains(name);
-        let guarded = p.ksym_checks.contains(name);
-        let ess = essential(name);
-        match ki.kfunc(ess) {
-            None => {
-                if ext.weak {
-                    let how = if guarded { "guarded by bpf_ksym_exists()" } else { "weak: the call must be guarded" };
-                    rs.push(fact(R::KfuncMissing, name, format!("kfunc `{ess}` is not in this kernel ({how})")).weak(true));
-                } else if called || !guarded {
-                    rs.push(fact(R::KfuncMissing, name, format!("kfunc `{ess}` is not in this kernel and the extern is not weak")));
+        match st {
+            ExternStatus::Ok(r) => rs.push(r.clone()),
+            ExternStatus::Weak(r) => {
+                let mut r = r.clone();
+                if called && r.kind == R::KfuncMissing {
+                    r.message.push_str(if p.ksym_checks.contains(name) { " (guarded by bpf_ksym_exists())" } else { " (weak: the call must be guarded)" });
                 }
+                rs.push(r);
             }
-            Some(k) => {
-                let wher = k.module.clone().unwrap_or_else(|| "vmlinux".into());
-                let compat = match (obj_btf, ext.btf_id, ki.btf_of(k)) {
-                    (Some(lb), Some(lid), Some(tb)) => {
-                        let lproto = lb.ty(lid).map(|f| f.ref_type()).unwrap_or(0);
-                        let tproto = tb.ty(k.btf_id).map(|f| f.ref_type()).unwrap_or(0);
-                        types_are_compat(lb, lproto, tb, tproto, 0)
-                    }
-                    _ => true,
-                };
-                if compat {
-                    rs.push(fact(R::KfuncOk, name, format!("`{}` in {wher}", k.proto)));
-                } else {
-                    let local = match (obj_btf, ext.btf_id) {
-                        (Some(lb), Some(lid)) => crate::btf::render::func_decl(lb, lid),
-                        _ => String::new(),
-                    };
-                    rs.push(fact(
-                        R::KfuncProtoMismatch,
-                        name,
-                        format!("declared `{local}`, kernel has `{}` ({wher}): incompatible by libbpf's rules", k.proto),
-                    ));
-                }
-            }
-        }
-    }
-    // Typed ksym variables the program references.
-    for e in obj.externs.iter().filter(|e| e.kind == ExternKind::Ksym) {
-        let Some(eid) = e.btf_id else { continue };
-        if !p.ksym_checks.contains(&e.name) {
-            continue;
-        }
-        // `extern const void sym __ksym;` is typeless: libbpf takes its
-        // address from /proc/kallsyms, which BTF cannot confirm.
-        let typeless = obj_btf
-            .and_then(|b| b.ty(eid).filter(|v| v.kind == Kind::Var).map(|v| (b, v.ref_type())))
-            .is_some_and(|(b, t)| b.resolve(t).is_some_and(|t| t.kind == Kind::Void));
-        if typeless {
-            rs.push(fact(R::KsymTypeless, &e.name, "typeless ksym: resolved from /proc/kallsyms at load time (not checkable from BTF)".into()));
-            continue;
-        }
-        match ki.find_type(essential(&e.name), Kind::Var) {
-            Some(b) => rs.push(fact(R::KsymOk, &e.name, format!("variable in {}", b.name))),
-            None if e.weak => rs.push(fact(R::KsymMissing, &e.name, "kernel variable not in BTF (weak: resolves to 0)".into()).weak(true)),
-            None => rs.push(fact(R::KsymMissing, &e.name, "kernel variable not in this kernel's BTF".into())),
+            ExternStatus::Typeless(r) => rs.push(r.clone()),
+            ExternStatus::NotKfunc(r) if called => rs.push(r.clone()),
+            ExternStatus::NotKfunc(_) | ExternStatus::ObjectFails => {}
         }
     }
     // What the target architecture's JIT cannot run (docs/arch-jit.md).
@@ -676,13 +803,15 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelModel, helper_names:
         rs.extend(pi.judge(obj, p));
     }
     // CO-RE relocations.
-    if let Some(ob) = obj_btf {
+    if let Some(ob) = obj.btf.as_deref() {
         for &ri in &p.core_relos {
             let Some(r) = obj.core_relos.get(ri) else { continue };
             let label = format!("{} {}", r.kind, r.path);
             match resolve_core(ob, r, ki) {
                 CoreOutcome::Resolved(w) => rs.push(fact(R::CoreOk, &label, w)),
                 CoreOutcome::Ambiguous(w) => rs.push(fact(R::CoreAmbiguous, &label, format!("ambiguous: {w}"))),
+                CoreOutcome::Zero(w) if r.is_check => rs.push(fact(R::CoreCheckFalse, &label, format!("existence check evaluates to 0 ({w})"))),
+                CoreOutcome::Zero(w) => rs.push(fact(R::CoreZero, &label, w)),
                 CoreOutcome::Unresolved(w) if r.is_check => rs.push(fact(R::CoreCheckFalse, &label, format!("existence check evaluates to 0 ({w})"))),
                 CoreOutcome::Unresolved(w) => {
                     // Guarded when the same program asks an existence question
