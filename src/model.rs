@@ -75,6 +75,7 @@ pub struct KernelModel {
     versions: OnceLock<Mutex<KernelVersions>>,
     probe: Option<std::sync::Arc<crate::probe::ProbeIndex>>,
     arch: OnceLock<Option<crate::kernel::arch::KernelArch>>,
+    kconfig: OnceLock<Option<HashMap<String, String>>>,
 }
 
 impl std::fmt::Debug for KernelModel {
@@ -104,6 +105,7 @@ impl KernelModel {
             versions: OnceLock::new(),
             probe: None,
             arch: OnceLock::new(),
+            kconfig: OnceLock::new(),
         }
     }
 
@@ -171,6 +173,24 @@ impl KernelModel {
     /// Architecture and JIT facts, when the release or BTF says.
     pub fn arch(&self) -> Option<&crate::kernel::arch::KernelArch> {
         self.arch.get_or_init(|| crate::kernel::arch::KernelArch::of(&self.kernel)).as_ref()
+    }
+
+    /// The kernel configuration (`CONFIG_X` -> value as written, quotes
+    /// kept), when one came with the kernel (corpus `config`,
+    /// `/boot/config-*`); read on first use. Options that are not set are
+    /// absent.
+    pub fn kconfig(&self) -> Option<&HashMap<String, String>> {
+        self.kconfig
+            .get_or_init(|| {
+                self.kernel.info.config.as_deref().map(|text| {
+                    text.lines()
+                        .filter(|l| l.starts_with("CONFIG_"))
+                        .filter_map(|l| l.split_once('='))
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect()
+                })
+            })
+            .as_ref()
     }
 
     /// Helper name by `enum bpf_func_id` value.
