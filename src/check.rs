@@ -88,6 +88,9 @@ pub enum ReasonKind {
     DependsOnRodata,
     /// A branch decided by a constant known at load (`--explain`).
     BranchPruned,
+    /// No probe data for this kernel: whether the program type may call
+    /// its helpers and kfuncs is not verified.
+    ProgTypeUnverified,
     /// A type-based relocation (`TYPE_ID_TARGET`, `TYPE_SIZE`, ...) of a
     /// type the kernel lacks: libbpf patches 0, no poisoning.
     CoreZero,
@@ -144,6 +147,7 @@ impl ReasonKind {
             KconfigMissing => "kconfig_missing",
             DependsOnRodata => "depends_on_rodata",
             BranchPruned => "branch_pruned",
+            ProgTypeUnverified => "prog_type_unverified",
             ProgTypeUnsupported => "prog_type_unsupported",
             HelperAllowed => "helper_allowed",
             HelperNotAllowed => "helper_not_allowed",
@@ -1251,6 +1255,14 @@ fn reached_reasons(
     }
     // Program-type availability of helpers and kfuncs, when the kernel has a
     // probe (src/probe/judge.rs), for the reachable calls.
+    if ki.probe().is_none() && !(reached.helpers.is_empty() && reached.calls.is_empty()) {
+        let t = p.prog_type.map(|t| t.to_string()).unwrap_or_else(|| "unknown".into());
+        rs.push(fact(
+            R::ProgTypeUnverified,
+            &t,
+            format!("not verified for this program type: no probe data for this kernel says which helpers and kfuncs {t} programs may call (bpfabi probe, --probe)"),
+        ));
+    }
     if let Some(pi) = ki.probe() {
         let mut q = p.clone();
         q.helpers.retain(|id, _| reached.helpers.contains(id));

@@ -154,7 +154,7 @@ impl Policy for DefaultPolicy {
     fn grade_requirement(&self, r: &Requirement) -> Verdict {
         use ReasonKind::*;
         match r.kind {
-            MapTypeOk | StructOpsOk | AttachTargetOk | HelperOk | KfuncOk | KsymOk | KsymTypeless | CoreOk | CoreCheckFalse | CoreZero | BranchPruned => Verdict::Loads,
+            MapTypeOk | StructOpsOk | AttachTargetOk | HelperOk | KfuncOk | KsymOk | KsymTypeless | CoreOk | CoreCheckFalse | CoreZero | BranchPruned | ProgTypeUnverified => Verdict::Loads,
             // Probe facts: a refusal fails the program unless measured on
             // another attach target; undecided answers never fail it.
             HelperAllowed | KfuncAllowed | ProbeUndecided | ProbeNoVariant => Verdict::Loads,

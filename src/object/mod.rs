@@ -737,16 +737,36 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
     }
 
     let maps = read_maps(&file, btf.as_deref(), endian);
+    // struct_ops maps and, from the relocations of their section, the
+    // programs their function pointers name (libbpf
+    // `bpf_object__collect_st_ops_relos`).
     let struct_ops = btf
         .as_deref()
         .map(|b| {
             b.types_of_kind(Kind::Datasec)
                 .filter(|s| s.name().starts_with(".struct_ops"))
-                .flat_map(|s| s.datasec_vars().collect::<Vec<_>>())
-                .filter_map(|v| {
+                .flat_map(|s| {
+                    let relocs: Vec<(u64, String)> = file
+                        .section_by_name(s.name())
+                        .map(|sec| {
+                            sec.relocations()
+                                .filter_map(|(off, r)| match r.target() {
+                                    RelocationTarget::Symbol(si) => Some((off, file.symbol_by_index(si).ok()?.name().ok()?.to_string())),
+                                    _ => None,
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    s.datasec_vars().map(move |v| (v, relocs.clone())).collect::<Vec<_>>()
+                })
+                .filter_map(|(v, relocs)| {
                     let var = b.ty(v.ty)?;
                     let t = b.resolve(var.ref_type())?;
-                    Some(StructOps { name: var.name().to_string(), kernel_type: t.name().to_string(), programs: Vec::new() })
+                    let (start, end) = (u64::from(v.offset), u64::from(v.offset) + u64::from(v.size));
+                    let mut programs: Vec<String> = relocs.iter().filter(|(o, _)| start <= *o && *o < end).map(|(_, n)| n.clone()).collect();
+                    programs.sort();
+                    programs.dedup();
+                    Some(StructOps { name: var.name().to_string(), kernel_type: t.name().to_string(), programs })
                 })
                 .collect()
         })
