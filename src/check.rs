@@ -1292,3 +1292,88 @@ fn reached_reasons(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! libbpf's CO-RE rules on synthetic local and target BTF.
+    use super::*;
+    use crate::btf::builder::Builder;
+    use crate::bytes::{Bytes, Endian};
+
+    fn kernel(f: impl Fn(&mut Builder)) -> KernelModel {
+        let mut b = Builder::new(Endian::Little);
+        f(&mut b);
+        KernelModel::from_bytes(b.build(), "synthetic", &Default::default()).unwrap()
+    }
+    fn local(f: impl Fn(&mut Builder) -> u32) -> (Btf, u32) {
+        let mut b = Builder::new(Endian::Little);
+        let id = f(&mut b);
+        (Btf::parse(Bytes::from_vec(b.build())).unwrap(), id)
+    }
+    fn relo(kind: CoreReloKind, type_id: TypeId, access: &str) -> CoreRelo {
+        CoreRelo { section: "x".into(), insn_off: 0, type_id, access: access.into(), kind, path: String::new(), is_check: kind.is_check() }
+    }
+    /// `struct <name> { u32 a; u32 b; }` with `b` a bitfield of `b_bits` (0: none).
+    fn two_fields(b: &mut Builder, name: &str, b_bits: u8) -> u32 {
+        let u32_ = b.int("unsigned int", 4, 32, false);
+        b.composite(false, name, 8, &[("a", u32_, 0, 0), ("b", u32_, 32, b_bits)])
+    }
+
+    /// relo_core.c `bpf_core_calc_type_relo`: a type-based relocation of a
+    /// type the kernel lacks is 0, not poisoned; a field access is poisoned.
+    #[test]
+    fn type_based_relocations_of_missing_types_are_zero() {
+        let k = kernel(|b| {
+            two_fields(b, "other", 0);
+        });
+        let (lb, id) = local(|b| two_fields(b, "a_struct", 0));
+        for kind in [CoreReloKind::TypeIdTarget, CoreReloKind::TypeSize, CoreReloKind::TypeExists, CoreReloKind::TypeMatches] {
+            let r = resolve_core(&lb, &relo(kind, id, "0"), &k);
+            assert!(matches!(r.outcome, CoreOutcome::Zero(_)) && r.value == Some(0), "{kind}");
+        }
+        assert!(matches!(resolve_core(&lb, &relo(CoreReloKind::FieldByteOffset, id, "0:1"), &k).outcome, CoreOutcome::Unresolved(_)));
+        assert_eq!(resolve_core(&lb, &relo(CoreReloKind::FieldExists, id, "0:1"), &k).value, Some(0));
+    }
+
+    /// A field that became a bitfield: its existence and offset resolve, a
+    /// plain load of it does not (`fail_memsz_adjust`).
+    #[test]
+    fn field_that_became_a_bitfield() {
+        let k = kernel(|b| {
+            two_fields(b, "s", 8);
+        });
+        let (lb, id) = local(|b| two_fields(b, "s", 0));
+        assert!(matches!(resolve_core(&lb, &relo(CoreReloKind::FieldByteOffset, id, "0:1"), &k).outcome, CoreOutcome::MemSize(_)));
+        assert_eq!(resolve_core(&lb, &relo(CoreReloKind::FieldExists, id, "0:1"), &k).value, Some(1));
+        // Unchanged field: resolves with its byte offset.
+        let r = resolve_core(&lb, &relo(CoreReloKind::FieldByteOffset, id, "0:0"), &k);
+        assert!(matches!(r.outcome, CoreOutcome::Resolved(_)) && r.value == Some(0));
+    }
+
+    /// `___flavour` is stripped from the local name; candidates disagreeing
+    /// on the offset are an ambiguity, agreeing ones are not.
+    #[test]
+    fn flavours_and_ambiguity() {
+        let (lb, id) = local(|b| two_fields(b, "s___v2", 0));
+        let agree = kernel(|b| {
+            two_fields(b, "s", 0);
+            two_fields(b, "s", 0);
+        });
+        let r = resolve_core(&lb, &relo(CoreReloKind::FieldByteOffset, id, "0:1"), &agree);
+        assert!(matches!(r.outcome, CoreOutcome::Resolved(_)) && r.value == Some(4));
+        let disagree = kernel(|b| {
+            two_fields(b, "s", 0);
+            let u32_ = b.int("unsigned int", 4, 32, false);
+            b.composite(false, "s", 12, &[("a", u32_, 0, 0), ("b", u32_, 64, 0)]);
+        });
+        assert!(matches!(resolve_core(&lb, &relo(CoreReloKind::FieldByteOffset, id, "0:1"), &disagree).outcome, CoreOutcome::Ambiguous(_)));
+        // Same offset, different sizes: FIELD_BYTE_SIZE disagrees.
+        let sizes = kernel(|b| {
+            two_fields(b, "s", 0);
+            let u64_ = b.int("unsigned long", 8, 64, false);
+            let u32_ = b.int("unsigned int", 4, 32, false);
+            b.composite(false, "s", 16, &[("a", u32_, 0, 0), ("b", u64_, 32, 0)]);
+        });
+        assert!(matches!(resolve_core(&lb, &relo(CoreReloKind::FieldByteSize, id, "0:1"), &sizes).outcome, CoreOutcome::Ambiguous(_)));
+    }
+}
