@@ -362,24 +362,24 @@ fn fields_are_compat(lb: &Btf, lid: TypeId, tb: &Btf, tid: TypeId, depth: usize)
 
 /// Find target member named `name` in composite `tid`, descending into
 /// anonymous members; returns (member type, bit offset) on success.
-fn match_member(tb: &Btf, tid: TypeId, name: &str, base_bits: u32, depth: usize) -> Option<(TypeId, u32, u8)> {
+fn match_member(tb: &Btf, tid: TypeId, name: &str, base_bits: u32, depth: usize) -> Option<(TypeId, u32, u8, bool)> {
     if depth > 16 {
         return None;
     }
     let t = tb.resolve(tid)?;
-    for m in t.members() {
+    let n = t.vlen();
+    for (k, m) in t.members().enumerate() {
         let off = base_bits.saturating_add(m.bit_offset);
         if m.name.is_empty() {
             if let Some(r) = match_member(tb, m.ty, name, off, depth + 1) {
                 return Some(r);
             }
         } else if m.name == name {
-            return Some((m.ty, off, m.bitfield_size));
+            return Some((m.ty, off, m.bitfield_size, k + 1 == n));
         }
     }
     None
 }
-
 /// `btf__resolve_size`: a type's size in bytes.
 fn type_size(b: &Btf, ty: TypeId, depth: usize) -> Option<u64> {
     let t = b.resolve(ty)?;
@@ -449,12 +449,24 @@ fn candidates<'a>(ki: &'a KernelModel, name: &str, kind: Kind) -> Vec<(&'a Btf, 
             .map(|t| (&*b.btf, t.id, b.name.as_str()))
             .collect()
     };
+    // relo_core.c / libbpf.c `bpf_core_add_cands`: target names are compared
+    // by essential name too (a kernel `foo___x` is a candidate for `foo`).
+    let flavoured = |b: &'a crate::kernel::KernelBtf| -> Vec<(&'a Btf, TypeId, &'a str)> {
+        ki.flavoured_types(&b.name)
+            .iter()
+            .filter(|(e, _)| e == ess)
+            .filter_map(|&(_, id)| b.btf.ty(id))
+            .filter(|t| kinds_compat(kind, t.kind))
+            .map(|t| (&*b.btf, t.id, b.name.as_str()))
+            .collect()
+    };
     // libbpf: vmlinux candidates first; modules only when vmlinux has none.
-    let v = find(&ki.kernel().vmlinux);
+    let mut v = find(&ki.kernel().vmlinux);
+    v.extend(flavoured(&ki.kernel().vmlinux));
     if !v.is_empty() {
         return v;
     }
-    ki.kernel().modules.iter().flat_map(find).collect()
+    ki.kernel().modules.iter().flat_map(|m| find(m).into_iter().chain(flavoured(m))).collect()
 }
 
 /// One candidate's answer: (where, text, value, bit offset, mem-size refusal).
@@ -506,6 +518,9 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
             let mut ok = true;
             // The last member, local and target: (type, bitfield size).
             let mut last: Option<((TypeId, u8), (TypeId, u8))> = None;
+            // The previous step named the last member of its struct (a
+            // zero-length array there is flexible).
+            let mut last_member = false;
             for &i in access.iter().skip(1) {
                 let Some(lt) = obj_btf.resolve(lid) else { ok = false; break };
                 match lt.kind {
@@ -520,8 +535,9 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
                         }
                         let found = match_member(tb, cur, lm.name, bits, 0);
                         match found {
-                            Some((tty, off, tbf)) if fields_are_compat(obj_btf, lm.ty, tb, tty, 0) => {
+                            Some((tty, off, tbf, is_last)) if fields_are_compat(obj_btf, lm.ty, tb, tty, 0) => {
                                 last = Some(((lm.ty, lm.bitfield_size), (tty, tbf)));
+                                last_member = is_last;
                                 lid = lm.ty;
                                 cur = tty;
                                 bits = off;
@@ -535,13 +551,18 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
                     Kind::Array => {
                         let (Some(la), Some(tt)) = (lt.array(), tb.resolve(cur)) else { ok = false; break };
                         let Some(ta) = tt.array() else { ok = false; break };
-                        if ta.nelems != 0 && i >= ta.nelems {
+                        // relo_core.c bpf_core_spec_match / is_flex_arr: only a
+                        // zero-length array that is the last member of its
+                        // struct is flexible; any other is indexed in bounds.
+                        let flex = ta.nelems == 0 && last.is_some() && last_member;
+                        if !flex && i >= ta.nelems {
                             ok = false;
                             break;
                         }
                         let esz = tb.resolve(ta.elem).map(|e| if e.kind == Kind::Ptr { 8 } else { e.size() }).unwrap_or(0);
                         bits = bits.saturating_add(i.saturating_mul(esz).saturating_mul(8));
                         last = None;
+                        last_member = false;
                         lid = la.elem;
                         cur = ta.elem;
                     }
@@ -917,11 +938,7 @@ fn reach(obj: &BpfObject, p: &Program, mut flows: Option<&mut [Option<Flow>]>, f
                 (0x85, InsnTarget::None) if ins.src == 0 => {
                     out.helpers.insert(ins.imm as u32);
                 }
-                (0x85 | 0x18, InsnTarget::Func(c)) => {
-                    if seen.insert(c as usize) {
-                        stack.push(c as usize);
-                    }
-                }
+                (0x85 | 0x18, InsnTarget::Func(c)) if seen.insert(c as usize) => stack.push(c as usize),
                 (0x18, InsnTarget::Extern(e)) => {
                     out.addrs.insert(e);
                 }

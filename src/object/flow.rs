@@ -185,7 +185,7 @@ fn truncate(v: u64, size: u8) -> u64 {
 /// Jump target of the (conditional or not) jump at `i`, if in range.
 fn jump_target(i: usize, ins: &Insn) -> Option<usize> {
     // JMP32 | JA (`gotol`) takes its offset from imm.
-    let delta = if ins.code == (CLASS_JMP32 | 0x00) { ins.imm as i64 } else { ins.off as i64 };
+    let delta = if ins.code == CLASS_JMP32 { ins.imm as i64 } else { ins.off as i64 };
     let t = i as i64 + 1 + delta;
     usize::try_from(t).ok()
 }
@@ -308,8 +308,8 @@ pub fn analyse(insns: &[Insn], oracle: &dyn Oracle, budget: usize) -> Flow {
         let Some(ins) = insns.get(i) else { break };
         let width = if ins.code == LD_IMM64 { 2 } else { 1 };
         if is_cond_jump(ins) || is_ja(ins) {
-            if let Some(t) = jump_target(i, ins).filter(|&t| t < n) {
-                leader[t] = true;
+            if let Some(l) = jump_target(i, ins).and_then(|t| leader.get_mut(t)) {
+                *l = true;
             }
         }
         if is_cond_jump(ins) || is_ja(ins) || is_exit(ins) {
@@ -322,13 +322,17 @@ pub fn analyse(insns: &[Insn], oracle: &dyn Oracle, budget: usize) -> Flow {
     let mut entry: Vec<Option<State>> = vec![None; n];
     let mut queued = vec![false; n];
     let mut work = std::collections::VecDeque::new();
-    entry[0] = Some(State::entry());
+    if let (Some(e), Some(q)) = (entry.first_mut(), queued.first_mut()) {
+        *e = Some(State::entry());
+        *q = true;
+    }
     work.push_back(0usize);
-    queued[0] = true;
     let mut visits = 0usize;
     let mut decisions: std::collections::BTreeMap<usize, Option<Decision>> = std::collections::BTreeMap::new();
     while let Some(start) = work.pop_front() {
-        queued[start] = false;
+        if let Some(q) = queued.get_mut(start) {
+            *q = false;
+        }
         visits += 1;
         if visits > budget {
             flow.live.iter_mut().for_each(|l| *l = true);
@@ -339,9 +343,10 @@ pub fn analyse(insns: &[Insn], oracle: &dyn Oracle, budget: usize) -> Flow {
         let Some(mut st) = entry.get(start).cloned().flatten() else { continue };
         let mut i = start;
         let mut succs: [Option<usize>; 2] = [None, None];
-        loop {
-            let Some(&ins) = insns.get(i) else { break };
-            flow.live[i] = true;
+        while let Some(&ins) = insns.get(i) {
+            if let Some(l) = flow.live.get_mut(i) {
+                *l = true;
+            }
             let class = ins.code & 0x07;
             let mut width = 1;
             match class {
@@ -505,18 +510,16 @@ pub fn analyse(insns: &[Insn], oracle: &dyn Oracle, budget: usize) -> Flow {
             }
         }
         for s in succs.into_iter().flatten() {
-            if s >= n {
-                continue;
-            }
-            let changed = match &mut entry[s] {
-                Some(e) => e.join(&st),
-                slot @ None => {
+            let changed = match entry.get_mut(s) {
+                Some(Some(e)) => e.join(&st),
+                Some(slot) => {
                     *slot = Some(st.clone());
                     true
                 }
+                None => false,
             };
-            if changed && !queued[s] {
-                queued[s] = true;
+            if let Some(q) = queued.get_mut(s).filter(|q| changed && !**q) {
+                *q = true;
                 work.push_back(s);
             }
         }
