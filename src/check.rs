@@ -949,6 +949,15 @@ fn reach(obj: &BpfObject, p: &Program, mut flows: Option<&mut [Option<Flow>]>, f
     out
 }
 
+/// Whether any requirement of `r` (every instruction of the call graph)
+/// could be a failure or a warning: only then can pruning change the
+/// verdict, and only then is the analysis run.
+fn may_fail(r: &Reached, facts: &Facts, ki: &KernelModel) -> bool {
+    r.helpers.iter().any(|&h| !ki.has_helper(h))
+        || r.calls.iter().chain(&r.addrs).any(|&e| !matches!(facts.externs.get(e as usize).copied().flatten(), None | Some(ExternStatus::Ok(_) | ExternStatus::ObjectFails)))
+        || r.core.keys().any(|&c| matches!(facts.core.get(c as usize).map(|x| &x.outcome), Some(CoreOutcome::Unresolved(_) | CoreOutcome::Ambiguous(_) | CoreOutcome::MemSize(_))))
+}
+
 /// Check one object's programs against one kernel. `helper_names` names
 /// helper ids in messages (see [`crate::model::helper_names`]).
 pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u32, String>, opts: &CheckOptions) -> Vec<ProgramResult> {
@@ -1027,17 +1036,16 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
         // fails or warns, pruning cannot change the verdict and the analysis
         // is skipped (unless --explain asks what it pruned).
         let all = reach(obj, p, None, &facts);
-        let mut all_rs = Vec::new();
-        reached_reasons(obj, p, ki, helper_names, &externs, &facts, &all, &mut all_rs);
-        grade(&mut all_rs);
-        let reached = if opts.explain || all_rs.iter().any(|r| r.severity > Verdict::Loads) {
-            let reached = reach(obj, p, Some(&mut flows), &facts);
-            reached_reasons(obj, p, ki, helper_names, &externs, &facts, &reached, &mut rs);
-            reached
-        } else {
-            rs.extend(all_rs);
-            all
-        };
+        let reached = if opts.explain || ki.probe().is_some() || may_fail(&all, &facts, ki) { reach(obj, p, Some(&mut flows), &facts) } else { all };
+        reached_reasons(obj, p, ki, helper_names, &externs, &facts, &reached, &mut rs);
+        if opts.explain && ki.probe().is_none() && !(reached.helpers.is_empty() && reached.calls.is_empty()) {
+            let t = p.prog_type.map(|t| t.to_string()).unwrap_or_else(|| "unknown".into());
+            rs.push(Reason::fact(
+                ReasonKind::ProgTypeUnverified,
+                &t,
+                format!("not verified for this program type: no probe data for this kernel says which helpers and kfuncs {t} programs may call (bpfabi probe, --probe)"),
+            ));
+        }
         grade(&mut rs);
         let mut verdict = rs.iter().map(|r| r.severity).max().unwrap_or(Verdict::Loads);
         // A branch decided by a `.rodata` value: user space may set it
@@ -1272,14 +1280,6 @@ fn reached_reasons(
     }
     // Program-type availability of helpers and kfuncs, when the kernel has a
     // probe (src/probe/judge.rs), for the reachable calls.
-    if ki.probe().is_none() && !(reached.helpers.is_empty() && reached.calls.is_empty()) {
-        let t = p.prog_type.map(|t| t.to_string()).unwrap_or_else(|| "unknown".into());
-        rs.push(fact(
-            R::ProgTypeUnverified,
-            &t,
-            format!("not verified for this program type: no probe data for this kernel says which helpers and kfuncs {t} programs may call (bpfabi probe, --probe)"),
-        ));
-    }
     if let Some(pi) = ki.probe() {
         let mut q = p.clone();
         q.helpers.retain(|id, _| reached.helpers.contains(id));
