@@ -812,7 +812,7 @@ impl Oracle for Facts<'_> {
     }
     fn rodata(&self, section: u32, off: u64, size: u8) -> Val {
         let Some(d) = self.obj.rodata_section(section) else { return Val::Unknown };
-        if let Some((start, _, name)) = d.vars.iter().find(|(o, sz, _)| *o <= off && off < o + (*sz).max(1)) {
+        if let Some((start, _, name)) = d.vars.iter().find(|(o, sz, _)| *o <= off && off < o.saturating_add((*sz).max(1))) {
             if let Some(&v) = self.rodata_stated.get(name) {
                 return if *start == off { Val::Const(v, Src::Literal) } else { Val::Unknown };
             }
@@ -852,7 +852,7 @@ enum KconfigValue {
 /// m = 2 for a tristate, n or not set = 0, numbers as written; strings are
 /// not modelled. `None`: not known.
 fn kconfig_value(obj: &BpfObject, e: &crate::object::Extern, ki: &KernelModel) -> Option<KconfigValue> {
-    let kv = |a: u32, b: u32, c: u32| u64::from((a << 16) + (b << 8) + c.min(255));
+    let kv = |a: u32, b: u32, c: u32| (u64::from(a) << 16) + (u64::from(b.min(255)) << 8) + u64::from(c.min(255));
     match e.name.as_str() {
         "LINUX_KERNEL_VERSION" => ki.kernel().version().map(|v| KconfigValue::Range(kv(v.0, v.1, 0), kv(v.0, v.1, 255))),
         "LINUX_HAS_BPF_COOKIE" => Some(KconfigValue::Exact(u64::from(ki.has_helper(BPF_FUNC_GET_ATTACH_COOKIE)))),

@@ -154,8 +154,8 @@ impl State {
         changed || self.stack.len() != before
     }
     fn store(&mut self, off: i64, size: u8, v: Val) {
-        let end = off + size as i64;
-        self.stack.retain(|&(o, s, _)| o + s as i64 <= off || end <= o);
+        let end = off.saturating_add(size as i64);
+        self.stack.retain(|&(o, s, _)| o.saturating_add(s as i64) <= off || end <= o);
         if v != Val::Unknown && self.stack.len() < 64 {
             self.stack.push((off, size, v));
         }
@@ -414,12 +414,12 @@ pub fn analyse(insns: &[Insn], oracle: &dyn Oracle, budget: usize) -> Flow {
                         Val::Unknown
                     } else {
                         match st.reg(ins.src) {
-                            Val::Ptr(Base::Stack, k) => st.load(k + ins.off as i64, size),
-                            Val::Ptr(Base::Kconfig(e), k) if k + ins.off as i64 == 0 => match oracle.kconfig(e) {
+                            Val::Ptr(Base::Stack, k) => st.load(k.wrapping_add(ins.off as i64), size),
+                            Val::Ptr(Base::Kconfig(e), k) if k.wrapping_add(ins.off as i64) == 0 => match oracle.kconfig(e) {
                                 Val::Const(x, s) => Val::Const(truncate(x, size), s),
                                 v => v,
                             },
-                            Val::Ptr(Base::Data(sec), k) => match u64::try_from(k + ins.off as i64) {
+                            Val::Ptr(Base::Data(sec), k) => match u64::try_from(k.wrapping_add(ins.off as i64)) {
                                 Ok(off) => oracle.rodata(sec, off, size),
                                 Err(_) => Val::Unknown,
                             },
@@ -432,7 +432,7 @@ pub fn analyse(insns: &[Insn], oracle: &dyn Oracle, budget: usize) -> Flow {
                     let size = size_bytes(ins.code);
                     let mode = ins.code & 0xe0;
                     if let Val::Ptr(Base::Stack, k) = st.reg(ins.dst) {
-                        let at = k + ins.off as i64;
+                        let at = k.wrapping_add(ins.off as i64);
                         let v = match (mode, class) {
                             (0x60, CLASS_ST) => Val::Const(truncate(ins.imm as i64 as u64, size), Src::Literal),
                             (0x60, _) => match st.reg(ins.src) {

@@ -311,7 +311,7 @@ pub struct DataSection {
 impl DataSection {
     /// The variable covering byte `off`.
     pub fn var_at(&self, off: u64) -> Option<&str> {
-        self.vars.iter().find(|(o, sz, _)| *o <= off && off < o + (*sz).max(1)).map(|(_, _, n)| n.as_str())
+        self.vars.iter().find(|(o, sz, _)| *o <= off && off < o.saturating_add((*sz).max(1))).map(|(_, _, n)| n.as_str())
     }
 }
 
