@@ -19,11 +19,12 @@
 use crate::btf::{Btf, Kind, TypeId};
 use crate::model::KernelModel;
 use crate::object::btf_ext::{parse_access, CoreRelo, CoreReloKind};
-use crate::object::{essential, BpfObject, ExternKind, Program};
+use crate::object::flow::{self, Base, Decision, Flow, Oracle, Src, Val};
+use crate::object::{essential, BpfObject, ExternKind, InsnTarget, Program, StructOps};
 use crate::policy::{DefaultPolicy, Policy, Requirement};
 use crate::uapi::{AttachType, ProgType};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Will it load? Ordered: the worst verdict of a program's requirements wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -81,6 +82,18 @@ pub enum ReasonKind {
     CoreAmbiguous,
     CoreUnresolved,
     CoreUnresolvedGuarded,
+    /// A strong `.kconfig` extern libbpf cannot resolve (fails the object).
+    KconfigMissing,
+    /// The verdict depends on a `.rodata` value user space may set.
+    DependsOnRodata,
+    /// A branch decided by a constant known at load (`--explain`).
+    BranchPruned,
+    /// No probe data for this kernel: whether the program type may call
+    /// its helpers and kfuncs is not verified.
+    ProgTypeUnverified,
+    /// A type-based relocation (`TYPE_ID_TARGET`, `TYPE_SIZE`, ...) of a
+    /// type the kernel lacks: libbpf patches 0, no poisoning.
+    CoreZero,
     ProgTypeUnsupported,
     HelperAllowed,
     HelperNotAllowed,
@@ -134,6 +147,11 @@ impl ReasonKind {
             CoreUnresolved => "core_unresolved",
             CoreUnresolvedGuarded => "core_unresolved_guarded",
             NotCheckedReducedKernel => "not_checked_reduced_kernel",
+            CoreZero => "core_zero",
+            KconfigMissing => "kconfig_missing",
+            DependsOnRodata => "depends_on_rodata",
+            BranchPruned => "branch_pruned",
+            ProgTypeUnverified => "prog_type_unverified",
             ProgTypeUnsupported => "prog_type_unsupported",
             HelperAllowed => "helper_allowed",
             HelperNotAllowed => "helper_not_allowed",
@@ -243,11 +261,15 @@ pub struct CheckOptions<'p> {
     pub explain: bool,
     /// Turns requirement facts into verdicts.
     pub policy: &'p dyn Policy,
+    /// `.rodata` variables whose load-time value the user states
+    /// (`--rodata NAME=VALUE`): taken as they are, without a
+    /// `depends_on_rodata` warning.
+    pub rodata: BTreeMap<String, u64>,
 }
 
 impl Default for CheckOptions<'_> {
     fn default() -> Self {
-        CheckOptions { explain: false, policy: &DefaultPolicy }
+        CheckOptions { explain: false, policy: &DefaultPolicy, rodata: BTreeMap::new() }
     }
 }
 
@@ -255,6 +277,11 @@ impl<'p> CheckOptions<'p> {
     /// List satisfied requirements too.
     pub fn explain(mut self, on: bool) -> Self {
         self.explain = on;
+        self
+    }
+    /// State the load-time value of `.rodata` variables.
+    pub fn rodata(mut self, values: BTreeMap<String, u64>) -> Self {
+        self.rodata = values;
         self
     }
     /// Judge with `policy` instead of the default.
@@ -339,24 +366,56 @@ fn fields_are_compat(lb: &Btf, lid: TypeId, tb: &Btf, tid: TypeId, depth: usize)
 
 /// Find target member named `name` in composite `tid`, descending into
 /// anonymous members; returns (member type, bit offset) on success.
-fn match_member(tb: &Btf, tid: TypeId, name: &str, base_bits: u32, depth: usize) -> Option<(TypeId, u32)> {
+fn match_member(tb: &Btf, tid: TypeId, name: &str, base_bits: u32, depth: usize) -> Option<(TypeId, u32, u8, bool)> {
     if depth > 16 {
         return None;
     }
     let t = tb.resolve(tid)?;
-    for m in t.members() {
+    let n = t.vlen();
+    for (k, m) in t.members().enumerate() {
         let off = base_bits.saturating_add(m.bit_offset);
         if m.name.is_empty() {
             if let Some(r) = match_member(tb, m.ty, name, off, depth + 1) {
                 return Some(r);
             }
         } else if m.name == name {
-            return Some((m.ty, off));
+            return Some((m.ty, off, m.bitfield_size, k + 1 == n));
         }
     }
     None
 }
+/// `btf__resolve_size`: a type's size in bytes.
+fn type_size(b: &Btf, ty: TypeId, depth: usize) -> Option<u64> {
+    let t = b.resolve(ty)?;
+    match t.kind {
+        Kind::Ptr => Some(8),
+        Kind::Array if depth < 32 => t.array().and_then(|a| type_size(b, a.elem, depth + 1).map(|e| e * u64::from(a.nelems))),
+        Kind::Int | Kind::Enum | Kind::Enum64 | Kind::Struct | Kind::Union | Kind::Float | Kind::Datasec => Some(u64::from(t.size())),
+        _ => None,
+    }
+}
 
+/// What a load or store of a member moves (libbpf `bpf_core_calc_field_relo`
+/// `field_sz`): 0 for a bitfield, else the size of the member's type with
+/// arrays stripped to their element; and whether that type is a pointer,
+/// an unsigned int.
+fn mem_size(b: &Btf, ty: TypeId, bitfield: u8) -> (u32, bool, bool) {
+    if bitfield > 0 {
+        return (0, false, false);
+    }
+    let mut t = b.resolve(ty);
+    for _ in 0..32 {
+        match t.and_then(|x| x.array()) {
+            Some(a) => t = b.resolve(a.elem),
+            None => break,
+        }
+    }
+    match t {
+        Some(t) if t.kind == Kind::Ptr => (8, true, false),
+        Some(t) => (t.size(), false, t.int_info().is_some_and(|i| !i.signed)),
+        None => (0, false, false),
+    }
+}
 /// Attach targets that name no kernel function on purpose: the loader sets
 /// the real one with `bpf_program__set_attach_target()` before loading. The
 /// convention in use (libbpf-tools' `*dist`/`*slower`: `fentry/dummy_file_open`)
@@ -366,10 +425,23 @@ pub fn is_placeholder_target(target: &str) -> bool {
 }
 
 /// Outcome of resolving one CO-RE relocation against a kernel.
+#[derive(Clone)]
 enum CoreOutcome {
     Resolved(String),
+    /// Type-based relocation without a target: the value is 0.
+    Zero(String),
     Unresolved(String),
     Ambiguous(String),
+    /// Resolved, but a load/store of the field would change size in a way
+    /// libbpf refuses (`fail_memsz_adjust`): poisoned on LDX/ST/STX.
+    MemSize(String),
+}
+
+/// A relocation's outcome and the value it patches in.
+#[derive(Clone)]
+struct CoreRes {
+    outcome: CoreOutcome,
+    value: Option<u64>,
 }
 
 fn candidates<'a>(ki: &'a KernelModel, name: &str, kind: Kind) -> Vec<(&'a Btf, TypeId, &'a str)> {
@@ -381,40 +453,78 @@ fn candidates<'a>(ki: &'a KernelModel, name: &str, kind: Kind) -> Vec<(&'a Btf, 
             .map(|t| (&*b.btf, t.id, b.name.as_str()))
             .collect()
     };
+    // relo_core.c / libbpf.c `bpf_core_add_cands`: target names are compared
+    // by essential name too (a kernel `foo___x` is a candidate for `foo`).
+    let flavoured = |b: &'a crate::kernel::KernelBtf| -> Vec<(&'a Btf, TypeId, &'a str)> {
+        ki.flavoured_types(&b.name)
+            .iter()
+            .filter(|(e, _)| e == ess)
+            .filter_map(|&(_, id)| b.btf.ty(id))
+            .filter(|t| kinds_compat(kind, t.kind))
+            .map(|t| (&*b.btf, t.id, b.name.as_str()))
+            .collect()
+    };
     // libbpf: vmlinux candidates first; modules only when vmlinux has none.
-    let v = find(&ki.kernel().vmlinux);
+    let mut v = find(&ki.kernel().vmlinux);
+    v.extend(flavoured(&ki.kernel().vmlinux));
     if !v.is_empty() {
         return v;
     }
-    ki.kernel().modules.iter().flat_map(find).collect()
+    ki.kernel().modules.iter().flat_map(|m| find(m).into_iter().chain(flavoured(m))).collect()
 }
 
-fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreOutcome {
+/// One candidate's answer: (where, text, value, bit offset, mem-size refusal).
+struct CandRes {
+    wher: String,
+    text: String,
+    value: Option<u64>,
+    bits: u32,
+    memsz: bool,
+}
+
+fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
+    let res = |outcome, value| CoreRes { outcome, value };
     if r.kind == CoreReloKind::TypeIdLocal {
-        return CoreOutcome::Resolved("local type id".into());
+        return res(CoreOutcome::Resolved("local type id".into()), None);
     }
     // libbpf looks candidates up by the relocation's root type as given
     // (a typedef such as `u64` is matched against kernel typedefs).
     let Some(root) = obj_btf.ty(r.type_id) else {
-        return CoreOutcome::Unresolved("bad local type".into());
+        return res(CoreOutcome::Unresolved("bad local type".into()), None);
     };
     let name = root.name();
     if name.is_empty() {
-        return CoreOutcome::Unresolved("anonymous root type".into());
+        return res(CoreOutcome::Unresolved("anonymous root type".into()), None);
     }
+    // relo_core.c: FIELD_EXISTS / ENUMVAL_EXISTS are 0 and every type-based
+    // relocation is 0 without a target (`bpf_core_calc_field_relo`,
+    // `bpf_core_calc_enumval_relo`, `bpf_core_calc_type_relo`); the others
+    // are poisoned.
+    let none = |why: String| {
+        if r.kind.is_type() || r.is_check {
+            res(CoreOutcome::Zero(format!("{why}: resolves to 0")), Some(0))
+        } else {
+            res(CoreOutcome::Unresolved(why), None)
+        }
+    };
     let cands = candidates(ki, name, root.kind);
     if cands.is_empty() {
-        return CoreOutcome::Unresolved(format!("no type named {} in the kernel", essential(name)));
+        return none(format!("no type named {} in the kernel", essential(name)));
     }
     let access = parse_access(&r.access).unwrap_or_default();
-    let mut results: Vec<(String, String)> = Vec::new(); // (where, result)
+    let mut results: Vec<CandRes> = Vec::new();
     for (tb, tid, wher) in cands {
-        let res: Option<String> = if r.is_field() {
+        let one: Option<CandRes> = if r.is_field() {
             // Walk the access spec member by member.
             let mut lid = r.type_id;
             let mut cur = tid;
             let mut bits = 0u32;
             let mut ok = true;
+            // The last member, local and target: (type, bitfield size).
+            let mut last: Option<((TypeId, u8), (TypeId, u8))> = None;
+            // The previous step named the last member of its struct (a
+            // zero-length array there is flexible).
+            let mut last_member = false;
             for &i in access.iter().skip(1) {
                 let Some(lt) = obj_btf.resolve(lid) else { ok = false; break };
                 match lt.kind {
@@ -429,7 +539,9 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreOutcome {
                         }
                         let found = match_member(tb, cur, lm.name, bits, 0);
                         match found {
-                            Some((tty, off)) if fields_are_compat(obj_btf, lm.ty, tb, tty, 0) => {
+                            Some((tty, off, tbf, is_last)) if fields_are_compat(obj_btf, lm.ty, tb, tty, 0) => {
+                                last = Some(((lm.ty, lm.bitfield_size), (tty, tbf)));
+                                last_member = is_last;
                                 lid = lm.ty;
                                 cur = tty;
                                 bits = off;
@@ -443,10 +555,18 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreOutcome {
                     Kind::Array => {
                         let (Some(la), Some(tt)) = (lt.array(), tb.resolve(cur)) else { ok = false; break };
                         let Some(ta) = tt.array() else { ok = false; break };
-                        if ta.nelems != 0 && i >= ta.nelems {
+                        // relo_core.c bpf_core_spec_match / is_flex_arr: only a
+                        // zero-length array that is the last member of its
+                        // struct is flexible; any other is indexed in bounds.
+                        let flex = ta.nelems == 0 && last.is_some() && last_member;
+                        if !flex && i >= ta.nelems {
                             ok = false;
                             break;
                         }
+                        let esz = tb.resolve(ta.elem).map(|e| if e.kind == Kind::Ptr { 8 } else { e.size() }).unwrap_or(0);
+                        bits = bits.saturating_add(i.saturating_mul(esz).saturating_mul(8));
+                        last = None;
+                        last_member = false;
                         lid = la.elem;
                         cur = ta.elem;
                     }
@@ -456,29 +576,390 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreOutcome {
                     }
                 }
             }
-            ok.then(|| format!("bit offset {bits}"))
+            ok.then(|| {
+                let (mut memsz, mut target_bitfield) = (false, false);
+                if let Some(((lt, lbf), (tt, tbf))) = last {
+                    let (osz, optr, ouns) = mem_size(obj_btf, lt, lbf);
+                    let (nsz, nptr, nuns) = mem_size(tb, tt, tbf);
+                    // relo_core.c bpf_core_calc_relo: sizes differ and the
+                    // values are not both pointers nor both unsigned ints.
+                    memsz = r.kind == CoreReloKind::FieldByteOffset && osz != nsz && !(optr && nptr) && !(ouns && nuns && osz > 0 && nsz > 0);
+                    target_bitfield = tbf > 0;
+                }
+                let value = match r.kind {
+                    CoreReloKind::FieldExists => Some(1),
+                    CoreReloKind::FieldByteOffset if !target_bitfield => Some(u64::from(bits / 8)),
+                    CoreReloKind::FieldByteSize if !target_bitfield => last.and_then(|(_, (tt, _))| type_size(tb, tt, 0)),
+                    _ => None,
+                };
+                CandRes { wher: wher.to_string(), text: format!("bit offset {bits}"), value, bits, memsz }
+            })
         } else if r.is_enum() {
             let root = obj_btf.resolve(r.type_id).unwrap_or(root);
             let lname = root.enumerators().nth(*access.first().unwrap_or(&0) as usize).map(|v| v.name).unwrap_or("");
-            tb.resolve(tid)
-                .and_then(|t| t.enumerators().find(|v| essential(v.name) == essential(lname)).map(|v| format!("value {}", v.value as i64)))
+            tb.resolve(tid).and_then(|t| t.enumerators().find(|v| essential(v.name) == essential(lname))).map(|v| CandRes {
+                wher: wher.to_string(),
+                text: format!("value {}", v.value as i64),
+                value: Some(if r.kind == CoreReloKind::EnumvalExists { 1 } else { v.value }),
+                bits: 0,
+                memsz: false,
+            })
         } else {
-            types_are_compat(obj_btf, r.type_id, tb, tid, 0).then(|| format!("type {}", tb.ty(tid).map(|t| t.name()).unwrap_or("")))
+            types_are_compat(obj_btf, r.type_id, tb, tid, 0).then(|| {
+                let t = tb.ty(tid);
+                let value = match r.kind {
+                    CoreReloKind::TypeExists | CoreReloKind::TypeMatches => Some(1),
+                    CoreReloKind::TypeSize => type_size(tb, tid, 0),
+                    _ => None,
+                };
+                CandRes { wher: wher.to_string(), text: format!("type {}", t.map(|t| t.name()).unwrap_or("")), value, bits: 0, memsz: false }
+            })
         };
-        if let Some(res) = res {
-            results.push((wher.to_string(), res));
+        if let Some(c) = one {
+            results.push(c);
         }
     }
-    match results.as_slice() {
-        [] => CoreOutcome::Unresolved("no candidate type has this field/value with a compatible type".into()),
-        [(w, res), rest @ ..] => {
-            if rest.iter().any(|(_, x)| x != res) {
-                CoreOutcome::Ambiguous(format!("{} candidates disagree", results.len()))
-            } else {
-                CoreOutcome::Resolved(format!("{res} in {w}"))
+    let Some(first) = results.first() else {
+        return none("no candidate type has this field/value with a compatible type".into());
+    };
+    // relo_core.c bpf_core_calc_relo_insn: candidates must agree on the bit
+    // offset ("field offset ambiguity") and on the patched value.
+    if let Some(other) = results.iter().skip(1).find(|c| c.bits != first.bits || c.value != first.value) {
+        return res(
+            CoreOutcome::Ambiguous(format!("{} candidates disagree ({} in {} vs {} in {})", results.len(), first.text, first.wher, other.text, other.wher)),
+            None,
+        );
+    }
+    if first.memsz {
+        return res(
+            CoreOutcome::MemSize(format!(
+                "{} in {}: the field's size or kind changed (a bitfield, a signed or differently sized value); libbpf refuses to adjust a load/store of it",
+                first.text, first.wher
+            )),
+            first.value,
+        );
+    }
+    res(CoreOutcome::Resolved(format!("{} in {}", first.text, first.wher)), first.value)
+}
+
+/// How one extern of the object resolves on a kernel.
+enum ExternStatus {
+    /// Resolved (the satisfied fact, for --explain).
+    Ok(Reason),
+    /// A weak extern that does not resolve: 0 / a poisoned call.
+    Weak(Reason),
+    /// A typeless ksym (kallsyms, not checkable from BTF).
+    Typeless(Reason),
+    /// A strong extern that does not resolve: already an object reason.
+    ObjectFails,
+    /// Resolves as a kernel function that is not a registered kfunc: a call
+    /// the verifier reaches fails.
+    NotKfunc(Reason),
+}
+
+/// A FUNC named `name` in vmlinux, else in the first module that has one
+/// (libbpf `find_ksym_btf_id`): its BTF, id and where.
+fn find_func<'k>(ki: &'k KernelModel, name: &str) -> Option<(&'k Btf, TypeId, &'k str)> {
+    ki.kernel().btfs().find_map(|b| {
+        b.btf.by_name(name).find(|t| t.kind == Kind::Func && t.id >= b.btf.start_id()).map(|t| (&*b.btf, t.id, b.name.as_str()))
+    })
+}
+
+/// libbpf resolves the externs of the whole object before loading any
+/// program (`bpf_object__resolve_externs`, `bpf_object__resolve_ksyms_btf_id`):
+/// a strong kfunc missing or with an incompatible prototype
+/// (`bpf_object__resolve_ksym_func_btf_id`), or a strong typed ksym missing
+/// (`bpf_object__resolve_ksym_var_btf_id`), fails the load of every program
+/// of the object. Weak ones resolve to 0: a missing or incompatible weak
+/// kfunc's calls are poisoned (`poison_kfunc_call`).
+fn resolve_externs<'o>(obj: &'o BpfObject, ki: &KernelModel, object_reasons: &mut Vec<Reason>) -> HashMap<&'o str, ExternStatus> {
+    use ReasonKind as R;
+    let fact = Reason::fact;
+    let obj_btf = obj.btf.as_deref();
+    let mut out = HashMap::new();
+    for ext in &obj.externs {
+        let name = ext.name.as_str();
+        let ess = essential(name);
+        let st = match ext.kind {
+            // libbpf looks the name up as a BTF FUNC in vmlinux, then in
+            // modules (`find_ksym_btf_id`); whether the kernel registered it
+            // as a kfunc the program type may call is the verifier's
+            // question, asked only of reachable calls (`check_kfunc_call`).
+            ExternKind::Kfunc => match find_func(ki, ess) {
+                None => {
+                    let r = fact(R::KfuncMissing, name, format!("kfunc `{ess}` is not in this kernel"));
+                    if ext.weak {
+                        ExternStatus::Weak(r.weak(true))
+                    } else {
+                        let mut r = r;
+                        r.message.push_str(" and the extern is not weak: libbpf fails the whole object");
+                        object_reasons.push(r);
+                        ExternStatus::ObjectFails
+                    }
+                }
+                Some((tb, fid, wher)) => {
+                    let compat = match (obj_btf, ext.btf_id) {
+                        (Some(lb), Some(lid)) => {
+                            let lproto = lb.ty(lid).map(|f| f.ref_type()).unwrap_or(0);
+                            let tproto = tb.ty(fid).map(|f| f.ref_type()).unwrap_or(0);
+                            types_are_compat(lb, lproto, tb, tproto, 0)
+                        }
+                        _ => true,
+                    };
+                    let kproto = || crate::btf::render::func_decl(tb, fid);
+                    if !compat {
+                        let local = match (obj_btf, ext.btf_id) {
+                            (Some(lb), Some(lid)) => crate::btf::render::func_decl(lb, lid),
+                            _ => String::new(),
+                        };
+                        let r = fact(
+                            R::KfuncProtoMismatch,
+                            name,
+                            format!("declared `{local}`, kernel has `{}` ({wher}): incompatible by libbpf's rules", kproto()),
+                        );
+                        if ext.weak {
+                            // A weak kfunc with an incompatible prototype is left
+                            // unresolved, like a missing one.
+                            ExternStatus::Weak(r.weak(true))
+                        } else {
+                            object_reasons.push(r);
+                            ExternStatus::ObjectFails
+                        }
+                    } else if ki.kfunc(ess).is_some() {
+                        ExternStatus::Ok(fact(R::KfuncOk, name, format!("`{}` in {wher}", kproto())))
+                    } else {
+                        ExternStatus::NotKfunc(fact(
+                            R::KfuncMissing,
+                            name,
+                            format!("`{ess}` is a function in {wher} but not a kfunc this kernel registers: the verifier refuses the call"),
+                        ))
+                    }
+                }
+            },
+            ExternKind::Ksym => {
+                let Some(eid) = ext.btf_id else { continue };
+                // `extern const void sym __ksym;` is typeless: libbpf takes its
+                // address from /proc/kallsyms, which BTF cannot confirm.
+                let typeless = obj_btf
+                    .and_then(|b| b.ty(eid).filter(|v| v.kind == Kind::Var).map(|v| (b, v.ref_type())))
+                    .is_some_and(|(b, t)| b.resolve(t).is_some_and(|t| t.kind == Kind::Void));
+                if typeless {
+                    ExternStatus::Typeless(fact(
+                        R::KsymTypeless,
+                        name,
+                        "typeless ksym: resolved from /proc/kallsyms at load time (not checkable from BTF)".into(),
+                    ))
+                } else {
+                    match ki.find_type(ess, Kind::Var) {
+                        Some(b) => ExternStatus::Ok(fact(R::KsymOk, name, format!("variable in {}", b.name))),
+                        None if ext.weak => ExternStatus::Weak(fact(R::KsymMissing, name, "kernel variable not in BTF (weak: resolves to 0)".into()).weak(true)),
+                        None => {
+                            object_reasons.push(fact(
+                                R::KsymMissing,
+                                name,
+                                "kernel variable not in this kernel's BTF and the extern is not weak: libbpf fails the whole object".into(),
+                            ));
+                            ExternStatus::ObjectFails
+                        }
+                    }
+                }
+            }
+            _ => continue,
+        };
+        out.insert(name, st);
+    }
+    out
+}
+
+/// The load-time constants of one object on one kernel, for the
+/// reachability analysis ([`crate::object::flow`]).
+struct Facts<'a> {
+    obj: &'a BpfObject,
+    ki: &'a KernelModel,
+    /// Per CO-RE relocation of the object.
+    core: &'a [CoreRes],
+    /// Per extern of the object.
+    externs: &'a [Option<&'a ExternStatus>],
+    /// `.rodata` values are taken as the object has them (else unknown,
+    /// except the ones the user stated).
+    rodata_known: bool,
+    rodata_stated: &'a BTreeMap<String, u64>,
+}
+
+impl Oracle for Facts<'_> {
+    fn core(&self, relo: u32) -> Val {
+        match self.core.get(relo as usize) {
+            Some(CoreRes { outcome: CoreOutcome::Unresolved(_), .. }) => Val::Poison,
+            Some(CoreRes { outcome: CoreOutcome::Resolved(_) | CoreOutcome::Zero(_), value: Some(v) }) => Val::Const(*v, Src::Core(relo)),
+            _ => Val::Unknown,
+        }
+    }
+    fn extern_addr(&self, ext: u32) -> Val {
+        match self.obj.externs.get(ext as usize).map(|e| e.kind) {
+            Some(ExternKind::Kconfig) => Val::Ptr(Base::Kconfig(ext), 0),
+            _ => match self.externs.get(ext as usize).copied().flatten() {
+                Some(ExternStatus::Ok(_) | ExternStatus::NotKfunc(_)) => Val::NonZero(Src::Extern(ext)),
+                // libbpf leaves an unresolved weak extern's address 0
+                // (`bpf_ksym_exists()` is false).
+                Some(ExternStatus::Weak(_)) => Val::Const(0, Src::Extern(ext)),
+                _ => Val::Unknown,
+            },
+        }
+    }
+    fn kconfig(&self, ext: u32) -> Val {
+        let Some(e) = self.obj.externs.get(ext as usize) else { return Val::Unknown };
+        match kconfig_value(self.obj, e, self.ki) {
+            Some(KconfigValue::Exact(v)) => Val::Const(v, Src::Kconfig(ext)),
+            Some(KconfigValue::Range(lo, hi)) => Val::Range(lo, hi, Src::Kconfig(ext)),
+            None => Val::Unknown,
+        }
+    }
+    fn rodata(&self, section: u32, off: u64, size: u8) -> Val {
+        let Some(d) = self.obj.rodata_section(section) else { return Val::Unknown };
+        if let Some((start, _, name)) = d.vars.iter().find(|(o, sz, _)| *o <= off && off < o.saturating_add((*sz).max(1))) {
+            if let Some(&v) = self.rodata_stated.get(name) {
+                return if *start == off { Val::Const(v, Src::Literal) } else { Val::Unknown };
+            }
+        }
+        if !self.rodata_known {
+            return Val::Unknown;
+        }
+        let Ok(o) = usize::try_from(off) else { return Val::Unknown };
+        let bytes = d.bytes.get(o..o.saturating_add(size as usize));
+        let v = match (size, bytes) {
+            (1, Some(b)) => b.first().map(|&x| u64::from(x)),
+            (2, Some(b)) => self.obj.endian.u16(b, 0).map(u64::from),
+            (4, Some(b)) => self.obj.endian.u32(b, 0).map(u64::from),
+            (8, Some(b)) => self.obj.endian.u64(b, 0),
+            _ => None,
+        };
+        v.map(|v| Val::Const(v, Src::Rodata(section, off))).unwrap_or(Val::Unknown)
+    }
+}
+
+/// `enum bpf_func_id`: `BPF_FUNC_get_attach_cookie`.
+const BPF_FUNC_GET_ATTACH_COOKIE: u32 = 174;
+
+/// A `.kconfig` extern's value on a kernel.
+enum KconfigValue {
+    Exact(u64),
+    Range(u64, u64),
+}
+
+/// libbpf `bpf_object__resolve_externs`: `LINUX_KERNEL_VERSION`
+/// (`get_kernel_version`: on Debian the package version, X.Y.Z; known here
+/// to X.Y, so a range), `LINUX_HAS_BPF_COOKIE` (`FEAT_BPF_COOKIE`: the
+/// kernel has `bpf_get_attach_cookie`), `LINUX_HAS_SYSCALL_WRAPPER`
+/// (`FEAT_SYSCALL_WRAPPER`: `CONFIG_ARCH_HAS_SYSCALL_WRAPPER`), other weak
+/// `LINUX_*` are 0; `CONFIG_*` from the kernel's configuration
+/// (`bpf_object__read_kconfig_file`, `set_kcfg_value_tri` / `_num`): y = 1,
+/// m = 2 for a tristate, n or not set = 0, numbers as written; strings are
+/// not modelled. `None`: not known.
+fn kconfig_value(obj: &BpfObject, e: &crate::object::Extern, ki: &KernelModel) -> Option<KconfigValue> {
+    let kv = |a: u32, b: u32, c: u32| (u64::from(a) << 16) + (u64::from(b.min(255)) << 8) + u64::from(c.min(255));
+    match e.name.as_str() {
+        "LINUX_KERNEL_VERSION" => ki.kernel().version().map(|v| KconfigValue::Range(kv(v.0, v.1, 0), kv(v.0, v.1, 255))),
+        "LINUX_HAS_BPF_COOKIE" => Some(KconfigValue::Exact(u64::from(ki.has_helper(BPF_FUNC_GET_ATTACH_COOKIE)))),
+        "LINUX_HAS_SYSCALL_WRAPPER" => ki.kconfig().map(|c| KconfigValue::Exact(u64::from(c.get("CONFIG_ARCH_HAS_SYSCALL_WRAPPER").is_some_and(|v| v == "y")))),
+        n if n.starts_with("CONFIG_") => {
+            let cfg = ki.kconfig()?;
+            let tristate = obj
+                .btf
+                .as_deref()
+                .zip(e.btf_id)
+                .and_then(|(b, id)| b.ty(id).and_then(|v| b.resolve(v.ref_type())))
+                .is_some_and(|t| matches!(t.kind, Kind::Enum | Kind::Enum64));
+            match cfg.get(n).map(String::as_str) {
+                None | Some("n") => Some(KconfigValue::Exact(0)),
+                Some("y") => Some(KconfigValue::Exact(1)),
+                Some("m") if tristate => Some(KconfigValue::Exact(2)),
+                Some(v) if v.starts_with('"') => None,
+                Some(v) => {
+                    let n = match v.strip_prefix("0x") {
+                        Some(h) => u64::from_str_radix(h, 16).ok(),
+                        None => v.parse::<i64>().ok().map(|x| x as u64),
+                    };
+                    n.map(KconfigValue::Exact)
+                }
+            }
+        }
+        _ => Some(KconfigValue::Exact(0)),
+    }
+}
+
+/// What a program can reach on one kernel: the requirements of its live
+/// instructions (with the subprograms and callbacks live calls reach).
+#[derive(Default)]
+struct Reached {
+    helpers: BTreeSet<u32>,
+    /// Extern indices called (kfuncs).
+    calls: BTreeSet<u32>,
+    /// Extern indices whose address is taken.
+    addrs: BTreeSet<u32>,
+    /// (relocation, on a load/store instruction).
+    core: BTreeMap<u32, bool>,
+    /// (function, decision).
+    decisions: Vec<(usize, Decision)>,
+    exact: bool,
+}
+
+fn analyse_fn(obj: &BpfObject, f: usize, facts: &Facts) -> Flow {
+    let insns = obj.functions.get(f).map(|x| x.insns.as_slice()).unwrap_or(&[]);
+    flow::analyse(insns, facts, 32 * insns.len() + 256)
+}
+
+/// The program's requirements, from the live instructions of the analysis
+/// (`flows`, computed on demand), or from every instruction of the call
+/// graph when `flows` is `None` (what the code could need at most).
+fn reach(obj: &BpfObject, p: &Program, mut flows: Option<&mut [Option<Flow>]>, facts: &Facts) -> Reached {
+    let mut out = Reached { exact: true, ..Reached::default() };
+    let mut seen = BTreeSet::from([p.func]);
+    let mut stack = vec![p.func];
+    while let Some(f) = stack.pop() {
+        let insns = obj.functions.get(f).map(|x| x.insns.as_slice()).unwrap_or(&[]);
+        let live: Option<&[bool]> = match flows.as_deref_mut() {
+            Some(flows) => {
+                let Some(slot) = flows.get_mut(f) else { continue };
+                let flow = &*slot.get_or_insert_with(|| analyse_fn(obj, f, facts));
+                out.exact &= flow.exact;
+                out.decisions.extend(flow.decisions.iter().map(|d| (f, *d)));
+                Some(flow.live.as_slice())
+            }
+            None => None,
+        };
+        for (k, ins) in insns.iter().enumerate() {
+            if live.is_some_and(|l| !l.get(k).copied().unwrap_or(false)) {
+                continue;
+            }
+            if let Some(r) = ins.core {
+                let mem = matches!(ins.code & 0x07, 0x01..=0x03);
+                *out.core.entry(r).or_default() |= mem;
+            }
+            match (ins.code, ins.target) {
+                (0x85, InsnTarget::Extern(e)) => {
+                    out.calls.insert(e);
+                }
+                (0x85, InsnTarget::None) if ins.src == 0 => {
+                    out.helpers.insert(ins.imm as u32);
+                }
+                (0x85 | 0x18, InsnTarget::Func(c)) if seen.insert(c as usize) => stack.push(c as usize),
+                (0x18, InsnTarget::Extern(e)) => {
+                    out.addrs.insert(e);
+                }
+                _ => {}
             }
         }
     }
+    out
+}
+
+/// Whether any requirement of `r` (every instruction of the call graph)
+/// could be a failure or a warning: only then can pruning change the
+/// verdict, and only then is the analysis run.
+fn may_fail(r: &Reached, facts: &Facts, ki: &KernelModel) -> bool {
+    r.helpers.iter().any(|&h| !ki.has_helper(h))
+        || r.calls.iter().chain(&r.addrs).any(|&e| !matches!(facts.externs.get(e as usize).copied().flatten(), None | Some(ExternStatus::Ok(_) | ExternStatus::ObjectFails)))
+        || r.core.keys().any(|&c| matches!(facts.core.get(c as usize).map(|x| &x.outcome), Some(CoreOutcome::Unresolved(_) | CoreOutcome::Ambiguous(_) | CoreOutcome::MemSize(_))))
 }
 
 /// Check one object's programs against one kernel. `helper_names` names
@@ -507,27 +988,131 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
             )),
         }
     }
+    // struct_ops maps: libbpf loads a struct_ops map's programs as a unit
+    // (`bpf_map__init_kern_struct_ops` finds the kernel type); a missing
+    // type fails the programs of that map.
+    let mut struct_ops_reasons: Vec<(&StructOps, Reason)> = Vec::new();
     for so in &obj.struct_ops {
-        object_reasons.push(match ki.find_type(&so.kernel_type, Kind::Struct) {
-            Some(b) => Reason::fact(ReasonKind::StructOpsOk, &so.name, format!("struct {} in {}", so.kernel_type, b.name)),
-            None => Reason::fact(
-                ReasonKind::StructOpsTypeMissing,
-                &so.name,
-                format!("struct_ops type `struct {}` is not in this kernel", so.kernel_type),
-            ),
-        });
+        struct_ops_reasons.push((
+            so,
+            match ki.find_type(&so.kernel_type, Kind::Struct) {
+                Some(b) => Reason::fact(ReasonKind::StructOpsOk, &so.name, format!("struct {} in {}", so.kernel_type, b.name)),
+                None => Reason::fact(
+                    ReasonKind::StructOpsTypeMissing,
+                    &so.name,
+                    format!("struct_ops type `struct {}` is not in this kernel", so.kernel_type),
+                ),
+            },
+        ));
     }
+    let externs = resolve_externs(obj, ki, &mut object_reasons);
+    // libbpf: a strong `.kconfig` extern it cannot resolve fails the object
+    // ("extern '%s' (strong): not resolved", `bpf_object__resolve_externs`).
+    for e in obj.externs.iter().filter(|e| e.kind == ExternKind::Kconfig && !e.weak) {
+        let unknown_linux = e.name.starts_with("LINUX_") && !matches!(e.name.as_str(), "LINUX_KERNEL_VERSION" | "LINUX_HAS_BPF_COOKIE" | "LINUX_HAS_SYSCALL_WRAPPER");
+        let unset_config = e.name.starts_with("CONFIG_") && ki.kconfig().is_some_and(|c| !c.contains_key(&e.name));
+        if unknown_linux || unset_config {
+            object_reasons.push(Reason::fact(
+                ReasonKind::KconfigMissing,
+                &e.name,
+                format!("`{}` is not set in this kernel's configuration and the extern is not weak: libbpf fails the whole object", e.name),
+            ));
+        }
+    }
+    let ext_status: Vec<Option<&ExternStatus>> = obj.externs.iter().map(|e| externs.get(e.name.as_str())).collect();
+    let core: Vec<CoreRes> = match obj.btf.as_deref() {
+        // A reduced catalog kernel has no type graph: CO-RE results there
+        // are not constants the analysis may prune on.
+        Some(ob) => obj
+            .core_relos
+            .iter()
+            .map(|r| {
+                let mut c = resolve_core(ob, r, ki);
+                if ki.kernel().info.reduced {
+                    c.value = None;
+                }
+                c
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let facts = Facts { obj, ki, core: &core, externs: &ext_status, rodata_known: true, rodata_stated: &opts.rodata };
+    let mut flows: Vec<Option<Flow>> = vec![None; obj.functions.len()];
+    let mut flows_unknown_rodata: Vec<Option<Flow>> = Vec::new();
+    let grade = |rs: &mut [Reason]| {
+        for r in rs.iter_mut() {
+            r.severity = opts.policy.grade_requirement(&Requirement { indirect: r.indirect, ..Requirement::new(r.kind, r.weak) });
+        }
+    };
     for p in &obj.programs {
         let mut rs: Vec<Reason> = object_reasons.clone();
-        program_reasons(obj, p, ki, helper_names, &mut rs);
+        rs.extend(struct_ops_reasons.iter().filter(|(so, _)| so.programs.is_empty() || so.programs.contains(&p.name)).map(|(_, r)| r.clone()));
+        program_reasons(p, ki, &mut rs);
+        // What every instruction of the call graph needs: when none of it
+        // fails or warns, pruning cannot change the verdict and the analysis
+        // is skipped (unless --explain asks what it pruned).
+        let all = reach(obj, p, None, &facts);
+        let reached = if opts.explain || ki.probe().is_some() || may_fail(&all, &facts, ki) { reach(obj, p, Some(&mut flows), &facts) } else { all };
+        reached_reasons(obj, p, ki, helper_names, &externs, &facts, &reached, &mut rs);
+        if opts.explain && ki.probe().is_none() && !(reached.helpers.is_empty() && reached.calls.is_empty()) {
+            let t = p.prog_type.map(|t| t.to_string()).unwrap_or_else(|| "unknown".into());
+            rs.push(Reason::fact(
+                ReasonKind::ProgTypeUnverified,
+                &t,
+                format!("not verified for this program type: no probe data for this kernel says which helpers and kfuncs {t} programs may call (bpfabi probe, --probe)"),
+            ));
+        }
         if ki.kernel().info.reduced {
             reduced_kernel_limits(&mut rs);
         }
-        for r in &mut rs {
-            r.severity = opts.policy.grade_requirement(&Requirement { indirect: r.indirect, ..Requirement::new(r.kind, r.weak) });
+        grade(&mut rs);
+        let mut verdict = rs.iter().map(|r| r.severity).max().unwrap_or(Verdict::Loads);
+        // A branch decided by a `.rodata` value: user space may set it
+        // before loading (skeletons' `rodata`). Would the program fail with
+        // the other branch live?
+        let rodata_vars: BTreeSet<String> = reached
+            .decisions
+            .iter()
+            .filter_map(|(_, d)| match d.by {
+                Src::Rodata(sec, off) => Some(obj.rodata_section(sec).and_then(|s| s.var_at(off)).unwrap_or("?").to_string()),
+                _ => None,
+            })
+            .collect();
+        if !rodata_vars.is_empty() && verdict < Verdict::Fails {
+            if flows_unknown_rodata.is_empty() {
+                flows_unknown_rodata = vec![None; obj.functions.len()];
+            }
+            let facts_b = Facts { rodata_known: false, ..facts };
+            let rb = reach(obj, p, Some(&mut flows_unknown_rodata), &facts_b);
+            let mut other = Vec::new();
+            reached_reasons(obj, p, ki, helper_names, &externs, &facts_b, &rb, &mut other);
+            grade(&mut other);
+            let fails: BTreeSet<String> = other.iter().filter(|r| r.severity == Verdict::Fails).map(|r| format!("{} {}", r.kind, r.name)).collect();
+            if !fails.is_empty() {
+                let mut fails: Vec<String> = fails.into_iter().collect();
+                if fails.len() > 4 {
+                    let more = fails.len() - 3;
+                    fails.truncate(3);
+                    fails.push(format!("{more} more"));
+                }
+                let names = rodata_vars.into_iter().collect::<Vec<_>>().join(", ");
+                let mut r = Reason::fact(
+                    ReasonKind::DependsOnRodata,
+                    &names,
+                    format!(
+                        "loads with the object's .rodata values; with other values of {names} (set by user space before load; state them with --rodata NAME=VALUE) code that needs {} becomes reachable",
+                        fails.join(", ")
+                    ),
+                );
+                grade(std::slice::from_mut(&mut r));
+                verdict = verdict.max(r.severity);
+                rs.push(r);
+            }
         }
-        let verdict = rs.iter().map(|r| r.severity).max().unwrap_or(Verdict::Loads);
-        let (problems, satisfied): (Vec<Reason>, Vec<Reason>) = rs.into_iter().partition(|r| r.severity != Verdict::Loads);
+        let (problems, mut satisfied): (Vec<Reason>, Vec<Reason>) = rs.into_iter().partition(|r| r.severity != Verdict::Loads);
+        if opts.explain {
+            satisfied.extend(explain_pruning(obj, &facts, &reached));
+        }
         out.push(ProgramResult {
             object: obj.path.clone(),
             program: p.name.clone(),
@@ -569,7 +1154,66 @@ fn reduced_kernel_limits(rs: &mut Vec<Reason>) {
     ));
 }
 
-fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelModel, helper_names: &BTreeMap<u32, String>, rs: &mut Vec<Reason>) {
+/// `--explain`: which constant decided which branch.
+fn explain_pruning(obj: &BpfObject, facts: &Facts, reached: &Reached) -> Vec<Reason> {
+    let mut out = Vec::new();
+    if !reached.exact {
+        out.push(Reason::fact(ReasonKind::BranchPruned, "", "analysis bound reached: every instruction taken as reachable".into()));
+    }
+    for (f, d) in &reached.decisions {
+        let fname = obj.functions.get(*f).map(|x| x.name.as_str()).unwrap_or("?");
+        let by = match d.by {
+            Src::Core(r) => obj
+                .core_relos
+                .get(r as usize)
+                .map(|c| {
+                    let v = facts.core.get(r as usize).and_then(|x| x.value).map(|v| format!(" = {v}")).unwrap_or_default();
+                    format!("CO-RE {} {}{v}", c.kind, c.path)
+                })
+                .unwrap_or_default(),
+            Src::Extern(e) => {
+                let n = obj.externs.get(e as usize).map(|x| x.name.as_str()).unwrap_or("?");
+                format!("bpf_ksym_exists({n}) = {}", if matches!(facts.extern_addr(e), Val::Const(0, _)) { "false" } else { "true" })
+            }
+            Src::Kconfig(e) => format!(".kconfig {}", obj.externs.get(e as usize).map(|x| x.name.as_str()).unwrap_or("?")),
+            Src::Rodata(s, off) => format!(".rodata {}", obj.rodata_section(s).and_then(|x| x.var_at(off)).unwrap_or("?")),
+            _ => continue,
+        };
+        out.push(Reason::fact(
+            ReasonKind::BranchPruned,
+            fname,
+            format!("insn {}: branch {} by {by}", d.insn, if d.taken { "always taken" } else { "never taken" }),
+        ));
+    }
+    out
+}
+
+/// Whether the kernel refuses a program of this type whose
+/// `expected_attach_type` it does not know. The kernel's
+/// `bpf_prog_load_check_attach()` (kernel/bpf/syscall.c) checks the attach
+/// type for a few program types only (every other type ignores it), and
+/// tracing types are checked by the verifier (`bpf_check_attach_target()`).
+/// A kernel checks a type when it has the attach types that check accepts:
+/// they came with the check (SK_REUSEPORT's in 5.14).
+fn attach_type_checked(t: Option<ProgType>, ki: &KernelModel) -> bool {
+    use AttachType as A;
+    let accepted: &[AttachType] = match t {
+        Some(ProgType::CgroupSock) => &[A::CgroupInetSockCreate, A::CgroupInet4PostBind],
+        Some(ProgType::CgroupSockAddr) => &[A::CgroupInet4Bind, A::CgroupInet4Connect],
+        Some(ProgType::CgroupSkb) => &[A::CgroupInetIngress, A::CgroupInetEgress],
+        Some(ProgType::CgroupSockopt) => &[A::CgroupGetsockopt, A::CgroupSetsockopt],
+        Some(ProgType::SkLookup) => &[A::SkLookup],
+        Some(ProgType::SkReuseport) => &[A::SkReuseportSelect, A::SkReuseportSelectOrMigrate],
+        Some(ProgType::Netfilter) => &[A::Netfilter],
+        Some(ProgType::Tracing | ProgType::Lsm) => return true,
+        _ => return false,
+    };
+    accepted.iter().any(|a| ki.attach_types().contains(&a.to_string()))
+}
+
+/// What a program needs whatever its code: program and attach types,
+/// attach targets, the JIT.
+fn program_reasons(p: &Program, ki: &KernelModel, rs: &mut Vec<Reason>) {
     use ReasonKind as R;
     let fact = Reason::fact;
     // Program and attach types.
@@ -582,7 +1226,7 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelModel, helper_names:
             }
         }
     }
-    if let Some(a) = p.expected_attach {
+    if let Some(a) = p.expected_attach.filter(|_| attach_type_checked(p.prog_type, ki)) {
         let name = a.to_string();
         if !ki.attach_types().contains(&name) {
             rs.push(fact(R::AttachTypeMissing, &name, format!("{name} is not in this kernel's enum bpf_attach_type")));
@@ -628,8 +1272,28 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelModel, helper_names:
             }
         }
     }
-    // Helpers.
-    for &id in p.helpers.keys() {
+    // What the target architecture's JIT cannot run (docs/arch-jit.md).
+    rs.extend(crate::kernel::arch::jit_reasons(p, ki.arch()));
+}
+
+/// What the program's reachable code needs on this kernel: helpers, kfunc
+/// calls, ksym addresses, CO-RE relocations.
+#[allow(clippy::too_many_arguments)]
+fn reached_reasons(
+    obj: &BpfObject,
+    p: &Program,
+    ki: &KernelModel,
+    helper_names: &BTreeMap<u32, String>,
+    externs: &HashMap<&str, ExternStatus>,
+    facts: &Facts,
+    reached: &Reached,
+    rs: &mut Vec<Reason>,
+) {
+    use ReasonKind as R;
+    let fact = Reason::fact;
+    // Helpers: the verifier looks up only the calls it reaches
+    // (`check_helper_call` from `do_check`); dead ones are removed.
+    for &id in &reached.helpers {
         let name = helper_names.get(&id).cloned().or_else(|| crate::uapi::helper_name(id)).unwrap_or_else(|| format!("helper #{id}"));
         if ki.has_helper(id) {
             rs.push(fact(R::HelperOk, &name, format!("helper id {id}")));
@@ -637,109 +1301,143 @@ fn program_reasons(obj: &BpfObject, p: &Program, ki: &KernelModel, helper_names:
             rs.push(fact(R::HelperMissing, &name, format!("helper id {id} is not in this kernel's enum bpf_func_id")));
         }
     }
-    // kfuncs: called, or whose existence is checked.
-    let obj_btf = obj.btf.as_deref();
-    for name in p.kfuncs.iter().chain(p.ksym_checks.iter()) {
-        let Some(ext) = obj.externs.iter().find(|e| &e.name == name) else { continue };
-        if ext.kind != ExternKind::Kfunc {
-            continue;
-        }
-        let called = p.kfuncs.contains(name);
-        let guarded = p.ksym_checks.contains(name);
-        let ess = essential(name);
-        match ki.kfunc(ess) {
-            None => {
-                if ext.weak {
-                    let how = if guarded { "guarded by bpf_ksym_exists()" } else { "weak: the call must be guarded" };
-                    rs.push(fact(R::KfuncMissing, name, format!("kfunc `{ess}` is not in this kernel ({how})")).weak(true));
-                } else if called || !guarded {
-                    rs.push(fact(R::KfuncMissing, name, format!("kfunc `{ess}` is not in this kernel and the extern is not weak")));
-                }
+    // kfuncs and typed ksyms the reachable code calls or takes the address
+    // of. Strong externs that do not resolve are object-level failures (see
+    // `resolve_externs`); here: weak ones, and satisfied ones for --explain.
+    for &e in reached.calls.union(&reached.addrs) {
+        let Some(name) = obj.externs.get(e as usize).map(|x| x.name.as_str()) else { continue };
+        let Some(st) = externs.get(name) else { continue };
+        let called = reached.calls.contains(&e);
+        match st {
+            ExternStatus::Ok(r) => rs.push(r.clone()),
+            // libbpf `poison_kfunc_call`: an unresolved weak kfunc's calls
+            // become calls of an invalid helper the verifier rejects where
+            // it reaches them.
+            ExternStatus::Weak(r) if called && r.kind != R::KsymMissing => {
+                let mut r = r.clone();
+                r.weak = false;
+                r.message.push_str(": the extern is weak, but a reachable call remains (libbpf poisons it, the verifier rejects it)");
+                rs.push(r);
             }
-            Some(k) => {
-                let wher = k.module.clone().unwrap_or_else(|| "vmlinux".into());
-                let compat = match (obj_btf, ext.btf_id, ki.btf_of(k)) {
-                    (Some(lb), Some(lid), Some(tb)) => {
-                        let lproto = lb.ty(lid).map(|f| f.ref_type()).unwrap_or(0);
-                        let tproto = tb.ty(k.btf_id).map(|f| f.ref_type()).unwrap_or(0);
-                        types_are_compat(lb, lproto, tb, tproto, 0)
-                    }
-                    _ => true,
-                };
-                if compat {
-                    rs.push(fact(R::KfuncOk, name, format!("`{}` in {wher}", k.proto)));
-                } else {
-                    let local = match (obj_btf, ext.btf_id) {
-                        (Some(lb), Some(lid)) => crate::btf::render::func_decl(lb, lid),
-                        _ => String::new(),
-                    };
-                    rs.push(fact(
-                        R::KfuncProtoMismatch,
-                        name,
-                        format!("declared `{local}`, kernel has `{}` ({wher}): incompatible by libbpf's rules", k.proto),
-                    ));
-                }
-            }
+            ExternStatus::Weak(r) => rs.push(r.clone()),
+            ExternStatus::Typeless(r) => rs.push(r.clone()),
+            ExternStatus::NotKfunc(r) if called => rs.push(r.clone()),
+            ExternStatus::NotKfunc(_) | ExternStatus::ObjectFails => {}
         }
     }
-    // Typed ksym variables the program references.
-    for e in obj.externs.iter().filter(|e| e.kind == ExternKind::Ksym) {
-        let Some(eid) = e.btf_id else { continue };
-        if !p.ksym_checks.contains(&e.name) {
-            continue;
-        }
-        // `extern const void sym __ksym;` is typeless: libbpf takes its
-        // address from /proc/kallsyms, which BTF cannot confirm.
-        let typeless = obj_btf
-            .and_then(|b| b.ty(eid).filter(|v| v.kind == Kind::Var).map(|v| (b, v.ref_type())))
-            .is_some_and(|(b, t)| b.resolve(t).is_some_and(|t| t.kind == Kind::Void));
-        if typeless {
-            rs.push(fact(R::KsymTypeless, &e.name, "typeless ksym: resolved from /proc/kallsyms at load time (not checkable from BTF)".into()));
-            continue;
-        }
-        match ki.find_type(essential(&e.name), Kind::Var) {
-            Some(b) => rs.push(fact(R::KsymOk, &e.name, format!("variable in {}", b.name))),
-            None if e.weak => rs.push(fact(R::KsymMissing, &e.name, "kernel variable not in BTF (weak: resolves to 0)".into()).weak(true)),
-            None => rs.push(fact(R::KsymMissing, &e.name, "kernel variable not in this kernel's BTF".into())),
-        }
-    }
-    // What the target architecture's JIT cannot run (docs/arch-jit.md).
-    rs.extend(crate::kernel::arch::jit_reasons(p, ki.arch()));
     // Program-type availability of helpers and kfuncs, when the kernel has a
-    // probe (src/probe/judge.rs).
+    // probe (src/probe/judge.rs), for the reachable calls.
     if let Some(pi) = ki.probe() {
-        rs.extend(pi.judge(obj, p));
+        let mut q = p.clone();
+        q.helpers.retain(|id, _| reached.helpers.contains(id));
+        q.kfuncs.retain(|n| reached.calls.iter().any(|&e| obj.externs.get(e as usize).is_some_and(|x| &x.name == n)));
+        rs.extend(pi.judge(obj, &q));
     }
-    // CO-RE relocations.
-    if let Some(ob) = obj_btf {
-        for &ri in &p.core_relos {
-            let Some(r) = obj.core_relos.get(ri) else { continue };
-            let label = format!("{} {}", r.kind, r.path);
-            match resolve_core(ob, r, ki) {
-                CoreOutcome::Resolved(w) => rs.push(fact(R::CoreOk, &label, w)),
-                CoreOutcome::Ambiguous(w) => rs.push(fact(R::CoreAmbiguous, &label, format!("ambiguous: {w}"))),
-                CoreOutcome::Unresolved(w) if r.is_check => rs.push(fact(R::CoreCheckFalse, &label, format!("existence check evaluates to 0 ({w})"))),
-                CoreOutcome::Unresolved(w) => {
-                    // Guarded when the same program asks an existence question
-                    // about the same access, or about a type with the same
-                    // essential name (the `task_struct___o` / `___x` idiom:
-                    // `if (bpf_core_field_exists(new->f)) ... else old->g`).
-                    let root_name = |x: &CoreRelo| ob.ty(x.type_id).map(|t| essential(t.name()).to_string()).unwrap_or_default();
-                    let mine = root_name(r);
-                    let guard = p.core_relos.iter().filter_map(|&j| obj.core_relos.get(j)).find(|c| {
-                        c.is_check && ((c.type_id == r.type_id && c.access == r.access) || (!mine.is_empty() && root_name(c) == mine))
-                    });
-                    if let Some(g) = guard {
-                        rs.push(fact(
-                            R::CoreUnresolvedGuarded,
-                            &label,
-                            format!("{w}; the program checks `{} {}` first, so this access is presumably on the branch not taken", g.kind, g.path),
-                        ));
-                    } else {
-                        rs.push(fact(R::CoreUnresolved, &label, format!("{w}: libbpf poisons the instruction and the verifier rejects it")));
-                    }
-                }
+    // CO-RE relocations of reachable instructions.
+    for (&ri, &mem) in &reached.core {
+        let (Some(r), Some(res)) = (obj.core_relos.get(ri as usize), facts.core.get(ri as usize)) else { continue };
+        let label = format!("{} {}", r.kind, r.path);
+        match &res.outcome {
+            CoreOutcome::Resolved(w) => rs.push(fact(R::CoreOk, &label, w.clone())),
+            CoreOutcome::Ambiguous(w) => rs.push(fact(R::CoreAmbiguous, &label, format!("ambiguous: {w}"))),
+            CoreOutcome::Zero(w) if r.is_check => rs.push(fact(R::CoreCheckFalse, &label, format!("existence check evaluates to 0 ({w})"))),
+            CoreOutcome::Zero(w) => rs.push(fact(R::CoreZero, &label, w.clone())),
+            // relo_core.c `bpf_core_patch_insn`: a refused size adjustment
+            // poisons loads and stores only.
+            CoreOutcome::MemSize(w) if mem => {
+                rs.push(fact(R::CoreUnresolved, &label, format!("{w}: libbpf poisons the load/store and the verifier rejects it")))
             }
+            CoreOutcome::MemSize(w) => rs.push(fact(R::CoreOk, &label, w.clone())),
+            CoreOutcome::Unresolved(w) => rs.push(fact(
+                R::CoreUnresolved,
+                &label,
+                format!("{w}: libbpf poisons the instruction and the verifier reaches it (no constant the kernel knows makes it dead code)"),
+            )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! libbpf's CO-RE rules on synthetic local and target BTF.
+    use super::*;
+    use crate::btf::builder::Builder;
+    use crate::bytes::{Bytes, Endian};
+
+    fn kernel(f: impl Fn(&mut Builder)) -> KernelModel {
+        let mut b = Builder::new(Endian::Little);
+        f(&mut b);
+        KernelModel::from_bytes(b.build(), "synthetic", &Default::default()).unwrap()
+    }
+    fn local(f: impl Fn(&mut Builder) -> u32) -> (Btf, u32) {
+        let mut b = Builder::new(Endian::Little);
+        let id = f(&mut b);
+        (Btf::parse(Bytes::from_vec(b.build())).unwrap(), id)
+    }
+    fn relo(kind: CoreReloKind, type_id: TypeId, access: &str) -> CoreRelo {
+        CoreRelo { section: "x".into(), insn_off: 0, type_id, access: access.into(), kind, path: String::new(), is_check: kind.is_check() }
+    }
+    /// `struct <name> { u32 a; u32 b; }` with `b` a bitfield of `b_bits` (0: none).
+    fn two_fields(b: &mut Builder, name: &str, b_bits: u8) -> u32 {
+        let u32_ = b.int("unsigned int", 4, 32, false);
+        b.composite(false, name, 8, &[("a", u32_, 0, 0), ("b", u32_, 32, b_bits)])
+    }
+
+    /// relo_core.c `bpf_core_calc_type_relo`: a type-based relocation of a
+    /// type the kernel lacks is 0, not poisoned; a field access is poisoned.
+    #[test]
+    fn type_based_relocations_of_missing_types_are_zero() {
+        let k = kernel(|b| {
+            two_fields(b, "other", 0);
+        });
+        let (lb, id) = local(|b| two_fields(b, "a_struct", 0));
+        for kind in [CoreReloKind::TypeIdTarget, CoreReloKind::TypeSize, CoreReloKind::TypeExists, CoreReloKind::TypeMatches] {
+            let r = resolve_core(&lb, &relo(kind, id, "0"), &k);
+            assert!(matches!(r.outcome, CoreOutcome::Zero(_)) && r.value == Some(0), "{kind}");
+        }
+        assert!(matches!(resolve_core(&lb, &relo(CoreReloKind::FieldByteOffset, id, "0:1"), &k).outcome, CoreOutcome::Unresolved(_)));
+        assert_eq!(resolve_core(&lb, &relo(CoreReloKind::FieldExists, id, "0:1"), &k).value, Some(0));
+    }
+
+    /// A field that became a bitfield: its existence and offset resolve, a
+    /// plain load of it does not (`fail_memsz_adjust`).
+    #[test]
+    fn field_that_became_a_bitfield() {
+        let k = kernel(|b| {
+            two_fields(b, "s", 8);
+        });
+        let (lb, id) = local(|b| two_fields(b, "s", 0));
+        assert!(matches!(resolve_core(&lb, &relo(CoreReloKind::FieldByteOffset, id, "0:1"), &k).outcome, CoreOutcome::MemSize(_)));
+        assert_eq!(resolve_core(&lb, &relo(CoreReloKind::FieldExists, id, "0:1"), &k).value, Some(1));
+        // Unchanged field: resolves with its byte offset.
+        let r = resolve_core(&lb, &relo(CoreReloKind::FieldByteOffset, id, "0:0"), &k);
+        assert!(matches!(r.outcome, CoreOutcome::Resolved(_)) && r.value == Some(0));
+    }
+
+    /// `___flavour` is stripped from the local name; candidates disagreeing
+    /// on the offset are an ambiguity, agreeing ones are not.
+    #[test]
+    fn flavours_and_ambiguity() {
+        let (lb, id) = local(|b| two_fields(b, "s___v2", 0));
+        let agree = kernel(|b| {
+            two_fields(b, "s", 0);
+            two_fields(b, "s", 0);
+        });
+        let r = resolve_core(&lb, &relo(CoreReloKind::FieldByteOffset, id, "0:1"), &agree);
+        assert!(matches!(r.outcome, CoreOutcome::Resolved(_)) && r.value == Some(4));
+        let disagree = kernel(|b| {
+            two_fields(b, "s", 0);
+            let u32_ = b.int("unsigned int", 4, 32, false);
+            b.composite(false, "s", 12, &[("a", u32_, 0, 0), ("b", u32_, 64, 0)]);
+        });
+        assert!(matches!(resolve_core(&lb, &relo(CoreReloKind::FieldByteOffset, id, "0:1"), &disagree).outcome, CoreOutcome::Ambiguous(_)));
+        // Same offset, different sizes: FIELD_BYTE_SIZE disagrees.
+        let sizes = kernel(|b| {
+            two_fields(b, "s", 0);
+            let u64_ = b.int("unsigned long", 8, 64, false);
+            let u32_ = b.int("unsigned int", 4, 32, false);
+            b.composite(false, "s", 16, &[("a", u32_, 0, 0), ("b", u64_, 32, 0)]);
+        });
+        assert!(matches!(resolve_core(&lb, &relo(CoreReloKind::FieldByteSize, id, "0:1"), &sizes).outcome, CoreOutcome::Ambiguous(_)));
     }
 }

@@ -755,6 +755,26 @@ struct CheckArgs {
     /// With --policy: uses of deprecated kfuncs are errors (CI).
     #[arg(long, requires = "policy")]
     deny_deprecated: bool,
+    /// State the load-time value of a `const volatile` (.rodata) variable
+    /// user space sets before loading (NAME=VALUE, decimal or 0x hex);
+    /// repeatable. Branches it decides are then not reported as
+    /// `depends_on_rodata`.
+    #[arg(long = "rodata", value_name = "NAME=VALUE", value_parser = parse_rodata)]
+    rodata: Vec<(String, u64)>,
+}
+
+fn parse_rodata(s: &str) -> std::result::Result<(String, u64), String> {
+    let (n, v) = s.split_once('=').ok_or_else(|| format!("expected NAME=VALUE, found `{s}`"))?;
+    let v = v.trim();
+    let value = match v.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => v.parse::<u64>().ok().or_else(|| v.parse::<i64>().ok().map(|x| x as u64)),
+    };
+    match (n.trim(), value) {
+        ("", _) => Err(format!("expected NAME=VALUE, found `{s}`")),
+        (n, Some(v)) => Ok((n.to_string(), v)),
+        (_, None) => Err(format!("`{v}` is not a number (decimal or 0x hex)")),
+    }
 }
 
 fn usage(what: String) -> Error {
@@ -903,7 +923,8 @@ fn check(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
         a.kernels.iter().map(|p| KernelModel::load(std::slice::from_ref(p), &lo)).collect::<bpfabi::Result<Vec<_>>>()?
     };
     bpfabi::probe::judge::attach(&mut kernels, &a.probes, &a.kernels)?;
-    let results = bpfabi::check::check(&objs, &kernels, &CheckOptions::default().explain(a.explain));
+    let opts = CheckOptions::default().explain(a.explain).rodata(a.rodata.iter().cloned().collect());
+    let results = bpfabi::check::check(&objs, &kernels, &opts);
     let labels: Vec<String> = kernels.iter().map(|k| k.label().to_string()).collect();
     if a.load {
         let (text, code) = check_load(a, format, &labels, &results)?;

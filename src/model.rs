@@ -75,6 +75,8 @@ pub struct KernelModel {
     versions: OnceLock<Mutex<KernelVersions>>,
     probe: Option<std::sync::Arc<crate::probe::ProbeIndex>>,
     arch: OnceLock<Option<crate::kernel::arch::KernelArch>>,
+    kconfig: OnceLock<Option<HashMap<String, String>>>,
+    flavoured: OnceLock<HashMap<String, Vec<(String, u32)>>>,
 }
 
 impl std::fmt::Debug for KernelModel {
@@ -104,6 +106,8 @@ impl KernelModel {
             versions: OnceLock::new(),
             probe: None,
             arch: OnceLock::new(),
+            kconfig: OnceLock::new(),
+            flavoured: OnceLock::new(),
         }
     }
 
@@ -171,6 +175,50 @@ impl KernelModel {
     /// Architecture and JIT facts, when the release or BTF says.
     pub fn arch(&self) -> Option<&crate::kernel::arch::KernelArch> {
         self.arch.get_or_init(|| crate::kernel::arch::KernelArch::of(&self.kernel)).as_ref()
+    }
+
+    /// The kernel configuration (`CONFIG_X` -> value as written, quotes
+    /// kept), when one came with the kernel (corpus `config`,
+    /// `/boot/config-*`); read on first use. Options that are not set are
+    /// absent.
+    pub fn kconfig(&self) -> Option<&HashMap<String, String>> {
+        self.kconfig
+            .get_or_init(|| {
+                self.kernel.info.config.as_deref().map(|text| {
+                    text.lines()
+                        .filter(|l| l.starts_with("CONFIG_"))
+                        .filter_map(|l| l.split_once('='))
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect()
+                })
+            })
+            .as_ref()
+    }
+
+    /// Named types whose name carries a `___flavour` (CO-RE candidates by
+    /// essential name), per BTF (`vmlinux` or a module name): (essential
+    /// name, type id). One scan of every BTF on first use.
+    pub fn flavoured_types(&self, btf: &str) -> &[(String, u32)] {
+        let m = self.flavoured.get_or_init(|| {
+            self.kernel
+                .btfs()
+                .map(|b| {
+                    // CO-RE roots are composites, enums and typedefs; a
+                    // kind-filtered scan (no name index).
+                    let v = [Kind::Struct, Kind::Union, Kind::Enum, Kind::Enum64, Kind::Typedef]
+                        .into_iter()
+                        .flat_map(|k| b.btf.types_of_kind(k))
+                        .filter(|t| t.id >= b.btf.start_id() && t.name_bytes().windows(3).any(|w| w == b"___"))
+                        .filter_map(|t| {
+                            let (name, ess) = (t.name(), crate::object::essential(t.name()));
+                            (ess.len() < name.len()).then(|| (ess.to_string(), t.id))
+                        })
+                        .collect();
+                    (b.name.clone(), v)
+                })
+                .collect()
+        });
+        m.get(btf).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// Helper name by `enum bpf_func_id` value.

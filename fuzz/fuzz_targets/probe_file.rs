@@ -24,6 +24,7 @@ fn program(section: &str) -> Program {
         ksym_checks: BTreeSet::new(),
         core_relos: vec![],
         subprog_calls: 0,
+        func: 0,
     }
 }
 
@@ -43,10 +44,12 @@ fn object() -> &'static BpfObject {
             .map(|n| Extern::new(n, ExternKind::Kfunc, false))
             .collect(),
         core_relos: vec![],
-        struct_ops: vec![StructOps { name: "ca".into(), kernel_type: "tcp_congestion_ops".into() }],
+        struct_ops: vec![StructOps { name: "ca".into(), kernel_type: "tcp_congestion_ops".into(), programs: vec![] }],
         subprograms: vec![],
         helpers_anywhere: BTreeSet::new(),
         btf: None,
+        functions: vec![],
+        rodata: vec![],
     })
 }
 

@@ -15,6 +15,7 @@
 
 pub mod btf_ext;
 pub mod embedded;
+pub mod flow;
 pub mod sections;
 
 use crate::btf::{Btf, Kind, TypeId};
@@ -180,6 +181,9 @@ pub struct Program {
     pub core_relos: Vec<usize>,
     /// bpf-to-bpf calls made (including from subprograms).
     pub subprog_calls: usize,
+    /// Index of its function in [`BpfObject::functions`].
+    #[serde(skip)]
+    pub func: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -189,6 +193,10 @@ pub struct StructOps {
     pub name: String,
     /// The kernel struct implemented (e.g. `tcp_congestion_ops`).
     pub kernel_type: String,
+    /// Programs its function pointers point to (libbpf
+    /// `bpf_object__collect_st_ops_relos`); empty when unknown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub programs: Vec<String>,
 }
 
 /// A parsed BPF object.
@@ -218,6 +226,119 @@ pub struct BpfObject {
     #[serde(skip)]
     /// The object's own BTF.
     pub btf: Option<Arc<Btf>>,
+    /// Every function (programs and `.text` subprograms) with its
+    /// instructions; [`Program::func`] indexes it.
+    #[serde(skip)]
+    pub functions: Vec<Function>,
+    /// Read-only data sections (`.rodata*`): libbpf freezes them, so the
+    /// verifier reads their values as constants.
+    #[serde(skip)]
+    pub rodata: Vec<DataSection>,
+}
+
+/// A function of an executable section: a program or a subprogram.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Function {
+    /// Symbol name.
+    pub name: String,
+    /// ELF section.
+    pub section: String,
+    /// Instructions (8-byte slots; an `ld_imm64` takes two).
+    pub insns: Vec<Insn>,
+}
+
+/// One decoded instruction slot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Insn {
+    /// Opcode byte.
+    pub code: u8,
+    /// Destination register.
+    pub dst: u8,
+    /// Source register (or pseudo kind for calls and `ld_imm64`).
+    pub src: u8,
+    /// Offset.
+    pub off: i16,
+    /// Immediate.
+    pub imm: i32,
+    /// What a relocation or a pseudo call points this instruction at.
+    pub target: InsnTarget,
+    /// Index into [`BpfObject::core_relos`] of the CO-RE relocation patching
+    /// this instruction.
+    pub core: Option<u32>,
+}
+
+/// What an instruction refers to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InsnTarget {
+    /// Nothing.
+    #[default]
+    None,
+    /// An extern (index into [`BpfObject::externs`]): a kfunc call, or the
+    /// address of a ksym / `.kconfig` variable.
+    Extern(u32),
+    /// A function (index into [`BpfObject::functions`]): a bpf-to-bpf call
+    /// or a callback's address.
+    Func(u32),
+    /// An address in a data section (ELF section index, byte offset).
+    Data {
+        /// ELF section index.
+        section: u32,
+        /// Byte offset in it.
+        offset: i64,
+    },
+    /// An undefined symbol (while parsing).
+    #[doc(hidden)]
+    Symbol(u32),
+}
+
+/// A read-only data section and its variables.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DataSection {
+    /// ELF section index.
+    pub index: u32,
+    /// Section name.
+    pub name: String,
+    /// Contents.
+    pub bytes: Vec<u8>,
+    /// Variables: (offset, size, name), by offset.
+    pub vars: Vec<(u64, u64, String)>,
+}
+
+impl DataSection {
+    /// The variable covering byte `off`.
+    pub fn var_at(&self, off: u64) -> Option<&str> {
+        self.vars.iter().find(|(o, sz, _)| *o <= off && off < o.saturating_add((*sz).max(1))).map(|(_, _, n)| n.as_str())
+    }
+}
+
+impl BpfObject {
+    /// The read-only data section with ELF index `index`.
+    pub fn rodata_section(&self, index: u32) -> Option<&DataSection> {
+        self.rodata.iter().find(|d| d.index == index)
+    }
+}
+
+fn read_rodata(file: &object::File) -> Vec<DataSection> {
+    let mut out = Vec::new();
+    for sec in file.sections() {
+        let name = sec.name().unwrap_or("");
+        if !name.starts_with(".rodata") || name.starts_with(".rodata.str") {
+            continue;
+        }
+        let si = sec.index();
+        let mut vars: Vec<(u64, u64, String)> = file
+            .symbols()
+            .filter(|s| s.section() == SymbolSection::Section(si) && s.kind() == object::SymbolKind::Data)
+            .filter_map(|s| Some((s.address(), s.size(), s.name().ok()?.to_string())))
+            .collect();
+        vars.sort();
+        out.push(DataSection { index: si.0 as u32, name: name.to_string(), bytes: sec.data().unwrap_or(&[]).to_vec(), vars });
+    }
+    out
 }
 
 /// A function (program or subprogram) found in an executable section.
@@ -233,6 +354,9 @@ struct Func {
     /// (section index, byte offset) of called functions.
     calls: Vec<(usize, u64)>,
     relos: Vec<usize>,
+    /// Decoded instructions, with (insn index, call target) still to resolve.
+    insns: Vec<Insn>,
+    pending: Vec<(usize, (usize, u64))>,
 }
 
 /// BPF objects found under some paths: files are read (plain objects or
@@ -361,6 +485,8 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
                     ksym_checks: BTreeSet::new(),
                     calls: Vec::new(),
                     relos: Vec::new(),
+                    insns: Vec::new(),
+                    pending: Vec::new(),
                 });
             }
             _ => {}
@@ -410,6 +536,27 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
             };
             let imm = endian.u32(insn, 4).unwrap_or(0) as i32;
             let Some(f) = func_at(&funcs, si, off).and_then(|fi| funcs.get_mut(fi)) else { continue };
+            let dst = match endian {
+                Endian::Little => regs & 0x0f,
+                Endian::Big => regs >> 4,
+            };
+            let ioff = endian.u16(insn, 2).unwrap_or(0) as i16;
+            let idx = ((off - f.start) / 8) as usize;
+            if f.insns.len() <= idx {
+                f.insns.resize(idx + 1, Insn::default());
+            }
+            let mut target = InsnTarget::None;
+            match rel.get(&off) {
+                Some((Some(s), _, _)) => target = InsnTarget::Symbol(*s as u32),
+                Some((None, Some(ts), addr)) if op == BPF_LD_IMM64 && !file.section_by_index(object::SectionIndex(*ts)).is_ok_and(|x| x.kind() == SectionKind::Text) => {
+                    target = InsnTarget::Data { section: *ts as u32, offset: addr.wrapping_add(imm as i64) };
+                }
+                _ => {}
+            }
+            if let Some(slot) = f.insns.get_mut(idx) {
+                *slot = Insn { code: op, dst, src, off: ioff, imm, target, core: None };
+            }
+            let calls_before = f.calls.len();
             match (op, src) {
                 (BPF_CALL, 0) => *f.helpers.entry(imm as u32).or_default() += 1,
                 // clang emits a kfunc call as a pseudo call relocated against
@@ -455,6 +602,20 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
                     }
                 }
                 _ => {}
+            }
+            if let Some(&t) = f.calls.get(calls_before) {
+                f.pending.push((idx, t));
+            }
+        }
+    }
+    // Calls and callbacks: the called function's index.
+    for fi in 0..funcs.len() {
+        let pending = funcs.get_mut(fi).map(|f| std::mem::take(&mut f.pending)).unwrap_or_default();
+        for (idx, (ts, toff)) in pending {
+            if let Some(c) = func_at(&funcs, ts, toff) {
+                if let Some(slot) = funcs.get_mut(fi).and_then(|f| f.insns.get_mut(idx)) {
+                    slot.target = InsnTarget::Func(c as u32);
+                }
             }
         }
     }
@@ -511,6 +672,10 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
         let Some(sec) = file.section_by_name(&r.section) else { continue };
         if let Some(f) = func_at(&funcs, sec.index().0, r.insn_off as u64).and_then(|fi| funcs.get_mut(fi)) {
             f.relos.push(ri);
+            let idx = ((r.insn_off as u64).saturating_sub(f.start) / 8) as usize;
+            if let Some(i) = f.insns.get_mut(idx) {
+                i.core = Some(ri as u32);
+            }
         }
     }
 
@@ -539,6 +704,7 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
             ksym_checks: BTreeSet::new(),
             core_relos: Vec::new(),
             subprog_calls: 0,
+            func: pi,
         };
         while let Some(i) = stack.pop() {
             let Some(g) = funcs.get(i) else { continue };
@@ -571,23 +737,75 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
     }
 
     let maps = read_maps(&file, btf.as_deref(), endian);
+    // struct_ops maps and, from the relocations of their section, the
+    // programs their function pointers name (libbpf
+    // `bpf_object__collect_st_ops_relos`).
     let struct_ops = btf
         .as_deref()
         .map(|b| {
             b.types_of_kind(Kind::Datasec)
                 .filter(|s| s.name().starts_with(".struct_ops"))
-                .flat_map(|s| s.datasec_vars().collect::<Vec<_>>())
-                .filter_map(|v| {
+                .flat_map(|s| {
+                    let relocs: Vec<(u64, String)> = file
+                        .section_by_name(s.name())
+                        .map(|sec| {
+                            sec.relocations()
+                                .filter_map(|(off, r)| match r.target() {
+                                    RelocationTarget::Symbol(si) => Some((off, file.symbol_by_index(si).ok()?.name().ok()?.to_string())),
+                                    _ => None,
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    s.datasec_vars().map(move |v| (v, relocs.clone())).collect::<Vec<_>>()
+                })
+                .filter_map(|(v, relocs)| {
                     let var = b.ty(v.ty)?;
                     let t = b.resolve(var.ref_type())?;
-                    Some(StructOps { name: var.name().to_string(), kernel_type: t.name().to_string() })
+                    let (start, end) = (u64::from(v.offset), u64::from(v.offset) + u64::from(v.size));
+                    let mut programs: Vec<String> = relocs.iter().filter(|(o, _)| start <= *o && *o < end).map(|(_, n)| n.clone()).collect();
+                    programs.sort();
+                    programs.dedup();
+                    Some(StructOps { name: var.name().to_string(), kernel_type: t.name().to_string(), programs })
                 })
                 .collect()
         })
         .unwrap_or_default();
     let subprograms = funcs.iter().filter(|f| f.section == ".text").map(|f| f.name.clone()).collect();
     let helpers_anywhere = funcs.iter().flat_map(|f| f.helpers.keys().copied()).collect();
-    Ok(BpfObject { path: path.to_string(), endian, license, programs, maps, externs, core_relos, struct_ops, subprograms, helpers_anywhere, btf })
+    // Symbols of undefined externs -> index into `externs`.
+    let functions = funcs
+        .into_iter()
+        .map(|f| {
+            let mut insns = f.insns;
+            for i in &mut insns {
+                if let InsnTarget::Symbol(s) = i.target {
+                    i.target = undef
+                        .get(&(s as usize))
+                        .and_then(|(n, _)| externs.iter().position(|e| &e.name == n))
+                        .map(|e| InsnTarget::Extern(e as u32))
+                        .unwrap_or(InsnTarget::None);
+                }
+            }
+            Function { name: f.name, section: f.section, insns }
+        })
+        .collect();
+    let rodata = read_rodata(&file);
+    Ok(BpfObject {
+        path: path.to_string(),
+        endian,
+        license,
+        programs,
+        maps,
+        externs,
+        core_relos,
+        struct_ops,
+        subprograms,
+        helpers_anywhere,
+        btf,
+        functions,
+        rodata,
+    })
 }
 
 fn read_maps(file: &object::File, btf: Option<&Btf>, endian: Endian) -> Vec<Map> {

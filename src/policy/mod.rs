@@ -172,12 +172,12 @@ impl Policy for DefaultPolicy {
     fn grade_requirement(&self, r: &Requirement) -> Verdict {
         use ReasonKind::*;
         match r.kind {
-            MapTypeOk | StructOpsOk | AttachTargetOk | HelperOk | KfuncOk | KsymOk | KsymTypeless | CoreOk | CoreCheckFalse => Verdict::Loads,
+            MapTypeOk | StructOpsOk | AttachTargetOk | HelperOk | KfuncOk | KsymOk | KsymTypeless | CoreOk | CoreCheckFalse | CoreZero | BranchPruned | ProgTypeUnverified => Verdict::Loads,
             // Probe facts: a refusal fails the program unless measured on
             // another attach target; undecided answers never fail it.
             HelperAllowed | KfuncAllowed | ProbeUndecided | ProbeNoVariant => Verdict::Loads,
             HelperNotAllowed | KfuncNotAllowed if r.indirect => Verdict::Warns,
-            SectionUnknown | AttachTargetNotInBtf | AttachTargetSetAtRuntime | CoreUnresolvedGuarded | NotCheckedReducedKernel => Verdict::Warns,
+            SectionUnknown | AttachTargetNotInBtf | AttachTargetSetAtRuntime | CoreUnresolvedGuarded | DependsOnRodata | NotCheckedReducedKernel => Verdict::Warns,
             // libbpf: a missing weak extern resolves to 0 (kfunc calls are
             // poisoned, `bpf_ksym_exists()` is false); a strong one fails the load.
             KfuncMissing | KsymMissing if r.weak => Verdict::Warns,

@@ -188,10 +188,27 @@ fn kfunc_reason(name: &str, ess: &str, d: &Decision, label: &str, src: &str) -> 
     }
 }
 
+/// Where probe data kept with the project is looked for: `$BPFABI_DATA/probe`,
+/// `data/probe` in the current directory, and `data/probe` of the source tree
+/// a `target/<profile>/bpfabi` binary was built in.
+pub fn data_probe_dirs() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Some(d) = std::env::var_os("BPFABI_DATA") {
+        out.push(PathBuf::from(d).join("probe"));
+    }
+    out.push(PathBuf::from("data/probe"));
+    if let Some(root) = std::env::current_exe().ok().and_then(|e| e.parent()?.parent()?.parent().map(|p| p.to_path_buf())) {
+        out.push(root.join("data/probe"));
+    }
+    out
+}
+
 /// Give each kernel its probe: `probe.json` inside a kernel directory
 /// given as input (`kernel_inputs[i]` is the input of `indexes[i]`), then
 /// every explicit probe file, matched to a kernel by BTF fingerprint. A
 /// probe that belongs to none of the kernels is an error.
+/// Kernels still without one then get the project's
+/// `data/probe/<release>.json` when it matches (see [`data_probe_dirs`]).
 pub fn attach(indexes: &mut [KernelModel], probe_files: &[PathBuf], kernel_inputs: &[PathBuf]) -> Result<()> {
     let mut fps: Vec<Option<super::BtfFingerprint>> = vec![None; indexes.len()];
     let mut fp_of = |i: usize, ki: &KernelModel| -> super::BtfFingerprint {
@@ -212,6 +229,18 @@ pub fn attach(indexes: &mut [KernelModel], probe_files: &[PathBuf], kernel_input
             return Err(refusal(&path, &p, &[(ki.label().to_string(), fp)]));
         }
         ki.set_probe(Arc::new(p));
+    }
+    // Probe data kept with the project (`data/probe/<release>.json`): used
+    // when it belongs to the kernel (same BTF), skipped otherwise.
+    for (i, ki) in indexes.iter_mut().enumerate() {
+        if ki.probe().is_some() {
+            continue;
+        }
+        let Some(path) = data_probe_dirs().into_iter().map(|d| d.join(format!("{}.json", ki.label()))).find(|p| p.is_file()) else { continue };
+        let Ok(p) = ProbeIndex::load(&path) else { continue };
+        if p.matches(&fp_of(i, ki)) {
+            ki.set_probe(Arc::new(p));
+        }
     }
     for f in probe_files {
         let p = ProbeIndex::load(f)?;
