@@ -181,10 +181,12 @@ impl KernelModel {
     /// kept), when one came with the kernel (corpus `config`,
     /// `/boot/config-*`); read on first use. Options that are not set are
     /// absent.
+    /// A reduced catalog kernel keeps only the BPF lines of its config: an
+    /// option absent there is unknown, not unset, so it has none here.
     pub fn kconfig(&self) -> Option<&HashMap<String, String>> {
         self.kconfig
             .get_or_init(|| {
-                self.kernel.info.config.as_deref().map(|text| {
+                self.kernel.info.config.as_deref().filter(|_| !self.kernel.info.reduced).map(|text| {
                     text.lines()
                         .filter(|l| l.starts_with("CONFIG_"))
                         .filter_map(|l| l.split_once('='))

