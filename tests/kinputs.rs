@@ -228,7 +228,7 @@ fn package_without_a_kernel_is_named() {
     let e = kernel::load(&[deb], &LoadOptions::default()).unwrap_err();
     assert_eq!(
         e.what,
-        "package linux-image-test-amd64 1.0 holds no kernel: no boot/vmlinuz-* or boot/vmlinux-* image and no lib/modules/*/**/*.ko* modules; it is a meta package depending on `linux-image-6.1.0-57-test-amd64 (= 1.0)`: read that package instead"
+        "package linux-image-test-amd64 1.0 holds no kernel: no boot/vmlinuz-*, boot/vmlinux-* or lib/modules/*/vmlinuz image and no lib/modules/*/**/*.ko* modules; it is a meta package depending on `linux-image-6.1.0-57-test-amd64 (= 1.0)`: read that package instead"
     );
     let d = workdir("tool");
     let deb = build_deb(
