@@ -1052,7 +1052,18 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
         // fails or warns, pruning cannot change the verdict and the analysis
         // is skipped (unless --explain asks what it pruned).
         let all = reach(obj, p, None, &facts);
-        let reached = if opts.explain || ki.probe().is_some() || may_fail(&all, &facts, ki) { reach(obj, p, Some(&mut flows), &facts) } else { all };
+        // With a probe, what the verifier allows this program type decides
+        // too: judged first over all the code, pruning matters only when
+        // something there is refused.
+        let probe_may_fail = || {
+            ki.probe().is_some_and(|pi| {
+                let mut q = p.clone();
+                q.helpers.retain(|id, _| all.helpers.contains(id));
+                q.kfuncs.retain(|n| all.calls.iter().any(|&e| obj.externs.get(e as usize).is_some_and(|x| &x.name == n)));
+                pi.judge(obj, &q).iter().any(|r| opts.policy.grade_requirement(&Requirement { indirect: r.indirect, ..Requirement::new(r.kind, r.weak) }) != Verdict::Loads)
+            })
+        };
+        let reached = if opts.explain || may_fail(&all, &facts, ki) || probe_may_fail() { reach(obj, p, Some(&mut flows), &facts) } else { all };
         reached_reasons(obj, p, ki, helper_names, &externs, &facts, &reached, &mut rs);
         if opts.explain && ki.probe().is_none() && !(reached.helpers.is_empty() && reached.calls.is_empty()) {
             let t = p.prog_type.map(|t| t.to_string()).unwrap_or_else(|| "unknown".into());
