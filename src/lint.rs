@@ -241,8 +241,12 @@ pub fn lint(k: &Kernel) -> Lint {
         let Some(tid) = kb.btf.by_name(twin).find(|t| t.kind == Kind::Func).map(|t| t.id) else { continue };
         let (a, b) = (proto_params(&kb.btf, f.btf_id), proto_params(&kb.btf, tid));
         let (ra, rb) = (proto_ret(&kb.btf, f.btf_id), proto_ret(&kb.btf, tid));
-        let shared_differ = a.len() > b.len() || a.iter().zip(&b).any(|(x, y)| x.1 != y.1);
-        if shared_differ || ra != rb {
+        // The BPF-visible prototype carries `address_space(1)` type tags on
+        // arena pointers that the kernel-side `_impl` does not: an
+        // annotation for the BPF side, not a disagreement.
+        let norm = |t: &str| without_address_space(t);
+        let shared_differ = a.len() > b.len() || a.iter().zip(&b).any(|(x, y)| norm(&x.1) != norm(&y.1));
+        if shared_differ || norm(&ra) != norm(&rb) {
             findings.push(Finding {
                 code: Code::KfuncImplMismatch,
                 severity: Severity::Warning,
@@ -560,3 +564,22 @@ fn facts(k: &Kernel, s: &surface::Surface, pahole_version: Option<u32>) -> Facts
 #[cfg(test)]
 #[path = "lint_tests.rs"]
 mod tests;
+
+/// A rendered C type without `__attribute__((address_space(N)))` tags.
+fn without_address_space(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    let mut rest = t;
+    while let Some(i) = rest.find("__attribute__((address_space(") {
+        out.push_str(rest.get(..i).unwrap_or_default());
+        let after = rest.get(i..).unwrap_or_default();
+        match after.find(")))") {
+            Some(j) => rest = after.get(j + 3..).unwrap_or_default().trim_start(),
+            None => {
+                rest = after;
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}

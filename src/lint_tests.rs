@@ -174,3 +174,16 @@ fn module_registering_kfuncs_without_btf() {
     assert_eq!(codes(&k), vec![(Code::ModuleBtfMissing, Severity::Error, Some("loud".into()))]);
     assert_eq!(lint(&k).facts.modules_without_btf, 2);
 }
+
+#[test]
+fn arena_address_space_tags_are_not_an_impl_mismatch() {
+    // 7.3's sched_ext kfuncs: the BPF-visible prototype tags arena pointers,
+    // the kernel-side `_impl` does not (seen on Debian's 7.3.4).
+    let f = super::without_address_space;
+    assert_eq!(f("const void __attribute__((address_space(1))) *"), "const void *");
+    assert_eq!(f("struct scx_cmask __attribute__((address_space(1))) *"), "struct scx_cmask *");
+    assert_eq!(f("const s32 *"), "const s32 *");
+    assert_ne!(f("const s32 *"), f("const u32 *"));
+    // Unterminated: left as it is, no panic.
+    assert_eq!(f("int __attribute__((address_space(1"), "int __attribute__((address_space(1");
+}
