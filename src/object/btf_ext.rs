@@ -160,57 +160,65 @@ impl CoreRelo {
     }
 }
 
-/// Parse the CO-RE part of `.BTF.ext`.
-pub fn core_relos(d: &[u8], e: Endian, btf: &Btf) -> Result<Vec<CoreRelo>, ReadError> {
-    let u32_at = |o: usize| e.u32(d, o).ok_or_else(|| ReadError::at(o, "expected 4 more bytes"));
+/// `.BTF.ext` magic checked; its header length.
+fn ext_header_len(d: &[u8], e: Endian) -> Result<usize, ReadError> {
     let magic = e.u16(d, 0).ok_or_else(|| ReadError::at(0, "expected a .BTF.ext header"))?;
     if magic != 0xeb9f {
         return Err(ReadError::at(0, format!("expected .BTF.ext magic 0xeb9f, found {magic:#x}")));
     }
-    let hdr_len = u32_at(4)? as usize;
-    if hdr_len < 32 {
-        return Ok(Vec::new()); // no CO-RE section in this (old) layout
-    }
-    let (off, len) = (u32_at(24)? as usize, u32_at(28)? as usize);
+    e.u32(d, 4).map(|v| v as usize).ok_or_else(|| ReadError::at(4, "expected 4 more bytes"))
+}
+
+/// Walk one `.BTF.ext` sub-section (its offset and length at header bytes
+/// `field`, `field + 4`): per program section a name and a record count,
+/// then records of the section's record size. `each` gets the section name
+/// and the first four words of every record (both record kinds read here
+/// are at least 16 bytes).
+fn ext_records(d: &[u8], e: Endian, btf: &Btf, hdr_len: usize, field: usize, name: &str, mut each: impl FnMut(&str, [u32; 4])) -> Result<(), ReadError> {
+    let u32_at = |o: usize| e.u32(d, o).ok_or_else(|| ReadError::at(o, "expected 4 more bytes"));
+    let (off, len) = (u32_at(field)? as usize, u32_at(field + 4)? as usize);
     if len == 0 {
-        return Ok(Vec::new());
+        return Ok(());
     }
-    let start = hdr_len.checked_add(off).ok_or_else(|| ReadError::at(24, "offset overflow"))?;
+    let start = hdr_len.checked_add(off).ok_or_else(|| ReadError::at(field, "offset overflow"))?;
     let end = start.checked_add(len).filter(|&x| x <= d.len()).ok_or_else(|| {
-        ReadError::at(24, format!("core_relo section [{start:#x}, +{len:#x}) runs past the end ({:#x} bytes)", d.len()))
+        ReadError::at(field, format!("{name} section [{start:#x}, +{len:#x}) runs past the end ({:#x} bytes)", d.len()))
     })?;
     let rec_size = u32_at(start)? as usize;
     if rec_size < 16 {
-        return Err(ReadError::at(start, format!("expected core_relo record size >= 16, found {rec_size}")));
+        return Err(ReadError::at(start, format!("expected {name} record size >= 16, found {rec_size}")));
     }
-    let mut out = Vec::new();
     let mut p = start + 4;
     while p < end {
-        let sec_name = btf.str_at(u32_at(p)?).to_string();
+        let sec_name = btf.str_at(u32_at(p)?);
         let n = u32_at(p + 4)? as usize;
         p += 8;
         let need = n.checked_mul(rec_size).ok_or_else(|| ReadError::at(p, "record count overflow"))?;
         if p.checked_add(need).is_none_or(|x| x > end) {
-            return Err(ReadError::at(p - 4, format!("{n} records of {rec_size} bytes do not fit in the core_relo section")));
+            return Err(ReadError::at(p - 4, format!("{n} records of {rec_size} bytes do not fit in the {name} section")));
         }
         for i in 0..n {
             let r = p + i * rec_size;
-            let (insn_off, type_id, acc_off, kind) = (u32_at(r)?, u32_at(r + 4)?, u32_at(r + 8)?, u32_at(r + 12)?);
-            let kind = CoreReloKind::from_raw(kind);
-            let access = btf.str_at(acc_off).to_string();
-            let path = describe(btf, type_id, &access, kind);
-            out.push(CoreRelo {
-                section: sec_name.clone(),
-                insn_off,
-                type_id,
-                is_check: kind.is_check(),
-                access,
-                kind,
-                path,
-            });
+            each(sec_name, [u32_at(r)?, u32_at(r + 4)?, u32_at(r + 8)?, u32_at(r + 12)?]);
         }
         p += need;
     }
+    Ok(())
+}
+
+/// Parse the CO-RE part of `.BTF.ext`.
+pub fn core_relos(d: &[u8], e: Endian, btf: &Btf) -> Result<Vec<CoreRelo>, ReadError> {
+    let hdr_len = ext_header_len(d, e)?;
+    if hdr_len < 32 {
+        return Ok(Vec::new()); // no CO-RE section in this (old) layout
+    }
+    let mut out = Vec::new();
+    ext_records(d, e, btf, hdr_len, 24, "core_relo", |section, [insn_off, type_id, acc_off, kind]| {
+        let kind = CoreReloKind::from_raw(kind);
+        let access = btf.str_at(acc_off).to_string();
+        let path = describe(btf, type_id, &access, kind);
+        out.push(CoreRelo { section: section.to_string(), insn_off, type_id, is_check: kind.is_check(), access, kind, path });
+    })?;
     Ok(out)
 }
 
@@ -236,51 +244,21 @@ pub struct LineInfo {
 /// instruction offset, as written by the compiler). Records shorter than 16
 /// bytes, counts that overrun the section and offsets past the end are errors.
 pub fn line_infos(d: &[u8], e: Endian, btf: &Btf) -> Result<Vec<LineInfo>, ReadError> {
-    let u32_at = |o: usize| e.u32(d, o).ok_or_else(|| ReadError::at(o, "expected 4 more bytes"));
-    let magic = e.u16(d, 0).ok_or_else(|| ReadError::at(0, "expected a .BTF.ext header"))?;
-    if magic != 0xeb9f {
-        return Err(ReadError::at(0, format!("expected .BTF.ext magic 0xeb9f, found {magic:#x}")));
-    }
-    let hdr_len = u32_at(4)? as usize;
+    let hdr_len = ext_header_len(d, e)?;
     if hdr_len < 24 {
         return Err(ReadError::at(4, format!("expected a .BTF.ext header of at least 24 bytes, found {hdr_len}")));
     }
-    let (off, len) = (u32_at(16)? as usize, u32_at(20)? as usize);
-    if len == 0 {
-        return Ok(Vec::new());
-    }
-    let start = hdr_len.checked_add(off).ok_or_else(|| ReadError::at(16, "offset overflow"))?;
-    let end = start.checked_add(len).filter(|&x| x <= d.len()).ok_or_else(|| {
-        ReadError::at(16, format!("line_info section [{start:#x}, +{len:#x}) runs past the end ({:#x} bytes)", d.len()))
-    })?;
-    let rec_size = u32_at(start)? as usize;
-    if rec_size < 16 {
-        return Err(ReadError::at(start, format!("expected line_info record size >= 16, found {rec_size}")));
-    }
     let mut out = Vec::new();
-    let mut p = start + 4;
-    while p < end {
-        let sec_name = btf.str_at(u32_at(p)?).to_string();
-        let n = u32_at(p + 4)? as usize;
-        p += 8;
-        let need = n.checked_mul(rec_size).ok_or_else(|| ReadError::at(p, "record count overflow"))?;
-        if p.checked_add(need).is_none_or(|x| x > end) {
-            return Err(ReadError::at(p - 4, format!("{n} records of {rec_size} bytes do not fit in the line_info section")));
-        }
-        for i in 0..n {
-            let r = p + i * rec_size;
-            let (insn_off, file, text, lc) = (u32_at(r)?, u32_at(r + 4)?, u32_at(r + 8)?, u32_at(r + 12)?);
-            out.push(LineInfo {
-                section: sec_name.clone(),
-                insn_off,
-                file: btf.str_at(file).to_string(),
-                text: btf.str_at(text).trim().to_string(),
-                line: lc >> 10,
-                column: lc & 0x3ff,
-            });
-        }
-        p += need;
-    }
+    ext_records(d, e, btf, hdr_len, 16, "line_info", |section, [insn_off, file, text, lc]| {
+        out.push(LineInfo {
+            section: section.to_string(),
+            insn_off,
+            file: btf.str_at(file).to_string(),
+            text: btf.str_at(text).trim().to_string(),
+            line: lc >> 10,
+            column: lc & 0x3ff,
+        });
+    })?;
     Ok(out)
 }
 
