@@ -35,6 +35,9 @@ pub enum ErrorKind {
     NotFound,
     /// Writing output failed.
     Write,
+    /// Downloading from a package archive failed (the package is listed but
+    /// the mirror does not serve it, or the network is down).
+    Fetch,
 }
 
 impl ErrorKind {
@@ -52,6 +55,7 @@ impl ErrorKind {
             ErrorKind::Mismatch => "mismatch",
             ErrorKind::NotFound => "not_found",
             ErrorKind::Write => "write",
+            ErrorKind::Fetch => "fetch",
         }
     }
 }

@@ -162,7 +162,12 @@ impl AptTree {
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
             let e: Vec<&str> = err.lines().filter(|l| l.starts_with("E:")).collect();
-            return Err(Error::new(format!("apt-get download {name}={version}"), e.join("; ")));
+            // The file of the error is the URL apt failed on when it says
+            // (`E: Failed to fetch URL  404 ...`), so a caller can tell which
+            // archive directory lacks it.
+            let url = e.iter().find_map(|l| l.split_whitespace().find(|w| w.contains("://"))).map(str::to_string);
+            let file = url.unwrap_or_else(|| format!("apt-get download {name}={version}"));
+            return Err(Error::of(crate::ErrorKind::Fetch, file, e.join("; ")));
         }
         Ok(())
     }

@@ -557,8 +557,20 @@ pub fn resolve(name: &DebianName, cache: &Cache, opts: &ResolveOptions) -> Resul
             if cands.is_empty() {
                 return Err(Error::new(&label, format!("linux-image-{flav} names no image package present in the {suite} lists")));
             }
+            // A mirror that lacks one build usually lacks every build of that
+            // archive directory (a security archive without an architecture):
+            // after a failed download, builds whose pool directory is the one
+            // of the failed URL are skipped, so the fallback reaches another
+            // archive's build.
             let mut tried = Vec::new();
-            for image in cands.into_iter().take(8) {
+            let mut failed_urls: Vec<String> = Vec::new();
+            for image in cands {
+                if tried.len() >= 8 {
+                    break;
+                }
+                if served_from_failed_dir(&image.filename, &failed_urls) {
+                    continue;
+                }
                 let release = image.package.trim_start_matches("linux-image-").to_string();
                 if current.as_deref().is_some_and(|c| c != image.package) {
                     notes.push(format!("falling back to the older build {release}"));
@@ -566,18 +578,27 @@ pub fn resolve(name: &DebianName, cache: &Cache, opts: &ResolveOptions) -> Resul
                 let pkgs = packages_of(&tree, &image)?;
                 match finish(&label, cache, &tree, &release, arch, Some(suite), Some(&flav), pkgs, fresh, notes.clone(), opts) {
                     Ok(r) => return Ok(r),
-                    // Only a missing download moves on to an older build;
+                    // Only a failed download moves on to an older build;
                     // a package that cannot be read would not read better older.
-                    Err(e) if !e.file.starts_with("apt-get download") => return Err(e),
+                    Err(e) if e.kind != crate::ErrorKind::Fetch => return Err(e),
                     Err(e) => {
                         notes.push(format!("{release}: {}", e.what));
                         tried.push(format!("{release} ({})", e.what));
+                        failed_urls.push(e.file.clone());
                     }
                 }
             }
             Err(Error::new(&label, format!("no build of {flav} in {suite} could be fetched; tried {}", tried.join("; "))))
         }
     }
+}
+
+/// Whether the archive file `filename` (a `Filename:` field, relative to an
+/// archive root) lies in the directory of one of the URLs that failed to
+/// download: the same archive's pool directory, which the mirror lacks.
+fn served_from_failed_dir(filename: &str, failed_urls: &[String]) -> bool {
+    let Some((dir, _)) = filename.rsplit_once('/') else { return false };
+    failed_urls.iter().any(|u| u.rsplit_once('/').is_some_and(|(udir, _)| udir.ends_with(&format!("/{dir}"))))
 }
 
 fn from_cached(label: &str, k: CachedKernel, from: &'static str, notes: Vec<String>) -> Resolution {
@@ -726,6 +747,17 @@ pub fn load(name: &str, opts: &LoadOptions) -> Result<Kernel> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fallback_skips_the_directory_that_failed() {
+        // bullseye arm64 on a mirror whose security archive lacks the builds.
+        let failed = vec!["http://mirror.example/debian-security/pool/updates/main/l/linux-signed-arm64/linux-image-5.10.0-46-arm64_5.10.262-1_arm64.deb".to_string()];
+        assert!(served_from_failed_dir("pool/updates/main/l/linux-signed-arm64/linux-image-5.10.0-45-arm64_5.10.259-1_arm64.deb", &failed));
+        assert!(!served_from_failed_dir("pool/main/l/linux-signed-arm64/linux-image-5.10.0-32-arm64_5.10.223-1_arm64.deb", &failed));
+        assert!(!served_from_failed_dir("pool/updates/main/l/linux-signed-6.1-arm64/linux-image-6.1-arm64_6.1.180-1_arm64.deb", &failed));
+        assert!(!served_from_failed_dir("no-directory.deb", &failed));
+        assert!(!served_from_failed_dir("pool/main/x/y.deb", &[]));
+    }
 
     #[test]
     fn names() {
