@@ -513,13 +513,22 @@ fn facts(k: &Kernel, s: &surface::Surface, pahole_version: Option<u32>) -> Facts
             kflag_tags |= matches!(t.kind, Kind::DeclTag | Kind::TypeTag) && t.kind_flag();
         }
     }
-    // (kind, libbpf, bpftool, pahole) that first read it.
+    // (kind, libbpf, bpftool, pahole) that first read it without error.
+    // Sources (first tag containing the commit): libbpf btf.c
+    // btf_type_size/btf_validate_type — VAR/DATASEC 0c4ac0d5 (v0.0.3), FLOAT
+    // 471e7c24 (v0.4.0), DECL_TAG 7e7f59d6 and TYPE_TAG 98181e05 (v0.6.0),
+    // ENUM64 c3f8eecb (v1.0.0); bpftool: ENUM64 0f8c188 (v7.0.0), the 5.x
+    // cells are the kernel release whose tools/bpf/bpftool gained the kind
+    // (numbering changed to libbpf major + 6 in v6.7.0); pahole (dwarves):
+    // VAR/DATASEC a4ba223 (1.16), FLOAT de708b3 (1.21), DECL_TAG loaded
+    // properly from a9ae414 (1.27; 1.23-1.26 warn "Unknown kind"), TYPE_TAG
+    // c969e49 (1.25), ENUM64 9712d9e (1.24).
     const NEEDS: &[(&str, &str, &str, &str)] = &[
-        ("VAR", "0.0.4", "5.2", "1.16"),
-        ("DATASEC", "0.0.4", "5.2", "1.16"),
+        ("VAR", "0.0.3", "5.2", "1.16"),
+        ("DATASEC", "0.0.3", "5.2", "1.16"),
         ("FLOAT", "0.4.0", "5.13", "1.21"),
-        ("DECL_TAG", "0.6.0", "5.16", "1.23"),
-        ("TYPE_TAG", "0.6.0", "5.17", "1.23"),
+        ("DECL_TAG", "0.6.0", "5.16", "1.27"),
+        ("TYPE_TAG", "0.6.0", "5.17", "1.25"),
         ("ENUM64", "1.0.0", "7.0.0", "1.24"),
     ];
     let mut readers = Vec::new();
@@ -530,14 +539,25 @@ fn facts(k: &Kernel, s: &surface::Surface, pahole_version: Option<u32>) -> Facts
         readers.push(Reader { tool: "pahole", min_version: pahole, because });
     }
     if kflag_tags {
-        readers.push(Reader { tool: "libbpf", min_version: "1.6.0", because: "decl/type tags with kind_flag (attributes) print as attributes from libbpf 1.6; older ones print btf_type_tag(...)".into() });
+        // libbpf cc278ff7 "Check the kflag of type tags in btf_dump" (v1.6.0),
+        // bundled from bpftool v7.6.0; older readers parse such tags (the
+        // kflag is not validated) but print them as btf_type_tag(...).
+        let because = "type tags with kind_flag (attributes such as address_space(1)) print as attributes from libbpf 1.6 / bpftool 7.6; older ones print btf_type_tag(...)";
+        readers.push(Reader { tool: "libbpf", min_version: "1.6.0", because: because.into() });
+        readers.push(Reader { tool: "bpftool", min_version: "7.6.0", because: because.into() });
     }
     if h.hdr_len > 24 {
-        readers.push(Reader {
-            tool: "libbpf",
-            min_version: "(kind layout)",
-            because: format!("{}-byte header with a kind-layout section: readers that predate it refuse the extra header bytes", h.hdr_len),
-        });
+        // libbpf honours hdr_len from 71e8af71 (v0.2.0) and only requires
+        // type_off + type_len <= str_off, so the kind-layout section between
+        // types and strings is skipped; pahole reads through its bundled
+        // libbpf from 1.19. Byte-swapped BTF with a 32-byte header is refused
+        // by every release up to libbpf 1.7 ("unsupported header length").
+        let because = format!(
+            "{}-byte header with a kind-layout section: libbpf 0.2+ reads it on a host of the same byte order (the layout is ignored); no released libbpf (<= 1.7) reads it byte-swapped",
+            h.hdr_len
+        );
+        readers.push(Reader { tool: "libbpf", min_version: "0.2.0", because: because.clone() });
+        readers.push(Reader { tool: "pahole", min_version: "1.19", because });
     }
     Facts {
         release: k.release.clone(),

@@ -187,3 +187,21 @@ fn arena_address_space_tags_are_not_an_impl_mismatch() {
     // Unterminated: left as it is, no panic.
     assert_eq!(f("int __attribute__((address_space(1"), "int __attribute__((address_space(1");
 }
+
+#[test]
+fn oldest_readers_follow_the_newest_kind_used() {
+    let readers = |b: &Builder| {
+        let k = kernel(b, None, "6.12.0");
+        lint(&k).facts.readers.iter().map(|r| (r.tool, r.min_version)).collect::<Vec<_>>()
+    };
+    let mut b = Builder::new(Endian::Little);
+    let int = b.int("int", 4, 32, true);
+    assert_eq!(readers(&b), vec![]);
+    let p = b.func_proto(int, &[("a", int)]);
+    let f = b.func("kf_one", p, 1);
+    b.decl_tag("bpf_kfunc", f, -1);
+    // DECL_TAG: libbpf 0.6.0; pahole loads it properly from 1.27.
+    assert_eq!(readers(&b), vec![("libbpf", "0.6.0"), ("bpftool", "5.16"), ("pahole", "1.27")]);
+    b.enum64("big", &[("B", 1 << 40)]);
+    assert_eq!(readers(&b), vec![("libbpf", "1.0.0"), ("bpftool", "7.0.0"), ("pahole", "1.24")]);
+}
