@@ -112,26 +112,18 @@ pub(super) fn read_deb(bytes: &Bytes, origin: &str, opts: &LoadOptions, out: &mu
     };
     // The whole unpacked tree is capped, not just each file.
     let capped = reader.take(opts.max_decompressed.saturating_mul(4));
-    let mut archive = tar::Archive::new(capped);
-    let tar_err = |e: std::io::Error| Error::new(format!("{origin}:{name}"), format!("bad tar stream: {e}"));
     let mut seen_kernel = false;
     let mut seen_modules = 0usize;
     let pieces = modules::run(opts, &bar, |send| {
-        for entry in archive.entries().map_err(tar_err)? {
-            let mut entry = entry.map_err(tar_err)?;
-            if entry.header().entry_type() != tar::EntryType::Regular {
-                continue;
-            }
-            let path = entry.path().map_err(tar_err)?.to_string_lossy().into_owned();
-            let is_kernel = super::is_image_path(&path);
+        walk_tar(capped, &format!("{origin}:{name}"), &mut |path, size, entry, tar_err| {
+            let is_kernel = super::is_image_path(path);
             let is_config = path.contains("boot/config-");
-            let is_module = is_module_path(&path);
+            let is_module = is_module_path(path);
             seen_kernel |= is_kernel;
             seen_modules += is_module as usize;
             if !(is_kernel || is_config || (is_module && opts.modules)) {
-                continue;
+                return Ok(true);
             }
-            let size = entry.header().size().map_err(tar_err)?;
             if size > opts.max_decompressed {
                 return Err(Error::of(ErrorKind::TooLarge, format!("{origin}:{path}"), format!("{size} bytes is over the size limit")));
             }
@@ -139,11 +131,11 @@ pub(super) fn read_deb(bytes: &Bytes, origin: &str, opts: &LoadOptions, out: &mu
             entry.read_to_end(&mut buf).map_err(tar_err)?;
             if is_config {
                 out.push(Piece::Config(String::from_utf8_lossy(&buf).into()));
-                continue;
+                return Ok(true);
             }
-            send(Job { origin: format!("{origin}:{path}"), path, data: buf })?;
-        }
-        Ok(())
+            send(Job { origin: format!("{origin}:{path}"), path: path.to_string(), data: buf })?;
+            Ok(true)
+        })
     });
     bar.finish_and_clear();
     out.extend(pieces?);
@@ -182,27 +174,20 @@ fn not_a_kernel_package(d: &[u8], members: &[ArMember], origin: &str) -> Error {
 pub(crate) fn find_file(bytes: &Bytes, origin: &str, needle: &str, max: u64) -> Result<Option<(String, Vec<u8>)>> {
     let d = bytes.as_slice();
     let members = ar_members(d).map_err(|(o, w)| Error::new(origin, w).at(o as u64))?;
-    let Some((name, range)) = members.iter().find(|(n, _)| n.starts_with("data.tar")) else { return Ok(None) };
-    let data = d.get(range.clone()).unwrap_or(&[]);
-    let reader: Box<dyn Read> = match Compression::sniff(data) {
-        Some(c) => decompress::reader(c, data).map_err(|e| e.in_file(format!("{origin}:{name}")))?,
-        None => Box::new(data),
-    };
-    let tar_err = |e: std::io::Error| Error::new(format!("{origin}:{name}"), format!("bad tar stream: {e}"));
-    let mut archive = tar::Archive::new(reader);
-    for entry in archive.entries().map_err(tar_err)? {
-        let mut entry = entry.map_err(tar_err)?;
-        if entry.header().entry_type() != tar::EntryType::Regular {
-            continue;
-        }
-        let path = entry.path().map_err(tar_err)?.to_string_lossy().into_owned();
-        if path.contains(needle) {
-            let mut buf = Vec::new();
-            (&mut entry).take(max).read_to_end(&mut buf).map_err(tar_err)?;
-            return Ok(Some((path, buf)));
-        }
+    if !members.iter().any(|(n, _)| n.starts_with("data.tar")) {
+        return Ok(None);
     }
-    Ok(None)
+    let mut found = None;
+    walk_data_tar(d, origin, u64::MAX, &mut |path, _, r, tar_err| {
+        if !path.contains(needle) {
+            return Ok(true);
+        }
+        let mut buf = Vec::new();
+        r.take(max).read_to_end(&mut buf).map_err(tar_err)?;
+        found = Some((path.to_string(), buf));
+        Ok(false)
+    })?;
+    Ok(found)
 }
 
 /// The `control` file of a package (from `control.tar.*`, at most 1 MiB).
@@ -239,9 +224,38 @@ pub fn control(d: &[u8], origin: &str) -> Result<Option<String>> {
 /// The whole unpacked stream is capped at `max_total` bytes. Used by the
 /// census to look into every file of a package.
 pub fn for_each_file(d: &[u8], origin: &str, max_total: u64, f: &mut dyn FnMut(&str, u64, &mut dyn Read) -> Result<()>) -> Result<()> {
+    walk_data_tar(d, origin, max_total, &mut |path, size, r, _| {
+        f(path.trim_start_matches('.'), size, r)?;
+        Ok(true)
+    })
+}
+
+/// Turns an I/O error of the tar stream into the crate's error.
+pub(crate) type TarError<'e> = &'e dyn Fn(std::io::Error) -> Error;
+
+/// A visitor of the files of a tar stream: path as stored, size, a reader
+/// over the file, the stream's error mapper; returns whether to go on.
+pub(crate) type TarVisit<'v> = dyn FnMut(&str, u64, &mut dyn Read, TarError) -> Result<bool> + 'v;
+
+/// The one walk over the regular files of a package's `data.tar.*`
+/// (decompressed on the fly, at most `max_total` bytes unpacked): `f` gets
+/// the path as stored (`./boot/...`), the size, a reader over the file and
+/// the stream's error mapper, and returns whether to go on.
+pub(crate) fn walk_data_tar(
+    d: &[u8],
+    origin: &str,
+    max_total: u64,
+    f: &mut TarVisit,
+) -> Result<()> {
     let (name, reader) = data_tar(d, origin)?;
-    let mut archive = tar::Archive::new(reader.take(max_total));
-    let tar_err = |e: std::io::Error| Error::new(format!("{origin}:{name}"), format!("bad tar stream: {e}"));
+    walk_tar(reader.take(max_total), &format!("{origin}:{name}"), f)
+}
+
+/// The regular files of a tar stream (`label` names it in errors), as
+/// [`walk_data_tar`] describes.
+fn walk_tar(reader: impl Read, label: &str, f: &mut TarVisit) -> Result<()> {
+    let mut archive = tar::Archive::new(reader);
+    let tar_err = |e: std::io::Error| Error::new(label, format!("bad tar stream: {e}"));
     for entry in archive.entries().map_err(tar_err)? {
         let mut entry = entry.map_err(tar_err)?;
         if entry.header().entry_type() != tar::EntryType::Regular {
@@ -249,7 +263,9 @@ pub fn for_each_file(d: &[u8], origin: &str, max_total: u64, f: &mut dyn FnMut(&
         }
         let path = entry.path().map_err(tar_err)?.to_string_lossy().into_owned();
         let size = entry.header().size().map_err(tar_err)?;
-        f(path.trim_start_matches('.'), size, &mut entry)?;
+        if !f(&path, size, &mut entry, &tar_err)? {
+            break;
+        }
     }
     Ok(())
 }

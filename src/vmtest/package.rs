@@ -12,7 +12,6 @@ use super::modinfo::{self, ModuleIndex};
 use crate::error::{Error, Result};
 use crate::kernel::decompress::{self, Compression};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Modules whose kfunc sets BPF programs may call, as the corpus ground
@@ -150,26 +149,18 @@ fn walk_input(p: &Path, f: &mut Visit) -> Result<()> {
     }
     let data = std::fs::read(p).map_err(|e| Error::io(&origin, e))?;
     if data.starts_with(b"!<arch>\n") {
-        let (member, reader) = crate::kernel::deb::data_tar(&data, &origin)?;
-        let mut archive = tar::Archive::new(reader);
-        let tar_err = |e: std::io::Error| Error::new(format!("{origin}:{member}"), format!("bad tar stream: {e}"));
-        for entry in archive.entries().map_err(tar_err)? {
-            let mut entry = entry.map_err(tar_err)?;
-            if entry.header().entry_type() != tar::EntryType::Regular {
-                continue;
-            }
-            let path = entry.path().map_err(tar_err)?.to_string_lossy().into_owned();
-            let size = entry.header().size().map_err(tar_err)?;
+        crate::kernel::deb::walk_data_tar(&data, &origin, u64::MAX, &mut |path, size, entry, tar_err| {
             let mut read = || -> Result<Vec<u8>> {
                 if size > MAX_FILE {
                     return Err(Error::new(format!("{origin}:{path}"), format!("{size} bytes is over the size limit")));
                 }
                 let mut buf = Vec::with_capacity(size as usize);
-                entry.by_ref().read_to_end(&mut buf).map_err(tar_err)?;
+                entry.read_to_end(&mut buf).map_err(tar_err)?;
                 Ok(buf)
             };
-            f(&path, &origin, &mut read)?;
-        }
+            f(path, &origin, &mut read)?;
+            Ok(true)
+        })?;
         return Ok(());
     }
     if bzimage_release(&data).is_some() {
