@@ -54,6 +54,7 @@ pub mod bytes;
 pub mod catalog;
 pub mod elf;
 pub mod error;
+mod fswalk;
 pub mod hash;
 pub mod kernel;
 pub mod kflags;

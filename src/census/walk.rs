@@ -89,29 +89,18 @@ fn units(inputs: &[PathBuf], stdin_list: Option<&str>, opts: &CensusOptions) -> 
             out.push(Unit { path: root, layout: None });
             continue;
         }
-        let mut stack = vec![root.clone()];
-        while let Some(d) = stack.pop() {
-            let rd = match std::fs::read_dir(&d) {
-                Ok(rd) => rd,
-                Err(e) => {
-                    errors.push(InputError { input: d.display().to_string(), error: e.to_string() });
-                    continue;
-                }
-            };
-            let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-            entries.sort();
-            let mut subdirs = Vec::new();
-            for e in entries {
-                let Ok(m) = std::fs::symlink_metadata(&e) else { continue };
-                if m.is_dir() {
-                    subdirs.push(e);
-                } else if m.is_file() {
-                    let layout = opts.package_dirs.then(|| layout_of(&root, &e)).flatten();
-                    out.push(Unit { path: e, layout });
-                }
-            }
-            stack.extend(subdirs.into_iter().rev());
-        }
+        let Ok(()) = crate::fswalk::walk_files::<std::convert::Infallible>(
+            &root,
+            &mut |e| {
+                let layout = opts.package_dirs.then(|| layout_of(&root, &e)).flatten();
+                out.push(Unit { path: e, layout });
+                Ok(())
+            },
+            &mut |d, e| {
+                errors.push(InputError { input: d.display().to_string(), error: e.to_string() });
+                Ok(())
+            },
+        );
     }
     (out, errors)
 }

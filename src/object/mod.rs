@@ -387,24 +387,7 @@ pub fn find_objects(paths: &[std::path::PathBuf], skip_non_bpf: bool) -> Result<
 }
 
 fn walk(dir: &std::path::Path, found: &mut Found) -> Result<()> {
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let rd = std::fs::read_dir(&d).map_err(|e| Error::io(d.display().to_string(), e))?;
-        let mut entries: Vec<std::path::PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-        entries.sort();
-        let mut subdirs = Vec::new();
-        for e in entries {
-            // Symlinks are not followed into directories (no cycles).
-            let Ok(m) = std::fs::symlink_metadata(&e) else { continue };
-            if m.is_dir() {
-                subdirs.push(e);
-            } else if m.is_file() {
-                read_into(&e, true, found)?;
-            }
-        }
-        stack.extend(subdirs.into_iter().rev());
-    }
-    Ok(())
+    crate::fswalk::walk_files(dir, &mut |f| read_into(&f, true, found), &mut |d, e| Err(Error::io(d.display().to_string(), e)))
 }
 
 fn read_into(p: &std::path::Path, skip_non_bpf: bool, found: &mut Found) -> Result<()> {

@@ -122,20 +122,15 @@ fn walk_input(p: &Path, f: &mut Visit) -> Result<()> {
     let origin = p.display().to_string();
     let meta = std::fs::metadata(p).map_err(|e| Error::io(&origin, e))?;
     if meta.is_dir() {
-        let mut stack = vec![p.to_path_buf()];
         let mut files = Vec::new();
-        while let Some(d) = stack.pop() {
-            let rd = std::fs::read_dir(&d).map_err(|e| Error::io(d.display().to_string(), e))?;
-            for e in rd.flatten() {
-                let path = e.path();
-                let ft = e.file_type().map_err(|er| Error::io(path.display().to_string(), er))?;
-                if ft.is_dir() {
-                    stack.push(path);
-                } else if ft.is_file() {
-                    files.push(path);
-                }
-            }
-        }
+        crate::fswalk::walk_files(
+            p,
+            &mut |f| {
+                files.push(f);
+                Ok(())
+            },
+            &mut |d, e| Err(Error::io(d.display().to_string(), e)),
+        )?;
         files.sort();
         for file in files {
             let rel = file.strip_prefix(p).unwrap_or(&file).to_string_lossy().into_owned();
