@@ -286,20 +286,8 @@ pub fn sarif(w: &mut dyn Write, f: &[Finding], loc: &dyn Fn(&Finding) -> Option<
             r
         })
         .collect();
-    let doc = json!({
-        "version": "2.1.0",
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "bpfabi",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules.iter().map(|c| json!({"id": c.as_str(), "name": c.name(), "shortDescription": {"text": c.name().replace('-', " ")}})).collect::<Vec<_>>(),
-            }},
-            "results": results,
-        }],
-    });
-    serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::from)?;
-    w.write_all(b"\n")
+    let rules = rules.iter().map(|c| json!({"id": c.as_str(), "name": c.name(), "shortDescription": {"text": c.name().replace('-', " ")}})).collect();
+    crate::report::write_sarif(w, rules, results)
 }
 
 /// The manifest location of a finding as a SARIF location.

@@ -124,21 +124,8 @@ pub fn sarif(w: &mut dyn Write, results: &[ProgramResult]) -> io::Result<()> {
             }));
         }
     }
-    let doc = json!({
-        "version": "2.1.0",
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "bpfabi",
-                "informationUri": "https://example.invalid/bpfabi",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules.iter().map(|r| json!({"id": r, "shortDescription": {"text": r.replace('_', " ")}})).collect::<Vec<_>>(),
-            }},
-            "results": out,
-        }],
-    });
-    serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::from)?;
-    w.write_all(b"\n")
+    let rules = rules.iter().map(|r| json!({"id": r, "shortDescription": {"text": r.replace('_', " ")}})).collect();
+    super::write_sarif(w, rules, out)
 }
 
 #[derive(Serialize)]

@@ -64,6 +64,26 @@ pub fn write_json<T: Serialize + ?Sized>(w: &mut dyn Write, schema: &str, body: 
     w.write_all(b"\n")
 }
 
+/// Write a SARIF 2.1.0 log of one run of bpfabi: `rules` are the
+/// `reportingDescriptor`s, `results` the results (every SARIF printer builds
+/// those two and shares this envelope).
+pub fn write_sarif(w: &mut dyn Write, rules: Vec<serde_json::Value>, results: Vec<serde_json::Value>) -> io::Result<()> {
+    let doc = serde_json::json!({
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "bpfabi",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::from)?;
+    w.write_all(b"\n")
+}
+
 /// Write one JSON Lines record.
 pub fn write_jsonl<T: Serialize + ?Sized>(w: &mut dyn Write, record: &T) -> io::Result<()> {
     serde_json::to_writer(&mut *w, record).map_err(io::Error::from)?;
