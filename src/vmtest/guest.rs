@@ -116,7 +116,7 @@ pub fn main(probe: Option<ProbeHook>) -> ! {
     let job: Job = match std::fs::read(JOB_PATH).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())) {
         Ok(j) => j,
         Err(e) => {
-            out.send(&Message::Fatal { what: format!("{JOB_PATH}: {e}") });
+            out.send(&Message::Fatal { what: format!("{JOB_PATH}: {e}"), ends_run: true });
             power_off()
         }
     };
@@ -154,7 +154,7 @@ fn run_loads(job: &Job, out: &mut Out) {
         let data = match std::fs::read(&o.file) {
             Ok(d) => d,
             Err(e) => {
-                out.send(&Message::Fatal { what: format!("{}: {e}", o.file) });
+                out.send(&Message::Fatal { what: format!("{}: {e}", o.file), ends_run: false });
                 continue;
             }
         };
@@ -194,5 +194,5 @@ fn trim(mut rec: super::record::LoadRecord, limit: usize) -> super::record::Load
 
 #[cfg(not(feature = "libbpf"))]
 fn run_loads(_job: &Job, out: &mut Out) {
-    out.send(&Message::Fatal { what: "this bpfabi was built without the `libbpf` feature: nothing can be loaded".into() });
+    out.send(&Message::Fatal { what: "this bpfabi was built without the `libbpf` feature: nothing can be loaded".into(), ends_run: true });
 }

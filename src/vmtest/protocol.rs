@@ -67,9 +67,14 @@ pub enum Message {
     /// Everything ran; the guest powers off.
     #[allow(missing_docs)]
     Done { uptime_ms: u64 },
-    /// Something the guest could not do (job unreadable, ...).
+    /// Something the guest could not do; `ends_run` when nothing more will
+    /// come (job unreadable, no loader), otherwise one object is skipped.
     #[allow(missing_docs)]
-    Fatal { what: String },
+    Fatal {
+        what: String,
+        #[serde(default)]
+        ends_run: bool,
+    },
 }
 
 impl Message {

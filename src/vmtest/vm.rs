@@ -477,13 +477,11 @@ fn boot_once(
                 }
                 Message::Done { .. } | Message::Fatal { .. } => {}
             }
-            if let Message::Fatal { what } = &m {
-                if what.contains("libbpf") || what.contains(JOB_PATH) {
-                    boot.total_ms = t0.elapsed().as_millis() as u64;
-                    boot.end = "fatal".into();
-                    run.boots.push(boot);
-                    return Ok(End::Fatal(what.clone()));
-                }
+            if let Message::Fatal { what, ends_run: true } = &m {
+                boot.total_ms = t0.elapsed().as_millis() as u64;
+                boot.end = "fatal".into();
+                run.boots.push(boot);
+                return Ok(End::Fatal(what.clone()));
             }
             if matches!(m, Message::Done { .. }) {
                 current = None;
