@@ -700,8 +700,8 @@ fn resolve_externs<'o>(obj: &'o BpfObject, ki: &KernelModel, object_reasons: &mu
                 Some((tb, fid, wher)) => {
                     let compat = match (obj_btf, ext.btf_id) {
                         (Some(lb), Some(lid)) => {
-                            let lproto = lb.ty(lid).map(|f| f.ref_type()).unwrap_or(0);
-                            let tproto = tb.ty(fid).map(|f| f.ref_type()).unwrap_or(0);
+                            let lproto = lb.ty(lid).map(|f| f.ref_type()).unwrap_or(TypeId::VOID);
+                            let tproto = tb.ty(fid).map(|f| f.ref_type()).unwrap_or(TypeId::VOID);
                             types_are_compat(lb, lproto, tb, tproto, 0)
                         }
                         _ => true,
@@ -1380,7 +1380,7 @@ mod tests {
         f(&mut b);
         KernelModel::from_bytes(b.build(), "synthetic", &Default::default()).unwrap()
     }
-    fn local(f: impl Fn(&mut Builder) -> u32) -> (Btf, u32) {
+    fn local(f: impl Fn(&mut Builder) -> TypeId) -> (Btf, TypeId) {
         let mut b = Builder::new(Endian::Little);
         let id = f(&mut b);
         (Btf::parse(Bytes::from_vec(b.build())).unwrap(), id)
@@ -1389,7 +1389,7 @@ mod tests {
         CoreRelo { section: "x".into(), insn_off: 0, type_id, access: access.into(), kind, path: String::new(), is_check: kind.is_check() }
     }
     /// `struct <name> { u32 a; u32 b; }` with `b` a bitfield of `b_bits` (0: none).
-    fn two_fields(b: &mut Builder, name: &str, b_bits: u8) -> u32 {
+    fn two_fields(b: &mut Builder, name: &str, b_bits: u8) -> TypeId {
         let u32_ = b.int("unsigned int", 4, 32, false);
         b.composite(false, name, 8, &[("a", u32_, 0, 0), ("b", u32_, 32, b_bits)])
     }

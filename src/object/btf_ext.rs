@@ -214,6 +214,7 @@ pub fn core_relos(d: &[u8], e: Endian, btf: &Btf) -> Result<Vec<CoreRelo>, ReadE
     }
     let mut out = Vec::new();
     ext_records(d, e, btf, hdr_len, 24, "core_relo", |section, [insn_off, type_id, acc_off, kind]| {
+        let type_id = TypeId(type_id);
         let kind = CoreReloKind::from_raw(kind);
         let access = btf.str_at(acc_off).to_string();
         let path = describe(btf, type_id, &access, kind);
