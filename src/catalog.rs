@@ -185,7 +185,7 @@ impl Reducer<'_> {
                 let params: Vec<(String, u32)> = t.params().map(|p| (p.name.to_string(), look(w, p.ty))).collect();
                 let mut words = Vec::with_capacity(params.len() * 2);
                 for (n, ty) in &params {
-                    words.push(w.b.str(n));
+                    words.push(w.b.str(n).get());
                     words.push(*ty);
                 }
                 w.b.raw(name, kind, kflag, params.len() as u16, ret, &words)
@@ -195,7 +195,7 @@ impl Reducer<'_> {
                 let vals: Vec<(String, u64)> = t.enumerators().map(|e| (e.name.to_string(), e.value)).collect();
                 let mut words = Vec::with_capacity(vals.len() * 3);
                 for (n, v) in &vals {
-                    words.push(w.b.str(n));
+                    words.push(w.b.str(n).get());
                     words.push(*v as u32);
                     if is64 {
                         words.push((*v >> 32) as u32);

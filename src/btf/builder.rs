@@ -6,7 +6,7 @@
 
 #![allow(clippy::indexing_slicing)] // test helper: writes what it is told
 
-use super::TypeId;
+use super::{StrOffset, TypeId};
 use crate::bytes::Endian;
 
 #[derive(Clone)]
@@ -60,20 +60,20 @@ impl Builder {
     }
 
     /// Add a string, returning its offset (empty string is offset 0 in base BTF).
-    pub fn str(&mut self, s: &str) -> u32 {
+    pub fn str(&mut self, s: &str) -> StrOffset {
         if s.is_empty() && self.str_base == 0 {
-            return 0;
+            return StrOffset(0);
         }
         let off = self.str_base + self.strs.len() as u32;
         self.strs.extend_from_slice(s.as_bytes());
         self.strs.push(0);
-        off
+        StrOffset(off)
     }
 
     /// Raw type record: header plus extra words. Returns the new id.
     pub fn raw(&mut self, name: &str, kind: u8, kflag: bool, vlen: u16, size_or_type: u32, extra: &[u32]) -> TypeId {
         let n = self.str(name);
-        self.u32(n);
+        self.u32(n.0);
         self.u32(((kflag as u32) << 31) | ((kind as u32 & 0x1f) << 24) | vlen as u32);
         self.u32(size_or_type);
         for &w in extra {
@@ -101,7 +101,7 @@ impl Builder {
         let kflag = members.iter().any(|m| m.3 != 0);
         let mut words = Vec::new();
         for &(mn, ty, off, bits) in members {
-            words.push(self.str(mn));
+            words.push(self.str(mn).0);
             words.push(ty.0);
             words.push(if kflag { ((bits as u32) << 24) | off } else { off });
         }
@@ -111,7 +111,7 @@ impl Builder {
     pub fn enum32(&mut self, name: &str, signed: bool, vals: &[(&str, i32)]) -> TypeId {
         let mut words = Vec::new();
         for &(n, v) in vals {
-            words.push(self.str(n));
+            words.push(self.str(n).0);
             words.push(v as u32);
         }
         self.raw(name, 6, signed, vals.len() as u16, 4, &words)
@@ -120,7 +120,7 @@ impl Builder {
     pub fn enum64(&mut self, name: &str, vals: &[(&str, u64)]) -> TypeId {
         let mut words = Vec::new();
         for &(n, v) in vals {
-            words.push(self.str(n));
+            words.push(self.str(n).0);
             words.push(v as u32);
             words.push((v >> 32) as u32);
         }
@@ -154,7 +154,7 @@ impl Builder {
     pub fn func_proto(&mut self, ret: TypeId, params: &[(&str, TypeId)]) -> TypeId {
         let mut words = Vec::new();
         for &(n, t) in params {
-            words.push(self.str(n));
+            words.push(self.str(n).0);
             words.push(t.0);
         }
         self.raw("", 13, false, params.len() as u16, ret.0, &words)

@@ -84,6 +84,34 @@ impl From<TypeId> for u32 {
     }
 }
 
+/// An offset into a BTF string section (`name_off` and every other string
+/// reference), continuing the base's offsets in split BTF. A newtype, as
+/// gimli's section offsets: a string offset cannot be passed as a type id or
+/// a size. Look it up with [`Btf::str_at`].
+#[repr(transparent)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct StrOffset(pub u32);
+
+impl StrOffset {
+    /// The raw offset.
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl std::fmt::Debug for StrOffset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl std::fmt::Display for StrOffset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
 /// BTF kinds. `Unknown` is a kind this reader does not know, decoded only
 /// through the kind-layout section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -616,16 +644,17 @@ impl Btf {
 
     /// The NUL-terminated string at `off` (split BTF continues the base's
     /// offsets). Invalid UTF-8 or out-of-range offsets give "".
-    pub fn str_at(&self, off: u32) -> &str {
+    pub fn str_at(&self, off: StrOffset) -> &str {
         std::str::from_utf8(self.str_bytes_at(off)).unwrap_or("")
     }
 
     /// The raw bytes of the string at `off`, without UTF-8 validation (for
     /// fast comparisons).
-    pub fn str_bytes_at(&self, off: u32) -> &[u8] {
+    pub fn str_bytes_at(&self, off: StrOffset) -> &[u8] {
+        let off = off.0;
         if off < self.start_str {
             return match &self.base {
-                Some(b) => b.str_bytes_at(off),
+                Some(b) => b.str_bytes_at(StrOffset(off)),
                 None => &[],
             };
         }
@@ -650,7 +679,7 @@ impl Btf {
         let types = data.get(self.types_start..self.types_start + self.header.type_len as usize)?;
         let o = off as usize;
         let e = self.endian;
-        let name_off = e.u32(types, o)?;
+        let name_off = StrOffset(e.u32(types, o)?);
         let info = e.u32(types, o + 4)?;
         let size_or_type = e.u32(types, o + 8)?;
         let raw_kind = ((info >> 24) & 0x1f) as u8;
@@ -715,7 +744,7 @@ impl Btf {
                         }
                         h
                     }
-                    None => Btf::name_hash(self.str_bytes_at(name_off)),
+                    None => Btf::name_hash(self.str_bytes_at(StrOffset(name_off))),
                 };
                 let tag = (h >> 32) as u32;
                 let mut pos = h as usize & mask;
@@ -793,7 +822,7 @@ pub struct Type<'a> {
     pub id: TypeId,
     /// Kind.
     pub kind: Kind,
-    name_off: u32,
+    name_off: StrOffset,
     info: u32,
     size_or_type: u32,
     extra: &'a [u8],
@@ -896,7 +925,7 @@ pub enum Linkage {
 
 impl<'a> Type<'a> {
     fn void(btf: &'a Btf) -> Type<'a> {
-        Type { btf, id: TypeId::VOID, kind: Kind::Void, name_off: 0, info: 0, size_or_type: 0, extra: &[] }
+        Type { btf, id: TypeId::VOID, kind: Kind::Void, name_off: StrOffset(0), info: 0, size_or_type: 0, extra: &[] }
     }
 
     /// The blob this type was defined in (a base type's is the base).
@@ -912,7 +941,7 @@ impl<'a> Type<'a> {
         self.btf.str_bytes_at(self.name_off)
     }
     /// Offset of the name in the string section.
-    pub fn name_off(&self) -> u32 {
+    pub fn name_off(&self) -> StrOffset {
         self.name_off
     }
     /// Number of vlen elements (members, params, enumerators, vars).
@@ -973,7 +1002,7 @@ impl<'a> Type<'a> {
         (0..n).map(move |i| {
             let off = t.word(i * 3 + 2);
             let (bit_offset, bitfield_size) = if kflag { (off & 0x00ff_ffff, (off >> 24) as u8) } else { (off, 0) };
-            Member { name: t.btf.str_at(t.word(i * 3)), ty: TypeId(t.word(i * 3 + 1)), bit_offset, bitfield_size }
+            Member { name: t.btf.str_at(StrOffset(t.word(i * 3))), ty: TypeId(t.word(i * 3 + 1)), bit_offset, bitfield_size }
         })
     }
 
@@ -981,7 +1010,7 @@ impl<'a> Type<'a> {
     pub fn params(&self) -> impl Iterator<Item = Param<'a>> + 'a {
         let t = *self;
         let n = if t.kind == Kind::FuncProto { t.vlen() } else { 0 };
-        (0..n).map(move |i| Param { name: t.btf.str_at(t.word(i * 2)), ty: TypeId(t.word(i * 2 + 1)) })
+        (0..n).map(move |i| Param { name: t.btf.str_at(StrOffset(t.word(i * 2))), ty: TypeId(t.word(i * 2 + 1)) })
     }
 
     /// True for an ENUM/ENUM64 whose values are signed (kind_flag).
@@ -999,7 +1028,7 @@ impl<'a> Type<'a> {
         };
         let signed = t.kind_flag();
         (0..n).map(move |i| {
-            let name = t.btf.str_at(t.word(i * w));
+            let name = t.btf.str_at(StrOffset(t.word(i * w)));
             let value = if w == 2 {
                 let v = t.word(i * w + 1);
                 if signed {
