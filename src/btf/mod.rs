@@ -84,6 +84,24 @@ impl From<TypeId> for u32 {
     }
 }
 
+/// A type id in an object's BTF: libbpf's "local" side of CO-RE relocation
+/// matching and of kfunc/ksym extern resolution. Where an object's types are
+/// matched against a kernel's, the two sides are [`LocalTypeId`] and
+/// [`TargetTypeId`], so one cannot be passed for the other; look each up in
+/// its own [`Btf`] through `.0`.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct LocalTypeId(pub TypeId);
+
+/// A type id in a kernel's BTF (vmlinux or a module): the "target" side
+/// where an object's types are matched against a kernel's (see
+/// [`LocalTypeId`]).
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct TargetTypeId(pub TypeId);
+
 /// An offset into a BTF string section (`name_off` and every other string
 /// reference), continuing the base's offsets in split BTF. A newtype, as
 /// gimli's section offsets: a string offset cannot be passed as a type id or

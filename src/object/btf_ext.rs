@@ -2,7 +2,7 @@
 //! the record size the file declares, decoded into readable access paths
 //! (`task_struct->mm->arg_start`) against the object's own BTF.
 
-use crate::btf::{Btf, Kind, StrOffset, TypeId};
+use crate::btf::{Btf, Kind, LocalTypeId, StrOffset, TypeId};
 use crate::bytes::Endian;
 use crate::error::ReadError;
 use serde::Serialize;
@@ -138,7 +138,7 @@ pub struct CoreRelo {
     pub insn_off: u32,
     /// Root type in the object's BTF.
     #[serde(skip)]
-    pub type_id: TypeId,
+    pub type_id: LocalTypeId,
     /// Raw access string (`0:1:2`).
     pub access: String,
     /// Relocation kind.
@@ -214,10 +214,10 @@ pub fn core_relos(d: &[u8], e: Endian, btf: &Btf) -> Result<Vec<CoreRelo>, ReadE
     }
     let mut out = Vec::new();
     ext_records(d, e, btf, hdr_len, 24, "core_relo", |section, [insn_off, type_id, acc_off, kind]| {
-        let type_id = TypeId(type_id);
+        let type_id = LocalTypeId(TypeId(type_id));
         let kind = CoreReloKind::from_raw(kind);
         let access = btf.str_at(StrOffset(acc_off)).to_string();
-        let path = describe(btf, type_id, &access, kind);
+        let path = describe(btf, type_id.0, &access, kind);
         out.push(CoreRelo { section: section.to_string(), insn_off, type_id, is_check: kind.is_check(), access, kind, path });
     })?;
     Ok(out)
