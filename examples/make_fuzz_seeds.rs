@@ -2,6 +2,7 @@
 //! adds the real-file seeds). Needs an ELF with .BTF as `OUTDIR/elf-with-btf`
 //! to wrap into a bzImage seed.
 use bpfabi::btf::builder::Builder;
+use bpfabi::btf::TypeId;
 use bpfabi::bytes::Endian;
 use std::io::Write;
 use std::path::Path;
@@ -27,7 +28,7 @@ fn main() {
     let c = b.konst(int);
     b.volatile(c);
     b.restrict(ps);
-    let proto = b.func_proto(int, &[("sk", ps), ("", 0)]);
+    let proto = b.func_proto(int, &[("sk", ps), ("", TypeId::VOID)]);
     let f = b.func("kf", proto, 1);
     b.decl_tag("bpf_kfunc", f, -1);
     b.type_tag("user", int);
@@ -36,7 +37,7 @@ fn main() {
     b.float("double", 8);
     let base = b.build();
     w("btf_parse", "synthetic-le", &base);
-    let mut m = Builder::new_split(Endian::Little, b.next_id() - 1, b.str_len());
+    let mut m = Builder::new_split(Endian::Little, b.next_id().get() - 1, b.str_len());
     let p2 = m.func_proto(int, &[("sk", ps)]);
     let mf = m.func("mod_kf", p2, 1);
     m.decl_tag("bpf_kfunc", mf, -1);

@@ -74,16 +74,16 @@ fn try_set8(
         return None;
     }
     let mut pairs = Vec::with_capacity(cnt);
-    let mut prev = 0u32;
+    let mut prev = TypeId::VOID;
     for i in 0..cnt {
-        let id = e.u32(s, off + 8 + i * 8)?;
+        let id = TypeId(e.u32(s, off + 8 + i * 8)?);
         let flags = e.u32(s, off + 12 + i * 8)?;
         let flagged = set_flags & BTF_SET8_KFUNCS != 0;
         if (!flagged && flags & !flag_mask != 0) || id < prev {
             return None;
         }
         prev = id;
-        if id == 0 {
+        if id == TypeId::VOID {
             // An id resolve_btfids could not resolve (function compiled out).
             continue;
         }
@@ -114,10 +114,10 @@ pub fn check_matches(section: &[u8], btf: &Btf) -> Result<(), String> {
     let (mut good, mut bad, mut flagged_bad) = (0usize, 0usize, 0usize);
     let mut example: Option<String> = None;
     let describe = |id: u32| -> Option<String> {
-        if id >= btf.next_id() {
-            return Some(format!("id {id} is past the last type ({})", btf.next_id().saturating_sub(1)));
+        if id >= btf.next_id().get() {
+            return Some(format!("id {id} is past the last type ({})", btf.next_id().get().saturating_sub(1)));
         }
-        let t = btf.ty(id)?;
+        let t = btf.ty(TypeId(id))?;
         (t.kind != Kind::Func).then(|| match t.name() {
             "" => format!("id {id} is an anonymous {}", t.kind.name()),
             n => format!("id {id} is {} `{n}`", t.kind.name()),
@@ -140,7 +140,7 @@ pub fn check_matches(section: &[u8], btf: &Btf) -> Result<(), String> {
                 continue;
             }
             for &(id, _) in pairs.iter().filter(|p| p.0 != 0) {
-                let own = id >= btf.start_id() || id >= btf.next_id();
+                let own = id >= btf.start_id().get() || id >= btf.next_id().get();
                 if let Some(d) = describe(id).or_else(|| (!own).then(|| format!("id {id} is a base type, not this BTF's own"))) {
                     odd = Some(d);
                     break;

@@ -105,7 +105,7 @@ struct Reducer<'k> {
 impl Reducer<'_> {
     /// Which BTF owns `id` as seen from BTF `bi` (a module sees vmlinux ids below its start).
     fn owner(&self, bi: usize, id: TypeId) -> usize {
-        if bi != 0 && id < self.starts.get(bi).copied().unwrap_or(0) {
+        if bi != 0 && id < self.starts.get(bi).copied().unwrap_or(TypeId::VOID) {
             0
         } else {
             bi
@@ -114,7 +114,7 @@ impl Reducer<'_> {
 
     /// The types a reduced copy of `(bi, id)` needs, post-order, into `out`.
     fn reach(&self, bi: usize, id: TypeId, depth: usize, seen: &mut BTreeSet<Key>, out: &mut Vec<Key>) {
-        if id == 0 || depth > MAX_DEPTH {
+        if id == TypeId::VOID || depth > MAX_DEPTH {
             return;
         }
         let key = (self.owner(bi, id), id);
@@ -150,7 +150,7 @@ impl Reducer<'_> {
         let (bi, id) = key;
         let Some(t) = self.btfs.get(bi).and_then(|b| b.ty(id)) else { return };
         let look = |w: &Writer, r: TypeId| -> u32 {
-            if r == 0 {
+            if r == TypeId::VOID {
                 return 0;
             }
             let k = (self.owner(bi, r), r);
@@ -185,7 +185,7 @@ impl Reducer<'_> {
                 let params: Vec<(String, u32)> = t.params().map(|p| (p.name.to_string(), look(w, p.ty))).collect();
                 let mut words = Vec::with_capacity(params.len() * 2);
                 for (n, ty) in &params {
-                    words.push(w.b.str(n));
+                    words.push(w.b.str(n).get());
                     words.push(*ty);
                 }
                 w.b.raw(name, kind, kflag, params.len() as u16, ret, &words)
@@ -195,7 +195,7 @@ impl Reducer<'_> {
                 let vals: Vec<(String, u64)> = t.enumerators().map(|e| (e.name.to_string(), e.value)).collect();
                 let mut words = Vec::with_capacity(vals.len() * 3);
                 for (n, v) in &vals {
-                    words.push(w.b.str(n));
+                    words.push(w.b.str(n).get());
                     words.push(*v as u32);
                     if is64 {
                         words.push((*v >> 32) as u32);
@@ -206,7 +206,7 @@ impl Reducer<'_> {
             // Not reached from prototypes (VAR, DATASEC, DECL_TAG, unknown kinds).
             _ => return,
         };
-        w.map.insert(key, new);
+        w.map.insert(key, new.get());
     }
 }
 
@@ -288,7 +288,7 @@ pub fn reduce(model: &KernelModel) -> Reduced {
         kfuncs: vm_pairs.len(),
     };
     // Then each module with kfuncs, split on the reduced vmlinux.
-    let (base_types, base_str) = (base.b.next_id() - 1, base.b.str_len());
+    let (base_types, base_str) = (base.b.next_id().get() - 1, base.b.str_len());
     for (mi, m) in kernel.modules.iter().enumerate() {
         let bi = mi + 1;
         if !kfuncs.iter().any(|(k, _)| k.0 == bi) {

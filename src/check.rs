@@ -16,7 +16,7 @@
 //!   types; kprobe targets missing from BTF are warnings);
 //! - program, attach and map types are known to the kernel.
 
-use crate::btf::{Btf, Kind, TypeId};
+use crate::btf::{Btf, Kind, LocalTypeId, TargetTypeId, TypeId};
 use crate::model::KernelModel;
 use crate::object::btf_ext::{parse_access, CoreRelo, CoreReloKind};
 use crate::object::flow::{self, Base, Decision, Flow, Oracle, Src, Val};
@@ -314,38 +314,38 @@ fn kinds_compat(a: Kind, b: Kind) -> bool {
 /// `bpf_core_types_are_compat`: kinds match recursively; composites, enums
 /// and forward declarations are compatible by kind; function prototypes need
 /// the same arity and compatible parameter and return types.
-pub fn types_are_compat(lb: &Btf, lid: TypeId, tb: &Btf, tid: TypeId, depth: usize) -> bool {
+pub fn types_are_compat(lb: &Btf, lid: LocalTypeId, tb: &Btf, tid: TargetTypeId, depth: usize) -> bool {
     if depth > 32 {
         return false;
     }
-    let (Some(l), Some(t)) = (lb.resolve(lid), tb.resolve(tid)) else { return false };
+    let (Some(l), Some(t)) = (lb.resolve(lid.0), tb.resolve(tid.0)) else { return false };
     if !kinds_compat(l.kind, t.kind) {
         return false;
     }
     match l.kind {
         Kind::Void | Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 | Kind::Fwd | Kind::Float => true,
         Kind::Int => l.int_info().is_some_and(|i| i.offset == 0) && t.int_info().is_some_and(|i| i.offset == 0),
-        Kind::Ptr => types_are_compat(lb, l.ref_type(), tb, t.ref_type(), depth + 1),
+        Kind::Ptr => types_are_compat(lb, LocalTypeId(l.ref_type()), tb, TargetTypeId(t.ref_type()), depth + 1),
         Kind::Array => match (l.array(), t.array()) {
-            (Some(a), Some(b)) => types_are_compat(lb, a.elem, tb, b.elem, depth + 1),
+            (Some(a), Some(b)) => types_are_compat(lb, LocalTypeId(a.elem), tb, TargetTypeId(b.elem), depth + 1),
             _ => false,
         },
         Kind::FuncProto => {
             let (lp, tp): (Vec<_>, Vec<_>) = (l.params().collect(), t.params().collect());
             lp.len() == tp.len()
-                && lp.iter().zip(&tp).all(|(a, b)| types_are_compat(lb, a.ty, tb, b.ty, depth + 1))
-                && types_are_compat(lb, l.ref_type(), tb, t.ref_type(), depth + 1)
+                && lp.iter().zip(&tp).all(|(a, b)| types_are_compat(lb, LocalTypeId(a.ty), tb, TargetTypeId(b.ty), depth + 1))
+                && types_are_compat(lb, LocalTypeId(l.ref_type()), tb, TargetTypeId(t.ref_type()), depth + 1)
         }
         _ => false,
     }
 }
 
 /// `bpf_core_fields_are_compat`: what a member's type must satisfy.
-fn fields_are_compat(lb: &Btf, lid: TypeId, tb: &Btf, tid: TypeId, depth: usize) -> bool {
+fn fields_are_compat(lb: &Btf, lid: LocalTypeId, tb: &Btf, tid: TargetTypeId, depth: usize) -> bool {
     if depth > 32 {
         return false;
     }
-    let (Some(l), Some(t)) = (lb.resolve(lid), tb.resolve(tid)) else { return false };
+    let (Some(l), Some(t)) = (lb.resolve(lid.0), tb.resolve(tid.0)) else { return false };
     let composite = |k: Kind| matches!(k, Kind::Struct | Kind::Union);
     if composite(l.kind) && composite(t.kind) {
         return true;
@@ -357,7 +357,7 @@ fn fields_are_compat(lb: &Btf, lid: TypeId, tb: &Btf, tid: TypeId, depth: usize)
         Kind::Ptr | Kind::Float | Kind::Fwd | Kind::Enum | Kind::Enum64 => true,
         Kind::Int => l.int_info().is_some_and(|i| i.offset == 0) && t.int_info().is_some_and(|i| i.offset == 0),
         Kind::Array => match (l.array(), t.array()) {
-            (Some(a), Some(b)) => fields_are_compat(lb, a.elem, tb, b.elem, depth + 1),
+            (Some(a), Some(b)) => fields_are_compat(lb, LocalTypeId(a.elem), tb, TargetTypeId(b.elem), depth + 1),
             _ => false,
         },
         _ => false,
@@ -444,24 +444,24 @@ struct CoreRes {
     value: Option<u64>,
 }
 
-fn candidates<'a>(ki: &'a KernelModel, name: &str, kind: Kind) -> Vec<(&'a Btf, TypeId, &'a str)> {
+fn candidates<'a>(ki: &'a KernelModel, name: &str, kind: Kind) -> Vec<(&'a Btf, TargetTypeId, &'a str)> {
     let ess = essential(name);
-    let find = |b: &'a crate::kernel::KernelBtf| -> Vec<(&'a Btf, TypeId, &'a str)> {
+    let find = |b: &'a crate::kernel::KernelBtf| -> Vec<(&'a Btf, TargetTypeId, &'a str)> {
         b.btf
             .by_name(ess)
             .filter(|t| t.id >= b.btf.start_id() && kinds_compat(kind, t.kind))
-            .map(|t| (&*b.btf, t.id, b.name.as_str()))
+            .map(|t| (&*b.btf, TargetTypeId(t.id), b.name.as_str()))
             .collect()
     };
     // relo_core.c / libbpf.c `bpf_core_add_cands`: target names are compared
     // by essential name too (a kernel `foo___x` is a candidate for `foo`).
-    let flavoured = |b: &'a crate::kernel::KernelBtf| -> Vec<(&'a Btf, TypeId, &'a str)> {
+    let flavoured = |b: &'a crate::kernel::KernelBtf| -> Vec<(&'a Btf, TargetTypeId, &'a str)> {
         ki.flavoured_types(&b.name)
             .iter()
             .filter(|(e, _)| e == ess)
             .filter_map(|&(_, id)| b.btf.ty(id))
             .filter(|t| kinds_compat(kind, t.kind))
-            .map(|t| (&*b.btf, t.id, b.name.as_str()))
+            .map(|t| (&*b.btf, TargetTypeId(t.id), b.name.as_str()))
             .collect()
     };
     // libbpf: vmlinux candidates first; modules only when vmlinux has none.
@@ -489,7 +489,7 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
     }
     // libbpf looks candidates up by the relocation's root type as given
     // (a typedef such as `u64` is matched against kernel typedefs).
-    let Some(root) = obj_btf.ty(r.type_id) else {
+    let Some(root) = obj_btf.ty(r.type_id.0) else {
         return res(CoreOutcome::Unresolved("bad local type".into()), None);
     };
     let name = root.name();
@@ -526,7 +526,7 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
             // zero-length array there is flexible).
             let mut last_member = false;
             for &i in access.iter().skip(1) {
-                let Some(lt) = obj_btf.resolve(lid) else { ok = false; break };
+                let Some(lt) = obj_btf.resolve(lid.0) else { ok = false; break };
                 match lt.kind {
                     Kind::Struct | Kind::Union => {
                         let Some(lm) = lt.members().nth(i as usize) else { ok = false; break };
@@ -534,16 +534,16 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
                             // libbpf: anonymous local members are not part of the
                             // high-level spec; the next named member is searched
                             // for in the target, through its anonymous members.
-                            lid = lm.ty;
+                            lid = LocalTypeId(lm.ty);
                             continue;
                         }
-                        let found = match_member(tb, cur, lm.name, bits, 0);
+                        let found = match_member(tb, cur.0, lm.name, bits, 0);
                         match found {
-                            Some((tty, off, tbf, is_last)) if fields_are_compat(obj_btf, lm.ty, tb, tty, 0) => {
+                            Some((tty, off, tbf, is_last)) if fields_are_compat(obj_btf, LocalTypeId(lm.ty), tb, TargetTypeId(tty), 0) => {
                                 last = Some(((lm.ty, lm.bitfield_size), (tty, tbf)));
                                 last_member = is_last;
-                                lid = lm.ty;
-                                cur = tty;
+                                lid = LocalTypeId(lm.ty);
+                                cur = TargetTypeId(tty);
                                 bits = off;
                             }
                             _ => {
@@ -553,7 +553,7 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
                         }
                     }
                     Kind::Array => {
-                        let (Some(la), Some(tt)) = (lt.array(), tb.resolve(cur)) else { ok = false; break };
+                        let (Some(la), Some(tt)) = (lt.array(), tb.resolve(cur.0)) else { ok = false; break };
                         let Some(ta) = tt.array() else { ok = false; break };
                         // relo_core.c bpf_core_spec_match / is_flex_arr: only a
                         // zero-length array that is the last member of its
@@ -567,8 +567,8 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
                         bits = bits.saturating_add(i.saturating_mul(esz).saturating_mul(8));
                         last = None;
                         last_member = false;
-                        lid = la.elem;
-                        cur = ta.elem;
+                        lid = LocalTypeId(la.elem);
+                        cur = TargetTypeId(ta.elem);
                     }
                     _ => {
                         ok = false;
@@ -595,9 +595,9 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
                 CandRes { wher: wher.to_string(), text: format!("bit offset {bits}"), value, bits, memsz }
             })
         } else if r.is_enum() {
-            let root = obj_btf.resolve(r.type_id).unwrap_or(root);
+            let root = obj_btf.resolve(r.type_id.0).unwrap_or(root);
             let lname = root.enumerators().nth(*access.first().unwrap_or(&0) as usize).map(|v| v.name).unwrap_or("");
-            tb.resolve(tid).and_then(|t| t.enumerators().find(|v| essential(v.name) == essential(lname))).map(|v| CandRes {
+            tb.resolve(tid.0).and_then(|t| t.enumerators().find(|v| essential(v.name) == essential(lname))).map(|v| CandRes {
                 wher: wher.to_string(),
                 text: format!("value {}", v.value as i64),
                 value: Some(if r.kind == CoreReloKind::EnumvalExists { 1 } else { v.value }),
@@ -606,10 +606,10 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
             })
         } else {
             types_are_compat(obj_btf, r.type_id, tb, tid, 0).then(|| {
-                let t = tb.ty(tid);
+                let t = tb.ty(tid.0);
                 let value = match r.kind {
                     CoreReloKind::TypeExists | CoreReloKind::TypeMatches => Some(1),
-                    CoreReloKind::TypeSize => type_size(tb, tid, 0),
+                    CoreReloKind::TypeSize => type_size(tb, tid.0, 0),
                     _ => None,
                 };
                 CandRes { wher: wher.to_string(), text: format!("type {}", t.map(|t| t.name()).unwrap_or("")), value, bits: 0, memsz: false }
@@ -659,9 +659,9 @@ enum ExternStatus {
 
 /// A FUNC named `name` in vmlinux, else in the first module that has one
 /// (libbpf `find_ksym_btf_id`): its BTF, id and where.
-fn find_func<'k>(ki: &'k KernelModel, name: &str) -> Option<(&'k Btf, TypeId, &'k str)> {
+fn find_func<'k>(ki: &'k KernelModel, name: &str) -> Option<(&'k Btf, TargetTypeId, &'k str)> {
     ki.kernel().btfs().find_map(|b| {
-        b.btf.by_name(name).find(|t| t.kind == Kind::Func && t.id >= b.btf.start_id()).map(|t| (&*b.btf, t.id, b.name.as_str()))
+        b.btf.by_name(name).find(|t| t.kind == Kind::Func && t.id >= b.btf.start_id()).map(|t| (&*b.btf, TargetTypeId(t.id), b.name.as_str()))
     })
 }
 
@@ -700,16 +700,16 @@ fn resolve_externs<'o>(obj: &'o BpfObject, ki: &KernelModel, object_reasons: &mu
                 Some((tb, fid, wher)) => {
                     let compat = match (obj_btf, ext.btf_id) {
                         (Some(lb), Some(lid)) => {
-                            let lproto = lb.ty(lid).map(|f| f.ref_type()).unwrap_or(0);
-                            let tproto = tb.ty(fid).map(|f| f.ref_type()).unwrap_or(0);
-                            types_are_compat(lb, lproto, tb, tproto, 0)
+                            let lproto = lb.ty(lid.0).map(|f| f.ref_type()).unwrap_or(TypeId::VOID);
+                            let tproto = tb.ty(fid.0).map(|f| f.ref_type()).unwrap_or(TypeId::VOID);
+                            types_are_compat(lb, LocalTypeId(lproto), tb, TargetTypeId(tproto), 0)
                         }
                         _ => true,
                     };
-                    let kproto = || crate::btf::render::func_decl(tb, fid);
+                    let kproto = || crate::btf::render::func_decl(tb, fid.0);
                     if !compat {
                         let local = match (obj_btf, ext.btf_id) {
-                            (Some(lb), Some(lid)) => crate::btf::render::func_decl(lb, lid),
+                            (Some(lb), Some(lid)) => crate::btf::render::func_decl(lb, lid.0),
                             _ => String::new(),
                         };
                         let r = fact(
@@ -741,7 +741,7 @@ fn resolve_externs<'o>(obj: &'o BpfObject, ki: &KernelModel, object_reasons: &mu
                 // `extern const void sym __ksym;` is typeless: libbpf takes its
                 // address from /proc/kallsyms, which BTF cannot confirm.
                 let typeless = obj_btf
-                    .and_then(|b| b.ty(eid).filter(|v| v.kind == Kind::Var).map(|v| (b, v.ref_type())))
+                    .and_then(|b| b.ty(eid.0).filter(|v| v.kind == Kind::Var).map(|v| (b, v.ref_type())))
                     .is_some_and(|(b, t)| b.resolve(t).is_some_and(|t| t.kind == Kind::Void));
                 if typeless {
                     ExternStatus::Typeless(fact(
@@ -867,7 +867,7 @@ fn kconfig_value(obj: &BpfObject, e: &crate::object::Extern, ki: &KernelModel) -
                 .btf
                 .as_deref()
                 .zip(e.btf_id)
-                .and_then(|(b, id)| b.ty(id).and_then(|v| b.resolve(v.ref_type())))
+                .and_then(|(b, id)| b.ty(id.0).and_then(|v| b.resolve(v.ref_type())))
                 .is_some_and(|t| matches!(t.kind, Kind::Enum | Kind::Enum64));
             match cfg.get(n).map(String::as_str) {
                 None | Some("n") => Some(KconfigValue::Exact(0)),
@@ -1380,16 +1380,16 @@ mod tests {
         f(&mut b);
         KernelModel::from_bytes(b.build(), "synthetic", &Default::default()).unwrap()
     }
-    fn local(f: impl Fn(&mut Builder) -> u32) -> (Btf, u32) {
+    fn local(f: impl Fn(&mut Builder) -> TypeId) -> (Btf, TypeId) {
         let mut b = Builder::new(Endian::Little);
         let id = f(&mut b);
         (Btf::parse(Bytes::from_vec(b.build())).unwrap(), id)
     }
     fn relo(kind: CoreReloKind, type_id: TypeId, access: &str) -> CoreRelo {
-        CoreRelo { section: "x".into(), insn_off: 0, type_id, access: access.into(), kind, path: String::new(), is_check: kind.is_check() }
+        CoreRelo { section: "x".into(), insn_off: 0, type_id: LocalTypeId(type_id), access: access.into(), kind, path: String::new(), is_check: kind.is_check() }
     }
     /// `struct <name> { u32 a; u32 b; }` with `b` a bitfield of `b_bits` (0: none).
-    fn two_fields(b: &mut Builder, name: &str, b_bits: u8) -> u32 {
+    fn two_fields(b: &mut Builder, name: &str, b_bits: u8) -> TypeId {
         let u32_ = b.int("unsigned int", 4, 32, false);
         b.composite(false, name, 8, &[("a", u32_, 0, 0), ("b", u32_, 32, b_bits)])
     }

@@ -448,7 +448,7 @@ fn params(k: &KernelModel, f: &Kfunc) -> Option<ProtoText> {
     let ret = versions::type_ref(btf, proto.ref_type());
     let ps = proto
         .params()
-        .map(|p| (p.name.to_string(), if p.ty == 0 { "...".to_string() } else { versions::type_ref(btf, p.ty) }))
+        .map(|p| (p.name.to_string(), if p.ty == crate::btf::TypeId::VOID { "...".to_string() } else { versions::type_ref(btf, p.ty) }))
         .collect();
     Some((ret, ps))
 }

@@ -432,7 +432,7 @@ fn wrong_kind_refs(btf: &Btf) -> Wrong {
             Kind::Func if kind(t.ref_type()) != Some(Kind::FuncProto) => bad(&t, t.ref_type(), "has"),
             // A pointer or typedef (and their modifiers) may name a FUNC_PROTO.
             Kind::Ptr | Kind::Typedef | Kind::Const | Kind::Volatile | Kind::Restrict | Kind::TypeTag
-                if !(is_value(kind(t.ref_type())) || t.ref_type() == 0 || kind(t.ref_type()) == Some(Kind::FuncProto)) =>
+                if !(is_value(kind(t.ref_type())) || t.ref_type() == TypeId::VOID || kind(t.ref_type()) == Some(Kind::FuncProto)) =>
             {
                 bad(&t, t.ref_type(), "refers to")
             }
@@ -442,7 +442,7 @@ fn wrong_kind_refs(btf: &Btf) -> Wrong {
                 }
             }
             Kind::FuncProto => {
-                if let Some(p) = t.params().find(|p| p.ty != 0 && !is_value(kind(p.ty))) {
+                if let Some(p) = t.params().find(|p| p.ty != TypeId::VOID && !is_value(kind(p.ty))) {
                     bad(&t, p.ty, &format!("parameter `{}` has", p.name));
                 }
             }
@@ -473,13 +473,13 @@ fn btf_ids_entries(kb: &KernelBtf, out: &mut Vec<Finding>) {
             && pairs.len() == cnt
             && pairs.windows(2).all(|p| p.first().map(|a| a.0) <= p.get(1).map(|b| b.0))
             && pairs.iter().all(|p| p.1 <= 0x00ff_ffff)
-            && pairs.iter().filter(|p| p.0 != 0).any(|p| btf.ty(p.0).is_some_and(|t| t.kind == Kind::Func));
+            && pairs.iter().filter(|p| p.0 != 0).any(|p| btf.ty(TypeId(p.0)).is_some_and(|t| t.kind == Kind::Func));
         if !shaped {
             i += 1;
             continue;
         }
         for &(id, _) in &pairs {
-            let t = btf.ty(id);
+            let t = btf.ty(TypeId(id));
             if id == 0 {
                 out.push(Finding {
                     code: Code::BtfIdsUnresolved,

@@ -2,17 +2,17 @@
 
 use super::{lint, Code, Severity};
 use crate::btf::builder::Builder;
-use crate::btf::Btf;
+use crate::btf::{Btf, TypeId};
 use crate::bytes::{Bytes, Endian};
 use crate::kernel::{Kernel, KernelBtf, LoadInfo, ModuleWithoutBtf};
 use std::sync::Arc;
 
-fn set8(set_flags: u32, pairs: &[(u32, u32)]) -> Vec<u8> {
+fn set8(set_flags: u32, pairs: &[(TypeId, u32)]) -> Vec<u8> {
     let mut v = Vec::new();
     v.extend_from_slice(&(pairs.len() as u32).to_le_bytes());
     v.extend_from_slice(&set_flags.to_le_bytes());
     for &(id, f) in pairs {
-        v.extend_from_slice(&id.to_le_bytes());
+        v.extend_from_slice(&id.get().to_le_bytes());
         v.extend_from_slice(&f.to_le_bytes());
     }
     v
@@ -61,7 +61,7 @@ fn impl_twin_mismatch_and_verifier_supplied_arguments() {
     let long = b.int("long", 8, 64, true);
     let aux = b.composite(false, "bpf_prog_aux", 8, &[]);
     let paux = b.ptr(aux);
-    let void_p = b.ptr(0);
+    let void_p = b.ptr(TypeId::VOID);
     // foo(int a) / foo_impl(int a, struct bpf_prog_aux *aux): consistent.
     let p_ok = b.func_proto(int, &[("a", int)]);
     let p_ok_impl = b.func_proto(int, &[("a", int), ("aux", paux)]);
@@ -113,7 +113,7 @@ fn module_split_btf_on_the_wrong_vmlinux() {
     // Base A: int. Module built on A: a proto and a FUNC using it.
     let mut a = Builder::new(Endian::Little);
     let int = a.int("int", 4, 32, true);
-    let mut m = Builder::new_split(Endian::Little, a.next_id() - 1, a.str_len());
+    let mut m = Builder::new_split(Endian::Little, a.next_id().get() - 1, a.str_len());
     let p = m.func_proto(int, &[("x", int)]);
     m.func("mod_fn", p, 1);
     let module = m.build();
@@ -151,7 +151,7 @@ fn btf_ids_entries_not_func_or_unresolved() {
     let p = b.func_proto(int, &[("a", int)]);
     let f = b.func("kf_one", p, 1);
     b.decl_tag("bpf_kfunc", f, -1);
-    let ids = set8(1, &[(0, 0), (f, 0), (s + 100, 0)]);
+    let ids = set8(1, &[(TypeId::VOID, 0), (f, 0), (s + 100, 0)]);
     let mut ids2 = set8(1, &[(s, 0), (f, 0)]);
     ids2.splice(0..0, ids);
     let k = kernel(&b, Some(ids2), "6.12.0");

@@ -209,14 +209,13 @@ fn probe(a: &ProbeArgs, w: Out) -> bpfabi::Result<u8> {
     let opts = bpfabi::probe::ProbeOptions { helpers: !a.no_helpers, kfuncs: !a.no_kfuncs, full: a.full, threads: a.threads, only: a.only.clone(), btf_ids: a.btf_ids.clone() };
     let p = bpfabi::probe::run(&opts)?;
     if let Some(f) = &a.output {
-        std::fs::write(f, report::probe::json(&p)).map_err(|e| Error::io(f.display().to_string(), e))?;
+        write_file(f, |fw| report::probe::json(fw, &p))?;
     }
-    let text = match format {
-        Format::Json => report::probe::json(&p),
-        _ if a.detail => report::probe::detail(&p),
-        _ => report::probe::table(&p),
-    };
-    write_out(w.write_all(text.as_bytes()))?;
+    write_out(match format {
+        Format::Json => report::probe::json(w, &p),
+        _ if a.detail => report::probe::detail(w, &p),
+        _ => report::probe::table(w, &p),
+    })?;
     Ok(0)
 }
 
@@ -240,17 +239,16 @@ fn kernels(a: &KernelsArgs, w: Out) -> bpfabi::Result<u8> {
     let cached = debian::list_cached(&cache);
     let debs: u64 = std::fs::read_dir(cache.debs_dir()).map(|rd| rd.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum()).unwrap_or(0);
     let dir = cache.dir.display().to_string();
-    let text = match format {
-        Format::Json => report::kernels::json(&dir, &cached, debs, &resolved, &errors),
-        _ => report::kernels::text(&dir, &cached, debs, &resolved, &errors),
-    };
-    write_out(w.write_all(text.as_bytes()))?;
+    write_out(match format {
+        Format::Json => report::kernels::json(w, &dir, &cached, debs, &resolved, &errors),
+        _ => report::kernels::text(w, &dir, &cached, debs, &resolved, &errors),
+    })?;
     Ok(if errors.is_empty() { 0 } else { 2 })
 }
 
 /// `check --load`: predictions (already computed) next to real loads here.
 #[cfg(feature = "libbpf")]
-fn check_load(a: &CheckArgs, format: Format, labels: &[String], results: &[bpfabi::check::ProgramResult]) -> bpfabi::Result<(String, u8)> {
+fn check_load(a: &CheckArgs, format: Format, labels: &[String], results: &[bpfabi::check::ProgramResult], w: Out) -> bpfabi::Result<u8> {
     use bpfabi::vmtest::{compare, load_here, read_objects};
     if !a.kernels.is_empty() {
         return Err(bpfabi::Error::new("--load", "loads happen on the running kernel: use it without --kernel (or `bpfabi vmtest`)"));
@@ -266,27 +264,17 @@ fn check_load(a: &CheckArgs, format: Format, labels: &[String], results: &[bpfab
     }
     let loads: Vec<_> = records.iter().map(|(_, r)| report::vmtest::result(&kernel, r, false)).collect();
     let disagree = rows.iter().any(|r| !r.outcome.agrees() && r.outcome != compare::Outcome::NotCompared);
-    let text = if format == Format::Json {
-        report::vmtest::json(labels, &loads, &[], Some(&rows))
+    write_out(if format == Format::Json {
+        report::vmtest::json(w, labels, &loads, &[], Some(&rows))
     } else {
-        format!("{}
-real loads on {kernel}:
-{}", matrix_string(labels, results), report::vmtest::compare_text(labels, &rows, false))
-    };
-    Ok((text, disagree as u8))
+        report::check::matrix(w, labels, results).and_then(|_| writeln!(w, "\nreal loads on {kernel}:")).and_then(|_| report::vmtest::compare_text(w, labels, &rows, false))
+    })?;
+    Ok(disagree as u8)
 }
 
 #[cfg(not(feature = "libbpf"))]
-fn check_load(_: &CheckArgs, _: Format, _: &[String], _: &[bpfabi::check::ProgramResult]) -> bpfabi::Result<(String, u8)> {
+fn check_load(_: &CheckArgs, _: Format, _: &[String], _: &[bpfabi::check::ProgramResult], _: Out) -> bpfabi::Result<u8> {
     Err(bpfabi::Error::new("--load", "this bpfabi was built without the `libbpf` feature"))
-}
-
-/// The check matrix as text (for documents assembled before writing).
-#[cfg(feature = "libbpf")]
-fn matrix_string(labels: &[String], results: &[bpfabi::check::ProgramResult]) -> String {
-    let mut v = Vec::new();
-    let _ = report::check::matrix(&mut v, labels, results);
-    String::from_utf8_lossy(&v).into_owned()
 }
 
 fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
@@ -309,7 +297,6 @@ fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
     let mut results = Vec::new();
     let mut runs = Vec::new();
     let mut rows = Vec::new();
-    let mut summaries = String::new();
     let mut exit = 0u8;
     for (ki, spec) in a.kernels.iter().enumerate() {
         let mut pieces = Vec::new();
@@ -363,16 +350,15 @@ fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
             // Read back as a probe file: a guest-side failure ({"error": ..})
             // or a malformed document is an error here, not a file `check` trips on.
             let probe = bpfabi::probe::file::read_probe(raw.as_bytes(), &format!("probe of {}", run.release))?;
-            std::fs::write(&path, report::probe::json(&probe)).map_err(|e| bpfabi::Error::io(path.display().to_string(), e))?;
+            write_file(&path, |fw| report::probe::json(fw, &probe))?;
         }
         if let Some(path) = a.jsonl.as_ref().map(nth) {
-            std::fs::write(&path, report::vmtest::jsonl(&run)).map_err(|e| bpfabi::Error::io(path.display().to_string(), e))?;
+            write_file(&path, |fw| report::vmtest::jsonl(fw, &run))?;
         }
         results.extend(run.records.iter().map(|(_, r)| report::vmtest::result(&label, r, a.log)));
         if run.records.iter().any(|(_, r)| !r.loaded) || run.incomplete.is_some() {
             exit = 1;
         }
-        summaries.push_str(&report::vmtest::run_summary(&run));
         if a.compare {
             let k = if a.check_kernel.is_empty() {
                 compare::booted_kernel(&boot, cached.as_deref(), &pieces, &run)?
@@ -389,14 +375,14 @@ fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
         exit = disagree as u8;
     }
     let run_refs: Vec<&vm::VmRun> = runs.iter().collect();
-    let text = if format == Format::Json {
-        report::vmtest::json(&labels, &results, &run_refs, a.compare.then_some(rows.as_slice()))
+    let summaries = |w: Out| run_refs.iter().try_for_each(|r| report::vmtest::run_summary(w, r));
+    write_out(if format == Format::Json {
+        report::vmtest::json(w, &labels, &results, &run_refs, a.compare.then_some(rows.as_slice()))
     } else if a.compare {
-        format!("{summaries}\n{}", report::vmtest::compare_text(&labels, &rows, a.all))
+        summaries(w).and_then(|_| writeln!(w)).and_then(|_| report::vmtest::compare_text(w, &labels, &rows, a.all))
     } else {
-        format!("{}\n{summaries}", report::vmtest::table(&results))
-    };
-    write_out(w.write_all(text.as_bytes()))?;
+        report::vmtest::table(w, &results).and_then(|_| writeln!(w)).and_then(|_| summaries(w))
+    })?;
     Ok(exit)
 }
 
@@ -927,9 +913,7 @@ fn check(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
     let results = bpfabi::check::check(&objs, &kernels, &opts);
     let labels: Vec<String> = kernels.iter().map(|k| k.label().to_string()).collect();
     if a.load {
-        let (text, code) = check_load(a, format, &labels, &results)?;
-        write_out(w.write_all(text.as_bytes()))?;
-        return Ok(code);
+        return check_load(a, format, &labels, &results, w);
     }
     if let Some(m) = manifest {
         let m = m.join().unwrap_or_else(|_| Err(Error::new("--policy", "the manifest reader panicked")))?;
@@ -943,6 +927,13 @@ fn check(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
         _ => report::check::matrix(w, &labels, &results),
     })?;
     Ok(results.iter().any(|r| r.verdict == Verdict::Fails) as u8)
+}
+
+/// Write a file through a printer; a failed create or write names the file.
+fn write_file(path: &std::path::Path, print: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> bpfabi::Result<()> {
+    let io_err = |e| Error::io(path.display().to_string(), e);
+    let mut f = io::BufWriter::new(std::fs::File::create(path).map_err(io_err)?);
+    print(&mut f).and_then(|_| f.flush()).map_err(io_err)
 }
 
 /// A write error becomes an input/output error (exit 2), except a pipe

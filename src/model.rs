@@ -76,7 +76,7 @@ pub struct KernelModel {
     probe: Option<std::sync::Arc<crate::probe::ProbeIndex>>,
     arch: OnceLock<Option<crate::kernel::arch::KernelArch>>,
     kconfig: OnceLock<Option<HashMap<String, String>>>,
-    flavoured: OnceLock<HashMap<String, Vec<(String, u32)>>>,
+    flavoured: OnceLock<HashMap<String, Vec<(String, crate::btf::TypeId)>>>,
 }
 
 impl std::fmt::Debug for KernelModel {
@@ -200,7 +200,7 @@ impl KernelModel {
     /// Named types whose name carries a `___flavour` (CO-RE candidates by
     /// essential name), per BTF (`vmlinux` or a module name): (essential
     /// name, type id). One scan of every BTF on first use.
-    pub fn flavoured_types(&self, btf: &str) -> &[(String, u32)] {
+    pub fn flavoured_types(&self, btf: &str) -> &[(String, crate::btf::TypeId)] {
         let m = self.flavoured.get_or_init(|| {
             self.kernel
                 .btfs()

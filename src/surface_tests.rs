@@ -2,18 +2,18 @@
 //! rejection of implausible records, decl tags, fastcall, foo/foo_impl pairs.
 
 use crate::btf::builder::Builder;
-use crate::btf::Btf;
+use crate::btf::{Btf, TypeId};
 use crate::bytes::{Bytes, Endian};
 use crate::kernel::{Kernel, KernelBtf};
 use crate::surface::{self, Source};
 use std::sync::Arc;
 
-fn set8(set_flags: u32, pairs: &[(u32, u32)]) -> Vec<u8> {
+fn set8(set_flags: u32, pairs: &[(TypeId, u32)]) -> Vec<u8> {
     let mut v = Vec::new();
     v.extend_from_slice(&(pairs.len() as u32).to_le_bytes());
     v.extend_from_slice(&set_flags.to_le_bytes());
     for &(id, f) in pairs {
-        v.extend_from_slice(&id.to_le_bytes());
+        v.extend_from_slice(&id.get().to_le_bytes());
         v.extend_from_slice(&f.to_le_bytes());
     }
     v
@@ -21,7 +21,7 @@ fn set8(set_flags: u32, pairs: &[(u32, u32)]) -> Vec<u8> {
 
 struct Fixture {
     btf: Vec<u8>,
-    ids: [u32; 5],
+    ids: [TypeId; 5],
 }
 
 /// int; struct task; task *; proto; FUNCs a, b, c_impl, c, d (not a kfunc).
@@ -77,9 +77,9 @@ fn structural_recognition_and_rejection() {
     let mut ids = Vec::new();
     ids.extend(set8(0, &[(rel, 0), (a, 0)])); // unsorted: not a set8
     ids.extend(set8(0, &[(a, 1 << 20)])); // flag bit unknown in 6.1: rejected
-    ids.extend(set8(0, &[(1, 0)])); // id 1 is an INT, not a FUNC: rejected
-    ids.extend(set8(0, &[(0, 0), (d, 0x40), (c_impl, 0x40)])); // unresolved 0 first, then unsorted → rejected
-    ids.extend(set8(0, &[(0, 0), (a, 0x11)])); // accepted: KF_ACQUIRE|KF_TRUSTED_ARGS, 0 skipped
+    ids.extend(set8(0, &[(TypeId(1), 0)])); // id 1 is an INT, not a FUNC: rejected
+    ids.extend(set8(0, &[(TypeId::VOID, 0), (d, 0x40), (c_impl, 0x40)])); // unresolved 0 first, then unsorted → rejected
+    ids.extend(set8(0, &[(TypeId::VOID, 0), (a, 0x11)])); // accepted: KF_ACQUIRE|KF_TRUSTED_ARGS, 0 skipped
     let s = surface::of(&kernel(f.btf.clone(), ids.clone(), "6.1.0-56-amd64"));
     assert_eq!(s.discovery.btf_ids, "structural");
     let names: Vec<&str> = s.kfuncs.iter().map(|k| k.name.as_str()).collect();

@@ -265,7 +265,7 @@ fn type_ref_at(btf: &Btf, id: TypeId, expand: usize, budget: &mut usize) -> Stri
         let Some(t) = btf.ty(cur) else { break };
         match t.kind {
             Kind::Ptr | Kind::Const | Kind::Volatile | Kind::Restrict | Kind::TypeTag => cur = t.ref_type(),
-            Kind::Array => cur = t.array().map(|a| a.elem).unwrap_or(0),
+            Kind::Array => cur = t.array().map(|a| a.elem).unwrap_or(TypeId::VOID),
             Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 => {
                 let inner = inline_layout(btf, cur, expand + 1, budget).canonical().replace('\n', "; ");
                 return base.replacen("{...}", &format!("{{ {inner}}}"), 1);
@@ -607,7 +607,7 @@ pub fn proto_canonical(btf: &Btf, k: &Kfunc) -> String {
     let Some(p) = btf.ty(f.ref_type()) else { return s };
     let _ = writeln!(s, "ret {}", type_ref(btf, p.ref_type()));
     for (i, a) in p.params().enumerate() {
-        let _ = writeln!(s, "arg{i} {} {}", a.name, if a.ty == 0 { "...".to_string() } else { type_ref(btf, a.ty) });
+        let _ = writeln!(s, "arg{i} {} {}", a.name, if a.ty == TypeId::VOID { "...".to_string() } else { type_ref(btf, a.ty) });
     }
     if k.flags_known {
         let mut flags = k.flags.clone();

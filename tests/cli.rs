@@ -408,3 +408,47 @@ fn inspect_text_names_map_types_and_groups_core_relocations() {
     let h = &v["objects"][0]["programs"][0]["helpers"];
     assert!(h.as_array().unwrap().iter().any(|x| x["name"] == "bpf_ktime_get_ns" && x["id"] == 5), "{h}");
 }
+
+/// Every printer writes to `io::Write`: a full disk (`> /dev/full`) is exit 2
+/// with a message for `lint`, `kernels` and `probe` too (table and JSON), and
+/// `probe -o /dev/full` names the file. `vmtest` and `check --load` need QEMU
+/// or real loads and share the same printers and `write_out`.
+#[test]
+fn write_errors_exit_2_for_every_printer() {
+    let full = || std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let run_full = |args: &[&str]| {
+        let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("dev-full-cache");
+        let o = Command::new(env!("CARGO_BIN_EXE_bpfabi")).args(args).env("XDG_CACHE_HOME", &cache).stdout(full()).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("write failed") && stderr(&o).contains("No space left"), "{args:?}: {}", stderr(&o));
+    };
+    run_full(&["kernels", "--offline"]);
+    run_full(&["kernels", "--offline", "--json"]);
+    let lint_input = if have_corpus() {
+        Some(kernel_dir("6.12.117-1").to_str().unwrap().to_string())
+    } else {
+        std::path::Path::new("/sys/kernel/btf/vmlinux").exists().then(|| "/sys/kernel/btf/vmlinux".to_string())
+    };
+    match &lint_input {
+        Some(k) => {
+            run_full(&["lint", k]);
+            run_full(&["lint", k, "--json"]);
+        }
+        None => eprintln!("skipping lint > /dev/full: no corpus (BPFABI_CORPUS) and no /sys/kernel/btf/vmlinux"),
+    }
+    // probe loads programs: root and kernel BTF.
+    let root = std::fs::read_to_string("/proc/self/status")
+        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false);
+    if !root || !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
+        eprintln!("skipping probe > /dev/full: needs root and /sys/kernel/btf/vmlinux");
+        return;
+    }
+    let probe = ["probe", "--only", "kprobe", "--no-kfuncs"];
+    run_full(&probe);
+    run_full(&[&probe[..], &["--json"]].concat());
+    run_full(&[&probe[..], &["--detail"]].concat());
+    let o = bpfabi(&[&probe[..], &["-o", "/dev/full"]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("/dev/full: No space left"), "{}", stderr(&o));
+}

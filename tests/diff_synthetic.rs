@@ -3,7 +3,7 @@
 //! kfunc was discovered).
 
 use bpfabi::btf::builder::Builder;
-use bpfabi::btf::Btf;
+use bpfabi::btf::{Btf, TypeId};
 use bpfabi::bytes::{Bytes, Endian};
 use bpfabi::diff::{self, DiffOptions, Severity};
 use bpfabi::model::KernelModel;
@@ -38,13 +38,13 @@ fn kernel(spec: &Spec) -> Kernel {
     let mut groups: Vec<Group> = Vec::new();
     #[derive(Default)]
     struct Ids {
-        int: u32,
-        u32_: u32,
-        u64_: u32,
-        chr: u32,
-        task: u32,
-        state: u32,
-        node_a: u32,
+        int: TypeId,
+        u32_: TypeId,
+        u64_: TypeId,
+        chr: TypeId,
+        task: TypeId,
+        state: TypeId,
+        node_a: TypeId,
     }
     let new = spec.new;
     let dup = spec.duplicate;
@@ -81,7 +81,7 @@ fn kernel(spec: &Spec) -> Kernel {
         // Definitions in a different order give different ids everywhere:
         // emit some unrelated types first.
         b.int("padding_type", 2, 16, false);
-        b.typedef("unrelated_t", 1);
+        b.typedef("unrelated_t", TypeId(1));
     }
     let mut ids = Ids::default();
     for g in groups.iter_mut() {
@@ -90,8 +90,8 @@ fn kernel(spec: &Spec) -> Kernel {
     let ptask = b.ptr(ids.task);
     let pnode = b.ptr(ids.node_a);
     // kfuncs: (name, proto params, ret, flags)
-    let mut kf: Vec<(String, u32, u32)> = Vec::new();
-    let mut add = |b: &mut Builder, name: &str, ret: u32, params: &[(&str, u32)], flags: u32| {
+    let mut kf: Vec<(String, TypeId, u32)> = Vec::new();
+    let mut add = |b: &mut Builder, name: &str, ret: TypeId, params: &[(&str, TypeId)], flags: u32| {
         let p = b.func_proto(ret, params);
         let f = b.func(name, p, 1);
         kf.push((name.to_string(), f, flags));
@@ -126,13 +126,13 @@ fn kernel(spec: &Spec) -> Kernel {
     };
     b.enum32("bpf_func_id", false, helpers);
     // One flagged set8 with every kfunc, sorted by id.
-    let mut pairs: Vec<(u32, u32)> = kf.iter().map(|(_, id, fl)| (*id, *fl)).collect();
+    let mut pairs: Vec<(TypeId, u32)> = kf.iter().map(|(_, id, fl)| (*id, *fl)).collect();
     pairs.sort();
     let mut ids_sec = Vec::new();
     ids_sec.extend_from_slice(&(pairs.len() as u32).to_le_bytes());
     ids_sec.extend_from_slice(&1u32.to_le_bytes());
     for (id, fl) in pairs {
-        ids_sec.extend_from_slice(&id.to_le_bytes());
+        ids_sec.extend_from_slice(&id.get().to_le_bytes());
         ids_sec.extend_from_slice(&fl.to_le_bytes());
     }
     let btf = Arc::new(Btf::parse(Bytes::from_vec(b.build())).unwrap());
@@ -271,7 +271,7 @@ fn small(in_module: bool, new: bool) -> Kernel {
     let base = Arc::new(Btf::parse(Bytes::from_vec(b.build())).unwrap());
     let mut modules = vec![];
     if in_module {
-        let mut m = Builder::new_split(Endian::Little, b.next_id() - 1, b.str_len());
+        let mut m = Builder::new_split(Endian::Little, b.next_id().get() - 1, b.str_len());
         let p = m.func_proto(int, &[("sk", ps)]);
         let f = m.func("kf_mod", p, 1);
         m.decl_tag("bpf_kfunc", f, -1);

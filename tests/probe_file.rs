@@ -87,6 +87,13 @@ fn objects(corpus: &Path) -> PathBuf {
     .clone()
 }
 
+/// The probe document as `bpfabi probe --json` writes it.
+fn probe_json(p: &Probe) -> String {
+    let mut out = Vec::new();
+    bpfabi::report::probe::json(&mut out, p).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
 /// A kernel directory: the corpus one's files (symlinked) plus a probe.json.
 fn kernel_dir_with_probe(corpus: &Path, name: &str, probe: &Probe, tag: &str) -> PathBuf {
     let src = corpus.join("kernels").join(name);
@@ -97,7 +104,7 @@ fn kernel_dir_with_probe(corpus: &Path, name: &str, probe: &Probe, tag: &str) ->
         let f = f.unwrap().path();
         std::os::unix::fs::symlink(&f, dir.join(f.file_name().unwrap())).unwrap();
     }
-    std::fs::write(dir.join("probe.json"), bpfabi::report::probe::json(probe)).unwrap();
+    std::fs::write(dir.join("probe.json"), probe_json(probe)).unwrap();
     dir
 }
 
@@ -109,7 +116,7 @@ fn round_trip_and_reader_errors() {
     // The fingerprint is the SHA-256 of vmlinux.btf (sha256sum agrees).
     let out = Command::new("sha256sum").arg(corpus.join("kernels/6.12.117-1/vmlinux.btf")).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap(), p.kernel.btf.vmlinux);
-    let text = bpfabi::report::probe::json(&p);
+    let text = probe_json(&p);
     assert_eq!(read_probe(text.as_bytes(), "x.json").unwrap(), p);
     // Malformed, foreign, inconsistent.
     let err = |bytes: &str| read_probe(bytes.as_bytes(), "bad.json").unwrap_err().to_string();
@@ -118,7 +125,7 @@ fn round_trip_and_reader_errors() {
     assert!(err(&text.replace(&p.kernel.btf.vmlinux, "nothex")).contains("64 lowercase hex digits"));
     let mut q = p.clone();
     q.variants[2].helpers = q.variants[0].helpers.clone();
-    assert!(err(&bpfabi::report::probe::json(&q)).contains("decisions for a variant that did not load"));
+    assert!(err(&probe_json(&q)).contains("decisions for a variant that did not load"));
     let e = err(&text.replace("\"how\": \"verifier_accepted\"", "\"how\": \"maybe\""));
     assert!(e.contains("maybe"), "{e}");
     assert!(load_probe(Path::new("/nonexistent/probe.json")).unwrap_err().to_string().starts_with("/nonexistent/probe.json: "));

@@ -55,8 +55,8 @@ fn object() -> &'static BpfObject {
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(p) = read_probe(data, "fuzz.json") {
-        let _ = bpfabi::report::probe::table(&p);
-        let _ = bpfabi::report::probe::detail(&p);
+        let _ = bpfabi::report::probe::table(&mut std::io::sink(), &p);
+        let _ = bpfabi::report::probe::detail(&mut std::io::sink(), &p);
         let idx = ProbeIndex::new(p, "fuzz.json");
         let o = object();
         for prog in &o.programs {

@@ -6,6 +6,7 @@
 
 #![allow(clippy::indexing_slicing)] // test helper: writes what it is told
 
+use super::{StrOffset, TypeId};
 use crate::bytes::Endian;
 
 #[derive(Clone)]
@@ -59,20 +60,20 @@ impl Builder {
     }
 
     /// Add a string, returning its offset (empty string is offset 0 in base BTF).
-    pub fn str(&mut self, s: &str) -> u32 {
+    pub fn str(&mut self, s: &str) -> StrOffset {
         if s.is_empty() && self.str_base == 0 {
-            return 0;
+            return StrOffset(0);
         }
         let off = self.str_base + self.strs.len() as u32;
         self.strs.extend_from_slice(s.as_bytes());
         self.strs.push(0);
-        off
+        StrOffset(off)
     }
 
     /// Raw type record: header plus extra words. Returns the new id.
-    pub fn raw(&mut self, name: &str, kind: u8, kflag: bool, vlen: u16, size_or_type: u32, extra: &[u32]) -> u32 {
+    pub fn raw(&mut self, name: &str, kind: u8, kflag: bool, vlen: u16, size_or_type: u32, extra: &[u32]) -> TypeId {
         let n = self.str(name);
-        self.u32(n);
+        self.u32(n.0);
         self.u32(((kflag as u32) << 31) | ((kind as u32 & 0x1f) << 24) | vlen as u32);
         self.u32(size_or_type);
         for &w in extra {
@@ -80,104 +81,104 @@ impl Builder {
         }
         let id = self.next_id;
         self.next_id += 1;
-        id
+        TypeId(id)
     }
 
     /// INT.
-    pub fn int(&mut self, name: &str, size: u32, bits: u32, signed: bool) -> u32 {
+    pub fn int(&mut self, name: &str, size: u32, bits: u32, signed: bool) -> TypeId {
         self.raw(name, 1, false, 0, size, &[((signed as u32) << 24) | bits])
     }
     /// PTR.
-    pub fn ptr(&mut self, to: u32) -> u32 {
-        self.raw("", 2, false, 0, to, &[])
+    pub fn ptr(&mut self, to: TypeId) -> TypeId {
+        self.raw("", 2, false, 0, to.0, &[])
     }
     /// ARRAY.
-    pub fn array(&mut self, elem: u32, index: u32, n: u32) -> u32 {
-        self.raw("", 3, false, 0, 0, &[elem, index, n])
+    pub fn array(&mut self, elem: TypeId, index: TypeId, n: u32) -> TypeId {
+        self.raw("", 3, false, 0, 0, &[elem.0, index.0, n])
     }
     /// members: (name, type, bit offset, bitfield size)
-    pub fn composite(&mut self, union: bool, name: &str, size: u32, members: &[(&str, u32, u32, u8)]) -> u32 {
+    pub fn composite(&mut self, union: bool, name: &str, size: u32, members: &[(&str, TypeId, u32, u8)]) -> TypeId {
         let kflag = members.iter().any(|m| m.3 != 0);
         let mut words = Vec::new();
         for &(mn, ty, off, bits) in members {
-            words.push(self.str(mn));
-            words.push(ty);
+            words.push(self.str(mn).0);
+            words.push(ty.0);
             words.push(if kflag { ((bits as u32) << 24) | off } else { off });
         }
         self.raw(name, if union { 5 } else { 4 }, kflag, members.len() as u16, size, &words)
     }
     /// ENUM (32-bit).
-    pub fn enum32(&mut self, name: &str, signed: bool, vals: &[(&str, i32)]) -> u32 {
+    pub fn enum32(&mut self, name: &str, signed: bool, vals: &[(&str, i32)]) -> TypeId {
         let mut words = Vec::new();
         for &(n, v) in vals {
-            words.push(self.str(n));
+            words.push(self.str(n).0);
             words.push(v as u32);
         }
         self.raw(name, 6, signed, vals.len() as u16, 4, &words)
     }
     /// ENUM64.
-    pub fn enum64(&mut self, name: &str, vals: &[(&str, u64)]) -> u32 {
+    pub fn enum64(&mut self, name: &str, vals: &[(&str, u64)]) -> TypeId {
         let mut words = Vec::new();
         for &(n, v) in vals {
-            words.push(self.str(n));
+            words.push(self.str(n).0);
             words.push(v as u32);
             words.push((v >> 32) as u32);
         }
         self.raw(name, 19, false, vals.len() as u16, 8, &words)
     }
     /// FWD.
-    pub fn fwd(&mut self, name: &str, union: bool) -> u32 {
+    pub fn fwd(&mut self, name: &str, union: bool) -> TypeId {
         self.raw(name, 7, union, 0, 0, &[])
     }
     /// TYPEDEF.
-    pub fn typedef(&mut self, name: &str, to: u32) -> u32 {
-        self.raw(name, 8, false, 0, to, &[])
+    pub fn typedef(&mut self, name: &str, to: TypeId) -> TypeId {
+        self.raw(name, 8, false, 0, to.0, &[])
     }
     /// VOLATILE.
-    pub fn volatile(&mut self, to: u32) -> u32 {
-        self.raw("", 9, false, 0, to, &[])
+    pub fn volatile(&mut self, to: TypeId) -> TypeId {
+        self.raw("", 9, false, 0, to.0, &[])
     }
     /// CONST.
-    pub fn konst(&mut self, to: u32) -> u32 {
-        self.raw("", 10, false, 0, to, &[])
+    pub fn konst(&mut self, to: TypeId) -> TypeId {
+        self.raw("", 10, false, 0, to.0, &[])
     }
     /// RESTRICT.
-    pub fn restrict(&mut self, to: u32) -> u32 {
-        self.raw("", 11, false, 0, to, &[])
+    pub fn restrict(&mut self, to: TypeId) -> TypeId {
+        self.raw("", 11, false, 0, to.0, &[])
     }
     /// linkage: 0 static, 1 global, 2 extern
-    pub fn func(&mut self, name: &str, proto: u32, linkage: u16) -> u32 {
-        self.raw(name, 12, false, linkage, proto, &[])
+    pub fn func(&mut self, name: &str, proto: TypeId, linkage: u16) -> TypeId {
+        self.raw(name, 12, false, linkage, proto.0, &[])
     }
     /// FUNC_PROTO.
-    pub fn func_proto(&mut self, ret: u32, params: &[(&str, u32)]) -> u32 {
+    pub fn func_proto(&mut self, ret: TypeId, params: &[(&str, TypeId)]) -> TypeId {
         let mut words = Vec::new();
         for &(n, t) in params {
-            words.push(self.str(n));
-            words.push(t);
+            words.push(self.str(n).0);
+            words.push(t.0);
         }
-        self.raw("", 13, false, params.len() as u16, ret, &words)
+        self.raw("", 13, false, params.len() as u16, ret.0, &words)
     }
     /// VAR with linkage.
-    pub fn var(&mut self, name: &str, ty: u32, linkage: u32) -> u32 {
-        self.raw(name, 14, false, 0, ty, &[linkage])
+    pub fn var(&mut self, name: &str, ty: TypeId, linkage: u32) -> TypeId {
+        self.raw(name, 14, false, 0, ty.0, &[linkage])
     }
     /// DATASEC with (type, offset, size) vars.
-    pub fn datasec(&mut self, name: &str, size: u32, vars: &[(u32, u32, u32)]) -> u32 {
-        let words: Vec<u32> = vars.iter().flat_map(|&(t, o, s)| [t, o, s]).collect();
+    pub fn datasec(&mut self, name: &str, size: u32, vars: &[(TypeId, u32, u32)]) -> TypeId {
+        let words: Vec<u32> = vars.iter().flat_map(|&(t, o, s)| [t.0, o, s]).collect();
         self.raw(name, 15, false, vars.len() as u16, size, &words)
     }
     /// FLOAT.
-    pub fn float(&mut self, name: &str, size: u32) -> u32 {
+    pub fn float(&mut self, name: &str, size: u32) -> TypeId {
         self.raw(name, 16, false, 0, size, &[])
     }
     /// DECL_TAG on a type (component -1) or a member/parameter.
-    pub fn decl_tag(&mut self, name: &str, target: u32, component: i32) -> u32 {
-        self.raw(name, 17, false, 0, target, &[component as u32])
+    pub fn decl_tag(&mut self, name: &str, target: TypeId, component: i32) -> TypeId {
+        self.raw(name, 17, false, 0, target.0, &[component as u32])
     }
     /// TYPE_TAG.
-    pub fn type_tag(&mut self, name: &str, to: u32) -> u32 {
-        self.raw(name, 18, false, 0, to, &[])
+    pub fn type_tag(&mut self, name: &str, to: TypeId) -> TypeId {
+        self.raw(name, 18, false, 0, to.0, &[])
     }
 
     /// Serialise: header, types, strings (and the kind layout when asked).
@@ -222,8 +223,8 @@ impl Builder {
     }
 
     /// The id the next type will get.
-    pub fn next_id(&self) -> u32 {
-        self.next_id
+    pub fn next_id(&self) -> TypeId {
+        TypeId(self.next_id)
     }
     /// Bytes in the string section so far.
     pub fn str_len(&self) -> u32 {

@@ -30,7 +30,105 @@ const TYPE_HDR: usize = 12;
 pub const MAX_TYPES: u32 = 0x000f_ffff;
 
 /// A BTF type id. Id 0 is `void`.
-pub type TypeId = u32;
+///
+/// A newtype over the raw `u32` (as gimli's offset types): ids are not
+/// numbers to compute with, and a type id cannot be passed where a string
+/// offset or a count is expected. Where an object's ids meet a kernel's (CO-RE
+/// matching, kfunc and extern resolution) they are further told apart by
+/// [`LocalTypeId`] and [`TargetTypeId`]. Serialised as the plain number.
+#[repr(transparent)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct TypeId(pub u32);
+
+impl TypeId {
+    /// Id 0: `void`.
+    pub const VOID: TypeId = TypeId(0);
+    /// The raw id.
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// The id `n` places after this one (consecutive types).
+impl std::ops::Add<u32> for TypeId {
+    type Output = TypeId;
+    fn add(self, n: u32) -> TypeId {
+        TypeId(self.0 + n)
+    }
+}
+
+/// How many ids lie between two ids (an index into a blob's types).
+impl std::ops::Sub for TypeId {
+    type Output = u32;
+    fn sub(self, from: TypeId) -> u32 {
+        self.0 - from.0
+    }
+}
+
+impl std::fmt::Debug for TypeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl std::fmt::Display for TypeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl From<TypeId> for u32 {
+    fn from(id: TypeId) -> u32 {
+        id.0
+    }
+}
+
+/// A type id in an object's BTF: libbpf's "local" side of CO-RE relocation
+/// matching and of kfunc/ksym extern resolution. Where an object's types are
+/// matched against a kernel's, the two sides are [`LocalTypeId`] and
+/// [`TargetTypeId`], so one cannot be passed for the other; look each up in
+/// its own [`Btf`] through `.0`.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct LocalTypeId(pub TypeId);
+
+/// A type id in a kernel's BTF (vmlinux or a module): the "target" side
+/// where an object's types are matched against a kernel's (see
+/// [`LocalTypeId`]).
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct TargetTypeId(pub TypeId);
+
+/// An offset into a BTF string section (`name_off` and every other string
+/// reference), continuing the base's offsets in split BTF. A newtype, as
+/// gimli's section offsets: a string offset cannot be passed as a type id or
+/// a size. Look it up with [`Btf::str_at`].
+#[repr(transparent)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct StrOffset(pub u32);
+
+impl StrOffset {
+    /// The raw offset.
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl std::fmt::Debug for StrOffset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl std::fmt::Display for StrOffset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
 
 /// BTF kinds. `Unknown` is a kind this reader does not know, decoded only
 /// through the kind-layout section.
@@ -364,7 +462,7 @@ impl Btf {
 
         let (start_id, start_str) = match &base {
             Some(b) => (b.next_id(), b.total_str_len()),
-            None => (1, 0),
+            None => (TypeId(1), 0),
         };
         let mut btf = Btf {
             endian,
@@ -397,7 +495,7 @@ impl Btf {
             if types.len() - off < TYPE_HDR {
                 return Err(err(abs, format!("expected a 12-byte type header, only {} bytes left", types.len() - off)));
             }
-            if (self.start_id as u64 + offsets.len() as u64) > MAX_TYPES as u64 {
+            if (self.start_id.get() as u64 + offsets.len() as u64) > MAX_TYPES as u64 {
                 return Err(err(abs, format!("more than {MAX_TYPES} types")));
             }
             let info = e.u32(types, off + 4).unwrap_or(0);
@@ -411,7 +509,7 @@ impl Btf {
                     _ => {
                         return Err(err(
                             abs + 4,
-                            format!("unknown BTF kind {raw_kind} (type id {}) and no kind layout entry for it", self.start_id as usize + offsets.len()),
+                            format!("unknown BTF kind {raw_kind} (type id {}) and no kind layout entry for it", self.start_id.get() as usize + offsets.len()),
                         ))
                     }
                 },
@@ -424,7 +522,7 @@ impl Btf {
                     format!(
                         "{} type id {} needs {} bytes (vlen {vlen}), only {} left in the type section",
                         kind.name(),
-                        self.start_id as usize + offsets.len(),
+                        self.start_id.get() as usize + offsets.len(),
                         TYPE_HDR + extra,
                         types.len() - off
                     ),
@@ -441,13 +539,13 @@ impl Btf {
     /// runs over every record of a 5 MB vmlinux, so messages are only
     /// built on failure.
     fn validate_refs(&self, data: &[u8]) -> Result<(), ReadError> {
-        let max_id = self.next_id();
+        let max_id = self.next_id().get();
         let str_total = self.total_str_len();
         let e = self.endian;
         let ts = self.types_start;
         let types = data.get(ts..ts + self.header.type_len as usize).unwrap_or(&[]);
         let rd = |o: usize| e.u32(types, o).unwrap_or(0);
-        let bad_id = |id: u32, o: usize, what: &str, owner: u32| {
+        let bad_id = |id: u32, o: usize, what: &str, owner: TypeId| {
             err(ts + o, format!("{what} of type id {owner} refers to type id {id}, but the last type id is {}", max_id - 1))
         };
         let bad_str = |s: u32, o: usize| err(ts + o, format!("name offset {s} is outside the string section ({str_total} bytes)"));
@@ -564,16 +662,17 @@ impl Btf {
 
     /// The NUL-terminated string at `off` (split BTF continues the base's
     /// offsets). Invalid UTF-8 or out-of-range offsets give "".
-    pub fn str_at(&self, off: u32) -> &str {
+    pub fn str_at(&self, off: StrOffset) -> &str {
         std::str::from_utf8(self.str_bytes_at(off)).unwrap_or("")
     }
 
     /// The raw bytes of the string at `off`, without UTF-8 validation (for
     /// fast comparisons).
-    pub fn str_bytes_at(&self, off: u32) -> &[u8] {
+    pub fn str_bytes_at(&self, off: StrOffset) -> &[u8] {
+        let off = off.0;
         if off < self.start_str {
             return match &self.base {
-                Some(b) => b.str_bytes_at(off),
+                Some(b) => b.str_bytes_at(StrOffset(off)),
                 None => &[],
             };
         }
@@ -587,7 +686,7 @@ impl Btf {
 
     /// Look a type up by id (base ids are forwarded to the base).
     pub fn ty(&self, id: TypeId) -> Option<Type<'_>> {
-        if id == 0 {
+        if id == TypeId::VOID {
             return Some(Type::void(self));
         }
         if id < self.start_id {
@@ -598,7 +697,7 @@ impl Btf {
         let types = data.get(self.types_start..self.types_start + self.header.type_len as usize)?;
         let o = off as usize;
         let e = self.endian;
-        let name_off = e.u32(types, o)?;
+        let name_off = StrOffset(e.u32(types, o)?);
         let info = e.u32(types, o + 4)?;
         let size_or_type = e.u32(types, o + 8)?;
         let raw_kind = ((info >> 24) & 0x1f) as u8;
@@ -627,7 +726,7 @@ impl Btf {
 
     /// Iterate over this blob's own types (not the base's).
     pub fn types(&self) -> impl Iterator<Item = Type<'_>> + '_ {
-        (self.start_id..self.next_id()).filter_map(move |id| self.ty(id))
+        (self.start_id.get()..self.next_id().get()).filter_map(move |id| self.ty(TypeId(id)))
     }
 
     fn name_hash(s: &[u8]) -> u64 {
@@ -640,7 +739,7 @@ impl Btf {
         self.name_index.get_or_init(|| {
             let named = self.offsets.len();
             let cap = (named * 2).next_power_of_two().max(16);
-            let mut slots = vec![(0u32, 0 as TypeId); cap];
+            let mut slots = vec![(0u32, TypeId::VOID); cap];
             let mask = cap - 1;
             let data = self.bytes.as_slice();
             let strs = data.get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
@@ -663,13 +762,13 @@ impl Btf {
                         }
                         h
                     }
-                    None => Btf::name_hash(self.str_bytes_at(name_off)),
+                    None => Btf::name_hash(self.str_bytes_at(StrOffset(name_off))),
                 };
                 let tag = (h >> 32) as u32;
                 let mut pos = h as usize & mask;
                 // Load factor <= 1/2: a free slot always exists.
                 while let Some(slot) = slots.get_mut(pos) {
-                    if slot.1 == 0 {
+                    if slot.1 == TypeId::VOID {
                         *slot = (tag, self.start_id + i as u32);
                         break;
                     }
@@ -688,7 +787,7 @@ impl Btf {
         let mut pos = h as usize & idx.mask;
         let tag = (h >> 32) as u32;
         while let Some(&(sh, id)) = idx.slots.get(pos) {
-            if id == 0 {
+            if id == TypeId::VOID {
                 break;
             }
             if sh == tag {
@@ -715,7 +814,7 @@ impl Btf {
         for _ in 0..MAX_RESOLVE_DEPTH {
             let t = self.ty(id)?;
             match t.kind {
-                Kind::Typedef | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag => id = t.size_or_type,
+                Kind::Typedef | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag => id = TypeId(t.size_or_type),
                 _ => return Some(t),
             }
         }
@@ -741,7 +840,7 @@ pub struct Type<'a> {
     pub id: TypeId,
     /// Kind.
     pub kind: Kind,
-    name_off: u32,
+    name_off: StrOffset,
     info: u32,
     size_or_type: u32,
     extra: &'a [u8],
@@ -844,7 +943,7 @@ pub enum Linkage {
 
 impl<'a> Type<'a> {
     fn void(btf: &'a Btf) -> Type<'a> {
-        Type { btf, id: 0, kind: Kind::Void, name_off: 0, info: 0, size_or_type: 0, extra: &[] }
+        Type { btf, id: TypeId::VOID, kind: Kind::Void, name_off: StrOffset(0), info: 0, size_or_type: 0, extra: &[] }
     }
 
     /// The blob this type was defined in (a base type's is the base).
@@ -860,7 +959,7 @@ impl<'a> Type<'a> {
         self.btf.str_bytes_at(self.name_off)
     }
     /// Offset of the name in the string section.
-    pub fn name_off(&self) -> u32 {
+    pub fn name_off(&self) -> StrOffset {
         self.name_off
     }
     /// Number of vlen elements (members, params, enumerators, vars).
@@ -878,7 +977,7 @@ impl<'a> Type<'a> {
     /// The referenced type (PTR, TYPEDEF, modifiers, FUNC, FUNC_PROTO return,
     /// VAR, DECL_TAG, TYPE_TAG).
     pub fn ref_type(&self) -> TypeId {
-        self.size_or_type
+        TypeId(self.size_or_type)
     }
     /// The raw info word.
     pub fn raw_info(&self) -> u32 {
@@ -910,7 +1009,7 @@ impl<'a> Type<'a> {
 
     /// ARRAY element, index and length, for ARRAY types.
     pub fn array(&self) -> Option<ArrayInfo> {
-        (self.kind == Kind::Array).then(|| ArrayInfo { elem: self.word(0), index: self.word(1), nelems: self.word(2) })
+        (self.kind == Kind::Array).then(|| ArrayInfo { elem: TypeId(self.word(0)), index: TypeId(self.word(1)), nelems: self.word(2) })
     }
 
     /// Members of a STRUCT or UNION (bitfield offsets decoded).
@@ -921,7 +1020,7 @@ impl<'a> Type<'a> {
         (0..n).map(move |i| {
             let off = t.word(i * 3 + 2);
             let (bit_offset, bitfield_size) = if kflag { (off & 0x00ff_ffff, (off >> 24) as u8) } else { (off, 0) };
-            Member { name: t.btf.str_at(t.word(i * 3)), ty: t.word(i * 3 + 1), bit_offset, bitfield_size }
+            Member { name: t.btf.str_at(StrOffset(t.word(i * 3))), ty: TypeId(t.word(i * 3 + 1)), bit_offset, bitfield_size }
         })
     }
 
@@ -929,7 +1028,7 @@ impl<'a> Type<'a> {
     pub fn params(&self) -> impl Iterator<Item = Param<'a>> + 'a {
         let t = *self;
         let n = if t.kind == Kind::FuncProto { t.vlen() } else { 0 };
-        (0..n).map(move |i| Param { name: t.btf.str_at(t.word(i * 2)), ty: t.word(i * 2 + 1) })
+        (0..n).map(move |i| Param { name: t.btf.str_at(StrOffset(t.word(i * 2))), ty: TypeId(t.word(i * 2 + 1)) })
     }
 
     /// True for an ENUM/ENUM64 whose values are signed (kind_flag).
@@ -947,7 +1046,7 @@ impl<'a> Type<'a> {
         };
         let signed = t.kind_flag();
         (0..n).map(move |i| {
-            let name = t.btf.str_at(t.word(i * w));
+            let name = t.btf.str_at(StrOffset(t.word(i * w)));
             let value = if w == 2 {
                 let v = t.word(i * w + 1);
                 if signed {
@@ -981,7 +1080,7 @@ impl<'a> Type<'a> {
     pub fn datasec_vars(&self) -> impl Iterator<Item = SecVar> + 'a {
         let t = *self;
         let n = if t.kind == Kind::Datasec { t.vlen() } else { 0 };
-        (0..n).map(move |i| SecVar { ty: t.word(i * 3), offset: t.word(i * 3 + 1), size: t.word(i * 3 + 2) })
+        (0..n).map(move |i| SecVar { ty: TypeId(t.word(i * 3)), offset: t.word(i * 3 + 1), size: t.word(i * 3 + 2) })
     }
 
     /// DECL_TAG component index (-1: the whole declaration).

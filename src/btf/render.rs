@@ -54,7 +54,7 @@ fn emit_decl(btf: &Btf, id: TypeId, name: &str, out: &mut String, nest: usize) {
             Kind::Ptr | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::FuncProto | Kind::TypeTag => {
                 cur = t.ref_type()
             }
-            Kind::Array => cur = t.array().map(|a| a.elem).unwrap_or(0),
+            Kind::Array => cur = t.array().map(|a| a.elem).unwrap_or(TypeId::VOID),
             _ => break,
         }
     }
@@ -168,7 +168,7 @@ fn emit_chain(btf: &Btf, chain: &mut Vec<TypeId>, name: &str, out: &mut String, 
                 }
                 out.push('(');
                 let params: Vec<_> = t.params().collect();
-                if params.is_empty() || (params.len() == 1 && params.first().is_some_and(|p| p.ty == 0)) {
+                if params.is_empty() || (params.len() == 1 && params.first().is_some_and(|p| p.ty == TypeId::VOID)) {
                     out.push_str("void)");
                     return;
                 }
@@ -176,7 +176,7 @@ fn emit_chain(btf: &Btf, chain: &mut Vec<TypeId>, name: &str, out: &mut String, 
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    if i == params.len() - 1 && p.ty == 0 {
+                    if i == params.len() - 1 && p.ty == TypeId::VOID {
                         out.push_str("...");
                         break;
                     }

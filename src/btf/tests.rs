@@ -9,13 +9,13 @@ use crate::error::ReadError;
 use std::sync::Arc;
 
 /// One of everything, plus a small kfunc-like function.
-fn everything(e: Endian) -> (Builder, u32) {
+fn everything(e: Endian) -> (Builder, TypeId) {
     let mut b = Builder::new(e);
     let int = b.int("int", 4, 32, true); // 1
     let uchar = b.int("unsigned char", 1, 8, false); // 2
     let pint = b.ptr(int); // 3
     let arr = b.array(int, int, 16); // 4
-    let s = b.composite(false, "task", 24, &[("pid", int, 0, 0), ("flags", uchar, 32, 3), ("next", 0, 64, 0)]); // 5
+    let s = b.composite(false, "task", 24, &[("pid", int, 0, 0), ("flags", uchar, 32, 3), ("next", TypeId::VOID, 64, 0)]); // 5
     let u = b.composite(true, "u", 4, &[("a", int, 0, 0)]); // 6
     let en = b.enum32("state", true, &[("A", -1), ("B", 2)]); // 7
     let fwd = b.fwd("opaque", true); // 8
@@ -61,23 +61,23 @@ fn every_kind_both_byte_orders() {
         let m: Vec<_> = s.members().collect();
         assert_eq!(m.len(), 3);
         assert_eq!((m[1].name, m[1].bit_offset, m[1].bitfield_size), ("flags", 32, 3));
-        assert_eq!(btf.ty(1).unwrap().int_info().unwrap().bits, 32);
-        assert!(btf.ty(1).unwrap().int_info().unwrap().signed);
+        assert_eq!(btf.ty(TypeId(1)).unwrap().int_info().unwrap().bits, 32);
+        assert!(btf.ty(TypeId(1)).unwrap().int_info().unwrap().signed);
         let en: Vec<_> = btf.find("state", Kind::Enum).unwrap().enumerators().collect();
         assert_eq!(en[0].value as i64, -1);
         let e64: Vec<_> = btf.find("big", Kind::Enum64).unwrap().enumerators().collect();
         assert_eq!(e64[0].value, 1 << 40);
         assert!(btf.find("opaque", Kind::Fwd).unwrap().fwd_is_union());
-        assert_eq!(btf.ty(4).unwrap().array().unwrap().nelems, 16);
-        assert_eq!(btf.ty(19).unwrap().component_idx(), Some(-1));
+        assert_eq!(btf.ty(TypeId(4)).unwrap().array().unwrap().nelems, 16);
+        assert_eq!(btf.ty(TypeId(19)).unwrap().component_idx(), Some(-1));
         assert_eq!(btf.ty(func).unwrap().linkage(), Some(Linkage::Global));
-        assert_eq!(btf.ty(17).unwrap().datasec_vars().next().unwrap().size, 4);
+        assert_eq!(btf.ty(TypeId(17)).unwrap().datasec_vars().next().unwrap().size, 4);
         assert_eq!(func_decl(&btf, func), "int *bpf_task_thing(struct task *t, u8 n)");
-        assert_eq!(decl(&btf, 22, "p"), "const unsigned char *p");
-        assert_eq!(decl(&btf, 12, "r"), "int * restrict r");
-        assert_eq!(decl(&btf, 4, "a"), "int a[16]");
-        assert_eq!(decl(&btf, 20, "x"), "int __attribute__((btf_type_tag(\"user\"))) x");
-        assert_eq!(btf.resolve(9).unwrap().name(), "unsigned char");
+        assert_eq!(decl(&btf, TypeId(22), "p"), "const unsigned char *p");
+        assert_eq!(decl(&btf, TypeId(12), "r"), "int * restrict r");
+        assert_eq!(decl(&btf, TypeId(4), "a"), "int a[16]");
+        assert_eq!(decl(&btf, TypeId(20), "x"), "int __attribute__((btf_type_tag(\"user\"))) x");
+        assert_eq!(btf.resolve(TypeId(9)).unwrap().name(), "unsigned char");
     }
 }
 
@@ -85,13 +85,13 @@ fn every_kind_both_byte_orders() {
 fn function_pointers_arrays_and_varargs() {
     let mut b = Builder::new(Endian::Little);
     let int = b.int("int", 4, 32, true);
-    let void_p = b.ptr(0);
+    let void_p = b.ptr(TypeId::VOID);
     let cb_proto = b.func_proto(int, &[("", void_p), ("", int)]);
     let cb = b.ptr(cb_proto);
     let arr = b.array(int, int, 4);
     let parr = b.ptr(arr);
-    let va = b.func_proto(int, &[("fmt", void_p), ("", 0)]);
-    let noargs = b.func_proto(0, &[]);
+    let va = b.func_proto(int, &[("fmt", void_p), ("", TypeId::VOID)]);
+    let noargs = b.func_proto(TypeId::VOID, &[]);
     let f = b.func("f", va, 0);
     let btf = parse(b.build()).unwrap();
     assert_eq!(decl(&btf, cb, "callback_fn"), "int (*callback_fn)(void *, int)");
@@ -109,8 +109,8 @@ fn kind_layout_header_skips_unknown_kinds() {
     let after = b.typedef("after", int);
     let btf = parse(b.build()).expect("layout lets us skip the unknown kind");
     assert_eq!(btf.header().hdr_len, 32);
-    assert_eq!(btf.ty(2).unwrap().kind, Kind::Unknown(25));
-    assert_eq!(btf.ty(2).unwrap().extra().len(), 4 + 2 * 8);
+    assert_eq!(btf.ty(TypeId(2)).unwrap().kind, Kind::Unknown(25));
+    assert_eq!(btf.ty(TypeId(2)).unwrap().extra().len(), 4 + 2 * 8);
     assert_eq!(btf.ty(after).unwrap().name(), "after");
 
     // The same blob without the layout section must be rejected, not guessed.
@@ -128,14 +128,14 @@ fn split_btf_continues_ids_and_strings() {
     let int = base.int("int", 4, 32, true);
     let s = base.composite(false, "sock", 4, &[("x", int, 0, 0)]);
     let base_btf = Arc::new(parse(base.build()).unwrap());
-    let mut m = Builder::new_split(Endian::Little, base.next_id() - 1, base.str_len());
+    let mut m = Builder::new_split(Endian::Little, base.next_id().get() - 1, base.str_len());
     let ps = m.ptr(s);
     let proto = m.func_proto(int, &[("sk", ps)]);
     let f = m.func("mod_kfunc", proto, 1);
     m.decl_tag("bpf_kfunc", f, -1);
     let split = Btf::parse_split(Bytes::from_vec(m.build()), base_btf.clone()).unwrap();
-    assert_eq!(split.start_id(), 3);
-    assert_eq!(split.ty(1).unwrap().name(), "int");
+    assert_eq!(split.start_id(), TypeId(3));
+    assert_eq!(split.ty(TypeId(1)).unwrap().name(), "int");
     assert_eq!(split.ty(f).unwrap().name(), "mod_kfunc");
     assert_eq!(func_decl(&split, f), "int mod_kfunc(struct sock *sk)");
     assert_eq!(split.find("sock", Kind::Struct).unwrap().id, s);
@@ -176,13 +176,13 @@ fn malformed_inputs_give_located_errors() {
     // Absurd vlen on the first struct: 0xffff members cannot fit.
     let mut b2 = Builder::new(Endian::Little);
     let int = b2.int("int", 4, 32, true);
-    b2.raw("s", 4, false, 0xffff, 4, &[0, int, 0]);
+    b2.raw("s", 4, false, 0xffff, 4, &[0, int.get(), 0]);
     let e = parse(b2.build()).unwrap_err();
     assert!(e.what.contains("vlen 65535"), "{e}");
 
     // A dangling type reference.
     let mut b3 = Builder::new(Endian::Little);
-    b3.ptr(77);
+    b3.ptr(TypeId(77));
     let e = parse(b3.build()).unwrap_err();
     assert!(e.what.contains("type id 77"), "{e}");
 
@@ -206,14 +206,14 @@ fn malformed_inputs_give_located_errors() {
 fn cycles_do_not_hang() {
     // typedef A -> const -> typedef A: a cycle through modifiers.
     let mut b = Builder::new(Endian::Little);
-    b.typedef("A", 2); // 1 -> 2
-    b.konst(1); // 2 -> 1
-    let p = b.ptr(3); // 3 -> 3: a pointer to itself
+    b.typedef("A", TypeId(2)); // 1 -> 2
+    b.konst(TypeId(1)); // 2 -> 1
+    let p = b.ptr(TypeId(3)); // 3 -> 3: a pointer to itself
     let btf = parse(b.build()).unwrap();
-    assert!(btf.resolve(1).is_none());
+    assert!(btf.resolve(TypeId(1)).is_none());
     let s = decl(&btf, p, "x");
     assert!(s.contains("too long or cyclic"), "{s}");
-    let s = decl(&btf, 2, "y");
+    let s = decl(&btf, TypeId(2), "y");
     assert!(!s.is_empty());
 }
 
@@ -225,7 +225,7 @@ fn by_name_finds_all_duplicates() {
     let s2 = b.composite(false, "dup", 8, &[("y", a, 0, 0)]);
     let t = b.typedef("dup", a);
     let btf = parse(b.build()).unwrap();
-    let ids: Vec<u32> = btf.by_name("dup").map(|t| t.id).collect();
+    let ids: Vec<TypeId> = btf.by_name("dup").map(|t| t.id).collect();
     assert_eq!(ids, vec![s1, s2, t]);
     assert!(btf.by_name("nope").next().is_none());
 }

@@ -2,7 +2,7 @@
 //! the record size the file declares, decoded into readable access paths
 //! (`task_struct->mm->arg_start`) against the object's own BTF.
 
-use crate::btf::{Btf, Kind, TypeId};
+use crate::btf::{Btf, Kind, LocalTypeId, StrOffset, TypeId};
 use crate::bytes::Endian;
 use crate::error::ReadError;
 use serde::Serialize;
@@ -138,7 +138,7 @@ pub struct CoreRelo {
     pub insn_off: u32,
     /// Root type in the object's BTF.
     #[serde(skip)]
-    pub type_id: TypeId,
+    pub type_id: LocalTypeId,
     /// Raw access string (`0:1:2`).
     pub access: String,
     /// Relocation kind.
@@ -190,7 +190,7 @@ fn ext_records(d: &[u8], e: Endian, btf: &Btf, hdr_len: usize, field: usize, nam
     }
     let mut p = start + 4;
     while p < end {
-        let sec_name = btf.str_at(u32_at(p)?);
+        let sec_name = btf.str_at(StrOffset(u32_at(p)?));
         let n = u32_at(p + 4)? as usize;
         p += 8;
         let need = n.checked_mul(rec_size).ok_or_else(|| ReadError::at(p, "record count overflow"))?;
@@ -214,9 +214,10 @@ pub fn core_relos(d: &[u8], e: Endian, btf: &Btf) -> Result<Vec<CoreRelo>, ReadE
     }
     let mut out = Vec::new();
     ext_records(d, e, btf, hdr_len, 24, "core_relo", |section, [insn_off, type_id, acc_off, kind]| {
+        let type_id = LocalTypeId(TypeId(type_id));
         let kind = CoreReloKind::from_raw(kind);
-        let access = btf.str_at(acc_off).to_string();
-        let path = describe(btf, type_id, &access, kind);
+        let access = btf.str_at(StrOffset(acc_off)).to_string();
+        let path = describe(btf, type_id.0, &access, kind);
         out.push(CoreRelo { section: section.to_string(), insn_off, type_id, is_check: kind.is_check(), access, kind, path });
     })?;
     Ok(out)
@@ -253,8 +254,8 @@ pub fn line_infos(d: &[u8], e: Endian, btf: &Btf) -> Result<Vec<LineInfo>, ReadE
         out.push(LineInfo {
             section: section.to_string(),
             insn_off,
-            file: btf.str_at(file).to_string(),
-            text: btf.str_at(text).trim().to_string(),
+            file: btf.str_at(StrOffset(file)).to_string(),
+            text: btf.str_at(StrOffset(text)).trim().to_string(),
             line: lc >> 10,
             column: lc & 0x3ff,
         });

@@ -18,7 +18,7 @@ pub mod embedded;
 pub mod flow;
 pub mod sections;
 
-use crate::btf::{Btf, Kind, TypeId};
+use crate::btf::{Btf, Kind, LocalTypeId};
 use crate::bytes::{Bytes, Endian};
 use crate::error::{Error, Result};
 use btf_ext::CoreRelo;
@@ -115,7 +115,7 @@ pub struct Extern {
     pub weak: bool,
     /// Type id of the FUNC / VAR in the object's BTF, when it has one.
     #[serde(skip)]
-    pub btf_id: Option<TypeId>,
+    pub btf_id: Option<LocalTypeId>,
 }
 
 impl Extern {
@@ -620,7 +620,7 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
                 externs.push(Extern {
                     weak: weak_of.get(name.as_str()).copied().unwrap_or(false),
                     kind: if is_func { ExternKind::Kfunc } else { kind },
-                    btf_id: Some(v.ty),
+                    btf_id: Some(LocalTypeId(v.ty)),
                     name,
                 });
             }
@@ -633,7 +633,7 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
                     name: f.name().to_string(),
                     kind: ExternKind::ExternFunc,
                     weak: weak_of.get(f.name()).copied().unwrap_or(false),
-                    btf_id: Some(f.id),
+                    btf_id: Some(LocalTypeId(f.id)),
                 });
             }
         }

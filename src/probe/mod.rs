@@ -457,7 +457,7 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant) -> Result<Probe>
             for &k in &kfunc_idx {
                 let Some(kf) = surface.kfuncs.get(k) else { continue };
                 let decision = by_job.remove(&(i, 1, k as u32)).unwrap_or(Decision::Undecided { reason: "not probed".into() });
-                kd.push(KfuncDecision { name: kf.name.clone(), module: kf.module.clone(), btf_id: kf.btf_id, decision });
+                kd.push(KfuncDecision { name: kf.name.clone(), module: kf.module.clone(), btf_id: kf.btf_id.get(), decision });
             }
         }
         for d in hd.iter().map(|h| &h.decision).chain(kd.iter().map(|k| &k.decision)) {
@@ -519,7 +519,7 @@ fn execute(
                 Call::Helper(id) => (vec![sys::Insn::call(0, id as i32, 0), sys::Insn::mov_r0(p.ret), sys::Insn::exit()], None),
                 Call::Kfunc(k) => {
                     let kf = kfuncs.get(k);
-                    let btf_id = kf.map(|k| k.btf_id).unwrap_or(0) as i32;
+                    let btf_id = kf.map(|k| k.btf_id.get()).unwrap_or(0) as i32;
                     let (off, problem) = match kf.and_then(|k| k.module.as_deref()) {
                         None => (0, None),
                         Some(m) => match module_fd.get(m) {

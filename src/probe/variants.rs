@@ -128,7 +128,7 @@ fn find_target(kernel: &Kernel, names: &[&str], kind: Kind) -> Option<AttachBtf>
         for kb in kernel.btfs() {
             if let Some(t) = kb.btf.by_name(n).find(|t| t.kind == kind && t.id >= kb.btf.start_id()) {
                 let module = (kb.name != "vmlinux").then(|| kb.name.clone());
-                return Some(AttachBtf { name: n.to_string(), kind: kind.name().to_lowercase(), id: t.id, module });
+                return Some(AttachBtf { name: n.to_string(), kind: kind.name().to_lowercase(), id: t.id.get(), module });
             }
         }
     }
@@ -204,7 +204,7 @@ fn struct_ops(kernel: &Kernel, pt: &str, ptid: u32) -> Vec<Variant> {
             });
             let module = (kb.name != "vmlinux").then(|| kb.name.clone());
             let mut v = Variant::new(format!("struct_ops/{ops}"), pt, ptid, None, false);
-            v.attach_btf = Some(AttachBtf { name: ops.to_string(), kind: "struct".into(), id: dt.id, module });
+            v.attach_btf = Some(AttachBtf { name: ops.to_string(), kind: "struct".into(), id: dt.id.get(), module });
             match member {
                 Some((i, m)) => {
                     v.struct_ops_member = Some(m.name.to_string());

@@ -2,18 +2,19 @@
 //! a table or JSON (schema in docs/kernels.md).
 
 use crate::kernel::debian::{CachedKernel, Resolution};
+use std::io::{self, Write};
 
 fn mib(b: u64) -> String {
     format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64)
 }
 
 /// Human listing: resolutions first (with notes), then the cache.
-pub fn text(cache_dir: &str, cached: &[CachedKernel], debs_bytes: u64, resolved: &[Resolution], errors: &[String]) -> String {
-    let mut out = String::new();
+pub fn text(w: &mut dyn Write, cache_dir: &str, cached: &[CachedKernel], debs_bytes: u64, resolved: &[Resolution], errors: &[String]) -> io::Result<()> {
     for r in resolved {
         let pkgs: Vec<String> = r.packages.iter().map(|p| format!("{} {}", p.name, p.version)).collect();
-        out.push_str(&format!(
-            "{} -> {} ({}{}{}; from {}{}): {}\n",
+        writeln!(
+            w,
+            "{} -> {} ({}{}{}; from {}{}): {}",
             r.name,
             r.release,
             r.arch.name(),
@@ -22,26 +23,27 @@ pub fn text(cache_dir: &str, cached: &[CachedKernel], debs_bytes: u64, resolved:
             r.resolved_from,
             if r.was_cached { ", already cached" } else if r.dir.is_some() { ", downloaded" } else { "" },
             pkgs.join(" + ")
-        ));
+        )?;
         for n in &r.notes {
-            out.push_str(&format!("  note: {n}\n"));
+            writeln!(w, "  note: {n}")?;
         }
     }
     for e in errors {
-        out.push_str(&format!("error: {e}\n"));
+        writeln!(w, "error: {e}")?;
     }
     if !resolved.is_empty() || !errors.is_empty() {
-        out.push('\n');
+        writeln!(w)?;
     }
     let total: u64 = cached.iter().map(|k| k.bytes).sum();
-    out.push_str(&format!(
-        "cache {cache_dir}: {} kernels, {} extracted BTF, {} packages\n",
+    writeln!(
+        w,
+        "cache {cache_dir}: {} kernels, {} extracted BTF, {} packages",
         cached.len(),
         mib(total),
         mib(debs_bytes)
-    ));
+    )?;
     if cached.is_empty() {
-        return out;
+        return Ok(());
     }
     let rows: Vec<Vec<String>> = cached
         .iter()
@@ -56,12 +58,11 @@ pub fn text(cache_dir: &str, cached: &[CachedKernel], debs_bytes: u64, resolved:
             ]
         })
         .collect();
-    out.push_str(&super::table_string(&["RELEASE", "ARCH", "SUITE", "MODULES", "SIZE", "PACKAGES"], &rows));
-    out
+    super::write_table(w, &["RELEASE", "ARCH", "SUITE", "MODULES", "SIZE", "PACKAGES"], &rows)
 }
 
 /// JSON document (`schema` 1).
-pub fn json(cache_dir: &str, cached: &[CachedKernel], debs_bytes: u64, resolved: &[Resolution], errors: &[String]) -> String {
+pub fn json(w: &mut dyn Write, cache_dir: &str, cached: &[CachedKernel], debs_bytes: u64, resolved: &[Resolution], errors: &[String]) -> io::Result<()> {
     let v = serde_json::json!({
         "schema": 1,
         "cache": cache_dir,
@@ -70,7 +71,6 @@ pub fn json(cache_dir: &str, cached: &[CachedKernel], debs_bytes: u64, resolved:
         "resolved": resolved,
         "errors": errors,
     });
-    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
-    s.push('\n');
-    s
+    serde_json::to_writer_pretty(&mut *w, &v).map_err(io::Error::from)?;
+    writeln!(w)
 }

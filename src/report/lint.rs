@@ -23,10 +23,10 @@ pub fn json(w: &mut dyn Write, label: &str, l: &Lint) -> io::Result<()> {
 
 /// Facts, then a table of findings.
 pub fn table(w: &mut dyn Write, label: &str, l: &Lint) -> io::Result<()> {
-    let mut out = String::new();
     let f = &l.facts;
-    out.push_str(&format!(
-        "kernel {label}: BTF v{}, {}-byte header{}, {} endian, {} vmlinux types, {} modules ({} without BTF)\n",
+    writeln!(
+        w,
+        "kernel {label}: BTF v{}, {}-byte header{}, {} endian, {} vmlinux types, {} modules ({} without BTF)",
         f.btf_version,
         f.header_len,
         if f.kind_layout { " with kind layout" } else { "" },
@@ -34,24 +34,24 @@ pub fn table(w: &mut dyn Write, label: &str, l: &Lint) -> io::Result<()> {
         f.vmlinux_types,
         f.modules,
         f.modules_without_btf
-    ));
-    out.push_str(&format!(
-        "kfuncs {} (decl tags {}, .BTF_ids {}, {} set8 records){}\n",
+    )?;
+    writeln!(
+        w,
+        "kfuncs {} (decl tags {}, .BTF_ids {}, {} set8 records){}",
         f.kfuncs,
         f.decl_tags,
         f.btf_ids,
         f.set8_records,
         f.pahole_version.map(|p| format!("; pahole {}.{}", p / 100, p % 100)).unwrap_or_default()
-    ));
+    )?;
     let kinds: Vec<String> = f.kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
-    out.push_str(&format!("kinds: {}\n", kinds.join(", ")));
+    writeln!(w, "kinds: {}", kinds.join(", "))?;
     for r in &f.readers {
-        out.push_str(&format!("readers: {} >= {} ({})\n", r.tool, r.min_version, r.because));
+        writeln!(w, "readers: {} >= {} ({})", r.tool, r.min_version, r.because)?;
     }
-    out.push('\n');
+    writeln!(w)?;
     if l.findings.is_empty() {
-        out.push_str("no findings\n");
-        return w.write_all(out.as_bytes());
+        return writeln!(w, "no findings");
     }
     let rows: Vec<Vec<String>> = l
         .findings
@@ -66,7 +66,6 @@ pub fn table(w: &mut dyn Write, label: &str, l: &Lint) -> io::Result<()> {
             ]
         })
         .collect();
-    out.push_str(&format!("{} ({} failing)\n", count(rows.len(), "finding", "findings"), l.failing()));
-    w.write_all(out.as_bytes())?;
+    writeln!(w, "{} ({} failing)", count(rows.len(), "finding", "findings"), l.failing())?;
     write_table(w, &["SEVERITY", "CODE", "ORIGIN", "SUBJECT", "MESSAGE"], &rows)
 }

@@ -2,24 +2,22 @@
 //! table per variant, and the decisions of each variant in detail.
 
 use crate::probe::{LoadOutcome, Probe};
+use std::io::{self, Write};
 
 /// The JSON document (schema in docs/probe.md): indented down to the
 /// variants, one line per decision and per list of scalars.
-pub fn json(p: &Probe) -> String {
-    let mut out = compact_below(&serde_json::to_string_pretty(p).unwrap_or_default(), 4);
-    out.push('\n');
-    out
+pub fn json(w: &mut dyn Write, p: &Probe) -> io::Result<()> {
+    compact_below(w, &serde_json::to_string_pretty(p).map_err(io::Error::from)?, 4)
 }
 
 /// Re-flow serde_json's pretty output: containers opened at nesting depth
 /// `max_depth` or deeper, and arrays holding only scalars, go on one line.
 /// Line-based: pretty JSON never splits a string across lines, and a line
-/// ending in `{` or `[` always opens a container.
-fn compact_below(pretty: &str, max_depth: usize) -> String {
+/// ending in `{` or `[` always opens a container. Every line ends in a newline.
+fn compact_below(w: &mut dyn Write, pretty: &str, max_depth: usize) -> io::Result<()> {
     let lines: Vec<&str> = pretty.lines().collect();
     let opens = |l: &str| l.ends_with('{') || l.ends_with('[');
     let closes = |l: &str| l.trim_start().starts_with('}') || l.trim_start().starts_with(']');
-    let mut out = String::with_capacity(pretty.len());
     let mut depth = 0usize;
     let mut i = 0;
     while let Some(&line) = lines.get(i) {
@@ -43,22 +41,17 @@ fn compact_below(pretty: &str, max_depth: usize) -> String {
                 j += 1;
             }
             if depth >= max_depth || (line.ends_with('[') && !nested) {
-                out.push_str(line);
                 let inner: Vec<&str> = lines.get(i + 1..j).unwrap_or(&[]).iter().map(|l| l.trim()).collect();
-                out.push_str(&inner.join(" "));
-                out.push_str(lines.get(j).map(|l| l.trim()).unwrap_or(""));
-                out.push('\n');
+                writeln!(w, "{line}{}{}", inner.join(" "), lines.get(j).map(|l| l.trim()).unwrap_or(""))?;
                 i = j + 1;
                 continue;
             }
             depth += 1;
         }
-        out.push_str(line);
-        out.push('\n');
+        writeln!(w, "{line}")?;
         i += 1;
     }
-    out.pop();
-    out
+    Ok(())
 }
 
 fn load_text(l: &LoadOutcome) -> String {
@@ -70,10 +63,11 @@ fn load_text(l: &LoadOutcome) -> String {
 }
 
 /// Header line plus one row per variant: allowed / decided counts.
-pub fn table(p: &Probe) -> String {
+pub fn table(w: &mut dyn Write, p: &Probe) -> io::Result<()> {
     let s = &p.summary;
     let k = &p.kernel;
-    let mut out = format!(
+    write!(
+        w,
         "kernel {}, BTF sha256 {} ({} bytes); {} variants ({} loadable, {} unsupported, {} undecided); {} loads in {:.1} s on {} threads\n\
          decisions: {} verifier_accepted, {} rejected_other (available), {} verifier_rejected_not_allowed, {} undecided\n\n",
         k.release.as_deref().unwrap_or("(release unknown)"),
@@ -90,7 +84,7 @@ pub fn table(p: &Probe) -> String {
         s.rejected_other,
         s.verifier_rejected_not_allowed,
         s.undecided,
-    );
+    )?;
     let rows: Vec<Vec<String>> = p
         .variants
         .iter()
@@ -113,12 +107,11 @@ pub fn table(p: &Probe) -> String {
             ]
         })
         .collect();
-    out.push_str(&super::table_string(&["VARIANT", "PROG TYPE", "ATTACH", "SLEEPABLE", "HELPERS", "KFUNCS", "LOAD"], &rows));
-    out
+    super::write_table(w, &["VARIANT", "PROG TYPE", "ATTACH", "SLEEPABLE", "HELPERS", "KFUNCS", "LOAD"], &rows)
 }
 
 /// Every decision of every variant: `VARIANT KIND NAME HOW DETAIL`.
-pub fn detail(p: &Probe) -> String {
+pub fn detail(w: &mut dyn Write, p: &Probe) -> io::Result<()> {
     let mut rows = Vec::new();
     for v in &p.variants {
         if v.load != LoadOutcome::Loadable {
@@ -135,5 +128,5 @@ pub fn detail(p: &Probe) -> String {
             rows.push(vec![v.variant.label.clone(), "kfunc".into(), name, k.decision.how().into(), k.decision.detail().into()]);
         }
     }
-    super::table_string(&["VARIANT", "KIND", "NAME", "HOW", "DETAIL"], &rows)
+    super::write_table(w, &["VARIANT", "KIND", "NAME", "HOW", "DETAIL"], &rows)
 }

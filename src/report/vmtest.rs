@@ -8,6 +8,7 @@ use crate::vmtest::compare::{Confusion, Outcome, Row};
 use crate::vmtest::record::{LoadRecord, Status, UnitKind};
 use crate::vmtest::vm::VmRun;
 use serde::Serialize;
+use std::io::{self, Write};
 
 /// One real load as a `check` result (same fields first, then the load's).
 #[derive(Debug, Clone, Serialize)]
@@ -151,12 +152,11 @@ struct CompareDoc<'a> {
 }
 
 /// The JSON document (`bpfabi.check/1` plus load fields; see docs/vmtest.md).
-pub fn json(kernels: &[String], results: &[LoadResult], runs: &[&VmRun], rows: Option<&[Row]>) -> String {
+pub fn json(w: &mut dyn Write, kernels: &[String], results: &[LoadResult], runs: &[&VmRun], rows: Option<&[Row]>) -> io::Result<()> {
     let comparison = rows.map(|rows| CompareDoc { rows, confusion: confusion_by_kernel(kernels, rows) });
     let doc = Doc { schema: super::check::SCHEMA, source: "load", kernels, results, runs: runs.iter().map(|r| RunSummary::of(r)).collect(), comparison };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::from)?;
+    writeln!(w)
 }
 
 fn first_line(r: &LoadResult) -> String {
@@ -177,55 +177,57 @@ fn first_line(r: &LoadResult) -> String {
 }
 
 /// A table: one line per unit, the decisive line for failures.
-pub fn table(results: &[LoadResult]) -> String {
+pub fn table(w: &mut dyn Write, results: &[LoadResult]) -> io::Result<()> {
     let rows: Vec<Vec<String>> = results
         .iter()
         .map(|r| vec![r.object.clone(), if r.program.is_empty() { "-".into() } else { r.program.clone() }, r.kernel.clone(), r.status.as_str().into(), first_line(r)])
         .collect();
-    super::table_string(&["OBJECT", "UNIT", "KERNEL", "RESULT", "DECISIVE LINE"], &rows)
+    super::write_table(w, &["OBJECT", "UNIT", "KERNEL", "RESULT", "DECISIVE LINE"], &rows)
 }
 
 /// A summary line per VM run: boots, timings, modules.
-pub fn run_summary(run: &VmRun) -> String {
-    let mut s = String::new();
+pub fn run_summary(w: &mut dyn Write, run: &VmRun) -> io::Result<()> {
     let loaded = run.records.iter().filter(|(_, r)| r.loaded).count();
-    s.push_str(&format!("kernel {} ({}), loader {}\n", run.release, run.kernel_source, run.loader));
+    writeln!(w, "kernel {} ({}), loader {}", run.release, run.kernel_source, run.loader)?;
     for b in &run.boots {
-        s.push_str(&format!(
-            "  boot {}: hello {} ms, first load {} ms, total {} ms ({})\n",
+        writeln!(
+            w,
+            "  boot {}: hello {} ms, first load {} ms, total {} ms ({})",
             b.accel,
             b.hello_ms.map_or("-".into(), |x| x.to_string()),
             b.first_load_ms.map_or("-".into(), |x| x.to_string()),
             b.total_ms,
             b.end
-        ));
+        )?;
     }
     if let Some(k) = &run.kvm_fallback {
-        s.push_str(&format!("  KVM not used: {k}\n"));
+        writeln!(w, "  KVM not used: {k}")?;
     }
     let failed: Vec<String> = run.modules.iter().filter(|m| m.status != "loaded").map(|m| format!("{} ({})", m.name, m.status)).collect();
-    s.push_str(&format!(
-        "  modules: {} inserted{}{}\n",
+    writeln!(
+        w,
+        "  modules: {} inserted{}{}",
         run.modules.iter().filter(|m| m.status == "loaded").count(),
         if failed.is_empty() { String::new() } else { format!(", not inserted: {}", failed.join(", ")) },
         if run.missing_modules.is_empty() { String::new() } else { format!(", not in this kernel: {}", run.missing_modules.join(", ")) }
-    ));
+    )?;
     if let Some(ms) = run.probe_ms {
-        s.push_str(&format!("  probe: {ms} ms\n"));
+        writeln!(w, "  probe: {ms} ms")?;
     }
     let secs = run.load_ms as f64 / 1000.0;
-    s.push_str(&format!(
-        "  {} units, {} loaded, {} failed; {:.1} s loading ({:.1} units/s)\n",
+    writeln!(
+        w,
+        "  {} units, {} loaded, {} failed; {:.1} s loading ({:.1} units/s)",
         run.records.len(),
         loaded,
         run.records.len() - loaded,
         secs,
         if secs > 0.0 { run.records.len() as f64 / secs } else { 0.0 }
-    ));
+    )?;
     if let Some(i) = &run.incomplete {
-        s.push_str(&format!("  INCOMPLETE: {i}\n"));
+        writeln!(w, "  INCOMPLETE: {i}")?;
     }
-    s
+    Ok(())
 }
 
 /// Confusion counts per kernel.
@@ -235,7 +237,7 @@ pub fn confusion_by_kernel(kernels: &[String], rows: &[Row]) -> Vec<(String, Con
 
 /// Prediction next to reality: the disagreements (or every row with
 /// `all`), then the confusion counts per kernel.
-pub fn compare_text(kernels: &[String], rows: &[Row], all: bool) -> String {
+pub fn compare_text(w: &mut dyn Write, kernels: &[String], rows: &[Row], all: bool) -> io::Result<()> {
     let shown: Vec<Vec<String>> = rows
         .iter()
         .filter(|r| all || !r.outcome.agrees())
@@ -255,10 +257,9 @@ pub fn compare_text(kernels: &[String], rows: &[Row], all: bool) -> String {
             ]
         })
         .collect();
-    let mut s = String::new();
     if !shown.is_empty() {
-        s.push_str(&super::table_string(&["OBJECT", "UNIT", "KERNEL", "PREDICTED", "REAL", "OUTCOME", "WHY"], &shown));
-        s.push('\n');
+        super::write_table(w, &["OBJECT", "UNIT", "KERNEL", "PREDICTED", "REAL", "OUTCOME", "WHY"], &shown)?;
+        writeln!(w)?;
     }
     let mut t = Vec::new();
     for (k, c) in confusion_by_kernel(kernels, rows) {
@@ -272,23 +273,20 @@ pub fn compare_text(kernels: &[String], rows: &[Row], all: bool) -> String {
             format!("{:.1}%", 100.0 * c.agreement()),
         ]);
     }
-    s.push_str(&super::table_string(&["KERNEL", "TRUE REJECT", "TRUE LOAD", "FALSE ALARM", "MISSED", "NOT COMPARED", "AGREEMENT"], &t));
-    s
+    super::write_table(w, &["KERNEL", "TRUE REJECT", "TRUE LOAD", "FALSE ALARM", "MISSED", "NOT COMPARED", "AGREEMENT"], &t)
 }
 
 /// One ground-truth-format JSON line per unit (`kernel` and `loader` added).
-pub fn jsonl(run: &VmRun) -> String {
-    let mut text = String::new();
+pub fn jsonl(w: &mut dyn Write, run: &VmRun) -> io::Result<()> {
     for (_, r) in &run.records {
         let mut v = serde_json::to_value(r).unwrap_or_default();
         if let Some(m) = v.as_object_mut() {
             m.insert("kernel".into(), serde_json::Value::String(run.release.clone()));
             m.insert("loader".into(), serde_json::Value::String(run.loader.clone()));
         }
-        text.push_str(&serde_json::to_string(&v).unwrap_or_default());
-        text.push('\n');
+        super::write_jsonl(w, &v)?;
     }
-    text
+    Ok(())
 }
 
 /// The probe's JSON of a run, pretty-printed, when the guest ran one.

@@ -56,7 +56,7 @@ pub fn kernel_bytes(kfuncs: &[Kf], helpers: &[&str], task_size: u32) -> (Vec<u8>
     let ptask = b.ptr(task);
     let mut ids = Vec::new();
     for k in kfuncs {
-        let params: Vec<(&str, u32)> = k
+        let params: Vec<(&str, bpfabi::btf::TypeId)> = k
             .params
             .iter()
             .map(|(n, t)| {
@@ -87,7 +87,7 @@ pub fn kernel_bytes(kfuncs: &[Kf], helpers: &[&str], task_size: u32) -> (Vec<u8>
     sec.extend_from_slice(&(ids.len() as u32).to_le_bytes());
     sec.extend_from_slice(&1u32.to_le_bytes());
     for (id, fl) in ids {
-        sec.extend_from_slice(&id.to_le_bytes());
+        sec.extend_from_slice(&id.get().to_le_bytes());
         sec.extend_from_slice(&fl.to_le_bytes());
     }
     (b.build(), sec)
