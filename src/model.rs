@@ -58,6 +58,13 @@ impl KernelEnum {
     }
 }
 
+/// The `___flavour` types of one BTF, in scan order and by essential name.
+#[derive(Debug, Default)]
+struct Flavoured {
+    list: Vec<(String, u32)>,
+    by_essential: HashMap<String, Vec<u32>>,
+}
+
 /// A kernel prepared for analysis. Build with [`KernelModel::new`] (from a
 /// loaded [`Kernel`]), [`KernelModel::load`] (from paths) or
 /// [`KernelModel::from_bytes`].
@@ -76,7 +83,7 @@ pub struct KernelModel {
     probe: Option<std::sync::Arc<crate::probe::ProbeIndex>>,
     arch: OnceLock<Option<crate::kernel::arch::KernelArch>>,
     kconfig: OnceLock<Option<HashMap<String, String>>>,
-    flavoured: OnceLock<HashMap<String, Vec<(String, u32)>>>,
+    flavoured: OnceLock<HashMap<String, Flavoured>>,
 }
 
 impl std::fmt::Debug for KernelModel {
@@ -201,13 +208,23 @@ impl KernelModel {
     /// essential name), per BTF (`vmlinux` or a module name): (essential
     /// name, type id). One scan of every BTF on first use.
     pub fn flavoured_types(&self, btf: &str) -> &[(String, u32)] {
+        self.flavoured_of(btf).map(|f| f.list.as_slice()).unwrap_or(&[])
+    }
+
+    /// The ids of the types of BTF `btf` whose essential name is `essential`
+    /// and whose name carries a `___flavour` (see [`Self::flavoured_types`]).
+    pub fn flavoured_named(&self, btf: &str, essential: &str) -> &[u32] {
+        self.flavoured_of(btf).and_then(|f| f.by_essential.get(essential)).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    fn flavoured_of(&self, btf: &str) -> Option<&Flavoured> {
         let m = self.flavoured.get_or_init(|| {
             self.kernel
                 .btfs()
                 .map(|b| {
                     // CO-RE roots are composites, enums and typedefs; a
                     // kind-filtered scan (no name index).
-                    let v = [Kind::Struct, Kind::Union, Kind::Enum, Kind::Enum64, Kind::Typedef]
+                    let list: Vec<(String, u32)> = [Kind::Struct, Kind::Union, Kind::Enum, Kind::Enum64, Kind::Typedef]
                         .into_iter()
                         .flat_map(|k| b.btf.types_of_kind(k))
                         .filter(|t| t.id >= b.btf.start_id() && t.name_bytes().windows(3).any(|w| w == b"___"))
@@ -216,11 +233,15 @@ impl KernelModel {
                             (ess.len() < name.len()).then(|| (ess.to_string(), t.id))
                         })
                         .collect();
-                    (b.name.clone(), v)
+                    let mut by_essential: HashMap<String, Vec<u32>> = HashMap::new();
+                    for (e, id) in &list {
+                        by_essential.entry(e.clone()).or_default().push(*id);
+                    }
+                    (b.name.clone(), Flavoured { list, by_essential })
                 })
                 .collect()
         });
-        m.get(btf).map(Vec::as_slice).unwrap_or(&[])
+        m.get(btf)
     }
 
     /// Helper name by `enum bpf_func_id` value.
