@@ -602,6 +602,28 @@ impl Btf {
         (empty, is)
     }
 
+    /// The name offsets in this blob's own string section (not the base's)
+    /// whose string contains `pat`, as ascending inclusive ranges (a string
+    /// from its start up to its last occurrence of `pat`; an offset into
+    /// the middle of a string names its tail): a search of the section
+    /// instead of a read of every type's name.
+    pub fn str_ranges_containing(&self, pat: &[u8]) -> Vec<(u32, u32)> {
+        let strs = self.bytes.as_slice().get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
+        let mut out: Vec<(u32, u32)> = Vec::new();
+        if pat.is_empty() {
+            return out;
+        }
+        for pos in memchr::memmem::find_iter(strs, pat) {
+            let start = strs.get(..pos).and_then(|h| memchr::memrchr(0, h)).map_or(0, |z| z + 1);
+            let (a, b) = (self.start_str.saturating_add(start as u32), self.start_str.saturating_add(pos as u32));
+            match out.last_mut() {
+                Some(last) if last.0 == a => last.1 = b,
+                _ => out.push((a, b)),
+            }
+        }
+        out
+    }
+
     /// Look a type up by id (base ids are forwarded to the base).
     pub fn ty(&self, id: TypeId) -> Option<Type<'_>> {
         if id == 0 {
