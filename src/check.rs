@@ -296,13 +296,41 @@ impl<'p> CheckOptions<'p> {
 /// from the kernels (newest names win).
 pub fn check(objects: &[BpfObject], kernels: &[KernelModel], opts: &CheckOptions) -> Vec<ProgramResult> {
     let names = crate::model::helper_names(kernels);
-    let mut out = Vec::new();
-    for o in objects {
-        for k in kernels {
-            out.extend(check_object(o, k, &names, opts));
-        }
+    let per_object = |o: &BpfObject| kernels.iter().flat_map(|k| check_object(o, k, &names, opts)).collect::<Vec<_>>();
+    map_in_order(objects, per_object).into_iter().flatten().collect()
+}
+
+/// `f` over `items` on every core (objects are independent: each check
+/// reads the shared kernel models only), results in input order. Workers
+/// take the next item from a shared counter, so a few large objects do not
+/// leave a core idle.
+fn map_in_order<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
     }
-    out
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else { break done };
+            done.push((i, f(item)));
+        }
+    };
+    let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    std::thread::scope(|s| {
+        let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+        let mine = work();
+        // A worker that panicked lost its items: they are redone here.
+        for (i, r) in mine.into_iter().chain(helpers.into_iter().flat_map(|h| h.join().unwrap_or_default())) {
+            if let Some(slot) = slots.get_mut(i) {
+                *slot = Some(r);
+            }
+        }
+    });
+    slots.into_iter().zip(items).map(|(r, item)| r.unwrap_or_else(|| f(item))).collect()
 }
 
 // ---- libbpf type compatibility ----
@@ -372,14 +400,14 @@ fn match_member(tb: &Btf, tid: TypeId, name: &str, base_bits: u32, depth: usize)
     }
     let t = tb.resolve(tid)?;
     let n = t.vlen();
-    for (k, m) in t.members().enumerate() {
+    for m in t.scan_members(name.as_bytes()) {
         let off = base_bits.saturating_add(m.bit_offset);
-        if m.name.is_empty() {
+        if m.anonymous {
             if let Some(r) = match_member(tb, m.ty, name, off, depth + 1) {
                 return Some(r);
             }
-        } else if m.name == name {
-            return Some((m.ty, off, m.bitfield_size, k + 1 == n));
+        } else if m.matches {
+            return Some((m.ty, off, m.bitfield_size, m.index + 1 == n));
         }
     }
     None
@@ -456,10 +484,9 @@ fn candidates<'a>(ki: &'a KernelModel, name: &str, kind: Kind) -> Vec<(&'a Btf, 
     // relo_core.c / libbpf.c `bpf_core_add_cands`: target names are compared
     // by essential name too (a kernel `foo___x` is a candidate for `foo`).
     let flavoured = |b: &'a crate::kernel::KernelBtf| -> Vec<(&'a Btf, TargetTypeId, &'a str)> {
-        ki.flavoured_types(&b.name)
+        ki.flavoured_named(&b.name, ess)
             .iter()
-            .filter(|(e, _)| e == ess)
-            .filter_map(|&(_, id)| b.btf.ty(id))
+            .filter_map(|&id| b.btf.ty(id))
             .filter(|t| kinds_compat(kind, t.kind))
             .map(|t| (&*b.btf, TargetTypeId(t.id), b.name.as_str()))
             .collect()
@@ -529,7 +556,7 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
                 let Some(lt) = obj_btf.resolve(lid.0) else { ok = false; break };
                 match lt.kind {
                     Kind::Struct | Kind::Union => {
-                        let Some(lm) = lt.members().nth(i as usize) else { ok = false; break };
+                        let Some(lm) = lt.member(i as usize) else { ok = false; break };
                         if lm.name.is_empty() {
                             // libbpf: anonymous local members are not part of the
                             // high-level spec; the next named member is searched

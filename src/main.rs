@@ -901,14 +901,23 @@ fn check(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
     let format = if a.sarif { Format::Sarif } else { a.out.format("check", &[Format::Table, Format::Json, Format::Jsonl, Format::Sarif])? };
     // --policy: the manifest is parsed while objects and kernels are read.
     let manifest = a.policy.clone().map(|m| std::thread::spawn(move || bpfabi::policy::Manifest::load(&m)));
-    let objs = read_objects(&a.objects, a.verbose)?;
+    // Kernels (and their probe data) are read while the objects are.
     let lo = LoadOptions { modules: !a.no_modules, ..LoadOptions::default() };
-    let mut kernels = if a.kernels.is_empty() {
-        vec![KernelModel::running(&lo)?]
-    } else {
-        a.kernels.iter().map(|p| KernelModel::load(std::slice::from_ref(p), &lo)).collect::<bpfabi::Result<Vec<_>>>()?
+    let load_kernels = || -> bpfabi::Result<Vec<KernelModel>> {
+        let mut kernels = if a.kernels.is_empty() {
+            vec![KernelModel::running(&lo)?]
+        } else {
+            a.kernels.iter().map(|p| KernelModel::load(std::slice::from_ref(p), &lo)).collect::<bpfabi::Result<Vec<_>>>()?
+        };
+        bpfabi::probe::judge::attach(&mut kernels, &a.probes, &a.kernels)?;
+        Ok(kernels)
     };
-    bpfabi::probe::judge::attach(&mut kernels, &a.probes, &a.kernels)?;
+    let (objs, kernels) = std::thread::scope(|s| {
+        let kernels = s.spawn(load_kernels);
+        let objs = read_objects(&a.objects, a.verbose);
+        (objs, kernels.join().unwrap_or_else(|_| Err(Error::new("--kernel", "the kernel reader panicked"))))
+    });
+    let (objs, kernels) = (objs?, kernels?);
     let opts = CheckOptions::default().explain(a.explain).rodata(a.rodata.iter().cloned().collect());
     let results = bpfabi::check::check(&objs, &kernels, &opts);
     let labels: Vec<String> = kernels.iter().map(|k| k.label().to_string()).collect();

@@ -58,6 +58,19 @@ impl KernelEnum {
     }
 }
 
+/// Whether `off` is in one of the ascending, disjoint inclusive `ranges`.
+fn in_ranges(ranges: &[(u32, u32)], off: u32) -> bool {
+    let i = ranges.partition_point(|&(a, _)| a <= off);
+    i.checked_sub(1).and_then(|i| ranges.get(i)).is_some_and(|&(_, b)| off <= b)
+}
+
+/// The `___flavour` types of one BTF, in scan order and by essential name.
+#[derive(Debug, Default)]
+struct Flavoured {
+    list: Vec<(String, crate::btf::TypeId)>,
+    by_essential: HashMap<String, Vec<crate::btf::TypeId>>,
+}
+
 /// A kernel prepared for analysis. Build with [`KernelModel::new`] (from a
 /// loaded [`Kernel`]), [`KernelModel::load`] (from paths) or
 /// [`KernelModel::from_bytes`].
@@ -76,7 +89,7 @@ pub struct KernelModel {
     probe: Option<std::sync::Arc<crate::probe::ProbeIndex>>,
     arch: OnceLock<Option<crate::kernel::arch::KernelArch>>,
     kconfig: OnceLock<Option<HashMap<String, String>>>,
-    flavoured: OnceLock<HashMap<String, Vec<(String, crate::btf::TypeId)>>>,
+    flavoured: OnceLock<Vec<(String, Flavoured)>>,
 }
 
 impl std::fmt::Debug for KernelModel {
@@ -201,26 +214,53 @@ impl KernelModel {
     /// essential name), per BTF (`vmlinux` or a module name): (essential
     /// name, type id). One scan of every BTF on first use.
     pub fn flavoured_types(&self, btf: &str) -> &[(String, crate::btf::TypeId)] {
+        self.flavoured_of(btf).map(|f| f.list.as_slice()).unwrap_or(&[])
+    }
+
+    /// The ids of the types of BTF `btf` whose essential name is `essential`
+    /// and whose name carries a `___flavour` (see [`Self::flavoured_types`]).
+    pub fn flavoured_named(&self, btf: &str, essential: &str) -> &[crate::btf::TypeId] {
+        self.flavoured_of(btf).and_then(|f| f.by_essential.get(essential)).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    fn flavoured_of(&self, btf: &str) -> Option<&Flavoured> {
         let m = self.flavoured.get_or_init(|| {
+            // Names with `___` found by searching the string sections
+            // (vmlinux's serve the modules' split BTF too): only types
+            // named by one of them are read.
+            let base = self.kernel.vmlinux.btf.str_ranges_containing(b"___");
             self.kernel
                 .btfs()
                 .map(|b| {
-                    // CO-RE roots are composites, enums and typedefs; a
-                    // kind-filtered scan (no name index).
-                    let v = [Kind::Struct, Kind::Union, Kind::Enum, Kind::Enum64, Kind::Typedef]
-                        .into_iter()
-                        .flat_map(|k| b.btf.types_of_kind(k))
-                        .filter(|t| t.id >= b.btf.start_id() && t.name_bytes().windows(3).any(|w| w == b"___"))
-                        .filter_map(|t| {
-                            let (name, ess) = (t.name(), crate::object::essential(t.name()));
-                            (ess.len() < name.len()).then(|| (ess.to_string(), t.id))
-                        })
-                        .collect();
-                    (b.name.clone(), v)
+                    let mut offs = b.btf.str_ranges_containing(b"___");
+                    if b.btf.start_id() > crate::btf::TypeId(1) {
+                        offs.extend_from_slice(&base);
+                        offs.sort_unstable();
+                    }
+                    // CO-RE roots are composites, enums and typedefs.
+                    let list: Vec<(String, crate::btf::TypeId)> = if offs.is_empty() {
+                        Vec::new()
+                    } else {
+                        [Kind::Struct, Kind::Union, Kind::Enum, Kind::Enum64, Kind::Typedef]
+                            .into_iter()
+                            .flat_map(|k| b.btf.types_of_kind(k))
+                            .filter(|t| t.id >= b.btf.start_id() && in_ranges(&offs, t.name_off().get()))
+                            .filter_map(|t| {
+                                let (name, ess) = (t.name(), crate::object::essential(t.name()));
+                                (ess.len() < name.len()).then(|| (ess.to_string(), t.id))
+                            })
+                            .collect()
+                    };
+                    let mut by_essential: HashMap<String, Vec<crate::btf::TypeId>> = HashMap::new();
+                    for (e, id) in &list {
+                        by_essential.entry(e.clone()).or_default().push(*id);
+                    }
+                    (b.name.clone(), Flavoured { list, by_essential })
                 })
                 .collect()
         });
-        m.get(btf).map(Vec::as_slice).unwrap_or(&[])
+        // vmlinux first, then modules: a short list, compared by name.
+        m.iter().find(|(n, _)| n == btf).map(|(_, f)| f)
     }
 
     /// Helper name by `enum bpf_func_id` value.

@@ -684,6 +684,45 @@ impl Btf {
         s.get(..end).unwrap_or(&[])
     }
 
+    /// Whether the string at `off` is empty, and whether it is `name`:
+    /// compares bytes in place (no scan to the terminator, no UTF-8 check).
+    pub fn str_is(&self, off: u32, name: &[u8]) -> (bool, bool) {
+        if off < self.start_str {
+            return match &self.base {
+                Some(b) => b.str_is(off, name),
+                None => (true, name.is_empty()),
+            };
+        }
+        let rel = (off - self.start_str) as usize;
+        let strs = self.bytes.as_slice().get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
+        let s = strs.get(rel..).unwrap_or(&[]);
+        let empty = s.first().is_none_or(|&b| b == 0);
+        let is = s.get(..name.len()) == Some(name) && s.get(name.len()).is_none_or(|&b| b == 0);
+        (empty, is)
+    }
+
+    /// The name offsets in this blob's own string section (not the base's)
+    /// whose string contains `pat`, as ascending inclusive ranges (a string
+    /// from its start up to its last occurrence of `pat`; an offset into
+    /// the middle of a string names its tail): a search of the section
+    /// instead of a read of every type's name.
+    pub fn str_ranges_containing(&self, pat: &[u8]) -> Vec<(u32, u32)> {
+        let strs = self.bytes.as_slice().get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
+        let mut out: Vec<(u32, u32)> = Vec::new();
+        if pat.is_empty() {
+            return out;
+        }
+        for pos in memchr::memmem::find_iter(strs, pat) {
+            let start = strs.get(..pos).and_then(|h| memchr::memrchr(0, h)).map_or(0, |z| z + 1);
+            let (a, b) = (self.start_str.saturating_add(start as u32), self.start_str.saturating_add(pos as u32));
+            match out.last_mut() {
+                Some(last) if last.0 == a => last.1 = b,
+                _ => out.push((a, b)),
+            }
+        }
+        out
+    }
+
     /// Look a type up by id (base ids are forwarded to the base).
     pub fn ty(&self, id: TypeId) -> Option<Type<'_>> {
         if id == TypeId::VOID {
@@ -866,6 +905,24 @@ pub struct Member<'a> {
     pub bitfield_size: u8,
 }
 
+/// One member seen by [`Type::scan_members`]: its name compared, not decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MemberHit {
+    /// Position among the members.
+    pub index: usize,
+    /// Member type.
+    pub ty: TypeId,
+    /// Offset in bits from the start of the composite.
+    pub bit_offset: u32,
+    /// 0 when not a bitfield.
+    pub bitfield_size: u8,
+    /// The member has no name.
+    pub anonymous: bool,
+    /// The member's name is the one looked for.
+    pub matches: bool,
+}
+
 /// A function prototype parameter. `ty == 0` with an empty name is `...`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -1021,6 +1078,35 @@ impl<'a> Type<'a> {
             let off = t.word(i * 3 + 2);
             let (bit_offset, bitfield_size) = if kflag { (off & 0x00ff_ffff, (off >> 24) as u8) } else { (off, 0) };
             Member { name: t.btf.str_at(StrOffset(t.word(i * 3))), ty: TypeId(t.word(i * 3 + 1)), bit_offset, bitfield_size }
+        })
+    }
+
+    /// Member `i` of a STRUCT/UNION (only its name is read from the string
+    /// section: cheaper than `members().nth(i)`, which reads every name before it).
+    pub fn member(&self, i: usize) -> Option<Member<'a>> {
+        let n = if matches!(self.kind, Kind::Struct | Kind::Union) { self.vlen() } else { 0 };
+        (i < n).then(|| {
+            let off = self.word(i * 3 + 2);
+            let (bit_offset, bitfield_size) = if self.kind_flag() { (off & 0x00ff_ffff, (off >> 24) as u8) } else { (off, 0) };
+            Member { name: self.btf.str_at(StrOffset(self.word(i * 3))), ty: TypeId(self.word(i * 3 + 1)), bit_offset, bitfield_size }
+        })
+    }
+
+    /// Members with their names compared to `name` in place rather than
+    /// decoded: for scans that look for one member by name.
+    pub fn scan_members<'n>(&self, name: &'n [u8]) -> impl Iterator<Item = MemberHit> + 'n
+    where
+        'a: 'n,
+    {
+        let t = *self;
+        let n = if matches!(t.kind, Kind::Struct | Kind::Union) { t.vlen() } else { 0 };
+        let kflag = t.kind_flag();
+        (0..n).map(move |i| {
+            let off = t.word(i * 3 + 2);
+            let (bit_offset, bitfield_size) = if kflag { (off & 0x00ff_ffff, (off >> 24) as u8) } else { (off, 0) };
+            let name_off = t.word(i * 3);
+            let (anonymous, matches) = t.btf.str_is(name_off, name);
+            MemberHit { index: i, ty: TypeId(t.word(i * 3 + 1)), bit_offset, bitfield_size, anonymous, matches }
         })
     }
 

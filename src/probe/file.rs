@@ -100,17 +100,44 @@ pub struct ProbeIndex {
     pub origin: String,
     /// The probe.
     pub probe: Probe,
-    /// Per variant: helper id and kfunc name -> decision.
-    pub(super) helpers: Vec<HashMap<u32, Decision>>,
-    pub(super) kfuncs: Vec<HashMap<String, Decision>>,
+    /// Per variant: helper id -> position in its `helpers`.
+    helpers: Vec<HashMap<u32, usize>>,
+    /// Per variant: positions in its `kfuncs`, sorted by name (stable: the
+    /// last of equal names is the one that counts, as in a map).
+    kfuncs: Vec<Vec<usize>>,
 }
 
 impl ProbeIndex {
-    /// Index a probe read from `origin`.
+    /// Index a probe read from `origin` (positions only: the decisions stay
+    /// in the probe).
     pub fn new(probe: Probe, origin: impl Into<String>) -> ProbeIndex {
-        let helpers = probe.variants.iter().map(|v| v.helpers.iter().map(|h| (h.id, h.decision.clone())).collect()).collect();
-        let kfuncs = probe.variants.iter().map(|v| v.kfuncs.iter().map(|k| (k.name.clone(), k.decision.clone())).collect()).collect();
+        let helpers = probe.variants.iter().map(|v| v.helpers.iter().enumerate().map(|(j, h)| (h.id, j)).collect()).collect();
+        let kfuncs = probe
+            .variants
+            .iter()
+            .map(|v| {
+                let mut order: Vec<usize> = (0..v.kfuncs.len()).collect();
+                order.sort_by(|&a, &b| v.kfuncs.get(a).map(|k| &k.name).cmp(&v.kfuncs.get(b).map(|k| &k.name)));
+                order
+            })
+            .collect();
         ProbeIndex { origin: origin.into(), probe, helpers, kfuncs }
+    }
+
+    /// The decision about helper `id` in variant `v`, with the helper's name.
+    pub(super) fn helper(&self, v: usize, id: u32) -> Option<&super::HelperDecision> {
+        let j = *self.helpers.get(v)?.get(&id)?;
+        self.probe.variants.get(v)?.helpers.get(j)
+    }
+
+    /// The decision about kfunc `name` in variant `v`.
+    pub(super) fn kfunc(&self, v: usize, name: &str) -> Option<&Decision> {
+        let ks = &self.probe.variants.get(v)?.kfuncs;
+        let order = self.kfuncs.get(v)?;
+        // The last position whose name is <= `name`.
+        let end = order.partition_point(|&j| ks.get(j).is_some_and(|k| k.name.as_str() <= name));
+        let k = order.get(end.checked_sub(1)?).and_then(|&j| ks.get(j))?;
+        (k.name == name).then_some(&k.decision)
     }
 
     /// Read and index a probe file.

@@ -101,14 +101,8 @@ impl ProbeIndex {
         let label = self.labels(&loadable);
         let specific = self.target_specific(&loadable, p);
         for id in p.helpers.keys() {
-            let d = Self::combine(loadable.iter().map(|&i| self.helpers.get(i).and_then(|m| m.get(id))));
-            let name = loadable
-                .iter()
-                .filter_map(|&i| self.probe.variants.get(i))
-                .flat_map(|v| v.helpers.iter())
-                .find(|h| h.id == *id)
-                .map(|h| h.name.clone())
-                .unwrap_or_else(|| format!("helper #{id}"));
+            let d = Self::combine(loadable.iter().map(|&i| self.helper(i, *id).map(|h| &h.decision)));
+            let name = loadable.iter().find_map(|&i| self.helper(i, *id)).map(|h| h.name.clone()).unwrap_or_else(|| format!("helper #{id}"));
             match d {
                 // Not in the probe: not in this kernel's enum bpf_func_id (check reports that).
                 None => {}
@@ -120,7 +114,7 @@ impl ProbeIndex {
                 continue;
             }
             let ess = essential(name);
-            let d = Self::combine(loadable.iter().map(|&i| self.kfuncs.get(i).and_then(|m| m.get(ess))));
+            let d = Self::combine(loadable.iter().map(|&i| self.kfunc(i, ess)));
             if let Some(d) = d {
                 rs.push(soften(kfunc_reason(name, ess, d, &label, src), specific.as_deref()));
             }
