@@ -252,6 +252,10 @@ pub struct ProgramResult {
     /// Satisfied requirements, and where (only with `explain`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub satisfied: Vec<Reason>,
+    /// The BTF CO-RE relocations were resolved against when not the
+    /// kernel's own (`--core-btf FILE`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub core_btf: Option<String>,
 }
 
 /// How to check.
@@ -1020,6 +1024,11 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
         }
     }
     let ext_status: Vec<Option<&ExternStatus>> = obj.externs.iter().map(|e| externs.get(e.name.as_str())).collect();
+    // `--core-btf` (libbpf `btf_custom_path`): CO-RE candidates come from
+    // that BTF alone (libbpf.c `bpf_core_find_cands`: `main_btf =
+    // obj->btf_vmlinux_override ?: obj->btf_vmlinux`, and no module BTFs
+    // when overridden); everything else from the kernel.
+    let core_ki = ki.core_btf().map(|(m, _)| m).unwrap_or(ki);
     let core: Vec<CoreRes> = match obj.btf.as_deref() {
         // A reduced catalog kernel has no type graph: CO-RE results there
         // are not constants the analysis may prune on.
@@ -1027,7 +1036,7 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
             .core_relos
             .iter()
             .map(|r| {
-                let mut c = resolve_core(ob, r, ki);
+                let mut c = resolve_core(ob, r, core_ki);
                 if ki.kernel().info.reduced {
                     c.value = None;
                 }
@@ -1132,6 +1141,7 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
             verdict,
             reasons: problems,
             satisfied: if opts.explain { satisfied } else { Vec::new() },
+            core_btf: ki.core_btf().map(|(_, o)| o.to_string()),
         });
     }
     out

@@ -49,6 +49,7 @@ pub mod btf;
 pub mod btf_ids;
 pub mod census;
 pub mod check;
+pub mod core_btf;
 pub mod diff;
 pub mod bytes;
 pub mod catalog;
