@@ -114,6 +114,15 @@ pub enum ReasonKind {
     /// The kernel is a reduced catalog entry: CO-RE, attach targets,
     /// struct_ops types and typed ksyms could not be judged.
     NotCheckedReducedKernel,
+    /// kfunc compat family ([`crate::kfunc_family`]): the reachable code
+    /// calls only variants that resolve.
+    KfuncFamilyOk,
+    /// No variant of a kfunc family resolves on this kernel.
+    KfuncFamilyUnresolved,
+    /// A variant resolves, but the reachable code calls one that does not.
+    KfuncFamilyUnresolvedCall,
+    /// A strong (not `__weak`) variant of a family does not resolve.
+    KfuncFamilyStrongVariant,
 }
 
 impl ReasonKind {
@@ -147,6 +156,10 @@ impl ReasonKind {
             CoreUnresolved => "core_unresolved",
             CoreUnresolvedGuarded => "core_unresolved_guarded",
             NotCheckedReducedKernel => "not_checked_reduced_kernel",
+            KfuncFamilyOk => "kfunc_family_ok",
+            KfuncFamilyUnresolved => "kfunc_family_unresolved",
+            KfuncFamilyUnresolvedCall => "kfunc_family_unresolved_call",
+            KfuncFamilyStrongVariant => "kfunc_family_strong_variant",
             CoreZero => "core_zero",
             KconfigMissing => "kconfig_missing",
             DependsOnRodata => "depends_on_rodata",
@@ -1046,6 +1059,10 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
         None => Vec::new(),
     };
     let facts = Facts { obj, ki, core: &core, externs: &ext_status, rodata_known: true, rodata_stated: &opts.rodata };
+    // kfunc compat families (src/kfunc_family.rs), judged per program on
+    // its reachable calls.
+    let families = crate::kfunc_family::families(obj, &facts);
+    let resolved = |e: u32| matches!(ext_status.get(e as usize).copied().flatten(), Some(ExternStatus::Ok(_)));
     let mut flows: Vec<Option<Flow>> = vec![None; obj.functions.len()];
     let mut flows_unknown_rodata: Vec<Option<Flow>> = Vec::new();
     let grade = |rs: &mut [Reason]| {
@@ -1061,6 +1078,8 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
         // fails or warns, pruning cannot change the verdict and the analysis
         // is skipped (unless --explain asks what it pruned).
         let all = reach(obj, p, None, &facts);
+        let program_families: Vec<&crate::kfunc_family::Family> =
+            families.iter().filter(|f| f.variants.iter().any(|v| all.calls.contains(v) || all.addrs.contains(v))).collect();
         // With a probe, what the verifier allows this program type decides
         // too: judged first over all the code, pruning matters only when
         // something there is refused.
@@ -1074,6 +1093,9 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
         };
         let reached = if opts.explain || may_fail(&all, &facts, ki) || probe_may_fail() { reach(obj, p, Some(&mut flows), &facts) } else { all };
         reached_reasons(obj, p, ki, helper_names, &externs, &facts, &reached, &mut rs);
+        for fam in program_families {
+            rs.push(crate::kfunc_family::judge(obj, fam, &resolved, &reached.calls));
+        }
         if opts.explain && ki.probe().is_none() && !(reached.helpers.is_empty() && reached.calls.is_empty()) {
             let t = p.prog_type.map(|t| t.to_string()).unwrap_or_else(|| "unknown".into());
             rs.push(Reason::fact(

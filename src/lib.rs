@@ -58,6 +58,7 @@ pub mod error;
 pub mod hash;
 pub mod kernel;
 pub mod kflags;
+pub mod kfunc_family;
 pub mod lint;
 pub mod model;
 pub mod object;
