@@ -114,6 +114,15 @@ pub enum ReasonKind {
     /// The kernel is a reduced catalog entry: CO-RE, attach targets,
     /// struct_ops types and typed ksyms could not be judged.
     NotCheckedReducedKernel,
+    /// kfunc compat family ([`crate::kfunc_family`]): the reachable code
+    /// calls only variants that resolve.
+    KfuncFamilyOk,
+    /// No variant of a kfunc family resolves on this kernel.
+    KfuncFamilyUnresolved,
+    /// A variant resolves, but the reachable code calls one that does not.
+    KfuncFamilyUnresolvedCall,
+    /// A strong (not `__weak`) variant of a family does not resolve.
+    KfuncFamilyStrongVariant,
 }
 
 impl ReasonKind {
@@ -147,6 +156,10 @@ impl ReasonKind {
             CoreUnresolved => "core_unresolved",
             CoreUnresolvedGuarded => "core_unresolved_guarded",
             NotCheckedReducedKernel => "not_checked_reduced_kernel",
+            KfuncFamilyOk => "kfunc_family_ok",
+            KfuncFamilyUnresolved => "kfunc_family_unresolved",
+            KfuncFamilyUnresolvedCall => "kfunc_family_unresolved_call",
+            KfuncFamilyStrongVariant => "kfunc_family_strong_variant",
             CoreZero => "core_zero",
             KconfigMissing => "kconfig_missing",
             DependsOnRodata => "depends_on_rodata",
@@ -252,6 +265,10 @@ pub struct ProgramResult {
     /// Satisfied requirements, and where (only with `explain`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub satisfied: Vec<Reason>,
+    /// The BTF CO-RE relocations were resolved against when not the
+    /// kernel's own (`--core-btf FILE`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub core_btf: Option<String>,
 }
 
 /// How to check.
@@ -463,6 +480,10 @@ enum CoreOutcome {
     /// Resolved, but a load/store of the field would change size in a way
     /// libbpf refuses (`fail_memsz_adjust`): poisoned on LDX/ST/STX.
     MemSize(String),
+    /// libbpf cannot apply the relocation at all and fails the load,
+    /// wherever the instruction is (no poisoning): e.g. a target bitfield
+    /// no 8-byte load covers (`bpf_core_calc_field_relo`: -E2BIG).
+    Fatal(String),
 }
 
 /// A relocation's outcome and the value it patches in.
@@ -507,9 +528,44 @@ struct CandRes {
     value: Option<u64>,
     bits: u32,
     memsz: bool,
+    /// relo_core.c `bpf_core_calc_field_relo`: the target bitfield spans
+    /// more than one naturally aligned 8-byte word (-E2BIG).
+    e2big: bool,
 }
 
+/// relo_core.c `bpf_core_calc_field_relo`: the smallest naturally aligned
+/// load (from the member type's size up to 8 bytes) covering a bitfield of
+/// `bit_sz` bits at `bit_off`; `None` when even 8 bytes do not ("can't be
+/// satisfied for bitfield", -E2BIG).
+fn bitfield_load(bit_off: u32, bit_sz: u32, type_size: u32) -> Option<(u32, u32)> {
+    let mut byte_sz = type_size.max(1);
+    let mut byte_off = bit_off / 8 / byte_sz * byte_sz;
+    while bit_off + bit_sz - byte_off * 8 > byte_sz * 8 {
+        if byte_sz >= 8 {
+            return None;
+        }
+        byte_sz *= 2;
+        byte_off = bit_off / 8 / byte_sz * byte_sz;
+    }
+    Some((byte_off, byte_sz))
+}
+
+/// Candidates of one local root type: (BTF, type id, where).
+type Cands<'k> = Vec<(&'k Btf, TargetTypeId, &'k str)>;
+
+#[cfg(test)]
 fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
+    resolve_core_cached(obj_btf, r, ki, &mut HashMap::new())
+}
+
+/// Resolve one relocation, with libbpf's per-object candidate cache:
+/// libbpf.c `bpf_core_resolve_relo` looks the candidates of a local type up
+/// once (`cand_cache`, keyed by the local type id) and relo_core.c
+/// `bpf_core_calc_relo_insn` then keeps only the candidates this
+/// relocation matched ("cands->len = j" when any matched), so later
+/// relocations of the same local type see the narrowed set (in the
+/// object's relocation order).
+fn resolve_core_cached<'k>(obj_btf: &Btf, r: &CoreRelo, ki: &'k KernelModel, cache: &mut HashMap<LocalTypeId, Cands<'k>>) -> CoreRes {
     let res = |outcome, value| CoreRes { outcome, value };
     if r.kind == CoreReloKind::TypeIdLocal {
         return res(CoreOutcome::Resolved("local type id".into()), None);
@@ -534,13 +590,18 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
             res(CoreOutcome::Unresolved(why), None)
         }
     };
-    let cands = candidates(ki, name, root.kind);
+    let cands = match cache.get(&r.type_id) {
+        Some(c) => c.clone(),
+        None => candidates(ki, name, root.kind),
+    };
+    cache.insert(r.type_id, cands.clone());
     if cands.is_empty() {
         return none(format!("no type named {} in the kernel", essential(name)));
     }
     let access = parse_access(&r.access).unwrap_or_default();
     let mut results: Vec<CandRes> = Vec::new();
-    for (tb, tid, wher) in cands {
+    let mut kept: Cands<'k> = Vec::new();
+    for &(tb, tid, wher) in &cands {
         let one: Option<CandRes> = if r.is_field() {
             // Walk the access spec member by member.
             let mut lid = r.type_id;
@@ -619,7 +680,11 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
                     CoreReloKind::FieldByteSize if !target_bitfield => last.and_then(|(_, (tt, _))| type_size(tb, tt, 0)),
                     _ => None,
                 };
-                CandRes { wher: wher.to_string(), text: format!("bit offset {bits}"), value, bits, memsz }
+                // Every field relocation but FIELD_EXISTS computes the load
+                // covering a target bitfield (`bpf_core_calc_field_relo`).
+                let e2big = r.kind != CoreReloKind::FieldExists
+                    && last.is_some_and(|(_, (tt, tbf))| tbf > 0 && bitfield_load(bits, u32::from(tbf), tb.resolve(tt).map(|t| t.size()).unwrap_or(0)).is_none());
+                CandRes { wher: wher.to_string(), text: format!("bit offset {bits}"), value, bits, memsz, e2big }
             })
         } else if r.is_enum() {
             let root = obj_btf.resolve(r.type_id.0).unwrap_or(root);
@@ -630,6 +695,7 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
                 value: Some(if r.kind == CoreReloKind::EnumvalExists { 1 } else { v.value }),
                 bits: 0,
                 memsz: false,
+                e2big: false,
             })
         } else {
             types_are_compat(obj_btf, r.type_id, tb, tid, 0).then(|| {
@@ -639,12 +705,16 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
                     CoreReloKind::TypeSize => type_size(tb, tid.0, 0),
                     _ => None,
                 };
-                CandRes { wher: wher.to_string(), text: format!("type {}", t.map(|t| t.name()).unwrap_or("")), value, bits: 0, memsz: false }
+                CandRes { wher: wher.to_string(), text: format!("type {}", t.map(|t| t.name()).unwrap_or("")), value, bits: 0, memsz: false, e2big: false }
             })
         };
         if let Some(c) = one {
             results.push(c);
+            kept.push((tb, tid, wher));
         }
+    }
+    if !kept.is_empty() {
+        cache.insert(r.type_id, kept);
     }
     let Some(first) = results.first() else {
         return none("no candidate type has this field/value with a compatible type".into());
@@ -654,6 +724,15 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
     if let Some(other) = results.iter().skip(1).find(|c| c.bits != first.bits || c.value != first.value) {
         return res(
             CoreOutcome::Ambiguous(format!("{} candidates disagree ({} in {} vs {} in {})", results.len(), first.text, first.wher, other.text, other.wher)),
+            None,
+        );
+    }
+    if first.e2big {
+        return res(
+            CoreOutcome::Fatal(format!(
+                "{} in {}: the target bitfield cannot be read with one 8-byte load; libbpf fails the load (\"can't be satisfied for bitfield\", -E2BIG)",
+                first.text, first.wher
+            )),
             None,
         );
     }
@@ -986,7 +1065,7 @@ fn reach(obj: &BpfObject, p: &Program, mut flows: Option<&mut [Option<Flow>]>, f
 fn may_fail(r: &Reached, facts: &Facts, ki: &KernelModel) -> bool {
     r.helpers.iter().any(|&h| !ki.has_helper(h))
         || r.calls.iter().chain(&r.addrs).any(|&e| !matches!(facts.externs.get(e as usize).copied().flatten(), None | Some(ExternStatus::Ok(_) | ExternStatus::ObjectFails)))
-        || r.core.keys().any(|&c| matches!(facts.core.get(c as usize).map(|x| &x.outcome), Some(CoreOutcome::Unresolved(_) | CoreOutcome::Ambiguous(_) | CoreOutcome::MemSize(_))))
+        || r.core.keys().any(|&c| matches!(facts.core.get(c as usize).map(|x| &x.outcome), Some(CoreOutcome::Unresolved(_) | CoreOutcome::Ambiguous(_) | CoreOutcome::MemSize(_) | CoreOutcome::Fatal(_))))
 }
 
 /// Check one object's programs against one kernel. `helper_names` names
@@ -1047,6 +1126,12 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
         }
     }
     let ext_status: Vec<Option<&ExternStatus>> = obj.externs.iter().map(|e| externs.get(e.name.as_str())).collect();
+    // `--core-btf` (libbpf `btf_custom_path`): CO-RE candidates come from
+    // that BTF alone (libbpf.c `bpf_core_find_cands`: `main_btf =
+    // obj->btf_vmlinux_override ?: obj->btf_vmlinux`, and no module BTFs
+    // when overridden); everything else from the kernel.
+    let core_ki = ki.core_btf().map(|(m, _)| m).unwrap_or(ki);
+    let mut cand_cache = HashMap::new();
     let core: Vec<CoreRes> = match obj.btf.as_deref() {
         // A reduced catalog kernel has no type graph: CO-RE results there
         // are not constants the analysis may prune on.
@@ -1054,7 +1139,7 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
             .core_relos
             .iter()
             .map(|r| {
-                let mut c = resolve_core(ob, r, ki);
+                let mut c = resolve_core_cached(ob, r, core_ki, &mut cand_cache);
                 if ki.kernel().info.reduced {
                     c.value = None;
                 }
@@ -1064,6 +1149,10 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
         None => Vec::new(),
     };
     let facts = Facts { obj, ki, core: &core, externs: &ext_status, rodata_known: true, rodata_stated: &opts.rodata };
+    // kfunc compat families (src/kfunc_family.rs), judged per program on
+    // its reachable calls.
+    let families = crate::kfunc_family::families(obj, &facts);
+    let resolved = |e: u32| matches!(ext_status.get(e as usize).copied().flatten(), Some(ExternStatus::Ok(_)));
     let mut flows: Vec<Option<Flow>> = vec![None; obj.functions.len()];
     let mut flows_unknown_rodata: Vec<Option<Flow>> = Vec::new();
     let grade = |rs: &mut [Reason]| {
@@ -1079,6 +1168,11 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
         // fails or warns, pruning cannot change the verdict and the analysis
         // is skipped (unless --explain asks what it pruned).
         let all = reach(obj, p, None, &facts);
+        // Relocations libbpf cannot apply fail the load even in dead code.
+        let fatal_core: Vec<u32> =
+            all.core.keys().copied().filter(|&c| matches!(core.get(c as usize).map(|x| &x.outcome), Some(CoreOutcome::Fatal(_)))).collect();
+        let program_families: Vec<&crate::kfunc_family::Family> =
+            families.iter().filter(|f| f.variants.iter().any(|v| all.calls.contains(v) || all.addrs.contains(v))).collect();
         // With a probe, what the verifier allows this program type decides
         // too: judged first over all the code, pruning matters only when
         // something there is refused.
@@ -1092,6 +1186,16 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
         };
         let reached = if opts.explain || may_fail(&all, &facts, ki) || probe_may_fail() { reach(obj, p, Some(&mut flows), &facts) } else { all };
         reached_reasons(obj, p, ki, helper_names, &externs, &facts, &reached, &mut rs);
+        for &c in fatal_core.iter().filter(|c| !reached.core.contains_key(c)) {
+            if let (Some(r), Some(CoreRes { outcome: CoreOutcome::Fatal(w), .. })) = (obj.core_relos.get(c as usize), core.get(c as usize)) {
+                let mut f = Reason::fact(ReasonKind::CoreUnresolved, &format!("{} {}", r.kind, r.path), w.clone());
+                f.message.push_str(" (in code the verifier would not reach: libbpf relocates it first)");
+                rs.push(f);
+            }
+        }
+        for fam in program_families {
+            rs.push(crate::kfunc_family::judge(obj, fam, &resolved, &reached.calls));
+        }
         if opts.explain && ki.probe().is_none() && !(reached.helpers.is_empty() && reached.calls.is_empty()) {
             let t = p.prog_type.map(|t| t.to_string()).unwrap_or_else(|| "unknown".into());
             rs.push(Reason::fact(
@@ -1159,6 +1263,7 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
             verdict,
             reasons: problems,
             satisfied: if opts.explain { satisfied } else { Vec::new() },
+            core_btf: ki.core_btf().map(|(_, o)| o.to_string()),
         });
     }
     out
@@ -1386,6 +1491,7 @@ fn reached_reasons(
                 rs.push(fact(R::CoreUnresolved, &label, format!("{w}: libbpf poisons the load/store and the verifier rejects it")))
             }
             CoreOutcome::MemSize(w) => rs.push(fact(R::CoreOk, &label, w.clone())),
+            CoreOutcome::Fatal(w) => rs.push(fact(R::CoreUnresolved, &label, w.clone())),
             CoreOutcome::Unresolved(w) => rs.push(fact(
                 R::CoreUnresolved,
                 &label,
@@ -1435,6 +1541,61 @@ mod tests {
         }
         assert!(matches!(resolve_core(&lb, &relo(CoreReloKind::FieldByteOffset, id, "0:1"), &k).outcome, CoreOutcome::Unresolved(_)));
         assert_eq!(resolve_core(&lb, &relo(CoreReloKind::FieldExists, id, "0:1"), &k).value, Some(0));
+    }
+
+    /// libbpf's candidate cache (`bpf_core_resolve_relo`) narrowed by each
+    /// relocation (`bpf_core_calc_relo_insn`): after a relocation that only
+    /// `s___x` satisfies, a later one on the same local type no longer sees
+    /// `s`, so candidates that would disagree are not an ambiguity.
+    #[test]
+    fn candidates_narrowed_across_relocations() {
+        let k = kernel(|b| {
+            let u32_ = b.int("unsigned int", 4, 32, false);
+            b.composite(false, "s", 8, &[("a", u32_, 0, 0), ("b", u32_, 32, 0)]);
+            b.composite(false, "s___x", 16, &[("a", u32_, 0, 0), ("b", u32_, 64, 0), ("c", u32_, 96, 0)]);
+        });
+        let (lb, id) = local(|b| {
+            let u32_ = b.int("unsigned int", 4, 32, false);
+            b.composite(false, "s", 16, &[("a", u32_, 0, 0), ("b", u32_, 32, 0), ("c", u32_, 64, 0), ("d", u32_, 96, 0)])
+        });
+        let b_off = relo(CoreReloKind::FieldByteOffset, id, "0:1");
+        let c_off = relo(CoreReloKind::FieldByteOffset, id, "0:2");
+        // Alone, `b` has two candidates that disagree.
+        assert!(matches!(resolve_core(&lb, &b_off, &k).outcome, CoreOutcome::Ambiguous(_)));
+        // After `c` (only in s___x), the object's cache holds s___x only.
+        let mut cache = HashMap::new();
+        let c = resolve_core_cached(&lb, &c_off, &k, &mut cache);
+        assert!(matches!(c.outcome, CoreOutcome::Resolved(_)) && c.value == Some(12));
+        let b = resolve_core_cached(&lb, &b_off, &k, &mut cache);
+        assert!(matches!(b.outcome, CoreOutcome::Resolved(_)) && b.value == Some(8), "{:?}", b.value);
+        // A relocation no candidate satisfies leaves the set unchanged.
+        let mut cache = HashMap::new();
+        assert_eq!(resolve_core_cached(&lb, &relo(CoreReloKind::FieldExists, id, "0:3"), &k, &mut cache).value, Some(0));
+        assert!(matches!(resolve_core_cached(&lb, &b_off, &k, &mut cache).outcome, CoreOutcome::Ambiguous(_)));
+    }
+
+    /// relo_core.c `bpf_core_calc_field_relo`: a target bitfield that no
+    /// naturally aligned load of up to 8 bytes covers cannot be relocated
+    /// (-E2BIG, the load fails even in dead code); FIELD_EXISTS still
+    /// resolves, and a bitfield an 8-byte load covers is not refused.
+    #[test]
+    fn bitfield_width_limit_e2big() {
+        assert_eq!(bitfield_load(32, 8, 4), Some((4, 4)));
+        assert_eq!(bitfield_load(28, 8, 4), Some((0, 8)));
+        assert_eq!(bitfield_load(60, 8, 4), None);
+        let k = kernel(|b| {
+            let u32_ = b.int("unsigned int", 4, 32, false);
+            b.composite(false, "s", 16, &[("a", u32_, 0, 0), ("b", u32_, 60, 8)]);
+        });
+        let (lb, id) = local(|b| two_fields(b, "s", 0));
+        for kind in [CoreReloKind::FieldByteOffset, CoreReloKind::FieldByteSize, CoreReloKind::FieldLshiftU64, CoreReloKind::FieldRshiftU64] {
+            assert!(matches!(resolve_core(&lb, &relo(kind, id, "0:1"), &k).outcome, CoreOutcome::Fatal(_)), "{kind}");
+        }
+        assert_eq!(resolve_core(&lb, &relo(CoreReloKind::FieldExists, id, "0:1"), &k).value, Some(1));
+        let fits = kernel(|b| {
+            two_fields(b, "s", 8);
+        });
+        assert!(!matches!(resolve_core(&lb, &relo(CoreReloKind::FieldByteOffset, id, "0:1"), &fits).outcome, CoreOutcome::Fatal(_)));
     }
 
     /// A field that became a bitfield: its existence and offset resolve, a

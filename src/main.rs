@@ -747,6 +747,11 @@ struct CheckArgs {
     /// `depends_on_rodata`.
     #[arg(long = "rodata", value_name = "NAME=VALUE", value_parser = parse_rodata)]
     rodata: Vec<(String, u64)>,
+    /// Resolve CO-RE relocations against this BTF (libbpf's
+    /// btf_custom_path, e.g. a BTFHub file) instead of the kernel's;
+    /// helpers, kfuncs and attach targets still come from --kernel.
+    #[arg(long = "core-btf", value_name = "FILE")]
+    core_btf: Option<PathBuf>,
 }
 
 fn parse_rodata(s: &str) -> std::result::Result<(String, u64), String> {
@@ -909,6 +914,12 @@ fn check(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
         } else {
             a.kernels.iter().map(|p| KernelModel::load(std::slice::from_ref(p), &lo)).collect::<bpfabi::Result<Vec<_>>>()?
         };
+        for (k, input) in kernels.iter().zip(&a.kernels) {
+            bpfabi::core_btf::require_kernel(k, input)?;
+        }
+        if let Some(f) = &a.core_btf {
+            bpfabi::core_btf::attach(&mut kernels, f)?;
+        }
         bpfabi::probe::judge::attach(&mut kernels, &a.probes, &a.kernels)?;
         Ok(kernels)
     };

@@ -90,6 +90,9 @@ pub struct KernelModel {
     arch: OnceLock<Option<crate::kernel::arch::KernelArch>>,
     kconfig: OnceLock<Option<HashMap<String, String>>>,
     flavoured: OnceLock<Vec<(String, Flavoured)>>,
+    /// `--core-btf`: the BTF CO-RE relocations are resolved against, and
+    /// where it was read (see [`crate::core_btf`]).
+    core_btf: Option<(std::sync::Arc<KernelModel>, String)>,
 }
 
 impl std::fmt::Debug for KernelModel {
@@ -121,6 +124,7 @@ impl KernelModel {
             arch: OnceLock::new(),
             kconfig: OnceLock::new(),
             flavoured: OnceLock::new(),
+            core_btf: None,
         }
     }
 
@@ -178,6 +182,17 @@ impl KernelModel {
     /// allowed per program type), when a matching probe was attached.
     pub fn probe(&self) -> Option<&crate::probe::ProbeIndex> {
         self.probe.as_deref()
+    }
+    /// The BTF CO-RE is resolved against when it is not this kernel's own
+    /// (`--core-btf`, libbpf's `btf_custom_path`), and where it was read.
+    pub fn core_btf(&self) -> Option<(&KernelModel, &str)> {
+        self.core_btf.as_ref().map(|(m, o)| (&**m, o.as_str()))
+    }
+    /// Resolve CO-RE against `btf` (read from `origin`) instead of this
+    /// kernel's BTF; helpers, kfuncs and attach targets still come from
+    /// this kernel.
+    pub fn set_core_btf(&mut self, btf: std::sync::Arc<KernelModel>, origin: impl Into<String>) {
+        self.core_btf = Some((btf, origin.into()));
     }
     /// Attach a probe (see [`crate::probe::judge::attach`], which matches
     /// probes to kernels by BTF fingerprint).

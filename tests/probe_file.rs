@@ -51,6 +51,7 @@ fn synthetic(kernel: &bpfabi::kernel::Kernel) -> Probe {
                     KfuncDecision { name: "bpf_task_from_pid".into(), module: None, btf_id: 1, decision: refused("calling kernel function bpf_task_from_pid is not allowed") },
                     KfuncDecision { name: "bpf_task_release".into(), module: None, btf_id: 2, decision: Decision::RejectedOther { message: "R1 must be referenced".into() } },
                 ],
+                members: vec![],
             },
             VariantResult {
                 variant: v("tracepoint", "BPF_PROG_TYPE_TRACEPOINT", 5),
@@ -62,6 +63,7 @@ fn synthetic(kernel: &bpfabi::kernel::Kernel) -> Probe {
                     KfuncDecision { name: "bpf_task_from_pid".into(), module: None, btf_id: 1, decision: Decision::RejectedOther { message: "R1 is not a scalar".into() } },
                     KfuncDecision { name: "bpf_task_release".into(), module: None, btf_id: 2, decision: Decision::RejectedOther { message: "R1 must be referenced".into() } },
                 ],
+                members: vec![],
             },
             VariantResult {
                 variant: v("tc", "BPF_PROG_TYPE_SCHED_CLS", 3),
@@ -70,6 +72,7 @@ fn synthetic(kernel: &bpfabi::kernel::Kernel) -> Probe {
                 allowed_kfuncs: vec![],
                 helpers: vec![],
                 kfuncs: vec![],
+                members: vec![],
             },
         ],
     }
@@ -121,7 +124,9 @@ fn round_trip_and_reader_errors() {
     // Malformed, foreign, inconsistent.
     let err = |bytes: &str| read_probe(bytes.as_bytes(), "bad.json").unwrap_err().to_string();
     assert!(err("{").starts_with("bad.json: line 1 column 1"), "{}", err("{"));
-    assert!(err(&text.replace("bpfabi.probe/1", "bpfabi.probe/9")).contains("schema `bpfabi.probe/9`: expected `bpfabi.probe/1`"));
+    assert!(err(&text.replace("bpfabi.probe/2", "bpfabi.probe/9")).contains("schema `bpfabi.probe/9`: expected `bpfabi.probe/2`"));
+    // A `/1` document (no per-member struct_ops results) is still read.
+    assert_eq!(read_probe(text.replace("bpfabi.probe/2", "bpfabi.probe/1").as_bytes(), "old.json").unwrap().schema, "bpfabi.probe/1");
     assert!(err(&text.replace(&p.kernel.btf.vmlinux, "nothex")).contains("64 lowercase hex digits"));
     let mut q = p.clone();
     q.variants[2].helpers = q.variants[0].helpers.clone();

@@ -299,3 +299,29 @@ fn cli_probe_file_round_trip() {
     assert_eq!(c.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&c.stderr).contains("probe of another kernel"), "{}", String::from_utf8_lossy(&c.stderr));
 }
+
+/// struct_ops members are probed one by one (schema /2): the running
+/// kernel's `bpf_tcp_ca_get_func_proto` refuses `bpf_setsockopt` and
+/// `bpf_getsockopt` to `tcp_congestion_ops.release` only; the variant's own
+/// member (the first function pointer) may call them, and every other
+/// member has the variant's answer (no differing decision listed).
+#[test]
+fn struct_ops_members_probed_one_by_one() {
+    let Some(p) = live() else { return };
+    let Some(ca) = p.variants.iter().find(|v| v.variant.label == "struct_ops/tcp_congestion_ops") else {
+        eprintln!("no tcp_congestion_ops struct_ops on this kernel: skipped");
+        return;
+    };
+    assert_eq!(p.schema, "bpfabi.probe/2");
+    let own = ca.variant.struct_ops_member.clone().unwrap();
+    assert_ne!(own, "release");
+    assert_eq!(helper(p, "struct_ops/tcp_congestion_ops", "bpf_setsockopt").available(), Some(true));
+    let release = ca.member("release").expect("release probed");
+    assert_eq!(release.load, LoadOutcome::Loadable);
+    let differs: BTreeSet<&str> = release.helpers.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(differs, BTreeSet::from(["bpf_getsockopt", "bpf_setsockopt"]));
+    assert!(release.helpers.iter().all(|h| h.decision.available() == Some(false) && h.decision.detail().contains("cannot use helper")), "{:?}", release.helpers);
+    // Members are listed by kernel member index, the variant's own left out.
+    assert!(ca.members.iter().all(|m| m.member != own) && ca.members.windows(2).all(|w| w[0].index < w[1].index));
+    assert!(ca.members.iter().filter(|m| m.member != "release").all(|m| m.helpers.is_empty()), "{:#?}", ca.members);
+}

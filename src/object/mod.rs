@@ -197,6 +197,22 @@ pub struct StructOps {
     /// `bpf_object__collect_st_ops_relos`); empty when unknown.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub programs: Vec<String>,
+    /// Which member each program implements: (member name, program),
+    /// in relocation order. libbpf `bpf_object__collect_st_ops_relos`
+    /// finds the member at the relocation's offset in the local type, and
+    /// `bpf_map__init_kern_struct_ops` loads the program with
+    /// `expected_attach_type` = the index of the kernel member of that name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub slots: Vec<StructOpsSlot>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One function-pointer member of a struct_ops map and its program.
+pub struct StructOpsSlot {
+    /// Member name in the local (object's) type.
+    pub member: String,
+    /// Program (function symbol) it points to.
+    pub program: String,
 }
 
 /// A parsed BPF object.
@@ -746,10 +762,19 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
                     let var = b.ty(v.ty)?;
                     let t = b.resolve(var.ref_type())?;
                     let (start, end) = (u64::from(v.offset), u64::from(v.offset) + u64::from(v.size));
-                    let mut programs: Vec<String> = relocs.iter().filter(|(o, _)| start <= *o && *o < end).map(|(_, n)| n.clone()).collect();
+                    let inside: Vec<&(u64, String)> = relocs.iter().filter(|(o, _)| start <= *o && *o < end).collect();
+                    let slots = inside
+                        .iter()
+                        .filter_map(|(o, prog)| {
+                            let bit = (o - start).checked_mul(8)?;
+                            let m = t.members().find(|m| u64::from(m.bit_offset) == bit)?;
+                            Some(StructOpsSlot { member: m.name.to_string(), program: prog.clone() })
+                        })
+                        .collect();
+                    let mut programs: Vec<String> = inside.iter().map(|(_, n)| n.clone()).collect();
                     programs.sort();
                     programs.dedup();
-                    Some(StructOps { name: var.name().to_string(), kernel_type: t.name().to_string(), programs })
+                    Some(StructOps { name: var.name().to_string(), kernel_type: t.name().to_string(), programs, slots })
                 })
                 .collect()
         })

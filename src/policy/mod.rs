@@ -181,6 +181,11 @@ impl Policy for DefaultPolicy {
             // libbpf: a missing weak extern resolves to 0 (kfunc calls are
             // poisoned, `bpf_ksym_exists()` is false); a strong one fails the load.
             KfuncMissing | KsymMissing if r.weak => Verdict::Warns,
+            // kfunc compat families (src/kfunc_family.rs): no variant
+            // resolves but none is called where reachable: loads without
+            // the feature, worth a warning.
+            KfuncFamilyOk => Verdict::Loads,
+            KfuncFamilyUnresolved if r.weak => Verdict::Warns,
             _ => Verdict::Fails,
         }
     }

@@ -43,7 +43,7 @@ pub fn read_probe(data: &[u8], origin: &str) -> Result<Probe> {
         Err(e) => {
             // Say "wrong schema" rather than "missing field" when that is the cause.
             if let Ok(Head { schema: Some(s) }) = serde_json::from_slice::<Head>(data) {
-                if s != SCHEMA {
+                if !super::SCHEMAS_READ.contains(&s.as_str()) {
                     return Err(Error::new(origin, format!("schema `{s}`: expected `{SCHEMA}`")));
                 }
             }
@@ -55,7 +55,7 @@ pub fn read_probe(data: &[u8], origin: &str) -> Result<Probe> {
 }
 
 fn validate(p: &Probe) -> Result<(), String> {
-    if p.schema != SCHEMA {
+    if !super::SCHEMAS_READ.contains(&p.schema.as_str()) {
         return Err(format!("schema `{}`: expected `{SCHEMA}`", p.schema));
     }
     let fp = &p.kernel.btf;
@@ -77,6 +77,9 @@ fn validate(p: &Probe) -> Result<(), String> {
         }
         if v.load != LoadOutcome::Loadable && (!v.helpers.is_empty() || !v.kfuncs.is_empty()) {
             return Err(format!("variants[{i}] ({}): decisions for a variant that did not load", v.variant.label));
+        }
+        if v.members.len() > MAX_VARIANTS || v.members.iter().any(|m| m.helpers.len() > MAX_ENTRIES || m.kfuncs.len() > MAX_ENTRIES) {
+            return Err(format!("variants[{i}] ({}): more than {MAX_VARIANTS} members or {MAX_ENTRIES} member entries", v.variant.label));
         }
     }
     Ok(())

@@ -98,10 +98,19 @@ impl ProbeIndex {
             rs.push(reason(R::ProbeUndecided, &prog_type, format!("the probe could not decide {labels}: {}", why.unwrap_or("?"))));
             return rs;
         }
-        let label = self.labels(&loadable);
-        let specific = self.target_specific(&loadable, p);
+        // A struct_ops program judged with the answers for its own member
+        // (schema /2), when the probe has them.
+        let member = self.struct_ops_member(obj, p, &loadable);
+        let label = match &member {
+            Some(m) => m.label.clone(),
+            None => self.labels(&loadable),
+        };
+        let specific = if member.is_some() { None } else { self.target_specific(&loadable, p) };
         for id in p.helpers.keys() {
-            let d = Self::combine(loadable.iter().map(|&i| self.helper(i, *id).map(|h| &h.decision)));
+            let d = match &member {
+                Some(m) => m.helper(self, *id),
+                None => Self::combine(loadable.iter().map(|&i| self.helper(i, *id).map(|h| &h.decision))),
+            };
             let name = loadable.iter().find_map(|&i| self.helper(i, *id)).map(|h| h.name.clone()).unwrap_or_else(|| format!("helper #{id}"));
             match d {
                 // Not in the probe: not in this kernel's enum bpf_func_id (check reports that).
@@ -114,7 +123,10 @@ impl ProbeIndex {
                 continue;
             }
             let ess = essential(name);
-            let d = Self::combine(loadable.iter().map(|&i| self.kfunc(i, ess)));
+            let d = match &member {
+                Some(m) => m.kfunc(self, ess),
+                None => Self::combine(loadable.iter().map(|&i| self.kfunc(i, ess))),
+            };
             if let Some(d) = d {
                 rs.push(soften(kfunc_reason(name, ess, d, &label, src), specific.as_deref()));
             }
@@ -123,7 +135,64 @@ impl ProbeIndex {
     }
 }
 
+/// The probe's answers for one struct_ops member: the variant's own member,
+/// or another member with the decisions that differ from the variant's.
+struct MemberView<'a> {
+    variant: usize,
+    other: Option<&'a super::MemberResult>,
+    /// `struct_ops/TYPE.member`.
+    label: String,
+}
+
+impl MemberView<'_> {
+    fn helper<'b>(&'b self, pi: &'b ProbeIndex, id: u32) -> Option<&'b Decision> {
+        self.other
+            .and_then(|m| m.helpers.iter().find(|h| h.id == id).map(|h| &h.decision))
+            .or_else(|| pi.helper(self.variant, id).map(|h| &h.decision))
+    }
+    fn kfunc<'b>(&'b self, pi: &'b ProbeIndex, name: &str) -> Option<&'b Decision> {
+        self.other
+            .and_then(|m| m.kfuncs.iter().find(|k| k.name == name).map(|k| &k.decision))
+            .or_else(|| pi.kfunc(self.variant, name))
+    }
+}
+
 impl ProbeIndex {
+    /// The member a struct_ops program implements (libbpf
+    /// `bpf_object__collect_st_ops_relos` ties the program to the member at
+    /// the relocation's offset; `bpf_map__init_kern_struct_ops` loads it
+    /// with `expected_attach_type` = the kernel member's index, which the
+    /// kernel's `get_func_proto` may look at, as `bpf_tcp_ca_get_func_proto`
+    /// does through `prog_ops_moff()`), when the probe measured that member
+    /// and it loads. `None`: judge as before (the variant's member, softened).
+    fn struct_ops_member(&self, obj: &BpfObject, p: &Program, loadable: &[usize]) -> Option<MemberView<'_>> {
+        if p.prog_type != Some(crate::uapi::ProgType::StructOps) {
+            return None;
+        }
+        // The member must be the same in every struct_ops map using the program.
+        let mut found: Option<(&str, &str)> = None;
+        for s in &obj.struct_ops {
+            for slot in s.slots.iter().filter(|sl| sl.program == p.name) {
+                match found {
+                    None => found = Some((s.kernel_type.as_str(), slot.member.as_str())),
+                    Some(f) if f == (s.kernel_type.as_str(), slot.member.as_str()) => {}
+                    Some(_) => return None,
+                }
+            }
+        }
+        let (ty, member) = found?;
+        let ty = essential(ty);
+        let want = format!("struct_ops/{ty}");
+        let &variant = loadable.iter().find(|&&i| self.probe.variants.get(i).is_some_and(|v| v.variant.label == want))?;
+        let v = self.probe.variants.get(variant)?;
+        let label = format!("{want}.{member}");
+        if v.variant.struct_ops_member.as_deref() == Some(member) {
+            return Some(MemberView { variant, other: None, label });
+        }
+        let m = v.member(member)?;
+        (m.load == LoadOutcome::Loadable).then_some(MemberView { variant, other: Some(m), label })
+    }
+
     /// When the probed variants attach to a specific target (fentry/fexit/
     /// fmod_ret function, LSM hook, struct_ops member) that is not the
     /// program's, a refusal may be the target's (helper `allowed()`

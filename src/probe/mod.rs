@@ -34,8 +34,12 @@ use std::time::Instant;
 pub use file::{fingerprint_of, read_probe, ProbeIndex};
 pub use sys::kernel_version_code;
 
-/// Schema id of the JSON document.
-pub const SCHEMA: &str = "bpfabi.probe/1";
+/// Schema id of the JSON document written. `/2` added, additively, the
+/// per-member results of struct_ops variants ([`VariantResult::members`]);
+/// a `/1` document is still read (it has no per-member results).
+pub const SCHEMA: &str = "bpfabi.probe/2";
+/// Every schema id [`file::read_probe`] accepts.
+pub const SCHEMAS_READ: &[&str] = &["bpfabi.probe/1", SCHEMA];
 
 /// How one helper or kfunc was decided for one variant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,6 +141,10 @@ pub struct Variant {
     /// Why the variant is not probed at all.
     #[serde(skip)]
     pub not_probed: Option<String>,
+    /// struct_ops: every other function-pointer member (name, index), probed
+    /// one by one (results in [`VariantResult::members`]).
+    #[serde(skip)]
+    pub other_members: Vec<(String, u32)>,
 }
 
 impl Variant {
@@ -156,6 +164,7 @@ impl Variant {
             attach_btf: None,
             struct_ops_member: None,
             not_probed: None,
+            other_members: Vec::new(),
         }
     }
 }
@@ -271,6 +280,39 @@ pub struct VariantResult {
     pub helpers: Vec<HelperDecision>,
     /// Every kfunc decision (empty when the variant did not load).
     pub kfuncs: Vec<KfuncDecision>,
+    /// struct_ops (schema `/2`): the type's other function-pointer members,
+    /// each probed with its own `expected_attach_type` (the member index),
+    /// because a struct_ops type's `get_func_proto` and kfunc filters may
+    /// answer per member (e.g. `bpf_tcp_ca_get_func_proto` refuses
+    /// `bpf_setsockopt` to `tcp_congestion_ops.release`). Absent in `/1`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<MemberResult>,
+}
+
+/// One struct_ops member probed on its own. Only the decisions whose
+/// availability differs from the variant's own (its `struct_ops_member`)
+/// are listed: any helper or kfunc not listed has the variant's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberResult {
+    /// Member name in the kernel's struct.
+    pub member: String,
+    /// Member index (the `expected_attach_type` loaded with).
+    pub index: u32,
+    /// Whether `r0 = 0; exit` (or `r0 = 1`) loads for this member.
+    pub load: LoadOutcome,
+    /// Helper decisions that differ in availability from the variant's.
+    #[serde(default)]
+    pub helpers: Vec<HelperDecision>,
+    /// kfunc decisions that differ in availability from the variant's.
+    #[serde(default)]
+    pub kfuncs: Vec<KfuncDecision>,
+}
+
+impl VariantResult {
+    /// The per-member result for struct_ops member `name`, if probed.
+    pub fn member(&self, name: &str) -> Option<&MemberResult> {
+        self.members.iter().find(|m| m.member == name)
+    }
 }
 
 /// Identity of the probed kernel's BTF.
@@ -474,6 +516,41 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant) -> Result<Probe>
         }
     }
 
+    // Phase 1b: the other function-pointer members of each loadable
+    // struct_ops variant, each with its own expected_attach_type (the
+    // member index: the kernel's `prog_ops_moff()` / `st_ops->check_member`
+    // and `get_func_proto` see it). Prepared entries past `vs.len()`.
+    let mut member_of: Vec<(usize, String, u32)> = Vec::new();
+    for (i, v) in vs.iter().enumerate() {
+        if outcomes.get(i) != Some(&LoadOutcome::Loadable) {
+            continue;
+        }
+        let Some(p) = prepared.get(i) else { continue };
+        let (prog_type, flags, attach_btf_id, attach_btf_obj_fd) = (p.prog_type, p.flags, p.attach_btf_id, p.attach_btf_obj_fd);
+        for (name, idx) in &v.other_members {
+            prepared.push(Prepared { prog_type, expected_attach_type: *idx, flags, attach_btf_id, attach_btf_obj_fd, ret: 0 });
+            member_of.push((i, name.clone(), *idx));
+        }
+    }
+    let first_member = vs.len();
+    let mjobs: Vec<(usize, Call)> = (0..member_of.len()).map(|n| (first_member + n, Call::Baseline(0))).collect();
+    let mut mbase = exec(&mjobs, &prepared);
+    loads += mjobs.len();
+    let mretry: Vec<usize> = mbase.iter().enumerate().filter(|(_, r)| !r.loaded && r.log.contains("At program exit the register R0")).map(|(n, _)| n).collect();
+    let mretry_jobs: Vec<(usize, Call)> = mretry.iter().filter_map(|&n| mjobs.get(n)).map(|&(i, _)| (i, Call::Baseline(1))).collect();
+    let again = exec(&mretry_jobs, &prepared);
+    loads += mretry_jobs.len();
+    for ((&n, &(i, _)), r) in mretry.iter().zip(&mretry_jobs).zip(again) {
+        if r.loaded {
+            if let (Some(slot), Some(p)) = (mbase.get_mut(n), prepared.get_mut(i)) {
+                *slot = r;
+                p.ret = 1;
+            }
+        }
+    }
+    let member_outcomes: Vec<LoadOutcome> =
+        mbase.iter().map(|r| if r.errno == -1 { LoadOutcome::Undecided { reason: r.log.clone() } } else { classify::baseline(r, true) }).collect();
+
     // Phase 2: every helper and kfunc in every loadable variant.
     let helpers: Vec<&crate::surface::Helper> = if opts.helpers { surface.helpers.iter().collect() } else { Vec::new() };
     let kfunc_idx: Vec<usize> = if opts.kfuncs { (0..surface.kfuncs.len()).collect() } else { Vec::new() };
@@ -482,6 +559,18 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant) -> Result<Probe>
         if *o != LoadOutcome::Loadable {
             continue;
         }
+        for h in &helpers {
+            if opts.full || !NOISY_HELPERS.contains(&h.name.as_str()) {
+                jobs.push((i, Call::Helper(h.id)));
+            }
+        }
+        jobs.extend(kfunc_idx.iter().map(|&k| (i, Call::Kfunc(k))));
+    }
+    for (n, o) in member_outcomes.iter().enumerate() {
+        if *o != LoadOutcome::Loadable {
+            continue;
+        }
+        let i = first_member + n;
         for h in &helpers {
             if opts.full || !NOISY_HELPERS.contains(&h.name.as_str()) {
                 jobs.push((i, Call::Helper(h.id)));
@@ -538,7 +627,32 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant) -> Result<Probe>
         }
         summary.helpers += hd.len();
         summary.kfuncs += kd.len();
+        // Per member: only the decisions whose availability differs.
+        let mut members = Vec::new();
+        for (n, ((_, name, index), load)) in member_of.iter().zip(&member_outcomes).enumerate().filter(|(_, ((vi, _, _), _))| *vi == i) {
+            let mi = first_member + n;
+            let mut mh = Vec::new();
+            let mut mk = Vec::new();
+            if *load == LoadOutcome::Loadable {
+                for h in &hd {
+                    if let Some(d) = by_job.remove(&(mi, 0, h.id)) {
+                        if d.available() != h.decision.available() {
+                            mh.push(HelperDecision { id: h.id, name: h.name.clone(), decision: d });
+                        }
+                    }
+                }
+                for (&k, kv) in kfunc_idx.iter().zip(&kd) {
+                    if let Some(d) = by_job.remove(&(mi, 1, k as u32)) {
+                        if d.available() != kv.decision.available() {
+                            mk.push(KfuncDecision { name: kv.name.clone(), module: kv.module.clone(), btf_id: kv.btf_id, decision: d });
+                        }
+                    }
+                }
+            }
+            members.push(MemberResult { member: name.clone(), index: *index, load: load.clone(), helpers: mh, kfuncs: mk });
+        }
         out.push(VariantResult {
+            members,
             allowed_helpers: hd.iter().filter(|h| h.decision.available() == Some(true)).map(|h| h.id).collect(),
             allowed_kfuncs: kd.iter().filter(|k| k.decision.available() == Some(true)).map(|k| k.name.clone()).collect(),
             variant: v,

@@ -185,30 +185,47 @@ pub fn of(kernel: &Kernel) -> Vec<Variant> {
 
 /// One variant per struct_ops type: `struct bpf_struct_ops_X { common; X data; }`
 /// marks a registered `struct X`; the probe implements its first
-/// function-pointer member.
+/// function-pointer member, and then each other one
+/// ([`Variant::other_members`]).
 fn struct_ops(kernel: &Kernel, pt: &str, ptid: u32) -> Vec<Variant> {
     let mut out = Vec::new();
     for kb in kernel.btfs() {
         let b = &kb.btf;
         for t in b.types_of_kind(Kind::Struct) {
             let Some(ops) = t.name().strip_prefix("bpf_struct_ops_") else { continue };
+            // 6.7+: `{ struct bpf_struct_ops_common_value common; struct X data; }`
+            // (the kernel's `is_valid_value_type`); before: the common
+            // value expanded in place, `{ refcount_t refcnt; enum
+            // bpf_struct_ops_state state; struct X data; }` (found by name
+            // in `bpf_struct_ops_init`).
             let members: Vec<_> = t.members().collect();
-            let [common, data] = members.as_slice() else { continue };
-            let is_common = b.resolve(common.ty).is_some_and(|c| c.name() == "bpf_struct_ops_common_value");
+            let is_common = match members.as_slice() {
+                [common, _] => b.resolve(common.ty).is_some_and(|c| c.name() == "bpf_struct_ops_common_value"),
+                [refcnt, state, _] => refcnt.name == "refcnt" && state.name == "state",
+                _ => false,
+            };
+            let Some(data) = members.last() else { continue };
             let Some(dt) = b.resolve(data.ty) else { continue };
-            if !is_common || dt.kind != Kind::Struct || dt.name() != ops {
+            if !is_common || data.name != "data" || dt.kind != Kind::Struct || dt.name() != ops {
                 continue;
             }
-            let member = dt.members().enumerate().find(|(_, m)| {
-                b.resolve(m.ty).is_some_and(|p| p.kind == Kind::Ptr && b.resolve(p.ref_type()).is_some_and(|f| f.kind == Kind::FuncProto))
-            });
+            let fptrs: Vec<(usize, &str)> = dt
+                .members()
+                .enumerate()
+                .filter(|(_, m)| {
+                    b.resolve(m.ty).is_some_and(|p| p.kind == Kind::Ptr && b.resolve(p.ref_type()).is_some_and(|f| f.kind == Kind::FuncProto))
+                })
+                .map(|(i, m)| (i, m.name))
+                .collect();
+            let member = fptrs.first().copied();
             let module = (kb.name != "vmlinux").then(|| kb.name.clone());
             let mut v = Variant::new(format!("struct_ops/{ops}"), pt, ptid, None, false);
             v.attach_btf = Some(AttachBtf { name: ops.to_string(), kind: "struct".into(), id: dt.id.get(), module });
             match member {
                 Some((i, m)) => {
-                    v.struct_ops_member = Some(m.name.to_string());
+                    v.struct_ops_member = Some(m.to_string());
                     v.attach_type_id = Some(i as u32);
+                    v.other_members = fptrs.iter().skip(1).map(|&(i, m)| (m.to_string(), i as u32)).collect();
                 }
                 None => v.not_probed = Some(format!("struct {ops} has no function pointer member")),
             }

@@ -205,6 +205,7 @@ mod tests {
             verdict,
             reasons: if verdict == Verdict::Loads { vec![] } else { vec![Reason::fact(crate::check::ReasonKind::KfuncMissing, program, "m".into()).graded(verdict)] },
             satisfied: vec![],
+            core_btf: None,
         }
     }
 
