@@ -1246,6 +1246,9 @@ struct PolicyDocsArgs {
     /// Output directory.
     #[arg(long, short = 'o', value_name = "DIR", default_value = "kfunc-docs")]
     output: PathBuf,
+    /// A `bpfabi census --format json` document: users per kfunc, users.html.
+    #[arg(long, value_name = "FILE")]
+    census: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -1309,7 +1312,10 @@ mod policy_cli {
                 let m = Manifest::load(&a.manifest)?;
                 let (models, labels) = kernels(&a.k)?;
                 let o = history::check(&m, &models, &labels, &Default::default());
-                let site = bpfabi::policy::docs::build(&m, &labels, &o);
+                let mut site = bpfabi::policy::docs::build(&m, &labels, &o);
+                if let Some(c) = &a.census {
+                    bpfabi::policy::docs::add_users(&mut site, &m, &bpfabi::census::Census::read(c)?, &c.display().to_string());
+                }
                 bpfabi::policy::docs::write(&site, &a.output)?;
                 write_out(writeln!(w, "{}: {} kfunc pages, index.html, tiers.html, releases.html, kfuncs.md, kfuncs.json", a.output.display(), site.kfuncs.len()))?;
                 Ok(0)
