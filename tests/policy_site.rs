@@ -117,7 +117,7 @@ fn census_json() -> String {
         offset: 0,
     };
     let obj = |c: char, kfuncs: &[(&str, Guard)], occs: Vec<Occurrence>| ObjectEntry {
-        sha256: std::iter::repeat(c).take(64).collect(),
+        sha256: std::iter::repeat_n(c, 64).collect(),
         size: 100,
         endian: "le".into(),
         license: Some("GPL".into()),

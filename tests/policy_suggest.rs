@@ -22,7 +22,7 @@ fn census_json() -> String {
     use bpfabi::census::{Category, Census, Guard, ObjectEntry, Occurrence};
     use std::collections::BTreeMap;
     let obj = |c: char, kfuncs: &[(&str, Guard)], pkg: &str| ObjectEntry {
-        sha256: std::iter::repeat(c).take(64).collect(),
+        sha256: std::iter::repeat_n(c, 64).collect(),
         size: 100,
         endian: "le".into(),
         license: Some("GPL".into()),
