@@ -430,7 +430,7 @@ impl DiffOptions {
 /// Verifier-meaningful parameter name suffixes (kernel docs, kfuncs.rst).
 pub const ARG_SUFFIXES: &[&str] = &[
     "__sz", "__szk", "__k", "__ign", "__uninit", "__nullable", "__opt", "__str", "__map", "__alloc",
-    "__refcounted_kptr", "__prog", "__irq_flag", "__magic",
+    "__refcounted_kptr", "__prog", "__irq_flag", "__magic", "__const_map",
 ];
 
 /// The verifier annotation a parameter name carries (`""` for none).

@@ -1046,6 +1046,14 @@ struct SuggestArgs {
     /// Consecutive releases (up to the newest) with the same prototype.
     #[arg(long, default_value_t = 2)]
     min_releases: usize,
+    /// A stability manifest (docs/policy.md): the fragment becomes a layer
+    /// over it (`schema`, `extends`, `tier_since`) that `policy check`
+    /// reads; kfuncs it deprecates, ignores or already places are left out.
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
+    /// The `extends` path written into the fragment (default: --manifest as given).
+    #[arg(long, value_name = "PATH", requires = "manifest")]
+    extends: Option<String>,
 }
 
 #[derive(Args)]
@@ -1061,6 +1069,10 @@ struct ReportArgs {
     /// Releases with the same prototype for a stable candidate.
     #[arg(long, default_value_t = 2)]
     min_releases: usize,
+    /// A stability manifest (docs/policy.md): each used kfunc's lifecycle
+    /// (tier, deprecated_since, removal_not_before, replacement) in the report.
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
 }
 
 mod census_cmd {
@@ -1143,13 +1155,21 @@ mod census_cmd {
         Ok(i.releases.iter().any(|r| !r.breaks.is_empty()) as u8)
     }
 
-    fn suggest(s: &SuggestArgs, w: Out) -> bpfabi::Result<u8> {
+    pub(super) fn suggest(s: &SuggestArgs, w: Out) -> bpfabi::Result<u8> {
         s.k.out.format("census suggest", &[Format::Table])?;
         let c = Census::read(&s.k.census)?;
         let ks = kernels(&s.k)?;
         let opts = census::suggest::SuggestOptions::new(s.min_projects, s.min_releases);
         let cands = census::suggest::candidates(&c, &ks, &opts);
-        write_out(w.write_all(census::suggest::fragment(&c, &ks, &cands, &opts).as_bytes()))?;
+        let text = match &s.manifest {
+            Some(m) => {
+                let man = bpfabi::policy::Manifest::load(m)?;
+                let ext = s.extends.clone().unwrap_or_else(|| m.display().to_string());
+                census::suggest::manifest_fragment(&c, &ks, &cands, &opts, &man, &ext)
+            }
+            None => census::suggest::fragment(&c, &ks, &cands, &opts),
+        };
+        write_out(w.write_all(text.as_bytes()))?;
         Ok(0)
     }
 
@@ -1163,7 +1183,9 @@ mod census_cmd {
         let opts = census::suggest::SuggestOptions::new(a.min_projects, a.min_releases);
         let cands = census::suggest::candidates(&c, &ks, &opts);
         let frag = census::suggest::fragment(&c, &ks, &cands, &opts);
-        let files = census::site::render(&c, &ks, &i, &cands, &frag, &opts, &a.output)?;
+        let manifest = a.manifest.as_ref().map(|m| bpfabi::policy::Manifest::load(m).map(|man| (m.display().to_string(), census::site::lifecycle(&c, &man)))).transpose()?;
+        let life = manifest.as_ref().map(|(p, l)| (p.as_str(), l.as_slice()));
+        let files = census::site::render_with_lifecycle(&c, &ks, &i, &cands, &frag, &opts, life, &a.output)?;
         write_out(writeln!(
             w,
             "{}: {} files (index.html, summary.md, {} kfunc and package pages); kernels read in {:.2} s, total {:.2} s",
@@ -1245,6 +1267,10 @@ enum PolicyCmd {
     /// A kfunc reference from a manifest and a kernel history: Markdown
     /// (kfuncs.md), a static HTML site (no external assets) and kfuncs.json.
     Docs(PolicyDocsArgs),
+    /// Stable kfunc candidates from a census as a layer over the manifest
+    /// (`census suggest --manifest`): kfuncs used by enough projects and
+    /// unchanged in enough releases, evidence in comments.
+    Suggest(SuggestArgs),
 }
 
 #[derive(Args)]
@@ -1257,6 +1283,9 @@ struct PolicyDocsArgs {
     /// Output directory.
     #[arg(long, short = 'o', value_name = "DIR", default_value = "kfunc-docs")]
     output: PathBuf,
+    /// A `bpfabi census --format json` document: users per kfunc, users.html.
+    #[arg(long, value_name = "FILE")]
+    census: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -1315,12 +1344,21 @@ mod policy_cli {
     pub(super) fn run(c: &PolicyCmd, w: Out) -> bpfabi::Result<u8> {
         match c {
             PolicyCmd::Init(a) => init(a, w),
+            PolicyCmd::Suggest(a) => {
+                if a.manifest.is_none() {
+                    return Err(usage("policy suggest: --manifest is required (census suggest works without)".to_string()));
+                }
+                super::census_cmd::suggest(a, w)
+            }
             PolicyCmd::Check(a) => check(a, w),
             PolicyCmd::Docs(a) => {
                 let m = Manifest::load(&a.manifest)?;
                 let (models, labels) = kernels(&a.k)?;
                 let o = history::check(&m, &models, &labels, &Default::default());
-                let site = bpfabi::policy::docs::build(&m, &labels, &o);
+                let mut site = bpfabi::policy::docs::build(&m, &labels, &o);
+                if let Some(c) = &a.census {
+                    bpfabi::policy::docs::add_users(&mut site, &m, &bpfabi::census::Census::read(c)?, &c.display().to_string());
+                }
                 bpfabi::policy::docs::write(&site, &a.output)?;
                 write_out(writeln!(w, "{}: {} kfunc pages, index.html, tiers.html, releases.html, kfuncs.md, kfuncs.json", a.output.display(), site.kfuncs.len()))?;
                 Ok(0)

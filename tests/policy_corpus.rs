@@ -95,3 +95,68 @@ fn a_stricter_overlay_denies_and_fix_repairs_facts() {
     assert!(fixed.contains("# ours\n[kfunc.cgroup_rstat_flush]\ntier = \"stable\" # promised"), "{fixed}");
     assert!(fixed.contains("first_release = \"6.1\""), "{fixed}");
 }
+
+/// Debian kernels past the corpus that `bpfabi kernels debian:NAME` keeps in
+/// the cache (sid 7.2.13, trixie-backports 7.3.4), when they are there.
+fn cached_debian_kernels() -> Option<Vec<String>> {
+    let cache = std::env::var_os("XDG_CACHE_HOME").map(std::path::PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))?;
+    let dirs: Vec<_> = ["7.2.13+deb14-amd64", "7.3.4+deb13-amd64"].iter().map(|r| cache.join("bpfabi/debian/kernels").join(r)).collect();
+    match dirs.iter().find(|d| !d.join("vmlinux.btf").is_file()) {
+        Some(d) => {
+            eprintln!("skipped: {} is not cached (run `bpfabi kernels debian:sid debian:trixie-backports`)", d.display());
+            None
+        }
+        None => Some(dirs.iter().map(|d| d.display().to_string()).collect()),
+    }
+}
+
+#[test]
+fn upstream_baseline_over_the_history_with_debian_7x() {
+    if !have_corpus() {
+        return;
+    }
+    let Some(extra) = cached_debian_kernels() else { return };
+    let mut ks = kernels();
+    ks.extend(extra);
+    let out = bpfabi().args(["policy", "check", "--manifest", &baseline(), "--format", "json"]).args(&ks).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kernels"], serde_json::json!(["5.10", "6.1", "6.12.95", "6.12.117", "6.18.44", "7.2.13", "7.3.4"]));
+    let f = v["findings"].as_array().unwrap();
+    let has = |code: &str, kfunc: &str, release: &str| {
+        f.iter().find(|x| x["code"] == code && x["kfunc"] == kfunc && x["release"] == release).unwrap_or_else(|| panic!("{code} {kfunc} {release} in {f:#?}"))
+    };
+    // The baseline records the whole history: every kfunc, facts that agree, no stale waiver.
+    for code in ["P001", "P002", "P015", "P018", "P021"] {
+        assert!(!f.iter().any(|x| x["code"] == code), "{code}: {f:#?}");
+    }
+    assert_eq!(v["summary"]["deny"], 0);
+    // 7.2.13: the _impl kfuncs went away without a deprecation (KF_IMPLICIT_ARGS).
+    let x = has("P011", "bpf_wq_set_callback_impl", "7.2.13");
+    assert_eq!(x["level"], "warn");
+    assert!(x["waived_by"].is_null());
+    has("P011", "bpf_stream_vprintk_impl", "7.2.13");
+    has("P011", "bbr_cwnd_event", "7.2.13");
+    // dynptr sizes widened, the __opt annotation renamed.
+    let x = has("P010", "bpf_dynptr_size", "7.2.13");
+    assert!(x["message"].as_str().unwrap().contains("return type changed from `__u32` to `u64`"), "{x}");
+    let mut slice: Vec<_> = f.iter().filter(|x| x["kfunc"] == "bpf_dynptr_slice" && x["release"] == "7.2.13").map(|x| x["change"].as_str().unwrap()).collect();
+    slice.sort();
+    assert_eq!(slice, ["param_annotation_changed", "proto_incompatible"]);
+    let x = has("P010", "bpf_session_cookie", "7.2.13");
+    assert!(x["message"].as_str().unwrap().contains("`void * ctx` added"), "{x}");
+    // 7.3.4: __map -> __const_map, sched_ext changes.
+    let x = has("P010", "bpf_wq_init", "7.3.4");
+    assert!(x["message"].as_str().unwrap().contains("`__map` -> `__const_map`"), "{x}");
+    has("P010", "scx_bpf_cidperf_set", "7.3.4");
+    // scx_bpf_cpu_rq: deprecated in 6.18, its window over: an allowed removal for an unstable kfunc.
+    assert!(!f.iter().any(|x| x["kfunc"] == "scx_bpf_cpu_rq"), "{f:#?}");
+    // A module kfunc absent only from the module-less 6.18 is not a reused name.
+    assert!(!f.iter().any(|x| x["kfunc"] == "bpf_xdp_flow_lookup"), "{f:#?}");
+    // Config artefacts of the live 6.18 coming back with const arguments: waived with a reason.
+    let x = has("P016", "bpf_get_fsverity_digest", "7.2.13");
+    assert!(x["waived_by"].as_str().unwrap().contains("configuration"), "{x}");
+    // The facts cover the history.
+    let text = std::fs::read_to_string(baseline()).unwrap();
+    assert!(text.contains("[kfunc.bpf_wq_set_callback_impl.facts]\nfirst_release = \"6.12.95\"\nremoved_in = \"7.2.13\""), "facts of the removal");
+}

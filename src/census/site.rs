@@ -131,6 +131,64 @@ struct HeatRow {
     cells: Vec<(String, String)>,
 }
 
+/// A kfunc's lifecycle from a stability manifest (`report --manifest`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Lifecycle {
+    /// The kfunc.
+    pub name: String,
+    /// Its tier (own, by rule, or the default).
+    pub tier: String,
+    /// Since when (decision).
+    pub tier_since: Option<String>,
+    /// Deprecated since (decision).
+    pub deprecated_since: Option<String>,
+    /// Not removed before (decision).
+    pub removal_not_before: Option<String>,
+    /// What to use instead (decision).
+    pub replacement: Option<String>,
+    /// Why (decision).
+    pub reason: Option<String>,
+    /// Removed in (fact).
+    pub removed_in: Option<String>,
+    /// Links (decision).
+    pub links: Vec<String>,
+    /// Census objects calling it.
+    pub objects: usize,
+    /// Of those, objects that do not guard its absence.
+    pub unguarded: usize,
+}
+
+/// The lifecycle of every kfunc the census uses, from a manifest (its tier
+/// by entry, rule or default; decisions; the removal fact); deprecated or
+/// removed ones first, then by objects.
+pub fn lifecycle(census: &Census, m: &crate::policy::Manifest) -> Vec<Lifecycle> {
+    let rows = census.usage.get(&Category::Kfunc).map(Vec::as_slice).unwrap_or(&[]);
+    let mut out: Vec<Lifecycle> = rows
+        .iter()
+        .filter(|u| !m.ignored(&u.name))
+        .map(|u| {
+            let e = m.kfuncs.get(&u.name);
+            let d = e.map(|e| e.decisions.clone()).unwrap_or_default();
+            Lifecycle {
+                name: u.name.clone(),
+                tier: m.tier_name(&u.name).to_string(),
+                tier_since: d.tier_since,
+                deprecated_since: d.deprecated_since,
+                removal_not_before: d.removal_not_before,
+                replacement: d.replacement,
+                reason: d.reason,
+                removed_in: e.and_then(|e| e.facts.removed_in.clone()),
+                links: d.links,
+                objects: u.objects,
+                unguarded: u.unguarded,
+            }
+        })
+        .collect();
+    let flagged = |l: &Lifecycle| l.deprecated_since.is_some() || l.removal_not_before.is_some() || l.removed_in.is_some();
+    out.sort_by(|a, b| flagged(b).cmp(&flagged(a)).then(b.objects.cmp(&a.objects)).then(a.name.cmp(&b.name)));
+    out
+}
+
 /// Render the site into `dir` (created). Returns the files written.
 pub fn render(
     census: &Census,
@@ -139,6 +197,23 @@ pub fn render(
     candidates: &[Candidate],
     fragment: &str,
     opts: &SuggestOptions,
+    dir: &Path,
+) -> Result<Vec<String>> {
+    render_with_lifecycle(census, kernels, impact, candidates, fragment, opts, None, dir)
+}
+
+/// [`render`] with the lifecycle of the census's kfuncs from a manifest
+/// (`(manifest path, rows from [`lifecycle`])`): a lifecycle section on the
+/// index and in summary.md, a lifecycle box on each kfunc page.
+#[allow(clippy::too_many_arguments)]
+pub fn render_with_lifecycle(
+    census: &Census,
+    kernels: &[KernelModel],
+    impact: &Impact,
+    candidates: &[Candidate],
+    fragment: &str,
+    opts: &SuggestOptions,
+    lifecycle: Option<(&str, &[Lifecycle])>,
     dir: &Path,
 ) -> Result<Vec<String>> {
     let mut env = minijinja::Environment::new();
@@ -196,6 +271,8 @@ pub fn render(
         "min_projects": opts.min_projects,
         "min_releases": opts.min_releases,
         "packages": package_rows,
+        "manifest": lifecycle.map(|l| l.0),
+        "lifecycle": lifecycle.map(|l| l.1),
         "version": crate::VERSION,
     });
     let mut written = Vec::new();
@@ -229,7 +306,8 @@ pub fn render(
             .iter()
             .flat_map(|r| r.changes.iter().filter(|c| c.name == row.name).map(move |c| serde_json::json!({"to": r.to, "kind": c.kind, "detail": c.detail})))
             .collect();
-        let kctx = serde_json::json!({"kernels": labels, "row": row, "users": users, "candidate": cand, "changes": changes, "root": "../", "version": crate::VERSION});
+        let life = lifecycle.and_then(|(_, rows)| rows.iter().find(|l| l.name == row.name));
+        let kctx = serde_json::json!({"kernels": labels, "row": row, "users": users, "candidate": cand, "changes": changes, "lifecycle": life, "root": "../", "version": crate::VERSION});
         write(row.page.as_deref().unwrap_or("kfunc/x.html"), render("kfunc.html", &kctx)?)?;
     }
     // package pages.

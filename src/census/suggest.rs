@@ -136,3 +136,69 @@ fn toml_key(name: &str) -> String {
         format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
     }
 }
+
+/// The fragment as a manifest overlay in the format of docs/policy.md, for
+/// `policy check` and the like: `schema = 1`, `extends = [extends]` (the
+/// manifest `m` it was made against, as the overlay will find it), and one
+/// `[kfunc.NAME]` table with `tier = "stable"` and `tier_since` (the oldest
+/// release of the unchanged range) per candidate, evidence in comments.
+/// Kfuncs the manifest ignores, has deprecated or removed, or already places
+/// in a tier of its own are not suggested (the reason is in the trailing
+/// comment). Table names never repeat one of the manifest's: a layer on top
+/// overrides decisions field by field.
+pub fn manifest_fragment(census: &Census, kernels: &[KernelModel], cands: &[Candidate], opts: &SuggestOptions, m: &crate::policy::Manifest, extends: &str) -> String {
+    let mut s = String::new();
+    let labels: Vec<String> = kernels.iter().map(|k| crate::policy::history::label_of(k).unwrap_or_else(|_| k.label().to_string())).collect();
+    let release_of = |label: &str| kernels.iter().position(|k| k.label() == label).and_then(|i| labels.get(i)).cloned();
+    let _ = writeln!(s, "# bpfabi census suggest --manifest {extends}: kfuncs used by >= {} projects and unchanged in >= {} releases", opts.min_projects, opts.min_releases);
+    let _ = writeln!(s, "# census: {} objects, {} projects; kernels: {}", census.totals.objects, census.totals.projects, labels.join(", "));
+    let _ = writeln!(s, "# A manifest layer over {extends} (docs/policy.md): `bpfabi policy check --manifest THIS KERNEL...`.");
+    let _ = writeln!(s, "schema = 1");
+    let _ = writeln!(s, "extends = [\"{}\"]", extends.replace('\\', "\\\\").replace('"', "\\\""));
+    let mut rest: Vec<(String, String)> = Vec::new();
+    for c in cands {
+        let entry = m.kfuncs.get(&c.kfunc);
+        let d = entry.map(|e| &e.decisions);
+        let why = if m.ignored(&c.kfunc) {
+            Some("ignored by the manifest".to_string())
+        } else if let Some(dep) = d.and_then(|d| d.deprecated_since.as_ref().or(d.removal_not_before.as_ref())) {
+            Some(format!("deprecated ({dep}) in the manifest"))
+        } else if let Some(r) = entry.and_then(|e| e.facts.removed_in.as_ref()) {
+            Some(format!("removed in {r} per the manifest"))
+        } else if let Some(t) = d.and_then(|d| d.tier.as_ref()) {
+            Some(format!("already tier {t} in the manifest"))
+        } else if !c.stable {
+            Some(if c.releases.is_empty() {
+                "absent from the newest kernel".to_string()
+            } else {
+                format!("{}, unchanged in {}", count(c.projects.len(), "project", "projects"), count(c.releases.len(), "release", "releases"))
+            })
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            rest.push((c.kfunc.clone(), why));
+            continue;
+        }
+        let _ = writeln!(s);
+        let _ = writeln!(s, "# users: {} ({}), {} ({} guarded)", count(c.projects.len(), "project", "projects"), c.projects.join(", "), count(c.objects, "object", "objects"), c.guarded);
+        let _ = writeln!(s, "# releases: {} (same prototype, fingerprint {})", c.releases.iter().filter_map(|l| release_of(l)).collect::<Vec<_>>().join(", "), c.fingerprint);
+        let _ = writeln!(s, "# prototype: {}", c.proto);
+        if !c.flags.is_empty() {
+            let _ = writeln!(s, "# flags: {}", c.flags.join(" "));
+        }
+        let _ = writeln!(s, "[kfunc.{}]", toml_key(&c.kfunc));
+        let _ = writeln!(s, "tier = \"stable\"");
+        if let Some(since) = c.releases.first().and_then(|l| release_of(l)) {
+            let _ = writeln!(s, "tier_since = \"{since}\"");
+        }
+    }
+    if !rest.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "# Not suggested:");
+        for (k, why) in rest {
+            let _ = writeln!(s, "#   {k}: {why}");
+        }
+    }
+    s
+}

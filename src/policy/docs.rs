@@ -77,6 +77,97 @@ pub struct Page {
     pub compat: Option<String>,
     /// Finding lines about it.
     pub findings: Vec<String>,
+    /// Its users from a census (`policy docs --census`); `None` without one.
+    pub users: Option<Users>,
+}
+
+/// Users of one kfunc in a census: distinct objects (after deduplication),
+/// how many of them guard its absence, the packages and projects holding them.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct Users {
+    /// Distinct objects calling it.
+    pub objects: usize,
+    /// Of those, objects that cope with its absence (weak extern, `bpf_ksym_exists()`).
+    pub guarded: usize,
+    /// Of those, objects that fail to load without it.
+    pub unguarded: usize,
+    /// Distinct binary packages holding such objects.
+    pub packages: usize,
+    /// Distinct projects (source packages).
+    pub projects: usize,
+    /// The package names, sorted.
+    pub package_names: Vec<String>,
+    /// The project names, sorted.
+    pub project_names: Vec<String>,
+    /// The objects, unguarded first, then by label.
+    pub object_list: Vec<UserObject>,
+}
+
+/// One object calling a kfunc.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UserObject {
+    /// `package:file@offset` of its first occurrence.
+    pub label: String,
+    /// First 12 hex digits of its SHA-256.
+    pub sha256: String,
+    /// `guarded` or `unguarded`.
+    pub guard: String,
+    /// Packages holding it.
+    pub packages: Vec<String>,
+}
+
+/// One row of the users index (`users.html`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UsersRow {
+    /// kfunc name.
+    pub name: String,
+    /// Its page (`kfunc/NAME.html`), `None` when the kfunc is in no kernel
+    /// of the history nor in the manifest (used by the census only).
+    pub file: Option<String>,
+    /// Tier (empty when not in the reference).
+    pub tier: String,
+    /// Distinct objects.
+    pub objects: usize,
+    /// Guarded objects.
+    pub guarded: usize,
+    /// Unguarded objects.
+    pub unguarded: usize,
+    /// Distinct packages.
+    pub packages: usize,
+    /// Distinct projects.
+    pub projects: usize,
+    /// Filter class: `unguarded` (some object needs it), `guarded` (every
+    /// user copes with its absence), `unused`.
+    pub class: String,
+    /// Deprecated or announced for removal in the manifest.
+    pub deprecated: bool,
+    /// Removed in the history (`facts.removed_in`).
+    pub removed_in: Option<String>,
+}
+
+/// The census a site was given.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CensusInfo {
+    /// Census file.
+    pub source: String,
+    /// Distinct objects.
+    pub objects: usize,
+    /// Distinct packages.
+    pub packages: usize,
+    /// Distinct projects.
+    pub projects: usize,
+    /// kfuncs of the reference used by at least one object.
+    pub used: usize,
+    /// ... by at least one object that does not guard them.
+    pub unguarded: usize,
+    /// kfuncs the census uses that no kernel of the history nor the manifest has.
+    pub unknown: usize,
+    /// kfunc of the reference -> distinct objects using it.
+    pub uses: BTreeMap<String, usize>,
+    /// Rows sorted by distinct objects (then packages, then name), most used first.
+    pub by_objects: Vec<UsersRow>,
+    /// Rows sorted by distinct packages (then objects, then name).
+    pub by_packages: Vec<UsersRow>,
 }
 
 /// Everything the templates see.
@@ -94,6 +185,8 @@ pub struct Site {
     pub tiers: BTreeMap<String, Vec<String>>,
     /// Release -> (deprecated there, removed there).
     pub releases: Vec<ReleaseEvents>,
+    /// The census users come from (`policy docs --census`).
+    pub census: Option<CensusInfo>,
 }
 
 /// What happened at one release.
@@ -216,11 +309,109 @@ pub fn build(m: &Manifest, labels: &[String], o: &Outcome) -> Site {
             deprecated,
             compat,
             findings,
+            users: None,
         });
     }
     let mut releases: Vec<ReleaseEvents> = rel.into_values().collect();
     releases.sort_by(|a, b| super::manifest::release_cmp(&a.release, &b.release));
-    Site { manifest: m.path.clone(), kernels: labels.to_vec(), kfuncs: pages, subsystems, tiers, releases }
+    Site { manifest: m.path.clone(), kernels: labels.to_vec(), kfuncs: pages, subsystems, tiers, releases, census: None }
+}
+
+/// Objects listed per kfunc page (the counts cover all of them).
+const MAX_OBJECTS_LISTED: usize = 200;
+
+/// Add the users of every kfunc from a census (`source` names it): per page
+/// the objects, packages and projects calling it, guarded or not; and the
+/// users index, sorted by objects and by packages, including kfuncs the
+/// census uses that are in no kernel of the history (except those the
+/// manifest ignores, test kfuncs).
+pub fn add_users(site: &mut Site, m: &Manifest, census: &crate::census::Census, source: &str) {
+    use crate::census::{Category, Guard};
+    let empty = Vec::new();
+    let usage = census.usage.get(&Category::Kfunc).unwrap_or(&empty);
+    let by_name: BTreeMap<&str, &crate::census::Usage> = usage.iter().map(|u| (u.name.as_str(), u)).collect();
+    let mut rows = Vec::new();
+    for page in &mut site.kfuncs {
+        let mut users = Users::default();
+        if let Some(u) = by_name.get(page.name.as_str()) {
+            let mut packages = std::collections::BTreeSet::new();
+            let mut list = Vec::new();
+            for o in census.users(Category::Kfunc, &page.name) {
+                let guard = o.requires.get(&Category::Kfunc).and_then(|m| m.get(&page.name)).copied().unwrap_or(Guard::Unguarded);
+                let pk: Vec<String> = o.packages().into_iter().map(str::to_string).collect();
+                packages.extend(pk.iter().cloned());
+                list.push(UserObject {
+                    label: o.label(),
+                    sha256: o.sha256.get(..12).unwrap_or(&o.sha256).to_string(),
+                    guard: if guard == Guard::Guarded { "guarded" } else { "unguarded" }.to_string(),
+                    packages: pk,
+                });
+            }
+            list.sort_by(|a, b| b.guard.cmp(&a.guard).then(a.label.cmp(&b.label)));
+            list.truncate(MAX_OBJECTS_LISTED);
+            users = Users {
+                objects: u.objects,
+                guarded: u.guarded,
+                unguarded: u.unguarded,
+                packages: u.packages,
+                projects: u.projects,
+                package_names: packages.into_iter().collect(),
+                project_names: u.project_names.clone(),
+                object_list: list,
+            };
+        }
+        rows.push(row(&page.name, Some(page.file.clone()), &page.tier, &users, page.deprecated, page.facts.removed_in.clone()));
+        page.users = Some(users);
+    }
+    let known: std::collections::BTreeSet<&str> = site.kfuncs.iter().map(|p| p.name.as_str()).collect();
+    let mut unknown = 0;
+    for u in usage.iter().filter(|u| !known.contains(u.name.as_str()) && !m.ignored(&u.name)) {
+        unknown += 1;
+        let users = Users { objects: u.objects, guarded: u.guarded, unguarded: u.unguarded, packages: u.packages, projects: u.projects, ..Default::default() };
+        rows.push(row(&u.name, None, "", &users, false, None));
+    }
+    let uses = site.kfuncs.iter().map(|p| (p.name.clone(), p.users.as_ref().map_or(0, |u| u.objects))).collect();
+    let used = rows.iter().filter(|r| r.file.is_some() && r.objects > 0).count();
+    let unguarded = rows.iter().filter(|r| r.file.is_some() && r.unguarded > 0).count();
+    let mut by_objects = rows.clone();
+    by_objects.sort_by(|a, b| b.objects.cmp(&a.objects).then(b.packages.cmp(&a.packages)).then(a.name.cmp(&b.name)));
+    let mut by_packages = rows;
+    by_packages.sort_by(|a, b| b.packages.cmp(&a.packages).then(b.objects.cmp(&a.objects)).then(a.name.cmp(&b.name)));
+    site.census = Some(CensusInfo {
+        source: source.to_string(),
+        objects: census.totals.objects,
+        packages: census.totals.packages,
+        projects: census.totals.projects,
+        used,
+        unguarded,
+        unknown,
+        uses,
+        by_objects,
+        by_packages,
+    });
+}
+
+fn row(name: &str, file: Option<String>, tier: &str, u: &Users, deprecated: bool, removed_in: Option<String>) -> UsersRow {
+    let class = if u.unguarded > 0 {
+        "unguarded"
+    } else if u.objects > 0 {
+        "guarded"
+    } else {
+        "unused"
+    };
+    UsersRow {
+        name: name.to_string(),
+        file,
+        tier: tier.to_string(),
+        objects: u.objects,
+        guarded: u.guarded,
+        unguarded: u.unguarded,
+        packages: u.packages,
+        projects: u.projects,
+        class: class.to_string(),
+        deprecated,
+        removed_in,
+    }
 }
 
 /// `kfuncs.json`.
@@ -229,9 +420,19 @@ pub fn json(site: &Site) -> Result<String> {
     struct Doc<'a> {
         schema: &'static str,
         kernels: &'a [String],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        census: Option<CensusHead<'a>>,
         kfuncs: &'a [Page],
     }
-    serde_json::to_string_pretty(&Doc { schema: SCHEMA, kernels: &site.kernels, kfuncs: &site.kfuncs })
+    #[derive(Serialize)]
+    struct CensusHead<'a> {
+        source: &'a str,
+        objects: usize,
+        packages: usize,
+        projects: usize,
+    }
+    let census = site.census.as_ref().map(|c| CensusHead { source: &c.source, objects: c.objects, packages: c.packages, projects: c.projects });
+    serde_json::to_string_pretty(&Doc { schema: SCHEMA, kernels: &site.kernels, census, kfuncs: &site.kfuncs })
         .map(|mut s| {
             s.push('\n');
             s
@@ -246,11 +447,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("kfunc.html", include_str!("../../templates/policy/kfunc.html")),
     ("tiers.html", include_str!("../../templates/policy/tiers.html")),
     ("releases.html", include_str!("../../templates/policy/releases.html")),
+    ("users.html", include_str!("../../templates/policy/users.html")),
     ("kfuncs.md", include_str!("../../templates/policy/kfuncs.md")),
 ];
 
 /// Write the site into `dir`: index.html, tiers.html, releases.html,
-/// kfunc/NAME.html, kfuncs.md, kfuncs.json.
+/// kfunc/NAME.html, kfuncs.md, kfuncs.json; users.html with a census.
 #[cfg(feature = "site")]
 pub fn write(site: &Site, dir: &Path) -> Result<()> {
     use minijinja::{context, Environment, Value};
@@ -270,6 +472,10 @@ pub fn write(site: &Site, dir: &Path) -> Result<()> {
     for (page, tpl) in [("index.html", "index.html"), ("tiers.html", "tiers.html"), ("releases.html", "releases.html"), ("kfuncs.md", "kfuncs.md")] {
         let t = env.get_template(tpl).map_err(tpl_err)?;
         write(page, t.render(context! { site => sv.clone(), root => "" }).map_err(tpl_err)?)?;
+    }
+    if site.census.is_some() {
+        let t = env.get_template("users.html").map_err(tpl_err)?;
+        write("users.html", t.render(context! { site => sv.clone(), root => "" }).map_err(tpl_err)?)?;
     }
     let t = env.get_template("kfunc.html").map_err(tpl_err)?;
     for k in &site.kfuncs {

@@ -467,7 +467,9 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
                     let cur = h.snaps.get(i).and_then(|s| s.get(&c.name));
                     let before = (0..i.saturating_sub(1)).rev().find_map(|j| h.snaps.get(j).and_then(|s| s.get(&c.name)).map(|s| (j, s)));
                     if let (Some(cur), Some((j, old))) = (cur, before) {
-                        if old.proto != cur.proto {
+                        // Absent only from kernels read without its module: unknown there, not removed.
+                        let seen_absent = (j + 1..i).any(|k| h.knows(k, old.module.as_deref()));
+                        if old.proto != cur.proto && seen_absent {
                             out.push(
                                 Finding::new(Code::NameReused, Action::Deny, format!("removed after {}, back in {rel} with another prototype (fingerprint {} -> {})", h.label(j), old.proto, cur.proto))
                                     .kfunc(&c.name)
@@ -540,6 +542,9 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
         }
     }
     let names = h.names();
+    // The history may be a prefix of the one the manifest records (CI reads
+    // the older kernels only): facts about later releases are not judged.
+    let newest = labels.last().map(String::as_str);
     let first_seen = |n: &str| h.snaps.iter().position(|s| s.contains_key(n)).map(|i| h.label(i).to_string());
     // In the kernels, not in the manifest.
     for n in &names {
@@ -555,7 +560,7 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
             continue;
         }
         let tomb = e.facts.removed_in.is_some() || e.facts.renamed_to.is_some() || e.facts.became.is_some();
-        if !names.contains(n.as_str()) && !tomb {
+        if !names.contains(n.as_str()) && !tomb && !after_history(e.facts.first_release.as_deref(), newest) {
             out.push(Finding::new(Code::StaleEntry, Action::Warn, "in no kernel of the history and not a tombstone (no removed_in)").kfunc(n).loc(Some(&e.loc)));
         }
         let d = &e.decisions;
@@ -570,7 +575,9 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
             if !missing.is_empty() {
                 out.push(Finding::new(Code::DeprecationIncomplete, Action::Warn, format!("deprecated since {dep} without {}", missing.join(" or "))).kfunc(n).loc(Some(&e.loc)));
             }
-            if let Some(r) = &d.replacement {
+            // A kfunc no kernel of the history has (its subsystem not built
+            // there): its replacement cannot be judged either.
+            if let Some(r) = d.replacement.as_ref().filter(|_| names.contains(n.as_str())) {
                 let last = h.snaps.last();
                 let in_kernels = last.is_some_and(|s| s.contains_key(r)) || h.helpers.last().is_some_and(|hs| hs.contains(r));
                 if !in_kernels {
@@ -610,14 +617,15 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
     let facts = h.facts(&renames);
     for (n, e) in &m.kfuncs {
         let Some(computed) = facts.get(n) else { continue };
-        if &e.facts != computed {
-            let what = describe_facts_diff(&e.facts, computed);
+        let Some(recorded) = within_history(&e.facts, computed, newest) else { continue };
+        if &recorded != computed {
+            let what = describe_facts_diff(&recorded, computed);
             let mut x = Finding::new(Code::FactsDisagree, Action::Warn, format!("facts disagree with the kernels: {what}")).kfunc(n).loc(Some(&e.loc));
             x.fixable = e.loc.file == m.path;
             out.push(x);
         }
     }
-    apply_waivers(m, &mut out, opts);
+    apply_waivers(m, &mut out, opts, newest);
     out.sort_by(|a, b| {
         let ra = a.release.as_deref().map(manifest::parse_release);
         let rb = b.release.as_deref().map(manifest::parse_release);
@@ -625,6 +633,49 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
     });
     let presence = names.iter().map(|n| (n.to_string(), h.snaps.iter().map(|s| s.contains_key(*n)).collect())).collect();
     Outcome { findings: out, facts, timeline, presence }
+}
+
+/// Whether `release` is after the newest kernel of the history.
+fn after_history(release: Option<&str>, newest: Option<&str>) -> bool {
+    match (release, newest) {
+        (Some(r), Some(n)) => manifest::release_cmp(r, n) == std::cmp::Ordering::Greater,
+        _ => false,
+    }
+}
+
+/// The recorded facts as far as the history reaches: `None` when the kfunc
+/// first appears after its newest kernel; removals after it undone,
+/// fingerprint ranges cut at it, and the last-known prototype, flags and
+/// module (which describe a later kernel) taken as the history shows them.
+fn within_history(recorded: &Facts, computed: &Facts, newest: Option<&str>) -> Option<Facts> {
+    if after_history(recorded.first_release.as_deref(), newest) {
+        return None;
+    }
+    let Some(n) = newest else { return Some(recorded.clone()) };
+    let mut f = recorded.clone();
+    let mut beyond = false;
+    if after_history(f.removed_in.as_deref(), newest) {
+        (f.removed_in, f.renamed_to, f.became) = (None, None, None);
+        beyond = true;
+    }
+    let ranges = f.versions.len();
+    f.versions.retain(|v| !after_history(Some(&v.from), newest));
+    beyond |= f.versions.len() != ranges;
+    for v in &mut f.versions {
+        if after_history(Some(&v.to), newest) {
+            v.to = n.to_string();
+            beyond = true;
+        }
+    }
+    if beyond {
+        // Present after the history: a removal the history shows at its end
+        // is a gap, not the recorded fate; last-known values are later ones.
+        (f.prototype, f.flags, f.module) = (computed.prototype.clone(), computed.flags.clone(), computed.module.clone());
+        if f.removed_in.is_none() {
+            (f.removed_in, f.renamed_to, f.became) = (computed.removed_in.clone(), computed.renamed_to.clone(), computed.became.clone());
+        }
+    }
+    Some(f)
 }
 
 fn describe_facts_diff(a: &Facts, b: &Facts) -> String {
@@ -657,7 +708,7 @@ fn describe_facts_diff(a: &Facts, b: &Facts) -> String {
     v.join(", ")
 }
 
-fn apply_waivers(m: &Manifest, out: &mut Vec<Finding>, opts: &CheckOptions) {
+fn apply_waivers(m: &Manifest, out: &mut Vec<Finding>, opts: &CheckOptions, newest: Option<&str>) {
     let mut extra = Vec::new();
     for w in &m.waivers {
         let expired = w.expires.as_deref().and_then(manifest::parse_date).is_some_and(|d| d < opts.today);
@@ -680,7 +731,7 @@ fn apply_waivers(m: &Manifest, out: &mut Vec<Finding>, opts: &CheckOptions) {
                     .kfunc(&w.kfunc)
                     .loc(Some(&w.loc)),
             );
-        } else if !matched {
+        } else if !matched && !after_history(Some(&w.release), newest) {
             extra.push(
                 Finding::new(Code::WaiverUnmatched, Action::Warn, format!("waiver for {} {} at {} matches no finding", w.kfunc, w.change, w.release))
                     .kfunc(&w.kfunc)
