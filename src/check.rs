@@ -236,6 +236,7 @@ impl Reason {
     }
     /// The same reason with a verdict set directly (real-load observations,
     /// which no policy grades).
+    #[cfg(feature = "deb")]
     pub(crate) fn graded(mut self, v: Verdict) -> Self {
         self.severity = v;
         self

@@ -69,6 +69,7 @@ pub mod report;
 pub mod surface;
 pub mod uapi;
 pub mod versions;
+#[cfg(feature = "deb")]
 pub mod vmtest;
 
 pub use error::{Error, ErrorKind, ReadError, Result};

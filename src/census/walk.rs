@@ -436,10 +436,9 @@ mod progress {
 pub fn scan_bytes(data: Vec<u8>, name: &str, opts: &CensusOptions) -> Census {
     let bytes = Bytes::from_vec(data);
     let mut found = Found::default();
-    let stats = StatsAcc::default();
     if is_deb(bytes.as_slice()) {
         #[cfg(feature = "deb")]
-        read_deb(&bytes, name, opts, &mut found, &stats);
+        read_deb(&bytes, name, opts, &mut found, &StatsAcc::default());
     } else {
         let base = Occurrence { package: None, version: None, source: None, container: name.to_string(), path: name.to_string(), offset: 0 };
         if let Err(e) = found.scan(&mut bytes.as_slice(), &base, opts.store.as_deref()) {

@@ -15,6 +15,7 @@ pub mod probe;
 pub mod kernels;
 pub mod surface;
 pub mod versions;
+#[cfg(feature = "deb")]
 pub mod vmtest;
 
 /// Output formats. Not every command supports every format; the CLI says

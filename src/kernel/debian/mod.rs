@@ -22,6 +22,7 @@ pub mod version;
 
 use super::arch::Arch;
 use super::{Kernel, LoadOptions};
+#[cfg(feature = "deb")]
 use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Result};
 use apt::{AptTree, Stanza};
@@ -417,6 +418,7 @@ fn extract(cache: &Cache, release: &str, arch: Arch, suite: Option<&str>, flavou
         }
     }
     // The kernel configuration (JIT facts for `check`), from the image package.
+    #[cfg(feature = "deb")]
     for f in files {
         let bytes = Bytes::from_path(f).map_err(|e| io(f, e))?;
         if let Some((_, cfg)) = super::deb::find_file(&bytes, &f.display().to_string(), "boot/config-", 16 << 20)? {
