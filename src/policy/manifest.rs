@@ -430,11 +430,18 @@ pub fn parse_date(s: &str) -> Option<(i32, u32, u32)> {
 struct Ctx<'a> {
     file: &'a str,
     text: &'a str,
+    /// Byte offsets where each line starts: a location is a binary search,
+    /// not a count from the start (a baseline has thousands of entries).
+    line_starts: Vec<usize>,
 }
 
 impl Ctx<'_> {
     fn loc(&self, span: std::ops::Range<usize>) -> Loc {
-        loc_at(self.file, self.text, span.start)
+        let off = span.start.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= off);
+        let start = line.checked_sub(1).and_then(|i| self.line_starts.get(i)).copied().unwrap_or(0);
+        let column = self.text.get(start..off).map_or(0, |l| l.chars().count()) + 1;
+        Loc { file: self.file.to_string(), line: line.max(1), column }
     }
     fn err(&self, span: std::ops::Range<usize>, what: impl std::fmt::Display) -> Error {
         let l = self.loc(span);
@@ -471,7 +478,8 @@ impl Manifest {
     }
 
     fn parse_with(text: &str, file: &str, extend: &dyn Fn(&str) -> Result<Manifest>) -> Result<Manifest> {
-        let cx = Ctx { file, text };
+        let line_starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1)).collect();
+        let cx = Ctx { file, text, line_starts };
         let raw: RawManifest = toml::from_str(text).map_err(|e| {
             let what = e.message().trim().to_string();
             match e.span() {
@@ -851,5 +859,10 @@ mod tests {
         assert_eq!(months_between((2025, 1, 19), (2025, 2, 18)), 0);
         assert_eq!(release_cmp("6.12.95", "6.12.117"), std::cmp::Ordering::Less);
         assert_eq!(loc_at("f", "a\nbc\nd", 4), Loc { file: "f".into(), line: 2, column: 3 });
+        let text = "a\nbc\nd\n";
+        let cx = Ctx { file: "f", text, line_starts: vec![0, 2, 5, 7] };
+        for off in 0..=text.len() {
+            assert_eq!(cx.loc(off..off), loc_at("f", text, off), "offset {off}");
+        }
     }
 }
