@@ -89,6 +89,11 @@ pub struct KernelModel {
     probe: Option<std::sync::Arc<crate::probe::ProbeIndex>>,
     arch: OnceLock<Option<crate::kernel::arch::KernelArch>>,
     kconfig: OnceLock<Option<HashMap<String, String>>>,
+    /// Hash of a type name -> the modules (positions in `kernel.modules`,
+    /// ascending) that define a type of that name, built on the first lookup
+    /// vmlinux cannot answer: one pass over the modules' own types instead of
+    /// asking every module for every name.
+    module_type_names: OnceLock<HashMap<u64, Vec<u32>>>,
     flavoured: OnceLock<Vec<(String, Flavoured)>>,
     /// `--core-btf`: the BTF CO-RE relocations are resolved against, and
     /// where it was read (see [`crate::core_btf`]).
@@ -123,6 +128,7 @@ impl KernelModel {
             probe: None,
             arch: OnceLock::new(),
             kconfig: OnceLock::new(),
+            module_type_names: OnceLock::new(),
             flavoured: OnceLock::new(),
             core_btf: None,
         }
@@ -175,7 +181,26 @@ impl KernelModel {
     /// Where (vmlinux or which module) a type of `kind` named `name` is
     /// defined; vmlinux first, as libbpf looks.
     pub fn find_type(&self, name: &str, kind: Kind) -> Option<&KernelBtf> {
-        self.kernel.btfs().find(|b| b.btf.by_name(name).any(|t| t.kind == kind && t.id >= b.btf.start_id()))
+        let defines = |b: &KernelBtf| b.btf.by_name(name).any(|t| t.kind == kind && t.id >= b.btf.start_id());
+        if defines(&self.kernel.vmlinux) {
+            return Some(&self.kernel.vmlinux);
+        }
+        if self.kernel.modules.is_empty() {
+            return None;
+        }
+        let index = self.module_type_names.get_or_init(|| {
+            let mut m: HashMap<u64, Vec<u32>> = HashMap::new();
+            for (i, b) in self.kernel.modules.iter().enumerate() {
+                for t in b.btf.types().filter(|t| t.id >= b.btf.start_id() && !t.name().is_empty()) {
+                    let v = m.entry(crate::hash::fnv1a(t.name_bytes())).or_default();
+                    if v.last() != Some(&(i as u32)) {
+                        v.push(i as u32);
+                    }
+                }
+            }
+            m
+        });
+        index.get(&crate::hash::fnv1a(name.as_bytes()))?.iter().filter_map(|&i| self.kernel.modules.get(i as usize)).find(|b| defines(b))
     }
 
     /// What `bpfabi probe` measured on this kernel (helpers and kfuncs

@@ -44,7 +44,7 @@ fn object() -> &'static BpfObject {
             .map(|n| Extern::new(n, ExternKind::Kfunc, false))
             .collect(),
         core_relos: vec![],
-        struct_ops: vec![StructOps { name: "ca".into(), kernel_type: "tcp_congestion_ops".into(), programs: vec![] }],
+        struct_ops: vec![StructOps { name: "ca".into(), kernel_type: "tcp_congestion_ops".into(), programs: vec![], slots: vec![] }],
         subprograms: vec![],
         helpers_anywhere: BTreeSet::new(),
         btf: None,
