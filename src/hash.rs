@@ -44,3 +44,45 @@ mod tests {
         assert_ne!(fnv1a_parts(&[b"ab", b"c"]), fnv1a_parts(&[b"a", b"bc"]));
     }
 }
+
+/// FNV-1a as a `std::hash::Hasher`, for hash maps on hot paths whose keys
+/// are names and ids (SipHash, the standard default, costs several times
+/// more per key). Like the name index, these maps tolerate collisions:
+/// lookups compare the keys themselves.
+#[derive(Debug, Clone, Copy)]
+pub struct FnvHasher(u64);
+
+impl Default for FnvHasher {
+    fn default() -> Self {
+        FnvHasher(OFFSET)
+    }
+}
+
+impl std::hash::Hasher for FnvHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= b as u64;
+            self.0 = self.0.wrapping_mul(PRIME);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        // One multiply for a whole id instead of four.
+        self.0 ^= n as u64;
+        self.0 = self.0.wrapping_mul(PRIME);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+        self.0 = self.0.wrapping_mul(PRIME);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashMap` hashing with [`FnvHasher`].
+pub type FnvHashMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<FnvHasher>>;
+/// A `HashSet` hashing with [`FnvHasher`].
+pub type FnvHashSet<K> = std::collections::HashSet<K, std::hash::BuildHasherDefault<FnvHasher>>;

@@ -286,7 +286,7 @@ pub fn of(kernel: &Kernel) -> Surface {
 /// names: one pass over the FUNCs' name bytes instead of a full name index.
 fn impl_pairs<'a>(btf: &Btf, kfuncs: impl Iterator<Item = &'a str>) -> HashMap<String, String> {
     // wanted FUNC name -> the kfunc it pairs with
-    let mut wanted: HashMap<Vec<u8>, String> = HashMap::new();
+    let mut wanted: crate::hash::FnvHashMap<Vec<u8>, String> = Default::default();
     for k in kfuncs {
         if let Some(base) = k.strip_suffix("_impl") {
             wanted.insert(base.as_bytes().to_vec(), k.to_string());

@@ -17,7 +17,7 @@ use crate::btf::{render, Btf, Kind, TypeId};
 use crate::kernel::Kernel;
 use crate::surface::{Kfunc, Surface};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The fingerprint hash: FNV-1a 64 over separated parts ([`crate::hash`]).
 pub fn fnv64(parts: &[&[u8]]) -> u64 {
@@ -333,7 +333,7 @@ fn flatten(btf: &Btf, id: TypeId, base_bits: u32, prefix: &str, depth: usize, ex
 /// arrays, function prototypes and anonymous types).
 fn refs_of(btf: &Btf, id: TypeId, out: &mut BTreeSet<Key>) {
     let mut stack = vec![(id, 0usize)];
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = crate::hash::FnvHashSet::default();
     while let Some((id, depth)) = stack.pop() {
         if depth > 256 || !seen.insert(id) {
             continue;
@@ -375,8 +375,8 @@ pub struct Node {
 /// Named-type graph of one BTF scope (vmlinux, or a module over vmlinux),
 /// built on demand from roots, with deep hashes per key.
 pub struct TypeGraph {
-    nodes: HashMap<Key, Node>,
-    deep: HashMap<Key, u64>,
+    nodes: crate::hash::FnvHashMap<Key, Node>,
+    deep: crate::hash::FnvHashMap<Key, u64>,
 }
 
 impl Default for TypeGraph {
@@ -388,7 +388,7 @@ impl Default for TypeGraph {
 impl TypeGraph {
     /// An empty graph.
     pub fn new() -> Self {
-        TypeGraph { nodes: HashMap::new(), deep: HashMap::new() }
+        TypeGraph { nodes: Default::default(), deep: Default::default() }
     }
 
     /// Keys of the nodes computed so far.
@@ -479,8 +479,8 @@ impl TypeGraph {
         }
         self.ensure(btf, k);
         // Iterative Tarjan over the not-yet-hashed part of the graph.
-        let mut index: HashMap<Key, (usize, usize)> = HashMap::new(); // key -> (index, lowlink)
-        let mut on_stack: std::collections::HashSet<Key> = std::collections::HashSet::new();
+        let mut index: crate::hash::FnvHashMap<Key, (usize, usize)> = Default::default(); // key -> (index, lowlink)
+        let mut on_stack: crate::hash::FnvHashSet<Key> = Default::default();
         let mut tstack: Vec<Key> = Vec::new();
         let mut counter = 0usize;
         // frame: (key, successors, next successor position)
