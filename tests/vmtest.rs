@@ -98,8 +98,11 @@ fn real_loads_on_a_bookworm_kernel_under_tcg() {
     // 6.1's tcp_ca refuses bpf_setsockopt to the `release` member only
     // (bpf_tcp_ca_get_func_proto): the per-member results say so.
     let ca = probe["variants"].as_array().unwrap().iter().find(|v| v["label"] == "struct_ops/tcp_congestion_ops").expect("tcp_congestion_ops variant");
-    let release = ca["members"].as_array().unwrap().iter().find(|m| m["member"] == "release").expect("release member");
-    assert!(release["helpers"].as_array().unwrap().iter().any(|h| h["name"] == "bpf_setsockopt" && h["how"] == "verifier_rejected_not_allowed"), "{release:#}");
+    let release_member = ca["members"].as_array().unwrap().iter().find(|m| m["member"] == "release").expect("release member");
+    assert!(
+        release_member["helpers"].as_array().unwrap().iter().any(|h| h["name"] == "bpf_setsockopt" && h["how"] == "verifier_rejected_not_allowed"),
+        "{release_member:#}"
+    );
     assert_eq!(probe["kernel"]["release"], *release);
     let variant = |label: &str| probe["variants"].as_array().unwrap().iter().find(|v| v["label"] == label).unwrap_or_else(|| panic!("no {label} variant"));
     let helpers = |label: &str| variant(label)["allowed_helpers"].as_array().unwrap().iter().filter_map(|h| h.as_u64()).collect::<Vec<_>>();
