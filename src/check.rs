@@ -559,6 +559,28 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
     resolve_core_cached(obj_btf, r, ki, &mut HashMap::new())
 }
 
+/// Resolve an object's relocations in its order with libbpf's shared
+/// candidate cache. libbpf.c `bpf_object__relocate_core` skips the
+/// relocations of programs with autoload off ("no need to apply CO-RE
+/// relocation if the program is not going to be loaded"), so they never
+/// narrow the shared cache; such a program, once a user turns it on, sees
+/// the cache as the loaded programs left it: each of its sections
+/// (`autoload_off`) resolves against its own copy.
+fn resolve_object_core<'k>(ob: &Btf, relos: &[CoreRelo], autoload_off: &BTreeSet<&str>, ki: &'k KernelModel) -> Vec<CoreRes> {
+    let mut shared: HashMap<LocalTypeId, Cands<'k>> = HashMap::new();
+    let mut off: HashMap<&str, HashMap<LocalTypeId, Cands<'k>>> = HashMap::new();
+    relos
+        .iter()
+        .map(|r| {
+            let cache = match autoload_off.get(r.section.as_str()) {
+                Some(&sec) => off.entry(sec).or_insert_with(|| shared.clone()),
+                None => &mut shared,
+            };
+            resolve_core_cached(ob, r, ki, cache)
+        })
+        .collect()
+}
+
 /// Resolve one relocation, with libbpf's per-object candidate cache:
 /// libbpf.c `bpf_core_resolve_relo` looks the candidates of a local type up
 /// once (`cand_cache`, keyed by the local type id) and relo_core.c
@@ -1132,21 +1154,17 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
     // obj->btf_vmlinux_override ?: obj->btf_vmlinux`, and no module BTFs
     // when overridden); everything else from the kernel.
     let core_ki = ki.core_btf().map(|(m, _)| m).unwrap_or(ki);
-    let mut cand_cache = HashMap::new();
+    let autoload_off: BTreeSet<&str> = obj.programs.iter().filter(|p| !p.autoload).map(|p| p.section.as_str()).collect();
     let core: Vec<CoreRes> = match obj.btf.as_deref() {
-        // A reduced catalog kernel has no type graph: CO-RE results there
-        // are not constants the analysis may prune on.
-        Some(ob) => obj
-            .core_relos
-            .iter()
-            .map(|r| {
-                let mut c = resolve_core_cached(ob, r, core_ki, &mut cand_cache);
-                if ki.kernel().info.reduced {
-                    c.value = None;
-                }
-                c
-            })
-            .collect(),
+        Some(ob) => {
+            let mut core = resolve_object_core(ob, &obj.core_relos, &autoload_off, core_ki);
+            // A reduced catalog kernel has no type graph: CO-RE results
+            // there are not constants the analysis may prune on.
+            if ki.kernel().info.reduced {
+                core.iter_mut().for_each(|c| c.value = None);
+            }
+            core
+        }
         None => Vec::new(),
     };
     let facts = Facts { obj, ki, core: &core, externs: &ext_status, rodata_known: true, rodata_stated: &opts.rodata };
@@ -1573,6 +1591,33 @@ mod tests {
         let mut cache = HashMap::new();
         assert_eq!(resolve_core_cached(&lb, &relo(CoreReloKind::FieldExists, id, "0:3"), &k, &mut cache).value, Some(0));
         assert!(matches!(resolve_core_cached(&lb, &b_off, &k, &mut cache).outcome, CoreOutcome::Ambiguous(_)));
+    }
+
+    /// libbpf.c `bpf_object__relocate_core`: relocations of a program with
+    /// autoload off (`SEC("?...")`) are not applied, so they do not narrow
+    /// the candidates that the loaded programs' relocations see.
+    #[test]
+    fn autoload_off_relocations_do_not_narrow() {
+        let k = kernel(|b| {
+            let u32_ = b.int("unsigned int", 4, 32, false);
+            b.composite(false, "s", 8, &[("a", u32_, 0, 0), ("b", u32_, 32, 0)]);
+            b.composite(false, "s___x", 16, &[("a", u32_, 0, 0), ("b", u32_, 64, 0), ("c", u32_, 96, 0)]);
+        });
+        let (lb, id) = local(|b| {
+            let u32_ = b.int("unsigned int", 4, 32, false);
+            b.composite(false, "s", 16, &[("a", u32_, 0, 0), ("b", u32_, 32, 0), ("c", u32_, 64, 0), ("d", u32_, 96, 0)])
+        });
+        let in_sec = |sec: &str, access: &str| CoreRelo { section: sec.into(), ..relo(CoreReloKind::FieldByteOffset, id, access) };
+        let relos = [in_sec("?kprobe/x", "0:2"), in_sec("kprobe/y", "0:1"), in_sec("?kprobe/x", "0:1")];
+        let off: BTreeSet<&str> = ["?kprobe/x"].into_iter().collect();
+        let r = resolve_object_core(&lb, &relos, &off, &k);
+        // The loaded program's `b` still has both candidates: ambiguous.
+        assert!(matches!(r[1].outcome, CoreOutcome::Ambiguous(_)));
+        // The autoload-off program narrowed its own copy: its `b` resolves.
+        assert!(matches!(r[2].outcome, CoreOutcome::Resolved(_)) && r[2].value == Some(8), "{:?}", r[2].value);
+        // With autoload on, the first relocation narrows for everyone.
+        let r = resolve_object_core(&lb, &relos, &BTreeSet::new(), &k);
+        assert!(matches!(r[1].outcome, CoreOutcome::Resolved(_)) && r[1].value == Some(8));
     }
 
     /// relo_core.c `bpf_core_calc_field_relo`: a target bitfield that no
