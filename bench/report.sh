@@ -32,10 +32,11 @@ objects=$(grep -o '[0-9]* distinct objects' "$T/census.log" | cut -d' ' -f1)
 K=()
 for k in 5.10.223-1 6.1.192-2 '6.12.95-1~bpo12+1' 6.12.117-1 live-6.18; do K+=("$CORPUS/kernels/$k"); done
 R="${RUNS:-3}"
+mods=$(find "$SID/modules" -name "*.btf" | wc -l)
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 l0=$(load)
 hyperfine --warmup 1 --runs "$R" --export-markdown "$T/r.md" --export-json "$T/r.json" \
-  -n "report $objects objects x 6 kernels (5 corpus + sid 7.2.13 with 4225 modules)" "$B report --census $T/census.json --store $T/store -o $T/site6 ${K[*]} $SID" \
+  -n "report $objects objects x 6 kernels (5 corpus + sid 7.2.13 with $mods module BTFs)" "$B report --census $T/census.json --store $T/store -o $T/site6 ${K[*]} $SID" \
   -n "report $objects objects x 5 corpus kernels" "$B report --census $T/census.json --store $T/store -o $T/site5 ${K[*]}" \
   -n "report $objects objects x 6 kernels, --no-modules" "$B report --no-modules --census $T/census.json --store $T/store -o $T/site6n ${K[*]} $SID"
 l1=$(load)
