@@ -82,6 +82,9 @@ pub enum ReasonKind {
     CoreAmbiguous,
     CoreUnresolved,
     CoreUnresolvedGuarded,
+    /// libbpf cannot apply a relocation at all (a target bitfield no 8-byte
+    /// load covers, -E2BIG): the load fails wherever the instruction is.
+    CoreRelocationRefused,
     /// A strong `.kconfig` extern libbpf cannot resolve (fails the object).
     KconfigMissing,
     /// The verdict depends on a `.rodata` value user space may set.
@@ -155,6 +158,7 @@ impl ReasonKind {
             CoreAmbiguous => "core_ambiguous",
             CoreUnresolved => "core_unresolved",
             CoreUnresolvedGuarded => "core_unresolved_guarded",
+            CoreRelocationRefused => "core_relocation_refused",
             NotCheckedReducedKernel => "not_checked_reduced_kernel",
             KfuncFamilyOk => "kfunc_family_ok",
             KfuncFamilyUnresolved => "kfunc_family_unresolved",
@@ -1207,7 +1211,7 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
         reached_reasons(obj, p, ki, helper_names, &externs, &facts, &reached, &mut rs);
         for &c in fatal_core.iter().filter(|c| !reached.core.contains_key(c)) {
             if let (Some(r), Some(CoreRes { outcome: CoreOutcome::Fatal(w), .. })) = (obj.core_relos.get(c as usize), core.get(c as usize)) {
-                let mut f = Reason::fact(ReasonKind::CoreUnresolved, &format!("{} {}", r.kind, r.path), w.clone());
+                let mut f = Reason::fact(ReasonKind::CoreRelocationRefused, &format!("{} {}", r.kind, r.path), w.clone());
                 f.message.push_str(" (in code the verifier would not reach: libbpf relocates it first)");
                 rs.push(f);
             }
@@ -1297,7 +1301,7 @@ fn reduced_kernel_limits(rs: &mut Vec<Reason>) {
     let needs_full_btf = |k: R| {
         matches!(
             k,
-            R::CoreOk | R::CoreCheckFalse | R::CoreAmbiguous | R::CoreUnresolved | R::CoreUnresolvedGuarded | R::AttachTargetOk | R::AttachTargetMissing | R::AttachTargetNotInBtf | R::StructOpsOk | R::StructOpsTypeMissing | R::KsymOk | R::KsymMissing
+            R::CoreOk | R::CoreCheckFalse | R::CoreAmbiguous | R::CoreUnresolved | R::CoreUnresolvedGuarded | R::CoreRelocationRefused | R::AttachTargetOk | R::AttachTargetMissing | R::AttachTargetNotInBtf | R::StructOpsOk | R::StructOpsTypeMissing | R::KsymOk | R::KsymMissing
         )
     };
     let mut skipped: Vec<String> = rs.iter().filter(|r| needs_full_btf(r.kind)).map(|r| r.name.clone()).collect();
@@ -1510,7 +1514,7 @@ fn reached_reasons(
                 rs.push(fact(R::CoreUnresolved, &label, format!("{w}: libbpf poisons the load/store and the verifier rejects it")))
             }
             CoreOutcome::MemSize(w) => rs.push(fact(R::CoreOk, &label, w.clone())),
-            CoreOutcome::Fatal(w) => rs.push(fact(R::CoreUnresolved, &label, w.clone())),
+            CoreOutcome::Fatal(w) => rs.push(fact(R::CoreRelocationRefused, &label, w.clone())),
             CoreOutcome::Unresolved(w) => rs.push(fact(
                 R::CoreUnresolved,
                 &label,

@@ -212,6 +212,7 @@ mod tests {
         assert_eq!(p.grade_requirement(&Requirement::new(ReasonKind::KfuncMissing, false)), Verdict::Fails);
         assert_eq!(p.grade_requirement(&Requirement::new(ReasonKind::CoreCheckFalse, false)), Verdict::Loads);
         assert_eq!(p.grade_requirement(&Requirement::new(ReasonKind::EndiannessMismatch, false)), Verdict::Fails);
+        assert_eq!(p.grade_requirement(&Requirement::new(ReasonKind::CoreRelocationRefused, false)), Verdict::Fails);
         // Types behind pointers: informational for kfunc callers.
         let behind = Subject { exposure: Some(Exposure::BehindPointer), ..Subject::named("struct sk_buff") };
         let gone = Fact::MemberRemoved { member: "x".into(), ty: "int".into() };
