@@ -7,7 +7,8 @@
 #     system tools (`xz -dc` / `zstd -dc` / `gzip -dc` piped to cat), once on
 #     one core and once on every core (xargs -P);
 #  3. `bpfabi report` for the corpus census × the five corpus kernels.
-# Writes bench/results-census.md.
+# Writes bench/results-census.md (OUT=FILE for another name, e.g. one per
+# suite: OUT=bench/results-census-sid.md BPFABI_CENSUS_DEBS=.../sid_amd64).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS="${BPFABI_CORPUS:-../shared/corpus}"
@@ -39,7 +40,8 @@ R="${RUNS:-5}"
 hyperfine --warmup 1 --runs "$R" --export-markdown "$T/corpus.md" \
   -n "census corpus bpf-objects (232 files)" "$B census --package-dirs --json -o /dev/null $CORPUS/bpf-objects" \
   -n "report corpus census x 5 kernels" "rm -rf $T/site && $B report --census $T/census.json --store $T/store -o $T/site ${K[*]}"
-cat "$T/corpus.md" > bench/results-census.md
+OUT="${OUT:-bench/results-census.md}"
+{ echo "# census benchmarks ($(date -u +%Y-%m-%d), $N cores, load average: $(cut -d' ' -f1-3 /proc/loadavg))"; echo; cat "$T/corpus.md"; } > "$OUT"
 if compgen -G "$DEBS/*.deb" > /dev/null; then
   count=$(ls "$DEBS"/*.deb | wc -l)
   size=$(du -sm "$DEBS" | cut -f1)
@@ -48,12 +50,15 @@ if compgen -G "$DEBS/*.deb" > /dev/null; then
     -n "census $count .deb ($size MiB)" "$B census --json -o /dev/null $DEBS" \
     -n "decompress data.tar | cat, 1 core" "for d in $DEBS/*.deb; do $T/unpack \$d; done | cat > /dev/null" \
     -n "decompress data.tar | cat, xargs -P$N" "ls $DEBS/*.deb | xargs -P$N -n 8 sh -c 'for d; do $T/unpack \$d; done' _ | cat > /dev/null"
-  { echo; cat "$T/debs.md"; } >> bench/results-census.md
+  { echo; echo "Packages: $(basename "$DEBS") (scripts/debian-census cache)"; echo; cat "$T/debs.md"; } >> "$OUT"
 else
   echo "no .deb in $DEBS: run scripts/debian-census SUITE first (or set BPFABI_CENSUS_DEBS)" >&2
 fi
+{
+echo
 echo "peak RSS census corpus: $(/usr/bin/time -f %M "$B" census --json -o /dev/null "$CORPUS/bpf-objects" 2>&1 >/dev/null | tail -1) KiB"
 if compgen -G "$DEBS/*.deb" > /dev/null; then
   echo "peak RSS census debs: $(/usr/bin/time -f %M "$B" census --json -o /dev/null "$DEBS" 2>&1 >/dev/null | tail -1) KiB"
 fi
 echo "peak RSS report: $(/usr/bin/time -f %M "$B" report --census "$T/census.json" --store "$T/store" -o "$T/site2" "${K[@]}" 2>&1 >/dev/null | tail -1) KiB"
+} | tee -a "$OUT"
