@@ -10,6 +10,8 @@ mapfile -t objs < <(python3 -c "import json,sys; [print(sys.argv[1]+'/bpf-object
 ./target/release/bpfabi check "${objs[@]}" --json \
   --kernel "$K/5.10.223-1" --kernel "$K/6.1.192-2" --kernel "$K/6.12.95-1~bpo12+1" --kernel "$K/6.12.117-1" --kernel "$K/live-6.18" \
   > /tmp/bpfabi-corpus-check.json || true
+# The hand-written sections from "## Against real loads" on are kept.
+kept=$(sed -n '/^## Against real loads/,$p' docs/check-corpus.md 2>/dev/null || true)
 python3 - "$CORPUS" > docs/check-corpus.md <<'PY'
 import json, sys, collections
 corpus = sys.argv[1]
@@ -57,4 +59,5 @@ for k in kernels:
     for kind, n in c.most_common(6):
         print('| %s | `%s` | %d |' % (k, kind, n))
 PY
+[ -z "$kept" ] || printf '\n%s\n' "$kept" >> docs/check-corpus.md
 echo "wrote docs/check-corpus.md"

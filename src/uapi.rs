@@ -2,7 +2,8 @@
 //! (`enum bpf_prog_type`) and attach types (`enum bpf_attach_type`), with the
 //! kernel's own spelling (`BPF_PROG_TYPE_KPROBE`) and numbering.
 //!
-//! Source: `include/uapi/linux/bpf.h` of Linux 6.18 (the numbering is UAPI
+//! Source: `include/uapi/linux/bpf.h` of Linux 6.18, plus `BPF_TRACE_FSESSION`
+//! (58, in 7.x and in libbpf v1.7.0's header) (the numbering is UAPI
 //! and never changes; new values are appended). A value this table does not
 //! know is kept as `Unknown(n)`. `tests/uapi.rs` compares the tables with the
 //! enums in real kernels' BTF, and a kernel's own enums (read from its BTF by
@@ -179,6 +180,7 @@ kernel_enum!(
     NetkitPeer = 55, "NETKIT_PEER";
     TraceKprobeSession = 56, "TRACE_KPROBE_SESSION";
     TraceUprobeSession = 57, "TRACE_UPROBE_SESSION";
+    TraceFsession = 58, "TRACE_FSESSION";
 ]);
 
 impl ProgType {

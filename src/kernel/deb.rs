@@ -114,13 +114,15 @@ pub(super) fn read_deb(bytes: &Bytes, origin: &str, opts: &LoadOptions, out: &mu
     let capped = reader.take(opts.max_decompressed.saturating_mul(4));
     let mut seen_kernel = false;
     let mut seen_modules = 0usize;
+    let mut seen_config = false;
     let pieces = modules::run(opts, &bar, |send| {
         walk_tar(capped, &format!("{origin}:{name}"), &mut |path, size, entry, tar_err| {
             let is_kernel = super::is_image_path(path);
-            let is_config = path.contains("boot/config-");
+            let is_config = super::is_config_path(path);
             let is_module = is_module_path(path);
             seen_kernel |= is_kernel;
             seen_modules += is_module as usize;
+            seen_config |= is_config;
             if !(is_kernel || is_config || (is_module && opts.modules)) {
                 return Ok(true);
             }
@@ -139,7 +141,9 @@ pub(super) fn read_deb(bytes: &Bytes, origin: &str, opts: &LoadOptions, out: &mu
     });
     bar.finish_and_clear();
     out.extend(pieces?);
-    if !seen_kernel && seen_modules == 0 {
+    // A package with only the configuration (Debian 7.x's `linux-base-*`)
+    // is one piece of a kernel given in several packages.
+    if !seen_kernel && seen_modules == 0 && !seen_config {
         return Err(not_a_kernel_package(d, &members, origin));
     }
     Ok(())
@@ -168,10 +172,10 @@ fn not_a_kernel_package(d: &[u8], members: &[ArMember], origin: &str) -> Error {
     Error::of(ErrorKind::WrongInput, origin, msg)
 }
 
-/// The first regular file of a package's data tarball whose path contains
-/// `needle` (e.g. `boot/config-`), read up to `max` bytes; the tar stream is
-/// only decompressed up to that file.
-pub(crate) fn find_file(bytes: &Bytes, origin: &str, needle: &str, max: u64) -> Result<Option<(String, Vec<u8>)>> {
+/// The first regular file of a package's data tarball whose path `wanted`
+/// accepts (e.g. [`super::is_config_path`]), read up to `max` bytes; the
+/// tar stream is only decompressed up to that file.
+pub(crate) fn find_file(bytes: &Bytes, origin: &str, wanted: &dyn Fn(&str) -> bool, max: u64) -> Result<Option<(String, Vec<u8>)>> {
     let d = bytes.as_slice();
     let members = ar_members(d).map_err(|(o, w)| Error::new(origin, w).at(o as u64))?;
     if !members.iter().any(|(n, _)| n.starts_with("data.tar")) {
@@ -179,7 +183,7 @@ pub(crate) fn find_file(bytes: &Bytes, origin: &str, needle: &str, max: u64) -> 
     }
     let mut found = None;
     walk_data_tar(d, origin, u64::MAX, &mut |path, _, r, tar_err| {
-        if !path.contains(needle) {
+        if !wanted(path) {
             return Ok(true);
         }
         let mut buf = Vec::new();

@@ -35,6 +35,17 @@ pub fn is_image_path(path: &str) -> bool {
     file == "vmlinuz" && modules == "modules" && lib == "lib" && release.as_bytes().first().is_some_and(u8::is_ascii_digit)
 }
 
+/// Is `path` (inside a package or tree) a kernel's `.config`:
+/// `boot/config-<release>`, or Debian 7.x's `lib/modules/<release>/config`
+/// (in `linux-base-<release>`)?
+pub fn is_config_path(path: &str) -> bool {
+    if path.contains("boot/config-") {
+        return true;
+    }
+    let mut parts = path.rsplit('/');
+    let (Some(file), Some(release), Some(modules), Some(lib)) = (parts.next(), parts.next(), parts.next(), parts.next()) else { return false };
+    file == "config" && modules == "modules" && lib == "lib" && release.as_bytes().first().is_some_and(u8::is_ascii_digit)
+}
 
 use crate::btf::Btf;
 use crate::bytes::Bytes;

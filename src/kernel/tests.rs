@@ -17,3 +17,16 @@ fn image_paths_of_debian_6_and_7_packages() {
     assert!(!is_image_path("./usr/lib/modules/extra/vmlinuz"));
     assert!(!is_image_path("vmlinuz"));
 }
+
+#[test]
+fn config_paths_of_debian_6_and_7_packages() {
+    use super::is_config_path;
+    // Debian <= 6.x linux-image-*: boot/config-RELEASE.
+    assert!(is_config_path("./boot/config-6.1.0-56-amd64"));
+    // Debian 7.x linux-base-*: usr/lib/modules/RELEASE/config.
+    assert!(is_config_path("./usr/lib/modules/7.2.13+deb14-amd64/config"));
+    assert!(!is_config_path("./usr/lib/modules/7.2.13+deb14-amd64/modules.order"));
+    assert!(!is_config_path("./usr/lib/modules/extra/config"));
+    assert!(!is_config_path("./usr/share/doc/linux-base-7.2.13+deb14-amd64/config"));
+    assert!(!is_config_path("config"));
+}

@@ -4,9 +4,10 @@
 //! `enum bpf_attach_type` enumerators so `check` can look them up in a
 //! kernel's BTF.
 //!
-//! The table mirrors `section_defs[]` in libbpf's `libbpf.c` as of libbpf
-//! v1.5 (the version Debian's bpftool 7.5 links), for the conventions listed
-//! in [`RULES`]; order matters (first match wins, longer prefixes first).
+//! The table is `section_defs[]` of libbpf v1.7.0's `libbpf.c` (the loader
+//! of the ground truth and of `bpfabi vmtest`), matched as libbpf matches
+//! it (`sec_def_matches`: no legacy prefix matching since libbpf 1.0, so
+//! `xdp_prog` or `socket/x` follow no convention).
 
 use crate::uapi::{AttachType, ProgType};
 
@@ -27,113 +28,134 @@ pub struct SectionDesc {
     pub autoload_off: bool,
 }
 
-/// (prefix, exact match only, prog type, attach type, target follows '/').
-type Rule = (&'static str, bool, ProgType, Option<AttachType>, bool);
+/// One `SEC_DEF` of libbpf: (section spec, prog type, expected attach type,
+/// `SEC_SLEEPABLE`, an attach target follows the '/'). The spec is
+/// libbpf's: `"type/"` needs that prefix, `"type+"` is `type` alone or
+/// `type/extras`, anything else matches exactly (libbpf.c `sec_def_matches`).
+type Rule = (&'static str, ProgType, Option<AttachType>, bool, bool);
 
-/// The SEC() conventions, first match wins.
+/// libbpf v1.7.0's `section_defs[]` (the loader of the ground truth and of
+/// `bpfabi vmtest`), in its order: the first match wins.
+#[rustfmt::skip]
 pub const RULES: &[Rule] = &[
-    ("socket", true, ProgType::SocketFilter, None, false),
-    ("sk_reuseport/migrate", true, ProgType::SkReuseport, Some(AttachType::SkReuseportSelectOrMigrate), false),
-    ("sk_reuseport", true, ProgType::SkReuseport, Some(AttachType::SkReuseportSelect), false),
-    ("kprobe.multi/", false, ProgType::Kprobe, Some(AttachType::TraceKprobeMulti), true),
-    ("kretprobe.multi/", false, ProgType::Kprobe, Some(AttachType::TraceKprobeMulti), true),
-    ("kprobe.session/", false, ProgType::Kprobe, Some(AttachType::TraceKprobeSession), true),
-    ("uprobe.multi.s", false, ProgType::Kprobe, Some(AttachType::TraceUprobeMulti), false),
-    ("uretprobe.multi.s", false, ProgType::Kprobe, Some(AttachType::TraceUprobeMulti), false),
-    ("uprobe.multi", false, ProgType::Kprobe, Some(AttachType::TraceUprobeMulti), false),
-    ("uretprobe.multi", false, ProgType::Kprobe, Some(AttachType::TraceUprobeMulti), false),
-    ("kprobe/", false, ProgType::Kprobe, None, true),
-    ("kretprobe/", false, ProgType::Kprobe, None, true),
-    ("kprobe", true, ProgType::Kprobe, None, false),
-    ("kretprobe", true, ProgType::Kprobe, None, false),
-    ("ksyscall/", false, ProgType::Kprobe, None, false),
-    ("kretsyscall/", false, ProgType::Kprobe, None, false),
-    ("uprobe.s", false, ProgType::Kprobe, None, false),
-    ("uretprobe.s", false, ProgType::Kprobe, None, false),
-    ("usdt.s", false, ProgType::Kprobe, None, false),
-    ("uprobe", false, ProgType::Kprobe, None, false),
-    ("uretprobe", false, ProgType::Kprobe, None, false),
-    ("usdt", false, ProgType::Kprobe, None, false),
-    ("tcx/ingress", true, ProgType::SchedCls, Some(AttachType::TcxIngress), false),
-    ("tcx/egress", true, ProgType::SchedCls, Some(AttachType::TcxEgress), false),
-    ("netkit/primary", true, ProgType::SchedCls, Some(AttachType::NetkitPrimary), false),
-    ("netkit/peer", true, ProgType::SchedCls, Some(AttachType::NetkitPeer), false),
-    ("tc/ingress", true, ProgType::SchedCls, Some(AttachType::TcxIngress), false),
-    ("tc/egress", true, ProgType::SchedCls, Some(AttachType::TcxEgress), false),
-    ("tc", false, ProgType::SchedCls, None, false),
-    ("classifier", false, ProgType::SchedCls, None, false),
-    ("action", false, ProgType::SchedAct, None, false),
-    ("tracepoint/", false, ProgType::Tracepoint, None, true),
-    ("tp/", false, ProgType::Tracepoint, None, true),
-    ("raw_tracepoint.w/", false, ProgType::RawTracepointWritable, None, true),
-    ("raw_tp.w/", false, ProgType::RawTracepointWritable, None, true),
-    ("raw_tracepoint/", false, ProgType::RawTracepoint, None, true),
-    ("raw_tp/", false, ProgType::RawTracepoint, None, true),
-    ("tp_btf/", false, ProgType::Tracing, Some(AttachType::TraceRawTp), true),
-    ("fentry.s/", false, ProgType::Tracing, Some(AttachType::TraceFentry), true),
-    ("fmod_ret.s/", false, ProgType::Tracing, Some(AttachType::ModifyReturn), true),
-    ("fexit.s/", false, ProgType::Tracing, Some(AttachType::TraceFexit), true),
-    ("fentry/", false, ProgType::Tracing, Some(AttachType::TraceFentry), true),
-    ("fmod_ret/", false, ProgType::Tracing, Some(AttachType::ModifyReturn), true),
-    ("fexit/", false, ProgType::Tracing, Some(AttachType::TraceFexit), true),
-    ("freplace/", false, ProgType::Ext, None, true),
-    ("lsm.s/", false, ProgType::Lsm, Some(AttachType::LsmMac), true),
-    ("lsm/", false, ProgType::Lsm, Some(AttachType::LsmMac), true),
-    ("lsm_cgroup/", false, ProgType::Lsm, Some(AttachType::LsmCgroup), true),
-    ("iter.s/", false, ProgType::Tracing, Some(AttachType::TraceIter), true),
-    ("iter/", false, ProgType::Tracing, Some(AttachType::TraceIter), true),
-    ("syscall", true, ProgType::Syscall, None, false),
-    ("xdp.frags/devmap", true, ProgType::Xdp, Some(AttachType::XdpDevmap), false),
-    ("xdp/devmap", true, ProgType::Xdp, Some(AttachType::XdpDevmap), false),
-    ("xdp.frags/cpumap", true, ProgType::Xdp, Some(AttachType::XdpCpumap), false),
-    ("xdp/cpumap", true, ProgType::Xdp, Some(AttachType::XdpCpumap), false),
-    ("xdp.frags", true, ProgType::Xdp, Some(AttachType::Xdp), false),
-    ("xdp", false, ProgType::Xdp, Some(AttachType::Xdp), false),
-    ("perf_event", true, ProgType::PerfEvent, None, false),
-    ("lwt_in", true, ProgType::LwtIn, None, false),
-    ("lwt_out", true, ProgType::LwtOut, None, false),
-    ("lwt_xmit", true, ProgType::LwtXmit, None, false),
-    ("lwt_seg6local", true, ProgType::LwtSeg6local, None, false),
-    ("sockops", true, ProgType::SockOps, Some(AttachType::CgroupSockOps), false),
-    ("sk_skb/stream_parser", true, ProgType::SkSkb, Some(AttachType::SkSkbStreamParser), false),
-    ("sk_skb/stream_verdict", true, ProgType::SkSkb, Some(AttachType::SkSkbStreamVerdict), false),
-    ("sk_skb", false, ProgType::SkSkb, None, false),
-    ("sk_msg", true, ProgType::SkMsg, Some(AttachType::SkMsgVerdict), false),
-    ("lirc_mode2", true, ProgType::LircMode2, Some(AttachType::LircMode2), false),
-    ("flow_dissector", true, ProgType::FlowDissector, Some(AttachType::FlowDissector), false),
-    ("cgroup_skb/ingress", true, ProgType::CgroupSkb, Some(AttachType::CgroupInetIngress), false),
-    ("cgroup_skb/egress", true, ProgType::CgroupSkb, Some(AttachType::CgroupInetEgress), false),
-    ("cgroup/skb", true, ProgType::CgroupSkb, None, false),
-    ("cgroup/sock_create", true, ProgType::CgroupSock, Some(AttachType::CgroupInetSockCreate), false),
-    ("cgroup/sock_release", true, ProgType::CgroupSock, Some(AttachType::CgroupInetSockRelease), false),
-    ("cgroup/sock", true, ProgType::CgroupSock, Some(AttachType::CgroupInetSockCreate), false),
-    ("cgroup/post_bind4", true, ProgType::CgroupSock, Some(AttachType::CgroupInet4PostBind), false),
-    ("cgroup/post_bind6", true, ProgType::CgroupSock, Some(AttachType::CgroupInet6PostBind), false),
-    ("cgroup/bind4", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupInet4Bind), false),
-    ("cgroup/bind6", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupInet6Bind), false),
-    ("cgroup/connect4", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupInet4Connect), false),
-    ("cgroup/connect6", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupInet6Connect), false),
-    ("cgroup/connect_unix", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupUnixConnect), false),
-    ("cgroup/sendmsg4", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupUdp4Sendmsg), false),
-    ("cgroup/sendmsg6", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupUdp6Sendmsg), false),
-    ("cgroup/sendmsg_unix", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupUnixSendmsg), false),
-    ("cgroup/recvmsg4", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupUdp4Recvmsg), false),
-    ("cgroup/recvmsg6", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupUdp6Recvmsg), false),
-    ("cgroup/recvmsg_unix", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupUnixRecvmsg), false),
-    ("cgroup/getpeername4", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupInet4Getpeername), false),
-    ("cgroup/getpeername6", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupInet6Getpeername), false),
-    ("cgroup/getsockname4", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupInet4Getsockname), false),
-    ("cgroup/getsockname6", true, ProgType::CgroupSockAddr, Some(AttachType::CgroupInet6Getsockname), false),
-    ("cgroup/sysctl", true, ProgType::CgroupSysctl, Some(AttachType::CgroupSysctl), false),
-    ("cgroup/getsockopt", true, ProgType::CgroupSockopt, Some(AttachType::CgroupGetsockopt), false),
-    ("cgroup/setsockopt", true, ProgType::CgroupSockopt, Some(AttachType::CgroupSetsockopt), false),
-    ("cgroup/dev", true, ProgType::CgroupDevice, Some(AttachType::CgroupDevice), false),
-    ("struct_ops.s/", false, ProgType::StructOps, None, true),
-    ("struct_ops/", false, ProgType::StructOps, None, true),
-    ("struct_ops", true, ProgType::StructOps, None, false),
-    ("sk_lookup", true, ProgType::SkLookup, Some(AttachType::SkLookup), false),
-    ("netfilter", true, ProgType::Netfilter, Some(AttachType::Netfilter), false),
+    ("socket", ProgType::SocketFilter, None, false, false),
+    ("sk_reuseport/migrate", ProgType::SkReuseport, Some(AttachType::SkReuseportSelectOrMigrate), false, false),
+    ("sk_reuseport", ProgType::SkReuseport, Some(AttachType::SkReuseportSelect), false, false),
+    ("kprobe+", ProgType::Kprobe, None, false, true),
+    ("uprobe+", ProgType::Kprobe, None, false, false),
+    ("uprobe.s+", ProgType::Kprobe, None, true, false),
+    ("kretprobe+", ProgType::Kprobe, None, false, true),
+    ("uretprobe+", ProgType::Kprobe, None, false, false),
+    ("uretprobe.s+", ProgType::Kprobe, None, true, false),
+    ("kprobe.multi+", ProgType::Kprobe, Some(AttachType::TraceKprobeMulti), false, true),
+    ("kretprobe.multi+", ProgType::Kprobe, Some(AttachType::TraceKprobeMulti), false, true),
+    ("kprobe.session+", ProgType::Kprobe, Some(AttachType::TraceKprobeSession), false, true),
+    ("uprobe.multi+", ProgType::Kprobe, Some(AttachType::TraceUprobeMulti), false, false),
+    ("uretprobe.multi+", ProgType::Kprobe, Some(AttachType::TraceUprobeMulti), false, false),
+    ("uprobe.session+", ProgType::Kprobe, Some(AttachType::TraceUprobeSession), false, false),
+    ("uprobe.multi.s+", ProgType::Kprobe, Some(AttachType::TraceUprobeMulti), true, false),
+    ("uretprobe.multi.s+", ProgType::Kprobe, Some(AttachType::TraceUprobeMulti), true, false),
+    ("uprobe.session.s+", ProgType::Kprobe, Some(AttachType::TraceUprobeSession), true, false),
+    ("ksyscall+", ProgType::Kprobe, None, false, false),
+    ("kretsyscall+", ProgType::Kprobe, None, false, false),
+    ("usdt+", ProgType::Kprobe, None, false, false),
+    ("usdt.s+", ProgType::Kprobe, None, true, false),
+    ("tc/ingress", ProgType::SchedCls, Some(AttachType::TcxIngress), false, false),
+    ("tc/egress", ProgType::SchedCls, Some(AttachType::TcxEgress), false, false),
+    ("tcx/ingress", ProgType::SchedCls, Some(AttachType::TcxIngress), false, false),
+    ("tcx/egress", ProgType::SchedCls, Some(AttachType::TcxEgress), false, false),
+    ("tc", ProgType::SchedCls, None, false, false),
+    ("classifier", ProgType::SchedCls, None, false, false),
+    ("action", ProgType::SchedAct, None, false, false),
+    ("netkit/primary", ProgType::SchedCls, Some(AttachType::NetkitPrimary), false, false),
+    ("netkit/peer", ProgType::SchedCls, Some(AttachType::NetkitPeer), false, false),
+    ("tracepoint+", ProgType::Tracepoint, None, false, true),
+    ("tp+", ProgType::Tracepoint, None, false, true),
+    ("raw_tracepoint+", ProgType::RawTracepoint, None, false, true),
+    ("raw_tp+", ProgType::RawTracepoint, None, false, true),
+    ("raw_tracepoint.w+", ProgType::RawTracepointWritable, None, false, true),
+    ("raw_tp.w+", ProgType::RawTracepointWritable, None, false, true),
+    ("tp_btf+", ProgType::Tracing, Some(AttachType::TraceRawTp), false, true),
+    ("fentry+", ProgType::Tracing, Some(AttachType::TraceFentry), false, true),
+    ("fmod_ret+", ProgType::Tracing, Some(AttachType::ModifyReturn), false, true),
+    ("fexit+", ProgType::Tracing, Some(AttachType::TraceFexit), false, true),
+    ("fentry.s+", ProgType::Tracing, Some(AttachType::TraceFentry), true, true),
+    ("fmod_ret.s+", ProgType::Tracing, Some(AttachType::ModifyReturn), true, true),
+    ("fexit.s+", ProgType::Tracing, Some(AttachType::TraceFexit), true, true),
+    ("fsession+", ProgType::Tracing, Some(AttachType::TraceFsession), false, true),
+    ("fsession.s+", ProgType::Tracing, Some(AttachType::TraceFsession), true, true),
+    ("freplace+", ProgType::Ext, None, false, true),
+    ("lsm+", ProgType::Lsm, Some(AttachType::LsmMac), false, true),
+    ("lsm.s+", ProgType::Lsm, Some(AttachType::LsmMac), true, true),
+    ("lsm_cgroup+", ProgType::Lsm, Some(AttachType::LsmCgroup), false, true),
+    ("iter+", ProgType::Tracing, Some(AttachType::TraceIter), false, true),
+    ("iter.s+", ProgType::Tracing, Some(AttachType::TraceIter), true, true),
+    ("syscall", ProgType::Syscall, None, true, false),
+    ("xdp.frags/devmap", ProgType::Xdp, Some(AttachType::XdpDevmap), false, false),
+    ("xdp/devmap", ProgType::Xdp, Some(AttachType::XdpDevmap), false, false),
+    ("xdp.frags/cpumap", ProgType::Xdp, Some(AttachType::XdpCpumap), false, false),
+    ("xdp/cpumap", ProgType::Xdp, Some(AttachType::XdpCpumap), false, false),
+    ("xdp.frags", ProgType::Xdp, Some(AttachType::Xdp), false, false),
+    ("xdp", ProgType::Xdp, Some(AttachType::Xdp), false, false),
+    ("perf_event", ProgType::PerfEvent, None, false, false),
+    ("lwt_in", ProgType::LwtIn, None, false, false),
+    ("lwt_out", ProgType::LwtOut, None, false, false),
+    ("lwt_xmit", ProgType::LwtXmit, None, false, false),
+    ("lwt_seg6local", ProgType::LwtSeg6local, None, false, false),
+    ("sockops", ProgType::SockOps, Some(AttachType::CgroupSockOps), false, false),
+    ("sk_skb/stream_parser", ProgType::SkSkb, Some(AttachType::SkSkbStreamParser), false, false),
+    ("sk_skb/stream_verdict", ProgType::SkSkb, Some(AttachType::SkSkbStreamVerdict), false, false),
+    ("sk_skb/verdict", ProgType::SkSkb, Some(AttachType::SkSkbVerdict), false, false),
+    ("sk_skb", ProgType::SkSkb, None, false, false),
+    ("sk_msg", ProgType::SkMsg, Some(AttachType::SkMsgVerdict), false, false),
+    ("lirc_mode2", ProgType::LircMode2, Some(AttachType::LircMode2), false, false),
+    ("flow_dissector", ProgType::FlowDissector, Some(AttachType::FlowDissector), false, false),
+    ("cgroup_skb/ingress", ProgType::CgroupSkb, Some(AttachType::CgroupInetIngress), false, false),
+    ("cgroup_skb/egress", ProgType::CgroupSkb, Some(AttachType::CgroupInetEgress), false, false),
+    ("cgroup/skb", ProgType::CgroupSkb, None, false, false),
+    ("cgroup/sock_create", ProgType::CgroupSock, Some(AttachType::CgroupInetSockCreate), false, false),
+    ("cgroup/sock_release", ProgType::CgroupSock, Some(AttachType::CgroupInetSockRelease), false, false),
+    ("cgroup/sock", ProgType::CgroupSock, Some(AttachType::CgroupInetSockCreate), false, false),
+    ("cgroup/post_bind4", ProgType::CgroupSock, Some(AttachType::CgroupInet4PostBind), false, false),
+    ("cgroup/post_bind6", ProgType::CgroupSock, Some(AttachType::CgroupInet6PostBind), false, false),
+    ("cgroup/bind4", ProgType::CgroupSockAddr, Some(AttachType::CgroupInet4Bind), false, false),
+    ("cgroup/bind6", ProgType::CgroupSockAddr, Some(AttachType::CgroupInet6Bind), false, false),
+    ("cgroup/connect4", ProgType::CgroupSockAddr, Some(AttachType::CgroupInet4Connect), false, false),
+    ("cgroup/connect6", ProgType::CgroupSockAddr, Some(AttachType::CgroupInet6Connect), false, false),
+    ("cgroup/connect_unix", ProgType::CgroupSockAddr, Some(AttachType::CgroupUnixConnect), false, false),
+    ("cgroup/sendmsg4", ProgType::CgroupSockAddr, Some(AttachType::CgroupUdp4Sendmsg), false, false),
+    ("cgroup/sendmsg6", ProgType::CgroupSockAddr, Some(AttachType::CgroupUdp6Sendmsg), false, false),
+    ("cgroup/sendmsg_unix", ProgType::CgroupSockAddr, Some(AttachType::CgroupUnixSendmsg), false, false),
+    ("cgroup/recvmsg4", ProgType::CgroupSockAddr, Some(AttachType::CgroupUdp4Recvmsg), false, false),
+    ("cgroup/recvmsg6", ProgType::CgroupSockAddr, Some(AttachType::CgroupUdp6Recvmsg), false, false),
+    ("cgroup/recvmsg_unix", ProgType::CgroupSockAddr, Some(AttachType::CgroupUnixRecvmsg), false, false),
+    ("cgroup/getpeername4", ProgType::CgroupSockAddr, Some(AttachType::CgroupInet4Getpeername), false, false),
+    ("cgroup/getpeername6", ProgType::CgroupSockAddr, Some(AttachType::CgroupInet6Getpeername), false, false),
+    ("cgroup/getpeername_unix", ProgType::CgroupSockAddr, Some(AttachType::CgroupUnixGetpeername), false, false),
+    ("cgroup/getsockname4", ProgType::CgroupSockAddr, Some(AttachType::CgroupInet4Getsockname), false, false),
+    ("cgroup/getsockname6", ProgType::CgroupSockAddr, Some(AttachType::CgroupInet6Getsockname), false, false),
+    ("cgroup/getsockname_unix", ProgType::CgroupSockAddr, Some(AttachType::CgroupUnixGetsockname), false, false),
+    ("cgroup/sysctl", ProgType::CgroupSysctl, Some(AttachType::CgroupSysctl), false, false),
+    ("cgroup/getsockopt", ProgType::CgroupSockopt, Some(AttachType::CgroupGetsockopt), false, false),
+    ("cgroup/setsockopt", ProgType::CgroupSockopt, Some(AttachType::CgroupSetsockopt), false, false),
+    ("cgroup/dev", ProgType::CgroupDevice, Some(AttachType::CgroupDevice), false, false),
+    ("struct_ops+", ProgType::StructOps, None, false, true),
+    ("struct_ops.s+", ProgType::StructOps, None, true, true),
+    ("sk_lookup", ProgType::SkLookup, Some(AttachType::SkLookup), false, false),
+    ("netfilter", ProgType::Netfilter, Some(AttachType::Netfilter), false, false),
 ];
+
+/// libbpf.c `sec_def_matches`.
+fn spec_matches(spec: &str, sec: &str) -> Option<usize> {
+    if spec.ends_with('/') {
+        return sec.starts_with(spec).then_some(spec.len());
+    }
+    if let Some(base) = spec.strip_suffix('+') {
+        let rest = sec.strip_prefix(base)?;
+        return (rest.is_empty() || rest.starts_with('/')).then_some(base.len());
+    }
+    (sec == spec).then_some(spec.len())
+}
 
 /// Decode a program section name.
 pub fn decode(sec: &str) -> SectionDesc {
@@ -142,17 +164,10 @@ pub fn decode(sec: &str) -> SectionDesc {
         Some(rest) => (rest, true),
         None => (sec, false),
     };
-    for &(prefix, exact, ty, attach, has_target) in RULES {
-        let matched = if exact {
-            sec == prefix || sec.strip_prefix(prefix).is_some_and(|r| r.starts_with('/'))
-        } else {
-            sec.starts_with(prefix)
-        };
-        if !matched {
-            continue;
-        }
+    for &(spec, ty, attach, sleepable, has_target) in RULES {
+        let Some(base) = spec_matches(spec, sec) else { continue };
         let target = if has_target {
-            let rest = sec.strip_prefix(prefix).unwrap_or("");
+            let rest = &sec[base..];
             let rest = rest.strip_prefix('/').unwrap_or(rest);
             // kprobe/func+offset: the function is what must exist.
             let t = rest.split('+').next().unwrap_or("");
@@ -160,8 +175,6 @@ pub fn decode(sec: &str) -> SectionDesc {
         } else {
             None
         };
-        // libbpf's SEC_SLEEPABLE: the `.s` variants, and `syscall` programs.
-        let sleepable = prefix.contains(".s/") || prefix.ends_with(".s") || ty == ProgType::Syscall;
         return SectionDesc { prog_type: Some(ty), attach, target, sleepable, autoload_off };
     }
     SectionDesc { prog_type: None, attach: None, target: None, sleepable: false, autoload_off }
@@ -178,7 +191,17 @@ mod tests {
         assert!(decode("lsm.s/file_open").sleepable);
         assert_eq!(decode("kprobe/tcp_v4_connect+4").target.as_deref(), Some("tcp_v4_connect"));
         assert_eq!(decode("xdp").prog_type, Some(ProgType::Xdp));
-        assert_eq!(decode("xdp_prog").prog_type, Some(ProgType::Xdp));
+        // libbpf >= 1.0 matches exactly (`sec_def_matches`): the ground
+        // truth's libbpf 1.7 refuses these with "missing BPF prog type".
+        for sec in ["xdp_prog", "xdp_drop_vlan_4011", "tc_vlan_push", "socket/tail", "socket_filter/x", "sk_skb1", "sk_msg1", "kprobex", "tracepoint_x"] {
+            assert_eq!(decode(sec).prog_type, None, "{sec}");
+        }
+        assert_eq!(decode("sk_skb").prog_type, Some(ProgType::SkSkb));
+        assert_eq!(decode("tc/ingress").attach, Some(AttachType::TcxIngress));
+        assert_eq!(decode("kprobe").prog_type, Some(ProgType::Kprobe));
+        assert_eq!(decode("kprobe").target, None);
+        assert_eq!(decode("tp/sched/sched_switch").target.as_deref(), Some("sched/sched_switch"));
+        assert_eq!(decode("fsession/x").attach, Some(AttachType::TraceFsession));
         assert_eq!(decode("cgroup/connect4").attach, Some(AttachType::CgroupInet4Connect));
         assert_eq!(decode("tp_btf/sched_switch").target.as_deref(), Some("sched_switch"));
         assert_eq!(decode("socket").prog_type, Some(ProgType::SocketFilter));

@@ -81,7 +81,7 @@ impl Collector {
             self.vmlinuz = Some((path.to_string(), read()?));
             return Ok(());
         }
-        if second_pass.is_none() && path.contains("boot/") && file.starts_with("config-") {
+        if second_pass.is_none() && crate::kernel::is_config_path(path) {
             self.config = Some(read()?);
             return Ok(());
         }

@@ -334,11 +334,15 @@ fn newest(tree: &AptTree, name: &str) -> Result<Option<Stanza>> {
 }
 
 /// The packages holding kernel `release`'s image (and modules): the image
-/// package itself, or its `linux-binary-*` and `linux-modules-*` (7.x).
+/// package itself, or its `linux-binary-*` and `linux-modules-*` (7.x),
+/// with `linux-base-*` for the configuration (`lib/modules/R/config`,
+/// about 0.5 MB) when the image depends on it.
 fn packages_of(tree: &AptTree, image: &Stanza) -> Result<Vec<Stanza>> {
     let deps = image.depends_list();
-    let split: Vec<&(String, Option<String>)> =
-        deps.iter().filter(|(n, _)| n.starts_with("linux-binary-") || n.starts_with("linux-modules-")).collect();
+    let split: Vec<&(String, Option<String>)> = deps
+        .iter()
+        .filter(|(n, _)| n.starts_with("linux-binary-") || n.starts_with("linux-modules-") || (n.starts_with("linux-base-") && n.as_bytes().get(11).is_some_and(u8::is_ascii_digit)))
+        .collect();
     if split.is_empty() {
         return Ok(vec![image.clone()]);
     }
@@ -421,7 +425,7 @@ fn extract(cache: &Cache, release: &str, arch: Arch, suite: Option<&str>, flavou
     #[cfg(feature = "deb")]
     for f in files {
         let bytes = Bytes::from_path(f).map_err(|e| io(f, e))?;
-        if let Some((_, cfg)) = super::deb::find_file(&bytes, &f.display().to_string(), "boot/config-", 16 << 20)? {
+        if let Some((_, cfg)) = super::deb::find_file(&bytes, &f.display().to_string(), &super::is_config_path, 16 << 20)? {
             write(tmp.join("config"), &cfg)?;
             break;
         }
@@ -633,7 +637,12 @@ fn finish(
     opts: &ResolveOptions,
 ) -> Result<Resolution> {
     let dir = cache.kernels_dir().join(release);
-    let was_cached = dir.join("meta.json").is_file();
+    // Cached only when read from every package resolved now (a cache made
+    // before `linux-base-*` was read lacks the configuration).
+    let was_cached = std::fs::read_to_string(dir.join("meta.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<CachedKernel>(&t).ok())
+        .is_some_and(|k| pkgs.iter().all(|s| k.packages.iter().any(|p| p.name == s.package)));
     let mut r = Resolution {
         name: label.to_string(),
         release: release.to_string(),
