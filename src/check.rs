@@ -82,6 +82,16 @@ pub enum ReasonKind {
     CoreAmbiguous,
     CoreUnresolved,
     CoreUnresolvedGuarded,
+    /// A kfunc call in a program whose license is not GPL-compatible: the
+    /// verifier refuses every such program (`add_kfunc_call`), dead code
+    /// included.
+    KfuncFromNonGplProgram,
+    /// A struct_ops program whose license is not GPL-compatible
+    /// (verifier.c `check_struct_ops_btf_id`).
+    StructOpsNonGplProgram,
+    /// A helper the kernel declares `gpl_only`, called where reachable from
+    /// a program whose license is not GPL-compatible (probe data).
+    HelperGplOnly,
     /// libbpf cannot apply a relocation at all (a target bitfield no 8-byte
     /// load covers, -E2BIG): the load fails wherever the instruction is.
     CoreRelocationRefused,
@@ -159,6 +169,9 @@ impl ReasonKind {
             CoreUnresolved => "core_unresolved",
             CoreUnresolvedGuarded => "core_unresolved_guarded",
             CoreRelocationRefused => "core_relocation_refused",
+            KfuncFromNonGplProgram => "kfunc_from_non_gpl_program",
+            StructOpsNonGplProgram => "struct_ops_non_gpl_program",
+            HelperGplOnly => "helper_gpl_only",
             NotCheckedReducedKernel => "not_checked_reduced_kernel",
             KfuncFamilyOk => "kfunc_family_ok",
             KfuncFamilyUnresolved => "kfunc_family_unresolved",
@@ -1191,6 +1204,28 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
         // fails or warns, pruning cannot change the verdict and the analysis
         // is skipped (unless --explain asks what it pruned).
         let all = reach(obj, p, None, &facts);
+        // verifier.c `add_kfunc_call` (from `add_subprog_and_kfunc`, which
+        // scans every instruction before any pruning): "cannot call kernel
+        // function from non-GPL compatible program".
+        // verifier.c `check_struct_ops_btf_id`: "struct ops programs must
+        // have a GPL compatible license".
+        if !obj.gpl_compatible() && p.prog_type == Some(ProgType::StructOps) {
+            let license = obj.license.as_deref().unwrap_or("");
+            rs.push(Reason::fact(
+                ReasonKind::StructOpsNonGplProgram,
+                &p.section,
+                format!("a struct_ops program under license \"{license}\", which is not GPL-compatible: the verifier refuses it (\"struct ops programs must have a GPL compatible license\")"),
+            ));
+        }
+        if !obj.gpl_compatible() && !all.calls.is_empty() && !ki.surface().kfuncs.is_empty() {
+            let license = obj.license.as_deref().unwrap_or("");
+            let first = all.calls.iter().next().and_then(|&e| obj.externs.get(e as usize)).map(|e| e.name.as_str()).unwrap_or("?");
+            rs.push(Reason::fact(
+                ReasonKind::KfuncFromNonGplProgram,
+                first,
+                format!("the program calls kernel functions ({first} …) and its license \"{license}\" is not GPL-compatible: the verifier refuses it (\"cannot call kernel function from non-GPL compatible program\")"),
+            ));
+        }
         // Relocations libbpf cannot apply fail the load even in dead code.
         let fatal_core: Vec<u32> =
             all.core.keys().copied().filter(|&c| matches!(core.get(c as usize).map(|x| &x.outcome), Some(CoreOutcome::Fatal(_)))).collect();

@@ -35,6 +35,18 @@ const EXPECTED: &[(&str, [(Verdict, &str); 5])] = {
     use Verdict::*;
     &[
         ("kfunc_new", [(Fails, "kfunc_missing"), (Fails, "kfunc_missing"), (Loads, ""), (Loads, ""), (Loads, "")]),
+        // The same calls under a non-GPL license: refused wherever the
+        // kernel has kfuncs at all (add_kfunc_call).
+        (
+            "kfunc_nogpl",
+            [
+                (Fails, "kfunc_missing"),
+                (Fails, "kfunc_from_non_gpl_program"),
+                (Fails, "kfunc_from_non_gpl_program"),
+                (Fails, "kfunc_from_non_gpl_program"),
+                (Fails, "kfunc_from_non_gpl_program"),
+            ],
+        ),
         ("kfunc_weak", [(Warns, "kfunc_missing"), (Warns, "kfunc_missing"), (Loads, ""), (Loads, ""), (Loads, "")]),
         (
             "kfunc_mismatch",

@@ -336,6 +336,17 @@ impl BpfObject {
     pub fn rodata_section(&self, index: u32) -> Option<&DataSection> {
         self.rodata.iter().find(|d| d.index == index)
     }
+
+    /// Does the kernel take the object's license as GPL-compatible
+    /// (`license_is_gpl_compatible()`, include/linux/license.h: an exact
+    /// match of one of six strings)? libbpf passes "" when the object has
+    /// no `license` section.
+    pub fn gpl_compatible(&self) -> bool {
+        matches!(
+            self.license.as_deref(),
+            Some("GPL" | "GPL v2" | "GPL and additional rights" | "Dual BSD/GPL" | "Dual MIT/GPL" | "Dual MPL/GPL")
+        )
+    }
 }
 
 fn read_rodata(file: &object::File) -> Vec<DataSection> {

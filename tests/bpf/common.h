@@ -12,4 +12,8 @@
 #define bpf_ksym_exists(sym) (!!(sym))
 #endif
 
-char LICENSE[] SEC("license") = "GPL";
+/* A test program may state another license (the GPL rules of the verifier). */
+#ifndef TEST_LICENSE
+#define TEST_LICENSE "GPL"
+#endif
+char LICENSE[] SEC("license") = TEST_LICENSE;
