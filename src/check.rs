@@ -1451,6 +1451,17 @@ fn program_reasons(p: &Program, ki: &KernelModel, rs: &mut Vec<Reason>) {
             (Some(ProgType::Tracing), Some(A::TraceRawTp)) => (Some(format!("btf_trace_{t}")), Kind::Typedef),
             (Some(ProgType::Tracing), Some(A::TraceIter)) => (Some(format!("bpf_iter_{t}")), Kind::Func),
             (Some(ProgType::Lsm), _) => (Some(format!("bpf_lsm_{t}")), Kind::Func),
+            // freplace: the target is a function of another BPF program,
+            // which libbpf only knows once user space names it
+            // (`libbpf_find_attach_btf_id`: "attach program FD is not set").
+            (Some(ProgType::Ext), _) => {
+                rs.push(fact(
+                    R::AttachTargetSetAtRuntime,
+                    t,
+                    format!("freplace target `{t}` is a function of another BPF program: it loads only once its loader names that program (bpf_program__set_attach_target); libbpf refuses it otherwise (\"attach program FD is not set\")"),
+                ));
+                (None, Kind::Func)
+            }
             (Some(ProgType::Kprobe), None) => {
                 match ki.find_type(t, Kind::Func) {
                     Some(b) => rs.push(fact(R::AttachTargetOk, t, format!("function in {}", b.name))),

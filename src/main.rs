@@ -365,7 +365,8 @@ fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
             } else {
                 bpfabi::kernel::load(&a.check_kernel, &LoadOptions::default())?
             };
-            rows.extend(compare::predict_and_pair(&label, &objs, &run.records, k));
+            let probe = report::vmtest::probe_json(&run).and_then(|raw| bpfabi::probe::file::read_probe(raw.as_bytes(), &label).ok());
+            rows.extend(compare::predict_and_pair(&label, &objs, &run.records, k, probe));
         }
         labels.push(label);
         runs.push(run);

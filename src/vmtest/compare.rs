@@ -146,10 +146,20 @@ pub fn rows(kernel: &str, records: &[&LoadRecord], predictions: &[ProgramResult]
 }
 
 /// Predict every object on kernel `k` and pair the predictions with the
-/// real records `(object index, record)` of the same objects.
-pub fn predict_and_pair(label: &str, objects: &[super::InputObject], records: &[(usize, LoadRecord)], k: crate::kernel::Kernel) -> Vec<Row> {
+/// real records `(object index, record)` of the same objects. `check` sees
+/// the probe the guest just ran (`probe`) when it belongs to `k`, otherwise
+/// the project's `data/probe/<release>.json` when that does, as `check`
+/// would on the host.
+pub fn predict_and_pair(label: &str, objects: &[super::InputObject], records: &[(usize, LoadRecord)], k: crate::kernel::Kernel, probe: Option<crate::probe::Probe>) -> Vec<Row> {
     use crate::check::{check_object, CheckOptions};
-    let kidx = crate::model::KernelModel::new(k);
+    let mut kidx = crate::model::KernelModel::new(k);
+    let fresh = probe.map(|p| crate::probe::ProbeIndex::new(p, format!("the probe run in the {label} guest")));
+    match fresh.filter(|p| p.matches(&crate::probe::file::fingerprint_of(kidx.kernel()))) {
+        Some(p) => kidx.set_probe(std::sync::Arc::new(p)),
+        None => {
+            let _ = crate::probe::judge::attach(std::slice::from_mut(&mut kidx), &[], &[]);
+        }
+    }
     let names = kidx.helper_names().clone();
     let mut out = Vec::new();
     for (i, o) in objects.iter().enumerate() {
