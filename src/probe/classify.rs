@@ -117,6 +117,12 @@ pub fn baseline(r: &LoadResult, has_attach_target: bool) -> LoadOutcome {
     }
     let msg = last_line(&r.log);
     let what = if msg.is_empty() { errno_name(r.errno) } else { format!("{}: {msg}", errno_name(r.errno)) };
+    // A struct_ops member the kernel never lets BPF implement (verifier.c
+    // `check_struct_ops_btf_id`: the type's `check_member` refused it, e.g.
+    // tcp_congestion_ops.get_info): a fact about the kernel, not the probe.
+    if msg.starts_with("attach to unsupported member ") {
+        return LoadOutcome::Unsupported { message: what };
+    }
     // Privileges or the environment (e.g. no ftrace trampolines here):
     // nothing can be said about the variant.
     if matches!(r.errno, libc::EPERM | libc::EACCES) || has_attach_target {
@@ -142,6 +148,15 @@ mod tests {
         assert_eq!(helper(&res(true, 0, "processed 3 insns")), Decision::VerifierAccepted);
         assert!(matches!(helper(&res(false, libc::EPERM, "")), Decision::Undecided { .. }));
         assert!(matches!(helper(&res(false, libc::EINVAL, "unknown func bpf_foo#7\n")), Decision::VerifierRejectedNotAllowed { .. }));
+    }
+
+    #[test]
+    fn struct_ops_member_refused_by_check_member() {
+        let r = res(false, 524, "attach to unsupported member get_info of struct tcp_congestion_ops\n");
+        assert!(matches!(baseline(&r, true), LoadOutcome::Unsupported { .. }));
+        // Other refusals with an attach target stay undecided.
+        let r = res(false, libc::EINVAL, "some other complaint\n");
+        assert!(matches!(baseline(&r, true), LoadOutcome::Undecided { .. }));
     }
 
     #[test]

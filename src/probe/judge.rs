@@ -98,6 +98,12 @@ impl ProbeIndex {
             rs.push(reason(R::ProbeUndecided, &prog_type, format!("the probe could not decide {labels}: {}", why.unwrap_or("?"))));
             return rs;
         }
+        // A struct_ops member the kernel refuses to let BPF implement
+        // (verifier.c `check_struct_ops_btf_id`, the type's `check_member`).
+        if let Some((label, message)) = self.struct_ops_member_refused(obj, p, &loadable) {
+            rs.push(reason(R::ProgTypeUnsupported, &label, format!("the kernel refuses BPF implementations of this member: `{message}` (probe {src})")));
+            return rs;
+        }
         // A struct_ops program judged with the answers for its own member
         // (schema /2), when the probe has them.
         let member = self.struct_ops_member(obj, p, &loadable);
@@ -166,10 +172,32 @@ impl ProbeIndex {
     /// does through `prog_ops_moff()`), when the probe measured that member
     /// and it loads. `None`: judge as before (the variant's member, softened).
     fn struct_ops_member(&self, obj: &BpfObject, p: &Program, loadable: &[usize]) -> Option<MemberView<'_>> {
+        let (variant, member, label) = self.struct_ops_slot(obj, p, loadable)?;
+        let v = self.probe.variants.get(variant)?;
+        if v.variant.struct_ops_member.as_deref() == Some(member) {
+            return Some(MemberView { variant, other: None, label });
+        }
+        let m = v.member(member)?;
+        (m.load == LoadOutcome::Loadable).then_some(MemberView { variant, other: Some(m), label })
+    }
+
+    /// The member a struct_ops program implements, when the probe found
+    /// that the kernel refuses any BPF implementation of it: (label, why).
+    fn struct_ops_member_refused(&self, obj: &BpfObject, p: &Program, loadable: &[usize]) -> Option<(String, String)> {
+        let (variant, member, label) = self.struct_ops_slot(obj, p, loadable)?;
+        match &self.probe.variants.get(variant)?.member(member)?.load {
+            LoadOutcome::Unsupported { message } => Some((label, message.clone())),
+            _ => None,
+        }
+    }
+
+    /// (loadable struct_ops variant, member, `struct_ops/TYPE.member`) of a
+    /// struct_ops program: the member must be the same in every struct_ops
+    /// map using the program.
+    fn struct_ops_slot<'o>(&self, obj: &'o BpfObject, p: &Program, loadable: &[usize]) -> Option<(usize, &'o str, String)> {
         if p.prog_type != Some(crate::uapi::ProgType::StructOps) {
             return None;
         }
-        // The member must be the same in every struct_ops map using the program.
         let mut found: Option<(&str, &str)> = None;
         for s in &obj.struct_ops {
             for slot in s.slots.iter().filter(|sl| sl.program == p.name) {
@@ -181,16 +209,9 @@ impl ProbeIndex {
             }
         }
         let (ty, member) = found?;
-        let ty = essential(ty);
-        let want = format!("struct_ops/{ty}");
+        let want = format!("struct_ops/{}", essential(ty));
         let &variant = loadable.iter().find(|&&i| self.probe.variants.get(i).is_some_and(|v| v.variant.label == want))?;
-        let v = self.probe.variants.get(variant)?;
-        let label = format!("{want}.{member}");
-        if v.variant.struct_ops_member.as_deref() == Some(member) {
-            return Some(MemberView { variant, other: None, label });
-        }
-        let m = v.member(member)?;
-        (m.load == LoadOutcome::Loadable).then_some(MemberView { variant, other: Some(m), label })
+        Some((variant, member, format!("{want}.{member}")))
     }
 
     /// When the probed variants attach to a specific target (fentry/fexit/
