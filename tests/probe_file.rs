@@ -52,6 +52,7 @@ fn synthetic(kernel: &bpfabi::kernel::Kernel) -> Probe {
                     KfuncDecision { name: "bpf_task_release".into(), module: None, btf_id: 2, decision: Decision::RejectedOther { message: "R1 must be referenced".into() } },
                 ],
                 members: vec![],
+                gpl_only_helpers: vec![],
             },
             VariantResult {
                 variant: v("tracepoint", "BPF_PROG_TYPE_TRACEPOINT", 5),
@@ -64,6 +65,7 @@ fn synthetic(kernel: &bpfabi::kernel::Kernel) -> Probe {
                     KfuncDecision { name: "bpf_task_release".into(), module: None, btf_id: 2, decision: Decision::RejectedOther { message: "R1 must be referenced".into() } },
                 ],
                 members: vec![],
+                gpl_only_helpers: vec![],
             },
             VariantResult {
                 variant: v("tc", "BPF_PROG_TYPE_SCHED_CLS", 3),
@@ -73,8 +75,10 @@ fn synthetic(kernel: &bpfabi::kernel::Kernel) -> Probe {
                 helpers: vec![],
                 kfuncs: vec![],
                 members: vec![],
+                gpl_only_helpers: vec![],
             },
         ],
+        helper_gpl_measured: false,
     }
 }
 

@@ -253,6 +253,8 @@ fn check_with_probe_agrees_with_real_loads() {
     let expected: &[(&str, Verdict, &str)] = &[
         ("probe_helper_kprobe", Verdict::Fails, "helper_not_allowed"),
         ("probe_kfunc_kprobe", Verdict::Fails, "kfunc_not_allowed"),
+        // bpf_probe_read_kernel is gpl_only: refused under "Dual BSD/MIT".
+        ("helper_nogpl", Verdict::Fails, "helper_gpl_only"),
         ("probe_kfunc_tp", Verdict::Loads, ""),
         ("helper_new", Verdict::Loads, ""),
         ("kfunc_new", Verdict::Loads, ""),
@@ -273,6 +275,20 @@ fn check_with_probe_agrees_with_real_loads() {
         let out = Command::new("bpftool").args(["prog", "loadall"]).arg(&path).arg(&pin).output().unwrap();
         let _ = std::fs::remove_dir_all(&pin);
         assert_eq!(out.status.success(), verdict == Verdict::Loads, "{name}: bpftool: {}", String::from_utf8_lossy(&out.stderr));
+        if kind == "helper_gpl_only" {
+            assert!(String::from_utf8_lossy(&out.stderr).contains("cannot call GPL-restricted function"), "{name}");
+        }
+    }
+    // The probe measured the flag per variant: the tracing helpers that the
+    // kernel declares gpl_only, and ordinary ones that it does not.
+    let kprobe = variant(p, "kprobe");
+    let id = |n: &str| kprobe.helpers.iter().find(|h| h.name == n).map(|h| h.id).unwrap();
+    assert!(p.helper_gpl_measured);
+    for n in ["bpf_probe_read_kernel", "bpf_get_current_task", "bpf_perf_event_output"] {
+        assert!(kprobe.gpl_only_helpers.contains(&id(n)), "{n}");
+    }
+    for n in ["bpf_map_lookup_elem", "bpf_ktime_get_ns", "bpf_get_current_pid_tgid"] {
+        assert!(kprobe.allowed_helpers.contains(&id(n)) && !kprobe.gpl_only_helpers.contains(&id(n)), "{n}");
     }
 }
 

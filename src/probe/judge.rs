@@ -124,6 +124,29 @@ impl ProbeIndex {
                 Some(d) => rs.push(soften(helper_reason(&name, *id, d, &label, src), specific.as_deref())),
             }
         }
+        // verifier.c `check_helper_call`: a `gpl_only` helper from a program
+        // whose license is not GPL-compatible. The variants measured it
+        // (schema /2, `helper_gpl_measured`); refused when every variant
+        // that allows the helper says so.
+        if self.probe.helper_gpl_measured && !obj.gpl_compatible() {
+            let variants: Vec<usize> = match &member {
+                Some(m) => vec![m.variant],
+                None => loadable.clone(),
+            };
+            for id in p.helpers.keys() {
+                let allowing: Vec<&super::VariantResult> =
+                    variants.iter().filter_map(|&i| self.probe.variants.get(i)).filter(|v| v.allowed_helpers.contains(id)).collect();
+                if !allowing.is_empty() && allowing.iter().all(|v| v.gpl_only_helpers.contains(id)) {
+                    let name = loadable.iter().find_map(|&i| self.helper(i, *id)).map(|h| h.name.clone()).unwrap_or_else(|| format!("helper #{id}"));
+                    let license = obj.license.as_deref().unwrap_or("");
+                    rs.push(reason(
+                        R::HelperGplOnly,
+                        &name,
+                        format!("{name} is GPL-only on this kernel and the program's license \"{license}\" is not GPL-compatible: the verifier says `cannot call GPL-restricted function from non-GPL compatible program` (probe {src})"),
+                    ));
+                }
+            }
+        }
         for name in &p.kfuncs {
             if !obj.externs.iter().any(|e| &e.name == name && e.kind == ExternKind::Kfunc) {
                 continue;

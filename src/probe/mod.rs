@@ -287,6 +287,11 @@ pub struct VariantResult {
     /// `bpf_setsockopt` to `tcp_congestion_ops.release`). Absent in `/1`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<MemberResult>,
+    /// Of `allowed_helpers`, those refused under a non-GPL license (the
+    /// kernel's `gpl_only`), when the probe measured it
+    /// ([`Probe::helper_gpl_measured`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpl_only_helpers: Vec<u32>,
 }
 
 /// One struct_ops member probed on its own. Only the decisions whose
@@ -386,6 +391,10 @@ pub struct Probe {
     pub summary: Summary,
     /// Per variant: load outcome and decisions.
     pub variants: Vec<VariantResult>,
+    /// The variants' `gpl_only_helpers` were measured (added within
+    /// `bpfabi.probe/2`; false in files made before).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub helper_gpl_measured: bool,
 }
 
 /// What to probe.
@@ -435,6 +444,8 @@ enum Call {
     /// `r0 = N; exit`.
     Baseline(i32),
     Helper(u32),
+    /// The helper call under a non-GPL license.
+    HelperNonGpl(u32),
     /// Index into the kfunc list.
     Kfunc(usize),
 }
@@ -590,10 +601,32 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant) -> Result<Probe>
             Call::Kfunc(k) => {
                 by_job.insert((i, 1, k as u32), failed.unwrap_or_else(|| classify::kfunc(r)));
             }
-            Call::Baseline(_) => {}
+            Call::Baseline(_) | Call::HelperNonGpl(_) => {}
         }
     }
 
+    // Phase 3: which helpers the kernel declares `gpl_only`, per variant
+    // (the kernel's `get_func_proto` may return another proto per program
+    // type): every helper a variant allows, once more under a non-GPL
+    // license (verifier.c `check_helper_call`: "cannot call GPL-restricted
+    // function from non-GPL compatible program", checked right after the
+    // helper is found and before its arguments).
+    let mut gpl_jobs: Vec<(usize, Call)> = Vec::new();
+    for i in 0..outcomes.len() {
+        for h in &helpers {
+            if by_job.get(&(i, 0, h.id)).and_then(Decision::available) == Some(true) {
+                gpl_jobs.push((i, Call::HelperNonGpl(h.id)));
+            }
+        }
+    }
+    let gpl_results = exec(&gpl_jobs, &prepared);
+    loads += gpl_jobs.iter().zip(&gpl_results).filter(|(_, r)| r.errno != -1).count();
+    let mut gpl_only: HashMap<usize, Vec<u32>> = HashMap::new();
+    for (&(i, c), r) in gpl_jobs.iter().zip(&gpl_results) {
+        if let (Call::HelperNonGpl(id), true) = (c, r.log.contains("cannot call GPL-restricted function")) {
+            gpl_only.entry(i).or_default().push(id);
+        }
+    }
     let mut summary = Summary { variants: vs.len(), threads, loads, ..Summary::default() };
     let mut out = Vec::new();
     for (i, (v, load)) in vs.into_iter().zip(outcomes).enumerate() {
@@ -651,8 +684,11 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant) -> Result<Probe>
             }
             members.push(MemberResult { member: name.clone(), index: *index, load: load.clone(), helpers: mh, kfuncs: mk });
         }
+        let mut gpl_only_helpers = gpl_only.remove(&i).unwrap_or_default();
+        gpl_only_helpers.sort_unstable();
         out.push(VariantResult {
             members,
+            gpl_only_helpers,
             allowed_helpers: hd.iter().filter(|h| h.decision.available() == Some(true)).map(|h| h.id).collect(),
             allowed_kfuncs: kd.iter().filter(|k| k.decision.available() == Some(true)).map(|k| k.name.clone()).collect(),
             variant: v,
@@ -674,6 +710,7 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant) -> Result<Probe>
         options: opts.clone(),
         summary,
         variants: out,
+        helper_gpl_measured: opts.helpers,
     })
 }
 
@@ -698,7 +735,7 @@ fn execute(
             let mut fd_array: Vec<RawFd> = Vec::new();
             let (insns, off_problem) = match call {
                 Call::Baseline(ret) => (vec![sys::Insn::mov_r0(ret), sys::Insn::exit()], None),
-                Call::Helper(id) => (vec![sys::Insn::call(0, id as i32, 0), sys::Insn::mov_r0(p.ret), sys::Insn::exit()], None),
+                Call::Helper(id) | Call::HelperNonGpl(id) => (vec![sys::Insn::call(0, id as i32, 0), sys::Insn::mov_r0(p.ret), sys::Insn::exit()], None),
                 Call::Kfunc(k) => {
                     let kf = kfuncs.get(k);
                     let btf_id = kf.map(|k| k.btf_id.get()).unwrap_or(0) as i32;
@@ -727,6 +764,7 @@ fn execute(
                 attach_btf_id: p.attach_btf_id,
                 attach_btf_obj_fd: p.attach_btf_obj_fd,
                 kern_version,
+                gpl: !matches!(call, Call::HelperNonGpl(_)),
                 insns: &insns,
                 fd_array: &fd_array,
             };

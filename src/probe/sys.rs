@@ -97,6 +97,9 @@ pub struct LoadSpec<'a> {
     pub attach_btf_obj_fd: RawFd,
     /// Kernel version (kprobes on old kernels).
     pub kern_version: u32,
+    /// Load under "GPL" (else "Proprietary": which helpers the kernel
+    /// declares `gpl_only`).
+    pub gpl: bool,
     /// The program.
     pub insns: &'a [Insn],
     /// kfunc calls with `off = i` take their BTF from `fd_array[i]`.
@@ -128,6 +131,7 @@ fn errno() -> i32 {
 /// Load a program with a verifier log (level 1) into `log_buf`; close it at once.
 pub fn prog_load(spec: &LoadSpec, log_buf: &mut [u8]) -> LoadResult {
     const LICENSE: &[u8] = b"GPL\0";
+    const NON_GPL: &[u8] = b"Proprietary\0";
     // The name `bpftool prog show` would list, were a program ever left behind.
     let name: [u8; 16] = *b"bpfabi_probe\0\0\0\0";
     if let Some(b) = log_buf.first_mut() {
@@ -137,7 +141,7 @@ pub fn prog_load(spec: &LoadSpec, log_buf: &mut [u8]) -> LoadResult {
         prog_type: spec.prog_type,
         insn_cnt: spec.insns.len() as u32,
         insns: spec.insns.as_ptr() as u64,
-        license: LICENSE.as_ptr() as u64,
+        license: if spec.gpl { LICENSE.as_ptr() } else { NON_GPL.as_ptr() } as u64,
         log_level: if log_buf.is_empty() { 0 } else { 1 },
         log_size: log_buf.len() as u32,
         log_buf: log_buf.as_mut_ptr() as u64,
