@@ -1612,12 +1612,10 @@ mod tests {
         assert_eq!(resolve_core(&lb, &relo(CoreReloKind::FieldExists, id, "0:1"), &k).value, Some(0));
     }
 
-    /// libbpf's candidate cache (`bpf_core_resolve_relo`) narrowed by each
-    /// relocation (`bpf_core_calc_relo_insn`): after a relocation that only
-    /// `s___x` satisfies, a later one on the same local type no longer sees
-    /// `s`, so candidates that would disagree are not an ambiguity.
-    #[test]
-    fn candidates_narrowed_across_relocations() {
+    /// A kernel with `s { a, b }` and `s___x { a, b (another offset), c }`,
+    /// and a local `s { a, b, c, d }`: `b` alone is ambiguous, `c` only in
+    /// `s___x`.
+    fn two_candidates() -> (KernelModel, Btf, TypeId) {
         let k = kernel(|b| {
             let u32_ = b.int("unsigned int", 4, 32, false);
             b.composite(false, "s", 8, &[("a", u32_, 0, 0), ("b", u32_, 32, 0)]);
@@ -1627,6 +1625,16 @@ mod tests {
             let u32_ = b.int("unsigned int", 4, 32, false);
             b.composite(false, "s", 16, &[("a", u32_, 0, 0), ("b", u32_, 32, 0), ("c", u32_, 64, 0), ("d", u32_, 96, 0)])
         });
+        (k, lb, id)
+    }
+
+    /// libbpf's candidate cache (`bpf_core_resolve_relo`) narrowed by each
+    /// relocation (`bpf_core_calc_relo_insn`): after a relocation that only
+    /// `s___x` satisfies, a later one on the same local type no longer sees
+    /// `s`, so candidates that would disagree are not an ambiguity.
+    #[test]
+    fn candidates_narrowed_across_relocations() {
+        let (k, lb, id) = two_candidates();
         let b_off = relo(CoreReloKind::FieldByteOffset, id, "0:1");
         let c_off = relo(CoreReloKind::FieldByteOffset, id, "0:2");
         // Alone, `b` has two candidates that disagree.
@@ -1648,15 +1656,7 @@ mod tests {
     /// the candidates that the loaded programs' relocations see.
     #[test]
     fn autoload_off_relocations_do_not_narrow() {
-        let k = kernel(|b| {
-            let u32_ = b.int("unsigned int", 4, 32, false);
-            b.composite(false, "s", 8, &[("a", u32_, 0, 0), ("b", u32_, 32, 0)]);
-            b.composite(false, "s___x", 16, &[("a", u32_, 0, 0), ("b", u32_, 64, 0), ("c", u32_, 96, 0)]);
-        });
-        let (lb, id) = local(|b| {
-            let u32_ = b.int("unsigned int", 4, 32, false);
-            b.composite(false, "s", 16, &[("a", u32_, 0, 0), ("b", u32_, 32, 0), ("c", u32_, 64, 0), ("d", u32_, 96, 0)])
-        });
+        let (k, lb, id) = two_candidates();
         let in_sec = |sec: &str, access: &str| CoreRelo { section: sec.into(), ..relo(CoreReloKind::FieldByteOffset, id, access) };
         let relos = [in_sec("?kprobe/x", "0:2"), in_sec("kprobe/y", "0:1"), in_sec("?kprobe/x", "0:1")];
         let off: BTreeSet<&str> = ["?kprobe/x"].into_iter().collect();
