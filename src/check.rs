@@ -1204,9 +1204,6 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
         // fails or warns, pruning cannot change the verdict and the analysis
         // is skipped (unless --explain asks what it pruned).
         let all = reach(obj, p, None, &facts);
-        // verifier.c `add_kfunc_call` (from `add_subprog_and_kfunc`, which
-        // scans every instruction before any pruning): "cannot call kernel
-        // function from non-GPL compatible program".
         // verifier.c `check_struct_ops_btf_id`: "struct ops programs must
         // have a GPL compatible license".
         if !obj.gpl_compatible() && p.prog_type == Some(ProgType::StructOps) {
@@ -1217,6 +1214,9 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
                 format!("a struct_ops program under license \"{license}\", which is not GPL-compatible: the verifier refuses it (\"struct ops programs must have a GPL compatible license\")"),
             ));
         }
+        // verifier.c `add_kfunc_call` (from `add_subprog_and_kfunc`, which
+        // scans every instruction before any pruning): "cannot call kernel
+        // function from non-GPL compatible program".
         if !obj.gpl_compatible() && !all.calls.is_empty() && !ki.surface().kfuncs.is_empty() {
             let license = obj.license.as_deref().unwrap_or("");
             let first = all.calls.iter().next().and_then(|&e| obj.externs.get(e as usize)).map(|e| e.name.as_str()).unwrap_or("?");

@@ -342,15 +342,21 @@ fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
         let run = vm::run(&boot, &pairs, &cfg, &mut on_msg)?;
         let label = run.release.clone();
         let nth = |p: &PathBuf| if ki == 0 { p.clone() } else { PathBuf::from(format!("{}.{ki}", p.display())) };
+        // The guest's probe, read back as a probe file once: for --probe-out
+        // (where a failure is an error) and for --compare (where it is not).
+        let mut probe = (a.probe_out.is_some() || a.compare)
+            .then(|| report::vmtest::probe_json(&run))
+            .flatten()
+            .map(|raw| bpfabi::probe::file::read_probe(raw.as_bytes(), &format!("probe of {}", run.release)));
         if let Some(path) = a.probe_out.as_ref().map(nth) {
             if let Some(e) = run.probe.as_ref().and_then(|p| p.get("error")).and_then(|e| e.as_str()) {
                 return Err(bpfabi::Error::new(format!("probe of {}", run.release), format!("failed inside the VM: {e}")));
             }
-            let raw = report::vmtest::probe_json(&run).ok_or_else(|| bpfabi::Error::new("--probe-out", "the guest ran no probe (see docs/vmtest.md)"))?;
-            // Read back as a probe file: a guest-side failure ({"error": ..})
-            // or a malformed document is an error here, not a file `check` trips on.
-            let probe = bpfabi::probe::file::read_probe(raw.as_bytes(), &format!("probe of {}", run.release))?;
-            write_file(&path, |fw| report::probe::json(fw, &probe))?;
+            // A guest-side failure ({"error": ..}) or a malformed document is
+            // an error here, not a file `check` trips on.
+            let p = probe.take().ok_or_else(|| bpfabi::Error::new("--probe-out", "the guest ran no probe (see docs/vmtest.md)"))??;
+            write_file(&path, |fw| report::probe::json(fw, &p))?;
+            probe = Some(Ok(p));
         }
         if let Some(path) = a.jsonl.as_ref().map(nth) {
             write_file(&path, |fw| report::vmtest::jsonl(fw, &run))?;
@@ -365,8 +371,7 @@ fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
             } else {
                 bpfabi::kernel::load(&a.check_kernel, &LoadOptions::default())?
             };
-            let probe = report::vmtest::probe_json(&run).and_then(|raw| bpfabi::probe::file::read_probe(raw.as_bytes(), &label).ok());
-            rows.extend(compare::predict_and_pair(&label, &objs, &run.records, k, probe));
+            rows.extend(compare::predict_and_pair(&label, &objs, &run.records, k, probe.and_then(Result::ok)));
         }
         labels.push(label);
         runs.push(run);

@@ -27,24 +27,23 @@ pub use find::{btf_ids_from_image, image_candidates, ImageLookup};
 /// and `boot/vmlinux-*` (Debian up to 6.x), or `lib/modules/RELEASE/vmlinuz`
 /// (`usr/` included: Debian 7.x's `linux-binary-*` packages put it there).
 pub fn is_image_path(path: &str) -> bool {
-    if path.contains("boot/vmlinuz-") || path.contains("boot/vmlinux-") {
-        return true;
-    }
-    let mut parts = path.rsplit('/');
-    let (Some(file), Some(release), Some(modules), Some(lib)) = (parts.next(), parts.next(), parts.next(), parts.next()) else { return false };
-    file == "vmlinuz" && modules == "modules" && lib == "lib" && release.as_bytes().first().is_some_and(u8::is_ascii_digit)
+    path.contains("boot/vmlinuz-") || path.contains("boot/vmlinux-") || release_dir_file(path) == Some("vmlinuz")
 }
 
 /// Is `path` (inside a package or tree) a kernel's `.config`:
 /// `boot/config-<release>`, or Debian 7.x's `lib/modules/<release>/config`
 /// (in `linux-base-<release>`)?
 pub fn is_config_path(path: &str) -> bool {
-    if path.contains("boot/config-") {
-        return true;
-    }
+    path.contains("boot/config-") || release_dir_file(path) == Some("config")
+}
+
+/// The file name of a path `.../lib/modules/<release>/<file>` whose release
+/// starts with a digit (Debian 7.x keeps the image and the configuration
+/// there), else `None`.
+fn release_dir_file(path: &str) -> Option<&str> {
     let mut parts = path.rsplit('/');
-    let (Some(file), Some(release), Some(modules), Some(lib)) = (parts.next(), parts.next(), parts.next(), parts.next()) else { return false };
-    file == "config" && modules == "modules" && lib == "lib" && release.as_bytes().first().is_some_and(u8::is_ascii_digit)
+    let (Some(file), Some(release), Some("modules"), Some("lib")) = (parts.next(), parts.next(), parts.next(), parts.next()) else { return None };
+    release.as_bytes().first().is_some_and(u8::is_ascii_digit).then_some(file)
 }
 
 use crate::btf::Btf;

@@ -112,12 +112,13 @@ impl ProbeIndex {
             None => self.labels(&loadable),
         };
         let specific = if member.is_some() { None } else { self.target_specific(&loadable, p) };
+        let helper_name = |id: u32| loadable.iter().find_map(|&i| self.helper(i, id)).map(|h| h.name.clone()).unwrap_or_else(|| format!("helper #{id}"));
         for id in p.helpers.keys() {
             let d = match &member {
                 Some(m) => m.helper(self, *id),
                 None => Self::combine(loadable.iter().map(|&i| self.helper(i, *id).map(|h| &h.decision))),
             };
-            let name = loadable.iter().find_map(|&i| self.helper(i, *id)).map(|h| h.name.clone()).unwrap_or_else(|| format!("helper #{id}"));
+            let name = helper_name(*id);
             match d {
                 // Not in the probe: not in this kernel's enum bpf_func_id (check reports that).
                 None => {}
@@ -137,7 +138,7 @@ impl ProbeIndex {
                 let allowing: Vec<&super::VariantResult> =
                     variants.iter().filter_map(|&i| self.probe.variants.get(i)).filter(|v| v.allowed_helpers.contains(id)).collect();
                 if !allowing.is_empty() && allowing.iter().all(|v| v.gpl_only_helpers.contains(id)) {
-                    let name = loadable.iter().find_map(|&i| self.helper(i, *id)).map(|h| h.name.clone()).unwrap_or_else(|| format!("helper #{id}"));
+                    let name = helper_name(*id);
                     let license = obj.license.as_deref().unwrap_or("");
                     rs.push(reason(
                         R::HelperGplOnly,

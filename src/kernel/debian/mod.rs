@@ -341,7 +341,7 @@ fn packages_of(tree: &AptTree, image: &Stanza) -> Result<Vec<Stanza>> {
     let deps = image.depends_list();
     let split: Vec<&(String, Option<String>)> = deps
         .iter()
-        .filter(|(n, _)| n.starts_with("linux-binary-") || n.starts_with("linux-modules-") || (n.starts_with("linux-base-") && n.as_bytes().get(11).is_some_and(u8::is_ascii_digit)))
+        .filter(|(n, _)| n.starts_with("linux-binary-") || n.starts_with("linux-modules-") || n.strip_prefix("linux-base-").is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit())))
         .collect();
     if split.is_empty() {
         return Ok(vec![image.clone()]);
