@@ -4,14 +4,7 @@ use std::process::Command;
 
 fn main() {
     let version = env!("CARGO_PKG_VERSION");
-    let commit = Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty());
+    let commit = git(&["rev-parse", "--short=12", "HEAD"]);
     let dirty = Command::new("git")
         .args(["status", "--porcelain", "--untracked-files=no"])
         .output()
@@ -21,8 +14,24 @@ fn main() {
         println!("cargo:rustc-env=BPFABI_GIT_VERSION={version} ({c}{})", if dirty { ", modified" } else { "" });
     }
     catalog();
-    println!("cargo:rerun-if-changed=.git/HEAD");
-    println!("cargo:rerun-if-changed=.git/index");
+    // Where git keeps HEAD and the index: `.git/` in a clone, elsewhere in
+    // a worktree (a path that does not exist would rerun this every build).
+    for file in ["HEAD", "index"] {
+        if let Some(p) = git(&["rev-parse", "--git-path", file]) {
+            println!("cargo:rerun-if-changed={p}");
+        }
+    }
+}
+
+fn git(args: &[&str]) -> Option<String> {
+    Command::new("git")
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 /// `$OUT_DIR/catalog_files.rs`: every file of data/catalog as
