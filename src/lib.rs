@@ -12,6 +12,25 @@
 //! kernel's program and attach types. The `bpfabi` binary (cargo feature
 //! `cli`) only parses arguments and wires these.
 //!
+//! Layers, lowest first. A module imports only modules of its own layer or
+//! below, and no modules import each other in a cycle; `tests/layers.rs`
+//! reads `src/` and fails otherwise. A name covers its submodules unless
+//! they are listed themselves (`report::*`: every submodule of `report`).
+//!
+//! 1. foundation: `bytes` `error` `hash` `elf` `fswalk` `kflags` `release` `vocab` `report`
+//! 2. formats and judgement: `btf` `btf_ids` `uapi` `uapi_helpers` `policy` `policy::codes` `policy::manifest` `policy::compat` `policy::edit`
+//! 3. readers: `catalog` `kernel` `object`
+//! 4. kernel data: `surface` `surface_tests` `versions` `probe`
+//! 5. kernel model: `model` `core_btf` `probe::attach` `catalog::build`
+//! 6. analyses: `check` `diff` `lint` `lint_tests`
+//! 7. applications: `census` `policy::history` `policy::uses` `policy::docs` `policy::findings` `report::*` `vmtest`
+//!
+//! The vocabulary ([`vocab`]: facts, reasons, levels, verdicts) is at the
+//! bottom so that detectors (`check`, `diff`, `lint`) and the policy share
+//! it without importing each other; [`policy`] (the `Policy` trait and
+//! `DefaultPolicy`) sits just above it, the manifest machinery
+//! (`policy::history`, `policy::uses`) with the applications.
+//!
 //! Will an object load on a kernel, before loading it:
 //!
 //! ```no_run
@@ -59,16 +78,17 @@ mod fswalk;
 pub mod hash;
 pub mod kernel;
 pub mod kflags;
-pub mod kfunc_family;
 pub mod lint;
 pub mod model;
 pub mod object;
 pub mod policy;
 pub mod probe;
+pub mod release;
 pub mod report;
 pub mod surface;
 pub mod uapi;
 pub mod versions;
+pub mod vocab;
 #[cfg(feature = "deb")]
 pub mod vmtest;
 

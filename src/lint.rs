@@ -83,18 +83,8 @@ impl Code {
     ];
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-/// How bad a finding is (the lint's own judgement, apart from the facts).
-#[non_exhaustive]
-pub enum Severity {
-    /// Something BPF users will hit (missing kfuncs, wrong ids).
-    Error,
-    /// Degraded: tools see less than the kernel offers, or CO-RE may be ambiguous.
-    Warning,
-    /// Worth knowing; does not fail `lint`.
-    Info,
-}
+/// How bad a finding is: the shared scale (greater is graver).
+pub use crate::vocab::Level as Severity;
 
 #[derive(Debug, Clone, Serialize)]
 /// One finding.
@@ -174,7 +164,7 @@ pub struct Lint {
 impl Lint {
     /// Findings that fail `lint` (error or warning).
     pub fn failing(&self) -> usize {
-        self.findings.iter().filter(|f| f.severity <= Severity::Warning).count()
+        self.findings.iter().filter(|f| f.severity >= Severity::Warning).count()
     }
 }
 
@@ -314,7 +304,7 @@ pub fn lint(k: &Kernel) -> Lint {
         });
     }
 
-    findings.sort_by(|a, b| a.severity.cmp(&b.severity).then(a.code.cmp(&b.code)).then(a.origin.cmp(&b.origin)).then(a.subject.cmp(&b.subject)));
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)).then(a.origin.cmp(&b.origin)).then(a.subject.cmp(&b.subject)));
     Lint { facts: facts(k, &s, pahole), findings }
 }
 

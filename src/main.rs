@@ -926,7 +926,7 @@ fn check(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
         if let Some(f) = &a.core_btf {
             bpfabi::core_btf::attach(&mut kernels, f)?;
         }
-        bpfabi::probe::judge::attach(&mut kernels, &a.probes, &a.kernels)?;
+        bpfabi::probe::attach::attach(&mut kernels, &a.probes, &a.kernels)?;
         Ok(kernels)
     };
     let (objs, kernels) = std::thread::scope(|s| {

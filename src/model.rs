@@ -96,7 +96,7 @@ pub struct KernelModel {
     module_type_names: OnceLock<HashMap<u64, Vec<u32>>>,
     flavoured: OnceLock<Vec<(String, Flavoured)>>,
     /// `--core-btf`: the BTF CO-RE relocations are resolved against, and
-    /// where it was read (see [`crate::core_btf`]).
+    /// where it was read (see `core_btf`, which builds it).
     core_btf: Option<(std::sync::Arc<KernelModel>, String)>,
 }
 
@@ -219,7 +219,7 @@ impl KernelModel {
     pub fn set_core_btf(&mut self, btf: std::sync::Arc<KernelModel>, origin: impl Into<String>) {
         self.core_btf = Some((btf, origin.into()));
     }
-    /// Attach a probe (see [`crate::probe::judge::attach`], which matches
+    /// Attach a probe (see `probe::attach::attach`, which matches
     /// probes to kernels by BTF fingerprint).
     pub fn set_probe(&mut self, probe: std::sync::Arc<crate::probe::ProbeIndex>) {
         self.probe = Some(probe);

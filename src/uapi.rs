@@ -7,7 +7,7 @@
 //! and never changes; new values are appended). A value this table does not
 //! know is kept as `Unknown(n)`. `tests/uapi.rs` compares the tables with the
 //! enums in real kernels' BTF, and a kernel's own enums (read from its BTF by
-//! [`crate::model::KernelModel`]) decide what a given kernel supports.
+//! `model::KernelModel`) decide what a given kernel supports.
 
 use serde::{Serialize, Serializer};
 use std::fmt;

@@ -50,7 +50,7 @@ fn ground_truth_and_verdicts(root: &std::path::Path, names: &BTreeMap<u32, Strin
     let gt: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).filter(|g: &serde_json::Value| g["program"].is_string()).collect();
     let objects: BTreeSet<&str> = gt.iter().filter_map(|g| g["object"].as_str()).collect();
     let mut ki = KernelModel::new(load_dir(kdir));
-    bpfabi::probe::judge::attach(std::slice::from_mut(&mut ki), &[], &[]).unwrap();
+    bpfabi::probe::attach::attach(std::slice::from_mut(&mut ki), &[], &[]).unwrap();
     assert!(ki.probe().is_some(), "{rel}: no data/probe/{rel}.json");
     let mut verdict = Verdicts::new();
     for o in &objects {
@@ -168,7 +168,7 @@ fn struct_ops_judged_per_member() {
         ("6.12.117-1", "program of this type cannot use helper bpf_setsockopt#49"),
     ] {
         let mut ki = KernelModel::new(load_dir(kdir));
-        bpfabi::probe::judge::attach(std::slice::from_mut(&mut ki), &[], &[]).unwrap();
+        bpfabi::probe::attach::attach(std::slice::from_mut(&mut ki), &[], &[]).unwrap();
         let r = check_object(&obj, &ki, &BTreeMap::new(), &CheckOptions::default());
         let rel = r.iter().find(|r| r.program == "dctcp_nouse_release").unwrap();
         assert_eq!(rel.verdict, Verdict::Fails, "{kdir}: {:#?}", rel.reasons);

@@ -1,4 +1,4 @@
-//! kfunc compat families (src/kfunc_family.rs) on a program compiled from
+//! kfunc compat families (src/check/kfunc_family.rs) on a program compiled from
 //! tests/bpf/kfunc_family.bpf.c: sched_ext's compat.bpf.h pattern
 //! (`bpf_ksym_exists(scx_bpf_dsq_insert) ? scx_bpf_dsq_insert() :
 //! scx_bpf_dispatch___compat()`), the old name unguarded, and `___v1`/`___v2`
@@ -48,7 +48,7 @@ fn families_found_from_flavours_and_guards() {
     let obj = object();
     let ki = KernelModel::new(load_dir("6.12.117-1"));
     // Any kernel's oracle: the guard is forced both ways.
-    let fams = bpfabi::kfunc_family::families(&obj, &NoOracle);
+    let fams = bpfabi::check::kfunc_family::families(&obj, &NoOracle);
     let mut named: Vec<(String, Vec<String>)> = fams
         .iter()
         .map(|f| {

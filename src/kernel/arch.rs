@@ -401,43 +401,6 @@ pub fn jit_blocker(ka: &KernelArch, feature: JitFeature) -> Option<String> {
     }
 }
 
-/// `bpf_tail_call`'s helper id.
-const BPF_FUNC_TAIL_CALL: u32 = 12;
-
-/// JIT findings for one program on one kernel (for `check`): kfunc calls on
-/// a JIT that cannot make them, tail calls mixed with bpf-to-bpf calls on a
-/// JIT that cannot mix them. Failures: the verifier refuses both.
-pub fn jit_reasons(p: &crate::object::Program, ka: Option<&KernelArch>) -> Vec<crate::check::Reason> {
-    use crate::check::{Reason, ReasonKind};
-    let Some(ka) = ka else { return Vec::new() };
-    let mut out = Vec::new();
-    // Before 5.13 no verifier knows kfunc calls: `kfunc_missing` says it all.
-    let verifier_knows_kfuncs = ka.version.is_some_and(|v| v >= KernelVersion(5, 13));
-    if let (Some(first), true) = (p.kfuncs.iter().next(), verifier_knows_kfuncs) {
-        if let Some(why) = jit_blocker(ka, JitFeature::KfuncCall) {
-            let n = p.kfuncs.len();
-            out.push(Reason::fact(
-                ReasonKind::KfuncJitUnsupported,
-                first,
-                format!(
-                    "{n} kfunc call(s) cannot run here: {why} (verifier: \"{}\")",
-                    if ka.config.is_some_and(|c| !c.jit) { "JIT is required for calling kernel function" } else { "JIT does not support calling kernel function" }
-                ),
-            ));
-        }
-    }
-    if p.subprog_calls > 0 && p.helpers.contains_key(&BPF_FUNC_TAIL_CALL) {
-        if let Some(why) = jit_blocker(ka, JitFeature::SubprogTailcalls) {
-            out.push(Reason::fact(
-                ReasonKind::TailcallSubprogJitUnsupported,
-                "bpf_tail_call",
-                format!("tail calls in a program with bpf-to-bpf calls: {why} (verifier: \"tail_calls are not allowed in non-JIT programs with bpf-to-bpf calls\")"),
-            ));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

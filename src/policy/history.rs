@@ -334,7 +334,7 @@ impl ManifestPolicy<'_> {
             PolicyKind::Removed | PolicyKind::Renamed => match m.removal(name, &self.release) {
                 Removal::NotDeprecated => (Code::RemovedWithoutDeprecation, tier.action(PolicyKind::RemovedWithoutDeprecation), None),
                 Removal::TooEarly(w) => {
-                    (Code::RemovedBeforeWindow, tier.action(PolicyKind::RemovedWithoutDeprecation).min(tier.action(kind)), Some(w))
+                    (Code::RemovedBeforeWindow, tier.action(PolicyKind::RemovedWithoutDeprecation).max(tier.action(kind)), Some(w))
                 }
                 Removal::Ok(w) => (Code::Change, tier.action(kind), Some(w)),
             },
@@ -489,7 +489,7 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
                     continue;
                 }
                 let e = graded.entry(j.kind).or_insert_with(|| (j.clone(), action, Vec::new()));
-                e.1 = e.1.min(action);
+                e.1 = e.1.max(action);
                 e.2.push(f.describe());
             }
             for (kind, (j, action, descs)) in graded {

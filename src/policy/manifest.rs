@@ -14,16 +14,17 @@ use toml::Spanned;
 /// The manifest schema version this bpfabi reads and writes.
 pub const SCHEMA: u32 = 1;
 
-/// What a tier does with one kind of change.
+/// What a tier does with one kind of change. Ordered like every scale of
+/// `crate::vocab`: greater is graver (`Allow < Warn < Deny`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
-    /// A finding that fails `policy check` (exit 1).
-    Deny,
-    /// A finding that does not fail the check.
-    Warn,
     /// Not reported.
     Allow,
+    /// A finding that does not fail the check.
+    Warn,
+    /// A finding that fails `policy check` (exit 1).
+    Deny,
 }
 
 impl Action {
@@ -35,10 +36,18 @@ impl Action {
             Action::Allow => "allow",
         }
     }
+    /// On the shared scale: deny is an error, warn a warning.
+    pub fn level(self) -> crate::vocab::Level {
+        match self {
+            Action::Deny => crate::vocab::Level::Error,
+            Action::Warn => crate::vocab::Level::Warning,
+            Action::Allow => crate::vocab::Level::Info,
+        }
+    }
 }
 
 /// The change kinds a tier decides about (the manifest's vocabulary; each
-/// maps from `diff` facts, see [`classify`](super::history::classify)).
+/// maps from `diff` facts, see `history::classify`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyKind {
@@ -616,7 +625,7 @@ impl Manifest {
                 Glob::new(r.kfunc.get_ref()).map_err(|e| cx.err(r.kfunc.span(), e))?;
             }
             let c = r.change.get_ref();
-            if PolicyKind::parse(c).is_none() && super::findings::Code::parse(c).is_none() {
+            if PolicyKind::parse(c).is_none() && super::codes::Code::parse(c).is_none() {
                 return Err(cx.err(r.change.span(), format!("expected a change kind (`flags_tightened` ...) or a finding code (`P012` ...), found `{c}`")));
             }
             cx.release(&Some(r.release.clone()))?;

@@ -10,6 +10,7 @@
 //! (`check --policy`: deprecated kfuncs at their call sites), [`compat`]
 //! (C compatibility header), [`docs`] (kfunc reference site).
 
+pub mod codes;
 pub mod compat;
 pub mod docs;
 pub mod edit;
@@ -21,8 +22,7 @@ pub mod uses;
 pub use history::ManifestPolicy;
 pub use manifest::Manifest;
 
-use crate::check::{ReasonKind, Verdict};
-use crate::diff::{Exposure, Fact, Severity};
+use crate::vocab::{Exposure, Fact, ReasonKind, Severity, SubjectKind, Verdict};
 
 /// What a fact is about: the kfunc, helper or type, and for types reached
 /// from kfunc prototypes, how callers see them.
@@ -118,7 +118,7 @@ impl Policy for DefaultPolicy {
         use Severity::*;
         // A type kfunc callers only ever hold a pointer to (and do not build
         // themselves): its layout matters to CO-RE reads, not to the calls.
-        if subject.exposure == Some(Exposure::BehindPointer) && fact.kind().subject() == crate::diff::SubjectKind::Type {
+        if subject.exposure == Some(Exposure::BehindPointer) && fact.kind().subject() == SubjectKind::Type {
             return Info;
         }
         match fact {
@@ -181,7 +181,7 @@ impl Policy for DefaultPolicy {
             // libbpf: a missing weak extern resolves to 0 (kfunc calls are
             // poisoned, `bpf_ksym_exists()` is false); a strong one fails the load.
             KfuncMissing | KsymMissing if r.weak => Verdict::Warns,
-            // kfunc compat families (src/kfunc_family.rs): no variant
+            // kfunc compat families (src/check/kfunc_family.rs): no variant
             // resolves but none is called where reachable: loads without
             // the feature, worth a warning.
             KfuncFamilyOk => Verdict::Loads,

@@ -128,13 +128,13 @@ impl ProbeIndex {
     }
 
     /// The decision about helper `id` in variant `v`, with the helper's name.
-    pub(super) fn helper(&self, v: usize, id: u32) -> Option<&super::HelperDecision> {
+    pub fn helper(&self, v: usize, id: u32) -> Option<&super::HelperDecision> {
         let j = *self.helpers.get(v)?.get(&id)?;
         self.probe.variants.get(v)?.helpers.get(j)
     }
 
     /// The decision about kfunc `name` in variant `v`.
-    pub(super) fn kfunc(&self, v: usize, name: &str) -> Option<&Decision> {
+    pub fn kfunc(&self, v: usize, name: &str) -> Option<&Decision> {
         let ks = &self.probe.variants.get(v)?.kfuncs;
         let order = self.kfuncs.get(v)?;
         // The last position whose name is <= `name`.

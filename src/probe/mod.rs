@@ -14,12 +14,12 @@
 //!
 //! The result, [`Probe`], is the documented `bpfabi.probe/1` JSON document
 //! (`docs/probe.md`); it carries a SHA-256 of the kernel's vmlinux BTF so that
-//! `check` can match it to a kernel later ([`file`], [`judge`]). This module
+//! `check` can match it to a kernel later ([`file`], [`attach`]). This module
 //! has no CLI dependencies: [`run`] with [`ProbeOptions`] is the whole API.
 
 pub mod classify;
 pub mod file;
-pub mod judge;
+pub mod attach;
 pub mod sys;
 pub mod variants;
 

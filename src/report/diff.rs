@@ -22,7 +22,7 @@ fn label(d: &Diff) -> (String, String) {
 
 fn group(d: &Diff, subject: SubjectKind) -> Vec<&Change> {
     let mut cs: Vec<&Change> = d.changes.iter().filter(|c| c.kind.subject() == subject).collect();
-    cs.sort_by(|a, b| a.severity.cmp(&b.severity).then(a.name.cmp(&b.name)));
+    cs.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.name.cmp(&b.name)));
     cs
 }
 
@@ -72,7 +72,7 @@ fn type_summary(w: &mut dyn Write, cs: &[&Change], paint: &dyn Fn(Severity) -> (
             None => per.push((&c.name, vec![c])),
         }
     }
-    per.sort_by(|a, b| a.1[0].severity.cmp(&b.1[0].severity).then(a.0.cmp(b.0)));
+    per.sort_by(|a, b| b.1[0].severity.cmp(&a.1[0].severity).then(a.0.cmp(b.0)));
     let breaking = per.iter().filter(|(_, v)| v[0].severity == Severity::Breaking).count();
     writeln!(
         w,

@@ -157,7 +157,7 @@ pub fn predict_and_pair(label: &str, objects: &[super::InputObject], records: &[
     match fresh.filter(|p| p.matches(&crate::probe::file::fingerprint_of(kidx.kernel()))) {
         Some(p) => kidx.set_probe(std::sync::Arc::new(p)),
         None => {
-            let _ = crate::probe::judge::attach(std::slice::from_mut(&mut kidx), &[], &[]);
+            let _ = crate::probe::attach::attach(std::slice::from_mut(&mut kidx), &[], &[]);
         }
     }
     let names = kidx.helper_names().clone();

@@ -22,7 +22,7 @@ pub struct Job {
     pub modules: Vec<String>,
     /// Units already done in an earlier boot: (object index, unit key).
     pub skip: Vec<(usize, String)>,
-    /// Run the kernel probe (see [`super::guest::ProbeHook`]) before loading.
+    /// Run the kernel probe (see `guest::ProbeHook`) before loading.
     pub probe: bool,
     /// Keep at most this many bytes of each unit's log.
     pub log_limit: usize,

@@ -18,7 +18,8 @@
 
 pub mod apt;
 pub mod sources;
-pub mod version;
+/// Debian version ordering (moved to [`crate::release`], kept here by name).
+pub use crate::release as version;
 
 use super::arch::Arch;
 use super::{Kernel, LoadOptions};

@@ -1,4 +1,5 @@
-//! Debian version ordering (`dpkg --compare-versions`): epoch, upstream
+//! Release and package version orderings, shared by every layer. Debian
+//! version ordering (`dpkg --compare-versions`, dpkg `verrevcmp`): epoch, upstream
 //! version and revision compared part by part, letters before non-letters,
 //! `~` before everything, digits numerically.
 

@@ -1,23 +1,33 @@
-//! `check` with a probe: program-type availability. For each program the
-//! probe variants standing for it (same program type, attach type and
-//! sleepability; libbpf loads `SEC("syscall")` sleepable; struct_ops
-//! programs by the object's struct_ops types) say whether the program type
-//! loads at all and whether each helper and kfunc it calls is allowed.
-//! Only a definite "not allowed" (every matching variant refused) fails a
-//! program; undecided answers never do.
+//! Rule family: program-type availability of helpers and kfuncs, as the
+//! probe measured it on the target kernel (`bpfabi probe`). For each
+//! program the probe variants standing for it (same program type, attach
+//! type and sleepability; libbpf loads `SEC("syscall")` sleepable;
+//! struct_ops programs by the object's struct_ops types) say whether the
+//! program type loads at all and whether each helper and kfunc it calls is
+//! allowed. Only a definite "not allowed" (every matching variant refused)
+//! fails a program; undecided answers never do.
 
-use super::file::{fingerprint_of, ProbeIndex};
-use super::{Decision, LoadOutcome};
-use crate::check::{Reason, ReasonKind as R};
-use crate::model::KernelModel;
-use crate::object::ExternKind;
-use crate::error::{Error, Result};
-use crate::object::{essential, BpfObject, Program};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use super::{Reached, Target};
+use crate::object::{essential, BpfObject, ExternKind, Program};
+use crate::policy::{Policy, Requirement};
+use crate::probe::{Decision, LoadOutcome, MemberResult, ProbeIndex, Variant, VariantResult};
+use crate::vocab::{Reason, ReasonKind as R, Verdict};
 
-/// File name of a probe beside a kernel's files in a kernel directory.
-pub const PROBE_FILE_NAME: &str = "probe.json";
+/// The probe's reasons for the calls of `p` in `calls` (helpers and kfuncs
+/// of the reachable code, or of every instruction).
+pub(super) fn availability(t: &Target, obj: &BpfObject, p: &Program, calls: &Reached) -> Vec<Reason> {
+    let Some(pi) = t.probe else { return Vec::new() };
+    let mut q = p.clone();
+    q.helpers.retain(|id, _| calls.helpers.contains(id));
+    q.kfuncs.retain(|n| calls.calls.iter().any(|&e| obj.externs.get(e as usize).is_some_and(|x| &x.name == n)));
+    pi.judge(obj, &q)
+}
+
+/// Whether the probe refuses anything every instruction of the call graph
+/// (`all`) calls: only then can pruning change its verdict.
+pub(super) fn may_fail(t: &Target, obj: &BpfObject, p: &Program, all: &Reached, policy: &dyn Policy) -> bool {
+    availability(t, obj, p, all).iter().any(|r| policy.grade_requirement(&Requirement { indirect: r.indirect, ..Requirement::new(r.kind, r.weak) }) != Verdict::Loads)
+}
 
 fn reason(kind: R, name: &str, message: String) -> Reason {
     Reason::fact(kind, name, message)
@@ -43,7 +53,7 @@ impl ProbeIndex {
             return Vec::new();
         }
         let sleepable = p.sleepable || prog_type == "BPF_PROG_TYPE_SYSCALL";
-        let same = |v: &super::Variant| v.prog_type == prog_type && v.sleepable == sleepable;
+        let same = |v: &Variant| v.prog_type == prog_type && v.sleepable == sleepable;
         let exact: Vec<usize> =
             all().filter(|(_, v)| same(&v.variant) && v.variant.attach_type.as_deref() == expected_attach.as_deref()).map(|(i, _)| i).collect();
         if !exact.is_empty() {
@@ -135,7 +145,7 @@ impl ProbeIndex {
                 None => loadable.clone(),
             };
             for id in p.helpers.keys() {
-                let allowing: Vec<&super::VariantResult> =
+                let allowing: Vec<&VariantResult> =
                     variants.iter().filter_map(|&i| self.probe.variants.get(i)).filter(|v| v.allowed_helpers.contains(id)).collect();
                 if !allowing.is_empty() && allowing.iter().all(|v| v.gpl_only_helpers.contains(id)) {
                     let name = helper_name(*id);
@@ -169,7 +179,7 @@ impl ProbeIndex {
 /// or another member with the decisions that differ from the variant's.
 struct MemberView<'a> {
     variant: usize,
-    other: Option<&'a super::MemberResult>,
+    other: Option<&'a MemberResult>,
     /// `struct_ops/TYPE.member`.
     label: String,
 }
@@ -296,85 +306,3 @@ fn kfunc_reason(name: &str, ess: &str, d: &Decision, label: &str, src: &str) -> 
     }
 }
 
-/// Where probe data kept with the project is looked for: `$BPFABI_DATA/probe`,
-/// `data/probe` in the current directory, and `data/probe` of the source tree
-/// a `target/<profile>/bpfabi` binary was built in.
-pub fn data_probe_dirs() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Some(d) = std::env::var_os("BPFABI_DATA") {
-        out.push(PathBuf::from(d).join("probe"));
-    }
-    out.push(PathBuf::from("data/probe"));
-    if let Some(root) = std::env::current_exe().ok().and_then(|e| e.parent()?.parent()?.parent().map(|p| p.to_path_buf())) {
-        out.push(root.join("data/probe"));
-    }
-    out
-}
-
-/// Give each kernel its probe: `probe.json` inside a kernel directory
-/// given as input (`kernel_inputs[i]` is the input of `indexes[i]`), then
-/// every explicit probe file, matched to a kernel by BTF fingerprint. A
-/// probe that belongs to none of the kernels is an error.
-/// Kernels still without one then get the project's
-/// `data/probe/<release>.json` when it matches (see [`data_probe_dirs`]).
-pub fn attach(indexes: &mut [KernelModel], probe_files: &[PathBuf], kernel_inputs: &[PathBuf]) -> Result<()> {
-    let mut fps: Vec<Option<super::BtfFingerprint>> = vec![None; indexes.len()];
-    let mut fp_of = |i: usize, ki: &KernelModel| -> super::BtfFingerprint {
-        match fps.get_mut(i) {
-            Some(Some(f)) => f.clone(),
-            Some(slot) => slot.insert(fingerprint_of(ki.kernel())).clone(),
-            None => fingerprint_of(ki.kernel()),
-        }
-    };
-    for (i, (ki, input)) in indexes.iter_mut().zip(kernel_inputs).enumerate() {
-        let path = input.join(PROBE_FILE_NAME);
-        if !input.is_dir() || !path.is_file() {
-            continue;
-        }
-        let p = ProbeIndex::load(&path)?;
-        let fp = fp_of(i, ki);
-        if !p.matches(&fp) {
-            return Err(refusal(&path, &p, &[(ki.label().to_string(), fp)]));
-        }
-        ki.set_probe(Arc::new(p));
-    }
-    // Probe data kept with the project (`data/probe/<release>.json`): used
-    // when it belongs to the kernel (same BTF), skipped otherwise.
-    for (i, ki) in indexes.iter_mut().enumerate() {
-        if ki.probe().is_some() {
-            continue;
-        }
-        let Some(path) = data_probe_dirs().into_iter().map(|d| d.join(format!("{}.json", ki.label()))).find(|p| p.is_file()) else { continue };
-        let Ok(p) = ProbeIndex::load(&path) else { continue };
-        if p.matches(&fp_of(i, ki)) {
-            ki.set_probe(Arc::new(p));
-        }
-    }
-    for f in probe_files {
-        let p = ProbeIndex::load(f)?;
-        let mut seen = Vec::new();
-        let mut hit = None;
-        for (i, ki) in indexes.iter().enumerate() {
-            let fp = fp_of(i, ki);
-            if p.matches(&fp) {
-                hit = Some(i);
-                break;
-            }
-            seen.push((ki.label().to_string(), fp));
-        }
-        match hit.and_then(|i| indexes.get_mut(i)) {
-            Some(ki) => ki.set_probe(Arc::new(p)),
-            None => return Err(refusal(f, &p, &seen)),
-        }
-    }
-    Ok(())
-}
-
-fn refusal(path: &Path, p: &ProbeIndex, kernels: &[(String, super::BtfFingerprint)]) -> Error {
-    let ks: Vec<String> = kernels.iter().map(|(l, f)| format!("{l} (BTF sha256 {})", f.vmlinux.get(..12).unwrap_or(""))).collect();
-    Error::of(
-        crate::error::ErrorKind::Mismatch,
-        path.display().to_string(),
-        format!("probe of another kernel: it was made on {}, which is not {}; refusing to judge with it", p.kernel_label(), ks.join(" or ")),
-    )
-}

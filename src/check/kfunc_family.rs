@@ -19,10 +19,10 @@
 //!   on a kernel of either kind (libbpf leaves a missing weak kfunc's
 //!   address 0, `bpf_object__resolve_externs`).
 //!
-//! This module finds the families of an object; `check` judges them per
+//! This module finds the families of an object; [`super::check_object`] judges them per
 //! kernel with [`judge`].
 
-use crate::check::{Reason, ReasonKind};
+use crate::vocab::{Reason, ReasonKind};
 use crate::object::flow::{self, Oracle, Src, Val};
 use crate::object::{essential, BpfObject, ExternKind, InsnTarget};
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,0 +1,657 @@
+//! Rule family: CO-RE relocations, with libbpf's rules (relo_core.c,
+//! libbpf.c at v1.7.0): candidates by essential name in vmlinux, else in
+//! modules (`bpf_core_add_cands`), narrowed per object
+//! (`bpf_core_resolve_relo`'s cache); fields matched by name through
+//! anonymous members with libbpf's field compatibility; several candidates
+//! disagreeing is an ambiguity; an existence check that finds nothing is
+//! 0, an unguarded access that finds nothing is poisoned and fails where
+//! the verifier reaches it; a relocation libbpf cannot apply fails the
+//! load wherever it is.
+
+use super::{Reached, Target};
+use crate::btf::{Btf, Kind, LocalTypeId, TargetTypeId, TypeId};
+use crate::model::KernelModel;
+use crate::object::btf_ext::{parse_access, CoreRelo, CoreReloKind};
+use crate::object::{essential, BpfObject};
+use crate::vocab::{Reason, ReasonKind};
+use std::collections::{BTreeSet, HashMap};
+
+// ---- libbpf type compatibility ----
+
+pub(super) fn kinds_compat(a: Kind, b: Kind) -> bool {
+    a == b || (matches!(a, Kind::Enum | Kind::Enum64) && matches!(b, Kind::Enum | Kind::Enum64))
+}
+
+/// `bpf_core_types_are_compat`: kinds match recursively; composites, enums
+/// and forward declarations are compatible by kind; function prototypes need
+/// the same arity and compatible parameter and return types.
+pub fn types_are_compat(lb: &Btf, lid: LocalTypeId, tb: &Btf, tid: TargetTypeId, depth: usize) -> bool {
+    if depth > 32 {
+        return false;
+    }
+    let (Some(l), Some(t)) = (lb.resolve(lid.0), tb.resolve(tid.0)) else { return false };
+    if !kinds_compat(l.kind, t.kind) {
+        return false;
+    }
+    match l.kind {
+        Kind::Void | Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 | Kind::Fwd | Kind::Float => true,
+        Kind::Int => l.int_info().is_some_and(|i| i.offset == 0) && t.int_info().is_some_and(|i| i.offset == 0),
+        Kind::Ptr => types_are_compat(lb, LocalTypeId(l.ref_type()), tb, TargetTypeId(t.ref_type()), depth + 1),
+        Kind::Array => match (l.array(), t.array()) {
+            (Some(a), Some(b)) => types_are_compat(lb, LocalTypeId(a.elem), tb, TargetTypeId(b.elem), depth + 1),
+            _ => false,
+        },
+        Kind::FuncProto => {
+            let (lp, tp): (Vec<_>, Vec<_>) = (l.params().collect(), t.params().collect());
+            lp.len() == tp.len()
+                && lp.iter().zip(&tp).all(|(a, b)| types_are_compat(lb, LocalTypeId(a.ty), tb, TargetTypeId(b.ty), depth + 1))
+                && types_are_compat(lb, LocalTypeId(l.ref_type()), tb, TargetTypeId(t.ref_type()), depth + 1)
+        }
+        _ => false,
+    }
+}
+
+/// `bpf_core_fields_are_compat`: what a member's type must satisfy.
+fn fields_are_compat(lb: &Btf, lid: LocalTypeId, tb: &Btf, tid: TargetTypeId, depth: usize) -> bool {
+    if depth > 32 {
+        return false;
+    }
+    let (Some(l), Some(t)) = (lb.resolve(lid.0), tb.resolve(tid.0)) else { return false };
+    let composite = |k: Kind| matches!(k, Kind::Struct | Kind::Union);
+    if composite(l.kind) && composite(t.kind) {
+        return true;
+    }
+    if !kinds_compat(l.kind, t.kind) {
+        return false;
+    }
+    match l.kind {
+        Kind::Ptr | Kind::Float | Kind::Fwd | Kind::Enum | Kind::Enum64 => true,
+        Kind::Int => l.int_info().is_some_and(|i| i.offset == 0) && t.int_info().is_some_and(|i| i.offset == 0),
+        Kind::Array => match (l.array(), t.array()) {
+            (Some(a), Some(b)) => fields_are_compat(lb, LocalTypeId(a.elem), tb, TargetTypeId(b.elem), depth + 1),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Find target member named `name` in composite `tid`, descending into
+/// anonymous members; returns (member type, bit offset) on success.
+fn match_member(tb: &Btf, tid: TypeId, name: &str, base_bits: u32, depth: usize) -> Option<(TypeId, u32, u8, bool)> {
+    if depth > 16 {
+        return None;
+    }
+    let t = tb.resolve(tid)?;
+    let n = t.vlen();
+    for m in t.scan_members(name.as_bytes()) {
+        let off = base_bits.saturating_add(m.bit_offset);
+        if m.anonymous {
+            if let Some(r) = match_member(tb, m.ty, name, off, depth + 1) {
+                return Some(r);
+            }
+        } else if m.matches {
+            return Some((m.ty, off, m.bitfield_size, m.index + 1 == n));
+        }
+    }
+    None
+}
+/// `btf__resolve_size`: a type's size in bytes.
+fn type_size(b: &Btf, ty: TypeId, depth: usize) -> Option<u64> {
+    let t = b.resolve(ty)?;
+    match t.kind {
+        Kind::Ptr => Some(8),
+        Kind::Array if depth < 32 => t.array().and_then(|a| type_size(b, a.elem, depth + 1).map(|e| e * u64::from(a.nelems))),
+        Kind::Int | Kind::Enum | Kind::Enum64 | Kind::Struct | Kind::Union | Kind::Float | Kind::Datasec => Some(u64::from(t.size())),
+        _ => None,
+    }
+}
+
+/// What a load or store of a member moves (libbpf `bpf_core_calc_field_relo`
+/// `field_sz`): 0 for a bitfield, else the size of the member's type with
+/// arrays stripped to their element; and whether that type is a pointer,
+/// an unsigned int.
+fn mem_size(b: &Btf, ty: TypeId, bitfield: u8) -> (u32, bool, bool) {
+    if bitfield > 0 {
+        return (0, false, false);
+    }
+    let mut t = b.resolve(ty);
+    for _ in 0..32 {
+        match t.and_then(|x| x.array()) {
+            Some(a) => t = b.resolve(a.elem),
+            None => break,
+        }
+    }
+    match t {
+        Some(t) if t.kind == Kind::Ptr => (8, true, false),
+        Some(t) => (t.size(), false, t.int_info().is_some_and(|i| !i.signed)),
+        None => (0, false, false),
+    }
+}
+/// Outcome of resolving one CO-RE relocation against a kernel.
+#[derive(Clone)]
+pub(super) enum CoreOutcome {
+    Resolved(String),
+    /// Type-based relocation without a target: the value is 0.
+    Zero(String),
+    Unresolved(String),
+    Ambiguous(String),
+    /// Resolved, but a load/store of the field would change size in a way
+    /// libbpf refuses (`fail_memsz_adjust`): poisoned on LDX/ST/STX.
+    MemSize(String),
+    /// libbpf cannot apply the relocation at all and fails the load,
+    /// wherever the instruction is (no poisoning): e.g. a target bitfield
+    /// no 8-byte load covers (`bpf_core_calc_field_relo`: -E2BIG).
+    Fatal(String),
+}
+
+/// A relocation's outcome and the value it patches in.
+#[derive(Clone)]
+pub(super) struct CoreRes {
+    pub(super) outcome: CoreOutcome,
+    pub(super) value: Option<u64>,
+}
+
+fn candidates<'a>(ki: &'a KernelModel, name: &str, kind: Kind) -> Vec<(&'a Btf, TargetTypeId, &'a str)> {
+    let ess = essential(name);
+    let find = |b: &'a crate::kernel::KernelBtf| -> Vec<(&'a Btf, TargetTypeId, &'a str)> {
+        b.btf
+            .by_name(ess)
+            .filter(|t| t.id >= b.btf.start_id() && kinds_compat(kind, t.kind))
+            .map(|t| (&*b.btf, TargetTypeId(t.id), b.name.as_str()))
+            .collect()
+    };
+    // relo_core.c / libbpf.c `bpf_core_add_cands`: target names are compared
+    // by essential name too (a kernel `foo___x` is a candidate for `foo`).
+    let flavoured = |b: &'a crate::kernel::KernelBtf| -> Vec<(&'a Btf, TargetTypeId, &'a str)> {
+        ki.flavoured_named(&b.name, ess)
+            .iter()
+            .filter_map(|&id| b.btf.ty(id))
+            .filter(|t| kinds_compat(kind, t.kind))
+            .map(|t| (&*b.btf, TargetTypeId(t.id), b.name.as_str()))
+            .collect()
+    };
+    // libbpf: vmlinux candidates first; modules only when vmlinux has none.
+    let mut v = find(&ki.kernel().vmlinux);
+    v.extend(flavoured(&ki.kernel().vmlinux));
+    if !v.is_empty() {
+        return v;
+    }
+    ki.kernel().modules.iter().flat_map(|m| find(m).into_iter().chain(flavoured(m))).collect()
+}
+
+/// One candidate's answer: (where, text, value, bit offset, mem-size refusal).
+struct CandRes {
+    wher: String,
+    text: String,
+    value: Option<u64>,
+    bits: u32,
+    memsz: bool,
+    /// relo_core.c `bpf_core_calc_field_relo`: the target bitfield spans
+    /// more than one naturally aligned 8-byte word (-E2BIG).
+    e2big: bool,
+}
+
+/// relo_core.c `bpf_core_calc_field_relo`: the smallest naturally aligned
+/// load (from the member type's size up to 8 bytes) covering a bitfield of
+/// `bit_sz` bits at `bit_off`; `None` when even 8 bytes do not ("can't be
+/// satisfied for bitfield", -E2BIG).
+fn bitfield_load(bit_off: u32, bit_sz: u32, type_size: u32) -> Option<(u32, u32)> {
+    let mut byte_sz = type_size.max(1);
+    let mut byte_off = bit_off / 8 / byte_sz * byte_sz;
+    while bit_off + bit_sz - byte_off * 8 > byte_sz * 8 {
+        if byte_sz >= 8 {
+            return None;
+        }
+        byte_sz *= 2;
+        byte_off = bit_off / 8 / byte_sz * byte_sz;
+    }
+    Some((byte_off, byte_sz))
+}
+
+/// Candidates of one local root type: (BTF, type id, where).
+type Cands<'k> = Vec<(&'k Btf, TargetTypeId, &'k str)>;
+
+#[cfg(test)]
+fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
+    resolve_core_cached(obj_btf, r, ki, &mut HashMap::new())
+}
+
+/// Resolve an object's relocations in its order with libbpf's shared
+/// candidate cache. libbpf.c `bpf_object__relocate_core` skips the
+/// relocations of programs with autoload off ("no need to apply CO-RE
+/// relocation if the program is not going to be loaded"), so they never
+/// narrow the shared cache; such a program, once a user turns it on, sees
+/// the cache as the loaded programs left it: each of its sections
+/// (`autoload_off`) resolves against its own copy.
+fn resolve_object_core<'k>(ob: &Btf, relos: &[CoreRelo], autoload_off: &BTreeSet<&str>, ki: &'k KernelModel) -> Vec<CoreRes> {
+    let mut shared: HashMap<LocalTypeId, Cands<'k>> = HashMap::new();
+    let mut off: HashMap<&str, HashMap<LocalTypeId, Cands<'k>>> = HashMap::new();
+    relos
+        .iter()
+        .map(|r| {
+            let cache = match autoload_off.get(r.section.as_str()) {
+                Some(&sec) => off.entry(sec).or_insert_with(|| shared.clone()),
+                None => &mut shared,
+            };
+            resolve_core_cached(ob, r, ki, cache)
+        })
+        .collect()
+}
+
+/// Resolve one relocation, with libbpf's per-object candidate cache:
+/// libbpf.c `bpf_core_resolve_relo` looks the candidates of a local type up
+/// once (`cand_cache`, keyed by the local type id) and relo_core.c
+/// `bpf_core_calc_relo_insn` then keeps only the candidates this
+/// relocation matched ("cands->len = j" when any matched), so later
+/// relocations of the same local type see the narrowed set (in the
+/// object's relocation order).
+fn resolve_core_cached<'k>(obj_btf: &Btf, r: &CoreRelo, ki: &'k KernelModel, cache: &mut HashMap<LocalTypeId, Cands<'k>>) -> CoreRes {
+    let res = |outcome, value| CoreRes { outcome, value };
+    if r.kind == CoreReloKind::TypeIdLocal {
+        return res(CoreOutcome::Resolved("local type id".into()), None);
+    }
+    // libbpf looks candidates up by the relocation's root type as given
+    // (a typedef such as `u64` is matched against kernel typedefs).
+    let Some(root) = obj_btf.ty(r.type_id.0) else {
+        return res(CoreOutcome::Unresolved("bad local type".into()), None);
+    };
+    let name = root.name();
+    if name.is_empty() {
+        return res(CoreOutcome::Unresolved("anonymous root type".into()), None);
+    }
+    // relo_core.c: FIELD_EXISTS / ENUMVAL_EXISTS are 0 and every type-based
+    // relocation is 0 without a target (`bpf_core_calc_field_relo`,
+    // `bpf_core_calc_enumval_relo`, `bpf_core_calc_type_relo`); the others
+    // are poisoned.
+    let none = |why: String| {
+        if r.kind.is_type() || r.is_check {
+            res(CoreOutcome::Zero(format!("{why}: resolves to 0")), Some(0))
+        } else {
+            res(CoreOutcome::Unresolved(why), None)
+        }
+    };
+    let cands = match cache.get(&r.type_id) {
+        Some(c) => c.clone(),
+        None => candidates(ki, name, root.kind),
+    };
+    cache.insert(r.type_id, cands.clone());
+    if cands.is_empty() {
+        return none(format!("no type named {} in the kernel", essential(name)));
+    }
+    let access = parse_access(&r.access).unwrap_or_default();
+    let mut results: Vec<CandRes> = Vec::new();
+    let mut kept: Cands<'k> = Vec::new();
+    for &(tb, tid, wher) in &cands {
+        let one: Option<CandRes> = if r.is_field() {
+            // Walk the access spec member by member.
+            let mut lid = r.type_id;
+            let mut cur = tid;
+            let mut bits = 0u32;
+            let mut ok = true;
+            // The last member, local and target: (type, bitfield size).
+            let mut last: Option<((TypeId, u8), (TypeId, u8))> = None;
+            // The previous step named the last member of its struct (a
+            // zero-length array there is flexible).
+            let mut last_member = false;
+            for &i in access.iter().skip(1) {
+                let Some(lt) = obj_btf.resolve(lid.0) else { ok = false; break };
+                match lt.kind {
+                    Kind::Struct | Kind::Union => {
+                        let Some(lm) = lt.member(i as usize) else { ok = false; break };
+                        if lm.name.is_empty() {
+                            // libbpf: anonymous local members are not part of the
+                            // high-level spec; the next named member is searched
+                            // for in the target, through its anonymous members.
+                            lid = LocalTypeId(lm.ty);
+                            continue;
+                        }
+                        let found = match_member(tb, cur.0, lm.name, bits, 0);
+                        match found {
+                            Some((tty, off, tbf, is_last)) if fields_are_compat(obj_btf, LocalTypeId(lm.ty), tb, TargetTypeId(tty), 0) => {
+                                last = Some(((lm.ty, lm.bitfield_size), (tty, tbf)));
+                                last_member = is_last;
+                                lid = LocalTypeId(lm.ty);
+                                cur = TargetTypeId(tty);
+                                bits = off;
+                            }
+                            _ => {
+                                ok = false;
+                                break;
+                            }
+                        }
+                    }
+                    Kind::Array => {
+                        let (Some(la), Some(tt)) = (lt.array(), tb.resolve(cur.0)) else { ok = false; break };
+                        let Some(ta) = tt.array() else { ok = false; break };
+                        // relo_core.c bpf_core_spec_match / is_flex_arr: only a
+                        // zero-length array that is the last member of its
+                        // struct is flexible; any other is indexed in bounds.
+                        let flex = ta.nelems == 0 && last.is_some() && last_member;
+                        if !flex && i >= ta.nelems {
+                            ok = false;
+                            break;
+                        }
+                        let esz = tb.resolve(ta.elem).map(|e| if e.kind == Kind::Ptr { 8 } else { e.size() }).unwrap_or(0);
+                        bits = bits.saturating_add(i.saturating_mul(esz).saturating_mul(8));
+                        last = None;
+                        last_member = false;
+                        lid = LocalTypeId(la.elem);
+                        cur = TargetTypeId(ta.elem);
+                    }
+                    _ => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            ok.then(|| {
+                let (mut memsz, mut target_bitfield) = (false, false);
+                if let Some(((lt, lbf), (tt, tbf))) = last {
+                    let (osz, optr, ouns) = mem_size(obj_btf, lt, lbf);
+                    let (nsz, nptr, nuns) = mem_size(tb, tt, tbf);
+                    // relo_core.c bpf_core_calc_relo: sizes differ and the
+                    // values are not both pointers nor both unsigned ints.
+                    memsz = r.kind == CoreReloKind::FieldByteOffset && osz != nsz && !(optr && nptr) && !(ouns && nuns && osz > 0 && nsz > 0);
+                    target_bitfield = tbf > 0;
+                }
+                let value = match r.kind {
+                    CoreReloKind::FieldExists => Some(1),
+                    CoreReloKind::FieldByteOffset if !target_bitfield => Some(u64::from(bits / 8)),
+                    CoreReloKind::FieldByteSize if !target_bitfield => last.and_then(|(_, (tt, _))| type_size(tb, tt, 0)),
+                    _ => None,
+                };
+                // Every field relocation but FIELD_EXISTS computes the load
+                // covering a target bitfield (`bpf_core_calc_field_relo`).
+                let e2big = r.kind != CoreReloKind::FieldExists
+                    && last.is_some_and(|(_, (tt, tbf))| tbf > 0 && bitfield_load(bits, u32::from(tbf), tb.resolve(tt).map(|t| t.size()).unwrap_or(0)).is_none());
+                CandRes { wher: wher.to_string(), text: format!("bit offset {bits}"), value, bits, memsz, e2big }
+            })
+        } else if r.is_enum() {
+            let root = obj_btf.resolve(r.type_id.0).unwrap_or(root);
+            let lname = root.enumerators().nth(*access.first().unwrap_or(&0) as usize).map(|v| v.name).unwrap_or("");
+            tb.resolve(tid.0).and_then(|t| t.enumerators().find(|v| essential(v.name) == essential(lname))).map(|v| CandRes {
+                wher: wher.to_string(),
+                text: format!("value {}", v.value as i64),
+                value: Some(if r.kind == CoreReloKind::EnumvalExists { 1 } else { v.value }),
+                bits: 0,
+                memsz: false,
+                e2big: false,
+            })
+        } else {
+            types_are_compat(obj_btf, r.type_id, tb, tid, 0).then(|| {
+                let t = tb.ty(tid.0);
+                let value = match r.kind {
+                    CoreReloKind::TypeExists | CoreReloKind::TypeMatches => Some(1),
+                    CoreReloKind::TypeSize => type_size(tb, tid.0, 0),
+                    _ => None,
+                };
+                CandRes { wher: wher.to_string(), text: format!("type {}", t.map(|t| t.name()).unwrap_or("")), value, bits: 0, memsz: false, e2big: false }
+            })
+        };
+        if let Some(c) = one {
+            results.push(c);
+            kept.push((tb, tid, wher));
+        }
+    }
+    if !kept.is_empty() {
+        cache.insert(r.type_id, kept);
+    }
+    let Some(first) = results.first() else {
+        return none("no candidate type has this field/value with a compatible type".into());
+    };
+    // relo_core.c bpf_core_calc_relo_insn: candidates must agree on the bit
+    // offset ("field offset ambiguity") and on the patched value.
+    if let Some(other) = results.iter().skip(1).find(|c| c.bits != first.bits || c.value != first.value) {
+        return res(
+            CoreOutcome::Ambiguous(format!("{} candidates disagree ({} in {} vs {} in {})", results.len(), first.text, first.wher, other.text, other.wher)),
+            None,
+        );
+    }
+    if first.e2big {
+        return res(
+            CoreOutcome::Fatal(format!(
+                "{} in {}: the target bitfield cannot be read with one 8-byte load; libbpf fails the load (\"can't be satisfied for bitfield\", -E2BIG)",
+                first.text, first.wher
+            )),
+            None,
+        );
+    }
+    if first.memsz {
+        return res(
+            CoreOutcome::MemSize(format!(
+                "{} in {}: the field's size or kind changed (a bitfield, a signed or differently sized value); libbpf refuses to adjust a load/store of it",
+                first.text, first.wher
+            )),
+            first.value,
+        );
+    }
+    res(CoreOutcome::Resolved(format!("{} in {}", first.text, first.wher)), first.value)
+}
+
+/// Resolve the object's CO-RE relocations on the target (`--core-btf`, libbpf
+/// `btf_custom_path`: candidates from that BTF alone, libbpf.c
+/// `bpf_core_find_cands`: `main_btf = obj->btf_vmlinux_override ?:
+/// obj->btf_vmlinux`, and no module BTFs when overridden).
+pub(super) fn resolve(t: &Target, obj: &BpfObject) -> Vec<CoreRes> {
+    let autoload_off: BTreeSet<&str> = obj.programs.iter().filter(|p| !p.autoload).map(|p| p.section.as_str()).collect();
+    match obj.btf.as_deref() {
+        Some(ob) => {
+            let mut core = resolve_object_core(ob, &obj.core_relos, &autoload_off, t.core);
+            // A reduced catalog kernel has no type graph: CO-RE results
+            // there are not constants the analysis may prune on.
+            if t.kernel.kernel().info.reduced {
+                core.iter_mut().for_each(|c| c.value = None);
+            }
+            core
+        }
+        None => Vec::new(),
+    }
+}
+
+/// The relocations of every instruction of the call graph (`all`) that
+/// libbpf cannot apply (`Fatal`): they fail the load even in code the
+/// verifier would not reach (`reached`).
+pub(super) fn refused_in_dead_code(obj: &BpfObject, core: &[CoreRes], all: &Reached, reached: &Reached, rs: &mut Vec<Reason>) {
+    for &c in all.core.keys().filter(|c| !reached.core.contains_key(c)) {
+        if let (Some(r), Some(CoreRes { outcome: CoreOutcome::Fatal(w), .. })) = (obj.core_relos.get(c as usize), core.get(c as usize)) {
+            let mut f = Reason::fact(ReasonKind::CoreRelocationRefused, &format!("{} {}", r.kind, r.path), w.clone());
+            f.message.push_str(" (in code the verifier would not reach: libbpf relocates it first)");
+            rs.push(f);
+        }
+    }
+}
+
+/// The CO-RE relocations of reachable instructions.
+pub(super) fn reached(obj: &BpfObject, core: &[CoreRes], reached: &Reached, rs: &mut Vec<Reason>) {
+    use ReasonKind as R;
+    let fact = Reason::fact;
+    for (&ri, &mem) in &reached.core {
+        let (Some(r), Some(res)) = (obj.core_relos.get(ri as usize), core.get(ri as usize)) else { continue };
+        let label = format!("{} {}", r.kind, r.path);
+        match &res.outcome {
+            CoreOutcome::Resolved(w) => rs.push(fact(R::CoreOk, &label, w.clone())),
+            CoreOutcome::Ambiguous(w) => rs.push(fact(R::CoreAmbiguous, &label, format!("ambiguous: {w}"))),
+            CoreOutcome::Zero(w) if r.is_check => rs.push(fact(R::CoreCheckFalse, &label, format!("existence check evaluates to 0 ({w})"))),
+            CoreOutcome::Zero(w) => rs.push(fact(R::CoreZero, &label, w.clone())),
+            // relo_core.c `bpf_core_patch_insn`: a refused size adjustment
+            // poisons loads and stores only.
+            CoreOutcome::MemSize(w) if mem => {
+                rs.push(fact(R::CoreUnresolved, &label, format!("{w}: libbpf poisons the load/store and the verifier rejects it")))
+            }
+            CoreOutcome::MemSize(w) => rs.push(fact(R::CoreOk, &label, w.clone())),
+            CoreOutcome::Fatal(w) => rs.push(fact(R::CoreRelocationRefused, &label, w.clone())),
+            CoreOutcome::Unresolved(w) => rs.push(fact(
+                R::CoreUnresolved,
+                &label,
+                format!("{w}: libbpf poisons the instruction and the verifier reaches it (no constant the kernel knows makes it dead code)"),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! libbpf's CO-RE rules on synthetic local and target BTF.
+    use super::*;
+    use crate::btf::builder::Builder;
+    use crate::bytes::{Bytes, Endian};
+
+    fn kernel(f: impl Fn(&mut Builder)) -> KernelModel {
+        let mut b = Builder::new(Endian::Little);
+        f(&mut b);
+        KernelModel::from_bytes(b.build(), "synthetic", &Default::default()).unwrap()
+    }
+    fn local(f: impl Fn(&mut Builder) -> TypeId) -> (Btf, TypeId) {
+        let mut b = Builder::new(Endian::Little);
+        let id = f(&mut b);
+        (Btf::parse(Bytes::from_vec(b.build())).unwrap(), id)
+    }
+    fn relo(kind: CoreReloKind, type_id: TypeId, access: &str) -> CoreRelo {
+        CoreRelo { section: "x".into(), insn_off: 0, type_id: LocalTypeId(type_id), access: access.into(), kind, path: String::new(), is_check: kind.is_check() }
+    }
+    /// `struct <name> { u32 a; u32 b; }` with `b` a bitfield of `b_bits` (0: none).
+    fn two_fields(b: &mut Builder, name: &str, b_bits: u8) -> TypeId {
+        let u32_ = b.int("unsigned int", 4, 32, false);
+        b.composite(false, name, 8, &[("a", u32_, 0, 0), ("b", u32_, 32, b_bits)])
+    }
+
+    /// relo_core.c `bpf_core_calc_type_relo`: a type-based relocation of a
+    /// type the kernel lacks is 0, not poisoned; a field access is poisoned.
+    #[test]
+    fn type_based_relocations_of_missing_types_are_zero() {
+        let k = kernel(|b| {
+            two_fields(b, "other", 0);
+        });
+        let (lb, id) = local(|b| two_fields(b, "a_struct", 0));
+        for kind in [CoreReloKind::TypeIdTarget, CoreReloKind::TypeSize, CoreReloKind::TypeExists, CoreReloKind::TypeMatches] {
+            let r = resolve_core(&lb, &relo(kind, id, "0"), &k);
+            assert!(matches!(r.outcome, CoreOutcome::Zero(_)) && r.value == Some(0), "{kind}");
+        }
+        assert!(matches!(resolve_core(&lb, &relo(CoreReloKind::FieldByteOffset, id, "0:1"), &k).outcome, CoreOutcome::Unresolved(_)));
+        assert_eq!(resolve_core(&lb, &relo(CoreReloKind::FieldExists, id, "0:1"), &k).value, Some(0));
+    }
+
+    /// A kernel with `s { a, b }` and `s___x { a, b (another offset), c }`,
+    /// and a local `s { a, b, c, d }`: `b` alone is ambiguous, `c` only in
+    /// `s___x`.
+    fn two_candidates() -> (KernelModel, Btf, TypeId) {
+        let k = kernel(|b| {
+            let u32_ = b.int("unsigned int", 4, 32, false);
+            b.composite(false, "s", 8, &[("a", u32_, 0, 0), ("b", u32_, 32, 0)]);
+            b.composite(false, "s___x", 16, &[("a", u32_, 0, 0), ("b", u32_, 64, 0), ("c", u32_, 96, 0)]);
+        });
+        let (lb, id) = local(|b| {
+            let u32_ = b.int("unsigned int", 4, 32, false);
+            b.composite(false, "s", 16, &[("a", u32_, 0, 0), ("b", u32_, 32, 0), ("c", u32_, 64, 0), ("d", u32_, 96, 0)])
+        });
+        (k, lb, id)
+    }
+
+    /// libbpf's candidate cache (`bpf_core_resolve_relo`) narrowed by each
+    /// relocation (`bpf_core_calc_relo_insn`): after a relocation that only
+    /// `s___x` satisfies, a later one on the same local type no longer sees
+    /// `s`, so candidates that would disagree are not an ambiguity.
+    #[test]
+    fn candidates_narrowed_across_relocations() {
+        let (k, lb, id) = two_candidates();
+        let b_off = relo(CoreReloKind::FieldByteOffset, id, "0:1");
+        let c_off = relo(CoreReloKind::FieldByteOffset, id, "0:2");
+        // Alone, `b` has two candidates that disagree.
+        assert!(matches!(resolve_core(&lb, &b_off, &k).outcome, CoreOutcome::Ambiguous(_)));
+        // After `c` (only in s___x), the object's cache holds s___x only.
+        let mut cache = HashMap::new();
+        let c = resolve_core_cached(&lb, &c_off, &k, &mut cache);
+        assert!(matches!(c.outcome, CoreOutcome::Resolved(_)) && c.value == Some(12));
+        let b = resolve_core_cached(&lb, &b_off, &k, &mut cache);
+        assert!(matches!(b.outcome, CoreOutcome::Resolved(_)) && b.value == Some(8), "{:?}", b.value);
+        // A relocation no candidate satisfies leaves the set unchanged.
+        let mut cache = HashMap::new();
+        assert_eq!(resolve_core_cached(&lb, &relo(CoreReloKind::FieldExists, id, "0:3"), &k, &mut cache).value, Some(0));
+        assert!(matches!(resolve_core_cached(&lb, &b_off, &k, &mut cache).outcome, CoreOutcome::Ambiguous(_)));
+    }
+
+    /// libbpf.c `bpf_object__relocate_core`: relocations of a program with
+    /// autoload off (`SEC("?...")`) are not applied, so they do not narrow
+    /// the candidates that the loaded programs' relocations see.
+    #[test]
+    fn autoload_off_relocations_do_not_narrow() {
+        let (k, lb, id) = two_candidates();
+        let in_sec = |sec: &str, access: &str| CoreRelo { section: sec.into(), ..relo(CoreReloKind::FieldByteOffset, id, access) };
+        let relos = [in_sec("?kprobe/x", "0:2"), in_sec("kprobe/y", "0:1"), in_sec("?kprobe/x", "0:1")];
+        let off: BTreeSet<&str> = ["?kprobe/x"].into_iter().collect();
+        let r = resolve_object_core(&lb, &relos, &off, &k);
+        // The loaded program's `b` still has both candidates: ambiguous.
+        assert!(matches!(r[1].outcome, CoreOutcome::Ambiguous(_)));
+        // The autoload-off program narrowed its own copy: its `b` resolves.
+        assert!(matches!(r[2].outcome, CoreOutcome::Resolved(_)) && r[2].value == Some(8), "{:?}", r[2].value);
+        // With autoload on, the first relocation narrows for everyone.
+        let r = resolve_object_core(&lb, &relos, &BTreeSet::new(), &k);
+        assert!(matches!(r[1].outcome, CoreOutcome::Resolved(_)) && r[1].value == Some(8));
+    }
+
+    /// relo_core.c `bpf_core_calc_field_relo`: a target bitfield that no
+    /// naturally aligned load of up to 8 bytes covers cannot be relocated
+    /// (-E2BIG, the load fails even in dead code); FIELD_EXISTS still
+    /// resolves, and a bitfield an 8-byte load covers is not refused.
+    #[test]
+    fn bitfield_width_limit_e2big() {
+        assert_eq!(bitfield_load(32, 8, 4), Some((4, 4)));
+        assert_eq!(bitfield_load(28, 8, 4), Some((0, 8)));
+        assert_eq!(bitfield_load(60, 8, 4), None);
+        let k = kernel(|b| {
+            let u32_ = b.int("unsigned int", 4, 32, false);
+            b.composite(false, "s", 16, &[("a", u32_, 0, 0), ("b", u32_, 60, 8)]);
+        });
+        let (lb, id) = local(|b| two_fields(b, "s", 0));
+        for kind in [CoreReloKind::FieldByteOffset, CoreReloKind::FieldByteSize, CoreReloKind::FieldLshiftU64, CoreReloKind::FieldRshiftU64] {
+            assert!(matches!(resolve_core(&lb, &relo(kind, id, "0:1"), &k).outcome, CoreOutcome::Fatal(_)), "{kind}");
+        }
+        assert_eq!(resolve_core(&lb, &relo(CoreReloKind::FieldExists, id, "0:1"), &k).value, Some(1));
+        let fits = kernel(|b| {
+            two_fields(b, "s", 8);
+        });
+        assert!(!matches!(resolve_core(&lb, &relo(CoreReloKind::FieldByteOffset, id, "0:1"), &fits).outcome, CoreOutcome::Fatal(_)));
+    }
+
+    /// A field that became a bitfield: its existence and offset resolve, a
+    /// plain load of it does not (`fail_memsz_adjust`).
+    #[test]
+    fn field_that_became_a_bitfield() {
+        let k = kernel(|b| {
+            two_fields(b, "s", 8);
+        });
+        let (lb, id) = local(|b| two_fields(b, "s", 0));
+        assert!(matches!(resolve_core(&lb, &relo(CoreReloKind::FieldByteOffset, id, "0:1"), &k).outcome, CoreOutcome::MemSize(_)));
+        assert_eq!(resolve_core(&lb, &relo(CoreReloKind::FieldExists, id, "0:1"), &k).value, Some(1));
+        // Unchanged field: resolves with its byte offset.
+        let r = resolve_core(&lb, &relo(CoreReloKind::FieldByteOffset, id, "0:0"), &k);
+        assert!(matches!(r.outcome, CoreOutcome::Resolved(_)) && r.value == Some(0));
+    }
+
+    /// `___flavour` is stripped from the local name; candidates disagreeing
+    /// on the offset are an ambiguity, agreeing ones are not.
+    #[test]
+    fn flavours_and_ambiguity() {
+        let (lb, id) = local(|b| two_fields(b, "s___v2", 0));
+        let agree = kernel(|b| {
+            two_fields(b, "s", 0);
+            two_fields(b, "s", 0);
+        });
+        let r = resolve_core(&lb, &relo(CoreReloKind::FieldByteOffset, id, "0:1"), &agree);
+        assert!(matches!(r.outcome, CoreOutcome::Resolved(_)) && r.value == Some(4));
+        let disagree = kernel(|b| {
+            two_fields(b, "s", 0);
+            let u32_ = b.int("unsigned int", 4, 32, false);
+            b.composite(false, "s", 12, &[("a", u32_, 0, 0), ("b", u32_, 64, 0)]);
+        });
+        assert!(matches!(resolve_core(&lb, &relo(CoreReloKind::FieldByteOffset, id, "0:1"), &disagree).outcome, CoreOutcome::Ambiguous(_)));
+        // Same offset, different sizes: FIELD_BYTE_SIZE disagrees.
+        let sizes = kernel(|b| {
+            two_fields(b, "s", 0);
+            let u64_ = b.int("unsigned long", 8, 64, false);
+            let u32_ = b.int("unsigned int", 4, 32, false);
+            b.composite(false, "s", 16, &[("a", u32_, 0, 0), ("b", u64_, 32, 0)]);
+        });
+        assert!(matches!(resolve_core(&lb, &relo(CoreReloKind::FieldByteSize, id, "0:1"), &sizes).outcome, CoreOutcome::Ambiguous(_)));
+    }
+}

@@ -1,0 +1,338 @@
+//! Will this BPF object load on that kernel? For every program × kernel, the
+//! requirements of the program (see [`crate::object`]) are matched against
+//! a [`Target`] (the kernel model, the BTF CO-RE resolves against, probe
+//! data) with libbpf's and the verifier's rules, one file per rule family,
+//! each pushing requirement facts ([`Reason`]s) that the [`Policy`] grades:
+//!
+//! - [`maps`]: byte order and map types (object-wide);
+//! - [`externs`]: kfuncs, typed ksyms and `.kconfig` externs;
+//!   [`kfunc_family`]: variants of one kfunc (flavours, renames behind
+//!   `bpf_ksym_exists()`);
+//! - [`helpers`]: program and attach types, helper ids; [`probe`]: what the
+//!   program type may call, as the probe measured it;
+//! - [`core`]: CO-RE relocations;
+//! - [`license`]: GPL-only program kinds;
+//! - [`struct_ops`]: struct_ops map types;
+//! - [`attach`]: attach targets;
+//! - [`arch`]: what the architecture's JIT cannot run.
+//!
+//! [`reach`] says which instructions the verifier reaches on the target
+//! (load-time constants prune branches); this module runs the families in
+//! order and grades. A new rule goes into its family's file (and that
+//! file's test); a new family is one file plus one call in
+//! [`check_object`].
+
+pub mod arch;
+pub mod attach;
+pub mod core;
+pub mod externs;
+pub mod helpers;
+pub mod kfunc_family;
+pub mod license;
+pub mod maps;
+pub mod probe;
+pub mod reach;
+pub mod struct_ops;
+
+use crate::model::KernelModel;
+use crate::object::flow::{Flow, Src};
+use crate::object::BpfObject;
+use crate::policy::{DefaultPolicy, Policy, Requirement};
+use crate::probe::ProbeIndex;
+use externs::ExternStatus;
+use reach::{reach, Facts, Reached};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+pub use self::attach::is_placeholder_target;
+pub use self::core::types_are_compat;
+pub use crate::vocab::{Reason, ReasonKind, Verdict};
+
+/// The verdict for one program of one object on one kernel.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct ProgramResult {
+    /// Object path (`file@0xoffset` when embedded).
+    pub object: String,
+    /// Program (function) name.
+    pub program: String,
+    /// ELF section.
+    pub section: String,
+    /// Kernel label.
+    pub kernel: String,
+    /// Worst verdict of the requirements.
+    pub verdict: Verdict,
+    /// Problems (warnings and failures).
+    pub reasons: Vec<Reason>,
+    /// Satisfied requirements, and where (only with `explain`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub satisfied: Vec<Reason>,
+    /// The BTF CO-RE relocations were resolved against when not the
+    /// kernel's own (`--core-btf FILE`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub core_btf: Option<String>,
+}
+
+/// How to check.
+#[non_exhaustive]
+pub struct CheckOptions<'p> {
+    /// Keep satisfied requirements in [`ProgramResult::satisfied`].
+    pub explain: bool,
+    /// Turns requirement facts into verdicts.
+    pub policy: &'p dyn Policy,
+    /// `.rodata` variables whose load-time value the user states
+    /// (`--rodata NAME=VALUE`): taken as they are, without a
+    /// `depends_on_rodata` warning.
+    pub rodata: BTreeMap<String, u64>,
+}
+
+impl Default for CheckOptions<'_> {
+    fn default() -> Self {
+        CheckOptions { explain: false, policy: &DefaultPolicy, rodata: BTreeMap::new() }
+    }
+}
+
+impl<'p> CheckOptions<'p> {
+    /// List satisfied requirements too.
+    pub fn explain(mut self, on: bool) -> Self {
+        self.explain = on;
+        self
+    }
+    /// State the load-time value of `.rodata` variables.
+    pub fn rodata(mut self, values: BTreeMap<String, u64>) -> Self {
+        self.rodata = values;
+        self
+    }
+    /// Judge with `policy` instead of the default.
+    pub fn policy(mut self, policy: &'p dyn Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+}
+
+/// What programs are checked against: the kernel, the BTF CO-RE
+/// relocations resolve against, and what the probe measured there.
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct Target<'k> {
+    /// The kernel: its BTF (vmlinux and modules), enums, configuration,
+    /// architecture.
+    pub kernel: &'k KernelModel,
+    /// Where CO-RE candidates come from: `--core-btf` (libbpf
+    /// `btf_custom_path`) when given, else the kernel itself.
+    pub core: &'k KernelModel,
+    /// Program-type availability measured on this kernel (`None`: not
+    /// measured).
+    pub probe: Option<&'k ProbeIndex>,
+}
+
+impl<'k> Target<'k> {
+    /// The target a kernel model stands for, with the CO-RE BTF and probe
+    /// attached to it.
+    pub fn of(kernel: &'k KernelModel) -> Self {
+        Target { kernel, core: kernel.core_btf().map(|(m, _)| m).unwrap_or(kernel), probe: kernel.probe() }
+    }
+}
+
+/// Check every program of every object against every kernel: one result per
+/// program × kernel, objects outermost, in input order. Helper names come
+/// from the kernels (newest names win).
+pub fn check(objects: &[BpfObject], kernels: &[KernelModel], opts: &CheckOptions) -> Vec<ProgramResult> {
+    let names = crate::model::helper_names(kernels);
+    let per_object = |o: &BpfObject| kernels.iter().flat_map(|k| check_object(o, k, &names, opts)).collect::<Vec<_>>();
+    map_in_order(objects, per_object).into_iter().flatten().collect()
+}
+
+/// `f` over `items` on every core (objects are independent: each check
+/// reads the shared kernel models only), results in input order. Workers
+/// take the next item from a shared counter, so a few large objects do not
+/// leave a core idle.
+fn map_in_order<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else { break done };
+            done.push((i, f(item)));
+        }
+    };
+    let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    std::thread::scope(|s| {
+        let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+        let mine = work();
+        // A worker that panicked lost its items: they are redone here.
+        for (i, r) in mine.into_iter().chain(helpers.into_iter().flat_map(|h| h.join().unwrap_or_default())) {
+            if let Some(slot) = slots.get_mut(i) {
+                *slot = Some(r);
+            }
+        }
+    });
+    slots.into_iter().zip(items).map(|(r, item)| r.unwrap_or_else(|| f(item))).collect()
+}
+
+/// Check one object's programs against one kernel. `helper_names` names
+/// helper ids in messages (see [`crate::model::helper_names`]).
+pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u32, String>, opts: &CheckOptions) -> Vec<ProgramResult> {
+    let t = Target::of(ki);
+    let mut out = Vec::new();
+    let mut object_reasons = Vec::new();
+    maps::object(&t, obj, &mut object_reasons);
+    let struct_ops_types = struct_ops::types(&t, obj);
+    let externs = externs::resolve_externs(&t, obj, &mut object_reasons);
+    externs::kconfig_missing(&t, obj, &mut object_reasons);
+    let ext_status: Vec<Option<&ExternStatus>> = obj.externs.iter().map(|e| externs.get(e.name.as_str())).collect();
+    let core = core::resolve(&t, obj);
+    let facts = Facts { obj, ki, core: &core, externs: &ext_status, rodata_known: true, rodata_stated: &opts.rodata };
+    // kfunc compat families, judged per program on its reachable calls.
+    let families = kfunc_family::families(obj, &facts);
+    let resolved = |e: u32| matches!(ext_status.get(e as usize).copied().flatten(), Some(ExternStatus::Ok(_)));
+    let mut flows: Vec<Option<Flow>> = vec![None; obj.functions.len()];
+    let mut flows_unknown_rodata: Vec<Option<Flow>> = Vec::new();
+    let grade = |rs: &mut [Reason]| {
+        for r in rs.iter_mut() {
+            r.severity = opts.policy.grade_requirement(&Requirement { indirect: r.indirect, ..Requirement::new(r.kind, r.weak) });
+        }
+    };
+    for p in &obj.programs {
+        let mut rs: Vec<Reason> = object_reasons.clone();
+        struct_ops::of_program(&struct_ops_types, p, &mut rs);
+        helpers::program_types(&t, p, &mut rs);
+        attach::targets(&t, p, &mut rs);
+        arch::jit(&t, p, &mut rs);
+        // What every instruction of the call graph needs: when none of it
+        // fails or warns, pruning cannot change the verdict and the analysis
+        // is skipped (unless --explain asks what it pruned).
+        let all = reach(obj, p, None, &facts);
+        license::rules(&t, obj, p, &all, &mut rs);
+        let program_families: Vec<&kfunc_family::Family> =
+            families.iter().filter(|f| f.variants.iter().any(|v| all.calls.contains(v) || all.addrs.contains(v))).collect();
+        // With a probe, what the verifier allows this program type decides
+        // too: judged first over all the code, pruning matters only when
+        // something there is refused.
+        let pruned = (opts.explain || reach::may_fail(&all, &facts, ki) || probe::may_fail(&t, obj, p, &all, opts.policy))
+            .then(|| reach(obj, p, Some(&mut flows), &facts));
+        let reached = pruned.as_ref().unwrap_or(&all);
+        reached_reasons(&t, obj, p, helper_names, &externs, &core, reached, &mut rs);
+        core::refused_in_dead_code(obj, &core, &all, reached, &mut rs);
+        for fam in program_families {
+            rs.push(kfunc_family::judge(obj, fam, &resolved, &reached.calls));
+        }
+        helpers::unverified(&t, p, reached, opts.explain, &mut rs);
+        if ki.kernel().info.reduced {
+            reduced_kernel_limits(&mut rs);
+        }
+        grade(&mut rs);
+        let mut verdict = rs.iter().map(|r| r.severity).max().unwrap_or(Verdict::Loads);
+        // A branch decided by a `.rodata` value: user space may set it
+        // before loading (skeletons' `rodata`). Would the program fail with
+        // the other branch live?
+        let rodata_vars: BTreeSet<String> = reached
+            .decisions
+            .iter()
+            .filter_map(|(_, d)| match d.by {
+                Src::Rodata(sec, off) => Some(obj.rodata_section(sec).and_then(|s| s.var_at(off)).unwrap_or("?").to_string()),
+                _ => None,
+            })
+            .collect();
+        if !rodata_vars.is_empty() && verdict < Verdict::Fails {
+            if flows_unknown_rodata.is_empty() {
+                flows_unknown_rodata = vec![None; obj.functions.len()];
+            }
+            let facts_b = Facts { rodata_known: false, ..facts };
+            let rb = reach(obj, p, Some(&mut flows_unknown_rodata), &facts_b);
+            let mut other = Vec::new();
+            reached_reasons(&t, obj, p, helper_names, &externs, &core, &rb, &mut other);
+            grade(&mut other);
+            let fails: BTreeSet<String> = other.iter().filter(|r| r.severity == Verdict::Fails).map(|r| format!("{} {}", r.kind, r.name)).collect();
+            if !fails.is_empty() {
+                let mut fails: Vec<String> = fails.into_iter().collect();
+                if fails.len() > 4 {
+                    let more = fails.len() - 3;
+                    fails.truncate(3);
+                    fails.push(format!("{more} more"));
+                }
+                let names = rodata_vars.into_iter().collect::<Vec<_>>().join(", ");
+                let mut r = Reason::fact(
+                    ReasonKind::DependsOnRodata,
+                    &names,
+                    format!(
+                        "loads with the object's .rodata values; with other values of {names} (set by user space before load; state them with --rodata NAME=VALUE) code that needs {} becomes reachable",
+                        fails.join(", ")
+                    ),
+                );
+                grade(std::slice::from_mut(&mut r));
+                verdict = verdict.max(r.severity);
+                rs.push(r);
+            }
+        }
+        let (problems, mut satisfied): (Vec<Reason>, Vec<Reason>) = rs.into_iter().partition(|r| r.severity != Verdict::Loads);
+        if opts.explain {
+            satisfied.extend(reach::explain_pruning(obj, &facts, reached));
+        }
+        out.push(ProgramResult {
+            object: obj.path.clone(),
+            program: p.name.clone(),
+            section: p.section.clone(),
+            kernel: ki.label().to_string(),
+            verdict,
+            reasons: problems,
+            satisfied: if opts.explain { satisfied } else { Vec::new() },
+            core_btf: ki.core_btf().map(|(_, o)| o.to_string()),
+        });
+    }
+    out
+}
+
+/// What the program's reachable code needs on the target, family by
+/// family: helpers, kfunc calls and ksym addresses, program-type
+/// availability (probe), CO-RE relocations.
+#[allow(clippy::too_many_arguments)]
+fn reached_reasons(
+    t: &Target,
+    obj: &BpfObject,
+    p: &crate::object::Program,
+    helper_names: &BTreeMap<u32, String>,
+    externs: &HashMap<&str, ExternStatus>,
+    core: &[core::CoreRes],
+    reached: &Reached,
+    rs: &mut Vec<Reason>,
+) {
+    helpers::reached(t, helper_names, reached, rs);
+    externs::reached(obj, externs, reached, rs);
+    rs.extend(probe::availability(t, obj, p, reached));
+    core::reached(obj, core, reached, rs);
+}
+
+/// A reduced catalog kernel keeps kfuncs, helpers and the type enums only:
+/// what needs the full type graph (CO-RE candidates, attach target FUNCs,
+/// struct_ops types, typed ksym VARs) is not a finding there but one
+/// "not checked" reason naming what was skipped.
+fn reduced_kernel_limits(rs: &mut Vec<Reason>) {
+    use ReasonKind as R;
+    let needs_full_btf = |k: R| {
+        matches!(
+            k,
+            R::CoreOk | R::CoreCheckFalse | R::CoreAmbiguous | R::CoreUnresolved | R::CoreUnresolvedGuarded | R::CoreRelocationRefused | R::AttachTargetOk | R::AttachTargetMissing | R::AttachTargetNotInBtf | R::StructOpsOk | R::StructOpsTypeMissing | R::KsymOk | R::KsymMissing
+        )
+    };
+    let mut skipped: Vec<String> = rs.iter().filter(|r| needs_full_btf(r.kind)).map(|r| r.name.clone()).collect();
+    if skipped.is_empty() {
+        return;
+    }
+    skipped.sort();
+    skipped.dedup();
+    rs.retain(|r| !needs_full_btf(r.kind));
+    let n = skipped.len();
+    let shown: Vec<&str> = skipped.iter().take(5).map(String::as_str).collect();
+    rs.push(Reason::fact(
+        R::NotCheckedReducedKernel,
+        "catalog",
+        format!("reduced catalog kernel: {n} CO-RE/attach-target/struct_ops/ksym requirement(s) not checked ({}{}); give the kernel package for those", shown.join(", "), if n > shown.len() { ", ..." } else { "" }),
+    ));
+}
