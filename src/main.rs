@@ -991,7 +991,10 @@ fn guest_probe() -> serde_json::Value {
 struct CensusArgs {
     #[command(subcommand)]
     sub: Option<CensusSub>,
-    /// Inputs to walk (`-`: paths on stdin).
+    /// Inputs to walk: files, directories, `.deb` packages, wheels, npm
+    /// tarballs, crates; named packages `pypi:NAME==VERSION`,
+    /// `npm:NAME@VERSION`, `crate:NAME@VERSION` (fetched with pip, npm,
+    /// cargo); `-`: paths on stdin.
     paths: Vec<PathBuf>,
     /// Merge census JSON documents (shards) instead of reading inputs;
     /// the result equals one run over all their inputs.
@@ -1006,6 +1009,10 @@ struct CensusArgs {
     /// Worker threads (default: one per core).
     #[arg(short, long, default_value_t = 0)]
     jobs: usize,
+    /// Read only shard K of N (K from 1): a deterministic partition by
+    /// package; `--merge` of the N outputs equals one run.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<bpfabi::census::walk::Shard>,
     /// Rows per category in the table (0: all).
     #[arg(long, default_value_t = 20)]
     top: usize,
@@ -1112,6 +1119,9 @@ mod census_cmd {
             let mut opts = census::walk::CensusOptions::default();
             opts.jobs = a.jobs;
             opts.package_dirs = a.package_dirs;
+            opts.shard = a.shard;
+            // Named packages (pypi:, npm:, crate:) beside the Debian cache.
+            opts.fetch_cache = bpfabi::kernel::debian::Cache::default_location().ok().and_then(|c| c.dir.parent().map(|p| p.join("packages")));
             opts.store = a.store.clone();
             opts.progress = true;
             let t = std::time::Instant::now();

@@ -114,7 +114,7 @@ fn census_json() -> String {
         source: Some(src.into()),
         container: format!("{pkg}_1.0_amd64.deb"),
         path: path.into(),
-        offset: 0,
+        ..Occurrence::default()
     };
     let obj = |c: char, kfuncs: &[(&str, Guard)], occs: Vec<Occurrence>| ObjectEntry {
         sha256: std::iter::repeat_n(c, 64).collect(),

@@ -13,11 +13,14 @@
 //! [`site`] renders the static report. JSON schema `bpfabi.census/1`
 //! (docs/census.md, docs/json-schema.md).
 
+pub mod fetch;
 pub mod impact;
+pub mod pkg;
 #[cfg(feature = "site")]
 pub mod site;
 pub mod suggest;
 pub mod walk;
+pub mod zip;
 
 use crate::object::btf_ext::CoreReloKind;
 use crate::object::{essential, BpfObject, ExternKind};
@@ -114,7 +117,7 @@ pub enum Guard {
 }
 
 /// Where one copy of an object was found.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 pub struct Occurrence {
     /// Binary package (`.deb` `Package:`, or the first directory under the
     /// walked root with `--package-dirs`); `null` when unknown.
@@ -130,6 +133,14 @@ pub struct Occurrence {
     pub path: String,
     /// Byte offset of the object in that file (0: a plain object).
     pub offset: u64,
+    /// The package's ecosystem (`debian`, `pypi`, `npm`, `crates`); absent
+    /// for files read from disk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecosystem: Option<pkg::Ecosystem>,
+    /// The package's architecture (`.deb` `Architecture:` other than `all`,
+    /// a binary wheel's platform tag); absent when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
 }
 
 impl Occurrence {
@@ -496,7 +507,7 @@ mod tests {
                 source: None,
                 container: format!("{pkg}.deb"),
                 path: "/x".into(),
-                offset: 0,
+                ..Occurrence::default()
             }],
         }
     }

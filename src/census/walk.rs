@@ -7,6 +7,8 @@
 //! thread holds at most one file of a package in memory (the package itself
 //! is memory-mapped), so memory stays bounded whatever the number of inputs.
 
+use super::fetch;
+use super::pkg::{self, Ecosystem};
 use super::{entry, Census, InputError, ObjectEntry, Occurrence};
 use crate::bytes::Bytes;
 use crate::object::embedded;
@@ -34,11 +36,63 @@ pub struct CensusOptions {
     pub store: Option<PathBuf>,
     /// Draw a progress bar on a terminal.
     pub progress: bool,
+    /// Read only this shard of the inputs ([`Shard`]).
+    pub shard: Option<Shard>,
+    /// Where named packages (`pypi:NAME==VERSION`, `npm:NAME@VERSION`,
+    /// `crate:NAME@VERSION`) are fetched to ([`super::fetch`]); `None`:
+    /// such inputs are errors.
+    pub fetch_cache: Option<PathBuf>,
+}
+
+/// Shard `index` of `count` (`--shard K/N`, K from 1): a deterministic
+/// partition of the inputs by package, so N runs on N machines read every
+/// package exactly once and [`Census::merge`] of their outputs equals one
+/// run over all inputs. The key is the package's name as the input names
+/// it (the file name of a `.deb`, wheel, npm tarball or crate; the package
+/// directory under `--package-dirs`; the file name of anything else),
+/// hashed with FNV-1a: the same on every machine, whatever the paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 1-based index.
+    pub index: u32,
+    /// Number of shards.
+    pub count: u32,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("expected K/N with 1 <= K <= N (e.g. 2/4), got {s:?}");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (k.trim().parse::<u32>().map_err(|_| bad())?, n.trim().parse::<u32>().map_err(|_| bad())?);
+        if index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// Does the package keyed `key` belong to this shard?
+    pub fn takes(&self, key: &str) -> bool {
+        crate::hash::fnv1a(key.as_bytes()) % u64::from(self.count) == u64::from(self.index - 1)
+    }
+}
+
+/// The shard key of a unit: its package directory, else its file name.
+fn shard_key(u: &Unit) -> String {
+    if let Some(k) = &u.key {
+        return k.clone();
+    }
+    match &u.layout {
+        Some((package, _)) => package.clone(),
+        None => u.path.file_name().map_or_else(|| u.path.display().to_string(), |n| n.to_string_lossy().into_owned()),
+    }
 }
 
 impl Default for CensusOptions {
     fn default() -> Self {
-        CensusOptions { jobs: 0, package_dirs: false, max_file: 1 << 30, max_package: 16 << 30, store: None, progress: false }
+        CensusOptions { jobs: 0, package_dirs: false, max_file: 1 << 30, max_package: 16 << 30, store: None, progress: false, shard: None, fetch_cache: None }
     }
 }
 
@@ -46,6 +100,8 @@ impl Default for CensusOptions {
 #[derive(Debug, Clone)]
 struct Unit {
     path: PathBuf,
+    /// The shard key when not derived from the path (a named package).
+    key: Option<String>,
     /// (package, version) from the directory layout.
     layout: Option<(String, Option<String>)>,
 }
@@ -78,6 +134,22 @@ fn units(inputs: &[PathBuf], stdin_list: Option<&str>, opts: &CensusOptions) -> 
         }
     }
     for root in roots {
+        if let Some(spec) = root.to_str().and_then(fetch::Spec::parse) {
+            let input = root.display().to_string();
+            if opts.shard.is_some_and(|s| !s.takes(&input)) {
+                continue;
+            }
+            let cache = opts.fetch_cache.as_deref();
+            match (spec, cache) {
+                (Ok(spec), Some(cache)) => match fetch::fetch(&spec, cache, &input) {
+                    Ok(path) => out.push(Unit { path, key: Some(input), layout: None }),
+                    Err(e) => errors.push(InputError { input, error: e.what }),
+                },
+                (Ok(_), None) => errors.push(InputError { input, error: "named packages need a download cache (CensusOptions::fetch_cache)".into() }),
+                (Err(e), _) => errors.push(InputError { input, error: e.what }),
+            }
+            continue;
+        }
         let meta = match std::fs::metadata(&root) {
             Ok(m) => m,
             Err(e) => {
@@ -86,14 +158,14 @@ fn units(inputs: &[PathBuf], stdin_list: Option<&str>, opts: &CensusOptions) -> 
             }
         };
         if !meta.is_dir() {
-            out.push(Unit { path: root, layout: None });
+            out.push(Unit { path: root, key: None, layout: None });
             continue;
         }
         let Ok(()) = crate::fswalk::walk_files::<std::convert::Infallible>(
             &root,
             &mut |e| {
                 let layout = opts.package_dirs.then(|| layout_of(&root, &e)).flatten();
-                out.push(Unit { path: e, layout });
+                out.push(Unit { path: e, key: None, layout });
                 Ok(())
             },
             &mut |d, e| {
@@ -276,6 +348,11 @@ fn read_unit(u: &Unit, opts: &CensusOptions, found: &mut Found, stats: &StatsAcc
         found.errors.push(InputError { input: name, error: "this bpfabi was built without the `deb` feature".into() });
         return;
     }
+    if let Some(kind) = super::pkg::sniff(d) {
+        if read_package(&bytes, &name, kind, opts, found, stats) {
+            return;
+        }
+    }
     if bytes.len() as u64 > opts.max_file {
         return;
     }
@@ -286,7 +363,7 @@ fn read_unit(u: &Unit, opts: &CensusOptions, found: &mut Found, stats: &StatsAcc
     if !could_embed(d) {
         return;
     }
-    let base = Occurrence { package, version, source: None, container: name.clone(), path: name.clone(), offset: 0 };
+    let base = Occurrence { package, version, container: name.clone(), path: name.clone(), ..Occurrence::default() };
     if let Err(e) = found.scan(&mut &*d, &base, opts.store.as_deref()) {
         found.errors.push(InputError { input: name, error: e.to_string() });
     }
@@ -308,7 +385,8 @@ fn read_deb(bytes: &Bytes, name: &str, opts: &CensusOptions, found: &mut Found, 
     let version = deb::control_field(&control, "Version");
     // `Source: name (version)` when the source version differs.
     let source = deb::control_field(&control, "Source").map(|s| s.split_whitespace().next().unwrap_or("").to_string()).or_else(|| package.clone());
-    let base = Occurrence { package, version, source, container: name.to_string(), path: String::new(), offset: 0 };
+    let arch = deb::control_field(&control, "Architecture").filter(|a| a != "all");
+    let base = Occurrence { package, version, source, container: name.to_string(), ecosystem: Some(Ecosystem::Debian), arch, ..Occurrence::default() };
     let store = opts.store.as_deref();
     let mut unpacked = 0u64;
     let r = deb::for_each_file(d, name, opts.max_package, &mut |path, size, r| {
@@ -329,6 +407,78 @@ fn read_deb(bytes: &Bytes, name: &str, opts: &CensusOptions, found: &mut Found, 
     }
 }
 
+/// Read a wheel, npm tarball or crate (see [`super::pkg`]); false when `d`
+/// is a zip or gzip stream of none of these (then it is no input of ours).
+fn read_package(bytes: &Bytes, name: &str, kind: pkg::Sniffed, opts: &CensusOptions, found: &mut Found, stats: &StatsAcc) -> bool {
+    let d = bytes.as_slice();
+    let store = opts.store.as_deref();
+    let mut unpacked = 0u64;
+    let mut members = Vec::new();
+    // Objects are recorded once the package's identity is known: wheels
+    // name it in a member that may come last.
+    let mut scan = |path: &str, size: u64, r: &mut dyn Read| -> crate::Result<()> {
+        unpacked += size;
+        if size < 64 {
+            return Ok(());
+        }
+        let mut head = [0u8; 8];
+        if r.read_exact(&mut head).is_err() || !could_embed(&head) {
+            return Ok(());
+        }
+        let occ = Occurrence { container: name.to_string(), path: path.to_string(), ..Occurrence::default() };
+        let mut local = Found::default();
+        local.scan(&mut (&head[..]).chain(r), &occ, store).map_err(|e| crate::Error::io(format!("{name}:{path}"), e))?;
+        members.push(local);
+        Ok(())
+    };
+    let (ecosystem, identity) = match kind {
+        pkg::Sniffed::Zip => {
+            if !crate::census::zip::members(d, name).is_ok_and(|m| m.iter().any(|m| m.name.contains(".dist-info/"))) {
+                return false;
+            }
+            (Ecosystem::Pypi, pkg::read_wheel(d, name, opts.max_package, &mut scan))
+        }
+        pkg::Sniffed::Gzip => match pkg::tgz_identity(d, name, opts.max_package) {
+            Ok(Some((k, id))) => {
+                let eco = if k == pkg::TarKind::Npm { Ecosystem::Npm } else { Ecosystem::Crates };
+                (eco, pkg::for_each_tgz_file(d, name, opts.max_package, &mut scan).map(|()| id))
+            }
+            Ok(None) => return false,
+            Err(e) => (Ecosystem::Npm, Err(e)),
+        },
+    };
+    stats.packages.fetch_add(1, Ordering::Relaxed);
+    stats.unpacked.fetch_add(unpacked, Ordering::Relaxed);
+    let identity = match identity {
+        Ok(id) => id,
+        Err(e) => {
+            found.errors.push(InputError { input: name.to_string(), error: e.to_string() });
+            pkg::Identity::default()
+        }
+    };
+    for local in members {
+        found.errors.extend(local.errors);
+        for (sha, mut e) in local.objects {
+            for o in &mut e.occurrences {
+                o.package = identity.name.clone();
+                o.version = identity.version.clone();
+                // A project is named within its ecosystem (`pypi:NAME`): the same
+                // name elsewhere may be another project.
+                o.source = identity.name.as_ref().map(|n| format!("{}:{n}", ecosystem.as_str()));
+                o.ecosystem = Some(ecosystem);
+                o.arch = identity.arch.clone();
+            }
+            match found.objects.get_mut(&sha) {
+                Some(have) => have.occurrences.extend(e.occurrences),
+                None => {
+                    found.objects.insert(sha, e);
+                }
+            }
+        }
+    }
+    true
+}
+
 #[derive(Default)]
 struct StatsAcc {
     files: AtomicU64,
@@ -343,6 +493,9 @@ struct StatsAcc {
 /// stops the run.
 pub fn run(inputs: &[PathBuf], stdin_list: Option<&str>, opts: &CensusOptions) -> (Census, Stats) {
     let (mut units, mut errors) = units(inputs, stdin_list, opts);
+    if let Some(shard) = opts.shard {
+        units.retain(|u| shard.takes(&shard_key(u)));
+    }
     // Largest first: the big packages do not end up alone on one core at
     // the end of the run (the result is sorted anyway).
     units.sort_by_cached_key(|u| std::cmp::Reverse(std::fs::metadata(&u.path).map(|m| m.len()).unwrap_or(0)));
@@ -436,11 +589,12 @@ mod progress {
 pub fn scan_bytes(data: Vec<u8>, name: &str, opts: &CensusOptions) -> Census {
     let bytes = Bytes::from_vec(data);
     let mut found = Found::default();
+    let package = pkg::sniff(bytes.as_slice());
     if is_deb(bytes.as_slice()) {
         #[cfg(feature = "deb")]
         read_deb(&bytes, name, opts, &mut found, &StatsAcc::default());
-    } else {
-        let base = Occurrence { package: None, version: None, source: None, container: name.to_string(), path: name.to_string(), offset: 0 };
+    } else if !package.is_some_and(|kind| read_package(&bytes, name, kind, opts, &mut found, &StatsAcc::default())) {
+        let base = Occurrence { container: name.to_string(), path: name.to_string(), ..Occurrence::default() };
         if let Err(e) = found.scan(&mut bytes.as_slice(), &base, opts.store.as_deref()) {
             found.errors.push(InputError { input: name.to_string(), error: e.to_string() });
         }

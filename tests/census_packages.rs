@@ -1,0 +1,190 @@
+//! `bpfabi census` beyond Debian and beyond one machine: a Python wheel, an
+//! npm tarball and a crate, each built by its ecosystem's own tool (`pip
+//! wheel`, `npm pack`, `cargo package`) around a test object compiled here,
+//! are read with their names, versions and ecosystems; four `--shard K/4`
+//! runs under GNU parallel merge into exactly one run's census, byte for
+//! byte.
+
+mod common;
+
+use bpfabi::census::Census;
+use common::{corpus, have_corpus, workdir};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bpfabi"))
+}
+
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipped: {tool} not installed");
+    }
+    ok
+}
+
+fn ok(cmd: &mut Command) -> bool {
+    match cmd.output() {
+        Ok(o) if o.status.success() => true,
+        Ok(o) => {
+            eprintln!("skipped: {cmd:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+            false
+        }
+        Err(e) => {
+            eprintln!("skipped: {cmd:?}: {e}");
+            false
+        }
+    }
+}
+
+fn census(args: &[&Path]) -> (Census, String) {
+    let out = bin().args(["census", "--json"]).args(args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    (Census::from_json(&text, "stdout").unwrap(), text)
+}
+
+/// The test object, compiled with clang.
+fn object(w: &Path) -> Option<PathBuf> {
+    if !have("clang") {
+        return None;
+    }
+    let o = w.join("a.bpf.o");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/census/a.bpf.c");
+    ok(Command::new("clang").args(["-O2", "-g", "-target", "bpf", "-c"]).arg(&src).arg("-o").arg(&o)).then_some(o)
+}
+
+#[test]
+fn wheel_npm_tarball_and_crate_built_by_their_tools() {
+    let w = workdir("census-packages");
+    let Some(obj) = object(&w) else { return };
+    let want = bpfabi::census::walk::scan_bytes(std::fs::read(&obj).unwrap(), "a.bpf.o", &Default::default());
+    let sha = &want.objects[0].sha256;
+    let mut packages: Vec<(PathBuf, &str, &str, &str)> = Vec::new();
+
+    // npm pack of a package that ships the object.
+    let npm = w.join("npm");
+    std::fs::create_dir_all(&npm).unwrap();
+    std::fs::copy(&obj, npm.join("a.bpf.o")).unwrap();
+    std::fs::write(npm.join("package.json"), r#"{"name": "@bpfabi/census-sample", "version": "0.1.0", "files": ["a.bpf.o"]}"#).unwrap();
+    if have("npm") && ok(Command::new("npm").args(["pack", "--silent", "--offline"]).current_dir(&npm)) {
+        packages.push((npm.join("bpfabi-census-sample-0.1.0.tgz"), "npm", "@bpfabi/census-sample", "package/a.bpf.o"));
+    }
+
+    // cargo package of a crate that includes it.
+    let krate = w.join("crate");
+    std::fs::create_dir_all(krate.join("src")).unwrap();
+    std::fs::copy(&obj, krate.join("src/a.bpf.o")).unwrap();
+    std::fs::write(
+        krate.join("Cargo.toml"),
+        "[package]\nname = \"bpfabi-census-sample\"\nversion = \"0.1.0\"\nedition = \"2021\"\nlicense = \"MIT\"\ndescription = \"test\"\ninclude = [\"src/*\"]\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(krate.join("src/lib.rs"), "pub static OBJ: &[u8] = include_bytes!(\"a.bpf.o\");\n").unwrap();
+    let target = w.join("crate-target");
+    if ok(Command::new("cargo").args(["package", "--offline", "--no-verify", "--allow-dirty", "--quiet"]).arg("--target-dir").arg(&target).current_dir(&krate)) {
+        packages.push((target.join("package/bpfabi-census-sample-0.1.0.crate"), "crates", "bpfabi-census-sample", "bpfabi-census-sample-0.1.0/src/a.bpf.o"));
+    }
+
+    // pip wheel of a Python package whose package data is the object (pip
+    // fetches setuptools for the isolated build: skipped when it cannot).
+    let py = w.join("py");
+    std::fs::create_dir_all(py.join("bpfpkg")).unwrap();
+    std::fs::copy(&obj, py.join("bpfpkg/a.bpf.o")).unwrap();
+    std::fs::write(py.join("bpfpkg/__init__.py"), "").unwrap();
+    std::fs::write(
+        py.join("pyproject.toml"),
+        "[build-system]\nrequires = [\"setuptools>=61\"]\nbuild-backend = \"setuptools.build_meta\"\n[project]\nname = \"bpfabi-census-sample\"\nversion = \"0.1.0\"\n[tool.setuptools]\npackages = [\"bpfpkg\"]\n[tool.setuptools.package-data]\nbpfpkg = [\"*.o\"]\n",
+    )
+    .unwrap();
+    if have("python3") && ok(Command::new("python3").args(["-m", "pip", "wheel", "--quiet", "--no-deps", "-w"]).arg(py.join("out")).arg(&py)) {
+        packages.push((py.join("out/bpfabi_census_sample-0.1.0-py3-none-any.whl"), "pypi", "bpfabi-census-sample", "bpfpkg/a.bpf.o"));
+    }
+    if packages.is_empty() {
+        return;
+    }
+
+    let paths: Vec<&Path> = packages.iter().map(|p| p.0.as_path()).collect();
+    let (c, _) = census(&paths);
+    assert!(c.errors.is_empty(), "{:?}", c.errors);
+    assert_eq!(c.objects.len(), 1, "one object, found in every package");
+    let o = &c.objects[0];
+    assert_eq!(&o.sha256, sha);
+    assert_eq!(o.requires, want.objects[0].requires, "the same requirements as the plain object");
+    assert_eq!(o.occurrences.len(), packages.len());
+    for (file, eco, name, path) in &packages {
+        let occ = o.occurrences.iter().find(|x| x.container == file.display().to_string()).unwrap_or_else(|| panic!("{file:?} not found: {:?}", o.occurrences));
+        assert_eq!(occ.ecosystem.map(|e| e.as_str()), Some(*eco));
+        assert_eq!(occ.package.as_deref(), Some(*name));
+        assert_eq!(occ.version.as_deref(), Some("0.1.0"));
+        assert_eq!(occ.source, Some(format!("{eco}:{name}")));
+        assert_eq!(occ.path, *path);
+    }
+    assert_eq!(c.totals.projects, packages.len(), "the same name in two ecosystems is two projects");
+
+    // A truncated wheel or crate is an error of that input; the others are read.
+    let bad = w.join("truncated.whl");
+    let whole = std::fs::read(&packages[0].0).unwrap();
+    std::fs::write(&bad, &whole[..whole.len() / 2]).unwrap();
+    let mut with_bad = paths.clone();
+    with_bad.push(&bad);
+    let out = bin().args(["census", "--json"]).args(&with_bad).output().unwrap();
+    let c2 = Census::from_json(&String::from_utf8_lossy(&out.stdout), "stdout").unwrap();
+    assert_eq!(c2.objects.len(), 1);
+    assert_eq!(c2.objects[0].occurrences.len(), packages.len());
+}
+
+#[test]
+fn named_packages_are_checked_before_anything_is_fetched() {
+    let out = bin().args(["census", "--json", "pypi:nothing", "crate:a/b@1"]).output().unwrap();
+    let c = Census::from_json(&String::from_utf8_lossy(&out.stdout), "stdout").unwrap();
+    let errs: Vec<&str> = c.errors.iter().map(|e| e.input.as_str()).collect();
+    assert_eq!(errs, ["crate:a/b@1", "pypi:nothing"]);
+    assert!(c.errors.iter().all(|e| e.error.contains("expected pypi:NAME==VERSION")), "{:?}", c.errors);
+}
+
+#[test]
+fn four_shards_under_gnu_parallel_merge_to_one_run() {
+    if !have_corpus() || !have("parallel") {
+        return;
+    }
+    let objs = corpus().join("bpf-objects");
+    let w = workdir("census-shards");
+    let out = Command::new("parallel")
+        .args(["--will-cite", "--halt", "now,fail=1"])
+        .arg(env!("CARGO_BIN_EXE_bpfabi"))
+        .args(["census", "--json", "--shard", "{}/4", "-o"])
+        .arg(w.join("shard-{}.json"))
+        .arg(&objs)
+        .args([":::", "1", "2", "3", "4"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let shards: Vec<PathBuf> = (1..=4).map(|k| w.join(format!("shard-{k}.json"))).collect();
+    let parts: Vec<Census> = shards.iter().map(|p| Census::read(p).unwrap()).collect();
+    // A partition of the files (each its own package here): every shard
+    // has some, none shares a file.
+    let mut seen = std::collections::BTreeSet::new();
+    for p in &parts {
+        assert!(p.totals.objects > 20, "a shard with {} objects", p.totals.objects);
+        let files: std::collections::BTreeSet<&str> = p.objects.iter().flat_map(|o| o.occurrences.iter().map(|x| x.container.as_str())).collect();
+        for f in files {
+            assert!(seen.insert(f.to_string()), "{f} in two shards");
+        }
+    }
+    let merged = bin().args(["census", "--json", "--merge"]).args(&shards).output().unwrap();
+    assert!(merged.status.success());
+    let one = bin().args(["census", "--json"]).arg(&objs).output().unwrap();
+    assert!(one.status.success());
+    assert_eq!(String::from_utf8_lossy(&merged.stdout), String::from_utf8_lossy(&one.stdout));
+}
+
+#[test]
+fn bad_shard_specs_are_usage_errors() {
+    for bad in ["0/4", "5/4", "x", "1/0"] {
+        let out = bin().args(["census", "--shard", bad, "."]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("K/N"), "{bad}");
+    }
+}
