@@ -707,6 +707,13 @@ impl Btf {
         let rel = (off - self.start_str) as usize;
         let strs = self.bytes.as_slice().get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
         let s = strs.get(rel..).unwrap_or(&[]);
+        if let Some(&w) = s.first_chunk::<8>() {
+            // Eight bytes at once; keep those before the first zero byte
+            // (the lowest flagged byte of the classic has-zero test is exact).
+            let w = u64::from_le_bytes(w);
+            let z = w.wrapping_sub(0x0101_0101_0101_0101) & !w & 0x8080_8080_8080_8080;
+            return if z == 0 { w } else { w & ((1u64 << (z.trailing_zeros() / 8 * 8)) - 1) };
+        }
         let mut w = [0u8; 8];
         for (d, &b) in w.iter_mut().zip(s.iter().take_while(|&&b| b != 0)) {
             *d = b;
@@ -913,44 +920,62 @@ impl Btf {
 /// checks, read with fixed-size chunks so the hot loop has no bounds checks.
 #[inline]
 fn refs_bound(e: Endian, kind: Kind, rec: &[u8]) -> (u32, u32) {
-    let rd = |b: &[u8]| -> u32 {
-        let a: [u8; 4] = b.try_into().unwrap_or([0; 4]);
-        match e {
-            Endian::Little => u32::from_le_bytes(a),
-            Endian::Big => u32::from_be_bytes(a),
+    match e {
+        Endian::Little => refs_bound_in::<false>(kind, rec),
+        Endian::Big => refs_bound_in::<true>(kind, rec),
+    }
+}
+
+#[inline(always)]
+fn rd_u32<const BE: bool>(b: [u8; 4]) -> u32 {
+    if BE {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    }
+}
+
+/// Names (word 0) and types (word 1) of `N`-byte vlen records.
+#[inline(always)]
+fn elems_bound<const BE: bool, const N: usize>(extra: &[u8], names: bool, types: bool, max: &mut (u32, u32)) {
+    for c in extra.chunks_exact(N) {
+        let Ok(m) = <&[u8; N]>::try_from(c) else { continue };
+        if names {
+            max.1 = max.1.max(rd_u32::<BE>([m[0], m[1], m[2], m[3]]));
         }
-    };
-    let Some((hdr, extra)) = rec.split_at_checked(TYPE_HDR) else { return (0, 0) };
-    let mut max_str = rd(&hdr[0..4]);
-    let mut max_ref = if kind.refers_by_type() { rd(&hdr[8..12]) } else { 0 };
+        if types {
+            max.0 = max.0.max(rd_u32::<BE>([m[4], m[5], m[6], m[7]]));
+        }
+    }
+}
+
+fn refs_bound_in<const BE: bool>(kind: Kind, rec: &[u8]) -> (u32, u32) {
+    let Some((hdr, extra)) = rec.split_first_chunk::<TYPE_HDR>() else { return (0, 0) };
+    let word = |i: usize| rd_u32::<BE>([hdr[i], hdr[i + 1], hdr[i + 2], hdr[i + 3]]);
+    let mut max = (if kind.refers_by_type() { word(8) } else { 0 }, word(0));
     match kind {
         Kind::Array => {
-            if let Some(a) = extra.get(0..8) {
-                max_ref = max_ref.max(rd(&a[0..4])).max(rd(&a[4..8]));
+            if let Some(a) = extra.first_chunk::<8>() {
+                let (elem, index) = (rd_u32::<BE>([a[0], a[1], a[2], a[3]]), rd_u32::<BE>([a[4], a[5], a[6], a[7]]));
+                max.0 = max.0.max(elem).max(index);
             }
         }
-        Kind::Struct | Kind::Union | Kind::FuncProto => {
-            // Members: name, type, offset; parameters: name, type.
-            let step = if kind == Kind::FuncProto { 8 } else { 12 };
-            for m in extra.chunks_exact(step) {
-                max_str = max_str.max(rd(&m[0..4]));
-                max_ref = max_ref.max(rd(&m[4..8]));
-            }
-        }
+        // Members: name, type, offset; parameters: name, type.
+        Kind::Struct | Kind::Union => elems_bound::<BE, 12>(extra, true, true, &mut max),
+        Kind::FuncProto => elems_bound::<BE, 8>(extra, true, true, &mut max),
+        // Variables: type, offset, size (the type is word 0 here).
         Kind::Datasec => {
-            for m in extra.chunks_exact(12) {
-                max_ref = max_ref.max(rd(&m[0..4]));
+            for c in extra.chunks_exact(12) {
+                if let Some(v) = c.first_chunk::<4>() {
+                    max.0 = max.0.max(rd_u32::<BE>(*v));
+                }
             }
         }
-        Kind::Enum | Kind::Enum64 => {
-            let step = if kind == Kind::Enum { 8 } else { 12 };
-            for v in extra.chunks_exact(step) {
-                max_str = max_str.max(rd(&v[0..4]));
-            }
-        }
+        Kind::Enum => elems_bound::<BE, 8>(extra, true, false, &mut max),
+        Kind::Enum64 => elems_bound::<BE, 12>(extra, true, false, &mut max),
         _ => {}
     }
-    (max_ref, max_str)
+    max
 }
 
 /// The by-name index (see [`Btf::by_name`]).
