@@ -65,7 +65,7 @@ impl Change {
             })
             .collect();
         // Worst first (greater is graver); stable within a severity.
-        graded.sort_by(|a, b| b.0.cmp(&a.0));
+        graded.sort_by_key(|g| std::cmp::Reverse(g.0));
         self.severity = graded.first().map(|(s, _)| *s).unwrap_or(Severity::Info);
         self.detail = graded.into_iter().map(|(_, d)| d).collect::<Vec<_>>().join("; ");
     }

@@ -197,7 +197,7 @@ pub fn of(kernel: &Kernel) -> Surface {
             }
             let Some(t) = kb.btf.ty(id).filter(|t| t.component_idx() == Some(-1)) else { continue };
             let target = t.ref_type();
-            if !kb.btf.ty(target).is_some_and(|f| f.kind == Kind::Func) {
+            if kb.btf.ty(target).is_none_or(|f| f.kind != Kind::Func) {
                 continue;
             }
             if is_kfunc {

@@ -810,8 +810,8 @@ impl Btf {
             let o = off as usize;
             let w: [u8; 8] = types.get(o..o + 8).and_then(|b| b.try_into().ok()).unwrap_or([0; 8]);
             let (name, info) = match e {
-                Endian::Little => (u32::from_le_bytes([w[0], w[1], w[2], w[3]]), u32::from_le_bytes([w[4], w[5], w[6], w[7]])),
-                Endian::Big => (u32::from_be_bytes([w[0], w[1], w[2], w[3]]), u32::from_be_bytes([w[4], w[5], w[6], w[7]])),
+                Endian::Little => (word_at::<false>(&w, 0), word_at::<false>(&w, 4)),
+                Endian::Big => (word_at::<true>(&w, 0), word_at::<true>(&w, 4)),
             };
             (self.start_id + i as u32, Kind::from_raw(((info >> 24) & 0x1f) as u8), StrOffset(name))
         })
@@ -935,29 +935,34 @@ fn rd_u32<const BE: bool>(b: [u8; 4]) -> u32 {
     }
 }
 
+/// The word at byte `i` of `b` (zero when out of range; callers pass
+/// fixed-size records, so the check folds away).
+#[inline(always)]
+fn word_at<const BE: bool>(b: &[u8], i: usize) -> u32 {
+    b.get(i..i + 4).and_then(|w| <[u8; 4]>::try_from(w).ok()).map_or(0, rd_u32::<BE>)
+}
+
 /// Names (word 0) and types (word 1) of `N`-byte vlen records.
 #[inline(always)]
 fn elems_bound<const BE: bool, const N: usize>(extra: &[u8], names: bool, types: bool, max: &mut (u32, u32)) {
     for c in extra.chunks_exact(N) {
         let Ok(m) = <&[u8; N]>::try_from(c) else { continue };
         if names {
-            max.1 = max.1.max(rd_u32::<BE>([m[0], m[1], m[2], m[3]]));
+            max.1 = max.1.max(word_at::<BE>(m, 0));
         }
         if types {
-            max.0 = max.0.max(rd_u32::<BE>([m[4], m[5], m[6], m[7]]));
+            max.0 = max.0.max(word_at::<BE>(m, 4));
         }
     }
 }
 
 fn refs_bound_in<const BE: bool>(kind: Kind, rec: &[u8]) -> (u32, u32) {
     let Some((hdr, extra)) = rec.split_first_chunk::<TYPE_HDR>() else { return (0, 0) };
-    let word = |i: usize| rd_u32::<BE>([hdr[i], hdr[i + 1], hdr[i + 2], hdr[i + 3]]);
-    let mut max = (if kind.refers_by_type() { word(8) } else { 0 }, word(0));
+    let mut max = (if kind.refers_by_type() { word_at::<BE>(hdr, 8) } else { 0 }, word_at::<BE>(hdr, 0));
     match kind {
         Kind::Array => {
             if let Some(a) = extra.first_chunk::<8>() {
-                let (elem, index) = (rd_u32::<BE>([a[0], a[1], a[2], a[3]]), rd_u32::<BE>([a[4], a[5], a[6], a[7]]));
-                max.0 = max.0.max(elem).max(index);
+                max.0 = max.0.max(word_at::<BE>(a, 0)).max(word_at::<BE>(a, 4));
             }
         }
         // Members: name, type, offset; parameters: name, type.
@@ -966,9 +971,7 @@ fn refs_bound_in<const BE: bool>(kind: Kind, rec: &[u8]) -> (u32, u32) {
         // Variables: type, offset, size (the type is word 0 here).
         Kind::Datasec => {
             for c in extra.chunks_exact(12) {
-                if let Some(v) = c.first_chunk::<4>() {
-                    max.0 = max.0.max(rd_u32::<BE>(*v));
-                }
+                max.0 = max.0.max(word_at::<BE>(c, 0));
             }
         }
         Kind::Enum => elems_bound::<BE, 8>(extra, true, false, &mut max),
