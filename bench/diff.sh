@@ -1,19 +1,36 @@
 #!/usr/bin/env bash
 # Benchmark `bpfabi diff` (deep fingerprints of every kfunc and the types
 # they reach, vmlinux + modules) against the manual route: bpftool C dumps of
-# both kernels and `diff -u`. One hyperfine run; writes bench/results-diff.md.
+# both kernels and `diff -u`. One hyperfine run (ratios hold under load);
+# writes bench/results-diff.md with the load average and peak RSS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS="${BPFABI_CORPUS:-../shared/corpus}"
 cargo build --release --quiet --bin bpfabi
 B=./target/release/bpfabi
 K=$CORPUS/kernels
+OUT=bench/results-diff.md
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
 manual() {
-  echo "bpftool btf dump file $K/$1/vmlinux.btf format c > /tmp/bpfabi-a.h && bpftool btf dump file $K/$2/vmlinux.btf format c > /tmp/bpfabi-b.h && diff -u /tmp/bpfabi-a.h /tmp/bpfabi-b.h > /dev/null; true"
+  echo "bpftool btf dump file $K/$1/vmlinux.btf format c > $T/a.h && bpftool btf dump file $K/$2/vmlinux.btf format c > $T/b.h && diff -u $T/a.h $T/b.h > /dev/null; true"
 }
-hyperfine -i --warmup 2 --runs 20 --export-markdown bench/results-diff.md \
-  -n "bpfabi diff 6.12.95 6.12.117 (with modules)" "$B diff $K/6.12.95-1~bpo12+1 $K/6.12.117-1 --json" \
-  -n "bpftool dump x2 + diff -u (vmlinux only)" "$(manual 6.12.95-1~bpo12+1 6.12.117-1)" \
+before=$(cut -d' ' -f1-3 /proc/loadavg)
+hyperfine -i --warmup 2 --runs 20 --export-markdown "$OUT.tmp" \
   -n "bpfabi diff 6.1 6.12.117 (with modules)" "$B diff $K/6.1.192-2 $K/6.12.117-1 --json" \
-  -n "bpftool dump x2 + diff -u 6.1 6.12.117" "$(manual 6.1.192-2 6.12.117-1)"
-rm -f /tmp/bpfabi-a.h /tmp/bpfabi-b.h
+  -n "bpftool dump x2 + diff -u 6.1 6.12.117 (vmlinux only)" "$(manual 6.1.192-2 6.12.117-1)" \
+  -n "bpfabi diff 6.12.95 6.12.117 (with modules)" "$B diff $K/6.12.95-1~bpo12+1 $K/6.12.117-1 --json" \
+  -n "bpftool dump x2 + diff -u 6.12.95 6.12.117 (vmlinux only)" "$(manual 6.12.95-1~bpo12+1 6.12.117-1)"
+after=$(cut -d' ' -f1-3 /proc/loadavg)
+{
+  echo "# diff vs bpftool + diff -u ($(date -u +%F), $(nproc) cores, load average before: $before, after: $after)"
+  echo
+  echo '`bash bench/diff.sh`'
+  echo
+  cat "$OUT.tmp"
+  echo
+  rss=$( { /usr/bin/time -f %M $B diff $K/6.1.192-2 $K/6.12.117-1 --json >/dev/null; } 2>&1 )
+  echo "- peak RSS \`diff 6.1 6.12.117 --json\` (with modules): ${rss} KiB"
+} > "$OUT"
+rm -f "$OUT.tmp"
+cat "$OUT"

@@ -1,25 +1,37 @@
 #!/usr/bin/env bash
-# Benchmark `bpfabi surface --json` against `bpftool btf dump ... format c`
-# on the corpus kernels (one hyperfine run), plus in-process parse/surface
-# timings. Needs hyperfine and bpftool; writes bench/results-surface.md.
+# Benchmark `bpfabi surface --json` against its floor, `cat` of the same
+# vmlinux.btf, and against `bpftool btf dump ... format c` on the corpus
+# kernels (one hyperfine run, so the ratios hold under the shared machine's
+# load), then peak RSS. Needs hyperfine and bpftool; writes
+# bench/results-surface.md with the load average before and after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS="${BPFABI_CORPUS:-../shared/corpus}"
-cargo build --release --quiet --bin bpfabi --example parse_bench
+cargo build --release --quiet --bin bpfabi
 B=./target/release/bpfabi
+OUT=bench/results-surface.md
 args=()
-for k in 6.1.192-2 6.12.117-1 live-6.18; do
+for k in live-6.18 6.12.117-1 6.1.192-2; do
   d="$CORPUS/kernels/$k"
+  args+=(-n "cat $k/vmlinux.btf (floor)" "cat $d/vmlinux.btf")
   args+=(-n "bpfabi surface --json $k" "$B surface $d --json")
   args+=(-n "bpftool format c $k" "bpftool btf dump file $d/vmlinux.btf format c")
 done
-hyperfine -N --warmup 3 --runs 30 --export-markdown bench/results-surface.md "${args[@]}"
-echo
-echo "In-process (median of 30):"
-./target/release/examples/parse_bench "$CORPUS"/kernels/{6.1.192-2,6.12.117-1,live-6.18}
-echo
-for k in 6.12.117-1; do
-  rss=$( { /usr/bin/time -f %M $B surface "$CORPUS/kernels/$k/vmlinux.btf" --json >/dev/null; } 2>&1 )
-  size=$(stat -c %s "$CORPUS/kernels/$k/vmlinux.btf")
-  echo "peak RSS $k: ${rss} KiB for a $((size / 1024)) KiB vmlinux.btf"
-done
+before=$(cut -d' ' -f1-3 /proc/loadavg)
+hyperfine -N --warmup 5 --runs 40 --export-markdown "$OUT.tmp" "${args[@]}"
+after=$(cut -d' ' -f1-3 /proc/loadavg)
+{
+  echo "# surface vs its floor ($(date -u +%F), $(nproc) cores, load average before: $before, after: $after)"
+  echo
+  echo '`bash bench/surface.sh`; ratios are to the first row (`cat` of live 6.18'"'"'s vmlinux.btf).'
+  echo
+  cat "$OUT.tmp"
+  echo
+  for k in live-6.18 6.12.117-1; do
+    rss=$( { /usr/bin/time -f %M $B surface "$CORPUS/kernels/$k" --json >/dev/null; } 2>&1 )
+    size=$(stat -c %s "$CORPUS/kernels/$k/vmlinux.btf")
+    echo "- peak RSS \`surface --json\` $k: ${rss} KiB for a $((size / 1024)) KiB vmlinux.btf"
+  done
+} > "$OUT"
+rm -f "$OUT.tmp"
+cat "$OUT"

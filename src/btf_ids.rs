@@ -133,13 +133,23 @@ pub fn check_matches(section: &[u8], btf: &Btf) -> Result<(), String> {
         let mut odd: Option<String> = None;
         if next <= 1 && i + 2 + 2 * cnt <= words {
             // set8-shaped
-            let pairs: Vec<(u32, u32)> = (0..cnt).filter_map(|j| Some((w(i + 2 + 2 * j)?, w(i + 3 + 2 * j)?))).collect();
-            let sorted = pairs.windows(2).all(|p| p.first().map(|a| a.0) <= p.get(1).map(|b| b.0));
-            let nonzero = pairs.iter().filter(|p| p.0 != 0).count();
-            if !sorted || pairs.iter().any(|p| p.1 > 0x00ff_ffff) || nonzero < if next == 1 { 1 } else { 2 } {
+            // Every word position is tried as a record: test the shape in
+            // one pass that stops at the first pair out of order or with a
+            // flag word too large, without collecting the pairs.
+            let pairs = || (0..cnt).filter_map(|j| Some((w(i + 2 + 2 * j)?, w(i + 3 + 2 * j)?)));
+            let (mut prev, mut nonzero, mut shaped) = (0u32, 0usize, true);
+            for (id, flags) in pairs() {
+                if id < prev || flags > 0x00ff_ffff {
+                    shaped = false;
+                    break;
+                }
+                prev = id;
+                nonzero += usize::from(id != 0);
+            }
+            if !shaped || nonzero < if next == 1 { 1 } else { 2 } {
                 continue;
             }
-            for &(id, _) in pairs.iter().filter(|p| p.0 != 0) {
+            for (id, _) in pairs().filter(|p| p.0 != 0) {
                 let own = id >= btf.start_id().get() || id >= btf.next_id().get();
                 if let Some(d) = describe(id).or_else(|| (!own).then(|| format!("id {id} is a base type, not this BTF's own"))) {
                     odd = Some(d);
@@ -151,11 +161,16 @@ pub fn check_matches(section: &[u8], btf: &Btf) -> Result<(), String> {
             }
         } else if next > 1 && cnt >= 3 && i + 1 + cnt <= words {
             // set-shaped
-            let ids: Vec<u32> = (0..cnt).filter_map(|j| w(i + 1 + j)).collect();
-            if !ids.windows(2).all(|p| p.first() < p.get(1)) {
+            let ids = || (0..cnt).filter_map(|j| w(i + 1 + j));
+            let mut prev: Option<u32> = None;
+            if !ids().all(|id| {
+                let up = prev.is_none_or(|p| p < id);
+                prev = Some(id);
+                up
+            }) {
                 continue;
             }
-            odd = ids.iter().find_map(|&id| describe(id));
+            odd = ids().find_map(describe);
         } else {
             continue;
         }

@@ -248,6 +248,13 @@ pub fn proto_facts(old: &ProtoText, new: &ProtoText) -> Vec<Fact> {
 
 /// Compare two kernels; `policy` grades what changed.
 pub fn diff(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, policy: &dyn Policy) -> Diff {
+    // The two sides' fingerprint tables are independent and are most of the
+    // work: compute the old one on a second thread while this one computes
+    // the new one (each is cached in its model, so this only warms them).
+    std::thread::scope(|s| {
+        s.spawn(|| drop(old.versions()));
+        drop(new.versions());
+    });
     let mut changes = Vec::new();
     diff_kfuncs(old, new, &mut changes);
     diff_helpers(old.surface(), new.surface(), &mut changes);

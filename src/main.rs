@@ -852,8 +852,14 @@ fn diff(a: &DiffArgs, w: Out) -> bpfabi::Result<u8> {
         inputs.extend_from_slice(extra);
         load_with(&inputs, &LoadOptions { release: release.clone(), modules: !a.no_modules, progress: true, ..LoadOptions::default() }).map(KernelModel::new)
     };
-    let ko = side(&a.old, &a.old_input, &a.old_release)?;
-    let kn = side(&a.new, &a.new_input, &a.new_release)?;
+    // Both kernels are read and prepared at once (errors: the old side's first).
+    let (ko, kn) = std::thread::scope(|s| {
+        let old = s.spawn(|| side(&a.old, &a.old_input, &a.old_release));
+        let kn = side(&a.new, &a.new_input, &a.new_release);
+        (old.join(), kn)
+    });
+    let ko = ko.unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+    let kn = kn?;
     for t in &a.types {
         if bpfabi::versions::lookup_type_name(ko.vmlinux(), t).is_err() {
             bpfabi::versions::lookup_type_name(kn.vmlinux(), t).map_err(|what| Error::of(ErrorKind::NotFound, "--type", what))?;

@@ -185,18 +185,26 @@ pub fn of(kernel: &Kernel) -> Surface {
     }
     let mut decl_tags = 0;
     for (bi, kb) in btfs.iter().enumerate() {
-        for t in kb.btf.types_of_kind(Kind::DeclTag).filter(|t| t.component_idx() == Some(-1)) {
+        // Only DECL_TAGs named bpf_kfunc / bpf_fastcall are read in full:
+        // the name is compared in place from the header words.
+        for (id, kind, name_off) in kb.btf.kinds_and_names() {
+            if kind != Kind::DeclTag {
+                continue;
+            }
+            let is_kfunc = kb.btf.str_is(name_off.get(), TAG_KFUNC.as_bytes()).1;
+            if !is_kfunc && !kb.btf.str_is(name_off.get(), TAG_FASTCALL.as_bytes()).1 {
+                continue;
+            }
+            let Some(t) = kb.btf.ty(id).filter(|t| t.component_idx() == Some(-1)) else { continue };
             let target = t.ref_type();
-            let is_func = kb.btf.ty(target).is_some_and(|f| f.kind == Kind::Func);
-            match t.name() {
-                TAG_KFUNC if is_func => {
-                    decl_tags += 1;
-                    evidence.entry((bi, target)).or_default().sources.insert(Source::DeclTag);
-                }
-                TAG_FASTCALL if is_func => {
-                    evidence.entry((bi, target)).or_default().fastcall_tag = true;
-                }
-                _ => {}
+            if kb.btf.ty(target).is_none_or(|f| f.kind != Kind::Func) {
+                continue;
+            }
+            if is_kfunc {
+                decl_tags += 1;
+                evidence.entry((bi, target)).or_default().sources.insert(Source::DeclTag);
+            } else {
+                evidence.entry((bi, target)).or_default().fastcall_tag = true;
             }
         }
     }
@@ -206,7 +214,8 @@ pub fn of(kernel: &Kernel) -> Surface {
         .iter()
         .enumerate()
         .map(|(bi, kb)| {
-            let names = evidence.keys().filter(|(b, _)| *b == bi).filter_map(|&(_, id)| kb.btf.ty(id)).map(|t| t.name());
+            // The evidence of this BTF only: a range of the (btf, id) keys.
+            let names = evidence.range((bi, TypeId::VOID)..(bi + 1, TypeId::VOID)).filter_map(|(&(_, id), _)| kb.btf.ty(id)).map(|t| t.name());
             impl_pairs(&kb.btf, names)
         })
         .collect();
@@ -297,18 +306,35 @@ fn impl_pairs<'a>(btf: &Btf, kfuncs: impl Iterator<Item = &'a str>) -> HashMap<S
     if wanted.is_empty() {
         return out;
     }
-    // Cheap prefilter: only names with a length some wanted name has.
-    let mut lens = [false; 256];
+    // Cheap prefilter: a 64 Ki-bit set of the wanted names' first 8 bytes
+    // (read in place, no scan to the terminator); only FUNCs passing it are
+    // read and looked up.
+    let bit = |p: u64| (p.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 48) as usize;
+    let mut prefixes = vec![0u64; 1024];
+    let prefix8 = |n: &[u8]| {
+        let mut w = [0u8; 8];
+        for (d, &b) in w.iter_mut().zip(n) {
+            *d = b;
+        }
+        u64::from_le_bytes(w)
+    };
     for w in wanted.keys() {
-        lens[w.len().min(255)] = true;
+        let b = bit(prefix8(w));
+        if let Some(word) = prefixes.get_mut(b / 64) {
+            *word |= 1 << (b % 64);
+        }
     }
-    for t in btf.types_of_kind(Kind::Func) {
-        let n = t.name_bytes();
-        if !lens[n.len().min(255)] {
+    for (_, kind, name_off) in btf.kinds_and_names() {
+        if kind != Kind::Func {
             continue;
         }
+        let b = bit(btf.str_prefix8(name_off));
+        if prefixes.get(b / 64).is_none_or(|&word| word & (1 << (b % 64)) == 0) {
+            continue;
+        }
+        let n = btf.str_bytes_at(name_off);
         if let Some(k) = wanted.get(n) {
-            out.insert(k.clone(), t.name().to_string());
+            out.insert(k.clone(), btf.str_at(name_off).to_string());
         }
     }
     out
@@ -317,11 +343,13 @@ fn impl_pairs<'a>(btf: &Btf, kfuncs: impl Iterator<Item = &'a str>) -> HashMap<S
 /// Helpers from `enum bpf_func_id`: `BPF_FUNC_foo = N` is helper `bpf_foo`.
 pub fn helpers_of(btf: &Btf) -> (Vec<Helper>, Option<u32>) {
     // A linear scan over enums is cheaper than building the name index.
-    let Some(e) = btf
-        .types_of_kind(Kind::Enum)
-        .chain(btf.types_of_kind(Kind::Enum64))
-        .find(|t| t.name_bytes() == b"bpf_func_id")
-    else {
+    // The first ENUM, else the first ENUM64, named bpf_func_id.
+    let named = |want: Kind| {
+        btf.kinds_and_names()
+            .find(|&(_, kind, name)| kind == want && btf.str_is(name.get(), b"bpf_func_id").1)
+            .and_then(|(id, _, _)| btf.ty(id))
+    };
+    let Some(e) = named(Kind::Enum).or_else(|| named(Kind::Enum64)) else {
         return (Vec::new(), None);
     };
     let mut seen = HashSet::new();
@@ -329,7 +357,12 @@ pub fn helpers_of(btf: &Btf) -> (Vec<Helper>, Option<u32>) {
         .enumerators()
         .filter_map(|v| {
             let short = v.name.strip_prefix("BPF_FUNC_")?;
-            (short != "unspec" && seen.insert(v.value)).then(|| Helper { name: format!("bpf_{short}"), id: v.value as u32 })
+            (short != "unspec" && seen.insert(v.value)).then(|| {
+                let mut name = String::with_capacity(4 + short.len());
+                name.push_str("bpf_");
+                name.push_str(short);
+                Helper { name, id: v.value as u32 }
+            })
         })
         .collect();
     helpers.sort_by_key(|h| h.id);

@@ -478,17 +478,26 @@ impl Btf {
             name_index: OnceLock::new(),
             bytes: bytes.clone(),
         };
-        btf.index_types(data)?;
-        btf.validate_refs(data)?;
+        // One pass indexes the types and bounds every reference; only when
+        // a reference is out of range does the slower, message-building
+        // pass run, so errors are those of `validate_refs`.
+        let (max_ref, max_str) = btf.index_types(data)?;
+        if max_ref >= btf.next_id().get() || max_str >= btf.total_str_len() {
+            btf.validate_refs(data)?;
+        }
         Ok(btf)
     }
 
-    /// Walk the type section once, recording each type's offset.
-    fn index_types(&mut self, data: &[u8]) -> Result<(), ReadError> {
+    /// Walk the type section once, recording each type's offset; returns
+    /// the largest type id and the largest name offset any record refers to
+    /// (what [`Btf::validate_refs`] checks, gathered without building its
+    /// messages).
+    fn index_types(&mut self, data: &[u8]) -> Result<(u32, u32), ReadError> {
         let types = data.get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
         // Every type takes at least 12 bytes: this bounds the allocation.
         let mut offsets = Vec::with_capacity(types.len() / TYPE_HDR);
         let e = self.endian;
+        let (mut max_ref, mut max_str) = (0u32, 0u32);
         let mut off = 0usize;
         while off < types.len() {
             let abs = self.types_start + off;
@@ -528,11 +537,14 @@ impl Btf {
                     ),
                 ));
             }
+            let (r, n) = refs_bound(e, kind, types.get(off..next).unwrap_or(&[]));
+            max_ref = max_ref.max(r);
+            max_str = max_str.max(n);
             offsets.push(off as u32);
             off = next;
         }
         self.offsets = offsets;
-        Ok(())
+        Ok((max_ref, max_str))
     }
 
     /// Check name offsets and referenced type ids of every own type. Hot:
@@ -680,8 +692,33 @@ impl Btf {
         let data = self.bytes.as_slice();
         let strs = data.get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
         let s = strs.get(rel..).unwrap_or(&[]);
-        let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
+        let end = memchr::memchr(0, s).unwrap_or(s.len());
         s.get(..end).unwrap_or(&[])
+    }
+
+    /// The first 8 bytes of the string at `off` as a little-endian word,
+    /// zero from its terminator on (shorter strings are zero-padded): a key
+    /// for prefiltering names without scanning to their end.
+    pub fn str_prefix8(&self, off: StrOffset) -> u64 {
+        let off = off.0;
+        if off < self.start_str {
+            return self.base.as_ref().map_or(0, |b| b.str_prefix8(StrOffset(off)));
+        }
+        let rel = (off - self.start_str) as usize;
+        let strs = self.bytes.as_slice().get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
+        let s = strs.get(rel..).unwrap_or(&[]);
+        if let Some(&w) = s.first_chunk::<8>() {
+            // Eight bytes at once; keep those before the first zero byte
+            // (the lowest flagged byte of the classic has-zero test is exact).
+            let w = u64::from_le_bytes(w);
+            let z = w.wrapping_sub(0x0101_0101_0101_0101) & !w & 0x8080_8080_8080_8080;
+            return if z == 0 { w } else { w & ((1u64 << (z.trailing_zeros() / 8 * 8)) - 1) };
+        }
+        let mut w = [0u8; 8];
+        for (d, &b) in w.iter_mut().zip(s.iter().take_while(|&&b| b != 0)) {
+            *d = b;
+        }
+        u64::from_le_bytes(w)
     }
 
     /// Whether the string at `off` is empty, and whether it is `name`:
@@ -761,6 +798,23 @@ impl Btf {
         (0..self.offsets.len())
             .filter(move |&i| self.raw_kind_at(i) == Some(kind))
             .filter_map(move |i| self.ty(self.start_id + i as u32))
+    }
+
+    /// Id, kind and name offset of each own type, read from the first two
+    /// header words only: the cheapest full scan (no [`Type`] built, no
+    /// string read), for passes that pick a few types out of all.
+    pub fn kinds_and_names(&self) -> impl Iterator<Item = (TypeId, Kind, StrOffset)> + '_ {
+        let e = self.endian;
+        let types = self.bytes.as_slice().get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
+        self.offsets.iter().enumerate().map(move |(i, &off)| {
+            let o = off as usize;
+            let w: [u8; 8] = types.get(o..o + 8).and_then(|b| b.try_into().ok()).unwrap_or([0; 8]);
+            let (name, info) = match e {
+                Endian::Little => (word_at::<false>(&w, 0), word_at::<false>(&w, 4)),
+                Endian::Big => (word_at::<true>(&w, 0), word_at::<true>(&w, 4)),
+            };
+            (self.start_id + i as u32, Kind::from_raw(((info >> 24) & 0x1f) as u8), StrOffset(name))
+        })
     }
 
     /// Iterate over this blob's own types (not the base's).
@@ -859,6 +913,72 @@ impl Btf {
         }
         None
     }
+}
+
+/// The largest type id and name offset one type record (`rec`: header and
+/// what follows it) refers to: the same fields [`Btf::validate_refs`]
+/// checks, read with fixed-size chunks so the hot loop has no bounds checks.
+#[inline]
+fn refs_bound(e: Endian, kind: Kind, rec: &[u8]) -> (u32, u32) {
+    match e {
+        Endian::Little => refs_bound_in::<false>(kind, rec),
+        Endian::Big => refs_bound_in::<true>(kind, rec),
+    }
+}
+
+#[inline(always)]
+fn rd_u32<const BE: bool>(b: [u8; 4]) -> u32 {
+    if BE {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    }
+}
+
+/// The word at byte `i` of `b` (zero when out of range; callers pass
+/// fixed-size records, so the check folds away).
+#[inline(always)]
+fn word_at<const BE: bool>(b: &[u8], i: usize) -> u32 {
+    b.get(i..i + 4).and_then(|w| <[u8; 4]>::try_from(w).ok()).map_or(0, rd_u32::<BE>)
+}
+
+/// Names (word 0) and types (word 1) of `N`-byte vlen records.
+#[inline(always)]
+fn elems_bound<const BE: bool, const N: usize>(extra: &[u8], names: bool, types: bool, max: &mut (u32, u32)) {
+    for c in extra.chunks_exact(N) {
+        let Ok(m) = <&[u8; N]>::try_from(c) else { continue };
+        if names {
+            max.1 = max.1.max(word_at::<BE>(m, 0));
+        }
+        if types {
+            max.0 = max.0.max(word_at::<BE>(m, 4));
+        }
+    }
+}
+
+fn refs_bound_in<const BE: bool>(kind: Kind, rec: &[u8]) -> (u32, u32) {
+    let Some((hdr, extra)) = rec.split_first_chunk::<TYPE_HDR>() else { return (0, 0) };
+    let mut max = (if kind.refers_by_type() { word_at::<BE>(hdr, 8) } else { 0 }, word_at::<BE>(hdr, 0));
+    match kind {
+        Kind::Array => {
+            if let Some(a) = extra.first_chunk::<8>() {
+                max.0 = max.0.max(word_at::<BE>(a, 0)).max(word_at::<BE>(a, 4));
+            }
+        }
+        // Members: name, type, offset; parameters: name, type.
+        Kind::Struct | Kind::Union => elems_bound::<BE, 12>(extra, true, true, &mut max),
+        Kind::FuncProto => elems_bound::<BE, 8>(extra, true, true, &mut max),
+        // Variables: type, offset, size (the type is word 0 here).
+        Kind::Datasec => {
+            for c in extra.chunks_exact(12) {
+                max.0 = max.0.max(word_at::<BE>(c, 0));
+            }
+        }
+        Kind::Enum => elems_bound::<BE, 8>(extra, true, false, &mut max),
+        Kind::Enum64 => elems_bound::<BE, 12>(extra, true, false, &mut max),
+        _ => {}
+    }
+    max
 }
 
 /// The by-name index (see [`Btf::by_name`]).

@@ -25,7 +25,8 @@ pub fn func_decl(btf: &Btf, func_id: TypeId) -> String {
 
 /// The C declaration of `name` having type `id` (name may be empty).
 pub fn decl(btf: &Btf, id: TypeId, name: &str) -> String {
-    let mut out = String::new();
+    // Most declarations fit: one allocation instead of several regrowths.
+    let mut out = String::with_capacity(64);
     emit_decl(btf, id, name, &mut out, 0);
     out
 }
@@ -41,7 +42,7 @@ fn emit_decl(btf: &Btf, id: TypeId, name: &str, out: &mut String, nest: usize) {
         return;
     }
     // Collect the chain from the declared name to the base type.
-    let mut chain: Vec<TypeId> = Vec::new();
+    let mut chain: Vec<TypeId> = Vec::with_capacity(8);
     let mut cur = id;
     loop {
         if chain.len() >= MAX_CHAIN {
@@ -112,10 +113,13 @@ fn emit_chain(btf: &Btf, chain: &mut Vec<TypeId>, name: &str, out: &mut String, 
                     Kind::Fwd => "struct",
                     _ => "enum",
                 };
-                if t.name().is_empty() {
-                    let _ = write!(out, "{kw} {{...}}");
-                } else {
-                    let _ = write!(out, "{kw} {}", t.name());
+                out.push_str(kw);
+                match t.name() {
+                    "" => out.push_str(" {...}"),
+                    n => {
+                        out.push(' ');
+                        out.push_str(n);
+                    }
                 }
             }
             Kind::Ptr => out.push_str(if last_was_ptr { "*" } else { " *" }),

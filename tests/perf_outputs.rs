@@ -1,0 +1,73 @@
+//! The fast paths of issue 25 (surface, diff, the catalog kernel matrix)
+//! must not change a byte of output: SHA-256 digests of the outputs the
+//! implementation before them (commit ffef840) gave on the corpus kernels and
+//! objects, with the corpus path replaced by `$CORPUS`, are compared with
+//! what this build prints (tests/fixtures/perf-outputs.txt). An intended
+//! output change updates the file: `BPFABI_BLESS=1 cargo test --test
+//! perf_outputs` rewrites it from this build.
+mod common;
+
+use sha2::{Digest, Sha256};
+use std::process::Command;
+
+fn digest(corpus: &str, args: &[String]) -> String {
+    let cache = common::workdir("perf-outputs-cache");
+    let out = Command::new(env!("CARGO_BIN_EXE_bpfabi"))
+        .args(args)
+        // The built-in catalog only: no apt, no cache of this machine.
+        .env("BPFABI_CATALOG", "only")
+        .env("XDG_CACHE_HOME", &cache)
+        .output()
+        .expect("run bpfabi");
+    assert!(matches!(out.status.code(), Some(0 | 1)), "bpfabi {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("UTF-8 output").replace(corpus, "$CORPUS");
+    format!("{:x}", Sha256::digest(text.as_bytes()))
+}
+
+#[test]
+fn outputs_are_byte_identical_to_the_recorded_ones() {
+    if !common::have_corpus() {
+        return;
+    }
+    let corpus = common::corpus().to_string_lossy().into_owned();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/perf-outputs.txt");
+    let recorded = std::fs::read_to_string(&fixture).expect("fixture");
+    let catalog: Vec<String> = {
+        let out = Command::new(env!("CARGO_BIN_EXE_bpfabi")).args(["catalog", "list"]).output().expect("catalog list");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .skip(2)
+            .filter_map(|l| l.split_whitespace().next())
+            .flat_map(|r| ["--kernel".to_string(), format!("debian:{r}")])
+            .collect()
+    };
+    assert_eq!(catalog.len(), 2 * 28, "the built-in catalog has 28 kernels");
+    let k = |n: &str| format!("{corpus}/kernels/{n}");
+    let mut now = String::new();
+    for line in recorded.lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        let (what, args): (String, Vec<String>) = match f.as_slice() {
+            ["surface-json", n, _] => (format!("{} {n}", f[0]), vec!["surface".into(), k(n), "--json".into()]),
+            ["surface-table", n, _] => (format!("{} {n}", f[0]), vec!["surface".into(), k(n)]),
+            ["diff-json", a, b, _] => (format!("{} {a} {b}", f[0]), vec!["diff".into(), k(a), k(b), "--json".into()]),
+            ["diff-table", a, b, _] => (format!("{} {a} {b}", f[0]), vec!["diff".into(), k(a), k(b)]),
+            [kind @ ("check-catalog-json" | "check-catalog-table"), o, _] => {
+                let mut a = vec!["check".to_string(), format!("{corpus}/bpf-objects/{o}")];
+                a.extend(catalog.iter().cloned());
+                if *kind == "check-catalog-json" {
+                    a.push("--json".into());
+                }
+                (format!("{kind} {o}"), a)
+            }
+            _ => panic!("{}: unexpected line `{line}`", fixture.display()),
+        };
+        now.push_str(&format!("{what} {}\n", digest(&corpus, &args)));
+    }
+    if std::env::var_os("BPFABI_BLESS").is_some() {
+        std::fs::write(&fixture, &now).expect("write fixture");
+        return;
+    }
+    for (old, new) in recorded.lines().zip(now.lines()) {
+        assert_eq!(new, old, "output changed (the first field names the command)");
+    }
+}
