@@ -76,6 +76,7 @@ pub mod elf;
 pub mod error;
 mod fswalk;
 pub mod hash;
+pub mod inputs;
 pub mod kernel;
 pub mod kflags;
 pub mod lint;

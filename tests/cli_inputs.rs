@@ -1,0 +1,179 @@
+//! What the commands read and how one bad input is reported: packages given
+//! to `check` and `inspect`, a foreign ELF among good objects, missing
+//! paths, `--format` limited to what a command writes.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bpfabi(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bpfabi")).args(args).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A 64-bit little-endian ELF claiming EM_BPF that is a shared object
+/// (ET_DYN), as eBPF-for-Solana programs are: a null section and a
+/// `.shstrtab`.
+fn foreign_bpf_elf() -> Vec<u8> {
+    let mut h = vec![0u8; 80 + 2 * 64];
+    h[..4].copy_from_slice(b"\x7fELF");
+    h[4] = 2; // ELFCLASS64
+    h[5] = 1; // little-endian
+    h[6] = 1; // EV_CURRENT
+    h[16..18].copy_from_slice(&3u16.to_le_bytes()); // ET_DYN
+    h[18..20].copy_from_slice(&247u16.to_le_bytes()); // EM_BPF
+    h[20..24].copy_from_slice(&1u32.to_le_bytes());
+    h[0x28..0x30].copy_from_slice(&80u64.to_le_bytes()); // e_shoff
+    h[0x34..0x36].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
+    h[0x3a..0x3c].copy_from_slice(&64u16.to_le_bytes()); // e_shentsize
+    h[0x3c..0x3e].copy_from_slice(&2u16.to_le_bytes()); // e_shnum
+    h[0x3e..0x40].copy_from_slice(&1u16.to_le_bytes()); // e_shstrndx
+    h[64..75].copy_from_slice(b"\0.shstrtab\0");
+    let sh = 80 + 64;
+    h[sh..sh + 4].copy_from_slice(&1u32.to_le_bytes()); // sh_name
+    h[sh + 4..sh + 8].copy_from_slice(&3u32.to_le_bytes()); // SHT_STRTAB
+    h[sh + 24..sh + 32].copy_from_slice(&64u64.to_le_bytes()); // sh_offset
+    h[sh + 32..sh + 40].copy_from_slice(&11u64.to_le_bytes()); // sh_size
+    h
+}
+
+fn libbpf_tools() -> PathBuf {
+    corpus().join("bpf-objects/libbpf-tools/0.26.0+ds-1")
+}
+
+#[test]
+fn one_bad_file_does_not_stop_a_directory() {
+    if !have_corpus() {
+        return;
+    }
+    let tmp = workdir("cli_inputs/badfile");
+    std::fs::copy(libbpf_tools().join("biolatency.bpf.o"), tmp.join("a_biolatency.bpf.o")).unwrap();
+    std::fs::write(tmp.join("m_solana.so"), foreign_bpf_elf()).unwrap();
+    std::fs::copy(libbpf_tools().join("fsdist.bpf.o"), tmp.join("z_fsdist.bpf.o")).unwrap();
+    let dir = tmp.to_str().unwrap();
+    let o = bpfabi(&["inspect", dir, "--json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let paths: Vec<&str> = v["objects"].as_array().unwrap().iter().map(|o| o["path"].as_str().unwrap()).collect();
+    assert_eq!(paths.len(), 2, "both good objects are read: {paths:?}");
+    assert!(paths[1].ends_with("z_fsdist.bpf.o"), "{paths:?}");
+    let err = stderr(&o);
+    assert!(err.contains("m_solana.so") && err.contains("expected a relocatable BPF object (ET_REL)"), "{err}");
+    assert_eq!(err.matches("m_solana.so").count(), 1, "the path once: {err}");
+    // check: results for both good objects, then exit 2.
+    let k = kernel_dir("6.12.117-1");
+    let o = bpfabi(&["check", dir, "--kernel", k.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let objects: std::collections::BTreeSet<&str> = v["results"].as_array().unwrap().iter().map(|r| r["object"].as_str().unwrap()).collect();
+    assert_eq!(objects.len(), 2, "{objects:?}");
+    assert!(stderr(&o).contains("m_solana.so"), "{}", stderr(&o));
+    // census: the same, and the error in the report.
+    let o = bpfabi(&["census", dir]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("2 distinct objects"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("m_solana.so: at offset 0x0: expected a relocatable BPF object (ET_REL)"), "{}", stdout(&o));
+}
+
+#[test]
+fn missing_and_truncated_inputs_fail_the_census() {
+    let tmp = workdir("cli_inputs/census");
+    let o = bpfabi(&["census", "/nonexistent-bpfabi"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stdout(&o).contains("/nonexistent-bpfabi: No such file or directory"), "{}", stdout(&o));
+    // A package cut short: its ar member runs past the end of the file.
+    let member = |name: &str, size: usize| format!("{name:<16}{:<12}{:<6}{:<6}{:<8}{size:<10}`\n", 0, 0, 0, 100644).into_bytes();
+    let mut deb = b"!<arch>\n".to_vec();
+    deb.extend(member("debian-binary", 4));
+    deb.extend_from_slice(b"2.0\n");
+    deb.extend(member("data.tar.xz", 999_999));
+    deb.extend_from_slice(b"\xfd7zXZ\0");
+    let trunc = tmp.join("trunc.deb");
+    std::fs::write(&trunc, &deb).unwrap();
+    let o = bpfabi(&["census", trunc.to_str().unwrap(), "/nonexistent-bpfabi"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("2 errors:"), "{out}");
+    let line = out.lines().find(|l| l.contains("trunc.deb")).unwrap();
+    assert_eq!(line.matches("trunc.deb").count(), 1, "the path once: {line}");
+    assert!(line.contains("runs past the end of the file"), "{line}");
+    // inspect and check say the same and exit 2.
+    let o = bpfabi(&["inspect", "/nonexistent-bpfabi"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("/nonexistent-bpfabi: No such file or directory"), "{}", stderr(&o));
+}
+
+/// A Debian package holding one object, built with dpkg-deb.
+fn package_with(obj: &Path, dir: &Path) -> Option<PathBuf> {
+    let root = dir.join("pkg");
+    let lib = root.join("usr/lib/demo");
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::create_dir_all(root.join("DEBIAN")).unwrap();
+    std::fs::write(root.join("DEBIAN/control"), "Package: demo\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@example.org>\nDescription: t\n").unwrap();
+    std::fs::copy(obj, lib.join("demo.bpf.o")).unwrap();
+    std::fs::write(lib.join("README"), "no BPF here").unwrap();
+    let deb = dir.join("demo_1.0_all.deb");
+    let st = Command::new("dpkg-deb").args(["--root-owner-group", "-Zxz", "--build"]).arg(&root).arg(&deb).output().ok()?;
+    st.status.success().then_some(deb)
+}
+
+#[test]
+fn check_and_inspect_read_packages_as_the_census_does() {
+    if !have_corpus() {
+        return;
+    }
+    let tmp = workdir("cli_inputs/deb");
+    let Some(deb) = package_with(&libbpf_tools().join("biolatency.bpf.o"), &tmp) else {
+        eprintln!("skipped: dpkg-deb is not installed");
+        return;
+    };
+    let deb_s = deb.to_str().unwrap();
+    let o = bpfabi(&["inspect", deb_s, "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let objs = v["objects"].as_array().unwrap();
+    assert_eq!(objs.len(), 1);
+    assert_eq!(objs[0]["path"], format!("{deb_s}:/usr/lib/demo/demo.bpf.o"));
+    let progs = |v: &serde_json::Value| v["programs"].as_array().unwrap().len();
+    let direct = bpfabi(&["inspect", libbpf_tools().join("biolatency.bpf.o").to_str().unwrap(), "--json"]);
+    let dv: serde_json::Value = serde_json::from_slice(&direct.stdout).unwrap();
+    assert_eq!(progs(&objs[0]), progs(&dv["objects"][0]));
+    let k = kernel_dir("6.12.117-1");
+    let o = bpfabi(&["check", deb_s, "--kernel", k.to_str().unwrap(), "--json"]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let d: serde_json::Value = serde_json::from_slice(&bpfabi(&["check", libbpf_tools().join("biolatency.bpf.o").to_str().unwrap(), "--kernel", k.to_str().unwrap(), "--json"]).stdout).unwrap();
+    let verdicts = |v: &serde_json::Value| v["results"].as_array().unwrap().iter().map(|r| (r["program"].to_string(), r["verdict"].to_string())).collect::<Vec<_>>();
+    assert_eq!(verdicts(&v), verdicts(&d));
+    // The census finds the same object in the package.
+    let o = bpfabi(&["census", deb_s]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("1 distinct object"), "{}", stdout(&o));
+}
+
+#[test]
+fn help_lists_only_the_formats_a_command_writes() {
+    let o = bpfabi(&["lint", "--help"]);
+    let help = stdout(&o);
+    assert!(help.contains("[possible values: table, json]"), "{help}");
+    assert!(!help.contains("sarif"), "{help}");
+    let o = bpfabi(&["check", "--help"]);
+    assert!(stdout(&o).contains("[possible values: table, json, jsonl, sarif]"), "{}", stdout(&o));
+    let o = bpfabi(&["census", "suggest", "--help"]);
+    assert!(!stdout(&o).contains("--json"), "{}", stdout(&o));
+    let o = bpfabi(&["lint", "--format", "sarif"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("invalid value 'sarif' for '--format <FORMAT>'"), "{}", stderr(&o));
+    // A usage error the command finds names no input: no `bpfabi: error: bpfabi:`.
+    let o = bpfabi(&["census"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("bpfabi: error: give PATHs"), "{}", stderr(&o));
+}
