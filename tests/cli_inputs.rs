@@ -177,3 +177,41 @@ fn help_lists_only_the_formats_a_command_writes() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).starts_with("bpfabi: error: give PATHs"), "{}", stderr(&o));
 }
+
+#[test]
+fn kernels_lists_and_prunes_the_cache() {
+    let xdg = workdir("cli_inputs/xdg");
+    let cache = xdg.join("bpfabi/debian");
+    for (i, (release, version)) in [("6.1.0-55-amd64", "6.1.190-1"), ("6.1.0-57-amd64", "6.1.192-3"), ("6.1.0-56-amd64", "6.1.191-1")].iter().enumerate() {
+        let d = cache.join("kernels").join(release);
+        std::fs::create_dir_all(&d).unwrap();
+        let meta = serde_json::json!({"kernel_release": release, "arch": "amd64", "suite": "bookworm", "packages": [{"name": format!("linux-image-{release}"), "version": version}]});
+        std::fs::write(d.join("meta.json"), meta.to_string()).unwrap();
+        std::fs::write(d.join("vmlinux.btf"), vec![0u8; 1 << 20]).unwrap();
+        let f = std::fs::File::options().write(true).open(d.join("meta.json")).unwrap();
+        f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(i as u64 + 1)).unwrap();
+        std::fs::create_dir_all(cache.join("debs")).unwrap();
+        std::fs::write(cache.join("debs").join(format!("linux-image-{release}_{version}_amd64.deb")), vec![0u8; 1 << 20]).unwrap();
+    }
+    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_bpfabi")).args(args).env("XDG_CACHE_HOME", &xdg).env("BPFABI_OFFLINE", "1").output().unwrap();
+    let o = run(&["kernels", "--list"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains(": 3 kernels, "), "{}", stdout(&o));
+    let o = run(&["kernels", "--prune", "--keep", "2", "--dry-run"]);
+    assert!(stdout(&o).starts_with("would remove kernel 6.1.0-55-amd64 (amd64, bookworm, 1.0 MiB)\nwould remove package linux-image-6.1.0-55-amd64_6.1.190-1_amd64.deb (1.0 MiB)\n"), "{}", stdout(&o));
+    assert!(cache.join("kernels/6.1.0-55-amd64").is_dir());
+    let o = run(&["kernels", "--prune", "--keep", "2", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["pruned"]["kernels"][0]["kernel_release"], "6.1.0-55-amd64");
+    assert_eq!(v["cached"].as_array().unwrap().len(), 2);
+    assert!(!cache.join("kernels/6.1.0-55-amd64").exists());
+    // 3 MiB: the kernel extracted longest ago (6.1.0-57) goes.
+    let o = run(&["kernels", "--prune", "--max-size", "3M"]);
+    assert!(stdout(&o).starts_with("removed kernel 6.1.0-57-amd64"), "{}", stdout(&o));
+    assert!(stdout(&o).contains(": 1 kernel, "), "{}", stdout(&o));
+    let o = run(&["kernels", "--prune", "--max-size", "lots"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = run(&["kernels", "--keep", "1"]);
+    assert_eq!(o.status.code(), Some(2), "--keep needs --prune");
+}

@@ -17,6 +17,7 @@
 //! `kernels/<release>/` extracted BTF with `meta.json` and `config`.
 
 pub mod apt;
+pub mod prune;
 pub mod sources;
 /// Debian version ordering (moved to [`crate::release`], kept here by name).
 pub use crate::release as version;
