@@ -215,3 +215,21 @@ fn kernels_lists_and_prunes_the_cache() {
     let o = run(&["kernels", "--keep", "1"]);
     assert_eq!(o.status.code(), Some(2), "--keep needs --prune");
 }
+
+/// 6.1 registers `bpf_kfunc_call_test*` in vmlinux (net/bpf/test_run.c);
+/// later kernels moved them to bpf_testmod: their removal is info.
+#[test]
+fn diff_grades_test_kfuncs_as_info() {
+    if !have_corpus() {
+        return;
+    }
+    let o = bpfabi(&["diff", kernel_dir("6.1.192-2").to_str().unwrap(), kernel_dir("6.12.117-1").to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+    let changes = v["changes"].as_array().unwrap();
+    let tests: Vec<&serde_json::Value> = changes.iter().filter(|c| c["name"].as_str().is_some_and(|n| n.starts_with("bpf_kfunc_call_test"))).collect();
+    assert!(!tests.is_empty(), "6.1 has test kfuncs 6.12 does not");
+    for c in tests {
+        assert_eq!(c["severity"], "info", "{c}");
+    }
+    assert!(changes.iter().any(|c| c["severity"] == "breaking"), "other removals stay breaking");
+}
