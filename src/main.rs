@@ -1046,6 +1046,7 @@ fn check_objects(
     kernels: &[KernelModel],
     w: Out,
 ) -> bpfabi::Result<u8> {
+    bpfabi::object::unknown_rodata(objs, a.rodata.iter().map(|(n, _)| n.as_str()))?;
     let opts = CheckOptions::default().explain(a.explain).rodata(a.rodata.iter().cloned().collect());
     let results = bpfabi::check::check(objs, kernels, &opts);
     let labels: Vec<String> = kernels.iter().map(|k| k.label().to_string()).collect();

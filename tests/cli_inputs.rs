@@ -233,3 +233,20 @@ fn diff_grades_test_kfuncs_as_info() {
     }
     assert!(changes.iter().any(|c| c["severity"] == "breaking"), "other removals stay breaking");
 }
+
+#[test]
+fn an_unknown_rodata_name_is_an_error_listing_the_variables() {
+    if !have_corpus() {
+        return;
+    }
+    let obj = libbpf_tools().join("biolatency.bpf.o");
+    let k = kernel_dir("6.12.117-1");
+    let o = bpfabi(&["check", obj.to_str().unwrap(), "--kernel", k.to_str().unwrap(), "--rodata", "targ_ms=1", "--rodata", "targ_msec=1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert_eq!(
+        stderr(&o).trim_end(),
+        "bpfabi: error: --rodata: no object has a .rodata variable `targ_msec`; their .rodata variables: filter_cg, filter_dev, targ_dev, targ_ms, targ_per_disk, targ_per_flag, targ_queued"
+    );
+    let o = bpfabi(&["check", obj.to_str().unwrap(), "--kernel", k.to_str().unwrap(), "--rodata", "targ_ms=1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

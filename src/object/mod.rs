@@ -331,6 +331,24 @@ impl DataSection {
     }
 }
 
+/// The `.rodata` variables (`const volatile` globals user space may set
+/// before loading) of `objects`, sorted, each once.
+pub fn rodata_names(objects: &[BpfObject]) -> BTreeSet<&str> {
+    objects.iter().flat_map(|o| o.rodata.iter()).flat_map(|d| d.vars.iter().map(|(_, _, n)| n.as_str())).collect()
+}
+
+/// Names given as `.rodata` values (`check --rodata NAME=V`) that no object
+/// has: an error listing the variables the objects do have.
+pub fn unknown_rodata<'a>(objects: &[BpfObject], names: impl IntoIterator<Item = &'a str>) -> Result<()> {
+    let known = rodata_names(objects);
+    let unknown: Vec<&str> = names.into_iter().filter(|n| !known.contains(n)).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let have = if known.is_empty() { "the objects have no .rodata variables".to_string() } else { format!("their .rodata variables: {}", known.into_iter().collect::<Vec<_>>().join(", ")) };
+    Err(Error::of(crate::error::ErrorKind::NotFound, "--rodata", format!("no object has a .rodata variable {}; {have}", unknown.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))))
+}
+
 impl BpfObject {
     /// The read-only data section with ELF index `index`.
     pub fn rodata_section(&self, index: u32) -> Option<&DataSection> {
