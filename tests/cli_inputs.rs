@@ -250,3 +250,52 @@ fn an_unknown_rodata_name_is_an_error_listing_the_variables() {
     let o = bpfabi(&["check", obj.to_str().unwrap(), "--kernel", k.to_str().unwrap(), "--rodata", "targ_ms=1"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// A census without kfunc calls: the report says so instead of printing
+/// empty kfunc tables.
+#[test]
+fn census_report_hides_empty_kfunc_tables() {
+    if !have_corpus() {
+        return;
+    }
+    let w = workdir("cli_inputs/report");
+    let census = w.join("census.json");
+    let o = bpfabi(&["census", "--json", "-o", census.to_str().unwrap(), "--store", w.join("store").to_str().unwrap(), libbpf_tools().join("biolatency.bpf.o").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let site = w.join("site");
+    let o = bpfabi(&["report", "--census", census.to_str().unwrap(), "--store", w.join("store").to_str().unwrap(), "-o", site.to_str().unwrap(), kernel_dir("6.12.117-1").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let md = std::fs::read_to_string(site.join("summary.md")).unwrap();
+    assert!(!md.contains("| kfunc | projects"), "{md}");
+    assert!(md.contains("## Most used kfuncs\n\nNo object of the census calls a kfunc.\n"), "{md}");
+    assert!(md.contains("| helper | objects | unguarded |"), "{md}");
+    let html = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(!html.contains("id=\"timeline-used\"") && !html.contains("id=\"removal\""), "empty kfunc tables");
+    assert!(html.contains("No object of the census calls a kfunc."));
+}
+
+/// The kfunc pages' timeline shows change details with code spans, not
+/// literal backticks.
+#[test]
+fn policy_timeline_renders_code_spans() {
+    if !have_corpus() {
+        return;
+    }
+    let w = workdir("cli_inputs/policy");
+    let (k1, k2) = (kernel_dir("6.1.192-2"), kernel_dir("6.12.117-1"));
+    let m = w.join("m.toml");
+    let o = bpfabi(&["policy", "init", "--no-modules", "-o", m.to_str().unwrap(), k1.to_str().unwrap(), k2.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let site = w.join("site");
+    let o = bpfabi(&["policy", "docs", "--no-modules", "--manifest", m.to_str().unwrap(), "-o", site.to_str().unwrap(), k1.to_str().unwrap(), k2.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut coded = 0;
+    for e in std::fs::read_dir(site.join("kfunc")).unwrap() {
+        let html = std::fs::read_to_string(e.unwrap().path()).unwrap();
+        let Some(t) = html.split("<th>detail</th>").nth(1) else { continue };
+        let t = t.split("</table>").next().unwrap();
+        assert!(!t.contains('`'), "literal backticks: {t}");
+        coded += t.matches("<code>").count();
+    }
+    assert!(coded > 0, "some timeline detail names a prototype");
+}
