@@ -299,3 +299,22 @@ fn policy_timeline_renders_code_spans() {
     }
     assert!(coded > 0, "some timeline detail names a prototype");
 }
+
+/// An arm64 kernel is refused before QEMU starts (it used to boot in
+/// qemu-system-x86_64 and fail after 9 s of emulation).
+#[test]
+fn vmtest_refuses_another_architecture_up_front() {
+    let t = workdir("cli_inputs/armtree");
+    std::fs::create_dir_all(t.join("boot")).unwrap();
+    let mut img = vec![0u8; 4096];
+    img[0x38..0x3c].copy_from_slice(b"ARM\x64");
+    std::fs::write(t.join("boot/vmlinuz-6.12.118+deb13-arm64"), img).unwrap();
+    std::fs::write(t.join("x.bpf.o"), foreign_bpf_elf()).unwrap();
+    let start = std::time::Instant::now();
+    let o = bpfabi(&["vmtest", "--kernel", t.to_str().unwrap(), "--no-modules", "--no-probe", t.join("x.bpf.o").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    if cfg!(feature = "libbpf") || stderr(&o).contains("arm64") {
+        assert!(stderr(&o).contains("6.12.118+deb13-arm64 is an arm64 kernel; vmtest boots amd64 kernels only"), "{}", stderr(&o));
+    }
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+}
