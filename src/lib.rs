@@ -83,6 +83,7 @@ pub mod lint;
 pub mod model;
 pub mod object;
 pub mod policy;
+pub mod progress;
 pub mod probe;
 pub mod release;
 pub mod report;

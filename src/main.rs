@@ -278,6 +278,7 @@ fn kernels(a: &KernelsArgs, w: Out) -> bpfabi::Result<u8> {
     opts.offline |= a.offline;
     opts.refresh = a.refresh;
     opts.fetch = !a.resolve_only;
+    opts.progress = true;
     let mut resolved = Vec::new();
     let mut errors = Vec::new();
     for n in &a.names {
@@ -358,7 +359,7 @@ fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
         let mut pieces = Vec::new();
         for piece in spec.split(',').filter(|s| !s.is_empty()) {
             if piece.starts_with("debian:") {
-                pieces.extend(bpfabi::kernel::debian::package_files(piece)?);
+                pieces.extend(bpfabi::kernel::debian::package_files(piece, true)?);
             } else {
                 pieces.push(PathBuf::from(piece));
             }
@@ -383,11 +384,24 @@ fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
             ..vm::VmConfig::default()
         };
         let progress = a.progress;
+        // A spinner on a terminal (unless --progress prints lines): the boot
+        // and the loads take from seconds to minutes under TCG.
+        let spinner = bpfabi::progress::Spinner::new(!progress, &format!("vmtest {}", boot.release));
+        spinner.message("booting");
+        let mut done = 0usize;
         let mut on_msg = |m: &bpfabi::vmtest::protocol::Message| {
+            use bpfabi::vmtest::protocol::Message as M;
             if !progress {
+                match m {
+                    M::Hello { uptime_ms, .. } => spinner.message(format!("up after {:.1} s, loading", *uptime_ms as f64 / 1000.0)),
+                    M::Result { record, .. } => {
+                        done += 1;
+                        spinner.message(format!("{done} units loaded or refused; last {} {}", record.object, record.unit_name()));
+                    }
+                    _ => {}
+                }
                 return;
             }
-            use bpfabi::vmtest::protocol::Message as M;
             match m {
                 M::Hello { release, uptime_ms, .. } => eprintln!("vmtest: {release} up after {uptime_ms} ms"),
                 M::Module(s) => eprintln!("vmtest: module {} {}", s.name, s.status),
@@ -395,7 +409,9 @@ fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
                 _ => {}
             }
         };
-        let run = vm::run(&boot, &pairs, &cfg, &mut on_msg)?;
+        let run = vm::run(&boot, &pairs, &cfg, &mut on_msg);
+        drop(spinner);
+        let run = run?;
         let label = run.release.clone();
         let nth = |p: &PathBuf| if ki == 0 { p.clone() } else { PathBuf::from(format!("{}.{ki}", p.display())) };
         // The guest's probe, read back as a probe file once: for --probe-out
@@ -1011,7 +1027,7 @@ fn check(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
     // --policy: the manifest is parsed while objects and kernels are read.
     let manifest = a.policy.clone().map(|m| std::thread::spawn(move || bpfabi::policy::Manifest::load(&m)));
     // Kernels (and their probe data) are read while the objects are.
-    let lo = LoadOptions { modules: !a.no_modules, ..LoadOptions::default() };
+    let lo = LoadOptions { modules: !a.no_modules, progress: true, ..LoadOptions::default() };
     let load_kernels = || -> bpfabi::Result<Vec<KernelModel>> {
         let mut kernels = if a.kernels.is_empty() {
             vec![KernelModel::running(&lo)?]

@@ -318,3 +318,28 @@ fn vmtest_refuses_another_architecture_up_front() {
     }
     assert!(start.elapsed() < std::time::Duration::from_secs(5));
 }
+
+/// vmtest shows a spinner on a terminal (a pty from util-linux `script`)
+/// while the VM boots, and nothing when stderr is not a terminal. The
+/// kernel is a bzImage header with nothing behind it: QEMU fails quickly.
+#[test]
+fn vmtest_shows_progress_on_a_terminal_only() {
+    let have = |c: &str, a: &str| Command::new(c).arg(a).output().is_ok_and(|o| o.status.success());
+    if !have("script", "--version") || !have("qemu-system-x86_64", "--version") {
+        eprintln!("skipped: needs script (util-linux) and qemu-system-x86_64");
+        return;
+    }
+    let t = workdir("cli_inputs/x86tree");
+    std::fs::create_dir_all(t.join("boot")).unwrap();
+    let mut img = vec![0u8; 8192];
+    img[0x202..0x206].copy_from_slice(b"HdrS");
+    std::fs::write(t.join("boot/vmlinuz-6.1.0-57-amd64"), img).unwrap();
+    std::fs::write(t.join("x.bpf.o"), foreign_bpf_elf()).unwrap();
+    let args = format!("vmtest --kernel {} --no-modules --no-probe --accel tcg --vm-timeout 20 {}", t.display(), t.join("x.bpf.o").display());
+    let bin = env!("CARGO_BIN_EXE_bpfabi");
+    let o = Command::new("script").args(["-qfec", &format!("{bin} {args}"), "/dev/null"]).output().unwrap();
+    let tty = String::from_utf8_lossy(&o.stdout);
+    assert!(tty.contains("vmtest 6.1.0-57-amd64 booting"), "{tty}");
+    let o = bpfabi(&args.split(' ').collect::<Vec<_>>());
+    assert!(!stderr(&o).contains("booting"), "{}", stderr(&o));
+}
