@@ -133,12 +133,16 @@ pub fn could_embed(d: &[u8]) -> bool {
     d.starts_with(b"\x7fELF") || d.starts_with(b"!<arch>\n")
 }
 
+/// Receives each object found in a package: (path in the package, offset
+/// in that file, the object's bytes or why it could not be taken).
+pub type ObjectSink<'f> = dyn FnMut(&str, u64, std::result::Result<Vec<u8>, String>) + 'f;
+
 /// Every BPF object in a Debian package: each file of its `data.tar` that
 /// could embed one is scanned with [`scan_stream`]; `f(path, offset,
 /// object bytes or why not)` gets each (path without `./`). At most
 /// `max_total` bytes are decompressed. Returns the bytes unpacked.
 #[cfg(feature = "deb")]
-pub fn deb_objects(d: &[u8], origin: &str, max_total: u64, f: &mut dyn FnMut(&str, u64, std::result::Result<Vec<u8>, String>)) -> Result<u64> {
+pub fn deb_objects(d: &[u8], origin: &str, max_total: u64, f: &mut ObjectSink) -> Result<u64> {
     let mut unpacked = 0u64;
     crate::kernel::deb::for_each_file(d, origin, max_total, &mut |path, size, r| {
         unpacked += size;
