@@ -152,6 +152,8 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.offset {
+            // An error about no input in particular (a usage error).
+            None if self.file.is_empty() => f.write_str(&self.what),
             Some(o) => write!(f, "{}: at offset {o:#x}: {}", self.file, self.what),
             None => write!(f, "{}: {}", self.file, self.what),
         }

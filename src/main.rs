@@ -90,6 +90,9 @@ enum Cmd {
     /// (docs/policy.md), checked over kernel history.
     #[command(subcommand)]
     Policy(PolicyCmd),
+    /// A kernel's BTF as a C header (`vmlinux.h`) or as raw BTF.
+    #[command(subcommand)]
+    Btf(BtfCmd),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -103,7 +106,7 @@ enum Cmd {
 /// Output options, the same on every subcommand.
 #[derive(Args)]
 struct OutputArgs {
-    /// Output format (each command lists the ones it supports).
+    /// Output format.
     #[arg(long, value_enum, value_name = "FORMAT")]
     format: Option<FormatArg>,
     /// Same as --format json.
@@ -131,9 +134,60 @@ enum ColorWhen {
     Never,
 }
 
+/// The formats each command writes: what its `--help` lists, what
+/// `--format` accepts there (checked by clap) and what [`OutputArgs::format`]
+/// allows. Keyed by the command path (`census impact`).
+const FORMATS: &[(&str, &[Format])] = &[
+    ("surface", &[Format::Table, Format::Json, Format::C]),
+    ("versions", &[Format::Table, Format::Json]),
+    ("diff", &[Format::Table, Format::Json, Format::Markdown]),
+    ("inspect", &[Format::Table, Format::Json]),
+    ("check", &[Format::Table, Format::Json, Format::Jsonl, Format::Sarif]),
+    ("lint", &[Format::Table, Format::Json]),
+    ("probe", &[Format::Table, Format::Json]),
+    ("kernels", &[Format::Table, Format::Json]),
+    ("vmtest", &[Format::Table, Format::Json]),
+    ("catalog list", &[Format::Table, Format::Json]),
+    ("census", &[Format::Table, Format::Json, Format::Jsonl]),
+    ("census impact", &[Format::Table, Format::Json]),
+    ("census suggest", &[Format::Table]),
+    ("report", &[Format::Table]),
+    ("policy check", &[Format::Table, Format::Json, Format::Sarif]),
+    ("policy suggest", &[Format::Table]),
+];
+
+/// The command line definition, each command's `--format` limited to the
+/// formats it writes ([`FORMATS`]; `--json` hidden where JSON is not one).
+fn command() -> clap::Command {
+    use clap::builder::{PossibleValuesParser, TypedValueParser};
+    fn limit(c: clap::Command, path: &[&str], formats: &'static [Format]) -> clap::Command {
+        match path {
+            [] => {
+                let names: Vec<&'static str> = formats.iter().map(|f| f.as_str()).collect();
+                let parser = PossibleValuesParser::new(names).try_map(|v: String| FormatArg::from_str(&v, false));
+                let c = c.mut_arg("format", |a| a.value_parser(parser));
+                if formats.contains(&Format::Json) {
+                    c
+                } else {
+                    c.mut_arg("json", |a| a.hide(true))
+                }
+            }
+            [first, rest @ ..] => c.mut_subcommand(*first, |s| limit(s, rest, formats)),
+        }
+    }
+    use clap::CommandFactory;
+    let mut c = Cli::command();
+    for (path, formats) in FORMATS {
+        let path: Vec<&str> = path.split(' ').collect();
+        c = limit(c, &path, formats);
+    }
+    c
+}
+
 impl OutputArgs {
-    /// The chosen format, refused with a message when `cmd` does not support it.
-    fn format(&self, cmd: &str, supported: &[Format]) -> bpfabi::Result<Format> {
+    /// The chosen format, refused with a message when `cmd` does not write it.
+    fn format(&self, cmd: &str) -> bpfabi::Result<Format> {
+        let supported = FORMATS.iter().find(|(c, _)| *c == cmd).map_or(&[Format::Table][..], |(_, f)| f);
         let f = match (self.json, self.format) {
             (true, _) => Format::Json,
             (false, None) => Format::Table,
@@ -205,7 +259,7 @@ fn warn_release(k: &bpfabi::kernel::Kernel) {
 }
 
 fn probe(a: &ProbeArgs, w: Out) -> bpfabi::Result<u8> {
-    let format = if a.detail { Format::Table } else { a.out.format("probe", &[Format::Table, Format::Json])? };
+    let format = if a.detail { Format::Table } else { a.out.format("probe")? };
     let opts = bpfabi::probe::ProbeOptions { helpers: !a.no_helpers, kfuncs: !a.no_kfuncs, full: a.full, threads: a.threads, only: a.only.clone(), btf_ids: a.btf_ids.clone() };
     let p = bpfabi::probe::run(&opts)?;
     if let Some(f) = &a.output {
@@ -221,12 +275,13 @@ fn probe(a: &ProbeArgs, w: Out) -> bpfabi::Result<u8> {
 
 fn kernels(a: &KernelsArgs, w: Out) -> bpfabi::Result<u8> {
     use bpfabi::kernel::debian::{self, Cache, DebianName, ResolveOptions};
-    let format = a.out.format("kernels", &[Format::Table, Format::Json])?;
+    let format = a.out.format("kernels")?;
     let cache = Cache::default_location()?;
     let mut opts = ResolveOptions::default();
     opts.offline |= a.offline;
     opts.refresh = a.refresh;
     opts.fetch = !a.resolve_only;
+    opts.progress = true;
     let mut resolved = Vec::new();
     let mut errors = Vec::new();
     for n in &a.names {
@@ -236,12 +291,17 @@ fn kernels(a: &KernelsArgs, w: Out) -> bpfabi::Result<u8> {
             Err(e) => errors.push(e.to_string()),
         }
     }
+    let pruned = if a.prune {
+        Some(debian::prune::prune(&cache, &debian::prune::PruneOptions::new(a.keep, a.max_size, a.dry_run))?)
+    } else {
+        None
+    };
     let cached = debian::list_cached(&cache);
     let debs: u64 = std::fs::read_dir(cache.debs_dir()).map(|rd| rd.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum()).unwrap_or(0);
     let dir = cache.dir.display().to_string();
     write_out(match format {
-        Format::Json => report::kernels::json(w, &dir, &cached, debs, &resolved, &errors),
-        _ => report::kernels::text(w, &dir, &cached, debs, &resolved, &errors),
+        Format::Json => report::kernels::json(w, &dir, &cached, debs, &resolved, &errors, pruned.as_ref()),
+        _ => pruned.as_ref().map_or(Ok(()), |p| report::kernels::pruned_text(w, p)).and_then(|_| report::kernels::text(w, &report::kernels::display_dir(&cache.dir), &cached, debs, &resolved, &errors)),
     })?;
     Ok(if errors.is_empty() { 0 } else { 2 })
 }
@@ -278,7 +338,7 @@ fn check_load(_: &CheckArgs, _: Format, _: &[String], _: &[bpfabi::check::Progra
 }
 
 fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
-    let format = a.out.format("vmtest", &[Format::Table, Format::Json])?;
+    let format = a.out.format("vmtest")?;
     use bpfabi::vmtest::{compare, package, read_objects, vm};
     use std::time::Duration;
     if !bpfabi::vmtest::CAN_LOAD {
@@ -302,7 +362,7 @@ fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
         let mut pieces = Vec::new();
         for piece in spec.split(',').filter(|s| !s.is_empty()) {
             if piece.starts_with("debian:") {
-                pieces.extend(bpfabi::kernel::debian::package_files(piece)?);
+                pieces.extend(bpfabi::kernel::debian::package_files(piece, true)?);
             } else {
                 pieces.push(PathBuf::from(piece));
             }
@@ -327,11 +387,24 @@ fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
             ..vm::VmConfig::default()
         };
         let progress = a.progress;
+        // A spinner on a terminal (unless --progress prints lines): the boot
+        // and the loads take from seconds to minutes under TCG.
+        let spinner = bpfabi::progress::Spinner::new(!progress, &format!("vmtest {}", boot.release));
+        spinner.message("booting");
+        let mut done = 0usize;
         let mut on_msg = |m: &bpfabi::vmtest::protocol::Message| {
+            use bpfabi::vmtest::protocol::Message as M;
             if !progress {
+                match m {
+                    M::Hello { uptime_ms, .. } => spinner.message(format!("up after {:.1} s, loading", *uptime_ms as f64 / 1000.0)),
+                    M::Result { record, .. } => {
+                        done += 1;
+                        spinner.message(format!("{done} units loaded or refused; last {} {}", record.object, record.unit_name()));
+                    }
+                    _ => {}
+                }
                 return;
             }
-            use bpfabi::vmtest::protocol::Message as M;
             match m {
                 M::Hello { release, uptime_ms, .. } => eprintln!("vmtest: {release} up after {uptime_ms} ms"),
                 M::Module(s) => eprintln!("vmtest: module {} {}", s.name, s.status),
@@ -339,7 +412,9 @@ fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
                 _ => {}
             }
         };
-        let run = vm::run(&boot, &pairs, &cfg, &mut on_msg)?;
+        let run = vm::run(&boot, &pairs, &cfg, &mut on_msg);
+        drop(spinner);
+        let run = run?;
         let label = run.release.clone();
         let nth = |p: &PathBuf| if ki == 0 { p.clone() } else { PathBuf::from(format!("{}.{ki}", p.display())) };
         // The guest's probe, read back as a probe file once: for --probe-out
@@ -393,7 +468,7 @@ fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
 }
 
 fn lint(a: &LintArgs, w: Out) -> bpfabi::Result<u8> {
-    let format = a.out.format("lint", &[Format::Table, Format::Json])?;
+    let format = a.out.format("lint")?;
     let opts = LoadOptions { keep_bad_modules: true, ..a.kernel.options() };
     let k = load_with(&a.inputs, &opts)?;
     let l = bpfabi::lint::lint(&k);
@@ -403,6 +478,58 @@ fn lint(a: &LintArgs, w: Out) -> bpfabi::Result<u8> {
         _ => report::lint::table(w, &label, &l),
     })?;
     Ok((l.failing() > 0) as u8)
+}
+
+#[derive(Subcommand)]
+enum BtfCmd {
+    /// Write the vmlinux BTF of a kernel (any input `surface` accepts,
+    /// `debian:` names and catalog kernels included) as a C header for BPF
+    /// programs (`--format c`: every type, as `bpftool btf dump file X format
+    /// c` writes it, consistent with `surface --format c`'s kfunc
+    /// declarations) or as raw BTF (`--format raw`, e.g. for libbpf's
+    /// btf_custom_path).
+    Dump(BtfDumpArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum DumpFormat {
+    C,
+    Raw,
+}
+
+#[derive(Args)]
+struct BtfDumpArgs {
+    /// Kernel inputs (as for `surface`); none: the running kernel.
+    inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    kernel: KernelArgs,
+    /// c: a vmlinux.h; raw: the BTF bytes.
+    #[arg(long, value_enum, default_value = "c")]
+    format: DumpFormat,
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+fn btf_dump(a: &BtfDumpArgs, w: Out) -> bpfabi::Result<u8> {
+    let k = load_with(&a.inputs, &LoadOptions { modules: false, ..a.kernel.options() })?;
+    let btf = &k.vmlinux.btf;
+    let bytes: Vec<u8> = match a.format {
+        DumpFormat::Raw => btf.raw_bytes().as_slice().to_vec(),
+        DumpFormat::C => {
+            let release = k.release.as_deref().unwrap_or("unknown kernel");
+            format!("/* vmlinux.h of {release}, generated by bpfabi from its BTF. */
+{}", bpfabi::btf::c_dump::header(btf, "__VMLINUX_H__")).into_bytes()
+        }
+    };
+    match &a.output {
+        Some(f) => write_file(f, |fw| fw.write_all(&bytes))?,
+        None if a.format == DumpFormat::Raw && io::stdout().is_terminal() => {
+            return Err(usage("--format raw writes binary BTF: give -o FILE or redirect stdout".into()));
+        }
+        None => write_out(w.write_all(&bytes))?,
+    }
+    Ok(0)
 }
 
 #[derive(Args)]
@@ -553,7 +680,7 @@ fn catalog(c: &CatalogCmd, w: Out) -> bpfabi::Result<u8> {
     use bpfabi::catalog;
     match c {
         CatalogCmd::List { out, dir } => {
-            let format = out.format("catalog list", &[Format::Table, Format::Json])?;
+            let format = out.format("catalog list")?;
             let idx = match dir {
                 Some(d) => {
                     let p = d.join("index.json");
@@ -610,8 +737,29 @@ struct KernelsArgs {
     /// Use only what is cached (same as BPFABI_OFFLINE=1).
     #[arg(long)]
     offline: bool,
+    /// List the cache (what `bpfabi kernels` with no NAME prints).
+    #[arg(long, conflicts_with_all = ["names", "prune"])]
+    list: bool,
+    /// Remove extracted kernels and packages from the cache: those beyond
+    /// --keep per architecture and flavour, then the oldest extracted until
+    /// --max-size is met, and packages of no cached kernel.
+    #[arg(long, conflicts_with = "names")]
+    prune: bool,
+    /// With --prune: kernels kept per architecture and flavour (newest package version first).
+    #[arg(long, value_name = "N", requires = "prune")]
+    keep: Option<usize>,
+    /// With --prune: size the kernels and packages may take (bytes, or 500M, 2G, ...).
+    #[arg(long, value_name = "SIZE", requires = "prune", value_parser = parse_size)]
+    max_size: Option<u64>,
+    /// With --prune: only say what would be removed.
+    #[arg(long, requires = "prune")]
+    dry_run: bool,
     #[command(flatten)]
     out: OutputArgs,
+}
+
+fn parse_size(s: &str) -> std::result::Result<u64, String> {
+    bpfabi::kernel::debian::prune::parse_size(s).ok_or_else(|| format!("expected a size (bytes, or a number with K, M, G or T), found `{s}`"))
 }
 
 #[derive(Args)]
@@ -774,14 +922,16 @@ fn parse_rodata(s: &str) -> std::result::Result<(String, u64), String> {
     }
 }
 
+/// A usage error: about the command line, no input in particular
+/// (printed `bpfabi: error: WHAT`).
 fn usage(what: String) -> Error {
-    Error::of(ErrorKind::NotFound, "bpfabi", what)
+    Error::of(ErrorKind::NotFound, "", what)
 }
 
 type Out<'a> = &'a mut dyn Write;
 
 fn surface(a: &SurfaceArgs, w: Out) -> bpfabi::Result<u8> {
-    let format = a.out.format("surface", &[Format::Table, Format::Json, Format::C])?;
+    let format = a.out.format("surface")?;
     if format == Format::C && a.helpers {
         return Err(usage("--format c writes kfunc declarations; --helpers leaves none (helpers are declared by libbpf's bpf_helper_defs.h)".into()));
     }
@@ -806,7 +956,7 @@ fn surface(a: &SurfaceArgs, w: Out) -> bpfabi::Result<u8> {
 
 fn versions(a: &VersionsArgs, w: Out) -> bpfabi::Result<u8> {
     use bpfabi::versions::{hex, Version};
-    let format = a.out.format("versions", &[Format::Table, Format::Json])?;
+    let format = a.out.format("versions")?;
     let k = a.kernel.model(&a.inputs)?;
     let btf = k.vmlinux();
     let mut keys: Vec<bpfabi::versions::Key> = Vec::new();
@@ -846,7 +996,7 @@ fn versions(a: &VersionsArgs, w: Out) -> bpfabi::Result<u8> {
 
 fn diff(a: &DiffArgs, w: Out) -> bpfabi::Result<u8> {
     use bpfabi::diff::DiffOptions;
-    let format = if a.markdown { Format::Markdown } else { a.out.format("diff", &[Format::Table, Format::Json, Format::Markdown])? };
+    let format = if a.markdown { Format::Markdown } else { a.out.format("diff")? };
     let side = |main: &PathBuf, extra: &[PathBuf], release: &Option<String>| {
         let mut inputs = vec![main.clone()];
         inputs.extend_from_slice(extra);
@@ -875,10 +1025,12 @@ fn diff(a: &DiffArgs, w: Out) -> bpfabi::Result<u8> {
     Ok(d.has_breaking() as u8)
 }
 
-/// Objects under the paths (directories walked); files without BPF are
-/// skipped with a count on stderr (`-v` lists them).
-fn read_objects(paths: &[PathBuf], verbose: bool) -> bpfabi::Result<Vec<bpfabi::object::BpfObject>> {
-    let found = bpfabi::object::find_objects(paths, true)?;
+/// Objects under the paths (directories walked, packages streamed); files
+/// without BPF are skipped with a count on stderr (`-v` lists them). An
+/// input that fails is reported on stderr and the others are read: the
+/// number that failed comes back for the exit code (2).
+fn read_objects(paths: &[PathBuf], verbose: bool) -> bpfabi::Result<(Vec<bpfabi::object::BpfObject>, usize)> {
+    let found = bpfabi::inputs::find_objects(paths, true);
     if verbose {
         for s in &found.skipped {
             eprintln!("bpfabi: skipped {s}: no BPF object");
@@ -886,19 +1038,36 @@ fn read_objects(paths: &[PathBuf], verbose: bool) -> bpfabi::Result<Vec<bpfabi::
     } else if !found.skipped.is_empty() {
         eprintln!("bpfabi: skipped {} without BPF objects (-v lists them)", report::count(found.skipped.len(), "file", "files"));
     }
+    for e in &found.errors {
+        eprintln!("bpfabi: error: {e}");
+    }
     if found.objects.is_empty() {
         let what = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ");
-        return Err(Error::of(ErrorKind::WrongInput, what, "no BPF object (EM_BPF ELF, or a file embedding one) found"));
+        let why = match found.errors.len() {
+            0 => "no BPF object (EM_BPF ELF, or a file embedding one) found".to_string(),
+            n => format!("no BPF object read ({} failed, see above)", report::count(n, "input", "inputs")),
+        };
+        return Err(Error::of(ErrorKind::WrongInput, what, why));
     }
-    Ok(found.objects)
+    Ok((found.objects, found.errors.len()))
+}
+
+/// The exit code of a command over objects: 2 when an input failed,
+/// whatever the findings about the others.
+fn with_failed(failed: usize, code: u8) -> u8 {
+    if failed > 0 {
+        2
+    } else {
+        code
+    }
 }
 
 fn inspect(a: &InspectArgs, w: Out) -> bpfabi::Result<u8> {
-    let format = a.out.format("inspect", &[Format::Table, Format::Json])?;
-    let objs = read_objects(&a.objects, a.verbose)?;
+    let format = a.out.format("inspect")?;
+    let (objs, failed) = read_objects(&a.objects, a.verbose)?;
     if format == Format::Json {
         write_out(report::check::inspect_json(w, &objs))?;
-        return Ok(0);
+        return Ok(with_failed(failed, 0));
     }
     // Name helpers and map types from the running kernel when there is one.
     let running = KernelModel::running(&LoadOptions::default()).ok();
@@ -911,15 +1080,15 @@ fn inspect(a: &InspectArgs, w: Out) -> bpfabi::Result<u8> {
         Some(n.trim_start_matches("BPF_MAP_TYPE_").to_ascii_lowercase())
     };
     write_out(report::check::inspect_text(w, &objs, &names, &map_name))?;
-    Ok(0)
+    Ok(with_failed(failed, 0))
 }
 
 fn check(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
-    let format = if a.sarif { Format::Sarif } else { a.out.format("check", &[Format::Table, Format::Json, Format::Jsonl, Format::Sarif])? };
+    let format = if a.sarif { Format::Sarif } else { a.out.format("check")? };
     // --policy: the manifest is parsed while objects and kernels are read.
     let manifest = a.policy.clone().map(|m| std::thread::spawn(move || bpfabi::policy::Manifest::load(&m)));
     // Kernels (and their probe data) are read while the objects are.
-    let lo = LoadOptions { modules: !a.no_modules, ..LoadOptions::default() };
+    let lo = LoadOptions { modules: !a.no_modules, progress: true, ..LoadOptions::default() };
     let load_kernels = || -> bpfabi::Result<Vec<KernelModel>> {
         let mut kernels = if a.kernels.is_empty() {
             vec![KernelModel::running(&lo)?]
@@ -940,16 +1109,30 @@ fn check(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
         let objs = read_objects(&a.objects, a.verbose);
         (objs, kernels.join().unwrap_or_else(|_| Err(Error::new("--kernel", "the kernel reader panicked"))))
     });
-    let (objs, kernels) = (objs?, kernels?);
+    let ((objs, failed), kernels) = (objs?, kernels?);
+    let code = check_objects(a, format, manifest, &objs, &kernels, w)?;
+    Ok(with_failed(failed, code))
+}
+
+/// `check` once objects and kernels are read.
+fn check_objects(
+    a: &CheckArgs,
+    format: Format,
+    manifest: Option<std::thread::JoinHandle<bpfabi::Result<bpfabi::policy::Manifest>>>,
+    objs: &[bpfabi::object::BpfObject],
+    kernels: &[KernelModel],
+    w: Out,
+) -> bpfabi::Result<u8> {
+    bpfabi::object::unknown_rodata(objs, a.rodata.iter().map(|(n, _)| n.as_str()))?;
     let opts = CheckOptions::default().explain(a.explain).rodata(a.rodata.iter().cloned().collect());
-    let results = bpfabi::check::check(&objs, &kernels, &opts);
+    let results = bpfabi::check::check(objs, kernels, &opts);
     let labels: Vec<String> = kernels.iter().map(|k| k.label().to_string()).collect();
     if a.load {
         return check_load(a, format, &labels, &results, w);
     }
     if let Some(m) = manifest {
         let m = m.join().unwrap_or_else(|_| Err(Error::new("--policy", "the manifest reader panicked")))?;
-        return policy_cli::check_with_policy(a, &m, format, &objs, &kernels, &labels, &results, w);
+        return policy_cli::check_with_policy(a, &m, format, objs, kernels, &labels, &results, w);
     }
     write_out(match format {
         Format::Json => report::check::json(w, &labels, &results),
@@ -1104,7 +1287,7 @@ mod census_cmd {
             Some(CensusSub::Suggest(s)) => return suggest(s, w),
             None => {}
         }
-        let format = a.out.format("census", &[Format::Table, Format::Json, Format::Jsonl])?;
+        let format = a.out.format("census")?;
         let c = if !a.merge.is_empty() {
             if !a.paths.is_empty() {
                 return Err(usage("give either PATHs or --merge, not both".to_string()));
@@ -1157,6 +1340,12 @@ mod census_cmd {
             _ => report::census::table(w, &c, a.top),
         })?;
         write_out(w.flush())?;
+        // An input that failed (listed with the output) makes the run exit
+        // 2; errors carried over from merged shards do not.
+        if a.merge.is_empty() && !c.errors.is_empty() {
+            eprintln!("bpfabi: census: {} failed (listed in the output)", report::count(c.errors.len(), "input", "inputs"));
+            return Ok(2);
+        }
         Ok(0)
     }
 
@@ -1166,7 +1355,7 @@ mod census_cmd {
     }
 
     fn impact(k: &CensusKernelArgs, w: Out) -> bpfabi::Result<u8> {
-        let format = k.out.format("census impact", &[Format::Table, Format::Json])?;
+        let format = k.out.format("census impact")?;
         let c = Census::read(&k.census)?;
         let ks = kernels(k)?;
         let i = census::impact::impact(&c, &ks, k.store.as_deref());
@@ -1178,7 +1367,7 @@ mod census_cmd {
     }
 
     pub(super) fn suggest(s: &SuggestArgs, w: Out) -> bpfabi::Result<u8> {
-        s.k.out.format("census suggest", &[Format::Table])?;
+        s.k.out.format("census suggest")?;
         let c = Census::read(&s.k.census)?;
         let ks = kernels(&s.k)?;
         let opts = census::suggest::SuggestOptions::new(s.min_projects, s.min_releases);
@@ -1196,7 +1385,7 @@ mod census_cmd {
     }
 
     pub fn report(a: &ReportArgs, w: Out) -> bpfabi::Result<u8> {
-        a.k.out.format("report", &[Format::Table])?;
+        a.k.out.format("report")?;
         let t = std::time::Instant::now();
         let c = Census::read(&a.k.census)?;
         let ks = kernels(&a.k)?;
@@ -1230,7 +1419,10 @@ fn main() -> ExitCode {
     if bpfabi::vmtest::guest::is_guest() {
         bpfabi::vmtest::guest::main(Some(guest_probe));
     }
-    let cli = Cli::parse();
+    let cli = {
+        use clap::FromArgMatches;
+        Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit())
+    };
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let result = match &cli.cmd {
@@ -1247,14 +1439,13 @@ fn main() -> ExitCode {
         Cmd::Census(a) => census_cmd::census(a, &mut out),
         Cmd::Report(a) => census_cmd::report(a, &mut out),
         Cmd::Policy(c) => policy_cli::run(c, &mut out),
+        Cmd::Btf(BtfCmd::Dump(a)) => btf_dump(a, &mut out),
         Cmd::Completions { shell } => {
-            use clap::CommandFactory;
-            clap_complete::generate(*shell, &mut Cli::command(), "bpfabi", &mut out);
+            clap_complete::generate(*shell, &mut command(), "bpfabi", &mut out);
             Ok(0)
         }
         Cmd::Man => {
-            use clap::CommandFactory;
-            write_out(clap_mangen::Man::new(Cli::command()).render(&mut out)).map(|_| 0)
+            write_out(clap_mangen::Man::new(command()).render(&mut out)).map(|_| 0)
         }
     };
     let result = result.and_then(|code| write_out(out.flush()).map(|_| code));
@@ -1457,7 +1648,7 @@ mod policy_cli {
     }
 
     fn check(a: &PolicyCheckArgs, w: Out) -> bpfabi::Result<u8> {
-        let format = a.out.format("policy check", &[Format::Table, Format::Json, Format::Sarif])?;
+        let format = a.out.format("policy check")?;
         let m = Manifest::load(&a.manifest)?;
         let (models, labels) = kernels(&a.k)?;
         let mut opts = history::CheckOptions::default();

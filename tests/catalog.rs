@@ -29,7 +29,7 @@ fn reduced_corpus_kernels_equal_their_full_selves() {
         return;
     }
     let dir = common::workdir("catalog-corpus");
-    let objects = bpfabi::object::find_objects(&[common::corpus().join("bpf-objects")], true).unwrap().objects;
+    let objects = bpfabi::inputs::find_objects(&[common::corpus().join("bpf-objects")], true).objects;
     assert!(objects.len() > 200);
     let mut checked = 0;
     let mut total_kfuncs = 0;

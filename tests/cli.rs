@@ -164,7 +164,7 @@ fn output_options_are_shared_and_checked() {
     let k = k.to_str().unwrap();
     let o = bpfabi(&["surface", k, "--format", "sarif"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("`surface` does not write --format sarif; it writes: table, json, c"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("invalid value 'sarif' for '--format <FORMAT>'") && stderr(&o).contains("[possible values: table, json, c]"), "{}", stderr(&o));
     let o = bpfabi(&["surface", k, "--format", "c", "--helpers"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let o = bpfabi(&["surface", k, "--json", "--format", "table"]);

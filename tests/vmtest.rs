@@ -1,8 +1,9 @@
 //! One real `bpfabi vmtest`: a Debian bookworm 6.1 kernel package booted
 //! under TCG with the tests/bpf programs, their real verdicts and decisive
 //! lines asserted, and `--compare` agreeing with `check` on every one.
-//! Runs when BPFABI_VMTEST_KERNEL names the package (`.ci/run` downloads it
-//! into the cache); skips with a message otherwise.
+//! Runs when BPFABI_VMTEST_KERNEL names the kernel (`.ci/run` fetches
+//! `debian:bookworm` into bpfabi's cache and names it); skips with a message
+//! otherwise.
 
 mod common;
 use common::*;
@@ -35,7 +36,7 @@ const EXPECTED: &[(&str, &str, bool, &str)] = &[
 #[test]
 fn real_loads_on_a_bookworm_kernel_under_tcg() {
     let Some(kernel) = std::env::var_os("BPFABI_VMTEST_KERNEL") else {
-        eprintln!("BPFABI_VMTEST_KERNEL not set (path of a linux-image-6.1.0-*-amd64-unsigned .deb): no VM test");
+        eprintln!("BPFABI_VMTEST_KERNEL not set (debian:bookworm, as .ci/run sets it, or a linux-image-6.1.0-*-amd64 .deb): no VM test");
         return;
     };
     if Command::new("qemu-system-x86_64").arg("--version").output().is_err() {

@@ -16,6 +16,7 @@
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod builder;
+pub mod c_dump;
 pub mod render;
 
 use crate::bytes::{Bytes, Endian};

@@ -25,9 +25,19 @@ pub fn func_decl(btf: &Btf, func_id: TypeId) -> String {
 
 /// The C declaration of `name` having type `id` (name may be empty).
 pub fn decl(btf: &Btf, id: TypeId, name: &str) -> String {
+    decl_with(btf, id, name, &|_| None)
+}
+
+/// How a whole-BTF dump ([`super::c_dump`]) names a struct, union, enum,
+/// forward declaration or typedef: `Some(text)` replaces what [`decl`]
+/// prints for it (`struct foo___2`, an anonymous type's body).
+pub type Namer<'a> = &'a dyn Fn(TypeId) -> Option<String>;
+
+/// [`decl`] with named types spelled by `namer`.
+pub fn decl_with(btf: &Btf, id: TypeId, name: &str, namer: Namer) -> String {
     // Most declarations fit: one allocation instead of several regrowths.
     let mut out = String::with_capacity(64);
-    emit_decl(btf, id, name, &mut out, 0);
+    emit_decl(btf, id, name, &mut out, 0, namer);
     out
 }
 
@@ -36,7 +46,7 @@ pub fn type_name(btf: &Btf, id: TypeId) -> String {
     decl(btf, id, "")
 }
 
-fn emit_decl(btf: &Btf, id: TypeId, name: &str, out: &mut String, nest: usize) {
+fn emit_decl(btf: &Btf, id: TypeId, name: &str, out: &mut String, nest: usize, namer: Namer) {
     if nest > MAX_NEST {
         out.push_str("/* nested too deep */");
         return;
@@ -59,7 +69,7 @@ fn emit_decl(btf: &Btf, id: TypeId, name: &str, out: &mut String, nest: usize) {
             _ => break,
         }
     }
-    emit_chain(btf, &mut chain, name, out, nest);
+    emit_chain(btf, &mut chain, name, out, nest, namer);
 }
 
 fn is_mod(btf: &Btf, id: TypeId) -> bool {
@@ -87,7 +97,7 @@ fn emit_name(name: &str, last_was_ptr: bool, out: &mut String) {
     out.push_str(name);
 }
 
-fn emit_chain(btf: &Btf, chain: &mut Vec<TypeId>, name: &str, out: &mut String, nest: usize) {
+fn emit_chain(btf: &Btf, chain: &mut Vec<TypeId>, name: &str, out: &mut String, nest: usize, namer: Namer) {
     let mut last_was_ptr = true;
     while let Some(id) = chain.pop() {
         let Some(t) = btf.ty(id) else {
@@ -99,6 +109,10 @@ fn emit_chain(btf: &Btf, chain: &mut Vec<TypeId>, name: &str, out: &mut String, 
             Kind::Void => {
                 emit_mods(btf, chain, out);
                 out.push_str("void");
+            }
+            Kind::Typedef | Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 | Kind::Fwd if namer(id).is_some() => {
+                emit_mods(btf, chain, out);
+                out.push_str(&namer(id).unwrap_or_default());
             }
             Kind::Int | Kind::Float | Kind::Typedef => {
                 emit_mods(btf, chain, out);
@@ -152,7 +166,7 @@ fn emit_chain(btf: &Btf, chain: &mut Vec<TypeId>, name: &str, out: &mut String, 
                 if !multidim {
                     out.push('(');
                 }
-                emit_chain(btf, chain, name, out, nest);
+                emit_chain(btf, chain, name, out, nest, namer);
                 if !multidim {
                     out.push(')');
                 }
@@ -167,7 +181,7 @@ fn emit_chain(btf: &Btf, chain: &mut Vec<TypeId>, name: &str, out: &mut String, 
                     emit_name(name, last_was_ptr, out);
                 } else {
                     out.push_str(" (");
-                    emit_chain(btf, chain, name, out, nest);
+                    emit_chain(btf, chain, name, out, nest, namer);
                     out.push(')');
                 }
                 out.push('(');
@@ -184,7 +198,7 @@ fn emit_chain(btf: &Btf, chain: &mut Vec<TypeId>, name: &str, out: &mut String, 
                         out.push_str("...");
                         break;
                     }
-                    emit_decl(btf, p.ty, p.name, out, nest + 1);
+                    emit_decl(btf, p.ty, p.name, out, nest + 1, namer);
                 }
                 out.push(')');
                 return;

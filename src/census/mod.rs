@@ -203,6 +203,19 @@ pub struct InputError {
     pub error: String,
 }
 
+impl InputError {
+    /// The error `e` about `input`, its message without the input's name
+    /// when `e` names that input already (no `x.deb: x.deb: ...`).
+    pub fn of(input: &str, e: &crate::Error) -> InputError {
+        let error = match e.offset {
+            _ if e.file != input => e.to_string(),
+            Some(o) => format!("at offset {o:#x}: {}", e.what),
+            None => e.what.clone(),
+        };
+        InputError { input: input.to_string(), error }
+    }
+}
+
 /// Usage of one thing (a kfunc, a helper, ...) across the census.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Usage {

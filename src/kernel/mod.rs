@@ -264,7 +264,7 @@ pub fn load_running(opts: &LoadOptions) -> Result<Kernel> {
 /// gets its base from beside it (see [`find::base_candidates`]).
 pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Result<Kernel> {
     // `debian:<name>` inputs become their extracted cache directories.
-    let expanded = debian::expand_inputs(inputs)?;
+    let expanded = debian::expand_inputs(inputs, opts.progress)?;
     let inputs = expanded.as_slice();
     if let Some(r) = &opts.release {
         validate_release(r)?;

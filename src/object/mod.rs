@@ -331,6 +331,24 @@ impl DataSection {
     }
 }
 
+/// The `.rodata` variables (`const volatile` globals user space may set
+/// before loading) of `objects`, sorted, each once.
+pub fn rodata_names(objects: &[BpfObject]) -> BTreeSet<&str> {
+    objects.iter().flat_map(|o| o.rodata.iter()).flat_map(|d| d.vars.iter().map(|(_, _, n)| n.as_str())).collect()
+}
+
+/// Names given as `.rodata` values (`check --rodata NAME=V`) that no object
+/// has: an error listing the variables the objects do have.
+pub fn unknown_rodata<'a>(objects: &[BpfObject], names: impl IntoIterator<Item = &'a str>) -> Result<()> {
+    let known = rodata_names(objects);
+    let unknown: Vec<&str> = names.into_iter().filter(|n| !known.contains(n)).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let have = if known.is_empty() { "the objects have no .rodata variables".to_string() } else { format!("their .rodata variables: {}", known.into_iter().collect::<Vec<_>>().join(", ")) };
+    Err(Error::of(crate::error::ErrorKind::NotFound, "--rodata", format!("no object has a .rodata variable {}; {have}", unknown.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))))
+}
+
 impl BpfObject {
     /// The read-only data section with ELF index `index`.
     pub fn rodata_section(&self, index: u32) -> Option<&DataSection> {
@@ -384,46 +402,6 @@ struct Func {
     /// Decoded instructions, with (insn index, call target) still to resolve.
     insns: Vec<Insn>,
     pending: Vec<(usize, (usize, u64))>,
-}
-
-/// BPF objects found under some paths: files are read (plain objects or
-/// files embedding some), directories walked recursively in name order.
-#[derive(Debug, Default)]
-#[non_exhaustive]
-pub struct Found {
-    /// Every object, in path order (embedded ones by offset).
-    pub objects: Vec<BpfObject>,
-    /// Files that hold no BPF object (executables without skeletons, text).
-    pub skipped: Vec<String>,
-}
-
-/// Read every BPF object under `paths`. A file without BPF is skipped
-/// (listed in [`Found::skipped`]) when it was found by walking a directory
-/// or `skip_non_bpf` is set; a file that is BPF but malformed is an error.
-pub fn find_objects(paths: &[std::path::PathBuf], skip_non_bpf: bool) -> Result<Found> {
-    let mut found = Found::default();
-    for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| Error::io(p.display().to_string(), e))?;
-        if meta.is_dir() {
-            walk(p, &mut found)?;
-        } else {
-            read_into(p, skip_non_bpf, &mut found)?;
-        }
-    }
-    Ok(found)
-}
-
-fn walk(dir: &std::path::Path, found: &mut Found) -> Result<()> {
-    crate::fswalk::walk_files(dir, &mut |f| read_into(&f, true, found), &mut |d, e| Err(Error::io(d.display().to_string(), e)))
-}
-
-fn read_into(p: &std::path::Path, skip_non_bpf: bool, found: &mut Found) -> Result<()> {
-    match read_path(p) {
-        Ok(objs) => found.objects.extend(objs.into_iter().map(|(_, o)| o)),
-        Err(e) if skip_non_bpf && e.kind == crate::error::ErrorKind::WrongInput => found.skipped.push(p.display().to_string()),
-        Err(e) => return Err(e),
-    }
-    Ok(())
 }
 
 impl BpfObject {
@@ -866,12 +844,17 @@ fn read_maps(file: &object::File, btf: Option<&Btf>, endian: Endian) -> Vec<Map>
 pub fn read_path(path: &std::path::Path) -> Result<Vec<(u64, BpfObject)>> {
     let name = path.display().to_string();
     let bytes = Bytes::from_path(path).map_err(|e| Error::io(&name, e))?;
+    read_bytes(&bytes, &name)
+}
+
+/// [`read_path`] of bytes already read, named `name`.
+pub fn read_bytes(bytes: &Bytes, name: &str) -> Result<Vec<(u64, BpfObject)>> {
     let d = bytes.as_slice();
     if d.is_empty() {
         return Err(Error::of(crate::error::ErrorKind::WrongInput, name, "empty file"));
     }
     if embedded::is_bpf_elf(d) {
-        return Ok(vec![(0, parse(&bytes, &name)?)]);
+        return Ok(vec![(0, parse(bytes, name)?)]);
     }
     let found = embedded::find(d);
     if found.is_empty() {

@@ -451,6 +451,24 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("kfuncs.md", include_str!("../../templates/policy/kfuncs.md")),
 ];
 
+/// Text with Markdown code spans (`` `x` ``, as change details write
+/// prototypes) as HTML: escaped, each span in `<code>`; an unpaired
+/// backtick stays as it is.
+pub fn code_spans(s: &str) -> String {
+    let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let parts: Vec<&str> = s.split('`').collect();
+    let mut out = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        let last_unpaired = i == parts.len() - 1 && i % 2 == 1;
+        match (i % 2, last_unpaired) {
+            (1, false) => out.push_str(&format!("<code>{}</code>", esc(p))),
+            (1, true) => out.push_str(&format!("`{}", esc(p))),
+            _ => out.push_str(&esc(p)),
+        }
+    }
+    out
+}
+
 /// Write the site into `dir`: index.html, tiers.html, releases.html,
 /// kfunc/NAME.html, kfuncs.md, kfuncs.json; users.html with a census.
 #[cfg(feature = "site")]
@@ -461,6 +479,7 @@ pub fn write(site: &Site, dir: &Path) -> Result<()> {
     for (name, src) in TEMPLATES {
         env.add_template(name, src).map_err(tpl_err)?;
     }
+    env.add_filter("code", |s: String| Value::from_safe_string(code_spans(&s)));
     let io = |p: &Path, e: std::io::Error| Error::io(p.display().to_string(), e);
     let kdir = dir.join("kfunc");
     std::fs::create_dir_all(&kdir).map_err(|e| io(&kdir, e))?;
@@ -488,4 +507,16 @@ pub fn write(site: &Site, dir: &Path) -> Result<()> {
 #[cfg(not(feature = "site"))]
 pub fn write(_site: &Site, dir: &Path) -> Result<()> {
     Err(Error::of(ErrorKind::Unsupported, dir.display().to_string(), "built without the `site` feature"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backticks_become_code() {
+        assert_eq!(code_spans("removed (was `int f(struct a *p)`)"), "removed (was <code>int f(struct a *p)</code>)");
+        assert_eq!(code_spans("a `b` c `d"), "a <code>b</code> c `d");
+        assert_eq!(code_spans("<x>"), "&lt;x&gt;");
+    }
 }

@@ -18,7 +18,7 @@ pub fn header(default_tier: &str, kernels: &[String]) -> String {
 schema = {SCHEMA}
 default_tier = "{default_tier}"
 # Test kfuncs nobody is accountable for.
-ignore = ["bpf_kfunc_call_*", "bpf_testmod_*"]
+ignore = [{ignore}]
 
 [tier.stable]
 window_releases = 4
@@ -56,15 +56,15 @@ moved_to_module = "allow"
 renamed = "allow"
 promoted = "allow"
 "#,
-        kernels = kernels.join(", ")
+        kernels = kernels.join(", "),
+        ignore = super::TEST_KFUNC_PREFIXES.iter().map(|p| format!("\"{p}*\"")).collect::<Vec<_>>().join(", ")
     )
 }
 
 /// A new manifest: the header and one entry per kfunc with its facts.
 pub fn init(default_tier: &str, kernels: &[String], facts: &BTreeMap<String, Facts>) -> Result<String> {
     let text = header(default_tier, kernels);
-    let ignore = [super::manifest::Glob::new("bpf_kfunc_call_*"), super::manifest::Glob::new("bpf_testmod_*")];
-    let names: Vec<&String> = facts.keys().filter(|n| !ignore.iter().flatten().any(|g| g.matches(n))).collect();
+    let names: Vec<&String> = facts.keys().filter(|n| !super::is_test_kfunc(n)).collect();
     fix(&text, "manifest", facts, &names)
 }
 

@@ -81,6 +81,17 @@ impl Requirement {
     }
 }
 
+/// Name prefixes of the kfuncs the kernel registers only to test itself:
+/// `bpf_kfunc_call_test*` (net/bpf/test_run.c, `bpf_prog_test_run`) and
+/// `bpf_testmod_*` (tools/testing/selftests/bpf/bpf_testmod). The default
+/// policy grades their changes info; `policy init` ignores them.
+pub const TEST_KFUNC_PREFIXES: &[&str] = &["bpf_kfunc_call_", "bpf_testmod_"];
+
+/// Is `name` one of the kernel's self-test kfuncs ([`TEST_KFUNC_PREFIXES`])?
+pub fn is_test_kfunc(name: &str) -> bool {
+    TEST_KFUNC_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
 /// bpfabi's built-in judgement.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DefaultPolicy;
@@ -121,6 +132,11 @@ impl Policy for DefaultPolicy {
         if subject.exposure == Some(Exposure::BehindPointer) && fact.kind().subject() == SubjectKind::Type {
             return Info;
         }
+        // The kernel's own test kfuncs: no program outside the selftests
+        // calls them (the default manifest ignores them too).
+        if fact.kind().subject() == crate::diff::SubjectKind::Kfunc && is_test_kfunc(subject.name) {
+            return Info;
+        }
         match fact {
             Fact::KfuncRemoved { .. } | Fact::KfuncRenamed { .. } => Breaking,
             Fact::KfuncAdded { .. } => Compatible,
@@ -155,7 +171,10 @@ impl Policy for DefaultPolicy {
         }
     }
 
-    fn explain_change(&self, _subject: &Subject, fact: &Fact) -> Option<String> {
+    fn explain_change(&self, subject: &Subject, fact: &Fact) -> Option<String> {
+        if fact.kind().subject() == crate::diff::SubjectKind::Kfunc && is_test_kfunc(subject.name) {
+            return Some("a kernel self-test kfunc: no program outside the selftests calls it".into());
+        }
         match fact {
             Fact::KfuncRenamed { .. } => Some("programs calling the old name fail to load".into()),
             Fact::MemberRetyped { same_repr: true, .. } => Some("loads and CO-RE reads of it are unchanged".into()),
@@ -217,6 +236,11 @@ mod tests {
         let behind = Subject { exposure: Some(Exposure::BehindPointer), ..Subject::named("struct sk_buff") };
         let gone = Fact::MemberRemoved { member: "x".into(), ty: "int".into() };
         assert_eq!(p.grade_change(&behind, &gone), Severity::Info);
+        // The kernel's self-test kfuncs: info, whatever happens to them.
+        let removed = Fact::KfuncRemoved { proto: "void f(void)".into() };
+        assert_eq!(p.grade_change(&Subject::named("bpf_kfunc_call_test_release"), &removed), Severity::Info);
+        assert_eq!(p.grade_change(&Subject::named("bpf_testmod_ctx_create"), &Fact::FlagGained { flag: "KF_RET_NULL".into() }), Severity::Info);
+        assert_eq!(p.grade_change(&Subject::named("bpf_task_acquire"), &removed), Severity::Breaking);
         let filled = Subject { exposure: Some(Exposure::Filled), ..Subject::named("struct bpf_ct_opts") };
         assert_eq!(p.grade_change(&filled, &gone), Severity::Breaking);
     }

@@ -15,6 +15,7 @@ use super::cpio::Cpio;
 use super::package::BootKernel;
 use super::protocol::{Job, JobObject, Message, ModuleStatus, JOB_PATH};
 use super::record::{LoadRecord, Status};
+use crate::kernel::arch::Arch;
 use crate::error::{Error, Result};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -292,6 +293,7 @@ impl Drop for Killer {
 /// Boot the kernel with `objects` and load every unit; `progress` sees each
 /// message as it arrives (for live output).
 pub fn run(k: &BootKernel, objects: &[(String, Vec<u8>)], cfg: &VmConfig, progress: &mut dyn FnMut(&Message)) -> Result<VmRun> {
+    require_bootable(k)?;
     // Through /proc/<pid>/exe: still readable if a rebuild replaced the file.
     let init = match &cfg.init {
         Some(p) => p.clone(),
@@ -311,6 +313,53 @@ pub fn run(k: &BootKernel, objects: &[(String, Vec<u8>)], cfg: &VmConfig, progre
     }
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// The architecture a kernel image is built for, from its header: an arm64
+/// `Image` (magic `ARM\x64` at offset 0x38, Documentation/arch/arm64/booting.rst),
+/// a RISC-V `Image` (`RSC\x05` at 0x38, Documentation/arch/riscv/boot-image-header.rst),
+/// an s390x image (`S390EP` at 0x10008, arch/s390/boot/head.S); else the
+/// release's flavour (`-arm64`, `-686-pae`, ...); an x86 bzImage (`HdrS` at
+/// 0x202, Documentation/arch/x86/boot.rst) of no known flavour is amd64.
+pub fn image_arch(k: &BootKernel) -> Option<Arch> {
+    let at = |o: usize, m: &[u8]| k.vmlinuz.get(o..o + m.len()) == Some(m);
+    if at(0x38, b"ARM\x64") {
+        return Some(Arch::Arm64);
+    }
+    if at(0x38, b"RSC\x05") {
+        return Some(Arch::Riscv64);
+    }
+    if at(0x10008, b"S390EP") {
+        return Some(Arch::S390x);
+    }
+    Arch::from_release(&k.release).or_else(|| at(0x202, b"HdrS").then_some(Arch::Amd64))
+}
+
+/// vmtest boots `qemu-system-x86_64` with this binary as the guest's
+/// `/init`: a kernel of another architecture is refused before anything
+/// starts (it would fail after seconds of emulation with a misleading
+/// message), as is a host this binary does not run the guest for.
+pub fn require_bootable(k: &BootKernel) -> Result<()> {
+    let host = Arch::native();
+    let origin = if k.origin.is_empty() { k.release.as_str() } else { k.origin.as_str() };
+    match image_arch(k) {
+        Some(a) if a != Arch::Amd64 => Err(Error::of(
+            crate::error::ErrorKind::Unsupported,
+            origin,
+            format!(
+                "{} is an {} kernel; vmtest boots amd64 kernels only (qemu-system-x86_64, with this {} bpfabi as the guest's /init): `bpfabi check --kernel` predicts for it without booting",
+                k.release,
+                a.name(),
+                host.map_or("host", |h| h.name())
+            ),
+        )),
+        _ if host != Some(Arch::Amd64) => Err(Error::of(
+            crate::error::ErrorKind::Unsupported,
+            origin,
+            format!("vmtest runs on amd64 hosts only (this bpfabi is built for {}: it is the guest's /init)", host.map_or("an unknown architecture", |h| h.name())),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn run_in(k: &BootKernel, base: &[u8], job_objects: Vec<JobObject>, cfg: &VmConfig, dir: &Path, progress: &mut dyn FnMut(&Message)) -> Result<VmRun> {
@@ -540,4 +589,34 @@ fn boot_once(
     .into();
     run.boots.push(boot);
     Ok(end)
+}
+
+#[cfg(test)]
+mod arch_tests {
+    use super::*;
+
+    fn boot(release: &str, vmlinuz: Vec<u8>) -> BootKernel {
+        BootKernel { release: release.into(), vmlinuz, config: None, modules: Vec::new(), missing: Vec::new(), origin: "k.deb".into() }
+    }
+
+    #[test]
+    fn other_architectures_are_refused_up_front() {
+        let mut arm = vec![0u8; 0x40];
+        arm[0x38..0x3c].copy_from_slice(b"ARM\x64");
+        // No flavour in the name: the image header says arm64.
+        let k = boot("6.12.118", arm);
+        assert_eq!(image_arch(&k), Some(Arch::Arm64));
+        let e = run(&k, &[], &VmConfig::default(), &mut |_| {}).unwrap_err();
+        assert_eq!(e.kind, crate::error::ErrorKind::Unsupported);
+        assert!(e.to_string().starts_with("k.deb: 6.12.118 is an arm64 kernel; vmtest boots amd64 kernels only"), "{e}");
+        // The flavour says it when the header does not.
+        assert_eq!(image_arch(&boot("6.12.118+deb13-s390x", vec![0; 16])), Some(Arch::S390x));
+        let mut bz = vec![0u8; 0x210];
+        bz[0x202..0x206].copy_from_slice(b"HdrS");
+        assert_eq!(image_arch(&boot("6.1.0-57-amd64", bz.clone())), Some(Arch::Amd64));
+        assert_eq!(image_arch(&boot("6.1.0-57-686-pae", bz)), Some(Arch::I386));
+        if Arch::native() == Some(Arch::Amd64) {
+            assert!(require_bootable(&boot("6.1.0-57-amd64", vec![0; 16])).is_ok());
+        }
+    }
 }

@@ -17,6 +17,7 @@
 //! `kernels/<release>/` extracted BTF with `meta.json` and `config`.
 
 pub mod apt;
+pub mod prune;
 pub mod sources;
 /// Debian version ordering (moved to [`crate::release`], kept here by name).
 pub use crate::release as version;
@@ -139,6 +140,9 @@ pub struct ResolveOptions {
     pub refresh: bool,
     /// Download and extract (else only say what the name resolves to).
     pub fetch: bool,
+    /// Show what is being done on stderr (a terminal only): list updates,
+    /// downloads, reading the packages.
+    pub progress: bool,
 }
 
 impl Default for ResolveOptions {
@@ -149,6 +153,7 @@ impl Default for ResolveOptions {
             max_age: env("BPFABI_DEBIAN_MAX_AGE").and_then(|v| v.parse().ok()).unwrap_or(86_400),
             refresh: false,
             fetch: true,
+            progress: false,
         }
     }
 }
@@ -314,7 +319,11 @@ fn ensure_lists(tree: &AptTree, opts: &ResolveOptions, notes: &mut Vec<String>) 
         Error::new("/etc/apt", "no Debian archive among this machine's apt sources (looked for a `deb` source of the installed codename or any Debian suite)")
     })?;
     tree.prepare(&archive)?;
-    match tree.update() {
+    let spinner = crate::progress::Spinner::new(opts.progress, &format!("debian:{label}"));
+    spinner.message("updating package lists");
+    let updated = tree.update();
+    drop(spinner);
+    match updated {
         Ok(()) => Ok(true),
         Err(e) => match tree.lists_age() {
             Some(a) => {
@@ -404,8 +413,10 @@ fn fetch(tree: &AptTree, cache: &Cache, pkgs: &[Stanza]) -> Result<Vec<PathBuf>>
 
 /// Read the downloaded packages once and store their BTF in the corpus
 /// layout under `kernels/<release>/`.
-fn extract(cache: &Cache, release: &str, arch: Arch, suite: Option<&str>, flavour: Option<&str>, pkgs: &[Stanza], files: &[PathBuf]) -> Result<PathBuf> {
-    let k = super::load(files, &LoadOptions::default())?;
+#[allow(clippy::too_many_arguments)]
+fn extract(cache: &Cache, release: &str, arch: Arch, suite: Option<&str>, flavour: Option<&str>, pkgs: &[Stanza], files: &[PathBuf], progress: bool) -> Result<PathBuf> {
+    // The package reader's byte bar shows the reading (a terminal only).
+    let k = super::load(files, &LoadOptions { progress, ..LoadOptions::default() })?;
     let kernels = cache.kernels_dir();
     let tmp = kernels.join(format!(".partial-{release}-{}", std::process::id()));
     let io = |p: &Path, e: std::io::Error| Error::io(p.display().to_string(), e);
@@ -668,22 +679,27 @@ fn finish(
     if opts.offline {
         return Err(Error::new(label, format!("resolves to {release}, which is not downloaded, and BPFABI_OFFLINE is set")));
     }
+    let spinner = crate::progress::Spinner::new(opts.progress, label);
+    let total: u64 = pkgs.iter().map(|s| s.size).sum();
+    spinner.message(format!("downloading {} ({:.1} MiB)", pkgs.iter().map(|s| s.package.as_str()).collect::<Vec<_>>().join(", "), total as f64 / 1048576.0));
     let files = fetch(tree, cache, &pkgs)?;
+    drop(spinner);
     for (p, f) in r.packages.iter_mut().zip(&files) {
         p.file = Some(f.clone());
     }
-    r.dir = Some(extract(cache, release, arch, suite, flavour, &pkgs, &files)?);
+    r.dir = Some(extract(cache, release, arch, suite, flavour, &pkgs, &files, opts.progress)?);
     Ok(r)
 }
 
 /// Replace `debian:` names among kernel inputs by their cached directories
 /// (resolving, downloading and extracting as needed).
-pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+/// `progress`: show resolving, downloading and reading on stderr (a terminal only).
+pub fn expand_inputs(inputs: &[PathBuf], progress: bool) -> Result<Vec<PathBuf>> {
     if !inputs.iter().any(|p| p.to_str().is_some_and(|s| s.starts_with("debian:"))) {
         return Ok(inputs.to_vec());
     }
     let cache = Cache::default_location()?;
-    let opts = ResolveOptions::default();
+    let opts = ResolveOptions { progress, ..ResolveOptions::default() };
     let mut out = Vec::new();
     for p in inputs {
         match p.to_str().and_then(DebianName::parse) {
@@ -713,10 +729,11 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 /// The package files (`.deb`) of a kernel named `debian:...`, downloaded
 /// into the cache when needed: what `vmtest` boots (it needs the image and
 /// the modules, not only the extracted BTF).
-pub fn package_files(name: &str) -> Result<Vec<PathBuf>> {
+/// `progress`: show resolving and downloading on stderr (a terminal only).
+pub fn package_files(name: &str, progress: bool) -> Result<Vec<PathBuf>> {
     let parsed = DebianName::parse(name).ok_or_else(|| Error::new(name, "not a debian: kernel name"))??;
     let cache = Cache::default_location()?;
-    let r = resolve(&parsed, &cache, &ResolveOptions::default())?;
+    let r = resolve(&parsed, &cache, &ResolveOptions { progress, ..ResolveOptions::default() })?;
     let mut files = Vec::new();
     for p in &r.packages {
         // A kernel found among the extracted ones names its packages only;
@@ -752,7 +769,7 @@ pub fn catalog_dir(name: &DebianName, cache: &Cache) -> Option<PathBuf> {
 
 /// Load a kernel named `debian:...`.
 pub fn load(name: &str, opts: &LoadOptions) -> Result<Kernel> {
-    let dirs = expand_inputs(&[PathBuf::from(name)])?;
+    let dirs = expand_inputs(&[PathBuf::from(name)], false)?;
     super::load(&dirs, opts)
 }
 
