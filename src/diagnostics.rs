@@ -127,9 +127,11 @@ pub fn from_check(objects: &[BpfObject], results: &[ProgramResult]) -> Vec<Diagn
             let site = about_kfunc_call(kind)
                 .then(|| sites.get(object).and_then(|s| s.iter().find(|s| s.kfunc == name && s.line.is_some() && (s.function == program || s.section == section))))
                 .flatten();
-            let (file, line, column, insn) = match site.and_then(|s| s.line.as_ref().map(|l| (l, s))) {
-                Some((l, s)) => (l.file.clone(), l.line, l.column, format!(", insn {}", s.insn)),
-                None => (object.to_string(), 0, 0, String::new()),
+            // At the source line, the brackets name the object; at the
+            // object, they do not repeat it.
+            let (file, line, column, at) = match site.and_then(|s| s.line.as_ref().map(|l| (l, s))) {
+                Some((l, s)) => (l.file.clone(), l.line, l.column, format!("{object}: program {program} ({section}), insn {}", s.insn)),
+                None => (object.to_string(), 0, 0, format!("program {program} ({section})")),
             };
             let (level, verb) = if verdict == Verdict::Fails { (Level::Error, "fails") } else { (Level::Warning, "warns") };
             Diagnostic {
@@ -137,7 +139,7 @@ pub fn from_check(objects: &[BpfObject], results: &[ProgramResult]) -> Vec<Diagn
                 file,
                 line,
                 column,
-                message: format!("{verb} on {on}: {name}: {message} [{object}: program {program} ({section}){insn}]"),
+                message: format!("{verb} on {on}: {name}: {message} [{at}]"),
                 code: kind.as_str().to_string(),
             }
         })
