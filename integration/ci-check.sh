@@ -36,6 +36,13 @@ for pattern in ${BPFABI_OBJECTS:?BPFABI_OBJECTS names no object}; do
 done
 "$bpfabi" "${args[@]}" "${objects[@]}" > "$sarif"
 rc=$?
+# Code scanning wants paths relative to the repository: clang records
+# absolute source paths (the compile directory), so strip the checkout's.
+root="${GITHUB_WORKSPACE:-$PWD}"
+if [ "$rc" != 2 ] && [ -s "$sarif" ]; then
+  esc=$(printf '%s' "${root%/}/" | sed 's/[][\.*^$|]/\\&/g')
+  sed -i "s|\"uri\": \"$esc|\"uri\": \"|g" "$sarif"
+fi
 if [ -n "${GITHUB_OUTPUT:-}" ]; then
   { echo "sarif-file=$sarif"; echo "exit-code=$rc"; } >> "$GITHUB_OUTPUT"
 fi
