@@ -508,3 +508,31 @@ fn library_entry_reads_cargo_metadata() {
     rest.sort();
     assert_eq!(rest, ["kfunc_missing", "not_checked_reduced_kernel"], "{joined}");
 }
+
+#[test]
+fn mutated_configs_are_errors_not_panics() {
+    let good = std::fs::read(repo().join("fuzz/seeds/integration_config/all-keys.toml")).unwrap();
+    let dir = Path::new("/nonexistent-dir");
+    assert!(bpfabi::integration::Config::parse(std::str::from_utf8(&good).unwrap(), "c.toml", dir).is_ok());
+    let mut errors = 0;
+    let mut try_parse = |b: &[u8]| {
+        if let Ok(t) = std::str::from_utf8(b) {
+            if let Err(e) = bpfabi::integration::Config::parse(t, "c.toml", dir) {
+                // Every error names the file (and where it can, line:column).
+                assert!(e.to_string().contains("c.toml"), "{e}");
+                errors += 1;
+            }
+        }
+    };
+    for n in 0..good.len() {
+        try_parse(&good[..n]);
+    }
+    for i in 0..good.len() {
+        for bit in [0x01u8, 0x20, 0x80] {
+            let mut m = good.clone();
+            m[i] ^= bit;
+            try_parse(&m);
+        }
+    }
+    assert!(errors > good.len(), "mutations should mostly be errors: {errors}");
+}

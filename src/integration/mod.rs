@@ -116,11 +116,17 @@ impl Config {
     pub fn from_file(path: &Path) -> Result<Config> {
         let label = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(&label, e))?;
-        let config: Config = toml::from_str(&text).map_err(|e| {
-            let at = e.span().map(|s| line_col(&text, s.start)).map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
+        Config::parse(&text, &label, path.parent().unwrap_or(Path::new(".")))
+    }
+
+    /// The text of a `.bpfabi.toml` named `label` in messages, its paths
+    /// relative to `dir`. Errors name `label:line:column`.
+    pub fn parse(text: &str, label: &str, dir: &Path) -> Result<Config> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let at = e.span().map(|s| line_col(text, s.start)).map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
             Error::of(ErrorKind::Malformed, format!("{label}{at}"), e.message().to_string())
         })?;
-        Ok(config.rooted(path.parent().unwrap_or(Path::new("."))))
+        Ok(config.rooted(dir))
     }
 
     /// Paths made relative to `dir` (where the configuration lives); the
