@@ -2,7 +2,7 @@
 //! one per line, the form compilers print and that `go vet` users, editors,
 //! Make's and cargo's output readers know (GNU Coding Standards,
 //! "Formatting Error Messages"). `check --format gnu` and the build-tool
-//! integrations ([`crate::integration`]) print these.
+//! integrations (module `integration`) print these.
 //!
 //! Two sources, both facts already graded elsewhere: a `check` problem
 //! (verdict `fails` or `warns` on a kernel) is located at the source line of
