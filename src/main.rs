@@ -104,7 +104,7 @@ enum Cmd {
 }
 
 /// Output options, the same on every subcommand.
-#[derive(Args)]
+#[derive(Args, Clone)]
 struct OutputArgs {
     /// Output format.
     #[arg(long, value_enum, value_name = "FORMAT")]
@@ -125,6 +125,8 @@ enum FormatArg {
     Markdown,
     Sarif,
     C,
+    /// Compiler-style lines: `file:line:col: warning: message [code]`.
+    Gnu,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -142,7 +144,7 @@ const FORMATS: &[(&str, &[Format])] = &[
     ("versions", &[Format::Table, Format::Json]),
     ("diff", &[Format::Table, Format::Json, Format::Markdown]),
     ("inspect", &[Format::Table, Format::Json]),
-    ("check", &[Format::Table, Format::Json, Format::Jsonl, Format::Sarif]),
+    ("check", &[Format::Table, Format::Json, Format::Jsonl, Format::Sarif, Format::Gnu]),
     ("lint", &[Format::Table, Format::Json]),
     ("probe", &[Format::Table, Format::Json]),
     ("kernels", &[Format::Table, Format::Json]),
@@ -198,6 +200,7 @@ impl OutputArgs {
                 FormatArg::Markdown => Format::Markdown,
                 FormatArg::Sarif => Format::Sarif,
                 FormatArg::C => Format::C,
+                FormatArg::Gnu => Format::Gnu,
             },
         };
         if supported.contains(&f) {
@@ -854,7 +857,7 @@ struct InspectArgs {
     verbose: bool,
 }
 
-#[derive(Args)]
+#[derive(Args, Clone)]
 struct CheckArgs {
     /// BPF objects, files embedding them, or directories to walk.
     #[arg(required = true)]
@@ -906,6 +909,11 @@ struct CheckArgs {
     /// helpers, kfuncs and attach targets still come from --kernel.
     #[arg(long = "core-btf", value_name = "FILE")]
     core_btf: Option<PathBuf>,
+    /// A project configuration (`.bpfabi.toml`, docs/integration.md):
+    /// its kernels, manifest and deny_deprecated apply where the command
+    /// line gives none.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 fn parse_rodata(s: &str) -> std::result::Result<(String, u64), String> {
@@ -1084,6 +1092,14 @@ fn inspect(a: &InspectArgs, w: Out) -> bpfabi::Result<u8> {
 }
 
 fn check(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
+    let configured;
+    let a = match &a.config {
+        Some(f) => {
+            configured = with_config(a, &bpfabi::integration::Config::from_file(f)?);
+            &configured
+        }
+        None => a,
+    };
     let format = if a.sarif { Format::Sarif } else { a.out.format("check")? };
     // --policy: the manifest is parsed while objects and kernels are read.
     let manifest = a.policy.clone().map(|m| std::thread::spawn(move || bpfabi::policy::Manifest::load(&m)));
@@ -1138,10 +1154,24 @@ fn check_objects(
         Format::Json => report::check::json(w, &labels, &results),
         Format::Jsonl => report::check::jsonl(w, &results),
         Format::Sarif => report::check::sarif(w, &results),
+        Format::Gnu => bpfabi::diagnostics::write(w, &bpfabi::diagnostics::from_check(&objs, &results)),
         _ if a.explain => report::check::explain(w, &results),
         _ => report::check::matrix(w, &labels, &results),
     })?;
     Ok(results.iter().any(|r| r.verdict == Verdict::Fails) as u8)
+}
+
+/// `check --config FILE`: the file's kernels, manifest and deny_deprecated
+/// where the command line has none (bpfabi::integration::Config).
+fn with_config(a: &CheckArgs, c: &bpfabi::integration::Config) -> CheckArgs {
+    let mut a = a.clone();
+    if a.kernels.is_empty() {
+        a.kernels = c.kernels.iter().map(PathBuf::from).collect();
+    }
+    a.policy = a.policy.or_else(|| c.manifest.clone());
+    a.deny_deprecated |= c.deny_deprecated;
+    a.no_modules |= !c.modules;
+    a
 }
 
 /// Write a file through a printer; a failed create or write names the file.
@@ -1612,8 +1642,14 @@ mod policy_cli {
     ) -> bpfabi::Result<u8> {
         use bpfabi::policy::uses;
         let f = uses::deprecations(m, objs, kernels, uses::UseOptions { deny_deprecated: a.deny_deprecated });
+        if format == Format::Gnu {
+            let mut d = bpfabi::diagnostics::from_policy(&f);
+            d.extend(bpfabi::diagnostics::from_check(objs, results));
+            write_out(bpfabi::diagnostics::write(w, &d))?;
+        }
         let mut doc = Vec::new();
         write_out(match format {
+            Format::Gnu => Ok(()),
             Format::Json => report::check::json(&mut doc, labels, results),
             Format::Jsonl => report::check::jsonl(&mut doc, results),
             Format::Sarif => report::check::sarif(&mut doc, results),
@@ -1626,6 +1662,7 @@ mod policy_cli {
                 write_out(w.write_all(&merged))?;
             }
             Format::Jsonl => write_out(w.write_all(&doc))?,
+            Format::Gnu => {}
             _ => {
                 write_out(uses::text(w, &f))?;
                 write_out(w.write_all(&doc))?;

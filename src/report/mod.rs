@@ -35,6 +35,9 @@ pub enum Format {
     Sarif,
     /// A C header.
     C,
+    /// Compiler-style lines, `file:line:col: level: message [code]`
+    /// (`bpfabi::diagnostics`).
+    Gnu,
 }
 
 impl Format {
@@ -47,6 +50,7 @@ impl Format {
             Format::Markdown => "markdown",
             Format::Sarif => "sarif",
             Format::C => "c",
+            Format::Gnu => "gnu",
         }
     }
 }
