@@ -209,7 +209,11 @@ fn load_kernels(names: &[String], lo: &LoadOptions) -> Result<Vec<KernelModel>> 
 }
 
 fn read_objects(paths: &[PathBuf]) -> Result<Vec<BpfObject>> {
-    let found = crate::object::find_objects(paths, true)?;
+    let mut found = crate::inputs::find_objects(paths, true);
+    // A build fails on an object it cannot read: the first error says which.
+    if !found.errors.is_empty() {
+        return Err(found.errors.swap_remove(0));
+    }
     if found.objects.is_empty() {
         let what = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ");
         return Err(Error::of(ErrorKind::WrongInput, what, "no BPF object (EM_BPF ELF, or a file embedding one) found"));
