@@ -17,9 +17,9 @@
 //! reads `src/` and fails otherwise. A name covers its submodules unless
 //! they are listed themselves (`report::*`: every submodule of `report`).
 //!
-//! 1. foundation: `bytes` `error` `hash` `elf` `fswalk` `kflags` `release` `vocab` `report`
+//! 1. foundation: `bytes` `error` `hash` `elf` `fswalk` `kflags` `progress` `release` `vocab` `report`
 //! 2. formats and judgement: `btf` `btf_ids` `uapi` `uapi_helpers` `policy` `policy::codes` `policy::manifest` `policy::compat` `policy::edit`
-//! 3. readers: `catalog` `kernel` `object`
+//! 3. readers: `catalog` `kernel` `object` `inputs`
 //! 4. kernel data: `surface` `surface_tests` `versions` `probe`
 //! 5. kernel model: `model` `core_btf` `probe::attach` `catalog::build`
 //! 6. analyses: `check` `diff` `lint` `lint_tests`
