@@ -28,7 +28,7 @@ pub fn decl(btf: &Btf, id: TypeId, name: &str) -> String {
     decl_with(btf, id, name, &|_| None)
 }
 
-/// How a whole-BTF dump (the `c_dump` module beside this one) names a struct, union, enum,
+/// How a whole-BTF dump (the `c_dump` module) names a struct, union, enum,
 /// forward declaration or typedef: `Some(text)` replaces what [`decl`]
 /// prints for it (`struct foo___2`, an anonymous type's body).
 pub type Namer<'a> = &'a dyn Fn(TypeId) -> Option<String>;

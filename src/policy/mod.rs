@@ -134,7 +134,7 @@ impl Policy for DefaultPolicy {
         }
         // The kernel's own test kfuncs: no program outside the selftests
         // calls them (the default manifest ignores them too).
-        if fact.kind().subject() == crate::vocab::SubjectKind::Kfunc && is_test_kfunc(subject.name) {
+        if fact.kind().subject() == SubjectKind::Kfunc && is_test_kfunc(subject.name) {
             return Info;
         }
         match fact {
@@ -172,7 +172,7 @@ impl Policy for DefaultPolicy {
     }
 
     fn explain_change(&self, subject: &Subject, fact: &Fact) -> Option<String> {
-        if fact.kind().subject() == crate::vocab::SubjectKind::Kfunc && is_test_kfunc(subject.name) {
+        if fact.kind().subject() == SubjectKind::Kfunc && is_test_kfunc(subject.name) {
             return Some("a kernel self-test kfunc: no program outside the selftests calls it".into());
         }
         match fact {
