@@ -344,7 +344,8 @@ fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
     let format = a.out.format("vmtest")?;
     use bpfabi::vmtest::{compare, package, read_objects, vm};
     use std::time::Duration;
-    if !bpfabi::vmtest::CAN_LOAD {
+    let loader = vmtest_loader(a)?;
+    if loader.is_none() && !bpfabi::vmtest::CAN_LOAD {
         return Err(bpfabi::Error::new("vmtest", "this bpfabi was built without the `libbpf` feature: nothing could load in the VM"));
     }
     let objs = read_objects(&a.objects, a.root.as_deref())?;
@@ -386,7 +387,9 @@ fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
             vm_timeout: Duration::from_secs(a.vm_timeout),
             kvm_stall: Duration::from_secs(a.kvm_stall),
             console: a.console.as_ref().map(|c| if ki == 0 { c.clone() } else { PathBuf::from(format!("{}.{ki}", c.display())) }),
-            probe: !a.no_probe,
+            // With another loader the probe (bpfabi's own) runs only when asked for.
+            probe: !a.no_probe && (loader.is_none() || a.probe_out.is_some()),
+            loader: loader.clone(),
             ..vm::VmConfig::default()
         };
         let progress = a.progress;
@@ -468,6 +471,27 @@ fn vmtest(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
         report::vmtest::table(w, &results).and_then(|_| writeln!(w)).and_then(|_| summaries(w))
     })?;
     Ok(exit)
+}
+
+/// `vmtest --loader`: the reference loader binary to put into the guest
+/// (`None`: libbpf, linked into bpfabi).
+fn vmtest_loader(a: &VmtestArgs) -> bpfabi::Result<Option<PathBuf>> {
+    use bpfabi::vmtest::external::LoaderKind;
+    let kind = LoaderKind::parse(&a.loader).ok_or_else(|| bpfabi::Error::new("--loader", format!("unknown loader `{}`; known: {}", a.loader, LoaderKind::NAMES.join(", "))))?;
+    if kind == LoaderKind::Libbpf {
+        if a.loader_bin.is_some() {
+            return Err(bpfabi::Error::new("--loader-bin", "libbpf is linked into bpfabi: --loader-bin goes with --loader cilium or aya"));
+        }
+        return Ok(None);
+    }
+    if a.compare {
+        return Err(bpfabi::Error::new("--compare", format!("check predicts libbpf's loads; with --loader {} compare the records (--jsonl) instead", a.loader)));
+    }
+    let bin = a.loader_bin.clone().or_else(|| kind.default_binary()).ok_or_else(|| bpfabi::Error::new("--loader", "no home directory to find the loader cache in: give --loader-bin"))?;
+    if !bin.is_file() {
+        return Err(bpfabi::Error::new(bin.display().to_string(), format!("no {} loader binary here: build it with scripts/build-loaders, or give --loader-bin", a.loader)));
+    }
+    Ok(Some(bin))
 }
 
 fn lint(a: &LintArgs, w: Out) -> bpfabi::Result<u8> {
@@ -833,6 +857,15 @@ struct VmtestArgs {
     /// Print each unit's result on stderr as it arrives.
     #[arg(long)]
     progress: bool,
+    /// The loader inside the guest: libbpf (linked into bpfabi), or the real
+    /// cilium/ebpf or aya library through the reference loaders that
+    /// `scripts/build-loaders` builds (docs/loaders.md).
+    #[arg(long, default_value = "libbpf", value_parser = bpfabi::vmtest::external::LoaderKind::NAMES)]
+    loader: String,
+    /// The reference loader binary for --loader cilium|aya (static; default:
+    /// scripts/build-loaders' ciliumload-sid or ayaload in ~/.cache/bpfabi/loaders/bin).
+    #[arg(long, value_name = "FILE")]
+    loader_bin: Option<PathBuf>,
 }
 
 #[derive(Args)]

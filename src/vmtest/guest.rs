@@ -107,13 +107,18 @@ pub fn main(probe: Option<ProbeHook>) -> ! {
     }
     let mut out = Out { tty };
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_string();
-    out.send(&Message::Hello { release, uptime_ms: uptime_ms(), loader: loader_name() });
+    let job: std::result::Result<Job, String> = std::fs::read(JOB_PATH).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()));
+    let loader = match job.as_ref().ok().and_then(|j| j.external_loader.as_deref()) {
+        Some(bin) => super::external::version(bin),
+        None => loader_name(),
+    };
+    out.send(&Message::Hello { release, uptime_ms: uptime_ms(), loader });
     // SAFETY: raising our own limit (kernels before 5.11 charge BPF memory to memlock).
     unsafe {
         let inf = libc::rlimit { rlim_cur: libc::RLIM_INFINITY, rlim_max: libc::RLIM_INFINITY };
         libc::setrlimit(libc::RLIMIT_MEMLOCK, &inf);
     }
-    let job: Job = match std::fs::read(JOB_PATH).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())) {
+    let job: Job = match job {
         Ok(j) => j,
         Err(e) => {
             out.send(&Message::Fatal { what: format!("{JOB_PATH}: {e}"), ends_run: true });
@@ -131,7 +136,10 @@ pub fn main(probe: Option<ProbeHook>) -> ! {
             out.send(&Message::Probe { duration_ms: t.elapsed().as_millis() as u64, result });
         }
     }
-    run_loads(&job, &mut out);
+    match job.external_loader.as_deref() {
+        Some(bin) => run_external(&job, bin, &mut out),
+        None => run_loads(&job, &mut out),
+    }
     out.send(&Message::Done { uptime_ms: uptime_ms() });
     power_off()
 }
@@ -144,6 +152,72 @@ fn loader_name() -> String {
     #[cfg(not(feature = "libbpf"))]
     {
         "none (built without the libbpf feature)".into()
+    }
+}
+
+/// The loader's standard error goes to a file (a pipe could fill and stall it).
+const LOADER_STDERR: &str = "/tmp/loader.stderr";
+
+fn err_file() -> std::process::Stdio {
+    std::fs::File::create(LOADER_STDERR).map(std::process::Stdio::from).unwrap_or(std::process::Stdio::null())
+}
+
+/// Loads with a reference loader (cilium/ebpf, aya): one run of the binary
+/// over every object not done yet (it reads the kernel's BTF once, which
+/// under TCG takes seconds), its lines streamed back as results. The host's
+/// watchdog keys on `Begin`: sent again after every result, so that it times
+/// a program, not the run. When the loader dies before reporting every
+/// object, the first object it said nothing about gets the failure and the
+/// loader runs again on the rest. An object with any result from an earlier
+/// boot is done (a restart cannot resume inside an object).
+fn run_external(job: &Job, bin: &str, out: &mut Out) {
+    use std::io::BufRead;
+    let mut todo: Vec<usize> = (0..job.objects.len()).filter(|i| !job.skip.iter().any(|(oi, _)| oi == i)).collect();
+    while let Some(&first) = todo.first() {
+        out.send(&Message::Begin { object: first, unit: String::new() });
+        let files: Vec<&str> = todo.iter().filter_map(|&i| job.objects.get(i).map(|o| o.file.as_str())).collect();
+        let child = std::process::Command::new(bin).args(&files).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::piped()).stderr(err_file()).spawn();
+        let mut child = match child {
+            Ok(c) => c,
+            Err(e) => {
+                out.send(&Message::Fatal { what: format!("{bin}: {e}"), ends_run: true });
+                return;
+            }
+        };
+        let mut reported: Vec<usize> = Vec::new();
+        let mut t = Instant::now();
+        if let Some(stdout) = child.stdout.take() {
+            for line in std::io::BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
+                let file = serde_json::from_str::<serde_json::Value>(&line).ok().and_then(|v| v.get("object").and_then(|o| o.as_str()).map(String::from));
+                let Some(i) = file.and_then(|f| todo.iter().copied().find(|&i| job.objects.get(i).is_some_and(|o| o.file == f))) else { continue };
+                let Some(o) = job.objects.get(i) else { continue };
+                let Some(rec) = super::external::record(&o.name, &line, t.elapsed().as_millis() as u64) else { continue };
+                if !reported.contains(&i) {
+                    reported.push(i);
+                }
+                out.send(&Message::Result { object: i, record: Box::new(rec) });
+                out.send(&Message::Begin { object: i, unit: String::new() });
+                t = Instant::now();
+            }
+        }
+        let status = child.wait();
+        let rest: Vec<usize> = todo.iter().copied().filter(|i| !reported.contains(i)).collect();
+        let Some(&culprit) = rest.first() else { break };
+        let ok = status.as_ref().is_ok_and(|s| s.success());
+        // A clean exit that skipped objects: say so for each, and stop.
+        let blamed: &[usize] = if ok { &rest } else { std::slice::from_ref(&culprit) };
+        let stderr = std::fs::read_to_string(LOADER_STDERR).unwrap_or_default();
+        let stderr = stderr.get(stderr.len().saturating_sub(2000)..).unwrap_or("").trim().to_string();
+        for &i in blamed {
+            let Some(o) = job.objects.get(i) else { continue };
+            let why = format!("{bin} ended ({}) without a result for this object: {stderr}", status.as_ref().map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()));
+            let rec = super::record::LoadRecord::not_loaded(o.name.clone(), None, super::record::Status::OpenFailed, 0, why, String::new());
+            out.send(&Message::Result { object: i, record: Box::new(rec) });
+        }
+        if ok {
+            break;
+        }
+        todo = rest.into_iter().skip(1).collect();
     }
 }
 

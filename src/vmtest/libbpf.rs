@@ -90,15 +90,34 @@ impl Unit {
     }
 }
 
-/// An opened libbpf object; closed (and everything it loaded released) on drop.
+/// An opened libbpf object; closed (and everything it loaded released) on
+/// drop. Maps the object pins by name (`LIBBPF_PIN_BY_NAME`) go under a
+/// private bpffs directory ([`PIN_ROOT`]), unpinned and removed on drop:
+/// nothing is left behind and nothing pinned by others is reused.
 struct Obj {
     ptr: *mut sys::bpf_object,
+    _pin_root: CString,
+}
+
+/// Where an object's maps pinned by name go while it is loaded (libbpf
+/// `bpf_object_open_opts.pin_root_path`; its default is /sys/fs/bpf).
+fn pin_root() -> String {
+    format!("/sys/fs/bpf/bpfabi-load-{}", std::process::id())
 }
 
 impl Drop for Obj {
     fn drop(&mut self) {
-        // SAFETY: ptr came from bpf_object__open_mem and is closed once.
-        unsafe { sys::bpf_object__close(self.ptr) }
+        // SAFETY: ptr came from bpf_object__open_mem and is closed once; the
+        // maps are the object's own, unpinned from their own pin paths.
+        unsafe {
+            for m in self.maps() {
+                if sys::bpf_map__is_pinned(m) {
+                    sys::bpf_map__unpin(m, std::ptr::null());
+                }
+            }
+            sys::bpf_object__close(self.ptr)
+        }
+        let _ = std::fs::remove_dir(pin_root());
     }
 }
 
@@ -109,13 +128,16 @@ impl Obj {
         let mut opts: sys::bpf_object_open_opts = unsafe { std::mem::zeroed() };
         opts.sz = std::mem::size_of::<sys::bpf_object_open_opts>() as _;
         opts.object_name = cname.as_ptr();
-        // SAFETY: data outlives the call (libbpf copies what it keeps).
+        let pin_root = CString::new(pin_root()).unwrap_or_default();
+        opts.pin_root_path = pin_root.as_ptr();
+        // SAFETY: data outlives the call (libbpf copies what it keeps, the
+        // pin root included).
         let ptr = unsafe { sys::bpf_object__open_mem(data.as_ptr().cast(), data.len() as _, &opts) };
         if ptr.is_null() {
             let e = errno();
             return Err((if e == 0 { 22 } else { e }, take_log()));
         }
-        Ok(Obj { ptr })
+        Ok(Obj { ptr, _pin_root: pin_root })
     }
 
     fn programs(&self) -> Vec<*mut sys::bpf_program> {

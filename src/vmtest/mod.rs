@@ -12,6 +12,7 @@
 //! | [`cpio`] | the initramfs writer (newc) |
 //! | [`vm`] | QEMU: initramfs, KVM→TCG fallback, watchdogs, restarts |
 //! | [`guest`] | PID 1 inside the VM |
+//! | [`external`] | loads with a reference loader (cilium/ebpf, aya) instead of libbpf |
 //! | [`protocol`] | host↔guest job and messages |
 //! | `libbpf` (feature `libbpf`) | the loader: libbpf 1.7, one unit at a time |
 //! | [`record`] | a unit's outcome and its decisive lines |
@@ -19,6 +20,7 @@
 
 pub mod compare;
 pub mod cpio;
+pub mod external;
 pub mod guest;
 #[cfg(feature = "libbpf")]
 pub mod libbpf;

@@ -26,6 +26,10 @@ pub struct Job {
     pub probe: bool,
     /// Keep at most this many bytes of each unit's log.
     pub log_limit: usize,
+    /// Load with this reference loader binary (cilium/ebpf, aya: see
+    /// [`super::external`]) instead of libbpf; `None`: libbpf.
+    #[serde(default)]
+    pub external_loader: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

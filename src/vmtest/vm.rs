@@ -68,6 +68,9 @@ pub struct VmConfig {
     pub console: Option<PathBuf>,
     /// The binary to run as /init (default: this executable).
     pub init: Option<PathBuf>,
+    /// A reference loader to load with instead of libbpf (`vmtest --loader
+    /// cilium|aya`; see [`super::external`]): put into the initramfs.
+    pub loader: Option<PathBuf>,
     /// Run the probe hook in the guest.
     pub probe: bool,
     /// Bytes of libbpf log kept per unit.
@@ -89,6 +92,7 @@ impl Default for VmConfig {
             max_restarts: 20,
             console: None,
             init: None,
+            loader: None,
             probe: true,
             log_limit: 64 << 10,
             kvm_device: PathBuf::from("/dev/kvm"),
@@ -169,11 +173,17 @@ fn shared_libs(bin: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// The part of the initramfs that does not change between boots.
-pub fn base_initramfs(k: &BootKernel, objects: &[(String, Vec<u8>)], init: &Path) -> Result<(Vec<u8>, Vec<JobObject>)> {
+pub fn base_initramfs(k: &BootKernel, objects: &[(String, Vec<u8>)], init: &Path, loader: Option<&Path>) -> Result<(Vec<u8>, Vec<JobObject>)> {
     let mut c = Cpio::new();
     let bin = std::fs::read(init).map_err(|e| Error::io(init.display().to_string(), e))?;
     c.file("/init", 0o755, &bin);
-    for lib in shared_libs(init)? {
+    let mut libs = shared_libs(init)?;
+    if let Some(l) = loader {
+        let bin = std::fs::read(l).map_err(|e| Error::io(l.display().to_string(), e))?;
+        c.file(super::external::GUEST_LOADER, 0o755, &bin);
+        libs.extend(shared_libs(l)?.into_iter().filter(|x| !libs.contains(x)).collect::<Vec<_>>());
+    }
+    for lib in libs {
         let data = std::fs::read(&lib).map_err(|e| Error::io(lib.display().to_string(), e))?;
         c.file(&lib.to_string_lossy(), 0o755, &data);
     }
@@ -299,7 +309,7 @@ pub fn run(k: &BootKernel, objects: &[(String, Vec<u8>)], cfg: &VmConfig, progre
         Some(p) => p.clone(),
         None => PathBuf::from(format!("/proc/{}/exe", std::process::id())),
     };
-    let (mut base, job_objects) = base_initramfs(k, objects, &init)?;
+    let (mut base, job_objects) = base_initramfs(k, objects, &init, cfg.loader.as_deref())?;
     let dir = std::env::temp_dir().join(format!("bpfabi-vmtest-{}-{}", std::process::id(), k.release));
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
     if cfg.probe {
@@ -393,6 +403,7 @@ fn run_in(k: &BootKernel, base: &[u8], job_objects: Vec<JobObject>, cfg: &VmConf
         skip: Vec::new(),
         probe: cfg.probe,
         log_limit: cfg.log_limit,
+        external_loader: cfg.loader.as_ref().map(|_| super::external::GUEST_LOADER.to_string()),
     };
     let started = Instant::now();
     let mut restarts = 0;

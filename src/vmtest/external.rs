@@ -1,0 +1,133 @@
+//! Loads with a real loader other than libbpf (`vmtest --loader cilium|aya`):
+//! the guest runs the loader binary the host put into the initramfs
+//! ([`GUEST_LOADER`]) on each object and turns its JSON lines into
+//! [`LoadRecord`]s. The loaders are the project's reference tools
+//! (`tools/ciliumload`: cilium/ebpf, `tools/ayaload`: aya), built statically
+//! by `scripts/build-loaders`; each loads one program at a time and prints
+//! one line per program: `object`, `program`, `section`, `loaded`, `status`,
+//! `error`, `loader` (docs/loaders.md).
+
+use super::record::{LoadRecord, Status, UnitKind};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// Where the loader binary lives in the initramfs.
+pub const GUEST_LOADER: &str = "/bpfabi/loader";
+
+/// A loader `vmtest` can load with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoaderKind {
+    /// libbpf, linked into bpfabi itself.
+    Libbpf,
+    /// cilium/ebpf, through `tools/ciliumload`.
+    Cilium,
+    /// aya, through `tools/ayaload`.
+    Aya,
+}
+
+impl LoaderKind {
+    /// The names `--loader` accepts.
+    pub const NAMES: [&'static str; 3] = ["libbpf", "cilium", "aya"];
+
+    /// Parse a `--loader` value.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "libbpf" => Some(Self::Libbpf),
+            "cilium" => Some(Self::Cilium),
+            "aya" => Some(Self::Aya),
+            _ => None,
+        }
+    }
+
+    /// The binary `scripts/build-loaders` makes for this loader, in its
+    /// cache (`$XDG_CACHE_HOME` or `~/.cache`, then `bpfabi/loaders/bin`):
+    /// cilium/ebpf at Debian sid's version, aya 0.14. `None` for libbpf.
+    pub fn default_binary(self) -> Option<PathBuf> {
+        let name = match self {
+            Self::Libbpf => return None,
+            Self::Cilium => "ciliumload-sid",
+            Self::Aya => "ayaload",
+        };
+        let cache = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+        Some(cache.join("bpfabi/loaders/bin").join(name))
+    }
+}
+
+/// One line of a reference loader.
+#[derive(Debug, Deserialize)]
+struct Line {
+    program: Option<String>,
+    section: Option<String>,
+    #[serde(default)]
+    loaded: bool,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    error: String,
+}
+
+/// The errno a loader's message names (Go and Rust both print strerror's
+/// words), 0 when none.
+fn errno_of(msg: &str) -> i32 {
+    let lower = msg.to_ascii_lowercase();
+    (1..134)
+        .find(|&e| {
+            let s = std::io::Error::from_raw_os_error(e).to_string();
+            let words = s.split(" (os error").next().unwrap_or("").to_ascii_lowercase();
+            !words.is_empty() && lower.contains(&words)
+        })
+        .unwrap_or(0)
+}
+
+/// A reference loader's line as a record of `object`; `None` for a line
+/// that is not one of its JSON lines.
+pub fn record(object: &str, line: &str, duration_ms: u64) -> Option<LoadRecord> {
+    let l: Line = serde_json::from_str(line.trim()).ok()?;
+    let status = match l.status.as_str() {
+        "loaded" if l.loaded => Status::Loaded,
+        "open_failed" => Status::OpenFailed,
+        "no_programs" => Status::NoPrograms,
+        _ => Status::Rejected,
+    };
+    let error = if l.status == "not_loaded_by_library" { format!("not loaded by the library: {}", l.error) } else { l.error };
+    let mut r = LoadRecord::not_loaded(object.to_string(), l.program.clone(), status, 0, error, String::new());
+    r.loaded = status == Status::Loaded;
+    r.errno = if r.loaded { 0 } else { errno_of(&r.error) };
+    r.section = l.section;
+    r.unit = l.program.map(|_| UnitKind::Program);
+    r.duration_ms = duration_ms;
+    Some(r)
+}
+
+/// The loader's own name (`LOADER --version`), run inside the guest.
+pub fn version(binary: &str) -> String {
+    match std::process::Command::new(binary).arg("--version").output() {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        Ok(o) => format!("{binary}: --version failed: {}", String::from_utf8_lossy(&o.stderr).trim()),
+        Err(e) => format!("{binary}: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_reference_loaders_lines() {
+        let c = r#"{"object":"x.o","program":"p","section":"xdp_foo","loaded":true,"status":"loaded","error":"","loader":"cilium/ebpf 0.22.0"}"#;
+        let r = record("x.o", c, 5).unwrap();
+        assert_eq!((r.status, r.loaded, r.section.as_deref(), r.unit_name(), r.errno), (Status::Loaded, true, Some("xdp_foo"), "p", 0));
+        let a = r#"{"error":"invalid program section `tc`","loaded":false,"loader":"aya 0.14.0","object":"x.o","program":null,"section":null,"status":"open_failed"}"#;
+        let r = record("x.o", a, 0).unwrap();
+        assert_eq!((r.status, r.program.as_deref(), r.error.as_str()), (Status::OpenFailed, None, "invalid program section `tc`"));
+        let e = r#"{"object":"x.o","program":"f","section":"fentry/x","loaded":false,"status":"rejected","error":"load program: operation not permitted","loader":"c"}"#;
+        assert_eq!(record("x.o", e, 0).unwrap().errno, 1);
+        let n = r#"{"object":"x.o","program":"k","section":"kprobe","loaded":false,"status":"not_loaded_by_library","error":"skipped","loader":"c"}"#;
+        let r = record("x.o", n, 0).unwrap();
+        assert_eq!(r.status, Status::Rejected);
+        assert!(r.error.starts_with("not loaded by the library"));
+        assert!(record("x.o", "garbage", 0).is_none());
+        assert_eq!(LoaderKind::parse("cilium"), Some(LoaderKind::Cilium));
+        assert_eq!(LoaderKind::parse("bcc"), None);
+    }
+}

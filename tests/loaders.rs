@@ -1,0 +1,190 @@
+//! The per-loader ground truth (tests/fixtures/loaders, made by
+//! scripts/loader-truth with the real libbpf, cilium/ebpf and aya loaders)
+//! and `vmtest --loader cilium`: the tests/bpf objects in each loader's
+//! conventions load with one loader and not another, for the reasons their
+//! sources give (cilium/ebpf v0.22.0 elf_reader.go matchSectionName, libbpf
+//! v1.7.0 sec_def_matches and bpf_object__init_user_maps, aya-obj v0.3.0
+//! ProgramSection::from_str). The live tests need what they run (root and
+//! bpffs, the loader binary scripts/build-loaders makes, a kernel package
+//! for QEMU) and skip with a note without it.
+
+mod common;
+use bpfabi::vmtest::external::LoaderKind;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixtures() -> Vec<(String, Vec<serde_json::Value>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/loaders");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "jsonl") {
+            let rows = std::fs::read_to_string(&p).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+            out.push((p.file_stem().unwrap().to_string_lossy().to_string(), rows));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// The row of (object, program or object-level, loader, version).
+fn row<'a>(rows: &'a [serde_json::Value], object: &str, program: Option<&str>, loader: &str, version: &str) -> Option<&'a serde_json::Value> {
+    rows.iter().find(|r| r["object"] == format!("tests/bpf/{object}.bpf.o") && r["program"].as_str() == program && r["loader"] == loader && r["version"] == version)
+}
+
+/// Loaded, refused (with a phrase of the message) or refused as a whole object.
+fn outcome(rows: &[serde_json::Value], object: &str, program: &str, loader: &str, version: &str) -> (bool, String) {
+    match row(rows, object, Some(program), loader, version).or_else(|| row(rows, object, None, loader, version)) {
+        Some(r) => (r["loaded"].as_bool().unwrap(), r["error"].as_str().unwrap().to_string()),
+        None => panic!("{object} {program}: no {loader} {version} row"),
+    }
+}
+
+#[test]
+fn the_measured_loaders_disagree_where_their_sources_say() {
+    let all = fixtures();
+    assert!(!all.is_empty(), "no tests/fixtures/loaders/*.jsonl");
+    for (kernel, rows) in &all {
+        // Only what each data set measured (a vmtest run may hold one loader).
+        let has = |obj: &str, l: &str, v: &str| rows.iter().any(|r| r["object"] == format!("tests/bpf/{obj}.bpf.o") && r["loader"] == l && r["version"] == v);
+        let cases: &[(&str, &str, &str, &str, bool, &str)] = &[
+            // bpf2go names: cilium/ebpf's prefix match loads them, libbpf wants them exact.
+            ("loader_bpf2go", "bpf2go_socket1", "cilium", "0.22.0", true, ""),
+            ("loader_bpf2go", "bpf2go_socket1", "libbpf", "1.7.0", false, "missing BPF prog type"),
+            ("loader_bpf2go", "bpf2go_xdp_foo", "cilium", "0.22.0", true, ""),
+            ("loader_bpf2go", "bpf2go_xdp_foo", "libbpf", "1.7.0", false, "missing BPF prog type"),
+            ("loader_bpf2go", "http_filter", "cilium", "0.22.0", true, ""),
+            ("loader_bpf2go", "http_filter", "libbpf", "1.7.0", false, "check ELF section name 'socket/http_filter'"),
+            ("loader_bpf2go", "classifier_x", "cilium", "0.11.0", true, ""),
+            ("loader_bpf2go", "tc_plain", "libbpf", "1.7.0", true, ""),
+            // aya refuses the whole object on a name it does not know.
+            ("loader_bpf2go", "kprobe_x", "aya", "0.14.0", false, "invalid program section `tc"),
+            ("loader_sk_skb", "sk_skb_plain", "aya", "0.14.0", false, "invalid program section `sk_skb`"),
+            ("loader_sk_skb", "sk_skb_plain", "cilium", "0.22.0", true, ""),
+            // A bare `kprobe`: cilium/ebpf 0.11 wanted `kprobe/`.
+            ("loader_aya", "aya_kprobe", "cilium", "0.22.0", true, ""),
+            ("loader_aya", "aya_kprobe", "cilium", "0.11.0", false, "without this program"),
+            ("loader_aya", "aya_kprobe", "aya", "0.14.0", true, ""),
+            ("loader_aya", "aya_kprobe", "libbpf", "1.7.0", true, ""),
+            // Legacy `maps`: libbpf >= 1.0 refuses the object, the others read it.
+            ("loader_legacy_maps", "legacy_count", "libbpf", "1.7.0", false, "legacy map definitions in 'maps' section"),
+            ("loader_legacy_maps", "legacy_count", "cilium", "0.22.0", true, ""),
+            ("loader_legacy_maps", "legacy_count", "aya", "0.14.0", true, ""),
+            ("loader_legacy_pinning", "pinned_count", "cilium", "0.22.0", false, "non-zero bytes"),
+            ("loader_btf_pinning", "btf_pinned_count", "cilium", "0.22.0", false, "pin type 2: not supported"),
+            ("loader_btf_pinning", "btf_pinned_count", "libbpf", "1.7.0", false, "invalid pinning value 2"),
+            ("loader_map_in_map", "uses_no_map", "cilium", "0.22.0", false, "ArrayOfMaps requires InnerMap"),
+            ("loader_map_in_map", "uses_no_map", "aya", "0.14.0", false, "no inner map"),
+        ];
+        for (obj, prog, loader, version, loads, phrase) in cases {
+            if !has(obj, loader, version) {
+                continue;
+            }
+            let (loaded, error) = outcome(rows, obj, prog, loader, version);
+            assert_eq!(loaded, *loads, "{kernel}: {obj} {prog} with {loader} {version}: {error}");
+            assert!(error.contains(phrase), "{kernel}: {obj} {prog} with {loader} {version}: {error}");
+        }
+        // Environment limits are marked, never counted as loads.
+        assert!(rows.iter().all(|r| r["env"].is_null() || !r["loaded"].as_bool().unwrap()), "{kernel}");
+    }
+}
+
+fn ciliumload() -> Option<PathBuf> {
+    let bin = std::env::var_os("BPFABI_CILIUMLOAD").map(PathBuf::from).or_else(|| LoaderKind::Cilium.default_binary())?;
+    if bin.is_file() {
+        Some(bin)
+    } else {
+        eprintln!("skipped: no cilium/ebpf loader at {} (scripts/build-loaders cilium makes it)", bin.display());
+        None
+    }
+}
+
+fn built() -> PathBuf {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bpf-loaders");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bpf/build.sh");
+    let o = Command::new("bash").arg(&script).arg(&out).env("BPFABI_CORPUS", corpus()).output().expect("bash");
+    assert!(o.status.success(), "tests/bpf/build.sh: {}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+/// vmtest --loader cilium: the real cilium/ebpf (the static ciliumload in
+/// the initramfs) on Debian bookworm's 6.1 under TCG.
+#[test]
+fn vmtest_loads_with_cilium_ebpf_on_a_bookworm_kernel() {
+    let Some(kernel) = std::env::var_os("BPFABI_VMTEST_KERNEL") else {
+        eprintln!("skipped: BPFABI_VMTEST_KERNEL not set (a linux-image-6.1.0-*-amd64-unsigned .deb): no VM test");
+        return;
+    };
+    if !have_corpus() {
+        return;
+    }
+    let Some(bin) = ciliumload() else { return };
+    if Command::new("qemu-system-x86_64").arg("--version").output().is_err() {
+        eprintln!("skipped: qemu-system-x86_64 not installed");
+        return;
+    }
+    let dir = built();
+    let jsonl = workdir("vmtest-loader").join("run.jsonl");
+    let objs: Vec<PathBuf> = ["loader_bpf2go", "loader_legacy_maps", "loader_map_in_map"].iter().map(|n| dir.join(format!("{n}.bpf.o"))).collect();
+    let o = Command::new(env!("CARGO_BIN_EXE_bpfabi"))
+        .args(["vmtest", "--loader", "cilium", "--loader-bin"])
+        .arg(&bin)
+        .arg("--kernel")
+        .arg(&kernel)
+        .args(["--accel", "tcg", "--no-modules", "--json", "--jsonl"])
+        .arg(&jsonl)
+        .arg("--root")
+        .arg(&dir)
+        .args(&objs)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)));
+    let run = &v["runs"][0];
+    assert!(run["loader"].as_str().unwrap().starts_with("cilium/ebpf "), "{}", run["loader"]);
+    assert!(v["kernels"][0].as_str().unwrap().starts_with("6.1.0-"), "{}", v["kernels"][0]);
+    let results = v["results"].as_array().unwrap();
+    let get = |obj: &str, prog: &str| results.iter().find(|r| r["object"] == format!("{obj}.bpf.o") && r["program"] == prog).unwrap_or_else(|| panic!("{obj} {prog}: {results:#?}"));
+    // Every bpf2go-style name decodes and loads; so does the legacy map.
+    for p in ["tc_plain", "bpf2go_tc_ingress", "classifier_x", "bpf2go_socket1", "http_filter", "bpf2go_xdp_foo", "kprobe_x"] {
+        assert_eq!(get("loader_bpf2go", p)["status"], "loaded", "{p}");
+    }
+    assert_eq!(get("loader_legacy_maps", "legacy_count")["status"], "loaded");
+    let mim = get("loader_map_in_map", "uses_no_map");
+    assert_eq!(mim["status"], "rejected");
+    assert!(mim["reasons"][0]["message"].as_str().unwrap().contains("ArrayOfMaps requires InnerMap"), "{mim:#}");
+    assert_eq!(results.len(), 9, "{results:#?}");
+    // The ground-truth lines, as scripts/loader-truth --from-vmtest reads them.
+    let lines = std::fs::read_to_string(&jsonl).unwrap();
+    assert_eq!(lines.lines().count(), 9);
+    assert_eq!(o.status.code(), Some(1), "a refusal makes the exit code 1");
+}
+
+/// ciliumload on the running kernel reproduces the committed ground truth
+/// of this kernel (when there is one for it).
+#[test]
+fn ciliumload_here_reproduces_the_ground_truth() {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_string();
+    let Some((_, rows)) = fixtures().into_iter().find(|(k, _)| *k == release) else {
+        eprintln!("skipped: no tests/fixtures/loaders/{release}.jsonl");
+        return;
+    };
+    // SAFETY: getuid has no preconditions.
+    if unsafe { libc::getuid() } != 0 || !Path::new("/sys/fs/bpf").is_dir() || !have_corpus() {
+        eprintln!("skipped: needs root, bpffs and the corpus");
+        return;
+    }
+    let Some(bin) = ciliumload() else { return };
+    let version = String::from_utf8(Command::new(&bin).arg("--version").output().unwrap().stdout).unwrap();
+    let version = version.split_whitespace().nth(1).unwrap().to_string();
+    let dir = built();
+    for obj in ["loader_bpf2go", "loader_aya", "loader_legacy_pinning", "loader_map_in_map"] {
+        let o = Command::new(&bin).arg(dir.join(format!("{obj}.bpf.o"))).output().unwrap();
+        for l in String::from_utf8_lossy(&o.stdout).lines() {
+            let r: serde_json::Value = serde_json::from_str(l).unwrap();
+            let prog = r["program"].as_str().unwrap();
+            let (loaded, _) = outcome(&rows, obj, prog, "cilium", &version);
+            assert_eq!(r["loaded"].as_bool(), Some(loaded), "{obj} {prog}: {l}");
+        }
+    }
+}
