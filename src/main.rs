@@ -1603,9 +1603,12 @@ struct PolicyCheckArgs {
     manifest: PathBuf,
     #[command(flatten)]
     k: PolicyKernels,
-    /// Rewrite the manifest's facts (never decisions) from the kernels, keeping comments and order.
+    /// Rewrite the manifest's facts (never decisions) from the kernels, keeping comments, order and the facts about releases not given.
     #[arg(long)]
     fix: bool,
+    /// With --fix: facts become exactly what the kernels given show (drops the recorded history outside them).
+    #[arg(long, requires = "fix")]
+    shrink: bool,
     /// Today's date for waiver expiry (YYYY-MM-DD; default: today).
     #[arg(long, value_name = "DATE", hide = true)]
     today: Option<String>,
@@ -1730,7 +1733,7 @@ mod policy_cli {
             let file = a.manifest.display().to_string();
             let text = std::fs::read_to_string(&a.manifest).map_err(|e| Error::io(&file, e))?;
             let add: Vec<&String> = o.findings.iter().filter(|f| f.code == findings::Code::Unlisted).filter_map(|f| f.kfunc.as_ref()).collect();
-            let fixed = edit::fix(&text, &file, &o.facts, &add)?;
+            let fixed = edit::fix(&text, &file, if a.shrink { &o.facts } else { &o.merged }, &add)?;
             std::fs::write(&a.manifest, fixed).map_err(|e| Error::io(&file, e))?;
             let m = Manifest::load(&a.manifest)?;
             o = history::check(&m, &models, &labels, &opts);

@@ -68,8 +68,20 @@ pub fn lookup_type_name(btf: &Btf, s: &str) -> Result<Key, String> {
     Err(format!("no type `{}` in this kernel{hint}", s.trim()))
 }
 
+/// The closest of `candidates` to `name` by edit distance, when close
+/// enough to be a misspelling (a "did you mean").
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .filter(|c| *c != name && c.len().abs_diff(name.len()) <= 3)
+        .map(|c| (edit_distance(c, name), c))
+        .filter(|(d, _)| *d <= 2.max(name.len() / 8))
+        .min()
+        .map(|(_, c)| c)
+}
+
 /// Levenshtein distance (small strings: type names).
-fn edit_distance(a: &str, b: &str) -> usize {
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

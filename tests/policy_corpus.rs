@@ -160,3 +160,85 @@ fn upstream_baseline_over_the_history_with_debian_7x() {
     let text = std::fs::read_to_string(baseline()).unwrap();
     assert!(text.contains("[kfunc.bpf_wq_set_callback_impl.facts]\nfirst_release = \"6.12.95\"\nremoved_in = \"7.2.13\""), "facts of the removal");
 }
+
+#[test]
+fn fix_with_fewer_kernels_keeps_the_recorded_history() {
+    if !have_corpus() {
+        return;
+    }
+    // The baseline records 5.10 .. 7.3.4; the kernels given are a few of them.
+    let dir = workdir("policy-fewer");
+    let m = dir.join("upstream.toml");
+    let ks = kernels();
+    for given in [vec![ks[3].clone(), ks[4].clone()], vec![ks[0].clone(), ks[3].clone()], vec![ks[2].clone()]] {
+        std::fs::copy(baseline(), &m).unwrap();
+        let out = bpfabi().args(["policy", "check", "--fix", "--format", "json", "--manifest"]).arg(&m).args(&given).output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(!v["findings"].as_array().unwrap().iter().any(|x| x["code"] == "P018"), "{given:?}: {v:#}");
+        assert_eq!(std::fs::read_to_string(&m).unwrap(), std::fs::read_to_string(baseline()).unwrap(), "--fix with {given:?} changed the history");
+    }
+    // Shrinking to what the kernels show takes an explicit flag.
+    let out = bpfabi().args(["policy", "check", "--fix", "--shrink", "--manifest"]).arg(&m).args([&ks[3], &ks[4]]).output().unwrap();
+    assert!(out.status.code().is_some(), "{}", String::from_utf8_lossy(&out.stderr));
+    let shrunk = std::fs::read_to_string(&m).unwrap();
+    assert!(shrunk.contains("[kfunc.bbr_cwnd_event.facts]\nfirst_release = \"6.12.117\"\n"), "{shrunk}");
+    let out = bpfabi().args(["policy", "check", "--shrink", "--manifest"]).arg(&m).args([&ks[3]]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "--shrink without --fix is a usage error");
+}
+
+#[test]
+fn compat_of_the_baseline_wraps_the_sched_ext_renames() {
+    // The project's own baseline (no kernels needed): the sched_ext renames
+    // are tombstones without a prototype of their own; a rename keeps it.
+    let out = bpfabi().args(["policy", "compat", "--manifest", &baseline()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let h = String::from_utf8(out.stdout).unwrap();
+    for (old, new, params, args) in [
+        ("scx_bpf_dispatch", "scx_bpf_dsq_insert", "struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flags", "p, dsq_id, slice, enq_flags"),
+        ("scx_bpf_dispatch_vtime", "scx_bpf_dsq_insert_vtime", "struct task_struct *p, u64 dsq_id, u64 slice, u64 vtime, u64 enq_flags", "p, dsq_id, slice, vtime, enq_flags"),
+    ] {
+        assert!(h.contains(&format!("static __always_inline void {new}_compat({params})\n{{\n\tif (bpf_ksym_exists({new}))\n\t\t{new}({args});\n\tif (bpf_ksym_exists({old}))\n\t\t{old}({args});\n}}")), "{old}: {h}");
+        assert!(h.contains(&format!("extern void {old}({params}) __ksym __weak;")), "{h}");
+    }
+    assert!(h.contains("static __always_inline bool scx_bpf_dsq_move_to_local_compat(u64 dsq_id)"), "{h}");
+    assert!(!h.contains("the manifest has no prototype of scx_bpf_"), "{h}");
+    // A real difference is named as one: scx_bpf_locked_rq() lost the cpu argument.
+    assert!(h.contains("/* no wrapper: the prototypes differ (parameters `(s32 cpu)` vs `(void)`); call sites must change */"), "{h}");
+    assert!(!h.contains("(`struct rq *` vs `struct rq *`)"), "{h}");
+}
+
+#[test]
+fn one_more_kernel_gives_a_readable_report() {
+    if !have_corpus() {
+        return;
+    }
+    // A manifest of a 3-kernel history, checked with one more kernel.
+    let dir = workdir("policy-one-more");
+    let m = dir.join("m.toml");
+    let ks = kernels();
+    let out = bpfabi().args(["policy", "init", "-o"]).arg(&m).args(&ks[..3]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bpfabi().args(["policy", "check", "--format", "json", "--manifest"]).arg(&m).args(&ks[..3]).arg(&ks[4]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = v["findings"].as_array().unwrap();
+    let n = |code: &str| f.iter().filter(|x| x["code"] == code).count();
+    // The new kernel's removals and fingerprints are facts to record, not disagreements.
+    assert_eq!(n("P018"), 0, "{f:#?}");
+    assert!(n("P019") > 20 && n("P001") > 20 && n("P011") > 0, "P019 {} P001 {} P011 {}", n("P019"), n("P001"), n("P011"));
+    let removed = f.iter().find(|x| x["code"] == "P019" && x["kfunc"] == "cgroup_rstat_flush").expect("the removal to record");
+    assert!(removed["message"].as_str().unwrap().contains("removed_in - (kernels: 6.18.44)"), "{removed}");
+    // Text: one line for the facts to record, one per release for unlisted kfuncs.
+    let out = bpfabi().args(["policy", "check", "--manifest"]).arg(&m).args(&ks[..3]).arg(&ks[4]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("[P018]"), "{text}");
+    assert_eq!(text.lines().filter(|l| l.contains("[P019]")).count(), 1, "{text}");
+    assert!(text.contains(&format!("warn[P019]: {} kfuncs have facts to record from these kernels", n("P019"))), "{text}");
+    let p001: Vec<&str> = text.lines().filter(|l| l.contains("[P001]")).collect();
+    assert_eq!(p001.len(), 1, "{text}");
+    assert!(p001[0].starts_with(&format!("warn[P001] 6.18.44: {} kfuncs not in the manifest: ", n("P001"))), "{}", p001[0]);
+    assert!(text.lines().count() < n("P011") + n("P010") + n("P017") + 10, "{text}");
+    // --fix records them: nothing left to record.
+    let out = bpfabi().args(["policy", "check", "--fix", "--format", "json", "--manifest"]).arg(&m).args(&ks[..3]).arg(&ks[4]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!v["findings"].as_array().unwrap().iter().any(|x| x["code"] == "P019" || x["code"] == "P001" || x["code"] == "P018"), "{v:#}");
+}

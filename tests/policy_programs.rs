@@ -140,7 +140,7 @@ fn check_policy_warns_at_the_source_line() {
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(1), "{text}");
     let err = text.lines().find(|l| l.contains("[P101]")).unwrap_or_else(|| panic!("{text}"));
-    assert!(err.contains(&format!("deprecated_user.bpf.c:{line}:")) && err.contains(": error: `bpf_old_thing` is removed in 6.15 and the target kernel is 6.15"), "{err}");
+    assert!(err.contains(&format!("deprecated_user.bpf.c:{line}:")) && err.contains(": error: `bpf_old_thing` is removed in 6.15 and the target kernel 6.15 lacks it"), "{err}");
 
     // --deny-deprecated: the warning is an error in CI.
     let out = bpfabi().arg("check").arg(&obj).arg("--kernel").arg(&ks[0]).arg("--policy").arg(&m).arg("--deny-deprecated").output().unwrap();
@@ -153,4 +153,32 @@ fn check_policy_warns_at_the_source_line() {
     let r = v["runs"][0]["results"].as_array().unwrap().iter().find(|r| r["ruleId"] == "P100").expect("P100 in SARIF").clone();
     assert_eq!(r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64(), Some(line as u64), "{r:#}");
     assert!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap().ends_with("deprecated_user.bpf.c"));
+}
+
+#[test]
+fn an_announced_removal_is_not_a_removal_and_misspelled_entries_are_named() {
+    if !have_clang() {
+        return;
+    }
+    let dir = workdir("policy-announced");
+    let (ks, m) = setup(&dir);
+    let obj = compile("deprecated_user.bpf.c", &dir, &dir);
+    // Announced for 6.14, no removal recorded yet; the 6.14 kernel still has it.
+    let text = std::fs::read_to_string(&m).unwrap().replace("removal_not_before = \"6.15\"", "removal_not_before = \"6.14\"").replace("removed_in = \"6.15\"\n", "");
+    let text = format!("{text}\n[kfunc.bpf_old_thingg]\ntier = \"stable\"\n");
+    std::fs::write(&m, text).unwrap();
+    let out = bpfabi().arg("check").arg(&obj).arg("--kernel").arg(&ks[1]).arg("--policy").arg(&m).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let warn = text.lines().find(|l| l.contains("[P100]")).unwrap_or_else(|| panic!("{text}"));
+    assert!(warn.contains("; removal announced for 6.14 or later"), "{warn}");
+    assert!(!text.contains("removed in") && !text.contains("[P101]"), "{text}");
+    // The misspelled entry: named, with the kfunc it probably means.
+    let typo = text.lines().find(|l| l.contains("[P002]")).unwrap_or_else(|| panic!("{text}"));
+    assert!(typo.contains("policy.toml:") && typo.contains("`bpf_old_thingg` names no kfunc") && typo.contains("did you mean `bpf_old_thing`?"), "{typo}");
+    // policy check: the stale entry gets the same hint.
+    let out = bpfabi().args(["policy", "check", "--manifest"]).arg(&m).args(&ks).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let typo = text.lines().find(|l| l.contains("[P002]")).unwrap_or_else(|| panic!("{text}"));
+    assert!(typo.contains("bpf_old_thingg") && typo.contains("did you mean `bpf_old_thing`?"), "{typo}");
 }

@@ -20,6 +20,7 @@ pub enum Code {
     NameReused,
     SilentChange,
     FactsDisagree,
+    FactsToRecord,
     WaiverExpired,
     WaiverUnmatched,
     FlagBitReused,
@@ -29,7 +30,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in number order.
-    pub const ALL: [Code; 17] = [
+    pub const ALL: [Code; 18] = [
         Code::Unlisted,
         Code::StaleEntry,
         Code::StaleRule,
@@ -42,6 +43,7 @@ impl Code {
         Code::NameReused,
         Code::SilentChange,
         Code::FactsDisagree,
+        Code::FactsToRecord,
         Code::WaiverExpired,
         Code::WaiverUnmatched,
         Code::FlagBitReused,
@@ -63,6 +65,7 @@ impl Code {
             Code::NameReused => "P016",
             Code::SilentChange => "P017",
             Code::FactsDisagree => "P018",
+            Code::FactsToRecord => "P019",
             Code::WaiverExpired => "P020",
             Code::WaiverUnmatched => "P021",
             Code::FlagBitReused => "P030",
@@ -85,6 +88,7 @@ impl Code {
             Code::NameReused => "removed-name-back-with-another-prototype",
             Code::SilentChange => "fingerprint-changed-unrecorded",
             Code::FactsDisagree => "facts-disagree-with-kernels",
+            Code::FactsToRecord => "facts-to-record",
             Code::WaiverExpired => "waiver-expired",
             Code::WaiverUnmatched => "waiver-unmatched",
             Code::FlagBitReused => "kf-bit-reused",

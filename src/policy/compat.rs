@@ -102,8 +102,16 @@ pub fn snippet(m: &Manifest, name: &str, declared: &mut std::collections::BTreeS
     if d.deprecated_since.is_none() && e.facts.renamed_to.is_none() {
         return None;
     }
-    let old = e.facts.prototype.as_deref().and_then(parse_proto);
     let new = m.kfuncs.get(&repl).and_then(|r| r.facts.prototype.as_deref()).and_then(parse_proto);
+    // A recorded rename keeps the prototype (diff's rename rule: the
+    // successor `name___v2`, or the one kfunc with the same deep
+    // fingerprint), so a tombstone without a prototype has its successor's.
+    let inherited = e.facts.prototype.is_none() && e.facts.renamed_to.as_deref() == Some(repl.as_str());
+    let old = match e.facts.prototype.as_deref() {
+        Some(p) => parse_proto(p),
+        None if inherited => new.clone().map(|n| Proto { name: name.to_string(), ..n }),
+        None => None,
+    };
     let mut life = Vec::new();
     if let Some(x) = &d.deprecated_since {
         life.push(format!("deprecated since {x}"));
@@ -118,6 +126,9 @@ pub fn snippet(m: &Manifest, name: &str, declared: &mut std::collections::BTreeS
     if let Some(r) = &d.reason {
         let _ = writeln!(s, "/* {} */", r.replace("*/", "* /"));
     }
+    if inherited && old.is_some() {
+        let _ = writeln!(s, "/* prototype of {name}: {repl}'s (recorded as a rename) */");
+    }
     for p in [&old, &new].into_iter().flatten() {
         if declared.insert(p.name.clone()) {
             let _ = writeln!(s, "{}", decl(p));
@@ -127,10 +138,13 @@ pub fn snippet(m: &Manifest, name: &str, declared: &mut std::collections::BTreeS
         let _ = writeln!(s, "/* no wrapper: the manifest has no prototype of {} (run `bpfabi policy check --fix`) */", if e.facts.prototype.is_none() { name } else { &repl });
         return Some(s);
     };
-    let same = o.ret == n.ret && o.params.iter().map(|p| &p.0).eq(n.params.iter().map(|p| &p.0));
     let named = n.params.iter().all(|p| !p.1.is_empty());
-    if !same || !named {
-        let _ = writeln!(s, "/* no wrapper: the prototypes differ (`{}` vs `{}`); call sites must change */", o.ret, n.ret);
+    if let Some(why) = differs(&o, &n) {
+        let _ = writeln!(s, "/* no wrapper: the prototypes differ ({why}); call sites must change */");
+        return Some(s);
+    }
+    if !named {
+        let _ = writeln!(s, "/* no wrapper: a parameter of {} has no name to pass on */", n.name);
         return Some(s);
     }
     let params = if n.params.is_empty() { "void".to_string() } else { n.params.iter().map(|p| p.0.as_str()).collect::<Vec<_>>().join(", ") };
@@ -149,6 +163,58 @@ pub fn snippet(m: &Manifest, name: &str, declared: &mut std::collections::BTreeS
     Some(s)
 }
 
+/// A C type as the compiler sees it, whatever its spelling: spaces
+/// normalised around `*`, and the kernel's integer typedefs (`u32`,
+/// `__u32`, `uint32_t`, `unsigned int` ...) and `bool`/`_Bool` reduced to one
+/// name each (include/linux/types.h, include/uapi/asm-generic/int-ll64.h).
+pub fn type_key(t: &str) -> String {
+    let spaced = t.replace('*', " * ");
+    let words: Vec<&str> = spaced.split_whitespace().filter(|w| !matches!(*w, "signed" | "__restrict" | "restrict")).collect();
+    let words: Vec<&str> = match words.as_slice() {
+        // `signed` alone was `int`; `unsigned` alone is `unsigned int`.
+        [] if t.contains("signed") => vec!["int"],
+        w => w.to_vec(),
+    };
+    let joined = words.join(" ");
+    let mut out = joined.clone();
+    // Longest spellings first so `unsigned long long` is not read as `unsigned long`.
+    const INTS: [(&[&str], &str); 9] = [
+        (&["unsigned long long", "__u64", "u64", "uint64_t"], "u64"),
+        (&["long long", "__s64", "s64", "int64_t"], "s64"),
+        (&["unsigned int", "__u32", "u32", "uint32_t", "unsigned"], "u32"),
+        (&["int", "__s32", "s32", "int32_t"], "s32"),
+        (&["unsigned short", "__u16", "u16", "uint16_t"], "u16"),
+        (&["short", "__s16", "s16", "int16_t"], "s16"),
+        (&["unsigned char", "__u8", "u8", "uint8_t"], "u8"),
+        (&["__s8", "s8", "int8_t"], "s8"),
+        (&["_Bool", "bool"], "bool"),
+    ];
+    let base: String = joined.split(" * ").next().unwrap_or("").trim_end_matches(" *").trim().to_string();
+    let base = base.strip_prefix("const ").unwrap_or(&base).to_string();
+    if let Some((_, canon)) = INTS.iter().find(|(names, _)| names.contains(&base.as_str())) {
+        out = joined.replacen(&base, canon, 1);
+    }
+    out
+}
+
+/// A parameter's type: its declaration without the name.
+fn param_type(decl: &str, name: &str) -> String {
+    let t = if name.is_empty() { decl } else { decl.strip_suffix(name).unwrap_or(decl) };
+    type_key(t)
+}
+
+/// Why two prototypes are not interchangeable (`None`: the same types, as
+/// the compiler sees them; parameter names do not matter).
+pub fn differs(a: &Proto, b: &Proto) -> Option<String> {
+    if type_key(&a.ret) != type_key(&b.ret) {
+        return Some(format!("returns `{}` vs `{}`", a.ret, b.ret));
+    }
+    let list = |p: &Proto| if p.params.is_empty() { "void".to_string() } else { p.params.iter().map(|x| x.0.as_str()).collect::<Vec<_>>().join(", ") };
+    let ta: Vec<String> = a.params.iter().map(|(d, n)| param_type(d, n)).collect();
+    let tb: Vec<String> = b.params.iter().map(|(d, n)| param_type(d, n)).collect();
+    (ta != tb).then(|| format!("parameters `({})` vs `({})`", list(a), list(b)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,5 +229,17 @@ mod tests {
         let p = parse_proto("void f(void)").unwrap();
         assert!(p.params.is_empty());
         assert_eq!(decl(&p), "extern void f(void) __ksym __weak;");
+    }
+
+    #[test]
+    fn types_compare_as_the_compiler_sees_them() {
+        let p = |s: &str| parse_proto(s).unwrap();
+        assert_eq!(differs(&p("struct rq *a(s32 cpu)"), &p("struct rq* b(int c)")), None);
+        assert_eq!(differs(&p("__u32 a(unsigned int x, const u64 *y)"), &p("u32 b(__u32 z, const __u64 * w)")), None);
+        assert_eq!(differs(&p("_Bool a(void)"), &p("bool b(void)")), None);
+        assert_eq!(differs(&p("struct rq *a(s32 cpu)"), &p("struct rq *b(void)")).as_deref(), Some("parameters `(s32 cpu)` vs `(void)`"));
+        assert_eq!(differs(&p("u64 a(void)"), &p("u32 b(void)")).as_deref(), Some("returns `u64` vs `u32`"));
+        assert_ne!(type_key("unsigned long long"), type_key("unsigned long"));
+        assert_ne!(type_key("struct a *"), type_key("struct b *"));
     }
 }

@@ -122,11 +122,33 @@ pub fn line(f: &Finding) -> String {
     s
 }
 
-/// Text: one line per finding (releases in order), then the counts.
+/// Text: one line per finding (releases in order), then the counts. What
+/// `--fix` records is summarised, not repeated per kfunc: kfuncs not in the
+/// manifest (P001) as one line per release, facts the kernels add (P019)
+/// as one line (JSON and SARIF keep every finding).
 pub fn text(w: &mut dyn Write, kernels: &[String], f: &[Finding]) -> io::Result<()> {
     writeln!(w, "history: {}", kernels.join(" -> "))?;
-    for x in f {
+    let summarised = |x: &Finding| x.waived_by.is_none() && matches!(x.code, Code::Unlisted | Code::FactsToRecord);
+    let mut unlisted: Vec<(&str, Vec<&str>)> = Vec::new();
+    for x in f.iter().filter(|x| summarised(x) && x.code == Code::Unlisted) {
+        let r = x.release.as_deref().unwrap_or("?");
+        let k = x.kfunc.as_deref().unwrap_or("?");
+        match unlisted.iter_mut().find(|(rel, _)| *rel == r) {
+            Some((_, ks)) => ks.push(k),
+            None => unlisted.push((r, vec![k])),
+        }
+    }
+    for (r, ks) in &unlisted {
+        let shown: Vec<&str> = ks.iter().take(6).copied().collect();
+        let more = if ks.len() > shown.len() { format!(" and {} more", ks.len() - shown.len()) } else { String::new() };
+        writeln!(w, "warn[P001] {r}: {} kfuncs not in the manifest: {}{more} [--fix]", ks.len(), shown.join(", "))?;
+    }
+    for x in f.iter().filter(|x| !summarised(x)) {
         writeln!(w, "{}", line(x))?;
+    }
+    let record: Vec<&Finding> = f.iter().filter(|x| summarised(x) && x.code == Code::FactsToRecord).collect();
+    if !record.is_empty() {
+        writeln!(w, "warn[P019]: {} kfuncs have facts to record from these kernels (removals, fingerprint ranges): run `bpfabi policy check --fix`", record.len())?;
     }
     writeln!(w, "{}", summary_line(counts(f)))
 }

@@ -408,8 +408,11 @@ pub fn civil(z: i64) -> (i32, u32, u32) {
 pub struct Outcome {
     /// Findings, in release order then code.
     pub findings: Vec<Finding>,
-    /// Facts the kernels show (for `--fix`).
+    /// Facts the kernels show (`--fix --shrink` writes these).
     pub facts: BTreeMap<String, Facts>,
+    /// The facts to record: the manifest's merged with the kernels'
+    /// (history outside the kernels kept; `--fix` writes these).
+    pub merged: BTreeMap<String, Facts>,
     /// Every kfunc change per kfunc: (release, change kind, detail as graded).
     pub timeline: BTreeMap<String, Vec<(String, String, String)>>,
     /// Which kernels (by index) have each kfunc.
@@ -561,7 +564,8 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
         }
         let tomb = e.facts.removed_in.is_some() || e.facts.renamed_to.is_some() || e.facts.became.is_some();
         if !names.contains(n.as_str()) && !tomb && !after_history(e.facts.first_release.as_deref(), newest) {
-            out.push(Finding::new(Code::StaleEntry, Action::Warn, "in no kernel of the history and not a tombstone (no removed_in)").kfunc(n).loc(Some(&e.loc)));
+            let hint = crate::versions::closest(n, names.iter().copied()).map(|c| format!("; did you mean `{c}`?")).unwrap_or_default();
+            out.push(Finding::new(Code::StaleEntry, Action::Warn, format!("in no kernel of the history and not a tombstone (no removed_in){hint}")).kfunc(n).loc(Some(&e.loc)));
         }
         let d = &e.decisions;
         if let Some(dep) = &d.deprecated_since {
@@ -613,17 +617,31 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
             out.push(Finding::new(Code::StaleRule, Action::Warn, format!("rule `{}` matches no kfunc of the history", r.pattern.as_str())).loc(Some(&r.loc)));
         }
     }
-    // Facts that disagree with the kernels.
+    // Facts that disagree with the kernels: the record merged with what the
+    // kernels show (history outside them kept) differs from the record.
     let facts = h.facts(&renames);
-    for (n, e) in &m.kfuncs {
-        let Some(computed) = facts.get(n) else { continue };
-        let Some(recorded) = within_history(&e.facts, computed, newest) else { continue };
-        if &recorded != computed {
-            let what = describe_facts_diff(&recorded, computed);
-            let mut x = Finding::new(Code::FactsDisagree, Action::Warn, format!("facts disagree with the kernels: {what}")).kfunc(n).loc(Some(&e.loc));
+    let mut merged = BTreeMap::new();
+    for (n, computed) in &facts {
+        let Some(e) = m.kfuncs.get(n) else {
+            merged.insert(n.clone(), computed.clone());
+            continue;
+        };
+        let module = computed.module.as_deref().or(e.facts.module.as_deref());
+        // A kernel that has it knows it; one without it, when it was read with the module.
+        let known: Vec<bool> = (0..labels.len()).map(|i| h.snaps.get(i).is_some_and(|s| s.contains_key(n)) || h.knows(i, module)).collect();
+        let fix = super::merge::merge(&e.facts, computed, super::merge::Given { labels, known: &known });
+        if fix != e.facts {
+            let what = describe_facts_diff(&e.facts, &fix);
+            let mut x = if only_additions(&e.facts, &fix) {
+                Finding::new(Code::FactsToRecord, Action::Warn, format!("facts to record: {what}"))
+            } else {
+                Finding::new(Code::FactsDisagree, Action::Warn, format!("facts disagree with the kernels: {what}"))
+            };
+            x = x.kfunc(n).loc(Some(&e.loc));
             x.fixable = e.loc.file == m.path;
             out.push(x);
         }
+        merged.insert(n.clone(), fix);
     }
     apply_waivers(m, &mut out, opts, newest);
     out.sort_by(|a, b| {
@@ -632,7 +650,7 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
         ra.cmp(&rb).then(a.code.cmp(&b.code)).then(a.kfunc.cmp(&b.kfunc))
     });
     let presence = names.iter().map(|n| (n.to_string(), h.snaps.iter().map(|s| s.contains_key(*n)).collect())).collect();
-    Outcome { findings: out, facts, timeline, presence }
+    Outcome { findings: out, facts, merged, timeline, presence }
 }
 
 /// Whether `release` is after the newest kernel of the history.
@@ -643,39 +661,25 @@ fn after_history(release: Option<&str>, newest: Option<&str>) -> bool {
     }
 }
 
-/// The recorded facts as far as the history reaches: `None` when the kfunc
-/// first appears after its newest kernel; removals after it undone,
-/// fingerprint ranges cut at it, and the last-known prototype, flags and
-/// module (which describe a later kernel) taken as the history shows them.
-fn within_history(recorded: &Facts, computed: &Facts, newest: Option<&str>) -> Option<Facts> {
-    if after_history(recorded.first_release.as_deref(), newest) {
-        return None;
-    }
-    let Some(n) = newest else { return Some(recorded.clone()) };
-    let mut f = recorded.clone();
-    let mut beyond = false;
-    if after_history(f.removed_in.as_deref(), newest) {
-        (f.removed_in, f.renamed_to, f.became) = (None, None, None);
-        beyond = true;
-    }
-    let ranges = f.versions.len();
-    f.versions.retain(|v| !after_history(Some(&v.from), newest));
-    beyond |= f.versions.len() != ranges;
-    for v in &mut f.versions {
-        if after_history(Some(&v.to), newest) {
-            v.to = n.to_string();
-            beyond = true;
-        }
-    }
-    if beyond {
-        // Present after the history: a removal the history shows at its end
-        // is a gap, not the recorded fate; last-known values are later ones.
-        (f.prototype, f.flags, f.module) = (computed.prototype.clone(), computed.flags.clone(), computed.module.clone());
-        if f.removed_in.is_none() {
-            (f.removed_in, f.renamed_to, f.became) = (computed.removed_in.clone(), computed.renamed_to.clone(), computed.became.clone());
-        }
-    }
-    Some(f)
+/// Whether `merged` only adds to `recorded` what later kernels show (a
+/// removal, fingerprint ranges, the newer prototype, flags or module):
+/// nothing recorded is contradicted.
+fn only_additions(recorded: &Facts, merged: &Facts) -> bool {
+    let kept = |a: &Option<String>, b: &Option<String>| a.is_none() || a == b;
+    let (rv, mv) = (&recorded.versions, &merged.versions);
+    let prefix = mv.len() >= rv.len()
+        && rv.iter().zip(mv).enumerate().all(|(i, (r, m))| {
+            r == m || (i + 1 == rv.len() && r.from == m.from && r.proto == m.proto && r.deep == m.deep && manifest::release_cmp(&r.to, &m.to) == std::cmp::Ordering::Less)
+        });
+    // Later releases seen (ranges extended or added, a removal): the last-known values may follow them.
+    let newer = mv != rv || (recorded.removed_in.is_none() && merged.removed_in.is_some());
+    let last_known = |a: &Facts, b: &Facts| newer || (kept(&a.prototype, &b.prototype) && kept(&a.module, &b.module) && (a.flags.is_none() || a.flags == b.flags));
+    prefix
+        && kept(&recorded.first_release, &merged.first_release)
+        && kept(&recorded.removed_in, &merged.removed_in)
+        && kept(&recorded.renamed_to, &merged.renamed_to)
+        && kept(&recorded.became, &merged.became)
+        && last_known(recorded, merged)
 }
 
 fn describe_facts_diff(a: &Facts, b: &Facts) -> String {

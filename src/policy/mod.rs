@@ -4,7 +4,7 @@
 //! manifest (docs/policy.md) is another: [`ManifestPolicy`]. Detectors never
 //! decide how bad something is.
 //!
-//! Submodules: [`manifest`] (strict TOML parsing, layering), [`history`]
+//! Submodules: [`manifest`] (strict TOML parsing, layering), [`merge`] (recorded facts merged with the kernels'), [`history`]
 //! (kernels in release order, facts, `policy check`), [`findings`] (stable
 //! codes and printers), [`edit`] (`policy init`, `--fix`), [`uses`]
 //! (`check --policy`: deprecated kfuncs at their call sites), [`compat`]
@@ -17,6 +17,7 @@ pub mod edit;
 pub mod findings;
 pub mod history;
 pub mod manifest;
+pub mod merge;
 pub mod uses;
 
 pub use history::ManifestPolicy;

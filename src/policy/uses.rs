@@ -91,6 +91,24 @@ pub fn removal_release(m: &Manifest, kfunc: &str) -> Option<String> {
     e.facts.removed_in.clone().or_else(|| e.decisions.removal_not_before.clone())
 }
 
+/// Manifest entries that name no kfunc: no facts recorded and in none of
+/// the kernels checked (a misspelled `[kfunc.NAME]`), as P002 with the
+/// closest kfunc name of the kernels.
+pub fn unknown_entries(m: &Manifest, kernels: &[KernelModel]) -> Vec<(Finding, Option<SarifLoc>)> {
+    let names: std::collections::BTreeSet<&str> = kernels.iter().flat_map(|k| k.surface().kfuncs.iter().map(|f| f.name.as_str())).collect();
+    let mut out = Vec::new();
+    for (n, e) in &m.kfuncs {
+        if m.ignored(n) || e.facts != manifest::Facts::default() || names.contains(n.as_str()) || kernels.is_empty() {
+            continue;
+        }
+        let hint = crate::versions::closest(n, names.iter().copied()).map(|c| format!("; did you mean `{c}`?")).unwrap_or_default();
+        let f = Finding::new(Code::StaleEntry, Action::Warn, format!("manifest entry `{n}` names no kfunc of the kernels checked and records no facts{hint}")).kfunc(n).loc(Some(&e.loc));
+        let loc = Some(SarifLoc { uri: e.loc.file.clone(), line: e.loc.line, column: e.loc.column });
+        out.push((f, loc));
+    }
+    out
+}
+
 /// Options of [`deprecations`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct UseOptions {
@@ -102,7 +120,7 @@ pub struct UseOptions {
 /// at or past its removal for strong, unguarded uses (P101). Kernels
 /// without a release label are never "past removal".
 pub fn deprecations(m: &Manifest, objects: &[BpfObject], kernels: &[KernelModel], opts: UseOptions) -> Vec<(Finding, Option<SarifLoc>)> {
-    let mut out = Vec::new();
+    let mut out = unknown_entries(m, kernels);
     let deprecated = |k: &str| m.kfuncs.get(k).is_some_and(|e| e.decisions.deprecated_since.is_some() || removal_release(m, k).is_some());
     for obj in objects {
         let uses_any = obj.programs.iter().any(|p| p.kfuncs.iter().any(|k| deprecated(k)));
@@ -116,7 +134,7 @@ pub fn deprecations(m: &Manifest, objects: &[BpfObject], kernels: &[KernelModel]
                 let weak = obj.externs.iter().any(|x| x.kind == ExternKind::Kfunc && x.essential_name() == k && x.weak);
                 let guarded = weak && p.ksym_checks.contains(k);
                 let d = &e.decisions;
-                let removal = removal_release(m, k);
+                let (removed, announced) = (e.facts.removed_in.as_deref(), d.removal_not_before.as_deref());
                 let mut what = match &d.deprecated_since {
                     Some(s) => format!("`{k}` is deprecated since {s}"),
                     None => format!("`{k}` is going away"),
@@ -124,8 +142,10 @@ pub fn deprecations(m: &Manifest, objects: &[BpfObject], kernels: &[KernelModel]
                 if let Some(r) = &d.replacement {
                     what.push_str(&format!("; use `{r}`"));
                 }
-                if let Some(r) = &removal {
-                    what.push_str(&format!("; removed in {r}"));
+                match (removed, announced) {
+                    (Some(r), _) => what.push_str(&format!("; removed in {r}")),
+                    (None, Some(nb)) => what.push_str(&format!("; removal announced for {nb} or later")),
+                    (None, None) => {}
                 }
                 if guarded {
                     what.push_str(" (note: guarded fallback: weak and checked with bpf_ksym_exists())");
@@ -152,13 +172,17 @@ pub fn deprecations(m: &Manifest, objects: &[BpfObject], kernels: &[KernelModel]
                     }
                     for km in kernels {
                         let Some(label) = km.kernel().release.as_deref().and_then(release_label) else { continue };
-                        let past = removal.as_deref().is_some_and(|r| manifest::series(&label) >= manifest::series(r));
-                        if past {
-                            let f = Finding::new(
-                                Code::UseOfRemoved,
-                                Action::Deny,
-                                format!("`{k}` is removed in {} and the target kernel is {label}: the program fails to load [{at}]", removal.as_deref().unwrap_or("?")),
-                            )
+                        // Past the recorded or announced removal, and the
+                        // target kernel really lacks it (an announced removal
+                        // that has not happened yet is only announced).
+                        let past = |r: Option<&str>| r.is_some_and(|r| manifest::series(&label) >= manifest::series(r));
+                        let has = km.surface().kfuncs.iter().any(|f| f.name == *k);
+                        if !has && (past(removed) || past(announced)) {
+                            let why = match removed {
+                                Some(r) => format!("removed in {r}"),
+                                None => format!("gone as announced for {}", announced.unwrap_or("?")),
+                            };
+                            let f = Finding::new(Code::UseOfRemoved, Action::Deny, format!("`{k}` is {why} and the target kernel {label} lacks it: the program fails to load [{at}]"))
                             .kfunc(k)
                             .at(&label);
                             out.push((f, loc.clone()));

@@ -67,19 +67,97 @@ pub fn matrix(w: &mut dyn Write, kernels: &[String], results: &[ProgramResult]) 
         .collect();
     let h: Vec<&str> = header.iter().map(String::as_str).collect();
     write_table(w, &h, &rows)?;
-    let mut problems: BTreeSet<(&str, &str, &str, String)> = BTreeSet::new();
-    for r in results {
-        for x in &r.reasons {
-            problems.insert((&r.object, &r.kernel, x.severity.as_str(), format!("{} {}: {}", x.kind, x.name, x.message)));
-        }
-    }
+    let problems = group_problems(results);
     if !problems.is_empty() {
         writeln!(w, "\nproblems:")?;
-        for (o, k, sev, m) in problems {
-            writeln!(w, "  {o} on {k}: {sev}: {m}")?;
+        for p in &problems {
+            writeln!(w, "  {}", p.line())?;
+        }
+        if problems.iter().any(|p| p.count > 1) {
+            writeln!(w, "(grouped by cause; --explain lists every requirement)")?;
         }
     }
     Ok(())
+}
+
+/// One cause of problems: the same kind and message on one object, over
+/// one or more kernels and one or more names (a field read through five
+/// relocation kinds is one cause).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem<'a> {
+    /// Object path.
+    pub object: &'a str,
+    /// Kernels it is seen on (in the order of the results).
+    pub kernels: Vec<&'a str>,
+    /// `fails` / `warns`.
+    pub severity: &'a str,
+    /// Reason kind.
+    pub kind: String,
+    /// Distinct subjects (a CO-RE relocation's kind prefix dropped: `inet_sock->freebind`).
+    pub subjects: Vec<&'a str>,
+    /// Distinct CO-RE relocation kinds behind them (`FIELD_BYTE_OFFSET` ...), if any.
+    pub relocations: Vec<&'a str>,
+    /// Distinct requirements behind this cause per kernel.
+    pub count: usize,
+    /// The first requirement's name (`FIELD_BYTE_OFFSET inet_sock->freebind`).
+    pub first: &'a str,
+    /// The message.
+    pub message: &'a str,
+}
+
+/// Split `FIELD_BYTE_OFFSET inet_sock->freebind` into the relocation kind and the subject.
+fn split_relocation(name: &str) -> (Option<&str>, &str) {
+    match name.split_once(' ') {
+        Some((k, rest)) if !k.is_empty() && k.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') => (Some(k), rest),
+        _ => (None, name),
+    }
+}
+
+/// The problems of `results` grouped by cause: per object and message,
+/// subjects and relocation kinds collected; identical groups on several
+/// kernels joined into one.
+pub fn group_problems(results: &[ProgramResult]) -> Vec<Problem<'_>> {
+    type Key<'a> = (&'a str, &'a str, &'a str, String, &'a str);
+    let mut per_kernel: BTreeMap<Key, (BTreeSet<&str>, BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+    for r in results {
+        for x in &r.reasons {
+            let (rel, subject) = split_relocation(&x.name);
+            let e = per_kernel.entry((&r.object, &r.kernel, x.severity.as_str(), x.kind.to_string(), &x.message)).or_default();
+            e.0.insert(subject);
+            if let Some(rel) = rel {
+                e.1.insert(rel);
+            }
+            e.2.insert(&x.name);
+        }
+    }
+    let mut out: Vec<Problem> = Vec::new();
+    for ((object, kernel, severity, kind, message), (subjects, relocations, names)) in per_kernel {
+        let p = Problem { object, kernels: vec![kernel], severity, kind, subjects: subjects.into_iter().collect(), relocations: relocations.into_iter().collect(), count: names.len(), first: names.first().copied().unwrap_or(""), message };
+        match out.iter_mut().find(|q| Problem { kernels: q.kernels.clone(), ..p.clone() } == **q) {
+            Some(q) => q.kernels.push(kernel),
+            None => out.push(p),
+        }
+    }
+    out
+}
+
+impl Problem<'_> {
+    /// `OBJ on K1, K2: fails: core_unresolved inet_sock->freebind, ... (15 relocations: FIELD_BYTE_OFFSET, ...): message`.
+    pub fn line(&self) -> String {
+        if self.count == 1 {
+            return format!("{} on {}: {}: {} {}: {}", self.object, self.kernels.join(", "), self.severity, self.kind, self.first, self.message);
+        }
+        let subjects = match self.subjects.as_slice() {
+            [one] => one.to_string(),
+            many if many.len() <= 4 => many.join(", "),
+            many => format!("{}, ... ({} in all)", many.iter().take(3).copied().collect::<Vec<_>>().join(", "), many.len()),
+        };
+        let count = match (self.count, self.relocations.as_slice()) {
+            (n, []) => format!(" ({n} requirements)"),
+            (n, rels) => format!(" ({n} relocations: {})", rels.join(", ")),
+        };
+        format!("{} on {}: {}: {} {subjects}{count}: {}", self.object, self.kernels.join(", "), self.severity, self.kind, self.message)
+    }
 }
 
 /// Every requirement of every program and where it is (or is not) satisfied.

@@ -243,6 +243,7 @@ pub fn compare_text(w: &mut dyn Write, kernels: &[String], rows: &[Row], all: bo
         .filter(|r| all || !r.outcome.agrees())
         .map(|r| {
             let why = match r.outcome {
+                Outcome::NotCompared if r.not_compared_because.is_some() => r.not_compared_because.clone().unwrap_or_default(),
                 Outcome::Missed => r.real_error.lines().find(|l| l.starts_with("  ")).or_else(|| r.real_error.lines().next()).unwrap_or("").trim().to_string(),
                 _ => r.predicted_reasons.first().cloned().unwrap_or_default(),
             };

@@ -60,6 +60,27 @@ pub struct Row {
     pub real_error: String,
     /// Outcome.
     pub outcome: Outcome,
+    /// Why a unit with a prediction and a real result is not compared
+    /// (the environment refused it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_compared_because: Option<String>,
+}
+
+/// Whether a real rejection is the environment's, not the program's:
+/// EPERM/EACCES with the privileges to load (the probe's rule,
+/// `probe::classify::baseline`: "privileges or the environment", e.g. a
+/// kernel without ftrace trampolines refusing every fentry/fexit). The
+/// kernel's verdict on the program is unknown there.
+pub fn environment_refused(rec: &LoadRecord) -> Option<String> {
+    (rec.status == Status::Rejected && matches!(rec.errno, libc::EPERM | libc::EACCES)).then(|| {
+        let what = match (rec.prog_type.as_deref(), rec.attach_type.as_deref()) {
+            (Some(t), Some(a)) => format!("{t} programs ({a})"),
+            (Some(t), None) => format!("{t} programs"),
+            _ => "this program".into(),
+        };
+        let errno = if rec.errno == libc::EPERM { "EPERM" } else { "EACCES" };
+        format!("this machine refuses {what} ({errno}): an environment limit, not a verdict")
+    })
 }
 
 /// Confusion counts over rows.
@@ -124,7 +145,9 @@ pub fn rows(kernel: &str, records: &[&LoadRecord], predictions: &[ProgramResult]
                 .flat_map(|p| p.reasons.iter().filter(|x| x.severity == Verdict::Fails || predicted != Some(Verdict::Fails)))
                 .map(|x| format!("{} {}: {}", x.kind, x.name, x.message))
                 .collect();
+            let not_compared_because = predicted.and(environment_refused(rec));
             let outcome = match (predicted, rec.status) {
+                _ if not_compared_because.is_some() => Outcome::NotCompared,
                 (Some(Verdict::Fails), Status::Rejected) => Outcome::TrueReject,
                 (Some(Verdict::Fails), Status::Loaded) => Outcome::FalseAlarm,
                 (Some(_), Status::Loaded) => Outcome::TrueLoad,
@@ -140,6 +163,7 @@ pub fn rows(kernel: &str, records: &[&LoadRecord], predictions: &[ProgramResult]
                 real: rec.status,
                 real_error: rec.error.clone(),
                 outcome,
+                not_compared_because,
             }
         })
         .collect()
@@ -230,6 +254,12 @@ mod tests {
             rec("struct_ops:ops", Status::Rejected, UnitKind::StructOpsMap, &["s1", "s2"]),
             rec("zz", Status::Timeout, UnitKind::Program, &[]),
         ];
+        let mut eperm = rec("e", Status::Rejected, UnitKind::Program, &[]);
+        eperm.errno = libc::EPERM;
+        eperm.prog_type = Some("tracing".into());
+        let r = rows("k", &[&eperm], &[pred("e", Verdict::Loads)]);
+        assert_eq!(r[0].outcome, Outcome::NotCompared);
+        assert_eq!(r[0].not_compared_because.as_deref(), Some("this machine refuses tracing programs (EPERM): an environment limit, not a verdict"));
         let refs: Vec<&LoadRecord> = recs.iter().collect();
         let r = rows("k", &refs, &preds);
         let o: Vec<Outcome> = r.iter().map(|x| x.outcome).collect();

@@ -1,0 +1,71 @@
+//! `check`'s table as a user reads it, on real corpus objects and kernels:
+//! problems grouped by cause (one line per cause, with a count; `--explain`
+//! and JSON keep every requirement).
+
+mod common;
+use common::*;
+use std::process::Command;
+
+fn bpfabi() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bpfabi"))
+}
+
+fn libbpf_tool(name: &str) -> String {
+    corpus().join("bpf-objects/libbpf-tools/0.26.0+ds-1").join(format!("{name}.bpf.o")).display().to_string()
+}
+
+#[test]
+fn problems_are_grouped_by_cause() {
+    if !have_corpus() {
+        return;
+    }
+    // bindsnoop on 6.12.117 and 6.18.44: three bitfields of inet_sock moved
+    // into a flags word, each read through five relocation kinds.
+    let k = |n: &str| kernel_dir(n).display().to_string();
+    let args = ["check".to_string(), libbpf_tool("bindsnoop"), "--kernel".into(), k("6.12.117-1"), "--kernel".into(), k("live-6.18")];
+    let out = bpfabi().args(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let problems: Vec<&str> = text.lines().skip_while(|l| *l != "problems:").skip(1).filter(|l| l.starts_with("  ")).collect();
+    assert_eq!(problems.len(), 1, "{text}");
+    let p = problems[0];
+    assert!(p.contains("bindsnoop.bpf.o on 6.12.117+deb13-amd64, 6.18.44-fc-v595: fails: core_unresolved inet_sock->bind_address_no_port, inet_sock->freebind, inet_sock->transparent (15 relocations: FIELD_BYTE_OFFSET, FIELD_BYTE_SIZE, FIELD_LSHIFT_U64, FIELD_RSHIFT_U64, FIELD_SIGNED): no candidate type"), "{p}");
+    assert!(text.contains("--explain lists every requirement"), "{text}");
+    // JSON keeps one reason per relocation.
+    let out = bpfabi().args(&args).arg("--json").output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let n: usize = v["results"].as_array().unwrap().iter().map(|r| r["reasons"].as_array().unwrap().iter().filter(|x| x["kind"] == "core_unresolved").count()).sum();
+    assert!(n >= 30, "15 per kernel at least, per program: {n}");
+    // --explain lists each.
+    let out = bpfabi().args(&args).arg("--explain").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().filter(|l| l.contains("FAIL core_unresolved")).count(), n, "{text}");
+}
+
+/// `check --load` where the machine refuses a program type for reasons of
+/// its own (here: fentry gets EPERM, no ftrace trampolines): those units
+/// are "not comparable here", never "missed".
+#[test]
+fn load_refused_by_the_environment_is_not_compared() {
+    if !have_corpus() || !bpfabi::vmtest::CAN_LOAD || !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
+        eprintln!("skipped: needs the corpus, the libbpf feature and kernel BTF");
+        return;
+    }
+    let out = bpfabi().args(["check", "--load", "--json", &libbpf_tool("tcpconnlat")]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let rows = v["comparison"]["rows"].as_array().unwrap();
+    let fentry: Vec<&serde_json::Value> = rows.iter().filter(|r| r["unit"].as_str().unwrap().starts_with("fentry_")).collect();
+    assert_eq!(fentry.len(), 3, "{v:#}");
+    let results = v["results"].as_array().unwrap();
+    for r in fentry {
+        let real = results.iter().find(|x| x["program"] == r["unit"]).unwrap();
+        if r["real"] == "rejected" && real["errno"] == 1 {
+            assert_eq!(r["outcome"], "not_compared", "{r:#}");
+            assert!(r["not_compared_because"].as_str().unwrap().contains("(EPERM): an environment limit, not a verdict"), "{r:#}");
+        } else {
+            eprintln!("{}: {} here (errno {})", r["unit"], r["real"], real["errno"]);
+            assert_ne!(r["outcome"], "missed", "{r:#}");
+        }
+    }
+    assert_eq!(out.status.code(), Some(0), "no disagreement");
+}
