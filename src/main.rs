@@ -1187,7 +1187,7 @@ fn check_objects(
         Format::Json => report::check::json(w, &labels, &results),
         Format::Jsonl => report::check::jsonl(w, &results),
         Format::Sarif => report::check::sarif(w, &results),
-        Format::Gnu => bpfabi::diagnostics::write(w, &bpfabi::diagnostics::from_check(&objs, &results)),
+        Format::Gnu => bpfabi::diagnostics::write(w, &bpfabi::diagnostics::from_check(objs, &results)),
         _ if a.explain => report::check::explain(w, &results),
         _ => report::check::matrix(w, &labels, &results),
     })?;

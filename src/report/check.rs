@@ -117,8 +117,10 @@ fn split_relocation(name: &str) -> (Option<&str>, &str) {
 /// subjects and relocation kinds collected; identical groups on several
 /// kernels joined into one.
 pub fn group_problems(results: &[ProgramResult]) -> Vec<Problem<'_>> {
+    // (object, kernel, severity, kind, message) -> (subjects, relocation kinds, names)
     type Key<'a> = (&'a str, &'a str, &'a str, String, &'a str);
-    let mut per_kernel: BTreeMap<Key, (BTreeSet<&str>, BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+    type Sets<'a> = (BTreeSet<&'a str>, BTreeSet<&'a str>, BTreeSet<&'a str>);
+    let mut per_kernel: BTreeMap<Key, Sets> = BTreeMap::new();
     for r in results {
         for x in &r.reasons {
             let (rel, subject) = split_relocation(&x.name);
