@@ -96,7 +96,7 @@ fn assert_warning_at_call(out: &str) {
 /// kfunc_missing there too.
 fn assert_error_on_sid(out: &str) {
     let (line, col) = call_line();
-    let want = format!("bpf/cgroup_stats.bpf.c:{line}:{col}: error: `cgroup_rstat_flush` is removed in 6.16 and the target kernel is 7.2.13");
+    let want = format!("bpf/cgroup_stats.bpf.c:{line}:{col}: error: `cgroup_rstat_flush` is removed in 6.16 and the target kernel 7.2.13 lacks it");
     assert!(out.contains(&want), "no `{want}` in:\n{out}");
     let missing = format!("bpf/cgroup_stats.bpf.c:{line}:{col}: error: fails on 7.2.13+deb14-amd64: cgroup_rstat_flush: kfunc `cgroup_rstat_flush` is not in this kernel");
     assert!(out.contains(&missing), "no `{missing}` in:\n{out}");
