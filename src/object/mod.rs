@@ -304,8 +304,8 @@ pub struct BpfObject {
     /// verifier reads their values as constants.
     #[serde(skip)]
     pub rodata: Vec<DataSection>,
-    /// Found inside a Go executable (evidence for cilium/ebpf, see
-    /// [`crate::loader::evidence`]).
+    /// Found inside a Go executable (evidence for cilium/ebpf: the loader
+    /// module's `evidence`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub in_go_executable: bool,
 }
