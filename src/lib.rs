@@ -82,6 +82,7 @@ pub mod integration;
 pub mod kernel;
 pub mod kflags;
 pub mod lint;
+pub mod loader;
 pub mod model;
 pub mod object;
 pub mod policy;

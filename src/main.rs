@@ -947,6 +947,16 @@ struct CheckArgs {
     /// line gives none.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Who loads the objects: libbpf[:VERSION], cilium[:VERSION],
+    /// aya[:VERSION], or auto (inferred per object from its evidence; the
+    /// inference is printed). Each loader's own rules apply
+    /// (docs/loaders.md).
+    #[arg(long, value_name = "LOADER", default_value = "libbpf", value_parser = parse_loader)]
+    loader: bpfabi::loader::LoaderChoice,
+}
+
+fn parse_loader(s: &str) -> std::result::Result<bpfabi::loader::LoaderChoice, String> {
+    s.parse()
 }
 
 fn parse_rodata(s: &str) -> std::result::Result<(String, u64), String> {
@@ -1173,7 +1183,8 @@ fn check_objects(
     w: Out,
 ) -> bpfabi::Result<u8> {
     bpfabi::object::unknown_rodata(objs, a.rodata.iter().map(|(n, _)| n.as_str()))?;
-    let opts = CheckOptions::default().explain(a.explain).rodata(a.rodata.iter().cloned().collect());
+    let opts = CheckOptions::default().explain(a.explain).rodata(a.rodata.iter().cloned().collect()).loader(a.loader);
+    loader_notes(objs, a.loader);
     let results = bpfabi::check::check(objs, kernels, &opts);
     let labels: Vec<String> = kernels.iter().map(|k| k.label().to_string()).collect();
     if a.load {
@@ -1205,6 +1216,23 @@ fn with_config(a: &CheckArgs, c: &bpfabi::integration::Config) -> CheckArgs {
     a.deny_deprecated |= c.deny_deprecated;
     a.no_modules |= !c.modules;
     a
+}
+
+/// `--loader auto`: what was inferred for each object and why; a fixed
+/// loader the object's evidence contradicts: a note (stderr).
+fn loader_notes(objs: &[bpfabi::object::BpfObject], choice: bpfabi::loader::LoaderChoice) {
+    use bpfabi::loader::{evidence, LoaderChoice};
+    for o in objs {
+        let inf = evidence::infer(o);
+        match choice {
+            LoaderChoice::Auto if inf.why.is_empty() => eprintln!("note: {}: checked as {} (no evidence of another loader)", o.path, inf.loader),
+            LoaderChoice::Auto => eprintln!("note: {}: checked as {}: {}", o.path, inf.loader, inf.why.join("; ")),
+            LoaderChoice::Fixed(l) if !inf.why.is_empty() && inf.loader.family() != l.family() => {
+                eprintln!("note: {}: checked as {l}, but it looks built for {} ({})", o.path, inf.loader, inf.why.join("; "))
+            }
+            LoaderChoice::Fixed(_) => {}
+        }
+    }
 }
 
 /// Write a file through a printer; a failed create or write names the file.

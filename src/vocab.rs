@@ -447,6 +447,22 @@ pub enum ReasonKind {
     KfuncFamilyUnresolvedCall,
     /// A strong (not `__weak`) variant of a family does not resolve.
     KfuncFamilyStrongVariant,
+    /// Loader rules (src/loader): a legacy `maps` section the loader refuses.
+    LegacyMapsUnsupported,
+    /// A map-in-map without an inner map definition.
+    MapInnerMissing,
+    /// A map `pinning` value the loader does not know.
+    MapPinningUnsupported,
+    /// Non-zero bytes past `struct bpf_map_def` (cilium/ebpf).
+    MapExtraBytes,
+    /// A map definition the loader cannot parse.
+    MapDefinitionUnsupported,
+    /// `max_entries` 0: user space sizes the map before loading.
+    MapSizedByUserSpace,
+    /// An extern the loader cannot resolve.
+    ExternUnsupportedByLoader,
+    /// A struct_ops map the loader cannot create.
+    StructOpsUnsupportedByLoader,
 }
 
 impl ReasonKind {
@@ -509,6 +525,14 @@ impl ReasonKind {
             NoPrograms => "no_programs",
             LoadTimeout => "load_timeout",
             VmCrashed => "vm_crashed",
+            LegacyMapsUnsupported => "legacy_maps_unsupported",
+            MapInnerMissing => "map_inner_missing",
+            MapPinningUnsupported => "map_pinning_unsupported",
+            MapExtraBytes => "map_extra_bytes",
+            MapDefinitionUnsupported => "map_definition_unsupported",
+            MapSizedByUserSpace => "map_sized_by_user_space",
+            ExternUnsupportedByLoader => "extern_unsupported_by_loader",
+            StructOpsUnsupportedByLoader => "struct_ops_unsupported_by_loader",
         }
     }
 }

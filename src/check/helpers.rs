@@ -39,13 +39,12 @@ pub(super) fn program_types(t: &Target, p: &Program, rs: &mut Vec<Reason>) {
     use ReasonKind as R;
     let ki = t.kernel;
     let fact = Reason::fact;
-    match p.prog_type {
-        None => rs.push(fact(R::SectionUnknown, &p.section, "section name follows no libbpf convention: program type unknown".into())),
-        Some(t) => {
-            let name = t.to_string();
-            if !ki.prog_types().contains(&name) {
-                rs.push(fact(R::ProgTypeMissing, &name, format!("{name} is not in this kernel's enum bpf_prog_type")));
-            }
+    // (A section name without a program type is the loader's finding:
+    // check/loader.rs, `section_unknown`.)
+    if let Some(t) = p.prog_type {
+        let name = t.to_string();
+        if !ki.prog_types().contains(&name) {
+            rs.push(fact(R::ProgTypeMissing, &name, format!("{name} is not in this kernel's enum bpf_prog_type")));
         }
     }
     if let Some(a) = p.expected_attach.filter(|_| attach_type_checked(p.prog_type, ki)) {

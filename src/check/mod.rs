@@ -29,11 +29,13 @@ pub mod externs;
 pub mod helpers;
 pub mod kfunc_family;
 pub mod license;
+pub mod loader;
 pub mod maps;
 pub mod probe;
 pub mod reach;
 pub mod struct_ops;
 
+use crate::loader::{Loader, LoaderChoice};
 use crate::model::KernelModel;
 use crate::object::flow::{Flow, Src};
 use crate::object::BpfObject;
@@ -60,6 +62,8 @@ pub struct ProgramResult {
     pub section: String,
     /// Kernel label.
     pub kernel: String,
+    /// The loader whose rules were applied (`libbpf 1.7`, `cilium/ebpf 0.22`).
+    pub loader: Loader,
     /// Worst verdict of the requirements.
     pub verdict: Verdict,
     /// Problems (warnings and failures).
@@ -84,11 +88,13 @@ pub struct CheckOptions<'p> {
     /// (`--rodata NAME=VALUE`): taken as they are, without a
     /// `depends_on_rodata` warning.
     pub rodata: BTreeMap<String, u64>,
+    /// Who loads the objects (`--loader`); default libbpf 1.7.
+    pub loader: LoaderChoice,
 }
 
 impl Default for CheckOptions<'_> {
     fn default() -> Self {
-        CheckOptions { explain: false, policy: &DefaultPolicy, rodata: BTreeMap::new() }
+        CheckOptions { explain: false, policy: &DefaultPolicy, rodata: BTreeMap::new(), loader: LoaderChoice::Fixed(Loader::default()) }
     }
 }
 
@@ -101,6 +107,12 @@ impl<'p> CheckOptions<'p> {
     /// State the load-time value of `.rodata` variables.
     pub fn rodata(mut self, values: BTreeMap<String, u64>) -> Self {
         self.rodata = values;
+        self
+    }
+    /// Check as loaded by this loader, or the one each object's evidence
+    /// names ([`crate::loader::evidence`]).
+    pub fn loader(mut self, loader: LoaderChoice) -> Self {
+        self.loader = loader;
         self
     }
     /// Judge with `policy` instead of the default.
@@ -179,12 +191,35 @@ fn map_in_order<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
 /// Check one object's programs against one kernel. `helper_names` names
 /// helper ids in messages (see [`crate::model::helper_names`]).
 pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u32, String>, opts: &CheckOptions) -> Vec<ProgramResult> {
+    let loader = loader::object_loader(obj, opts.loader);
+    if loader.is_libbpf_1() {
+        return check_object_as(obj, ki, helper_names, opts, loader);
+    }
+    // Another loader reads section names its own way.
+    check_object_as(&loader.reread(obj), ki, helper_names, opts, loader)
+}
+
+/// [`check_object`] with the loader decided (`obj` as that loader reads it,
+/// [`Loader::reread`]).
+fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u32, String>, opts: &CheckOptions, loader: Loader) -> Vec<ProgramResult> {
     let t = Target::of(ki);
     let mut out = Vec::new();
     let mut object_reasons = Vec::new();
+    // What the loader itself refuses or leaves to user space (src/loader).
+    let loader_findings = loader.findings(obj);
+    loader::object_reasons(&loader_findings, &mut object_reasons);
     maps::object(&t, obj, &mut object_reasons);
     let struct_ops_types = struct_ops::types(&t, obj);
-    let externs = externs::resolve_externs(&t, obj, &mut object_reasons);
+    // libbpf resolves every extern of the object before loading any
+    // program (`bpf_object__resolve_externs`): one it cannot resolve fails
+    // them all. cilium/ebpf and aya resolve, per program, the externs its
+    // instructions reference (linker.go `resolveKfuncs`).
+    let mut extern_reasons = Vec::new();
+    let externs = externs::resolve_externs(&t, obj, &mut extern_reasons);
+    let per_program_externs = loader.family() != crate::loader::Family::Libbpf;
+    if !per_program_externs {
+        object_reasons.append(&mut extern_reasons);
+    }
     externs::kconfig_missing(&t, obj, &mut object_reasons);
     let ext_status: Vec<Option<&ExternStatus>> = obj.externs.iter().map(|e| externs.get(e.name.as_str())).collect();
     let core = core::resolve(&t, obj);
@@ -201,6 +236,7 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
     };
     for p in &obj.programs {
         let mut rs: Vec<Reason> = object_reasons.clone();
+        loader::program_reasons(&loader_findings, p, &mut rs);
         struct_ops::of_program(&struct_ops_types, p, &mut rs);
         helpers::program_types(&t, p, &mut rs);
         attach::targets(&t, p, &mut rs);
@@ -209,6 +245,9 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
         // fails or warns, pruning cannot change the verdict and the analysis
         // is skipped (unless --explain asks what it pruned).
         let all = reach(obj, p, None, &facts);
+        if per_program_externs {
+            loader::used_externs(obj, &all, &extern_reasons, &mut rs);
+        }
         license::rules(&t, obj, p, &all, &mut rs);
         let program_families: Vec<&kfunc_family::Family> =
             families.iter().filter(|f| f.variants.iter().any(|v| all.calls.contains(v) || all.addrs.contains(v))).collect();
@@ -280,6 +319,7 @@ pub fn check_object(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u
             program: p.name.clone(),
             section: p.section.clone(),
             kernel: ki.label().to_string(),
+            loader,
             verdict,
             reasons: problems,
             satisfied: if opts.explain { satisfied } else { Vec::new() },

@@ -55,3 +55,12 @@ pub fn object_len(d: &[u8]) -> Option<u64> {
     let (_, shoff, shentsize, shnum) = header(d)?;
     shoff.checked_add(shentsize as u64 * shnum as u64).filter(|&l| l >= 64)
 }
+
+/// Go executables carry this header (runtime/debug `buildinfo`).
+const GO_BUILDINFO: &[u8] = b"\xff Go buildinf:";
+
+/// Does `container` (a file objects were found embedded in) look like a
+/// Go executable (its build-info header)?
+pub fn is_go_executable(container: &[u8]) -> bool {
+    memchr::memmem::find(container, GO_BUILDINFO).is_some()
+}

@@ -137,7 +137,7 @@ pub fn essential(name: &str) -> &str {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 /// A map the object defines.
 pub struct Map {
     /// Map name.
@@ -146,6 +146,56 @@ pub struct Map {
     pub map_type: u32,
     /// "btf" for `.maps`, "legacy" for `maps`.
     pub definition: &'static str,
+    /// `max_entries` as defined (0: user space must size it); `None` when
+    /// the definition does not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_entries: Option<u32>,
+    /// `pinning` of a BTF map (`LIBBPF_PIN_BY_NAME` = 1), or of a legacy
+    /// definition long enough to carry iproute2's `struct bpf_elf_map`
+    /// field (offset 24).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinning: Option<u32>,
+    /// A BTF map-in-map declares its inner map (`__array(values, ...)`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub inner_map: bool,
+    /// Bytes of a legacy definition past `struct bpf_map_def`'s five
+    /// fields (20 bytes): how many, and whether any is non-zero.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra: Option<MapExtra>,
+    /// A `.maps` variable whose type is not directly a struct (a typedef
+    /// of one, as xdp-tools writes them): libbpf and aya look through it,
+    /// cilium/ebpf does not.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub not_struct: bool,
+}
+
+/// The tail of a legacy map definition beyond `struct bpf_map_def`
+/// (`type, key_size, value_size, max_entries, map_flags`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MapExtra {
+    /// Bytes past the first 20.
+    pub len: u32,
+    /// Any of them non-zero (cilium/ebpf `MapSpec.Extra` must be zeroes).
+    pub non_zero: bool,
+}
+
+/// `enum bpf_map_type` values the loader rules name.
+pub mod map_type {
+    /// `BPF_MAP_TYPE_PERF_EVENT_ARRAY`: loaders size it to the CPU count.
+    pub const PERF_EVENT_ARRAY: u32 = 4;
+    /// `BPF_MAP_TYPE_ARRAY_OF_MAPS`.
+    pub const ARRAY_OF_MAPS: u32 = 12;
+    /// `BPF_MAP_TYPE_HASH_OF_MAPS`.
+    pub const HASH_OF_MAPS: u32 = 13;
+    /// `BPF_MAP_TYPE_STRUCT_OPS`.
+    pub const STRUCT_OPS: u32 = 26;
+}
+
+impl Map {
+    /// Holds maps (`ARRAY_OF_MAPS`, `HASH_OF_MAPS`).
+    pub fn is_map_in_map(&self) -> bool {
+        matches!(self.map_type, map_type::ARRAY_OF_MAPS | map_type::HASH_OF_MAPS)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -204,6 +254,10 @@ pub struct StructOps {
     /// `expected_attach_type` = the index of the kernel member of that name.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub slots: Vec<StructOpsSlot>,
+    /// Declared in `.struct_ops.link` (`SEC(".struct_ops.link")`: attached
+    /// through a BPF link) rather than `.struct_ops`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub link: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -250,6 +304,10 @@ pub struct BpfObject {
     /// verifier reads their values as constants.
     #[serde(skip)]
     pub rodata: Vec<DataSection>,
+    /// Found inside a Go executable (evidence for cilium/ebpf: the loader
+    /// module's `evidence`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub in_go_executable: bool,
 }
 
 /// A function of an executable section: a program or a subprogram.
@@ -745,9 +803,10 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
                                 .collect()
                         })
                         .unwrap_or_default();
-                    s.datasec_vars().map(move |v| (v, relocs.clone())).collect::<Vec<_>>()
+                    let link = s.name() == ".struct_ops.link";
+                    s.datasec_vars().map(move |v| (v, relocs.clone(), link)).collect::<Vec<_>>()
                 })
-                .filter_map(|(v, relocs)| {
+                .filter_map(|(v, relocs, link)| {
                     let var = b.ty(v.ty)?;
                     let t = b.resolve(var.ref_type())?;
                     let (start, end) = (u64::from(v.offset), u64::from(v.offset) + u64::from(v.size));
@@ -763,7 +822,7 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
                     let mut programs: Vec<String> = inside.iter().map(|(_, n)| n.clone()).collect();
                     programs.sort();
                     programs.dedup();
-                    Some(StructOps { name: var.name().to_string(), kernel_type: t.name().to_string(), programs, slots })
+                    Some(StructOps { name: var.name().to_string(), kernel_type: t.name().to_string(), programs, slots, link })
                 })
                 .collect()
         })
@@ -802,6 +861,7 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
         btf,
         functions,
         rodata,
+        in_go_executable: false,
     })
 }
 
@@ -812,28 +872,57 @@ fn read_maps(file: &object::File, btf: Option<&Btf>, endian: Endian) -> Vec<Map>
             for v in sec.datasec_vars() {
                 let Some(var) = b.ty(v.ty) else { continue };
                 let Some(def) = b.resolve(var.ref_type()) else { continue };
-                // `__uint(type, X)` is `int (*type)[X]`.
-                let map_type = def
-                    .members()
-                    .find(|m| m.name == "type")
-                    .and_then(|m| b.ty(m.ty))
-                    .filter(|p| p.kind == Kind::Ptr)
-                    .and_then(|p| b.ty(p.ref_type()))
-                    .and_then(|a| a.array())
-                    .map(|a| a.nelems)
-                    .unwrap_or(0);
-                out.push(Map { name: var.name().to_string(), map_type, definition: "btf" });
+                // `__uint(name, X)` is `int (*name)[X]` (libbpf.c
+                // `get_map_field_int`).
+                let uint = |name: &str| {
+                    def.members()
+                        .find(|m| m.name == name)
+                        .and_then(|m| b.ty(m.ty))
+                        .filter(|p| p.kind == Kind::Ptr)
+                        .and_then(|p| b.ty(p.ref_type()))
+                        .and_then(|a| a.array())
+                        .map(|a| a.nelems)
+                };
+                out.push(Map {
+                    name: var.name().to_string(),
+                    map_type: uint("type").unwrap_or(0),
+                    definition: "btf",
+                    max_entries: uint("max_entries"),
+                    pinning: uint("pinning"),
+                    // `__array(values, struct inner)`: libbpf.c
+                    // `parse_btf_map_def` reads the inner definition from it.
+                    inner_map: def.members().any(|m| m.name == "values"),
+                    extra: None,
+                    not_struct: b.ty(var.ref_type()).is_some_and(|t| t.kind != Kind::Struct),
+                });
             }
         }
     }
-    if let Some(sec) = file.section_by_name("maps") {
+    // Legacy `struct bpf_map_def` in `maps` (libbpf.c
+    // `bpf_object__init_user_maps` of libbpf 0.x; cilium/ebpf and aya take
+    // `maps` and `maps/...`, elf_reader.go `loadMaps`): each symbol's bytes,
+    // its size from the symbol or an equal share of the section.
+    for sec in file.sections().filter(|s| s.name().is_ok_and(|n| n == "maps" || n.starts_with("maps/"))) {
         let data = sec.data().unwrap_or(&[]);
         let si = sec.index();
-        for sym in file.symbols().filter(|s| s.section() == SymbolSection::Section(si)) {
+        let syms: Vec<_> = file.symbols().filter(|s| s.section() == SymbolSection::Section(si) && !s.name().unwrap_or("").is_empty()).collect();
+        let share = if syms.is_empty() { 0 } else { data.len() / syms.len() };
+        for sym in &syms {
             let off = sym.address() as usize;
-            if let Some(t) = endian.u32(data, off) {
-                out.push(Map { name: sym.name().unwrap_or("").to_string(), map_type: t, definition: "legacy" });
-            }
+            let size = if sym.size() > 0 { sym.size() as usize } else { share };
+            let Some(def) = off.checked_add(size).and_then(|end| data.get(off..end)) else { continue };
+            let Some(t) = endian.u32(def, 0) else { continue };
+            let tail = def.get(20..).unwrap_or(&[]);
+            out.push(Map {
+                name: sym.name().unwrap_or("").to_string(),
+                map_type: t,
+                definition: "legacy",
+                max_entries: endian.u32(def, 12),
+                pinning: endian.u32(def, 24),
+                inner_map: false,
+                extra: (!tail.is_empty()).then(|| MapExtra { len: tail.len() as u32, non_zero: tail.iter().any(|&b| b != 0) }),
+                not_struct: false,
+            });
         }
     }
     out
@@ -860,10 +949,13 @@ pub fn read_bytes(bytes: &Bytes, name: &str) -> Result<Vec<(u64, BpfObject)>> {
     if found.is_empty() {
         return Err(Error::of(crate::error::ErrorKind::WrongInput, name, "expected a BPF ELF object (EM_BPF) or a file embedding one").at(0));
     }
+    let go = embedded::is_go_executable(d);
     let mut out = Vec::new();
     for (off, len) in found {
         let Some(sub) = bytes.slice(off..off + len) else { continue };
-        out.push((off as u64, parse(&sub, &format!("{name}@{off:#x}"))?));
+        let mut o = parse(&sub, &format!("{name}@{off:#x}"))?;
+        o.in_go_executable = go;
+        out.push((off as u64, o));
     }
     Ok(out)
 }

@@ -157,6 +157,11 @@ fn spec_matches(spec: &str, sec: &str) -> Option<usize> {
     (sec == spec).then_some(spec.len())
 }
 
+/// Does `sec` match the libbpf section spec `spec` (`sec_def_matches`)?
+pub fn decode_one(spec: &str, sec: &str) -> bool {
+    spec_matches(spec, sec).is_some()
+}
+
 /// Decode a program section name.
 pub fn decode(sec: &str) -> SectionDesc {
     // libbpf: a leading '?' turns autoload off; the rest is decoded as usual.

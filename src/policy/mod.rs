@@ -197,7 +197,7 @@ impl Policy for DefaultPolicy {
             // another attach target; undecided answers never fail it.
             HelperAllowed | KfuncAllowed | ProbeUndecided | ProbeNoVariant => Verdict::Loads,
             HelperNotAllowed | KfuncNotAllowed if r.indirect => Verdict::Warns,
-            SectionUnknown | AttachTargetNotInBtf | AttachTargetSetAtRuntime | CoreUnresolvedGuarded | DependsOnRodata | NotCheckedReducedKernel => Verdict::Warns,
+            AttachTargetNotInBtf | AttachTargetSetAtRuntime | CoreUnresolvedGuarded | DependsOnRodata | NotCheckedReducedKernel | MapSizedByUserSpace => Verdict::Warns,
             // libbpf: a missing weak extern resolves to 0 (kfunc calls are
             // poisoned, `bpf_ksym_exists()` is false); a strong one fails the load.
             KfuncMissing | KsymMissing if r.weak => Verdict::Warns,

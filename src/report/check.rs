@@ -66,6 +66,16 @@ pub fn matrix(w: &mut dyn Write, kernels: &[String], results: &[ProgramResult]) 
         })
         .collect();
     let h: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut loaders: Vec<String> = Vec::new();
+    for r in results {
+        let l = r.loader.to_string();
+        if !loaders.contains(&l) {
+            loaders.push(l);
+        }
+    }
+    if !loaders.is_empty() {
+        writeln!(w, "loaded by {}", loaders.join(", "))?;
+    }
     write_table(w, &h, &rows)?;
     let problems = group_problems(results);
     if !problems.is_empty() {
@@ -165,7 +175,7 @@ impl Problem<'_> {
 /// Every requirement of every program and where it is (or is not) satisfied.
 pub fn explain(w: &mut dyn Write, results: &[ProgramResult]) -> io::Result<()> {
     for r in results {
-        writeln!(w, "{} {} ({}) on {}: {}", r.object, r.program, r.section, r.kernel, r.verdict.as_str())?;
+        writeln!(w, "{} {} ({}) on {} loaded by {}: {}", r.object, r.program, r.section, r.kernel, r.loader, r.verdict.as_str())?;
         for x in r.satisfied.iter().chain(r.reasons.iter()) {
             let mark = match x.severity {
                 Verdict::Loads => "ok  ",
@@ -191,7 +201,7 @@ pub fn sarif(w: &mut dyn Write, results: &[ProgramResult]) -> io::Result<()> {
         };
         for x in &r.reasons {
             rules.insert(x.kind.as_str());
-            let mut props = json!({"kernel": r.kernel, "program": r.program});
+            let mut props = json!({"kernel": r.kernel, "program": r.program, "loader": r.loader});
             if let Some(off) = offset {
                 props["embeddedOffset"] = json!(off);
             }

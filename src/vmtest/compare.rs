@@ -236,6 +236,7 @@ mod tests {
             program: program.into(),
             section: "s".into(),
             kernel: "k".into(),
+            loader: crate::loader::Loader::default(),
             verdict,
             reasons: if verdict == Verdict::Loads { vec![] } else { vec![Reason::fact(crate::check::ReasonKind::KfuncMissing, program, "m".into()).graded(verdict)] },
             satisfied: vec![],
