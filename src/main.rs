@@ -1188,6 +1188,7 @@ fn check_objects(
         Format::Jsonl => report::check::jsonl(w, &results),
         Format::Sarif => report::check::sarif(w, &results),
         Format::Gnu => bpfabi::diagnostics::write(w, &bpfabi::diagnostics::from_check(&objs, &results)),
+        Format::Markdown => report::check::markdown(w, &labels, &results),
         _ if a.explain => report::check::explain(w, &results),
         _ => report::check::matrix(w, &labels, &results),
     })?;
