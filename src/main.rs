@@ -144,7 +144,7 @@ const FORMATS: &[(&str, &[Format])] = &[
     ("versions", &[Format::Table, Format::Json]),
     ("diff", &[Format::Table, Format::Json, Format::Markdown]),
     ("inspect", &[Format::Table, Format::Json]),
-    ("check", &[Format::Table, Format::Json, Format::Jsonl, Format::Sarif, Format::Gnu]),
+    ("check", &[Format::Table, Format::Json, Format::Jsonl, Format::Sarif, Format::Gnu, Format::Markdown]),
     ("lint", &[Format::Table, Format::Json]),
     ("probe", &[Format::Table, Format::Json]),
     ("kernels", &[Format::Table, Format::Json]),
