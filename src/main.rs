@@ -144,7 +144,7 @@ const FORMATS: &[(&str, &[Format])] = &[
     ("versions", &[Format::Table, Format::Json]),
     ("diff", &[Format::Table, Format::Json, Format::Markdown]),
     ("inspect", &[Format::Table, Format::Json]),
-    ("check", &[Format::Table, Format::Json, Format::Jsonl, Format::Sarif, Format::Gnu]),
+    ("check", &[Format::Table, Format::Json, Format::Jsonl, Format::Sarif, Format::Gnu, Format::Markdown]),
     ("lint", &[Format::Table, Format::Json]),
     ("probe", &[Format::Table, Format::Json]),
     ("kernels", &[Format::Table, Format::Json]),
@@ -1199,6 +1199,7 @@ fn check_objects(
         Format::Jsonl => report::check::jsonl(w, &results),
         Format::Sarif => report::check::sarif(w, &results),
         Format::Gnu => bpfabi::diagnostics::write(w, &bpfabi::diagnostics::from_check(objs, &results)),
+        Format::Markdown => report::check::markdown(w, &labels, &results),
         _ if a.explain => report::check::explain(w, &results),
         _ => report::check::matrix(w, &labels, &results),
     })?;

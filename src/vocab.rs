@@ -338,6 +338,11 @@ pub enum Verdict {
     Loads,
     /// Loads, with something worth knowing (a weak extern missing, ...).
     Warns,
+    /// Not decided: something the load depends on was never measured for
+    /// this kernel (no probe data, a helper the probe skipped, a variant or
+    /// context the probing machine could not load). Never reported as
+    /// `loads`; the reason names the command that would decide it.
+    Unknown,
     /// libbpf or the verifier refuses it.
     Fails,
 }
@@ -348,14 +353,16 @@ impl Verdict {
         match self {
             Verdict::Loads => "loads",
             Verdict::Warns => "warns",
+            Verdict::Unknown => "unknown",
             Verdict::Fails => "fails",
         }
     }
-    /// On the shared scale: fails is an error, warns a warning.
+    /// On the shared scale: fails is an error, warns and unknown (not
+    /// measured) warnings.
     pub fn level(self) -> Level {
         match self {
             Verdict::Fails => Level::Error,
-            Verdict::Warns => Level::Warning,
+            Verdict::Warns | Verdict::Unknown => Level::Warning,
             Verdict::Loads => Level::Info,
         }
     }

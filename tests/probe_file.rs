@@ -53,6 +53,7 @@ fn synthetic(kernel: &bpfabi::kernel::Kernel) -> Probe {
                 ],
                 members: vec![],
                 gpl_only_helpers: vec![],
+                contexts: vec![],
             },
             VariantResult {
                 variant: v("tracepoint", "BPF_PROG_TYPE_TRACEPOINT", 5),
@@ -66,6 +67,7 @@ fn synthetic(kernel: &bpfabi::kernel::Kernel) -> Probe {
                 ],
                 members: vec![],
                 gpl_only_helpers: vec![],
+                contexts: vec![],
             },
             VariantResult {
                 variant: v("tc", "BPF_PROG_TYPE_SCHED_CLS", 3),
@@ -76,9 +78,11 @@ fn synthetic(kernel: &bpfabi::kernel::Kernel) -> Probe {
                 kfuncs: vec![],
                 members: vec![],
                 gpl_only_helpers: vec![],
+                contexts: vec![],
             },
         ],
         helper_gpl_measured: false,
+        contexts_measured: false,
     }
 }
 

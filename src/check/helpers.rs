@@ -73,15 +73,15 @@ pub(super) fn reached(t: &Target, helper_names: &BTreeMap<u32, String>, reached:
     }
 }
 
-/// `--explain` without probe data: the program type's permissions were
-/// not verified.
-pub(super) fn unverified(t: &Target, p: &Program, reached: &Reached, explain: bool, rs: &mut Vec<Reason>) {
-    if explain && t.probe.is_none() && !(reached.helpers.is_empty() && reached.calls.is_empty()) {
+/// Without probe data the program type's permissions were never measured:
+/// `unknown` (graded by the policy), never `loads`.
+pub(super) fn unverified(t: &Target, p: &Program, reached: &Reached, rs: &mut Vec<Reason>) {
+    if t.probe.is_none() && !(reached.helpers.is_empty() && reached.calls.is_empty()) {
         let t = p.prog_type.map(|t| t.to_string()).unwrap_or_else(|| "unknown".into());
         rs.push(Reason::fact(
             ReasonKind::ProgTypeUnverified,
             &t,
-            format!("not verified for this program type: no probe data for this kernel says which helpers and kfuncs {t} programs may call (bpfabi probe, --probe)"),
+            format!("no probe data for this kernel says which helpers and kfuncs {t} programs may call: not measured (decide it with `bpfabi probe -o KDIR/probe.json` on that kernel, `bpfabi vmtest KERNEL --probe-out FILE`, or --probe FILE)"),
         ));
     }
 }

@@ -24,6 +24,7 @@
 
 pub mod arch;
 pub mod attach;
+pub mod context;
 pub mod core;
 pub mod externs;
 pub mod helpers;
@@ -262,7 +263,7 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
         for fam in program_families {
             rs.push(kfunc_family::judge(obj, fam, &resolved, &reached.calls));
         }
-        helpers::unverified(&t, p, reached, opts.explain, &mut rs);
+        helpers::unverified(&t, p, reached, &mut rs);
         if ki.kernel().info.reduced {
             reduced_kernel_limits(&mut rs);
         }
@@ -320,6 +321,26 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
             section: p.section.clone(),
             kernel: ki.label().to_string(),
             loader,
+            verdict,
+            reasons: problems,
+            satisfied: if opts.explain { satisfied } else { Vec::new() },
+            core_btf: ki.core_btf().map(|(_, o)| o.to_string()),
+        });
+    }
+    for (so, r) in struct_ops::without_programs(&struct_ops_types) {
+        let mut rs: Vec<Reason> = object_reasons.clone();
+        rs.push(r.clone());
+        if ki.kernel().info.reduced {
+            reduced_kernel_limits(&mut rs);
+        }
+        grade(&mut rs);
+        let verdict = rs.iter().map(|r| r.severity).max().unwrap_or(Verdict::Loads);
+        let (problems, satisfied): (Vec<Reason>, Vec<Reason>) = rs.into_iter().partition(|r| r.severity != Verdict::Loads);
+        out.push(ProgramResult {
+            object: obj.path.clone(),
+            program: format!("struct_ops:{}", so.name),
+            section: format!("struct_ops map of struct {}", so.kernel_type),
+            kernel: ki.label().to_string(),
             verdict,
             reasons: problems,
             satisfied: if opts.explain { satisfied } else { Vec::new() },

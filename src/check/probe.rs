@@ -84,7 +84,7 @@ impl ProbeIndex {
         let idx = self.variants_for(obj, p);
         let src = &self.origin;
         if idx.is_empty() {
-            rs.push(reason(R::ProbeNoVariant, &prog_type, format!("the probe ({src}) has no variant for this program: availability not judged")));
+            rs.push(reason(R::ProbeNoVariant, &prog_type, format!("the probe ({src}) has no variant for this program: availability not measured{DECIDE}")));
             return rs;
         }
         let labels = self.labels(&idx);
@@ -105,7 +105,7 @@ impl ProbeIndex {
                 LoadOutcome::Undecided { reason } => Some(reason.as_str()),
                 _ => None,
             });
-            rs.push(reason(R::ProbeUndecided, &prog_type, format!("the probe could not decide {labels}: {}", why.unwrap_or("?"))));
+            rs.push(reason(R::ProbeUndecided, &prog_type, format!("the probe could not load {labels} programs on that machine: {}{DECIDE}", why.unwrap_or("?"))));
             return rs;
         }
         // A struct_ops member the kernel refuses to let BPF implement
@@ -123,6 +123,7 @@ impl ProbeIndex {
         };
         let specific = if member.is_some() { None } else { self.target_specific(&loadable, p) };
         let helper_name = |id: u32| loadable.iter().find_map(|&i| self.helper(i, id)).map(|h| h.name.clone()).unwrap_or_else(|| format!("helper #{id}"));
+        let ctx = super::context::ContextView::new(self, obj, p, &loadable, member.as_ref().map(|m| m.variant));
         for id in p.helpers.keys() {
             let d = match &member {
                 Some(m) => m.helper(self, *id),
@@ -132,7 +133,12 @@ impl ProbeIndex {
             match d {
                 // Not in the probe: not in this kernel's enum bpf_func_id (check reports that).
                 None => {}
-                Some(d) => rs.push(soften(helper_reason(&name, *id, d, &label, src), specific.as_deref())),
+                Some(d) => match ctx.helper(self, *id, d) {
+                    // Judged in the context that runs the call (iterator
+                    // target, async callback): that context's answer.
+                    Some((d, context)) => rs.push(helper_reason(&name, *id, &d, &format!("{label} ({context})"), src)),
+                    None => rs.push(soften(helper_reason(&name, *id, d, &label, src), specific.as_deref())),
+                },
             }
         }
         // verifier.c `check_helper_call`: a `gpl_only` helper from a program
@@ -168,7 +174,10 @@ impl ProbeIndex {
                 None => Self::combine(loadable.iter().map(|&i| self.kfunc(i, ess))),
             };
             if let Some(d) = d {
-                rs.push(soften(kfunc_reason(name, ess, d, &label, src), specific.as_deref()));
+                match ctx.kfunc(self, name, ess, d) {
+                    Some((d, context)) => rs.push(kfunc_reason(name, ess, &d, &format!("{label} ({context})"), src)),
+                    None => rs.push(soften(kfunc_reason(name, ess, d, &label, src), specific.as_deref())),
+                }
             }
         }
         rs
@@ -290,9 +299,12 @@ fn helper_reason(name: &str, id: u32, d: &Decision, label: &str, src: &str) -> R
             format!("helper id {id} is not allowed in {label} programs on this kernel: the verifier says `{}` (probe {src})", d.detail()),
         ),
         Some(true) => reason(R::HelperAllowed, name, format!("allowed in {label} programs ({})", d.how())),
-        None => reason(R::ProbeUndecided, name, format!("probe undecided for {label}: {}", d.detail())),
+        None => reason(R::ProbeUndecided, name, format!("not measured for {label}: {}{DECIDE}", d.detail())),
     }
 }
+
+/// What an `unknown` says would decide it.
+pub(crate) const DECIDE: &str = " (decide it with `bpfabi probe --full` on that kernel, or a real load: `bpfabi vmtest`)";
 
 fn kfunc_reason(name: &str, ess: &str, d: &Decision, label: &str, src: &str) -> Reason {
     match d.available() {
@@ -302,7 +314,7 @@ fn kfunc_reason(name: &str, ess: &str, d: &Decision, label: &str, src: &str) -> 
             format!("kfunc `{ess}` is not allowed in {label} programs on this kernel: the verifier says `{}` (probe {src})", d.detail()),
         ),
         Some(true) => reason(R::KfuncAllowed, name, format!("allowed in {label} programs ({})", d.how())),
-        None => reason(R::ProbeUndecided, name, format!("probe undecided for {label}: {}", d.detail())),
+        None => reason(R::ProbeUndecided, name, format!("not measured for {label}: {}{DECIDE}", d.detail())),
     }
 }
 

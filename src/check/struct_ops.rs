@@ -1,6 +1,11 @@
 //! Rule family: struct_ops maps. libbpf loads a struct_ops map's programs
 //! as a unit (`bpf_map__init_kern_struct_ops`, v1.7.0, finds the kernel
-//! type); a missing type fails the programs of that map.
+//! type); a missing type fails the programs of that map. A map without
+//! programs (a sched_ext scheduler using only the defaults) is a unit of
+//! its own: libbpf still fills it in against the kernel's type
+//! (`bpf_map__init_kern_struct_ops` -> `find_struct_ops_kern_types`:
+//! "struct_ops init_kern: struct %s is not found in kernel BTF") and fails
+//! the object without it.
 
 use super::Target;
 use crate::btf::Kind;
@@ -31,4 +36,9 @@ pub(super) fn types<'o>(t: &Target, obj: &'o BpfObject) -> Vec<(&'o StructOps, R
 /// names no program).
 pub(super) fn of_program(types: &[(&StructOps, Reason)], p: &Program, rs: &mut Vec<Reason>) {
     rs.extend(types.iter().filter(|(so, _)| so.programs.is_empty() || so.programs.contains(&p.name)).map(|(_, r)| r.clone()));
+}
+
+/// The maps without programs, each a unit of its own (`struct_ops:<map>`).
+pub(super) fn without_programs<'a, 'o>(types: &'a [(&'o StructOps, Reason)]) -> impl Iterator<Item = (&'o StructOps, &'a Reason)> + 'a {
+    types.iter().filter(|(so, _)| so.programs.is_empty()).map(|(so, r)| (*so, r))
 }

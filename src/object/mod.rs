@@ -14,6 +14,7 @@
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod btf_ext;
+pub mod callbacks;
 pub mod embedded;
 pub mod flow;
 pub mod sections;

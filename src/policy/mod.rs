@@ -192,10 +192,13 @@ impl Policy for DefaultPolicy {
     fn grade_requirement(&self, r: &Requirement) -> Verdict {
         use ReasonKind::*;
         match r.kind {
-            MapTypeOk | StructOpsOk | AttachTargetOk | HelperOk | KfuncOk | KsymOk | KsymTypeless | CoreOk | CoreCheckFalse | CoreZero | BranchPruned | ProgTypeUnverified => Verdict::Loads,
+            MapTypeOk | StructOpsOk | AttachTargetOk | HelperOk | KfuncOk | KsymOk | KsymTypeless | CoreOk | CoreCheckFalse | CoreZero | BranchPruned => Verdict::Loads,
             // Probe facts: a refusal fails the program unless measured on
-            // another attach target; undecided answers never fail it.
-            HelperAllowed | KfuncAllowed | ProbeUndecided | ProbeNoVariant => Verdict::Loads,
+            // another attach target; an availability never measured (no
+            // probe, an undecided answer, no variant) is unknown: never a
+            // failure, never "loads".
+            HelperAllowed | KfuncAllowed => Verdict::Loads,
+            ProgTypeUnverified | ProbeUndecided | ProbeNoVariant => Verdict::Unknown,
             HelperNotAllowed | KfuncNotAllowed if r.indirect => Verdict::Warns,
             AttachTargetNotInBtf | AttachTargetSetAtRuntime | CoreUnresolvedGuarded | DependsOnRodata | NotCheckedReducedKernel | MapSizedByUserSpace => Verdict::Warns,
             // libbpf: a missing weak extern resolves to 0 (kfunc calls are

@@ -53,7 +53,7 @@ pub fn attach(indexes: &mut [KernelModel], probe_files: &[PathBuf], kernel_input
         if !p.matches(&fp) {
             return Err(refusal(&path, &p, &[(ki.label().to_string(), fp)]));
         }
-        ki.set_probe(Arc::new(p));
+        ki.set_probe(Arc::new(p.with_kernel_facts(ki.kernel())));
     }
     // Probe data kept with the project (`data/probe/<release>.json`): used
     // when it belongs to the kernel (same BTF), skipped otherwise.
@@ -64,7 +64,7 @@ pub fn attach(indexes: &mut [KernelModel], probe_files: &[PathBuf], kernel_input
         let Some(path) = data_probe_dirs().into_iter().map(|d| d.join(format!("{}.json", ki.label()))).find(|p| p.is_file()) else { continue };
         let Ok(p) = ProbeIndex::load(&path) else { continue };
         if p.matches(&fp_of(i, ki)) {
-            ki.set_probe(Arc::new(p));
+            ki.set_probe(Arc::new(p.with_kernel_facts(ki.kernel())));
         }
     }
     for f in probe_files {
@@ -80,7 +80,10 @@ pub fn attach(indexes: &mut [KernelModel], probe_files: &[PathBuf], kernel_input
             seen.push((ki.label().to_string(), fp));
         }
         match hit.and_then(|i| indexes.get_mut(i)) {
-            Some(ki) => ki.set_probe(Arc::new(p)),
+            Some(ki) => {
+                let p = p.with_kernel_facts(ki.kernel());
+                ki.set_probe(Arc::new(p))
+            }
             None => return Err(refusal(f, &p, &seen)),
         }
     }

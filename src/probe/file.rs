@@ -78,6 +78,9 @@ fn validate(p: &Probe) -> Result<(), String> {
         if v.load != LoadOutcome::Loadable && (!v.helpers.is_empty() || !v.kfuncs.is_empty()) {
             return Err(format!("variants[{i}] ({}): decisions for a variant that did not load", v.variant.label));
         }
+        if v.contexts.len() > MAX_VARIANTS || v.contexts.iter().any(|c| c.helpers.len() > MAX_ENTRIES || c.kfuncs.len() > MAX_ENTRIES) {
+            return Err(format!("variants[{i}] ({}): more than {MAX_VARIANTS} contexts or {MAX_ENTRIES} context entries", v.variant.label));
+        }
         if v.members.len() > MAX_VARIANTS || v.members.iter().any(|m| m.helpers.len() > MAX_ENTRIES || m.kfuncs.len() > MAX_ENTRIES) {
             return Err(format!("variants[{i}] ({}): more than {MAX_VARIANTS} members or {MAX_ENTRIES} member entries", v.variant.label));
         }
@@ -108,6 +111,10 @@ pub struct ProbeIndex {
     /// Per variant: positions in its `kfuncs`, sorted by name (stable: the
     /// last of equal names is the one that counts, as in a map).
     kfuncs: Vec<Vec<usize>>,
+    /// Iterator targets with their own `get_func_proto` in the kernel this
+    /// probe is attached to (see [`ProbeIndex::with_kernel_facts`]); `None`:
+    /// not known.
+    iter_protos: Option<std::collections::BTreeSet<String>>,
 }
 
 impl ProbeIndex {
@@ -124,7 +131,33 @@ impl ProbeIndex {
                 order
             })
             .collect();
-        ProbeIndex { origin: origin.into(), probe, helpers, kfuncs }
+        ProbeIndex { origin: origin.into(), probe, helpers, kfuncs, iter_protos: None }
+    }
+
+    /// Iterator targets with a `get_func_proto` of their own in the kernel
+    /// this probe is attached to (`None`: not known).
+    pub fn iter_protos(&self) -> Option<&std::collections::BTreeSet<String>> {
+        self.iter_protos.as_ref()
+    }
+
+    /// Facts of the kernel this probe belongs to that `check` needs with
+    /// it: which iterator targets have a `get_func_proto` of their own. A
+    /// target's `get_func_proto` is referenced from its `struct
+    /// bpf_iter_reg` by address, so it is never inlined and the vmlinux BTF
+    /// lists it as a FUNC `bpf_iter_<target>_get_func_proto` when it exists
+    /// (net/ipv4/tcp_ipv4.c `bpf_iter_tcp_get_func_proto`, v5.19); a target
+    /// without one has the helpers of every other target.
+    pub fn with_kernel_facts(mut self, kernel: &Kernel) -> ProbeIndex {
+        let mut protos = std::collections::BTreeSet::new();
+        for kb in kernel.btfs() {
+            for t in kb.btf.types_of_kind(crate::btf::Kind::Func) {
+                if let Some(target) = t.name().strip_prefix("bpf_iter_").and_then(|n| n.strip_suffix("_get_func_proto")) {
+                    protos.insert(target.to_string());
+                }
+            }
+        }
+        self.iter_protos = Some(protos);
+        self
     }
 
     /// The decision about helper `id` in variant `v`, with the helper's name.

@@ -18,6 +18,7 @@
 //! has no CLI dependencies: [`run`] with [`ProbeOptions`] is the whole API.
 
 pub mod classify;
+pub mod contexts;
 pub mod file;
 pub mod attach;
 pub mod sys;
@@ -31,6 +32,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+pub use contexts::{Context, ContextResult};
 pub use file::{fingerprint_of, read_probe, ProbeIndex};
 pub use sys::kernel_version_code;
 
@@ -292,6 +294,11 @@ pub struct VariantResult {
     /// ([`Probe::helper_gpl_measured`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gpl_only_helpers: Vec<u32>,
+    /// Contexts measured on top of the variant ([`contexts`]: other
+    /// iterator targets, an arena map in the program), with the decisions
+    /// that differ (added within `/2`; see [`Probe::contexts_measured`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contexts: Vec<ContextResult>,
 }
 
 /// One struct_ops member probed on its own. Only the decisions whose
@@ -395,6 +402,11 @@ pub struct Probe {
     /// `bpfabi.probe/2`; false in files made before).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub helper_gpl_measured: bool,
+    /// The variants' `contexts` were measured (added within
+    /// `bpfabi.probe/2`; false in files made before: a context the file
+    /// does not list was then never asked).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub contexts_measured: bool,
 }
 
 /// What to probe.
@@ -689,6 +701,7 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant) -> Result<Probe>
         out.push(VariantResult {
             members,
             gpl_only_helpers,
+            contexts: Vec::new(),
             allowed_helpers: hd.iter().filter(|h| h.decision.available() == Some(true)).map(|h| h.id).collect(),
             allowed_kfuncs: kd.iter().filter(|k| k.decision.available() == Some(true)).map(|k| k.name.clone()).collect(),
             variant: v,
@@ -697,6 +710,17 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant) -> Result<Probe>
             kfuncs: kd,
         });
     }
+    // Contexts (src/probe/contexts.rs): iterator targets, an arena map.
+    let env = contexts::Env {
+        kernel,
+        kfuncs: &surface.kfuncs,
+        module_fd: &module_fd,
+        kern_version,
+        threads,
+        helpers: opts.helpers,
+        kfunc_probes: opts.kfuncs,
+    };
+    summary.loads += contexts::add(&env, &mut out);
     summary.duration_ms = start.elapsed().as_millis() as u64;
     Ok(Probe {
         schema: SCHEMA.into(),
@@ -711,6 +735,7 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant) -> Result<Probe>
         summary,
         variants: out,
         helper_gpl_measured: opts.helpers,
+        contexts_measured: opts.helpers || opts.kfuncs,
     })
 }
 

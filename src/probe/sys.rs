@@ -9,6 +9,7 @@
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
+const BPF_MAP_CREATE: libc::c_long = 0;
 const BPF_PROG_LOAD: libc::c_long = 5;
 const BPF_OBJ_GET_INFO_BY_FD: libc::c_long = 15;
 const BPF_BTF_GET_FD_BY_ID: libc::c_long = 19;
@@ -18,6 +19,10 @@ const BPF_BTF_GET_NEXT_ID: libc::c_long = 23;
 pub const BPF_F_SLEEPABLE: u32 = 1 << 4;
 /// `src_reg` of a call to a kernel function (kfunc).
 pub const BPF_PSEUDO_KFUNC_CALL: u8 = 2;
+/// `src_reg` of a `ld_imm64` whose immediate is a map fd.
+pub const BPF_PSEUDO_MAP_FD: u8 = 1;
+/// `BPF_F_MMAPABLE` map flag (arena maps must have it).
+pub const BPF_F_MMAPABLE: u32 = 1 << 10;
 
 /// One BPF instruction (`struct bpf_insn`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -46,6 +51,42 @@ impl Insn {
     pub fn exit() -> Insn {
         Insn { code: 0x95, regs: 0, off: 0, imm: 0 }
     }
+    /// `rDST = map fd` (`ld_imm64` with `src = BPF_PSEUDO_MAP_FD`): two
+    /// instruction slots.
+    pub fn ld_map_fd(dst: u8, fd: RawFd) -> [Insn; 2] {
+        [Insn { code: 0x18, regs: (BPF_PSEUDO_MAP_FD << 4) | (dst & 0xf), off: 0, imm: fd }, Insn::default()]
+    }
+}
+
+/// `union bpf_attr` for `BPF_MAP_CREATE`, up to `map_extra` (5.16).
+#[repr(C, align(8))]
+#[derive(Default)]
+struct MapCreateAttr {
+    map_type: u32,
+    key_size: u32,
+    value_size: u32,
+    max_entries: u32,
+    map_flags: u32,
+    inner_map_fd: u32,
+    numa_node: u32,
+    map_name: [u8; 16],
+    map_ifindex: u32,
+    btf_fd: u32,
+    btf_key_type_id: u32,
+    btf_value_type_id: u32,
+    btf_vmlinux_value_type_id: u32,
+    map_extra: u64,
+}
+
+/// Create a map without BTF (`BPF_MAP_CREATE`): the fd, or the errno.
+pub fn map_create(map_type: u32, key_size: u32, value_size: u32, max_entries: u32, map_flags: u32) -> Result<OwnedFd, i32> {
+    let mut attr = MapCreateAttr { map_type, key_size, value_size, max_entries, map_flags, map_name: *b"bpfabi_probe\0\0\0\0", ..MapCreateAttr::default() };
+    let fd = sys_bpf(BPF_MAP_CREATE, (&mut attr as *mut MapCreateAttr).cast(), std::mem::size_of::<MapCreateAttr>());
+    if fd < 0 {
+        return Err(errno());
+    }
+    // SAFETY: the kernel just returned this descriptor to us.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
 /// `union bpf_attr` for `BPF_PROG_LOAD`, up to `fd_array_cnt` (6.14).

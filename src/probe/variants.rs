@@ -122,6 +122,11 @@ fn enum_values(btf: &Btf, name: &str) -> Vec<(String, u32)> {
         .unwrap_or_default()
 }
 
+/// The value of enumerator `value` of `enum name`, if the kernel has it.
+pub fn enum_value(btf: &Btf, name: &str, value: &str) -> Option<u32> {
+    enum_values(btf, name).into_iter().find(|(n, _)| n == value).map(|(_, v)| v)
+}
+
 /// First FUNC / TYPEDEF among `names`, in vmlinux then modules.
 fn find_target(kernel: &Kernel, names: &[&str], kind: Kind) -> Option<AttachBtf> {
     for n in names {

@@ -18,11 +18,88 @@ pub const INSPECT_SCHEMA: &str = "bpfabi.inspect/2";
 struct Doc<'a> {
     kernels: &'a [String],
     results: &'a [ProgramResult],
+    summary: Counts,
+}
+
+/// Results per verdict (every summary of `check` shows them: table, JSON
+/// `summary`, SARIF run properties, Markdown).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Program × kernel results.
+    pub results: usize,
+    /// Verdict `loads`.
+    pub loads: usize,
+    /// Verdict `warns`.
+    pub warns: usize,
+    /// Verdict `unknown`: availability not measured.
+    pub unknown: usize,
+    /// Verdict `fails`.
+    pub fails: usize,
+}
+
+/// Count the results per verdict.
+pub fn counts(results: &[ProgramResult]) -> Counts {
+    let mut c = Counts { results: results.len(), ..Counts::default() };
+    for r in results {
+        match r.verdict {
+            Verdict::Loads => c.loads += 1,
+            Verdict::Warns => c.warns += 1,
+            Verdict::Unknown => c.unknown += 1,
+            _ => c.fails += 1,
+        }
+    }
+    c
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} results: {} load, {} warn, {} unknown, {} fail", self.results, self.loads, self.warns, self.unknown, self.fails)
+    }
 }
 
 /// All results as one JSON document.
 pub fn json(w: &mut dyn Write, kernels: &[String], results: &[ProgramResult]) -> io::Result<()> {
-    write_json(w, SCHEMA, &Doc { kernels, results })
+    write_json(w, SCHEMA, &Doc { kernels, results, summary: counts(results) })
+}
+
+/// Markdown: objects × kernels (worst verdict) and the counts.
+pub fn markdown(w: &mut dyn Write, kernels: &[String], results: &[ProgramResult]) -> io::Result<()> {
+    let (objects, cells) = cells(results);
+    writeln!(w, "| object | {} |", kernels.join(" | "))?;
+    writeln!(w, "|---|{}", "---|".repeat(kernels.len()))?;
+    for o in &objects {
+        let row: Vec<String> = kernels.iter().map(|k| cell_text(cells.get(&(*o, k.as_str())))).collect();
+        writeln!(w, "| `{o}` | {} |", row.join(" | "))?;
+    }
+    writeln!(w, "\n{}", counts(results))
+}
+
+type Cells<'a> = BTreeMap<(&'a str, &'a str), (Verdict, usize, usize)>;
+
+/// Objects in input order and, per (object, kernel): worst verdict, programs, failures.
+fn cells(results: &[ProgramResult]) -> (Vec<&str>, Cells<'_>) {
+    let mut cells: Cells = BTreeMap::new();
+    let mut objects: Vec<&str> = Vec::new();
+    for r in results {
+        if !objects.contains(&r.object.as_str()) {
+            objects.push(&r.object);
+        }
+        let c = cells.entry((&r.object, &r.kernel)).or_insert((Verdict::Loads, 0, 0));
+        c.0 = c.0.max(r.verdict);
+        c.1 += 1;
+        if r.verdict == Verdict::Fails {
+            c.2 += 1;
+        }
+    }
+    (objects, cells)
+}
+
+fn cell_text(c: Option<&(Verdict, usize, usize)>) -> String {
+    match c {
+        None => "-".into(),
+        Some((Verdict::Fails, n, f)) => format!("fails ({f}/{n})"),
+        Some((v, _, _)) => v.as_str().into(),
+    }
 }
 
 /// One JSON line per program × kernel (streams: census, CI logs).
@@ -36,19 +113,7 @@ pub fn jsonl(w: &mut dyn Write, results: &[ProgramResult]) -> io::Result<()> {
 /// Objects × kernels, worst verdict over each object's programs, then the
 /// distinct problems.
 pub fn matrix(w: &mut dyn Write, kernels: &[String], results: &[ProgramResult]) -> io::Result<()> {
-    let mut cells: BTreeMap<(&str, &str), (Verdict, usize, usize)> = BTreeMap::new();
-    let mut objects: Vec<&str> = Vec::new();
-    for r in results {
-        if !objects.contains(&r.object.as_str()) {
-            objects.push(&r.object);
-        }
-        let c = cells.entry((&r.object, &r.kernel)).or_insert((Verdict::Loads, 0, 0));
-        c.0 = c.0.max(r.verdict);
-        c.1 += 1;
-        if r.verdict == Verdict::Fails {
-            c.2 += 1;
-        }
-    }
+    let (objects, cells) = cells(results);
     let mut header = vec!["OBJECT".to_string()];
     header.extend(kernels.iter().cloned());
     let rows: Vec<Vec<String>> = objects
@@ -56,11 +121,7 @@ pub fn matrix(w: &mut dyn Write, kernels: &[String], results: &[ProgramResult]) 
         .map(|o| {
             let mut row = vec![o.to_string()];
             for k in kernels {
-                row.push(match cells.get(&(*o, k.as_str())) {
-                    None => "-".into(),
-                    Some((Verdict::Fails, n, f)) => format!("fails ({f}/{n})"),
-                    Some((v, _, _)) => v.as_str().into(),
-                });
+                row.push(cell_text(cells.get(&(*o, k.as_str()))));
             }
             row
         })
@@ -87,7 +148,7 @@ pub fn matrix(w: &mut dyn Write, kernels: &[String], results: &[ProgramResult]) 
             writeln!(w, "(grouped by cause; --explain lists every requirement)")?;
         }
     }
-    Ok(())
+    writeln!(w, "\n{}", counts(results))
 }
 
 /// One cause of problems: the same kind and message on one object, over
@@ -180,7 +241,8 @@ pub fn explain(w: &mut dyn Write, results: &[ProgramResult]) -> io::Result<()> {
             let mark = match x.severity {
                 Verdict::Loads => "ok  ",
                 Verdict::Warns => "warn",
-                Verdict::Fails => "FAIL",
+                Verdict::Unknown => "unkn",
+                _ => "FAIL",
             };
             writeln!(w, "  {mark} {:<24} {}: {}", x.kind.as_str(), x.name, x.message)?;
         }
@@ -207,7 +269,7 @@ pub fn sarif(w: &mut dyn Write, results: &[ProgramResult]) -> io::Result<()> {
             }
             out.push(json!({
                 "ruleId": x.kind.as_str(),
-                "level": if x.severity == Verdict::Fails { "error" } else { "warning" },
+                "level": match x.severity { Verdict::Fails => "error", Verdict::Unknown => "note", _ => "warning" },
                 "message": {"text": format!("{} ({}) on {}: {}: {}", r.program, r.section, r.kernel, x.name, x.message)},
                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
                 "properties": props,
@@ -215,7 +277,7 @@ pub fn sarif(w: &mut dyn Write, results: &[ProgramResult]) -> io::Result<()> {
         }
     }
     let rules = rules.iter().map(|r| json!({"id": r, "shortDescription": {"text": r.replace('_', " ")}})).collect();
-    super::write_sarif(w, rules, out)
+    super::write_sarif_with(w, rules, out, Some(json!({"verdicts": counts(results)})))
 }
 
 #[derive(Serialize)]

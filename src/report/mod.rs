@@ -73,7 +73,12 @@ pub fn write_json<T: Serialize + ?Sized>(w: &mut dyn Write, schema: &str, body: 
 /// `reportingDescriptor`s, `results` the results (every SARIF printer builds
 /// those two and shares this envelope).
 pub fn write_sarif(w: &mut dyn Write, rules: Vec<serde_json::Value>, results: Vec<serde_json::Value>) -> io::Result<()> {
-    let doc = serde_json::json!({
+    write_sarif_with(w, rules, results, None)
+}
+
+/// [`write_sarif`] with the run's `properties` (a property bag: counts).
+pub fn write_sarif_with(w: &mut dyn Write, rules: Vec<serde_json::Value>, results: Vec<serde_json::Value>, properties: Option<serde_json::Value>) -> io::Result<()> {
+    let mut doc = serde_json::json!({
         "version": "2.1.0",
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "runs": [{
@@ -85,6 +90,9 @@ pub fn write_sarif(w: &mut dyn Write, rules: Vec<serde_json::Value>, results: Ve
             "results": results,
         }],
     });
+    if let (Some(p), Some(run)) = (properties, doc.pointer_mut("/runs/0")) {
+        run["properties"] = p;
+    }
     serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::from)?;
     w.write_all(b"\n")
 }

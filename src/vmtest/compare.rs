@@ -135,6 +135,9 @@ pub fn rows(kernel: &str, records: &[&LoadRecord], predictions: &[ProgramResult]
         .map(|rec| {
             let unit = rec.unit_name().to_string();
             let members: Vec<&ProgramResult> = match rec.unit {
+                // A map without programs is predicted as a unit of its own
+                // (`struct_ops:<map>`).
+                Some(UnitKind::StructOpsMap) if rec.programs.is_empty() => predictions.iter().filter(|p| p.program == unit).collect(),
                 Some(UnitKind::StructOpsMap) => predictions.iter().filter(|p| rec.programs.contains(&p.program)).collect(),
                 Some(UnitKind::Program) => predictions.iter().filter(|p| p.program == unit).collect(),
                 None => Vec::new(),
@@ -148,6 +151,8 @@ pub fn rows(kernel: &str, records: &[&LoadRecord], predictions: &[ProgramResult]
             let not_compared_because = predicted.and(environment_refused(rec));
             let outcome = match (predicted, rec.status) {
                 _ if not_compared_because.is_some() => Outcome::NotCompared,
+                // `unknown` claims nothing: not a load, not a refusal.
+                (Some(Verdict::Unknown), _) => Outcome::NotCompared,
                 (Some(Verdict::Fails), Status::Rejected) => Outcome::TrueReject,
                 (Some(Verdict::Fails), Status::Loaded) => Outcome::FalseAlarm,
                 (Some(_), Status::Loaded) => Outcome::TrueLoad,

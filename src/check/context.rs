@@ -1,0 +1,217 @@
+//! Rule family: availability in context: the variant's answer for a helper or kfunc is
+//! replaced by the answer of the context that really runs the call, when
+//! the program has one the variant does not:
+//!
+//! - an iterator program of another target than the probed one: the
+//!   target's own helpers (kernel/bpf/bpf_iter.c `bpf_iter_get_func_proto`,
+//!   e.g. net/ipv4/tcp_ipv4.c `bpf_iter_tcp_get_func_proto`), measured by
+//!   the probe's `iter_target` contexts;
+//! - a program with an arena map: the kernel's arena kfunc filter, measured
+//!   by the probe's `arena_map` context;
+//! - calls made only in an async callback ([`crate::object::callbacks`]):
+//!   verifier.c `push_async_cb` verifies the callback with its own
+//!   sleepability (`is_async_cb_sleepable`: wq and task_work callbacks are
+//!   sleepable, timer callbacks never are). A refusal for sleepability in
+//!   the program's own context then says nothing about the callback: the
+//!   answer is unknown unless measured (kernels differ: the running 6.18
+//!   refuses a non-sleepable program that sets a wq callback, "sleepable
+//!   callback in a program that is not sleepable").
+//!
+//! Anything not measured becomes `undecided` with the reason (graded
+//! `unknown`), never "allowed".
+
+use crate::probe::{Context, ContextResult, Decision, LoadOutcome, ProbeIndex, VariantResult};
+use crate::object::callbacks::{async_only_calls, AsyncCalls, AsyncKind};
+use crate::object::{BpfObject, Program};
+use crate::uapi::AttachType;
+
+/// `enum bpf_map_type`: `BPF_MAP_TYPE_ARENA` (v6.9).
+const BPF_MAP_TYPE_ARENA: u32 = 33;
+
+/// The contexts of one program, against one probe.
+pub(crate) struct ContextView<'a> {
+    /// Iterator program of another target: (target, the probe's context for it).
+    iter: Option<(String, Option<&'a ContextResult>)>,
+    /// The object has an arena map: the probe's arena context of the
+    /// variants judging the program (None: not measured).
+    arena: Option<Vec<&'a ContextResult>>,
+    async_calls: AsyncCalls,
+    sleepable: bool,
+    /// Every variant judging the program was loaded sleepable.
+    variants_sleepable: bool,
+    /// The variant's non-sleepable counterparts (a timer callback of a
+    /// sleepable program runs non-sleepable).
+    nonsleepable: Vec<usize>,
+    contexts_measured: bool,
+}
+
+fn sleep_refusal(d: &Decision) -> bool {
+    matches!(d, Decision::VerifierRejectedNotAllowed { message } if message.contains("must be sleepable") || message.contains("might sleep") || message.contains("in non-sleepable prog"))
+}
+
+fn undecided(reason: String) -> Decision {
+    Decision::Undecided { reason }
+}
+
+impl<'a> ContextView<'a> {
+    pub(crate) fn new(pi: &'a ProbeIndex, obj: &BpfObject, p: &Program, loadable: &[usize], member_variant: Option<usize>) -> ContextView<'a> {
+        let vs = &pi.probe.variants;
+        let variants: Vec<&'a VariantResult> = match member_variant {
+            Some(v) => vs.get(v).into_iter().collect(),
+            None => loadable.iter().filter_map(|&i| vs.get(i)).collect(),
+        };
+        let iter = match (p.expected_attach, &p.attach_target) {
+            (Some(AttachType::TraceIter), Some(t)) if !variants.iter().any(|v| v.variant.attach_btf.as_ref().is_some_and(|a| a.name == format!("bpf_iter_{t}"))) => {
+                let ctx = vs
+                    .iter()
+                    .filter(|v| v.variant.attach_type.as_deref() == Some("BPF_TRACE_ITER"))
+                    .flat_map(|v| v.contexts.iter())
+                    .find(|c| matches!(&c.context, Context::IterTarget { target } if target == t));
+                Some((t.clone(), ctx))
+            }
+            _ => None,
+        };
+        let arena = obj.maps.iter().any(|m| m.map_type == BPF_MAP_TYPE_ARENA).then(|| {
+            variants.iter().flat_map(|v| v.contexts.iter()).filter(|c| c.context == Context::ArenaMap).collect::<Vec<_>>()
+        });
+        let sleepable = p.sleepable || p.prog_type == Some(crate::uapi::ProgType::Syscall);
+        let nonsleepable = if sleepable {
+            let keys: Vec<(&str, Option<&str>)> = variants.iter().map(|v| (v.variant.prog_type.as_str(), v.variant.attach_type.as_deref())).collect();
+            vs.iter()
+                .enumerate()
+                .filter(|(_, v)| !v.variant.sleepable && v.load == LoadOutcome::Loadable && keys.contains(&(v.variant.prog_type.as_str(), v.variant.attach_type.as_deref())))
+                .map(|(i, _)| i)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let variants_sleepable = !variants.is_empty() && variants.iter().all(|v| v.variant.sleepable);
+        ContextView {
+            iter,
+            arena,
+            async_calls: async_only_calls(obj, p.func),
+            sleepable,
+            variants_sleepable,
+            nonsleepable,
+            contexts_measured: pi.probe.contexts_measured,
+        }
+    }
+
+    /// The answer for helper `id` in the context that runs it, when that is
+    /// not the variant's (`d`): (decision, context label).
+    pub(crate) fn helper(&self, pi: &ProbeIndex, id: u32, d: &Decision) -> Option<(Decision, String)> {
+        let mut out: Option<(Decision, String)> = None;
+        if let (Some((target, ctx)), Some(false)) = (&self.iter, d.available()) {
+            let label = format!("iter/{target}");
+            let found = match ctx {
+                Some(c) if c.load != LoadOutcome::Loadable => Some(undecided(format!("the probe could not load an iter/{target} program: {}", load_detail(&c.load)))),
+                Some(c) => c.helpers.iter().find(|h| h.id == id).map(|h| h.decision.clone()),
+                // A target without a get_func_proto of its own has the
+                // helpers of the probed one.
+                None if pi.iter_protos().is_some_and(|ps| !ps.contains(target)) => None,
+                None if !self.contexts_measured => Some(undecided(format!(
+                    "refused to the probed iterator target; the {target} target's own helpers (bpf_iter_get_func_proto) were not probed: this probe file predates iterator contexts"
+                ))),
+                None => None,
+            };
+            if let Some(f) = found {
+                out = Some((f, label));
+            }
+        }
+        let current = out.as_ref().map(|(d, _)| d.clone()).unwrap_or_else(|| d.clone());
+        if let Some(a) = self.sleepable_unprobed(&current) {
+            return Some(a);
+        }
+        if let Some(kind) = self.async_calls.helpers.get(&id) {
+            let nonsleep = self.nonsleepable.iter().filter_map(|&i| pi.helper(i, id)).map(|h| &h.decision).find(|d| sleep_refusal(d));
+            if let Some(a) = self.async_decision(*kind, &current, nonsleep) {
+                return Some(a);
+            }
+        }
+        out
+    }
+
+    /// The answer for kfunc `name` (essential name `ess`) in the context
+    /// that runs it, when that is not the variant's (`d`).
+    pub(crate) fn kfunc(&self, pi: &ProbeIndex, name: &str, ess: &str, d: &Decision) -> Option<(Decision, String)> {
+        let mut out: Option<(Decision, String)> = None;
+        let filter_refusal = matches!(d, Decision::VerifierRejectedNotAllowed { message } if message.ends_with(" is not allowed"));
+        if let (Some(ctxs), true) = (&self.arena, filter_refusal) {
+            let label = "with an arena map".to_string();
+            let entry = ctxs.iter().find_map(|c| c.kfuncs.iter().find(|k| k.name == ess).map(|k| (c, &k.decision)));
+            let found = match entry {
+                Some((_, d)) => Some(d.clone()),
+                None if ctxs.iter().any(|c| c.load != LoadOutcome::Loadable) => {
+                    Some(undecided(format!("the probe could not load a program with an arena map: {}", ctxs.iter().map(|c| load_detail(&c.load)).next().unwrap_or_default())))
+                }
+                None if !self.contexts_measured => Some(undecided(
+                    "refused to the probe's program, which has no arena map; the kernel's arena kfunc filter answers for programs with one, and this probe file predates arena contexts".into(),
+                )),
+                None => None,
+            };
+            if let Some(f) = found {
+                out = Some((f, label));
+            }
+        }
+        let current = out.as_ref().map(|(d, _)| d.clone()).unwrap_or_else(|| d.clone());
+        if let Some(a) = self.sleepable_unprobed(&current) {
+            return Some(a);
+        }
+        if let Some(kind) = self.async_calls.kfuncs.get(name) {
+            let nonsleep = self.nonsleepable.iter().filter_map(|&i| pi.kfunc(i, ess)).find(|d| sleep_refusal(d));
+            if let Some(a) = self.async_decision(*kind, &current, nonsleep) {
+                return Some(a);
+            }
+        }
+        out
+    }
+
+    /// A sleepable program judged with variants loaded non-sleepable (a
+    /// `struct_ops.s` program: the probe loads struct_ops members
+    /// non-sleepable): a refusal for sleepability was never asked of a
+    /// sleepable program.
+    fn sleepable_unprobed(&self, d: &Decision) -> Option<(Decision, String)> {
+        (self.sleepable && !self.variants_sleepable && sleep_refusal(d)).then(|| {
+            (
+                undecided(format!("refused for sleepability (`{}`) to the probe's non-sleepable program; this sleepable program's context was not probed", d.detail())),
+                "sleepable".to_string(),
+            )
+        })
+    }
+
+    /// A call made only in an async callback of `kind`: the answer where
+    /// the callback's sleepability differs from the program's.
+    fn async_decision(&self, kind: AsyncKind, d: &Decision, nonsleepable_refusal: Option<&Decision>) -> Option<(Decision, String)> {
+        let label = format!("in a {} callback", kind.registrar());
+        if kind.sleepable() && !self.sleepable && sleep_refusal(d) {
+            return Some((
+                undecided(format!(
+                    "refused to the non-sleepable program (`{}`), but the verifier checks a {} callback as sleepable (verifier.c is_async_cb_sleepable); whether this kernel accepts such a callback from a non-sleepable program is not measured by the probe (6.18 refuses it: \"sleepable callback in a program that is not sleepable\")",
+                    d.detail(),
+                    kind.registrar()
+                )),
+                label,
+            ));
+        }
+        if !kind.sleepable() && self.sleepable && d.available() == Some(true) {
+            if let Some(r) = nonsleepable_refusal {
+                return Some((
+                    undecided(format!(
+                        "allowed to the sleepable program, but refused without sleeping (`{}`), and the verifier checks a timer callback as non-sleepable since is_async_cb_sleepable (older kernels let it inherit the program's sleepability)",
+                        r.detail()
+                    )),
+                    label,
+                ));
+            }
+        }
+        None
+    }
+}
+
+fn load_detail(l: &LoadOutcome) -> String {
+    match l {
+        LoadOutcome::Loadable => "loads".into(),
+        LoadOutcome::Unsupported { message } => message.clone(),
+        LoadOutcome::Undecided { reason } => reason.clone(),
+    }
+}
