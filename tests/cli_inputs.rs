@@ -166,7 +166,7 @@ fn help_lists_only_the_formats_a_command_writes() {
     assert!(help.contains("[possible values: table, json]"), "{help}");
     assert!(!help.contains("sarif"), "{help}");
     let o = bpfabi(&["check", "--help"]);
-    assert!(stdout(&o).contains("[possible values: table, json, jsonl, sarif, gnu]"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("[possible values: table, json, jsonl, sarif, gnu, markdown]"), "{}", stdout(&o));
     let o = bpfabi(&["census", "suggest", "--help"]);
     assert!(!stdout(&o).contains("--json"), "{}", stdout(&o));
     let o = bpfabi(&["lint", "--format", "sarif"]);
