@@ -1216,6 +1216,10 @@ fn with_config(a: &CheckArgs, c: &bpfabi::integration::Config) -> CheckArgs {
     a.policy = a.policy.or_else(|| c.manifest.clone());
     a.deny_deprecated |= c.deny_deprecated;
     a.no_modules |= !c.modules;
+    // The configuration's loader, unless --loader named another than the default.
+    if a.loader == bpfabi::loader::LoaderChoice::Fixed(bpfabi::loader::Loader::default()) {
+        a.loader = c.loader.0;
+    }
     a
 }
 

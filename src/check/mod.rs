@@ -341,6 +341,7 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
             program: format!("struct_ops:{}", so.name),
             section: format!("struct_ops map of struct {}", so.kernel_type),
             kernel: ki.label().to_string(),
+            loader,
             verdict,
             reasons: problems,
             satisfied: if opts.explain { satisfied } else { Vec::new() },

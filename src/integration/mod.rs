@@ -19,6 +19,7 @@
 pub mod cargo;
 
 use crate::check::{CheckOptions, ProgramResult, Verdict};
+use crate::loader::LoaderChoice;
 use crate::diagnostics::{self, Diagnostic};
 use crate::error::{Error, ErrorKind, Result};
 use crate::kernel::LoadOptions;
@@ -37,14 +38,23 @@ pub const DEFAULT_MANIFEST: &str = "bpfabi-policy.toml";
 /// hook look for at the repository root.
 pub const CONFIG_FILE: &str = ".bpfabi.toml";
 
-/// Whose rules decide whether a program loads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum Loader {
-    /// libbpf 1.7 (`check`'s rules).
-    #[default]
-    Libbpf,
+/// Whose rules decide whether a program loads: any spelling `check
+/// --loader` takes (`libbpf`, `libbpf:0.8`, `cilium`, `cilium:0.11`, `aya`,
+/// `auto`; docs/loaders.md). Default: libbpf 1.7.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Loader(pub LoaderChoice);
+
+impl Default for Loader {
+    fn default() -> Self {
+        Loader(LoaderChoice::Fixed(crate::loader::Loader::default()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Loader {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse::<LoaderChoice>().map(Loader).map_err(serde::de::Error::custom)
+    }
 }
 
 /// What makes [`Outcome::failed`] true.
@@ -182,7 +192,7 @@ pub fn check(config: &Config, objects: &[PathBuf]) -> Result<Outcome> {
         (objs, kernels.join().unwrap_or_else(|_| Err(Error::new("kernels", "the kernel reader panicked"))))
     });
     let (objs, kernels) = (objs?, kernels?);
-    let results = crate::check::check(&objs, &kernels, &CheckOptions::default());
+    let results = crate::check::check(&objs, &kernels, &CheckOptions::default().loader(config.loader.0));
     let mut diags = Vec::new();
     let mut deny = false;
     if let Some(m) = &config.manifest {
@@ -233,9 +243,10 @@ mod tests {
     fn keys_and_defaults() {
         let c = parse("kernels = [\"debian:bookworm\"]\nfail_on = \"error\"\n").unwrap();
         assert_eq!(c.kernels, ["debian:bookworm"]);
-        assert_eq!((c.loader, c.fail_on, c.modules, c.deny_deprecated), (Loader::Libbpf, FailOn::Error, true, false));
+        assert_eq!((c.loader, c.fail_on, c.modules, c.deny_deprecated), (Loader::default(), FailOn::Error, true, false));
         assert!(parse("kernel = []").unwrap_err().contains("unknown field `kernel`"));
-        assert!(parse("loader = \"bcc\"").unwrap_err().contains("unknown variant `bcc`"));
+        assert!(parse("loader = \"bcc\"").unwrap_err().contains("bcc"));
+        assert_eq!(parse("loader = \"cilium\"").unwrap().loader.0, "cilium".parse::<LoaderChoice>().unwrap());
         assert!(parse("fail_on = \"sometimes\"").is_err());
     }
 
