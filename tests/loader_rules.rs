@@ -32,7 +32,9 @@ fn loader(s: &str) -> Loader {
 }
 
 fn sections_refused(l: &Loader, o: &BpfObject) -> Vec<String> {
-    l.findings(o).into_iter().filter(|f| f.rule == Rule::SectionUnknown).map(|f| f.subject).collect()
+    let mut v: Vec<String> = l.findings(o).into_iter().filter(|f| f.rule == Rule::SectionUnknown).map(|f| f.subject).collect();
+    v.sort();
+    v
 }
 
 /// cilium/ebpf's own test objects: `socket/tail` and friends are

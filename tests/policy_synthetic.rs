@@ -85,7 +85,7 @@ tier = "experimental"
 [kfunc.kf_stable]
 tier = "stable"
 [kfunc.kf_stable.facts]
-first_release = "6.9"
+first_release = "6.11"
 
 [kfunc.kf_gone]
 tier = "stable"
@@ -233,7 +233,7 @@ fn every_finding_code_on_a_synthetic_history() {
     assert!(find(f, Code::SilentChange, "kf_stable").is_empty(), "kf_stable's flags changed: not silent");
 
     let x = one(f, Code::FactsDisagree, "kf_stable");
-    assert!(x.message.contains("first_release 6.9 (kernels: 6.10)"), "{}", x.message);
+    assert!(x.message.contains("first_release 6.11 (kernels: 6.10)"), "{}", x.message);
     assert!(x.fixable);
 
     assert!(f.iter().any(|x| x.code == Code::WaiverExpired && x.kfunc.as_deref() == Some("kf_proto")));
@@ -330,7 +330,7 @@ fn init_then_check_is_clean_and_fix_keeps_decisions() {
     // --fix: decisions and comments stay, facts are rewritten.
     let edited = text.replace(
         "[kfunc.kf_stable.facts]\nfirst_release = \"6.10\"",
-        "[kfunc.kf_stable]\n# keep me\ntier = \"stable\"\n\n[kfunc.kf_stable.facts]\nfirst_release = \"6.1\"",
+        "[kfunc.kf_stable]\n# keep me\ntier = \"stable\"\n\n[kfunc.kf_stable.facts]\nfirst_release = \"6.12\"",
     );
     assert_ne!(edited, text);
     let m2 = Manifest::parse(&edited, "e.toml").unwrap();
