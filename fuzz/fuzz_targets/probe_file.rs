@@ -44,10 +44,11 @@ fn object() -> &'static BpfObject {
             .map(|n| Extern::new(n, ExternKind::Kfunc, false))
             .collect(),
         core_relos: vec![],
-        struct_ops: vec![StructOps { name: "ca".into(), kernel_type: "tcp_congestion_ops".into(), programs: vec![], slots: vec![] }],
+        struct_ops: vec![StructOps { name: "ca".into(), kernel_type: "tcp_congestion_ops".into(), programs: vec![], slots: vec![], link: false }],
         subprograms: vec![],
         helpers_anywhere: BTreeSet::new(),
         btf: None,
+        in_go_executable: false,
         functions: vec![],
         rodata: vec![],
     })
