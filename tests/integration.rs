@@ -249,6 +249,20 @@ fn go_generate_lines() -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The Go toolchain and GOPATH tree `scripts/build-loaders cilium` extracted
+/// from Debian packages (BPFABI_GO_ENV: its `go-SUITE.env`, KEY=VALUE lines),
+/// with which `go generate` runs bpf2go offline in GOPATH mode.
+fn go_env() -> Option<Vec<(String, String)>> {
+    let Some(file) = std::env::var_os("BPFABI_GO_ENV") else {
+        eprintln!("note: BPFABI_GO_ENV not set (scripts/build-loaders cilium writes it): bpf2go is not run");
+        return None;
+    };
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("BPFABI_GO_ENV {}: {e}", Path::new(&file).display()));
+    let env: Vec<(String, String)> = text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    assert!(env.iter().any(|(k, _)| k == "GOROOT"), "no GOROOT in {}", Path::new(&file).display());
+    Some(env)
+}
+
 #[test]
 fn go_generate_checks_what_bpf2go_wrote() {
     if !have_clang() {
@@ -266,17 +280,27 @@ fn go_generate_checks_what_bpf2go_wrote() {
     let object = module.join(check.last().unwrap());
     let bin_dir = Path::new(bpfabi()).parent().unwrap().to_path_buf();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
-    if have("go", "version") && have("bpf2go", "-h") {
-        // The real thing (Go, and bpf2go on PATH: `go run` would need the module proxy).
-        let mut c = Command::new("go");
-        c.args(["generate", "./..."]).current_dir(&module).env("PATH", &path).env("GOFLAGS", "-mod=mod").env("GOPROXY", "off");
-        let o = catalog_env(&mut c, &dir).output().unwrap();
+    if let Some(env) = go_env() {
+        // The real thing: `go generate` runs bpf2go (`go run` builds it from
+        // Debian's GOPATH tree, offline) and then the bpfabi directive.
+        let go = Path::new(&env.iter().find(|(k, _)| k == "GOROOT").unwrap().1).join("bin/go");
+        let run = |args: &[&str]| {
+            let mut c = Command::new(&go);
+            c.args(args).current_dir(&module).envs(env.iter().map(|(k, v)| (k, v))).env("PATH", &path);
+            catalog_env(&mut c, &dir).output().unwrap()
+        };
+        let o = run(&["generate", "./..."]);
         let out = text(&o);
         assert!(o.status.success(), "go generate:\n{out}");
+        assert!(object.exists() && module.join("cgroupstats_bpfel.go").exists(), "bpf2go wrote nothing:\n{out}");
         assert_warning_at_call(&out);
+        // The generated bindings compile against cilium/ebpf, and its reader
+        // takes the object (examples/go-generate/load_test.go).
+        let o = run(&["test", "-count=1", "."]);
+        assert!(o.status.success(), "go test:\n{}", text(&o));
         return;
     }
-    eprintln!("note: no go and bpf2go: compiling as bpf2go does, then running the bpfabi directive");
+    eprintln!("note: no Go toolchain: compiling as bpf2go does, then running the bpfabi directive");
     // bpf2go -target bpfel IDENT SRC: clang -target bpfel with -cflags, into <ident lowercased>_bpfel.o.
     let i = bpf2go.iter().position(|a| a == "-cflags").unwrap();
     let cflags: Vec<&str> = bpf2go[i + 1].split(' ').collect();

@@ -1,5 +1,5 @@
 module example.com/cgroupstats
 
-go 1.21
+go 1.22
 
-require github.com/cilium/ebpf v0.16.0
+require github.com/cilium/ebpf v0.22.0
