@@ -10,7 +10,7 @@
 //! writes tables, JSON, Markdown, SARIF or C to any `io::Write`. [`btf`]
 //! knows the BPF Type Format and nothing about kernels; [`uapi`] names the
 //! kernel's program and attach types. The `bpfabi` binary (cargo feature
-//! `cli`) only parses arguments and wires these.
+//! `cli`; `src/cli/`, one file per command) only parses arguments and wires these.
 //!
 //! Layers, lowest first. A module imports only modules of its own layer or
 //! below, and no modules import each other in a cycle; `tests/layers.rs`
@@ -24,6 +24,7 @@
 //! 5. kernel model: `model` `core_btf` `probe::attach` `catalog::build`
 //! 6. analyses: `check` `diff` `lint` `lint_tests`
 //! 7. applications: `census` `policy::history` `policy::uses` `policy::docs` `policy::findings` `report::*` `vmtest` `diagnostics` `integration`
+//! 8. the binary (`src/main.rs` and `src/cli/`: clap, one file per command; not part of the library): `cli` `cli::*`
 //!
 //! The vocabulary ([`vocab`]: facts, reasons, levels, verdicts) is at the
 //! bottom so that detectors (`check`, `diff`, `lint`) and the policy share

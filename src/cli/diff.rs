@@ -1,0 +1,80 @@
+//! Command `diff`: what changed in the BPF ABI between two kernels.
+
+use super::common::{load_with, write_out, Out, OutputArgs};
+use bpfabi::kernel::LoadOptions;
+use bpfabi::model::KernelModel;
+use bpfabi::report::{self, Format};
+use bpfabi::{Error, ErrorKind};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct DiffArgs {
+    /// The old kernel.
+    old: PathBuf,
+    /// The new kernel.
+    new: PathBuf,
+    /// More inputs for the old kernel (modules); repeatable.
+    #[arg(long, value_name = "PATH")]
+    old_input: Vec<PathBuf>,
+    /// More inputs for the new kernel (modules); repeatable.
+    #[arg(long, value_name = "PATH")]
+    new_input: Vec<PathBuf>,
+    /// Release of the old kernel when its inputs do not say.
+    #[arg(long, value_name = "RELEASE")]
+    old_release: Option<String>,
+    /// Release of the new kernel when its inputs do not say.
+    #[arg(long, value_name = "RELEASE")]
+    new_release: Option<String>,
+    /// Do not read modules found in directories and packages.
+    #[arg(long)]
+    no_modules: bool,
+    /// Also compare this named type (`struct task_struct`); repeatable.
+    #[arg(long = "type", value_name = "NAME")]
+    types: Vec<String>,
+    /// Compare every named vmlinux type.
+    #[arg(long)]
+    all_types: bool,
+    /// Do not compare the types kfunc prototypes reach.
+    #[arg(long)]
+    no_kfunc_types: bool,
+    /// List every type change (default: one line per changed type).
+    #[arg(long = "types")]
+    each_type_change: bool,
+    #[command(flatten)]
+    out: OutputArgs,
+    /// Same as --format markdown.
+    #[arg(long, hide = true, conflicts_with_all = ["json", "format"])]
+    markdown: bool,
+}
+
+pub fn run(a: &DiffArgs, w: Out) -> bpfabi::Result<u8> {
+    use bpfabi::diff::DiffOptions;
+    let format = if a.markdown { Format::Markdown } else { a.out.format("diff")? };
+    let side = |main: &PathBuf, extra: &[PathBuf], release: &Option<String>| {
+        let mut inputs = vec![main.clone()];
+        inputs.extend_from_slice(extra);
+        load_with(&inputs, &LoadOptions { release: release.clone(), modules: !a.no_modules, progress: true, ..LoadOptions::default() }).map(KernelModel::new)
+    };
+    // Both kernels are read and prepared at once (errors: the old side's first).
+    let (ko, kn) = std::thread::scope(|s| {
+        let old = s.spawn(|| side(&a.old, &a.old_input, &a.old_release));
+        let kn = side(&a.new, &a.new_input, &a.new_release);
+        (old.join(), kn)
+    });
+    let ko = ko.unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+    let kn = kn?;
+    for t in &a.types {
+        if bpfabi::versions::lookup_type_name(ko.vmlinux(), t).is_err() {
+            bpfabi::versions::lookup_type_name(kn.vmlinux(), t).map_err(|what| Error::of(ErrorKind::NotFound, "--type", what))?;
+        }
+    }
+    let opts = DiffOptions::default().types(a.types.clone()).all_types(a.all_types).kfunc_types(!a.no_kfunc_types);
+    let d = bpfabi::diff::diff(&ko, &kn, &opts, &bpfabi::policy::DefaultPolicy);
+    write_out(match format {
+        Format::Json => report::diff::json(w, &d),
+        Format::Markdown => report::diff::markdown(w, &d),
+        _ => report::diff::text(w, &d, a.out.color(), a.each_type_change),
+    })?;
+    Ok(d.has_breaking() as u8)
+}

@@ -1,0 +1,169 @@
+//! The command line of the `bpfabi` binary (clap stays here, out of the
+//! library): one file per command, holding its arguments and the wiring
+//! from them to library calls and printers; [`common`] holds what every
+//! command shares. [`Cmd`] lists the commands (its doc comments are their
+//! `--help`), [`FORMATS`] the formats each one writes.
+
+pub mod btf;
+pub mod catalog;
+pub mod census;
+pub mod check;
+pub mod common;
+pub mod completions;
+pub mod diff;
+pub mod inspect;
+pub mod kernels;
+pub mod lint;
+pub mod policy;
+pub mod probe;
+pub mod report;
+pub mod surface;
+pub mod versions;
+pub mod vmtest;
+
+use bpfabi::report::Format;
+use clap::{Parser, Subcommand, ValueEnum};
+use common::FormatArg;
+
+#[derive(Parser)]
+#[command(name = "bpfabi", version = bpfabi::VERSION, about = "The BPF <-> kernel interface, visible, comparable and enforceable")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+pub enum Cmd {
+    /// List the BPF ABI a kernel offers: helpers and kfuncs with prototypes and flags.
+    ///
+    /// INPUT is any mix of: raw BTF (`vmlinux.btf`, `/sys/kernel/btf/vmlinux`),
+    /// module BTF (`/sys/kernel/btf/<module>`, `modules/*.btf`), a vmlinux ELF,
+    /// a compressed kernel image (bzImage/vmlinuz), kernel modules (`.ko`,
+    /// `.ko.xz`, `.ko.zst`, `.ko.gz`), a Debian kernel package (`.deb`), or a
+    /// directory holding `vmlinux.btf` and `modules/*.btf`. All inputs describe
+    /// one kernel. With no INPUT: the running kernel.
+    Surface(surface::SurfaceArgs),
+    /// Fingerprint ("symbol version") of every kfunc, and of named types.
+    ///
+    /// The prototype fingerprint covers return and parameter types, parameter
+    /// names and KF_* flags; the deep one adds the layout of every type
+    /// reachable from the prototype. See docs/fingerprints.md.
+    Versions(versions::VersionsArgs),
+    /// What changed in the BPF ABI between two kernels, classified breaking /
+    /// compatible / info. Exit 0: nothing breaking, 1: something breaking.
+    ///
+    /// OLD and NEW take any input `surface` accepts (a corpus-style directory
+    /// or a .deb brings the modules along); --old-input / --new-input add
+    /// more (e.g. module files).
+    Diff(diff::DiffArgs),
+    /// What BPF objects need from a kernel: programs, helpers, kfuncs, CO-RE
+    /// relocations, attach targets, maps. OBJ may be a .bpf.o or an
+    /// executable embedding BPF objects (libbpf skeletons).
+    Inspect(inspect::InspectArgs),
+    /// Will these BPF objects load on these kernels? Exit 0: everything loads
+    /// everywhere, 1: some program fails on some kernel.
+    Check(check::CheckArgs),
+    /// BTF health of a kernel build (for distribution and kernel
+    /// maintainers): findings with stable codes (docs/lint.md). Exit 0: no
+    /// error or warning, 1: findings, 2: input error.
+    Lint(lint::LintArgs),
+    /// Which helpers and kfuncs the running kernel's verifier allows, per
+    /// program type (and attach type, sleepability, struct_ops type), decided
+    /// by loading tiny programs. Needs root. Leaves nothing loaded.
+    Probe(probe::ProbeArgs),
+    /// Debian kernels by name: list the cache, resolve (and fetch) names.
+    ///
+    /// NAME is debian:<suite>[/<arch>][:<flavour>] (debian:bookworm,
+    /// debian:trixie/arm64:cloud) or debian:<release> (debian:6.1.0-56-amd64);
+    /// such names are accepted wherever a kernel input is. Packages come
+    /// through apt with a private configuration in the cache
+    /// ($XDG_CACHE_HOME/bpfabi/debian). See docs/kernels.md.
+    Kernels(kernels::KernelsArgs),
+    /// Load every program of every object for real, in a kernel booted under
+    /// QEMU (this binary is the VM's /init; libbpf 1.7 loads one program at
+    /// a time). Exit 0: everything loaded (with --compare: prediction and
+    /// reality agree everywhere), 1: otherwise. See docs/vmtest.md.
+    Vmtest(vmtest::VmtestArgs),
+    /// The built-in catalog of reduced Debian kernels (what `debian:` names
+    /// fall back to offline): list it, or add kernels to a catalog directory.
+    #[command(subcommand)]
+    Catalog(catalog::CatalogCmd),
+    /// Usage census of real BPF programs: which kfuncs, helpers, kernel types
+    /// and fields, program types and attach targets objects need, by
+    /// distinct objects and projects; `census impact` and `census suggest`
+    /// join it with kernels.
+    ///
+    /// PATH is any mix of: BPF objects, executables and shared libraries
+    /// embedding them, Debian packages (`.deb`, streamed), directories
+    /// (walked), and `-` (a list of paths on stdin). Objects are
+    /// deduplicated by SHA-256.
+    Census(census::CensusArgs),
+    /// Static site and Markdown summary from a census and kernels (release order).
+    Report(report::ReportArgs),
+    /// Stability policy: a manifest of kfunc tiers, deprecations and facts
+    /// (docs/policy.md), checked over kernel history.
+    #[command(subcommand)]
+    Policy(policy::PolicyCmd),
+    /// A kernel's BTF as a C header (`vmlinux.h`) or as raw BTF.
+    #[command(subcommand)]
+    Btf(btf::BtfCmd),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `bpfabi man | man -l -`.
+    Man,
+}
+
+/// The formats each command writes: what its `--help` lists, what
+/// `--format` accepts there (checked by clap) and what [`common::OutputArgs::format`]
+/// allows. Keyed by the command path (`census impact`).
+pub const FORMATS: &[(&str, &[Format])] = &[
+    ("surface", &[Format::Table, Format::Json, Format::C]),
+    ("versions", &[Format::Table, Format::Json]),
+    ("diff", &[Format::Table, Format::Json, Format::Markdown]),
+    ("inspect", &[Format::Table, Format::Json]),
+    ("check", &[Format::Table, Format::Json, Format::Jsonl, Format::Sarif, Format::Gnu, Format::Markdown]),
+    ("lint", &[Format::Table, Format::Json]),
+    ("probe", &[Format::Table, Format::Json]),
+    ("kernels", &[Format::Table, Format::Json]),
+    ("vmtest", &[Format::Table, Format::Json]),
+    ("catalog list", &[Format::Table, Format::Json]),
+    ("census", &[Format::Table, Format::Json, Format::Jsonl]),
+    ("census impact", &[Format::Table, Format::Json]),
+    ("census suggest", &[Format::Table]),
+    ("report", &[Format::Table]),
+    ("policy check", &[Format::Table, Format::Json, Format::Sarif]),
+    ("policy suggest", &[Format::Table]),
+];
+
+/// The command line definition, each command's `--format` limited to the
+/// formats it writes ([`FORMATS`]; `--json` hidden where JSON is not one).
+pub fn command() -> clap::Command {
+    use clap::builder::{PossibleValuesParser, TypedValueParser};
+    fn limit(c: clap::Command, path: &[&str], formats: &'static [Format]) -> clap::Command {
+        match path {
+            [] => {
+                let names: Vec<&'static str> = formats.iter().map(|f| f.as_str()).collect();
+                let parser = PossibleValuesParser::new(names).try_map(|v: String| FormatArg::from_str(&v, false));
+                let c = c.mut_arg("format", |a| a.value_parser(parser));
+                if formats.contains(&Format::Json) {
+                    c
+                } else {
+                    c.mut_arg("json", |a| a.hide(true))
+                }
+            }
+            [first, rest @ ..] => c.mut_subcommand(*first, |s| limit(s, rest, formats)),
+        }
+    }
+    use clap::CommandFactory;
+    let mut c = Cli::command();
+    for (path, formats) in FORMATS {
+        let path: Vec<&str> = path.split(' ').collect();
+        c = limit(c, &path, formats);
+    }
+    c
+}
+

@@ -1,0 +1,53 @@
+//! Command `probe`: what the running kernel's verifier allows.
+
+use super::common::{write_file, write_out, Out, OutputArgs};
+use bpfabi::report::{self, Format};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct ProbeArgs {
+    #[command(flatten)]
+    out: OutputArgs,
+    /// Also write the JSON document to FILE (e.g. KERNEL_DIR/probe.json for `check`).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// List every decision (variant, helper or kfunc, how, verifier message).
+    #[arg(long, conflicts_with_all = ["json", "format"])]
+    detail: bool,
+    /// Also probe helpers whose load has side effects (bpf_trace_printk,
+    /// bpf_trace_vprintk, bpf_probe_write_user), as `bpftool feature probe full`.
+    #[arg(long)]
+    full: bool,
+    /// Only variants whose label or program type matches PATTERN; repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    only: Vec<String>,
+    /// Worker threads (default: one per CPU).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+    /// Do not probe helpers.
+    #[arg(long)]
+    no_helpers: bool,
+    /// Do not probe kfuncs.
+    #[arg(long)]
+    no_kfuncs: bool,
+    /// The running vmlinux's `.BTF_ids` section file (the kfuncs of a kernel
+    /// without decl tags when its image is not in /boot).
+    #[arg(long, value_name = "FILE")]
+    btf_ids: Option<PathBuf>,
+}
+
+pub fn run(a: &ProbeArgs, w: Out) -> bpfabi::Result<u8> {
+    let format = if a.detail { Format::Table } else { a.out.format("probe")? };
+    let opts = bpfabi::probe::ProbeOptions { helpers: !a.no_helpers, kfuncs: !a.no_kfuncs, full: a.full, threads: a.threads, only: a.only.clone(), btf_ids: a.btf_ids.clone() };
+    let p = bpfabi::probe::run(&opts)?;
+    if let Some(f) = &a.output {
+        write_file(f, |fw| report::probe::json(fw, &p))?;
+    }
+    write_out(match format {
+        Format::Json => report::probe::json(w, &p),
+        _ if a.detail => report::probe::detail(w, &p),
+        _ => report::probe::table(w, &p),
+    })?;
+    Ok(0)
+}
