@@ -6,10 +6,16 @@
 //! kfuncs removed or changed, helpers removed, CO-RE types and fields gone)
 //! are joined with the census users they hit. Per kfunc: the users a
 //! removal would hit (unguarded ones break).
+//!
+//! Each object is checked as its own loader would load it
+//! (`check --loader auto`, [`crate::loader::evidence::infer`]): evidence in
+//! the object (legacy `maps`, cilium-only section names, Rust symbols) and
+//! the file name it was found under (bpf2go's `<stem>_bpfel.o`).
 
 use super::{Category, Census, Guard, ObjectEntry};
 use crate::check::{self, CheckOptions, Verdict};
 use crate::diff::{self, ChangeKind, DiffOptions, Fact};
+use crate::loader::{evidence, LoaderChoice};
 use crate::model::KernelModel;
 use crate::object::BpfObject;
 use serde::Serialize;
@@ -30,6 +36,13 @@ pub struct ObjectVerdicts {
     pub verdicts: Vec<String>,
     /// Per kernel: why programs fail (`kfunc_missing bpf_x`), deduplicated.
     pub reasons: Vec<Vec<String>>,
+    /// The loader whose rules applied (`libbpf 1.7`, `cilium/ebpf 0.22`).
+    pub loader: String,
+    /// Why that loader (the evidence); empty: none found, libbpf by default.
+    pub loader_evidence: Vec<String>,
+    /// Only weak evidence: not for libbpf ≥ 1.0, the loader is a guess
+    /// ([`evidence::Inference::weak`]).
+    pub loader_weak: bool,
 }
 
 /// An object a release breaks.
@@ -152,12 +165,22 @@ pub fn load_objects(census: &Census, store: Option<&Path>) -> (Vec<(usize, BpfOb
     let mut out = Vec::new();
     let mut missing = Vec::new();
     for (i, o) in census.objects.iter().enumerate() {
-        match object_bytes(o, store).and_then(|b| BpfObject::parse(&b, &o.sha256).ok()) {
+        match object_bytes(o, store).and_then(|b| BpfObject::parse(&b, &object_name(o)).ok()) {
             Some(obj) => out.push((i, obj)),
             None => missing.push(o.sha256.clone()),
         }
     }
     (out, missing)
+}
+
+/// The name an object is checked under: `SHA256/FILE`, FILE being the base
+/// name of its first occurrence, so that the loader evidence of file names
+/// (bpf2go's `<stem>_bpfel.o`) applies; results are keyed by it.
+fn object_name(o: &ObjectEntry) -> String {
+    match o.occurrences.first() {
+        Some(occ) => format!("{}/{}", o.sha256, occ.path.rsplit('/').next().unwrap_or(&occ.path)),
+        None => o.sha256.clone(),
+    }
 }
 
 /// Per kernel: the worst verdict and the failing reasons.
@@ -167,7 +190,7 @@ type PerKernel = (Vec<Option<Verdict>>, Vec<BTreeSet<String>>);
 /// verdict and the failing reasons.
 pub fn verdicts(census: &Census, objects: &[(usize, BpfObject)], kernels: &[KernelModel]) -> Vec<ObjectVerdicts> {
     let objs: Vec<BpfObject> = objects.iter().map(|(_, o)| o.clone()).collect();
-    let results = check::check(&objs, kernels, &CheckOptions::default());
+    let results = check::check(&objs, kernels, &CheckOptions::default().loader(LoaderChoice::Auto));
     let labels: Vec<&str> = kernels.iter().map(|k| k.label()).collect();
     let kidx: BTreeMap<&str, usize> = labels.iter().enumerate().map(|(i, l)| (*l, i)).collect();
     let mut per: BTreeMap<&str, PerKernel> = BTreeMap::new();
@@ -185,15 +208,19 @@ pub fn verdicts(census: &Census, objects: &[(usize, BpfObject)], kernels: &[Kern
     }
     objects
         .iter()
-        .filter_map(|(i, _)| census.objects.get(*i))
-        .map(|o| {
-            let (v, reasons) = per.remove(o.sha256.as_str()).unwrap_or_else(|| (vec![None; kernels.len()], vec![BTreeSet::new(); kernels.len()]));
+        .filter_map(|(i, obj)| Some((census.objects.get(*i)?, obj)))
+        .map(|(o, obj)| {
+            let (v, reasons) = per.remove(obj.path.as_str()).unwrap_or_else(|| (vec![None; kernels.len()], vec![BTreeSet::new(); kernels.len()]));
+            let inferred = evidence::infer(obj);
             ObjectVerdicts {
                 sha256: o.sha256.clone(),
                 label: o.label(),
                 projects: o.projects().into_iter().map(String::from).collect(),
                 verdicts: v.iter().map(|v| v.map_or("none", |v| v.as_str()).to_string()).collect(),
                 reasons: reasons.into_iter().map(|s| s.into_iter().collect()).collect(),
+                loader: inferred.loader.to_string(),
+                loader_evidence: inferred.why,
+                loader_weak: inferred.weak,
             }
         })
         .collect()

@@ -13,6 +13,7 @@
 //! [`site`] renders the static report. JSON schema `bpfabi.census/1`
 //! (docs/census.md, docs/json-schema.md).
 
+pub mod answers;
 pub mod fetch;
 pub mod impact;
 pub mod pkg;

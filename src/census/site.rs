@@ -1,7 +1,9 @@
 //! The census report as a static site: `index.html` (kfunc timeline, usage
 //! charts and sortable tables, compatibility heatmap objects × kernels,
-//! release impact, stable candidates), one page per kfunc the census uses
-//! and per package, and `summary.md`. Self-contained: CSS, inline SVG charts
+//! release impact, stable candidates), opening with the first answers
+//! ([`super::answers`]: per kfunc, projects, since when, architectures and
+//! what the newest release does); one page per kfunc the census uses, per
+//! package and per object (its loader and kernel matrix), and `summary.md`. Self-contained: CSS, inline SVG charts
 //! and a few lines of script for sorting are in each page; no external
 //! asset, works offline. Rendered with minijinja from `templates/report/`
 //! (embedded in the binary).
@@ -20,6 +22,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("index.html", include_str!("../../templates/report/index.html")),
     ("kfunc.html", include_str!("../../templates/report/kfunc.html")),
     ("package.html", include_str!("../../templates/report/package.html")),
+    ("object.html", include_str!("../../templates/report/object.html")),
     ("summary.md", include_str!("../../templates/report/summary.md")),
 ];
 
@@ -82,6 +85,11 @@ pub fn timeline(census: &Census, kernels: &[KernelModel]) -> Vec<TimelineRow> {
         .collect();
     rows.sort_by(|a, b| b.projects.cmp(&a.projects).then(b.objects.cmp(&a.objects)).then(a.name.cmp(&b.name)));
     rows
+}
+
+/// `object/<first 16 hex digits of the SHA-256>.html`.
+fn object_page(sha256: &str) -> String {
+    page_name("object", sha256.get(..16).unwrap_or(sha256))
 }
 
 /// `kfunc/bpf_x.html`: a file name safe on any file system.
@@ -239,7 +247,7 @@ pub fn render_with_lifecycle(
         for o in objs {
             let Some(v) = verdict_of.get(o.sha256.as_str()) else { continue };
             let cells = v.verdicts.iter().zip(&v.reasons).map(|(v, r)| (v.clone(), r.join("; "))).collect();
-            heat.push(HeatRow { label: o.label(), package: p.clone(), page: Some(page_name("package", p)), cells });
+            heat.push(HeatRow { label: o.label(), package: p.clone(), page: Some(object_page(&o.sha256)), cells });
         }
     }
     let usage_tables: Vec<(String, &Vec<super::Usage>)> =
@@ -256,7 +264,19 @@ pub fn render_with_lifecycle(
             serde_json::json!({"name": p, "page": page_name("package", p), "objects": objs.len(), "fails": fails})
         })
         .collect();
+    let answers = super::answers::answers(census, kernels, impact);
+    let answer_rows: Vec<serde_json::Value> = answers
+        .kfuncs
+        .iter()
+        .map(|a| {
+            let mut v = serde_json::json!(a);
+            v["page"] = serde_json::json!(page_name("kfunc", &a.name));
+            v
+        })
+        .collect();
     let ctx = serde_json::json!({
+        "answers": answer_rows,
+        "next": answers.next,
         "kernels": labels,
         "totals": census.totals,
         "timeline": tl,
@@ -296,7 +316,7 @@ pub fn render_with_lifecycle(
             .users(Category::Kfunc, &row.name)
             .map(|o| {
                 let guard = o.requires.get(&Category::Kfunc).and_then(|m| m.get(&row.name)).copied().unwrap_or(Guard::Unguarded);
-                serde_json::json!({"label": o.label(), "sha256": o.sha256, "projects": o.projects(), "guarded": guard == Guard::Guarded,
+                serde_json::json!({"label": o.label(), "sha256": o.sha256, "page": object_page(&o.sha256), "projects": o.projects(), "guarded": guard == Guard::Guarded,
                     "verdicts": verdict_of.get(o.sha256.as_str()).map(|v| v.verdicts.clone())})
             })
             .collect();
@@ -322,12 +342,31 @@ pub fn render_with_lifecycle(
                     .filter(|(c, _)| matches!(c, Category::Kfunc | Category::Helper | Category::AttachTarget | Category::ProgType | Category::Type))
                     .map(|(c, m)| (c.as_str(), m.iter().map(|(n, g)| (n, *g == Guard::Guarded)).collect()))
                     .collect();
-                serde_json::json!({"label": o.label(), "sha256": o.sha256, "occurrences": o.occurrences, "requires": req,
-                    "verdicts": v.map(|v| v.verdicts.clone()), "reasons": v.map(|v| v.reasons.clone())})
+                serde_json::json!({"label": o.label(), "sha256": o.sha256, "page": object_page(&o.sha256), "occurrences": o.occurrences, "requires": req,
+                    "verdicts": v.map(|v| v.verdicts.clone()), "reasons": v.map(|v| v.reasons.clone()), "loader": v.map(|v| v.loader.clone())})
             })
             .collect();
         let pctx = serde_json::json!({"kernels": labels, "name": p, "objects": rows, "root": "../", "version": crate::VERSION});
         write(&page_name("package", p), render("package.html", &pctx)?)?;
+    }
+    // object pages: where it was found, its loader, its kernel matrix, what it requires.
+    for o in &census.objects {
+        let v = verdict_of.get(o.sha256.as_str());
+        let req: BTreeMap<&str, Vec<(&String, bool, Option<String>)>> = o
+            .requires
+            .iter()
+            .map(|(c, m)| {
+                let rows = m.iter().map(|(n, g)| (n, *g == Guard::Guarded, (*c == Category::Kfunc).then(|| format!("../{}", page_name("kfunc", n))))).collect();
+                (c.as_str(), rows)
+            })
+            .collect();
+        let projects: Vec<(&str, String)> = o.projects().into_iter().map(|p| (p, format!("../{}", page_name("package", p)))).collect();
+        let octx = serde_json::json!({"kernels": labels, "label": o.label(), "sha256": o.sha256, "size": o.size, "endian": o.endian,
+            "license": o.license, "programs": o.programs, "occurrences": o.occurrences, "projects": projects, "requires": req,
+            "verdicts": v.map(|v| v.verdicts.clone()), "reasons": v.map(|v| v.reasons.clone()),
+            "loader": v.map(|v| v.loader.clone()), "loader_evidence": v.map(|v| v.loader_evidence.clone()), "loader_weak": v.is_some_and(|v| v.loader_weak),
+            "root": "../", "version": crate::VERSION});
+        write(&object_page(&o.sha256), render("object.html", &octx)?)?;
     }
     Ok(written)
 }
