@@ -40,7 +40,7 @@ pub fn run(a: &ReportArgs, w: Out) -> bpfabi::Result<u8> {
     let files = census::site::render_with_lifecycle(&c, &ks, &i, &cands, &frag, &opts, life, &a.output)?;
     write_out(writeln!(
         w,
-        "{}: {} files (index.html, summary.md, {} kfunc and package pages); kernels read in {:.2} s, total {:.2} s",
+        "{}: {} files (index.html, summary.md, {} kfunc, package and object pages); kernels read in {:.2} s, total {:.2} s",
         a.output.display(),
         files.len(),
         files.len().saturating_sub(2),
