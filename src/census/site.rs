@@ -352,7 +352,9 @@ pub fn render_with_lifecycle(
     // object pages: where it was found, its loader, its kernel matrix, what it requires.
     for o in &census.objects {
         let v = verdict_of.get(o.sha256.as_str());
-        let req: BTreeMap<&str, Vec<(&String, bool, Option<String>)>> = o
+        // category -> (name, guarded, link to its page)
+        type Requirement<'a> = (&'a String, bool, Option<String>);
+        let req: BTreeMap<&str, Vec<Requirement>> = o
             .requires
             .iter()
             .map(|(c, m)| {
