@@ -20,6 +20,7 @@
 pub mod classify;
 pub mod contexts;
 pub mod file;
+pub mod reuse;
 pub mod attach;
 pub mod sys;
 pub mod variants;
@@ -574,48 +575,77 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant) -> Result<Probe>
     let member_outcomes: Vec<LoadOutcome> =
         mbase.iter().map(|r| if r.errno == -1 { LoadOutcome::Undecided { reason: r.log.clone() } } else { classify::baseline(r, true) }).collect();
 
-    // Phase 2: every helper and kfunc in every loadable variant.
+    // Phase 2: every helper in every loadable variant and struct_ops
+    // member; every kfunc in the leader of each program type, in each
+    // struct_ops variant and member ([`reuse`]).
     let helpers: Vec<&crate::surface::Helper> = if opts.helpers { surface.helpers.iter().collect() } else { Vec::new() };
     let kfunc_idx: Vec<usize> = if opts.kfuncs { (0..surface.kfuncs.len()).collect() } else { Vec::new() };
+    let sleepable = |i: usize| prepared.get(i).is_some_and(|p| p.flags & sys::BPF_F_SLEEPABLE != 0);
+    let lead = reuse::leaders(
+        &prepared
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let shares = vs.get(i).is_some_and(|v| v.attach_btf.as_ref().is_none_or(|a| a.kind != "struct"))
+                    && outcomes.get(i) == Some(&LoadOutcome::Loadable);
+                (p.prog_type, p.flags & sys::BPF_F_SLEEPABLE != 0, shares)
+            })
+            .collect::<Vec<_>>(),
+    );
+    let probed: Vec<usize> = outcomes
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| **o == LoadOutcome::Loadable)
+        .map(|(i, _)| i)
+        .chain(member_outcomes.iter().enumerate().filter(|(_, o)| **o == LoadOutcome::Loadable).map(|(n, _)| first_member + n))
+        .collect();
     let mut jobs = Vec::new();
-    for (i, o) in outcomes.iter().enumerate() {
-        if *o != LoadOutcome::Loadable {
-            continue;
-        }
+    for &i in &probed {
         for h in &helpers {
             if opts.full || !NOISY_HELPERS.contains(&h.name.as_str()) {
                 jobs.push((i, Call::Helper(h.id)));
             }
         }
-        jobs.extend(kfunc_idx.iter().map(|&k| (i, Call::Kfunc(k))));
-    }
-    for (n, o) in member_outcomes.iter().enumerate() {
-        if *o != LoadOutcome::Loadable {
-            continue;
+        if lead.get(i) == Some(&i) {
+            jobs.extend(kfunc_idx.iter().map(|&k| (i, Call::Kfunc(k))));
         }
-        let i = first_member + n;
-        for h in &helpers {
-            if opts.full || !NOISY_HELPERS.contains(&h.name.as_str()) {
-                jobs.push((i, Call::Helper(h.id)));
-            }
-        }
-        jobs.extend(kfunc_idx.iter().map(|&k| (i, Call::Kfunc(k))));
     }
     let results = exec(&jobs, &prepared);
     loads += jobs.iter().zip(&results).filter(|(_, r)| r.errno != -1).count();
     let mut by_job: HashMap<(usize, u8, u32), Decision> = HashMap::with_capacity(jobs.len());
-    for (&(i, c), r) in jobs.iter().zip(&results) {
-        let failed = (r.errno == -1).then(|| Decision::Undecided { reason: r.log.clone() });
-        match c {
-            Call::Helper(id) => {
-                by_job.insert((i, 0, id), failed.unwrap_or_else(|| classify::helper(r)));
+    let decide = |by_job: &mut HashMap<(usize, u8, u32), Decision>, jobs: &[(usize, Call)], results: &[sys::LoadResult]| {
+        for (&(i, c), r) in jobs.iter().zip(results) {
+            let failed = (r.errno == -1).then(|| Decision::Undecided { reason: r.log.clone() });
+            match c {
+                Call::Helper(id) => {
+                    by_job.insert((i, 0, id), failed.unwrap_or_else(|| classify::helper(r)));
+                }
+                Call::Kfunc(k) => {
+                    by_job.insert((i, 1, k as u32), failed.unwrap_or_else(|| classify::kfunc(r)));
+                }
+                Call::Baseline(_) | Call::HelperNonGpl(_) => {}
             }
-            Call::Kfunc(k) => {
-                by_job.insert((i, 1, k as u32), failed.unwrap_or_else(|| classify::kfunc(r)));
+        }
+    };
+    decide(&mut by_job, &jobs, &results);
+    // Followers: the leader's kfunc verdicts, except those a filter, the
+    // program's sleepability or an allowlist may change.
+    let mut follow_jobs: Vec<(usize, Call)> = Vec::new();
+    let mut copied: Vec<((usize, u8, u32), Decision)> = Vec::new();
+    for &i in &probed {
+        let Some(&l) = lead.get(i).filter(|&&l| l != i) else { continue };
+        for &k in &kfunc_idx {
+            let Some(kf) = surface.kfuncs.get(k) else { continue };
+            match by_job.get(&(l, 1, k as u32)) {
+                Some(d) if !reuse::must_reprobe(&kf.name, d, sleepable(l), sleepable(i)) => copied.push(((i, 1, k as u32), d.clone())),
+                _ => follow_jobs.push((i, Call::Kfunc(k))),
             }
-            Call::Baseline(_) | Call::HelperNonGpl(_) => {}
         }
     }
+    let follow_results = exec(&follow_jobs, &prepared);
+    loads += follow_jobs.iter().zip(&follow_results).filter(|(_, r)| r.errno != -1).count();
+    decide(&mut by_job, &follow_jobs, &follow_results);
+    by_job.extend(copied);
 
     // Phase 3: which helpers the kernel declares `gpl_only`, per variant
     // (the kernel's `get_func_proto` may return another proto per program
