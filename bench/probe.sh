@@ -22,7 +22,7 @@ before=$(cut -d' ' -f1-3 /proc/loadavg)
 hyperfine --warmup 1 --runs 10 --export-markdown "$OUT.tmp" "${rows[@]}"
 after=$(cut -d' ' -f1-3 /proc/loadavg)
 cpu() { /usr/bin/time -f "%U %S %M" "$@" 2>&1 >/dev/null | tail -1 | awk '{ printf "%.0f ms CPU (user %.2f s + sys %.2f s), peak RSS %d KiB", ($1 + $2) * 1000, $1, $2, $3 }'; }
-loads() { "$@" | python3 -c 'import json,sys; s=json.load(sys.stdin)["summary"]; print(f"{s[\"loads\"]} loads, {s[\"helpers\"]} helper and {s[\"kfuncs\"]} kfunc decisions")'; }
+loads() { "$@" | python3 -c 'import json,sys; s=json.load(sys.stdin)["summary"]; print("%d loads, %d helper and %d kfunc decisions" % (s["loads"], s["helpers"], s["kfuncs"]))'; }
 {
   echo "# probe of the running kernel ($(uname -r), $(date -u +%F), $(nproc) cores, load average before: $before, after: $after)"
   echo

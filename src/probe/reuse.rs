@@ -40,7 +40,8 @@
 //! An undecided leader verdict is re-probed too (it may be an environment
 //! limit of that variant). Every other verdict, including the verifier's
 //! message, is copied; `tests/probe_live.rs` compares a probe made this way
-//! with one made per variant, decision by decision.
+//! with one made per variant ([`super::run_unshared`]), decision by
+//! decision.
 
 use super::Decision;
 
