@@ -41,6 +41,12 @@ after=$(cut -d' ' -f1-3 /proc/loadavg)
   echo
   rss=$( { /usr/bin/time -f %M "$B" check "$OBJ" $ks --json >/dev/null || true; } 2>&1 | tail -1)
   echo "- peak RSS \`check\` x 28 catalog kernels: ${rss} KiB"
+  # CPU time (user + sys), which the load of a shared machine distorts less
+  # than wall time: 20 runs of bpfabi, 2 of the 28-run bpftool loop.
+  cpu() { local n=$1; shift; /usr/bin/time -f "%U %S" bash -c "for i in \$(seq $n); do $* > /dev/null 2>&1 || true; done" 2>&1 | tail -1 | awk -v n="$n" '{ printf "%.1f ms", ($1 + $2) * 1000 / n }'; }
+  a=$(cpu 20 "$B check $OBJ $ks --json")
+  b=$(cpu 2 "$loop")
+  echo "- CPU time (user + sys) per run: bpfabi check x 28 kernels $a; 28 x bpftool gen min_core_btf $b"
   echo
   echo "Library: one object against one prepared KernelModel (examples/check_bench.rs, median of 200):"
   echo

@@ -157,6 +157,38 @@ fn helpers_agree_with_bpftool_feature_probe() {
     assert!(unexplained.is_empty(), "{}", unexplained.join("\n"));
 }
 
+/// The shared probe (kfunc verdicts taken from the leader of a program
+/// type, helpers asked under a non-GPL license first: src/probe/reuse.rs)
+/// answers exactly as asking everything in every variant, on the program
+/// types with the most variants here (kprobe: sleepable and session ones;
+/// tracing: iterators and their filtered `bpf_sock_destroy`; sock_addr: 17
+/// attach types), with fewer loads.
+#[test]
+fn shared_verdicts_equal_per_variant_ones() {
+    if let Some(r) = skip_reason() {
+        eprintln!("skipping: {r}");
+        return;
+    }
+    let opts = ProbeOptions {
+        only: vec!["BPF_PROG_TYPE_KPROBE".into(), "BPF_PROG_TYPE_TRACING".into(), "BPF_PROG_TYPE_CGROUP_SOCK_ADDR".into()],
+        ..ProbeOptions::default()
+    };
+    let shared = bpfabi::probe::run(&opts).expect("shared probe");
+    let each = bpfabi::probe::run_unshared(&opts).expect("per-variant probe");
+    eprintln!("shared: {} loads, per variant: {} loads", shared.summary.loads, each.summary.loads);
+    assert!(shared.summary.loads < each.summary.loads, "{} vs {}", shared.summary.loads, each.summary.loads);
+    assert_eq!(shared.variants.len(), each.variants.len());
+    assert!(shared.variants.iter().filter(|v| v.load == LoadOutcome::Loadable).count() >= 10);
+    for (a, b) in shared.variants.iter().zip(&each.variants) {
+        assert_eq!(a.variant.label, b.variant.label);
+        assert_eq!(a.load, b.load, "{}", a.variant.label);
+        assert_eq!(a.helpers, b.helpers, "{}: helpers", a.variant.label);
+        assert_eq!(a.kfuncs, b.kfuncs, "{}: kfuncs", a.variant.label);
+        assert_eq!(a.gpl_only_helpers, b.gpl_only_helpers, "{}: gpl_only", a.variant.label);
+        assert_eq!(a.contexts, b.contexts, "{}: contexts", a.variant.label);
+    }
+}
+
 #[test]
 fn known_refusals_and_acceptances() {
     let Some(p) = live() else { return };

@@ -10,7 +10,13 @@
 //! decides ([`classify`]): a refusal naming the call means "not allowed",
 //! anything else (argument types, unreleased references, return values)
 //! means the call itself was accepted. Every program is closed at once;
-//! nothing is pinned or left loaded.
+//! nothing is pinned or left loaded. Loads are saved where the kernel makes
+//! the answer the same: a kfunc is asked once per program type unless a
+//! filter, sleepability or an allowlist may answer per variant
+//! ([`reuse`]), and a helper under a non-GPL license first, which answers
+//! `gpl_only` in the same load ([`run_unshared`] asks everything).
+//! (`probe per kfunc set` is per program type here: every set registered for
+//! a program type is merged into its hook's one set.)
 //!
 //! The result, [`Probe`], is the documented `bpfabi.probe/1` JSON document
 //! (`docs/probe.md`); it carries a SHA-256 of the kernel's vmlinux BTF so that
@@ -20,6 +26,7 @@
 pub mod classify;
 pub mod contexts;
 pub mod file;
+pub mod reuse;
 pub mod attach;
 pub mod sys;
 pub mod variants;
@@ -439,6 +446,10 @@ impl Default for ProbeOptions {
     }
 }
 
+/// The verifier's refusal of a `gpl_only` helper to a non-GPL program
+/// (verifier.c `check_helper_call`, v4.x–v6.18).
+const GPL_REFUSAL: &str = "cannot call GPL-restricted function";
+
 /// Helpers whose loading has side effects (the ones `bpftool feature probe`
 /// skips unless `full`).
 const NOISY_HELPERS: &[&str] = &["bpf_trace_printk", "bpf_trace_vprintk", "bpf_probe_write_user"];
@@ -448,7 +459,17 @@ const NOISY_HELPERS: &[&str] = &["bpf_trace_printk", "bpf_trace_vprintk", "bpf_p
 pub fn run(opts: &ProbeOptions) -> Result<Probe> {
     let start = Instant::now();
     let kernel = kernel::load_running(&LoadOptions { btf_ids: opts.btf_ids.clone(), ..LoadOptions::default() })?;
-    run_on(&kernel, opts, start)
+    run_on(&kernel, opts, start, true)
+}
+
+/// [`run`] without sharing verdicts: every kfunc asked in every variant,
+/// every helper under GPL and then, where available, once more under a
+/// non-GPL license. The same answers as [`run`] with more loads: the
+/// reference `tests/probe_live.rs` compares [`run`] with.
+pub fn run_unshared(opts: &ProbeOptions) -> Result<Probe> {
+    let start = Instant::now();
+    let kernel = kernel::load_running(&LoadOptions { btf_ids: opts.btf_ids.clone(), ..LoadOptions::default() })?;
+    run_on(&kernel, opts, start, false)
 }
 
 #[derive(Clone, Copy)]
@@ -458,6 +479,8 @@ enum Call {
     Helper(u32),
     /// The helper call under a non-GPL license.
     HelperNonGpl(u32),
+    /// `r0 = ret; exit` (the variant's return value) under a non-GPL license.
+    BaselineNonGpl,
     /// Index into the kfunc list.
     Kfunc(usize),
 }
@@ -473,7 +496,7 @@ struct Prepared {
     ret: i32,
 }
 
-fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant) -> Result<Probe> {
+fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> Result<Probe> {
     let surface = crate::surface::of(kernel);
     let mut vs = variants::of(kernel);
     if !opts.only.is_empty() {
@@ -574,48 +597,104 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant) -> Result<Probe>
     let member_outcomes: Vec<LoadOutcome> =
         mbase.iter().map(|r| if r.errno == -1 { LoadOutcome::Undecided { reason: r.log.clone() } } else { classify::baseline(r, true) }).collect();
 
-    // Phase 2: every helper and kfunc in every loadable variant.
+    // Phase 2: every helper in every loadable variant and struct_ops
+    // member; every kfunc in the leader of each program type, in each
+    // struct_ops variant and member ([`reuse`]).
     let helpers: Vec<&crate::surface::Helper> = if opts.helpers { surface.helpers.iter().collect() } else { Vec::new() };
     let kfunc_idx: Vec<usize> = if opts.kfuncs { (0..surface.kfuncs.len()).collect() } else { Vec::new() };
+    let sleepable = |i: usize| prepared.get(i).is_some_and(|p| p.flags & sys::BPF_F_SLEEPABLE != 0);
+    let lead = reuse::leaders(
+        &prepared
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let shares = share
+                    && vs.get(i).is_some_and(|v| v.attach_btf.as_ref().is_none_or(|a| a.kind != "struct"))
+                    && outcomes.get(i) == Some(&LoadOutcome::Loadable);
+                (p.prog_type, p.flags & sys::BPF_F_SLEEPABLE != 0, shares)
+            })
+            .collect::<Vec<_>>(),
+    );
+    let probed: Vec<usize> = outcomes
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| **o == LoadOutcome::Loadable)
+        .map(|(i, _)| i)
+        .chain(member_outcomes.iter().enumerate().filter(|(_, o)| **o == LoadOutcome::Loadable).map(|(n, _)| first_member + n))
+        .collect();
+    // Helpers are asked under a non-GPL license first where the variant's
+    // trivial program loads so (struct_ops and LSM programs must be GPL):
+    // verifier.c `check_helper_call` refuses a `gpl_only` helper to a
+    // non-GPL program ("cannot call GPL-restricted function from non-GPL
+    // compatible program") right after `get_func_proto` found it and before
+    // anything else, and the license enters no other check of a helper call.
+    // So one load answers both questions for every helper that is not
+    // `gpl_only`, and only the refused ones are asked again under GPL.
+    let nongpl_base: Vec<(usize, Call)> =
+        if helpers.is_empty() || !share { Vec::new() } else { probed.iter().map(|&i| (i, Call::BaselineNonGpl)).collect() };
+    let nongpl_results = exec(&nongpl_base, &prepared);
+    loads += nongpl_base.len();
+    let license_neutral: std::collections::HashSet<usize> = nongpl_base.iter().zip(&nongpl_results).filter(|(_, r)| r.loaded).map(|(&(i, _), _)| i).collect();
     let mut jobs = Vec::new();
-    for (i, o) in outcomes.iter().enumerate() {
-        if *o != LoadOutcome::Loadable {
-            continue;
-        }
+    for &i in &probed {
         for h in &helpers {
             if opts.full || !NOISY_HELPERS.contains(&h.name.as_str()) {
-                jobs.push((i, Call::Helper(h.id)));
+                jobs.push((i, if license_neutral.contains(&i) { Call::HelperNonGpl(h.id) } else { Call::Helper(h.id) }));
             }
         }
-        jobs.extend(kfunc_idx.iter().map(|&k| (i, Call::Kfunc(k))));
-    }
-    for (n, o) in member_outcomes.iter().enumerate() {
-        if *o != LoadOutcome::Loadable {
-            continue;
+        if lead.get(i) == Some(&i) {
+            jobs.extend(kfunc_idx.iter().map(|&k| (i, Call::Kfunc(k))));
         }
-        let i = first_member + n;
-        for h in &helpers {
-            if opts.full || !NOISY_HELPERS.contains(&h.name.as_str()) {
-                jobs.push((i, Call::Helper(h.id)));
-            }
-        }
-        jobs.extend(kfunc_idx.iter().map(|&k| (i, Call::Kfunc(k))));
     }
     let results = exec(&jobs, &prepared);
     loads += jobs.iter().zip(&results).filter(|(_, r)| r.errno != -1).count();
     let mut by_job: HashMap<(usize, u8, u32), Decision> = HashMap::with_capacity(jobs.len());
+    let decide = |by_job: &mut HashMap<(usize, u8, u32), Decision>, jobs: &[(usize, Call)], results: &[sys::LoadResult]| {
+        for (&(i, c), r) in jobs.iter().zip(results) {
+            let failed = (r.errno == -1).then(|| Decision::Undecided { reason: r.log.clone() });
+            match c {
+                Call::Helper(id) => {
+                    by_job.insert((i, 0, id), failed.unwrap_or_else(|| classify::helper(r)));
+                }
+                Call::Kfunc(k) => {
+                    by_job.insert((i, 1, k as u32), failed.unwrap_or_else(|| classify::kfunc(r)));
+                }
+                Call::Baseline(_) | Call::HelperNonGpl(_) | Call::BaselineNonGpl => {}
+            }
+        }
+    };
+    decide(&mut by_job, &jobs, &results);
+    let mut gpl_restricted: Vec<(usize, Call)> = Vec::new();
     for (&(i, c), r) in jobs.iter().zip(&results) {
-        let failed = (r.errno == -1).then(|| Decision::Undecided { reason: r.log.clone() });
-        match c {
-            Call::Helper(id) => {
-                by_job.insert((i, 0, id), failed.unwrap_or_else(|| classify::helper(r)));
+        if let Call::HelperNonGpl(id) = c {
+            if r.log.contains(GPL_REFUSAL) {
+                gpl_restricted.push((i, Call::Helper(id)));
+            } else {
+                by_job.insert((i, 0, id), if r.errno == -1 { Decision::Undecided { reason: r.log.clone() } } else { classify::helper(r) });
             }
-            Call::Kfunc(k) => {
-                by_job.insert((i, 1, k as u32), failed.unwrap_or_else(|| classify::kfunc(r)));
-            }
-            Call::Baseline(_) | Call::HelperNonGpl(_) => {}
         }
     }
+    let gpl_again = exec(&gpl_restricted, &prepared);
+    loads += gpl_restricted.len();
+    decide(&mut by_job, &gpl_restricted, &gpl_again);
+    // Followers: the leader's kfunc verdicts, except those a filter, the
+    // program's sleepability or an allowlist may change.
+    let mut follow_jobs: Vec<(usize, Call)> = Vec::new();
+    let mut copied: Vec<((usize, u8, u32), Decision)> = Vec::new();
+    for &i in &probed {
+        let Some(&l) = lead.get(i).filter(|&&l| l != i) else { continue };
+        for &k in &kfunc_idx {
+            let Some(kf) = surface.kfuncs.get(k) else { continue };
+            match by_job.get(&(l, 1, k as u32)) {
+                Some(d) if !reuse::must_reprobe(&kf.name, d, sleepable(l), sleepable(i)) => copied.push(((i, 1, k as u32), d.clone())),
+                _ => follow_jobs.push((i, Call::Kfunc(k))),
+            }
+        }
+    }
+    let follow_results = exec(&follow_jobs, &prepared);
+    loads += follow_jobs.iter().zip(&follow_results).filter(|(_, r)| r.errno != -1).count();
+    decide(&mut by_job, &follow_jobs, &follow_results);
+    by_job.extend(copied);
 
     // Phase 3: which helpers the kernel declares `gpl_only`, per variant
     // (the kernel's `get_func_proto` may return another proto per program
@@ -623,8 +702,17 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant) -> Result<Probe>
     // license (verifier.c `check_helper_call`: "cannot call GPL-restricted
     // function from non-GPL compatible program", checked right after the
     // helper is found and before its arguments).
+    // Variants asked under a non-GPL license first know it already.
+    let mut gpl_only: HashMap<usize, Vec<u32>> = HashMap::new();
+    for &(i, c) in &gpl_restricted {
+        if let (Call::Helper(id), true) = (c, i < outcomes.len()) {
+            if by_job.get(&(i, 0, id)).and_then(Decision::available) == Some(true) {
+                gpl_only.entry(i).or_default().push(id);
+            }
+        }
+    }
     let mut gpl_jobs: Vec<(usize, Call)> = Vec::new();
-    for i in 0..outcomes.len() {
+    for i in (0..outcomes.len()).filter(|i| !license_neutral.contains(i)) {
         for h in &helpers {
             if by_job.get(&(i, 0, h.id)).and_then(Decision::available) == Some(true) {
                 gpl_jobs.push((i, Call::HelperNonGpl(h.id)));
@@ -633,9 +721,8 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant) -> Result<Probe>
     }
     let gpl_results = exec(&gpl_jobs, &prepared);
     loads += gpl_jobs.iter().zip(&gpl_results).filter(|(_, r)| r.errno != -1).count();
-    let mut gpl_only: HashMap<usize, Vec<u32>> = HashMap::new();
     for (&(i, c), r) in gpl_jobs.iter().zip(&gpl_results) {
-        if let (Call::HelperNonGpl(id), true) = (c, r.log.contains("cannot call GPL-restricted function")) {
+        if let (Call::HelperNonGpl(id), true) = (c, r.log.contains(GPL_REFUSAL)) {
             gpl_only.entry(i).or_default().push(id);
         }
     }
@@ -760,6 +847,7 @@ fn execute(
             let mut fd_array: Vec<RawFd> = Vec::new();
             let (insns, off_problem) = match call {
                 Call::Baseline(ret) => (vec![sys::Insn::mov_r0(ret), sys::Insn::exit()], None),
+                Call::BaselineNonGpl => (vec![sys::Insn::mov_r0(p.ret), sys::Insn::exit()], None),
                 Call::Helper(id) | Call::HelperNonGpl(id) => (vec![sys::Insn::call(0, id as i32, 0), sys::Insn::mov_r0(p.ret), sys::Insn::exit()], None),
                 Call::Kfunc(k) => {
                     let kf = kfuncs.get(k);
@@ -789,7 +877,7 @@ fn execute(
                 attach_btf_id: p.attach_btf_id,
                 attach_btf_obj_fd: p.attach_btf_obj_fd,
                 kern_version,
-                gpl: !matches!(call, Call::HelperNonGpl(_)),
+                gpl: !matches!(call, Call::HelperNonGpl(_) | Call::BaselineNonGpl),
                 insns: &insns,
                 fd_array: &fd_array,
             };
