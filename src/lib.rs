@@ -23,7 +23,7 @@
 //! 4. kernel data and loader rules: `surface` `surface_tests` `versions` `probe` `loader`
 //! 5. kernel model: `model` `core_btf` `probe::attach` `catalog::build`
 //! 6. analyses: `check` `diff` `lint` `lint_tests`
-//! 7. applications: `census` `policy::history` `policy::uses` `policy::docs` `policy::findings` `report::*` `vmtest` `diagnostics` `integration`
+//! 7. applications: `app` `census` `policy::history` `policy::uses` `policy::docs` `policy::findings` `report::*` `vmtest` `diagnostics` `integration`
 //! 8. the binary (`src/main.rs` and `src/cli/`: clap, one file per command; not part of the library): `cli` `cli::*`
 //!
 //! The vocabulary ([`vocab`]: facts, reasons, levels, verdicts) is at the
@@ -65,6 +65,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![warn(missing_docs)]
 
+pub mod app;
 pub mod btf;
 pub mod btf_ids;
 pub mod census;

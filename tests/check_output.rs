@@ -70,3 +70,69 @@ fn load_refused_by_the_environment_is_not_compared() {
     }
     assert_eq!(out.status.code(), Some(0), "no disagreement");
 }
+
+/// `check --policy` adds the manifest's findings to check's own output,
+/// from typed records: JSON gains a `policy` array (the document's keys
+/// sorted), SARIF the findings' rules and results after check's, and
+/// check's part stays what `check` alone writes.
+#[test]
+fn policy_findings_join_check_json_and_sarif() {
+    if !have_corpus() {
+        return;
+    }
+    let dir = workdir("check-policy-typed");
+    let manifest = dir.join("m.toml");
+    std::fs::write(
+        &manifest,
+        "schema = 1\n\n[kfunc.cgroup_rstat_updated]\ntier = \"stable\"\ndeprecated_since = \"6.1\"\nremoval_not_before = \"6.6\"\nreplacement = \"css_rstat_updated\"\n\n[kfunc.cgroup_rstat_updatedd]\ntier = \"stable\"\n",
+    )
+    .unwrap();
+    let obj = corpus().join("bpf-objects/selftests-6.1/cgroup_hierarchical_stats.bpf.o").display().to_string();
+    let k = |n: &str| kernel_dir(n).display().to_string();
+    let base = ["check".to_string(), obj, "--kernel".into(), k("6.1.192-2"), "--kernel".into(), k("6.12.117-1")];
+    let json = |extra: &[&str]| -> (Option<i32>, serde_json::Value) {
+        let out = bpfabi().args(&base).args(extra).output().unwrap();
+        (out.status.code(), serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout))))
+    };
+    let m = manifest.display().to_string();
+    let (_, plain) = json(&["--json"]);
+    let (code, with) = json(&["--json", "--policy", &m]);
+    assert_eq!(code, Some(0), "a deprecated use warns: {with:#}");
+    assert_eq!(with["results"], plain["results"]);
+    assert_eq!(with["summary"], plain["summary"]);
+    let keys: Vec<&String> = with.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["kernels", "policy", "results", "schema", "summary"]);
+    let policy = with["policy"].as_array().unwrap();
+    let p100 = policy.iter().find(|f| f["code"] == "P100").unwrap_or_else(|| panic!("{with:#}"));
+    assert_eq!(p100["kfunc"], "cgroup_rstat_updated");
+    assert_eq!(p100["level"], "warn");
+    assert_eq!(p100["tier"], "stable");
+    assert!(p100["message"].as_str().unwrap().starts_with("`cgroup_rstat_updated` is deprecated since 6.1; use `css_rstat_updated`; removal announced for 6.6 or later ["), "{p100:#}");
+    // The call's source line, from the object's .BTF.ext line info.
+    assert!(p100["source"]["file"].as_str().unwrap().ends_with("progs/cgroup_hierarchical_stats.c"), "{p100:#}");
+    assert_eq!((p100["source"]["line"].as_u64(), p100["source"]["column"].as_u64()), (Some(78), Some(2)));
+    // The misspelled entry: at its manifest line, with the likely name.
+    let p002 = policy.iter().find(|f| f["code"] == "P002").unwrap_or_else(|| panic!("{with:#}"));
+    assert_eq!((p002["source"]["file"].as_str(), p002["source"]["line"].as_u64()), (Some(m.as_str()), Some(9)));
+    assert!(p002["message"].as_str().unwrap().contains("did you mean `cgroup_rstat_updated`?"), "{p002:#}");
+    // --deny-deprecated: the use is an error, the exit code 1.
+    let (code, deny) = json(&["--json", "--policy", &m, "--deny-deprecated"]);
+    assert_eq!(code, Some(1));
+    assert!(deny["policy"].as_array().unwrap().iter().any(|f| f["code"] == "P100" && f["level"] == "deny"), "{deny:#}");
+
+    // SARIF: check's rules and results first, unchanged, then the findings'.
+    let (_, plain) = json(&["--format", "sarif"]);
+    let (_, with) = json(&["--format", "sarif", "--policy", &m]);
+    let (run0, run1) = (&plain["runs"][0], &with["runs"][0]);
+    let n = run0["results"].as_array().unwrap().len();
+    let results = run1["results"].as_array().unwrap();
+    assert_eq!(results[..n], run0["results"].as_array().unwrap()[..]);
+    let ids: Vec<&str> = results[n..].iter().map(|r| r["ruleId"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["P002", "P100"], "{run1:#}");
+    assert_eq!(results[n + 1]["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64(), Some(78));
+    let rules: Vec<&str> = run1["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let before: Vec<&str> = run0["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(rules[..before.len()], before[..]);
+    assert_eq!(rules[before.len()..], ["P002", "P100"]);
+    assert_eq!(run1["properties"], run0["properties"]);
+}

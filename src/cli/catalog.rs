@@ -1,8 +1,8 @@
 //! Command `catalog`: the built-in catalog of reduced Debian kernels (list, add).
 
 use super::common::{write_out, Out, OutputArgs};
-use bpfabi::report::{self, Format};
-use bpfabi::Error;
+use bpfabi::app::kernel;
+use bpfabi::report::Render;
 use std::path::PathBuf;
 
 #[derive(clap::Subcommand)]
@@ -44,36 +44,7 @@ pub fn run(c: &CatalogCmd, w: Out) -> bpfabi::Result<u8> {
     match c {
         CatalogCmd::List { out, dir } => {
             let format = out.format("catalog list")?;
-            let idx = match dir {
-                Some(d) => {
-                    let p = d.join("index.json");
-                    catalog::read_index(&std::fs::read_to_string(&p).map_err(|e| Error::io(p.display().to_string(), e))?, &p.display().to_string())?
-                }
-                None => catalog::builtin_index()?,
-            };
-            if format == Format::Json {
-                write_out(report::write_json(w, catalog::INDEX_SCHEMA, &serde_json::json!({ "entries": idx.entries })))?;
-                return Ok(0);
-            }
-            let rows: Vec<Vec<String>> = idx
-                .entries
-                .iter()
-                .map(|e| {
-                    vec![
-                        e.release.clone(),
-                        e.arch.clone(),
-                        e.suites.join(","),
-                        e.version.clone().unwrap_or_default(),
-                        e.kfuncs.to_string(),
-                        e.helpers.to_string(),
-                        format!("{:.1} KiB", e.bytes as f64 / 1024.0),
-                        format!("{:.1} MiB", e.full_btf_bytes as f64 / 1048576.0),
-                    ]
-                })
-                .collect();
-            let total: u64 = idx.entries.iter().map(|e| e.bytes).sum();
-            write_out(writeln!(w, "{} kernels, {:.1} KiB in all", idx.entries.len(), total as f64 / 1024.0))?;
-            write_out(report::write_table(w, &["RELEASE", "ARCH", "SUITES", "VERSION", "KFUNCS", "HELPERS", "SIZE", "FULL BTF"], &rows))?;
+            write_out(kernel::catalog_list(dir.as_deref())?.render(format, w))?;
             Ok(0)
         }
         CatalogCmd::Add { kernels, dir, suite, arch, flavour, version } => {

@@ -1,10 +1,10 @@
 //! Command `census` (and `census impact`, `census suggest`): usage census of real BPF programs.
 
-use super::common::{usage, write_out, Out, OutputArgs};
-use bpfabi::census::{self, Census};
-use bpfabi::kernel::LoadOptions;
-use bpfabi::model::KernelModel;
-use bpfabi::report::{self, Format};
+use super::common::{usage, write_file, write_out, Out, OutputArgs};
+use bpfabi::app::census::{self, CensusKernels};
+use bpfabi::census::suggest::SuggestOptions;
+use bpfabi::census::walk::CensusOptions;
+use bpfabi::report::Render;
 use bpfabi::Error;
 use clap::{Args, Subcommand};
 use std::io;
@@ -100,12 +100,11 @@ pub fn run(a: &CensusArgs, w: Out) -> bpfabi::Result<u8> {
         None => {}
     }
     let format = a.out.format("census")?;
-    let c = if !a.merge.is_empty() {
+    let report = if !a.merge.is_empty() {
         if !a.paths.is_empty() {
             return Err(usage("give either PATHs or --merge, not both".to_string()));
         }
-        let parts = a.merge.iter().map(|p| Census::read(p)).collect::<bpfabi::Result<Vec<_>>>()?;
-        Census::merge(parts)
+        census::merge(&a.merge, a.top)?
     } else {
         if a.paths.is_empty() {
             return Err(usage("give PATHs to walk (`-`: a list on stdin) or --merge CENSUS...".to_string()));
@@ -117,7 +116,7 @@ pub fn run(a: &CensusArgs, w: Out) -> bpfabi::Result<u8> {
         } else {
             None
         };
-        let mut opts = census::walk::CensusOptions::default();
+        let mut opts = CensusOptions::default();
         opts.jobs = a.jobs;
         opts.package_dirs = a.package_dirs;
         opts.shard = a.shard;
@@ -125,74 +124,50 @@ pub fn run(a: &CensusArgs, w: Out) -> bpfabi::Result<u8> {
         opts.fetch_cache = bpfabi::kernel::debian::Cache::default_location().ok().and_then(|c| c.dir.parent().map(|p| p.join("packages")));
         opts.store = a.store.clone();
         opts.progress = true;
-        let t = std::time::Instant::now();
-        let (c, st) = census::walk::run(&a.paths, stdin.as_deref(), &opts);
-        eprintln!(
-            "bpfabi: census: {} files ({} packages, {:.1} MB read, {:.1} MB unpacked), {} distinct objects in {:.2} s",
-            st.files,
-            st.packages,
-            st.bytes as f64 / 1e6,
-            st.unpacked as f64 / 1e6,
-            c.totals.objects,
-            t.elapsed().as_secs_f64()
-        );
-        c
-    };
-    let mut file;
-    let w: Out = match &a.output {
-        Some(p) => {
-            file = io::BufWriter::new(std::fs::File::create(p).map_err(|e| Error::io(p.display().to_string(), e))?);
-            &mut file
+        let r = census::walk(&a.paths, stdin.as_deref(), &opts, a.top);
+        if let Some((st, took)) = &r.walked {
+            eprintln!(
+                "bpfabi: census: {} files ({} packages, {:.1} MB read, {:.1} MB unpacked), {} distinct objects in {:.2} s",
+                st.files,
+                st.packages,
+                st.bytes as f64 / 1e6,
+                st.unpacked as f64 / 1e6,
+                r.census.totals.objects,
+                took.as_secs_f64()
+            );
         }
-        None => w,
+        r
     };
-    write_out(match format {
-        Format::Json => report::census::json(w, &c),
-        Format::Jsonl => report::census::jsonl(w, &c),
-        _ => report::census::table(w, &c, a.top),
-    })?;
-    write_out(w.flush())?;
-    // An input that failed (listed with the output) makes the run exit
-    // 2; errors carried over from merged shards do not.
-    if a.merge.is_empty() && !c.errors.is_empty() {
-        eprintln!("bpfabi: census: {} failed (listed in the output)", report::count(c.errors.len(), "input", "inputs"));
+    match &a.output {
+        Some(p) => write_file(p, |f| report.render(format, f))?,
+        None => write_out(report.render(format, w))?,
+    }
+    // An input that failed (listed with the output) makes the run exit 2.
+    if report.failed_inputs() > 0 {
+        eprintln!("bpfabi: census: {} failed (listed in the output)", bpfabi::report::count(report.failed_inputs(), "input", "inputs"));
         return Ok(2);
     }
     Ok(0)
 }
 
-/// The kernels of `census impact`, `census suggest` and `report`, in the order given.
-pub fn kernels(k: &CensusKernelArgs) -> bpfabi::Result<Vec<KernelModel>> {
-    let lo = LoadOptions { modules: !k.no_modules, ..LoadOptions::default() };
-    k.kernels.iter().map(|p| KernelModel::load(std::slice::from_ref(p), &lo)).collect()
+impl CensusKernelArgs {
+    /// The census and kernels these arguments name.
+    pub fn spec(&self) -> CensusKernels {
+        CensusKernels { census: self.census.clone(), store: self.store.clone(), kernels: self.kernels.clone(), modules: !self.no_modules }
+    }
 }
 
 fn impact(k: &CensusKernelArgs, w: Out) -> bpfabi::Result<u8> {
     let format = k.out.format("census impact")?;
-    let c = Census::read(&k.census)?;
-    let ks = kernels(k)?;
-    let i = census::impact::impact(&c, &ks, k.store.as_deref());
-    write_out(match format {
-        Format::Json => report::census::impact_json(w, &i),
-        _ => report::census::impact_text(w, &i),
-    })?;
+    let i = census::impact(&k.spec())?;
+    write_out(i.render(format, w))?;
     Ok(i.releases.iter().any(|r| !r.breaks.is_empty()) as u8)
 }
 
 pub fn suggest(s: &SuggestArgs, w: Out) -> bpfabi::Result<u8> {
-    s.k.out.format("census suggest")?;
-    let c = Census::read(&s.k.census)?;
-    let ks = kernels(&s.k)?;
-    let opts = census::suggest::SuggestOptions::new(s.min_projects, s.min_releases);
-    let cands = census::suggest::candidates(&c, &ks, &opts);
-    let text = match &s.manifest {
-        Some(m) => {
-            let man = bpfabi::policy::Manifest::load(m)?;
-            let ext = s.extends.clone().unwrap_or_else(|| m.display().to_string());
-            census::suggest::manifest_fragment(&c, &ks, &cands, &opts, &man, &ext)
-        }
-        None => census::suggest::fragment(&c, &ks, &cands, &opts),
-    };
-    write_out(w.write_all(text.as_bytes()))?;
+    let format = s.k.out.format("census suggest")?;
+    let opts = SuggestOptions::new(s.min_projects, s.min_releases);
+    let fragment = census::suggest(&s.k.spec(), &opts, s.manifest.as_deref(), s.extends.as_deref())?;
+    write_out(fragment.render(format, w))?;
     Ok(0)
 }

@@ -132,7 +132,11 @@ pub type Out<'a> = &'a mut dyn Write;
 /// input that fails is reported on stderr and the others are read: the
 /// number that failed comes back for the exit code (2).
 pub fn read_objects(paths: &[PathBuf], verbose: bool) -> bpfabi::Result<(Vec<bpfabi::object::BpfObject>, usize)> {
-    let found = bpfabi::inputs::find_objects(paths, true);
+    objects_found(bpfabi::inputs::find_objects(paths, true), paths, verbose)
+}
+
+/// [`read_objects`] once the objects under `paths` are found.
+pub fn objects_found(found: bpfabi::inputs::Found, paths: &[PathBuf], verbose: bool) -> bpfabi::Result<(Vec<bpfabi::object::BpfObject>, usize)> {
     if verbose {
         for s in &found.skipped {
             eprintln!("bpfabi: skipped {s}: no BPF object");
@@ -164,12 +168,7 @@ pub fn with_failed(failed: usize, code: u8) -> u8 {
     }
 }
 
-/// Write a file through a printer; a failed create or write names the file.
-pub fn write_file(path: &std::path::Path, print: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> bpfabi::Result<()> {
-    let io_err = |e| Error::io(path.display().to_string(), e);
-    let mut f = io::BufWriter::new(std::fs::File::create(path).map_err(io_err)?);
-    print(&mut f).and_then(|_| f.flush()).map_err(io_err)
-}
+pub use bpfabi::report::write_file;
 
 /// A write error becomes an input/output error (exit 2), except a pipe
 /// closed by the reader (`bpfabi surface | head`), which ends quietly.

@@ -3,8 +3,8 @@
 use super::common::{load_with, write_out, Out, OutputArgs};
 use bpfabi::kernel::LoadOptions;
 use bpfabi::model::KernelModel;
-use bpfabi::report::{self, Format};
-use bpfabi::{Error, ErrorKind};
+use bpfabi::app::kernel::{self, DiffSpec, DiffText};
+use bpfabi::report::{Format, Render};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -49,7 +49,6 @@ pub struct DiffArgs {
 }
 
 pub fn run(a: &DiffArgs, w: Out) -> bpfabi::Result<u8> {
-    use bpfabi::diff::DiffOptions;
     let format = if a.markdown { Format::Markdown } else { a.out.format("diff")? };
     let side = |main: &PathBuf, extra: &[PathBuf], release: &Option<String>| {
         let mut inputs = vec![main.clone()];
@@ -64,17 +63,8 @@ pub fn run(a: &DiffArgs, w: Out) -> bpfabi::Result<u8> {
     });
     let ko = ko.unwrap_or_else(|p| std::panic::resume_unwind(p))?;
     let kn = kn?;
-    for t in &a.types {
-        if bpfabi::versions::lookup_type_name(ko.vmlinux(), t).is_err() {
-            bpfabi::versions::lookup_type_name(kn.vmlinux(), t).map_err(|what| Error::of(ErrorKind::NotFound, "--type", what))?;
-        }
-    }
-    let opts = DiffOptions::default().types(a.types.clone()).all_types(a.all_types).kfunc_types(!a.no_kfunc_types);
-    let d = bpfabi::diff::diff(&ko, &kn, &opts, &bpfabi::policy::DefaultPolicy);
-    write_out(match format {
-        Format::Json => report::diff::json(w, &d),
-        Format::Markdown => report::diff::markdown(w, &d),
-        _ => report::diff::text(w, &d, a.out.color(), a.each_type_change),
-    })?;
-    Ok(d.has_breaking() as u8)
+    let spec = DiffSpec { types: a.types.clone(), all_types: a.all_types, no_kfunc_types: a.no_kfunc_types };
+    let d = kernel::diff(&ko, &kn, &spec, DiffText { color: a.out.color(), each_type_change: a.each_type_change })?;
+    write_out(d.render(format, w))?;
+    Ok(d.diff.has_breaking() as u8)
 }

@@ -2,7 +2,8 @@
 
 use super::common::{load_with, write_out, KernelArgs, Out, OutputArgs};
 use bpfabi::kernel::LoadOptions;
-use bpfabi::report::{self, Format};
+use bpfabi::app::kernel;
+use bpfabi::report::Render;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -19,12 +20,7 @@ pub struct LintArgs {
 pub fn run(a: &LintArgs, w: Out) -> bpfabi::Result<u8> {
     let format = a.out.format("lint")?;
     let opts = LoadOptions { keep_bad_modules: true, ..a.kernel.options() };
-    let k = load_with(&a.inputs, &opts)?;
-    let l = bpfabi::lint::lint(&k);
-    let label = k.label();
-    write_out(match format {
-        Format::Json => report::lint::json(w, &label, &l),
-        _ => report::lint::table(w, &label, &l),
-    })?;
-    Ok((l.failing() > 0) as u8)
+    let l = kernel::lint(&load_with(&a.inputs, &opts)?);
+    write_out(l.render(format, w))?;
+    Ok((l.lint.failing() > 0) as u8)
 }

@@ -21,7 +21,7 @@ pub mod surface;
 pub mod versions;
 pub mod vmtest;
 
-use bpfabi::report::Format;
+use bpfabi::report::{Format, Render};
 use clap::{Parser, Subcommand, ValueEnum};
 use common::FormatArg;
 
@@ -121,22 +121,22 @@ pub enum Cmd {
 /// `--format` accepts there (checked by clap) and what [`common::OutputArgs::format`]
 /// allows. Keyed by the command path (`census impact`).
 pub const FORMATS: &[(&str, &[Format])] = &[
-    ("surface", &[Format::Table, Format::Json, Format::C]),
-    ("versions", &[Format::Table, Format::Json]),
-    ("diff", &[Format::Table, Format::Json, Format::Markdown]),
+    ("surface", bpfabi::app::kernel::SurfaceReport::FORMATS),
+    ("versions", bpfabi::app::kernel::VersionsReport::FORMATS),
+    ("diff", bpfabi::app::kernel::DiffReport::FORMATS),
     ("inspect", &[Format::Table, Format::Json]),
-    ("check", &[Format::Table, Format::Json, Format::Jsonl, Format::Sarif, Format::Gnu, Format::Markdown]),
-    ("lint", &[Format::Table, Format::Json]),
-    ("probe", &[Format::Table, Format::Json]),
+    ("check", bpfabi::app::check::CheckReport::FORMATS),
+    ("lint", bpfabi::app::kernel::LintReport::FORMATS),
+    ("probe", bpfabi::app::kernel::ProbeReport::FORMATS),
     ("kernels", &[Format::Table, Format::Json]),
-    ("vmtest", &[Format::Table, Format::Json]),
-    ("catalog list", &[Format::Table, Format::Json]),
-    ("census", &[Format::Table, Format::Json, Format::Jsonl]),
-    ("census impact", &[Format::Table, Format::Json]),
-    ("census suggest", &[Format::Table]),
-    ("report", &[Format::Table]),
+    ("vmtest", bpfabi::app::vmtest::VmtestReport::FORMATS),
+    ("catalog list", bpfabi::app::kernel::CatalogList::FORMATS),
+    ("census", bpfabi::app::census::CensusReport::FORMATS),
+    ("census impact", bpfabi::census::impact::Impact::FORMATS),
+    ("census suggest", bpfabi::app::census::Fragment::FORMATS),
+    ("report", bpfabi::app::census::Site::FORMATS),
     ("policy check", &[Format::Table, Format::Json, Format::Sarif]),
-    ("policy suggest", &[Format::Table]),
+    ("policy suggest", bpfabi::app::census::Fragment::FORMATS),
 ];
 
 /// The command line definition, each command's `--format` limited to the

@@ -1,7 +1,8 @@
 //! Command `probe`: what the running kernel's verifier allows.
 
 use super::common::{write_file, write_out, Out, OutputArgs};
-use bpfabi::report::{self, Format};
+use bpfabi::app::kernel::ProbeReport;
+use bpfabi::report::{Format, Render};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -40,14 +41,10 @@ pub struct ProbeArgs {
 pub fn run(a: &ProbeArgs, w: Out) -> bpfabi::Result<u8> {
     let format = if a.detail { Format::Table } else { a.out.format("probe")? };
     let opts = bpfabi::probe::ProbeOptions { helpers: !a.no_helpers, kfuncs: !a.no_kfuncs, full: a.full, threads: a.threads, only: a.only.clone(), btf_ids: a.btf_ids.clone() };
-    let p = bpfabi::probe::run(&opts)?;
+    let p = ProbeReport { probe: bpfabi::probe::run(&opts)?, detail: a.detail };
     if let Some(f) = &a.output {
-        write_file(f, |fw| report::probe::json(fw, &p))?;
+        write_file(f, |fw| p.render(Format::Json, fw))?;
     }
-    write_out(match format {
-        Format::Json => report::probe::json(w, &p),
-        _ if a.detail => report::probe::detail(w, &p),
-        _ => report::probe::table(w, &p),
-    })?;
+    write_out(p.render(format, w))?;
     Ok(0)
 }

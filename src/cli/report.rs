@@ -1,8 +1,10 @@
 //! Command `report`: static site and Markdown summary from a census and kernels.
 
-use super::census::{kernels, CensusKernelArgs};
+use super::census::CensusKernelArgs;
 use super::common::{write_out, Out};
-use bpfabi::census::{self, Census};
+use bpfabi::app::census;
+use bpfabi::census::suggest::SuggestOptions;
+use bpfabi::report::Render;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -26,29 +28,9 @@ pub struct ReportArgs {
 }
 
 pub fn run(a: &ReportArgs, w: Out) -> bpfabi::Result<u8> {
-    a.k.out.format("report")?;
-    let t = std::time::Instant::now();
-    let c = Census::read(&a.k.census)?;
-    let ks = kernels(&a.k)?;
-    let t_load = t.elapsed();
-    let i = census::impact::impact(&c, &ks, a.k.store.as_deref());
-    let opts = census::suggest::SuggestOptions::new(a.min_projects, a.min_releases);
-    let cands = census::suggest::candidates(&c, &ks, &opts);
-    let frag = census::suggest::fragment(&c, &ks, &cands, &opts);
-    let manifest = a.manifest.as_ref().map(|m| bpfabi::policy::Manifest::load(m).map(|man| (m.display().to_string(), census::site::lifecycle(&c, &man)))).transpose()?;
-    let life = manifest.as_ref().map(|(p, l)| (p.as_str(), l.as_slice()));
-    let files = census::site::render_with_lifecycle(&c, &ks, &i, &cands, &frag, &opts, life, &a.output)?;
-    write_out(writeln!(
-        w,
-        "{}: {} files (index.html, summary.md, {} kfunc, package and object pages); kernels read in {:.2} s, total {:.2} s",
-        a.output.display(),
-        files.len(),
-        files.len().saturating_sub(2),
-        t_load.as_secs_f64(),
-        t.elapsed().as_secs_f64()
-    ))?;
-    for r in &i.releases {
-        write_out(writeln!(w, "{}", r.sentence()))?;
-    }
+    let format = a.k.out.format("report")?;
+    let opts = SuggestOptions::new(a.min_projects, a.min_releases);
+    let site = census::site(&a.k.spec(), &opts, a.manifest.as_deref(), &a.output)?;
+    write_out(site.render(format, w))?;
     Ok(0)
 }

@@ -1,7 +1,8 @@
 //! Command `surface`: the BPF ABI a kernel offers.
 
 use super::common::{usage, write_out, KernelArgs, Out, OutputArgs};
-use bpfabi::report::{self, Format};
+use bpfabi::app::kernel::{self, SurfaceSelect};
+use bpfabi::report::{Format, Render};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -30,20 +31,7 @@ pub fn run(a: &SurfaceArgs, w: Out) -> bpfabi::Result<u8> {
         return Err(usage("--format c writes kfunc declarations; --helpers leaves none (helpers are declared by libbpf's bpf_helper_defs.h)".into()));
     }
     let k = a.kernel.model(&a.inputs)?;
-    let mut s = k.surface().clone();
-    if let Some(p) = &a.grep {
-        s.retain(|n| report::matches_pattern(p, n));
-    }
-    if a.kfuncs {
-        s.helpers.clear();
-    }
-    if a.helpers {
-        s.kfuncs.clear();
-    }
-    write_out(match format {
-        Format::Json => report::surface::json(w, &s),
-        Format::C => report::surface::c_header(w, &s),
-        _ => report::surface::table(w, &s, !a.helpers, !a.kfuncs),
-    })?;
+    let select = SurfaceSelect { grep: a.grep.clone(), kfuncs_only: a.kfuncs, helpers_only: a.helpers };
+    write_out(kernel::surface(&k, select).render(format, w))?;
     Ok(0)
 }

@@ -1,8 +1,8 @@
 //! Command `vmtest`: real loads in kernels booted under QEMU; the probe the guest runs.
 
-use super::common::{write_file, write_out, Out, OutputArgs};
-use bpfabi::kernel::LoadOptions;
-use bpfabi::report::{self, Format};
+use super::common::{write_out, Out, OutputArgs};
+use bpfabi::app::vmtest::{self, Event, VmtestSpec};
+use bpfabi::report::Render;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -86,136 +86,87 @@ pub struct VmtestArgs {
 }
 
 pub fn run(a: &VmtestArgs, w: Out) -> bpfabi::Result<u8> {
-    let format = a.out.format("vmtest")?;
-    use bpfabi::vmtest::{compare, package, read_objects, vm};
+    use bpfabi::vmtest::{package, vm};
     use std::time::Duration;
+    let format = a.out.format("vmtest")?;
     let loader = vmtest_loader(a)?;
     if loader.is_none() && !bpfabi::vmtest::CAN_LOAD {
         return Err(bpfabi::Error::new("vmtest", "this bpfabi was built without the `libbpf` feature: nothing could load in the VM"));
     }
-    let objs = read_objects(&a.objects, a.root.as_deref())?;
-    let wanted: Vec<String> = if a.no_modules {
+    let modules: Vec<String> = if a.no_modules {
         Vec::new()
     } else if a.modules.is_empty() {
         package::DEFAULT_MODULES.iter().map(|s| s.to_string()).collect()
     } else {
         a.modules.clone()
     };
-    let pairs: Vec<(String, Vec<u8>)> = objs.iter().map(|o| (o.name.clone(), o.bytes.clone())).collect();
-    let mut labels = Vec::new();
-    let mut results = Vec::new();
-    let mut runs = Vec::new();
-    let mut rows = Vec::new();
-    let mut exit = 0u8;
-    for (ki, spec) in a.kernels.iter().enumerate() {
-        let mut pieces = Vec::new();
-        for piece in spec.split(',').filter(|s| !s.is_empty()) {
-            if piece.starts_with("debian:") {
-                pieces.extend(bpfabi::kernel::debian::package_files(piece, true)?);
-            } else {
-                pieces.push(PathBuf::from(piece));
+    let vm = vm::VmConfig {
+        accel: match a.accel.as_str() {
+            "kvm" => vm::Accel::Kvm,
+            "tcg" => vm::Accel::Tcg,
+            _ => vm::Accel::Auto,
+        },
+        memory_mb: a.memory,
+        unit_timeout: Duration::from_secs(a.unit_timeout),
+        vm_timeout: Duration::from_secs(a.vm_timeout),
+        kvm_stall: Duration::from_secs(a.kvm_stall),
+        console: a.console.clone(),
+        // With another loader the probe (bpfabi's own) runs only when asked for.
+        probe: !a.no_probe && (loader.is_none() || a.probe_out.is_some()),
+        loader,
+        ..vm::VmConfig::default()
+    };
+    let spec = VmtestSpec {
+        objects: a.objects.clone(),
+        root: a.root.clone(),
+        kernels: a.kernels.clone(),
+        modules,
+        vm,
+        compare: a.compare,
+        check_kernel: a.check_kernel.clone(),
+        all: a.all,
+        log: a.log,
+        probe_out: a.probe_out.clone(),
+        jsonl: a.jsonl.clone(),
+    };
+    let report = vmtest::run(&spec, &mut progress(a.progress))?;
+    write_out(report.render(format, w))?;
+    Ok(report.exit_code())
+}
+
+/// Progress on stderr: with --progress a line per event, else a spinner
+/// on a terminal (the boot and the loads take from seconds to minutes
+/// under TCG).
+fn progress(lines: bool) -> impl FnMut(Event) {
+    use bpfabi::vmtest::protocol::Message as M;
+    let mut spinner: Option<bpfabi::progress::Spinner> = None;
+    let mut done = 0usize;
+    move |e| match e {
+        Event::KernelRead { release, ms, modules } => {
+            if lines {
+                eprintln!("vmtest: kernel {release} read in {ms} ms ({modules} modules to insert)");
             }
+            let s = bpfabi::progress::Spinner::new(!lines, &format!("vmtest {release}"));
+            s.message("booting");
+            spinner = Some(s);
+            done = 0;
         }
-        let t = std::time::Instant::now();
-        let (boot, cached) = package::open_cached(&pieces, &wanted)?;
-        if a.progress {
-            eprintln!("vmtest: kernel {} read in {} ms ({} modules to insert)", boot.release, t.elapsed().as_millis(), boot.modules.len());
-        }
-        let cfg = vm::VmConfig {
-            accel: match a.accel.as_str() {
-                "kvm" => vm::Accel::Kvm,
-                "tcg" => vm::Accel::Tcg,
-                _ => vm::Accel::Auto,
-            },
-            memory_mb: a.memory,
-            unit_timeout: Duration::from_secs(a.unit_timeout),
-            vm_timeout: Duration::from_secs(a.vm_timeout),
-            kvm_stall: Duration::from_secs(a.kvm_stall),
-            console: a.console.as_ref().map(|c| if ki == 0 { c.clone() } else { PathBuf::from(format!("{}.{ki}", c.display())) }),
-            // With another loader the probe (bpfabi's own) runs only when asked for.
-            probe: !a.no_probe && (loader.is_none() || a.probe_out.is_some()),
-            loader: loader.clone(),
-            ..vm::VmConfig::default()
-        };
-        let progress = a.progress;
-        // A spinner on a terminal (unless --progress prints lines): the boot
-        // and the loads take from seconds to minutes under TCG.
-        let spinner = bpfabi::progress::Spinner::new(!progress, &format!("vmtest {}", boot.release));
-        spinner.message("booting");
-        let mut done = 0usize;
-        let mut on_msg = |m: &bpfabi::vmtest::protocol::Message| {
-            use bpfabi::vmtest::protocol::Message as M;
-            if !progress {
-                match m {
-                    M::Hello { uptime_ms, .. } => spinner.message(format!("up after {:.1} s, loading", *uptime_ms as f64 / 1000.0)),
-                    M::Result { record, .. } => {
-                        done += 1;
-                        spinner.message(format!("{done} units loaded or refused; last {} {}", record.object, record.unit_name()));
-                    }
-                    _ => {}
-                }
-                return;
+        Event::VmDone => spinner = None,
+        Event::Guest(m) if lines => match m {
+            M::Hello { release, uptime_ms, .. } => eprintln!("vmtest: {release} up after {uptime_ms} ms"),
+            M::Module(s) => eprintln!("vmtest: module {} {}", s.name, s.status),
+            M::Result { record, .. } => eprintln!("vmtest: {} {} {}", record.object, record.unit_name(), record.status.as_str()),
+            _ => {}
+        },
+        Event::Guest(m) => match (m, &spinner) {
+            (M::Hello { uptime_ms, .. }, Some(s)) => s.message(format!("up after {:.1} s, loading", *uptime_ms as f64 / 1000.0)),
+            (M::Result { record, .. }, Some(s)) => {
+                done += 1;
+                s.message(format!("{done} units loaded or refused; last {} {}", record.object, record.unit_name()));
             }
-            match m {
-                M::Hello { release, uptime_ms, .. } => eprintln!("vmtest: {release} up after {uptime_ms} ms"),
-                M::Module(s) => eprintln!("vmtest: module {} {}", s.name, s.status),
-                M::Result { record, .. } => eprintln!("vmtest: {} {} {}", record.object, record.unit_name(), record.status.as_str()),
-                _ => {}
-            }
-        };
-        let run = vm::run(&boot, &pairs, &cfg, &mut on_msg);
-        drop(spinner);
-        let run = run?;
-        let label = run.release.clone();
-        let nth = |p: &PathBuf| if ki == 0 { p.clone() } else { PathBuf::from(format!("{}.{ki}", p.display())) };
-        // The guest's probe, read back as a probe file once: for --probe-out
-        // (where a failure is an error) and for --compare (where it is not).
-        let mut probe = (a.probe_out.is_some() || a.compare)
-            .then(|| report::vmtest::probe_json(&run))
-            .flatten()
-            .map(|raw| bpfabi::probe::file::read_probe(raw.as_bytes(), &format!("probe of {}", run.release)));
-        if let Some(path) = a.probe_out.as_ref().map(nth) {
-            if let Some(e) = run.probe.as_ref().and_then(|p| p.get("error")).and_then(|e| e.as_str()) {
-                return Err(bpfabi::Error::new(format!("probe of {}", run.release), format!("failed inside the VM: {e}")));
-            }
-            // A guest-side failure ({"error": ..}) or a malformed document is
-            // an error here, not a file `check` trips on.
-            let p = probe.take().ok_or_else(|| bpfabi::Error::new("--probe-out", "the guest ran no probe (see docs/vmtest.md)"))??;
-            write_file(&path, |fw| report::probe::json(fw, &p))?;
-            probe = Some(Ok(p));
-        }
-        if let Some(path) = a.jsonl.as_ref().map(nth) {
-            write_file(&path, |fw| report::vmtest::jsonl(fw, &run))?;
-        }
-        results.extend(run.records.iter().map(|(_, r)| report::vmtest::result(&label, r, a.log)));
-        if run.records.iter().any(|(_, r)| !r.loaded) || run.incomplete.is_some() {
-            exit = 1;
-        }
-        if a.compare {
-            let k = if a.check_kernel.is_empty() {
-                compare::booted_kernel(&boot, cached.as_deref(), &pieces, &run)?
-            } else {
-                bpfabi::kernel::load(&a.check_kernel, &LoadOptions::default())?
-            };
-            rows.extend(compare::predict_and_pair(&label, &objs, &run.records, k, probe.and_then(Result::ok)));
-        }
-        labels.push(label);
-        runs.push(run);
+            _ => {}
+        },
     }
-    if a.compare {
-        let disagree = rows.iter().any(|r| matches!(r.outcome, compare::Outcome::FalseAlarm | compare::Outcome::Missed));
-        exit = disagree as u8;
-    }
-    let run_refs: Vec<&vm::VmRun> = runs.iter().collect();
-    let summaries = |w: Out| run_refs.iter().try_for_each(|r| report::vmtest::run_summary(w, r));
-    write_out(if format == Format::Json {
-        report::vmtest::json(w, &labels, &results, &run_refs, a.compare.then_some(rows.as_slice()))
-    } else if a.compare {
-        summaries(w).and_then(|_| writeln!(w)).and_then(|_| report::vmtest::compare_text(w, &labels, &rows, a.all))
-    } else {
-        report::vmtest::table(w, &results).and_then(|_| writeln!(w)).and_then(|_| summaries(w))
-    })?;
-    Ok(exit)
 }
 
 /// `vmtest --loader`: the reference loader binary to put into the guest

@@ -178,12 +178,21 @@ pub struct SarifLoc {
 
 /// SARIF 2.1.0: one result per finding, located at `loc(f)`.
 pub fn sarif(w: &mut dyn Write, f: &[Finding], loc: &dyn Fn(&Finding) -> Option<SarifLoc>) -> io::Result<()> {
-    let mut rules: Vec<Code> = f.iter().map(|x| x.code).collect();
+    let (rules, results) = sarif_parts(f.iter().map(|x| (x, loc(x))));
+    crate::report::write_sarif(w, rules, results)
+}
+
+/// The SARIF rules (one per code, in code order) and results (one per
+/// finding, at its location) of findings: what [`sarif`] writes, and what
+/// `check --policy` adds to check's own.
+pub fn sarif_parts<'a>(f: impl IntoIterator<Item = (&'a Finding, Option<SarifLoc>)>) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+    let f: Vec<(&Finding, Option<SarifLoc>)> = f.into_iter().collect();
+    let mut rules: Vec<Code> = f.iter().map(|(x, _)| x.code).collect();
     rules.sort();
     rules.dedup();
     let results: Vec<serde_json::Value> = f
-        .iter()
-        .map(|x| {
+        .into_iter()
+        .map(|(x, loc)| {
             let mut r = json!({
                 "ruleId": x.code.as_str(),
                 "level": if x.waived_by.is_some() { "note" } else if x.level == Action::Deny { "error" } else { "warning" },
@@ -193,7 +202,7 @@ pub fn sarif(w: &mut dyn Write, f: &[Finding], loc: &dyn Fn(&Finding) -> Option<
             if x.waived_by.is_some() {
                 r["suppressions"] = json!([{"kind": "inSource", "justification": x.waived_by}]);
             }
-            if let Some(l) = loc(x) {
+            if let Some(l) = loc {
                 let mut region = json!({});
                 if l.line > 0 {
                     region["startLine"] = json!(l.line);
@@ -209,7 +218,7 @@ pub fn sarif(w: &mut dyn Write, f: &[Finding], loc: &dyn Fn(&Finding) -> Option<
         })
         .collect();
     let rules = rules.iter().map(|c| json!({"id": c.as_str(), "name": c.name(), "shortDescription": {"text": c.name().replace('-', " ")}})).collect();
-    crate::report::write_sarif(w, rules, results)
+    (rules, results)
 }
 
 /// The manifest location of a finding as a SARIF location.

@@ -4,6 +4,7 @@
 use super::{count, write_json, write_jsonl, write_table};
 use crate::check::{ProgramResult, Verdict};
 use crate::object::BpfObject;
+use crate::policy::findings::{self, Finding, SarifLoc};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,6 +61,40 @@ impl std::fmt::Display for Counts {
 /// All results as one JSON document.
 pub fn json(w: &mut dyn Write, kernels: &[String], results: &[ProgramResult]) -> io::Result<()> {
     write_json(w, SCHEMA, &Doc { kernels, results, summary: counts(results) })
+}
+
+/// `check --policy --format json`: the [`json`] document with a `policy`
+/// array, one record per finding (its fields, and `source`: the file, line
+/// and column it is about, when known). The document's keys are in
+/// alphabetical order at every level, as `bpfabi.check/1` with a policy
+/// has always been written (docs/json-schema.md).
+pub fn json_with_policy(w: &mut dyn Write, kernels: &[String], results: &[ProgramResult], policy: &[(Finding, Option<SarifLoc>)]) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Source<'a> {
+        file: &'a str,
+        line: usize,
+        column: usize,
+    }
+    #[derive(Serialize)]
+    struct Use<'a> {
+        #[serde(flatten)]
+        finding: &'a Finding,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source: Option<Source<'a>>,
+    }
+    #[derive(Serialize)]
+    struct WithPolicy<'a> {
+        schema: &'a str,
+        #[serde(flatten)]
+        doc: Doc<'a>,
+        policy: Vec<Use<'a>>,
+    }
+    let policy = policy.iter().map(|(finding, l)| Use { finding, source: l.as_ref().map(|l| Source { file: &l.uri, line: l.line, column: l.column }) }).collect();
+    let doc = WithPolicy { schema: SCHEMA, doc: Doc { kernels, results, summary: counts(results) }, policy };
+    // A `serde_json::Value` keeps its object keys sorted.
+    let sorted = serde_json::to_value(&doc).map_err(io::Error::from)?;
+    serde_json::to_writer_pretty(&mut *w, &sorted).map_err(io::Error::from)?;
+    w.write_all(b"\n")
 }
 
 /// Markdown: objects × kernels (worst verdict) and the counts.
@@ -253,6 +288,24 @@ pub fn explain(w: &mut dyn Write, results: &[ProgramResult]) -> io::Result<()> {
 /// SARIF 2.1.0: one result per problem, located at the object file (an
 /// embedded object's offset is a property).
 pub fn sarif(w: &mut dyn Write, results: &[ProgramResult]) -> io::Result<()> {
+    let (rules, out) = sarif_parts(results);
+    super::write_sarif_with(w, rules, out, Some(json!({"verdicts": counts(results)})))
+}
+
+/// `check --policy --format sarif`: [`sarif`] with the policy findings'
+/// rules and results after check's own (each finding at its source line,
+/// else its object, else the manifest entry).
+pub fn sarif_with_policy(w: &mut dyn Write, results: &[ProgramResult], policy: &[(Finding, Option<SarifLoc>)]) -> io::Result<()> {
+    let (mut rules, mut out) = sarif_parts(results);
+    let (more_rules, more) = findings::sarif_parts(policy.iter().map(|(f, l)| (f, l.clone())));
+    rules.extend(more_rules);
+    out.extend(more);
+    super::write_sarif_with(w, rules, out, Some(json!({"verdicts": counts(results)})))
+}
+
+/// The SARIF rules (one per reason kind, in name order) and results of
+/// check's results.
+fn sarif_parts(results: &[ProgramResult]) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
     let mut rules: BTreeSet<&str> = BTreeSet::new();
     let mut out = Vec::new();
     for r in results {
@@ -277,7 +330,7 @@ pub fn sarif(w: &mut dyn Write, results: &[ProgramResult]) -> io::Result<()> {
         }
     }
     let rules = rules.iter().map(|r| json!({"id": r, "shortDescription": {"text": r.replace('_', " ")}})).collect();
-    super::write_sarif_with(w, rules, out, Some(json!({"verdicts": counts(results)})))
+    (rules, out)
 }
 
 #[derive(Serialize)]

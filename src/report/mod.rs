@@ -55,6 +55,17 @@ impl Format {
     }
 }
 
+/// A command's result: the formats it writes, and one entry that writes it
+/// in any of them. The CLI's `--format` of the command accepts exactly
+/// [`Render::FORMATS`]; printers (this module's submodules) do the writing.
+pub trait Render {
+    /// The formats, the default first.
+    const FORMATS: &'static [Format];
+    /// Write the result in `format` (one of [`Render::FORMATS`]; another
+    /// writes the default).
+    fn render(&self, format: Format, w: &mut dyn Write) -> io::Result<()>;
+}
+
 #[derive(Serialize)]
 struct Envelope<'a, T: Serialize + ?Sized> {
     schema: &'a str,
@@ -95,6 +106,14 @@ pub fn write_sarif_with(w: &mut dyn Write, rules: Vec<serde_json::Value>, result
     }
     serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::from)?;
     w.write_all(b"\n")
+}
+
+/// Write a file through a printer; a failed create or write is an error
+/// naming the file.
+pub fn write_file(path: &std::path::Path, print: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> crate::Result<()> {
+    let io_err = |e| crate::Error::io(path.display().to_string(), e);
+    let mut f = io::BufWriter::new(std::fs::File::create(path).map_err(io_err)?);
+    print(&mut f).and_then(|_| f.flush()).map_err(io_err)
 }
 
 /// Write one JSON Lines record.
