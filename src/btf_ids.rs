@@ -98,6 +98,49 @@ fn try_set8(
     Some((Set8 { offset: off, set_flags, pairs }, 8 + cnt * 8))
 }
 
+/// Scan a `.BTF_ids` section for `struct btf_id_set` records
+/// (`BTF_SET_START`/`BTF_SET_END`: `{u32 cnt; u32 ids[cnt]}`, strictly
+/// ascending for the kernel's bsearch) of at least `min` FUNCs of `btf`
+/// whose names `accept` takes (own types only). A record is the longest
+/// run that fits: ids resolve_btfids left 0 (compiled out) are skipped.
+/// Records are recognised from that shape alone (Debian strips the
+/// `__BTF_ID__set__*` symbols), so callers say what names to accept.
+pub fn scan_func_sets(section: &[u8], endian: Endian, btf: &Btf, min: usize, accept: &dyn Fn(&str) -> bool) -> Vec<Vec<TypeId>> {
+    let mut out = Vec::new();
+    let func_named = |id: TypeId| id >= btf.start_id() && btf.ty(id).is_some_and(|t| t.kind == Kind::Func && accept(t.name()));
+    let mut off = 0usize;
+    while off + 8 <= section.len() {
+        let found = (|| {
+            let cnt = endian.u32(section, off)? as usize;
+            if cnt < min.max(1) || cnt > (section.len() - off - 4) / 4 {
+                return None;
+            }
+            let mut ids = Vec::with_capacity(cnt);
+            let mut prev = 0u32;
+            for i in 0..cnt {
+                let id = endian.u32(section, off + 4 + i * 4)?;
+                if id == 0 {
+                    continue;
+                }
+                if id <= prev || !func_named(TypeId(id)) {
+                    return None;
+                }
+                prev = id;
+                ids.push(TypeId(id));
+            }
+            (ids.len() >= min).then_some((ids, 4 + cnt * 4))
+        })();
+        match found {
+            Some((ids, len)) => {
+                out.push(ids);
+                off += len;
+            }
+            None => off += 4,
+        }
+    }
+    out
+}
+
 /// Does this `.BTF_ids` section belong to `btf`? Every id resolve_btfids
 /// wrote is a type of the BTF it ran on, so in the right BTF the set-shaped
 /// records (`btf_id_set8` `{cnt, flags, {id, flags}[cnt]}` with ascending

@@ -387,6 +387,9 @@ pub enum ReasonKind {
     AttachTargetMissing,
     AttachTargetNotInBtf,
     AttachTargetSetAtRuntime,
+    /// A sleepable LSM program on a hook the kernel does not let sleep
+    /// (src/check/filters.rs).
+    AttachTargetNotSleepable,
     HelperOk,
     HelperMissing,
     KfuncOk,
@@ -489,6 +492,7 @@ impl ReasonKind {
             AttachTargetMissing => "attach_target_missing",
             AttachTargetNotInBtf => "attach_target_not_in_btf",
             AttachTargetSetAtRuntime => "attach_target_set_at_runtime",
+            AttachTargetNotSleepable => "attach_target_not_sleepable",
             HelperOk => "helper_ok",
             HelperMissing => "helper_missing",
             KfuncOk => "kfunc_ok",

@@ -163,7 +163,20 @@ fn context_programs_agree_with_real_loads_on_the_running_kernel() {
     assert!(probe.contexts_measured);
     ki.set_probe(Arc::new(ProbeIndex::new(probe, "live probe").with_kernel_facts(ki.kernel())));
     let mut compared = 0;
-    for name in ["iter_tcp", "async_wq", "async_timer", "arena", "struct_ops_noprog", "uprobe_write_user"] {
+    for name in [
+        "iter_tcp",
+        "async_wq",
+        "async_timer",
+        "arena",
+        "struct_ops_noprog",
+        "uprobe_write_user",
+        "sock_destroy",
+        "qdisc_drop_enqueue",
+        "qdisc_drop_dequeue",
+        "lsm_sleepable",
+        "scx_move_dispatch",
+        "scx_move_enqueue",
+    ] {
         let r = judge(name, &ki);
         let predicted = worst(&r);
         let real = real_load(name);
@@ -192,4 +205,86 @@ fn not_root() -> bool {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let euid = status.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|l| l.split_whitespace().nth(1).map(str::to_string));
     euid.as_deref() != Some("0")
+}
+
+/// A kernel of the cache `bpfabi kernels` fills (`debian/kernels/<name>`),
+/// with the project's data/probe file when one matches it.
+fn cached_kernel(name: &str) -> Option<KernelModel> {
+    let cache = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    let dir = cache.join("bpfabi/debian/kernels").join(name);
+    if !dir.join("vmlinux.btf").exists() {
+        return None;
+    }
+    let opts = bpfabi::kernel::LoadOptions { modules: false, ..Default::default() };
+    let mut ks = vec![KernelModel::load(&[dir], &opts).unwrap()];
+    bpfabi::probe::attach::attach(&mut ks, &[], &[]).unwrap();
+    Some(ks.remove(0))
+}
+
+/// One line of tests/fixtures/contexts/*.jsonl: a real load in vmtest.
+#[derive(serde::Deserialize)]
+struct RealLoad {
+    object: String,
+    program: String,
+    loaded: bool,
+    error: String,
+}
+
+/// The context programs against their real loads in vmtest on 6.12.117,
+/// 7.2.13 and 7.3.4 (tests/fixtures/contexts): every prediction that is
+/// not `unknown` agrees, and the kernel filters (src/check/filters.rs)
+/// decide the programs they refuse, with or without a probe.
+#[test]
+fn context_programs_agree_with_vm_loads() {
+    if !have_corpus() {
+        return;
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/contexts");
+    let mut compared = 0;
+    for (release, kernel) in [
+        ("6.12.117+deb13-amd64", Some(corpus_kernel("6.12.117-1"))),
+        ("7.2.13+deb14-amd64", cached_kernel("7.2.13+deb14-amd64")),
+        ("7.3.4+deb13-amd64", cached_kernel("7.3.4+deb13-amd64")),
+    ] {
+        let Some(ki) = kernel else {
+            eprintln!("{release}: not in the kernel cache (`bpfabi kernels`): skipped");
+            continue;
+        };
+        let text = std::fs::read_to_string(dir.join(format!("{release}.jsonl"))).unwrap();
+        let mut unknown = 0;
+        for line in text.lines() {
+            let real: RealLoad = serde_json::from_str(line).unwrap();
+            let name = real.object.trim_start_matches("tests/bpf/").trim_end_matches(".bpf.o");
+            let all = judge(name, &ki);
+            // A struct_ops map is loaded with all its programs: one unit.
+            let unit: Vec<&ProgramResult> = if real.program.starts_with("struct_ops:") { all.iter().collect() } else { all.iter().filter(|r| r.program == real.program).collect() };
+            assert!(!unit.is_empty(), "{release} {name} {}: no result", real.program);
+            let predicted = unit.iter().map(|r| r.verdict).max().unwrap();
+            eprintln!("{release} {name} {}: predicted {predicted:?}, loaded {}", real.program, real.loaded);
+            if predicted == Verdict::Unknown {
+                unknown += 1;
+                continue;
+            }
+            assert_eq!(predicted != Verdict::Fails, real.loaded, "{release} {name} {}: predicted {predicted:?}, real: {}\n{unit:#?}", real.program, real.error);
+            compared += 1;
+        }
+        let reasons = |name: &str, program: &str| -> Vec<(String, String)> {
+            judge(name, &ki).into_iter().filter(|r| r.program == program).flat_map(|r| r.reasons).map(|x| (x.kind.to_string(), x.message)).collect()
+        };
+        // tracing_iter_filter: in every kernel here.
+        let r = reasons("sock_destroy", "tp_btf_destroy");
+        assert!(r.iter().any(|(k, m)| k == "kfunc_not_allowed" && m.contains("tracing_iter_filter")), "{release}: {r:?}");
+        // The sleepable LSM hooks, from .BTF_ids.
+        let r = reasons("lsm_sleepable", "lsm_s_sock_rcv_skb");
+        assert!(r.iter().any(|(k, m)| k == "attach_target_not_sleepable" && m.contains("bpf_lsm_socket_sock_rcv_skb is not sleepable")), "{release}: {r:?}");
+        assert!(!reasons("lsm_sleepable", "lsm_s_file_open").iter().any(|(k, _)| k == "attach_target_not_sleepable"));
+        // bpf_qdisc_kfunc_filter: 7.x only (6.12 has no BPF qdisc).
+        let r = reasons("qdisc_drop_dequeue", "qdisc_dequeue");
+        let filtered = r.iter().any(|(k, m)| k == "kfunc_not_allowed" && m.contains("bpf_qdisc_kfunc_filter"));
+        assert_eq!(filtered, release.starts_with('7'), "{release}: {r:?}");
+        assert!(!reasons("qdisc_drop_enqueue", "qdisc_enqueue").iter().any(|(k, _)| k == "kfunc_not_allowed"));
+        eprintln!("{release}: {unknown} unknown");
+    }
+    eprintln!("{compared} units compared with real loads");
+    assert!(compared >= 10, "{compared}");
 }

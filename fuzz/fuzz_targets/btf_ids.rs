@@ -25,6 +25,7 @@ fuzz_target!(|data: &[u8]| {
     let btf = btf();
     let _ = bpfabi::btf_ids::scan_set8(data, Endian::Little, &btf, u32::MAX);
     let _ = bpfabi::btf_ids::check_matches(data, &btf);
+    let _ = bpfabi::btf_ids::scan_func_sets(data, Endian::Little, &btf, 1, &|n| n.starts_with("kf"));
     for release in ["6.1.0", "6.12.0", "5.10.0"] {
         let k = Kernel::new(Some(release.into()), KernelBtf::new("vmlinux", btf.clone(), Some(Bytes::from_vec(data.to_vec())), "fuzz"), vec![]);
         let _ = bpfabi::surface::of(&k);

@@ -1,8 +1,11 @@
 //! Probe files (`bpfabi.probe/1` JSON, untrusted): read, index, render, and
-//! judge a fixed set of programs (every variant-matching path) with them.
+//! judge a fixed set of programs (every variant-matching path) with them,
+//! including the contexts (`contexts`, `contexts_measured`: an `iter/tcp`
+//! program and an arena map ask for the `iter_target` and `arena_map`
+//! contexts of the variants).
 #![no_main]
 use bpfabi::bytes::Endian;
-use bpfabi::object::{BpfObject, Extern, ExternKind, Program, StructOps};
+use bpfabi::object::{BpfObject, Extern, ExternKind, Map, Program, StructOps};
 use bpfabi::probe::{read_probe, ProbeIndex};
 use libfuzzer_sys::fuzz_target;
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,11 +37,12 @@ fn object() -> &'static BpfObject {
         path: "fuzz.o".into(),
         endian: Endian::Little,
         license: Some("GPL".into()),
-        programs: ["kprobe/do_nanosleep", "tc", "syscall", "fentry/bpf_fentry_test1", "lsm.s/file_open", "struct_ops/ssthresh", "cgroup/skb", "freplace/x", "mystery"]
+        programs: ["kprobe/do_nanosleep", "tc", "syscall", "fentry/bpf_fentry_test1", "lsm.s/file_open", "struct_ops/ssthresh", "cgroup/skb", "freplace/x", "mystery", "iter/tcp", "iter.s/task"]
             .iter()
             .map(|s| program(s))
             .collect(),
-        maps: vec![],
+        // BPF_MAP_TYPE_ARENA (33): the arena context.
+        maps: vec![Map { name: "arena".into(), map_type: 33, max_entries: Some(1), ..Default::default() }],
         externs: ["bpf_task_from_pid", "bpf_rcu_read_lock___v2"]
             .iter()
             .map(|n| Extern::new(n, ExternKind::Kfunc, false))

@@ -14,6 +14,8 @@
 //! - [`license`]: GPL-only program kinds;
 //! - [`struct_ops`]: struct_ops map types;
 //! - [`attach`]: attach targets;
+//! - [`filters`]: the kernel's context filters (kfunc set filters per
+//!   attach type and struct_ops member, sleepable LSM hooks);
 //! - [`arch`]: what the architecture's JIT cannot run.
 //!
 //! [`reach`] says which instructions the verifier reaches on the target
@@ -27,6 +29,7 @@ pub mod attach;
 pub mod context;
 pub mod core;
 pub mod externs;
+pub mod filters;
 pub mod helpers;
 pub mod kfunc_family;
 pub mod license;
@@ -241,6 +244,7 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
         struct_ops::of_program(&struct_ops_types, p, &mut rs);
         helpers::program_types(&t, p, &mut rs);
         attach::targets(&t, p, &mut rs);
+        filters::lsm_sleepable(&t, p, &mut rs);
         arch::jit(&t, p, &mut rs);
         // What every instruction of the call graph needs: when none of it
         // fails or warns, pruning cannot change the verdict and the analysis
@@ -368,6 +372,7 @@ fn reached_reasons(
     helpers::reached(t, helper_names, reached, rs);
     externs::reached(obj, externs, reached, rs);
     rs.extend(probe::availability(t, obj, p, reached));
+    filters::kfuncs(t, obj, p, reached, rs);
     core::reached(obj, core, reached, rs);
 }
 
