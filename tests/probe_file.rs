@@ -205,3 +205,22 @@ fn check_judges_with_a_matching_probe_and_refuses_a_foreign_one() {
     let o = check(&[&obj("probe_helper_kprobe"), Path::new("--kernel"), &corpus.join("kernels/6.1.192-2"), Path::new("--probe"), &kdir.join("probe.json")]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// The probe_file fuzz target's seeds are probe files the reader takes
+/// (the contexts seed with its iterator-target and arena contexts too).
+#[test]
+fn fuzz_seeds_read() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/probe_file");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        let p = read_probe(&std::fs::read(&path).unwrap(), "seed.json").unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if path.ends_with("contexts.json") {
+            assert!(p.contexts_measured);
+            let contexts: Vec<&bpfabi::probe::ContextResult> = p.variants.iter().flat_map(|v| &v.contexts).collect();
+            assert_eq!(contexts.len(), 3, "{contexts:#?}");
+        }
+        n += 1;
+    }
+    assert!(n >= 3);
+}

@@ -97,6 +97,8 @@ fn mutated_btf_ids_never_panic() {
             let p = rng.below(m.len());
             m[p] = rng.next() as u8;
         }
+        // The BTF_SET scan (the sleepable LSM hooks, src/check/filters.rs).
+        let _ = bpfabi::btf_ids::scan_func_sets(&m, k.vmlinux.btf.endian(), &k.vmlinux.btf, 8, &|n| n.starts_with("bpf_lsm_"));
         let mut k2 = k.clone();
         k2.vmlinux.btf_ids = Some(Bytes::from_vec(m));
         let _ = bpfabi::surface::of(&k2);
