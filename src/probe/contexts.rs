@@ -266,8 +266,11 @@ fn arena_contexts(env: &Env, out: &mut [VariantResult]) -> usize {
     if kf.is_empty() {
         return 0;
     }
-    // One page, mmapable (arena_map_alloc refuses anything else).
-    let map = sys::map_create(arena_type, 0, 0, 1, sys::BPF_F_MMAPABLE);
+    // One page, mmapable (arena_map_alloc refuses anything else), at a
+    // fixed user address (the kernel selftests' arenas use 1 << 32 on
+    // arm64, 1 << 44 on x86; any page-aligned address will do, nothing is
+    // mapped): without one the verifier refuses every program using it.
+    let map = sys::map_create_extra(arena_type, 0, 0, 1, sys::BPF_F_MMAPABLE, 1 << 32);
     let fd = match &map {
         Ok(fd) => fd.as_raw_fd(),
         Err(e) => {

@@ -80,7 +80,15 @@ struct MapCreateAttr {
 
 /// Create a map without BTF (`BPF_MAP_CREATE`): the fd, or the errno.
 pub fn map_create(map_type: u32, key_size: u32, value_size: u32, max_entries: u32, map_flags: u32) -> Result<OwnedFd, i32> {
-    let mut attr = MapCreateAttr { map_type, key_size, value_size, max_entries, map_flags, map_name: *b"bpfabi_probe\0\0\0\0", ..MapCreateAttr::default() };
+    map_create_extra(map_type, key_size, value_size, max_entries, map_flags, 0)
+}
+
+/// [`map_create`] with `map_extra` (an arena's user address: kernel/bpf/arena.c
+/// `arena_map_alloc` takes it as `user_vm_start`, and the verifier refuses a
+/// program using an arena whose address was neither given nor mmap()ed:
+/// "arena's user address must be set via map_extra or mmap()").
+pub fn map_create_extra(map_type: u32, key_size: u32, value_size: u32, max_entries: u32, map_flags: u32, map_extra: u64) -> Result<OwnedFd, i32> {
+    let mut attr = MapCreateAttr { map_type, key_size, value_size, max_entries, map_flags, map_extra, map_name: *b"bpfabi_probe\0\0\0\0", ..MapCreateAttr::default() };
     let fd = sys_bpf(BPF_MAP_CREATE, (&mut attr as *mut MapCreateAttr).cast(), std::mem::size_of::<MapCreateAttr>());
     if fd < 0 {
         return Err(errno());
