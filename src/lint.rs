@@ -1,7 +1,9 @@
 //! `bpfabi lint`: the BTF health of a kernel build, for distribution and
 //! kernel maintainers. Facts (header, kinds used and the tools that read
 //! them, evidence counts) are kept apart from findings; each finding has a
-//! stable string code and a severity, and names what it is about.
+//! stable string code and names what it is about; its severity is the
+//! `Policy`'s grade of the code (`DefaultPolicy::grade_finding`), which a
+//! manifest's `[grades]` may change.
 //!
 //! Checks:
 //! - `kfunc_decl_tags_missing`: `.BTF_ids` has kfunc sets but the BTF has no
@@ -25,63 +27,15 @@
 use crate::btf::{render, Btf, Kind, TypeId};
 use crate::btf_ids::BTF_SET8_KFUNCS;
 use crate::kernel::{Kernel, KernelBtf};
+use crate::policy::{Circumstance, DefaultPolicy, Observation, Policy};
 use crate::surface::{self, Source};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What a finding is about; the string form is stable (JSON, docs/lint.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Code {
-    /// `.BTF_ids` has kfunc sets but the BTF has no `bpf_kfunc` decl tags (pahole too old).
-    KfuncDeclTagsMissing,
-    /// A kfunc disagrees with its `_impl` twin.
-    KfuncImplMismatch,
-    /// A kfunc has arguments the verifier supplies.
-    KfuncImplicitArgs,
-    /// A named type defined more than once, identically.
-    TypeDuplicate,
-    /// A named type defined more than once, differently.
-    TypeConflict,
-    /// A module's split BTF does not fit the vmlinux it is read with.
-    ModuleBaseMismatch,
-    /// A `.BTF_ids` entry names a type that is not a FUNC.
-    BtfIdsNotFunc,
-    /// A `.BTF_ids` entry is 0 (unresolved by resolve_btfids).
-    BtfIdsUnresolved,
-    /// A module registers kfuncs but has no BTF.
-    ModuleBtfMissing,
-}
-
-impl Code {
-    /// The stable code string.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::KfuncDeclTagsMissing => "kfunc_decl_tags_missing",
-            Code::KfuncImplMismatch => "kfunc_impl_mismatch",
-            Code::KfuncImplicitArgs => "kfunc_implicit_args",
-            Code::TypeDuplicate => "type_duplicate",
-            Code::TypeConflict => "type_conflict",
-            Code::ModuleBaseMismatch => "module_base_mismatch",
-            Code::BtfIdsNotFunc => "btf_ids_not_func",
-            Code::BtfIdsUnresolved => "btf_ids_unresolved",
-            Code::ModuleBtfMissing => "module_btf_missing",
-        }
-    }
-    /// Every code.
-    pub const ALL: [Code; 9] = [
-        Code::KfuncDeclTagsMissing,
-        Code::KfuncImplMismatch,
-        Code::KfuncImplicitArgs,
-        Code::TypeDuplicate,
-        Code::TypeConflict,
-        Code::ModuleBaseMismatch,
-        Code::BtfIdsNotFunc,
-        Code::BtfIdsUnresolved,
-        Code::ModuleBtfMissing,
-    ];
-}
+/// It lives with the policy codes (`policy::codes`) so that one `Policy`
+/// grades lint findings too.
+pub use crate::policy::codes::LintCode as Code;
 
 /// How bad a finding is: the shared scale (greater is graver).
 pub use crate::vocab::Level as Severity;
@@ -92,8 +46,11 @@ pub use crate::vocab::Level as Severity;
 pub struct Finding {
     /// Stable code.
     pub code: Code,
-    /// Severity.
+    /// Severity: the policy's grade of the code under the circumstance.
     pub severity: Severity,
+    /// What changes the default grade (`policy::Circumstance`).
+    #[serde(skip)]
+    pub circumstance: Circumstance,
     /// "vmlinux" or the module name.
     pub origin: String,
     /// The kfunc, type or module it is about (none for kernel-wide findings).
@@ -168,8 +125,17 @@ impl Lint {
     }
 }
 
-/// Lint a kernel.
+/// The severity a finding has until the policy grades it.
+const UNGRADED: Severity = Severity::Info;
+
+/// Lint a kernel, with findings graded by the default policy.
 pub fn lint(k: &Kernel) -> Lint {
+    lint_with(k, &DefaultPolicy)
+}
+
+/// Lint a kernel; `policy` grades the findings (a manifest's `[grades]`
+/// may make `type_conflict` an error).
+pub fn lint_with(k: &Kernel, policy: &dyn Policy) -> Lint {
     let s = surface::of(k);
     let mut findings = Vec::new();
     let pahole = k.info.config.as_deref().and_then(|c| config_value(c, "CONFIG_PAHOLE_VERSION")).and_then(|v| v.parse().ok());
@@ -186,7 +152,8 @@ pub fn lint(k: &Kernel) -> Lint {
         };
         findings.push(Finding {
             code: Code::KfuncDeclTagsMissing,
-            severity: if since_6_9 { Severity::Warning } else { Severity::Info },
+            severity: UNGRADED,
+            circumstance: if since_6_9 { Circumstance::Plain } else { Circumstance::DeclTagsNotAsked },
             origin: "vmlinux".into(),
             subject: None,
             message: format!(
@@ -197,7 +164,8 @@ pub fn lint(k: &Kernel) -> Lint {
         for f in s.kfuncs.iter().filter(|f| !f.sources.contains(&Source::DeclTag)) {
             findings.push(Finding {
                 code: Code::KfuncDeclTagsMissing,
-                severity: Severity::Warning,
+                severity: UNGRADED,
+                circumstance: Circumstance::Plain,
                 origin: f.module.clone().unwrap_or_else(|| "vmlinux".into()),
                 subject: Some(f.name.clone()),
                 message: "in a kfunc set but without a bpf_kfunc decl tag (missing __bpf_kfunc?): bpftool does not list it".into(),
@@ -221,7 +189,8 @@ pub fn lint(k: &Kernel) -> Lint {
         if !hidden.is_empty() {
             findings.push(Finding {
                 code: Code::KfuncImplicitArgs,
-                severity: Severity::Info,
+                severity: UNGRADED,
+                circumstance: Circumstance::Plain,
                 origin: origin.clone(),
                 subject: Some(f.name.clone()),
                 message: format!("prototype carries verifier-supplied arguments {}: programs pass NULL/0 for them", hidden.join(", ")),
@@ -239,7 +208,8 @@ pub fn lint(k: &Kernel) -> Lint {
         if shared_differ || norm(&ra) != norm(&rb) {
             findings.push(Finding {
                 code: Code::KfuncImplMismatch,
-                severity: Severity::Warning,
+                severity: UNGRADED,
+                circumstance: Circumstance::Plain,
                 origin,
                 subject: Some(f.name.clone()),
                 message: format!("`{}` and its twin `{}` disagree", render::func_decl(&kb.btf, f.btf_id), render::func_decl(&kb.btf, tid)),
@@ -256,7 +226,8 @@ pub fn lint(k: &Kernel) -> Lint {
     for (name, _origin, why) in &k.info.bad_modules {
         findings.push(Finding {
             code: Code::ModuleBaseMismatch,
-            severity: Severity::Error,
+            severity: UNGRADED,
+            circumstance: Circumstance::Plain,
             origin: name.clone(),
             subject: Some(name.clone()),
             message: why.clone(),
@@ -267,7 +238,8 @@ pub fn lint(k: &Kernel) -> Lint {
         if wrong.count > 0 {
             findings.push(Finding {
                 code: Code::ModuleBaseMismatch,
-                severity: Severity::Error,
+                severity: UNGRADED,
+                circumstance: Circumstance::Plain,
                 origin: m.name.clone(),
                 subject: Some(m.name.clone()),
                 message: format!(
@@ -281,7 +253,8 @@ pub fn lint(k: &Kernel) -> Lint {
     for (name, r) in &k.info.module_releases {
         findings.push(Finding {
             code: Code::ModuleBaseMismatch,
-            severity: Severity::Error,
+            severity: UNGRADED,
+            circumstance: Circumstance::Plain,
             origin: name.clone(),
             subject: Some(name.clone()),
             message: format!("vermagic says {r}, the kernel is {}", k.release.as_deref().unwrap_or("?")),
@@ -297,13 +270,17 @@ pub fn lint(k: &Kernel) -> Lint {
     for m in k.info.modules_without_btf.iter().filter(|m| m.registers_kfuncs) {
         findings.push(Finding {
             code: Code::ModuleBtfMissing,
-            severity: Severity::Error,
+            severity: UNGRADED,
+            circumstance: Circumstance::Plain,
             origin: m.name.clone(),
             subject: Some(m.name.clone()),
             message: "registers kfunc sets (imports register_btf_kfunc_id_set) but has no .BTF: its kfuncs are not callable".into(),
         });
     }
 
+    for f in &mut findings {
+        f.severity = policy.grade_finding(&Observation::new(f.code, f.circumstance));
+    }
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)).then(a.origin.cmp(&b.origin)).then(a.subject.cmp(&b.subject)));
     Lint { facts: facts(k, &s, pahole), findings }
 }
@@ -379,9 +356,9 @@ fn duplicates(kb: &KernelBtf, out: &mut Vec<Finding>) {
             conflict.push(label);
         }
     }
-    for (code, list, sev, what) in [
-        (Code::TypeDuplicate, dup, Severity::Info, "defined more than once with the same shallow layout (deduplication kept copies: some referenced type differs deeper)"),
-        (Code::TypeConflict, conflict, Severity::Info, "defined more than once with different layouts (CO-RE relocations on them see several candidates)"),
+    for (code, list, what) in [
+        (Code::TypeDuplicate, dup, "defined more than once with the same shallow layout (deduplication kept copies: some referenced type differs deeper)"),
+        (Code::TypeConflict, conflict, "defined more than once with different layouts (CO-RE relocations on them see several candidates)"),
     ] {
         if list.is_empty() {
             continue;
@@ -389,7 +366,8 @@ fn duplicates(kb: &KernelBtf, out: &mut Vec<Finding>) {
         let shown: Vec<&str> = list.iter().take(8).map(String::as_str).collect();
         out.push(Finding {
             code,
-            severity: sev,
+            severity: UNGRADED,
+            circumstance: Circumstance::Plain,
             origin: kb.name.clone(),
             subject: None,
             message: format!("{} names {what}: {}{}", list.len(), shown.join(", "), if list.len() > shown.len() { ", ..." } else { "" }),
@@ -473,7 +451,8 @@ fn btf_ids_entries(kb: &KernelBtf, out: &mut Vec<Finding>) {
             if id == 0 {
                 out.push(Finding {
                     code: Code::BtfIdsUnresolved,
-                    severity: Severity::Warning,
+                    severity: UNGRADED,
+                    circumstance: Circumstance::Plain,
                     origin: kb.name.clone(),
                     subject: None,
                     message: format!("kfunc set at .BTF_ids+{:#x} has an unresolved entry (id 0): resolve_btfids found no BTF for that function", i * 4),
@@ -482,7 +461,8 @@ fn btf_ids_entries(kb: &KernelBtf, out: &mut Vec<Finding>) {
                 let what = t.map(|t| format!("{} `{}`", t.kind.name(), t.name())).unwrap_or_else(|| "past the last type".into());
                 out.push(Finding {
                     code: Code::BtfIdsNotFunc,
-                    severity: Severity::Error,
+                    severity: UNGRADED,
+                    circumstance: Circumstance::Plain,
                     origin: kb.name.clone(),
                     subject: None,
                     message: format!("kfunc set at .BTF_ids+{:#x} lists id {id}, which is {what}, not a FUNC", i * 4),

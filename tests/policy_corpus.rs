@@ -242,3 +242,44 @@ fn one_more_kernel_gives_a_readable_report() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(!v["findings"].as_array().unwrap().iter().any(|x| x["code"] == "P019" || x["code"] == "P001" || x["code"] == "P018"), "{v:#}");
 }
+
+/// A manifest's `[grades]` changes the grade of a lifecycle finding of
+/// `policy check` (P018, facts that disagree: warn by default) and of a
+/// `lint` finding (`type_duplicate`: info by default) on real kernels.
+#[test]
+fn grades_change_a_lifecycle_finding_and_a_lint_finding() {
+    if !have_corpus() {
+        return;
+    }
+    let dir = workdir("policy-grades");
+    std::fs::copy(baseline(), dir.join("upstream.toml")).unwrap();
+    let wrong = "schema = 1\nextends = [\"upstream.toml\"]\n\n[kfunc.bpf_task_acquire.facts]\nfirst_release = \"6.0\"\n";
+    std::fs::write(dir.join("default.toml"), wrong).unwrap();
+    std::fs::write(dir.join("graded.toml"), format!("{wrong}\n[grades]\nP018 = \"deny\"\ntype_duplicate = \"deny\"\n")).unwrap();
+    let check = |m: &str| {
+        let out = bpfabi().args(["policy", "check", "--format", "json", "--manifest"]).arg(dir.join(m)).args(kernels()).output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let f = v["findings"].as_array().unwrap().iter().find(|x| x["code"] == "P018" && x["kfunc"] == "bpf_task_acquire").cloned();
+        (out.status.code(), f.unwrap_or_else(|| panic!("P018 in {v:#}")))
+    };
+    let (code, f) = check("default.toml");
+    assert_eq!((code, f["level"].as_str()), (Some(0), Some("warn")), "{f:#}");
+    let (code, f) = check("graded.toml");
+    assert_eq!((code, f["level"].as_str()), (Some(1), Some("deny")), "{f:#}");
+
+    let lint = |m: Option<&str>| {
+        let mut c = bpfabi();
+        c.arg("lint").arg(kernel_dir("5.10.223-1")).arg("--json");
+        if let Some(m) = m {
+            c.arg("--policy").arg(dir.join(m));
+        }
+        let out = c.output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let f = v["findings"].as_array().unwrap().iter().find(|x| x["code"] == "type_duplicate").cloned();
+        (out.status.code(), f.unwrap_or_else(|| panic!("type_duplicate in {v:#}")))
+    };
+    let (code, f) = lint(None);
+    assert_eq!((code, f["severity"].as_str()), (Some(0), Some("info")), "{f:#}");
+    let (code, f) = lint(Some("graded.toml"));
+    assert_eq!((code, f["severity"].as_str()), (Some(1), Some("error")), "{f:#}");
+}

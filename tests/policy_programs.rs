@@ -147,6 +147,18 @@ fn check_policy_warns_at_the_source_line() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains(": error: `bpf_old_thing` is deprecated"));
 
+    // The manifest's [grades]: a use denied, the use past removal allowed
+    // (the load itself still fails on 6.15: check says so, exit 1).
+    let graded = dir.join("graded.toml");
+    std::fs::write(&graded, format!("{}\n[grades]\nP100 = \"deny\"\nP101 = \"allow\"\n", std::fs::read_to_string(&m).unwrap())).unwrap();
+    let out = bpfabi().arg("check").arg(&obj).arg("--kernel").arg(&ks[0]).arg("--policy").arg(&graded).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains(&format!("deprecated_user.bpf.c:{line}:")) && text.contains(": error: `bpf_old_thing` is deprecated since 6.13"), "{text}");
+    let out = bpfabi().arg("check").arg(&obj).arg("--kernel").arg(&ks[2]).arg("--policy").arg(&graded).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("[P100]") && !text.contains("[P101]"), "{text}");
+
     // SARIF: the result sits on the source line.
     let out = bpfabi().arg("check").arg(&obj).arg("--kernel").arg(&ks[0]).arg("--policy").arg(&m).args(["--format", "sarif"]).output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -183,9 +183,10 @@ pub struct LintReport {
     pub lint: Lint,
 }
 
-/// Lint a kernel (read with its bad modules kept).
-pub fn lint(k: &Kernel) -> LintReport {
-    LintReport { label: k.label(), lint: crate::lint::lint(k) }
+/// Lint a kernel (read with its bad modules kept); `policy` grades the
+/// findings (`DefaultPolicy`, or a manifest's `[grades]`).
+pub fn lint(k: &Kernel, policy: &dyn crate::policy::Policy) -> LintReport {
+    LintReport { label: k.label(), lint: crate::lint::lint_with(k, policy) }
 }
 
 impl Render for LintReport {

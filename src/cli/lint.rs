@@ -11,6 +11,9 @@ use std::path::PathBuf;
 pub struct LintArgs {
     /// Kernel inputs (as for `surface`); none: the running kernel.
     inputs: Vec<PathBuf>,
+    /// Grade findings by a stability manifest's `[grades]` (docs/policy.md).
+    #[arg(long, value_name = "MANIFEST")]
+    policy: Option<PathBuf>,
     #[command(flatten)]
     kernel: KernelArgs,
     #[command(flatten)]
@@ -20,7 +23,9 @@ pub struct LintArgs {
 pub fn run(a: &LintArgs, w: Out) -> bpfabi::Result<u8> {
     let format = a.out.format("lint")?;
     let opts = LoadOptions { keep_bad_modules: true, ..a.kernel.options() };
-    let l = kernel::lint(&load_with(&a.inputs, &opts)?);
+    let m = a.policy.as_deref().map(bpfabi::policy::Manifest::load).transpose()?;
+    let policy = m.as_ref().map_or(&bpfabi::policy::DefaultPolicy as &dyn bpfabi::policy::Policy, |m| m);
+    let l = kernel::lint(&load_with(&a.inputs, &opts)?, policy);
     write_out(l.render(format, w))?;
     Ok((l.lint.failing() > 0) as u8)
 }

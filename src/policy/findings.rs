@@ -2,6 +2,8 @@
 //! in docs/policy.md), levels, and their printers (text, JSON, SARIF).
 
 pub use super::codes::Code;
+use super::codes::{Circumstance, Observation};
+use super::Policy;
 use super::manifest::{Action, Loc, PolicyKind};
 use serde::Serialize;
 use serde_json::json;
@@ -40,12 +42,37 @@ pub struct Finding {
     /// `policy check --fix` repairs it.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub fixable: bool,
+    /// What changes the default grade (`policy::Circumstance`).
+    #[serde(skip)]
+    pub circumstance: Circumstance,
 }
 
 impl Finding {
     /// A finding with no kfunc, release or location yet.
     pub fn new(code: Code, level: Action, message: impl Into<String>) -> Self {
-        Finding { code, level, kfunc: None, release: None, change: None, tier: None, message: message.into(), location: None, waived_by: None, fixable: false }
+        Finding {
+            code,
+            level,
+            kfunc: None,
+            release: None,
+            change: None,
+            tier: None,
+            message: message.into(),
+            location: None,
+            waived_by: None,
+            fixable: false,
+            circumstance: Circumstance::Plain,
+        }
+    }
+    /// A finding as its detector observed it: [`grade`] gives it the
+    /// policy's level (tier-graded findings use [`Finding::new`]).
+    pub fn observed(code: Code, message: impl Into<String>) -> Self {
+        Finding::new(code, Action::Warn, message)
+    }
+    /// Observed under `c` (a circumstance the grade depends on).
+    pub fn when(mut self, c: Circumstance) -> Self {
+        self.circumstance = c;
+        self
     }
     /// About `kfunc`.
     pub fn kfunc(mut self, k: &str) -> Self {
@@ -62,6 +89,22 @@ impl Finding {
         self.location = l.filter(|l| l.line > 0).cloned();
         self
     }
+}
+
+/// The action `policy` gives a finding `code` observed under `c`.
+pub fn action_of(policy: &dyn Policy, code: Code, c: Circumstance) -> Action {
+    Action::of_level(policy.grade_finding(&Observation::new(code, c)))
+}
+
+/// Grade observed findings by `policy` (every code but the tier-graded
+/// P010-P012, whose level the tier gave) and drop the allowed ones.
+pub fn grade(findings: &mut Vec<Finding>, policy: &dyn Policy) {
+    for f in findings.iter_mut() {
+        if !super::codes::FindingCode::Policy(f.code).tier_graded() {
+            f.level = action_of(policy, f.code, f.circumstance);
+        }
+    }
+    findings.retain(|f| f.level != Action::Allow);
 }
 
 /// Counts for the last line.

@@ -6,6 +6,7 @@
 //! (deprecations, windows, waivers, facts).
 
 use super::findings::{Code, Finding};
+use super::codes::Circumstance;
 use super::manifest::{self, Action, FactVersion, Facts, Manifest, PolicyKind};
 use super::{DefaultPolicy, Policy, Requirement, Subject};
 use crate::check::Verdict;
@@ -369,6 +370,9 @@ impl Policy for ManifestPolicy<'_> {
     fn grade_requirement(&self, r: &Requirement) -> Verdict {
         DefaultPolicy.grade_requirement(r)
     }
+    fn grade_finding(&self, o: &super::Observation) -> crate::vocab::Level {
+        self.manifest.finding_action(o).level()
+    }
 }
 
 /// Options of [`check`].
@@ -474,7 +478,7 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
                         let seen_absent = (j + 1..i).any(|k| h.knows(k, old.module.as_deref()));
                         if old.proto != cur.proto && seen_absent {
                             out.push(
-                                Finding::new(Code::NameReused, Action::Deny, format!("removed after {}, back in {rel} with another prototype (fingerprint {} -> {})", h.label(j), old.proto, cur.proto))
+                                Finding::observed(Code::NameReused, format!("removed after {}, back in {rel} with another prototype (fingerprint {} -> {})", h.label(j), old.proto, cur.proto))
                                     .kfunc(&c.name)
                                     .at(&rel)
                                     .loc(m.kfuncs.get(&c.name).map(|e| &e.loc)),
@@ -519,7 +523,7 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
                 let recorded = m.kfuncs.get(name).is_some_and(|e| e.facts.versions.iter().any(|v| v.from == rel && v.deep == sb.deep));
                 if !recorded {
                     out.push(
-                        Finding::new(Code::SilentChange, Action::Warn, format!("deep fingerprint {} -> {}: a type the prototype reaches changed; nothing recorded", sa.deep, sb.deep))
+                        Finding::observed(Code::SilentChange, format!("deep fingerprint {} -> {}: a type the prototype reaches changed; nothing recorded", sa.deep, sb.deep))
                             .kfunc(name)
                             .at(&rel)
                             .loc(m.kfuncs.get(name).map(|e| &e.loc)),
@@ -536,7 +540,7 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
                     let (a, c) = (crate::kflags::names(1 << b, vo), crate::kflags::names(1 << b, vn));
                     if a != c {
                         out.push(
-                            Finding::new(Code::FlagBitReused, Action::Deny, format!("KF_* bit {b} means {} in {} and {} in {rel}", a.join(","), h.label(i - 1), c.join(",")))
+                            Finding::observed(Code::FlagBitReused, format!("KF_* bit {b} means {} in {} and {} in {rel}", a.join(","), h.label(i - 1), c.join(",")))
                                 .at(&rel),
                         );
                     }
@@ -552,7 +556,7 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
     // In the kernels, not in the manifest.
     for n in &names {
         if !m.kfuncs.contains_key(*n) && !m.ignored(n) {
-            let mut x = Finding::new(Code::Unlisted, Action::Warn, format!("not in the manifest (tier by default: {})", m.tier_name(n))).kfunc(n);
+            let mut x = Finding::observed(Code::Unlisted, format!("not in the manifest (tier by default: {})", m.tier_name(n))).kfunc(n);
             x.release = first_seen(n);
             x.fixable = true;
             out.push(x);
@@ -565,7 +569,7 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
         let tomb = e.facts.removed_in.is_some() || e.facts.renamed_to.is_some() || e.facts.became.is_some();
         if !names.contains(n.as_str()) && !tomb && !after_history(e.facts.first_release.as_deref(), newest) {
             let hint = crate::versions::closest(n, names.iter().copied()).map(|c| format!("; did you mean `{c}`?")).unwrap_or_default();
-            out.push(Finding::new(Code::StaleEntry, Action::Warn, format!("in no kernel of the history and not a tombstone (no removed_in){hint}")).kfunc(n).loc(Some(&e.loc)));
+            out.push(Finding::observed(Code::StaleEntry, format!("in no kernel of the history and not a tombstone (no removed_in){hint}")).kfunc(n).loc(Some(&e.loc)));
         }
         let d = &e.decisions;
         if let Some(dep) = &d.deprecated_since {
@@ -577,7 +581,7 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
                 missing.push("reason");
             }
             if !missing.is_empty() {
-                out.push(Finding::new(Code::DeprecationIncomplete, Action::Warn, format!("deprecated since {dep} without {}", missing.join(" or "))).kfunc(n).loc(Some(&e.loc)));
+                out.push(Finding::observed(Code::DeprecationIncomplete, format!("deprecated since {dep} without {}", missing.join(" or "))).kfunc(n).loc(Some(&e.loc)));
             }
             // A kfunc no kernel of the history has (its subsystem not built
             // there): its replacement cannot be judged either.
@@ -586,13 +590,14 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
                 let in_kernels = last.is_some_and(|s| s.contains_key(r)) || h.helpers.last().is_some_and(|hs| hs.contains(r));
                 if !in_kernels {
                     out.push(
-                        Finding::new(Code::ReplacementProblem, Action::Deny, format!("replacement `{r}` is not in the newest kernel ({})", labels.last().map(String::as_str).unwrap_or("?")))
+                        Finding::observed(Code::ReplacementProblem, format!("replacement `{r}` is not in the newest kernel ({})", labels.last().map(String::as_str).unwrap_or("?")))
+                            .when(Circumstance::ReplacementMissing)
                             .kfunc(n)
                             .loc(Some(&e.loc)),
                     );
                 } else if m.tier_rank(m.tier_name(r)) > m.tier_rank(m.tier_name(n)) {
                     out.push(
-                        Finding::new(Code::ReplacementProblem, Action::Warn, format!("replacement `{r}` is less stable (tier {}) than `{n}` (tier {})", m.tier_name(r), m.tier_name(n)))
+                        Finding::observed(Code::ReplacementProblem, format!("replacement `{r}` is less stable (tier {}) than `{n}` (tier {})", m.tier_name(r), m.tier_name(n)))
                             .kfunc(n)
                             .loc(Some(&e.loc)),
                     );
@@ -603,7 +608,7 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
             let late = h.snaps.iter().enumerate().find(|(i, s)| s.contains_key(n) && manifest::series(h.label(*i)) > manifest::series(nb));
             if let Some((i, _)) = late {
                 out.push(
-                    Finding::new(Code::PresentAfterRemoval, Action::Warn, format!("announced for removal in {nb}, still present in {}", h.label(i)))
+                    Finding::observed(Code::PresentAfterRemoval, format!("announced for removal in {nb}, still present in {}", h.label(i)))
                         .kfunc(n)
                         .at(h.label(i))
                         .loc(Some(&e.loc)),
@@ -614,7 +619,7 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
     // Rules that select nothing in the kernels.
     for r in &m.rules {
         if !names.iter().any(|n| r.pattern.matches(n)) {
-            out.push(Finding::new(Code::StaleRule, Action::Warn, format!("rule `{}` matches no kfunc of the history", r.pattern.as_str())).loc(Some(&r.loc)));
+            out.push(Finding::observed(Code::StaleRule, format!("rule `{}` matches no kfunc of the history", r.pattern.as_str())).loc(Some(&r.loc)));
         }
     }
     // Facts that disagree with the kernels: the record merged with what the
@@ -633,9 +638,9 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
         if fix != e.facts {
             let what = describe_facts_diff(&e.facts, &fix);
             let mut x = if only_additions(&e.facts, &fix) {
-                Finding::new(Code::FactsToRecord, Action::Warn, format!("facts to record: {what}"))
+                Finding::observed(Code::FactsToRecord, format!("facts to record: {what}"))
             } else {
-                Finding::new(Code::FactsDisagree, Action::Warn, format!("facts disagree with the kernels: {what}"))
+                Finding::observed(Code::FactsDisagree, format!("facts disagree with the kernels: {what}"))
             };
             x = x.kfunc(n).loc(Some(&e.loc));
             x.fixable = e.loc.file == m.path;
@@ -644,6 +649,7 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
         merged.insert(n.clone(), fix);
     }
     apply_waivers(m, &mut out, opts, newest);
+    super::findings::grade(&mut out, m);
     out.sort_by(|a, b| {
         let ra = a.release.as_deref().map(manifest::parse_release);
         let rb = b.release.as_deref().map(manifest::parse_release);
@@ -731,13 +737,13 @@ fn apply_waivers(m: &Manifest, out: &mut Vec<Finding>, opts: &CheckOptions, newe
         }
         if expired {
             extra.push(
-                Finding::new(Code::WaiverExpired, Action::Warn, format!("waiver for {} {} at {} expired on {}", w.kfunc, w.change, w.release, w.expires.as_deref().unwrap_or("?")))
+                Finding::observed(Code::WaiverExpired, format!("waiver for {} {} at {} expired on {}", w.kfunc, w.change, w.release, w.expires.as_deref().unwrap_or("?")))
                     .kfunc(&w.kfunc)
                     .loc(Some(&w.loc)),
             );
         } else if !matched && !after_history(Some(&w.release), newest) {
             extra.push(
-                Finding::new(Code::WaiverUnmatched, Action::Warn, format!("waiver for {} {} at {} matches no finding", w.kfunc, w.change, w.release))
+                Finding::observed(Code::WaiverUnmatched, format!("waiver for {} {} at {} matches no finding", w.kfunc, w.change, w.release))
                     .kfunc(&w.kfunc)
                     .loc(Some(&w.loc)),
             );

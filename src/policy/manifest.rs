@@ -36,6 +36,15 @@ impl Action {
             Action::Allow => "allow",
         }
     }
+    /// The action a level stands for: an error is denied, a warning
+    /// warned about, info allowed.
+    pub fn of_level(l: crate::vocab::Level) -> Action {
+        match l {
+            crate::vocab::Level::Error => Action::Deny,
+            crate::vocab::Level::Warning => Action::Warn,
+            _ => Action::Allow,
+        }
+    }
     /// On the shared scale: deny is an error, warn a warning.
     pub fn level(self) -> crate::vocab::Level {
         match self {
@@ -337,6 +346,9 @@ pub struct Manifest {
     pub waivers: Vec<Waiver>,
     /// Release dates (`"6.13" = "2025-01-19"`) on top of the built-in table.
     pub release_dates: BTreeMap<String, String>,
+    /// `[grades]`: the action for a finding code (`P018 = "deny"`,
+    /// `type_conflict = "warn"`) instead of the default policy's.
+    pub grades: BTreeMap<super::codes::FindingCode, Action>,
 }
 
 // ---- raw serde layer: strict, spanned ------------------------------------
@@ -361,6 +373,8 @@ struct RawManifest {
     waiver: Vec<Spanned<RawWaiver>>,
     #[serde(default)]
     release_dates: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    grades: BTreeMap<String, Spanned<Action>>,
 }
 
 #[derive(Deserialize)]
@@ -566,6 +580,18 @@ impl Manifest {
             }
             m.release_dates.insert(k.clone(), d.get_ref().clone());
         }
+        for (k, a) in &raw.grades {
+            let span = a.span();
+            match super::codes::FindingCode::parse(k) {
+                Some(c) if c.tier_graded() => {
+                    return Err(cx.err(span, format!("[grades]: `{k}` is graded by the tiers' actions (`[tier.NAME]`), not here")));
+                }
+                Some(c) => {
+                    m.grades.insert(c, *a.get_ref());
+                }
+                None => return Err(cx.err(span, format!("[grades]: expected a finding code (`P018`, `P100`, `type_conflict` ...), found `{k}`"))),
+            }
+        }
         for (name, e) in &raw.kfunc {
             let r = e.get_ref();
             let mut entry = m.kfuncs.remove(name).unwrap_or_default();
@@ -660,6 +686,16 @@ impl Manifest {
         }
         self.waivers.extend(base.waivers);
         self.release_dates.extend(base.release_dates);
+        self.grades.extend(base.grades);
+    }
+
+    /// The action for a finding: the manifest's `[grades]`, else the
+    /// default policy's grade.
+    pub fn finding_action(&self, o: &super::Observation) -> Action {
+        match self.grades.get(&o.code) {
+            Some(a) => *a,
+            None => Action::of_level(<super::DefaultPolicy as super::Policy>::grade_finding(&super::DefaultPolicy, o)),
+        }
     }
 
     /// Is this kfunc ignored (test kfuncs)?
@@ -873,5 +909,27 @@ mod tests {
         for off in 0..=text.len() {
             assert_eq!(cx.loc(off..off), loc_at("f", text, off), "offset {off}");
         }
+    }
+
+    #[test]
+    fn grades() {
+        use super::super::codes::{Circumstance, Code, FindingCode, LintCode};
+        use super::super::Observation;
+        let m = Manifest::parse("schema = 1\n[grades]\nP018 = \"deny\"\ntype_conflict = \"warn\"\nP101 = \"allow\"\n", "m.toml").unwrap();
+        assert_eq!(m.grades.get(&FindingCode::Policy(Code::FactsDisagree)), Some(&Action::Deny));
+        assert_eq!(m.finding_action(&Observation::new(Code::FactsDisagree, Circumstance::Plain)), Action::Deny);
+        assert_eq!(m.finding_action(&Observation::new(LintCode::TypeConflict, Circumstance::Plain)), Action::Warn);
+        assert_eq!(m.finding_action(&Observation::new(Code::UseOfRemoved, Circumstance::Plain)), Action::Allow);
+        // Not in [grades]: the default policy's grade.
+        assert_eq!(m.finding_action(&Observation::new(Code::NameReused, Circumstance::Plain)), Action::Deny);
+        assert_eq!(m.finding_action(&Observation::new(Code::ReplacementProblem, Circumstance::Plain)), Action::Warn);
+        assert_eq!(m.finding_action(&Observation::new(Code::ReplacementProblem, Circumstance::ReplacementMissing)), Action::Deny);
+        // Tier-graded codes and unknown codes are errors naming the place.
+        let e = Manifest::parse("schema = 1\n[grades]\nP011 = \"deny\"\n", "m.toml").unwrap_err().to_string();
+        assert!(e.contains("m.toml:3:") && e.contains("graded by the tiers"), "{e}");
+        let e = Manifest::parse("schema = 1\n[grades]\nP999 = \"deny\"\n", "m.toml").unwrap_err().to_string();
+        assert!(e.contains("m.toml:3:") && e.contains("expected a finding code"), "{e}");
+        let e = Manifest::parse("schema = 1\n[grades]\nP018 = \"fatal\"\n", "m.toml").unwrap_err().to_string();
+        assert!(e.contains("m.toml:3:"), "{e}");
     }
 }

@@ -23,7 +23,9 @@ pub mod uses;
 pub use history::ManifestPolicy;
 pub use manifest::Manifest;
 
-use crate::vocab::{Exposure, Fact, ReasonKind, Severity, SubjectKind, Verdict};
+pub use codes::{Circumstance, FindingCode, LintCode, Observation};
+
+use crate::vocab::{Exposure, Fact, Level, ReasonKind, Severity, SubjectKind, Verdict};
 
 /// What a fact is about: the kfunc, helper or type, and for types reached
 /// from kfunc prototypes, how callers see them.
@@ -59,6 +61,13 @@ pub trait Policy: Send + Sync {
     }
     /// The verdict one requirement of a program earns on a kernel.
     fn grade_requirement(&self, requirement: &Requirement) -> Verdict;
+    /// How grave a finding of `policy check`, `check --policy` or `lint`
+    /// is. For policy findings `Error` is deny, `Warning` warn and `Info`
+    /// allow (not reported); lint reports every level. The default is
+    /// [`DefaultPolicy`]'s table.
+    fn grade_finding(&self, observation: &Observation) -> Level {
+        DefaultPolicy.grade_finding(observation)
+    }
 }
 
 /// A requirement fact as check observed it: what kind, and the properties
@@ -212,6 +221,66 @@ impl Policy for DefaultPolicy {
             _ => Verdict::Fails,
         }
     }
+
+    /// The default grade of every finding code: the one place a new
+    /// finding's grade goes (a manifest's `[grades]` may change it).
+    fn grade_finding(&self, o: &Observation) -> Level {
+        use codes::Code as P;
+        use Level::*;
+        match (o.code, o.circumstance) {
+            // Graded by the tiers' actions (ManifestPolicy::judge); listed
+            // for completeness, never consulted.
+            (FindingCode::Policy(P::Change | P::RemovedWithoutDeprecation | P::RemovedBeforeWindow), _) => Warning,
+            // Lifecycle findings of `policy check`.
+            (FindingCode::Policy(P::ReplacementProblem), Circumstance::ReplacementMissing) => Error,
+            (FindingCode::Policy(P::NameReused | P::FlagBitReused), _) => Error,
+            (
+                FindingCode::Policy(
+                    P::Unlisted
+                    | P::StaleEntry
+                    | P::StaleRule
+                    | P::PresentAfterRemoval
+                    | P::DeprecationIncomplete
+                    | P::ReplacementProblem
+                    | P::SilentChange
+                    | P::FactsDisagree
+                    | P::FactsToRecord
+                    | P::WaiverExpired
+                    | P::WaiverUnmatched,
+                ),
+                _,
+            ) => Warning,
+            // Uses in programs (`check --policy`): a deprecated kfunc is a
+            // warning (`--deny-deprecated` raises unguarded ones); a strong
+            // use on a kernel past the removal fails the load.
+            (FindingCode::Policy(P::DeprecatedUse), _) => Warning,
+            (FindingCode::Policy(P::UseOfRemoved), _) => Error,
+            // `lint`: what BPF users will hit is an error, degraded
+            // tooling a warning, what is worth knowing info.
+            (FindingCode::Lint(LintCode::KfuncDeclTagsMissing), Circumstance::DeclTagsNotAsked) => Info,
+            (FindingCode::Lint(LintCode::KfuncDeclTagsMissing | LintCode::KfuncImplMismatch | LintCode::BtfIdsUnresolved), _) => Warning,
+            (FindingCode::Lint(LintCode::KfuncImplicitArgs | LintCode::TypeDuplicate | LintCode::TypeConflict), _) => Info,
+            (FindingCode::Lint(LintCode::ModuleBaseMismatch | LintCode::BtfIdsNotFunc | LintCode::ModuleBtfMissing), _) => Error,
+        }
+    }
+}
+
+/// A manifest outside a history (`lint --policy`, `check --policy`): the
+/// default policy with the manifest's `[grades]` over its finding grades.
+/// (Over a history, `ManifestPolicy` grades kfunc changes by tier too.)
+impl Policy for Manifest {
+    fn grade_change(&self, subject: &Subject, fact: &Fact) -> Severity {
+        DefaultPolicy.grade_change(subject, fact)
+    }
+    fn explain_change(&self, subject: &Subject, fact: &Fact) -> Option<String> {
+        DefaultPolicy.explain_change(subject, fact)
+    }
+    fn grade_requirement(&self, requirement: &Requirement) -> Verdict {
+        DefaultPolicy.grade_requirement(requirement)
+    }
+    fn grade_finding(&self, o: &Observation) -> Level {
+        self.finding_action(o).level()
+    }
 }
 
 #[cfg(test)]
@@ -247,6 +316,17 @@ mod tests {
         assert_eq!(p.grade_change(&Subject::named("bpf_task_acquire"), &removed), Severity::Breaking);
         let filled = Subject { exposure: Some(Exposure::Filled), ..Subject::named("struct bpf_ct_opts") };
         assert_eq!(p.grade_change(&filled, &gone), Severity::Breaking);
+        // Findings of policy check, check --policy and lint.
+        let f = |c: FindingCode, x: Circumstance| p.grade_finding(&Observation { code: c, circumstance: x });
+        use codes::Code as P;
+        assert_eq!(f(FindingCode::Policy(P::NameReused), Circumstance::Plain), Level::Error);
+        assert_eq!(f(FindingCode::Policy(P::FactsDisagree), Circumstance::Plain), Level::Warning);
+        assert_eq!(f(FindingCode::Policy(P::ReplacementProblem), Circumstance::ReplacementMissing), Level::Error);
+        assert_eq!(f(FindingCode::Policy(P::DeprecatedUse), Circumstance::Plain), Level::Warning);
+        assert_eq!(f(FindingCode::Policy(P::UseOfRemoved), Circumstance::Plain), Level::Error);
+        assert_eq!(f(FindingCode::Lint(LintCode::KfuncDeclTagsMissing), Circumstance::DeclTagsNotAsked), Level::Info);
+        assert_eq!(f(FindingCode::Lint(LintCode::KfuncDeclTagsMissing), Circumstance::Plain), Level::Warning);
+        assert_eq!(f(FindingCode::Lint(LintCode::ModuleBtfMissing), Circumstance::Plain), Level::Error);
     }
 
     /// A stricter policy changes severities without touching the detectors.
@@ -262,6 +342,9 @@ mod tests {
             }
         }
         assert_eq!(Strict.grade_change(&Subject::default(), &Fact::HelperAdded { id: 1 }), Severity::Breaking);
+        // Finding grades it does not override are the default policy's.
+        let o = Observation::new(LintCode::TypeConflict, Circumstance::Plain);
+        assert_eq!(Strict.grade_finding(&o), DefaultPolicy.grade_finding(&o));
         assert_eq!(Strict.grade_requirement(&Requirement::new(ReasonKind::HelperOk, false)), Verdict::Warns);
     }
 }

@@ -3,10 +3,12 @@
 //! the function containing it, and to a source line through `.BTF.ext` line
 //! info when the object has it; the manifest turns each use into a
 //! compiler-style warning, or an error on a target kernel at or past the
-//! removal. `check`'s own facts (which kfuncs each program calls, weak
+//! removal (the default grades of P100/P101; the manifest's `[grades]` may
+//! change them). `check`'s own facts (which kfuncs each program calls, weak
 //! externs, `bpf_ksym_exists()` guards) decide reachability and strength.
 
-use super::findings::{Code, Finding, SarifLoc};
+use super::codes::Circumstance;
+use super::findings::{action_of, Code, Finding, SarifLoc};
 use super::history::release_label;
 use super::manifest::{self, Action, Manifest};
 use crate::bytes::Bytes;
@@ -102,10 +104,14 @@ pub fn unknown_entries(m: &Manifest, kernels: &[KernelModel]) -> Vec<(Finding, O
             continue;
         }
         let hint = crate::versions::closest(n, names.iter().copied()).map(|c| format!("; did you mean `{c}`?")).unwrap_or_default();
-        let f = Finding::new(Code::StaleEntry, Action::Warn, format!("manifest entry `{n}` names no kfunc of the kernels checked and records no facts{hint}")).kfunc(n).loc(Some(&e.loc));
+        let f = Finding::observed(Code::StaleEntry, format!("manifest entry `{n}` names no kfunc of the kernels checked and records no facts{hint}")).kfunc(n).loc(Some(&e.loc));
         let loc = Some(SarifLoc { uri: e.loc.file.clone(), line: e.loc.line, column: e.loc.column });
         out.push((f, loc));
     }
+    out.retain_mut(|(f, _)| {
+        f.level = action_of(m, f.code, f.circumstance);
+        f.level != Action::Allow
+    });
     out
 }
 
@@ -162,11 +168,14 @@ pub fn deprecations(m: &Manifest, objects: &[BpfObject], kernels: &[KernelModel]
                         }
                         None => (format!("{}: program {}", obj.path, p.name), None),
                     };
-                    let level = if opts.deny_deprecated && !guarded { Action::Deny } else { Action::Warn };
+                    // The manifest grades the use; `--deny-deprecated` raises unguarded ones.
+                    let level = if opts.deny_deprecated && !guarded { Action::Deny } else { action_of(m, Code::DeprecatedUse, Circumstance::Plain) };
                     let mut f = Finding::new(Code::DeprecatedUse, level, format!("{what} [{at}]")).kfunc(k);
                     f.tier = Some(m.tier_name(k).to_string());
                     let loc = loc.or_else(|| Some(SarifLoc { uri: obj.path.clone(), line: 0, column: 0 }));
-                    out.push((f, loc.clone()));
+                    if level != Action::Allow {
+                        out.push((f, loc.clone()));
+                    }
                     if guarded || weak {
                         continue;
                     }
@@ -177,12 +186,13 @@ pub fn deprecations(m: &Manifest, objects: &[BpfObject], kernels: &[KernelModel]
                         // that has not happened yet is only announced).
                         let past = |r: Option<&str>| r.is_some_and(|r| manifest::series(&label) >= manifest::series(r));
                         let has = km.surface().kfuncs.iter().any(|f| f.name == *k);
-                        if !has && (past(removed) || past(announced)) {
+                        let level = action_of(m, Code::UseOfRemoved, Circumstance::Plain);
+                        if !has && (past(removed) || past(announced)) && level != Action::Allow {
                             let why = match removed {
                                 Some(r) => format!("removed in {r}"),
                                 None => format!("gone as announced for {}", announced.unwrap_or("?")),
                             };
-                            let f = Finding::new(Code::UseOfRemoved, Action::Deny, format!("`{k}` is {why} and the target kernel {label} lacks it: the program fails to load [{at}]"))
+                            let f = Finding::new(Code::UseOfRemoved, level, format!("`{k}` is {why} and the target kernel {label} lacks it: the program fails to load [{at}]"))
                             .kfunc(k)
                             .at(&label);
                             out.push((f, loc.clone()));
