@@ -345,7 +345,7 @@ fn diff_kfuncs(old: &KernelModel, new: &KernelModel, out: &mut Vec<Change>) {
                 .map(|f| Fact::FlagGained { flag: f.to_string() })
                 .chain(of.difference(&nf).map(|f| Fact::FlagLost {
                     flag: f.to_string(),
-                    retired_default: f.as_str() == "KF_TRUSTED_ARGS" && trusted_by_default,
+                    retired_default: crate::kflags::KfFlag::parse(f) == Some(crate::kflags::KfFlag::TrustedArgs) && trusted_by_default,
                 }))
                 .collect();
             if !facts.is_empty() {

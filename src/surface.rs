@@ -209,7 +209,7 @@ pub fn of(kernel: &Kernel) -> Surface {
         }
     }
 
-    let fastcall_bit = kflags::bit_of("KF_FASTCALL", version);
+    let fastcall_bit = kflags::bit_of(kflags::KfFlag::Fastcall, version);
     let pairs: Vec<HashMap<String, String>> = btfs
         .iter()
         .enumerate()

@@ -18,14 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// A kernel's release label for policies: `6.1`, `6.12.95` (the patch
 /// level when the release has a non-zero one: Debian's `5.10.0-32` is `5.10`).
 pub fn release_label(release: &str) -> Option<String> {
-    let head: String = release.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
-    let parts: Vec<&str> = head.split('.').filter(|p| !p.is_empty()).collect();
-    let num = |i: usize| parts.get(i).and_then(|p| p.parse::<u32>().ok());
-    let (a, b) = (num(0)?, num(1)?);
-    Some(match num(2) {
-        Some(c) if c > 0 => format!("{a}.{b}.{c}"),
-        _ => format!("{a}.{b}"),
-    })
+    crate::release::Release::of_kernel(release).map(|r| r.to_string())
 }
 
 /// The label of a model, or an error naming the kernel when its release is unknown.
@@ -378,8 +371,8 @@ impl Policy for ManifestPolicy<'_> {
 /// Options of [`check`].
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
-    /// Today (`YYYY-MM-DD` parsed), for waiver expiry.
-    pub today: (i32, u32, u32),
+    /// Today, for waiver expiry.
+    pub today: crate::release::Date,
 }
 
 impl Default for CheckOptions {
@@ -389,23 +382,8 @@ impl Default for CheckOptions {
 }
 
 /// Today's UTC date.
-pub fn today() -> (i32, u32, u32) {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    civil((secs / 86400) as i64)
-}
-
-/// Days since 1970-01-01 -> (y, m, d) (Howard Hinnant's algorithm).
-pub fn civil(z: i64) -> (i32, u32, u32) {
-    let z = z + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    ((if m <= 2 { y + 1 } else { y }) as i32, m, d)
+pub fn today() -> crate::release::Date {
+    crate::release::Date::today()
 }
 
 /// The outcome of `policy check`.
@@ -762,7 +740,9 @@ mod tests {
         assert_eq!(release_label("6.18.44-fc-v595").as_deref(), Some("6.18.44"));
         assert_eq!(release_label("6.13").as_deref(), Some("6.13"));
         assert_eq!(release_label("x"), None);
-        assert_eq!(civil(0), (1970, 1, 1));
-        assert_eq!(civil(20454), (2026, 1, 1));
+        use crate::release::Date;
+        assert_eq!(Date::from_days(0), Date::new(1970, 1, 1));
+        assert_eq!(Date::from_days(20454), Date::new(2026, 1, 1));
+        assert_eq!(Date::from_days(20454).to_string(), "2026-01-01");
     }
 }

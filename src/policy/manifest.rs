@@ -6,6 +6,7 @@
 //! manifest over others (a distribution over the upstream baseline).
 
 use crate::error::{Error, ErrorKind, Result};
+pub use crate::release::{Date, Release};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -431,23 +432,14 @@ struct RawWaiver {
     expires: Option<Spanned<String>>,
 }
 
-/// A release label: `6.1`, `6.12.95` (major, minor, patch; patch 0 when absent).
-pub fn parse_release(s: &str) -> Option<(u32, u32, u32)> {
-    let mut it = s.split('.');
-    let a = it.next()?.parse().ok()?;
-    let b = it.next()?.parse().ok()?;
-    let c = match it.next() {
-        Some(c) => c.parse().ok()?,
-        None => 0,
-    };
-    it.next().is_none().then_some((a, b, c))
+/// A release label: `6.1`, `6.12.95` ([`Release::parse`]).
+pub fn parse_release(s: &str) -> Option<Release> {
+    Release::parse(s)
 }
 
-/// `YYYY-MM-DD` -> (year, month, day).
-pub fn parse_date(s: &str) -> Option<(i32, u32, u32)> {
-    let mut it = s.split('-');
-    let (y, m, d) = (it.next()?.parse().ok()?, it.next()?.parse().ok()?, it.next()?.parse().ok()?);
-    (it.next().is_none() && (1..=12).contains(&m) && (1..=31).contains(&d) && s.len() == 10).then_some((y, m, d))
+/// `YYYY-MM-DD` ([`Date::parse`]).
+pub fn parse_date(s: &str) -> Option<Date> {
+    Date::parse(s)
 }
 
 struct Ctx<'a> {
@@ -737,16 +729,16 @@ impl Manifest {
     }
 
     /// The release date of `release` (`6.13`): the manifest's table, else the built-in one.
-    pub fn release_date(&self, release: &str) -> Option<(i32, u32, u32)> {
+    pub fn release_date(&self, release: &str) -> Option<Date> {
         let series = series(release)?;
-        let key = format!("{}.{}", series.0, series.1);
+        let key = series.to_string();
         self.release_dates.get(&key).or_else(|| self.release_dates.get(release)).and_then(|d| parse_date(d)).or_else(|| builtin_date(series))
     }
 }
 
-/// `6.12.95` -> (6, 12).
-pub fn series(release: &str) -> Option<(u32, u32)> {
-    parse_release(release).map(|(a, b, _)| (a, b))
+/// The series of a release label: `6.12.95` -> `6.12` ([`Release::series`]).
+pub fn series(release: &str) -> Option<Release> {
+    parse_release(release).map(Release::series)
 }
 
 fn builtin_tiers(file: &str) -> BTreeMap<String, Tier> {
@@ -798,10 +790,7 @@ fn builtin_tiers(file: &str) -> BTreeMap<String, Tier> {
 
 /// Mainline release dates (for windows in months). Later releases: give
 /// them in `[release_dates]`.
-/// (year, month, day).
-pub type Date = (i32, u32, u32);
-
-const DATES: &[((u32, u32), Date)] = &[
+const DATES: &[((u32, u32), (i32, u32, u32))] = &[
     ((5, 10), (2020, 12, 13)),
     ((5, 11), (2021, 2, 14)),
     ((5, 12), (2021, 4, 25)),
@@ -833,8 +822,8 @@ const DATES: &[((u32, u32), Date)] = &[
     ((6, 18), (2025, 11, 30)),
 ];
 
-fn builtin_date(s: (u32, u32)) -> Option<(i32, u32, u32)> {
-    DATES.iter().find(|(k, _)| *k == s).map(|(_, d)| *d)
+fn builtin_date(s: Release) -> Option<Date> {
+    DATES.iter().find(|(k, _)| *k == (s.major, s.minor)).map(|&(_, (y, m, d))| Date::new(y, m, d))
 }
 
 /// Number of mainline releases from `a` to `b` (`6.13` -> `6.17` = 4);
@@ -842,7 +831,7 @@ fn builtin_date(s: (u32, u32)) -> Option<(i32, u32, u32)> {
 /// nor later than it (counted as 6.18 + minor distance within major 6).
 pub fn releases_between(a: &str, b: &str) -> Option<i64> {
     let idx = |r: &str| -> Option<i64> {
-        let s = series(r)?;
+        let s = series(r).map(|s| (s.major, s.minor))?;
         if let Some(i) = DATES.iter().position(|(k, _)| *k == s) {
             return Some(i as i64);
         }
@@ -857,14 +846,9 @@ pub fn releases_between(a: &str, b: &str) -> Option<i64> {
     Some(idx(b)? - idx(a)?)
 }
 
-/// Whole months from date `a` to date `b`.
-pub fn months_between(a: (i32, u32, u32), b: (i32, u32, u32)) -> i64 {
-    let m = (b.0 as i64 - a.0 as i64) * 12 + (b.1 as i64 - a.1 as i64);
-    if b.2 < a.2 {
-        m - 1
-    } else {
-        m
-    }
+/// Whole months from date `a` to date `b` ([`Date::months_until`]).
+pub fn months_between(a: Date, b: Date) -> i64 {
+    a.months_until(b)
 }
 
 /// Order of release labels (`6.1` < `6.12.95` < `6.12.117`).
@@ -900,8 +884,8 @@ mod tests {
         assert_eq!(releases_between("6.13", "6.17"), Some(4));
         assert_eq!(releases_between("6.12.95", "6.12.117"), Some(0));
         assert_eq!(releases_between("6.18", "6.20"), Some(2));
-        assert_eq!(months_between((2025, 1, 19), (2025, 9, 28)), 8);
-        assert_eq!(months_between((2025, 1, 19), (2025, 2, 18)), 0);
+        assert_eq!(months_between(Date::new(2025, 1, 19), Date::new(2025, 9, 28)), 8);
+        assert_eq!(months_between(Date::new(2025, 1, 19), Date::new(2025, 2, 18)), 0);
         assert_eq!(release_cmp("6.12.95", "6.12.117"), std::cmp::Ordering::Less);
         assert_eq!(loc_at("f", "a\nbc\nd", 4), Loc { file: "f".into(), line: 2, column: 3 });
         let text = "a\nbc\nd\n";

@@ -107,30 +107,33 @@ pub fn is_test_kfunc(name: &str) -> bool {
 pub struct DefaultPolicy;
 
 /// What gaining (`true`) or losing a KF_* flag means for an existing program:
-/// the default policy's table. `None`: no known meaning.
+/// the default policy's table, one arm per [`KfFlag`] (the kernel's flags
+/// table, `crate::kflags::FLAGS`). `None`: no known meaning (a bit no
+/// kernel named, `KF_IMPLICIT_ARGS`).
 pub fn flag_rule(flag: &str, gained: bool) -> Option<(Severity, &'static str)> {
+    use crate::kflags::KfFlag::*;
     use Severity::*;
-    Some(match (flag, gained) {
-        ("KF_TRUSTED_ARGS", true) => (Breaking, "now rejects programs that pass untrusted (e.g. walked) pointers"),
-        ("KF_TRUSTED_ARGS", false) => (Compatible, "accepts untrusted pointers too"),
-        ("KF_RET_NULL", true) => (Breaking, "may now return NULL: programs that do not check it are rejected"),
-        ("KF_RET_NULL", false) => (Compatible, "no longer returns NULL; existing NULL checks stay valid"),
-        ("KF_ACQUIRE", true) => (Breaking, "now returns a reference programs must release"),
-        ("KF_ACQUIRE", false) => (Breaking, "no longer returns a reference: programs releasing it are rejected"),
-        ("KF_RELEASE", _) => (Breaking, "reference ownership of the argument changed"),
-        ("KF_SLEEPABLE", true) => (Breaking, "may now sleep: only sleepable programs may call it"),
-        ("KF_SLEEPABLE", false) => (Compatible, "no longer sleeps: callable from non-sleepable programs"),
-        ("KF_DESTRUCTIVE", true) => (Breaking, "now destructive: needs CAP_SYS_BOOT"),
-        ("KF_DESTRUCTIVE", false) => (Compatible, "no longer destructive"),
-        ("KF_RCU", true) => (Compatible, "now also accepts RCU-protected pointers"),
-        ("KF_RCU", false) => (Breaking, "no longer accepts RCU-protected pointers"),
-        ("KF_RCU_PROTECTED", true) => (Breaking, "must now be called under bpf_rcu_read_lock()"),
-        ("KF_RCU_PROTECTED", false) => (Compatible, "no longer needs an RCU read-side section"),
-        ("KF_FASTCALL", _) => (Info, "calling convention hint for the verifier/JIT only"),
-        ("KF_KPTR_GET", _) => (Breaking, "kptr reference semantics changed"),
-        (f, _) if f.starts_with("KF_ITER_") => (Breaking, "iterator protocol role changed"),
-        (f, _) if f.starts_with("KF_ARENA_") => (Breaking, "arena pointer semantics of an argument or return changed"),
-        _ => return None,
+    Some(match (crate::kflags::KfFlag::parse(flag)?, gained) {
+        (TrustedArgs, true) => (Breaking, "now rejects programs that pass untrusted (e.g. walked) pointers"),
+        (TrustedArgs, false) => (Compatible, "accepts untrusted pointers too"),
+        (RetNull, true) => (Breaking, "may now return NULL: programs that do not check it are rejected"),
+        (RetNull, false) => (Compatible, "no longer returns NULL; existing NULL checks stay valid"),
+        (Acquire, true) => (Breaking, "now returns a reference programs must release"),
+        (Acquire, false) => (Breaking, "no longer returns a reference: programs releasing it are rejected"),
+        (Release, _) => (Breaking, "reference ownership of the argument changed"),
+        (Sleepable, true) => (Breaking, "may now sleep: only sleepable programs may call it"),
+        (Sleepable, false) => (Compatible, "no longer sleeps: callable from non-sleepable programs"),
+        (Destructive, true) => (Breaking, "now destructive: needs CAP_SYS_BOOT"),
+        (Destructive, false) => (Compatible, "no longer destructive"),
+        (Rcu, true) => (Compatible, "now also accepts RCU-protected pointers"),
+        (Rcu, false) => (Breaking, "no longer accepts RCU-protected pointers"),
+        (RcuProtected, true) => (Breaking, "must now be called under bpf_rcu_read_lock()"),
+        (RcuProtected, false) => (Compatible, "no longer needs an RCU read-side section"),
+        (Fastcall, _) => (Info, "calling convention hint for the verifier/JIT only"),
+        (KptrGet, _) => (Breaking, "kptr reference semantics changed"),
+        (IterNew | IterNext | IterDestroy, _) => (Breaking, "iterator protocol role changed"),
+        (ArenaRet | ArenaArg1 | ArenaArg2, _) => (Breaking, "arena pointer semantics of an argument or return changed"),
+        (ImplicitArgs, _) => return None,
     })
 }
 
