@@ -184,7 +184,7 @@ fn every_finding_code_on_a_synthetic_history() {
     let labels = labels(&ks);
     assert_eq!(labels, ["6.10", "6.11", "6.12", "6.13", "6.14"]);
     let m = Manifest::parse(MANIFEST_A, "m.toml").unwrap();
-    let o = history::check(&m, &ks, &labels, &history::CheckOptions { today: (2026, 1, 1) });
+    let o = history::check(&m, &ks, &labels, &history::CheckOptions { today: bpfabi::release::Date::new(2026, 1, 1) });
     let f = &o.findings;
 
     let x = one(f, Code::Unlisted, "kf_unlisted");
@@ -362,7 +362,7 @@ fn the_documented_example_parses() {
     assert_eq!(e.decisions.replacement.as_deref(), Some("scx_bpf_dsq_insert"));
     assert_eq!(e.facts.removed_in.as_deref(), Some("6.17"));
     assert_eq!(m.waivers.len(), 1);
-    assert_eq!(m.release_date("6.19"), Some((2026, 2, 8)));
+    assert_eq!(m.release_date("6.19"), Some(bpfabi::release::Date::new(2026, 2, 8)));
     assert!(m.ignored("bpf_kfunc_call_test1"));
 }
 
