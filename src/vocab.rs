@@ -10,6 +10,107 @@
 
 use serde::Serialize;
 
+/// The JSON spelling serde gives a unit variant of an enum (`#[serde(rename_all
+/// = "snake_case")]`): the one source of the `as_str` spellings of the
+/// vocabulary, so text and JSON cannot disagree. `""` for anything that is
+/// not a unit variant (never the case for the enums that call it; their
+/// tests check every variant).
+pub fn serde_name<T: Serialize + ?Sized>(v: &T) -> &'static str {
+    v.serialize(VariantName).unwrap_or("")
+}
+
+/// A serializer that only accepts a unit variant and returns its name.
+struct VariantName;
+
+/// Not a unit variant.
+#[derive(Debug)]
+struct NotAUnitVariant;
+
+impl std::fmt::Display for NotAUnitVariant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not a unit variant")
+    }
+}
+
+impl std::error::Error for NotAUnitVariant {}
+
+impl serde::ser::Error for NotAUnitVariant {
+    fn custom<T: std::fmt::Display>(_: T) -> Self {
+        NotAUnitVariant
+    }
+}
+
+macro_rules! refuse {
+    ($($f:ident($($t:ty),*)),* $(,)?) => {
+        $(fn $f(self, $(_: $t),*) -> Result<&'static str, NotAUnitVariant> { Err(NotAUnitVariant) })*
+    };
+}
+
+impl serde::Serializer for VariantName {
+    type Ok = &'static str;
+    type Error = NotAUnitVariant;
+    type SerializeSeq = serde::ser::Impossible<&'static str, NotAUnitVariant>;
+    type SerializeTuple = serde::ser::Impossible<&'static str, NotAUnitVariant>;
+    type SerializeTupleStruct = serde::ser::Impossible<&'static str, NotAUnitVariant>;
+    type SerializeTupleVariant = serde::ser::Impossible<&'static str, NotAUnitVariant>;
+    type SerializeMap = serde::ser::Impossible<&'static str, NotAUnitVariant>;
+    type SerializeStruct = serde::ser::Impossible<&'static str, NotAUnitVariant>;
+    type SerializeStructVariant = serde::ser::Impossible<&'static str, NotAUnitVariant>;
+
+    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result<&'static str, NotAUnitVariant> {
+        Ok(variant)
+    }
+    refuse!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_char(char),
+        serialize_str(&str),
+        serialize_bytes(&[u8]),
+        serialize_none(),
+        serialize_unit(),
+        serialize_unit_struct(&'static str),
+    );
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<&'static str, NotAUnitVariant> {
+        Err(NotAUnitVariant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, _: &T) -> Result<&'static str, NotAUnitVariant> {
+        Err(NotAUnitVariant)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(self, _: &'static str, _: u32, _: &'static str, _: &T) -> Result<&'static str, NotAUnitVariant> {
+        Err(NotAUnitVariant)
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotAUnitVariant> {
+        Err(NotAUnitVariant)
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotAUnitVariant> {
+        Err(NotAUnitVariant)
+    }
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, NotAUnitVariant> {
+        Err(NotAUnitVariant)
+    }
+    fn serialize_tuple_variant(self, _: &'static str, _: u32, _: &'static str, _: usize) -> Result<Self::SerializeTupleVariant, NotAUnitVariant> {
+        Err(NotAUnitVariant)
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotAUnitVariant> {
+        Err(NotAUnitVariant)
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, NotAUnitVariant> {
+        Err(NotAUnitVariant)
+    }
+    fn serialize_struct_variant(self, _: &'static str, _: u32, _: &'static str, _: usize) -> Result<Self::SerializeStructVariant, NotAUnitVariant> {
+        Err(NotAUnitVariant)
+    }
+}
+
 /// How grave a finding is, on the scale every output shares (SARIF
 /// `level`, table colours, exit codes). Ordered: greater is graver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -27,11 +128,7 @@ pub enum Level {
 impl Level {
     /// Lower-case name, as in JSON.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Info => "info",
-            Level::Warning => "warning",
-            Level::Error => "error",
-        }
+        crate::vocab::serde_name(&self)
     }
     /// The SARIF 2.1.0 `result.level` (`note`, `warning`, `error`).
     pub fn sarif(self) -> &'static str {
@@ -60,11 +157,7 @@ pub enum Severity {
 impl Severity {
     /// Lower-case name, as in JSON.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Breaking => "breaking",
-            Severity::Compatible => "compatible",
-            Severity::Info => "info",
-        }
+        crate::vocab::serde_name(&self)
     }
     /// On the shared scale: breaking is an error, compatible a warning.
     pub fn level(self) -> Level {
@@ -135,33 +228,9 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
-    /// The JSON spelling (`kfunc_removed`).
+    /// The JSON spelling (`kfunc_removed`), from serde.
     pub fn as_str(self) -> &'static str {
-        use ChangeKind::*;
-        match self {
-            KfuncAdded => "kfunc_added",
-            KfuncRemoved => "kfunc_removed",
-            KfuncRenamed => "kfunc_renamed",
-            KfuncMoved => "kfunc_moved",
-            KfuncProtoChanged => "kfunc_proto_changed",
-            KfuncFlagsChanged => "kfunc_flags_changed",
-            HelperAdded => "helper_added",
-            HelperRemoved => "helper_removed",
-            HelperRenamed => "helper_renamed",
-            TypeAdded => "type_added",
-            TypeRemoved => "type_removed",
-            TypeChanged => "type_changed",
-            TypeKindChanged => "type_kind_changed",
-            TypeMemberAdded => "type_member_added",
-            TypeMemberRemoved => "type_member_removed",
-            TypeMemberRetyped => "type_member_retyped",
-            TypeMemberMoved => "type_member_moved",
-            TypeSizeChanged => "type_size_changed",
-            EnumValueAdded => "enum_value_added",
-            EnumValueRemoved => "enum_value_removed",
-            EnumValueChanged => "enum_value_changed",
-            TypedefChanged => "typedef_changed",
-        }
+        crate::vocab::serde_name(&self)
     }
     /// Whether it concerns a kfunc, a helper or a type.
     pub fn subject(self) -> SubjectKind {
@@ -350,12 +419,7 @@ pub enum Verdict {
 impl Verdict {
     /// Lower-case name, as in JSON.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Loads => "loads",
-            Verdict::Warns => "warns",
-            Verdict::Unknown => "unknown",
-            Verdict::Fails => "fails",
-        }
+        crate::vocab::serde_name(&self)
     }
     /// On the shared scale: fails is an error, warns and unknown (not
     /// measured) warnings.
@@ -478,73 +542,7 @@ pub enum ReasonKind {
 impl ReasonKind {
     /// The JSON spelling (`kfunc_missing`).
     pub fn as_str(self) -> &'static str {
-        use ReasonKind::*;
-        match self {
-            EndiannessMismatch => "endianness_mismatch",
-            MapTypeOk => "map_type_ok",
-            MapTypeMissing => "map_type_missing",
-            StructOpsOk => "struct_ops_ok",
-            StructOpsTypeMissing => "struct_ops_type_missing",
-            SectionUnknown => "section_unknown",
-            ProgTypeMissing => "prog_type_missing",
-            AttachTypeMissing => "attach_type_missing",
-            AttachTargetOk => "attach_target_ok",
-            AttachTargetMissing => "attach_target_missing",
-            AttachTargetNotInBtf => "attach_target_not_in_btf",
-            AttachTargetSetAtRuntime => "attach_target_set_at_runtime",
-            AttachTargetNotSleepable => "attach_target_not_sleepable",
-            HelperOk => "helper_ok",
-            HelperMissing => "helper_missing",
-            KfuncOk => "kfunc_ok",
-            KfuncMissing => "kfunc_missing",
-            KfuncProtoMismatch => "kfunc_proto_mismatch",
-            KsymOk => "ksym_ok",
-            KsymMissing => "ksym_missing",
-            KsymTypeless => "ksym_typeless",
-            CoreOk => "core_ok",
-            CoreCheckFalse => "core_check_false",
-            CoreAmbiguous => "core_ambiguous",
-            CoreUnresolved => "core_unresolved",
-            CoreUnresolvedGuarded => "core_unresolved_guarded",
-            CoreRelocationRefused => "core_relocation_refused",
-            KfuncFromNonGplProgram => "kfunc_from_non_gpl_program",
-            StructOpsNonGplProgram => "struct_ops_non_gpl_program",
-            HelperGplOnly => "helper_gpl_only",
-            NotCheckedReducedKernel => "not_checked_reduced_kernel",
-            KfuncFamilyOk => "kfunc_family_ok",
-            KfuncFamilyUnresolved => "kfunc_family_unresolved",
-            KfuncFamilyUnresolvedCall => "kfunc_family_unresolved_call",
-            KfuncFamilyStrongVariant => "kfunc_family_strong_variant",
-            CoreZero => "core_zero",
-            KconfigMissing => "kconfig_missing",
-            DependsOnRodata => "depends_on_rodata",
-            BranchPruned => "branch_pruned",
-            ProgTypeUnverified => "prog_type_unverified",
-            ProgTypeUnsupported => "prog_type_unsupported",
-            HelperAllowed => "helper_allowed",
-            HelperNotAllowed => "helper_not_allowed",
-            KfuncAllowed => "kfunc_allowed",
-            KfuncNotAllowed => "kfunc_not_allowed",
-            ProbeUndecided => "probe_undecided",
-            ProbeNoVariant => "probe_no_variant",
-            KfuncJitUnsupported => "kfunc_jit_unsupported",
-            TailcallSubprogJitUnsupported => "tailcall_subprog_jit_unsupported",
-            Loaded => "loaded",
-            VerifierRejected => "verifier_rejected",
-            LibbpfRejected => "libbpf_rejected",
-            OpenFailed => "open_failed",
-            NoPrograms => "no_programs",
-            LoadTimeout => "load_timeout",
-            VmCrashed => "vm_crashed",
-            LegacyMapsUnsupported => "legacy_maps_unsupported",
-            MapInnerMissing => "map_inner_missing",
-            MapPinningUnsupported => "map_pinning_unsupported",
-            MapExtraBytes => "map_extra_bytes",
-            MapDefinitionUnsupported => "map_definition_unsupported",
-            MapSizedByUserSpace => "map_sized_by_user_space",
-            ExternUnsupportedByLoader => "extern_unsupported_by_loader",
-            StructOpsUnsupportedByLoader => "struct_ops_unsupported_by_loader",
-        }
+        crate::vocab::serde_name(&self)
     }
 }
 
@@ -610,3 +608,24 @@ impl Reason {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The spellings come from serde: `as_str` is what JSON says, for
+    /// every scale, and something that is not a unit variant has none.
+    #[test]
+    fn spellings_are_serdes() {
+        for l in [Level::Info, Level::Warning, Level::Error] {
+            assert_eq!(serde_json::to_value(l).unwrap(), l.as_str());
+        }
+        assert_eq!(Severity::Breaking.as_str(), "breaking");
+        assert_eq!(Verdict::Unknown.as_str(), "unknown");
+        assert_eq!(ChangeKind::KfuncProtoChanged.as_str(), "kfunc_proto_changed");
+        assert_eq!(ReasonKind::TailcallSubprogJitUnsupported.as_str(), "tailcall_subprog_jit_unsupported");
+        assert_eq!(ReasonKind::KfuncFromNonGplProgram.as_str(), "kfunc_from_non_gpl_program");
+        assert_eq!(serde_name(&Fact::TypeKindChanged), "");
+        assert_eq!(serde_name("text"), "");
+    }
+}

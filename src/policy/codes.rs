@@ -140,17 +140,7 @@ pub enum LintCode {
 impl LintCode {
     /// The stable code string.
     pub fn as_str(self) -> &'static str {
-        match self {
-            LintCode::KfuncDeclTagsMissing => "kfunc_decl_tags_missing",
-            LintCode::KfuncImplMismatch => "kfunc_impl_mismatch",
-            LintCode::KfuncImplicitArgs => "kfunc_implicit_args",
-            LintCode::TypeDuplicate => "type_duplicate",
-            LintCode::TypeConflict => "type_conflict",
-            LintCode::ModuleBaseMismatch => "module_base_mismatch",
-            LintCode::BtfIdsNotFunc => "btf_ids_not_func",
-            LintCode::BtfIdsUnresolved => "btf_ids_unresolved",
-            LintCode::ModuleBtfMissing => "module_btf_missing",
-        }
+        crate::vocab::serde_name(&self)
     }
     /// Every code.
     pub const ALL: [LintCode; 9] = [

@@ -31,11 +31,7 @@ pub enum Action {
 impl Action {
     /// Lower-case name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Deny => "deny",
-            Action::Warn => "warn",
-            Action::Allow => "allow",
-        }
+        crate::vocab::serde_name(&self)
     }
     /// The action a level stands for: an error is denied, a warning
     /// warned about, info allowed.
@@ -100,18 +96,7 @@ impl PolicyKind {
     ];
     /// The manifest spelling.
     pub fn as_str(self) -> &'static str {
-        match self {
-            PolicyKind::Removed => "removed",
-            PolicyKind::RemovedWithoutDeprecation => "removed_without_deprecation",
-            PolicyKind::ProtoIncompatible => "proto_incompatible",
-            PolicyKind::FlagsTightened => "flags_tightened",
-            PolicyKind::ParamAnnotationChanged => "param_annotation_changed",
-            PolicyKind::FlagsRelaxed => "flags_relaxed",
-            PolicyKind::MovedToModule => "moved_to_module",
-            PolicyKind::Renamed => "renamed",
-            PolicyKind::Promoted => "promoted",
-            PolicyKind::Added => "added",
-        }
+        crate::vocab::serde_name(&self)
     }
     /// Parse the manifest spelling.
     pub fn parse(s: &str) -> Option<PolicyKind> {
