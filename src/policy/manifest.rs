@@ -775,40 +775,40 @@ fn builtin_tiers(file: &str) -> BTreeMap<String, Tier> {
 
 /// Mainline release dates (for windows in months). Later releases: give
 /// them in `[release_dates]`.
-const DATES: &[((u32, u32), (i32, u32, u32))] = &[
-    ((5, 10), (2020, 12, 13)),
-    ((5, 11), (2021, 2, 14)),
-    ((5, 12), (2021, 4, 25)),
-    ((5, 13), (2021, 6, 27)),
-    ((5, 14), (2021, 8, 29)),
-    ((5, 15), (2021, 10, 31)),
-    ((5, 16), (2022, 1, 9)),
-    ((5, 17), (2022, 3, 20)),
-    ((5, 18), (2022, 5, 22)),
-    ((5, 19), (2022, 7, 31)),
-    ((6, 0), (2022, 10, 2)),
-    ((6, 1), (2022, 12, 11)),
-    ((6, 2), (2023, 2, 19)),
-    ((6, 3), (2023, 4, 23)),
-    ((6, 4), (2023, 6, 25)),
-    ((6, 5), (2023, 8, 27)),
-    ((6, 6), (2023, 10, 30)),
-    ((6, 7), (2024, 1, 7)),
-    ((6, 8), (2024, 3, 10)),
-    ((6, 9), (2024, 5, 12)),
-    ((6, 10), (2024, 7, 14)),
-    ((6, 11), (2024, 9, 15)),
-    ((6, 12), (2024, 11, 17)),
-    ((6, 13), (2025, 1, 19)),
-    ((6, 14), (2025, 3, 24)),
-    ((6, 15), (2025, 5, 25)),
-    ((6, 16), (2025, 7, 27)),
-    ((6, 17), (2025, 9, 28)),
-    ((6, 18), (2025, 11, 30)),
+const DATES: &[(Release, Date)] = &[
+    (Release::new(5, 10, 0), Date::new(2020, 12, 13)),
+    (Release::new(5, 11, 0), Date::new(2021, 2, 14)),
+    (Release::new(5, 12, 0), Date::new(2021, 4, 25)),
+    (Release::new(5, 13, 0), Date::new(2021, 6, 27)),
+    (Release::new(5, 14, 0), Date::new(2021, 8, 29)),
+    (Release::new(5, 15, 0), Date::new(2021, 10, 31)),
+    (Release::new(5, 16, 0), Date::new(2022, 1, 9)),
+    (Release::new(5, 17, 0), Date::new(2022, 3, 20)),
+    (Release::new(5, 18, 0), Date::new(2022, 5, 22)),
+    (Release::new(5, 19, 0), Date::new(2022, 7, 31)),
+    (Release::new(6, 0, 0), Date::new(2022, 10, 2)),
+    (Release::new(6, 1, 0), Date::new(2022, 12, 11)),
+    (Release::new(6, 2, 0), Date::new(2023, 2, 19)),
+    (Release::new(6, 3, 0), Date::new(2023, 4, 23)),
+    (Release::new(6, 4, 0), Date::new(2023, 6, 25)),
+    (Release::new(6, 5, 0), Date::new(2023, 8, 27)),
+    (Release::new(6, 6, 0), Date::new(2023, 10, 30)),
+    (Release::new(6, 7, 0), Date::new(2024, 1, 7)),
+    (Release::new(6, 8, 0), Date::new(2024, 3, 10)),
+    (Release::new(6, 9, 0), Date::new(2024, 5, 12)),
+    (Release::new(6, 10, 0), Date::new(2024, 7, 14)),
+    (Release::new(6, 11, 0), Date::new(2024, 9, 15)),
+    (Release::new(6, 12, 0), Date::new(2024, 11, 17)),
+    (Release::new(6, 13, 0), Date::new(2025, 1, 19)),
+    (Release::new(6, 14, 0), Date::new(2025, 3, 24)),
+    (Release::new(6, 15, 0), Date::new(2025, 5, 25)),
+    (Release::new(6, 16, 0), Date::new(2025, 7, 27)),
+    (Release::new(6, 17, 0), Date::new(2025, 9, 28)),
+    (Release::new(6, 18, 0), Date::new(2025, 11, 30)),
 ];
 
 fn builtin_date(s: Release) -> Option<Date> {
-    DATES.iter().find(|(k, _)| *k == (s.major, s.minor)).map(|&(_, (y, m, d))| Date::new(y, m, d))
+    DATES.iter().find(|(k, _)| *k == s.series()).map(|(_, d)| *d)
 }
 
 /// Number of mainline releases from `a` to `b` (`6.13` -> `6.17` = 4);
@@ -816,13 +816,13 @@ fn builtin_date(s: Release) -> Option<Date> {
 /// nor later than it (counted as 6.18 + minor distance within major 6).
 pub fn releases_between(a: &str, b: &str) -> Option<i64> {
     let idx = |r: &str| -> Option<i64> {
-        let s = series(r).map(|s| (s.major, s.minor))?;
+        let s = series(r)?;
         if let Some(i) = DATES.iter().position(|(k, _)| *k == s) {
             return Some(i as i64);
         }
         // Past the table: 6.19, 7.0 ... follow on (7.0 after 6.19 by convention).
         let last = DATES.len() as i64 - 1;
-        match s {
+        match (s.major, s.minor) {
             (6, m) if m > 18 => Some(last + (m as i64 - 18)),
             (7, m) => Some(last + 2 + m as i64),
             _ => None,
