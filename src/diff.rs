@@ -7,7 +7,7 @@
 //! named types reachable from kfunc prototypes (or named with `--type`, or
 //! all with `--all-types`): members, sizes, enum values, typedef targets.
 
-use crate::kflags::KernelVersion;
+use crate::release::Release;
 use crate::model::KernelModel;
 pub use crate::policy::Policy;
 use crate::surface::{Kfunc, Surface};
@@ -320,7 +320,7 @@ fn diff_kfuncs(old: &KernelModel, new: &KernelModel, out: &mut Vec<Change>) {
     for a in added {
         out.push(Change::of(ChangeKind::KfuncAdded, &a.name, a.module.clone(), vec![Fact::KfuncAdded { proto: a.proto.clone() }]));
     }
-    let trusted_by_default = new.kernel().version().is_some_and(|v| v >= KernelVersion(6, 19));
+    let trusted_by_default = new.kernel().version().is_some_and(|v| v >= Release::new(6, 19, 0));
     for (name, ov) in &om {
         let Some(nv) = nm.get(name) else { continue };
         let (Some(o), Some(n)) = (ov.first(), nv.first()) else { continue };

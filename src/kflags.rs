@@ -1,4 +1,4 @@
-//! KF_* kfunc flag names, keyed by kernel version.
+//! KF_* kfunc flag names, keyed by kernel series (a [`Release`] at patch 0).
 //!
 //! The bits live in `include/linux/btf.h` and were reused over time: bit 3
 //! was KF_KPTR_GET until 6.4, bit 8 was proposed as KF_DEPRECATED and became
@@ -6,36 +6,14 @@
 //! became the default. One table says which name a bit has in which kernel;
 //! `docs/kfunc-flags.md` is its human copy.
 
-/// A kernel version (major, minor), enough to pick flag names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-pub struct KernelVersion(pub u32, pub u32);
-
-impl KernelVersion {
-    /// The series of a release string (`6.12.117+deb13-amd64` is 6.12):
-    /// [`Release::of_kernel`](crate::release::Release::of_kernel).
-    pub fn parse(release: &str) -> Option<KernelVersion> {
-        crate::release::Release::of_kernel(release).map(KernelVersion::from)
-    }
-    /// The newest version this table knows (the release whose
-    /// `include/linux/btf.h` it was last compared with, [`CHECKED_AGAINST`]);
-    /// used when a kernel's is unknown.
-    pub const LATEST: KernelVersion = CHECKED_AGAINST;
-}
-
-impl From<crate::release::Release> for KernelVersion {
-    fn from(r: crate::release::Release) -> Self {
-        KernelVersion(r.major, r.minor)
-    }
-}
-
-impl std::fmt::Display for KernelVersion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}", self.0, self.1)
-    }
-}
+use crate::release::Release;
 
 /// The release whose `include/linux/btf.h` the table was last compared with.
-pub const CHECKED_AGAINST: KernelVersion = KernelVersion(7, 1);
+pub const CHECKED_AGAINST: Release = Release::new(7, 1, 0);
+
+/// The newest series this table knows ([`CHECKED_AGAINST`]); used when a
+/// kernel's is unknown.
+pub const LATEST: Release = CHECKED_AGAINST;
 
 /// A KF_* flag, by name: one variant per row of [`FLAGS`] (the kernel's
 /// `include/linux/btf.h`), so code that judges flags matches on the enum
@@ -101,17 +79,17 @@ pub struct FlagDef {
     /// Flag name (`KF_ACQUIRE`), as `btf.h` spells it.
     pub name: &'static str,
     /// First release with this meaning.
-    pub since: KernelVersion,
+    pub since: Release,
     /// First release where the bit no longer means this.
-    pub until: Option<KernelVersion>,
+    pub until: Option<Release>,
     /// What it means for callers.
     pub meaning: &'static str,
     /// The line of `include/linux/btf.h` that defines it (from `since`).
     pub source: &'static str,
 }
 
-const fn v(a: u32, b: u32) -> KernelVersion {
-    KernelVersion(a, b)
+const fn v(a: u32, b: u32) -> Release {
+    Release::new(a, b, 0)
 }
 
 /// The table. Flags in `.BTF_ids` exist from 6.0 (BTF_SET8 and BTF_ID_FLAGS);
@@ -148,17 +126,17 @@ pub const ALL_BITS: u32 = {
     m
 };
 
-fn def_for(bit: u32, ver: KernelVersion) -> Option<&'static FlagDef> {
+fn def_for(bit: u32, ver: Release) -> Option<&'static FlagDef> {
     FLAGS.iter().find(|d| d.bit == bit && d.since <= ver && d.until.is_none_or(|u| ver < u))
 }
 
 /// Bits that have a name in `ver` (used to reject implausible set8 records).
-pub fn known_mask(ver: KernelVersion) -> u32 {
+pub fn known_mask(ver: Release) -> u32 {
     (0..32).filter(|&b| def_for(b, ver).is_some()).fold(0, |m, b| m | (1 << b))
 }
 
 /// Names of the set bits; a bit unknown in `ver` prints as `KF_BIT_<n>`.
-pub fn names(flags: u32, ver: KernelVersion) -> Vec<String> {
+pub fn names(flags: u32, ver: Release) -> Vec<String> {
     (0..32)
         .filter(|b| flags & (1 << b) != 0)
         .map(|b| def_for(b, ver).map(|d| d.name.to_string()).unwrap_or_else(|| format!("KF_BIT_{b}")))
@@ -166,7 +144,7 @@ pub fn names(flags: u32, ver: KernelVersion) -> Vec<String> {
 }
 
 /// The bit a flag has in `ver`.
-pub fn bit_of(flag: KfFlag, ver: KernelVersion) -> Option<u32> {
+pub fn bit_of(flag: KfFlag, ver: Release) -> Option<u32> {
     FLAGS.iter().find(|d| d.flag == flag && d.since <= ver && d.until.is_none_or(|u| ver < u)).map(|d| d.bit)
 }
 
@@ -178,18 +156,18 @@ mod tests {
         for d in FLAGS {
             // The cited #define names the flag and its bit.
             assert!(d.source.starts_with(&format!("#define {} (1 << {}) ", d.name, d.bit)), "{}", d.source);
-            assert!(d.until.is_none_or(|u| d.since < u && u <= KernelVersion::LATEST), "{}", d.name);
-            assert!(d.since <= KernelVersion::LATEST, "{}", d.name);
+            assert!(d.until.is_none_or(|u| d.since < u && u <= LATEST), "{}", d.name);
+            assert!(d.since <= LATEST, "{}", d.name);
             // The enum and the table agree, both ways.
             assert_eq!(d.flag.name(), d.name);
             assert_eq!(KfFlag::parse(d.name), Some(d.flag));
         }
         assert_eq!(ALL_BITS, 0x1_ffff);
-        assert_eq!(known_mask(KernelVersion::LATEST) | (1 << 3) | (1 << 4), ALL_BITS);
-        assert_eq!(names(1 << 8, KernelVersion(6, 1)), ["KF_BIT_8"]);
-        assert_eq!(names(1 << 8, KernelVersion(6, 12)), ["KF_ITER_NEW"]);
+        assert_eq!(known_mask(LATEST) | (1 << 3) | (1 << 4), ALL_BITS);
+        assert_eq!(names(1 << 8, Release::new(6, 1, 0)), ["KF_BIT_8"]);
+        assert_eq!(names(1 << 8, Release::new(6, 12, 0)), ["KF_ITER_NEW"]);
         assert_eq!(KfFlag::parse("KF_BIT_8"), None);
-        assert_eq!(bit_of(KfFlag::Fastcall, KernelVersion(6, 13)), Some(12));
-        assert_eq!(bit_of(KfFlag::Fastcall, KernelVersion(6, 12)), None);
+        assert_eq!(bit_of(KfFlag::Fastcall, Release::new(6, 13, 0)), Some(12));
+        assert_eq!(bit_of(KfFlag::Fastcall, Release::new(6, 12, 0)), None);
     }
 }

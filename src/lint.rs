@@ -144,7 +144,7 @@ pub fn lint_with(k: &Kernel, policy: &dyn Policy) -> Lint {
     // kfunc decl tags vs kfunc sets.
     let from_sets = s.kfuncs.iter().filter(|f| f.sources.iter().any(|x| matches!(x, Source::BtfIds | Source::Heuristic))).count();
     if s.discovery.decl_tags == 0 && from_sets > 0 {
-        let since_6_9 = version.is_some_and(|v| v >= crate::kflags::KernelVersion(6, 9));
+        let since_6_9 = version.is_some_and(|v| v >= crate::release::Release::new(6, 9, 0));
         let why = match (since_6_9, pahole) {
             (true, Some(p)) => format!("built with pahole {}.{} (decl tags need pahole >= 1.27)", p / 100, p % 100),
             (true, None) => "pahole older than 1.27?".to_string(),

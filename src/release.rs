@@ -141,6 +141,12 @@ impl std::fmt::Display for Release {
     }
 }
 
+/// Serialize an optional series as `[MAJOR, MINOR]` (or `null`): the JSON
+/// of a kernel's version and of the JIT table's `since`.
+pub fn serialize_series<S: serde::Serializer>(v: &Option<Release>, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&v.map(|r| [r.major, r.minor]), s)
+}
+
 /// A calendar date (proleptic Gregorian, UTC), ordered. Written and parsed
 /// as `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -210,6 +216,21 @@ impl std::fmt::Display for Date {
 mod tests {
     use super::compare;
     use std::cmp::Ordering::*;
+
+    #[test]
+    fn releases_and_series() {
+        use super::Release;
+        assert_eq!(Release::of_kernel("6.12.117+deb13-amd64"), Some(Release::new(6, 12, 117)));
+        assert_eq!(Release::of_kernel("6.1.0-56-amd64").map(Release::series), Some(Release::new(6, 1, 0)));
+        assert_eq!(Release::of_kernel("x"), None);
+        assert!(Release::new(6, 18, 44) < Release::new(6, 19, 0));
+        assert_eq!(Release::new(6, 12, 95).series().to_string(), "6.12");
+        // A kernel's version in JSON (KernelArch, the JIT table) stays `[6, 12]`.
+        #[derive(serde::Serialize)]
+        struct V(#[serde(serialize_with = "super::serialize_series")] Option<Release>);
+        assert_eq!(serde_json::to_string(&V(Some(Release::new(6, 12, 0)))).unwrap(), "[6,12]");
+        assert_eq!(serde_json::to_string(&V(None)).unwrap(), "null");
+    }
 
     #[test]
     fn dpkg_ordering() {

@@ -14,7 +14,8 @@
 use crate::btf::{render, Btf, Kind, TypeId};
 use crate::btf_ids;
 use crate::kernel::{Kernel, KernelBtf};
-use crate::kflags::{self, KernelVersion};
+use crate::kflags;
+use crate::release::Release;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -150,10 +151,10 @@ const TAG_FASTCALL: &str = "bpf_fastcall";
 pub fn of(kernel: &Kernel) -> Surface {
     let (version, version_assumed) = match kernel.version() {
         Some(v) => (v, false),
-        None => (KernelVersion::LATEST, true),
+        None => (kflags::LATEST, true),
     };
     // kfuncs exist from 5.13; flags in set8 records from 6.0.
-    let set8_possible = version >= KernelVersion(6, 0);
+    let set8_possible = version >= Release::new(6, 0, 0);
     let mask = if version_assumed { kflags::ALL_BITS } else { kflags::known_mask(version) };
 
     // Scan every .BTF_ids once; decide whether this kernel flags its kfunc sets.

@@ -8,7 +8,7 @@
 
 use super::Target;
 use crate::kernel::arch::{jit_blocker, JitFeature};
-use crate::kflags::KernelVersion;
+use crate::release::Release;
 use crate::object::Program;
 use crate::vocab::{Reason, ReasonKind};
 
@@ -19,7 +19,7 @@ const BPF_FUNC_TAIL_CALL: u32 = 12;
 pub(super) fn jit(t: &Target, p: &Program, rs: &mut Vec<Reason>) {
     let Some(ka) = t.kernel.arch() else { return };
     // Before 5.13 no verifier knows kfunc calls: `kfunc_missing` says it all.
-    let verifier_knows_kfuncs = ka.version.is_some_and(|v| v >= KernelVersion(5, 13));
+    let verifier_knows_kfuncs = ka.version.is_some_and(|v| v >= Release::new(5, 13, 0));
     if let (Some(first), true) = (p.kfuncs.iter().next(), verifier_knows_kfuncs) {
         if let Some(why) = jit_blocker(ka, JitFeature::KfuncCall) {
             let n = p.kfuncs.len();

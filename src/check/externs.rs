@@ -167,7 +167,7 @@ pub(super) enum KconfigValue {
 pub(super) fn kconfig_value(obj: &BpfObject, e: &crate::object::Extern, ki: &KernelModel) -> Option<KconfigValue> {
     let kv = |a: u32, b: u32, c: u32| (u64::from(a) << 16) + (u64::from(b.min(255)) << 8) + u64::from(c.min(255));
     match e.name.as_str() {
-        "LINUX_KERNEL_VERSION" => ki.kernel().version().map(|v| KconfigValue::Range(kv(v.0, v.1, 0), kv(v.0, v.1, 255))),
+        "LINUX_KERNEL_VERSION" => ki.kernel().version().map(|v| KconfigValue::Range(kv(v.major, v.minor, 0), kv(v.major, v.minor, 255))),
         "LINUX_HAS_BPF_COOKIE" => Some(KconfigValue::Exact(u64::from(ki.has_helper(BPF_FUNC_GET_ATTACH_COOKIE)))),
         "LINUX_HAS_SYSCALL_WRAPPER" => ki.kconfig().map(|c| KconfigValue::Exact(u64::from(c.get("CONFIG_ARCH_HAS_SYSCALL_WRAPPER").is_some_and(|v| v == "y")))),
         n if n.starts_with("CONFIG_") => {

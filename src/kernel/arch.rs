@@ -14,7 +14,7 @@
 
 use super::Kernel;
 use crate::btf::{Btf, Kind};
-use crate::kflags::KernelVersion;
+use crate::release::Release;
 use serde::Serialize;
 use std::path::Path;
 
@@ -231,7 +231,8 @@ pub struct KernelArch {
     /// What said so.
     pub evidence: ArchEvidence,
     /// Kernel version, when known.
-    pub version: Option<KernelVersion>,
+    #[serde(serialize_with = "crate::release::serialize_series")]
+    pub version: Option<Release>,
     /// From the kernel configuration, when one was found.
     pub config: Option<JitConfig>,
 }
@@ -326,14 +327,15 @@ pub struct JitRow {
     /// The JIT feature.
     pub feature: JitFeature,
     /// First release whose JIT has it (None: none yet).
-    pub since: Option<KernelVersion>,
+    #[serde(serialize_with = "crate::release::serialize_series")]
+    pub since: Option<Release>,
     /// Where that comes from (commit and subject).
     pub source: &'static str,
 }
 
 const fn row(arch: Arch, feature: JitFeature, since: Option<(u32, u32)>, source: &'static str) -> JitRow {
     let since = match since {
-        Some((a, b)) => Some(KernelVersion(a, b)),
+        Some((a, b)) => Some(Release::new(a, b, 0)),
         None => None,
     };
     JitRow { arch, feature, since, source }
@@ -391,11 +393,11 @@ pub fn jit_blocker(ka: &KernelArch, feature: JitFeature) -> Option<String> {
             ka.arch.name(),
             ka.arch.kernel_dir(),
             feature.describe(),
-            since.0,
-            since.1,
+            since.major,
+            since.minor,
             row.source,
-            v.0,
-            v.1
+            v.major,
+            v.minor
         )),
         None => Some(format!("the {} JIT does not support {} ({})", ka.arch.name(), feature.describe(), row.source)),
     }
@@ -421,7 +423,7 @@ mod tests {
 
     #[test]
     fn jit_table_decisions() {
-        let ka = |arch, v: (u32, u32), config| KernelArch { arch, evidence: ArchEvidence::Release, version: Some(KernelVersion(v.0, v.1)), config };
+        let ka = |arch, v: (u32, u32), config| KernelArch { arch, evidence: ArchEvidence::Release, version: Some(Release::new(v.0, v.1, 0)), config };
         assert!(jit_blocker(&ka(Arch::Arm64, (5, 10), None), JitFeature::KfuncCall).is_some());
         assert!(jit_blocker(&ka(Arch::Arm64, (6, 1), None), JitFeature::KfuncCall).is_none());
         assert!(jit_blocker(&ka(Arch::Ppc64el, (6, 1), None), JitFeature::KfuncCall).is_some());

@@ -49,7 +49,7 @@ fn release_dir_file(path: &str) -> Option<&str> {
 use crate::btf::Btf;
 use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, ReadError, Result};
-use crate::kflags::KernelVersion;
+use crate::release::Release;
 use decompress::Compression;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -169,8 +169,9 @@ impl LoadInfo {
 
 impl Kernel {
     /// Kernel version from the release string, when known.
-    pub fn version(&self) -> Option<KernelVersion> {
-        self.release.as_deref().and_then(KernelVersion::parse)
+    /// The series of its release (`6.12` of `6.12.117+deb13-amd64`).
+    pub fn version(&self) -> Option<Release> {
+        self.release.as_deref().and_then(Release::of_kernel).map(Release::series)
     }
     /// vmlinux then every module.
     pub fn btfs(&self) -> impl Iterator<Item = &KernelBtf> {
@@ -217,7 +218,7 @@ impl Default for LoadOptions {
 
 /// Check a release given by the user (`--release`): `major.minor` first,
 /// then only characters `uname -r` strings use.
-pub fn validate_release(r: &str) -> Result<KernelVersion> {
+pub fn validate_release(r: &str) -> Result<Release> {
     let bad = |why: &str| Error::of(ErrorKind::NotFound, "--release", format!("`{r}` is not a kernel release ({why}); expected e.g. 6.1.0-56-amd64 or 6.12.117+deb13-amd64"));
     if r.is_empty() || r.len() > 64 {
         return Err(bad("empty or longer than 64 characters"));
@@ -230,8 +231,8 @@ pub fn validate_release(r: &str) -> Result<KernelVersion> {
     if major.is_empty() || minor.is_empty() || r.as_bytes().get(major.len()) != Some(&b'.') {
         return Err(bad("it does not start with MAJOR.MINOR"));
     }
-    match KernelVersion::parse(r) {
-        Some(v) if (2..=20).contains(&v.0) && v.1 < 100 => Ok(v),
+    match Release::of_kernel(r).map(Release::series) {
+        Some(v) if (2..=20).contains(&v.major) && v.minor < 100 => Ok(v),
         _ => Err(bad("implausible version number")),
     }
 }
