@@ -56,6 +56,26 @@ fn cilium_test_objects_read_by_each_loader() {
     assert!(!rules("cilium:0.22").contains(&Rule::LegacyMapsUnsupported));
     // Its ARRAY_OF_MAPS has no inner map: "ArrayOfMaps requires InnerMap".
     assert!(rules("cilium:0.22").contains(&Rule::MapInnerMissing));
+    // census `loaders`: by the object-level rules alone, every family can
+    // load btf_map_init (libbpf 1.7 refuses its programs, not the object);
+    // none the legacy object (libbpf >= 1.0: legacy maps; cilium/ebpf and
+    // aya: a map-in-map without an inner map).
+    assert_eq!(bpfabi::loader::loadable_by(&o), vec![Family::Libbpf, Family::Cilium, Family::Aya]);
+    assert_eq!(bpfabi::loader::loadable_by(&legacy), Vec::<Family>::new());
+    // inspect: `socket/tail` is unknown to libbpf 1.7, a socket filter to
+    // cilium/ebpf (prefix `socket`) and aya (`socket` kind).
+    let d = bpfabi::loader::section_disagreements(&o);
+    let tail = d.iter().find(|d| d.section == "socket/tail").unwrap();
+    assert_eq!(tail.programs, vec!["tail_1"]);
+    let by: Vec<(String, Option<&str>, bool)> = tail.readings.iter().map(|r| (r.loader.to_string(), r.prog_type.as_deref(), r.refuses_object)).collect();
+    assert_eq!(
+        by,
+        vec![
+            ("libbpf 1.7".to_string(), None, false),
+            ("cilium/ebpf 0.22".to_string(), Some("BPF_PROG_TYPE_SOCKET_FILTER"), false),
+            ("aya 0.14".to_string(), Some("BPF_PROG_TYPE_SOCKET_FILTER"), false)
+        ]
+    );
     // Evidence: prefix-only section names and a legacy `maps` section.
     let inf = bpfabi::loader::evidence::infer(&legacy);
     assert_eq!(inf.loader.family(), Family::Cilium, "{:?}", inf.why);

@@ -188,3 +188,98 @@ fn ciliumload_here_reproduces_the_ground_truth() {
         }
     }
 }
+
+/// `check --loader L --kernel K` against each real loader's loads on K
+/// (the per-loader ground truth; corpus objects): no program the real
+/// loader loaded is predicted to fail, and the refusals it predicts are
+/// counted. K is the corpus kernel of the same release (6.18: the
+/// machine's live BTF, without probe data, so many verdicts are
+/// `unknown`). Environment limits, timeouts and objects without programs
+/// are left out; an object-level refusal stands for every program any
+/// loader found in the object (as scripts/loader-truth --summary counts).
+/// The figures are docs/loaders.md's "Predictions against real loads".
+#[test]
+fn check_with_each_loader_agrees_with_its_real_loads() {
+    use bpfabi::check::{check_object, CheckOptions, Verdict};
+    use bpfabi::loader::{Family, LoaderChoice, Version};
+    use bpfabi::model::KernelModel;
+    use std::collections::{BTreeMap, BTreeSet, HashMap};
+    if !have_corpus() {
+        return;
+    }
+    let root = corpus();
+    // (ground-truth release, corpus kernel, loader, version,
+    //  real loads, real refusals, refusals predicted, refusals predicted to load)
+    type Row = (&'static str, &'static str, &'static str, &'static str, usize, usize, usize, usize);
+    const EXPECTED: &[Row] = &[
+        ("6.1.0-56-amd64", "6.1.192-2", "aya", "0.14.0", 384, 348, 311, 16),
+        ("6.1.0-56-amd64", "6.1.192-2", "cilium", "0.22.0", 488, 243, 123, 96),
+        ("6.1.0-56-amd64", "6.1.192-2", "libbpf", "1.7.0", 542, 191, 83, 82),
+        ("6.12.117+deb13-amd64", "6.12.117-1", "cilium", "0.22.0", 474, 254, 154, 78),
+        ("6.12.117+deb13-amd64", "6.12.117-1", "libbpf", "1.7.0", 514, 217, 136, 58),
+        ("6.18.44-fc-v1272", "live-6.18", "aya", "0.14.0", 306, 400, 362, 2),
+        ("6.18.44-fc-v1272", "live-6.18", "cilium", "0.11.0", 267, 424, 374, 5),
+        ("6.18.44-fc-v1272", "live-6.18", "cilium", "0.22.0", 386, 301, 206, 3),
+        ("6.18.44-fc-v1272", "live-6.18", "libbpf", "1.7.0", 396, 256, 178, 3),
+    ];
+    let mut got: Vec<(String, String, String, String, usize, usize, usize, usize)> = Vec::new();
+    let mut false_alarms = Vec::new();
+    let names = BTreeMap::new();
+    for (rel, rows) in fixtures() {
+        let kdir = match rel.as_str() {
+            "6.1.0-56-amd64" => "6.1.192-2",
+            "6.12.117+deb13-amd64" => "6.12.117-1",
+            r if r.starts_with("6.18.") => "live-6.18",
+            _ => continue,
+        };
+        let rows: Vec<&serde_json::Value> = rows.iter().filter(|r| !r["object"].as_str().unwrap().starts_with("tests/")).collect();
+        let mut programs: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+        for r in &rows {
+            if let Some(p) = r["program"].as_str() {
+                programs.entry(r["object"].as_str().unwrap()).or_default().insert(p);
+            }
+        }
+        let objects: BTreeMap<&str, bpfabi::object::BpfObject> =
+            programs.keys().map(|o| (*o, bpfabi::object::read_path(&root.join("bpf-objects").join(o)).unwrap().remove(0).1)).collect();
+        let mut ki = KernelModel::new(load_dir(kdir));
+        bpfabi::probe::attach::attach(std::slice::from_mut(&mut ki), &[], &[]).unwrap();
+        let loaders: BTreeSet<(&str, &str)> = rows.iter().map(|r| (r["loader"].as_str().unwrap(), r["version"].as_str().unwrap())).collect();
+        for (l, v) in loaders {
+            let family = Family::ALL.into_iter().find(|f| f.as_str() == l).unwrap();
+            let opts = CheckOptions::default().loader(LoaderChoice::Fixed(family.at(v.parse::<Version>().unwrap())));
+            let verdict: HashMap<(&str, String), Verdict> = objects
+                .iter()
+                .flat_map(|(o, obj)| check_object(obj, &ki, &names, &opts).into_iter().map(move |r| ((*o, r.program), r.verdict)))
+                .collect();
+            let (mut loads, mut refusals, mut caught, mut predicted_loads) = (0, 0, 0, 0);
+            for r in rows.iter().filter(|r| r["loader"] == l && r["version"] == v && r["env"].is_null()) {
+                if matches!(r["status"].as_str(), Some("timeout" | "no_programs")) {
+                    continue;
+                }
+                let o = r["object"].as_str().unwrap();
+                let progs: Vec<&str> = match r["program"].as_str() {
+                    Some(p) => vec![p],
+                    None => programs.get(o).map(|s| s.iter().copied().collect()).unwrap_or_default(),
+                };
+                for p in progs.into_iter().filter(|p| !p.starts_with("struct_ops:")) {
+                    let Some(&vd) = verdict.get(&(o, p.to_string())) else { panic!("{rel} {l} {v}: no verdict for {o} {p}") };
+                    if r["loaded"] == true {
+                        loads += 1;
+                        if vd == Verdict::Fails {
+                            false_alarms.push(format!("{rel}: {o} {p} loads with {l} {v}, predicted to fail"));
+                        }
+                    } else {
+                        refusals += 1;
+                        caught += (vd == Verdict::Fails) as usize;
+                        predicted_loads += (vd == Verdict::Loads) as usize;
+                    }
+                }
+            }
+            eprintln!("{rel} ({kdir}) {l} {v}: {loads} loads, {refusals} refusals, {caught} predicted, {predicted_loads} predicted to load");
+            got.push((rel.clone(), kdir.to_string(), l.to_string(), v.to_string(), loads, refusals, caught, predicted_loads));
+        }
+    }
+    assert!(false_alarms.is_empty(), "{false_alarms:#?}");
+    let want: Vec<_> = EXPECTED.iter().map(|e| (e.0.to_string(), e.1.to_string(), e.2.to_string(), e.3.to_string(), e.4, e.5, e.6, e.7)).collect();
+    assert_eq!(got, want, "figures changed: update docs/loaders.md and EXPECTED");
+}

@@ -124,6 +124,7 @@ fn census_json() -> String {
         programs: 1,
         requires: BTreeMap::from([(Category::Kfunc, kfuncs.iter().map(|(n, g)| (n.to_string(), *g)).collect())]),
         occurrences: occs,
+        loaders: Vec::new(),
     };
     let c = Census::from_parts(
         [

@@ -29,6 +29,7 @@ fn census_json() -> String {
         programs: 1,
         requires: BTreeMap::from([(Category::Kfunc, kfuncs.iter().map(|(n, g)| (n.to_string(), *g)).collect())]),
         occurrences: vec![Occurrence { package: Some(pkg.into()), version: Some("1".into()), source: Some(pkg.into()), container: format!("{pkg}.deb"), path: "x.bpf.o".into(), ..Occurrence::default() }],
+        loaders: Vec::new(),
     };
     use Guard::*;
     let c = Census::from_parts(

@@ -45,6 +45,9 @@ pub struct CheckSpec {
     pub deny_deprecated: bool,
     /// Also load every program for real on the running kernel.
     pub load: bool,
+    /// With `load` and a cilium/ebpf or aya loader: the reference loader
+    /// binary (default: scripts/build-loaders' one of that version).
+    pub loader_bin: Option<std::path::PathBuf>,
 }
 
 impl CheckSpec {
@@ -148,7 +151,13 @@ fn loads(spec: &CheckSpec, labels: &[String], results: &[ProgramResult]) -> Resu
         return Err(Error::new("--load", "loads happen on the running kernel: use it without --kernel (or `bpfabi vmtest`)"));
     }
     let objs = read_objects(&spec.objects, None)?;
-    let records = load_here(&objs);
+    let LoaderChoice::Fixed(loader) = spec.loader else {
+        return Err(Error::new("--load", "name the loader to load with (--loader libbpf, cilium or aya), not auto"));
+    };
+    let records = match crate::vmtest::external::binary_for(loader, spec.loader_bin.clone())? {
+        Some(bin) => crate::vmtest::external::load_here(&bin, &objs)?,
+        None => load_here(&objs),
+    };
     let kernel = labels.first().cloned().unwrap_or_default();
     let mut rows = Vec::new();
     for (i, o) in objs.iter().enumerate() {

@@ -141,6 +141,7 @@ mod tests {
             programs: 1,
             requires: [(Category::Kfunc, [(kfunc.to_string(), Guard::Unguarded)].into())].into(),
             occurrences: vec![Occurrence { package: Some(format!("p{sha}")), arch: arch.map(String::from), ..Occurrence::default() }],
+            loaders: Vec::new(),
         }
     }
 

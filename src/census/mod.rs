@@ -168,6 +168,10 @@ pub struct ObjectEntry {
     pub requires: BTreeMap<Category, BTreeMap<String, Guard>>,
     /// Every place it was found, sorted.
     pub occurrences: Vec<Occurrence>,
+    /// The loader families (newest release of each) whose own rules do not
+    /// refuse the whole object ([`crate::loader::loadable_by`]).
+    #[serde(default)]
+    pub loaders: Vec<crate::loader::Family>,
 }
 
 impl ObjectEntry {
@@ -493,6 +497,7 @@ pub fn entry(obj: &BpfObject, bytes: &[u8]) -> ObjectEntry {
         programs: obj.programs.len(),
         requires: requirements(obj),
         occurrences: Vec::new(),
+        loaders: crate::loader::loadable_by(obj),
     }
 }
 
@@ -523,6 +528,7 @@ mod tests {
                 path: "/x".into(),
                 ..Occurrence::default()
             }],
+            loaders: Vec::new(),
         }
     }
 

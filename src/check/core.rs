@@ -448,6 +448,23 @@ pub(super) fn resolve(t: &Target, obj: &BpfObject) -> Vec<CoreRes> {
     }
 }
 
+/// The outcomes as `loader` applies them. cilium/ebpf (btf/core.go
+/// `COREFixup.Apply`, v0.9.1 to v0.22.0) patches a load/store's offset and
+/// never compares the field's size or signedness with the instruction's,
+/// unlike libbpf's `bpf_core_patch_insn` (`fail_memsz_adjust`): what libbpf
+/// poisons there loads (measured: selftests' bpf_iter_tcp4 on 6.12.117).
+pub(super) fn as_applied_by(core: &mut [CoreRes], loader: crate::loader::Loader) {
+    if loader.family() != crate::loader::Family::Cilium {
+        return;
+    }
+    for c in core.iter_mut() {
+        if let CoreOutcome::MemSize(w) = &c.outcome {
+            let w = w.replace("libbpf refuses to adjust a load/store of it", &format!("{loader} patches the offset without checking the access size (btf/core.go `COREFixup.Apply`)"));
+            c.outcome = CoreOutcome::Resolved(w);
+        }
+    }
+}
+
 /// The relocations of every instruction of the call graph (`all`) that
 /// libbpf cannot apply (`Fatal`): they fail the load even in code the
 /// verifier would not reach (`reached`).

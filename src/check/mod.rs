@@ -226,7 +226,8 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
     }
     externs::kconfig_missing(&t, obj, &mut object_reasons);
     let ext_status: Vec<Option<&ExternStatus>> = obj.externs.iter().map(|e| externs.get(e.name.as_str())).collect();
-    let core = core::resolve(&t, obj);
+    let mut core = core::resolve(&t, obj);
+    core::as_applied_by(&mut core, loader);
     let facts = Facts { obj, ki, core: &core, externs: &ext_status, rodata_known: true, rodata_stated: &opts.rodata };
     // kfunc compat families, judged per program on its reachable calls.
     let families = kfunc_family::families(obj, &facts);

@@ -35,10 +35,15 @@ pub struct CheckArgs {
     #[arg(long = "probe", value_name = "FILE")]
     probes: Vec<PathBuf>,
     /// Also load every program for real on the running kernel (root), one at
-    /// a time with libbpf, and print where prediction and reality disagree.
-    /// Everything loaded is removed.
+    /// a time with the --loader (libbpf, or the cilium/ebpf or aya reference
+    /// loader scripts/build-loaders makes), and print where prediction and
+    /// reality disagree. Everything loaded is removed.
     #[arg(long, conflicts_with_all = ["sarif", "explain"])]
     load: bool,
+    /// With --load --loader cilium|aya: the reference loader binary
+    /// (default: scripts/build-loaders' one of that version).
+    #[arg(long, value_name = "FILE", requires = "load")]
+    loader_bin: Option<PathBuf>,
     /// A stability manifest (docs/policy.md): warn at every use of a
     /// deprecated kfunc (source line from .BTF.ext), error when a target
     /// kernel is at or past its removal.
@@ -102,6 +107,7 @@ pub fn run(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
         policy: a.policy.clone(),
         deny_deprecated: a.deny_deprecated,
         load: a.load,
+        loader_bin: a.loader_bin.clone(),
     };
     let spec = match &a.config {
         Some(f) => spec.with_config(&bpfabi::integration::Config::from_file(f)?),

@@ -88,7 +88,7 @@ pub enum Loader {
 }
 
 /// The three loader families, without a version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Family {
     /// libbpf.
@@ -513,6 +513,75 @@ impl Loader {
             }
         }
     }
+}
+
+/// The loader families whose newest modelled release can load `obj` by its
+/// own rules alone (no kernel asked): those with no finding that refuses
+/// the whole object (a legacy `maps` section for libbpf ≥ 1.0, a section
+/// name aya does not know, a map it cannot create, an extern it cannot
+/// resolve ...; `max_entries` 0, which user space sizes, does not count).
+/// In [`Family::ALL`] order (`census`).
+pub fn loadable_by(obj: &BpfObject) -> Vec<Family> {
+    Family::ALL.into_iter().filter(|f| !f.newest().findings(obj).iter().any(|x| x.program.is_none() && x.rule != Rule::MapSizedByUserSpace)).collect()
+}
+
+/// One loader's reading of a section name (`inspect`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SectionReading {
+    /// The loader (its family's newest modelled release).
+    pub loader: Loader,
+    /// The program type it decodes (kernel spelling); `None`: none, the
+    /// program fails unless user space sets a type.
+    pub prog_type: Option<String>,
+    /// The expected attach type it sets.
+    pub attach_type: Option<String>,
+    /// aya: the name makes it refuse the whole object.
+    pub refuses_object: bool,
+}
+
+/// A section name the loaders read differently, with each one's reading.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SectionDisagreement {
+    /// The section name.
+    pub section: String,
+    /// The object's programs in it.
+    pub programs: Vec<String>,
+    /// One reading per loader family (libbpf, cilium/ebpf, aya), newest
+    /// release of each.
+    pub readings: Vec<SectionReading>,
+}
+
+/// The sections of `obj` whose program type the newest
+/// libbpf, cilium/ebpf and aya read differently (each with its own grammar:
+/// [`libbpf::decode`], [`cilium::decode`], [`aya::decode`]), in section
+/// order; empty when they all agree.
+pub fn section_disagreements(obj: &BpfObject) -> Vec<SectionDisagreement> {
+    let mut out: Vec<SectionDisagreement> = Vec::new();
+    for p in &obj.programs {
+        if let Some(d) = out.iter_mut().find(|d| d.section == p.section) {
+            d.programs.push(p.name.clone());
+            continue;
+        }
+        let readings: Vec<SectionReading> = Family::ALL
+            .iter()
+            .map(|f| {
+                let l = f.newest();
+                let d = l.decode_section(&p.section);
+                SectionReading {
+                    loader: l,
+                    prog_type: d.as_ref().and_then(|d| d.prog_type).map(|t| t.to_string()),
+                    attach_type: d.as_ref().and_then(|d| d.attach).map(|t| t.to_string()),
+                    refuses_object: d.is_none(),
+                }
+            })
+            .collect();
+        let first = readings.first();
+        if readings.iter().all(|r| Some((&r.prog_type, r.refuses_object)) == first.map(|f| (&f.prog_type, f.refuses_object))) {
+            continue;
+        }
+        out.push(SectionDisagreement { section: p.section.clone(), programs: vec![p.name.clone()], readings });
+    }
+    out
 }
 
 /// A `.ksyms` variable with a type (not `void`).

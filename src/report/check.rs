@@ -335,12 +335,44 @@ fn sarif_parts(results: &[ProgramResult]) -> (Vec<serde_json::Value>, Vec<serde_
 
 #[derive(Serialize)]
 struct InspectDoc<'a> {
-    objects: &'a [BpfObject],
+    objects: Vec<InspectObject<'a>>,
 }
 
-/// Objects as a `bpfabi.inspect/1` JSON document.
+#[derive(Serialize)]
+struct InspectObject<'a> {
+    #[serde(flatten)]
+    object: &'a BpfObject,
+    /// Sections the loaders read differently (docs/loaders.md).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    loader_readings: Vec<crate::loader::SectionDisagreement>,
+}
+
+/// Objects as a `bpfabi.inspect/2` JSON document.
 pub fn inspect_json(w: &mut dyn Write, objs: &[BpfObject]) -> io::Result<()> {
-    write_json(w, INSPECT_SCHEMA, &InspectDoc { objects: objs })
+    let objects = objs.iter().map(|o| InspectObject { object: o, loader_readings: crate::loader::section_disagreements(o) }).collect();
+    write_json(w, INSPECT_SCHEMA, &InspectDoc { objects })
+}
+
+/// Each loader's reading of the sections they read differently.
+fn loader_readings_text(w: &mut dyn Write, o: &BpfObject) -> io::Result<()> {
+    let d = crate::loader::section_disagreements(o);
+    if d.is_empty() {
+        return Ok(());
+    }
+    writeln!(w, "loaders read these sections differently:")?;
+    for s in d {
+        let r: Vec<String> = s
+            .readings
+            .iter()
+            .map(|r| match (&r.prog_type, r.refuses_object) {
+                (_, true) => format!("{} refuses the object", r.loader),
+                (Some(t), _) => format!("{} {t}", r.loader),
+                (None, _) => format!("{} unknown", r.loader),
+            })
+            .collect();
+        writeln!(w, "  {} ({}): {}", s.section, s.programs.join(", "), r.join("; "))?;
+    }
+    Ok(())
 }
 
 /// What each object needs: programs with helpers, kfuncs and CO-RE counts,
@@ -374,6 +406,7 @@ pub fn inspect_text(
         } else {
             write_table(w, &["PROGRAM", "SECTION", "TYPE", "TARGET", "HELPERS", "KFUNCS", "CO-RE"], &rows)?;
         }
+        loader_readings_text(w, o)?;
         if !o.externs.is_empty() {
             let e: Vec<String> = o.externs.iter().map(|e| format!("{}{} ({})", e.name, if e.weak { " [weak]" } else { "" }, e.kind)).collect();
             writeln!(w, "externs: {}", e.join(", "))?;

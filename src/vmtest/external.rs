@@ -8,8 +8,10 @@
 //! `error`, `loader` (docs/loaders.md).
 
 use super::record::{LoadRecord, Status, UnitKind};
+use super::InputObject;
+use crate::error::{Error, Result};
 use serde::Deserialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where the loader binary lives in the initramfs.
 pub const GUEST_LOADER: &str = "/bpfabi/loader";
@@ -106,6 +108,90 @@ pub fn version(binary: &str) -> String {
         Ok(o) => format!("{binary}: --version failed: {}", String::from_utf8_lossy(&o.stderr).trim()),
         Err(e) => format!("{binary}: {e}"),
     }
+}
+
+/// The reference loader binary that loads as `loader` does (`check --load
+/// --loader cilium|aya`): `given`, else the first of scripts/build-loaders'
+/// binaries for its family (cilium/ebpf: Debian sid's, then trixie's)
+/// whose `--version` names the same `major.minor`. `None` for libbpf
+/// (linked into bpfabi). A binary of another version is an error: its
+/// loads would not test the rules of the version asked for.
+pub fn binary_for(loader: crate::loader::Loader, given: Option<PathBuf>) -> Result<Option<PathBuf>> {
+    use crate::loader::Family;
+    let names: &[&str] = match loader.family() {
+        Family::Libbpf if given.is_some() => return Err(Error::new("--loader-bin", "libbpf is linked into bpfabi: --loader-bin goes with --loader cilium or aya")),
+        Family::Libbpf => return Ok(None),
+        Family::Cilium => &["ciliumload-sid", "ciliumload-trixie"],
+        Family::Aya => &["ayaload"],
+    };
+    let cache = LoaderKind::Aya.default_binary().and_then(|p| p.parent().map(Path::to_path_buf));
+    let candidates: Vec<PathBuf> = match given {
+        Some(g) => vec![g],
+        None => names.iter().filter_map(|n| cache.as_ref().map(|c| c.join(n))).collect(),
+    };
+    let want = loader.version();
+    let mut seen = Vec::new();
+    for c in candidates {
+        if !c.is_file() {
+            seen.push(format!("{}: not there", c.display()));
+            continue;
+        }
+        let v = version(&c.to_string_lossy());
+        // `cilium/ebpf 0.22.0 (Debian sid …)`, `aya 0.14.0`.
+        let got = v.split_whitespace().nth(1).and_then(|x| x.parse::<crate::loader::Version>().ok());
+        if got.is_some_and(|g| (g.major, g.minor) == (want.major, want.minor)) {
+            return Ok(Some(c));
+        }
+        seen.push(format!("{}: {v}", c.display()));
+    }
+    Err(Error::new("--loader", format!("no {loader} loader binary ({}): build it with scripts/build-loaders, or give --loader-bin", seen.join("; "))))
+}
+
+/// Load every program of `objects` on the running kernel with the reference
+/// loader `bin` (`check --load --loader cilium|aya`), as the guest does in
+/// `vmtest --loader`: the objects are written to a private temporary
+/// directory, the loader runs once over all of them (each loader removes
+/// what it loaded and pinned), and its lines become records `(object
+/// index, record)`. An object it printed nothing about gets an open failure
+/// naming the loader's exit status and last words.
+pub fn load_here(bin: &Path, objects: &[InputObject]) -> Result<Vec<(usize, LoadRecord)>> {
+    let dir = std::env::temp_dir().join(format!("bpfabi-load-{}", std::process::id()));
+    let result = load_in(bin, objects, &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn load_in(bin: &Path, objects: &[InputObject], dir: &Path) -> Result<Vec<(usize, LoadRecord)>> {
+    let mut files = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        let base = Path::new(&o.name).file_name().map(|f| f.to_string_lossy().replace('@', "_")).unwrap_or_else(|| "object.o".into());
+        let sub = dir.join(i.to_string());
+        std::fs::create_dir_all(&sub).map_err(|e| Error::io(sub.display().to_string(), e))?;
+        let f = sub.join(base);
+        std::fs::write(&f, &o.bytes).map_err(|e| Error::io(f.display().to_string(), e))?;
+        files.push(f);
+    }
+    let t = std::time::Instant::now();
+    let out = std::process::Command::new(bin).args(&files).stdin(std::process::Stdio::null()).output().map_err(|e| Error::io(bin.display().to_string(), e))?;
+    let ms = t.elapsed().as_millis() as u64;
+    let mut recs = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let file = serde_json::from_str::<serde_json::Value>(line).ok().and_then(|v| v.get("object").and_then(|o| o.as_str()).map(PathBuf::from));
+        let Some(i) = file.and_then(|f| files.iter().position(|x| *x == f)) else { continue };
+        let Some(o) = objects.get(i) else { continue };
+        if let Some(r) = record(&o.name, line, ms) {
+            recs.push((i, r));
+        }
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.get(stderr.len().saturating_sub(2000)..).unwrap_or("").trim();
+    for (i, o) in objects.iter().enumerate() {
+        if !recs.iter().any(|(j, _)| *j == i) {
+            let why = format!("{} ended ({}) without a result for this object: {last}", bin.display(), out.status);
+            recs.push((i, LoadRecord::not_loaded(o.name.clone(), None, Status::OpenFailed, 0, why, String::new())));
+        }
+    }
+    Ok(recs)
 }
 
 #[cfg(test)]
