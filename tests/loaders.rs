@@ -283,3 +283,53 @@ fn check_with_each_loader_agrees_with_its_real_loads() {
     let want: Vec<_> = EXPECTED.iter().map(|e| (e.0.to_string(), e.1.to_string(), e.2.to_string(), e.3.to_string(), e.4, e.5, e.6, e.7)).collect();
     assert_eq!(got, want, "figures changed: update docs/loaders.md and EXPECTED");
 }
+
+/// `check --load --loader cilium|aya` on the running kernel: the reference
+/// loader's loads come back as the committed ground truth of this kernel
+/// says, and no program it loads is predicted to fail. Needs root, bpffs,
+/// the corpus, the loader binary and ground truth of this kernel.
+#[test]
+fn check_load_with_each_reference_loader_here() {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_string();
+    let Some((_, rows)) = fixtures().into_iter().find(|(k, _)| *k == release) else {
+        eprintln!("skipped: no tests/fixtures/loaders/{release}.jsonl");
+        return;
+    };
+    // SAFETY: getuid has no preconditions.
+    if unsafe { libc::getuid() } != 0 || !Path::new("/sys/fs/bpf").is_dir() || !have_corpus() {
+        eprintln!("skipped: needs root, bpffs and the corpus");
+        return;
+    }
+    let objects = ["golang-github-cilium-ebpf-dev/0.9.1-1/btf_map_init-el.elf.o", "libbpf-tools/0.26.0+ds-1/biolatency.bpf.o", "xdp-tools/1.3.1-1/xdp_sample.bpf.o"];
+    let dir = corpus().join("bpf-objects");
+    for (loader, kind, version) in [("cilium", LoaderKind::Cilium, "0.22.0"), ("aya", LoaderKind::Aya, "0.14.0")] {
+        let Some(bin) = kind.default_binary().filter(|b| b.is_file()) else {
+            eprintln!("skipped {loader}: no loader binary (scripts/build-loaders)");
+            continue;
+        };
+        let o = Command::new(env!("CARGO_BIN_EXE_bpfabi"))
+            .args(["check", "--load", "--loader", loader, "--loader-bin"])
+            .arg(&bin)
+            .arg("--json")
+            .args(objects.iter().map(|o| dir.join(o)))
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{loader}: {e}: {}", String::from_utf8_lossy(&o.stderr)));
+        let compared = v["comparison"]["rows"].as_array().unwrap();
+        let mut seen = 0;
+        for r in compared {
+            let obj = r["object"].as_str().unwrap();
+            let rel = objects.iter().find(|x| obj.ends_with(*x)).unwrap();
+            assert_ne!(r["outcome"], "false_alarm", "{loader}: {r:#}");
+            let unit = r["unit"].as_str().unwrap();
+            let truth = rows
+                .iter()
+                .find(|t| t["object"] == *rel && t["loader"] == loader && t["version"] == version && (t["program"] == unit || t["program"].is_null()))
+                .unwrap_or_else(|| panic!("{loader}: no ground truth for {rel} {unit}"));
+            let real_loaded = r["real"] == "loaded";
+            assert_eq!(real_loaded, truth["loaded"].as_bool().unwrap(), "{loader} {rel} {unit}: {r:#} vs {truth}");
+            seen += 1;
+        }
+        assert!(seen > 0, "{loader}: no loads compared");
+    }
+}
