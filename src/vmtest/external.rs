@@ -214,6 +214,16 @@ mod tests {
         assert!(r.error.starts_with("not loaded by the library"));
         assert!(record("x.o", "garbage", 0).is_none());
         assert_eq!(LoaderKind::parse("cilium"), Some(LoaderKind::Cilium));
+        // The binary for a loader: libbpf is linked in; a missing file or
+        // one of another version is refused with what was found.
+        use crate::loader::{Family, Version};
+        assert!(matches!(binary_for(Family::Libbpf.newest(), None), Ok(None)));
+        assert!(binary_for(Family::Libbpf.newest(), Some("x".into())).is_err());
+        let e = binary_for(Family::Aya.newest(), Some("/nonexistent/ayaload".into())).unwrap_err().to_string();
+        assert!(e.contains("/nonexistent/ayaload: not there") && e.contains("aya 0.14"), "{e}");
+        let sh = PathBuf::from("/bin/true");
+        let e = binary_for(Family::Cilium.at(Version::new(0, 11)), Some(sh)).unwrap_err().to_string();
+        assert!(e.contains("no cilium/ebpf 0.11 loader binary"), "{e}");
         assert_eq!(LoaderKind::parse("bcc"), None);
     }
 }
