@@ -222,7 +222,9 @@ fn check_with_each_loader_agrees_with_its_real_loads() {
         ("6.18.44-fc-v1272", "live-6.18", "cilium", "0.22.0", 386, 301, 206, 3),
         ("6.18.44-fc-v1272", "live-6.18", "libbpf", "1.7.0", 396, 256, 178, 3),
     ];
-    let mut got: Vec<(String, String, String, String, usize, usize, usize, usize)> = Vec::new();
+    // Owned rows, compared with EXPECTED.
+    type Figures = (String, String, String, String, usize, usize, usize, usize);
+    let mut got: Vec<Figures> = Vec::new();
     let mut false_alarms = Vec::new();
     let names = BTreeMap::new();
     for (rel, rows) in fixtures() {
