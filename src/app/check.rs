@@ -4,7 +4,7 @@
 //! loads on the running kernel (`--load`). [`CheckReport`] writes itself in
 //! every format `check` has.
 
-use crate::check::{CheckOptions, ProgramResult, Verdict};
+use crate::check::{CheckOptions, ProgramResult};
 use crate::diagnostics;
 use crate::error::{Error, Result};
 use crate::inputs::Found;
@@ -35,6 +35,11 @@ pub struct CheckSpec {
     pub core_btf: Option<PathBuf>,
     /// Load-time values of `.rodata` variables.
     pub rodata: Vec<(String, u64)>,
+    /// `--optional`: programs whose failure does not fail their object
+    /// (`[OBJ_GLOB:]PROG_GLOB`, [`crate::check::alternatives::Selection`]).
+    pub optional: Vec<String>,
+    /// `--autoload-off`: programs not judged at all.
+    pub autoload_off: Vec<String>,
     /// Whose rules apply.
     pub loader: LoaderChoice,
     /// List every requirement, not only problems.
@@ -98,7 +103,9 @@ pub fn read(spec: &CheckSpec) -> (Found, Result<Vec<KernelModel>>) {
 /// Check the objects on the kernels as the spec says.
 pub fn run(spec: &CheckSpec, objects: Vec<BpfObject>, kernels: Vec<KernelModel>) -> Result<CheckReport> {
     crate::object::unknown_rodata(&objects, spec.rodata.iter().map(|(n, _)| n.as_str()))?;
-    let opts = CheckOptions::default().explain(spec.explain).rodata(spec.rodata.iter().cloned().collect()).loader(spec.loader);
+    let selection = crate::check::alternatives::Selection::parse(&spec.optional, &spec.autoload_off, &objects)
+        .map_err(|e| Error::of(crate::error::ErrorKind::NotFound, "", e))?;
+    let opts = CheckOptions::default().explain(spec.explain).rodata(spec.rodata.iter().cloned().collect()).loader(spec.loader).selection(selection);
     let results = crate::check::check(&objects, &kernels, &opts);
     let labels: Vec<String> = kernels.iter().map(|k| k.label().to_string()).collect();
     let extra = if spec.load {
@@ -203,7 +210,9 @@ impl CheckReport {
     /// 1 when a program fails on a kernel, a policy finding denies, or
     /// (`--load`) prediction and reality disagree; else 0.
     pub fn exit_code(&self) -> u8 {
-        let fails = self.results.iter().any(|r| r.verdict == Verdict::Fails);
+        // An object fails when a required program, or every variant of an
+        // alternative group, fails (docs/check.md, "Programs picked at run time").
+        let fails = crate::check::alternatives::any_object_fails(&self.results);
         let bad = match &self.extra {
             Extra::None => fails,
             Extra::Policy(f) => fails || f.iter().any(|(x, _)| x.level == Action::Deny),

@@ -18,12 +18,17 @@
 //!   attach type and struct_ops member, sleepable LSM hooks);
 //! - [`arch`]: what the architecture's JIT cannot run.
 //!
+//! [`alternatives`] decides which programs count for the object's verdict
+//! (`--optional`, `--autoload-off`, programs hooking one function by
+//! different mechanisms).
+//!
 //! [`reach`] says which instructions the verifier reaches on the target
 //! (load-time constants prune branches); this module runs the families in
 //! order and grades. A new rule goes into its family's file (and that
 //! file's test); a new family is one file plus one call in
 //! [`check_object`].
 
+pub mod alternatives;
 pub mod arch;
 pub mod attach;
 pub mod context;
@@ -40,6 +45,7 @@ pub mod reach;
 pub mod struct_ops;
 
 use crate::loader::{Loader, LoaderChoice};
+use alternatives::{Role, Selection};
 use crate::model::KernelModel;
 use crate::object::flow::{Flow, Src};
 use crate::object::BpfObject;
@@ -79,6 +85,10 @@ pub struct ProgramResult {
     /// kernel's own (`--core-btf FILE`); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub core_btf: Option<String>,
+    /// How the program counts for its object's verdict
+    /// ([`alternatives`]); absent when required.
+    #[serde(skip_serializing_if = "Role::is_required")]
+    pub role: Role,
 }
 
 /// How to check.
@@ -94,11 +104,14 @@ pub struct CheckOptions<'p> {
     pub rodata: BTreeMap<String, u64>,
     /// Who loads the objects (`--loader`); default libbpf 1.7.
     pub loader: LoaderChoice,
+    /// Programs the user space leaves out or may lose (`--autoload-off`,
+    /// `--optional`).
+    pub selection: Selection,
 }
 
 impl Default for CheckOptions<'_> {
     fn default() -> Self {
-        CheckOptions { explain: false, policy: &DefaultPolicy, rodata: BTreeMap::new(), loader: LoaderChoice::Fixed(Loader::default()) }
+        CheckOptions { explain: false, policy: &DefaultPolicy, rodata: BTreeMap::new(), loader: LoaderChoice::Fixed(Loader::default()), selection: Selection::default() }
     }
 }
 
@@ -117,6 +130,11 @@ impl<'p> CheckOptions<'p> {
     /// names ([`crate::loader::evidence`]).
     pub fn loader(mut self, loader: LoaderChoice) -> Self {
         self.loader = loader;
+        self
+    }
+    /// Leave programs out (autoload off) or make them optional.
+    pub fn selection(mut self, selection: Selection) -> Self {
+        self.selection = selection;
         self
     }
     /// Judge with `policy` instead of the default.
@@ -239,7 +257,10 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
             r.severity = opts.policy.grade_requirement(&Requirement { indirect: r.indirect, ..Requirement::new(r.kind, r.weak) });
         }
     };
-    for p in &obj.programs {
+    let roles = alternatives::roles(&obj.path, &obj.programs, &opts.selection);
+    for (p, role) in obj.programs.iter().zip(roles) {
+        // Autoload off: not loaded, not judged.
+        let Some(role) = role else { continue };
         let mut rs: Vec<Reason> = object_reasons.clone();
         loader::program_reasons(&loader_findings, p, &mut rs);
         struct_ops::of_program(&struct_ops_types, p, &mut rs);
@@ -330,6 +351,7 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
             reasons: problems,
             satisfied: if opts.explain { satisfied } else { Vec::new() },
             core_btf: ki.core_btf().map(|(_, o)| o.to_string()),
+            role,
         });
     }
     for (so, r) in struct_ops::without_programs(&struct_ops_types) {
@@ -351,6 +373,7 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
             reasons: problems,
             satisfied: if opts.explain { satisfied } else { Vec::new() },
             core_btf: ki.core_btf().map(|(_, o)| o.to_string()),
+            role: Role::Required,
         });
     }
     out

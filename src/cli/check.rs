@@ -58,6 +58,15 @@ pub struct CheckArgs {
     /// `depends_on_rodata`.
     #[arg(long = "rodata", value_name = "NAME=VALUE", value_parser = parse_rodata)]
     rodata: Vec<(String, u64)>,
+    /// Programs judged whose failure does not fail their object (user
+    /// space tries them and goes on): `GLOB` or `OBJECT_GLOB:GLOB`
+    /// (docs/check.md, "Programs picked at run time")
+    #[arg(long, value_name = "[OBJ:]PROG_GLOB")]
+    optional: Vec<String>,
+    /// Programs not judged at all, as after
+    /// `bpf_program__set_autoload(false)`: `GLOB` or `OBJECT_GLOB:GLOB`
+    #[arg(long = "autoload-off", value_name = "[OBJ:]PROG_GLOB")]
+    autoload_off: Vec<String>,
     /// Resolve CO-RE relocations against this BTF (libbpf's
     /// btf_custom_path, e.g. a BTFHub file) instead of the kernel's;
     /// helpers, kfuncs and attach targets still come from --kernel.
@@ -102,6 +111,8 @@ pub fn run(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
         probes: a.probes.clone(),
         core_btf: a.core_btf.clone(),
         rodata: a.rodata.clone(),
+        optional: a.optional.clone(),
+        autoload_off: a.autoload_off.clone(),
         loader: a.loader,
         explain: a.explain,
         policy: a.policy.clone(),

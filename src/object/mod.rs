@@ -199,7 +199,7 @@ impl Map {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 /// A program: one function in a program section.
 pub struct Program {
     /// Function name (libbpf's program name).

@@ -2,6 +2,7 @@
 //! JSON, JSON Lines and SARIF 2.1.0 (for code scanning).
 
 use super::{count, write_json, write_jsonl, write_table};
+use crate::check::alternatives::{object_verdicts, ObjectVerdict, Role};
 use crate::check::{ProgramResult, Verdict};
 use crate::object::BpfObject;
 use crate::policy::findings::{self, Finding, SarifLoc};
@@ -20,6 +21,54 @@ struct Doc<'a> {
     kernels: &'a [String],
     results: &'a [ProgramResult],
     summary: Counts,
+    objects: Vec<ObjectVerdict>,
+    object_summary: ObjectCounts,
+}
+
+/// Object × kernel verdicts once programs picked at run time are accounted
+/// for (`check::alternatives`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ObjectCounts {
+    /// Object × kernel verdicts.
+    pub objects: usize,
+    /// `loads`.
+    pub loads: usize,
+    /// `warns`.
+    pub warns: usize,
+    /// `unknown`.
+    pub unknown: usize,
+    /// `fails`.
+    pub fails: usize,
+    /// Of those not failing: how many depend on a choice among
+    /// alternatives or on optional programs failing.
+    pub conditional: usize,
+}
+
+/// Count object verdicts.
+pub fn object_counts(objects: &[ObjectVerdict]) -> ObjectCounts {
+    let mut c = ObjectCounts { objects: objects.len(), ..ObjectCounts::default() };
+    for o in objects {
+        match o.verdict {
+            Verdict::Loads => c.loads += 1,
+            Verdict::Warns => c.warns += 1,
+            Verdict::Unknown => c.unknown += 1,
+            _ => c.fails += 1,
+        }
+        if o.verdict != Verdict::Fails && !o.condition().is_empty() {
+            c.conditional += 1;
+        }
+    }
+    c
+}
+
+impl std::fmt::Display for ObjectCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} objects: {} load, {} warn, {} unknown, {} fail", self.objects, self.loads, self.warns, self.unknown, self.fails)?;
+        if self.conditional > 0 {
+            write!(f, " ({} of them not failing only through a choice of programs)", self.conditional)?;
+        }
+        Ok(())
+    }
 }
 
 /// Results per verdict (every summary of `check` shows them: table, JSON
@@ -60,7 +109,9 @@ impl std::fmt::Display for Counts {
 
 /// All results as one JSON document.
 pub fn json(w: &mut dyn Write, kernels: &[String], results: &[ProgramResult]) -> io::Result<()> {
-    write_json(w, SCHEMA, &Doc { kernels, results, summary: counts(results) })
+    let objects = object_verdicts(results);
+    let object_summary = object_counts(&objects);
+    write_json(w, SCHEMA, &Doc { kernels, results, summary: counts(results), objects, object_summary })
 }
 
 /// `check --policy --format json`: the [`json`] document with a `policy`
@@ -90,7 +141,9 @@ pub fn json_with_policy(w: &mut dyn Write, kernels: &[String], results: &[Progra
         policy: Vec<Use<'a>>,
     }
     let policy = policy.iter().map(|(finding, l)| Use { finding, source: l.as_ref().map(|l| Source { file: &l.uri, line: l.line, column: l.column }) }).collect();
-    let doc = WithPolicy { schema: SCHEMA, doc: Doc { kernels, results, summary: counts(results) }, policy };
+    let objects = object_verdicts(results);
+    let object_summary = object_counts(&objects);
+    let doc = WithPolicy { schema: SCHEMA, doc: Doc { kernels, results, summary: counts(results), objects, object_summary }, policy };
     // A `serde_json::Value` keeps its object keys sorted.
     let sorted = serde_json::to_value(&doc).map_err(io::Error::from)?;
     serde_json::to_writer_pretty(&mut *w, &sorted).map_err(io::Error::from)?;
@@ -103,38 +156,50 @@ pub fn markdown(w: &mut dyn Write, kernels: &[String], results: &[ProgramResult]
     writeln!(w, "| object | {} |", kernels.join(" | "))?;
     writeln!(w, "|---|{}", "---|".repeat(kernels.len()))?;
     for o in &objects {
-        let row: Vec<String> = kernels.iter().map(|k| cell_text(cells.get(&(*o, k.as_str())))).collect();
+        let row: Vec<String> = kernels.iter().map(|k| cell_text(cells.get(&(o.to_string(), k.clone())))).collect();
         writeln!(w, "| `{o}` | {} |", row.join(" | "))?;
     }
-    writeln!(w, "\n{}", counts(results))
+    let verdicts: Vec<ObjectVerdict> = cells.into_values().collect();
+    let choices: Vec<String> = conditions(&verdicts);
+    if !choices.is_empty() {
+        writeln!(w, "\nPrograms picked at run time:\n")?;
+        for c in choices {
+            writeln!(w, "- {c}")?;
+        }
+    }
+    writeln!(w, "\n{}", counts(results))?;
+    writeln!(w, "{}", object_counts(&verdicts))
 }
 
-type Cells<'a> = BTreeMap<(&'a str, &'a str), (Verdict, usize, usize)>;
+/// `OBJ on K: loads if one of {a, b} is chosen`, per object × kernel whose
+/// verdict depends on the programs picked.
+fn conditions(verdicts: &[ObjectVerdict]) -> Vec<String> {
+    verdicts
+        .iter()
+        .filter_map(|v| {
+            let c = v.condition();
+            (!c.is_empty()).then(|| format!("{} on {}: {c}", v.object, v.kernel))
+        })
+        .collect()
+}
 
-/// Objects in input order and, per (object, kernel): worst verdict, programs, failures.
-fn cells(results: &[ProgramResult]) -> (Vec<&str>, Cells<'_>) {
-    let mut cells: Cells = BTreeMap::new();
+type Cells = BTreeMap<(String, String), ObjectVerdict>;
+
+/// Objects in input order and, per (object, kernel): the object's verdict
+/// (`check::alternatives::object_verdicts`).
+fn cells(results: &[ProgramResult]) -> (Vec<&str>, Cells) {
     let mut objects: Vec<&str> = Vec::new();
     for r in results {
         if !objects.contains(&r.object.as_str()) {
             objects.push(&r.object);
         }
-        let c = cells.entry((&r.object, &r.kernel)).or_insert((Verdict::Loads, 0, 0));
-        c.0 = c.0.max(r.verdict);
-        c.1 += 1;
-        if r.verdict == Verdict::Fails {
-            c.2 += 1;
-        }
     }
+    let cells = object_verdicts(results).into_iter().map(|v| ((v.object.clone(), v.kernel.clone()), v)).collect();
     (objects, cells)
 }
 
-fn cell_text(c: Option<&(Verdict, usize, usize)>) -> String {
-    match c {
-        None => "-".into(),
-        Some((Verdict::Fails, n, f)) => format!("fails ({f}/{n})"),
-        Some((v, _, _)) => v.as_str().into(),
-    }
+fn cell_text(c: Option<&ObjectVerdict>) -> String {
+    c.map_or_else(|| "-".into(), ObjectVerdict::to_string)
 }
 
 /// One JSON line per program × kernel (streams: census, CI logs).
@@ -156,7 +221,7 @@ pub fn matrix(w: &mut dyn Write, kernels: &[String], results: &[ProgramResult]) 
         .map(|o| {
             let mut row = vec![o.to_string()];
             for k in kernels {
-                row.push(cell_text(cells.get(&(*o, k.as_str()))));
+                row.push(cell_text(cells.get(&(o.to_string(), k.clone()))));
             }
             row
         })
@@ -183,7 +248,19 @@ pub fn matrix(w: &mut dyn Write, kernels: &[String], results: &[ProgramResult]) 
             writeln!(w, "(grouped by cause; --explain lists every requirement)")?;
         }
     }
-    writeln!(w, "\n{}", counts(results))
+    let verdicts: Vec<ObjectVerdict> = cells.into_values().collect();
+    let choices = conditions(&verdicts);
+    if !choices.is_empty() {
+        writeln!(w, "\nprograms picked at run time:")?;
+        for c in choices {
+            writeln!(w, "  {c}")?;
+        }
+    }
+    writeln!(w, "\n{}", counts(results))?;
+    if verdicts.iter().any(|v| !v.condition().is_empty()) {
+        writeln!(w, "{}", object_counts(&verdicts))?;
+    }
+    Ok(())
 }
 
 /// One cause of problems: the same kind and message on one object, over
@@ -230,7 +307,13 @@ pub fn group_problems(results: &[ProgramResult]) -> Vec<Problem<'_>> {
     for r in results {
         for x in &r.reasons {
             let (rel, subject) = split_relocation(&x.name);
-            let e = per_kernel.entry((&r.object, &r.kernel, x.severity.as_str(), x.kind.to_string(), &x.message)).or_default();
+            // A failure of a program the object can do without says so.
+            let severity = match (&r.role, x.severity) {
+                (Role::Optional, Verdict::Fails) => "fails (optional)",
+                (Role::Alternative { .. }, Verdict::Fails) => "fails (alternative)",
+                (_, v) => v.as_str(),
+            };
+            let e = per_kernel.entry((&r.object, &r.kernel, severity, x.kind.to_string(), &x.message)).or_default();
             e.0.insert(subject);
             if let Some(rel) = rel {
                 e.1.insert(rel);
@@ -289,7 +372,7 @@ pub fn explain(w: &mut dyn Write, results: &[ProgramResult]) -> io::Result<()> {
 /// embedded object's offset is a property).
 pub fn sarif(w: &mut dyn Write, results: &[ProgramResult]) -> io::Result<()> {
     let (rules, out) = sarif_parts(results);
-    super::write_sarif_with(w, rules, out, Some(json!({"verdicts": counts(results)})))
+    super::write_sarif_with(w, rules, out, Some(json!({"verdicts": counts(results), "objects": object_counts(&object_verdicts(results))})))
 }
 
 /// `check --policy --format sarif`: [`sarif`] with the policy findings'
@@ -300,7 +383,7 @@ pub fn sarif_with_policy(w: &mut dyn Write, results: &[ProgramResult], policy: &
     let (more_rules, more) = findings::sarif_parts(policy.iter().map(|(f, l)| (f, l.clone())));
     rules.extend(more_rules);
     out.extend(more);
-    super::write_sarif_with(w, rules, out, Some(json!({"verdicts": counts(results)})))
+    super::write_sarif_with(w, rules, out, Some(json!({"verdicts": counts(results), "objects": object_counts(&object_verdicts(results))})))
 }
 
 /// The SARIF rules (one per reason kind, in name order) and results of
@@ -308,6 +391,8 @@ pub fn sarif_with_policy(w: &mut dyn Write, results: &[ProgramResult], policy: &
 fn sarif_parts(results: &[ProgramResult]) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
     let mut rules: BTreeSet<&str> = BTreeSet::new();
     let mut out = Vec::new();
+    let objects = object_verdicts(results);
+    let failing: BTreeSet<(&str, &str)> = objects.iter().filter(|o| o.verdict == Verdict::Fails).map(|o| (o.object.as_str(), o.kernel.as_str())).collect();
     for r in results {
         // `file@0x1234` names an object embedded at that offset.
         let (uri, offset) = match r.object.rsplit_once('@') {
@@ -317,12 +402,18 @@ fn sarif_parts(results: &[ProgramResult]) -> (Vec<serde_json::Value>, Vec<serde_
         for x in &r.reasons {
             rules.insert(x.kind.as_str());
             let mut props = json!({"kernel": r.kernel, "program": r.program, "loader": r.loader});
+            if !r.role.is_required() {
+                props["role"] = json!(r.role);
+            }
+            // A failing optional or alternative program fails the object
+            // only when its object fails.
+            let severity = if x.severity == Verdict::Fails && !r.role.is_required() && !failing.contains(&(r.object.as_str(), r.kernel.as_str())) { Verdict::Warns } else { x.severity };
             if let Some(off) = offset {
                 props["embeddedOffset"] = json!(off);
             }
             out.push(json!({
                 "ruleId": x.kind.as_str(),
-                "level": match x.severity { Verdict::Fails => "error", Verdict::Unknown => "note", _ => "warning" },
+                "level": match severity { Verdict::Fails => "error", Verdict::Unknown => "note", _ => "warning" },
                 "message": {"text": format!("{} ({}) on {}: {}: {}", r.program, r.section, r.kernel, x.name, x.message)},
                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
                 "properties": props,

@@ -246,6 +246,7 @@ mod tests {
             reasons: if verdict == Verdict::Loads { vec![] } else { vec![Reason::fact(crate::check::ReasonKind::KfuncMissing, program, "m".into()).graded(verdict)] },
             satisfied: vec![],
             core_btf: None,
+            role: Default::default(),
         }
     }
 
