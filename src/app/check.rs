@@ -149,6 +149,10 @@ pub struct Loads {
     /// The loads as `vmtest` reports them.
     #[cfg(feature = "libbpf")]
     pub loads: Vec<report::vmtest::LoadResult>,
+    /// Object verdicts from the real loads (programs picked at run time
+    /// accounted for).
+    #[cfg(feature = "libbpf")]
+    pub objects: Vec<crate::check::alternatives::ObjectVerdict>,
 }
 
 #[cfg(feature = "libbpf")]
@@ -167,13 +171,15 @@ fn loads(spec: &CheckSpec, labels: &[String], results: &[ProgramResult]) -> Resu
     };
     let kernel = labels.first().cloned().unwrap_or_default();
     let mut rows = Vec::new();
+    let mut objects = Vec::new();
     for (i, o) in objs.iter().enumerate() {
         let recs: Vec<&crate::vmtest::record::LoadRecord> = records.iter().filter(|(j, _)| *j == i).map(|(_, r)| r).collect();
         let preds: Vec<ProgramResult> = results.iter().filter(|r| r.object == o.name).cloned().collect();
         rows.extend(compare::rows(&kernel, &recs, &preds));
+        objects.extend(compare::real_object_verdict(&kernel, &recs, &preds));
     }
     let loads = records.iter().map(|(_, r)| report::vmtest::result(&kernel, r, false)).collect();
-    Ok(Loads { kernel, rows, loads })
+    Ok(Loads { kernel, rows, loads, objects })
 }
 
 #[cfg(not(feature = "libbpf"))]
@@ -265,7 +271,8 @@ impl Render for CheckReport {
             (Extra::Loads(l), _) => {
                 report::check::matrix(w, k, r)?;
                 writeln!(w, "\nreal loads on {}:", l.kernel)?;
-                report::vmtest::compare_text(w, k, &l.rows, false)
+                report::vmtest::compare_text(w, k, &l.rows, false)?;
+                report::check::real_objects(w, &l.objects)
             }
             #[cfg(not(feature = "libbpf"))]
             (Extra::Loads(_), _) => self.write_plain(format, w),

@@ -315,34 +315,30 @@ impl ObjectVerdict {
             .choices
             .iter()
             .map(|g| {
-                let all: Vec<String> = g.variants.iter().map(|v| v.programs.join("+")).collect();
-                let chosen = g.chosen();
-                if chosen.len() == all.len() {
-                    format!("one of {{{}}}", all.join(", "))
-                } else {
-                    format!("{} (of {{{}}})", chosen.join(" or "), all.join(", "))
+                let names = |keep: &dyn Fn(&Variant) -> bool| g.variants.iter().filter(|v| keep(v)).map(|v| v.programs.join("+")).collect::<Vec<_>>();
+                let (chosen, others) = (names(&|v| v.verdict == g.verdict), names(&|v| v.verdict != g.verdict));
+                match chosen.as_slice() {
+                    [one] => format!("{one} (not {})", others.join(", ")),
+                    _ => format!("one of {{{}}} (not {})", chosen.join(", "), others.join(", ")),
                 }
             })
             .collect();
-        if parts.is_empty() && self.optional_failing.is_empty() {
-            return String::new();
-        }
-        let mut s = String::new();
-        if !parts.is_empty() {
-            let n = parts.len();
-            if n > 3 {
-                parts.truncate(2);
-                parts.push(format!("{} more groups", n - 2));
+        let mut out = Vec::new();
+        match parts.len() {
+            0 => {}
+            1 => out.push(format!("{} if {} is chosen", self.verdict.as_str(), parts.join(""))),
+            n => {
+                if n > 3 {
+                    parts.truncate(2);
+                    parts.push(format!("{} more groups", n - 2));
+                }
+                out.push(format!("{} if these are chosen: {}", self.verdict.as_str(), parts.join("; ")));
             }
-            s = format!("{} if {} is chosen", self.verdict.as_str(), parts.join("; "));
         }
         if !self.optional_failing.is_empty() {
-            if !s.is_empty() {
-                s.push_str("; ");
-            }
-            s.push_str(&format!("without optional {}", self.optional_failing.join(", ")));
+            out.push(format!("without optional {}", self.optional_failing.join(", ")));
         }
-        s
+        out.join("; ")
     }
 }
 
@@ -502,7 +498,7 @@ mod tests {
         let sel = Selection::new(vec![PickRule::parse("*", Pick::Optional).unwrap(), PickRule::parse("a", Pick::AutoloadOff).unwrap()]);
         assert_eq!(sel.pick("o", "a"), Some(Pick::AutoloadOff), "autoload off wins");
         assert_eq!(sel.pick("o", "b"), Some(Pick::Optional));
-        assert_eq!(sel.unmatched_in(&[(o.path.as_str(), o.programs.as_slice())]), Vec::<String>::new());
+        assert_eq!(sel.unmatched_in(&[(o.path.as_str(), o.programs.as_slice())]), vec!["a".to_string()], "`*` matches, `a` names no program");
         let typo = Selection::new(vec![PickRule::parse("fentry_vfs_raed", Pick::Optional).unwrap()]);
         assert_eq!(typo.unmatched_in(&[(o.path.as_str(), o.programs.as_slice())]), vec!["fentry_vfs_raed".to_string()]);
     }
@@ -555,7 +551,7 @@ mod tests {
         assert_eq!(v[0].choices.len(), 2);
         assert_eq!(v[0].choices[0].chosen(), vec!["kprobe_trylock+kprobe_trylock_exit".to_string()]);
         assert_eq!(v[0].to_string(), "loads (2 choices)");
-        assert_eq!(v[0].condition(), "loads if kprobe_trylock+kprobe_trylock_exit (of {fexit_trylock, kprobe_trylock+kprobe_trylock_exit}); kprobe_vfs_read (of {fentry_vfs_read, kprobe_vfs_read}) is chosen");
+        assert_eq!(v[0].condition(), "loads if these are chosen: kprobe_trylock+kprobe_trylock_exit (not fexit_trylock); kprobe_vfs_read (not fentry_vfs_read)");
         assert!(!any_object_fails(&results));
         // Both variants of a group fail: the object fails.
         let results: Vec<ProgramResult> = o.programs.iter().zip(&roles).filter_map(|(p, r)| result(&o, r, p, if p.name.contains("vfs_read") { Verdict::Fails } else { Verdict::Loads })).collect();

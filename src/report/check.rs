@@ -171,6 +171,18 @@ pub fn markdown(w: &mut dyn Write, kernels: &[String], results: &[ProgramResult]
     writeln!(w, "{}", object_counts(&verdicts))
 }
 
+/// `check --load`: objects whose real loads depend on the programs picked.
+pub fn real_objects(w: &mut dyn Write, objects: &[ObjectVerdict]) -> io::Result<()> {
+    let lines = conditions(objects);
+    if !lines.is_empty() {
+        writeln!(w, "\nprograms picked at run time, from the real loads:")?;
+        for l in lines {
+            writeln!(w, "  {l}")?;
+        }
+    }
+    Ok(())
+}
+
 /// `OBJ on K: loads if one of {a, b} is chosen`, per object × kernel whose
 /// verdict depends on the programs picked.
 fn conditions(verdicts: &[ObjectVerdict]) -> Vec<String> {

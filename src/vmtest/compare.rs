@@ -5,6 +5,7 @@
 //! counted apart.
 
 use super::record::{LoadRecord, Status, UnitKind};
+use crate::check::alternatives::{decide, ObjectVerdict, Role};
 use crate::check::{ProgramResult, Verdict};
 use serde::Serialize;
 
@@ -126,6 +127,30 @@ impl Confusion {
             (self.true_reject + self.true_load) as f64 / n as f64
         }
     }
+}
+
+/// The object's verdict from its real loads (`check::alternatives::decide`):
+/// each program's real outcome (loaded: `loads`, rejected: `fails`,
+/// anything else: `unknown`) with the role `check` gave it, so a group
+/// whose fentry variant the kernel refuses and whose kprobe variant it
+/// loads reads "loads if kprobe_vfs_read … is chosen". Records without a
+/// prediction (programs left out with `--autoload-off`) do not count;
+/// `None` without any.
+pub fn real_object_verdict(kernel: &str, records: &[&LoadRecord], predictions: &[ProgramResult]) -> Option<ObjectVerdict> {
+    let object = predictions.first()?.object.as_str();
+    let real = |st: Status| match st {
+        Status::Loaded => Verdict::Loads,
+        Status::Rejected => Verdict::Fails,
+        _ => Verdict::Unknown,
+    };
+    let mut outcomes: Vec<(&str, &Role, Verdict)> = Vec::new();
+    for rec in records {
+        let unit = rec.unit_name();
+        for p in predictions.iter().filter(|p| p.program == unit || (rec.unit == Some(UnitKind::StructOpsMap) && rec.programs.contains(&p.program))) {
+            outcomes.push((p.program.as_str(), &p.role, real(rec.status)));
+        }
+    }
+    (!outcomes.is_empty()).then(|| decide(object, kernel, outcomes.into_iter()))
 }
 
 /// Pair one object's real records with its predictions on the same kernel.
