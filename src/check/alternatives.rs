@@ -473,6 +473,7 @@ mod tests {
             satisfied: Vec::new(),
             core_btf: None,
             role: role.clone()?,
+            not_checked: Vec::new(),
         })
     }
 

@@ -89,6 +89,11 @@ pub struct ProgramResult {
     /// ([`alternatives`]); absent when required.
     #[serde(skip_serializing_if = "Role::is_required")]
     pub role: Role,
+    /// What could not be checked on a reduced (catalog) kernel, as one
+    /// `not_checked_reduced_kernel` reason: not part of the verdict, which
+    /// covers only what was checked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_checked: Vec<Reason>,
 }
 
 /// How to check.
@@ -290,9 +295,7 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
             rs.push(kfunc_family::judge(obj, fam, &resolved, &reached.calls));
         }
         helpers::unverified(&t, p, reached, &mut rs);
-        if ki.kernel().info.reduced {
-            reduced_kernel_limits(&mut rs);
-        }
+        let not_checked = if ki.kernel().info.reduced { reduced_kernel_limits(&mut rs) } else { Vec::new() };
         grade(&mut rs);
         let mut verdict = rs.iter().map(|r| r.severity).max().unwrap_or(Verdict::Loads);
         // A branch decided by a `.rodata` value: user space may set it
@@ -314,6 +317,11 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
             let rb = reach(obj, p, Some(&mut flows_unknown_rodata), &facts_b);
             let mut other = Vec::new();
             reached_reasons(&t, obj, p, helper_names, &externs, &core, &rb, &mut other);
+            if ki.kernel().info.reduced {
+                // What a reduced kernel cannot answer is not a failure
+                // behind a branch either (reported once, as not checked).
+                other.retain(|r| !needs_full_btf(r.kind));
+            }
             grade(&mut other);
             let fails: BTreeSet<String> = other.iter().filter(|r| r.severity == Verdict::Fails).map(|r| format!("{} {}", r.kind, r.name)).collect();
             if !fails.is_empty() {
@@ -352,14 +360,13 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
             satisfied: if opts.explain { satisfied } else { Vec::new() },
             core_btf: ki.core_btf().map(|(_, o)| o.to_string()),
             role,
+            not_checked,
         });
     }
     for (so, r) in struct_ops::without_programs(&struct_ops_types) {
         let mut rs: Vec<Reason> = object_reasons.clone();
         rs.push(r.clone());
-        if ki.kernel().info.reduced {
-            reduced_kernel_limits(&mut rs);
-        }
+        let not_checked = if ki.kernel().info.reduced { reduced_kernel_limits(&mut rs) } else { Vec::new() };
         grade(&mut rs);
         let verdict = rs.iter().map(|r| r.severity).max().unwrap_or(Verdict::Loads);
         let (problems, satisfied): (Vec<Reason>, Vec<Reason>) = rs.into_iter().partition(|r| r.severity != Verdict::Loads);
@@ -374,6 +381,7 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
             satisfied: if opts.explain { satisfied } else { Vec::new() },
             core_btf: ki.core_btf().map(|(_, o)| o.to_string()),
             role: Role::Required,
+            not_checked,
         });
     }
     out
@@ -400,30 +408,63 @@ fn reached_reasons(
     core::reached(obj, core, reached, rs);
 }
 
-/// A reduced catalog kernel keeps kfuncs, helpers and the type enums only:
-/// what needs the full type graph (CO-RE candidates, attach target FUNCs,
-/// struct_ops types, typed ksym VARs) is not a finding there but one
-/// "not checked" reason naming what was skipped.
-fn reduced_kernel_limits(rs: &mut Vec<Reason>) {
+/// What needs the full type graph, which a reduced catalog kernel lacks:
+/// CO-RE candidates, attach target FUNCs, struct_ops types, typed ksym VARs.
+fn needs_full_btf(k: ReasonKind) -> bool {
     use ReasonKind as R;
-    let needs_full_btf = |k: R| {
-        matches!(
-            k,
-            R::CoreOk | R::CoreCheckFalse | R::CoreAmbiguous | R::CoreUnresolved | R::CoreUnresolvedGuarded | R::CoreRelocationRefused | R::AttachTargetOk | R::AttachTargetMissing | R::AttachTargetNotInBtf | R::StructOpsOk | R::StructOpsTypeMissing | R::KsymOk | R::KsymMissing
-        )
-    };
-    let mut skipped: Vec<String> = rs.iter().filter(|r| needs_full_btf(r.kind)).map(|r| r.name.clone()).collect();
-    if skipped.is_empty() {
-        return;
+    matches!(
+        k,
+        R::CoreOk | R::CoreCheckFalse | R::CoreAmbiguous | R::CoreUnresolved | R::CoreUnresolvedGuarded | R::CoreRelocationRefused | R::AttachTargetOk | R::AttachTargetMissing | R::AttachTargetNotInBtf | R::StructOpsOk | R::StructOpsTypeMissing | R::KsymOk | R::KsymMissing
+    )
+}
+
+/// A reduced catalog kernel keeps kfuncs, helpers and the type enums only:
+/// what needs the full type graph ([`needs_full_btf`]) is taken out of
+/// `rs` and returned as one `not_checked_reduced_kernel` reason naming what
+/// the catalog lacks ("catalog has no members of struct task_struct"),
+/// kept apart from the verdict: the answer is partial, not a warning about
+/// the program.
+fn reduced_kernel_limits(rs: &mut Vec<Reason>) -> Vec<Reason> {
+    use ReasonKind as R;
+    let mut structs: BTreeSet<&str> = BTreeSet::new();
+    let mut others: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for r in rs.iter().filter(|r| needs_full_btf(r.kind)) {
+        match r.kind {
+            R::CoreOk | R::CoreCheckFalse | R::CoreAmbiguous | R::CoreUnresolved | R::CoreUnresolvedGuarded | R::CoreRelocationRefused => {
+                // `FIELD_BYTE_OFFSET task_struct->comm`, `TYPE_EXISTS foo`
+                let subject = r.name.split_once(' ').map_or(r.name.as_str(), |(_, s)| s);
+                structs.insert(subject.split("->").next().unwrap_or(subject).trim());
+            }
+            R::AttachTargetOk | R::AttachTargetMissing | R::AttachTargetNotInBtf => {
+                others.entry("attach targets").or_default().insert(&r.name);
+            }
+            R::StructOpsOk | R::StructOpsTypeMissing => {
+                others.entry("struct_ops types").or_default().insert(&r.name);
+            }
+            _ => {
+                others.entry("typed ksyms").or_default().insert(&r.name);
+            }
+        }
     }
-    skipped.sort();
-    skipped.dedup();
+    let list = |s: &BTreeSet<&str>| {
+        let shown: Vec<&str> = s.iter().take(5).copied().collect();
+        format!("{}{}", shown.join(", "), if s.len() > shown.len() { format!(" and {} more", s.len() - shown.len()) } else { String::new() })
+    };
+    let mut parts = Vec::new();
+    if !structs.is_empty() {
+        parts.push(format!("members of struct {}", list(&structs)));
+    }
+    for (what, names) in &others {
+        parts.push(format!("{what} ({})", list(names)));
+    }
+    if parts.is_empty() {
+        return Vec::new();
+    }
     rs.retain(|r| !needs_full_btf(r.kind));
-    let n = skipped.len();
-    let shown: Vec<&str> = skipped.iter().take(5).map(String::as_str).collect();
-    rs.push(Reason::fact(
+    vec![Reason::fact(
         R::NotCheckedReducedKernel,
         "catalog",
-        format!("reduced catalog kernel: {n} CO-RE/attach-target/struct_ops/ksym requirement(s) not checked ({}{}); give the kernel package for those", shown.join(", "), if n > shown.len() { ", ..." } else { "" }),
-    ));
+        format!("not checked offline: the catalog kernel has no {} (give the kernel package, or go online, for those)", parts.join("; ")),
+    )
+    .graded(Verdict::Unknown)]
 }

@@ -272,6 +272,7 @@ mod tests {
             satisfied: vec![],
             core_btf: None,
             role: Default::default(),
+            not_checked: Vec::new(),
         }
     }
 
