@@ -27,6 +27,9 @@ pub enum Level {
     Error,
     /// Loads with something to fix, or a `warn` policy finding.
     Warning,
+    /// Worth knowing, nothing to fix (a partial answer: what a reduced
+    /// catalog kernel could not check).
+    Note,
 }
 
 impl Level {
@@ -35,6 +38,7 @@ impl Level {
         match self {
             Level::Error => "error",
             Level::Warning => "warning",
+            Level::Note => "note",
         }
     }
 }
@@ -108,7 +112,8 @@ pub fn from_check(objects: &[BpfObject], results: &[ProgramResult]) -> Vec<Diagn
     let mut order: Vec<Key> = Vec::new();
     let mut kernels: HashMap<Key, Vec<&str>> = HashMap::new();
     for r in results {
-        for x in r.reasons.iter().filter(|x| x.severity != Verdict::Loads) {
+        // Reasons, then what a reduced kernel could not check (a note).
+        for x in r.reasons.iter().filter(|x| x.severity != Verdict::Loads).chain(&r.not_checked) {
             let key = (r.object.as_str(), r.program.as_str(), r.section.as_str(), x.kind, x.name.as_str(), x.message.as_str(), x.severity);
             let e = kernels.entry(key).or_default();
             if e.is_empty() {
@@ -133,7 +138,11 @@ pub fn from_check(objects: &[BpfObject], results: &[ProgramResult]) -> Vec<Diagn
                 Some((l, s)) => (l.file.clone(), l.line, l.column, format!("{object}: program {program} ({section}), insn {}", s.insn)),
                 None => (object.to_string(), 0, 0, format!("program {program} ({section})")),
             };
-            let (level, verb) = if verdict == Verdict::Fails { (Level::Error, "fails") } else { (Level::Warning, "warns") };
+            let (level, verb) = match (verdict, kind) {
+                (Verdict::Fails, _) => (Level::Error, "fails"),
+                (_, ReasonKind::NotCheckedReducedKernel) => (Level::Note, "partial answer"),
+                _ => (Level::Warning, "warns"),
+            };
             Diagnostic {
                 level,
                 file,

@@ -85,12 +85,16 @@ pub struct Counts {
     pub unknown: usize,
     /// Verdict `fails`.
     pub fails: usize,
+    /// Results whose verdict covers only part of the requirements: a
+    /// reduced (catalog) kernel could not answer the rest (`not_checked`).
+    pub not_checked_offline: usize,
 }
 
 /// Count the results per verdict.
 pub fn counts(results: &[ProgramResult]) -> Counts {
     let mut c = Counts { results: results.len(), ..Counts::default() };
     for r in results {
+        c.not_checked_offline += usize::from(!r.not_checked.is_empty());
         match r.verdict {
             Verdict::Loads => c.loads += 1,
             Verdict::Warns => c.warns += 1,
@@ -103,7 +107,11 @@ pub fn counts(results: &[ProgramResult]) -> Counts {
 
 impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} results: {} load, {} warn, {} unknown, {} fail", self.results, self.loads, self.warns, self.unknown, self.fails)
+        write!(f, "{} results: {} load, {} warn, {} unknown, {} fail", self.results, self.loads, self.warns, self.unknown, self.fails)?;
+        if self.not_checked_offline > 0 {
+            write!(f, "; {} not fully checked offline", self.not_checked_offline)?;
+        }
+        Ok(())
     }
 }
 
@@ -167,8 +175,71 @@ pub fn markdown(w: &mut dyn Write, kernels: &[String], results: &[ProgramResult]
             writeln!(w, "- {c}")?;
         }
     }
+    let offline = not_checked(results);
+    if !offline.is_empty() {
+        writeln!(w, "\nNot checked offline (reduced catalog kernel):\n")?;
+        for l in offline {
+            writeln!(w, "- {l}")?;
+        }
+    }
     writeln!(w, "\n{}", counts(results))?;
     writeln!(w, "{}", object_counts(&verdicts))
+}
+
+/// `OBJ on K1, K2: members of struct task_struct, ...`: what reduced
+/// kernels left unchecked, one line per object and message (the message's
+/// boilerplate dropped).
+fn not_checked(results: &[ProgramResult]) -> Vec<String> {
+    let mut order: Vec<(&str, String)> = Vec::new();
+    let mut kernels: BTreeMap<(&str, String), Vec<&str>> = BTreeMap::new();
+    for r in results {
+        for x in &r.not_checked {
+            let what = x.message.trim_start_matches("not checked offline: the catalog kernel has no ").trim_end_matches(" (give the kernel package, or go online, for those)").to_string();
+            let key = (r.object.as_str(), what);
+            let ks = kernels.entry(key.clone()).or_default();
+            if ks.is_empty() {
+                order.push(key);
+            }
+            if !ks.contains(&r.kernel.as_str()) {
+                ks.push(&r.kernel);
+            }
+        }
+    }
+    // One line per object and kernels: the programs' lists joined.
+    let mut lines: Vec<((&str, String), Vec<String>)> = Vec::new();
+    for key in order {
+        let on = kernels.get(&key).map(|k| k.join(", ")).unwrap_or_default();
+        match lines.iter_mut().find(|(k, _)| k.0 == key.0 && k.1 == on) {
+            Some((_, whats)) => whats.push(key.1),
+            None => lines.push(((key.0, on), vec![key.1])),
+        }
+    }
+    lines
+        .into_iter()
+        .map(|((object, on), whats)| {
+            // `members of struct a, b` and `attach targets (x, y)`: names
+            // joined per category.
+            let mut cats: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for part in whats.iter().flat_map(|w| w.split("; ")) {
+                let (cat, names) = match part.strip_prefix("members of struct ") {
+                    Some(n) => ("members of struct".to_string(), n),
+                    None => match part.split_once(" (") {
+                        Some((c, n)) => (c.to_string(), n.trim_end_matches(')')),
+                        None => (part.to_string(), ""),
+                    },
+                };
+                cats.entry(cat).or_default().extend(names.split(", ").filter(|n| !n.is_empty()).map(str::to_string));
+            }
+            let parts: Vec<String> = cats
+                .into_iter()
+                .map(|(cat, names)| {
+                    let names = names.into_iter().collect::<Vec<_>>().join(", ");
+                    if cat == "members of struct" { format!("{cat} {names}") } else { format!("{cat} ({names})") }
+                })
+                .collect();
+            format!("{object} on {on}: catalog has no {}", parts.join("; "))
+        })
+        .collect()
 }
 
 /// `check --load`: objects whose real loads depend on the programs picked.
@@ -258,6 +329,13 @@ pub fn matrix(w: &mut dyn Write, kernels: &[String], results: &[ProgramResult]) 
         }
         if problems.iter().any(|p| p.count > 1) {
             writeln!(w, "(grouped by cause; --explain lists every requirement)")?;
+        }
+    }
+    let offline = not_checked(results);
+    if !offline.is_empty() {
+        writeln!(w, "\nnot checked offline (a reduced catalog kernel; give the kernel package or go online):")?;
+        for l in offline {
+            writeln!(w, "  {l}")?;
         }
     }
     let verdicts: Vec<ObjectVerdict> = cells.into_values().collect();
@@ -411,7 +489,7 @@ fn sarif_parts(results: &[ProgramResult]) -> (Vec<serde_json::Value>, Vec<serde_
             Some((f, off)) if off.starts_with("0x") => (f, Some(off)),
             _ => (r.object.as_str(), None),
         };
-        for x in &r.reasons {
+        for x in r.reasons.iter().chain(&r.not_checked) {
             rules.insert(x.kind.as_str());
             let mut props = json!({"kernel": r.kernel, "program": r.program, "loader": r.loader});
             if !r.role.is_required() {
