@@ -123,32 +123,15 @@ impl Selection {
     }
 }
 
-/// `*` and `?` globbing, iterative (no recursion, linear backtracking).
+/// `*` and `?` globbing ([`crate::report::matches_pattern`]); a name
+/// without either must match whole (`tcp_v4_connect` is not
+/// `tcp_v4_connect_ret`).
 fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
-            Some('*') => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            Some(&c) if c == '?' || t.get(ti) == Some(&c) => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
+    if pattern.contains(['*', '?']) {
+        crate::report::matches_pattern(pattern, text)
+    } else {
+        pattern == text
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|&c| c == '*'))
 }
 
 /// How a program reaches its hook point: the variants of a group.
@@ -485,6 +468,7 @@ mod tests {
         assert!(glob("*", "") && !glob("?", ""));
         assert!(glob("a*b*c", "axxbyybzc") && !glob("a*b*c", "axxbyyb"));
         assert!(!glob("fentry_*", "kprobe_vfs_read"));
+        assert!(!glob("tcp_v4_connect", "tcp_v4_connect_ret"), "no substring match");
     }
 
     #[test]

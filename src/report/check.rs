@@ -63,9 +63,9 @@ pub fn object_counts(objects: &[ObjectVerdict]) -> ObjectCounts {
 
 impl std::fmt::Display for ObjectCounts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} objects: {} load, {} warn, {} unknown, {} fail", self.objects, self.loads, self.warns, self.unknown, self.fails)?;
+        write!(f, "{}: {} load, {} warn, {} unknown, {} fail", count(self.objects, "object", "objects"), self.loads, self.warns, self.unknown, self.fails)?;
         if self.conditional > 0 {
-            write!(f, " ({} of them not failing only through a choice of programs)", self.conditional)?;
+            write!(f, " ({} on the programs picked at run time)", count(self.conditional, "depends", "depend"))?;
         }
         Ok(())
     }
