@@ -596,8 +596,7 @@ impl Reason {
         self
     }
     /// The same reason with a verdict set directly (real-load observations,
-    /// which no policy grades).
-    #[cfg(feature = "deb")]
+    /// which no policy grades; what a reduced kernel cannot answer).
     pub(crate) fn graded(mut self, v: Verdict) -> Self {
         self.severity = v;
         self

@@ -101,7 +101,7 @@ fn policy_findings_join_check_json_and_sarif() {
     assert_eq!(with["results"], plain["results"]);
     assert_eq!(with["summary"], plain["summary"]);
     let keys: Vec<&String> = with.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["kernels", "policy", "results", "schema", "summary"]);
+    assert_eq!(keys, ["kernels", "object_summary", "objects", "policy", "results", "schema", "summary"]);
     let policy = with["policy"].as_array().unwrap();
     let p100 = policy.iter().find(|f| f["code"] == "P100").unwrap_or_else(|| panic!("{with:#}"));
     assert_eq!(p100["kfunc"], "cgroup_rstat_updated");
