@@ -493,6 +493,16 @@ fn config_file_and_command_line() {
     // The command line's kernels win over the file's.
     let o = check(&["--config", ".bpfabi.toml", "--kernel", "debian:trixie", "bpf/xdp_count.bpf.o"]);
     assert!(text(&o).contains("6.12.118+deb13-amd64") && !text(&o).contains("6.1.0-57-amd64"), "{}", text(&o));
+    // The file's loader applies unless --loader is given, even as libbpf
+    // (the default spelled out is a choice too).
+    std::fs::write(r.join("cilium.toml"), "kernels = [\"debian:trixie\"]\nloader = \"cilium\"\n").unwrap();
+    let loader_of = |args: &[&str]| -> String {
+        let o = check(&[&["--config", "cilium.toml", "--format", "json"], args, &["bpf/xdp_count.bpf.o"]].concat());
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+        v["results"][0]["loader"].as_str().unwrap().to_string()
+    };
+    assert!(loader_of(&[]).starts_with("cilium/ebpf"), "{}", loader_of(&[]));
+    assert!(loader_of(&["--loader", "libbpf"]).starts_with("libbpf"));
     // An unknown key is an error naming the file, line and column.
     std::fs::write(r.join("bad.toml"), "kernels = []\nkernal = 1\n").unwrap();
     let o = check(&["--config", "bad.toml", "bpf/xdp_count.bpf.o"]);

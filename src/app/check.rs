@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::inputs::Found;
 use crate::integration::Config;
 use crate::kernel::LoadOptions;
-use crate::loader::{evidence, Loader, LoaderChoice};
+use crate::loader::{evidence, LoaderChoice};
 use crate::model::KernelModel;
 use crate::object::BpfObject;
 use crate::policy::findings::{Finding, SarifLoc};
@@ -42,6 +42,8 @@ pub struct CheckSpec {
     pub autoload_off: Vec<String>,
     /// Whose rules apply.
     pub loader: LoaderChoice,
+    /// `loader` was given (`--loader`), so a configuration's does not apply.
+    pub loader_given: bool,
     /// List every requirement, not only problems.
     pub explain: bool,
     /// A stability manifest: findings at uses of deprecated kfuncs.
@@ -57,8 +59,7 @@ pub struct CheckSpec {
 
 impl CheckSpec {
     /// `check --config`: the configuration's kernels, manifest,
-    /// `deny_deprecated`, modules and loader where the spec has none (a
-    /// loader other than the default counts as given).
+    /// `deny_deprecated`, modules and loader where the spec has none.
     pub fn with_config(mut self, c: &Config) -> CheckSpec {
         if self.kernels.is_empty() {
             self.kernels = c.kernels.iter().map(PathBuf::from).collect();
@@ -66,7 +67,7 @@ impl CheckSpec {
         self.policy = self.policy.or_else(|| c.manifest.clone());
         self.deny_deprecated |= c.deny_deprecated;
         self.modules &= c.modules;
-        if self.loader == LoaderChoice::Fixed(Loader::default()) {
+        if !self.loader_given {
             self.loader = c.loader.0;
         }
         self

@@ -80,9 +80,9 @@ pub struct CheckArgs {
     /// Who loads the objects: libbpf[:VERSION], cilium[:VERSION],
     /// aya[:VERSION], or auto (inferred per object from its evidence; the
     /// inference is printed). Each loader's own rules apply
-    /// (docs/loaders.md).
-    #[arg(long, value_name = "LOADER", default_value = "libbpf", value_parser = parse_loader)]
-    loader: bpfabi::loader::LoaderChoice,
+    /// (docs/loaders.md). Default: the --config file's `loader`, else libbpf
+    #[arg(long, value_name = "LOADER", value_parser = parse_loader)]
+    loader: Option<bpfabi::loader::LoaderChoice>,
 }
 
 fn parse_loader(s: &str) -> std::result::Result<bpfabi::loader::LoaderChoice, String> {
@@ -113,7 +113,8 @@ pub fn run(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
         rodata: a.rodata.clone(),
         optional: a.optional.clone(),
         autoload_off: a.autoload_off.clone(),
-        loader: a.loader,
+        loader: a.loader.unwrap_or(bpfabi::loader::LoaderChoice::Fixed(bpfabi::loader::Loader::default())),
+        loader_given: a.loader.is_some(),
         explain: a.explain,
         policy: a.policy.clone(),
         deny_deprecated: a.deny_deprecated,
