@@ -100,12 +100,18 @@ fn ciliumload() -> Option<PathBuf> {
     }
 }
 
+/// The test programs, built once per test process: tests run in parallel
+/// and a second build would rewrite vmlinux.h under a running compiler.
 fn built() -> PathBuf {
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bpf-loaders");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bpf/build.sh");
-    let o = Command::new("bash").arg(&script).arg(&out).env("BPFABI_CORPUS", corpus()).output().expect("bash");
-    assert!(o.status.success(), "tests/bpf/build.sh: {}", String::from_utf8_lossy(&o.stderr));
-    out
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bpf-loaders");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bpf/build.sh");
+        let o = Command::new("bash").arg(&script).arg(&out).env("BPFABI_CORPUS", corpus()).output().expect("bash");
+        assert!(o.status.success(), "tests/bpf/build.sh: {}", String::from_utf8_lossy(&o.stderr));
+        out
+    })
+    .clone()
 }
 
 /// vmtest --loader cilium: the real cilium/ebpf (the static ciliumload in
