@@ -118,17 +118,9 @@ impl<'a> ContextView<'a> {
                 out = Some((f, label));
             }
         }
-        let current = out.as_ref().map(|(d, _)| d.clone()).unwrap_or_else(|| d.clone());
-        if let Some(a) = self.sleepable_unprobed(&current) {
-            return Some(a);
-        }
-        if let Some(kind) = self.async_calls.helpers.get(&id) {
-            let nonsleep = self.nonsleepable.iter().filter_map(|&i| pi.helper(i, id)).map(|h| &h.decision).find(|d| sleep_refusal(d));
-            if let Some(a) = self.async_decision(*kind, &current, nonsleep) {
-                return Some(a);
-            }
-        }
-        out
+        self.settle(out, d, self.async_calls.helpers.get(&id).copied(), || {
+            self.nonsleepable.iter().filter_map(|&i| pi.helper(i, id)).map(|h| &h.decision).find(|d| sleep_refusal(d))
+        })
     }
 
     /// The answer for kfunc `name` (essential name `ess`) in the context
@@ -153,15 +145,21 @@ impl<'a> ContextView<'a> {
                 out = Some((f, label));
             }
         }
-        let current = out.as_ref().map(|(d, _)| d.clone()).unwrap_or_else(|| d.clone());
-        if let Some(a) = self.sleepable_unprobed(&current) {
+        self.settle(out, d, self.async_calls.kfuncs.get(name).copied(), || self.nonsleepable.iter().filter_map(|&i| pi.kfunc(i, ess)).find(|d| sleep_refusal(d)))
+    }
+
+    /// The answer once the context is accounted for: `out` (a context's
+    /// own answer) or else the variant's `d`, unless the program's
+    /// sleepability was never probed, or the call runs only in an async
+    /// callback of `kind` (`nonsleep`: a non-sleepable variant's refusal
+    /// for sleepability, asked only then).
+    fn settle<'p>(&self, out: Option<(Decision, String)>, d: &Decision, kind: Option<AsyncKind>, nonsleep: impl FnOnce() -> Option<&'p Decision>) -> Option<(Decision, String)> {
+        let current = out.as_ref().map_or(d, |(d, _)| d);
+        if let Some(a) = self.sleepable_unprobed(current) {
             return Some(a);
         }
-        if let Some(kind) = self.async_calls.kfuncs.get(name) {
-            let nonsleep = self.nonsleepable.iter().filter_map(|&i| pi.kfunc(i, ess)).find(|d| sleep_refusal(d));
-            if let Some(a) = self.async_decision(*kind, &current, nonsleep) {
-                return Some(a);
-            }
+        if let Some(a) = kind.and_then(|k| self.async_decision(k, current, nonsleep())) {
+            return Some(a);
         }
         out
     }
