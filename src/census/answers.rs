@@ -9,7 +9,7 @@ use super::impact::Impact;
 use super::{Category, Census};
 use crate::model::KernelModel;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// The architecture shown for objects of architecture-independent packages
 /// (`Architecture: all`, pure-Python wheels) and of files read from disk.
@@ -113,14 +113,14 @@ pub fn answers(census: &Census, kernels: &[KernelModel], impact: &Impact) -> Ans
         .collect();
     kfuncs.sort_by(|a, b| b.projects.cmp(&a.projects).then(b.objects.cmp(&a.objects)).then(a.name.cmp(&b.name)));
     let next = last.map(|r| {
-        let hit: BTreeMap<&str, ()> = r.changes.iter().filter(|c| c.kind.starts_with("kfunc_")).map(|c| (c.name.as_str(), ())).collect();
+        let hit: BTreeSet<&str> = r.changes.iter().filter(|c| c.kind.starts_with("kfunc_")).map(|c| c.name.as_str()).collect();
         NextRelease {
             from: r.from.clone(),
             to: r.to.clone(),
             breaks: r.breaks.len(),
             known: r.known,
             projects: r.broken_projects.clone(),
-            kfuncs: hit.into_keys().map(String::from).collect(),
+            kfuncs: hit.into_iter().map(String::from).collect(),
         }
     });
     Answers { kfuncs, next }
