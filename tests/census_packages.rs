@@ -7,7 +7,8 @@
 
 mod common;
 
-use bpfabi::census::Census;
+use bpfabi::census::pkg::Ecosystem;
+use bpfabi::census::{fetch, Category, Census};
 use common::{corpus, have_corpus, workdir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -187,4 +188,75 @@ fn bad_shard_specs_are_usage_errors() {
         assert_eq!(out.status.code(), Some(2), "{bad}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("K/N"), "{bad}");
     }
+}
+
+/// One line of `data/seeds/packages.txt`: the spec and the counts recorded
+/// for it.
+struct Seed {
+    spec: String,
+    copies: usize,
+    errors: usize,
+}
+
+fn seeds() -> Vec<Seed> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/seeds/packages.txt")).unwrap();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let spec = words.next().unwrap().to_string();
+        let mut count = |key: &str| -> usize {
+            let w = words.next().unwrap_or_else(|| panic!("{spec}: no {key}="));
+            w.strip_prefix(key).and_then(|v| v.strip_prefix('=')).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{spec}: expected {key}=N, got {w}"))
+        };
+        let (copies, errors) = (count("copies"), count("errors"));
+        out.push(Seed { spec, copies, errors });
+    }
+    out
+}
+
+/// The seed list's packages, fetched from their registries with their own
+/// clients, hold the objects the list says: real published packages, read
+/// as `census` reads any input. Needs the network (or a warm package
+/// cache): runs with BPFABI_SEEDS=1 (`.ci/run` sets it).
+#[test]
+fn seed_list_packages_hold_the_objects_it_records() {
+    let seeds = seeds();
+    assert!(seeds.len() >= 5 && seeds.iter().any(|s| s.copies > 0), "the seed list lost its packages");
+    for s in &seeds {
+        assert!(matches!(fetch::Spec::parse(&s.spec), Some(Ok(_))), "{}: not a named package", s.spec);
+    }
+    if std::env::var_os("BPFABI_SEEDS").is_none() {
+        eprintln!("skipped: BPFABI_SEEDS unset (the seed packages are fetched from their registries)");
+        return;
+    }
+    let out = bin().args(["census", "--json"]).args(seeds.iter().map(|s| &s.spec)).output().unwrap();
+    // Packages with foreign EM_BPF files make the run exit 2 after writing
+    // the whole census.
+    let expect_errors = seeds.iter().any(|s| s.errors > 0);
+    assert_eq!(out.status.code(), Some(if expect_errors { 2 } else { 0 }), "{}", String::from_utf8_lossy(&out.stderr));
+    let c = Census::from_json(std::str::from_utf8(&out.stdout).unwrap(), "stdout").unwrap();
+    for s in &seeds {
+        let (name, version, eco) = match fetch::Spec::parse(&s.spec).unwrap().unwrap() {
+            fetch::Spec::Crate { name, version } => (name, version, Ecosystem::Crates),
+            fetch::Spec::Pypi { name, version } => (name, version, Ecosystem::Pypi),
+            fetch::Spec::Npm { name, version } => (name, version, Ecosystem::Npm),
+        };
+        let copies = c.objects.iter().flat_map(|o| &o.occurrences).filter(|oc| oc.package.as_deref() == Some(name.as_str()) && oc.version.as_deref() == Some(version.as_str())).count();
+        assert_eq!(copies, s.copies, "{}: objects found", s.spec);
+        let tag = format!("{name}-{version}");
+        let errors = c.errors.iter().filter(|e| e.input.contains(&tag)).count();
+        assert_eq!(errors, s.errors, "{}: errors {:?}", s.spec, c.errors);
+        assert!(
+            c.objects.iter().flat_map(|o| &o.occurrences).filter(|oc| oc.package.as_deref() == Some(name.as_str())).all(|oc| oc.ecosystem == Some(eco)),
+            "{}: ecosystem",
+            s.spec
+        );
+    }
+    // Every object read from them was parsed: programs and requirements,
+    // as any Debian object (libbpf-rs's test objects use CO-RE).
+    assert!(c.objects.iter().any(|o| o.requires.contains_key(&Category::Field)), "no CO-RE field requirement in the seed objects");
 }
