@@ -8,6 +8,9 @@
 
 pub mod census;
 pub mod check;
+pub mod inspect;
 pub mod kernel;
+pub mod kernels;
+pub mod policy;
 #[cfg(feature = "deb")]
 pub mod vmtest;

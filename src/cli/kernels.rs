@@ -1,8 +1,9 @@
 //! Command `kernels`: Debian kernels by name (list, resolve, fetch, prune the cache).
 
 use super::common::{write_out, Out, OutputArgs};
-use bpfabi::report::{self, Format};
-use bpfabi::{Error, ErrorKind};
+use bpfabi::app::kernels::{self, KernelsSpec};
+use bpfabi::kernel::debian::prune::PruneOptions;
+use bpfabi::report::Render;
 use clap::Args;
 
 #[derive(Args)]
@@ -44,35 +45,15 @@ fn parse_size(s: &str) -> std::result::Result<u64, String> {
 }
 
 pub fn run(a: &KernelsArgs, w: Out) -> bpfabi::Result<u8> {
-    use bpfabi::kernel::debian::{self, Cache, DebianName, ResolveOptions};
     let format = a.out.format("kernels")?;
-    let cache = Cache::default_location()?;
-    let mut opts = ResolveOptions::default();
-    opts.offline |= a.offline;
-    opts.refresh = a.refresh;
-    opts.fetch = !a.resolve_only;
-    opts.progress = true;
-    let mut resolved = Vec::new();
-    let mut errors = Vec::new();
-    for n in &a.names {
-        let name = DebianName::parse(n).unwrap_or_else(|| Err(Error::of(ErrorKind::NotFound, n, "expected a debian: name")))?;
-        match debian::resolve(&name, &cache, &opts) {
-            Ok(r) => resolved.push(r),
-            Err(e) => errors.push(e.to_string()),
-        }
-    }
-    let pruned = if a.prune {
-        Some(debian::prune::prune(&cache, &debian::prune::PruneOptions::new(a.keep, a.max_size, a.dry_run))?)
-    } else {
-        None
+    let spec = KernelsSpec {
+        names: a.names.clone(),
+        fetch: !a.resolve_only,
+        offline: a.offline,
+        refresh: a.refresh,
+        prune: a.prune.then(|| PruneOptions::new(a.keep, a.max_size, a.dry_run)),
     };
-    let cached = debian::list_cached(&cache);
-    let debs: u64 = std::fs::read_dir(cache.debs_dir()).map(|rd| rd.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum()).unwrap_or(0);
-    let dir = cache.dir.display().to_string();
-    write_out(match format {
-        Format::Json => report::kernels::json(w, &dir, &cached, debs, &resolved, &errors, pruned.as_ref()),
-        _ => pruned.as_ref().map_or(Ok(()), |p| report::kernels::pruned_text(w, p)).and_then(|_| report::kernels::text(w, &report::kernels::display_dir(&cache.dir), &cached, debs, &resolved, &errors)),
-    })?;
-    Ok(if errors.is_empty() { 0 } else { 2 })
+    let r = kernels::kernels(&spec)?;
+    write_out(r.render(format, w))?;
+    Ok(r.exit_code())
 }
-

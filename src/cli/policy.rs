@@ -2,13 +2,12 @@
 
 use super::census::SuggestArgs;
 use super::common::{usage, write_out, Out, OutputArgs};
-use bpfabi::kernel::LoadOptions;
-use bpfabi::model::KernelModel;
-use bpfabi::policy::{edit, findings, history, Manifest};
-use bpfabi::report::Format;
+use bpfabi::app::policy::{self, PolicyCheckSpec};
+use bpfabi::release::Date;
+use bpfabi::report::{Format, Render};
 use bpfabi::Error;
 use clap::{Args, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
 pub enum PolicyCmd {
@@ -103,82 +102,38 @@ pub struct PolicyCheckArgs {
 
 pub fn run(c: &PolicyCmd, w: Out) -> bpfabi::Result<u8> {
     match c {
-        PolicyCmd::Init(a) => init(a, w),
+        PolicyCmd::Init(a) => {
+            let text = policy::init(&policy::kernels(&a.k.kernels, !a.k.no_modules)?, &a.default_tier)?;
+            write_text(a.output.as_deref(), &text, w)
+        }
         PolicyCmd::Suggest(a) => {
             if a.manifest.is_none() {
                 return Err(usage("policy suggest: --manifest is required (census suggest works without)".to_string()));
             }
             super::census::suggest(a, w)
         }
-        PolicyCmd::Check(a) => check(a, w),
+        PolicyCmd::Check(a) => {
+            let format = a.out.format("policy check")?;
+            let today = a.today.as_deref().map(|t| Date::parse(t).ok_or_else(|| usage(format!("--today: expected YYYY-MM-DD, found `{t}`")))).transpose()?;
+            let spec = PolicyCheckSpec { manifest: a.manifest.clone(), fix: a.fix, shrink: a.shrink, today };
+            let r = policy::check(&spec, &a.k.kernels, !a.k.no_modules)?;
+            write_out(r.render(format, w))?;
+            Ok(r.exit_code())
+        }
         PolicyCmd::Docs(a) => {
-            let m = Manifest::load(&a.manifest)?;
-            let (models, labels) = kernels(&a.k)?;
-            let o = history::check(&m, &models, &labels, &Default::default());
-            let mut site = bpfabi::policy::docs::build(&m, &labels, &o);
-            if let Some(c) = &a.census {
-                bpfabi::policy::docs::add_users(&mut site, &m, &bpfabi::census::Census::read(c)?, &c.display().to_string());
-            }
-            bpfabi::policy::docs::write(&site, &a.output)?;
-            write_out(writeln!(w, "{}: {} kfunc pages, index.html, tiers.html, releases.html, kfuncs.md, kfuncs.json", a.output.display(), site.kfuncs.len()))?;
+            let r = policy::docs(&a.manifest, &a.k.kernels, !a.k.no_modules, a.census.as_deref(), &a.output)?;
+            write_out(r.render(Format::Table, w))?;
             Ok(0)
         }
-        PolicyCmd::Compat(a) => {
-            let text = bpfabi::policy::compat::header(&Manifest::load(&a.manifest)?);
-            match &a.output {
-                Some(f) => std::fs::write(f, text).map_err(|e| Error::io(f.display().to_string(), e))?,
-                None => write_out(w.write_all(text.as_bytes()))?,
-            }
-            Ok(0)
-        }
+        PolicyCmd::Compat(a) => write_text(a.output.as_deref(), &policy::compat(&a.manifest)?, w),
     }
 }
 
-/// Kernels loaded on threads, in release order.
-/// Kernels loaded on threads, in release order.
-fn kernels(k: &PolicyKernels) -> bpfabi::Result<(Vec<KernelModel>, Vec<String>)> {
-    let lo = LoadOptions { modules: !k.no_modules, ..LoadOptions::default() };
-    let models: Vec<bpfabi::Result<KernelModel>> = std::thread::scope(|s| {
-        let hs: Vec<_> = k.kernels.iter().map(|p| s.spawn(|| KernelModel::load(std::slice::from_ref(p), &lo))).collect();
-        hs.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(Error::new("policy", "a kernel reader panicked")))).collect()
-    });
-    history::order(models.into_iter().collect::<bpfabi::Result<Vec<_>>>()?)
-}
-
-fn init(a: &PolicyInitArgs, w: Out) -> bpfabi::Result<u8> {
-    let (models, labels) = kernels(&a.k)?;
-    let h = history::History::new(&models, &labels);
-    let renames = history::renames(&models);
-    let text = edit::init(&a.default_tier, &labels, &h.facts(&renames))?;
-    match &a.output {
+/// `text` into `file`, or to stdout.
+fn write_text(file: Option<&Path>, text: &str, w: Out) -> bpfabi::Result<u8> {
+    match file {
         Some(f) => std::fs::write(f, text).map_err(|e| Error::io(f.display().to_string(), e))?,
         None => write_out(w.write_all(text.as_bytes()))?,
     }
     Ok(0)
-}
-
-fn check(a: &PolicyCheckArgs, w: Out) -> bpfabi::Result<u8> {
-    let format = a.out.format("policy check")?;
-    let m = Manifest::load(&a.manifest)?;
-    let (models, labels) = kernels(&a.k)?;
-    let mut opts = history::CheckOptions::default();
-    if let Some(t) = &a.today {
-        opts.today = bpfabi::policy::manifest::parse_date(t).ok_or_else(|| usage(format!("--today: expected YYYY-MM-DD, found `{t}`")))?;
-    }
-    let mut o = history::check(&m, &models, &labels, &opts);
-    if a.fix {
-        let file = a.manifest.display().to_string();
-        let text = std::fs::read_to_string(&a.manifest).map_err(|e| Error::io(&file, e))?;
-        let add: Vec<&String> = o.findings.iter().filter(|f| f.code == findings::Code::Unlisted).filter_map(|f| f.kfunc.as_ref()).collect();
-        let fixed = edit::fix(&text, &file, if a.shrink { &o.facts } else { &o.merged }, &add)?;
-        std::fs::write(&a.manifest, fixed).map_err(|e| Error::io(&file, e))?;
-        let m = Manifest::load(&a.manifest)?;
-        o = history::check(&m, &models, &labels, &opts);
-    }
-    write_out(match format {
-        Format::Json => findings::json(w, &labels, &o.findings),
-        Format::Sarif => findings::sarif(w, &o.findings, &findings::manifest_loc),
-        _ => findings::text(w, &labels, &o.findings),
-    })?;
-    Ok((findings::counts(&o.findings).deny > 0) as u8)
 }

@@ -38,6 +38,8 @@ pub enum Format {
     /// Compiler-style lines, `file:line:col: level: message [code]`
     /// (`bpfabi::diagnostics`).
     Gnu,
+    /// The data's own binary form (raw BTF).
+    Raw,
 }
 
 impl Format {
@@ -51,6 +53,7 @@ impl Format {
             Format::Sarif => "sarif",
             Format::C => "c",
             Format::Gnu => "gnu",
+            Format::Raw => "raw",
         }
     }
 }
