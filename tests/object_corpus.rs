@@ -113,3 +113,92 @@ fn objects_embedded_in_an_executable_are_found() {
     let e = object::read_path(&dir.join("skel.c")).unwrap_err();
     assert!(e.what.contains("EM_BPF"), "{e}");
 }
+
+/// kfunc call sites as the object reader finds them (from its decoded
+/// instructions) are the kfunc relocations `llvm-objdump -dr` lists, in the
+/// same function at the same instruction, on every selftest object; and
+/// `.BTF.ext` line info puts them on their source line.
+#[test]
+fn kfunc_call_sites_are_the_relocations_llvm_objdump_lists() {
+    if !common::have_corpus() {
+        return;
+    }
+    if std::process::Command::new("llvm-objdump").arg("--version").output().is_err() {
+        eprintln!("skipping: no llvm-objdump");
+        return;
+    }
+    let dir = corpus().join("bpf-objects/selftests-6.1");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "o")).collect();
+    files.sort();
+    let mut sites_seen = 0;
+    for f in &files {
+        let o = &object::read_path(f).unwrap()[0].1;
+        let kfuncs: BTreeSet<&str> = o.externs.iter().filter(|e| e.kind == object::ExternKind::Kfunc).map(|e| e.name.as_str()).collect();
+        if kfuncs.is_empty() {
+            continue;
+        }
+        let out = std::process::Command::new("llvm-objdump").args(["-dr", "--no-show-raw-insn"]).arg(f).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let (mut section, mut func, mut fstart) = (String::new(), String::new(), 0u64);
+        let mut want = BTreeSet::new();
+        for l in text.lines() {
+            if let Some(s) = l.strip_prefix("Disassembly of section ") {
+                section = s.trim_end_matches(':').to_string();
+            } else if let Some((addr, rest)) = l.split_once(" <") {
+                let name = rest.trim_end_matches(">:");
+                if l.ends_with(">:") && !name.starts_with("LBB") && !name.starts_with(".L") {
+                    func = name.to_string();
+                    fstart = u64::from_str_radix(addr.trim(), 16).unwrap();
+                }
+            } else if let Some((off, rel)) = l.trim().split_once(":  R_BPF_") {
+                let sym = rel.split_whitespace().nth(1).unwrap_or("");
+                if kfuncs.contains(sym) {
+                    let off = u64::from_str_radix(off.trim(), 16).unwrap();
+                    want.insert((section.clone(), func.clone(), (off - fstart) / 8, object::essential(sym).to_string()));
+                }
+            }
+        }
+        let got: BTreeSet<_> = o.kfunc_call_sites().into_iter().map(|s| (s.section, s.function, s.insn, s.kfunc)).collect();
+        assert_eq!(got, want, "{}", f.display());
+        sites_seen += got.len();
+    }
+    assert!(sites_seen > 50, "{sites_seen} kfunc call sites");
+    // The line of one of them (clang's .BTF.ext line info).
+    let o = &object::read_path(&dir.join("cgroup_hierarchical_stats.bpf.o")).unwrap()[0].1;
+    let s = o.kfunc_call_sites().into_iter().find(|s| s.kfunc == "cgroup_rstat_updated").unwrap();
+    assert_eq!((s.function.as_str(), s.insn), ("counter", 32));
+    let line = s.line.unwrap();
+    assert_eq!((line.line, line.column), (78, 2));
+    assert!(line.file.ends_with("progs/cgroup_hierarchical_stats.c"), "{line:?}");
+}
+
+/// One unreadable object among several embedded in a file does not hide the
+/// others: `locate` reads each on its own (what `vmtest` loads), while
+/// `read_bytes` (what `check` reads) fails on the first.
+#[test]
+fn locate_reads_each_embedded_object_on_its_own() {
+    if !common::have_corpus() {
+        return;
+    }
+    let dir = corpus().join("bpf-objects/libbpf-tools/0.26.0+ds-1");
+    let a = std::fs::read(dir.join("runqslower.bpf.o")).unwrap();
+    let b = std::fs::read(dir.join("biolatency.bpf.o")).unwrap();
+    // A host file holding a, then b with its BTF's magic broken.
+    let mut host = b"\x7fELF-not-bpf, padding to 32 ....".to_vec();
+    assert_eq!(host.len(), 32);
+    host.extend(&a);
+    host.resize(host.len().next_multiple_of(8), 0);
+    let off_b = host.len();
+    let mut bad = b.clone();
+    let magic = bad.windows(4).position(|w| w == [0x9f, 0xeb, 1, 0]).unwrap();
+    bad[magic] = 0;
+    host.extend(&bad);
+    let bytes = bpfabi::bytes::Bytes::from_vec(host);
+    let found = object::locate(&bytes, "host").unwrap();
+    let names: Vec<&str> = found.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["host@0x20".to_string(), format!("host@{off_b:#x}")]);
+    assert_eq!(found[0].bytes.as_slice(), &a[..]);
+    assert_eq!(found[0].object.as_ref().unwrap().programs.len(), object::read_path(&dir.join("runqslower.bpf.o")).unwrap()[0].1.programs.len());
+    assert!(found[1].object.is_err());
+    assert!(object::read_bytes(&bytes, "host").is_err());
+}

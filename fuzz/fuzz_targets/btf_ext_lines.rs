@@ -16,6 +16,6 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     if let Ok(o) = bpfabi::object::parse(&Bytes::from_vec(data.to_vec()), "fuzz.o") {
-        let _ = bpfabi::policy::uses::call_sites(data, &o);
+        let _ = o.kfunc_call_sites();
     }
 });

@@ -8,7 +8,6 @@ use crate::check::{CheckOptions, ProgramResult};
 use crate::diagnostics;
 use crate::error::{Error, Result};
 use crate::inputs::Found;
-use crate::integration::Config;
 use crate::kernel::LoadOptions;
 use crate::loader::{evidence, LoaderChoice};
 use crate::model::KernelModel;
@@ -57,23 +56,6 @@ pub struct CheckSpec {
     pub loader_bin: Option<std::path::PathBuf>,
 }
 
-impl CheckSpec {
-    /// `check --config`: the configuration's kernels, manifest,
-    /// `deny_deprecated`, modules and loader where the spec has none.
-    pub fn with_config(mut self, c: &Config) -> CheckSpec {
-        if self.kernels.is_empty() {
-            self.kernels = c.kernels.iter().map(PathBuf::from).collect();
-        }
-        self.policy = self.policy.or_else(|| c.manifest.clone());
-        self.deny_deprecated |= c.deny_deprecated;
-        self.modules &= c.modules;
-        if !self.loader_given {
-            self.loader = c.loader.0;
-        }
-        self
-    }
-}
-
 /// The objects under the spec's paths and its kernels (CO-RE BTF and probe
 /// data attached), read at once; the caller reports what [`Found`] skipped
 /// and could not read.
@@ -110,7 +92,7 @@ pub fn run(spec: &CheckSpec, objects: Vec<BpfObject>, kernels: Vec<KernelModel>)
     let results = crate::check::check(&objects, &kernels, &opts);
     let labels: Vec<String> = kernels.iter().map(|k| k.label().to_string()).collect();
     let extra = if spec.load {
-        Extra::Loads(loads(spec, &labels, &results)?)
+        Extra::Loads(loads(spec, &objects, &labels, &results)?)
     } else if let Some(m) = &spec.policy {
         let m = Manifest::load(m)?;
         Extra::Policy(uses::deprecations(&m, &objects, &kernels, uses::UseOptions { deny_deprecated: spec.deny_deprecated }))
@@ -157,12 +139,12 @@ pub struct Loads {
 }
 
 #[cfg(feature = "libbpf")]
-fn loads(spec: &CheckSpec, labels: &[String], results: &[ProgramResult]) -> Result<Loads> {
-    use crate::vmtest::{compare, load_here, read_objects};
+fn loads(spec: &CheckSpec, objects: &[BpfObject], labels: &[String], results: &[ProgramResult]) -> Result<Loads> {
+    use crate::vmtest::{compare, load_here, InputObject};
     if !spec.kernels.is_empty() {
         return Err(Error::new("--load", "loads happen on the running kernel: use it without --kernel (or `bpfabi vmtest`)"));
     }
-    let objs = read_objects(&spec.objects, None)?;
+    let objs: Vec<InputObject> = objects.iter().map(InputObject::of).collect();
     let LoaderChoice::Fixed(loader) = spec.loader else {
         return Err(Error::new("--load", "name the loader to load with (--loader libbpf, cilium or aya), not auto"));
     };
@@ -184,7 +166,7 @@ fn loads(spec: &CheckSpec, labels: &[String], results: &[ProgramResult]) -> Resu
 }
 
 #[cfg(not(feature = "libbpf"))]
-fn loads(_: &CheckSpec, _: &[String], _: &[ProgramResult]) -> Result<Loads> {
+fn loads(_: &CheckSpec, _: &[BpfObject], _: &[String], _: &[ProgramResult]) -> Result<Loads> {
     Err(Error::new("--load", "this bpfabi was built without the `libbpf` feature"))
 }
 

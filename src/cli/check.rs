@@ -122,7 +122,7 @@ pub fn run(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
         loader_bin: a.loader_bin.clone(),
     };
     let spec = match &a.config {
-        Some(f) => spec.with_config(&bpfabi::integration::Config::from_file(f)?),
+        Some(f) => bpfabi::integration::Config::from_file(f)?.apply(spec),
         None => spec,
     };
     let format = if a.sarif { Format::Sarif } else { a.out.format("check")? };

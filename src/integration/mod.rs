@@ -18,15 +18,12 @@
 #[cfg(feature = "build-script")]
 pub mod cargo;
 
-use crate::check::{CheckOptions, ProgramResult, Verdict};
-use crate::loader::LoaderChoice;
+use crate::app::{self, check::CheckSpec, check::Extra};
+use crate::check::{ProgramResult, Verdict};
 use crate::diagnostics::{self, Diagnostic};
 use crate::error::{Error, ErrorKind, Result};
-use crate::kernel::LoadOptions;
-use crate::model::KernelModel;
-use crate::object::BpfObject;
-use crate::policy::manifest::{Action, Manifest};
-use crate::policy::uses;
+use crate::loader::LoaderChoice;
+use crate::policy::manifest::Action;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -106,6 +103,22 @@ fn yes() -> bool {
 }
 
 impl Config {
+    /// `check --config` (and [`check`]): the configuration's kernels,
+    /// manifest, `deny_deprecated`, modules and loader where the spec has
+    /// none.
+    pub fn apply(&self, mut spec: CheckSpec) -> CheckSpec {
+        if spec.kernels.is_empty() {
+            spec.kernels = self.kernels.iter().map(PathBuf::from).collect();
+        }
+        spec.policy = spec.policy.or_else(|| self.manifest.clone());
+        spec.deny_deprecated |= self.deny_deprecated;
+        spec.modules &= self.modules;
+        if !spec.loader_given {
+            spec.loader = self.loader.0;
+        }
+        spec
+    }
+
     /// The configuration of a crate: `[package.metadata.bpfabi]` of its
     /// `Cargo.toml` (none: the defaults, with `bpfabi-policy.toml` beside
     /// it when present).
@@ -185,50 +198,47 @@ pub struct Outcome {
 /// Check `objects` (BPF object files, or files and directories holding
 /// them) against the configuration's kernels and manifest.
 pub fn check(config: &Config, objects: &[PathBuf]) -> Result<Outcome> {
-    let lo = LoadOptions { modules: config.modules, ..LoadOptions::default() };
-    let (objs, kernels) = std::thread::scope(|s| {
-        let kernels = s.spawn(|| load_kernels(&config.kernels, &lo));
-        let objs = read_objects(objects);
-        (objs, kernels.join().unwrap_or_else(|_| Err(Error::new("kernels", "the kernel reader panicked"))))
+    let spec = config.apply(CheckSpec {
+        objects: objects.to_vec(),
+        kernels: Vec::new(),
+        modules: true,
+        probes: Vec::new(),
+        core_btf: None,
+        rodata: Vec::new(),
+        optional: Vec::new(),
+        autoload_off: Vec::new(),
+        loader: config.loader.0,
+        loader_given: false,
+        explain: false,
+        policy: None,
+        deny_deprecated: false,
+        load: false,
+        loader_bin: None,
     });
-    let (objs, kernels) = (objs?, kernels?);
-    let results = crate::check::check(&objs, &kernels, &CheckOptions::default().loader(config.loader.0));
-    let mut diags = Vec::new();
-    let mut deny = false;
-    if let Some(m) = &config.manifest {
-        let man = Manifest::load(m)?;
-        let f = uses::deprecations(&man, &objs, &kernels, uses::UseOptions { deny_deprecated: config.deny_deprecated });
-        deny = f.iter().any(|(x, _)| x.level == Action::Deny);
-        diags.extend(diagnostics::from_policy(&f));
-    }
-    diags.extend(diagnostics::from_check(&objs, &results));
-    let fails = results.iter().any(|r| r.verdict == Verdict::Fails);
-    let failed = match config.fail_on {
-        FailOn::Deny => deny,
-        FailOn::Error => deny || fails,
-        FailOn::Never => false,
-    };
-    Ok(Outcome { diagnostics: diags, kernels: kernels.iter().map(|k| k.label().to_string()).collect(), results, manifest: config.manifest.clone(), failed })
-}
-
-fn load_kernels(names: &[String], lo: &LoadOptions) -> Result<Vec<KernelModel>> {
-    if names.is_empty() {
-        return Ok(vec![KernelModel::running(lo)?]);
-    }
-    names.iter().map(|k| KernelModel::load(&[PathBuf::from(k)], lo)).collect()
-}
-
-fn read_objects(paths: &[PathBuf]) -> Result<Vec<BpfObject>> {
-    let mut found = crate::inputs::find_objects(paths, true);
+    let (mut found, kernels) = app::check::read(&spec);
     // A build fails on an object it cannot read: the first error says which.
     if !found.errors.is_empty() {
         return Err(found.errors.swap_remove(0));
     }
     if found.objects.is_empty() {
-        let what = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ");
+        let what = objects.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ");
         return Err(Error::of(ErrorKind::WrongInput, what, "no BPF object (EM_BPF ELF, or a file embedding one) found"));
     }
-    Ok(found.objects)
+    let report = app::check::run(&spec, found.objects, kernels?)?;
+    let mut diags = Vec::new();
+    let mut deny = false;
+    if let Extra::Policy(f) = &report.extra {
+        deny = f.iter().any(|(x, _)| x.level == Action::Deny);
+        diags.extend(diagnostics::from_policy(f));
+    }
+    diags.extend(diagnostics::from_check(&report.objects, &report.results));
+    let fails = report.results.iter().any(|r| r.verdict == Verdict::Fails);
+    let failed = match config.fail_on {
+        FailOn::Deny => deny,
+        FailOn::Error => deny || fails,
+        FailOn::Never => false,
+    };
+    Ok(Outcome { diagnostics: diags, kernels: report.kernels, results: report.results, manifest: config.manifest.clone(), failed })
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub mod sections;
 use crate::btf::{Btf, Kind, LocalTypeId};
 use crate::bytes::{Bytes, Endian};
 use crate::error::{Error, Result};
-use btf_ext::CoreRelo;
+use btf_ext::{CoreRelo, LineInfo};
 use object::{Object, ObjectSection, ObjectSymbol, RelocationTarget, SectionKind, SymbolSection};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -309,6 +309,49 @@ pub struct BpfObject {
     /// module's `evidence`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub in_go_executable: bool,
+    /// Source lines of instructions (`.BTF.ext` line info), by section then
+    /// offset; empty without line info or when it is malformed (lines are
+    /// for messages, not verdicts).
+    #[serde(skip)]
+    pub lines: Vec<LineInfo>,
+    /// The object's own ELF bytes (shared with the buffer it was read from):
+    /// what real loads (`check --load`, `vmtest`) hand to a loader.
+    #[serde(skip)]
+    pub bytes: Bytes,
+}
+
+/// One call of a kfunc in an object (or a load of its address).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallSite {
+    /// The kfunc (its essential name, without a `___suffix`).
+    pub kfunc: String,
+    /// ELF section of the instruction.
+    pub section: String,
+    /// Function (program or subprogram) containing it.
+    pub function: String,
+    /// Instruction index within that function.
+    pub insn: u64,
+    /// Source line, when the object has line info.
+    pub line: Option<LineInfo>,
+}
+
+impl BpfObject {
+    /// Every instruction referring to a kfunc extern (calls, and
+    /// `bpf_ksym_exists()` address loads), in function then instruction
+    /// order, each with its source line when the object has line info.
+    pub fn kfunc_call_sites(&self) -> Vec<CallSite> {
+        let mut out = Vec::new();
+        for f in &self.functions {
+            for (i, insn) in f.insns.iter().enumerate() {
+                let InsnTarget::Extern(e) = insn.target else { continue };
+                let Some(ext) = self.externs.get(e as usize).filter(|x| x.kind == ExternKind::Kfunc) else { continue };
+                let off = f.start.saturating_add(i as u64 * 8);
+                let line = u32::try_from(off).ok().and_then(|o| btf_ext::line_at(&self.lines, &f.section, o)).cloned();
+                out.push(CallSite { kfunc: ext.essential_name().to_string(), section: f.section.clone(), function: f.name.clone(), insn: i as u64, line });
+            }
+        }
+        out
+    }
 }
 
 /// A function of an executable section: a program or a subprogram.
@@ -319,6 +362,8 @@ pub struct Function {
     pub name: String,
     /// ELF section.
     pub section: String,
+    /// Byte offset of its first instruction in the section.
+    pub start: u64,
     /// Instructions (8-byte slots; an `ld_imm64` takes two).
     pub insns: Vec<Insn>,
 }
@@ -844,10 +889,14 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
                         .unwrap_or(InsnTarget::None);
                 }
             }
-            Function { name: f.name, section: f.section, insns }
+            Function { name: f.name, section: f.section, start: f.start, insns }
         })
         .collect();
     let rodata = read_rodata(&file);
+    let lines = match (sec_data(".BTF.ext"), &btf) {
+        (Some(ext), Some(b)) => btf_ext::line_infos(ext, endian, b).unwrap_or_default(),
+        _ => Vec::new(),
+    };
     Ok(BpfObject {
         path: path.to_string(),
         endian,
@@ -863,6 +912,8 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
         functions,
         rodata,
         in_go_executable: false,
+        lines,
+        bytes: bytes.clone(),
     })
 }
 
@@ -937,14 +988,37 @@ pub fn read_path(path: &std::path::Path) -> Result<Vec<(u64, BpfObject)>> {
     read_bytes(&bytes, &name)
 }
 
-/// [`read_path`] of bytes already read, named `name`.
+/// [`read_path`] of bytes already read, named `name`: the first object
+/// that does not parse is the error.
 pub fn read_bytes(bytes: &Bytes, name: &str) -> Result<Vec<(u64, BpfObject)>> {
+    locate(bytes, name)?.into_iter().map(|l| Ok((l.offset, l.object?))).collect()
+}
+
+/// One BPF object located in a file: its name (`file@0xOFFSET` when
+/// embedded), offset, ELF bytes, and what the reader made of them.
+#[derive(Debug)]
+pub struct Located {
+    /// Display name.
+    pub name: String,
+    /// Byte offset in the file.
+    pub offset: u64,
+    /// The object's ELF bytes.
+    pub bytes: Bytes,
+    /// The object, or why it could not be read.
+    pub object: Result<BpfObject>,
+}
+
+/// Every BPF object in `bytes` (the file itself when it is one, else the
+/// objects embedded in it), each read on its own: one that does not parse
+/// does not hide the others (a loader may still be given its bytes). An
+/// empty file, or one holding no BPF object, is the error.
+pub fn locate(bytes: &Bytes, name: &str) -> Result<Vec<Located>> {
     let d = bytes.as_slice();
     if d.is_empty() {
         return Err(Error::of(crate::error::ErrorKind::WrongInput, name, "empty file"));
     }
     if embedded::is_bpf_elf(d) {
-        return Ok(vec![(0, parse(bytes, name)?)]);
+        return Ok(vec![Located { name: name.to_string(), offset: 0, bytes: bytes.clone(), object: parse(bytes, name) }]);
     }
     let found = embedded::find(d);
     if found.is_empty() {
@@ -954,9 +1028,12 @@ pub fn read_bytes(bytes: &Bytes, name: &str) -> Result<Vec<(u64, BpfObject)>> {
     let mut out = Vec::new();
     for (off, len) in found {
         let Some(sub) = bytes.slice(off..off + len) else { continue };
-        let mut o = parse(&sub, &format!("{name}@{off:#x}"))?;
-        o.in_go_executable = go;
-        out.push((off as u64, o));
+        let name = format!("{name}@{off:#x}");
+        let object = parse(&sub, &name).map(|mut o| {
+            o.in_go_executable = go;
+            o
+        });
+        out.push(Located { name, offset: off as u64, bytes: sub, object });
     }
     Ok(out)
 }

@@ -11,79 +11,15 @@ use super::codes::Circumstance;
 use super::findings::{action_of, Code, Finding, SarifLoc};
 use super::history::release_label;
 use super::manifest::{self, Action, Manifest};
-use crate::bytes::Bytes;
 use crate::model::KernelModel;
-use crate::object::btf_ext::{self, LineInfo};
 use crate::object::{BpfObject, ExternKind};
-use object::{Object, ObjectSection, ObjectSymbol, RelocationTarget};
-use serde::Serialize;
 
-/// One call of a kfunc in an object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CallSite {
-    /// The kfunc.
-    pub kfunc: String,
-    /// ELF section of the instruction.
-    pub section: String,
-    /// Function (program or subprogram) containing it.
-    pub function: String,
-    /// Instruction index within that function.
-    pub insn: u64,
-    /// Source line, when the object has line info.
-    pub line: Option<LineInfo>,
-}
+pub use crate::object::CallSite;
 
-/// Every kfunc call site of an object read from `bytes` (the object's own
-/// ELF). Objects without relocations or symbols give none; malformed
-/// `.BTF.ext` line info gives sites without lines.
-pub fn call_sites(bytes: &[u8], obj: &BpfObject) -> Vec<CallSite> {
-    let Ok(file) = object::File::parse(bytes) else { return Vec::new() };
-    let kfuncs: std::collections::BTreeSet<&str> = obj.externs.iter().filter(|e| e.kind == ExternKind::Kfunc).map(|e| e.name.as_str()).collect();
-    let lines: Vec<LineInfo> = match (file.section_by_name(".BTF.ext").and_then(|s| s.data().ok()), &obj.btf) {
-        (Some(d), Some(b)) => btf_ext::line_infos(d, obj.endian, b).unwrap_or_default(),
-        _ => Vec::new(),
-    };
-    let mut out = Vec::new();
-    for sec in file.sections() {
-        let Ok(sname) = sec.name() else { continue };
-        let funcs: Vec<(u64, u64, String)> = file
-            .symbols()
-            .filter(|s| s.section_index() == Some(sec.index()) && s.kind() == object::SymbolKind::Text)
-            .filter_map(|s| Some((s.address(), s.size(), s.name().ok()?.to_string())))
-            .collect();
-        for (off, r) in sec.relocations() {
-            let RelocationTarget::Symbol(si) = r.target() else { continue };
-            let Ok(sym) = file.symbol_by_index(si) else { continue };
-            let Ok(name) = sym.name() else { continue };
-            let essential = crate::object::essential(name);
-            if !kfuncs.contains(name) && !kfuncs.contains(essential) {
-                continue;
-            }
-            let (fstart, fname) = funcs
-                .iter()
-                .filter(|(a, sz, _)| *a <= off && off < a + (*sz).max(1))
-                .map(|(a, _, n)| (*a, n.clone()))
-                .next()
-                .unwrap_or((0, sname.to_string()));
-            let line = u32::try_from(off).ok().and_then(|o| btf_ext::line_at(&lines, sname, o)).cloned();
-            out.push(CallSite { kfunc: essential.to_string(), section: sname.to_string(), function: fname, insn: (off - fstart) / 8, line });
-        }
-    }
-    out
-}
-
-/// The call sites of an object named by a path (objects embedded in
-/// executables, `file@0x..`, are read from their offset).
+/// Every kfunc call site of an object, as its reader found them
+/// ([`BpfObject::kfunc_call_sites`]).
 pub fn call_sites_of(obj: &BpfObject) -> Vec<CallSite> {
-    let (file, offset) = match obj.path.rsplit_once('@') {
-        Some((f, o)) if o.starts_with("0x") => (f, u64::from_str_radix(o.trim_start_matches("0x"), 16).ok()),
-        _ => (obj.path.as_str(), None),
-    };
-    let Ok(b) = Bytes::from_path(std::path::Path::new(file)) else { return Vec::new() };
-    match offset {
-        None => call_sites(b.as_slice(), obj),
-        Some(o) => b.as_slice().get(o as usize..).map(|s| call_sites(s, obj)).unwrap_or_default(),
-    }
+    obj.kfunc_call_sites()
 }
 
 /// The release a kfunc is (or will be) gone from: its recorded removal,

@@ -217,9 +217,9 @@ pub fn predict_and_pair(label: &str, objects: &[super::InputObject], records: &[
     let names = kidx.helper_names().clone();
     let mut out = Vec::new();
     for (i, o) in objects.iter().enumerate() {
-        let preds = match crate::object::parse(&crate::bytes::Bytes::from_vec(o.bytes.clone()), &o.name) {
-            Ok(po) => check_object(&po, &kidx, &names, &CheckOptions::default()),
-            Err(_) => Vec::new(),
+        let preds = match &o.object {
+            Some(po) => check_object(po, &kidx, &names, &CheckOptions::default()),
+            None => Vec::new(),
         };
         let recs: Vec<&LoadRecord> = records.iter().filter(|(j, _)| *j == i).map(|(_, r)| r).collect();
         out.extend(rows(label, &recs, &preds));

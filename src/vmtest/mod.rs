@@ -33,37 +33,39 @@ pub mod vm;
 use crate::error::{Error, Result};
 use std::path::Path;
 
-/// A BPF object to load: its display name and ELF bytes.
+/// A BPF object to load: its display name, ELF bytes and what the object
+/// reader made of them.
 #[derive(Debug, Clone)]
 pub struct InputObject {
     /// Name.
     pub name: String,
     /// Bytes.
     pub bytes: Vec<u8>,
+    /// The object as read ([`crate::object::locate`]); `None` when it does
+    /// not parse (its bytes are still loaded: the loader has its say).
+    pub object: Option<crate::object::BpfObject>,
+}
+
+impl InputObject {
+    /// An object already read (`check --load` loads what `check` read).
+    pub fn of(o: &crate::object::BpfObject) -> InputObject {
+        InputObject { name: o.path.clone(), bytes: o.bytes.as_slice().to_vec(), object: Some(o.clone()) }
+    }
 }
 
 /// Read BPF objects (or executables embedding them: each embedded object
-/// becomes `file@0xOFFSET`). Names are relative to `root` when given.
+/// becomes `file@0xOFFSET`) with the object reader. Names are relative to
+/// `root` when given.
 pub fn read_objects(paths: &[std::path::PathBuf], root: Option<&Path>) -> Result<Vec<InputObject>> {
     let mut out = Vec::new();
     for p in paths {
-        let data = std::fs::read(p).map_err(|e| Error::io(p.display().to_string(), e))?;
+        let data = crate::bytes::Bytes::from_path(p).map_err(|e| Error::io(p.display().to_string(), e))?;
         let name = match root.and_then(|r| p.strip_prefix(r).ok()) {
             Some(rel) => rel.display().to_string(),
             None => p.display().to_string(),
         };
-        if crate::object::embedded::is_bpf_elf(&data) {
-            out.push(InputObject { name, bytes: data });
-            continue;
-        }
-        let found = crate::object::embedded::find(&data);
-        if found.is_empty() {
-            return Err(Error::of(crate::error::ErrorKind::WrongInput, name, "expected a BPF ELF object (EM_BPF) or a file embedding one").at(0));
-        }
-        for (off, len) in found {
-            if let Some(b) = data.get(off..off + len) {
-                out.push(InputObject { name: format!("{name}@{off:#x}"), bytes: b.to_vec() });
-            }
+        for l in crate::object::locate(&data, &name)? {
+            out.push(InputObject { name: l.name, bytes: l.bytes.as_slice().to_vec(), object: l.object.ok() });
         }
     }
     Ok(out)
