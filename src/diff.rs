@@ -7,6 +7,7 @@
 //! named types reachable from kfunc prototypes (or named with `--type`, or
 //! all with `--all-types`): members, sizes, enum values, typedef targets.
 
+use crate::kflags::{Flag, KfFlag};
 use crate::release::Release;
 use crate::model::KernelModel;
 pub use crate::policy::Policy;
@@ -342,10 +343,10 @@ fn diff_kfuncs(old: &KernelModel, new: &KernelModel, out: &mut Vec<Change>) {
             let (of, nf): (BTreeSet<&String>, BTreeSet<&String>) = (o.flags.iter().collect(), n.flags.iter().collect());
             let facts: Vec<Fact> = nf
                 .difference(&of)
-                .map(|f| Fact::FlagGained { flag: f.to_string() })
-                .chain(of.difference(&nf).map(|f| Fact::FlagLost {
-                    flag: f.to_string(),
-                    retired_default: crate::kflags::KfFlag::parse(f) == Some(crate::kflags::KfFlag::TrustedArgs) && trusted_by_default,
+                .filter_map(|f| Some(Fact::FlagGained { flag: Flag::parse(f)? }))
+                .chain(of.difference(&nf).filter_map(|f| {
+                    let flag = Flag::parse(f)?;
+                    Some(Fact::FlagLost { flag, retired_default: flag == Flag::Known(KfFlag::TrustedArgs) && trusted_by_default })
                 }))
                 .collect();
             if !facts.is_empty() {

@@ -69,6 +69,53 @@ impl KfFlag {
     }
 }
 
+/// A KF_* flag as a kfunc carries it: a flag of [`FLAGS`], or a bit that
+/// has no name in the kernel read (`KF_BIT_<n>`, as [`names`] spells it).
+/// Its JSON spelling is its name (`"KF_RET_NULL"`, `"KF_BIT_30"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Flag {
+    /// A flag of the table.
+    Known(KfFlag),
+    /// A bit with no name in the kernel read.
+    Bit(u32),
+}
+
+impl Flag {
+    /// The flag called `name` ([`KfFlag::parse`]), or `KF_BIT_<n>`.
+    pub fn parse(name: &str) -> Option<Flag> {
+        KfFlag::parse(name).map(Flag::Known).or_else(|| name.strip_prefix("KF_BIT_")?.parse().ok().map(Flag::Bit))
+    }
+
+    /// The flag of the table, when it is one.
+    pub fn known(self) -> Option<KfFlag> {
+        match self {
+            Flag::Known(f) => Some(f),
+            Flag::Bit(_) => None,
+        }
+    }
+}
+
+impl From<KfFlag> for Flag {
+    fn from(f: KfFlag) -> Flag {
+        Flag::Known(f)
+    }
+}
+
+impl std::fmt::Display for Flag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Flag::Known(k) => f.write_str(k.name()),
+            Flag::Bit(b) => write!(f, "KF_BIT_{b}"),
+        }
+    }
+}
+
+impl serde::Serialize for Flag {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// One flag name valid for bit `bit` from `since` (inclusive) until `until`
 /// (exclusive, `None`: still valid).
 pub struct FlagDef {
@@ -151,6 +198,25 @@ pub fn bit_of(flag: KfFlag, ver: Release) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A fact's flag is typed and spelled in JSON as the kernel names it,
+    /// unnamed bits as `names` spells them.
+    #[test]
+    fn flags_parse_print_and_serialize_by_name() {
+        for d in FLAGS {
+            let f = Flag::parse(d.name).unwrap();
+            assert_eq!(f.known(), KfFlag::parse(d.name));
+            assert_eq!(f.to_string(), d.name);
+        }
+        // Bit 8 has no name in 6.1: KF_BIT_8, parsed back as that bit.
+        let n = names(1 << 8, Release::new(6, 1, 0));
+        assert_eq!(Flag::parse(&n[0]), Some(Flag::Bit(8)));
+        assert_eq!(Flag::parse("KF_NONSENSE"), None);
+        let gained = crate::vocab::Fact::FlagGained { flag: KfFlag::RetNull.into() };
+        assert_eq!(serde_json::to_string(&gained).unwrap(), r#"{"fact":"flag_gained","flag":"KF_RET_NULL"}"#);
+        let lost = crate::vocab::Fact::FlagLost { flag: Flag::Bit(30), retired_default: false };
+        assert_eq!(serde_json::to_string(&lost).unwrap(), r#"{"fact":"flag_lost","flag":"KF_BIT_30","retired_default":false}"#);
+    }
     #[test]
     fn table_is_consistent_with_its_sources() {
         for d in FLAGS {

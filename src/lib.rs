@@ -56,9 +56,10 @@
 //!
 //! ```
 //! use bpfabi::diff::{Fact, Severity};
+//! use bpfabi::kflags::KfFlag;
 //! use bpfabi::policy::{DefaultPolicy, Policy, Subject};
 //!
-//! let gained = Fact::FlagGained { flag: "KF_RET_NULL".into() };
+//! let gained = Fact::FlagGained { flag: KfFlag::RetNull.into() };
 //! assert_eq!(DefaultPolicy.grade_change(&Subject::named("bpf_task_acquire"), &gained), Severity::Breaking);
 //! ```
 

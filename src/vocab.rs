@@ -8,6 +8,7 @@
 //! Error`, `Info < Compatible < Breaking`, `Loads < Warns < Fails`), so the
 //! worst of several is their `max()`. JSON spellings come from serde only.
 
+use crate::kflags::Flag;
 use serde::Serialize;
 
 /// The JSON spelling serde gives a unit variant of an enum (`#[serde(rename_all
@@ -281,10 +282,10 @@ pub enum Fact {
     ParamRenamed { index: usize, from: String, to: String, annotation_from: String, annotation_to: String },
     ParamRemoved { index: usize, decl: String },
     ParamAdded { index: usize, decl: String },
-    FlagGained { flag: String },
+    FlagGained { flag: Flag },
     /// `retired_default`: the flag's behaviour became the default in the new
     /// kernel (KF_TRUSTED_ARGS from 6.19).
-    FlagLost { flag: String, retired_default: bool },
+    FlagLost { flag: Flag, retired_default: bool },
     HelperAdded { id: u32 },
     HelperRemoved { id: u32 },
     HelperRenamed { id: u32, to: String },

@@ -226,12 +226,12 @@ pub fn classify(fact: &Fact) -> Option<PolicyKind> {
         Fact::ReturnRetyped { .. } | Fact::ParamRetyped { .. } | Fact::ParamRemoved { .. } | Fact::ParamAdded { .. } => PolicyKind::ProtoIncompatible,
         Fact::ParamRenamed { annotation_from, annotation_to, .. } if annotation_from != annotation_to => PolicyKind::ParamAnnotationChanged,
         Fact::FlagLost { retired_default: true, .. } => return None,
-        Fact::FlagGained { flag } => match super::flag_rule(flag, true)?.0 {
+        Fact::FlagGained { flag } => match super::flag_rule(*flag, true)?.0 {
             Severity::Breaking => PolicyKind::FlagsTightened,
             Severity::Compatible => PolicyKind::FlagsRelaxed,
             _ => return None,
         },
-        Fact::FlagLost { flag, .. } => match super::flag_rule(flag, false)?.0 {
+        Fact::FlagLost { flag, .. } => match super::flag_rule(*flag, false)?.0 {
             Severity::Breaking => PolicyKind::FlagsTightened,
             Severity::Compatible => PolicyKind::FlagsRelaxed,
             _ => return None,

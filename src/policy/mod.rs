@@ -110,10 +110,10 @@ pub struct DefaultPolicy;
 /// the default policy's table, one arm per [`KfFlag`] (the kernel's flags
 /// table, `crate::kflags::FLAGS`). `None`: no known meaning (a bit no
 /// kernel named, `KF_IMPLICIT_ARGS`).
-pub fn flag_rule(flag: &str, gained: bool) -> Option<(Severity, &'static str)> {
+pub fn flag_rule(flag: crate::kflags::Flag, gained: bool) -> Option<(Severity, &'static str)> {
     use crate::kflags::KfFlag::*;
     use Severity::*;
-    Some(match (crate::kflags::KfFlag::parse(flag)?, gained) {
+    Some(match (flag.known()?, gained) {
         (TrustedArgs, true) => (Breaking, "now rejects programs that pass untrusted (e.g. walked) pointers"),
         (TrustedArgs, false) => (Compatible, "accepts untrusted pointers too"),
         (RetNull, true) => (Breaking, "may now return NULL: programs that do not check it are rejected"),
@@ -158,8 +158,8 @@ impl Policy for DefaultPolicy {
             Fact::ParamRenamed { annotation_from, annotation_to, .. } if annotation_from != annotation_to => Breaking,
             Fact::ParamRenamed { .. } => Info,
             Fact::FlagLost { retired_default: true, .. } => Info,
-            Fact::FlagGained { flag } => flag_rule(flag, true).map(|r| r.0).unwrap_or(Info),
-            Fact::FlagLost { flag, .. } => flag_rule(flag, false).map(|r| r.0).unwrap_or(Info),
+            Fact::FlagGained { flag } => flag_rule(*flag, true).map(|r| r.0).unwrap_or(Info),
+            Fact::FlagLost { flag, .. } => flag_rule(*flag, false).map(|r| r.0).unwrap_or(Info),
             Fact::HelperRemoved { .. } => Breaking,
             Fact::HelperRenamed { .. } => Info,
             Fact::HelperAdded { .. } => Compatible,
@@ -195,8 +195,8 @@ impl Policy for DefaultPolicy {
                 Some("same size: layouts are unchanged, values may be read with another signedness".into())
             }
             Fact::FlagLost { retired_default: true, .. } => Some("flag retired: trusted arguments are the default from 6.19".into()),
-            Fact::FlagGained { flag } => Some(flag_rule(flag, true).map(|r| r.1).unwrap_or("flag with no known meaning in this kernel").into()),
-            Fact::FlagLost { flag, .. } => Some(flag_rule(flag, false).map(|r| r.1).unwrap_or("flag with no known meaning in this kernel").into()),
+            Fact::FlagGained { flag } => Some(flag_rule(*flag, true).map(|r| r.1).unwrap_or("flag with no known meaning in this kernel").into()),
+            Fact::FlagLost { flag, .. } => Some(flag_rule(*flag, false).map(|r| r.1).unwrap_or("flag with no known meaning in this kernel").into()),
             _ => None,
         }
     }
@@ -289,15 +289,16 @@ impl Policy for Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kflags::{Flag, KfFlag};
 
     #[test]
     fn default_table() {
         let p = DefaultPolicy;
-        assert_eq!(p.grade_change(&Subject::default(), &Fact::FlagGained { flag: "KF_RET_NULL".into() }), Severity::Breaking);
-        assert_eq!(p.grade_change(&Subject::default(), &Fact::FlagLost { flag: "KF_RET_NULL".into(), retired_default: false }), Severity::Compatible);
-        assert_eq!(p.grade_change(&Subject::default(), &Fact::FlagLost { flag: "KF_TRUSTED_ARGS".into(), retired_default: true }), Severity::Info);
-        assert_eq!(p.grade_change(&Subject::default(), &Fact::FlagLost { flag: "KF_TRUSTED_ARGS".into(), retired_default: false }), Severity::Compatible);
-        assert_eq!(p.grade_change(&Subject::default(), &Fact::FlagGained { flag: "KF_BIT_30".into() }), Severity::Info);
+        assert_eq!(p.grade_change(&Subject::default(), &Fact::FlagGained { flag: KfFlag::RetNull.into() }), Severity::Breaking);
+        assert_eq!(p.grade_change(&Subject::default(), &Fact::FlagLost { flag: KfFlag::RetNull.into(), retired_default: false }), Severity::Compatible);
+        assert_eq!(p.grade_change(&Subject::default(), &Fact::FlagLost { flag: KfFlag::TrustedArgs.into(), retired_default: true }), Severity::Info);
+        assert_eq!(p.grade_change(&Subject::default(), &Fact::FlagLost { flag: KfFlag::TrustedArgs.into(), retired_default: false }), Severity::Compatible);
+        assert_eq!(p.grade_change(&Subject::default(), &Fact::FlagGained { flag: Flag::Bit(30) }), Severity::Info);
         assert_eq!(p.grade_change(&Subject::default(), &Fact::SizeChanged { from: 8, to: 16, is_enum: false }), Severity::Info);
         assert_eq!(p.grade_change(&Subject::default(), &Fact::SizeChanged { from: 16, to: 8, is_enum: false }), Severity::Breaking);
         let renamed = |a: &str, b: &str| Fact::ParamRenamed { index: 1, from: "x".into(), to: "y".into(), annotation_from: a.into(), annotation_to: b.into() };
@@ -315,7 +316,7 @@ mod tests {
         // The kernel's self-test kfuncs: info, whatever happens to them.
         let removed = Fact::KfuncRemoved { proto: "void f(void)".into() };
         assert_eq!(p.grade_change(&Subject::named("bpf_kfunc_call_test_release"), &removed), Severity::Info);
-        assert_eq!(p.grade_change(&Subject::named("bpf_testmod_ctx_create"), &Fact::FlagGained { flag: "KF_RET_NULL".into() }), Severity::Info);
+        assert_eq!(p.grade_change(&Subject::named("bpf_testmod_ctx_create"), &Fact::FlagGained { flag: KfFlag::RetNull.into() }), Severity::Info);
         assert_eq!(p.grade_change(&Subject::named("bpf_task_acquire"), &removed), Severity::Breaking);
         let filled = Subject { exposure: Some(Exposure::Filled), ..Subject::named("struct bpf_ct_opts") };
         assert_eq!(p.grade_change(&filled, &gone), Severity::Breaking);
