@@ -202,3 +202,32 @@ fn locate_reads_each_embedded_object_on_its_own() {
     assert!(found[1].object.is_err());
     assert!(object::read_bytes(&bytes, "host").is_err());
 }
+
+/// Every CO-RE relocation of the corpus has its access string parsed when
+/// the object is read, and the parse spells the string back.
+#[test]
+fn core_access_strings_are_parsed_when_read() {
+    if !common::have_corpus() {
+        return;
+    }
+    let (mut n, mut objects) = (0, 0);
+    for e in std::fs::read_dir(corpus().join("bpf-objects/selftests-6.1")).unwrap() {
+        let p = e.unwrap().path();
+        let Ok(objs) = object::read_path(&p) else { continue };
+        for (_, o) in objs {
+            objects += 1;
+            for r in &o.core_relos {
+                let spec = r.spec.as_ref().unwrap_or_else(|| panic!("{}: {}", o.path, r.access));
+                assert_eq!(spec.indices().iter().map(|i| i.to_string()).collect::<Vec<_>>().join(":"), r.access);
+                n += 1;
+            }
+        }
+    }
+    assert!(objects > 100 && n > 1000, "{objects} objects, {n} relocations");
+    // runqslower reads task_struct->pid: one step, the member named pid.
+    let o = &object::read_path(&corpus().join("bpf-objects/libbpf-tools/0.26.0+ds-1/runqslower.bpf.o")).unwrap()[0].1;
+    let r = o.core_relos.iter().find(|r| r.path == "task_struct->pid").unwrap();
+    let btf = o.btf.as_ref().unwrap();
+    let t = btf.resolve(r.type_id.0).unwrap();
+    assert_eq!(t.member(r.spec.as_ref().unwrap().steps()[0] as usize).unwrap().name, "pid");
+}

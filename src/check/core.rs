@@ -11,7 +11,7 @@
 use super::{Reached, Target};
 use crate::btf::{Btf, Kind, LocalTypeId, TargetTypeId, TypeId};
 use crate::model::KernelModel;
-use crate::object::btf_ext::{parse_access, CoreRelo, CoreReloKind};
+use crate::object::btf_ext::{CoreRelo, CoreReloKind};
 use crate::object::{essential, BpfObject};
 use crate::vocab::{Reason, ReasonKind};
 use std::collections::{BTreeSet, HashMap};
@@ -278,7 +278,7 @@ fn resolve_core_cached<'k>(obj_btf: &Btf, r: &CoreRelo, ki: &'k KernelModel, cac
     if cands.is_empty() {
         return none(format!("no type named {} in the kernel", essential(name)));
     }
-    let access = parse_access(&r.access).unwrap_or_default();
+    let access = r.spec.clone().unwrap_or_default();
     let mut results: Vec<CandRes> = Vec::new();
     let mut kept: Cands<'k> = Vec::new();
     for &(tb, tid, wher) in &cands {
@@ -293,7 +293,7 @@ fn resolve_core_cached<'k>(obj_btf: &Btf, r: &CoreRelo, ki: &'k KernelModel, cac
             // The previous step named the last member of its struct (a
             // zero-length array there is flexible).
             let mut last_member = false;
-            for &i in access.iter().skip(1) {
+            for &i in access.steps() {
                 let Some(lt) = obj_btf.resolve(lid.0) else { ok = false; break };
                 match lt.kind {
                     Kind::Struct | Kind::Union => {
@@ -368,7 +368,7 @@ fn resolve_core_cached<'k>(obj_btf: &Btf, r: &CoreRelo, ki: &'k KernelModel, cac
             })
         } else if r.is_enum() {
             let root = obj_btf.resolve(r.type_id.0).unwrap_or(root);
-            let lname = root.enumerators().nth(*access.first().unwrap_or(&0) as usize).map(|v| v.name).unwrap_or("");
+            let lname = root.enumerators().nth(access.first() as usize).map(|v| v.name).unwrap_or("");
             tb.resolve(tid.0).and_then(|t| t.enumerators().find(|v| essential(v.name) == essential(lname))).map(|v| CandRes {
                 wher: wher.to_string(),
                 text: format!("value {}", v.value as i64),
@@ -524,7 +524,7 @@ mod tests {
         (Btf::parse(Bytes::from_vec(b.build())).unwrap(), id)
     }
     fn relo(kind: CoreReloKind, type_id: TypeId, access: &str) -> CoreRelo {
-        CoreRelo { section: "x".into(), insn_off: 0, type_id: LocalTypeId(type_id), access: access.into(), kind, path: String::new(), is_check: kind.is_check() }
+        CoreRelo { section: "x".into(), insn_off: 0, type_id: LocalTypeId(type_id), access: access.into(), spec: crate::object::btf_ext::AccessPath::parse(access), kind, path: String::new(), is_check: kind.is_check() }
     }
     /// `struct <name> { u32 a; u32 b; }` with `b` a bitfield of `b_bits` (0: none).
     fn two_fields(b: &mut Builder, name: &str, b_bits: u8) -> TypeId {

@@ -139,14 +139,46 @@ pub struct CoreRelo {
     /// Root type in the object's BTF.
     #[serde(skip)]
     pub type_id: LocalTypeId,
-    /// Raw access string (`0:1:2`).
+    /// Raw access string (`0:1:2`), as the object spells it.
     pub access: String,
+    /// The access string parsed when the object was read; `None` when it
+    /// is malformed (not colon-separated numbers).
+    #[serde(skip)]
+    pub spec: Option<AccessPath>,
     /// Relocation kind.
     pub kind: CoreReloKind,
     /// Readable: `task_struct->mm->arg_start`, `enum bpf_func_id::BPF_FUNC_x`, `struct foo`.
     pub path: String,
     /// An existence check (the program asks, and copes with "no").
     pub is_check: bool,
+}
+
+/// A CO-RE access string parsed (libbpf `bpf_core_parse_spec`,
+/// tools/lib/bpf/relo_core.c, v1.7.0): `0:1:2`. For field relocations the
+/// first index addresses the root as an array element and each further one
+/// a member (struct, union) or an element (array); for enumerator
+/// relocations the one index is the enumerator's; type relocations have `0`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct AccessPath(Vec<u32>);
+
+impl AccessPath {
+    /// Parse `0:1:2`; `None` unless every part is a number.
+    pub fn parse(s: &str) -> Option<AccessPath> {
+        s.split(':').map(|x| x.parse().ok()).collect::<Option<Vec<u32>>>().map(AccessPath)
+    }
+    /// Every index, the root's first.
+    pub fn indices(&self) -> &[u32] {
+        &self.0
+    }
+    /// The first index: the root's array element (fields), the enumerator
+    /// (enum relocations).
+    pub fn first(&self) -> u32 {
+        self.0.first().copied().unwrap_or(0)
+    }
+    /// The indices after the first: members and elements walked from the root.
+    pub fn steps(&self) -> &[u32] {
+        self.0.get(1..).unwrap_or(&[])
+    }
 }
 
 impl CoreRelo {
@@ -217,8 +249,9 @@ pub fn core_relos(d: &[u8], e: Endian, btf: &Btf) -> Result<Vec<CoreRelo>, ReadE
         let type_id = LocalTypeId(TypeId(type_id));
         let kind = CoreReloKind::from_raw(kind);
         let access = btf.str_at(StrOffset(acc_off)).to_string();
-        let path = describe(btf, type_id.0, &access, kind);
-        out.push(CoreRelo { section: section.to_string(), insn_off, type_id, is_check: kind.is_check(), access, kind, path });
+        let spec = AccessPath::parse(&access);
+        let path = describe(btf, type_id.0, &access, spec.as_ref(), kind);
+        out.push(CoreRelo { section: section.to_string(), insn_off, type_id, is_check: kind.is_check(), access, spec, kind, path });
     })?;
     Ok(out)
 }
@@ -269,10 +302,6 @@ pub fn line_at<'a>(lines: &'a [LineInfo], section: &str, insn_off: u32) -> Optio
     lines.iter().filter(|l| l.section == section && l.insn_off <= insn_off).max_by_key(|l| l.insn_off)
 }
 
-/// Parse `0:1:2` into indices.
-pub fn parse_access(s: &str) -> Option<Vec<u32>> {
-    s.split(':').map(|x| x.parse().ok()).collect()
-}
 
 fn type_label(btf: &Btf, id: TypeId) -> String {
     let Some(t) = btf.ty(id) else { return format!("<type {id}>") };
@@ -284,15 +313,16 @@ fn type_label(btf: &Btf, id: TypeId) -> String {
     }
 }
 
-/// Human description of a relocation's target.
-pub fn describe(btf: &Btf, root: TypeId, access: &str, kind: CoreReloKind) -> String {
-    let Some(idx) = parse_access(access) else { return format!("{} <bad access {access}>", type_label(btf, root)) };
+/// Human description of a relocation's target (`access`: the raw string,
+/// `spec`: its parse).
+pub fn describe(btf: &Btf, root: TypeId, access: &str, spec: Option<&AccessPath>, kind: CoreReloKind) -> String {
+    let Some(spec) = spec else { return format!("{} <bad access {access}>", type_label(btf, root)) };
     if kind.is_type() {
         return type_label(btf, root);
     }
     if kind.is_enum() {
         let e = btf.resolve(root);
-        let name = e.and_then(|t| t.enumerators().nth(*idx.first().unwrap_or(&0) as usize)).map(|v| v.name).unwrap_or("?");
+        let name = e.and_then(|t| t.enumerators().nth(spec.first() as usize)).map(|v| v.name).unwrap_or("?");
         return format!("{}::{name}", type_label(btf, root));
     }
     let Some(rt) = btf.resolve(root) else { return format!("<type {root}>") };
@@ -300,14 +330,14 @@ pub fn describe(btf: &Btf, root: TypeId, access: &str, kind: CoreReloKind) -> St
     if s.is_empty() {
         s = type_label(btf, root);
     }
-    if let Some(&first) = idx.first() {
+    if let Some(&first) = spec.indices().first() {
         if first != 0 {
             s.push_str(&format!("[{first}]"));
         }
     }
     let mut cur = rt;
     let mut arrow = true;
-    for &i in idx.iter().skip(1) {
+    for &i in spec.steps() {
         match cur.kind {
             Kind::Struct | Kind::Union => {
                 let Some(m) = cur.members().nth(i as usize) else {
@@ -335,4 +365,22 @@ pub fn describe(btf: &Btf, root: TypeId, access: &str, kind: CoreReloKind) -> St
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Access strings as clang writes them and as libbpf's
+    /// `bpf_core_parse_spec` refuses them (empty, a leading `:`, not numbers).
+    #[test]
+    fn access_paths_parse_once() {
+        let a = AccessPath::parse("0:1:2").unwrap();
+        assert_eq!((a.indices(), a.first(), a.steps()), (&[0, 1, 2][..], 0, &[1, 2][..]));
+        let e = AccessPath::parse("3").unwrap();
+        assert_eq!((e.first(), e.steps()), (3, &[][..]));
+        for bad in ["", ":1", "0:", "0::1", "0:x", "-1"] {
+            assert_eq!(AccessPath::parse(bad), None, "{bad}");
+        }
+    }
 }
