@@ -4,7 +4,8 @@
 //! per-loader ground truth); each test skips with a note when its data is
 //! absent. No kernel is needed: these are the loader's own rules.
 
-use bpfabi::loader::{Family, Finding, Loader, LoaderChoice, Rule, Version};
+use bpfabi::loader::{Family, Finding, Loader, LoaderChoice, Version};
+use bpfabi::vocab::ReasonKind;
 use bpfabi::object::BpfObject;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,7 +33,7 @@ fn loader(s: &str) -> Loader {
 }
 
 fn sections_refused(l: &Loader, o: &BpfObject) -> Vec<String> {
-    let mut v: Vec<String> = l.findings(o).into_iter().filter(|f| f.rule == Rule::SectionUnknown).map(|f| f.subject).collect();
+    let mut v: Vec<String> = l.findings(o).into_iter().filter(|f| f.rule == ReasonKind::SectionUnknown).map(|f| f.subject).collect();
     v.sort();
     v
 }
@@ -51,11 +52,11 @@ fn cilium_test_objects_read_by_each_loader() {
     assert_eq!(sections_refused(&loader("libbpf:0.8"), &o), Vec::<String>::new());
     let legacy = object(&c, "golang-github-cilium-ebpf-dev/0.9.1-1/loader-clang-14-el.elf.o");
     let rules = |l: &str| loader(l).findings(&legacy).into_iter().map(|f| f.rule).collect::<Vec<_>>();
-    assert!(rules("libbpf:1.7").contains(&Rule::LegacyMapsUnsupported));
-    assert!(!rules("libbpf:0.8").contains(&Rule::LegacyMapsUnsupported));
-    assert!(!rules("cilium:0.22").contains(&Rule::LegacyMapsUnsupported));
+    assert!(rules("libbpf:1.7").contains(&ReasonKind::LegacyMapsUnsupported));
+    assert!(!rules("libbpf:0.8").contains(&ReasonKind::LegacyMapsUnsupported));
+    assert!(!rules("cilium:0.22").contains(&ReasonKind::LegacyMapsUnsupported));
     // Its ARRAY_OF_MAPS has no inner map: "ArrayOfMaps requires InnerMap".
-    assert!(rules("cilium:0.22").contains(&Rule::MapInnerMissing));
+    assert!(rules("cilium:0.22").contains(&ReasonKind::MapInnerMissing));
     // census `loaders`: by the object-level rules alone, every family can
     // load btf_map_init (libbpf 1.7 refuses its programs, not the object);
     // none the legacy object (libbpf >= 1.0: legacy maps; cilium/ebpf and
@@ -126,7 +127,7 @@ fn loader_rules_agree_with_real_loads() {
                 "aya" => Family::Aya.at(v),
                 x => panic!("unknown loader {x}"),
             };
-            let fails = |f: &Finding, prog: &str| f.rule != Rule::MapSizedByUserSpace && f.program.as_deref().is_none_or(|p| p == prog);
+            let fails = |f: &Finding, prog: &str| f.rule != ReasonKind::MapSizedByUserSpace && f.program.as_deref().is_none_or(|p| p == prog);
             let findings = l.findings(o);
             match t.program.as_deref().filter(|p| !p.is_empty() && !p.starts_with("struct_ops:")) {
                 Some(p) if t.loaded => {
@@ -142,12 +143,12 @@ fn loader_rules_agree_with_real_loads() {
                     let section = o.programs.iter().find(|x| x.name == p).map(|x| x.section.clone()).unwrap_or_default();
                     if t.loader == "libbpf" && l.decode_section(&section).is_some_and(|d| d.prog_type.is_none()) {
                         section_refusals += 1;
-                        section_caught += findings.iter().any(|f| f.rule == Rule::SectionUnknown && f.program.as_deref() == Some(p)) as usize;
+                        section_caught += findings.iter().any(|f| f.rule == ReasonKind::SectionUnknown && f.program.as_deref() == Some(p)) as usize;
                     }
                 }
                 None if t.loader == "libbpf" && t.status == "open_failed" && o.maps.iter().any(|m| m.definition == "legacy") => {
                     section_refusals += 1;
-                    section_caught += findings.iter().any(|f| f.rule == Rule::LegacyMapsUnsupported) as usize;
+                    section_caught += findings.iter().any(|f| f.rule == ReasonKind::LegacyMapsUnsupported) as usize;
                 }
                 None => {}
             }

@@ -3,9 +3,9 @@
 //! asked (docs/loaders.md), and which programs each finding hits.
 
 use super::Reached;
-use crate::loader::{evidence, Finding, Loader, LoaderChoice, Rule};
+use crate::loader::{evidence, Finding, Loader, LoaderChoice};
 use crate::object::{BpfObject, Program};
-use crate::vocab::{Reason, ReasonKind};
+use crate::vocab::Reason;
 
 /// The loader `choice` names for `obj` (inferred under `--loader auto`).
 pub fn object_loader(obj: &BpfObject, choice: LoaderChoice) -> Loader {
@@ -17,18 +17,7 @@ pub fn object_loader(obj: &BpfObject, choice: LoaderChoice) -> Loader {
 
 /// A loader finding as a requirement fact.
 fn reason(f: &Finding) -> Reason {
-    let kind = match f.rule {
-        Rule::SectionUnknown => ReasonKind::SectionUnknown,
-        Rule::LegacyMapsUnsupported => ReasonKind::LegacyMapsUnsupported,
-        Rule::MapInnerMissing => ReasonKind::MapInnerMissing,
-        Rule::MapPinningUnsupported => ReasonKind::MapPinningUnsupported,
-        Rule::MapExtraBytes => ReasonKind::MapExtraBytes,
-        Rule::MapDefinitionUnsupported => ReasonKind::MapDefinitionUnsupported,
-        Rule::MapSizedByUserSpace => ReasonKind::MapSizedByUserSpace,
-        Rule::ExternUnsupported => ReasonKind::ExternUnsupportedByLoader,
-        Rule::StructOpsUnsupported => ReasonKind::StructOpsUnsupportedByLoader,
-    };
-    Reason::fact(kind, &f.subject, f.message.clone())
+    Reason::fact(f.rule, &f.subject, f.message.clone())
 }
 
 /// Findings that hit every program of the object.

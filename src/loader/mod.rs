@@ -18,6 +18,7 @@ pub mod libbpf;
 use crate::object::sections::SectionDesc;
 use crate::object::{map_type, BpfObject, ExternKind};
 use crate::uapi::ProgType;
+use crate::vocab::ReasonKind;
 use serde::Serialize;
 use std::fmt;
 
@@ -214,38 +215,13 @@ impl Serialize for Loader {
     }
 }
 
-/// What a loader refuses (or needs user space for) before the kernel sees
-/// the object (JSON `kind` of the check reason it becomes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Rule {
-    /// The loader finds no program type in the section name.
-    SectionUnknown,
-    /// A legacy `maps` section (`struct bpf_map_def`) the loader refuses.
-    LegacyMapsUnsupported,
-    /// A map-in-map without an inner map definition.
-    MapInnerMissing,
-    /// A `pinning` value the loader does not know.
-    MapPinningUnsupported,
-    /// Non-zero bytes past `struct bpf_map_def` the loader does not handle.
-    MapExtraBytes,
-    /// A map definition the loader cannot parse (cilium/ebpf: a `.maps`
-    /// variable that is not a struct).
-    MapDefinitionUnsupported,
-    /// `max_entries` 0: user space must size the map before loading.
-    MapSizedByUserSpace,
-    /// An extern (kfunc, ksym, kconfig) the loader cannot resolve.
-    ExternUnsupported,
-    /// A struct_ops map the loader cannot create.
-    StructOpsUnsupported,
-}
-
 /// One finding: which rule, about what, in words, and whom it hits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// The rule.
-    pub rule: Rule,
+    /// The rule, as the check reason it becomes (`SectionUnknown`,
+    /// `LegacyMapsUnsupported`, `Map*`, `ExternUnsupportedByLoader`,
+    /// `StructOpsUnsupportedByLoader`).
+    pub rule: ReasonKind,
     /// The map, extern, section ... concerned.
     pub subject: String,
     /// What the loader does, citing its source.
@@ -342,7 +318,7 @@ impl Loader {
                     None,
                 ),
             };
-            out.push(Finding { rule: Rule::SectionUnknown, subject: p.section.clone(), message, program });
+            out.push(Finding { rule: ReasonKind::SectionUnknown, subject: p.section.clone(), message, program });
         }
     }
 
@@ -351,7 +327,7 @@ impl Loader {
         if let (Loader::Libbpf { version }, Some(first)) = (self, legacy.first()) {
             if version.major >= 1 {
                 out.push(Finding {
-                    rule: Rule::LegacyMapsUnsupported,
+                    rule: ReasonKind::LegacyMapsUnsupported,
                     subject: first.to_string(),
                     message: format!(
                         "legacy map definitions in `maps` ({}): libbpf {version} refuses the object (libbpf.c `bpf_object__init_user_maps`: \"legacy map definitions in 'maps' section are not supported by libbpf v1.0+\"); libbpf 0.x, cilium/ebpf and aya accept them",
@@ -370,7 +346,7 @@ impl Loader {
             // looks through typedefs with `btf.UnderlyingType`).
             if matches!(self, Loader::CiliumEbpf { version } if version.minor < 12) && m.not_struct {
                 out.push(hit(
-                    Rule::MapDefinitionUnsupported,
+                    ReasonKind::MapDefinitionUnsupported,
                     format!("BTF map `{}` is not declared as a struct (a typedef of one): {self} refuses the object (elf_reader.go `loadBTFMaps`: \"expected struct, got Typedef\")", m.name),
                 ));
             }
@@ -384,7 +360,7 @@ impl Loader {
                     Loader::CiliumEbpf { .. } => (self.to_string(), "map.go `newMapWithOptions`: \"ArrayOfMaps requires InnerMap\" unless user space sets MapSpec.InnerMap"),
                     Loader::Aya { .. } => (self.to_string(), "aya creates map-in-maps without an inner map fd; the kernel refuses the create (EINVAL)"),
                 };
-                out.push(hit(Rule::MapInnerMissing, format!("map-in-map `{}` declares no inner map: {who} cannot create it ({how})", m.name)));
+                out.push(hit(ReasonKind::MapInnerMissing, format!("map-in-map `{}` declares no inner map: {who} cannot create it ({how})", m.name)));
             }
             // cilium/ebpf map.go `newMapWithOptions`: PinNone and PinByName
             // only ("pin type %d: not supported"); aya-obj `PinningType`
@@ -400,7 +376,7 @@ impl Loader {
                     _ => None,
                 };
                 if let Some(how) = how {
-                    out.push(hit(Rule::MapPinningUnsupported, format!("map `{}` has pinning {pin}: {self} refuses it ({how})", m.name)));
+                    out.push(hit(ReasonKind::MapPinningUnsupported, format!("map `{}` has pinning {pin}: {self} refuses it ({how})", m.name)));
                 }
             }
             // cilium/ebpf map.go `createMap`: "extra contains unhandled
@@ -409,7 +385,7 @@ impl Loader {
             if let (Loader::CiliumEbpf { .. }, Some(extra)) = (self, m.extra) {
                 if extra.non_zero {
                     out.push(hit(
-                        Rule::MapExtraBytes,
+                        ReasonKind::MapExtraBytes,
                         format!(
                             "legacy map `{}` has {} non-zero byte(s) past struct bpf_map_def (iproute2's id/pinning/inner-map fields): {self} refuses it (map.go `createMap`: \"extra contains unhandled non-zero bytes\")",
                             m.name, extra.len
@@ -423,7 +399,7 @@ impl Loader {
             // left to user space (the kernel refuses 0 for most types).
             if m.max_entries == Some(0) && m.map_type != map_type::PERF_EVENT_ARRAY && m.map_type != map_type::STRUCT_OPS && !m.name.starts_with('.') {
                 out.push(hit(
-                    Rule::MapSizedByUserSpace,
+                    ReasonKind::MapSizedByUserSpace,
                     format!("map `{}` has max_entries 0: {self} creates it only once user space sets a size (the kernel refuses 0)", m.name),
                 ));
             }
@@ -477,7 +453,7 @@ impl Loader {
                 _ => None,
             };
             if let Some(message) = why {
-                out.push(Finding { rule: Rule::ExternUnsupported, subject: e.name.clone(), message, program: None });
+                out.push(Finding { rule: ReasonKind::ExternUnsupportedByLoader, subject: e.name.clone(), message, program: None });
             }
         }
     }
@@ -498,11 +474,11 @@ impl Loader {
             };
             if let Some((msg, per_program)) = why {
                 match per_program {
-                    None => out.push(Finding { rule: Rule::StructOpsUnsupported, subject: so.name.clone(), message: format!("struct_ops map `{}`: {msg}", so.name), program: None }),
+                    None => out.push(Finding { rule: ReasonKind::StructOpsUnsupportedByLoader, subject: so.name.clone(), message: format!("struct_ops map `{}`: {msg}", so.name), program: None }),
                     Some(()) => {
                         for p in obj.programs.iter().filter(|p| p.prog_type == Some(ProgType::StructOps) && (so.programs.is_empty() || so.programs.contains(&p.name))) {
                             out.push(Finding {
-                                rule: Rule::StructOpsUnsupported,
+                                rule: ReasonKind::StructOpsUnsupportedByLoader,
                                 subject: so.name.clone(),
                                 message: format!("struct_ops map `{}`: {msg}", so.name),
                                 program: Some(p.name.clone()),
@@ -522,7 +498,7 @@ impl Loader {
 /// resolve ...; `max_entries` 0, which user space sizes, does not count).
 /// In [`Family::ALL`] order (`census`).
 pub fn loadable_by(obj: &BpfObject) -> Vec<Family> {
-    Family::ALL.into_iter().filter(|f| !f.newest().findings(obj).iter().any(|x| x.program.is_none() && x.rule != Rule::MapSizedByUserSpace)).collect()
+    Family::ALL.into_iter().filter(|f| !f.newest().findings(obj).iter().any(|x| x.program.is_none() && x.rule != ReasonKind::MapSizedByUserSpace)).collect()
 }
 
 /// One loader's reading of a section name (`inspect`).
