@@ -106,8 +106,7 @@ fn site_renders_in_headless_chromium() {
 
 /// A census document of three objects, written as `bpfabi census` would.
 fn census_json() -> String {
-    use bpfabi::census::{Category, Census, Guard, ObjectEntry, Occurrence};
-    use std::collections::BTreeMap;
+    use bpfabi::census::{Census, Guard, ObjectEntry, Occurrence};
     let occ = |pkg: &str, src: &str, path: &str| Occurrence {
         package: Some(pkg.into()),
         version: Some("1.0".into()),
@@ -117,14 +116,9 @@ fn census_json() -> String {
         ..Occurrence::default()
     };
     let obj = |c: char, kfuncs: &[(&str, Guard)], occs: Vec<Occurrence>| ObjectEntry {
-        sha256: std::iter::repeat_n(c, 64).collect(),
         size: 100,
-        endian: "le".into(),
         license: Some("GPL".into()),
-        programs: 1,
-        requires: BTreeMap::from([(Category::Kfunc, kfuncs.iter().map(|(n, g)| (n.to_string(), *g)).collect())]),
-        occurrences: occs,
-        loaders: Vec::new(),
+        ..ObjectEntry::with_kfuncs(std::iter::repeat_n(c, 64).collect::<String>(), kfuncs, occs)
     };
     let c = Census::from_parts(
         [

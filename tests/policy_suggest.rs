@@ -19,17 +19,10 @@ fn baseline() -> String {
 /// guarded), two call bpf_cpumask_create, one calls the removed
 /// cgroup_rstat_flush and sched_ext's renamed scx_bpf_dispatch.
 fn census_json() -> String {
-    use bpfabi::census::{Category, Census, Guard, ObjectEntry, Occurrence};
-    use std::collections::BTreeMap;
-    let obj = |c: char, kfuncs: &[(&str, Guard)], pkg: &str| ObjectEntry {
-        sha256: std::iter::repeat_n(c, 64).collect(),
-        size: 100,
-        endian: "le".into(),
-        license: Some("GPL".into()),
-        programs: 1,
-        requires: BTreeMap::from([(Category::Kfunc, kfuncs.iter().map(|(n, g)| (n.to_string(), *g)).collect())]),
-        occurrences: vec![Occurrence { package: Some(pkg.into()), version: Some("1".into()), source: Some(pkg.into()), container: format!("{pkg}.deb"), path: "x.bpf.o".into(), ..Occurrence::default() }],
-        loaders: Vec::new(),
+    use bpfabi::census::{Census, Guard, ObjectEntry, Occurrence};
+    let obj = |c: char, kfuncs: &[(&str, Guard)], pkg: &str| {
+        let occ = Occurrence { package: Some(pkg.into()), version: Some("1".into()), source: Some(pkg.into()), container: format!("{pkg}.deb"), path: "x.bpf.o".into(), ..Occurrence::default() };
+        ObjectEntry { size: 100, license: Some("GPL".into()), ..ObjectEntry::with_kfuncs(std::iter::repeat_n(c, 64).collect::<String>(), kfuncs, vec![occ]) }
     };
     use Guard::*;
     let c = Census::from_parts(

@@ -133,16 +133,8 @@ mod tests {
     use crate::census::{Guard, ObjectEntry, Occurrence};
 
     fn object(sha: &str, arch: Option<&str>, kfunc: &str) -> ObjectEntry {
-        ObjectEntry {
-            sha256: sha.into(),
-            size: 1,
-            endian: "le".into(),
-            license: None,
-            programs: 1,
-            requires: [(Category::Kfunc, [(kfunc.to_string(), Guard::Unguarded)].into())].into(),
-            occurrences: vec![Occurrence { package: Some(format!("p{sha}")), arch: arch.map(String::from), ..Occurrence::default() }],
-            loaders: Vec::new(),
-        }
+        let occ = Occurrence { package: Some(format!("p{sha}")), arch: arch.map(String::from), ..Occurrence::default() };
+        ObjectEntry { size: 1, ..ObjectEntry::with_kfuncs(sha, &[(kfunc, Guard::Unguarded)], vec![occ]) }
     }
 
     #[test]

@@ -175,6 +175,23 @@ pub struct ObjectEntry {
 }
 
 impl ObjectEntry {
+    /// An entry of a little-endian object of one program, unlicensed and of
+    /// unknown size, needing these kfuncs and found at these places (what
+    /// census, suggest and site tests start from; set other fields with
+    /// struct update syntax).
+    pub fn with_kfuncs(sha256: impl Into<String>, kfuncs: &[(&str, Guard)], occurrences: Vec<Occurrence>) -> ObjectEntry {
+        ObjectEntry {
+            sha256: sha256.into(),
+            size: 0,
+            endian: "le".into(),
+            license: None,
+            programs: 1,
+            requires: BTreeMap::from([(Category::Kfunc, kfuncs.iter().map(|(n, g)| (n.to_string(), *g)).collect())]),
+            occurrences,
+            loaders: Vec::new(),
+        }
+    }
+
     /// A short display name: `package:file@offset` of the first occurrence.
     pub fn label(&self) -> String {
         match self.occurrences.first() {
@@ -513,23 +530,8 @@ mod tests {
     use super::*;
 
     fn obj(sha: &str, pkg: &str, kfuncs: &[(&str, Guard)]) -> ObjectEntry {
-        ObjectEntry {
-            sha256: sha.into(),
-            size: 1,
-            endian: "le".into(),
-            license: None,
-            programs: 1,
-            requires: BTreeMap::from([(Category::Kfunc, kfuncs.iter().map(|(n, g)| (n.to_string(), *g)).collect())]),
-            occurrences: vec![Occurrence {
-                package: Some(pkg.into()),
-                version: Some("1".into()),
-                source: None,
-                container: format!("{pkg}.deb"),
-                path: "/x".into(),
-                ..Occurrence::default()
-            }],
-            loaders: Vec::new(),
-        }
+        let occ = Occurrence { package: Some(pkg.into()), version: Some("1".into()), source: None, container: format!("{pkg}.deb"), path: "/x".into(), ..Occurrence::default() };
+        ObjectEntry { size: 1, ..ObjectEntry::with_kfuncs(sha, kfuncs, vec![occ]) }
     }
 
     #[test]
