@@ -8,6 +8,7 @@
 //! does not know are zero, so one layout serves every kernel version.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 const BPF_MAP_CREATE: libc::c_long = 0;
 const BPF_PROG_LOAD: libc::c_long = 5;
@@ -177,7 +178,22 @@ fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
 
-/// Load a program with a verifier log (level 1) into `log_buf`; close it at once.
+/// `BPF_LOG_LEVEL1`: every instruction and the verifier's state as it goes.
+const BPF_LOG_LEVEL1: u32 = 1;
+/// `BPF_LOG_STATS` (v5.2+): only the verifier's `verbose()` messages (its
+/// refusals) and the closing statistics. The instruction and state dumps
+/// are printed under `env->log.level & BPF_LOG_LEVEL` only (verifier.c
+/// `do_check`), while `verbose()` prints whenever a log is asked for
+/// (`bpf_verifier_log_needed`: any non-zero level): the same refusal lines,
+/// without formatting and copying out the dumps nobody reads.
+const BPF_LOG_STATS: u32 = 4;
+/// The log level loads ask for: [`BPF_LOG_STATS`] until a kernel refuses it
+/// (before v5.2: EINVAL without a log), then [`BPF_LOG_LEVEL1`].
+static LOG_LEVEL: AtomicU32 = AtomicU32::new(BPF_LOG_STATS);
+
+/// Load a program with a verifier log (its messages, without the instruction
+/// dump where the kernel can leave it out: [`BPF_LOG_STATS`]) into `log_buf`;
+/// close it at once.
 pub fn prog_load(spec: &LoadSpec, log_buf: &mut [u8]) -> LoadResult {
     const LICENSE: &[u8] = b"GPL\0";
     const NON_GPL: &[u8] = b"Proprietary\0";
@@ -191,7 +207,7 @@ pub fn prog_load(spec: &LoadSpec, log_buf: &mut [u8]) -> LoadResult {
         insn_cnt: spec.insns.len() as u32,
         insns: spec.insns.as_ptr() as u64,
         license: if spec.gpl { LICENSE.as_ptr() } else { NON_GPL.as_ptr() } as u64,
-        log_level: if log_buf.is_empty() { 0 } else { 1 },
+        log_level: if log_buf.is_empty() { 0 } else { LOG_LEVEL.load(Ordering::Relaxed) },
         log_size: log_buf.len() as u32,
         log_buf: log_buf.as_mut_ptr() as u64,
         kern_version: spec.kern_version,
@@ -206,6 +222,18 @@ pub fn prog_load(spec: &LoadSpec, log_buf: &mut [u8]) -> LoadResult {
     let size = std::mem::size_of::<ProgLoadAttr>();
     let mut fd = sys_bpf(BPF_PROG_LOAD, (&mut attr as *mut ProgLoadAttr).cast(), size);
     let mut err = if fd < 0 { errno() } else { 0 };
+    // Kernels before 5.2 know no BPF_LOG_STATS (kernel/bpf/verifier.c
+    // `bpf_check`: a level outside BPF_LOG_MASK is EINVAL before any log is
+    // written): ask again at level 1, and keep level 1 if that answers
+    // otherwise (an unknown program type is EINVAL without a log at any level).
+    if fd < 0 && err == libc::EINVAL && attr.log_level == BPF_LOG_STATS && log_text(log_buf).is_empty() {
+        attr.log_level = BPF_LOG_LEVEL1;
+        fd = sys_bpf(BPF_PROG_LOAD, (&mut attr as *mut ProgLoadAttr).cast(), size);
+        err = if fd < 0 { errno() } else { 0 };
+        if fd >= 0 || err != libc::EINVAL || !log_text(log_buf).is_empty() {
+            LOG_LEVEL.store(BPF_LOG_LEVEL1, Ordering::Relaxed);
+        }
+    }
     // Kernels before 4.15 know no program name: retry without one.
     if fd < 0 && err == libc::EINVAL && log_text(log_buf).is_empty() && attr.prog_name[0] != 0 {
         attr.prog_name = [0; 16];
