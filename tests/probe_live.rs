@@ -162,7 +162,8 @@ fn helpers_agree_with_bpftool_feature_probe() {
 /// answers exactly as asking everything in every variant, on the program
 /// types with the most variants here (kprobe: sleepable and session ones;
 /// tracing: iterators and their filtered `bpf_sock_destroy`; sock_addr: 17
-/// attach types), with fewer loads.
+/// attach types; struct_ops: every type and member led by the first), with
+/// fewer loads.
 #[test]
 fn shared_verdicts_equal_per_variant_ones() {
     if let Some(r) = skip_reason() {
@@ -170,7 +171,7 @@ fn shared_verdicts_equal_per_variant_ones() {
         return;
     }
     let opts = ProbeOptions {
-        only: vec!["BPF_PROG_TYPE_KPROBE".into(), "BPF_PROG_TYPE_TRACING".into(), "BPF_PROG_TYPE_CGROUP_SOCK_ADDR".into()],
+        only: vec!["BPF_PROG_TYPE_KPROBE".into(), "BPF_PROG_TYPE_TRACING".into(), "BPF_PROG_TYPE_CGROUP_SOCK_ADDR".into(), "BPF_PROG_TYPE_STRUCT_OPS".into()],
         ..ProbeOptions::default()
     };
     let shared = bpfabi::probe::run(&opts).expect("shared probe");
@@ -186,6 +187,7 @@ fn shared_verdicts_equal_per_variant_ones() {
         assert_eq!(a.kfuncs, b.kfuncs, "{}: kfuncs", a.variant.label);
         assert_eq!(a.gpl_only_helpers, b.gpl_only_helpers, "{}: gpl_only", a.variant.label);
         assert_eq!(a.contexts, b.contexts, "{}: contexts", a.variant.label);
+        assert_eq!(a.members, b.members, "{}: members", a.variant.label);
     }
 }
 

@@ -13,7 +13,7 @@
 //! nothing is pinned or left loaded. Loads are saved where the kernel makes
 //! the answer the same: a kfunc is asked once per program type unless a
 //! filter, sleepability or an allowlist may answer per variant
-//! ([`reuse`]), and a helper under a non-GPL license first, which answers
+//! ([`reuse`]; struct_ops types and members too), and a helper under a non-GPL license first, which answers
 //! `gpl_only` in the same load ([`run_unshared`] asks everything).
 //! (`probe per kfunc set` is per program type here: every set registered for
 //! a program type is merged into its hook's one set.)
@@ -598,21 +598,23 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
         mbase.iter().map(|r| if r.errno == -1 { LoadOutcome::Undecided { reason: r.log.clone() } } else { classify::baseline(r, true) }).collect();
 
     // Phase 2: every helper in every loadable variant and struct_ops
-    // member; every kfunc in the leader of each program type, in each
-    // struct_ops variant and member ([`reuse`]).
+    // member; every kfunc in the leader of each program type ([`reuse`]).
     let helpers: Vec<&crate::surface::Helper> = if opts.helpers { surface.helpers.iter().collect() } else { Vec::new() };
     let kfunc_idx: Vec<usize> = if opts.kfuncs { (0..surface.kfuncs.len()).collect() } else { Vec::new() };
     let sleepable = |i: usize| prepared.get(i).is_some_and(|p| p.flags & sys::BPF_F_SLEEPABLE != 0);
+    // Every loadable program shares, struct_ops variants and members too:
+    // they all resolve to BTF_KFUNC_HOOK_STRUCT_OPS, and the sets filtered
+    // per struct_ops type or member (sched_ext, HID-BPF, qdisc) are re-asked
+    // in each ([`reuse::must_reprobe`]).
+    let loadable = |i: usize| match i.checked_sub(first_member) {
+        None => outcomes.get(i) == Some(&LoadOutcome::Loadable),
+        Some(n) => member_outcomes.get(n) == Some(&LoadOutcome::Loadable),
+    };
     let lead = reuse::leaders(
         &prepared
             .iter()
             .enumerate()
-            .map(|(i, p)| {
-                let shares = share
-                    && vs.get(i).is_some_and(|v| v.attach_btf.as_ref().is_none_or(|a| a.kind != "struct"))
-                    && outcomes.get(i) == Some(&LoadOutcome::Loadable);
-                (p.prog_type, p.flags & sys::BPF_F_SLEEPABLE != 0, shares)
-            })
+            .map(|(i, p)| (p.prog_type, p.flags & sys::BPF_F_SLEEPABLE != 0, share && loadable(i)))
             .collect::<Vec<_>>(),
     );
     let probed: Vec<usize> = outcomes

@@ -22,8 +22,12 @@
 //!   `tracing_iter_filter` (`bpf_sock_destroy` only in iterators),
 //!   fs/bpf_fs_kfuncs.c `bpf_fs_kfuncs_filter` (LSM only), the arena kfuncs,
 //!   and every `scx_bpf_*`, `hid_bpf_*` and `bpf_qdisc_*` kfunc (sched_ext,
-//!   HID-BPF and qdisc filter per struct_ops member). struct_ops variants and
-//!   their members never take verdicts from each other for the same reason.
+//!   HID-BPF and qdisc filter per struct_ops member). Every other kfunc
+//!   answers alike in every struct_ops type and member:
+//!   `bpf_prog_type_to_kfunc_hook` maps BPF_PROG_TYPE_STRUCT_OPS to the one
+//!   `BTF_KFUNC_HOOK_STRUCT_OPS`, whatever the type or member, so the first
+//!   struct_ops program leads them all (on live 6.18: 14 struct_ops
+//!   programs take 203 kfunc verdicts each from `bpf_dummy_ops`'s).
 //! - **sleepability.** `check_kfunc_call` refuses a `KF_SLEEPABLE` kfunc to
 //!   a non-sleepable program after the membership test ("program must be
 //!   sleepable to call sleepable kfunc X"), and a `KF_RCU_PROTECTED` one to a
@@ -92,8 +96,8 @@ pub fn must_reprobe(name: &str, leader: &Decision, leader_sleepable: bool, follo
 }
 
 /// For each probed program (`(prog_type, sleepable, shares)`, where `shares`
-/// is false for programs that never take verdicts from another: struct_ops
-/// and their members), the index of the program whose kfunc verdicts it
+/// is false for programs that never take verdicts from another: those
+/// [`super::run_unshared`] probes), the index of the program whose kfunc verdicts it
 /// starts from: itself for a leader. The leader of a program type is its
 /// first non-sleepable program, else its first.
 pub fn leaders(programs: &[(u32, bool, bool)]) -> Vec<usize> {
