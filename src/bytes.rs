@@ -9,6 +9,8 @@ use std::sync::Arc;
 enum Storage {
     Owned(Vec<u8>),
     Mapped(memmap2::Mmap),
+    /// Bytes compiled into the binary (the built-in catalog).
+    Static(&'static [u8]),
 }
 
 /// A reference-counted view of a byte range.
@@ -23,6 +25,11 @@ impl Bytes {
     pub fn from_vec(v: Vec<u8>) -> Self {
         let len = v.len();
         Bytes { storage: Arc::new(Storage::Owned(v)), range: 0..len }
+    }
+
+    /// Bytes compiled into the binary: no copy.
+    pub fn from_static(b: &'static [u8]) -> Self {
+        Bytes { storage: Arc::new(Storage::Static(b)), range: 0..b.len() }
     }
 
     /// Map a file read-only; falls back to reading it (sysfs files, pipes).
@@ -47,6 +54,7 @@ impl Bytes {
         let all: &[u8] = match &*self.storage {
             Storage::Owned(v) => v,
             Storage::Mapped(m) => m,
+            Storage::Static(b) => b,
         };
         all.get(self.range.clone()).unwrap_or(&[])
     }

@@ -109,7 +109,21 @@ fn builtin_catalog_entries_read_back() {
         assert!(m.kernel().info.reduced);
         assert_eq!(m.kernel().release.as_deref(), Some(e.release.as_str()));
         assert_eq!((m.surface().kfuncs.len(), m.surface().helpers.len()), (e.kfuncs, e.helpers), "{}", e.release);
+        // Read in place from the binary's bytes (what `debian:` names do
+        // offline): the same kernel, only its input is named differently.
+        let b = KernelModel::new(bpfabi::kernel::load_builtin(&e.release, &LoadOptions::default()).unwrap());
+        assert!(b.kernel().info.reduced);
+        assert_eq!(b.kernel().inputs, vec![format!("built-in catalog {}", e.release)]);
+        let json = |m: &KernelModel| {
+            let mut v = serde_json::to_value(m.surface()).unwrap();
+            v["kernel"]["inputs"] = serde_json::Value::Null;
+            v
+        };
+        assert_eq!(json(&b), json(&m), "{}", e.release);
+        assert_eq!(b.kernel().info.config, m.kernel().info.config, "{}", e.release);
+        assert_eq!(b.kernel().modules.iter().map(|k| (&k.name, k.btf_ids.is_some())).collect::<Vec<_>>(), m.kernel().modules.iter().map(|k| (&k.name, k.btf_ids.is_some())).collect::<Vec<_>>());
     }
+    assert!(bpfabi::kernel::load_builtin("0.0.0-no-such", &LoadOptions::default()).is_err());
 }
 
 #[test]

@@ -115,17 +115,40 @@ pub fn builtin_files() -> &'static [(&'static str, &'static [u8])] {
 
 /// The built-in index (empty without one).
 pub fn builtin_index() -> Result<Index> {
-    match builtin_files().iter().find(|(p, _)| *p == "index.json") {
-        Some((_, bytes)) => read_index(&String::from_utf8_lossy(bytes), "built-in catalog index.json"),
-        None => Ok(Index::default()),
-    }
+    builtin().cloned()
+}
+
+/// The built-in index, parsed once per process (a kernel matrix names every
+/// catalog kernel; each name used to parse the index again).
+pub fn builtin() -> Result<&'static Index> {
+    static INDEX: std::sync::OnceLock<Result<Index>> = std::sync::OnceLock::new();
+    INDEX
+        .get_or_init(|| match builtin_files().iter().find(|(p, _)| *p == "index.json") {
+            Some((_, bytes)) => read_index(&String::from_utf8_lossy(bytes), "built-in catalog index.json"),
+            None => Ok(Index::default()),
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// The files of the built-in entry of `release`, as (path relative to the
+/// entry's directory, bytes); empty when the catalog has no such entry.
+/// The table is sorted by path, so an entry's files are one run of it.
+pub fn builtin_entry(release: &str) -> Vec<(&'static str, &'static [u8])> {
+    let all = builtin_files();
+    let prefix = format!("{release}/");
+    let start = all.partition_point(|(p, _)| *p < prefix.as_str());
+    all.get(start..)
+        .unwrap_or(&[])
+        .iter()
+        .map_while(|&(p, b)| p.strip_prefix(prefix.as_str()).map(|rel| (rel, b)))
+        .collect()
 }
 
 /// Write the built-in entry of `release` under `cache/<release>/` (once)
 /// and return that directory: a kernel directory any reader takes.
 pub fn materialize(release: &str, cache: &Path) -> Result<PathBuf> {
-    let prefix = format!("{release}/");
-    let files: Vec<_> = builtin_files().iter().filter(|(p, _)| p.starts_with(&prefix)).collect();
+    let files = builtin_entry(release);
     if files.is_empty() {
         return Err(Error::of(crate::error::ErrorKind::NotFound, "built-in catalog", format!("no entry for {release}")));
     }
@@ -135,7 +158,7 @@ pub fn materialize(release: &str, cache: &Path) -> Result<PathBuf> {
     }
     let tmp = cache.join(format!(".{release}.{}", std::process::id()));
     for (p, bytes) in files {
-        let path = tmp.join(&p[prefix.len()..]);
+        let path = tmp.join(p);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent.display().to_string(), e))?;
         }

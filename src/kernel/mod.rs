@@ -264,26 +264,98 @@ pub fn load_running(opts: &LoadOptions) -> Result<Kernel> {
 /// vmlinux BTF; the others add modules. A module given without its vmlinux
 /// gets its base from beside it (see [`find::base_candidates`]).
 pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Result<Kernel> {
-    // `debian:<name>` inputs become their extracted cache directories.
-    let expanded = debian::expand_inputs(inputs, opts.progress)?;
-    let inputs = expanded.as_slice();
+    // `debian:<name>` inputs become their extracted cache directories, or
+    // entries of the built-in catalog read in place.
+    let expanded = debian::expand(inputs, opts.progress)?;
     if let Some(r) = &opts.release {
         validate_release(r)?;
     }
     let mut pieces = Vec::new();
-    for p in inputs {
-        read_input(p, opts, &mut pieces)?;
+    let mut paths = Vec::new();
+    let mut names = Vec::new();
+    let mut reduced = false;
+    for e in expanded {
+        match e {
+            debian::Expanded::Path(p) => {
+                read_input(&p, opts, &mut pieces)?;
+                names.push(p.display().to_string());
+                paths.push(p);
+            }
+            debian::Expanded::Catalog(release) => {
+                read_catalog(&release, opts, &mut pieces)?;
+                names.push(catalog_label(&release));
+                reduced = true;
+            }
+        }
     }
-    let label = inputs.first().map(|p| p.display().to_string()).unwrap_or_default();
+    let label = names.first().cloned().unwrap_or_default();
     let mut looked = Vec::new();
     if !pieces.iter().any(|p| matches!(p, Piece::Vmlinux { .. })) && pieces.iter().any(|p| matches!(p, Piece::Module { .. })) {
-        let (tried, found) = find::base_for_modules(inputs, &pieces);
+        let (tried, found) = find::base_for_modules(&paths, &pieces);
         looked = tried;
         if let Some(base) = found {
             read_input(&base, opts, &mut pieces)?;
         }
     }
-    assemble(pieces, label, inputs.iter().map(|p| p.display().to_string()).collect(), opts, &looked)
+    assemble(pieces, label, names, opts, &looked, reduced)
+}
+
+/// What the [`NoteKind::Catalog`] note says.
+const CATALOG_NOTE: &str = "reduced kernel from bpfabi's catalog: kfuncs, helpers and type enums only; CO-RE relocations, attach targets and struct_ops types are not checked (give the kernel package, or go online, for those)";
+
+/// How a built-in catalog entry is named in inputs and messages.
+fn catalog_label(release: &str) -> String {
+    format!("built-in catalog {release}")
+}
+
+/// A reduced kernel of the built-in catalog ([`crate::catalog`]), read from
+/// the bytes compiled into the binary: the files a catalog directory holds
+/// (`vmlinux.btf`, `vmlinux.btf_ids`, `config`, `meta.json`,
+/// `modules/NAME.btf` and `modules/NAME.btf_ids`), read as [`read_dir`]
+/// reads them from disk, without writing or statting any file.
+fn read_catalog(release: &str, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<()> {
+    let files = crate::catalog::builtin_entry(release);
+    let label = catalog_label(release);
+    if files.is_empty() {
+        return Err(Error::of(ErrorKind::NotFound, label, "no such entry in the built-in catalog (`bpfabi catalog list`)"));
+    }
+    let file = |name: &str| files.iter().find(|(p, _)| *p == name).map(|&(_, b)| b);
+    let vmlinux = file("vmlinux.btf").ok_or_else(|| Error::of(ErrorKind::NotFound, &label, "the built-in catalog entry has no vmlinux.btf"))?;
+    if let Some(c) = file("config").and_then(|c| std::str::from_utf8(c).ok()) {
+        out.push(Piece::Config(c.into()));
+    }
+    let origin = format!("{label}/vmlinux.btf");
+    let meta: Option<serde_json::Value> = file("meta.json").and_then(|m| serde_json::from_slice(m).ok());
+    let release = meta.as_ref().and_then(|v| v.get("kernel_release")?.as_str().map(str::to_string));
+    let btf = Btf::parse(Bytes::from_static(vmlinux)).map_err(|e| e.in_file(&origin))?;
+    out.push(Piece::Vmlinux { btf, btf_ids: file("vmlinux.btf_ids").map(Bytes::from_static), release, origin, running: false });
+    if !opts.modules {
+        return Ok(());
+    }
+    for &(p, bytes) in &files {
+        let Some(stem) = p.strip_prefix("modules/").and_then(|f| f.strip_suffix(".btf")) else { continue };
+        out.push(Piece::Module {
+            name: stem.replace('-', "_"),
+            btf: Bytes::from_static(bytes),
+            btf_ids: file(&format!("modules/{stem}.btf_ids")).map(Bytes::from_static),
+            origin: format!("{label}/{p}"),
+            release: None,
+            base_err: None,
+        });
+    }
+    Ok(())
+}
+
+/// Load the built-in catalog's reduced kernel of `release` (see
+/// [`crate::catalog`]) from the bytes compiled into the binary: nothing is
+/// written or read from disk.
+pub fn load_builtin(release: &str, opts: &LoadOptions) -> Result<Kernel> {
+    if let Some(r) = &opts.release {
+        validate_release(r)?;
+    }
+    let mut pieces = Vec::new();
+    read_catalog(release, opts, &mut pieces)?;
+    assemble(pieces, catalog_label(release), vec![catalog_label(release)], opts, &[], true)
 }
 
 /// Load a kernel from bytes already in memory (any single-file form:
@@ -294,12 +366,13 @@ pub fn load_bytes(bytes: Bytes, name: &str, opts: &LoadOptions) -> Result<Kernel
     }
     let mut pieces = Vec::new();
     read_bytes(bytes, name, Path::new(name), None, opts, &mut pieces, 0)?;
-    assemble(pieces, name.to_string(), vec![name.to_string()], opts, &[])
+    assemble(pieces, name.to_string(), vec![name.to_string()], opts, &[], false)
 }
 
 /// Tie pieces into one kernel: exactly one vmlinux, modules split on it.
 /// `looked`: where a base was searched for, for the message when none was found.
-fn assemble(pieces: Vec<Piece>, label: String, inputs: Vec<String>, opts: &LoadOptions, looked: &[PathBuf]) -> Result<Kernel> {
+/// `catalog`: an input was a built-in catalog entry (a reduced kernel).
+fn assemble(pieces: Vec<Piece>, label: String, inputs: Vec<String>, opts: &LoadOptions, looked: &[PathBuf], catalog: bool) -> Result<Kernel> {
     let mut vmlinux = None;
     let mut modules = Vec::new();
     let mut info = LoadInfo::default();
@@ -369,19 +442,18 @@ fn assemble(pieces: Vec<Piece>, label: String, inputs: Vec<String>, opts: &LoadO
         (None, o) => o.clone(),
     };
     info.module_releases.retain(|(_, r)| Some(r) != release.as_ref());
-    if Path::new(&vmlinux.origin).parent().is_some_and(meta_catalog) {
+    if catalog || Path::new(&vmlinux.origin).parent().is_some_and(meta_catalog) {
         info.reduced = true;
-        info.note(
-            NoteKind::Catalog,
-            "reduced kernel from bpfabi's catalog: kfuncs, helpers and type enums only; CO-RE relocations, attach targets and struct_ops types are not checked (give the kernel package, or go online, for those)",
-        );
+        info.note(NoteKind::Catalog, CATALOG_NOTE);
     }
     if running && vmlinux.btf_ids.is_none() {
         find::running_btf_ids(&mut vmlinux, release.as_deref(), opts, &mut info);
     }
     // A `.BTF_ids` file given separately (--btf-ids, a sibling of raw BTF)
     // must belong to this BTF: ids of another kernel give fake kfuncs.
-    if vmlinux.btf_ids.is_some() && info.btf_ids_origin.is_none() && vmlinux.origin.ends_with(".btf") {
+    // (Not the built-in catalog's: `catalog add` wrote each entry's files
+    // together, and tests/catalog.rs reads every entry back.)
+    if !catalog && vmlinux.btf_ids.is_some() && info.btf_ids_origin.is_none() && vmlinux.origin.ends_with(".btf") {
         info.btf_ids_origin = Some(Path::new(&vmlinux.origin).with_extension("btf_ids").display().to_string());
     }
     if let (Some(ids), Some(ids_origin)) = (&vmlinux.btf_ids, &info.btf_ids_origin) {
@@ -390,7 +462,7 @@ fn assemble(pieces: Vec<Piece>, label: String, inputs: Vec<String>, opts: &LoadO
     }
     let mut kept = Vec::with_capacity(mods.len());
     for m in mods {
-        if let (Some(ids), true) = (&m.btf_ids, m.origin.ends_with(".btf")) {
+        if let (Some(ids), true) = (&m.btf_ids, !catalog && m.origin.ends_with(".btf")) {
             let ids_origin = Path::new(&m.origin).with_extension("btf_ids").display().to_string();
             if let Err(why) = crate::btf_ids::check_matches(ids.as_slice(), &m.btf) {
                 let e = Error::of(ErrorKind::Mismatch, ids_origin, format!("this .BTF_ids does not belong to {}: {why}", m.origin));

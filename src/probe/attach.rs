@@ -58,7 +58,11 @@ pub fn attach(indexes: &mut [KernelModel], probe_files: &[PathBuf], kernel_input
     // Probe data kept with the project (`data/probe/<release>.json`): used
     // when it belongs to the kernel (same BTF), skipped otherwise.
     for (i, ki) in indexes.iter_mut().enumerate() {
-        if ki.probe().is_some() {
+        // A reduced catalog kernel's BTF is not the BTF any probe was
+        // measured on (a probe runs on a real kernel, fingerprinting its
+        // full vmlinux BTF): no kept probe can match, so none is read (a
+        // kernel matrix would parse megabytes of JSON to discard it).
+        if ki.probe().is_some() || ki.kernel().info.reduced {
             continue;
         }
         let Some(path) = data_probe_dirs().into_iter().map(|d| d.join(format!("{}.json", ki.label()))).find(|p| p.is_file()) else { continue };

@@ -691,36 +691,71 @@ fn finish(
     Ok(r)
 }
 
+/// A kernel input once `debian:` names are resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expanded {
+    /// A path (as given, or the cache directory a `debian:` name extracted to).
+    Path(PathBuf),
+    /// A reduced kernel of the built-in catalog, read from the bytes compiled
+    /// into the binary (no file written or read): its release.
+    Catalog(String),
+}
+
 /// Replace `debian:` names among kernel inputs by their cached directories
-/// (resolving, downloading and extracting as needed).
+/// (resolving, downloading and extracting as needed); a built-in catalog
+/// entry is written under the cache (see [`expand`] to read it in place).
 /// `progress`: show resolving, downloading and reading on stderr (a terminal only).
 pub fn expand_inputs(inputs: &[PathBuf], progress: bool) -> Result<Vec<PathBuf>> {
+    let mut cache = None;
+    expand(inputs, progress)?
+        .into_iter()
+        .map(|e| match e {
+            Expanded::Path(p) => Ok(p),
+            Expanded::Catalog(release) => {
+                let cache = match &mut cache {
+                    Some(c) => c,
+                    None => cache.insert(Cache::default_location()?),
+                };
+                crate::catalog::materialize(&release, &cache.dir.join("catalog"))
+            }
+        })
+        .collect()
+}
+
+/// Resolve `debian:` names among kernel inputs: a cached or downloaded
+/// package's directory, else (offline, the archive unreachable, or
+/// `BPFABI_CATALOG=only`) the built-in catalog's entry for the name.
+/// `progress`: show resolving, downloading and reading on stderr (a terminal only).
+pub fn expand(inputs: &[PathBuf], progress: bool) -> Result<Vec<Expanded>> {
     if !inputs.iter().any(|p| p.to_str().is_some_and(|s| s.starts_with("debian:"))) {
-        return Ok(inputs.to_vec());
+        return Ok(inputs.iter().cloned().map(Expanded::Path).collect());
     }
-    let cache = Cache::default_location()?;
+    // BPFABI_CATALOG=only: the built-in catalog, no apt and no cache at all.
+    let only_catalog = std::env::var("BPFABI_CATALOG").is_ok_and(|v| v == "only");
+    let cache = if only_catalog { None } else { Some(Cache::default_location()?) };
     let opts = ResolveOptions { progress, ..ResolveOptions::default() };
     let mut out = Vec::new();
     for p in inputs {
         match p.to_str().and_then(DebianName::parse) {
             Some(name) => {
                 let name = name?;
-                // BPFABI_CATALOG=only: the built-in catalog, no apt at all.
-                let only_catalog = std::env::var("BPFABI_CATALOG").is_ok_and(|v| v == "only");
-                let resolved = if only_catalog { Err(Error::new(name.to_string(), "BPFABI_CATALOG=only")) } else { resolve(&name, &cache, &opts) };
+                let resolved = match &cache {
+                    None => Err(Error::new(name.to_string(), "BPFABI_CATALOG=only")),
+                    Some(cache) => resolve(&name, cache, &opts),
+                };
                 match resolved {
-                    Ok(r) => out.push(r.dir.ok_or_else(|| Error::new(&r.name, "resolved but not extracted"))?),
+                    Ok(r) => out.push(Expanded::Path(r.dir.ok_or_else(|| Error::new(&r.name, "resolved but not extracted"))?)),
                     // Offline, or the archive unreachable: the reduced kernel
                     // of the built-in catalog when it has one (the loader
                     // notes what cannot be checked from it).
-                    Err(e) => match catalog_dir(&name, &cache) {
-                        Some(dir) => out.push(dir),
+                    Err(e) => match catalog_release(&name) {
+                        Some(release) => out.push(Expanded::Catalog(release)),
                         None if only_catalog => return Err(Error::of(ErrorKind::NotFound, name.to_string(), "not in the built-in catalog (`bpfabi catalog list`)")),
                         None => return Err(e),
                     },
                 }
             }
-            None => out.push(p.clone()),
+            None => out.push(Expanded::Path(p.clone())),
         }
     }
     Ok(out)
@@ -756,15 +791,19 @@ pub fn package_files(name: &str, progress: bool) -> Result<Vec<PathBuf>> {
 
 /// The built-in catalog's reduced kernel for `name`, written under the cache.
 pub fn catalog_dir(name: &DebianName, cache: &Cache) -> Option<PathBuf> {
-    let idx = crate::catalog::builtin_index().ok()?;
-    let release = match name {
-        DebianName::Release { release } => idx.entries.iter().find(|e| &e.release == release)?.release.clone(),
+    crate::catalog::materialize(&catalog_release(name)?, &cache.dir.join("catalog")).ok()
+}
+
+/// The release of the built-in catalog's entry for `name`, when it has one.
+pub fn catalog_release(name: &DebianName) -> Option<String> {
+    let idx = crate::catalog::builtin().ok()?;
+    match name {
+        DebianName::Release { release } => idx.entries.iter().find(|e| &e.release == release).map(|e| e.release.clone()),
         DebianName::Suite { suite, arch, flavour } => {
             let arch = arch.or_else(Arch::native)?;
-            crate::catalog::lookup(&idx, suite, arch.name(), flavour.as_deref())?.release.clone()
+            crate::catalog::lookup(idx, suite, arch.name(), flavour.as_deref()).map(|e| e.release.clone())
         }
-    };
-    crate::catalog::materialize(&release, &cache.dir.join("catalog")).ok()
+    }
 }
 
 /// Load a kernel named `debian:...`.
