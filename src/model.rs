@@ -78,7 +78,7 @@ pub struct KernelModel {
     kernel: Kernel,
     surface: Surface,
     label: String,
-    kfunc_by_name: HashMap<String, usize>,
+    kfunc_by_name: crate::hash::FnvHashMap<String, usize>,
     helper_names: BTreeMap<u32, String>,
     // The kernel's enums and architecture are read on first use: `surface`
     // needs neither, and reading them costs a name index and the config.
@@ -111,7 +111,7 @@ impl KernelModel {
     pub fn new(kernel: Kernel) -> Self {
         let surface = crate::surface::of(&kernel);
 
-        let mut kfunc_by_name = HashMap::with_capacity(surface.kfuncs.len());
+        let mut kfunc_by_name = crate::hash::FnvHashMap::with_capacity_and_hasher(surface.kfuncs.len(), Default::default());
         for (i, k) in surface.kfuncs.iter().enumerate() {
             kfunc_by_name.entry(k.name.clone()).or_insert(i);
         }

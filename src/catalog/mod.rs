@@ -9,7 +9,7 @@
 //! `bpf_func_id`, `bpf_prog_type`, `bpf_attach_type`, `bpf_map_type`, a
 //! `.BTF_ids` holding one `BTF_SET8_KFUNCS` record with every kfunc's KF_*
 //! flags, the BPF-relevant lines of the config, and per module that
-//! registers kfuncs a split BTF of its own. It is written as a corpus-style
+//! registers kfuncs a split BTF of its own. It is laid out as a corpus-style
 //! kernel directory, so every reader of kernels reads it unchanged; its
 //! `meta.json` says it is reduced (`"catalog": true`), and the loader notes
 //! it: CO-RE relocations, attach targets and struct_ops types cannot be
@@ -21,7 +21,9 @@
 //! binary (feature `catalog`).
 
 //!
-//! This module reads the catalog (index, lookup, materialising an entry);
+//! This module reads the catalog (index, lookup, an entry's files, which
+//! the kernel reader reads in place, or materialising an entry as a
+//! directory);
 //! [`build`] makes entries from full kernels (`bpfabi catalog add`).
 
 pub mod build;
