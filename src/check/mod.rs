@@ -272,6 +272,7 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
         helpers::program_types(&t, p, &mut rs);
         attach::targets(&t, p, &mut rs);
         filters::lsm_sleepable(&t, p, &mut rs);
+        filters::struct_ops_sleepable(&t, obj, p, &mut rs);
         arch::jit(&t, p, &mut rs);
         // What every instruction of the call graph needs: when none of it
         // fails or warns, pruning cannot change the verdict and the analysis
