@@ -452,8 +452,8 @@ pub enum ReasonKind {
     AttachTargetMissing,
     AttachTargetNotInBtf,
     AttachTargetSetAtRuntime,
-    /// A sleepable LSM program on a hook the kernel does not let sleep
-    /// (src/check/filters.rs).
+    /// A sleepable program on an LSM hook or struct_ops member the kernel
+    /// does not let sleep (src/check/filters.rs).
     AttachTargetNotSleepable,
     HelperOk,
     HelperMissing,
