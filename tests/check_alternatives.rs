@@ -200,3 +200,36 @@ fn catalog_answers_say_they_are_partial() {
     assert!(table.contains("wakeuptime.bpf.o on 6.1.0-56-amd64: catalog has no attach targets (btf_trace_sched_switch, btf_trace_sched_wakeup); members of struct task_struct"), "{table}");
     assert!(table.contains("2 results: 0 load, 0 warn, 2 unknown, 0 fail; 2 not fully checked offline"), "{table}");
 }
+
+/// `check --load --autoload-off`: the programs switched off are not loaded
+/// (libbpf loads no program with autoload off), so vfsstat's five fentry
+/// programs give no real record and no comparison row; the five kprobe
+/// variants load and agree with the prediction (exit 0).
+#[cfg(feature = "libbpf")]
+#[test]
+fn check_load_does_not_load_programs_switched_off() {
+    if !common::have_corpus() {
+        return;
+    }
+    let euid = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let root = euid.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|l| l.split_whitespace().nth(1).map(str::to_string)).as_deref() == Some("0");
+    if !root || !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        eprintln!("skipped: not root or no kernel BTF: nothing to load");
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_bpfabi"))
+        .args(["check", "--load", "--json", "--autoload-off", "vfsstat*:fentry_*"])
+        .arg(tools_dir().join("vfsstat.bpf.o"))
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let units = |key: &str, field: &str| -> BTreeSet<String> {
+        let v = if key.is_empty() { &doc["results"] } else { &doc[key]["rows"] };
+        v.as_array().unwrap().iter().map(|r| r[field].as_str().unwrap().to_string()).collect()
+    };
+    let expected: BTreeSet<String> = ["read", "write", "fsync", "open", "create"].iter().map(|f| format!("kprobe_vfs_{f}")).collect();
+    assert_eq!(units("", "program"), expected, "real loads: {doc:#}");
+    assert_eq!(units("comparison", "unit"), expected);
+    assert!(doc["comparison"]["rows"].as_array().unwrap().iter().all(|r| r["outcome"] == "true_load"), "{doc:#}");
+    assert_eq!(out.status.code(), Some(0));
+}
