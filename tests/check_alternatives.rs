@@ -233,3 +233,35 @@ fn check_load_does_not_load_programs_switched_off() {
     assert!(doc["comparison"]["rows"].as_array().unwrap().iter().all(|r| r["outcome"] == "true_load"), "{doc:#}");
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// `--retarget`: libbpf-tools' cachestat fails on 6.12.117 by its section
+/// name (`account_page_dirtied` is gone); its user space retargets the
+/// program (`bpf_program__set_attach_target`) and, judged on
+/// `__folio_mark_dirty` (in 6.12.117), it loads (exit 0). A retarget does
+/// not hide a real failure: on 6.1, `folio_account_dirtied` is not in the
+/// BTF either and the object still fails, naming the new target. A glob
+/// that names no program is a usage error.
+#[test]
+fn retarget_judges_the_target_user_space_sets() {
+    if !common::have_corpus() {
+        return;
+    }
+    let cli = |kernel: &str, extra: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_bpfabi"));
+        c.arg("check").arg(tools_dir().join("cachestat.bpf.o")).arg("--kernel").arg(common::kernel_dir(kernel)).args(extra);
+        let o = c.output().unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr))
+    };
+    let (code, text) = cli("6.12.117-1", &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("attach_target_missing account_page_dirtied"), "{text}");
+    let (code, text) = cli("6.12.117-1", &["--retarget", "cachestat*:account_page_dirtied=__folio_mark_dirty"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains("attach_target_missing"), "{text}");
+    let (code, text) = cli("6.1.192-2", &["--retarget", "account_page_dirtied=folio_account_dirtied"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("attach_target_missing folio_account_dirtied"), "{text}");
+    let (code, text) = cli("6.1.192-2", &["--retarget", "acount_page_dirtied=folio_account_dirtied"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("--retarget: no program of the objects matches acount_page_dirtied"), "{text}");
+}

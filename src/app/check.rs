@@ -40,6 +40,9 @@ pub struct CheckSpec {
     pub optional: Vec<String>,
     /// `--autoload-off`: programs not judged at all.
     pub autoload_off: Vec<String>,
+    /// `--retarget`: `[OBJ_GLOB:]PROG_GLOB=TARGET`, the attach target user
+    /// space sets ([`crate::check::alternatives::Retarget`]).
+    pub retarget: Vec<String>,
     /// Whose rules apply.
     pub loader: LoaderChoice,
     /// `loader` was given (`--loader`), so a configuration's does not apply.
@@ -85,8 +88,12 @@ pub fn read(spec: &CheckSpec) -> (Found, Result<Vec<KernelModel>>) {
 }
 
 /// Check the objects on the kernels as the spec says.
-pub fn run(spec: &CheckSpec, objects: Vec<BpfObject>, kernels: Vec<KernelModel>) -> Result<CheckReport> {
+pub fn run(spec: &CheckSpec, mut objects: Vec<BpfObject>, kernels: Vec<KernelModel>) -> Result<CheckReport> {
     crate::object::unknown_rodata(&objects, spec.rodata.iter().map(|(n, _)| n.as_str()))?;
+    let retargets = spec.retarget.iter().map(|s| crate::check::alternatives::Retarget::parse(s)).collect::<std::result::Result<Vec<_>, String>>();
+    retargets
+        .and_then(|r| crate::check::alternatives::retarget(&mut objects, &r))
+        .map_err(|e| Error::of(crate::error::ErrorKind::NotFound, "", e))?;
     let selection = crate::check::alternatives::Selection::parse(&spec.optional, &spec.autoload_off, &objects)
         .map_err(|e| Error::of(crate::error::ErrorKind::NotFound, "", e))?;
     let opts = CheckOptions::default().explain(spec.explain).rodata(spec.rodata.iter().cloned().collect()).loader(spec.loader).selection(selection.clone());
