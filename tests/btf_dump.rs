@@ -119,3 +119,98 @@ fn raw_export_is_the_kernels_btf() {
     let kf = |o: &std::process::Output| serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["kfuncs"].as_array().unwrap().len();
     assert_eq!(kf(&a), kf(&b));
 }
+
+/// `btf dump KERNEL --min-core OBJ...` writes the bytes `bpftool gen
+/// min_core_btf` writes for the same objects (libbpf-tools, and the 6.1
+/// selftests, each set at once) on real kernels.
+#[test]
+fn min_core_cut_is_bpftools() {
+    if !have_corpus() {
+        return;
+    }
+    if !have_bpftool() {
+        eprintln!("skipped: bpftool not installed");
+        return;
+    }
+    let dir = workdir("btf_dump/min_core");
+    for (kernel, set) in [("5.10.223-1", "libbpf-tools/0.26.0+ds-1"), ("6.12.117-1", "libbpf-tools/0.26.0+ds-1"), ("6.1.192-2", "selftests-6.1")] {
+        let objects = corpus().join("bpf-objects").join(set);
+        let mut files: Vec<_> = std::fs::read_dir(&objects).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "o")).collect();
+        files.sort();
+        let k = kernel_dir(kernel);
+        let (ours, theirs) = (dir.join("ours.btf"), dir.join("theirs.btf"));
+        let o = bpfabi(&["btf", "dump", k.to_str().unwrap(), "--min-core", objects.to_str().unwrap(), "-o", ours.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(&format!("relocations of {} objects", files.len())), "{err}");
+        let st = Command::new("bpftool").args(["gen", "min_core_btf"]).arg(k.join("vmlinux.btf")).arg(&theirs).args(&files).output().unwrap();
+        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+        let (a, b) = (std::fs::read(&ours).unwrap(), std::fs::read(&theirs).unwrap());
+        assert!(a == b, "{kernel} {set}: cuts differ ({} vs {} bytes):\n{}", a.len(), b.len(), diff_dumps(&ours, &theirs));
+        // The cut is far smaller than the kernel, and not empty.
+        assert!(a.len() > 1000 && a.len() * 100 < std::fs::metadata(k.join("vmlinux.btf")).unwrap().len() as usize, "{kernel}: {} bytes", a.len());
+    }
+}
+
+/// The first lines where bpftool's dumps of two BTF files differ.
+fn diff_dumps(a: &Path, b: &Path) -> String {
+    let dump = |p: &Path| bpftool(&["btf", "dump", "file", p.to_str().unwrap()]);
+    let (a, b) = (dump(a), dump(b));
+    a.lines().zip(b.lines()).filter(|(x, y)| x != y).take(5).map(|(x, y)| format!("bpfabi:  {x}\nbpftool: {y}\n")).collect()
+}
+
+/// A cut is for libbpf's btf_custom_path: every CO-RE relocation of the
+/// objects resolves on it (`check --core-btf`) exactly as on the whole
+/// kernel (same outcome, same offsets and values), on a kernel where some
+/// fail (6.12.117: bindsnoop's `inet_sock` bitfields) and one where they load.
+#[test]
+fn min_core_cut_resolves_core_as_the_whole_kernel() {
+    use bpfabi::check::{check_object, CheckOptions};
+    use bpfabi::model::KernelModel;
+    if !have_corpus() {
+        return;
+    }
+    let dir = workdir("btf_dump/min_core_resolves");
+    let found = bpfabi::inputs::find_objects(&[corpus().join("bpf-objects/libbpf-tools/0.26.0+ds-1")], true);
+    assert!(found.errors.is_empty() && found.objects.len() == 52);
+    let opts = CheckOptions::default().explain(true);
+    for kernel in ["5.10.223-1", "6.12.117-1"] {
+        let lo = bpfabi::kernel::LoadOptions { modules: false, ..Default::default() };
+        let whole = KernelModel::load(&[kernel_dir(kernel)], &lo).unwrap();
+        let cut = bpfabi::check::min_core::min_core(&whole, &found.objects).unwrap();
+        assert!(cut.errors.is_empty() && cut.relocations > 400, "{kernel}: {} relocations, {:?}", cut.relocations, cut.errors);
+        let file = dir.join(format!("{kernel}.btf"));
+        std::fs::write(&file, &cut.btf).unwrap();
+        let mut on_cut = KernelModel::load(&[kernel_dir(kernel)], &lo).unwrap();
+        bpfabi::core_btf::attach(std::slice::from_mut(&mut on_cut), &file).unwrap();
+        let (mut compared, mut failing) = (0, 0);
+        for obj in &found.objects {
+            let core = |k: &KernelModel| -> Vec<String> {
+                let names = Default::default();
+                let mut v: Vec<String> = check_object(obj, k, &names, &opts)
+                    .iter()
+                    .flat_map(|r| r.reasons.iter().chain(&r.satisfied).map(move |x| (r.program.clone(), x)))
+                    .filter(|(_, x)| x.kind.as_str().starts_with("core_"))
+                    // The value of a resolved relocation ("bit offset 96 in
+                    // vmlinux": where is the BTF's name); the others are 0 or
+                    // poisoned either way, but the cut has no type where the
+                    // kernel's types had no match ("no type named ...").
+                    .map(|(p, x)| match x.kind.as_str() {
+                        "core_ok" => format!("{p} core_ok {} {}", x.name, x.message.split(" in ").next().unwrap_or("")),
+                        k => format!("{p} {k} {}", x.name),
+                    })
+                    .collect();
+                v.sort();
+                v
+            };
+            let (a, b) = (core(&whole), core(&on_cut));
+            assert_eq!(a, b, "{kernel} {}", obj.path);
+            compared += a.len();
+            failing += a.iter().filter(|l| l.contains(" core_unresolved ")).count();
+        }
+        assert!(compared > 400, "{kernel}: {compared} CO-RE results compared");
+        if kernel == "6.12.117-1" {
+            assert!(failing > 0, "bindsnoop's inet_sock bitfields do not resolve on 6.12.117");
+        }
+    }
+}

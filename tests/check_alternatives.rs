@@ -200,3 +200,68 @@ fn catalog_answers_say_they_are_partial() {
     assert!(table.contains("wakeuptime.bpf.o on 6.1.0-56-amd64: catalog has no attach targets (btf_trace_sched_switch, btf_trace_sched_wakeup); members of struct task_struct"), "{table}");
     assert!(table.contains("2 results: 0 load, 0 warn, 2 unknown, 0 fail; 2 not fully checked offline"), "{table}");
 }
+
+/// `check --load --autoload-off`: the programs switched off are not loaded
+/// (libbpf loads no program with autoload off), so vfsstat's five fentry
+/// programs give no real record and no comparison row; the five kprobe
+/// variants load and agree with the prediction (exit 0).
+#[cfg(feature = "libbpf")]
+#[test]
+fn check_load_does_not_load_programs_switched_off() {
+    if !common::have_corpus() {
+        return;
+    }
+    let euid = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let root = euid.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|l| l.split_whitespace().nth(1).map(str::to_string)).as_deref() == Some("0");
+    if !root || !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        eprintln!("skipped: not root or no kernel BTF: nothing to load");
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_bpfabi"))
+        .args(["check", "--load", "--json", "--autoload-off", "vfsstat*:fentry_*"])
+        .arg(tools_dir().join("vfsstat.bpf.o"))
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let units = |key: &str, field: &str| -> BTreeSet<String> {
+        let v = if key.is_empty() { &doc["results"] } else { &doc[key]["rows"] };
+        v.as_array().unwrap().iter().map(|r| r[field].as_str().unwrap().to_string()).collect()
+    };
+    let expected: BTreeSet<String> = ["read", "write", "fsync", "open", "create"].iter().map(|f| format!("kprobe_vfs_{f}")).collect();
+    assert_eq!(units("", "program"), expected, "real loads: {doc:#}");
+    assert_eq!(units("comparison", "unit"), expected);
+    assert!(doc["comparison"]["rows"].as_array().unwrap().iter().all(|r| r["outcome"] == "true_load"), "{doc:#}");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// `--retarget`: libbpf-tools' cachestat fails on 6.12.117 by its section
+/// name (`account_page_dirtied` is gone); its user space retargets the
+/// program (`bpf_program__set_attach_target`) and, judged on
+/// `__folio_mark_dirty` (in 6.12.117), it loads (exit 0). A retarget does
+/// not hide a real failure: on 6.1, `folio_account_dirtied` is not in the
+/// BTF either and the object still fails, naming the new target. A glob
+/// that names no program is a usage error.
+#[test]
+fn retarget_judges_the_target_user_space_sets() {
+    if !common::have_corpus() {
+        return;
+    }
+    let cli = |kernel: &str, extra: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_bpfabi"));
+        c.arg("check").arg(tools_dir().join("cachestat.bpf.o")).arg("--kernel").arg(common::kernel_dir(kernel)).args(extra);
+        let o = c.output().unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr))
+    };
+    let (code, text) = cli("6.12.117-1", &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("attach_target_missing account_page_dirtied"), "{text}");
+    let (code, text) = cli("6.12.117-1", &["--retarget", "cachestat*:account_page_dirtied=__folio_mark_dirty"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains("attach_target_missing"), "{text}");
+    let (code, text) = cli("6.1.192-2", &["--retarget", "account_page_dirtied=folio_account_dirtied"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("attach_target_missing folio_account_dirtied"), "{text}");
+    let (code, text) = cli("6.1.192-2", &["--retarget", "acount_page_dirtied=folio_account_dirtied"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("--retarget: no program of the objects matches acount_page_dirtied"), "{text}");
+}

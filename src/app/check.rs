@@ -4,6 +4,7 @@
 //! loads on the running kernel (`--load`). [`CheckReport`] writes itself in
 //! every format `check` has.
 
+use crate::check::alternatives::Selection;
 use crate::check::{CheckOptions, ProgramResult};
 use crate::diagnostics;
 use crate::error::{Error, Result};
@@ -39,6 +40,9 @@ pub struct CheckSpec {
     pub optional: Vec<String>,
     /// `--autoload-off`: programs not judged at all.
     pub autoload_off: Vec<String>,
+    /// `--retarget`: `[OBJ_GLOB:]PROG_GLOB=TARGET`, the attach target user
+    /// space sets ([`crate::check::alternatives::Retarget`]).
+    pub retarget: Vec<String>,
     /// Whose rules apply.
     pub loader: LoaderChoice,
     /// `loader` was given (`--loader`), so a configuration's does not apply.
@@ -84,15 +88,19 @@ pub fn read(spec: &CheckSpec) -> (Found, Result<Vec<KernelModel>>) {
 }
 
 /// Check the objects on the kernels as the spec says.
-pub fn run(spec: &CheckSpec, objects: Vec<BpfObject>, kernels: Vec<KernelModel>) -> Result<CheckReport> {
+pub fn run(spec: &CheckSpec, mut objects: Vec<BpfObject>, kernels: Vec<KernelModel>) -> Result<CheckReport> {
     crate::object::unknown_rodata(&objects, spec.rodata.iter().map(|(n, _)| n.as_str()))?;
+    let retargets = spec.retarget.iter().map(|s| crate::check::alternatives::Retarget::parse(s)).collect::<std::result::Result<Vec<_>, String>>();
+    retargets
+        .and_then(|r| crate::check::alternatives::retarget(&mut objects, &r))
+        .map_err(|e| Error::of(crate::error::ErrorKind::NotFound, "", e))?;
     let selection = crate::check::alternatives::Selection::parse(&spec.optional, &spec.autoload_off, &objects)
         .map_err(|e| Error::of(crate::error::ErrorKind::NotFound, "", e))?;
-    let opts = CheckOptions::default().explain(spec.explain).rodata(spec.rodata.iter().cloned().collect()).loader(spec.loader).selection(selection);
+    let opts = CheckOptions::default().explain(spec.explain).rodata(spec.rodata.iter().cloned().collect()).loader(spec.loader).selection(selection.clone());
     let results = crate::check::check(&objects, &kernels, &opts);
     let labels: Vec<String> = kernels.iter().map(|k| k.label().to_string()).collect();
     let extra = if spec.load {
-        Extra::Loads(loads(spec, &objects, &labels, &results)?)
+        Extra::Loads(loads(spec, &objects, &labels, &results, &selection)?)
     } else if let Some(m) = &spec.policy {
         let m = Manifest::load(m)?;
         Extra::Policy(uses::deprecations(&m, &objects, &kernels, uses::UseOptions { deny_deprecated: spec.deny_deprecated }))
@@ -138,9 +146,14 @@ pub struct Loads {
     pub objects: Vec<crate::check::alternatives::ObjectVerdict>,
 }
 
+/// The real loads skip the programs `--autoload-off` names (the in-process
+/// libbpf loader does not load them; a reference loader's records of them
+/// are dropped), and the object verdicts from the real loads take the roles
+/// of the predictions (`--optional`, alternative groups).
 #[cfg(feature = "libbpf")]
-fn loads(spec: &CheckSpec, objects: &[BpfObject], labels: &[String], results: &[ProgramResult]) -> Result<Loads> {
-    use crate::vmtest::{compare, load_here, InputObject};
+fn loads(spec: &CheckSpec, objects: &[BpfObject], labels: &[String], results: &[ProgramResult], sel: &Selection) -> Result<Loads> {
+    use crate::check::alternatives::Pick;
+    use crate::vmtest::{compare, load_here_except, InputObject};
     if !spec.kernels.is_empty() {
         return Err(Error::new("--load", "loads happen on the running kernel: use it without --kernel (or `bpfabi vmtest`)"));
     }
@@ -148,9 +161,14 @@ fn loads(spec: &CheckSpec, objects: &[BpfObject], labels: &[String], results: &[
     let LoaderChoice::Fixed(loader) = spec.loader else {
         return Err(Error::new("--load", "name the loader to load with (--loader libbpf, cilium or aya), not auto"));
     };
+    let off = |object: &str, program: &str| sel.pick(object, program) == Some(Pick::AutoloadOff);
     let records = match crate::vmtest::external::binary_for(loader, spec.loader_bin.clone())? {
-        Some(bin) => crate::vmtest::external::load_here(&bin, &objs)?,
-        None => load_here(&objs),
+        Some(bin) => {
+            let mut recs = crate::vmtest::external::load_here(&bin, &objs)?;
+            recs.retain(|(_, r)| !(r.unit == Some(crate::vmtest::record::UnitKind::Program) && off(&r.object, r.unit_name())));
+            recs
+        }
+        None => load_here_except(&objs, &off),
     };
     let kernel = labels.first().cloned().unwrap_or_default();
     let mut rows = Vec::new();
@@ -166,7 +184,7 @@ fn loads(spec: &CheckSpec, objects: &[BpfObject], labels: &[String], results: &[
 }
 
 #[cfg(not(feature = "libbpf"))]
-fn loads(_: &CheckSpec, _: &[BpfObject], _: &[String], _: &[ProgramResult]) -> Result<Loads> {
+fn loads(_: &CheckSpec, _: &[BpfObject], _: &[String], _: &[ProgramResult], _: &Selection) -> Result<Loads> {
     Err(Error::new("--load", "this bpfabi was built without the `libbpf` feature"))
 }
 

@@ -19,18 +19,20 @@ pub struct Builder {
     /// String offset where this blob's strings start (split BTF).
     str_base: u32,
     layout: Option<Vec<[u8; 4]>>,
+    /// Offsets of the strings added so far, when strings are deduplicated.
+    dedup: Option<std::collections::HashMap<String, u32>>,
 }
 
 impl Builder {
     /// An empty base BTF of byte order `endian`.
     pub fn new(endian: Endian) -> Self {
-        Builder { endian, types: Vec::new(), strs: vec![0], next_id: 1, str_base: 0, layout: None }
+        Builder { endian, types: Vec::new(), strs: vec![0], next_id: 1, str_base: 0, layout: None, dedup: None }
     }
 
     /// A builder for split BTF on top of a base with `base_types` types and
     /// `base_str_len` bytes of strings.
     pub fn new_split(endian: Endian, base_types: u32, base_str_len: u32) -> Self {
-        Builder { endian, types: Vec::new(), strs: Vec::new(), next_id: base_types + 1, str_base: base_str_len, layout: None }
+        Builder { endian, types: Vec::new(), strs: Vec::new(), next_id: base_types + 1, str_base: base_str_len, layout: None, dedup: None }
     }
 
     /// Emit a kind-layout section (32-byte header) describing kinds 0..=19
@@ -52,6 +54,13 @@ impl Builder {
         self
     }
 
+    /// Add each distinct string once, as libbpf's `btf__add_str` does
+    /// (btf.c, a `strset`): a name used twice gets one offset.
+    pub fn dedup_strings(mut self) -> Self {
+        self.dedup = Some(std::collections::HashMap::new());
+        self
+    }
+
     fn u32(&mut self, v: u32) {
         match self.endian {
             Endian::Little => self.types.extend_from_slice(&v.to_le_bytes()),
@@ -64,9 +73,15 @@ impl Builder {
         if s.is_empty() && self.str_base == 0 {
             return StrOffset(0);
         }
+        if let Some(&off) = self.dedup.as_ref().and_then(|d| d.get(s)) {
+            return StrOffset(off);
+        }
         let off = self.str_base + self.strs.len() as u32;
         self.strs.extend_from_slice(s.as_bytes());
         self.strs.push(0);
+        if let Some(d) = self.dedup.as_mut() {
+            d.insert(s.to_string(), off);
+        }
         StrOffset(off)
     }
 

@@ -17,6 +17,7 @@
 
 pub mod builder;
 pub mod c_dump;
+pub mod min_core;
 pub mod render;
 
 use crate::bytes::{Bytes, Endian};

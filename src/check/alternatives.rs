@@ -123,6 +123,55 @@ impl Selection {
     }
 }
 
+/// One `--retarget [OBJ:]PROG_GLOB=TARGET`: the program is judged on the
+/// attach target its user space gives it before loading rather than the
+/// one in its section name, as libbpf's `bpf_program__set_attach_target(prog,
+/// 0, TARGET)` (libbpf.c: replaces `prog->attach_func_name` before the
+/// load resolves it) or the function a kprobe's user space passes to
+/// `bpf_program__attach_kprobe`. libbpf-tools retarget this way
+/// (cachestat: `account_page_dirtied` to `folio_account_dirtied` or
+/// `__folio_mark_dirty`), which the object cannot show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retarget {
+    rule: PickRule,
+    target: String,
+}
+
+impl Retarget {
+    /// Parse `[OBJ:]GLOB=TARGET` (targets never hold `=`).
+    pub fn parse(spec: &str) -> Result<Retarget, String> {
+        let (sel, target) = spec.split_once('=').filter(|(_, t)| !t.is_empty()).ok_or_else(|| format!("`{spec}`: expected [OBJECT_GLOB:]PROGRAM_GLOB=TARGET"))?;
+        Ok(Retarget { rule: PickRule::parse(sel, Pick::Optional)?, target: target.to_string() })
+    }
+}
+
+/// Give the programs `rules` name their new attach target; a rule that
+/// names no program of `objects` is an error (a misspelt glob would
+/// silently judge the old target).
+pub fn retarget(objects: &mut [BpfObject], rules: &[Retarget]) -> Result<(), String> {
+    let mut unmatched = Vec::new();
+    for r in rules {
+        let mut hit = false;
+        for o in objects.iter_mut() {
+            let path = o.path.clone();
+            for p in o.programs.iter_mut().filter(|p| r.rule.matches(&path, &p.name)) {
+                p.attach_target = Some(r.target.clone());
+                hit = true;
+            }
+        }
+        if !hit {
+            unmatched.push(match &r.rule.object {
+                Some(o) => format!("{o}:{}", r.rule.program),
+                None => r.rule.program.clone(),
+            });
+        }
+    }
+    match unmatched.as_slice() {
+        [] => Ok(()),
+        none => Err(format!("--retarget: no program of the objects matches {}", none.join(", "))),
+    }
+}
+
 /// `*` and `?` globbing ([`crate::report::matches_pattern`]); a name
 /// without either must match whole (`tcp_v4_connect` is not
 /// `tcp_v4_connect_ret`).

@@ -9,6 +9,7 @@
 //! load wherever it is.
 
 use super::{Reached, Target};
+use crate::btf::min_core::Reach;
 use crate::btf::{Btf, Kind, LocalTypeId, TargetTypeId, TypeId};
 use crate::model::KernelModel;
 use crate::object::btf_ext::{CoreRelo, CoreReloKind};
@@ -76,8 +77,10 @@ fn fields_are_compat(lb: &Btf, lid: LocalTypeId, tb: &Btf, tid: TargetTypeId, de
 }
 
 /// Find target member named `name` in composite `tid`, descending into
-/// anonymous members; returns (member type, bit offset) on success.
-fn match_member(tb: &Btf, tid: TypeId, name: &str, base_bits: u32, depth: usize) -> Option<(TypeId, u32, u8, bool)> {
+/// anonymous members; returns (member type, bit offset) on success, and
+/// pushes the member indices it went through onto `path` (relo_core.c
+/// `bpf_core_match_member` appends each to the target's raw spec).
+fn match_member(tb: &Btf, tid: TypeId, name: &str, base_bits: u32, depth: usize, path: &mut Vec<u32>) -> Option<(TypeId, u32, u8, bool)> {
     if depth > 16 {
         return None;
     }
@@ -86,10 +89,13 @@ fn match_member(tb: &Btf, tid: TypeId, name: &str, base_bits: u32, depth: usize)
     for m in t.scan_members(name.as_bytes()) {
         let off = base_bits.saturating_add(m.bit_offset);
         if m.anonymous {
-            if let Some(r) = match_member(tb, m.ty, name, off, depth + 1) {
+            path.push(m.index as u32);
+            if let Some(r) = match_member(tb, m.ty, name, off, depth + 1, path) {
                 return Some(r);
             }
+            path.pop();
         } else if m.matches {
+            path.push(m.index as u32);
             return Some((m.ty, off, m.bitfield_size, m.index + 1 == n));
         }
     }
@@ -149,6 +155,10 @@ pub(super) enum CoreOutcome {
 pub(super) struct CoreRes {
     pub(super) outcome: CoreOutcome,
     pub(super) value: Option<u64>,
+    /// What the first matching candidate's target spec reaches (libbpf's
+    /// `targ_spec`, relo_core.c `bpf_core_calc_relo_insn`), in the BTF the
+    /// candidate came from: what a `min_core_btf` cut keeps.
+    pub(super) reach: Option<Reach>,
 }
 
 fn candidates<'a>(ki: &'a KernelModel, name: &str, kind: Kind) -> Vec<(&'a Btf, TargetTypeId, &'a str)> {
@@ -171,8 +181,11 @@ fn candidates<'a>(ki: &'a KernelModel, name: &str, kind: Kind) -> Vec<(&'a Btf, 
             .collect()
     };
     // libbpf: vmlinux candidates first; modules only when vmlinux has none.
+    // In id order, as `bpf_core_add_cands` walks the target BTF: the first
+    // candidate that matches gives the target spec.
     let mut v = find(&ki.kernel().vmlinux);
     v.extend(flavoured(&ki.kernel().vmlinux));
+    v.sort_by_key(|c| c.1 .0 .0);
     if !v.is_empty() {
         return v;
     }
@@ -189,6 +202,7 @@ struct CandRes {
     /// relo_core.c `bpf_core_calc_field_relo`: the target bitfield spans
     /// more than one naturally aligned 8-byte word (-E2BIG).
     e2big: bool,
+    reach: Reach,
 }
 
 /// relo_core.c `bpf_core_calc_field_relo`: the smallest naturally aligned
@@ -223,7 +237,7 @@ fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
 /// narrow the shared cache; such a program, once a user turns it on, sees
 /// the cache as the loaded programs left it: each of its sections
 /// (`autoload_off`) resolves against its own copy.
-fn resolve_object_core<'k>(ob: &Btf, relos: &[CoreRelo], autoload_off: &BTreeSet<&str>, ki: &'k KernelModel) -> Vec<CoreRes> {
+pub(super) fn resolve_object_core<'k>(ob: &Btf, relos: &[CoreRelo], autoload_off: &BTreeSet<&str>, ki: &'k KernelModel) -> Vec<CoreRes> {
     let mut shared: HashMap<LocalTypeId, Cands<'k>> = HashMap::new();
     let mut off: HashMap<&str, HashMap<LocalTypeId, Cands<'k>>> = HashMap::new();
     relos
@@ -246,7 +260,7 @@ fn resolve_object_core<'k>(ob: &Btf, relos: &[CoreRelo], autoload_off: &BTreeSet
 /// relocations of the same local type see the narrowed set (in the
 /// object's relocation order).
 fn resolve_core_cached<'k>(obj_btf: &Btf, r: &CoreRelo, ki: &'k KernelModel, cache: &mut HashMap<LocalTypeId, Cands<'k>>) -> CoreRes {
-    let res = |outcome, value| CoreRes { outcome, value };
+    let res = |outcome, value| CoreRes { outcome, value, reach: None };
     if r.kind == CoreReloKind::TypeIdLocal {
         return res(CoreOutcome::Resolved("local type id".into()), None);
     }
@@ -293,6 +307,8 @@ fn resolve_core_cached<'k>(obj_btf: &Btf, r: &CoreRelo, ki: &'k KernelModel, cac
             // The previous step named the last member of its struct (a
             // zero-length array there is flexible).
             let mut last_member = false;
+            // The target's raw spec after its first index.
+            let mut path: Vec<u32> = Vec::new();
             for &i in access.steps() {
                 let Some(lt) = obj_btf.resolve(lid.0) else { ok = false; break };
                 match lt.kind {
@@ -305,7 +321,7 @@ fn resolve_core_cached<'k>(obj_btf: &Btf, r: &CoreRelo, ki: &'k KernelModel, cac
                             lid = LocalTypeId(lm.ty);
                             continue;
                         }
-                        let found = match_member(tb, cur.0, lm.name, bits, 0);
+                        let found = match_member(tb, cur.0, lm.name, bits, 0, &mut path);
                         match found {
                             Some((tty, off, tbf, is_last)) if fields_are_compat(obj_btf, LocalTypeId(lm.ty), tb, TargetTypeId(tty), 0) => {
                                 last = Some(((lm.ty, lm.bitfield_size), (tty, tbf)));
@@ -333,6 +349,7 @@ fn resolve_core_cached<'k>(obj_btf: &Btf, r: &CoreRelo, ki: &'k KernelModel, cac
                         }
                         let esz = tb.resolve(ta.elem).map(|e| if e.kind == Kind::Ptr { 8 } else { e.size() }).unwrap_or(0);
                         bits = bits.saturating_add(i.saturating_mul(esz).saturating_mul(8));
+                        path.push(i);
                         last = None;
                         last_member = false;
                         lid = LocalTypeId(la.elem);
@@ -364,7 +381,7 @@ fn resolve_core_cached<'k>(obj_btf: &Btf, r: &CoreRelo, ki: &'k KernelModel, cac
                 // covering a target bitfield (`bpf_core_calc_field_relo`).
                 let e2big = r.kind != CoreReloKind::FieldExists
                     && last.is_some_and(|(_, (tt, tbf))| tbf > 0 && bitfield_load(bits, u32::from(tbf), tb.resolve(tt).map(|t| t.size()).unwrap_or(0)).is_none());
-                CandRes { wher: wher.to_string(), text: format!("bit offset {bits}"), value, bits, memsz, e2big }
+                CandRes { wher: wher.to_string(), text: format!("bit offset {bits}"), value, bits, memsz, e2big, reach: Reach::Field { root: tid.0, path } }
             })
         } else if r.is_enum() {
             let root = obj_btf.resolve(r.type_id.0).unwrap_or(root);
@@ -376,6 +393,7 @@ fn resolve_core_cached<'k>(obj_btf: &Btf, r: &CoreRelo, ki: &'k KernelModel, cac
                 bits: 0,
                 memsz: false,
                 e2big: false,
+                reach: Reach::Enumval(tid.0),
             })
         } else {
             types_are_compat(obj_btf, r.type_id, tb, tid, 0).then(|| {
@@ -385,7 +403,8 @@ fn resolve_core_cached<'k>(obj_btf: &Btf, r: &CoreRelo, ki: &'k KernelModel, cac
                     CoreReloKind::TypeSize => type_size(tb, tid.0, 0),
                     _ => None,
                 };
-                CandRes { wher: wher.to_string(), text: format!("type {}", t.map(|t| t.name()).unwrap_or("")), value, bits: 0, memsz: false, e2big: false }
+                let reach = if r.kind == CoreReloKind::TypeMatches { Reach::TypeMatch(tid.0) } else { Reach::Type(tid.0) };
+                CandRes { wher: wher.to_string(), text: format!("type {}", t.map(|t| t.name()).unwrap_or("")), value, bits: 0, memsz: false, e2big: false, reach }
             })
         };
         if let Some(c) = one {
@@ -416,16 +435,20 @@ fn resolve_core_cached<'k>(obj_btf: &Btf, r: &CoreRelo, ki: &'k KernelModel, cac
             None,
         );
     }
+    let reach = Some(first.reach.clone());
     if first.memsz {
-        return res(
-            CoreOutcome::MemSize(format!(
-                "{} in {}: the field's size or kind changed (a bitfield, a signed or differently sized value); libbpf refuses to adjust a load/store of it",
-                first.text, first.wher
-            )),
-            first.value,
-        );
+        return CoreRes {
+            reach,
+            ..res(
+                CoreOutcome::MemSize(format!(
+                    "{} in {}: the field's size or kind changed (a bitfield, a signed or differently sized value); libbpf refuses to adjust a load/store of it",
+                    first.text, first.wher
+                )),
+                first.value,
+            )
+        };
     }
-    res(CoreOutcome::Resolved(format!("{} in {}", first.text, first.wher)), first.value)
+    CoreRes { reach, ..res(CoreOutcome::Resolved(format!("{} in {}", first.text, first.wher)), first.value) }
 }
 
 /// Resolve the object's CO-RE relocations on the target (`--core-btf`, libbpf

@@ -40,6 +40,7 @@ pub mod kfunc_family;
 pub mod license;
 pub mod loader;
 pub mod maps;
+pub mod min_core;
 pub mod probe;
 pub mod reach;
 pub mod struct_ops;

@@ -31,7 +31,7 @@ impl Oracle for Facts<'_> {
     fn core(&self, relo: u32) -> Val {
         match self.core.get(relo as usize) {
             Some(CoreRes { outcome: CoreOutcome::Unresolved(_), .. }) => Val::Poison,
-            Some(CoreRes { outcome: CoreOutcome::Resolved(_) | CoreOutcome::Zero(_), value: Some(v) }) => Val::Const(*v, Src::Core(relo)),
+            Some(CoreRes { outcome: CoreOutcome::Resolved(_) | CoreOutcome::Zero(_), value: Some(v), .. }) => Val::Const(*v, Src::Core(relo)),
             _ => Val::Unknown,
         }
     }

@@ -67,6 +67,11 @@ pub struct CheckArgs {
     /// `bpf_program__set_autoload(false)`: `GLOB` or `OBJECT_GLOB:GLOB`
     #[arg(long = "autoload-off", value_name = "[OBJ:]PROG_GLOB")]
     autoload_off: Vec<String>,
+    /// Judge the programs on the attach target their user space sets
+    /// before loading (`bpf_program__set_attach_target`), not the one in
+    /// the section name: `PROG_GLOB=TARGET` or `OBJECT_GLOB:PROG_GLOB=TARGET`
+    #[arg(long, value_name = "[OBJ:]PROG_GLOB=TARGET")]
+    retarget: Vec<String>,
     /// Resolve CO-RE relocations against this BTF (libbpf's
     /// btf_custom_path, e.g. a BTFHub file) instead of the kernel's;
     /// helpers, kfuncs and attach targets still come from --kernel.
@@ -113,6 +118,7 @@ pub fn run(a: &CheckArgs, w: Out) -> bpfabi::Result<u8> {
         rodata: a.rodata.clone(),
         optional: a.optional.clone(),
         autoload_off: a.autoload_off.clone(),
+        retarget: a.retarget.clone(),
         loader: a.loader.unwrap_or(bpfabi::loader::LoaderChoice::Fixed(bpfabi::loader::Loader::default())),
         loader_given: a.loader.is_some(),
         explain: a.explain,

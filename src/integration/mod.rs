@@ -207,6 +207,7 @@ pub fn check(config: &Config, objects: &[PathBuf]) -> Result<Outcome> {
         rodata: Vec::new(),
         optional: Vec::new(),
         autoload_off: Vec::new(),
+        retarget: Vec::new(),
         loader: config.loader.0,
         loader_given: false,
         explain: false,

@@ -78,9 +78,24 @@ pub const CAN_LOAD: bool = cfg!(feature = "libbpf");
 /// Everything is released after each unit.
 #[cfg(feature = "libbpf")]
 pub fn load_here(objects: &[InputObject]) -> Vec<(usize, record::LoadRecord)> {
+    load_here_except(objects, &|_, _| false)
+}
+
+/// [`load_here`] without the programs `off(object, program)` names: they
+/// are not loaded, as libbpf loads no program after
+/// `bpf_program__set_autoload(prog, false)` (`check --load --autoload-off`).
+#[cfg(feature = "libbpf")]
+pub fn load_here_except(objects: &[InputObject], off: &dyn Fn(&str, &str) -> bool) -> Vec<(usize, record::LoadRecord)> {
     let mut out = Vec::new();
     for (i, o) in objects.iter().enumerate() {
-        out.extend(libbpf::load_object(&o.bytes, &o.name).into_iter().map(|r| (i, r)));
+        match libbpf::units(&o.bytes, &o.name) {
+            Err(r) => out.push((i, *r)),
+            Ok(us) => out.extend(
+                us.iter()
+                    .filter(|u| !(u.kind == record::UnitKind::Program && off(&o.name, &u.name)))
+                    .map(|u| (i, libbpf::load_unit(&o.bytes, &o.name, u))),
+            ),
+        }
     }
     out
 }
