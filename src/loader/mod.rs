@@ -371,13 +371,13 @@ impl Loader {
             if let Loader::Aya { version } = self {
                 if m.inner_map && m.map_type == map_type::PROG_ARRAY && version.minor >= 14 {
                     out.push(hit(
-                        Rule::MapDefinitionUnsupported,
+                        ReasonKind::MapDefinitionUnsupported,
                         format!("prog array `{}` is initialised with programs (`values`): {self} refuses the object (aya-obj `parse_btf_map_struct`: `values` must point to a map struct: \"BTF error\")", m.name),
                     ));
                 }
                 if m.inner_map && m.is_map_in_map() && version.minor < 14 {
                     out.push(hit(
-                        Rule::MapInnerMissing,
+                        ReasonKind::MapInnerMissing,
                         format!("map-in-map `{}`: {self} skips `values` (aya-obj 0.2 `parse_btf_map_def`: \"skipping unknown map section\"), so it has no inner map and the kernel refuses the create (EINVAL)", m.name),
                     ));
                 }
@@ -436,7 +436,7 @@ impl Loader {
         if let (Loader::Libbpf { version }, Some(_)) = (self, obj.btf.as_deref()) {
             for e in obj.externs.iter().filter(|e| e.kind == ExternKind::Ksym && e.btf_id.is_none()) {
                 out.push(Finding {
-                    rule: Rule::ExternUnsupported,
+                    rule: ReasonKind::ExternUnsupportedByLoader,
                     subject: e.name.clone(),
                     message: format!(
                         "extern `{}` is in no `.kconfig` or `.ksyms` section (a variable for the static linker): libbpf {version} refuses the object (libbpf.c `bpf_object__collect_externs`: \"failed to find BTF for extern ... section\")",
@@ -525,7 +525,7 @@ impl Loader {
             if !int_ok {
                 let what = if want4 { "a 32 bits integer" } else { "an integer" };
                 out.push(Finding {
-                    rule: Rule::ExternUnsupported,
+                    rule: ReasonKind::ExternUnsupportedByLoader,
                     subject: e.name.clone(),
                     message: format!(
                         "`{}` is declared as {} {}, not a plain integer: {self} refuses every program reading it (collection.go `resolveKconfig`: \"variable {} must be {what}\")",
