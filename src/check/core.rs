@@ -15,7 +15,7 @@ use crate::model::KernelModel;
 use crate::object::btf_ext::{CoreRelo, CoreReloKind};
 use crate::object::{essential, BpfObject};
 use crate::vocab::{Reason, ReasonKind};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 // ---- libbpf type compatibility ----
 
@@ -261,8 +261,10 @@ pub(super) fn resolve_object_core<'k>(ob: &Btf, relos: &[CoreRelo], autoload_off
 /// object's relocation order).
 fn resolve_core_cached<'k>(obj_btf: &Btf, r: &CoreRelo, ki: &'k KernelModel, cache: &mut HashMap<LocalTypeId, Cands<'k>>) -> CoreRes {
     let res = |outcome, value| CoreRes { outcome, value, reach: None };
+    // relo_core.c `bpf_core_calc_type_relo`: TYPE_ID_LOCAL is the local
+    // type's id, TYPE_ID_TARGET the candidate's id in its BTF.
     if r.kind == CoreReloKind::TypeIdLocal {
-        return res(CoreOutcome::Resolved("local type id".into()), None);
+        return res(CoreOutcome::Resolved("local type id".into()), Some(u64::from(r.type_id.0 .0)));
     }
     // libbpf looks candidates up by the relocation's root type as given
     // (a typedef such as `u64` is matched against kernel typedefs).
@@ -400,6 +402,7 @@ fn resolve_core_cached<'k>(obj_btf: &Btf, r: &CoreRelo, ki: &'k KernelModel, cac
                 let t = tb.ty(tid.0);
                 let value = match r.kind {
                     CoreReloKind::TypeExists | CoreReloKind::TypeMatches => Some(1),
+                    CoreReloKind::TypeIdTarget => Some(u64::from(tid.0 .0)),
                     CoreReloKind::TypeSize => type_size(tb, tid.0, 0),
                     _ => None,
                 };
@@ -471,21 +474,83 @@ pub(super) fn resolve(t: &Target, obj: &BpfObject) -> Vec<CoreRes> {
     }
 }
 
-/// The outcomes as `loader` applies them. cilium/ebpf (btf/core.go
-/// `COREFixup.Apply`, v0.9.1 to v0.22.0) patches a load/store's offset and
-/// never compares the field's size or signedness with the instruction's,
-/// unlike libbpf's `bpf_core_patch_insn` (`fail_memsz_adjust`): what libbpf
-/// poisons there loads (measured: selftests' bpf_iter_tcp4 on 6.12.117).
-pub(super) fn as_applied_by(core: &mut [CoreRes], loader: crate::loader::Loader) {
-    if loader.family() != crate::loader::Family::Cilium {
-        return;
-    }
-    for c in core.iter_mut() {
-        if let CoreOutcome::MemSize(w) = &c.outcome {
-            let w = w.replace("libbpf refuses to adjust a load/store of it", &format!("{loader} patches the offset without checking the access size (btf/core.go `COREFixup.Apply`)"));
-            c.outcome = CoreOutcome::Resolved(w);
+/// The outcomes as `loader` applies them (`obj`'s relocations, `core` in
+/// their order).
+///
+/// cilium/ebpf (btf/core.go `COREFixup.Apply`, v0.9.1 to v0.22.0) patches a
+/// load/store's offset and never compares the field's size or signedness
+/// with the instruction's, unlike libbpf's `bpf_core_patch_insn`
+/// (`fail_memsz_adjust`): what libbpf poisons there loads (measured:
+/// selftests' bpf_iter_tcp4 on 6.12.117). Without a target type it poisons
+/// every kind but those `checksForExistence` names (`coreCalculateFixups`:
+/// FIELD/TYPE/ENUMVAL_EXISTS, and TYPE_MATCHES from v0.15.0), where libbpf
+/// patches 0 for every type-based kind (relo_core.c
+/// `bpf_core_calc_type_relo`): a TYPE_ID_TARGET or TYPE_SIZE of a type the
+/// kernel lacks is poisoned ("bad CO-RE relocation" once reached).
+///
+/// aya (aya-obj `btf/relocation.rs`, aya-v0.13.1 and aya-v0.14.0)
+/// relocates every function of the object before loading any program, and
+/// an error there fails the object: `compute_type_relocation` errors on a
+/// TYPE_ID_TARGET or TYPE_SIZE without a target ("missing target BTF info
+/// for type"), `ComputedRelocation::apply` on a load/store whose size
+/// changes unless both are pointers or unsigned integers ("original type
+/// ... has size ..."), and `RelocationKind` has no TYPE_MATCHES (the
+/// `.BTF.ext` does not parse). Those are returned as object reasons; the
+/// outcomes stay poisoned for the program.
+pub(super) fn as_applied_by(obj: &BpfObject, core: &mut [CoreRes], loader: crate::loader::Loader) -> Vec<Reason> {
+    use crate::loader::Family;
+    let mut object = Vec::new();
+    match loader.family() {
+        Family::Libbpf => {}
+        Family::Cilium => {
+            let exists_only = |k: CoreReloKind| matches!(k, CoreReloKind::FieldExists | CoreReloKind::TypeExists | CoreReloKind::EnumvalExists) || (k == CoreReloKind::TypeMatches && loader.version().minor >= 15);
+            for (c, r) in core.iter_mut().zip(&obj.core_relos) {
+                match &c.outcome {
+                    CoreOutcome::MemSize(w) => {
+                        let w = w.replace("libbpf refuses to adjust a load/store of it", &format!("{loader} patches the offset without checking the access size (btf/core.go `COREFixup.Apply`)"));
+                        c.outcome = CoreOutcome::Resolved(w);
+                    }
+                    CoreOutcome::Zero(w) if !exists_only(r.kind) => {
+                        let w = w.replace(": resolves to 0", "");
+                        c.outcome = CoreOutcome::Unresolved(format!("{w}: {loader} poisons a {} without a target (btf/core.go `coreCalculateFixups`; libbpf patches 0)", r.kind));
+                        c.value = None;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Family::Aya => {
+            // Which relocations a load or store carries.
+            let mut mem: BTreeMap<u32, bool> = BTreeMap::new();
+            for ins in obj.functions.iter().flat_map(|f| &f.insns) {
+                if let Some(r) = ins.core {
+                    *mem.entry(r).or_default() |= matches!(ins.code & 0x07, 0x01..=0x03);
+                }
+            }
+            for (i, (c, r)) in core.iter().zip(&obj.core_relos).enumerate() {
+                let why = match &c.outcome {
+                    _ if r.kind == CoreReloKind::TypeMatches => Some("aya-obj `RelocationKind` has no TYPE_MATCHES: the `.BTF.ext` does not parse".to_string()),
+                    CoreOutcome::Zero(w) if matches!(r.kind, CoreReloKind::TypeIdTarget | CoreReloKind::TypeSize) => {
+                        Some(format!("{}: aya-obj `compute_type_relocation` fails (\"missing target BTF info for type\"; libbpf patches 0)", w.replace(": resolves to 0", "")))
+                    }
+                    CoreOutcome::MemSize(w) if mem.get(&(i as u32)).copied().unwrap_or(false) => Some(format!(
+                        "{}: aya-obj `ComputedRelocation::apply` fails the relocation (\"original type ... has size ...\"; libbpf poisons the instruction)",
+                        w.replace("; libbpf refuses to adjust a load/store of it", "")
+                    )),
+                    CoreOutcome::Fatal(w) => Some(w.clone()),
+                    _ => None,
+                };
+                if let Some(why) = why {
+                    object.push(Reason::fact(
+                        ReasonKind::CoreRelocationRefused,
+                        &format!("{} {}", r.kind, r.path),
+                        format!("{why}: {loader} relocates every program before loading one (`EbpfLoader::load`), so the object fails to load"),
+                    ));
+                }
+            }
         }
     }
+    object
 }
 
 /// The relocations of every instruction of the call graph (`all`) that

@@ -25,6 +25,12 @@ pub(super) fn object_reasons(findings: &[Finding], rs: &mut Vec<Reason>) {
     rs.extend(findings.iter().filter(|f| f.program.is_none()).map(reason));
 }
 
+/// Findings that hit the programs using their extern
+/// ([`Loader::findings_at_load`]), as extern reasons ([`used_externs`]).
+pub(super) fn at_load_reasons(obj: &BpfObject, loader: Loader, rs: &mut Vec<Reason>) {
+    rs.extend(loader.findings_at_load(obj).iter().map(reason));
+}
+
 /// Findings about program `p` alone.
 pub(super) fn program_reasons(findings: &[Finding], p: &Program, rs: &mut Vec<Reason>) {
     rs.extend(findings.iter().filter(|f| f.program.as_deref() == Some(p.name.as_str())).map(reason));

@@ -245,13 +245,15 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
     let mut extern_reasons = Vec::new();
     let externs = externs::resolve_externs(&t, obj, &mut extern_reasons);
     let per_program_externs = loader.family() != crate::loader::Family::Libbpf;
-    if !per_program_externs {
+    if per_program_externs {
+        loader::at_load_reasons(obj, loader, &mut extern_reasons);
+    } else {
         object_reasons.append(&mut extern_reasons);
     }
     externs::kconfig_missing(&t, obj, &mut object_reasons);
     let ext_status: Vec<Option<&ExternStatus>> = obj.externs.iter().map(|e| externs.get(e.name.as_str())).collect();
     let mut core = core::resolve(&t, obj);
-    core::as_applied_by(&mut core, loader);
+    object_reasons.extend(core::as_applied_by(obj, &mut core, loader));
     let facts = Facts { obj, ki, core: &core, externs: &ext_status, rodata_known: true, rodata_stated: &opts.rodata };
     // kfunc compat families, judged per program on its reachable calls.
     let families = kfunc_family::families(obj, &facts);

@@ -362,6 +362,26 @@ impl Loader {
                 };
                 out.push(hit(ReasonKind::MapInnerMissing, format!("map-in-map `{}` declares no inner map: {who} cannot create it ({how})", m.name)));
             }
+            // aya-obj 0.3 (aya-v0.14.0) `obj.rs` `parse_btf_map_struct`:
+            // `values` must be a zero-length array of pointers to a map
+            // struct; a prog array's initialiser points at functions
+            // (UnexpectedBtfType: "BTF error"), and `Object::parse` fails.
+            // aya-obj 0.2 (aya-v0.13.1) skips `values` ("skipping unknown
+            // map section"): a map-in-map then has no inner map.
+            if let Loader::Aya { version } = self {
+                if m.inner_map && m.map_type == map_type::PROG_ARRAY && version.minor >= 14 {
+                    out.push(hit(
+                        ReasonKind::MapDefinitionUnsupported,
+                        format!("prog array `{}` is initialised with programs (`values`): {self} refuses the object (aya-obj `parse_btf_map_struct`: `values` must point to a map struct: \"BTF error\")", m.name),
+                    ));
+                }
+                if m.inner_map && m.is_map_in_map() && version.minor < 14 {
+                    out.push(hit(
+                        ReasonKind::MapInnerMissing,
+                        format!("map-in-map `{}`: {self} skips `values` (aya-obj 0.2 `parse_btf_map_def`: \"skipping unknown map section\"), so it has no inner map and the kernel refuses the create (EINVAL)", m.name),
+                    ));
+                }
+            }
             // cilium/ebpf map.go `newMapWithOptions`: PinNone and PinByName
             // only ("pin type %d: not supported"); aya-obj `PinningType`
             // likewise (0 and 1). libbpf.c `parse_btf_map_def`: "invalid
@@ -408,6 +428,24 @@ impl Loader {
 
     fn extern_findings(&self, obj: &BpfObject, out: &mut Vec<Finding>) {
         let v = self.version();
+        // libbpf.c `bpf_object__collect_externs` (v0.8.0, v1.7.0): every
+        // undefined symbol needs a BTF VAR or FUNC in a `.kconfig` or
+        // `.ksyms` DATASEC ("failed to find BTF for extern '%s' [%d]
+        // section"): an extern variable left for the static linker
+        // (`bpftool gen object`) fails the open.
+        if let (Loader::Libbpf { version }, Some(_)) = (self, obj.btf.as_deref()) {
+            for e in obj.externs.iter().filter(|e| e.kind == ExternKind::Ksym && e.btf_id.is_none()) {
+                out.push(Finding {
+                    rule: ReasonKind::ExternUnsupportedByLoader,
+                    subject: e.name.clone(),
+                    message: format!(
+                        "extern `{}` is in no `.kconfig` or `.ksyms` section (a variable for the static linker): libbpf {version} refuses the object (libbpf.c `bpf_object__collect_externs`: \"failed to find BTF for extern ... section\")",
+                        e.name
+                    ),
+                    program: None,
+                });
+            }
+        }
         for e in &obj.externs {
             let why: Option<String> = match (self, e.kind) {
                 (_, ExternKind::ExternFunc) => None,
@@ -456,6 +494,51 @@ impl Loader {
                 out.push(Finding { rule: ReasonKind::ExternUnsupportedByLoader, subject: e.name.clone(), message, program: None });
             }
         }
+    }
+
+    /// Externs this loader resolves only when it loads a program that
+    /// uses them, and cannot: each finding hits the programs whose
+    /// instructions reference the extern (`check` decides which).
+    ///
+    /// cilium/ebpf collection.go `resolveKconfig` (v0.11.0 to v0.22.0),
+    /// run for each program that reads `.kconfig`: `LINUX_KERNEL_VERSION`
+    /// must be a `btf.Int` of 4 bytes and `LINUX_HAS_SYSCALL_WRAPPER` a
+    /// `btf.Int`, as declared (no typedef is looked through: libbpf-tools'
+    /// `extern __u32 LINUX_KERNEL_VERSION __kconfig` is "must be a 32 bits
+    /// integer, got Typedef").
+    pub fn findings_at_load(&self, obj: &BpfObject) -> Vec<Finding> {
+        let Loader::CiliumEbpf { version } = *self else { return Vec::new() };
+        if version.minor < 11 {
+            return Vec::new();
+        }
+        let Some(b) = obj.btf.as_deref() else { return Vec::new() };
+        let mut out = Vec::new();
+        for e in obj.externs.iter().filter(|e| e.kind == ExternKind::Kconfig) {
+            let want4 = match e.name.as_str() {
+                "LINUX_KERNEL_VERSION" => true,
+                "LINUX_HAS_SYSCALL_WRAPPER" => false,
+                _ => continue,
+            };
+            let Some(var) = e.btf_id.and_then(|id| b.ty(id.0)) else { continue };
+            let Some(t) = b.ty(var.ref_type()) else { continue };
+            let int_ok = t.kind == crate::btf::Kind::Int && (!want4 || t.size() == 4);
+            if !int_ok {
+                let what = if want4 { "a 32 bits integer" } else { "an integer" };
+                out.push(Finding {
+                    rule: ReasonKind::ExternUnsupportedByLoader,
+                    subject: e.name.clone(),
+                    message: format!(
+                        "`{}` is declared as {} {}, not a plain integer: {self} refuses every program reading it (collection.go `resolveKconfig`: \"variable {} must be {what}\")",
+                        e.name,
+                        t.kind.name(),
+                        t.name(),
+                        e.name
+                    ),
+                    program: None,
+                });
+            }
+        }
+        out
     }
 
     fn struct_ops_findings(&self, obj: &BpfObject, out: &mut Vec<Finding>) {

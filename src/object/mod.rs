@@ -182,6 +182,8 @@ pub struct MapExtra {
 
 /// `enum bpf_map_type` values the loader rules name.
 pub mod map_type {
+    /// `BPF_MAP_TYPE_PROG_ARRAY`.
+    pub const PROG_ARRAY: u32 = 3;
     /// `BPF_MAP_TYPE_PERF_EVENT_ARRAY`: loaders size it to the CPU count.
     pub const PERF_EVENT_ARRAY: u32 = 4;
     /// `BPF_MAP_TYPE_ARRAY_OF_MAPS`.

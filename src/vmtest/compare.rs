@@ -1,8 +1,9 @@
 //! Prediction against reality: `check`'s verdict for each load unit next to
 //! what the kernel did, and the confusion counts. A struct_ops unit is
-//! predicted by the worst verdict of its programs; object-level records
-//! (`open_failed`, `no_programs`) and units `check` has no program for are
-//! counted apart.
+//! predicted by the worst verdict of its programs; an object the loader
+//! refused whole (`open_failed`) counts once per predicted program;
+//! `no_programs` records and units `check` has no program for are counted
+//! apart.
 
 use super::record::{LoadRecord, Status, UnitKind};
 use crate::check::alternatives::{decide, ObjectVerdict, Role};
@@ -154,8 +155,29 @@ pub fn real_object_verdict(kernel: &str, records: &[&LoadRecord], predictions: &
 }
 
 /// Pair one object's real records with its predictions on the same kernel.
+/// An object the loader refused whole (`open_failed`: libbpf's open, aya's
+/// `Object::parse` or relocation, cilium/ebpf's `LoadCollectionSpec`) is
+/// compared once per predicted program: each was refused.
 pub fn rows(kernel: &str, records: &[&LoadRecord], predictions: &[ProgramResult]) -> Vec<Row> {
-    records
+    let per_program: Vec<LoadRecord>;
+    let expanded: Vec<&LoadRecord> = if records.iter().any(|r| r.unit.is_none() && r.status == Status::OpenFailed) && !predictions.is_empty() {
+        per_program = records
+            .iter()
+            .filter(|r| r.unit.is_none() && r.status == Status::OpenFailed)
+            .flat_map(|r| {
+                predictions.iter().map(move |p| {
+                    let mut one = (*r).clone();
+                    one.unit = Some(UnitKind::Program);
+                    one.program = Some(p.program.clone());
+                    one
+                })
+            })
+            .collect();
+        records.iter().copied().filter(|r| !(r.unit.is_none() && r.status == Status::OpenFailed)).chain(per_program.iter()).collect()
+    } else {
+        records.to_vec()
+    };
+    expanded
         .iter()
         .map(|rec| {
             let unit = rec.unit_name().to_string();
@@ -181,7 +203,8 @@ pub fn rows(kernel: &str, records: &[&LoadRecord], predictions: &[ProgramResult]
                 (Some(Verdict::Fails), Status::Rejected) => Outcome::TrueReject,
                 (Some(Verdict::Fails), Status::Loaded) => Outcome::FalseAlarm,
                 (Some(_), Status::Loaded) => Outcome::TrueLoad,
-                (Some(_), Status::Rejected) => Outcome::Missed,
+                (Some(Verdict::Fails), Status::OpenFailed) => Outcome::TrueReject,
+                (Some(_), Status::Rejected | Status::OpenFailed) => Outcome::Missed,
                 _ => Outcome::NotCompared,
             };
             Row {
@@ -300,5 +323,21 @@ mod tests {
         let c = Confusion::of(&r);
         assert_eq!((c.true_reject, c.true_load, c.false_alarm, c.missed, c.not_compared), (2, 1, 1, 1, 1));
         assert!((c.agreement() - 0.6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_object_refused_whole_is_compared_per_program() {
+        // aya's "invalid program section" or libbpf's open failure: one
+        // object-level record stands for every predicted program.
+        let mut whole = rec("", Status::OpenFailed, UnitKind::Program, &[]);
+        whole.unit = None;
+        whole.program = None;
+        let r = rows("k", &[&whole], &[pred("a", Verdict::Fails), pred("b", Verdict::Loads)]);
+        let got: Vec<(&str, Outcome)> = r.iter().map(|x| (x.unit.as_str(), x.outcome)).collect();
+        assert_eq!(got, [("a", Outcome::TrueReject), ("b", Outcome::Missed)]);
+        // Without predictions it stays one row, not compared.
+        let r = rows("k", &[&whole], &[]);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].outcome, Outcome::NotCompared);
     }
 }
