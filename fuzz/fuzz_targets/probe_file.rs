@@ -4,7 +4,7 @@
 //! program and an arena map ask for the `iter_target` and `arena_map`
 //! contexts of the variants).
 #![no_main]
-use bpfabi::bytes::Endian;
+use bpfabi::bytes::{Bytes, Endian};
 use bpfabi::object::{BpfObject, Extern, ExternKind, Map, Program, StructOps};
 use bpfabi::probe::{read_probe, ProbeIndex};
 use libfuzzer_sys::fuzz_target;
@@ -55,6 +55,8 @@ fn object() -> &'static BpfObject {
         in_go_executable: false,
         functions: vec![],
         rodata: vec![],
+        lines: vec![],
+        bytes: Bytes::from_static(&[]),
     })
 }
 
