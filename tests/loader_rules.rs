@@ -164,3 +164,22 @@ fn loader_rules_agree_with_real_loads() {
     assert!(section_refusals > 0);
     assert_eq!(section_caught, section_refusals);
 }
+
+/// An unresolved CO-RE relocation the verifier reaches is poisoned by the
+/// loader that relocates it: the reason names that loader (libbpf's
+/// `bpf_core_poison_insn`, cilium/ebpf's `COREFixup.Apply`), not libbpf
+/// for all. bindsnoop's `inet_sock` bitfields are gone in 6.12.
+#[test]
+fn core_poison_is_told_by_the_loader_that_poisons() {
+    let Some(c) = corpus() else { return };
+    let obj = c.join("bpf-objects/libbpf-tools/0.26.0+ds-1/bindsnoop.bpf.o");
+    let kernel = c.join("kernels/6.12.117-1");
+    let run = |l: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_bpfabi")).arg("check").arg(&obj).arg("--kernel").arg(&kernel).args(["--loader", l]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{l}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (libbpf, cilium) = (run("libbpf"), run("cilium"));
+    assert!(libbpf.contains("libbpf poisons the instruction") && !libbpf.contains("cilium/ebpf poisons"), "{libbpf}");
+    assert!(cilium.contains("cilium/ebpf poisons the instruction") && !cilium.contains("libbpf poisons"), "{cilium}");
+}

@@ -567,9 +567,16 @@ pub(super) fn refused_in_dead_code(obj: &BpfObject, core: &[CoreRes], all: &Reac
 }
 
 /// The CO-RE relocations of reachable instructions.
-pub(super) fn reached(obj: &BpfObject, core: &[CoreRes], reached: &Reached, rs: &mut Vec<Reason>) {
+pub(super) fn reached(obj: &BpfObject, core: &[CoreRes], loader: crate::loader::Loader, reached: &Reached, rs: &mut Vec<Reason>) {
     use ReasonKind as R;
     let fact = Reason::fact;
+    // Who poisons: libbpf (relo_core.c `bpf_core_poison_insn`), cilium/ebpf
+    // (btf/core.go `COREFixup.Apply` writes its own poison call); aya fails
+    // the object instead (`as_applied_by`).
+    let who = match loader.family() {
+        crate::loader::Family::Cilium => "cilium/ebpf",
+        _ => "libbpf",
+    };
     for (&ri, &mem) in &reached.core {
         let (Some(r), Some(res)) = (obj.core_relos.get(ri as usize), core.get(ri as usize)) else { continue };
         let label = format!("{} {}", r.kind, r.path);
@@ -581,14 +588,14 @@ pub(super) fn reached(obj: &BpfObject, core: &[CoreRes], reached: &Reached, rs: 
             // relo_core.c `bpf_core_patch_insn`: a refused size adjustment
             // poisons loads and stores only.
             CoreOutcome::MemSize(w) if mem => {
-                rs.push(fact(R::CoreUnresolved, &label, format!("{w}: libbpf poisons the load/store and the verifier rejects it")))
+                rs.push(fact(R::CoreUnresolved, &label, format!("{w}: {who} poisons the load/store and the verifier rejects it")))
             }
             CoreOutcome::MemSize(w) => rs.push(fact(R::CoreOk, &label, w.clone())),
             CoreOutcome::Fatal(w) => rs.push(fact(R::CoreRelocationRefused, &label, w.clone())),
             CoreOutcome::Unresolved(w) => rs.push(fact(
                 R::CoreUnresolved,
                 &label,
-                format!("{w}: libbpf poisons the instruction and the verifier reaches it (no constant the kernel knows makes it dead code)"),
+                format!("{w}: {who} poisons the instruction and the verifier reaches it (no constant the kernel knows makes it dead code)"),
             )),
         }
     }

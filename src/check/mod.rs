@@ -293,7 +293,7 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
         let pruned = (opts.explain || reach::may_fail(&all, &facts, ki) || probe::may_fail(&t, obj, p, &all, opts.policy))
             .then(|| reach(obj, p, Some(&mut flows), &facts));
         let reached = pruned.as_ref().unwrap_or(&all);
-        reached_reasons(&t, obj, p, helper_names, &externs, &core, reached, &mut rs);
+        reached_reasons(&t, obj, p, helper_names, &externs, &core, loader, reached, &mut rs);
         core::refused_in_dead_code(obj, &core, &all, reached, &mut rs);
         for fam in program_families {
             rs.push(kfunc_family::judge(obj, fam, &resolved, &reached.calls));
@@ -320,7 +320,7 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
             let facts_b = Facts { rodata_known: false, ..facts };
             let rb = reach(obj, p, Some(&mut flows_unknown_rodata), &facts_b);
             let mut other = Vec::new();
-            reached_reasons(&t, obj, p, helper_names, &externs, &core, &rb, &mut other);
+            reached_reasons(&t, obj, p, helper_names, &externs, &core, loader, &rb, &mut other);
             if ki.kernel().info.reduced {
                 // What a reduced kernel cannot answer is not a failure
                 // behind a branch either (reported once, as not checked).
@@ -402,6 +402,7 @@ fn reached_reasons(
     helper_names: &BTreeMap<u32, String>,
     externs: &HashMap<&str, ExternStatus>,
     core: &[core::CoreRes],
+    loader: Loader,
     reached: &Reached,
     rs: &mut Vec<Reason>,
 ) {
@@ -409,7 +410,7 @@ fn reached_reasons(
     externs::reached(obj, externs, reached, rs);
     rs.extend(probe::availability(t, obj, p, reached));
     filters::kfuncs(t, obj, p, reached, rs);
-    core::reached(obj, core, reached, rs);
+    core::reached(obj, core, loader, reached, rs);
 }
 
 /// What needs the full type graph, which a reduced catalog kernel lacks:
