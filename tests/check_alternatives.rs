@@ -135,9 +135,7 @@ fn groups_confirmed_by_real_loads_on_the_running_kernel() {
     if !common::have_corpus() {
         return;
     }
-    let euid = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = euid.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|l| l.split_whitespace().nth(1).map(str::to_string)).as_deref() == Some("0");
-    if !root || !Path::new("/sys/kernel/btf/vmlinux").exists() {
+    if !common::is_root() || !Path::new("/sys/kernel/btf/vmlinux").exists() {
         eprintln!("skipped: not root or no kernel BTF: nothing to load");
         return;
     }
@@ -211,9 +209,7 @@ fn check_load_does_not_load_programs_switched_off() {
     if !common::have_corpus() {
         return;
     }
-    let euid = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = euid.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|l| l.split_whitespace().nth(1).map(str::to_string)).as_deref() == Some("0");
-    if !root || !Path::new("/sys/kernel/btf/vmlinux").exists() {
+    if !common::is_root() || !Path::new("/sys/kernel/btf/vmlinux").exists() {
         eprintln!("skipped: not root or no kernel BTF: nothing to load");
         return;
     }

@@ -152,7 +152,7 @@ fn context_programs_agree_with_real_loads_on_the_running_kernel() {
     if !have_corpus() {
         return;
     }
-    if !Path::new("/sys/kernel/btf/vmlinux").exists() || !bpffs() || not_root() {
+    if !Path::new("/sys/kernel/btf/vmlinux").exists() || !bpffs() || !is_root() {
         eprintln!("not root, no kernel BTF or no bpffs here: nothing to load");
         return;
     }
@@ -209,12 +209,6 @@ fn context_programs_agree_with_real_loads_on_the_running_kernel() {
 }
 
 /// The effective uid is not 0 (/proc/self/status `Uid:` real, effective, ...).
-fn not_root() -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let euid = status.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|l| l.split_whitespace().nth(1).map(str::to_string));
-    euid.as_deref() != Some("0")
-}
-
 /// A kernel of the cache `bpfabi kernels` fills (`debian/kernels/<name>`),
 /// with the project's data/probe file when one matches it. Of its modules
 /// only `hid` is read (HID-BPF's `hid_bpf_ops` lives there; vmtest inserts

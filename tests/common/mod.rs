@@ -7,6 +7,13 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Whether the test runs as root (effective uid 0, from /proc): the gate of
+/// tests that load programs for real.
+pub fn is_root() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|l| l.split_whitespace().nth(1)) == Some("0")
+}
+
 /// Whether corpus tests run: only when `$BPFABI_CORPUS` is set (`.ci/run`
 /// sets it). Set but not a corpus is a failure, not a skip.
 pub fn have_corpus() -> bool {
