@@ -1,5 +1,5 @@
 // Record the git commit in `bpfabi --version` (BPFABI_GIT_VERSION); builds
-// outside a git checkout (crates.io, tarballs) just use the package version.
+// outside a git checkout (registry packages, tarballs) just use the package version.
 use std::process::Command;
 
 fn main() {

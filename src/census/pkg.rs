@@ -22,7 +22,7 @@ pub enum Ecosystem {
     Pypi,
     /// An npm package tarball (`npm pack`).
     Npm,
-    /// A Rust crate as crates.io stores it (`.crate`).
+    /// A Rust crate as the Rust package registry stores it (`.crate`).
     Crates,
 }
 
