@@ -54,11 +54,13 @@ fn outputs_are_byte_identical_to_the_recorded_ones() {
             ["surface-table", n, _] => (format!("{} {n}", f[0]), vec!["surface".into(), k(n)]),
             ["diff-json", a, b, _] => (format!("{} {a} {b}", f[0]), vec!["diff".into(), k(a), k(b), "--json".into()]),
             ["diff-table", a, b, _] => (format!("{} {a} {b}", f[0]), vec!["diff".into(), k(a), k(b)]),
-            [kind @ ("check-catalog-json" | "check-catalog-table"), o, _] => {
+            [kind, o, _] if kind.starts_with("check-catalog-") => {
                 let mut a = vec!["check".to_string(), format!("bpf-objects/{o}")];
                 a.extend(catalog.iter().cloned());
-                if *kind == "check-catalog-json" {
-                    a.push("--json".into());
+                match &kind["check-catalog-".len()..] {
+                    "table" => {}
+                    format @ ("json" | "sarif" | "markdown") => a.extend(["--format".to_string(), format.to_string()]),
+                    _ => panic!("{}: unexpected output kind in `{line}`", fixture.display()),
                 }
                 (format!("{kind} {o}"), a)
             }
