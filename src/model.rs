@@ -76,12 +76,14 @@ struct Flavoured {
 /// [`KernelModel::from_bytes`].
 pub struct KernelModel {
     kernel: Kernel,
-    surface: Surface,
     label: String,
-    kfunc_by_name: crate::hash::FnvHashMap<String, usize>,
-    helper_names: BTreeMap<u32, String>,
-    // The kernel's enums and architecture are read on first use: `surface`
-    // needs neither, and reading them costs a name index and the config.
+    // The surface (kfuncs with their prototypes, helpers), the enums and
+    // the architecture are read on first use: checking an object that calls
+    // no kfunc needs no kfunc table, and a matrix of 28 catalog kernels
+    // would otherwise render every kfunc prototype of every kernel.
+    surface: OnceLock<Surface>,
+    kfunc_by_name: OnceLock<crate::hash::FnvHashMap<String, usize>>,
+    helper_names: OnceLock<BTreeMap<u32, String>>,
     prog_types: OnceLock<KernelEnum>,
     attach_types: OnceLock<KernelEnum>,
     map_types: OnceLock<KernelEnum>,
@@ -102,27 +104,21 @@ pub struct KernelModel {
 
 impl std::fmt::Debug for KernelModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KernelModel").field("label", &self.label).field("kfuncs", &self.surface.kfuncs.len()).finish()
+        f.debug_struct("KernelModel").field("label", &self.label).field("kfuncs", &self.surface.get().map(|s| s.kfuncs.len())).finish()
     }
 }
 
 impl KernelModel {
     /// Prepare a loaded kernel.
     pub fn new(kernel: Kernel) -> Self {
-        let surface = crate::surface::of(&kernel);
-
-        let mut kfunc_by_name = crate::hash::FnvHashMap::with_capacity_and_hasher(surface.kfuncs.len(), Default::default());
-        for (i, k) in surface.kfuncs.iter().enumerate() {
-            kfunc_by_name.entry(k.name.clone()).or_insert(i);
-        }
         KernelModel {
             label: kernel.label(),
-            helper_names: surface.helpers.iter().map(|h| (h.id, h.name.clone())).collect(),
+            helper_names: OnceLock::new(),
             prog_types: OnceLock::new(),
             attach_types: OnceLock::new(),
             map_types: OnceLock::new(),
-            kfunc_by_name,
-            surface,
+            kfunc_by_name: OnceLock::new(),
+            surface: OnceLock::new(),
             kernel,
             versions: OnceLock::new(),
             probe: None,
@@ -154,9 +150,9 @@ impl KernelModel {
     pub fn kernel(&self) -> &Kernel {
         &self.kernel
     }
-    /// Its BPF surface: kfuncs and helpers.
+    /// Its BPF surface: kfuncs and helpers (computed on first use).
     pub fn surface(&self) -> &Surface {
-        &self.surface
+        self.surface.get_or_init(|| crate::surface::of(&self.kernel))
     }
     /// Its name in output: the release, else the first input.
     pub fn label(&self) -> &str {
@@ -169,7 +165,15 @@ impl KernelModel {
 
     /// The kfunc called `name` (exact name; strip `___flavour` first).
     pub fn kfunc(&self, name: &str) -> Option<&Kfunc> {
-        self.kfunc_by_name.get(name).and_then(|&i| self.surface.kfuncs.get(i))
+        let kfuncs = &self.surface().kfuncs;
+        let by_name = self.kfunc_by_name.get_or_init(|| {
+            let mut m = crate::hash::FnvHashMap::with_capacity_and_hasher(kfuncs.len(), Default::default());
+            for (i, k) in kfuncs.iter().enumerate() {
+                m.entry(k.name.clone()).or_insert(i);
+            }
+            m
+        });
+        by_name.get(name).and_then(|&i| kfuncs.get(i))
     }
     /// The BTF (vmlinux or module) that defines `k`.
     pub fn btf_of(&self, k: &Kfunc) -> Option<&Btf> {
@@ -305,15 +309,22 @@ impl KernelModel {
 
     /// Helper name by `enum bpf_func_id` value.
     pub fn helper_name(&self, id: u32) -> Option<&str> {
-        self.helper_names.get(&id).map(String::as_str)
+        self.helper_names().get(&id).map(String::as_str)
     }
     /// Whether the kernel has helper `id`.
     pub fn has_helper(&self, id: u32) -> bool {
-        self.helper_names.contains_key(&id)
+        self.helper_names().contains_key(&id)
     }
-    /// Helper names by id.
+    /// Helper names by id: from the surface when it was computed, else
+    /// from `enum bpf_func_id` alone (the same enum `surface::of` reads).
     pub fn helper_names(&self) -> &BTreeMap<u32, String> {
-        &self.helper_names
+        self.helper_names.get_or_init(|| {
+            let from = |h: &[crate::surface::Helper]| h.iter().map(|h| (h.id, h.name.clone())).collect();
+            match self.surface.get() {
+                Some(s) => from(&s.helpers),
+                None => from(&crate::surface::helpers_of(self.vmlinux()).0),
+            }
+        })
     }
     /// `enum bpf_prog_type` of this kernel.
     pub fn prog_types(&self) -> &KernelEnum {
@@ -332,7 +343,7 @@ impl KernelModel {
     /// Type layouts beyond the kfunc-reachable ones are added on demand
     /// (`ensure`), hence the lock.
     pub fn versions(&self) -> MutexGuard<'_, KernelVersions> {
-        let m = self.versions.get_or_init(|| Mutex::new(KernelVersions::compute(&self.kernel, &self.surface)));
+        let m = self.versions.get_or_init(|| Mutex::new(KernelVersions::compute(&self.kernel, self.surface())));
         // A panic while holding the lock cannot leave a half-written table
         // (entries are inserted whole), so a poisoned lock is still usable.
         m.lock().unwrap_or_else(|e| e.into_inner())
@@ -343,7 +354,7 @@ impl KernelModel {
 pub fn helper_names<'a>(models: impl IntoIterator<Item = &'a KernelModel>) -> BTreeMap<u32, String> {
     let mut m = BTreeMap::new();
     for k in models {
-        m.extend(k.helper_names.iter().map(|(a, b)| (*a, b.clone())));
+        m.extend(k.helper_names().iter().map(|(a, b)| (*a, b.clone())));
     }
     m
 }
