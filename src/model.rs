@@ -319,10 +319,9 @@ impl KernelModel {
     /// from `enum bpf_func_id` alone (the same enum `surface::of` reads).
     pub fn helper_names(&self) -> &BTreeMap<u32, String> {
         self.helper_names.get_or_init(|| {
-            let from = |h: &[crate::surface::Helper]| h.iter().map(|h| (h.id, h.name.clone())).collect();
             match self.surface.get() {
-                Some(s) => from(&s.helpers),
-                None => from(&crate::surface::helpers_of(self.vmlinux()).0),
+                Some(s) => s.helpers.iter().map(|h| (h.id, h.name.clone())).collect(),
+                None => crate::surface::helpers_of(self.vmlinux()).0.into_iter().map(|h| (h.id, h.name)).collect(),
             }
         })
     }
@@ -352,9 +351,19 @@ impl KernelModel {
 
 /// Helper names by id across several kernels (newest names win).
 pub fn helper_names<'a>(models: impl IntoIterator<Item = &'a KernelModel>) -> BTreeMap<u32, String> {
-    let mut m = BTreeMap::new();
+    let mut m: BTreeMap<u32, String> = BTreeMap::new();
     for k in models {
-        m.extend(k.helper_names().iter().map(|(a, b)| (*a, b.clone())));
+        for (&id, name) in k.helper_names() {
+            // Most kernels of a matrix agree on most names: copy a name
+            // only where it is new or differs.
+            match m.get_mut(&id) {
+                Some(old) if old == name => {}
+                Some(old) => old.clone_from(name),
+                None => {
+                    m.insert(id, name.clone());
+                }
+            }
+        }
     }
     m
 }
