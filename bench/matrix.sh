@@ -59,7 +59,7 @@ timeout $((runs * 4 * TO + 60)) hyperfine -N -i --warmup "$warm" --runs "$runs" 
   -n "${names[2]}" "timeout $TO $B --version" \
   -n "${names[3]}" "timeout $TO $T/bpftool-x28" > "$T/h.log" 2>&1 || { cat "$T/h.log" >&2; echo "hyperfine failed or ran out of time" >&2; exit 1; }
 after=$(cut -d' ' -f1-3 /proc/loadavg)
-rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+rss() { { /usr/bin/time -f %M "$@" 2>&1 >/dev/null || true; } | tail -1; }
 rss_b=$(rss timeout "$TO" "$B" check "$OBJ" $ks --json)
 rss_p=$(rss timeout "$TO" bpftool gen min_core_btf "$CORPUS/kernels/live-6.18/vmlinux.btf" "$T/min.btf" "$OBJ")
 {
