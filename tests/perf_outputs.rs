@@ -76,3 +76,26 @@ fn outputs_are_byte_identical_to_the_recorded_ones() {
         assert_eq!(new, old, "output changed (the first field names the command)");
     }
 }
+
+/// A `KernelModel` reads helper names from `enum bpf_func_id` alone until
+/// its surface is asked for (the kernel matrix never asks when no kfunc is
+/// called): both routes must name the same helpers, on every corpus kernel.
+#[test]
+fn helper_names_without_the_surface_are_the_surfaces() {
+    if !common::have_corpus() {
+        return;
+    }
+    for k in ["5.10.223-1", "6.1.192-2", "6.12.95-1~bpo12+1", "6.12.117-1", "live-6.18"] {
+        let path = common::corpus().join("kernels").join(k);
+        let load = || bpfabi::model::KernelModel::load(std::slice::from_ref(&path), &bpfabi::kernel::LoadOptions::default()).expect("load kernel");
+        let lazy = load();
+        let names = lazy.helper_names().clone();
+        let eager = load();
+        let from_surface: std::collections::BTreeMap<u32, String> = eager.surface().helpers.iter().map(|h| (h.id, h.name.clone())).collect();
+        assert_eq!(names, from_surface, "{k}");
+        assert_eq!(names.get(&1).map(String::as_str), Some("bpf_map_lookup_elem"), "{k}");
+        assert!(names.len() > 150, "{k}: {} helpers", names.len());
+        // Asked after the surface, the model answers from it: the same.
+        assert_eq!(eager.helper_names(), &names, "{k}");
+    }
+}
