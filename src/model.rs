@@ -7,7 +7,7 @@
 
 use crate::btf::{Btf, Kind};
 use crate::error::Result;
-use crate::kernel::{Kernel, KernelBtf, LoadOptions};
+use crate::kernel::{Kernel, KernelBtf, KernelSource, LoadOptions};
 use crate::surface::{Kfunc, Surface};
 use crate::versions::KernelVersions;
 use std::collections::{BTreeMap, HashMap};
@@ -133,6 +133,12 @@ impl KernelModel {
     /// Load a kernel from inputs (any form `bpfabi surface` takes) and prepare it.
     pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Result<Self> {
         crate::kernel::load(inputs, opts).map(KernelModel::new)
+    }
+
+    /// Load a kernel from sources already parsed ([`KernelSource`]: paths,
+    /// `debian:` names, catalog entries, the running kernel) and prepare it.
+    pub fn from_sources(sources: &[KernelSource], opts: &LoadOptions) -> Result<Self> {
+        crate::kernel::load_sources(sources, opts).map(KernelModel::new)
     }
 
     /// The running kernel (`/sys/kernel/btf`).

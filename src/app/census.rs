@@ -7,7 +7,7 @@ use crate::census::impact::Impact;
 use crate::census::walk::{self, CensusOptions, Stats};
 use crate::census::{self, Census};
 use crate::error::Result;
-use crate::kernel::LoadOptions;
+use crate::kernel::{KernelSource, LoadOptions};
 use crate::model::KernelModel;
 use crate::policy::Manifest;
 use crate::report::{self, Format, Render};
@@ -83,7 +83,8 @@ impl CensusKernels {
     pub fn read(&self) -> Result<(Census, Vec<KernelModel>)> {
         let c = Census::read(&self.census)?;
         let lo = LoadOptions { modules: self.modules, ..LoadOptions::default() };
-        let ks = self.kernels.iter().map(|p| KernelModel::load(std::slice::from_ref(p), &lo)).collect::<Result<Vec<_>>>()?;
+        let sources = KernelSource::parse_all(&self.kernels)?;
+        let ks = sources.iter().map(|s| KernelModel::from_sources(std::slice::from_ref(s), &lo)).collect::<Result<Vec<_>>>()?;
         Ok((c, ks))
     }
 }

@@ -9,7 +9,7 @@ use crate::check::{CheckOptions, ProgramResult};
 use crate::diagnostics;
 use crate::error::{Error, Result};
 use crate::inputs::Found;
-use crate::kernel::LoadOptions;
+use crate::kernel::{KernelSource, LoadOptions};
 use crate::loader::{evidence, LoaderChoice};
 use crate::model::KernelModel;
 use crate::object::BpfObject;
@@ -66,11 +66,9 @@ pub struct CheckSpec {
 pub fn read(spec: &CheckSpec) -> (Found, Result<Vec<KernelModel>>) {
     let lo = LoadOptions { modules: spec.modules, progress: true, ..LoadOptions::default() };
     let load_kernels = || -> Result<Vec<KernelModel>> {
-        let mut kernels = if spec.kernels.is_empty() {
-            vec![KernelModel::running(&lo)?]
-        } else {
-            spec.kernels.iter().map(|p| KernelModel::load(std::slice::from_ref(p), &lo)).collect::<Result<Vec<_>>>()?
-        };
+        // Every --kernel parsed before the first is read; none: the running kernel.
+        let sources = KernelSource::parse_or_running(&spec.kernels)?;
+        let mut kernels = sources.iter().map(|s| KernelModel::from_sources(std::slice::from_ref(s), &lo)).collect::<Result<Vec<_>>>()?;
         for (k, input) in kernels.iter().zip(&spec.kernels) {
             crate::core_btf::require_kernel(k, input)?;
         }

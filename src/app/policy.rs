@@ -6,7 +6,7 @@
 //! (docs/policy.md).
 
 use crate::error::{Error, Result};
-use crate::kernel::LoadOptions;
+use crate::kernel::{KernelSource, LoadOptions};
 use crate::model::KernelModel;
 use crate::policy::findings::{self, Code, Finding};
 use crate::policy::{edit, history, Manifest};
@@ -27,8 +27,9 @@ pub struct History {
 /// release order; `modules`: read the modules found with them.
 pub fn kernels(paths: &[PathBuf], modules: bool) -> Result<History> {
     let lo = LoadOptions { modules, ..LoadOptions::default() };
+    let sources = KernelSource::parse_all(paths)?;
     let models: Vec<Result<KernelModel>> = std::thread::scope(|s| {
-        let hs: Vec<_> = paths.iter().map(|p| s.spawn(|| KernelModel::load(std::slice::from_ref(p), &lo))).collect();
+        let hs: Vec<_> = sources.iter().map(|src| s.spawn(|| KernelModel::from_sources(std::slice::from_ref(src), &lo))).collect();
         hs.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(Error::new("policy", "a kernel reader panicked")))).collect()
     });
     let (models, labels) = history::order(models.into_iter().collect::<Result<Vec<_>>>()?)?;

@@ -5,7 +5,7 @@
 //! [`VmtestReport`] writes itself as `vmtest` does (table or JSON).
 
 use crate::error::{Error, Result};
-use crate::kernel::LoadOptions;
+use crate::kernel::{KernelSource, LoadOptions, Resolver};
 use crate::report::{self, write_file, Format, Render};
 use crate::vmtest::compare::{self, Row};
 use crate::vmtest::protocol::Message;
@@ -73,14 +73,14 @@ pub fn run(spec: &VmtestSpec, on: &mut dyn FnMut(Event)) -> Result<VmtestReport>
     let objs = read_objects(&spec.objects, spec.root.as_deref())?;
     let pairs: Vec<(String, Vec<u8>)> = objs.iter().map(|o| (o.name.clone(), o.bytes.clone())).collect();
     let mut out = VmtestReport { labels: Vec::new(), results: Vec::new(), runs: Vec::new(), rows: spec.compare.then(Vec::new), all: spec.all };
-    for (ki, kspec) in spec.kernels.iter().enumerate() {
+    // Every kernel's pieces parsed before the first VM boots (a malformed
+    // name fails at once), then resolved to boot artefacts one kernel at a time.
+    let kernels = spec.kernels.iter().map(|k| k.split(',').filter(|s| !s.is_empty()).map(KernelSource::parse).collect::<Result<Vec<_>>>()).collect::<Result<Vec<_>>>()?;
+    let mut resolver = Resolver::new(true);
+    for (ki, sources) in kernels.iter().enumerate() {
         let mut pieces = Vec::new();
-        for piece in kspec.split(',').filter(|s| !s.is_empty()) {
-            if piece.starts_with("debian:") {
-                pieces.extend(crate::kernel::debian::package_files(piece, true)?);
-            } else {
-                pieces.push(PathBuf::from(piece));
-            }
+        for source in sources {
+            pieces.extend(resolver.boot(source)?);
         }
         let t = std::time::Instant::now();
         let (boot, cached) = package::open_cached(&pieces, &spec.modules)?;

@@ -313,10 +313,11 @@ fn meta_provenance(dir: &Path) -> Provenance {
 /// included) and add it to the catalog directory `dir` (entry files and
 /// `index.json`).
 pub fn add(dir: &Path, input: &Path, given: &Provenance) -> Result<Entry> {
-    let expanded = crate::kernel::debian::expand_inputs(std::slice::from_ref(&input.to_path_buf()), false)?;
-    let model = KernelModel::load(&expanded, &crate::kernel::LoadOptions::default())?;
+    let source = crate::kernel::KernelSource::from_path(input)?;
+    let expanded = crate::kernel::Resolver::new(false).btf_path(&source)?;
+    let model = KernelModel::load(std::slice::from_ref(&expanded), &crate::kernel::LoadOptions::default())?;
     let release = model.kernel().release.clone().ok_or_else(|| Error::new(input.display().to_string(), "the kernel's release is unknown: a catalog entry needs it"))?;
-    let found = expanded.first().map(|p| meta_provenance(p)).unwrap_or_default();
+    let found = meta_provenance(&expanded);
     let arch = given
         .arch
         .clone()

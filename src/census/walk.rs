@@ -11,7 +11,8 @@ use super::fetch;
 use super::pkg::{self, Ecosystem};
 use super::{entry, Census, InputError, ObjectEntry, Occurrence};
 use crate::bytes::Bytes;
-use crate::inputs::{could_embed, is_deb, scan_stream, MAX_OBJECT};
+use crate::inputs::{could_embed, is_deb, MAX_OBJECT};
+use crate::object::embedded;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -223,13 +224,13 @@ impl Found {
     }
 
     /// Every object in a stream (a plain object, or embedded ones at any
-    /// offset), read in chunks: see [`scan_stream`].
+    /// offset), read in chunks: see [`embedded::scan`], the one finder.
     fn scan(&mut self, r: &mut dyn Read, base: &Occurrence, store: Option<&Path>) -> std::io::Result<()> {
-        scan_stream(r, MAX_OBJECT, &mut |off, obj| {
+        embedded::scan(r, MAX_OBJECT, &mut |off, obj| {
             let occ = Occurrence { offset: off, ..base.clone() };
             let name = display(&occ, off as usize);
             match obj {
-                Ok(obj) => self.add(&Bytes::from_vec(obj), occ, &name, store),
+                Ok(obj) => self.add(&Bytes::from_vec(obj.to_vec()), occ, &name, store),
                 Err(error) => self.errors.push(InputError { input: name, error }),
             }
         })

@@ -3,7 +3,7 @@
 //! usage errors.
 
 use super::FORMATS;
-use bpfabi::kernel::LoadOptions;
+use bpfabi::kernel::{KernelSource, LoadOptions};
 use bpfabi::model::KernelModel;
 use bpfabi::report::{self, Format};
 use bpfabi::{Error, ErrorKind};
@@ -106,8 +106,9 @@ impl KernelArgs {
     }
 }
 
+/// The kernel the inputs describe (each a [`KernelSource`]); none: the running kernel.
 pub fn load_with(inputs: &[PathBuf], opts: &LoadOptions) -> bpfabi::Result<bpfabi::kernel::Kernel> {
-    let k = if inputs.is_empty() { bpfabi::kernel::load_running(opts)? } else { bpfabi::kernel::load(inputs, opts)? };
+    let k = bpfabi::kernel::load_sources(&KernelSource::parse_or_running(inputs)?, opts)?;
     warn_release(&k);
     Ok(k)
 }

@@ -20,8 +20,10 @@ mod image;
 mod modules;
 mod tree;
 pub mod rawimage;
+pub mod source;
 
 pub use find::{btf_ids_from_image, image_candidates, ImageLookup};
+pub use source::{BtfInput, KernelSource, Resolver};
 
 /// Is this path (inside a package or tree) a kernel image? `boot/vmlinuz-*`
 /// and `boot/vmlinux-*` (Debian up to 6.x), or `lib/modules/RELEASE/vmlinuz`
@@ -253,20 +255,23 @@ enum Piece {
 
 /// The running kernel: `/sys/kernel/btf/vmlinux` and every module there.
 pub fn load_running(opts: &LoadOptions) -> Result<Kernel> {
-    let dir = Path::new("/sys/kernel/btf");
-    if !dir.join("vmlinux").exists() {
-        return Err(Error::of(ErrorKind::NotFound, "/sys/kernel/btf/vmlinux", "not present: this kernel was built without CONFIG_DEBUG_INFO_BTF"));
-    }
-    load(&[dir.to_path_buf()], opts)
+    load_sources(&[KernelSource::Running], opts)
 }
 
 /// Load one kernel from any mix of inputs: exactly one must provide a
 /// vmlinux BTF; the others add modules. A module given without its vmlinux
-/// gets its base from beside it (see [`find::base_candidates`]).
+/// gets its base from beside it (see [`find::base_candidates`]). Each input
+/// is a [`KernelSource`] (`debian:<name>` included), parsed before any is read.
 pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Result<Kernel> {
-    // `debian:<name>` inputs become their extracted cache directories, or
-    // entries of the built-in catalog read in place.
-    let expanded = debian::expand(inputs, opts.progress)?;
+    load_sources(&KernelSource::parse_all(inputs)?, opts)
+}
+
+/// [`load`] of sources already parsed: each resolved to its BTF by one
+/// [`Resolver`] (`debian:` names to their extracted cache directories, or
+/// entries of the built-in catalog read in place).
+pub fn load_sources(sources: &[KernelSource], opts: &LoadOptions) -> Result<Kernel> {
+    let mut resolver = Resolver::new(opts.progress);
+    let expanded = sources.iter().map(|s| resolver.btf(s)).collect::<Result<Vec<_>>>()?;
     if let Some(r) = &opts.release {
         validate_release(r)?;
     }
@@ -276,12 +281,12 @@ pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Result<Kernel> {
     let mut reduced = false;
     for e in expanded {
         match e {
-            debian::Expanded::Path(p) => {
+            BtfInput::Path(p) => {
                 read_input(&p, opts, &mut pieces)?;
                 names.push(p.display().to_string());
                 paths.push(p);
             }
-            debian::Expanded::Catalog(release) => {
+            BtfInput::Catalog(release) => {
                 read_catalog(&release, opts, &mut pieces)?;
                 names.push(catalog_label(&release));
                 reduced = true;
@@ -303,10 +308,7 @@ pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Result<Kernel> {
 /// What the [`NoteKind::Catalog`] note says.
 const CATALOG_NOTE: &str = "reduced kernel from bpfabi's catalog: kfuncs, helpers and type enums only; CO-RE relocations, attach targets and struct_ops types are not checked (give the kernel package, or go online, for those)";
 
-/// How a built-in catalog entry is named in inputs and messages.
-fn catalog_label(release: &str) -> String {
-    format!("built-in catalog {release}")
-}
+use source::catalog_label;
 
 /// A reduced kernel of the built-in catalog ([`crate::catalog`]), read from
 /// the bytes compiled into the binary: the files a catalog directory holds
@@ -350,12 +352,7 @@ fn read_catalog(release: &str, opts: &LoadOptions, out: &mut Vec<Piece>) -> Resu
 /// [`crate::catalog`]) from the bytes compiled into the binary: nothing is
 /// written or read from disk.
 pub fn load_builtin(release: &str, opts: &LoadOptions) -> Result<Kernel> {
-    if let Some(r) = &opts.release {
-        validate_release(r)?;
-    }
-    let mut pieces = Vec::new();
-    read_catalog(release, opts, &mut pieces)?;
-    assemble(pieces, catalog_label(release), vec![catalog_label(release)], opts, &[], true)
+    load_sources(&[KernelSource::Catalog(release.to_string())], opts)
 }
 
 /// Load a kernel from bytes already in memory (any single-file form:

@@ -25,20 +25,47 @@ struct Doc<'a> {
     object_summary: ObjectCounts,
 }
 
+/// How many of some verdicts are each verdict: the tally both summaries
+/// share, flattened into their JSON (`loads`, `warns`, `unknown`, `fails`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct VerdictTally {
+    /// Verdict `loads`.
+    pub loads: usize,
+    /// Verdict `warns`.
+    pub warns: usize,
+    /// Verdict `unknown`: availability not measured.
+    pub unknown: usize,
+    /// Verdict `fails`.
+    pub fails: usize,
+}
+
+impl VerdictTally {
+    /// Count one verdict.
+    pub fn add(&mut self, v: Verdict) {
+        match v {
+            Verdict::Loads => self.loads += 1,
+            Verdict::Warns => self.warns += 1,
+            Verdict::Unknown => self.unknown += 1,
+            Verdict::Fails => self.fails += 1,
+        }
+    }
+}
+
+impl std::fmt::Display for VerdictTally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} load, {} warn, {} unknown, {} fail", self.loads, self.warns, self.unknown, self.fails)
+    }
+}
+
 /// Object × kernel verdicts once programs picked at run time are accounted
 /// for (`check::alternatives`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ObjectCounts {
     /// Object × kernel verdicts.
     pub objects: usize,
-    /// `loads`.
-    pub loads: usize,
-    /// `warns`.
-    pub warns: usize,
-    /// `unknown`.
-    pub unknown: usize,
-    /// `fails`.
-    pub fails: usize,
+    /// Per verdict.
+    #[serde(flatten)]
+    pub verdicts: VerdictTally,
     /// Of those not failing: how many depend on a choice among
     /// alternatives or on optional programs failing.
     pub conditional: usize,
@@ -48,12 +75,7 @@ pub struct ObjectCounts {
 pub fn object_counts(objects: &[ObjectVerdict]) -> ObjectCounts {
     let mut c = ObjectCounts { objects: objects.len(), ..ObjectCounts::default() };
     for o in objects {
-        match o.verdict {
-            Verdict::Loads => c.loads += 1,
-            Verdict::Warns => c.warns += 1,
-            Verdict::Unknown => c.unknown += 1,
-            _ => c.fails += 1,
-        }
+        c.verdicts.add(o.verdict);
         if o.verdict != Verdict::Fails && !o.condition().is_empty() {
             c.conditional += 1;
         }
@@ -63,7 +85,7 @@ pub fn object_counts(objects: &[ObjectVerdict]) -> ObjectCounts {
 
 impl std::fmt::Display for ObjectCounts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {} load, {} warn, {} unknown, {} fail", count(self.objects, "object", "objects"), self.loads, self.warns, self.unknown, self.fails)?;
+        write!(f, "{}: {}", count(self.objects, "object", "objects"), self.verdicts)?;
         if self.conditional > 0 {
             write!(f, " ({} on the programs picked at run time)", count(self.conditional, "depends", "depend"))?;
         }
@@ -77,14 +99,9 @@ impl std::fmt::Display for ObjectCounts {
 pub struct Counts {
     /// Program × kernel results.
     pub results: usize,
-    /// Verdict `loads`.
-    pub loads: usize,
-    /// Verdict `warns`.
-    pub warns: usize,
-    /// Verdict `unknown`: availability not measured.
-    pub unknown: usize,
-    /// Verdict `fails`.
-    pub fails: usize,
+    /// Per verdict.
+    #[serde(flatten)]
+    pub verdicts: VerdictTally,
     /// Results whose verdict covers only part of the requirements: a
     /// reduced (catalog) kernel could not answer the rest (`not_checked`).
     pub not_checked_offline: usize,
@@ -95,19 +112,14 @@ pub fn counts(results: &[ProgramResult]) -> Counts {
     let mut c = Counts { results: results.len(), ..Counts::default() };
     for r in results {
         c.not_checked_offline += usize::from(!r.not_checked.is_empty());
-        match r.verdict {
-            Verdict::Loads => c.loads += 1,
-            Verdict::Warns => c.warns += 1,
-            Verdict::Unknown => c.unknown += 1,
-            _ => c.fails += 1,
-        }
+        c.verdicts.add(r.verdict);
     }
     c
 }
 
 impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} results: {} load, {} warn, {} unknown, {} fail", self.results, self.loads, self.warns, self.unknown, self.fails)?;
+        write!(f, "{} results: {}", self.results, self.verdicts)?;
         if self.not_checked_offline > 0 {
             write!(f, "; {} not fully checked offline", self.not_checked_offline)?;
         }
@@ -620,4 +632,25 @@ pub fn inspect_text(
         writeln!(w)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_share_one_flat_tally() {
+        let mut t = VerdictTally::default();
+        for v in [Verdict::Loads, Verdict::Fails, Verdict::Unknown, Verdict::Fails, Verdict::Warns] {
+            t.add(v);
+        }
+        assert_eq!(t, VerdictTally { loads: 1, warns: 1, unknown: 1, fails: 2 });
+        // docs/json-schema.md: `summary` and `object_summary` are flat, in this order.
+        let c = Counts { results: 5, verdicts: t, not_checked_offline: 1 };
+        assert_eq!(serde_json::to_string(&c).ok().as_deref(), Some(r#"{"results":5,"loads":1,"warns":1,"unknown":1,"fails":2,"not_checked_offline":1}"#));
+        let o = ObjectCounts { objects: 3, verdicts: t, conditional: 1 };
+        assert_eq!(serde_json::to_string(&o).ok().as_deref(), Some(r#"{"objects":3,"loads":1,"warns":1,"unknown":1,"fails":2,"conditional":1}"#));
+        assert_eq!(c.to_string(), "5 results: 1 load, 1 warn, 1 unknown, 2 fail; 1 not fully checked offline");
+        assert_eq!(o.to_string(), "3 objects: 1 load, 1 warn, 1 unknown, 2 fail (1 depends on the programs picked at run time)");
+    }
 }

@@ -23,10 +23,10 @@ pub mod sources;
 pub use crate::release as version;
 
 use super::arch::Arch;
-use super::{Kernel, LoadOptions};
 #[cfg(feature = "deb")]
 use crate::bytes::Bytes;
-use crate::error::{Error, ErrorKind, Result};
+use super::LoadOptions;
+use crate::error::{Error, Result};
 use apt::{AptTree, Stanza};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -691,109 +691,6 @@ fn finish(
     Ok(r)
 }
 
-/// A kernel input once `debian:` names are resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Expanded {
-    /// A path (as given, or the cache directory a `debian:` name extracted to).
-    Path(PathBuf),
-    /// A reduced kernel of the built-in catalog, read from the bytes compiled
-    /// into the binary (no file written or read): its release.
-    Catalog(String),
-}
-
-/// Replace `debian:` names among kernel inputs by their cached directories
-/// (resolving, downloading and extracting as needed); a built-in catalog
-/// entry is written under the cache (see [`expand`] to read it in place).
-/// `progress`: show resolving, downloading and reading on stderr (a terminal only).
-pub fn expand_inputs(inputs: &[PathBuf], progress: bool) -> Result<Vec<PathBuf>> {
-    let mut cache = None;
-    expand(inputs, progress)?
-        .into_iter()
-        .map(|e| match e {
-            Expanded::Path(p) => Ok(p),
-            Expanded::Catalog(release) => {
-                let cache = match &mut cache {
-                    Some(c) => c,
-                    None => cache.insert(Cache::default_location()?),
-                };
-                crate::catalog::materialize(&release, &cache.dir.join("catalog"))
-            }
-        })
-        .collect()
-}
-
-/// Resolve `debian:` names among kernel inputs: a cached or downloaded
-/// package's directory, else (offline, the archive unreachable, or
-/// `BPFABI_CATALOG=only`) the built-in catalog's entry for the name.
-/// `progress`: show resolving, downloading and reading on stderr (a terminal only).
-pub fn expand(inputs: &[PathBuf], progress: bool) -> Result<Vec<Expanded>> {
-    if !inputs.iter().any(|p| p.to_str().is_some_and(|s| s.starts_with("debian:"))) {
-        return Ok(inputs.iter().cloned().map(Expanded::Path).collect());
-    }
-    // BPFABI_CATALOG=only: the built-in catalog, no apt and no cache at all.
-    let only_catalog = std::env::var("BPFABI_CATALOG").is_ok_and(|v| v == "only");
-    let cache = if only_catalog { None } else { Some(Cache::default_location()?) };
-    let opts = ResolveOptions { progress, ..ResolveOptions::default() };
-    let mut out = Vec::new();
-    for p in inputs {
-        match p.to_str().and_then(DebianName::parse) {
-            Some(name) => {
-                let name = name?;
-                let resolved = match &cache {
-                    None => Err(Error::new(name.to_string(), "BPFABI_CATALOG=only")),
-                    Some(cache) => resolve(&name, cache, &opts),
-                };
-                match resolved {
-                    Ok(r) => out.push(Expanded::Path(r.dir.ok_or_else(|| Error::new(&r.name, "resolved but not extracted"))?)),
-                    // Offline, or the archive unreachable: the reduced kernel
-                    // of the built-in catalog when it has one (the loader
-                    // notes what cannot be checked from it).
-                    Err(e) => match catalog_release(&name) {
-                        Some(release) => out.push(Expanded::Catalog(release)),
-                        None if only_catalog => return Err(Error::of(ErrorKind::NotFound, name.to_string(), "not in the built-in catalog (`bpfabi catalog list`)")),
-                        None => return Err(e),
-                    },
-                }
-            }
-            None => out.push(Expanded::Path(p.clone())),
-        }
-    }
-    Ok(out)
-}
-
-/// The package files (`.deb`) of a kernel named `debian:...`, downloaded
-/// into the cache when needed: what `vmtest` boots (it needs the image and
-/// the modules, not only the extracted BTF).
-/// `progress`: show resolving and downloading on stderr (a terminal only).
-pub fn package_files(name: &str, progress: bool) -> Result<Vec<PathBuf>> {
-    let parsed = DebianName::parse(name).ok_or_else(|| Error::new(name, "not a debian: kernel name"))??;
-    let cache = Cache::default_location()?;
-    let r = resolve(&parsed, &cache, &ResolveOptions { progress, ..ResolveOptions::default() })?;
-    let mut files = Vec::new();
-    for p in &r.packages {
-        // A kernel found among the extracted ones names its packages only;
-        // their files stay in the cache's debs directory.
-        let f = p.file.clone().unwrap_or_else(|| cache.debs_dir().join(format!("{}_{}_{}.deb", p.name, p.version.replace(':', "%3a"), p.arch)));
-        if !f.is_file() {
-            return Err(Error::of(
-                ErrorKind::NotFound,
-                f.display().to_string(),
-                format!("{name} resolves to {}, extracted in the cache, but its package file is gone: remove {} to fetch it again", r.release, r.dir.as_ref().map_or_else(String::new, |d| d.display().to_string())),
-            ));
-        }
-        files.push(f);
-    }
-    if files.is_empty() {
-        return Err(Error::new(name, format!("resolves to {} but names no package", r.release)));
-    }
-    Ok(files)
-}
-
-/// The built-in catalog's reduced kernel for `name`, written under the cache.
-pub fn catalog_dir(name: &DebianName, cache: &Cache) -> Option<PathBuf> {
-    crate::catalog::materialize(&catalog_release(name)?, &cache.dir.join("catalog")).ok()
-}
-
 /// The release of the built-in catalog's entry for `name`, when it has one.
 pub fn catalog_release(name: &DebianName) -> Option<String> {
     let idx = crate::catalog::builtin().ok()?;
@@ -804,12 +701,6 @@ pub fn catalog_release(name: &DebianName) -> Option<String> {
             crate::catalog::lookup(idx, suite, arch.name(), flavour.as_deref()).map(|e| e.release.clone())
         }
     }
-}
-
-/// Load a kernel named `debian:...`.
-pub fn load(name: &str, opts: &LoadOptions) -> Result<Kernel> {
-    let dirs = expand_inputs(&[PathBuf::from(name)], false)?;
-    super::load(&dirs, opts)
 }
 
 #[cfg(test)]
