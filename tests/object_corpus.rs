@@ -203,6 +203,28 @@ fn locate_reads_each_embedded_object_on_its_own() {
     assert!(object::read_bytes(&bytes, "host").is_err());
 }
 
+/// An object embedded at an offset that is not 8-aligned (a Rust skeleton's
+/// `include_bytes!`, as in Debian's bpftop) is read: `locate` copies it for
+/// the ELF parser, which refused it in place ("Invalid ELF header size or
+/// alignment").
+#[test]
+fn an_object_embedded_at_an_odd_offset_is_read() {
+    if !common::have_corpus() {
+        return;
+    }
+    let path = corpus().join("bpf-objects/libbpf-tools/0.26.0+ds-1/runqslower.bpf.o");
+    let a = std::fs::read(&path).unwrap();
+    let mut host = b"\x7fELF-not-bpf, padding to 33 .....".to_vec();
+    assert_eq!(host.len(), 33);
+    host.extend(&a);
+    let found = object::locate(&bpfabi::bytes::Bytes::from_vec(host), "host").unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].name, "host@0x21");
+    assert_eq!(found[0].bytes.as_slice(), &a[..]);
+    let o = found[0].object.as_ref().unwrap();
+    assert_eq!(o.programs.len(), object::read_path(&path).unwrap()[0].1.programs.len());
+}
+
 /// Every CO-RE relocation of the corpus has its access string parsed when
 /// the object is read, and the parse spells the string back.
 #[test]

@@ -1030,6 +1030,10 @@ pub fn locate(bytes: &Bytes, name: &str) -> Result<Vec<Located>> {
     let mut out = Vec::new();
     for (off, len) in found {
         let Some(sub) = bytes.slice(off..off + len) else { continue };
+        // The ELF parser wants its header 8-aligned: an object embedded at
+        // another offset (Rust's `include_bytes!` keeps none) is copied, as
+        // the streaming finder's callers copy every object.
+        let sub = if sub.as_slice().as_ptr().align_offset(8) == 0 { sub } else { Bytes::from_vec(sub.as_slice().to_vec()) };
         let name = format!("{name}@{off:#x}");
         let object = parse(&sub, &name).map(|mut o| {
             o.in_go_executable = go;
