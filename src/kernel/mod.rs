@@ -54,6 +54,7 @@ use crate::error::{Error, ErrorKind, ReadError, Result};
 use crate::release::Release;
 use decompress::Compression;
 use serde::Serialize;
+use source::catalog_label;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -307,8 +308,6 @@ pub fn load_sources(sources: &[KernelSource], opts: &LoadOptions) -> Result<Kern
 
 /// What the [`NoteKind::Catalog`] note says.
 const CATALOG_NOTE: &str = "reduced kernel from bpfabi's catalog: kfuncs, helpers and type enums only; CO-RE relocations, attach targets and struct_ops types are not checked (give the kernel package, or go online, for those)";
-
-use source::catalog_label;
 
 /// A reduced kernel of the built-in catalog ([`crate::catalog`]), read from
 /// the bytes compiled into the binary: the files a catalog directory holds

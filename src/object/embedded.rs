@@ -45,6 +45,10 @@ pub fn find(d: &[u8]) -> Vec<(usize, usize)> {
     out
 }
 
+/// Receives each object [`scan`] finds: (offset in the stream, its bytes
+/// or why they could not be taken).
+pub type OnObject<'f> = dyn FnMut(u64, std::result::Result<&[u8], String>) + 'f;
+
 /// Bytes read ahead at a time by [`scan`].
 pub const CHUNK: usize = 1 << 20;
 
@@ -59,7 +63,7 @@ pub const CHUNK: usize = 1 << 20;
 /// the stream (a 250 MB executable out of a package is never held).
 /// [`find`] (whole files: `object::locate`), package members
 /// (`inputs::deb_objects`) and the census's plain files all find objects here.
-pub fn scan(r: &mut dyn Read, max_object: u64, f: &mut dyn FnMut(u64, std::result::Result<&[u8], String>)) -> std::io::Result<()> {
+pub fn scan(r: &mut dyn Read, max_object: u64, f: &mut OnObject) -> std::io::Result<()> {
     let mut buf: Vec<u8> = Vec::with_capacity(2 * CHUNK);
     let mut base = 0u64; // stream offset of buf[0]
     let mut pos = 0usize; // where the search goes on in buf
