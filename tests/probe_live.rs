@@ -158,12 +158,15 @@ fn helpers_agree_with_bpftool_feature_probe() {
 }
 
 /// The shared probe (kfunc verdicts taken from the leader of a program
-/// type, helpers asked under a non-GPL license first: src/probe/reuse.rs)
-/// answers exactly as asking everything in every variant, on the program
-/// types with the most variants here (kprobe: sleepable and session ones;
-/// tracing: iterators and their filtered `bpf_sock_destroy`; sock_addr: 17
-/// attach types; struct_ops: every type and member led by the first), with
-/// fewer loads.
+/// type, helper verdicts from the leader of a program type and
+/// sleepability, struct_ops members from their type's first member,
+/// helpers asked under a non-GPL license first: src/probe/reuse.rs)
+/// answers exactly as asking everything in every variant, on every program
+/// type whose variants share helper verdicts (`reuse::HELPER_SHARING`:
+/// kprobe with its sleepable, multi and session variants, sock_addr with 17
+/// attach types, sockopt, ...), tracing (iterators and their filtered
+/// `bpf_sock_destroy`) and struct_ops (every type and member), with fewer
+/// loads.
 #[test]
 fn shared_verdicts_equal_per_variant_ones() {
     if let Some(r) = skip_reason() {
@@ -171,7 +174,11 @@ fn shared_verdicts_equal_per_variant_ones() {
         return;
     }
     let opts = ProbeOptions {
-        only: vec!["BPF_PROG_TYPE_KPROBE".into(), "BPF_PROG_TYPE_TRACING".into(), "BPF_PROG_TYPE_CGROUP_SOCK_ADDR".into(), "BPF_PROG_TYPE_STRUCT_OPS".into()],
+        only: bpfabi::probe::reuse::HELPER_SHARING
+            .iter()
+            .map(|(prog_type, _, _)| prog_type.to_string())
+            .chain(["BPF_PROG_TYPE_TRACING".into(), "BPF_PROG_TYPE_STRUCT_OPS".into()])
+            .collect(),
         ..ProbeOptions::default()
     };
     let shared = bpfabi::probe::run(&opts).expect("shared probe");

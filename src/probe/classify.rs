@@ -7,6 +7,8 @@
 
 use super::sys::{errno_name, LoadResult};
 use super::{Decision, LoadOutcome};
+use memchr::memmem::Finder;
+use std::sync::LazyLock;
 
 /// Messages that refuse a helper call for this program (kernel 4.x–7.x).
 /// `bpftool feature probe` and libbpf decide on the first three.
@@ -68,8 +70,27 @@ pub fn last_line(log: &str) -> &str {
         .unwrap_or("")
 }
 
-fn find_line<'a>(log: &'a str, pats: &[&str]) -> Option<&'a str> {
-    log.lines().map(str::trim).find(|l| pats.iter().any(|p| l.contains(p)))
+/// A list of messages, each searched with a [`Finder`] built once per
+/// process: a probe classifies tens of thousands of logs, and
+/// `str::contains` builds a searcher per pattern per line.
+struct Patterns(Vec<Finder<'static>>);
+
+impl Patterns {
+    fn new(pats: &'static [&'static str]) -> Patterns {
+        Patterns(pats.iter().map(|p| Finder::new(p.as_bytes())).collect())
+    }
+    fn in_line(&self, line: &str) -> bool {
+        self.0.iter().any(|f| f.find(line.as_bytes()).is_some())
+    }
+}
+
+static HELPER_REFUSAL: LazyLock<Patterns> = LazyLock::new(|| Patterns::new(HELPER_REFUSALS));
+static KFUNC_REFUSAL: LazyLock<Patterns> = LazyLock::new(|| Patterns::new(KFUNC_REFUSALS));
+static UNDECIDED_LINE: LazyLock<Patterns> = LazyLock::new(|| Patterns::new(UNDECIDED));
+
+/// The first (trimmed) line of `log` holding one of `pats`.
+fn find_line<'a>(log: &'a str, pats: &Patterns) -> Option<&'a str> {
+    log.lines().map(str::trim).find(|l| pats.in_line(l))
 }
 
 fn no_log(r: &LoadResult) -> Decision {
@@ -78,7 +99,7 @@ fn no_log(r: &LoadResult) -> Decision {
 
 /// Decide a helper call probe.
 pub fn helper(r: &LoadResult) -> Decision {
-    if let Some(l) = find_line(&r.log, HELPER_REFUSALS) {
+    if let Some(l) = find_line(&r.log, &HELPER_REFUSAL) {
         return Decision::VerifierRejectedNotAllowed { message: l.to_string() };
     }
     decide_rest(r)
@@ -89,7 +110,7 @@ pub fn kfunc(r: &LoadResult) -> Decision {
     // "calling kernel function X is not allowed" but not the unrelated
     // "... is not allowed" of argument checks: only lines about the call.
     let refusal = r.log.lines().map(str::trim).find(|l| {
-        KFUNC_REFUSALS.iter().any(|p| l.contains(p)) && (!l.ends_with(" is not allowed") || l.starts_with("calling kernel function "))
+        KFUNC_REFUSAL.in_line(l) && (!l.ends_with(" is not allowed") || l.starts_with("calling kernel function "))
     });
     if let Some(l) = refusal {
         return Decision::VerifierRejectedNotAllowed { message: l.to_string() };
@@ -101,7 +122,7 @@ fn decide_rest(r: &LoadResult) -> Decision {
     if r.loaded {
         return Decision::VerifierAccepted;
     }
-    if let Some(l) = find_line(&r.log, UNDECIDED) {
+    if let Some(l) = find_line(&r.log, &UNDECIDED_LINE) {
         return Decision::Undecided { reason: l.to_string() };
     }
     match last_line(&r.log) {

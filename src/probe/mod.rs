@@ -637,12 +637,36 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
     let nongpl_results = exec(&nongpl_base, &prepared);
     loads += nongpl_base.len();
     let license_neutral: std::collections::HashSet<usize> = nongpl_base.iter().zip(&nongpl_results).filter(|(_, r)| r.loaded).map(|(&(i, _), _)| i).collect();
+    // Helper leaders ([`reuse::HELPER_SHARING`]): variants of one program
+    // type, one sleepability, no attach target and both asked under a
+    // non-GPL license take the helper verdicts (and `gpl_only`) of the
+    // first such one, except the helpers its `get_func_proto` answers per
+    // attach type; struct_ops members those of their type's first member
+    // ([`reuse::MEMBER_HELPER_SHARING`]).
+    let mut hlead: Vec<(usize, &[&str])> = (0..prepared.len()).map(|i| (i, &[][..])).collect();
+    if share {
+        let mut first: HashMap<(u32, bool), usize> = HashMap::new();
+        for &i in probed.iter().filter(|&&i| i < first_member && license_neutral.contains(&i)) {
+            let Some(v) = vs.get(i) else { continue };
+            let Some(exc) = reuse::helper_exceptions(&v.prog_type).filter(|_| v.attach_btf.is_none()) else { continue };
+            let l = *first.entry((v.prog_type_id, v.sleepable)).or_insert(i);
+            if let Some(slot) = hlead.get_mut(i) {
+                *slot = (l, exc);
+            }
+        }
+        for (n, (vi, _, _)) in member_of.iter().enumerate() {
+            let exc = vs.get(*vi).and_then(|v| v.attach_btf.as_ref()).and_then(|a| reuse::member_helper_exceptions(&a.name));
+            if let (Some(exc), Some(slot)) = (exc, hlead.get_mut(first_member + n)) {
+                *slot = (*vi, exc);
+            }
+        }
+    }
+    let helper_call = |i: usize, id: u32| if license_neutral.contains(&i) { Call::HelperNonGpl(id) } else { Call::Helper(id) };
+    let probed_helpers: Vec<&crate::surface::Helper> = helpers.iter().copied().filter(|h| opts.full || !NOISY_HELPERS.contains(&h.name.as_str())).collect();
     let mut jobs = Vec::new();
     for &i in &probed {
-        for h in &helpers {
-            if opts.full || !NOISY_HELPERS.contains(&h.name.as_str()) {
-                jobs.push((i, if license_neutral.contains(&i) { Call::HelperNonGpl(h.id) } else { Call::Helper(h.id) }));
-            }
+        if hlead.get(i).is_some_and(|&(l, _)| l == i) {
+            jobs.extend(probed_helpers.iter().map(|h| (i, helper_call(i, h.id))));
         }
         if lead.get(i) == Some(&i) {
             jobs.extend(kfunc_idx.iter().map(|&k| (i, Call::Kfunc(k))));
@@ -665,25 +689,45 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
             }
         }
     };
-    decide(&mut by_job, &jobs, &results);
-    let mut gpl_restricted: Vec<(usize, Call)> = Vec::new();
-    for (&(i, c), r) in jobs.iter().zip(&results) {
-        if let Call::HelperNonGpl(id) = c {
-            if r.log.contains(GPL_REFUSAL) {
-                gpl_restricted.push((i, Call::Helper(id)));
-            } else {
-                by_job.insert((i, 0, id), if r.errno == -1 { Decision::Undecided { reason: r.log.clone() } } else { classify::helper(r) });
+    // Helper calls asked under a non-GPL license: decided, or (refused as
+    // `gpl_only`) asked again under GPL.
+    let settle_nongpl = |by_job: &mut HashMap<(usize, u8, u32), Decision>, jobs: &[(usize, Call)], results: &[sys::LoadResult]| {
+        let mut again = Vec::new();
+        for (&(i, c), r) in jobs.iter().zip(results) {
+            if let Call::HelperNonGpl(id) = c {
+                if r.log.contains(GPL_REFUSAL) {
+                    again.push((i, Call::Helper(id)));
+                } else {
+                    by_job.insert((i, 0, id), if r.errno == -1 { Decision::Undecided { reason: r.log.clone() } } else { classify::helper(r) });
+                }
             }
         }
-    }
+        again
+    };
+    decide(&mut by_job, &jobs, &results);
+    let mut gpl_restricted: Vec<(usize, Call)> = settle_nongpl(&mut by_job, &jobs, &results);
     let gpl_again = exec(&gpl_restricted, &prepared);
     loads += gpl_restricted.len();
     decide(&mut by_job, &gpl_restricted, &gpl_again);
     // Followers: the leader's kfunc verdicts, except those a filter, the
-    // program's sleepability or an allowlist may change.
+    // program's sleepability or an allowlist may change; the helper
+    // leader's helper verdicts, except those its `get_func_proto` answers
+    // per attach type or member.
     let mut follow_jobs: Vec<(usize, Call)> = Vec::new();
     let mut copied: Vec<((usize, u8, u32), Decision)> = Vec::new();
+    let mut copied_helpers: Vec<(usize, usize, u32)> = Vec::new();
     for &i in &probed {
+        if let Some(&(l, exc)) = hlead.get(i).filter(|&&(l, _)| l != i) {
+            for h in &probed_helpers {
+                match by_job.get(&(l, 0, h.id)) {
+                    Some(d) if !reuse::helper_must_reprobe(&h.name, exc, d) => {
+                        copied.push(((i, 0, h.id), d.clone()));
+                        copied_helpers.push((i, l, h.id));
+                    }
+                    _ => follow_jobs.push((i, helper_call(i, h.id))),
+                }
+            }
+        }
         let Some(&l) = lead.get(i).filter(|&&l| l != i) else { continue };
         for &k in &kfunc_idx {
             let Some(kf) = surface.kfuncs.get(k) else { continue };
@@ -696,6 +740,11 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
     let follow_results = exec(&follow_jobs, &prepared);
     loads += follow_jobs.iter().zip(&follow_results).filter(|(_, r)| r.errno != -1).count();
     decide(&mut by_job, &follow_jobs, &follow_results);
+    let follow_restricted = settle_nongpl(&mut by_job, &follow_jobs, &follow_results);
+    let follow_again = exec(&follow_restricted, &prepared);
+    loads += follow_restricted.len();
+    decide(&mut by_job, &follow_restricted, &follow_again);
+    gpl_restricted.extend(follow_restricted);
     by_job.extend(copied);
 
     // Phase 3: which helpers the kernel declares `gpl_only`, per variant
@@ -711,6 +760,11 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
             if by_job.get(&(i, 0, id)).and_then(Decision::available) == Some(true) {
                 gpl_only.entry(i).or_default().push(id);
             }
+        }
+    }
+    for &(i, l, id) in &copied_helpers {
+        if gpl_only.get(&l).is_some_and(|g| g.contains(&id)) {
+            gpl_only.entry(i).or_default().push(id);
         }
     }
     let mut gpl_jobs: Vec<(usize, Call)> = Vec::new();

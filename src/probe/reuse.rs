@@ -116,6 +116,86 @@ pub fn leaders(programs: &[(u32, bool, bool)]) -> Vec<usize> {
     out
 }
 
+/// Helper verdicts one variant takes from another of the same program
+/// type: the verifier asks `env->ops->get_func_proto(func_id, prog)` of the
+/// program type's `bpf_verifier_ops` (verifier.c `check_helper_call`,
+/// v4.x–v6.18) and refuses the call when it returns NULL; after that only
+/// the arguments (the same program, `call HELPER; r0 = ret; exit`, with R1
+/// the context in every variant), `fn->allowed` (tracing only),
+/// `fn->might_sleep` and the `gpl_only` of the returned proto decide. So
+/// variants of one program type and one sleepability answer alike for every
+/// helper whose `get_func_proto` case does not look at the program's
+/// `expected_attach_type`: those helpers, per program type, are listed here
+/// and measured in every variant (and so is any the leader left undecided).
+/// Program types not listed (tracing, LSM, freplace: the answer depends on
+/// the attach target; struct_ops: one `get_func_proto` per struct_ops type)
+/// are measured per variant. Cases read in Linux v6.18; `tests/probe_live.rs`
+/// compares a probe made this way with one made per variant, decision by
+/// decision, on the running kernel.
+pub const HELPER_SHARING: &[(&str, &str, &[&str])] = &[
+    // kernel/trace/bpf_trace.c kprobe_prog_func_proto: `get_func_ip` and
+    // `get_attach_cookie` return another proto for kprobe.multi/session and
+    // uprobe.multi/session (is_kprobe_multi, is_uprobe_multi: another
+    // `gpl_only` too); `get_stack` and bpf_tracing_func_proto's
+    // `get_task_stack` and `copy_from_user*` differ by sleepability only.
+    ("BPF_PROG_TYPE_KPROBE", "kprobe_prog_func_proto", &["bpf_get_func_ip", "bpf_get_attach_cookie"]),
+    // net/core/filter.c xdp_func_proto: no case looks at the attach type
+    // (xdp, xdp/devmap, xdp/cpumap differ in context fields only).
+    ("BPF_PROG_TYPE_XDP", "xdp_func_proto", &[]),
+    // net/core/filter.c cg_skb_func_proto -> kernel/bpf/cgroup.c
+    // cgroup_common_func_proto: `get_retval`/`set_retval` per attach type.
+    ("BPF_PROG_TYPE_CGROUP_SKB", "cg_skb_func_proto", &["bpf_get_retval", "bpf_set_retval"]),
+    // net/core/filter.c sock_filter_func_proto -> cgroup_common_func_proto.
+    ("BPF_PROG_TYPE_CGROUP_SOCK", "sock_filter_func_proto", &["bpf_get_retval", "bpf_set_retval"]),
+    // net/core/filter.c sk_skb_func_proto: no case looks at the attach type.
+    ("BPF_PROG_TYPE_SK_SKB", "sk_skb_func_proto", &[]),
+    // net/core/filter.c sock_addr_func_proto: `bind` (connect hooks only),
+    // `setsockopt`/`getsockopt` switch on expected_attach_type; and
+    // cgroup_common_func_proto's `get_retval`/`set_retval`.
+    (
+        "BPF_PROG_TYPE_CGROUP_SOCK_ADDR",
+        "sock_addr_func_proto",
+        &["bpf_bind", "bpf_setsockopt", "bpf_getsockopt", "bpf_get_retval", "bpf_set_retval"],
+    ),
+    // net/core/filter.c sk_reuseport_func_proto: select and migrate alike.
+    ("BPF_PROG_TYPE_SK_REUSEPORT", "sk_reuseport_func_proto", &[]),
+    // kernel/bpf/cgroup.c cg_sockopt_func_proto: `setsockopt` and
+    // `getsockopt` per attach type; cgroup_common_func_proto's retval pair.
+    ("BPF_PROG_TYPE_CGROUP_SOCKOPT", "cg_sockopt_func_proto", &["bpf_setsockopt", "bpf_getsockopt", "bpf_get_retval", "bpf_set_retval"]),
+];
+
+/// struct_ops types whose other members take the helper verdicts of the
+/// first one: the type's own `verifier_ops->get_func_proto` (verifier.c
+/// `check_struct_ops_btf_id` sets `env->ops` to it) sees the member only
+/// through `prog->expected_attach_type`, and for these types only in the
+/// helpers listed. Members' availability is compared, not their messages
+/// ([`super::MemberResult`]).
+pub const MEMBER_HELPER_SHARING: &[(&str, &str, &[&str])] = &[
+    // net/bpf/bpf_dummy_struct_ops.c bpf_dummy_verifier_ops: no get_func_proto.
+    ("bpf_dummy_ops", "(none)", &[]),
+    // net/ipv4/bpf_tcp_ca.c bpf_tcp_ca_get_func_proto: `setsockopt` and
+    // `getsockopt` refused to `release` (prog_ops_moff).
+    ("tcp_congestion_ops", "bpf_tcp_ca_get_func_proto", &["bpf_setsockopt", "bpf_getsockopt"]),
+];
+
+/// The helpers measured in every variant of program type `prog_type`, or
+/// None when its variants do not share helper verdicts.
+pub fn helper_exceptions(prog_type: &str) -> Option<&'static [&'static str]> {
+    HELPER_SHARING.iter().find(|(p, _, _)| *p == prog_type).map(|(_, _, h)| *h)
+}
+
+/// The helpers measured in every member of struct_ops type `name`, or None
+/// when its members do not share helper verdicts.
+pub fn member_helper_exceptions(name: &str) -> Option<&'static [&'static str]> {
+    MEMBER_HELPER_SHARING.iter().find(|(t, _, _)| *t == name).map(|(_, _, h)| *h)
+}
+
+/// Whether a follower must measure helper `name` rather than copy the
+/// leader's verdict `leader`.
+pub fn helper_must_reprobe(name: &str, exceptions: &[&str], leader: &Decision) -> bool {
+    exceptions.contains(&name) || matches!(leader, Decision::Undecided { .. })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +211,18 @@ mod tests {
         assert_eq!(leaders(&p), vec![1, 1, 1, 3, 4, 5]);
         // Only sleepable programs: the first leads.
         assert_eq!(leaders(&[(31, true, true), (31, true, true)]), vec![0, 0]);
+    }
+
+    #[test]
+    fn helper_sharing_table() {
+        assert_eq!(helper_exceptions("BPF_PROG_TYPE_CGROUP_SOCK_ADDR").map(|h| h.contains(&"bpf_bind")), Some(true));
+        assert_eq!(helper_exceptions("BPF_PROG_TYPE_TRACING"), None);
+        assert_eq!(helper_exceptions("BPF_PROG_TYPE_STRUCT_OPS"), None);
+        assert!(helper_must_reprobe("bpf_bind", &["bpf_bind"], &Decision::VerifierAccepted));
+        assert!(!helper_must_reprobe("bpf_map_lookup_elem", &["bpf_bind"], &refused("program of this type cannot use helper")));
+        assert!(helper_must_reprobe("bpf_map_lookup_elem", &[], &Decision::Undecided { reason: "EPERM".into() }));
+        assert_eq!(member_helper_exceptions("tcp_congestion_ops").map(<[_]>::len), Some(2));
+        assert_eq!(member_helper_exceptions("sched_ext_ops"), None);
     }
 
     #[test]

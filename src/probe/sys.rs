@@ -248,7 +248,7 @@ pub fn prog_load(spec: &LoadSpec, log_buf: &mut [u8]) -> LoadResult {
 }
 
 fn log_text(buf: &[u8]) -> String {
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    let end = memchr::memchr(0, buf).unwrap_or(buf.len());
     String::from_utf8_lossy(buf.get(..end).unwrap_or(&[])).into_owned()
 }
 
