@@ -5,12 +5,17 @@
 # same process with no helper and no kfunc asked (kernel BTF read, variants
 # loaded once, contexts). Then per command the CPU time (user + sys), peak
 # RSS and, for bpfabi, the BPF_PROG_LOAD count from the JSON summary.
-# BEFORE=path/to/an/older/bpfabi adds its row (e.g. the previous commit).
+# BEFORE=path/to/an/older/bpfabi adds its row (e.g. the previous commit);
+# BPFABI=path/to/bpfabi measures that binary instead of building one.
 # Writes bench/results-probe.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet --bin bpfabi
-B=$PWD/target/release/bpfabi
+if [ -n "${BPFABI:-}" ]; then
+  B=$(realpath "$BPFABI")
+else
+  cargo build --release --quiet --bin bpfabi
+  B=$PWD/target/release/bpfabi
+fi
 OUT=bench/results-probe.md
 rows=(-n "bpfabi probe --json (helpers + kfuncs, all variants)" "$B probe --json > /dev/null"
   -n "bpfabi probe --json --no-helpers --no-kfuncs (floor)" "$B probe --json --no-helpers --no-kfuncs > /dev/null"

@@ -13,8 +13,12 @@
 //! nothing is pinned or left loaded. Loads are saved where the kernel makes
 //! the answer the same: a kfunc is asked once per program type unless a
 //! filter, sleepability or an allowlist may answer per variant
-//! ([`reuse`]; struct_ops types and members too), and a helper under a non-GPL license first, which answers
-//! `gpl_only` in the same load ([`run_unshared`] asks everything).
+//! ([`reuse`]; struct_ops types and members too), a helper once per
+//! program type and sleepability unless its `get_func_proto` case looks at
+//! the attach type ([`reuse::HELPER_SHARING`]; struct_ops members:
+//! [`reuse::MEMBER_HELPER_SHARING`]), and a helper under a non-GPL license
+//! first, which answers `gpl_only` in the same load ([`run_unshared`] asks
+//! everything).
 //! (`probe per kfunc set` is per program type here: every set registered for
 //! a program type is merged into its hook's one set.)
 //!

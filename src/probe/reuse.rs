@@ -1,5 +1,6 @@
-//! Which kfunc verdicts one program variant can take from another of the
-//! same program type without loading its own programs.
+//! Which kfunc and helper verdicts one program variant can take from
+//! another of the same program type without loading its own programs
+//! (helpers: [`HELPER_SHARING`], [`MEMBER_HELPER_SHARING`]; kfuncs below).
 //!
 //! The verifier decides whether a program may call a kfunc in
 //! `check_kfunc_call` -> `fetch_kfunc_meta` -> `btf_kfunc_id_set_contains`
