@@ -83,6 +83,7 @@ fn synthetic(kernel: &bpfabi::kernel::Kernel) -> Probe {
         ],
         helper_gpl_measured: false,
         contexts_measured: false,
+        callbacks_measured: false,
     }
 }
 

@@ -17,10 +17,21 @@
 //!   refuses a non-sleepable program that sets a wq callback, "sleepable
 //!   callback in a program that is not sleepable").
 //!
+//!   Probe files with `callbacks_measured` answer for the callback itself
+//!   (`callback` contexts: wq, timer, task_work, loop; src/probe/callbacks.rs):
+//!   the call's decision in the callback where it differs, and a callback
+//!   kind the kernel refuses to let this program register (6.18: "sleepable
+//!   callback in a program that is not sleepable"; "tracing progs cannot
+//!   use bpf_wq yet") refuses every call made only there;
+//! - a sleepable struct_ops program (`struct_ops.s`): the probe's
+//!   `sleepable` context of its member (loaded with `BPF_F_SLEEPABLE`; the
+//!   type's `check_member` may refuse it).
+//!
 //! Anything not measured becomes `undecided` with the reason (graded
 //! `unknown`), never "allowed".
 
-use crate::probe::{Context, ContextResult, Decision, LoadOutcome, ProbeIndex, VariantResult};
+use crate::probe::classify::sleep_refusal;
+use crate::probe::{CallbackKind, Context, ContextResult, Decision, LoadOutcome, ProbeIndex, VariantResult};
 use crate::object::callbacks::{async_only_calls, AsyncCalls, AsyncKind};
 use crate::object::{BpfObject, Program};
 use crate::uapi::AttachType;
@@ -43,10 +54,23 @@ pub(crate) struct ContextView<'a> {
     /// sleepable program runs non-sleepable).
     nonsleepable: Vec<usize>,
     contexts_measured: bool,
+    /// The contexts of the variants judging the program.
+    contexts: Vec<&'a ContextResult>,
+    /// The struct_ops member the program implements.
+    member: Option<String>,
+    /// The probe measured callbacks and sleepable members.
+    callbacks_measured: bool,
 }
 
-fn sleep_refusal(d: &Decision) -> bool {
-    matches!(d, Decision::VerifierRejectedNotAllowed { message } if message.contains("must be sleepable") || message.contains("might sleep") || message.contains("in non-sleepable prog"))
+/// A call's answer in one context: the decision it lists, if any.
+type Lookup<'l> = &'l dyn Fn(&ContextResult) -> Option<Decision>;
+
+fn callback_kind(k: AsyncKind) -> CallbackKind {
+    match k {
+        AsyncKind::Timer => CallbackKind::Timer,
+        AsyncKind::Wq => CallbackKind::Wq,
+        AsyncKind::TaskWork => CallbackKind::TaskWork,
+    }
 }
 
 fn undecided(reason: String) -> Decision {
@@ -54,10 +78,10 @@ fn undecided(reason: String) -> Decision {
 }
 
 impl<'a> ContextView<'a> {
-    pub(crate) fn new(pi: &'a ProbeIndex, obj: &BpfObject, p: &Program, loadable: &[usize], member_variant: Option<usize>) -> ContextView<'a> {
+    pub(crate) fn new(pi: &'a ProbeIndex, obj: &BpfObject, p: &Program, loadable: &[usize], member: Option<(usize, &str)>) -> ContextView<'a> {
         let vs = &pi.probe.variants;
-        let variants: Vec<&'a VariantResult> = match member_variant {
-            Some(v) => vs.get(v).into_iter().collect(),
+        let variants: Vec<&'a VariantResult> = match member {
+            Some((v, _)) => vs.get(v).into_iter().collect(),
             None => loadable.iter().filter_map(|&i| vs.get(i)).collect(),
         };
         let iter = match (p.expected_attach, &p.attach_target) {
@@ -94,7 +118,20 @@ impl<'a> ContextView<'a> {
             variants_sleepable,
             nonsleepable,
             contexts_measured: pi.probe.contexts_measured,
+            contexts: variants.iter().flat_map(|v| v.contexts.iter()).collect(),
+            member: member.map(|(_, m)| m.to_string()),
+            callbacks_measured: pi.probe.callbacks_measured,
         }
+    }
+
+    /// A sleepable struct_ops program whose member the probe could not load
+    /// sleepable: (member, the kernel's words).
+    pub(crate) fn sleepable_member_refused(&self) -> Option<(&str, &str)> {
+        let member = self.member.as_deref().filter(|_| self.sleepable && self.callbacks_measured)?;
+        self.contexts.iter().find_map(|c| match (&c.context, &c.load) {
+            (Context::Sleepable { member: m }, LoadOutcome::Unsupported { message }) if m == member => Some((member, message.as_str())),
+            _ => None,
+        })
     }
 
     /// The answer for helper `id` in the context that runs it, when that is
@@ -118,7 +155,8 @@ impl<'a> ContextView<'a> {
                 out = Some((f, label));
             }
         }
-        self.settle(out, d, self.async_calls.helpers.get(&id).copied(), || {
+        let lookup = |c: &ContextResult| c.helpers.iter().find(|h| h.id == id).map(|h| h.decision.clone());
+        self.settle(out, d, self.async_calls.helpers.get(&id).copied(), &lookup, || {
             self.nonsleepable.iter().filter_map(|&i| pi.helper(i, id)).map(|h| &h.decision).find(|d| sleep_refusal(d))
         })
     }
@@ -145,7 +183,8 @@ impl<'a> ContextView<'a> {
                 out = Some((f, label));
             }
         }
-        self.settle(out, d, self.async_calls.kfuncs.get(name).copied(), || self.nonsleepable.iter().filter_map(|&i| pi.kfunc(i, ess)).find(|d| sleep_refusal(d)))
+        let lookup = |c: &ContextResult| c.kfuncs.iter().find(|k| k.name == ess).map(|k| k.decision.clone());
+        self.settle(out, d, self.async_calls.kfuncs.get(name).copied(), &lookup, || self.nonsleepable.iter().filter_map(|&i| pi.kfunc(i, ess)).find(|d| sleep_refusal(d)))
     }
 
     /// The answer once the context is accounted for: `out` (a context's
@@ -153,23 +192,70 @@ impl<'a> ContextView<'a> {
     /// sleepability was never probed, or the call runs only in an async
     /// callback of `kind` (`nonsleep`: a non-sleepable variant's refusal
     /// for sleepability, asked only then).
-    fn settle<'p>(&self, out: Option<(Decision, String)>, d: &Decision, kind: Option<AsyncKind>, nonsleep: impl FnOnce() -> Option<&'p Decision>) -> Option<(Decision, String)> {
+    fn settle<'p>(&self, out: Option<(Decision, String)>, d: &Decision, kind: Option<AsyncKind>, lookup: Lookup, nonsleep: impl FnOnce() -> Option<&'p Decision>) -> Option<(Decision, String)> {
         let current = out.as_ref().map_or(d, |(d, _)| d);
-        if let Some(a) = self.sleepable_unprobed(current) {
+        if let Some(a) = self.sleepable_unprobed(current, lookup) {
             return Some(a);
         }
-        if let Some(a) = kind.and_then(|k| self.async_decision(k, current, nonsleep())) {
-            return Some(a);
+        if let Some(k) = kind {
+            if self.callbacks_measured {
+                if let Some(a) = self.callback_measured(k, current, lookup) {
+                    return Some(a);
+                }
+            } else if let Some(a) = self.async_decision(k, current, nonsleep()) {
+                return Some(a);
+            }
         }
         out
+    }
+
+    /// A call made only in an async callback of `kind`, with the probe's
+    /// `callback` contexts: the kernel refuses the callback itself here
+    /// (every call made there fails with it), or the call's answer in the
+    /// callback differs from the program's (listed), or it does not.
+    fn callback_measured(&self, kind: AsyncKind, d: &Decision, lookup: Lookup) -> Option<(Decision, String)> {
+        let ck = callback_kind(kind);
+        let label = format!("in a {} callback", kind.registrar());
+        let ctxs: Vec<&&ContextResult> = self.contexts.iter().filter(|c| c.context == Context::Callback { callback: ck }).collect();
+        if !ctxs.is_empty() && ctxs.iter().all(|c| matches!(c.load, LoadOutcome::Unsupported { .. })) {
+            let message = ctxs.iter().find_map(|c| match &c.load {
+                LoadOutcome::Unsupported { message } => Some(message.clone()),
+                _ => None,
+            })?;
+            return Some((Decision::VerifierRejectedNotAllowed { message }, label));
+        }
+        if let Some(c) = ctxs.iter().find(|c| matches!(c.load, LoadOutcome::Undecided { .. })) {
+            return Some((undecided(format!("the probe could not load a program registering a {} callback here: {}", kind.registrar(), load_detail(&c.load))), label));
+        }
+        // Loaded: the listed answer, or the program's own (the probe asked
+        // the calls whose answer may differ: refused for sleepability in a
+        // non-sleepable program, allowed in a sleepable one).
+        if let Some(found) = ctxs.iter().find_map(|c| lookup(c)) {
+            return Some((found, label));
+        }
+        (kind.sleepable() != self.sleepable).then(|| (d.clone(), label))
     }
 
     /// A sleepable program judged with variants loaded non-sleepable (a
     /// `struct_ops.s` program: the probe loads struct_ops members
     /// non-sleepable): a refusal for sleepability was never asked of a
     /// sleepable program.
-    fn sleepable_unprobed(&self, d: &Decision) -> Option<(Decision, String)> {
-        (self.sleepable && !self.variants_sleepable && sleep_refusal(d)).then(|| {
+    fn sleepable_unprobed(&self, d: &Decision, lookup: Lookup) -> Option<(Decision, String)> {
+        if !(self.sleepable && !self.variants_sleepable && sleep_refusal(d)) {
+            return None;
+        }
+        // Measured: the member loaded sleepable; its answer where it
+        // differs (a member refused sleepable fails the program, above).
+        if let (Some(member), true) = (&self.member, self.callbacks_measured) {
+            let ctx = self.contexts.iter().find(|c| matches!(&c.context, Context::Sleepable { member: m } if m == member));
+            let label = "sleepable".to_string();
+            return match ctx {
+                Some(c) if c.load != LoadOutcome::Loadable => Some((undecided(format!("the probe could not load member {member} sleepable: {}", load_detail(&c.load))), label)),
+                Some(c) => Some((lookup(c).unwrap_or_else(|| d.clone()), label)),
+                None => Some((d.clone(), label)),
+            };
+        }
+        Some(()).map(|_| {
             (
                 undecided(format!("refused for sleepability (`{}`) to the probe's non-sleepable program; this sleepable program's context was not probed", d.detail())),
                 "sleepable".to_string(),

@@ -123,7 +123,17 @@ impl ProbeIndex {
         };
         let specific = if member.is_some() { None } else { self.target_specific(&loadable, p) };
         let helper_name = |id: u32| loadable.iter().find_map(|&i| self.helper(i, id)).map(|h| h.name.clone()).unwrap_or_else(|| format!("helper #{id}"));
-        let ctx = super::context::ContextView::new(self, obj, p, &loadable, member.as_ref().map(|m| m.variant));
+        let ctx = super::context::ContextView::new(self, obj, p, &loadable, member.as_ref().map(|m| (m.variant, m.member.as_str())));
+        // A sleepable program on a member the kernel refuses to run sleepable
+        // (measured: the probe's `sleepable` context of that member).
+        if let Some((member, message)) = ctx.sleepable_member_refused() {
+            rs.push(reason(
+                R::AttachTargetNotSleepable,
+                &label,
+                format!("the kernel refuses a sleepable BPF implementation of member {member}: `{message}` (probe {src})"),
+            ));
+            return rs;
+        }
         for id in p.helpers.keys() {
             let d = match &member {
                 Some(m) => m.helper(self, *id),
@@ -188,6 +198,8 @@ impl ProbeIndex {
 /// or another member with the decisions that differ from the variant's.
 struct MemberView<'a> {
     variant: usize,
+    /// The member's name.
+    member: String,
     other: Option<&'a MemberResult>,
     /// `struct_ops/TYPE.member`.
     label: String,
@@ -218,10 +230,10 @@ impl ProbeIndex {
         let (variant, member, label) = self.struct_ops_slot(obj, p, loadable)?;
         let v = self.probe.variants.get(variant)?;
         if v.variant.struct_ops_member.as_deref() == Some(member) {
-            return Some(MemberView { variant, other: None, label });
+            return Some(MemberView { variant, member: member.to_string(), other: None, label });
         }
         let m = v.member(member)?;
-        (m.load == LoadOutcome::Loadable).then_some(MemberView { variant, other: Some(m), label })
+        (m.load == LoadOutcome::Loadable).then_some(MemberView { variant, member: member.to_string(), other: Some(m), label })
     }
 
     /// The member a struct_ops program implements, when the probe found

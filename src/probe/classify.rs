@@ -55,6 +55,12 @@ const UNDECIDED: &[&str] = &[
     "require device-bound program",
 ];
 
+/// A refusal for sleepability: the call needs a sleepable program (or the
+/// context that runs it, an async callback, to be sleepable).
+pub fn sleep_refusal(d: &Decision) -> bool {
+    matches!(d, Decision::VerifierRejectedNotAllowed { message } if message.contains("must be sleepable") || message.contains("might sleep") || message.contains("in non-sleepable prog"))
+}
+
 /// The last meaningful log line (skipping statistics), for messages.
 pub fn last_line(log: &str) -> &str {
     log.lines()

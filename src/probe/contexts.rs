@@ -30,7 +30,6 @@ use crate::kernel::Kernel;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What a context adds to its variant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +43,34 @@ pub enum Context {
     },
     /// The variant's program references an arena map.
     ArenaMap,
+    /// The call made in a callback the variant's program registers.
+    Callback {
+        /// Which registration.
+        callback: CallbackKind,
+    },
+    /// A struct_ops member (the variant's own or another) loaded sleepable
+    /// (`BPF_F_SLEEPABLE`, `SEC("struct_ops.s/...")`).
+    Sleepable {
+        /// The member.
+        member: String,
+    },
+}
+
+/// The callback registrations the probe measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackKind {
+    /// `bpf_wq_set_callback` (`_impl` before 6.19): an async callback,
+    /// verified sleepable (verifier.c `push_async_cb`, `is_async_cb_sleepable`).
+    Wq,
+    /// `bpf_timer_set_callback`: an async callback, never sleepable.
+    Timer,
+    /// `bpf_task_work_schedule_signal` (`_impl` in 6.18): an async
+    /// callback, sleepable.
+    TaskWork,
+    /// `bpf_loop`: a synchronous callback, verified in the caller's state
+    /// (verifier.c `push_callback_call` without `push_async_cb`).
+    Loop,
 }
 
 /// One context of a variant: whether it loads, and the decisions whose
@@ -65,53 +92,37 @@ pub struct ContextResult {
 }
 
 /// One load to make: everything owned.
-struct Job {
+pub(super) struct Job {
     prog_type: u32,
-    expected_attach_type: u32,
-    flags: u32,
     attach_btf_id: u32,
     attach_btf_obj_fd: RawFd,
-    insns: Vec<Insn>,
-    fd_array: Vec<RawFd>,
+    pub(super) insns: Vec<Insn>,
+    pub(super) fd_array: Vec<RawFd>,
+    pub(super) flags: u32,
+    pub(super) expected_attach_type: u32,
+    /// A program passing a callback: its BTF and `func_info`.
+    pub(super) btf: Option<(RawFd, Vec<[u32; 2]>)>,
 }
 
-/// Run `jobs` on `threads` workers; results in job order.
-fn run_jobs(jobs: &[Job], kern_version: u32, threads: usize) -> Vec<LoadResult> {
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut log = vec![0u8; 16 * 1024];
-        let mut done = Vec::new();
-        loop {
-            let n = next.fetch_add(1, Ordering::Relaxed);
-            let Some(j) = jobs.get(n) else { break done };
-            let spec = LoadSpec {
-                prog_type: j.prog_type,
-                expected_attach_type: j.expected_attach_type,
-                prog_flags: j.flags,
-                attach_btf_id: j.attach_btf_id,
-                attach_btf_obj_fd: j.attach_btf_obj_fd,
-                kern_version,
-                gpl: true,
-                insns: &j.insns,
-                fd_array: &j.fd_array,
-            };
-            done.push((n, sys::prog_load(&spec, &mut log)));
-        }
-    };
-    let mut all: Vec<(usize, LoadResult)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads.max(1)).map(|_| s.spawn(work)).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
-    });
-    all.sort_by_key(|(n, _)| *n);
-    let mut out = Vec::with_capacity(jobs.len());
-    let mut it = all.into_iter().peekable();
-    for n in 0..jobs.len() {
-        match it.next_if(|(m, _)| *m == n) {
-            Some((_, r)) => out.push(r),
-            None => out.push(LoadResult { loaded: false, errno: -1, log: "worker thread failed".into() }),
-        }
-    }
-    out
+/// Make the loads of `jobs` ([`super::parallel_loads`]); results in job order.
+pub(super) fn run_jobs(jobs: &[Job], kern_version: u32, threads: usize) -> Vec<LoadResult> {
+    super::parallel_loads(jobs.len(), threads, |n, log| {
+        let Some(j) = jobs.get(n) else { return LoadResult { loaded: false, errno: -1, log: "no such job".into() } };
+        let spec = LoadSpec {
+            prog_type: j.prog_type,
+            expected_attach_type: j.expected_attach_type,
+            prog_flags: j.flags,
+            attach_btf_id: j.attach_btf_id,
+            attach_btf_obj_fd: j.attach_btf_obj_fd,
+            kern_version,
+            gpl: true,
+            insns: &j.insns,
+            fd_array: &j.fd_array,
+            prog_btf_fd: j.btf.as_ref().map_or(0, |b| b.0),
+            func_info: j.btf.as_ref().map_or(&[][..], |b| &b.1[..]),
+        };
+        sys::prog_load(&spec, log)
+    })
 }
 
 /// The iterator targets of a kernel: `bpf_iter_<target>` FUNCs whose first
@@ -170,11 +181,22 @@ pub(super) struct Env<'a> {
     pub threads: usize,
     pub helpers: bool,
     pub kfunc_probes: bool,
+    /// Per variant (index of `out`): the prologue its programs start with
+    /// and the value they return.
+    pub frames: Vec<(Vec<Insn>, i32)>,
 }
 
-/// A variant's load parameters, from its result.
-fn base_job(v: &VariantResult, module_fd: &HashMap<&str, RawFd>, insns: Vec<Insn>, fd_array: Vec<RawFd>) -> Job {
+impl Env<'_> {
+    pub(super) fn frame(&self, vi: usize) -> (&[Insn], i32) {
+        self.frames.get(vi).map_or((&[][..], 0), |(p, r)| (&p[..], *r))
+    }
+}
+
+/// A variant's load parameters, from its result: `insns` after the
+/// variant's prologue (`prologue`, [`super::refs`]).
+pub(super) fn base_job(v: &VariantResult, module_fd: &HashMap<&str, RawFd>, prologue: &[Insn], insns: Vec<Insn>, fd_array: Vec<RawFd>) -> Job {
     let var = &v.variant;
+    let insns = if prologue.is_empty() { insns } else { prologue.iter().copied().chain(insns).collect() };
     Job {
         prog_type: var.prog_type_id,
         expected_attach_type: var.attach_type_id.unwrap_or(0),
@@ -183,10 +205,11 @@ fn base_job(v: &VariantResult, module_fd: &HashMap<&str, RawFd>, insns: Vec<Insn
         attach_btf_obj_fd: var.attach_btf.as_ref().and_then(|a| a.module.as_deref()).and_then(|m| module_fd.get(m).copied()).unwrap_or(0),
         insns,
         fd_array,
+        btf: None,
     }
 }
 
-fn decided(r: &LoadResult, f: fn(&LoadResult) -> Decision) -> Decision {
+pub(super) fn decided(r: &LoadResult, f: fn(&LoadResult) -> Decision) -> Decision {
     if r.errno == -1 {
         Decision::Undecided { reason: r.log.clone() }
     } else {
@@ -204,6 +227,10 @@ pub(super) fn add(env: &Env, out: &mut [VariantResult]) -> usize {
     if env.kfunc_probes {
         loads += arena_contexts(env, out);
     }
+    if env.helpers || env.kfunc_probes {
+        loads += super::callbacks::add(env, out);
+        loads += super::callbacks::sleepable_members(env, out);
+    }
     loads
 }
 
@@ -214,7 +241,7 @@ fn iter_target_contexts(env: &Env, out: &mut [VariantResult]) -> usize {
         let own = v.variant.attach_btf.as_ref().map(|a| a.name.clone());
         let others: Vec<&(String, u32, Option<String>)> = targets.iter().filter(|(t, _, _)| own.as_deref() != Some(format!("bpf_iter_{t}").as_str())).collect();
         let with_target = |id: u32, module: &Option<String>, insns: Vec<Insn>| {
-            let mut j = base_job(v, env.module_fd, insns, Vec::new());
+            let mut j = base_job(v, env.module_fd, &[], insns, Vec::new());
             j.attach_btf_id = id;
             j.attach_btf_obj_fd = module.as_deref().and_then(|m| env.module_fd.get(m).copied()).unwrap_or(0);
             j
@@ -294,7 +321,8 @@ fn arena_contexts(env: &Env, out: &mut [VariantResult]) -> usize {
     let mut of: Vec<(usize, usize)> = Vec::new();
     for (vi, v) in out.iter().enumerate().filter(|(_, v)| v.load == LoadOutcome::Loadable) {
         let [l0, l1] = Insn::ld_map_fd(1, fd);
-        jobs.push(base_job(v, env.module_fd, vec![l0, l1, Insn::mov_r0(0), Insn::exit()], Vec::new()));
+        let prologue = env.frame(vi).0;
+        jobs.push(base_job(v, env.module_fd, prologue, vec![l0, l1, Insn::mov_r0(0), Insn::exit()], Vec::new()));
         of.push((vi, usize::MAX));
         for &k in &kf {
             let Some(kfunc) = env.kfuncs.get(k) else { continue };
@@ -306,7 +334,7 @@ fn arena_contexts(env: &Env, out: &mut [VariantResult]) -> usize {
                 },
             };
             let insns = vec![l0, l1, Insn::call(sys::BPF_PSEUDO_KFUNC_CALL, kfunc.btf_id.get() as i32, off), Insn::mov_r0(0), Insn::exit()];
-            jobs.push(base_job(v, env.module_fd, insns, fd_array));
+            jobs.push(base_job(v, env.module_fd, prologue, insns, fd_array));
             of.push((vi, k));
         }
     }

@@ -27,10 +27,12 @@
 //! `check` can match it to a kernel later ([`file`], [`attach`]). This module
 //! has no CLI dependencies: [`run`] with [`ProbeOptions`] is the whole API.
 
+mod callbacks;
 pub mod classify;
 pub mod contexts;
 pub mod file;
 pub mod reuse;
+mod refs;
 pub mod attach;
 pub mod sys;
 pub mod variants;
@@ -43,7 +45,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-pub use contexts::{Context, ContextResult};
+pub use contexts::{CallbackKind, Context, ContextResult};
 pub use file::{fingerprint_of, read_probe, ProbeIndex};
 pub use sys::kernel_version_code;
 
@@ -418,6 +420,12 @@ pub struct Probe {
     /// does not list was then never asked).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub contexts_measured: bool,
+    /// The callback contexts (`callback`: wq, timer, task_work, loop) and
+    /// the sleepable struct_ops members (`sleepable`) were measured (added
+    /// within `bpfabi.probe/2`; false in files made before: `check` then
+    /// leaves what a callback or a sleepable member changes `unknown`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub callbacks_measured: bool,
 }
 
 /// What to probe.
@@ -498,6 +506,9 @@ struct Prepared {
     attach_btf_obj_fd: RawFd,
     /// Return value the variant's programs exit with.
     ret: i32,
+    /// Instructions every program of the variant starts with (releasing a
+    /// refcounted struct_ops argument: [`refs`]).
+    prologue: Vec<sys::Insn>,
 }
 
 fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> Result<Probe> {
@@ -525,6 +536,10 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
             attach_btf_id: v.attach_btf.as_ref().map(|a| a.id).unwrap_or(0),
             attach_btf_obj_fd: v.attach_btf.as_ref().and_then(|a| a.module.as_deref()).and_then(|m| module_fd.get(m).copied()).unwrap_or(0),
             ret: 0,
+            prologue: match (&v.attach_btf, &v.struct_ops_member) {
+                (Some(a), Some(m)) => refs::member_prologue(kernel, &surface.kfuncs, &a.name, m),
+                _ => Vec::new(),
+            },
         })
         .collect();
     let threads = if opts.threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { opts.threads };
@@ -578,7 +593,8 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
         let Some(p) = prepared.get(i) else { continue };
         let (prog_type, flags, attach_btf_id, attach_btf_obj_fd) = (p.prog_type, p.flags, p.attach_btf_id, p.attach_btf_obj_fd);
         for (name, idx) in &v.other_members {
-            prepared.push(Prepared { prog_type, expected_attach_type: *idx, flags, attach_btf_id, attach_btf_obj_fd, ret: 0 });
+            let prologue = v.attach_btf.as_ref().map(|a| refs::member_prologue(kernel, &surface.kfuncs, &a.name, name)).unwrap_or_default();
+            prepared.push(Prepared { prog_type, expected_attach_type: *idx, flags, attach_btf_id, attach_btf_obj_fd, ret: 0, prologue });
             member_of.push((i, name.clone(), *idx));
         }
     }
@@ -866,6 +882,7 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
         threads,
         helpers: opts.helpers,
         kfunc_probes: opts.kfuncs,
+        frames: prepared.iter().take(out.len()).map(|p| (p.prologue.clone(), p.ret)).collect(),
     };
     summary.loads += contexts::add(&env, &mut out);
     summary.duration_ms = start.elapsed().as_millis() as u64;
@@ -883,6 +900,7 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
         variants: out,
         helper_gpl_measured: opts.helpers,
         contexts_measured: opts.helpers || opts.kfuncs,
+        callbacks_measured: opts.helpers || opts.kfuncs,
     })
 }
 
@@ -896,70 +914,82 @@ fn execute(
     kern_version: u32,
     threads: usize,
 ) -> Vec<sys::LoadResult> {
+    parallel_loads(jobs.len(), threads, |n, log| {
+        let Some((&(_, call), p)) = jobs.get(n).and_then(|j| prepared.get(j.0).map(|p| (j, p))) else {
+            return sys::LoadResult { loaded: false, errno: -1, log: "no such job".into() };
+        };
+        let mut fd_array: Vec<RawFd> = Vec::new();
+        let (body, off_problem) = match call {
+            Call::Baseline(ret) => (vec![sys::Insn::mov_r0(ret), sys::Insn::exit()], None),
+            Call::BaselineNonGpl => (vec![sys::Insn::mov_r0(p.ret), sys::Insn::exit()], None),
+            Call::Helper(id) | Call::HelperNonGpl(id) => (vec![sys::Insn::call(0, id as i32, 0), sys::Insn::mov_r0(p.ret), sys::Insn::exit()], None),
+            Call::Kfunc(k) => {
+                let kf = kfuncs.get(k);
+                let btf_id = kf.map(|k| k.btf_id.get()).unwrap_or(0) as i32;
+                let (off, problem) = match kf.and_then(|k| k.module.as_deref()) {
+                    None => (0, None),
+                    Some(m) => match module_fd.get(m) {
+                        Some(&fd) => {
+                            // fd_array[0] is never read: offset 0 means vmlinux.
+                            fd_array = vec![-1, fd];
+                            (1, None)
+                        }
+                        None => (0, Some(format!("module {m}: its BTF object could not be opened (BPF_BTF_GET_FD_BY_ID)"))),
+                    },
+                };
+                (vec![sys::Insn::call(sys::BPF_PSEUDO_KFUNC_CALL, btf_id, off), sys::Insn::mov_r0(p.ret), sys::Insn::exit()], problem)
+            }
+        };
+        if let Some(reason) = off_problem {
+            return sys::LoadResult { loaded: false, errno: -1, log: reason };
+        }
+        let insns: Vec<sys::Insn> = if p.prologue.is_empty() { body } else { p.prologue.iter().copied().chain(body).collect() };
+        let spec = sys::LoadSpec {
+            prog_type: p.prog_type,
+            expected_attach_type: p.expected_attach_type,
+            prog_flags: p.flags,
+            attach_btf_id: p.attach_btf_id,
+            attach_btf_obj_fd: p.attach_btf_obj_fd,
+            kern_version,
+            gpl: !matches!(call, Call::HelperNonGpl(_) | Call::BaselineNonGpl),
+            insns: &insns,
+            fd_array: &fd_array,
+            ..sys::LoadSpec::default()
+        };
+        sys::prog_load(&spec, log)
+    })
+}
+
+/// Make loads `0..n` with `load(n, log buffer)` on `threads` workers (one
+/// verifier log buffer each); results in order. The probe's one way of
+/// running loads ([`execute`] for variants and members, [`contexts`]).
+pub(super) fn parallel_loads<F>(n: usize, threads: usize, load: F) -> Vec<sys::LoadResult>
+where
+    F: Fn(usize, &mut [u8]) -> sys::LoadResult + Sync,
+{
     let next = AtomicUsize::new(0);
     let work = || {
         let mut log = vec![0u8; 16 * 1024];
         let mut done = Vec::new();
         loop {
-            let n = next.fetch_add(1, Ordering::Relaxed);
-            let Some(&(vi, call)) = jobs.get(n) else { break };
-            let Some(p) = prepared.get(vi) else { break };
-            let mut fd_array: Vec<RawFd> = Vec::new();
-            let (insns, off_problem) = match call {
-                Call::Baseline(ret) => (vec![sys::Insn::mov_r0(ret), sys::Insn::exit()], None),
-                Call::BaselineNonGpl => (vec![sys::Insn::mov_r0(p.ret), sys::Insn::exit()], None),
-                Call::Helper(id) | Call::HelperNonGpl(id) => (vec![sys::Insn::call(0, id as i32, 0), sys::Insn::mov_r0(p.ret), sys::Insn::exit()], None),
-                Call::Kfunc(k) => {
-                    let kf = kfuncs.get(k);
-                    let btf_id = kf.map(|k| k.btf_id.get()).unwrap_or(0) as i32;
-                    let (off, problem) = match kf.and_then(|k| k.module.as_deref()) {
-                        None => (0, None),
-                        Some(m) => match module_fd.get(m) {
-                            Some(&fd) => {
-                                // fd_array[0] is never read: offset 0 means vmlinux.
-                                fd_array = vec![-1, fd];
-                                (1, None)
-                            }
-                            None => (0, Some(format!("module {m}: its BTF object could not be opened (BPF_BTF_GET_FD_BY_ID)"))),
-                        },
-                    };
-                    (vec![sys::Insn::call(sys::BPF_PSEUDO_KFUNC_CALL, btf_id, off), sys::Insn::mov_r0(p.ret), sys::Insn::exit()], problem)
-                }
-            };
-            if let Some(reason) = off_problem {
-                done.push((n, sys::LoadResult { loaded: false, errno: -1, log: reason }));
-                continue;
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= n {
+                break done;
             }
-            let spec = sys::LoadSpec {
-                prog_type: p.prog_type,
-                expected_attach_type: p.expected_attach_type,
-                prog_flags: p.flags,
-                attach_btf_id: p.attach_btf_id,
-                attach_btf_obj_fd: p.attach_btf_obj_fd,
-                kern_version,
-                gpl: !matches!(call, Call::HelperNonGpl(_) | Call::BaselineNonGpl),
-                insns: &insns,
-                fd_array: &fd_array,
-            };
-            done.push((n, sys::prog_load(&spec, &mut log)));
+            done.push((i, load(i, &mut log)));
         }
-        done
     };
     let mut all: Vec<(usize, sys::LoadResult)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads.max(1)).map(|_| s.spawn(work)).collect();
         handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     });
-    all.sort_by_key(|(n, _)| *n);
-    let mut out: Vec<sys::LoadResult> = Vec::with_capacity(jobs.len());
+    all.sort_by_key(|(i, _)| *i);
+    let mut out: Vec<sys::LoadResult> = Vec::with_capacity(n);
     let mut it = all.into_iter().peekable();
-    for n in 0..jobs.len() {
-        match it.peek() {
-            Some((m, _)) if *m == n => {
-                if let Some((_, r)) = it.next() {
-                    out.push(r);
-                }
-            }
-            _ => out.push(sys::LoadResult { loaded: false, errno: -1, log: "worker thread failed".into() }),
+    for i in 0..n {
+        match it.next_if(|(m, _)| *m == i) {
+            Some((_, r)) => out.push(r),
+            None => out.push(sys::LoadResult { loaded: false, errno: -1, log: "worker thread failed".into() }),
         }
     }
     out

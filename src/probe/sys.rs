@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 const BPF_MAP_CREATE: libc::c_long = 0;
 const BPF_PROG_LOAD: libc::c_long = 5;
 const BPF_OBJ_GET_INFO_BY_FD: libc::c_long = 15;
+const BPF_BTF_LOAD: libc::c_long = 18;
 const BPF_BTF_GET_FD_BY_ID: libc::c_long = 19;
 const BPF_BTF_GET_NEXT_ID: libc::c_long = 23;
 
@@ -22,6 +23,8 @@ pub const BPF_F_SLEEPABLE: u32 = 1 << 4;
 pub const BPF_PSEUDO_KFUNC_CALL: u8 = 2;
 /// `src_reg` of a `ld_imm64` whose immediate is a map fd.
 pub const BPF_PSEUDO_MAP_FD: u8 = 1;
+/// `src_reg` of a `ld_imm64` whose immediate is a subprogram (a callback).
+pub const BPF_PSEUDO_FUNC: u8 = 4;
 /// `BPF_F_MMAPABLE` map flag (arena maps must have it).
 pub const BPF_F_MMAPABLE: u32 = 1 << 10;
 
@@ -47,6 +50,35 @@ impl Insn {
     /// `r0 = imm` (BPF_ALU64 | BPF_MOV | BPF_K).
     pub fn mov_r0(imm: i32) -> Insn {
         Insn { code: 0xb7, regs: 0, off: 0, imm }
+    }
+    /// `rDST = imm` (BPF_ALU64 | BPF_MOV | BPF_K).
+    pub fn mov_imm(dst: u8, imm: i32) -> Insn {
+        Insn { code: 0xb7, regs: dst & 0xf, off: 0, imm }
+    }
+    /// `rDST = rSRC` (BPF_ALU64 | BPF_MOV | BPF_X).
+    pub fn mov_reg(dst: u8, src: u8) -> Insn {
+        Insn { code: 0xbf, regs: ((src & 0xf) << 4) | (dst & 0xf), off: 0, imm: 0 }
+    }
+    /// `rDST += imm` (BPF_ALU64 | BPF_ADD | BPF_K).
+    pub fn add_imm(dst: u8, imm: i32) -> Insn {
+        Insn { code: 0x07, regs: dst & 0xf, off: 0, imm }
+    }
+    /// `rDST = *(u64 *)(rSRC + off)` (BPF_LDX | BPF_MEM | BPF_DW).
+    pub fn ldx_dw(dst: u8, src: u8, off: i16) -> Insn {
+        Insn { code: 0x79, regs: ((src & 0xf) << 4) | (dst & 0xf), off, imm: 0 }
+    }
+    /// `*(u32 *)(rDST + off) = imm` (BPF_ST | BPF_MEM | BPF_W).
+    pub fn st_w(dst: u8, off: i16, imm: i32) -> Insn {
+        Insn { code: 0x62, regs: dst & 0xf, off, imm }
+    }
+    /// `if rDST == imm goto +off` (BPF_JMP | BPF_JEQ | BPF_K).
+    pub fn jeq_imm(dst: u8, imm: i32, off: i16) -> Insn {
+        Insn { code: 0x15, regs: dst & 0xf, off, imm }
+    }
+    /// `rDST = &subprog` (`ld_imm64` with `src = BPF_PSEUDO_FUNC`, `imm` the
+    /// instruction offset from the next instruction): two slots.
+    pub fn ld_func(dst: u8, rel: i32) -> [Insn; 2] {
+        [Insn { code: 0x18, regs: (BPF_PSEUDO_FUNC << 4) | (dst & 0xf), off: 0, imm: rel }, Insn::default()]
     }
     /// `exit`.
     pub fn exit() -> Insn {
@@ -90,6 +122,54 @@ pub fn map_create(map_type: u32, key_size: u32, value_size: u32, max_entries: u3
 /// "arena's user address must be set via map_extra or mmap()").
 pub fn map_create_extra(map_type: u32, key_size: u32, value_size: u32, max_entries: u32, map_flags: u32, map_extra: u64) -> Result<OwnedFd, i32> {
     let mut attr = MapCreateAttr { map_type, key_size, value_size, max_entries, map_flags, map_extra, map_name: *b"bpfabi_probe\0\0\0\0", ..MapCreateAttr::default() };
+    let fd = sys_bpf(BPF_MAP_CREATE, (&mut attr as *mut MapCreateAttr).cast(), std::mem::size_of::<MapCreateAttr>());
+    if fd < 0 {
+        return Err(errno());
+    }
+    // SAFETY: the kernel just returned this descriptor to us.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// `union bpf_attr` for `BPF_BTF_LOAD`.
+#[repr(C, align(8))]
+#[derive(Default)]
+struct BtfLoadAttr {
+    btf: u64,
+    btf_log_buf: u64,
+    btf_size: u32,
+    btf_log_size: u32,
+    btf_log_level: u32,
+}
+
+/// Load a BTF blob (`BPF_BTF_LOAD`): the fd, or the errno and the kernel's
+/// BTF log.
+pub fn btf_load(blob: &[u8]) -> Result<OwnedFd, (i32, String)> {
+    let mut log = vec![0u8; 4096];
+    let mut attr = BtfLoadAttr { btf: blob.as_ptr() as u64, btf_size: blob.len() as u32, btf_log_buf: log.as_mut_ptr() as u64, btf_log_size: log.len() as u32, btf_log_level: 1 };
+    let fd = sys_bpf(BPF_BTF_LOAD, (&mut attr as *mut BtfLoadAttr).cast(), std::mem::size_of::<BtfLoadAttr>());
+    if fd < 0 {
+        return Err((errno(), log_text(&log)));
+    }
+    // SAFETY: the kernel just returned this descriptor to us.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// Create an array map of one entry whose value type is described by BTF
+/// (`btf_fd`, key type `key_id` = a 4-byte int, value type `value_id` of
+/// `value_size` bytes): the kernel finds `bpf_timer`, `bpf_wq`,
+/// `bpf_task_work` fields in the value by their BTF.
+pub fn map_create_btf(map_type: u32, btf_fd: RawFd, key_id: u32, value_id: u32, value_size: u32) -> Result<OwnedFd, i32> {
+    let mut attr = MapCreateAttr {
+        map_type,
+        key_size: 4,
+        value_size,
+        max_entries: 1,
+        btf_fd: btf_fd.max(0) as u32,
+        btf_key_type_id: key_id,
+        btf_value_type_id: value_id,
+        map_name: *b"bpfabi_probe\0\0\0\0",
+        ..MapCreateAttr::default()
+    };
     let fd = sys_bpf(BPF_MAP_CREATE, (&mut attr as *mut MapCreateAttr).cast(), std::mem::size_of::<MapCreateAttr>());
     if fd < 0 {
         return Err(errno());
@@ -154,6 +234,13 @@ pub struct LoadSpec<'a> {
     pub insns: &'a [Insn],
     /// kfunc calls with `off = i` take their BTF from `fd_array[i]`.
     pub fd_array: &'a [RawFd],
+    /// The program's BTF (0: none): a program passing a callback needs
+    /// one, with `func_info` (verifier.c `check_ld_imm`: "missing btf
+    /// func_info" for a `BPF_PSEUDO_FUNC` without it).
+    pub prog_btf_fd: RawFd,
+    /// `struct bpf_func_info` records: (instruction offset, FUNC type id)
+    /// of each subprogram.
+    pub func_info: &'a [[u32; 2]],
 }
 
 /// The result of one `BPF_PROG_LOAD`: the program was loaded (and is
@@ -217,6 +304,10 @@ pub fn prog_load(spec: &LoadSpec, log_buf: &mut [u8]) -> LoadResult {
         attach_btf_id: spec.attach_btf_id,
         attach_btf_obj_fd: spec.attach_btf_obj_fd.max(0) as u32,
         fd_array: if spec.fd_array.is_empty() { 0 } else { spec.fd_array.as_ptr() as u64 },
+        prog_btf_fd: spec.prog_btf_fd.max(0) as u32,
+        func_info_rec_size: if spec.func_info.is_empty() { 0 } else { 8 },
+        func_info: if spec.func_info.is_empty() { 0 } else { spec.func_info.as_ptr() as u64 },
+        func_info_cnt: spec.func_info.len() as u32,
         ..ProgLoadAttr::default()
     };
     let size = std::mem::size_of::<ProgLoadAttr>();
