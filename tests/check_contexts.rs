@@ -127,6 +127,41 @@ fn no_probe_is_unknown() {
     assert!(r[0].reasons.iter().any(|x| x.kind == "prog_type_unverified" && x.message.contains("bpfabi probe")));
 }
 
+/// "Unknown is a verdict": a helper the probe skipped (bpf_probe_write_user
+/// is loaded only with `probe --full`: its verification warns in the kernel
+/// log) is unmeasured, so a uprobe calling it is `unknown`, with the
+/// command that would decide it, never `loads`. The probe file is the
+/// project's 6.12.117 one (made with --full) with that helper's decisions
+/// as a default probe writes them.
+#[test]
+fn unmeasured_helper_is_unknown_with_the_deciding_command() {
+    if !have_corpus() {
+        return;
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/probe/6.12.117+deb13-amd64.json");
+    let mut probe = bpfabi::probe::read_probe(&std::fs::read(&path).unwrap(), "6.12.117 without --full").unwrap();
+    probe.options.full = false;
+    let mut skipped = 0;
+    for v in &mut probe.variants {
+        for h in v.helpers.iter_mut().filter(|h| h.name == "bpf_probe_write_user") {
+            h.decision = bpfabi::probe::Decision::Undecided {
+                reason: "not probed: loading it has side effects (kernel log notice, trace buffers); `probe --full` probes it".into(),
+            };
+            skipped += 1;
+        }
+        v.allowed_helpers.retain(|&id| id != 36);
+    }
+    assert!(skipped > 0);
+    let mut ki = KernelModel::new(load_dir("6.12.117-1"));
+    ki.set_probe(Arc::new(ProbeIndex::new(probe, "6.12.117 without --full").with_kernel_facts(ki.kernel())));
+    let r = judge("uprobe_write_user", &ki);
+    assert_eq!(worst(&r), Verdict::Unknown, "{r:#?}");
+    assert!(has(&r, "probe_undecided", "bpf_probe_write_user") && has(&r, "probe_undecided", "bpfabi probe --full"), "{r:#?}");
+    // The same program with the measured (--full) file: a verdict.
+    let v = worst(&judge("uprobe_write_user", &corpus_kernel("6.12.117-1")));
+    assert_eq!(v, Verdict::Loads);
+}
+
 fn bpffs() -> bool {
     let mounted = std::fs::read_to_string("/proc/mounts").is_ok_and(|m| m.lines().any(|l| l.split_whitespace().nth(2) == Some("bpf")));
     mounted || Command::new("mount").args(["-t", "bpf", "bpf", "/sys/fs/bpf"]).status().is_ok_and(|s| s.success())

@@ -444,3 +444,50 @@ pub(super) fn sleepable_members(env: &Env, out: &mut [VariantResult]) -> usize {
     }
     jobs.len()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::btf::{Btf, Kind};
+    use crate::bytes::Bytes;
+
+    /// The program BTF is well-formed BTF whose ids are the ones the maps
+    /// and `func_info` name.
+    #[test]
+    fn program_btf_has_the_named_types() {
+        let b = Btf::parse(Bytes::from_vec(program_btf())).unwrap();
+        let name = |id: u32| b.ty(crate::btf::TypeId(id)).map(|t| (t.kind, t.name().to_string(), t.size()));
+        assert_eq!(name(INT_ID), Some((Kind::Int, "int".into(), 4)));
+        assert_eq!(name(4), Some((Kind::Struct, "bpf_wq".into(), 16)));
+        assert_eq!(name(5), Some((Kind::Struct, "bpf_timer".into(), 16)));
+        assert_eq!(name(6), Some((Kind::Struct, "bpf_task_work".into(), 8)));
+        for (kind, id) in [(CallbackKind::Wq, 7), (CallbackKind::Timer, 8), (CallbackKind::TaskWork, 9)] {
+            assert_eq!(kind.value().map(|v| v.0), Some(id));
+            let size = b.ty(crate::btf::TypeId(id)).map(|t| t.size());
+            assert_eq!(size, kind.value().map(|v| v.1));
+        }
+        assert_eq!(name(MAIN_FUNC_ID).map(|t| t.1), Some("main".to_string()));
+        assert_eq!(name(CB_FUNC_ID).map(|t| (t.0, t.1)), Some((Kind::Func, "cb".to_string())));
+    }
+
+    /// The jump over the registration and the callback address land where
+    /// they must: the null check on `end`, `ld_imm64` of the callback on
+    /// its first instruction.
+    #[test]
+    fn program_offsets() {
+        for reg in [Registrar::Wq { init: 1, set: 2 }, Registrar::Timer, Registrar::TaskWork { schedule: 3 }, Registrar::Loop] {
+            let call = [Insn::call(0, 5, 0)];
+            let (p, cb) = program(&reg, 7, &[Insn::mov_reg(6, 1)], 1, &call);
+            let cb = cb as usize;
+            assert_eq!(p.get(cb).map(|i| i.imm), Some(5));
+            assert_eq!(p.len(), cb + 3);
+            let lf = p.iter().position(|i| i.code == 0x18 && i.regs >> 4 == sys::BPF_PSEUDO_FUNC).unwrap();
+            assert_eq!(lf as i32 + 1 + p[lf].imm, cb as i32);
+            // end: r0 = 1; exit, just before the callback
+            assert_eq!((p[cb - 2].code, p[cb - 2].imm, p[cb - 1].code), (0xb7, 1, 0x95));
+            if let Some(j) = p.iter().position(|i| i.code == 0x15) {
+                assert_eq!(j + 1 + p[j].off as usize, cb - 2);
+            }
+        }
+    }
+}
