@@ -84,7 +84,23 @@ fn context_programs_on_corpus_kernels() {
     for k in [&k510, &k61] {
         assert_eq!(worst(&judge("async_wq", k)), Fails, "{}", k.label());
     }
-    let r = judge("async_wq", &k612);
+    // 6.12.117's probe measured callbacks (verifier.c push_async_cb sets
+    // in_sleepable for a wq callback there): the kfunc is allowed in the
+    // wq callback of a tc program, as the real load says.
+    assert!(k612.probe().unwrap().probe.callbacks_measured);
+    let explained = check_object(&object("async_wq"), &k612, &Default::default(), &CheckOptions::default().explain(true));
+    assert_eq!(worst(&explained), Loads, "{explained:#?}");
+    assert!(
+        explained.iter().flat_map(|x| &x.satisfied).any(|x| x.kind == "kfunc_allowed" && x.name == "bpf_copy_from_user_str" && x.message.contains("wq_set_callback")),
+        "{explained:#?}"
+    );
+    // A probe file without that measurement leaves it unknown.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/probe/6.12.117+deb13-amd64.json");
+    let mut older = bpfabi::probe::read_probe(&std::fs::read(&path).unwrap(), "6.12.117 before callbacks").unwrap();
+    older.callbacks_measured = false;
+    let mut ki = KernelModel::new(load_dir("6.12.117-1"));
+    ki.set_probe(Arc::new(ProbeIndex::new(older, "6.12.117 before callbacks").with_kernel_facts(ki.kernel())));
+    let r = judge("async_wq", &ki);
     assert_eq!(worst(&r), Unknown, "{r:#?}");
     assert!(has(&r, "probe_undecided", "is_async_cb_sleepable"), "{r:#?}");
     // The same kfunc in a timer callback: the callback is not sleepable.

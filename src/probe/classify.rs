@@ -69,6 +69,8 @@ pub fn last_line(log: &str) -> &str {
         .find(|l| {
             !l.is_empty()
                 && !l.starts_with("processed ")
+                // 7.x prints its statistics as "insns processed N ..." under BPF_LOG_STATS
+                && !l.starts_with("insns processed")
                 && !l.starts_with("verification time")
                 && !l.starts_with("stack depth")
                 && !l.starts_with("-- END PROG LOAD LOG --")
