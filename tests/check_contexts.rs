@@ -172,10 +172,28 @@ fn unmeasured_helper_is_unknown_with_the_deciding_command() {
     ki.set_probe(Arc::new(ProbeIndex::new(probe, "6.12.117 without --full").with_kernel_facts(ki.kernel())));
     let r = judge("uprobe_write_user", &ki);
     assert_eq!(worst(&r), Verdict::Unknown, "{r:#?}");
-    assert!(has(&r, "probe_undecided", "bpf_probe_write_user") && has(&r, "probe_undecided", "bpfabi probe --full"), "{r:#?}");
+    let reason = r.iter().flat_map(|x| &x.reasons).find(|x| x.kind == "probe_undecided" && x.name == "bpf_probe_write_user");
+    assert!(reason.is_some_and(|x| x.message.contains("bpfabi probe --full") && x.severity == Verdict::Unknown), "{r:#?}");
     // The same program with the measured (--full) file: a verdict.
     let v = worst(&judge("uprobe_write_user", &corpus_kernel("6.12.117-1")));
     assert_eq!(v, Verdict::Loads);
+
+    // A probe made without kfuncs (`probe --no-kfuncs`): a kfunc call is
+    // unmeasured, not `loads` (with kfuncs, 6.12 refuses bpf_task_from_pid
+    // to a kprobe).
+    assert_eq!(worst(&judge("probe_kfunc_kprobe", &corpus_kernel("6.12.117-1"))), Verdict::Fails);
+    let mut probe = bpfabi::probe::read_probe(&std::fs::read(&path).unwrap(), "6.12.117 without kfuncs").unwrap();
+    probe.options.kfuncs = false;
+    for v in &mut probe.variants {
+        v.kfuncs.clear();
+        v.allowed_kfuncs.clear();
+        v.contexts.clear();
+    }
+    let mut ki = KernelModel::new(load_dir("6.12.117-1"));
+    ki.set_probe(Arc::new(ProbeIndex::new(probe, "6.12.117 without kfuncs").with_kernel_facts(ki.kernel())));
+    let r = judge("probe_kfunc_kprobe", &ki);
+    assert_eq!(worst(&r), Verdict::Unknown, "{r:#?}");
+    assert!(r.iter().flat_map(|x| &x.reasons).any(|x| x.kind == "probe_undecided" && x.message.contains("without kfuncs")), "{r:#?}");
 }
 
 fn bpffs() -> bool {

@@ -141,6 +141,12 @@ impl ProbeIndex {
             };
             let name = helper_name(*id);
             match d {
+                // A probe made without helpers (`probe --no-helpers`) measured none.
+                None if !self.probe.options.helpers => rs.push(reason(
+                    R::ProbeUndecided,
+                    &name,
+                    format!("not measured: the probe ({src}) was made without helpers{DECIDE}"),
+                )),
                 // Not in the probe: not in this kernel's enum bpf_func_id (check reports that).
                 None => {}
                 Some(d) => match ctx.helper(self, *id, d) {
@@ -183,6 +189,10 @@ impl ProbeIndex {
                 Some(m) => m.kfunc(self, ess),
                 None => Self::combine(loadable.iter().map(|&i| self.kfunc(i, ess))),
             };
+            if d.is_none() && !self.probe.options.kfuncs {
+                // A probe made without kfuncs measured none.
+                rs.push(reason(R::ProbeUndecided, ess, format!("not measured: the probe ({src}) was made without kfuncs{DECIDE}")));
+            }
             if let Some(d) = d {
                 match ctx.kfunc(self, name, ess, d) {
                     Some((d, context)) => rs.push(kfunc_reason(name, ess, &d, &format!("{label} ({context})"), src)),

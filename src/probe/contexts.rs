@@ -22,6 +22,7 @@
 //!   variant. A machine that cannot create an arena map records the context
 //!   `undecided`, with the kfuncs it could not ask as undecided: `check`
 //!   then says `unknown`, never `loads`.
+//! - **Callbacks and sleepable struct_ops members**: `src/probe/callbacks.rs`.
 
 use super::sys::{self, Insn, LoadResult, LoadSpec};
 use super::{classify, Decision, HelperDecision, KfuncDecision, LoadOutcome, VariantResult};
@@ -104,7 +105,7 @@ pub(super) struct Job {
     pub(super) btf: Option<(RawFd, Vec<[u32; 2]>)>,
 }
 
-/// Make the loads of `jobs` ([`super::parallel_loads`]); results in job order.
+/// Make the loads of `jobs` (`parallel_loads`); results in job order.
 pub(super) fn run_jobs(jobs: &[Job], kern_version: u32, threads: usize) -> Vec<LoadResult> {
     super::parallel_loads(jobs.len(), threads, |n, log| {
         let Some(j) = jobs.get(n) else { return LoadResult { loaded: false, errno: -1, log: "no such job".into() } };
@@ -193,7 +194,7 @@ impl Env<'_> {
 }
 
 /// A variant's load parameters, from its result: `insns` after the
-/// variant's prologue (`prologue`, [`super::refs`]).
+/// variant's prologue (`prologue`, `src/probe/refs.rs`).
 pub(super) fn base_job(v: &VariantResult, module_fd: &HashMap<&str, RawFd>, prologue: &[Insn], insns: Vec<Insn>, fd_array: Vec<RawFd>) -> Job {
     let var = &v.variant;
     let insns = if prologue.is_empty() { insns } else { prologue.iter().copied().chain(insns).collect() };

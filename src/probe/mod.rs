@@ -507,7 +507,7 @@ struct Prepared {
     /// Return value the variant's programs exit with.
     ret: i32,
     /// Instructions every program of the variant starts with (releasing a
-    /// refcounted struct_ops argument: [`refs`]).
+    /// refcounted struct_ops argument: `src/probe/refs.rs`).
     prologue: Vec<sys::Insn>,
 }
 
