@@ -68,6 +68,12 @@ pub const FILTERED: &[&str] = &[
     "bpf_remove_dentry_xattr",
     "bpf_get_fsverity_digest",
     "bpf_cgroup_read_xattr",
+    // net/sched/bpf_qdisc.c: qdisc_kfunc_ids, bpf_qdisc_kfunc_filter (v6.16; the
+    // ones not named bpf_qdisc_*: a Qdisc_ops leader allows them, every other
+    // struct_ops type is refused them)
+    "bpf_skb_get_hash",
+    "bpf_kfree_skb",
+    "bpf_dynptr_from_skb",
     // kernel/bpf/arena.c: the arena kfuncs (refused without an arena map on 6.18)
     "bpf_arena_alloc_pages",
     "bpf_arena_free_pages",
