@@ -81,7 +81,9 @@ pub const FILTERED: &[&str] = &[
 ];
 
 /// Name prefixes of filtered families (sched_ext, HID-BPF, qdisc struct_ops).
-pub const FILTERED_PREFIXES: &[&str] = &["scx_bpf_", "hid_bpf_", "bpf_qdisc_"];
+/// (`__scx_bpf_*` are the `_impl`-style sched_ext kfuncs and `bpf_iter_scx_dsq_*`
+/// its open-coded iterator, in the same filtered sets.)
+pub const FILTERED_PREFIXES: &[&str] = &["scx_bpf_", "__scx_bpf_", "bpf_iter_scx_", "hid_bpf_", "bpf_qdisc_"];
 
 /// kfuncs the verifier allows per attach type on its own
 /// (verifier.c `check_css_task_iter_allowlist`).
