@@ -12,7 +12,8 @@ use crate::release::Release;
 use crate::model::KernelModel;
 pub use crate::policy::Policy;
 use crate::surface::{Kfunc, Surface};
-use crate::versions::{self, Key, KernelVersions, Layout, MemberLayout};
+use crate::shape::Shapes;
+use crate::versions::{self, Key, KeyRef, KernelVersions, Layout, MemberLayout, Reached, TypeGraph};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -249,13 +250,9 @@ pub fn proto_facts(old: &ProtoText, new: &ProtoText) -> Vec<Fact> {
 
 /// Compare two kernels; `policy` grades what changed.
 pub fn diff(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, policy: &dyn Policy) -> Diff {
-    // The two sides' fingerprint tables are independent and are most of the
-    // work: compute the old one on a second thread while this one computes
-    // the new one (each is cached in its model, so this only warms them).
-    std::thread::scope(|s| {
-        s.spawn(|| drop(old.versions()));
-        drop(new.versions());
-    });
+    // No fingerprint table is computed: types are compared by shape (see
+    // `diff_types`), and deep fingerprints only where a rename could be
+    // told by them (`diff_kfuncs`).
     let mut changes = Vec::new();
     diff_kfuncs(old, new, &mut changes);
     diff_helpers(old.surface(), new.surface(), &mut changes);
@@ -287,15 +284,24 @@ fn diff_kfuncs(old: &KernelModel, new: &KernelModel, out: &mut Vec<Change>) {
         m
     };
     let (om, nm) = (by_name(old.surface()), by_name(new.surface()));
-    let (ov, nv) = (old.versions(), new.versions());
-    let fp = |v: &KernelVersions, k: &Kfunc| v.kfuncs.get(&(k.name.clone(), k.module.clone())).copied();
     let removed: Vec<&Kfunc> = om.iter().filter(|(n, _)| !nm.contains_key(*n)).flat_map(|(_, v)| v.iter()).collect();
     let mut added: Vec<&Kfunc> = nm.iter().filter(|(n, _)| !om.contains_key(*n)).flat_map(|(_, v)| v.iter()).collect();
+    // A deep fingerprint covers the prototype fingerprint (docs/fingerprints.md):
+    // equal deep fingerprints need equal prototype ones. So the deep ones
+    // (the layouts of every type a prototype reaches, on both kernels) are
+    // computed only when a removed and an added kfunc share a prototype.
+    let with_params = |k: &&&Kfunc| !k.proto.ends_with("(void)");
+    let protos = |m: &KernelModel, ks: &[&Kfunc]| -> BTreeSet<u64> {
+        ks.iter().filter(with_params).filter_map(|k| Some(versions::fnv64(&[versions::proto_canonical(m.btf_of(k)?, k).as_bytes()]))).collect()
+    };
+    let may_rename = protos(old, &removed).intersection(&protos(new, &added)).next().is_some();
+    let (ov, nv) = if may_rename { (Some(old.versions()), Some(new.versions())) } else { (None, None) };
+    let fp = |v: &Option<std::sync::MutexGuard<'_, KernelVersions>>, k: &Kfunc| v.as_ref()?.kfuncs.get(&(k.name.clone(), k.module.clone())).copied();
     // Deep fingerprints that occur exactly once among removed / added kfuncs
     // with at least one parameter: only those can identify a rename.
-    let unique = |v: &KernelVersions, ks: &[&Kfunc]| -> BTreeMap<u64, usize> {
+    let unique = |v: &Option<std::sync::MutexGuard<'_, KernelVersions>>, ks: &[&Kfunc]| -> BTreeMap<u64, usize> {
         let mut m: BTreeMap<u64, usize> = BTreeMap::new();
-        for k in ks.iter().filter(|k| !k.proto.ends_with("(void)")) {
+        for k in ks.iter().filter(with_params) {
             if let Some((_, d)) = fp(v, k) {
                 *m.entry(d).or_default() += 1;
             }
@@ -375,21 +381,46 @@ fn diff_helpers(old: &Surface, new: &Surface, out: &mut Vec<Change>) {
     }
 }
 
-/// Layout nodes of `k` on both sides (computed on demand), or None when
-/// their shallow fingerprints agree.
-fn changed_defs(old: &KernelModel, new: &KernelModel, k: &Key) -> Option<(Vec<Layout>, Vec<Layout>)> {
-    // Lock one side at a time: the same model may be on both sides. Only
-    // types whose shallow fingerprints differ have their layouts copied out.
-    let shallow = |m: &KernelModel| {
-        let mut v = m.versions();
-        v.vmlinux.ensure(m.vmlinux(), k);
-        v.vmlinux.node(k).map(|n| n.shallow)
-    };
-    if shallow(old)? == shallow(new)? {
+/// One kernel's side of a type comparison: shapes memoised per type id.
+struct ShapeSide<'a> {
+    shapes: Shapes<'a>,
+    ids: Vec<crate::btf::TypeId>,
+    set: Vec<u64>,
+}
+
+impl<'a> ShapeSide<'a> {
+    fn new(btf: &'a crate::btf::Btf) -> Self {
+        ShapeSide { shapes: Shapes::new(btf), ids: Vec::new(), set: Vec::new() }
+    }
+
+    /// The sorted, distinct shapes of `k`'s definitions (a type with none
+    /// is opaque, as its node's only layout), or None when one has no shape.
+    fn of(&mut self, k: KeyRef<'_>) -> Option<&[u64]> {
+        versions::own_def_ids(self.shapes.btf(), k, &mut self.ids);
+        self.set.clear();
+        for &id in &self.ids {
+            self.set.push(self.shapes.of_def(id)?);
+        }
+        if self.set.is_empty() {
+            self.set.push(crate::shape::OPAQUE);
+        }
+        self.set.sort_unstable();
+        self.set.dedup();
+        Some(&self.set)
+    }
+}
+
+/// Layout nodes of `k` on both sides, or None when their shallow
+/// fingerprints agree. Equal shapes mean equal layouts (see
+/// [`crate::shape`]): only types whose shapes differ are rendered.
+fn changed_defs(o: &mut ShapeSide<'_>, n: &mut ShapeSide<'_>, k: KeyRef<'_>) -> Option<(Vec<Layout>, Vec<Layout>)> {
+    let a = o.of(k).map(<[u64]>::to_vec);
+    if a.is_some() && a.as_deref() == n.of(k) {
         return None;
     }
-    let defs = |m: &KernelModel| m.versions().vmlinux.node(k).map(|n| n.defs.clone());
-    Some((defs(old)?, defs(new)?))
+    let key = k.to_key();
+    let (on, nn) = (TypeGraph::node_of(o.shapes.btf(), &key), TypeGraph::node_of(n.shapes.btf(), &key));
+    (on.shallow != nn.shallow).then_some((on.defs, nn.defs))
 }
 
 /// How kfunc callers reach named types: the exposure of each type a
@@ -406,52 +437,68 @@ pub struct KfuncReach {
 
 /// Compute [`KfuncReach`] for a kernel's kfuncs.
 pub fn kfunc_reach(m: &KernelModel) -> KfuncReach {
-    let mut r = KfuncReach::default();
-    let mut parent: BTreeMap<Key, Result<String, Key>> = BTreeMap::new();
-    let mut queue = std::collections::VecDeque::new();
-    let mut kfuncs: Vec<&Kfunc> = m.surface().kfuncs.iter().collect();
-    kfuncs.sort_by(|a, b| a.name.cmp(&b.name));
-    for k in kfuncs {
-        let Some(btf) = m.btf_of(k) else { continue };
-        let Some(proto) = btf.ty(k.btf_id).and_then(|f| btf.ty(f.ref_type())) else { continue };
-        expose(btf, proto.ref_type(), Exposure::ByValue, &mut r.exposure, 0);
-        let params: Vec<_> = proto.params().collect();
-        for (i, p) in params.iter().enumerate() {
-            let sized = params.get(i + 1).is_some_and(|n| n.name.ends_with("__sz") || n.name.ends_with("__szk"));
-            match btf.resolve(p.ty) {
-                Some(t) if t.kind == crate::btf::Kind::Ptr && sized => expose(btf, t.ref_type(), Exposure::Filled, &mut r.exposure, 0),
-                Some(t) if t.kind == crate::btf::Kind::Ptr => {}
-                Some(_) => expose(btf, p.ty, Exposure::ByValue, &mut r.exposure, 0),
-                None => {}
+    let reached = Reached::of(m.kernel(), m.surface());
+    let r = Reach::of(m, &reached);
+    let via = r.parent.keys().filter_map(|&k| Some((k.to_key(), r.via(k)?))).collect();
+    KfuncReach { exposure: r.exposure, via }
+}
+
+/// [`KfuncReach`] with paths made on request: the breadth-first parents.
+struct Reach<'a> {
+    exposure: BTreeMap<Key, Exposure>,
+    /// key -> the kfunc that reaches it first (Ok) or the key before it.
+    parent: crate::hash::FnvHashMap<KeyRef<'a>, Result<&'a str, KeyRef<'a>>>,
+}
+
+impl<'a> Reach<'a> {
+    fn of(m: &'a KernelModel, reached: &Reached<'a>) -> Self {
+        let mut exposure = BTreeMap::new();
+        let mut parent: crate::hash::FnvHashMap<KeyRef<'a>, Result<&'a str, KeyRef<'a>>> = Default::default();
+        let mut queue = std::collections::VecDeque::new();
+        let mut kfuncs: Vec<&Kfunc> = m.surface().kfuncs.iter().collect();
+        kfuncs.sort_by(|a, b| a.name.cmp(&b.name));
+        for k in kfuncs {
+            let Some(btf) = m.btf_of(k) else { continue };
+            let Some(proto) = btf.ty(k.btf_id).and_then(|f| btf.ty(f.ref_type())) else { continue };
+            expose(btf, proto.ref_type(), Exposure::ByValue, &mut exposure, 0);
+            let params: Vec<_> = proto.params().collect();
+            for (i, p) in params.iter().enumerate() {
+                let sized = params.get(i + 1).is_some_and(|n| n.name.ends_with("__sz") || n.name.ends_with("__szk"));
+                match btf.resolve(p.ty) {
+                    Some(t) if t.kind == crate::btf::Kind::Ptr && sized => expose(btf, t.ref_type(), Exposure::Filled, &mut exposure, 0),
+                    Some(t) if t.kind == crate::btf::Kind::Ptr => {}
+                    Some(_) => expose(btf, p.ty, Exposure::ByValue, &mut exposure, 0),
+                    None => {}
+                }
+            }
+            for key in versions::proto_refs_borrowed(btf, k) {
+                if let std::collections::hash_map::Entry::Vacant(e) = parent.entry(key) {
+                    e.insert(Ok(k.name.as_str()));
+                    queue.push_back(key);
+                }
             }
         }
-        for key in versions::proto_refs(btf, k) {
-            if let std::collections::btree_map::Entry::Vacant(e) = parent.entry(key.clone()) {
-                e.insert(Ok(k.name.clone()));
-                queue.push_back(key);
+        // Breadth-first over the type graph: shortest paths from any kfunc.
+        while let Some(key) = queue.pop_front() {
+            for &e in reached.edges(key) {
+                if let std::collections::hash_map::Entry::Vacant(x) = parent.entry(e) {
+                    x.insert(Err(key));
+                    queue.push_back(e);
+                }
             }
         }
+        Reach { exposure, parent }
     }
-    // Breadth-first over the type graph: shortest paths from any kfunc.
-    let v = m.versions();
-    while let Some(key) = queue.pop_front() {
-        let Some(node) = v.vmlinux.node(&key) else { continue };
-        for e in &node.edges {
-            if let std::collections::btree_map::Entry::Vacant(x) = parent.entry(e.clone()) {
-                x.insert(Err(key.clone()));
-                queue.push_back(e.clone());
-            }
-        }
-    }
-    drop(v);
-    for key in parent.keys() {
-        // The path up to (not including) the type itself.
+
+    /// The path up to (not including) `key`, shortened in the middle.
+    fn via(&self, key: KeyRef<'_>) -> Option<String> {
+        let key = self.parent.get_key_value(&key)?.0;
         let mut path = Vec::new();
         let mut cur = key;
         for _ in 0..64 {
-            match parent.get(cur) {
+            match self.parent.get(cur) {
                 Some(Ok(kfunc)) => {
-                    path.push(kfunc.clone());
+                    path.push(kfunc.to_string());
                     break;
                 }
                 Some(Err(up)) => {
@@ -468,9 +515,8 @@ pub fn kfunc_reach(m: &KernelModel) -> KfuncReach {
             path.push("…".into());
             path.extend(last);
         }
-        r.via.insert(key.clone(), path.join(" → "));
+        Some(path.join(" → "))
     }
-    r
 }
 
 /// Record `id` (and what it contains by value) as seen with `exp`.
@@ -545,12 +591,18 @@ fn record(out: &mut BTreeMap<Key, Exposure>, k: Key, exp: Exposure) -> bool {
 
 fn diff_types(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, out: &mut Vec<Change>) {
     let (ob, nb) = (old.vmlinux(), new.vmlinux());
+    // The old kernel's reached types and the new kernel's name index are
+    // independent: find them at once.
+    let reached = std::thread::scope(|s| {
+        let idx = s.spawn(|| nb.index_names());
+        let r = opts.kfunc_types.then(|| Reached::of(old.kernel(), old.surface()));
+        let _ = idx.join();
+        r
+    });
     let mut keys: BTreeSet<Key> = BTreeSet::new();
-    let mut reached: BTreeSet<Key> = BTreeSet::new();
-    if opts.kfunc_types {
-        // Everything the kfunc fingerprints reached in the old kernel.
-        reached.extend(old.versions().vmlinux_keys());
-        keys.extend(reached.iter().cloned());
+    if let Some(r) = &reached {
+        // Everything the kfunc prototypes reach in the old kernel.
+        keys.extend(r.keys().map(KeyRef::to_key));
     }
     let first = out.len();
     let mut explicit = BTreeSet::new();
@@ -568,8 +620,9 @@ fn diff_types(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, out: &mu
             }
         }
     }
+    let (mut os, mut ns) = (ShapeSide::new(ob), ShapeSide::new(nb));
     for k in keys {
-        let Some((od, nd)) = changed_defs(old, new, &k) else { continue };
+        let Some((od, nd)) = changed_defs(&mut os, &mut ns, KeyRef::from(&k)) else { continue };
         let exists = |d: &Vec<Layout>| !(d.len() == 1 && d.first() == Some(&Layout::Opaque));
         match (exists(&od), exists(&nd)) {
             (true, false) => {
@@ -591,7 +644,7 @@ fn diff_types(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, out: &mu
     // Retyped members (same size and signedness on both sides?), and the
     // kfuncs that reach each changed type: paths and exposures are computed
     // only when some reached type changed.
-    let mut reach: Option<KfuncReach> = None;
+    let mut reach: Option<Reach> = None;
     for c in out.iter_mut().skip(first) {
         let Some(k) = versions::parse_key(&c.name) else { continue };
         for f in &mut c.facts {
@@ -600,11 +653,12 @@ fn diff_types(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, out: &mu
                 *same_repr = matches!((scalar(ob), scalar(nb)), (Some(a), Some(b)) if a == b);
             }
         }
-        if explicit.contains(&k) || !reached.contains(&k) {
+        let Some(r) = &reached else { continue };
+        if explicit.contains(&k) || !r.contains(KeyRef::from(&k)) {
             continue;
         }
-        let reach = reach.get_or_insert_with(|| kfunc_reach(old));
-        c.via = reach.via.get(&k).cloned();
+        let reach = reach.get_or_insert_with(|| Reach::of(old, r));
+        c.via = reach.via(KeyRef::from(&k));
         c.exposure = Some(reach.exposure.get(&k).copied().unwrap_or(Exposure::BehindPointer));
     }
 }

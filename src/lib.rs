@@ -20,7 +20,7 @@
 //! 1. foundation: `bytes` `error` `hash` `elf` `fswalk` `kflags` `progress` `release` `vocab` `report`
 //! 2. formats and judgement: `btf` `btf_ids` `uapi` `uapi_helpers` `policy` `policy::codes` `policy::manifest` `policy::compat` `policy::edit`
 //! 3. readers: `catalog` `kernel` `object` `inputs`
-//! 4. kernel data and loader rules: `surface` `surface_tests` `versions` `probe` `loader`
+//! 4. kernel data and loader rules: `surface` `surface_tests` `shape` `versions` `probe` `loader`
 //! 5. kernel model: `model` `core_btf` `probe::attach` `catalog::build`
 //! 6. analyses: `check` `diff` `lint` `lint_tests`
 //! 7. applications: `app` `census` `policy::history` `policy::uses` `policy::docs` `policy::findings` `report::*` `vmtest` `diagnostics` `integration`
@@ -93,6 +93,7 @@ pub mod progress;
 pub mod probe;
 pub mod release;
 pub mod report;
+pub mod shape;
 pub mod surface;
 pub mod uapi;
 pub mod versions;

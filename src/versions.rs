@@ -174,6 +174,54 @@ pub fn key_of(btf: &Btf, id: TypeId) -> Option<Key> {
     (!name.is_empty()).then(|| Key { class, name: name.to_string() })
 }
 
+/// A [`Key`] whose name borrows from a BTF's string section: for passes
+/// over thousands of types that compare and collect keys without an
+/// allocation per name. Orders as [`Key`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyRef<'a> {
+    /// Class.
+    pub class: Class,
+    /// Name.
+    pub name: &'a str,
+}
+
+impl KeyRef<'_> {
+    /// The owned key.
+    pub fn to_key(self) -> Key {
+        Key { class: self.class, name: self.name.to_string() }
+    }
+}
+
+impl std::fmt::Display for KeyRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.class.as_str(), self.name)
+    }
+}
+
+impl<'a> From<&'a Key> for KeyRef<'a> {
+    fn from(k: &'a Key) -> Self {
+        KeyRef { class: k.class, name: &k.name }
+    }
+}
+
+/// [`key_of`] borrowing the name.
+pub fn key_ref_of(btf: &Btf, id: TypeId) -> Option<KeyRef<'_>> {
+    let t = btf.ty(id)?;
+    let class = match t.kind {
+        Kind::Struct => Class::Struct,
+        Kind::Union => Class::Union,
+        Kind::Fwd if t.fwd_is_union() => Class::Union,
+        Kind::Fwd => Class::Struct,
+        Kind::Enum | Kind::Enum64 => Class::Enum,
+        Kind::Typedef => Class::Typedef,
+        Kind::Int => Class::Int,
+        Kind::Float => Class::Float,
+        _ => return None,
+    };
+    let name = t.name();
+    (!name.is_empty()).then_some(KeyRef { class, name })
+}
+
 /// A member after flattening anonymous structs/unions into their parent:
 /// `name` is the C access path (`u.a` for a named member of an anonymous
 /// type nested under `u`), `bit_offset` is from the start of the outer type.
@@ -344,29 +392,44 @@ fn flatten(btf: &Btf, id: TypeId, base_bits: u32, prefix: &str, depth: usize, ex
 /// Named types a type reference leads to (through pointers, modifiers,
 /// arrays, function prototypes and anonymous types).
 fn refs_of(btf: &Btf, id: TypeId, out: &mut BTreeSet<Key>) {
-    let mut stack = vec![(id, 0usize)];
-    let mut seen = crate::hash::FnvHashSet::default();
-    while let Some((id, depth)) = stack.pop() {
-        if depth > 256 || !seen.insert(id) {
+    let mut v = Vec::new();
+    refs_walk(btf, id, &mut Walk::default(), &mut v);
+    out.extend(v.into_iter().map(KeyRef::to_key));
+}
+
+/// Scratch space of [`refs_walk`], reused across calls.
+#[derive(Default)]
+struct Walk {
+    stack: Vec<(TypeId, usize)>,
+    seen: crate::hash::FnvHashSet<TypeId>,
+}
+
+/// [`refs_of`] pushing borrowed keys (unsorted, maybe repeated) to `out`.
+fn refs_walk<'a>(btf: &'a Btf, id: TypeId, w: &mut Walk, out: &mut Vec<KeyRef<'a>>) {
+    w.stack.clear();
+    w.seen.clear();
+    w.stack.push((id, 0));
+    while let Some((id, depth)) = w.stack.pop() {
+        if depth > 256 || !w.seen.insert(id) {
             continue;
         }
-        if let Some(k) = key_of(btf, id) {
-            out.insert(k);
+        if let Some(k) = key_ref_of(btf, id) {
+            out.push(k);
             continue;
         }
         let Some(t) = btf.ty(id) else { continue };
         match t.kind {
-            Kind::Ptr | Kind::Const | Kind::Volatile | Kind::Restrict | Kind::TypeTag => stack.push((t.ref_type(), depth + 1)),
+            Kind::Ptr | Kind::Const | Kind::Volatile | Kind::Restrict | Kind::TypeTag => w.stack.push((t.ref_type(), depth + 1)),
             Kind::Array => {
                 if let Some(a) = t.array() {
-                    stack.push((a.elem, depth + 1));
+                    w.stack.push((a.elem, depth + 1));
                 }
             }
             Kind::FuncProto => {
-                stack.push((t.ref_type(), depth + 1));
-                stack.extend(t.params().map(|p| (p.ty, depth + 1)));
+                w.stack.push((t.ref_type(), depth + 1));
+                w.stack.extend(t.params().map(|p| (p.ty, depth + 1)));
             }
-            Kind::Struct | Kind::Union => stack.extend(t.members().map(|m| (m.ty, depth + 1))),
+            Kind::Struct | Kind::Union => w.stack.extend(t.members().map(|m| (m.ty, depth + 1))),
             _ => {}
         }
     }
@@ -427,6 +490,12 @@ impl TypeGraph {
         } else {
             full
         }
+    }
+
+    /// The node of `k` alone (its successors are not built): layouts and
+    /// shallow fingerprint, as [`TypeGraph::ensure`] would record them.
+    pub fn node_of(btf: &Btf, k: &Key) -> Node {
+        TypeGraph::build_node(btf, k)
     }
 
     /// Does this scope define `k` itself (else it is the base's)?
@@ -640,6 +709,17 @@ pub fn proto_refs(btf: &Btf, k: &Kfunc) -> BTreeSet<Key> {
     out
 }
 
+/// [`proto_refs`] borrowing the names, sorted.
+pub fn proto_refs_borrowed<'a>(btf: &'a Btf, k: &Kfunc) -> Vec<KeyRef<'a>> {
+    let mut out = Vec::new();
+    if let Some(f) = btf.ty(k.btf_id) {
+        refs_walk(btf, f.ref_type(), &mut Walk::default(), &mut out);
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// Fingerprints of a kernel's kfuncs, and its type graphs.
 #[non_exhaustive]
 pub struct KernelVersions {
@@ -700,6 +780,147 @@ impl KernelVersions {
         self.vmlinux.ensure(btf, k);
         let shallow = self.vmlinux.node(k)?.shallow;
         Some((shallow, self.vmlinux.deep(btf, k, None)))
+    }
+}
+
+/// Definitions of `k` among `btf`'s own types (a module's own, not its
+/// base's), as [`TypeGraph`] takes them: the full ones, else the forward
+/// declarations. Written to `out` (cleared first), in no particular order.
+pub fn own_def_ids(btf: &Btf, k: KeyRef<'_>, out: &mut Vec<TypeId>) {
+    out.clear();
+    let mut full = false;
+    for t in btf.own_named(k.name.as_bytes()) {
+        if k.class.matches(t.kind, t.fwd_is_union()) {
+            full |= t.kind != Kind::Fwd;
+            out.push(t.id);
+        }
+    }
+    if full {
+        out.retain(|&id| btf.ty(id).is_some_and(|t| t.kind != Kind::Fwd));
+    }
+}
+
+/// The named vmlinux types a kernel's kfunc prototypes reach, each with the
+/// named types its definitions refer to: the keys and edges
+/// [`KernelVersions::compute`] puts in its vmlinux graph (module kfuncs
+/// reach vmlinux types through their module's own types), found without
+/// building layouts or fingerprints. `diff` compares exactly these types.
+pub struct Reached<'a> {
+    edges: crate::hash::FnvHashMap<KeyRef<'a>, Vec<KeyRef<'a>>>,
+}
+
+impl<'a> Reached<'a> {
+    /// Walk from every kfunc of `surface` (a surface of `kernel`).
+    pub fn of(kernel: &'a Kernel, surface: &Surface) -> Self {
+        let vm = &*kernel.vmlinux.btf;
+        let mut w = Walk::default();
+        let mut refs: Vec<KeyRef<'a>> = Vec::new();
+        let mut ids: Vec<TypeId> = Vec::new();
+        let mut vm_todo: Vec<KeyRef<'a>> = Vec::new();
+        let mut module_seen: BTreeMap<&str, crate::hash::FnvHashSet<KeyRef<'a>>> = BTreeMap::new();
+        for k in &surface.kfuncs {
+            let kb = match &k.module {
+                None => &kernel.vmlinux,
+                Some(m) => match kernel.module(m) {
+                    Some(kb) => kb,
+                    None => continue,
+                },
+            };
+            let btf: &'a Btf = &kb.btf;
+            let Some(f) = btf.ty(k.btf_id) else { continue };
+            refs.clear();
+            refs_walk(btf, f.ref_type(), &mut w, &mut refs);
+            let Some(m) = &k.module else {
+                vm_todo.append(&mut refs);
+                continue;
+            };
+            // A module's own types are its graph's; what it does not define
+            // is vmlinux's (`TypeGraph::deep` with a base).
+            let seen = module_seen.entry(m.as_str()).or_default();
+            let mut todo: Vec<KeyRef<'a>> = Vec::new();
+            for r in refs.drain(..) {
+                own_def_ids(btf, r, &mut ids);
+                if ids.is_empty() {
+                    vm_todo.push(r);
+                } else {
+                    todo.push(r);
+                }
+            }
+            let mut out = Vec::new();
+            while let Some(key) = todo.pop() {
+                if !seen.insert(key) {
+                    continue;
+                }
+                Reached::edges_of(btf, key, &mut w, &mut ids, &mut out);
+                for e in out.drain(..) {
+                    own_def_ids(btf, e, &mut ids);
+                    if ids.is_empty() {
+                        vm_todo.push(e);
+                    } else {
+                        todo.push(e);
+                    }
+                }
+            }
+        }
+        let mut edges: crate::hash::FnvHashMap<KeyRef<'a>, Vec<KeyRef<'a>>> = Default::default();
+        while let Some(key) = vm_todo.pop() {
+            if edges.contains_key(&key) {
+                continue;
+            }
+            let mut out = Vec::new();
+            Reached::edges_of(vm, key, &mut w, &mut ids, &mut out);
+            vm_todo.extend(out.iter().filter(|e| !edges.contains_key(*e)).copied());
+            edges.insert(key, out);
+        }
+        Reached { edges }
+    }
+
+    /// The named types the own definitions of `key` in `btf` refer to,
+    /// sorted, without `key` itself (as [`Node::edges`]).
+    fn edges_of(btf: &'a Btf, key: KeyRef<'_>, w: &mut Walk, ids: &mut Vec<TypeId>, out: &mut Vec<KeyRef<'a>>) {
+        out.clear();
+        own_def_ids(btf, key, ids);
+        for &id in ids.iter() {
+            let Some(t) = btf.ty(id) else { continue };
+            match t.kind {
+                Kind::Struct | Kind::Union => {
+                    for m in t.members() {
+                        refs_walk(btf, m.ty, w, out);
+                    }
+                }
+                Kind::Typedef => refs_walk(btf, t.ref_type(), w, out),
+                _ => {}
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out.retain(|e| *e != key);
+    }
+
+    /// Every key reached, in no particular order.
+    pub fn keys(&self) -> impl Iterator<Item = KeyRef<'a>> + '_ {
+        self.edges.keys().copied()
+    }
+
+    /// Whether `k` was reached.
+    pub fn contains(&self, k: KeyRef<'_>) -> bool {
+        self.edges.contains_key(&k)
+    }
+
+    /// The named types `k`'s definitions refer to, sorted (empty when `k`
+    /// was not reached).
+    pub fn edges(&self, k: KeyRef<'a>) -> &[KeyRef<'a>] {
+        self.edges.get(&k).map_or(&[], Vec::as_slice)
+    }
+
+    /// How many keys were reached.
+    pub fn len(&self) -> usize {
+        self.edges.len()
+    }
+
+    /// Nothing reached (no kfunc).
+    pub fn is_empty(&self) -> bool {
+        self.edges.is_empty()
     }
 }
 

@@ -209,6 +209,34 @@ impl Kind {
         }
     }
 
+    /// The kind number (`BTF_KIND_*`; 0 for VOID).
+    pub fn raw(self) -> u8 {
+        use Kind::*;
+        match self {
+            Void => 0,
+            Int => 1,
+            Ptr => 2,
+            Array => 3,
+            Struct => 4,
+            Union => 5,
+            Enum => 6,
+            Fwd => 7,
+            Typedef => 8,
+            Volatile => 9,
+            Const => 10,
+            Restrict => 11,
+            Func => 12,
+            FuncProto => 13,
+            Var => 14,
+            Datasec => 15,
+            Float => 16,
+            DeclTag => 17,
+            TypeTag => 18,
+            Enum64 => 19,
+            Unknown(n) => n,
+        }
+    }
+
     /// The kernel's name of the kind (`STRUCT`, `FUNC_PROTO`).
     pub fn name(self) -> &'static str {
         use Kind::*;
@@ -897,6 +925,36 @@ impl Btf {
             None => Box::new(std::iter::empty()),
         };
         own.chain(base)
+    }
+
+    /// Build the by-name index now rather than on the first lookup: for
+    /// callers that can spare another thread for it.
+    pub fn index_names(&self) {
+        self.name_index();
+    }
+
+    /// This blob's own types with this name (not the base's), in no
+    /// particular order: [`Btf::by_name`] without its allocation and sort,
+    /// for hot loops that gather all of them anyway.
+    pub fn own_named<'a>(&'a self, name: &'a [u8]) -> impl Iterator<Item = Type<'a>> + 'a {
+        let idx = self.name_index();
+        let h = Btf::name_hash(name);
+        let tag = (h >> 32) as u32;
+        let mut pos = h as usize & idx.mask;
+        std::iter::from_fn(move || {
+            while let Some(&(sh, id)) = idx.slots.get(pos) {
+                if id == TypeId::VOID {
+                    return None;
+                }
+                pos = (pos + 1) & idx.mask;
+                if sh == tag {
+                    if let Some(t) = self.ty(id).filter(|t| t.name_bytes() == name) {
+                        return Some(t);
+                    }
+                }
+            }
+            None
+        })
     }
 
     /// First type of `kind` named `name`.
