@@ -9,12 +9,14 @@
 //! stops at named types (their name is all a reference shows), as the text
 //! does. So two types of equal shape have equal layout text and equal
 //! shallow fingerprints (docs/fingerprints.md); unequal shapes say nothing,
-//! and the caller renders both sides to decide. Where a shape cannot vouch
+//! and the caller renders both sides to decide. Shapes live in memory only
+//! (names are hashed with [`Btf::str_hash`], which may change between
+//! builds): they are never printed or stored. Where a shape cannot vouch
 //! for the text (a dangling id, whose text names the id; a chain deeper than
 //! [`MAX_DEPTH`]; a name containing `{`, which the text's inline expansion
 //! looks for) it is `None`, and the caller renders.
 
-use crate::btf::{Btf, Kind, TypeId};
+use crate::btf::{Btf, Kind, StrOffset, TypeId};
 
 /// Deepest recursion through type references and anonymous members; deeper
 /// (or cyclic) graphs have no shape.
@@ -48,13 +50,21 @@ const SEED: u64 = 0xcbf2_9ce4_8422_2325;
 /// definition: both are [`crate::versions::Layout::Opaque`].
 pub const OPAQUE: u64 = finish(mix(mix(SEED, 0xdef), 0x0aa0));
 
-/// Hash of a name's bytes; `None` when the name holds `{` (see the module doc).
+/// `h` with the name at `off` mixed in.
 #[inline]
-fn name_hash(h: u64, name: &[u8]) -> Option<u64> {
-    if memchr::memchr(b'{', name).is_some() {
+fn name(h: u64, btf: &Btf, off: StrOffset) -> u64 {
+    mix(h, btf.str_hash(off))
+}
+
+/// [`name`] for the names the layout text searches for `{...}` (those of
+/// the struct, union or enum a reference ends in, and type tags): `None`
+/// when the name holds `{` (see the module doc).
+#[inline]
+fn searched_name(h: u64, t: &crate::btf::Type<'_>) -> Option<u64> {
+    if memchr::memchr(b'{', t.name_bytes()).is_some() {
         return None;
     }
-    Some(mix(mix(h, crate::hash::fnv1a(name)), name.len() as u64))
+    Some(name(h, t.btf(), t.name_off()))
 }
 
 /// Shapes never collide with the three markers.
@@ -138,19 +148,21 @@ impl<'a> Shapes<'a> {
         let h = mix(SEED, raw_kind(t.kind));
         let h = match t.kind {
             Kind::Void => h,
-            Kind::Int | Kind::Float | Kind::Typedef => name_hash(h, t.name_bytes())?,
-            Kind::Fwd => name_hash(mix(h, t.fwd_is_union() as u64), t.name_bytes())?,
+            Kind::Int | Kind::Float | Kind::Typedef => name(h, btf, t.name_off()),
+            Kind::Fwd => name(mix(h, t.fwd_is_union() as u64), btf, t.name_off()),
             Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 => {
-                if t.name_bytes().is_empty() {
-                    // Anonymous: spelled out inline, so its body is its shape.
+                if t.name().is_empty() {
+                    // Anonymous (as the text sees it: a name that is not
+                    // UTF-8 prints as none): spelled out inline, so its body
+                    // is its shape.
                     self.body(t, h, depth + 1)?
                 } else {
-                    name_hash(h, t.name_bytes())?
+                    searched_name(h, &t)?
                 }
             }
             Kind::Ptr | Kind::Const | Kind::Volatile | Kind::Restrict => mix(h, self.reference(t.ref_type(), depth + 1)?),
             Kind::TypeTag => {
-                let h = name_hash(mix(h, t.kind_flag() as u64), t.name_bytes())?;
+                let h = searched_name(mix(h, t.kind_flag() as u64), &t)?;
                 mix(h, self.reference(t.ref_type(), depth + 1)?)
             }
             Kind::Array => {
@@ -159,9 +171,9 @@ impl<'a> Shapes<'a> {
             }
             Kind::FuncProto => {
                 let mut h = mix(mix(h, t.vlen() as u64), self.reference(t.ref_type(), depth + 1)?);
-                for p in t.params() {
-                    h = name_hash(h, p.name.as_bytes())?;
-                    h = mix(h, self.reference(p.ty, depth + 1)?);
+                for (n, ty) in t.param_refs() {
+                    h = name(h, btf, n);
+                    h = mix(h, self.reference(ty, depth + 1)?);
                 }
                 h
             }
@@ -179,18 +191,17 @@ impl<'a> Shapes<'a> {
         let mut h = mix(mix(mix(h, raw_kind(t.kind)), t.size() as u64), t.vlen() as u64);
         match t.kind {
             Kind::Struct | Kind::Union => {
-                for m in t.members() {
-                    h = name_hash(h, m.name.as_bytes())?;
-                    h = mix(h, (m.bit_offset as u64) << 8 | m.bitfield_size as u64);
-                    h = mix(h, self.reference(m.ty, depth + 1)?);
+                for (n, ty, bit_offset, bitfield_size) in t.member_refs() {
+                    h = name(h, self.btf, n);
+                    h = mix(h, (bit_offset as u64) << 8 | bitfield_size as u64);
+                    h = mix(h, self.reference(ty, depth + 1)?);
                 }
             }
             _ => {
                 let signed = t.enum_signed();
                 h = mix(h, signed as u64);
                 for e in t.enumerators() {
-                    h = name_hash(h, e.name.as_bytes())?;
-                    h = mix(h, e.value);
+                    h = mix(mix(h, crate::btf::word_hash_of(e.name.as_bytes())), e.value);
                 }
             }
         }

@@ -406,6 +406,26 @@ struct Walk {
 
 /// [`refs_of`] pushing borrowed keys (unsorted, maybe repeated) to `out`.
 fn refs_walk<'a>(btf: &'a Btf, id: TypeId, w: &mut Walk, out: &mut Vec<KeyRef<'a>>) {
+    // Most references are a chain of pointers, modifiers and arrays ending
+    // in a named type: follow it without the stack and the seen set (a
+    // cycle ends at the same depth bound).
+    let mut cur = id;
+    for _ in 0..=256 {
+        if let Some(k) = key_ref_of(btf, cur) {
+            out.push(k);
+            return;
+        }
+        let Some(t) = btf.ty(cur) else { return };
+        match t.kind {
+            Kind::Ptr | Kind::Const | Kind::Volatile | Kind::Restrict | Kind::TypeTag => cur = t.ref_type(),
+            Kind::Array => match t.array() {
+                Some(a) => cur = a.elem,
+                None => return,
+            },
+            Kind::FuncProto | Kind::Struct | Kind::Union => break,
+            _ => return,
+        }
+    }
     w.stack.clear();
     w.seen.clear();
     w.stack.push((id, 0));
@@ -492,10 +512,11 @@ impl TypeGraph {
         }
     }
 
-    /// The node of `k` alone (its successors are not built): layouts and
-    /// shallow fingerprint, as [`TypeGraph::ensure`] would record them.
+    /// The node of `k` alone, without its edges (empty; its successors are
+    /// not built): layouts and shallow fingerprint, as
+    /// [`TypeGraph::ensure`] would record them.
     pub fn node_of(btf: &Btf, k: &Key) -> Node {
-        TypeGraph::build_node(btf, k)
+        TypeGraph::build(btf, k, false)
     }
 
     /// Does this scope define `k` itself (else it is the base's)?
@@ -504,13 +525,18 @@ impl TypeGraph {
     }
 
     fn build_node(btf: &Btf, k: &Key) -> Node {
+        TypeGraph::build(btf, k, true)
+    }
+
+    /// A node; its edges only when `edges` (else empty).
+    fn build(btf: &Btf, k: &Key, with_edges: bool) -> Node {
         let ids = TypeGraph::own_defs(btf, k);
         let mut defs: Vec<Layout> = Vec::new();
         let mut edges = BTreeSet::new();
         for id in ids {
             let mut budget = MAX_FLAT_MEMBERS;
             let l = inline_layout(btf, id, 0, &mut budget);
-            if let Some(t) = btf.ty(id) {
+            if let Some(t) = btf.ty(id).filter(|_| with_edges) {
                 match t.kind {
                     Kind::Struct | Kind::Union => t.members().for_each(|m| refs_of(btf, m.ty, &mut edges)),
                     Kind::Typedef => refs_of(btf, t.ref_type(), &mut edges),

@@ -853,7 +853,20 @@ impl Btf {
     }
 
     fn name_hash(s: &[u8]) -> u64 {
-        crate::hash::fnv1a(s)
+        word_hash(s)
+    }
+
+    /// A fast hash of the string at `off` (the by-name index's: eight bytes
+    /// a step), equal to that of the same bytes in any blob. For in-memory
+    /// comparisons only: it is not stable across builds, unlike the
+    /// fingerprints of `crate::hash`.
+    pub fn str_hash(&self, off: StrOffset) -> u64 {
+        let off = off.0;
+        if off < self.start_str {
+            return self.base.as_ref().map_or(word_hash(b""), |b| b.str_hash(StrOffset(off)));
+        }
+        let strs = self.bytes.as_slice().get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
+        word_hash_cstr(strs.get((off - self.start_str) as usize..).unwrap_or(&[]))
     }
 
     /// Open-addressing table of own named types: slot = (hash, id), id 0 =
@@ -874,17 +887,7 @@ impl Btf {
                 // Hash up to the NUL in one pass (own strings; base names are
                 // hashed the slow way, which split BTF rarely needs).
                 let h = match name_off.checked_sub(self.start_str) {
-                    Some(rel) => {
-                        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-                        for &b in strs.get(rel as usize..).unwrap_or(&[]) {
-                            if b == 0 {
-                                break;
-                            }
-                            h ^= b as u64;
-                            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-                        }
-                        h
-                    }
+                    Some(rel) => word_hash_cstr(strs.get(rel as usize..).unwrap_or(&[])),
                     None => Btf::name_hash(self.str_bytes_at(StrOffset(name_off))),
                 };
                 let tag = (h >> 32) as u32;
@@ -948,7 +951,8 @@ impl Btf {
                 }
                 pos = (pos + 1) & idx.mask;
                 if sh == tag {
-                    if let Some(t) = self.ty(id).filter(|t| t.name_bytes() == name) {
+                    // Compared in place: no scan to the terminator.
+                    if let Some(t) = self.ty(id).filter(|t| self.str_is(t.name_off.0, name).1) {
                         return Some(t);
                     }
                 }
@@ -1039,6 +1043,79 @@ fn refs_bound_in<const BE: bool>(kind: Kind, rec: &[u8]) -> (u32, u32) {
         _ => {}
     }
     max
+}
+
+/// One step of [`word_hash`] (FxHash's).
+#[inline(always)]
+fn word_step(h: u64, w: u64) -> u64 {
+    (h.rotate_left(5) ^ w).wrapping_mul(0x51_7cc1_b727_220a_95)
+}
+
+/// The end of [`word_hash`]: murmur3's fmix64, so that low bits (the index
+/// slot) depend on every byte.
+#[inline(always)]
+fn word_finish(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+/// [`Btf::str_hash`] of a string not in a blob.
+pub fn word_hash_of(s: &[u8]) -> u64 {
+    word_hash(s)
+}
+
+/// Hash of a name's bytes, eight at a time, the last word zero-padded.
+fn word_hash(s: &[u8]) -> u64 {
+    let mut h = 0u64;
+    let mut chunks = s.chunks_exact(8);
+    for c in &mut chunks {
+        h = word_step(h, c.try_into().map(u64::from_le_bytes).unwrap_or(0));
+    }
+    let r = chunks.remainder();
+    if !r.is_empty() {
+        let mut w = [0u8; 8];
+        for (d, &b) in w.iter_mut().zip(r) {
+            *d = b;
+        }
+        h = word_step(h, u64::from_le_bytes(w));
+    }
+    word_finish(h)
+}
+
+/// [`word_hash`] of the bytes of `s` before its first NUL: the same words,
+/// read in place.
+fn word_hash_cstr(s: &[u8]) -> u64 {
+    let mut h = 0u64;
+    let mut pos = 0;
+    while let Some(&c) = s.get(pos..).and_then(|t| t.first_chunk::<8>()) {
+        let w = u64::from_le_bytes(c);
+        let z = w.wrapping_sub(0x0101_0101_0101_0101) & !w & 0x8080_8080_8080_8080;
+        if z == 0 {
+            h = word_step(h, w);
+            pos += 8;
+            continue;
+        }
+        // Bytes before the first zero (the lowest flagged byte is exact).
+        let keep = z.trailing_zeros() / 8;
+        if keep > 0 {
+            h = word_step(h, w & ((1u64 << (keep * 8)) - 1));
+        }
+        return word_finish(h);
+    }
+    // Fewer than eight bytes left in the section.
+    let mut w = [0u8; 8];
+    let mut n = 0;
+    for (d, &b) in w.iter_mut().zip(s.get(pos..).unwrap_or(&[]).iter().take_while(|&&b| b != 0)) {
+        *d = b;
+        n += 1;
+    }
+    if n > 0 {
+        h = word_step(h, u64::from_le_bytes(w));
+    }
+    word_finish(h)
 }
 
 /// The by-name index (see [`Btf::by_name`]).
@@ -1288,6 +1365,26 @@ impl<'a> Type<'a> {
             let (anonymous, matches) = t.btf.str_is(name_off, name);
             MemberHit { index: i, ty: TypeId(t.word(i * 3 + 1)), bit_offset, bitfield_size, anonymous, matches }
         })
+    }
+
+    /// Members of a STRUCT or UNION with their name offsets rather than
+    /// their names (no string read): (name, type, bit offset, bitfield size).
+    pub fn member_refs(&self) -> impl Iterator<Item = (StrOffset, TypeId, u32, u8)> + 'a {
+        let t = *self;
+        let n = if matches!(t.kind, Kind::Struct | Kind::Union) { t.vlen() } else { 0 };
+        let kflag = t.kind_flag();
+        (0..n).map(move |i| {
+            let off = t.word(i * 3 + 2);
+            let (bit_offset, bitfield_size) = if kflag { (off & 0x00ff_ffff, (off >> 24) as u8) } else { (off, 0) };
+            (StrOffset(t.word(i * 3)), TypeId(t.word(i * 3 + 1)), bit_offset, bitfield_size)
+        })
+    }
+
+    /// Parameters of a FUNC_PROTO with their name offsets: (name, type).
+    pub fn param_refs(&self) -> impl Iterator<Item = (StrOffset, TypeId)> + 'a {
+        let t = *self;
+        let n = if t.kind == Kind::FuncProto { t.vlen() } else { 0 };
+        (0..n).map(move |i| (StrOffset(t.word(i * 2)), TypeId(t.word(i * 2 + 1))))
     }
 
     /// Parameters of a FUNC_PROTO.

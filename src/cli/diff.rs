@@ -66,5 +66,9 @@ pub fn run(a: &DiffArgs, w: Out) -> bpfabi::Result<u8> {
     let spec = DiffSpec { types: a.types.clone(), all_types: a.all_types, no_kfunc_types: a.no_kfunc_types };
     let d = kernel::diff(&ko, &kn, &spec, DiffText { color: a.out.color(), each_type_change: a.each_type_change })?;
     write_out(d.render(format, w))?;
-    Ok(d.diff.has_breaking() as u8)
+    let code = d.diff.has_breaking() as u8;
+    // The process ends next: the kernels' maps and indexes go with it, not
+    // freed one allocation at a time (a tenth of a diff's time otherwise).
+    std::mem::forget((ko, kn, d));
+    Ok(code)
 }

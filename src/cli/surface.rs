@@ -33,5 +33,7 @@ pub fn run(a: &SurfaceArgs, w: Out) -> bpfabi::Result<u8> {
     let k = a.kernel.model(&a.inputs)?;
     let select = SurfaceSelect { grep: a.grep.clone(), kfuncs_only: a.kfuncs, helpers_only: a.helpers };
     write_out(kernel::surface(&k, select).render(format, w))?;
+    // The process ends next: the kernel's maps and indexes go with it.
+    std::mem::forget(k);
     Ok(0)
 }
