@@ -16,7 +16,7 @@ manual() {
   echo "bpftool btf dump file $K/$1/vmlinux.btf format c > $T/a.h && bpftool btf dump file $K/$2/vmlinux.btf format c > $T/b.h && diff -u $T/a.h $T/b.h > /dev/null; true"
 }
 before=$(cut -d' ' -f1-3 /proc/loadavg)
-hyperfine -i --warmup 2 --runs 20 --export-markdown "$OUT.tmp" \
+hyperfine -i --warmup 2 --runs 20 --export-markdown "$OUT.tmp" --export-json "$T/h.json" \
   -n "bpfabi diff 6.1 6.12.117 (with modules)" "$B diff $K/6.1.192-2 $K/6.12.117-1 --json" \
   -n "bpftool dump x2 + diff -u 6.1 6.12.117 (vmlinux only)" "$(manual 6.1.192-2 6.12.117-1)" \
   -n "bpfabi diff 6.12.95 6.12.117 (with modules)" "$B diff $K/6.12.95-1~bpo12+1 $K/6.12.117-1 --json" \
@@ -29,8 +29,17 @@ after=$(cut -d' ' -f1-3 /proc/loadavg)
   echo
   cat "$OUT.tmp"
   echo
+  # CPU time (user + sys, mean per run): on a shared machine wall time is
+  # mostly waiting for a core; bpfabi reads both kernels on two threads.
+  echo "| Command | user + sys [ms] | wall [ms] |"
+  echo "|:---|---:|---:|"
+  jq -r '.results[] | "| `\(.command)` | \((.user + .system) * 1000 | . * 10 | round / 10) | \(.mean * 1000 | . * 10 | round / 10) |"' "$T/h.json"
+  jq -r '.results as $r | "\nCPU ratio 6.1 -> 6.12.117: \(($r[1].user + $r[1].system) / ($r[0].user + $r[0].system) | . * 10 | round / 10)x; 6.12.95 -> 6.12.117: \(($r[3].user + $r[3].system) / ($r[2].user + $r[2].system) | . * 10 | round / 10)x"' "$T/h.json"
+  echo
   rss=$( { /usr/bin/time -f %M $B diff $K/6.1.192-2 $K/6.12.117-1 --json >/dev/null; } 2>&1 )
   echo "- peak RSS \`diff 6.1 6.12.117 --json\` (with modules): ${rss} KiB"
+  rss=$( { /usr/bin/time -f %M bpftool btf dump file $K/6.12.117-1/vmlinux.btf format c >/dev/null; } 2>&1 )
+  echo "- peak RSS \`bpftool btf dump file 6.12.117-1/vmlinux.btf format c\`: ${rss} KiB"
 } > "$OUT"
 rm -f "$OUT.tmp"
 cat "$OUT"

@@ -676,20 +676,20 @@ fn layout_changes(k: &Key, o: &Layout, n: &Layout, out: &mut Vec<Change>) {
             if ou != nu {
                 push(Fact::TypeKindChanged);
             }
-            let by_name = |v: &Vec<MemberLayout>| -> BTreeMap<String, MemberLayout> {
-                v.iter().filter(|m| !m.name.is_empty()).map(|m| (m.name.clone(), m.clone())).collect()
-            };
+            fn by_name(v: &[MemberLayout]) -> BTreeMap<&String, &MemberLayout> {
+                v.iter().filter(|m| !m.name.is_empty()).map(|m| (&m.name, m)).collect()
+            }
             let (obn, nbn) = (by_name(om), by_name(nm));
             for (name, m) in &obn {
                 match nbn.get(name) {
-                    None => push(Fact::MemberRemoved { member: name.clone(), ty: m.ty.clone() }),
+                    None => push(Fact::MemberRemoved { member: name.to_string(), ty: m.ty.clone() }),
                     Some(x) => {
                         if x.ty != m.ty {
-                            push(Fact::MemberRetyped { member: name.clone(), from: m.ty.clone(), to: x.ty.clone(), same_repr: false });
+                            push(Fact::MemberRetyped { member: name.to_string(), from: m.ty.clone(), to: x.ty.clone(), same_repr: false });
                         }
                         if x.bit_offset != m.bit_offset || x.bitfield_size != m.bitfield_size {
                             push(Fact::MemberMoved {
-                                member: name.clone(),
+                                member: name.to_string(),
                                 from_bit: m.bit_offset,
                                 to_bit: x.bit_offset,
                                 from_bits: m.bitfield_size.into(),
@@ -701,7 +701,7 @@ fn layout_changes(k: &Key, o: &Layout, n: &Layout, out: &mut Vec<Change>) {
             }
             for (name, m) in &nbn {
                 if !obn.contains_key(name) {
-                    push(Fact::MemberAdded { member: name.clone(), ty: m.ty.clone() });
+                    push(Fact::MemberAdded { member: name.to_string(), ty: m.ty.clone() });
                 }
             }
             if os != ns {

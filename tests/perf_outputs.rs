@@ -1,7 +1,8 @@
 //! The fast paths of issue 25 (surface, diff, the catalog kernel matrix)
 //! must not change a byte of output: SHA-256 digests of the outputs the
-//! implementation before them (commit ffef840) gave on the corpus kernels and
-//! objects, with the corpus path replaced by `$CORPUS`, are compared with
+//! implementation before them (commit ffef840; the diff lines in every
+//! format on two kernel pairs, from the build before shape comparison,
+//! e0858a4) gave on the corpus kernels and objects, with the corpus path replaced by `$CORPUS`, are compared with
 //! what this build prints (tests/fixtures/perf-outputs.txt). An intended
 //! output change updates the file: `BPFABI_BLESS=1 cargo test --test
 //! perf_outputs` rewrites it from this build.
@@ -54,6 +55,9 @@ fn outputs_are_byte_identical_to_the_recorded_ones() {
             ["surface-table", n, _] => (format!("{} {n}", f[0]), vec!["surface".into(), k(n)]),
             ["diff-json", a, b, _] => (format!("{} {a} {b}", f[0]), vec!["diff".into(), k(a), k(b), "--json".into()]),
             ["diff-table", a, b, _] => (format!("{} {a} {b}", f[0]), vec!["diff".into(), k(a), k(b)]),
+            ["diff-markdown", a, b, _] => (format!("{} {a} {b}", f[0]), vec!["diff".into(), k(a), k(b), "--format".into(), "markdown".into()]),
+            ["diff-table-each-type", a, b, _] => (format!("{} {a} {b}", f[0]), vec!["diff".into(), k(a), k(b), "--types".into()]),
+            ["diff-all-types-json", a, b, _] => (format!("{} {a} {b}", f[0]), vec!["diff".into(), k(a), k(b), "--all-types".into(), "--json".into()]),
             [kind, o, _] if kind.starts_with("check-catalog-") => {
                 let mut a = vec!["check".to_string(), format!("bpf-objects/{o}")];
                 a.extend(catalog.iter().cloned());

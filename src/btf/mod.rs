@@ -875,7 +875,8 @@ impl Btf {
         self.name_index.get_or_init(|| {
             let named = self.offsets.len();
             let cap = (named * 2).next_power_of_two().max(16);
-            let mut slots = vec![(0u32, TypeId::VOID); cap];
+            // All zero: an allocation of fresh zeroed pages, not a fill.
+            let mut slots = vec![0u64; cap];
             let mask = cap - 1;
             let data = self.bytes.as_slice();
             let strs = data.get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
@@ -894,8 +895,8 @@ impl Btf {
                 let mut pos = h as usize & mask;
                 // Load factor <= 1/2: a free slot always exists.
                 while let Some(slot) = slots.get_mut(pos) {
-                    if slot.1 == TypeId::VOID {
-                        *slot = (tag, self.start_id + i as u32);
+                    if slot_id(*slot) == TypeId::VOID {
+                        *slot = (tag as u64) << 32 | (self.start_id + i as u32).get() as u64;
                         break;
                     }
                     pos = (pos + 1) & mask;
@@ -912,11 +913,12 @@ impl Btf {
         let mut ids = Vec::new();
         let mut pos = h as usize & idx.mask;
         let tag = (h >> 32) as u32;
-        while let Some(&(sh, id)) = idx.slots.get(pos) {
+        while let Some(&slot) = idx.slots.get(pos) {
+            let id = slot_id(slot);
             if id == TypeId::VOID {
                 break;
             }
-            if sh == tag {
+            if slot_tag(slot) == tag {
                 ids.push(id);
             }
             pos = (pos + 1) & idx.mask;
@@ -945,12 +947,13 @@ impl Btf {
         let tag = (h >> 32) as u32;
         let mut pos = h as usize & idx.mask;
         std::iter::from_fn(move || {
-            while let Some(&(sh, id)) = idx.slots.get(pos) {
+            while let Some(&slot) = idx.slots.get(pos) {
+                let id = slot_id(slot);
                 if id == TypeId::VOID {
                     return None;
                 }
                 pos = (pos + 1) & idx.mask;
-                if sh == tag {
+                if slot_tag(slot) == tag {
                     // Compared in place: no scan to the terminator.
                     if let Some(t) = self.ty(id).filter(|t| self.str_is(t.name_off.0, name).1) {
                         return Some(t);
@@ -1120,9 +1123,21 @@ fn word_hash_cstr(s: &[u8]) -> u64 {
 
 /// The by-name index (see [`Btf::by_name`]).
 struct NameIndex {
-    /// (upper 32 bits of the name hash, type id); id 0 = empty.
-    slots: Vec<(u32, TypeId)>,
+    /// Upper 32 bits of the name hash << 32 | type id; id 0 = empty.
+    slots: Vec<u64>,
     mask: usize,
+}
+
+/// The type id of a name index slot.
+#[inline]
+fn slot_id(slot: u64) -> TypeId {
+    TypeId(slot as u32)
+}
+
+/// The name hash bits of a name index slot.
+#[inline]
+fn slot_tag(slot: u64) -> u32 {
+    (slot >> 32) as u32
 }
 
 /// Longest modifier/typedef chain followed before giving up (as libbpf).

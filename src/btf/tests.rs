@@ -229,3 +229,20 @@ fn by_name_finds_all_duplicates() {
     assert_eq!(ids, vec![s1, s2, t]);
     assert!(btf.by_name("nope").next().is_none());
 }
+
+#[test]
+fn string_hash_read_in_place_equals_hash_of_the_bytes() {
+    // Names of every length around the 8-byte words the hash reads, and
+    // the last string of the section (no bytes after its terminator).
+    let names: Vec<String> = (1..=20).map(|n| "abcdefghijklmnopqrstuvwxyz"[..n].to_string()).collect();
+    let mut b = Builder::new(Endian::Little);
+    for n in &names {
+        b.int(n, 4, 32, false);
+    }
+    let btf = Btf::parse(Bytes::from_vec(b.build())).unwrap();
+    for t in btf.types() {
+        assert_eq!(btf.str_hash(t.name_off()), super::word_hash_of(t.name_bytes()), "{}", t.name());
+        assert_eq!(btf.own_named(t.name_bytes()).map(|x| x.id).collect::<Vec<_>>(), vec![t.id]);
+    }
+    assert_ne!(super::word_hash_of(b"abcdefgh"), super::word_hash_of(b"abcdefghi"));
+}
