@@ -568,7 +568,8 @@ fn expose(btf: &crate::btf::Btf, mut id: crate::btf::TypeId, exp: Exposure, out:
 fn member_scalar(btf: &crate::btf::Btf, k: &Key, member: &str) -> Option<(u32, bool)> {
     use crate::btf::Kind;
     let kind = if k.class == versions::Class::Union { Kind::Union } else { Kind::Struct };
-    let t = btf.by_name(&k.name).find(|t| t.kind == kind)?;
+    // The first by id, as `Btf::by_name` would give it (vmlinux has no base).
+    let t = btf.own_named_types(k.name.as_bytes()).filter(|t| t.kind == kind).min_by_key(|t| t.id)?;
     let m = t.members().find(|m| m.name == member)?;
     let r = btf.resolve(m.ty)?;
     match r.kind {
@@ -594,7 +595,7 @@ fn diff_types(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, out: &mu
     // The old kernel's reached types and the new kernel's name index are
     // independent: find them at once.
     let reached = std::thread::scope(|s| {
-        let idx = s.spawn(|| nb.index_names());
+        let idx = s.spawn(|| nb.index_type_names());
         let r = opts.kfunc_types.then(|| Reached::of(old.kernel(), old.surface()));
         let _ = idx.join();
         r

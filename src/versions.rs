@@ -499,11 +499,12 @@ impl TypeGraph {
     /// Definitions of `k` among `btf`'s own types (for a module: its own,
     /// not the base's).
     fn own_defs(btf: &Btf, k: &Key) -> Vec<TypeId> {
-        let all: Vec<(TypeId, Kind)> = btf
-            .by_name(&k.name)
+        let mut all: Vec<(TypeId, Kind)> = btf
+            .own_named_types(k.name.as_bytes())
             .filter(|t| t.id >= btf.start_id() && k.class.matches(t.kind, t.fwd_is_union()))
             .map(|t| (t.id, t.kind))
             .collect();
+        all.sort_unstable();
         let full: Vec<TypeId> = all.iter().filter(|(_, kd)| *kd != Kind::Fwd).map(|(i, _)| *i).collect();
         if full.is_empty() {
             all.into_iter().map(|(i, _)| i).collect()
@@ -815,7 +816,7 @@ impl KernelVersions {
 pub fn own_def_ids(btf: &Btf, k: KeyRef<'_>, out: &mut Vec<TypeId>) {
     out.clear();
     let mut full = false;
-    for t in btf.own_named(k.name.as_bytes()) {
+    for t in btf.own_named_types(k.name.as_bytes()) {
         if k.class.matches(t.kind, t.fwd_is_union()) {
             full |= t.kind != Kind::Fwd;
             out.push(t.id);

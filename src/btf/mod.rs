@@ -344,6 +344,7 @@ pub struct Btf {
     base: Option<Arc<Btf>>,
     layout: Option<Vec<KindLayout>>,
     name_index: OnceLock<NameIndex>,
+    type_name_index: OnceLock<NameIndex>,
 }
 
 impl std::fmt::Debug for Btf {
@@ -506,6 +507,7 @@ impl Btf {
             base,
             layout,
             name_index: OnceLock::new(),
+            type_name_index: OnceLock::new(),
             bytes: bytes.clone(),
         };
         // One pass indexes the types and bounds every reference; only when
@@ -872,38 +874,59 @@ impl Btf {
     /// Open-addressing table of own named types: slot = (hash, id), id 0 =
     /// empty. Built in one pass, no sort; duplicates occupy several slots.
     fn name_index(&self) -> &NameIndex {
-        self.name_index.get_or_init(|| {
-            let named = self.offsets.len();
-            let cap = (named * 2).next_power_of_two().max(16);
-            // All zero: an allocation of fresh zeroed pages, not a fill.
-            let mut slots = vec![0u64; cap];
-            let mask = cap - 1;
-            let data = self.bytes.as_slice();
-            let strs = data.get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
-            for (i, &toff) in self.offsets.iter().enumerate() {
-                let name_off = self.endian.u32(data, self.types_start + toff as usize).unwrap_or(0);
-                if name_off == 0 {
-                    continue;
-                }
-                // Hash up to the NUL in one pass (own strings; base names are
-                // hashed the slow way, which split BTF rarely needs).
-                let h = match name_off.checked_sub(self.start_str) {
-                    Some(rel) => word_hash_cstr(strs.get(rel as usize..).unwrap_or(&[])),
-                    None => Btf::name_hash(self.str_bytes_at(StrOffset(name_off))),
-                };
-                let tag = (h >> 32) as u32;
-                let mut pos = h as usize & mask;
-                // Load factor <= 1/2: a free slot always exists.
-                while let Some(slot) = slots.get_mut(pos) {
-                    if slot_id(*slot) == TypeId::VOID {
-                        *slot = (tag as u64) << 32 | (self.start_id + i as u32).get() as u64;
-                        break;
-                    }
-                    pos = (pos + 1) & mask;
-                }
-            }
-            NameIndex { slots, mask }
+        self.name_index.get_or_init(|| self.build_name_index(self.offsets.len(), |_| true))
+    }
+
+    /// The by-name index of the data-type kinds only (see
+    /// [`Btf::own_named_types`]): a fifth of a vmlinux's named types.
+    fn type_name_index(&self) -> &NameIndex {
+        self.type_name_index.get_or_init(|| {
+            let n = self.kinds_and_names().filter(|&(_, k, n)| n.0 != 0 && is_data_type(k)).count();
+            self.build_name_index(n, is_data_type)
         })
+    }
+
+    /// A name index of the own named types whose kind `keep` accepts (at
+    /// most `named` of them).
+    fn build_name_index(&self, named: usize, keep: fn(Kind) -> bool) -> NameIndex {
+        let cap = (named * 2).next_power_of_two().max(16);
+        // All zero: an allocation of fresh zeroed pages, not a fill.
+        let mut slots = vec![0u64; cap];
+        let mask = cap - 1;
+        let strs = self.bytes.as_slice().get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
+        let mut left = named;
+        for (id, kind, name_off) in self.kinds_and_names() {
+            if name_off.0 == 0 || !keep(kind) || left == 0 {
+                continue;
+            }
+            left -= 1;
+            // Hash up to the NUL in one pass (own strings; base names are
+            // hashed the slow way, which split BTF rarely needs).
+            let h = match name_off.0.checked_sub(self.start_str) {
+                Some(rel) => word_hash_cstr(strs.get(rel as usize..).unwrap_or(&[])),
+                None => Btf::name_hash(self.str_bytes_at(name_off)),
+            };
+            let tag = (h >> 32) as u32;
+            let mut pos = h as usize & mask;
+            // Load factor <= 1/2: a free slot always exists.
+            while let Some(slot) = slots.get_mut(pos) {
+                if slot_id(*slot) == TypeId::VOID {
+                    *slot = (tag as u64) << 32 | id.get() as u64;
+                    break;
+                }
+                pos = (pos + 1) & mask;
+            }
+        }
+        NameIndex { slots, mask }
+    }
+
+    /// This blob's own types of the data-type kinds (INT, FLOAT, STRUCT,
+    /// UNION, ENUM, ENUM64, FWD, TYPEDEF) with this name, in no particular
+    /// order: what a C declaration names. Its index leaves out functions,
+    /// variables and tags (four fifths of a vmlinux's named types), so it
+    /// is quicker to build than [`Btf::by_name`]'s.
+    pub fn own_named_types<'a>(&'a self, name: &'a [u8]) -> impl Iterator<Item = Type<'a>> + 'a {
+        self.probe(self.type_name_index(), name)
     }
 
     /// All own types with this name (any kind), in id order, then the base's.
@@ -938,11 +961,20 @@ impl Btf {
         self.name_index();
     }
 
+    /// [`Btf::index_names`] for [`Btf::own_named_types`].
+    pub fn index_type_names(&self) {
+        self.type_name_index();
+    }
+
     /// This blob's own types with this name (not the base's), in no
     /// particular order: [`Btf::by_name`] without its allocation and sort,
     /// for hot loops that gather all of them anyway.
     pub fn own_named<'a>(&'a self, name: &'a [u8]) -> impl Iterator<Item = Type<'a>> + 'a {
-        let idx = self.name_index();
+        self.probe(self.name_index(), name)
+    }
+
+    /// The own types named `name` in `idx`.
+    fn probe<'a>(&'a self, idx: &'a NameIndex, name: &'a [u8]) -> impl Iterator<Item = Type<'a>> + 'a {
         let h = Btf::name_hash(name);
         let tag = (h >> 32) as u32;
         let mut pos = h as usize & idx.mask;
@@ -1119,6 +1151,11 @@ fn word_hash_cstr(s: &[u8]) -> u64 {
         h = word_step(h, u64::from_le_bytes(w));
     }
     word_finish(h)
+}
+
+/// The kinds of [`Btf::own_named_types`].
+fn is_data_type(k: Kind) -> bool {
+    matches!(k, Kind::Int | Kind::Float | Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 | Kind::Fwd | Kind::Typedef)
 }
 
 /// The by-name index (see [`Btf::by_name`]).

@@ -243,6 +243,7 @@ fn string_hash_read_in_place_equals_hash_of_the_bytes() {
     for t in btf.types() {
         assert_eq!(btf.str_hash(t.name_off()), super::word_hash_of(t.name_bytes()), "{}", t.name());
         assert_eq!(btf.own_named(t.name_bytes()).map(|x| x.id).collect::<Vec<_>>(), vec![t.id]);
+        assert_eq!(btf.own_named_types(t.name_bytes()).map(|x| x.id).collect::<Vec<_>>(), vec![t.id]);
     }
     assert_ne!(super::word_hash_of(b"abcdefgh"), super::word_hash_of(b"abcdefghi"));
 }
