@@ -36,7 +36,8 @@ after=$(cut -d' ' -f1-3 /proc/loadavg)
   jq -r '.results[] | "| `\(.command)` | \((.user + .system) * 1000 | . * 10 | round / 10) | \(.mean * 1000 | . * 10 | round / 10) |"' "$T/h.json"
   jq -r '.results as $r | "\nCPU ratio 6.1 -> 6.12.117: \(($r[1].user + $r[1].system) / ($r[0].user + $r[0].system) | . * 10 | round / 10)x; 6.12.95 -> 6.12.117: \(($r[3].user + $r[3].system) / ($r[2].user + $r[2].system) | . * 10 | round / 10)x"' "$T/h.json"
   echo
-  rss=$( { /usr/bin/time -f %M $B diff $K/6.1.192-2 $K/6.12.117-1 --json >/dev/null; } 2>&1 )
+  # diff exits 1 when something breaks: the last line is the RSS.
+  rss=$( { /usr/bin/time -f %M $B diff $K/6.1.192-2 $K/6.12.117-1 --json >/dev/null || true; } 2>&1 | tail -1 )
   echo "- peak RSS \`diff 6.1 6.12.117 --json\` (with modules): ${rss} KiB"
   rss=$( { /usr/bin/time -f %M bpftool btf dump file $K/6.12.117-1/vmlinux.btf format c >/dev/null; } 2>&1 )
   echo "- peak RSS \`bpftool btf dump file 6.12.117-1/vmlinux.btf format c\`: ${rss} KiB"
