@@ -1,4 +1,4 @@
-//! BTF parse + full type walk + C rendering + fingerprints.
+//! BTF parse + full type walk + C rendering + fingerprints + shapes.
 #![no_main]
 use bpfabi::btf::{render, Btf, Kind};
 use bpfabi::bytes::Bytes;
@@ -21,6 +21,11 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         let _ = btf.resolve(t.id);
+    }
+    // Shapes of every type (memoised; cycles and dangling ids end as None).
+    let mut shapes = bpfabi::shape::Shapes::new(&btf);
+    for t in btf.types() {
+        let _ = (shapes.of_ref(t.id), shapes.of_def(t.id));
     }
     let mut g = TypeGraph::new();
     for k in &keys {

@@ -1083,7 +1083,7 @@ fn refs_bound_in<const BE: bool>(kind: Kind, rec: &[u8]) -> (u32, u32) {
 /// One step of [`word_hash`] (FxHash's).
 #[inline(always)]
 fn word_step(h: u64, w: u64) -> u64 {
-    (h.rotate_left(5) ^ w).wrapping_mul(0x51_7cc1_b727_220a_95)
+    (h.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95)
 }
 
 /// The end of [`word_hash`]: murmur3's fmix64, so that low bits (the index
