@@ -4,6 +4,7 @@
 //! ([`Render`]) as its command does.
 
 use crate::census::impact::Impact;
+use crate::census::kernels::KernelKfuncs;
 use crate::census::walk::{self, CensusOptions, Stats};
 use crate::census::{self, Census};
 use crate::error::Result;
@@ -11,6 +12,7 @@ use crate::kernel::{KernelSource, LoadOptions};
 use crate::model::KernelModel;
 use crate::policy::Manifest;
 use crate::report::{self, Format, Render};
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -87,12 +89,47 @@ impl CensusKernels {
         let ks = sources.iter().map(|s| KernelModel::from_sources(std::slice::from_ref(s), &lo)).collect::<Result<Vec<_>>>()?;
         Ok((c, ks))
     }
+
+    /// The census's impact over the kernels read one at a time
+    /// ([`census::impact::Series`]: at most two kernel models in memory),
+    /// their kfunc tables, and how long reading the kernels took.
+    pub fn series(&self, c: &Census) -> Result<(Impact, Vec<KernelKfuncs>, Duration)> {
+        let t = Instant::now();
+        let names = self.helper_names()?;
+        let mut read = t.elapsed();
+        let lo = LoadOptions { modules: self.modules, ..LoadOptions::default() };
+        let mut s = census::impact::Series::new(c, self.store.as_deref(), names);
+        for p in &self.kernels {
+            let t = Instant::now();
+            let k = KernelModel::load(std::slice::from_ref(p), &lo)?;
+            read += t.elapsed();
+            s.add(k);
+        }
+        let (i, tables) = s.finish();
+        Ok((i, tables, read))
+    }
+
+    /// Helper names across the series, newest names winning
+    /// ([`crate::model::helper_names`]), from each kernel's vmlinux alone
+    /// (helpers are the enumerators of its `enum bpf_func_id`; modules add
+    /// none): read before the kernels are checked one at a time, so that a
+    /// helper missing from an old kernel is named as one check over every
+    /// kernel names it.
+    fn helper_names(&self) -> Result<BTreeMap<u32, String>> {
+        let lo = LoadOptions { modules: false, ..LoadOptions::default() };
+        let mut names = BTreeMap::new();
+        for p in &self.kernels {
+            let k = crate::kernel::load(std::slice::from_ref(p), &lo)?;
+            names.extend(crate::surface::helpers_of(&k.vmlinux.btf).0.into_iter().map(|h| (h.id, h.name)));
+        }
+        Ok(names)
+    }
 }
 
 /// What each release of the series breaks among the census objects.
 pub fn impact(spec: &CensusKernels) -> Result<Impact> {
-    let (c, ks) = spec.read()?;
-    Ok(census::impact::impact(&c, &ks, spec.store.as_deref()))
+    let c = Census::read(&spec.census)?;
+    Ok(spec.series(&c)?.0)
 }
 
 impl Render for Impact {
@@ -122,14 +159,15 @@ impl Render for Fragment {
 /// path as given).
 pub fn suggest(spec: &CensusKernels, opts: &census::suggest::SuggestOptions, manifest: Option<&Path>, extends: Option<&str>) -> Result<Fragment> {
     let (c, ks) = spec.read()?;
-    let cands = census::suggest::candidates(&c, &ks, opts);
+    let tables = census::kernels::of_all(&ks);
+    let cands = census::suggest::candidates(&c, &tables, opts);
     Ok(Fragment(match manifest {
         Some(m) => {
             let man = Manifest::load(m)?;
             let ext = extends.map_or_else(|| m.display().to_string(), str::to_string);
             census::suggest::manifest_fragment(&c, &ks, &cands, opts, &man, &ext)
         }
-        None => census::suggest::fragment(&c, &ks, &cands, opts),
+        None => census::suggest::fragment(&c, &tables, &cands, opts),
     }))
 }
 
@@ -141,7 +179,8 @@ pub struct Site {
     pub files: Vec<String>,
     /// One sentence per release: what it breaks.
     pub releases: Vec<String>,
-    /// Reading the census and kernels took this long.
+    /// Reading the kernels took this long (each is read, checked and
+    /// dropped in turn: this is the reading alone).
     pub load_time: Duration,
     /// Everything took this long.
     pub total_time: Duration,
@@ -152,9 +191,8 @@ pub struct Site {
 #[cfg(feature = "site")]
 pub fn site(spec: &CensusKernels, opts: &census::suggest::SuggestOptions, manifest: Option<&Path>, dir: &Path) -> Result<Site> {
     let t = Instant::now();
-    let (c, ks) = spec.read()?;
-    let load_time = t.elapsed();
-    let i = census::impact::impact(&c, &ks, spec.store.as_deref());
+    let c = Census::read(&spec.census)?;
+    let (i, ks, load_time) = spec.series(&c)?;
     let cands = census::suggest::candidates(&c, &ks, opts);
     let frag = census::suggest::fragment(&c, &ks, &cands, opts);
     let life = manifest.map(|m| Manifest::load(m).map(|man| (m.display().to_string(), census::site::lifecycle(&c, &man)))).transpose()?;

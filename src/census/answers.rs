@@ -7,7 +7,7 @@
 
 use super::impact::Impact;
 use super::{Category, Census};
-use crate::model::KernelModel;
+use super::kernels::KernelKfuncs;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -72,7 +72,7 @@ pub struct Answers {
 }
 
 /// The answers for `census` over `kernels` (release order) with its `impact`.
-pub fn answers(census: &Census, kernels: &[KernelModel], impact: &Impact) -> Answers {
+pub fn answers(census: &Census, kernels: &[KernelKfuncs], impact: &Impact) -> Answers {
     let last = impact.releases.last();
     let mut kfuncs: Vec<KfuncAnswer> = census
         .usage

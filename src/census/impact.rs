@@ -12,6 +12,7 @@
 //! the object (legacy `maps`, cilium-only section names, Rust symbols) and
 //! the file name it was found under (bpf2go's `<stem>_bpfel.o`).
 
+use super::kernels::KernelKfuncs;
 use super::{Category, Census, Guard, ObjectEntry};
 use crate::check::{self, CheckOptions, Verdict};
 use crate::diff::{self, ChangeKind, DiffOptions, Fact};
@@ -19,7 +20,8 @@ use crate::loader::{evidence, LoaderChoice};
 use crate::model::KernelModel;
 use crate::object::BpfObject;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 /// One object's verdict on every kernel.
@@ -183,47 +185,135 @@ fn object_name(o: &ObjectEntry) -> String {
     }
 }
 
-/// Per kernel: the worst verdict and the failing reasons.
-type PerKernel = (Vec<Option<Verdict>>, Vec<BTreeSet<String>>);
+/// Kernels read one at a time into an [`Impact`]: each kernel added checks
+/// every object on it and is diffed with the one before; only that previous
+/// model is kept (for the next diff) and, of every kernel, its
+/// [`KernelKfuncs`]. `bpfabi report` over five kernels with their modules
+/// holds two models instead of five. [`impact`] is this over a slice.
+pub struct Series<'c, M> {
+    census: &'c Census,
+    /// Census positions of the objects read, and the objects.
+    index: Vec<usize>,
+    objects: Vec<BpfObject>,
+    /// Object (checked name) -> position in `objects`.
+    by_name: HashMap<String, usize>,
+    unavailable: Vec<String>,
+    helper_names: BTreeMap<u32, String>,
+    /// The census's type names (diff options).
+    types: Vec<String>,
+    /// Per object, per kernel so far: the worst verdict, the failing reasons.
+    verdicts: Vec<Vec<Option<Verdict>>>,
+    reasons: Vec<Vec<BTreeSet<String>>>,
+    /// Per consecutive pair so far: the breaking differences hitting users.
+    changes: Vec<Vec<ChangeHit>>,
+    tables: Vec<KernelKfuncs>,
+    previous: Option<M>,
+}
 
-/// Check the objects on every kernel: per object, per kernel, the worst
-/// verdict and the failing reasons.
-pub fn verdicts(census: &Census, objects: &[(usize, BpfObject)], kernels: &[KernelModel]) -> Vec<ObjectVerdicts> {
-    let objs: Vec<BpfObject> = objects.iter().map(|(_, o)| o.clone()).collect();
-    let results = check::check(&objs, kernels, &CheckOptions::default().loader(LoaderChoice::Auto));
-    let labels: Vec<&str> = kernels.iter().map(|k| k.label()).collect();
-    let kidx: BTreeMap<&str, usize> = labels.iter().enumerate().map(|(i, l)| (*l, i)).collect();
-    let mut per: BTreeMap<&str, PerKernel> = BTreeMap::new();
-    for r in &results {
-        let Some(&k) = kidx.get(r.kernel.as_str()) else { continue };
-        let e = per.entry(r.object.as_str()).or_insert_with(|| (vec![None; kernels.len()], vec![BTreeSet::new(); kernels.len()]));
-        if let Some(v) = e.0.get_mut(k) {
-            *v = Some(v.map_or(r.verdict, |old| old.max(r.verdict)));
-        }
-        if r.verdict == Verdict::Fails {
-            if let Some(set) = e.1.get_mut(k) {
-                set.extend(r.reasons.iter().filter(|x| x.severity == Verdict::Fails).map(|x| format!("{} {}", x.kind, x.name).trim().to_string()));
-            }
+impl<'c, M: Borrow<KernelModel>> Series<'c, M> {
+    /// The census objects read (from `store`, see [`load_objects`]), no
+    /// kernel yet. `helper_names` names helpers in failure reasons: those of
+    /// the whole series ([`crate::model::helper_names`]), so that the
+    /// reasons are the ones one `check` over every kernel gives.
+    pub fn new(census: &'c Census, store: Option<&Path>, helper_names: BTreeMap<u32, String>) -> Self {
+        let (read, unavailable) = load_objects(census, store);
+        let (index, objects): (Vec<usize>, Vec<BpfObject>) = read.into_iter().unzip();
+        let by_name = objects.iter().enumerate().map(|(i, o)| (o.path.clone(), i)).collect();
+        let types = census.usage.get(&Category::Type).map(|u| u.iter().map(|u| u.name.clone()).collect()).unwrap_or_default();
+        let n = objects.len();
+        Series {
+            census,
+            index,
+            objects,
+            by_name,
+            unavailable,
+            helper_names,
+            types,
+            verdicts: vec![Vec::new(); n],
+            reasons: vec![Vec::new(); n],
+            changes: Vec::new(),
+            tables: Vec::new(),
+            previous: None,
         }
     }
-    objects
-        .iter()
-        .filter_map(|(i, obj)| Some((census.objects.get(*i)?, obj)))
-        .map(|(o, obj)| {
-            let (v, reasons) = per.remove(obj.path.as_str()).unwrap_or_else(|| (vec![None; kernels.len()], vec![BTreeSet::new(); kernels.len()]));
-            let inferred = evidence::infer(obj);
-            ObjectVerdicts {
-                sha256: o.sha256.clone(),
-                label: o.label(),
-                projects: o.projects().into_iter().map(String::from).collect(),
-                verdicts: v.iter().map(|v| v.map_or("none", |v| v.as_str()).to_string()).collect(),
-                reasons: reasons.into_iter().map(|s| s.into_iter().collect()).collect(),
-                loader: inferred.loader.to_string(),
-                loader_evidence: inferred.why,
-                loader_weak: inferred.weak,
+
+    /// The next kernel (release order): check every object on it (as its
+    /// own loader loads it), diff it with the previous one; the previous
+    /// model is dropped.
+    pub fn add(&mut self, kernel: M) {
+        let k = kernel.borrow();
+        let results = check::check_named(&self.objects, std::slice::from_ref(k), &self.helper_names, &CheckOptions::default().loader(LoaderChoice::Auto));
+        for v in &mut self.verdicts {
+            v.push(None);
+        }
+        for r in &mut self.reasons {
+            r.push(BTreeSet::new());
+        }
+        for r in &results {
+            let Some(&i) = self.by_name.get(r.object.as_str()) else { continue };
+            if let Some(v) = self.verdicts.get_mut(i).and_then(|v| v.last_mut()) {
+                *v = Some(v.map_or(r.verdict, |old| old.max(r.verdict)));
             }
+            if r.verdict == Verdict::Fails {
+                if let Some(set) = self.reasons.get_mut(i).and_then(|s| s.last_mut()) {
+                    set.extend(r.reasons.iter().filter(|x| x.severity == Verdict::Fails).map(|x| format!("{} {}", x.kind, x.name).trim().to_string()));
+                }
+            }
+        }
+        drop(results);
+        if let Some(old) = self.previous.take() {
+            self.changes.push(changes(self.census, old.borrow(), k, &self.types));
+        }
+        self.tables.push(KernelKfuncs::of(k));
+        self.previous = Some(kernel);
+    }
+
+    /// The impact of the kernels added, and their kfunc tables (for the
+    /// timeline, answers and candidates of the report).
+    pub fn finish(self) -> (Impact, Vec<KernelKfuncs>) {
+        let Series { census, index, objects, verdicts, reasons, changes, tables, unavailable, .. } = self;
+        let ov: Vec<ObjectVerdicts> = index
+            .iter()
+            .zip(&objects)
+            .zip(verdicts.into_iter().zip(reasons))
+            .filter_map(|((i, obj), vr)| Some((census.objects.get(*i)?, obj, vr)))
+            .map(|(o, obj, (v, reasons))| {
+                let inferred = evidence::infer(obj);
+                ObjectVerdicts {
+                    sha256: o.sha256.clone(),
+                    label: o.label(),
+                    projects: o.projects().into_iter().map(String::from).collect(),
+                    verdicts: v.iter().map(|v| v.map_or("none", |v| v.as_str()).to_string()).collect(),
+                    reasons: reasons.into_iter().map(|s| s.into_iter().collect()).collect(),
+                    loader: inferred.loader.to_string(),
+                    loader_evidence: inferred.why,
+                    loader_weak: inferred.weak,
+                }
+            })
+            .collect();
+        drop(objects);
+        let labels: Vec<String> = tables.iter().map(|t| t.label().to_string()).collect();
+        let i = assemble(census, &labels, changes, ov, unavailable);
+        (i, tables)
+    }
+}
+
+/// The breaking differences from `old` to `new` (by the default policy)
+/// that hit census users, most unguarded users first.
+fn changes(census: &Census, old: &KernelModel, new: &KernelModel, types: &[String]) -> Vec<ChangeHit> {
+    let d = diff::diff(old, new, &DiffOptions::kfuncs_and_their_types().types(types.to_vec()), &crate::policy::DefaultPolicy);
+    let mut changes: Vec<ChangeHit> = d
+        .changes
+        .iter()
+        .filter(|c| c.severity == diff::Severity::Breaking)
+        .filter_map(|c| {
+            let (objects, unguarded, projects) = hit(census, c)?;
+            let detail = if c.detail.is_empty() { c.facts.iter().map(Fact::describe).collect::<Vec<_>>().join("; ") } else { c.detail.clone() };
+            Some(ChangeHit { kind: c.kind.as_str().to_string(), name: c.name.clone(), detail, objects, unguarded, projects })
         })
-        .collect()
+        .collect();
+    changes.sort_by(|a, b| b.unguarded.cmp(&a.unguarded).then(b.objects.cmp(&a.objects)).then(a.name.cmp(&b.name)));
+    changes
 }
 
 /// Objects of `census` hit by a diff change: (objects, unguarded, projects).
@@ -289,29 +379,19 @@ fn hit(census: &Census, c: &diff::Change) -> Option<(usize, usize, Vec<String>)>
 /// The impact of `kernels` (release order) on `census`. `store` is where
 /// `census --store` put the objects.
 pub fn impact(census: &Census, kernels: &[KernelModel], store: Option<&Path>) -> Impact {
-    let (objects, unavailable) = load_objects(census, store);
-    let ov = verdicts(census, &objects, kernels);
-    impact_with(census, kernels, ov, unavailable)
+    let mut s = Series::new(census, store, crate::model::helper_names(kernels));
+    for k in kernels {
+        s.add(k);
+    }
+    s.finish().0
 }
 
-/// [`impact`] from verdicts already computed.
-pub fn impact_with(census: &Census, kernels: &[KernelModel], ov: Vec<ObjectVerdicts>, unavailable: Vec<String>) -> Impact {
-    let types: Vec<String> = census.usage.get(&Category::Type).map(|u| u.iter().map(|u| u.name.clone()).collect()).unwrap_or_default();
+/// The [`Impact`] of kernels `labels` (release order), from the changes of
+/// each consecutive pair and every object's verdicts.
+fn assemble(census: &Census, labels: &[String], changes: Vec<Vec<ChangeHit>>, ov: Vec<ObjectVerdicts>, unavailable: Vec<String>) -> Impact {
     let mut releases = Vec::new();
-    for (i, pair) in kernels.windows(2).enumerate() {
+    for (i, (pair, changes)) in labels.windows(2).zip(changes).enumerate() {
         let [old, new] = pair else { continue };
-        let d = diff::diff(old, new, &DiffOptions::kfuncs_and_their_types().types(types.clone()), &crate::policy::DefaultPolicy);
-        let mut changes: Vec<ChangeHit> = d
-            .changes
-            .iter()
-            .filter(|c| c.severity == diff::Severity::Breaking)
-            .filter_map(|c| {
-                let (objects, unguarded, projects) = hit(census, c)?;
-                let detail = if c.detail.is_empty() { c.facts.iter().map(Fact::describe).collect::<Vec<_>>().join("; ") } else { c.detail.clone() };
-                Some(ChangeHit { kind: c.kind.as_str().to_string(), name: c.name.clone(), detail, objects, unguarded, projects })
-            })
-            .collect();
-        changes.sort_by(|a, b| b.unguarded.cmp(&a.unguarded).then(b.objects.cmp(&a.objects)).then(a.name.cmp(&b.name)));
         let v = |o: &ObjectVerdicts, k: usize| o.verdicts.get(k).map(String::as_str) == Some("fails");
         let breaks: Vec<Broken> = ov
             .iter()
@@ -321,8 +401,8 @@ pub fn impact_with(census: &Census, kernels: &[KernelModel], ov: Vec<ObjectVerdi
         let fixes = ov.iter().filter(|o| v(o, i) && !v(o, i + 1)).count();
         let broken_projects: BTreeSet<String> = breaks.iter().flat_map(|b| b.projects.iter().cloned()).collect();
         releases.push(Release {
-            from: old.label().to_string(),
-            to: new.label().to_string(),
+            from: old.clone(),
+            to: new.clone(),
             known: ov.len(),
             breaks,
             broken_projects: broken_projects.into_iter().collect(),
@@ -339,5 +419,5 @@ pub fn impact_with(census: &Census, kernels: &[KernelModel], ov: Vec<ObjectVerdi
                 .collect()
         })
         .unwrap_or_default();
-    Impact { kernels: kernels.iter().map(|k| k.label().to_string()).collect(), known: ov.len(), unavailable, objects: ov, releases, kfunc_removal }
+    Impact { kernels: labels.to_vec(), known: ov.len(), unavailable, objects: ov, releases, kfunc_removal }
 }

@@ -16,6 +16,7 @@
 pub mod answers;
 pub mod fetch;
 pub mod impact;
+pub mod kernels;
 pub mod pkg;
 #[cfg(feature = "site")]
 pub mod site;

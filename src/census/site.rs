@@ -12,7 +12,7 @@ use super::impact::Impact;
 use super::suggest::{Candidate, SuggestOptions};
 use super::{Category, Census, Guard};
 use crate::error::{Error, Result};
-use crate::model::KernelModel;
+use super::kernels::KernelKfuncs;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -53,8 +53,8 @@ pub struct TimelineRow {
 }
 
 /// The kfunc timeline: every kfunc of any kernel, census-used first.
-pub fn timeline(census: &Census, kernels: &[KernelModel]) -> Vec<TimelineRow> {
-    let mut names: BTreeSet<&str> = kernels.iter().flat_map(|k| k.surface().kfuncs.iter().map(|f| f.name.as_str())).collect();
+pub fn timeline(census: &Census, kernels: &[KernelKfuncs]) -> Vec<TimelineRow> {
+    let mut names: BTreeSet<&str> = kernels.iter().flat_map(|k| k.kfuncs().iter().map(|f| f.name.as_str())).collect();
     let used: BTreeMap<&str, (usize, usize)> =
         census.usage.get(&Category::Kfunc).map(|u| u.iter().map(|u| (u.name.as_str(), (u.objects, u.projects))).collect()).unwrap_or_default();
     names.extend(used.keys());
@@ -200,7 +200,7 @@ pub fn lifecycle(census: &Census, m: &crate::policy::Manifest) -> Vec<Lifecycle>
 /// Render the site into `dir` (created). Returns the files written.
 pub fn render(
     census: &Census,
-    kernels: &[KernelModel],
+    kernels: &[KernelKfuncs],
     impact: &Impact,
     candidates: &[Candidate],
     fragment: &str,
@@ -216,7 +216,7 @@ pub fn render(
 #[allow(clippy::too_many_arguments)]
 pub fn render_with_lifecycle(
     census: &Census,
-    kernels: &[KernelModel],
+    kernels: &[KernelKfuncs],
     impact: &Impact,
     candidates: &[Candidate],
     fragment: &str,

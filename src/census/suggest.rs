@@ -4,6 +4,7 @@
 //! fragment (`[kfunc.NAME] tier = "stable"`) with the evidence (users,
 //! releases, prototype fingerprint) in comments.
 
+use super::kernels::KernelKfuncs;
 use super::{Category, Census};
 use crate::model::KernelModel;
 use serde::Serialize;
@@ -58,7 +59,7 @@ pub struct Candidate {
 }
 
 /// Evidence for every kfunc the census uses, candidates first.
-pub fn candidates(census: &Census, kernels: &[KernelModel], opts: &SuggestOptions) -> Vec<Candidate> {
+pub fn candidates(census: &Census, kernels: &[KernelKfuncs], opts: &SuggestOptions) -> Vec<Candidate> {
     let Some(rows) = census.usage.get(&Category::Kfunc) else { return Vec::new() };
     let mut out: Vec<Candidate> = rows
         .iter()
@@ -96,7 +97,7 @@ pub fn candidates(census: &Census, kernels: &[KernelModel], opts: &SuggestOption
 /// The manifest fragment: one `[kfunc.NAME]` table per candidate meeting
 /// the thresholds, evidence in comments; kfuncs that miss are listed in a
 /// trailing comment with the reason.
-pub fn fragment(census: &Census, kernels: &[KernelModel], cands: &[Candidate], opts: &SuggestOptions) -> String {
+pub fn fragment(census: &Census, kernels: &[KernelKfuncs], cands: &[Candidate], opts: &SuggestOptions) -> String {
     let mut s = String::new();
     let labels: Vec<&str> = kernels.iter().map(|k| k.label()).collect();
     let _ = writeln!(s, "# bpfabi census suggest: kfuncs used by >= {} projects and unchanged in >= {} releases", opts.min_projects, opts.min_releases);

@@ -178,8 +178,14 @@ impl<'k> Target<'k> {
 /// program × kernel, objects outermost, in input order. Helper names come
 /// from the kernels (newest names win).
 pub fn check(objects: &[BpfObject], kernels: &[KernelModel], opts: &CheckOptions) -> Vec<ProgramResult> {
-    let names = crate::model::helper_names(kernels);
-    let per_object = |o: &BpfObject| kernels.iter().flat_map(|k| check_object(o, k, &names, opts)).collect::<Vec<_>>();
+    check_named(objects, kernels, &crate::model::helper_names(kernels), opts)
+}
+
+/// [`check`] with the helper names of messages given
+/// ([`crate::model::helper_names`] of a whole series, when the kernels are
+/// checked one at a time: the same messages as one call over all of them).
+pub fn check_named(objects: &[BpfObject], kernels: &[KernelModel], names: &BTreeMap<u32, String>, opts: &CheckOptions) -> Vec<ProgramResult> {
+    let per_object = |o: &BpfObject| kernels.iter().flat_map(|k| check_object(o, k, names, opts)).collect::<Vec<_>>();
     map_in_order(objects, per_object).into_iter().flatten().collect()
 }
 
