@@ -250,7 +250,8 @@ fn seed_list_packages_hold_the_objects_it_records() {
         let (name, version) = (s.name.as_str(), s.version.as_str());
         let copies = c.objects.iter().flat_map(|o| &o.occurrences).filter(|oc| oc.package.as_deref() == Some(name) && oc.version.as_deref() == Some(version)).count();
         assert_eq!(copies, s.copies, "{}: objects found", s.spec);
-        let tag = format!("{name}-{version}");
+        // The package file's name: npm packs `@scope/name` as `scope-name-VERSION.tgz`.
+        let tag = format!("{}-{version}", name.trim_start_matches('@').replace('/', "-"));
         let errors = c.errors.iter().filter(|e| e.input.contains(&tag)).count();
         assert_eq!(errors, s.errors, "{}: errors {:?}", s.spec, c.errors);
         assert!(

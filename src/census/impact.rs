@@ -185,18 +185,26 @@ fn object_name(o: &ObjectEntry) -> String {
     }
 }
 
+/// Objects checked together: parsed from the store for each kernel, checked
+/// on it and dropped, so that the parsed objects in memory are this many
+/// whatever the size of the census.
+const CHUNK: usize = 64;
+
 /// Kernels read one at a time into an [`Impact`]: each kernel added checks
 /// every object on it and is diffed with the one before; only that previous
 /// model is kept (for the next diff) and, of every kernel, its
-/// [`KernelKfuncs`]. `bpfabi report` over five kernels with their modules
-/// holds two models instead of five. [`impact`] is this over a slice.
-pub struct Series<'c, M> {
+/// [`KernelKfuncs`]. The objects are read again from the store for each
+/// kernel, [`CHUNK`] at a time, and dropped once checked. `bpfabi report`
+/// over five kernels with their modules holds two models and one chunk of
+/// objects instead of five models and every object. [`impact`] is this over
+/// a slice.
+pub struct Series<'c, 's, M> {
     census: &'c Census,
-    /// Census positions of the objects read, and the objects.
+    store: Option<&'s Path>,
+    /// Census positions of the objects that could be read, with the loader
+    /// each was inferred for.
     index: Vec<usize>,
-    objects: Vec<BpfObject>,
-    /// Object (checked name) -> position in `objects`.
-    by_name: HashMap<String, usize>,
+    loaders: Vec<evidence::Inference>,
     unavailable: Vec<String>,
     helper_names: BTreeMap<u32, String>,
     /// The census's type names (diff options).
@@ -210,22 +218,37 @@ pub struct Series<'c, M> {
     previous: Option<M>,
 }
 
-impl<'c, M: Borrow<KernelModel>> Series<'c, M> {
-    /// The census objects read (from `store`, see [`load_objects`]), no
-    /// kernel yet. `helper_names` names helpers in failure reasons: those of
-    /// the whole series ([`crate::model::helper_names`]), so that the
-    /// reasons are the ones one `check` over every kernel gives.
-    pub fn new(census: &'c Census, store: Option<&Path>, helper_names: BTreeMap<u32, String>) -> Self {
-        let (read, unavailable) = load_objects(census, store);
-        let (index, objects): (Vec<usize>, Vec<BpfObject>) = read.into_iter().unzip();
-        let by_name = objects.iter().enumerate().map(|(i, o)| (o.path.clone(), i)).collect();
+/// The census object `o` parsed, from `store` or where it was found.
+fn read_object(o: &ObjectEntry, store: Option<&Path>) -> Option<BpfObject> {
+    object_bytes(o, store).and_then(|b| BpfObject::parse(&b, &object_name(o)).ok())
+}
+
+impl<'c, 's, M: Borrow<KernelModel>> Series<'c, 's, M> {
+    /// The census objects that can be read (from `store`, see
+    /// [`object_bytes`]: each is parsed once here for its loader, then
+    /// dropped), no kernel yet. `helper_names` names helpers in failure
+    /// reasons: those of the whole series ([`crate::model::helper_names`]),
+    /// so that the reasons are the ones one `check` over every kernel gives.
+    pub fn new(census: &'c Census, store: Option<&'s Path>, helper_names: BTreeMap<u32, String>) -> Self {
+        let mut index = Vec::new();
+        let mut loaders = Vec::new();
+        let mut unavailable = Vec::new();
+        for (i, o) in census.objects.iter().enumerate() {
+            match read_object(o, store) {
+                Some(obj) => {
+                    index.push(i);
+                    loaders.push(evidence::infer(&obj));
+                }
+                None => unavailable.push(o.sha256.clone()),
+            }
+        }
         let types = census.usage.get(&Category::Type).map(|u| u.iter().map(|u| u.name.clone()).collect()).unwrap_or_default();
-        let n = objects.len();
+        let n = index.len();
         Series {
             census,
+            store,
             index,
-            objects,
-            by_name,
+            loaders,
             unavailable,
             helper_names,
             types,
@@ -237,32 +260,45 @@ impl<'c, M: Borrow<KernelModel>> Series<'c, M> {
         }
     }
 
-    /// The next kernel (release order): check every object on it (as its
-    /// own loader loads it), diff it with the previous one; the previous
-    /// model is dropped.
+    /// The next kernel (release order): diff it with the previous one, drop
+    /// the previous one, check every object on it (as its own loader loads
+    /// it).
     pub fn add(&mut self, kernel: M) {
         let k = kernel.borrow();
-        let results = check::check_named(&self.objects, std::slice::from_ref(k), &self.helper_names, &CheckOptions::default().loader(LoaderChoice::Auto));
+        // The diff first, then the previous model goes: the objects are
+        // checked with one model in memory.
+        if let Some(old) = self.previous.take() {
+            self.changes.push(changes(self.census, old.borrow(), k, &self.types));
+        }
         for v in &mut self.verdicts {
             v.push(None);
         }
         for r in &mut self.reasons {
             r.push(BTreeSet::new());
         }
-        for r in &results {
-            let Some(&i) = self.by_name.get(r.object.as_str()) else { continue };
-            if let Some(v) = self.verdicts.get_mut(i).and_then(|v| v.last_mut()) {
-                *v = Some(v.map_or(r.verdict, |old| old.max(r.verdict)));
-            }
-            if r.verdict == Verdict::Fails {
-                if let Some(set) = self.reasons.get_mut(i).and_then(|s| s.last_mut()) {
-                    set.extend(r.reasons.iter().filter(|x| x.severity == Verdict::Fails).map(|x| format!("{} {}", x.kind, x.name).trim().to_string()));
+        let opts = CheckOptions::default().loader(LoaderChoice::Auto);
+        for (c, chunk) in self.index.chunks(CHUNK).enumerate() {
+            // An object gone from the store since `new` has no result here
+            // (verdict `none`).
+            let mut at: HashMap<String, usize> = HashMap::new();
+            let mut objects = Vec::with_capacity(chunk.len());
+            for (j, i) in chunk.iter().enumerate() {
+                if let Some(obj) = self.census.objects.get(*i).and_then(|o| read_object(o, self.store)) {
+                    at.insert(obj.path.clone(), c * CHUNK + j);
+                    objects.push(obj);
                 }
             }
-        }
-        drop(results);
-        if let Some(old) = self.previous.take() {
-            self.changes.push(changes(self.census, old.borrow(), k, &self.types));
+            for r in check::check_named(&objects, std::slice::from_ref(k), &self.helper_names, &opts) {
+                let Some(&i) = at.get(r.object.as_str()) else { continue };
+                if let Some(v) = self.verdicts.get_mut(i).and_then(|v| v.last_mut()) {
+                    *v = Some(v.map_or(r.verdict, |old| old.max(r.verdict)));
+                }
+                if r.verdict == Verdict::Fails {
+                    if let Some(set) = self.reasons.get_mut(i).and_then(|s| s.last_mut()) {
+                        set.extend(r.reasons.iter().filter(|x| x.severity == Verdict::Fails).map(|x| format!("{} {}", x.kind, x.name).trim().to_string()));
+                    }
+                }
+            }
         }
         self.tables.push(KernelKfuncs::of(k));
         self.previous = Some(kernel);
@@ -271,27 +307,23 @@ impl<'c, M: Borrow<KernelModel>> Series<'c, M> {
     /// The impact of the kernels added, and their kfunc tables (for the
     /// timeline, answers and candidates of the report).
     pub fn finish(self) -> (Impact, Vec<KernelKfuncs>) {
-        let Series { census, index, objects, verdicts, reasons, changes, tables, unavailable, .. } = self;
+        let Series { census, index, loaders, verdicts, reasons, changes, tables, unavailable, .. } = self;
         let ov: Vec<ObjectVerdicts> = index
             .iter()
-            .zip(&objects)
+            .zip(loaders)
             .zip(verdicts.into_iter().zip(reasons))
-            .filter_map(|((i, obj), vr)| Some((census.objects.get(*i)?, obj, vr)))
-            .map(|(o, obj, (v, reasons))| {
-                let inferred = evidence::infer(obj);
-                ObjectVerdicts {
-                    sha256: o.sha256.clone(),
-                    label: o.label(),
-                    projects: o.projects().into_iter().map(String::from).collect(),
-                    verdicts: v.iter().map(|v| v.map_or("none", |v| v.as_str()).to_string()).collect(),
-                    reasons: reasons.into_iter().map(|s| s.into_iter().collect()).collect(),
-                    loader: inferred.loader.to_string(),
-                    loader_evidence: inferred.why,
-                    loader_weak: inferred.weak,
-                }
+            .filter_map(|((i, inferred), vr)| Some((census.objects.get(*i)?, inferred, vr)))
+            .map(|(o, inferred, (v, reasons))| ObjectVerdicts {
+                sha256: o.sha256.clone(),
+                label: o.label(),
+                projects: o.projects().into_iter().map(String::from).collect(),
+                verdicts: v.iter().map(|v| v.map_or("none", |v| v.as_str()).to_string()).collect(),
+                reasons: reasons.into_iter().map(|s| s.into_iter().collect()).collect(),
+                loader: inferred.loader.to_string(),
+                loader_evidence: inferred.why,
+                loader_weak: inferred.weak,
             })
             .collect();
-        drop(objects);
         let labels: Vec<String> = tables.iter().map(|t| t.label().to_string()).collect();
         let i = assemble(census, &labels, changes, ov, unavailable);
         (i, tables)
