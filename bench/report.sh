@@ -6,7 +6,8 @@
 # from the bpfabi cache (`bpfabi kernels debian:sid`), with its modules, and
 # for comparison without the 7.x kernel and with it read --no-modules.
 # Writes bench/results-report.md (hyperfine; user/system CPU next to wall
-# time and the load average, because the machine is shared).
+# time and the load average, because the machine is shared; the peak RSS of
+# one run of each command).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS="${BPFABI_CORPUS:-../shared/corpus}"
@@ -40,12 +41,22 @@ hyperfine --warmup 1 --runs "$R" --export-markdown "$T/r.md" --export-json "$T/r
   -n "report $objects objects x 5 corpus kernels" "$B report --census $T/census.json --store $T/store -o $T/site5 ${K[*]}" \
   -n "report $objects objects x 6 kernels, --no-modules" "$B report --no-modules --census $T/census.json --store $T/store -o $T/site6n ${K[*]} $SID"
 l1=$(load)
+# Peak RSS of one run of each (GNU time), after the timed runs.
+rss() { /usr/bin/time -f %M -o "$T/rss" "$@" >/dev/null 2>&1; echo "$(( $(cat "$T/rss") / 1024 )) MiB"; }
+r6=$(rss "$B" report --census "$T/census.json" --store "$T/store" -o "$T/rss6" "${K[@]}" "$SID")
+r5=$(rss "$B" report --census "$T/census.json" --store "$T/store" -o "$T/rss5" "${K[@]}")
+r6n=$(rss "$B" report --no-modules --census "$T/census.json" --store "$T/store" -o "$T/rss6n" "${K[@]}" "$SID")
 {
   echo "# Report generation ($(date -u +%Y-%m-%d), $(nproc) cores, load average before: $l0, after: $l1)"
   echo
   echo "\`bash bench/report.sh\`: $objects distinct objects (corpus objects and one-byte-distinct copies)."
   echo
   cat "$T/r.md"
+  echo
+  echo "Peak RSS (one run each, \`/usr/bin/time\`; the kernels are read, checked and dropped one at a time, the objects re-read 64 at a time per kernel):"
+  echo "- 6 kernels with sid's module BTFs: $r6"
+  echo "- 5 corpus kernels: $r5"
+  echo "- 6 kernels, --no-modules: $r6n"
   echo
   echo "CPU time (user + system, mean):"
   python3 -c 'import json,sys; [print("- %s: %.2f s user, %.2f s system" % (r["command"], r["user"], r["system"])) for r in json.load(open(sys.argv[1]))["results"]]' "$T/r.json"
