@@ -1,7 +1,7 @@
 //! What the census report keeps of a kernel once its model is dropped: its
 //! label and its kfuncs (prototype, flags). The report reads kernels one at
-//! a time ([`super::impact::impact_streamed`]: load, check every object,
-//! diff with the previous kernel, keep this, drop the model), so at most two
+//! a time (the census impact's `Series`: load, diff with the previous
+//! kernel, check every object, keep this, drop the model), so at most two
 //! kernel models are held at once however many kernels the series has; the
 //! kfunc timeline, first answers and stable candidates are computed from
 //! these tables afterwards.
