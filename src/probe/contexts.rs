@@ -22,7 +22,8 @@
 //!   variant. A machine that cannot create an arena map records the context
 //!   `undecided`, with the kfuncs it could not ask as undecided: `check`
 //!   then says `unknown`, never `loads`.
-//! - **Callbacks and sleepable struct_ops members**: `src/probe/callbacks.rs`.
+//! - **Callbacks and sleepable struct_ops members**: `src/probe/callbacks.rs`
+//!   (run by `probe::run` after `add`; it uses the jobs defined here).
 
 use super::sys::{self, Insn, LoadResult, LoadSpec};
 use super::{classify, Decision, HelperDecision, KfuncDecision, LoadOutcome, VariantResult};
@@ -218,8 +219,11 @@ pub(super) fn decided(r: &LoadResult, f: fn(&LoadResult) -> Decision) -> Decisio
     }
 }
 
-/// Measure the contexts of every loadable variant in `out`; returns the
-/// number of loads made.
+/// Measure the iterator-target and arena contexts of every loadable variant
+/// in `out`; returns the number of loads made. Callback and sleepable-member
+/// contexts are measured by `probe::callbacks`, which builds on the jobs of
+/// this module (the caller runs both, so neither module imports the other's
+/// caller).
 pub(super) fn add(env: &Env, out: &mut [VariantResult]) -> usize {
     let mut loads = 0;
     if env.helpers {
@@ -227,10 +231,6 @@ pub(super) fn add(env: &Env, out: &mut [VariantResult]) -> usize {
     }
     if env.kfunc_probes {
         loads += arena_contexts(env, out);
-    }
-    if env.helpers || env.kfunc_probes {
-        loads += super::callbacks::add(env, out);
-        loads += super::callbacks::sleepable_members(env, out);
     }
     loads
 }

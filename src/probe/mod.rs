@@ -885,6 +885,10 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
         frames: prepared.iter().take(out.len()).map(|p| (p.prologue.clone(), p.ret)).collect(),
     };
     summary.loads += contexts::add(&env, &mut out);
+    if env.helpers || env.kfunc_probes {
+        summary.loads += callbacks::add(&env, &mut out);
+        summary.loads += callbacks::sleepable_members(&env, &mut out);
+    }
     summary.duration_ms = start.elapsed().as_millis() as u64;
     Ok(Probe {
         schema: SCHEMA.into(),
