@@ -538,6 +538,9 @@ pub enum ReasonKind {
     ExternUnsupportedByLoader,
     /// A struct_ops map the loader cannot create.
     StructOpsUnsupportedByLoader,
+    /// A program the loader refuses to read (a `static` function in a
+    /// program section: libbpf).
+    ProgramUnsupportedByLoader,
 }
 
 impl ReasonKind {

@@ -403,3 +403,67 @@ fn check_load_with_each_reference_loader_here() {
         assert!(seen > 0, "{loader}: no loads compared");
     }
 }
+
+/// The loader rules of issue 21 item 2, each confirmed by the real loaders
+/// on the machine kernel (tests/bpf objects in tests/fixtures/loaders/6.18*)
+/// and predicted by `check --loader` on that kernel's BTF (the corpus'
+/// live-6.18): static programs (libbpf.c v1.7.0 `bpf_object__add_programs`),
+/// kfunc names and weak prototypes (cilium/ebpf v0.22.0 linker.go
+/// `fixupKfuncs`, prog.go `findTargetInKernel`; libbpf
+/// `bpf_object__resolve_ksym_func_btf_id`), CO-RE candidate choice and
+/// `___flavour` (libbpf relo_core.c `bpf_core_calc_relo_insn`, cilium/ebpf
+/// btf/core.go `coreCalculateFixups`, aya-obj v0.3.0 `relocate_btf_functions`
+/// and `flavorless_name`). Each row: the real outcome and whether `check`
+/// predicts it to fail.
+#[test]
+fn item_2_rules_agree_with_real_loads() {
+    use bpfabi::check::{check_object, CheckOptions, Verdict};
+    use bpfabi::loader::{Family, LoaderChoice, Version};
+    use bpfabi::model::KernelModel;
+    if !have_corpus() {
+        return;
+    }
+    let Some((_, rows)) = fixtures().into_iter().find(|(k, _)| k.starts_with("6.18.")) else {
+        eprintln!("skipped: no 6.18 ground truth");
+        return;
+    };
+    let dir = built();
+    let ki = KernelModel::new(load_dir("live-6.18"));
+    // (object, program, loader, version, really loads, predicted to fail)
+    let cases: &[(&str, &str, &str, &str, bool)] = &[
+        ("loader_static_prog", "static_prog", "libbpf", "1.7.0", false),
+        ("loader_static_prog", "global_prog", "libbpf", "1.7.0", false),
+        ("loader_static_prog", "static_prog", "cilium", "0.22.0", true),
+        ("loader_static_prog", "static_prog", "cilium", "0.11.0", true),
+        ("loader_static_prog", "static_prog", "aya", "0.14.0", true),
+        ("loader_kfunc_names", "flavour_strong", "libbpf", "1.7.0", true),
+        ("loader_kfunc_names", "flavour_strong", "cilium", "0.22.0", false),
+        ("loader_kfunc_names", "flavour_weak", "libbpf", "1.7.0", true),
+        ("loader_kfunc_names", "flavour_weak", "cilium", "0.22.0", false),
+        ("loader_kfunc_names", "weak_mismatch_guarded", "libbpf", "1.7.0", true),
+        ("loader_kfunc_names", "weak_mismatch_guarded", "cilium", "0.22.0", false),
+        ("loader_kfunc_names", "weak_mismatch_guarded", "cilium", "0.11.0", false),
+        ("loader_kfunc_names", "weak_mismatch_guarded", "aya", "0.14.0", false),
+        ("loader_core_cands", "core_two_fields", "libbpf", "1.7.0", false),
+        ("loader_core_cands", "core_two_fields", "cilium", "0.22.0", false),
+        ("loader_core_cands", "core_two_fields", "aya", "0.14.0", true),
+        ("loader_core_cands", "core_tie", "libbpf", "1.7.0", true),
+        ("loader_core_cands", "core_tie", "cilium", "0.22.0", false),
+        ("loader_core_cands", "core_tie", "cilium", "0.11.0", false),
+        ("loader_core_cands", "core_tie", "aya", "0.14.0", true),
+        ("loader_core_cands", "core_flavours", "libbpf", "1.7.0", false),
+        ("loader_core_cands", "core_flavours", "cilium", "0.22.0", false),
+        ("loader_core_cands", "core_flavours", "aya", "0.14.0", true),
+    ];
+    let names = std::collections::BTreeMap::new();
+    for &(obj, prog, loader, version, loads) in cases {
+        let (loaded, error) = outcome(&rows, obj, prog, loader, version);
+        assert_eq!(loaded, loads, "real {loader} {version}: {obj} {prog}: {error}");
+        let o = bpfabi::object::read_path(&dir.join(format!("{obj}.bpf.o"))).unwrap().remove(0).1;
+        let family = Family::ALL.into_iter().find(|f| f.as_str() == loader).unwrap();
+        let opts = CheckOptions::default().loader(LoaderChoice::Fixed(family.at(version.parse::<Version>().unwrap())));
+        let r = check_object(&o, &ki, &names, &opts).into_iter().find(|r| r.program == prog).unwrap_or_else(|| panic!("{obj} {prog}: no verdict"));
+        let why: Vec<String> = r.reasons.iter().map(|x| format!("{} {}: {}", x.kind, x.name, x.message)).collect();
+        assert_eq!(r.verdict == Verdict::Fails, !loads, "check --loader {loader}:{version}: {obj} {prog} {:?} ({error}): {why:#?}", r.verdict);
+    }
+}

@@ -28,6 +28,7 @@ fn program(section: &str) -> Program {
         core_relos: vec![],
         subprog_calls: 0,
         func: 0,
+        is_static: false,
     }
 }
 

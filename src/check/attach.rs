@@ -7,6 +7,7 @@
 
 use super::Target;
 use crate::btf::Kind;
+use crate::loader::{Family, Loader};
 use crate::object::Program;
 use crate::uapi::{AttachType, ProgType};
 use crate::vocab::{Reason, ReasonKind};
@@ -19,7 +20,7 @@ pub fn is_placeholder_target(target: &str) -> bool {
     target.starts_with("dummy_")
 }
 /// The program's attach target exists in the kernel.
-pub(super) fn targets(t: &Target, p: &Program, rs: &mut Vec<Reason>) {
+pub(super) fn targets(t: &Target, p: &Program, loader: Loader, rs: &mut Vec<Reason>) {
     use ReasonKind as R;
     let ki = t.kernel;
     let fact = Reason::fact;
@@ -41,14 +42,18 @@ pub(super) fn targets(t: &Target, p: &Program, rs: &mut Vec<Reason>) {
             (Some(ProgType::Tracing), Some(A::TraceIter)) => (Some(format!("bpf_iter_{t}")), Kind::Func),
             (Some(ProgType::Lsm), _) => (Some(format!("bpf_lsm_{t}")), Kind::Func),
             // freplace: the target is a function of another BPF program,
-            // which libbpf only knows once user space names it
-            // (`libbpf_find_attach_btf_id`: "attach program FD is not set").
+            // which every loader knows only once user space names it.
             (Some(ProgType::Ext), _) => {
-                rs.push(fact(
-                    R::AttachTargetSetAtRuntime,
-                    t,
-                    format!("freplace target `{t}` is a function of another BPF program: it loads only once its loader names that program (bpf_program__set_attach_target); libbpf refuses it otherwise (\"attach program FD is not set\")"),
-                ));
+                let how = match loader.family() {
+                    // libbpf.c `libbpf_find_attach_btf_id` (v1.7.0).
+                    Family::Libbpf => "user space names that program (bpf_program__set_attach_target); libbpf refuses it otherwise (\"attach program FD is not set\")",
+                    // prog.go `newProgramWithOptions` (v0.22.0): the target
+                    // comes from ProgramSpec.AttachTarget only.
+                    Family::Cilium => "user space sets ProgramSpec.AttachTarget (prog.go `newProgramWithOptions`); without it the kernel refuses the load (\"Tracing programs must provide btf_id\")",
+                    // aya/src/programs/extension.rs `Extension::load(program, func_name)`.
+                    Family::Aya => "user space passes the target program's fd to `Extension::load` (aya/src/programs/extension.rs)",
+                };
+                rs.push(fact(R::AttachTargetSetAtRuntime, t, format!("freplace target `{t}` is a function of another BPF program: it loads only once {how}")));
                 (None, Kind::Func)
             }
             (Some(ProgType::Kprobe), None) => {

@@ -13,7 +13,7 @@ use crate::btf::min_core::Reach;
 use crate::btf::{Btf, Kind, LocalTypeId, TargetTypeId, TypeId};
 use crate::model::KernelModel;
 use crate::object::btf_ext::{CoreRelo, CoreReloKind};
-use crate::object::{essential, BpfObject};
+use crate::object::{essential, essential_first, essential_last, BpfObject};
 use crate::vocab::{Reason, ReasonKind};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -161,8 +161,43 @@ pub(super) struct CoreRes {
     pub(super) reach: Option<Reach>,
 }
 
-fn candidates<'a>(ki: &'a KernelModel, name: &str, kind: Kind) -> Vec<(&'a Btf, TargetTypeId, &'a str)> {
-    let ess = essential(name);
+/// Whose rules pick a local type's candidates and narrow them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Rules {
+    /// libbpf v1.7.0: [`essential`] names on both sides, vmlinux first and
+    /// modules only when vmlinux has none, narrowed per object.
+    Libbpf,
+    /// cilium/ebpf v0.22.0 btf/core.go `CORERelocate`: the local name's
+    /// [`essential_last`], target names as written (`TypesByName`), vmlinux
+    /// and every module together (linker.go `applyRelocations`); one
+    /// candidate chosen per local type by score (`coreCalculateFixups`).
+    Cilium,
+    /// aya-obj v0.3.0 btf/relocation.rs `find_candidates`: names before the
+    /// first `___` on both sides ([`essential_first`]), vmlinux only (aya
+    /// reads `/sys/kernel/btf/vmlinux`), no narrowing.
+    Aya,
+}
+
+impl Rules {
+    pub(super) fn of(loader: crate::loader::Loader) -> Rules {
+        match loader.family() {
+            crate::loader::Family::Libbpf => Rules::Libbpf,
+            crate::loader::Family::Cilium => Rules::Cilium,
+            crate::loader::Family::Aya => Rules::Aya,
+        }
+    }
+    /// The local type name as this loader strips its flavour.
+    fn essential(self, name: &str) -> &str {
+        match self {
+            Rules::Libbpf => essential(name),
+            Rules::Cilium => essential_last(name),
+            Rules::Aya => essential_first(name),
+        }
+    }
+}
+
+fn candidates<'a>(ki: &'a KernelModel, name: &str, kind: Kind, rules: Rules) -> Vec<(&'a Btf, TargetTypeId, &'a str)> {
+    let ess = rules.essential(name);
     let find = |b: &'a crate::kernel::KernelBtf| -> Vec<(&'a Btf, TargetTypeId, &'a str)> {
         b.btf
             .by_name(ess)
@@ -171,12 +206,16 @@ fn candidates<'a>(ki: &'a KernelModel, name: &str, kind: Kind) -> Vec<(&'a Btf, 
             .collect()
     };
     // relo_core.c / libbpf.c `bpf_core_add_cands`: target names are compared
-    // by essential name too (a kernel `foo___x` is a candidate for `foo`).
+    // by essential name too (a kernel `foo___x` is a candidate for `foo`);
+    // aya likewise (`flavorless_name` of the target); cilium/ebpf not.
     let flavoured = |b: &'a crate::kernel::KernelBtf| -> Vec<(&'a Btf, TargetTypeId, &'a str)> {
+        if rules == Rules::Cilium {
+            return Vec::new();
+        }
         ki.flavoured_named(&b.name, ess)
             .iter()
             .filter_map(|&id| b.btf.ty(id))
-            .filter(|t| kinds_compat(kind, t.kind))
+            .filter(|t| kinds_compat(kind, t.kind) && rules.essential(t.name()) == ess)
             .map(|t| (&*b.btf, TargetTypeId(t.id), b.name.as_str()))
             .collect()
     };
@@ -186,10 +225,15 @@ fn candidates<'a>(ki: &'a KernelModel, name: &str, kind: Kind) -> Vec<(&'a Btf, 
     let mut v = find(&ki.kernel().vmlinux);
     v.extend(flavoured(&ki.kernel().vmlinux));
     v.sort_by_key(|c| c.1 .0 .0);
-    if !v.is_empty() {
-        return v;
+    match rules {
+        Rules::Aya => v,
+        Rules::Cilium => {
+            v.extend(ki.kernel().modules.iter().flat_map(find));
+            v
+        }
+        Rules::Libbpf if !v.is_empty() => v,
+        Rules::Libbpf => ki.kernel().modules.iter().flat_map(|m| find(m).into_iter().chain(flavoured(m))).collect(),
     }
-    ki.kernel().modules.iter().flat_map(|m| find(m).into_iter().chain(flavoured(m))).collect()
 }
 
 /// One candidate's answer: (where, text, value, bit offset, mem-size refusal).
@@ -227,7 +271,7 @@ type Cands<'k> = Vec<(&'k Btf, TargetTypeId, &'k str)>;
 
 #[cfg(test)]
 fn resolve_core(obj_btf: &Btf, r: &CoreRelo, ki: &KernelModel) -> CoreRes {
-    resolve_core_cached(obj_btf, r, ki, &mut HashMap::new())
+    resolve_core_cached(obj_btf, r, ki, Rules::Libbpf, &mut HashMap::new())
 }
 
 /// Resolve an object's relocations in its order with libbpf's shared
@@ -247,179 +291,202 @@ pub(super) fn resolve_object_core<'k>(ob: &Btf, relos: &[CoreRelo], autoload_off
                 Some(&sec) => off.entry(sec).or_insert_with(|| shared.clone()),
                 None => &mut shared,
             };
-            resolve_core_cached(ob, r, ki, cache)
+            resolve_core_cached(ob, r, ki, Rules::Libbpf, cache)
         })
         .collect()
 }
 
-/// Resolve one relocation, with libbpf's per-object candidate cache:
-/// libbpf.c `bpf_core_resolve_relo` looks the candidates of a local type up
-/// once (`cand_cache`, keyed by the local type id) and relo_core.c
-/// `bpf_core_calc_relo_insn` then keeps only the candidates this
-/// relocation matched ("cands->len = j" when any matched), so later
-/// relocations of the same local type see the narrowed set (in the
-/// object's relocation order).
-fn resolve_core_cached<'k>(obj_btf: &Btf, r: &CoreRelo, ki: &'k KernelModel, cache: &mut HashMap<LocalTypeId, Cands<'k>>) -> CoreRes {
+/// What every relocation needs before candidates are asked: TYPE_ID_LOCAL's
+/// value, the root type and its name, or the outcome when there is none.
+fn local_root<'b>(obj_btf: &'b Btf, r: &CoreRelo) -> Result<(crate::btf::Type<'b>, &'b str), CoreRes> {
     let res = |outcome, value| CoreRes { outcome, value, reach: None };
     // relo_core.c `bpf_core_calc_type_relo`: TYPE_ID_LOCAL is the local
     // type's id, TYPE_ID_TARGET the candidate's id in its BTF.
     if r.kind == CoreReloKind::TypeIdLocal {
-        return res(CoreOutcome::Resolved("local type id".into()), Some(u64::from(r.type_id.0 .0)));
+        return Err(res(CoreOutcome::Resolved("local type id".into()), Some(u64::from(r.type_id.0 .0))));
     }
     // libbpf looks candidates up by the relocation's root type as given
     // (a typedef such as `u64` is matched against kernel typedefs).
     let Some(root) = obj_btf.ty(r.type_id.0) else {
-        return res(CoreOutcome::Unresolved("bad local type".into()), None);
+        return Err(res(CoreOutcome::Unresolved("bad local type".into()), None));
     };
     let name = root.name();
     if name.is_empty() {
-        return res(CoreOutcome::Unresolved("anonymous root type".into()), None);
+        return Err(res(CoreOutcome::Unresolved("anonymous root type".into()), None));
     }
-    // relo_core.c: FIELD_EXISTS / ENUMVAL_EXISTS are 0 and every type-based
-    // relocation is 0 without a target (`bpf_core_calc_field_relo`,
-    // `bpf_core_calc_enumval_relo`, `bpf_core_calc_type_relo`); the others
-    // are poisoned.
-    let none = |why: String| {
-        if r.kind.is_type() || r.is_check {
-            res(CoreOutcome::Zero(format!("{why}: resolves to 0")), Some(0))
-        } else {
-            res(CoreOutcome::Unresolved(why), None)
-        }
+    Ok((root, name))
+}
+
+/// relo_core.c: FIELD_EXISTS / ENUMVAL_EXISTS are 0 and every type-based
+/// relocation is 0 without a target (`bpf_core_calc_field_relo`,
+/// `bpf_core_calc_enumval_relo`, `bpf_core_calc_type_relo`); the others
+/// are poisoned.
+fn no_target(r: &CoreRelo, why: String) -> CoreRes {
+    if r.kind.is_type() || r.is_check {
+        CoreRes { outcome: CoreOutcome::Zero(format!("{why}: resolves to 0")), value: Some(0), reach: None }
+    } else {
+        CoreRes { outcome: CoreOutcome::Unresolved(why), value: None, reach: None }
+    }
+}
+
+/// Resolve one relocation. With libbpf's rules, through its per-object
+/// candidate cache: libbpf.c `bpf_core_resolve_relo` looks the candidates
+/// of a local type up once (`cand_cache`, keyed by the local type id) and
+/// relo_core.c `bpf_core_calc_relo_insn` then keeps only the candidates
+/// this relocation matched ("cands->len = j" when any matched), so later
+/// relocations of the same local type see the narrowed set (in the
+/// object's relocation order). aya caches the candidates but never narrows
+/// them (aya-obj `relocate_btf_functions`): pass an empty cache.
+fn resolve_core_cached<'k>(obj_btf: &Btf, r: &CoreRelo, ki: &'k KernelModel, rules: Rules, cache: &mut HashMap<LocalTypeId, Cands<'k>>) -> CoreRes {
+    let (root, name) = match local_root(obj_btf, r) {
+        Ok(x) => x,
+        Err(done) => return done,
     };
     let cands = match cache.get(&r.type_id) {
         Some(c) => c.clone(),
-        None => candidates(ki, name, root.kind),
+        None => candidates(ki, name, root.kind, rules),
     };
     cache.insert(r.type_id, cands.clone());
     if cands.is_empty() {
-        return none(format!("no type named {} in the kernel", essential(name)));
+        return no_target(r, format!("no type named {} in the kernel", rules.essential(name)));
     }
-    let access = r.spec.clone().unwrap_or_default();
     let mut results: Vec<CandRes> = Vec::new();
     let mut kept: Cands<'k> = Vec::new();
     for &(tb, tid, wher) in &cands {
-        let one: Option<CandRes> = if r.is_field() {
-            // Walk the access spec member by member.
-            let mut lid = r.type_id;
-            let mut cur = tid;
-            let mut bits = 0u32;
-            let mut ok = true;
-            // The last member, local and target: (type, bitfield size).
-            let mut last: Option<((TypeId, u8), (TypeId, u8))> = None;
-            // The previous step named the last member of its struct (a
-            // zero-length array there is flexible).
-            let mut last_member = false;
-            // The target's raw spec after its first index.
-            let mut path: Vec<u32> = Vec::new();
-            for &i in access.steps() {
-                let Some(lt) = obj_btf.resolve(lid.0) else { ok = false; break };
-                match lt.kind {
-                    Kind::Struct | Kind::Union => {
-                        let Some(lm) = lt.member(i as usize) else { ok = false; break };
-                        if lm.name.is_empty() {
-                            // libbpf: anonymous local members are not part of the
-                            // high-level spec; the next named member is searched
-                            // for in the target, through its anonymous members.
-                            lid = LocalTypeId(lm.ty);
-                            continue;
-                        }
-                        let found = match_member(tb, cur.0, lm.name, bits, 0, &mut path);
-                        match found {
-                            Some((tty, off, tbf, is_last)) if fields_are_compat(obj_btf, LocalTypeId(lm.ty), tb, TargetTypeId(tty), 0) => {
-                                last = Some(((lm.ty, lm.bitfield_size), (tty, tbf)));
-                                last_member = is_last;
-                                lid = LocalTypeId(lm.ty);
-                                cur = TargetTypeId(tty);
-                                bits = off;
-                            }
-                            _ => {
-                                ok = false;
-                                break;
-                            }
-                        }
-                    }
-                    Kind::Array => {
-                        let (Some(la), Some(tt)) = (lt.array(), tb.resolve(cur.0)) else { ok = false; break };
-                        let Some(ta) = tt.array() else { ok = false; break };
-                        // relo_core.c bpf_core_spec_match / is_flex_arr: only a
-                        // zero-length array that is the last member of its
-                        // struct is flexible; any other is indexed in bounds.
-                        let flex = ta.nelems == 0 && last.is_some() && last_member;
-                        if !flex && i >= ta.nelems {
-                            ok = false;
-                            break;
-                        }
-                        let esz = tb.resolve(ta.elem).map(|e| if e.kind == Kind::Ptr { 8 } else { e.size() }).unwrap_or(0);
-                        bits = bits.saturating_add(i.saturating_mul(esz).saturating_mul(8));
-                        path.push(i);
-                        last = None;
-                        last_member = false;
-                        lid = LocalTypeId(la.elem);
-                        cur = TargetTypeId(ta.elem);
-                    }
-                    _ => {
-                        ok = false;
-                        break;
-                    }
-                }
-            }
-            ok.then(|| {
-                let (mut memsz, mut target_bitfield) = (false, false);
-                if let Some(((lt, lbf), (tt, tbf))) = last {
-                    let (osz, optr, ouns) = mem_size(obj_btf, lt, lbf);
-                    let (nsz, nptr, nuns) = mem_size(tb, tt, tbf);
-                    // relo_core.c bpf_core_calc_relo: sizes differ and the
-                    // values are not both pointers nor both unsigned ints.
-                    memsz = r.kind == CoreReloKind::FieldByteOffset && osz != nsz && !(optr && nptr) && !(ouns && nuns && osz > 0 && nsz > 0);
-                    target_bitfield = tbf > 0;
-                }
-                let value = match r.kind {
-                    CoreReloKind::FieldExists => Some(1),
-                    CoreReloKind::FieldByteOffset if !target_bitfield => Some(u64::from(bits / 8)),
-                    CoreReloKind::FieldByteSize if !target_bitfield => last.and_then(|(_, (tt, _))| type_size(tb, tt, 0)),
-                    _ => None,
-                };
-                // Every field relocation but FIELD_EXISTS computes the load
-                // covering a target bitfield (`bpf_core_calc_field_relo`).
-                let e2big = r.kind != CoreReloKind::FieldExists
-                    && last.is_some_and(|(_, (tt, tbf))| tbf > 0 && bitfield_load(bits, u32::from(tbf), tb.resolve(tt).map(|t| t.size()).unwrap_or(0)).is_none());
-                CandRes { wher: wher.to_string(), text: format!("bit offset {bits}"), value, bits, memsz, e2big, reach: Reach::Field { root: tid.0, path } }
-            })
-        } else if r.is_enum() {
-            let root = obj_btf.resolve(r.type_id.0).unwrap_or(root);
-            let lname = root.enumerators().nth(access.first() as usize).map(|v| v.name).unwrap_or("");
-            tb.resolve(tid.0).and_then(|t| t.enumerators().find(|v| essential(v.name) == essential(lname))).map(|v| CandRes {
-                wher: wher.to_string(),
-                text: format!("value {}", v.value as i64),
-                value: Some(if r.kind == CoreReloKind::EnumvalExists { 1 } else { v.value }),
-                bits: 0,
-                memsz: false,
-                e2big: false,
-                reach: Reach::Enumval(tid.0),
-            })
-        } else {
-            types_are_compat(obj_btf, r.type_id, tb, tid, 0).then(|| {
-                let t = tb.ty(tid.0);
-                let value = match r.kind {
-                    CoreReloKind::TypeExists | CoreReloKind::TypeMatches => Some(1),
-                    CoreReloKind::TypeIdTarget => Some(u64::from(tid.0 .0)),
-                    CoreReloKind::TypeSize => type_size(tb, tid.0, 0),
-                    _ => None,
-                };
-                let reach = if r.kind == CoreReloKind::TypeMatches { Reach::TypeMatch(tid.0) } else { Reach::Type(tid.0) };
-                CandRes { wher: wher.to_string(), text: format!("type {}", t.map(|t| t.name()).unwrap_or("")), value, bits: 0, memsz: false, e2big: false, reach }
-            })
-        };
-        if let Some(c) = one {
+        if let Some(c) = candidate_result(obj_btf, r, root, tb, tid, wher, rules) {
             results.push(c);
             kept.push((tb, tid, wher));
         }
     }
-    if !kept.is_empty() {
+    if !kept.is_empty() && rules == Rules::Libbpf {
         cache.insert(r.type_id, kept);
     }
+    decide(r, &results)
+}
+
+/// One candidate's answer to one relocation; `None`: it does not match
+/// (relo_core.c `bpf_core_spec_match`).
+fn candidate_result(obj_btf: &Btf, r: &CoreRelo, root: crate::btf::Type<'_>, tb: &Btf, tid: TargetTypeId, wher: &str, rules: Rules) -> Option<CandRes> {
+    let access = r.spec.clone().unwrap_or_default();
+    if r.is_field() {
+        // Walk the access spec member by member.
+        let mut lid = r.type_id;
+        let mut cur = tid;
+        let mut bits = 0u32;
+        let mut ok = true;
+        // The last member, local and target: (type, bitfield size).
+        let mut last: Option<((TypeId, u8), (TypeId, u8))> = None;
+        // The previous step named the last member of its struct (a
+        // zero-length array there is flexible).
+        let mut last_member = false;
+        // The target's raw spec after its first index.
+        let mut path: Vec<u32> = Vec::new();
+        for &i in access.steps() {
+            let Some(lt) = obj_btf.resolve(lid.0) else { ok = false; break };
+            match lt.kind {
+                Kind::Struct | Kind::Union => {
+                    let Some(lm) = lt.member(i as usize) else { ok = false; break };
+                    if lm.name.is_empty() {
+                        // libbpf: anonymous local members are not part of the
+                        // high-level spec; the next named member is searched
+                        // for in the target, through its anonymous members.
+                        lid = LocalTypeId(lm.ty);
+                        continue;
+                    }
+                    let found = match_member(tb, cur.0, lm.name, bits, 0, &mut path);
+                    match found {
+                        Some((tty, off, tbf, is_last)) if fields_are_compat(obj_btf, LocalTypeId(lm.ty), tb, TargetTypeId(tty), 0) => {
+                            last = Some(((lm.ty, lm.bitfield_size), (tty, tbf)));
+                            last_member = is_last;
+                            lid = LocalTypeId(lm.ty);
+                            cur = TargetTypeId(tty);
+                            bits = off;
+                        }
+                        _ => {
+                            ok = false;
+                            break;
+                        }
+                    }
+                }
+                Kind::Array => {
+                    let (Some(la), Some(tt)) = (lt.array(), tb.resolve(cur.0)) else { ok = false; break };
+                    let Some(ta) = tt.array() else { ok = false; break };
+                    // relo_core.c bpf_core_spec_match / is_flex_arr: only a
+                    // zero-length array that is the last member of its
+                    // struct is flexible; any other is indexed in bounds.
+                    let flex = ta.nelems == 0 && last.is_some() && last_member;
+                    if !flex && i >= ta.nelems {
+                        ok = false;
+                        break;
+                    }
+                    let esz = tb.resolve(ta.elem).map(|e| if e.kind == Kind::Ptr { 8 } else { e.size() }).unwrap_or(0);
+                    bits = bits.saturating_add(i.saturating_mul(esz).saturating_mul(8));
+                    path.push(i);
+                    last = None;
+                    last_member = false;
+                    lid = LocalTypeId(la.elem);
+                    cur = TargetTypeId(ta.elem);
+                }
+                _ => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        ok.then(|| {
+            let (mut memsz, mut target_bitfield) = (false, false);
+            if let Some(((lt, lbf), (tt, tbf))) = last {
+                let (osz, optr, ouns) = mem_size(obj_btf, lt, lbf);
+                let (nsz, nptr, nuns) = mem_size(tb, tt, tbf);
+                // relo_core.c bpf_core_calc_relo: sizes differ and the
+                // values are not both pointers nor both unsigned ints.
+                memsz = r.kind == CoreReloKind::FieldByteOffset && osz != nsz && !(optr && nptr) && !(ouns && nuns && osz > 0 && nsz > 0);
+                target_bitfield = tbf > 0;
+            }
+            let value = match r.kind {
+                CoreReloKind::FieldExists => Some(1),
+                CoreReloKind::FieldByteOffset if !target_bitfield => Some(u64::from(bits / 8)),
+                CoreReloKind::FieldByteSize if !target_bitfield => last.and_then(|(_, (tt, _))| type_size(tb, tt, 0)),
+                _ => None,
+            };
+            // Every field relocation but FIELD_EXISTS computes the load
+            // covering a target bitfield (`bpf_core_calc_field_relo`).
+            let e2big = r.kind != CoreReloKind::FieldExists
+                && last.is_some_and(|(_, (tt, tbf))| tbf > 0 && bitfield_load(bits, u32::from(tbf), tb.resolve(tt).map(|t| t.size()).unwrap_or(0)).is_none());
+            CandRes { wher: wher.to_string(), text: format!("bit offset {bits}"), value, bits, memsz, e2big, reach: Reach::Field { root: tid.0, path } }
+        })
+    } else if r.is_enum() {
+        let root = obj_btf.resolve(r.type_id.0).unwrap_or(root);
+        let lname = root.enumerators().nth(access.first() as usize).map(|v| v.name).unwrap_or("");
+        tb.resolve(tid.0).and_then(|t| t.enumerators().find(|v| rules.essential(v.name) == rules.essential(lname))).map(|v| CandRes {
+            wher: wher.to_string(),
+            text: format!("value {}", v.value as i64),
+            value: Some(if r.kind == CoreReloKind::EnumvalExists { 1 } else { v.value }),
+            bits: 0,
+            memsz: false,
+            e2big: false,
+            reach: Reach::Enumval(tid.0),
+        })
+    } else {
+        types_are_compat(obj_btf, r.type_id, tb, tid, 0).then(|| {
+            let t = tb.ty(tid.0);
+            let value = match r.kind {
+                CoreReloKind::TypeExists | CoreReloKind::TypeMatches => Some(1),
+                CoreReloKind::TypeIdTarget => Some(u64::from(tid.0 .0)),
+                CoreReloKind::TypeSize => type_size(tb, tid.0, 0),
+                _ => None,
+            };
+            let reach = if r.kind == CoreReloKind::TypeMatches { Reach::TypeMatch(tid.0) } else { Reach::Type(tid.0) };
+            CandRes { wher: wher.to_string(), text: format!("type {}", t.map(|t| t.name()).unwrap_or("")), value, bits: 0, memsz: false, e2big: false, reach }
+        })
+    }
+}
+
+/// The outcome of a relocation from the candidates that matched it.
+fn decide(r: &CoreRelo, results: &[CandRes]) -> CoreRes {
+    let res = |outcome, value| CoreRes { outcome, value, reach: None };
     let Some(first) = results.first() else {
-        return none("no candidate type has this field/value with a compatible type".into());
+        return no_target(r, "no candidate type has this field/value with a compatible type".into());
     };
     // relo_core.c bpf_core_calc_relo_insn: candidates must agree on the bit
     // offset ("field offset ambiguity") and on the patched value.
@@ -458,11 +525,19 @@ fn resolve_core_cached<'k>(obj_btf: &Btf, r: &CoreRelo, ki: &'k KernelModel, cac
 /// `btf_custom_path`: candidates from that BTF alone, libbpf.c
 /// `bpf_core_find_cands`: `main_btf = obj->btf_vmlinux_override ?:
 /// obj->btf_vmlinux`, and no module BTFs when overridden).
-pub(super) fn resolve(t: &Target, obj: &BpfObject) -> Vec<CoreRes> {
+pub(super) fn resolve(t: &Target, obj: &BpfObject, loader: crate::loader::Loader) -> Vec<CoreRes> {
     let autoload_off: BTreeSet<&str> = obj.programs.iter().filter(|p| !p.autoload).map(|p| p.section.as_str()).collect();
     match obj.btf.as_deref() {
         Some(ob) => {
-            let mut core = resolve_object_core(ob, &obj.core_relos, &autoload_off, t.core);
+            let mut core = match Rules::of(loader) {
+                Rules::Libbpf => resolve_object_core(ob, &obj.core_relos, &autoload_off, t.core),
+                Rules::Cilium => resolve_cilium(ob, &obj.core_relos, t.core),
+                // One cache, never narrowed (`resolve_core_cached`).
+                Rules::Aya => {
+                    let mut cache = HashMap::new();
+                    obj.core_relos.iter().map(|r| resolve_core_cached(ob, r, t.core, Rules::Aya, &mut cache)).collect()
+                }
+            };
             // A reduced catalog kernel has no type graph: CO-RE results
             // there are not constants the analysis may prune on.
             if t.kernel.kernel().info.reduced {
@@ -472,6 +547,83 @@ pub(super) fn resolve(t: &Target, obj: &BpfObject) -> Vec<CoreRes> {
         }
         None => Vec::new(),
     }
+}
+
+/// cilium/ebpf's candidate choice (btf/core.go `CORERelocate` and
+/// `coreCalculateFixups`, v0.22.0): the relocations are grouped by local
+/// type; every candidate ([`Rules::Cilium`]) answers all of them and scores
+/// the ones it cannot satisfy (poisoned or non-existent); the lowest score
+/// wins, a candidate tied with the best so far must give the same fixups or
+/// the program fails at once ("multiple types match: ambiguous
+/// relocation"), and a candidate that satisfies none is never chosen (then
+/// every relocation is poisoned but existence checks, which are 0).
+/// cilium/ebpf groups one program's relocations (linker.go
+/// `applyRelocations`); here the object's, which differs only when two
+/// programs of one object relocate the same local type against different
+/// fields.
+fn resolve_cilium(ob: &Btf, relos: &[CoreRelo], ki: &KernelModel) -> Vec<CoreRes> {
+    let mut out: Vec<Option<CoreRes>> = vec![None; relos.len()];
+    let mut groups: BTreeMap<LocalTypeId, Vec<usize>> = BTreeMap::new();
+    for (i, r) in relos.iter().enumerate() {
+        match local_root(ob, r) {
+            Err(done) => {
+                if let Some(o) = out.get_mut(i) {
+                    *o = Some(done);
+                }
+            }
+            Ok(_) => groups.entry(r.type_id).or_default().push(i),
+        }
+    }
+    for idx in groups.values() {
+        let group: Vec<&CoreRelo> = idx.iter().filter_map(|&i| relos.get(i)).collect();
+        let Some(Ok((root, name))) = group.first().map(|r| local_root(ob, r)) else { continue };
+        // (score, each relocation's answer, where)
+        let mut best: Option<(usize, Vec<Option<CandRes>>)> = None;
+        let mut ambiguous: Option<String> = None;
+        for (tb, tid, wher) in candidates(ki, name, root.kind, Rules::Cilium) {
+            let answers: Vec<Option<CandRes>> = group.iter().map(|r| candidate_result(ob, r, root, tb, tid, wher, Rules::Cilium)).collect();
+            let score = answers.iter().filter(|a| a.is_none()).count();
+            let best_score = best.as_ref().map_or(group.len(), |b| b.0);
+            if score > best_score || (best.is_none() && score == best_score) {
+                continue;
+            }
+            if score < best_score {
+                best = Some((score, answers));
+                continue;
+            }
+            let same = |a: &Option<CandRes>, b: &Option<CandRes>| match (a, b) {
+                (Some(a), Some(b)) => a.value == b.value && a.bits == b.bits,
+                (None, None) => true,
+                _ => false,
+            };
+            if let Some((_, b)) = &best {
+                if let Some((x, y)) = b.iter().zip(&answers).find(|(x, y)| !same(x, y)) {
+                    let show = |c: &Option<CandRes>| c.as_ref().map_or("no match".to_string(), |c| format!("{} in {}", c.text, c.wher));
+                    ambiguous = Some(format!(
+                        "candidates of `{name}` score alike and disagree ({} vs {}): cilium/ebpf refuses the program (btf/core.go `coreCalculateFixups`: \"multiple types match: ambiguous relocation\")",
+                        show(x),
+                        show(y)
+                    ));
+                    break;
+                }
+            }
+        }
+        for (k, &i) in idx.iter().enumerate() {
+            let Some(r) = relos.get(i) else { continue };
+            let res = match (&ambiguous, &best) {
+                (Some(w), _) => CoreRes { outcome: CoreOutcome::Fatal(w.clone()), value: None, reach: None },
+                (None, Some((_, answers))) => match answers.get(k).and_then(Option::as_ref) {
+                    Some(c) => decide(r, std::slice::from_ref(c)),
+                    None => no_target(r, format!("the `{name}` cilium/ebpf chose (fewest relocations it cannot satisfy) has no such field/value")),
+                },
+                (None, None) => no_target(r, format!("no type named {} in the kernel satisfies any of its relocations", essential_last(name))),
+            };
+            if let Some(o) = out.get_mut(i) {
+                *o = Some(res);
+            }
+        }
+    }
+    out.into_iter().map(|o| o.unwrap_or(CoreRes { outcome: CoreOutcome::Unresolved("not relocated".into()), value: None, reach: None })).collect()
 }
 
 /// The outcomes as `loader` applies them (`obj`'s relocations, `core` in
@@ -538,6 +690,11 @@ pub(super) fn as_applied_by(obj: &BpfObject, core: &mut [CoreRes], loader: crate
                         w.replace("; libbpf refuses to adjust a load/store of it", "")
                     )),
                     CoreOutcome::Fatal(w) => Some(w.clone()),
+                    // relocate_btf_functions: every candidate that matches
+                    // must agree, with no narrowing (ConflictingCandidates).
+                    CoreOutcome::Ambiguous(w) => Some(format!(
+                        "{w}: aya-obj `relocate_btf_functions` fails (\"multiple candidate target types found with different memory layouts\")"
+                    )),
                     _ => None,
                 };
                 if let Some(why) = why {
@@ -560,7 +717,7 @@ pub(super) fn refused_in_dead_code(obj: &BpfObject, core: &[CoreRes], all: &Reac
     for &c in all.core.keys().filter(|c| !reached.core.contains_key(c)) {
         if let (Some(r), Some(CoreRes { outcome: CoreOutcome::Fatal(w), .. })) = (obj.core_relos.get(c as usize), core.get(c as usize)) {
             let mut f = Reason::fact(ReasonKind::CoreRelocationRefused, &format!("{} {}", r.kind, r.path), w.clone());
-            f.message.push_str(" (in code the verifier would not reach: libbpf relocates it first)");
+            f.message.push_str(" (in code the verifier would not reach: the loader relocates it first)");
             rs.push(f);
         }
     }
@@ -672,14 +829,14 @@ mod tests {
         assert!(matches!(resolve_core(&lb, &b_off, &k).outcome, CoreOutcome::Ambiguous(_)));
         // After `c` (only in s___x), the object's cache holds s___x only.
         let mut cache = HashMap::new();
-        let c = resolve_core_cached(&lb, &c_off, &k, &mut cache);
+        let c = resolve_core_cached(&lb, &c_off, &k, Rules::Libbpf, &mut cache);
         assert!(matches!(c.outcome, CoreOutcome::Resolved(_)) && c.value == Some(12));
-        let b = resolve_core_cached(&lb, &b_off, &k, &mut cache);
+        let b = resolve_core_cached(&lb, &b_off, &k, Rules::Libbpf, &mut cache);
         assert!(matches!(b.outcome, CoreOutcome::Resolved(_)) && b.value == Some(8), "{:?}", b.value);
         // A relocation no candidate satisfies leaves the set unchanged.
         let mut cache = HashMap::new();
-        assert_eq!(resolve_core_cached(&lb, &relo(CoreReloKind::FieldExists, id, "0:3"), &k, &mut cache).value, Some(0));
-        assert!(matches!(resolve_core_cached(&lb, &b_off, &k, &mut cache).outcome, CoreOutcome::Ambiguous(_)));
+        assert_eq!(resolve_core_cached(&lb, &relo(CoreReloKind::FieldExists, id, "0:3"), &k, Rules::Libbpf, &mut cache).value, Some(0));
+        assert!(matches!(resolve_core_cached(&lb, &b_off, &k, Rules::Libbpf, &mut cache).outcome, CoreOutcome::Ambiguous(_)));
     }
 
     /// libbpf.c `bpf_object__relocate_core`: relocations of a program with

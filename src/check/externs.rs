@@ -11,6 +11,7 @@
 use super::core::types_are_compat;
 use super::{Reached, Target};
 use crate::btf::{Btf, Kind, LocalTypeId, TargetTypeId, TypeId};
+use crate::loader::{Family, Loader};
 use crate::model::KernelModel;
 use crate::object::{essential, BpfObject, ExternKind};
 use crate::vocab::{Reason, ReasonKind};
@@ -46,15 +47,29 @@ fn find_func<'k>(ki: &'k KernelModel, name: &str) -> Option<(&'k Btf, TargetType
 /// (`bpf_object__resolve_ksym_var_btf_id`), fails the load of every program
 /// of the object. Weak ones resolve to 0: a missing or incompatible weak
 /// kfunc's calls are poisoned (`poison_kfunc_call`).
-pub(super) fn resolve_externs<'o>(t: &Target, obj: &'o BpfObject, object_reasons: &mut Vec<Reason>) -> HashMap<&'o str, ExternStatus> {
+///
+/// cilium/ebpf resolves, per program, the kfuncs its instructions name
+/// (linker.go `fixupKfuncs`, v0.14.0 to v0.22.0), with two differences: it
+/// looks the name up as written (prog.go `findTargetInKernel`: no
+/// `___flavour` stripped, so `bpf_rcu_read_lock___v1` is not found), and it
+/// refuses an incompatible prototype even for a weak kfunc
+/// (`incompatibleKfuncError`: "function param mismatch"); a weak kfunc it
+/// does not find is poisoned like libbpf's (a call to `kfuncCallPoisonBase`,
+/// its address 0 for `bpf_ksym_exists()`). The reasons pushed to
+/// `object_reasons` then hit the programs using the extern (`check`'s
+/// `used_externs`).
+pub(super) fn resolve_externs<'o>(t: &Target, obj: &'o BpfObject, loader: Loader, object_reasons: &mut Vec<Reason>) -> HashMap<&'o str, ExternStatus> {
     let ki = t.kernel;
     use ReasonKind as R;
     let fact = Reason::fact;
     let obj_btf = obj.btf.as_deref();
+    let cilium = loader.family() == Family::Cilium;
+    // What a strong extern the loader cannot resolve fails.
+    let fails = if cilium { format!("{loader} refuses every program using it (linker.go `fixupKfuncs`)") } else { "libbpf fails the whole object".to_string() };
     let mut out = HashMap::new();
     for ext in &obj.externs {
         let name = ext.name.as_str();
-        let ess = essential(name);
+        let ess = if cilium && ext.kind == ExternKind::Kfunc { name } else { essential(name) };
         let st = match ext.kind {
             // libbpf looks the name up as a BTF FUNC in vmlinux, then in
             // modules (`find_ksym_btf_id`); whether the kernel registered it
@@ -62,12 +77,13 @@ pub(super) fn resolve_externs<'o>(t: &Target, obj: &'o BpfObject, object_reasons
             // question, asked only of reachable calls (`check_kfunc_call`).
             ExternKind::Kfunc => match find_func(ki, ess) {
                 None => {
-                    let r = fact(R::KfuncMissing, name, format!("kfunc `{ess}` is not in this kernel"));
+                    let how = if cilium && essential(name) != name { format!(" ({loader} looks the name up as written, with its `___` suffix: prog.go `findTargetInKernel`)") } else { String::new() };
+                    let r = fact(R::KfuncMissing, name, format!("kfunc `{ess}` is not in this kernel{how}"));
                     if ext.weak {
                         ExternStatus::Weak(r.weak(true))
                     } else {
                         let mut r = r;
-                        r.message.push_str(" and the extern is not weak: libbpf fails the whole object");
+                        r.message.push_str(&format!(" and the extern is not weak: {fails}"));
                         object_reasons.push(r);
                         ExternStatus::ObjectFails
                     }
@@ -90,9 +106,16 @@ pub(super) fn resolve_externs<'o>(t: &Target, obj: &'o BpfObject, object_reasons
                         let r = fact(
                             R::KfuncProtoMismatch,
                             name,
-                            format!("declared `{local}`, kernel has `{}` ({wher}): incompatible by libbpf's rules", kproto()),
+                            format!("declared `{local}`, kernel has `{}` ({wher}): incompatible by {}'s rules", kproto(), if cilium { "cilium/ebpf" } else { "libbpf" }),
                         );
-                        if ext.weak {
+                        if cilium {
+                            // linker.go `fixupKfuncs`: `btf.CheckTypeCompatibility`
+                            // fails the program, weak or not.
+                            let mut r = r;
+                            r.message.push_str(&format!(": {loader} refuses every program using it, weak or not (linker.go `fixupKfuncs`: incompatibleKfuncError)"));
+                            object_reasons.push(r);
+                            ExternStatus::ObjectFails
+                        } else if ext.weak {
                             // A weak kfunc with an incompatible prototype is left
                             // unresolved, like a missing one.
                             ExternStatus::Weak(r.weak(true))
@@ -132,7 +155,7 @@ pub(super) fn resolve_externs<'o>(t: &Target, obj: &'o BpfObject, object_reasons
                             object_reasons.push(fact(
                                 R::KsymMissing,
                                 name,
-                                "kernel variable not in this kernel's BTF and the extern is not weak: libbpf fails the whole object".into(),
+                                format!("kernel variable not in this kernel's BTF and the extern is not weak: {fails}"),
                             ));
                             ExternStatus::ObjectFails
                         }
@@ -215,7 +238,7 @@ pub(super) fn kconfig_missing(t: &Target, obj: &BpfObject, object_reasons: &mut 
 
 /// The kfuncs and typed ksyms the reachable code calls or takes the address
 /// of.
-pub(super) fn reached(obj: &BpfObject, externs: &HashMap<&str, ExternStatus>, reached: &Reached, rs: &mut Vec<Reason>) {
+pub(super) fn reached(obj: &BpfObject, externs: &HashMap<&str, ExternStatus>, loader: Loader, reached: &Reached, rs: &mut Vec<Reason>) {
     use ReasonKind as R;
     // kfuncs and typed ksyms the reachable code calls or takes the address
     // of. Strong externs that do not resolve are object-level failures (see
@@ -226,13 +249,15 @@ pub(super) fn reached(obj: &BpfObject, externs: &HashMap<&str, ExternStatus>, re
         let called = reached.calls.contains(&e);
         match st {
             ExternStatus::Ok(r) => rs.push(r.clone()),
-            // libbpf `poison_kfunc_call`: an unresolved weak kfunc's calls
-            // become calls of an invalid helper the verifier rejects where
-            // it reaches them.
+            // libbpf `poison_kfunc_call`, cilium/ebpf linker.go
+            // `fixupKfuncs` (`kfuncCallPoisonBase`): an unresolved weak
+            // kfunc's calls become calls of an invalid function the
+            // verifier rejects where it reaches them.
             ExternStatus::Weak(r) if called && r.kind != R::KsymMissing => {
                 let mut r = r.clone();
                 r.weak = false;
-                r.message.push_str(": the extern is weak, but a reachable call remains (libbpf poisons it, the verifier rejects it)");
+                let who = if loader.family() == Family::Cilium { "cilium/ebpf" } else { "libbpf" };
+                r.message.push_str(&format!(": the extern is weak, but a reachable call remains ({who} poisons it, the verifier rejects it)"));
                 rs.push(r);
             }
             ExternStatus::Weak(r) => rs.push(r.clone()),

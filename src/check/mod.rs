@@ -249,7 +249,7 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
     // them all. cilium/ebpf and aya resolve, per program, the externs its
     // instructions reference (linker.go `resolveKfuncs`).
     let mut extern_reasons = Vec::new();
-    let externs = externs::resolve_externs(&t, obj, &mut extern_reasons);
+    let externs = externs::resolve_externs(&t, obj, loader, &mut extern_reasons);
     let per_program_externs = loader.family() != crate::loader::Family::Libbpf;
     if per_program_externs {
         loader::at_load_reasons(obj, loader, &mut extern_reasons);
@@ -258,9 +258,10 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
     }
     externs::kconfig_missing(&t, obj, &mut object_reasons);
     let ext_status: Vec<Option<&ExternStatus>> = obj.externs.iter().map(|e| externs.get(e.name.as_str())).collect();
-    let mut core = core::resolve(&t, obj);
+    let mut core = core::resolve(&t, obj, loader);
     object_reasons.extend(core::as_applied_by(obj, &mut core, loader));
-    let facts = Facts { obj, ki, core: &core, externs: &ext_status, rodata_known: true, rodata_stated: &opts.rodata };
+    let frozen_before_load = !matches!(loader, Loader::CiliumEbpf { version } if version.minor < 12);
+    let facts = Facts { obj, ki, core: &core, externs: &ext_status, rodata_known: true, rodata_stated: &opts.rodata, frozen_before_load };
     // kfunc compat families, judged per program on its reachable calls.
     let families = kfunc_family::families(obj, &facts);
     let resolved = |e: u32| matches!(ext_status.get(e as usize).copied().flatten(), Some(ExternStatus::Ok(_)));
@@ -279,7 +280,7 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
         loader::program_reasons(&loader_findings, p, &mut rs);
         struct_ops::of_program(&struct_ops_types, p, &mut rs);
         helpers::program_types(&t, p, &mut rs);
-        attach::targets(&t, p, &mut rs);
+        attach::targets(&t, p, loader, &mut rs);
         filters::lsm_sleepable(&t, p, &mut rs);
         filters::struct_ops_sleepable(&t, obj, p, &mut rs);
         arch::jit(&t, p, &mut rs);
@@ -413,7 +414,7 @@ fn reached_reasons(
     rs: &mut Vec<Reason>,
 ) {
     helpers::reached(t, helper_names, reached, rs);
-    externs::reached(obj, externs, reached, rs);
+    externs::reached(obj, externs, loader, reached, rs);
     rs.extend(probe::availability(t, obj, p, reached));
     filters::kfuncs(t, obj, p, reached, rs);
     core::reached(obj, core, loader, reached, rs);

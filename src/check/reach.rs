@@ -25,6 +25,14 @@ pub(super) struct Facts<'a> {
     /// except the ones the user stated).
     pub(super) rodata_known: bool,
     pub(super) rodata_stated: &'a BTreeMap<String, u64>,
+    /// The loader fills and freezes `.rodata` and `.kconfig` before it
+    /// loads the programs, so the verifier knows their values (and prunes
+    /// on them). cilium/ebpf up to v0.11.0 does it after
+    /// (collection.go `NewCollectionWithOptions`: `populateMaps` runs once
+    /// every program is loaded; from v0.12.0 scalar maps are finalized at
+    /// creation, map.go `newMapWithOptions`): the verifier then sees
+    /// neither, and walks both sides of a branch on them.
+    pub(super) frozen_before_load: bool,
 }
 
 impl Oracle for Facts<'_> {
@@ -48,7 +56,7 @@ impl Oracle for Facts<'_> {
         }
     }
     fn kconfig(&self, ext: u32) -> Val {
-        let Some(e) = self.obj.externs.get(ext as usize) else { return Val::Unknown };
+        let Some(e) = self.obj.externs.get(ext as usize).filter(|_| self.frozen_before_load) else { return Val::Unknown };
         match kconfig_value(self.obj, e, self.ki) {
             Some(KconfigValue::Exact(v)) => Val::Const(v, Src::Kconfig(ext)),
             Some(KconfigValue::Range(lo, hi)) => Val::Range(lo, hi, Src::Kconfig(ext)),
@@ -56,7 +64,7 @@ impl Oracle for Facts<'_> {
         }
     }
     fn rodata(&self, section: u32, off: u64, size: u8) -> Val {
-        let Some(d) = self.obj.rodata_section(section) else { return Val::Unknown };
+        let Some(d) = self.obj.rodata_section(section).filter(|_| self.frozen_before_load) else { return Val::Unknown };
         if let Some((start, _, name)) = d.vars.iter().find(|(o, sz, _)| *o <= off && off < o.saturating_add((*sz).max(1))) {
             if let Some(&v) = self.rodata_stated.get(name) {
                 return if *start == off { Val::Const(v, Src::Literal) } else { Val::Unknown };

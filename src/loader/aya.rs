@@ -137,3 +137,20 @@ mod tests {
         assert_eq!(decode("socket/anything").and_then(|d| d.prog_type), Some(ProgType::SocketFilter));
     }
 }
+
+/// The map types aya wraps (aya/src/bpf.rs `parse_map`): any other type
+/// fails `EbpfLoader::load` ("type of ... is unsupported; see
+/// `EbpfLoader::allow_unsupported_maps`") unless user space opts in.
+/// aya-v0.13.1: hash, array, prog array, perf event array, per-CPU
+/// hash/array, stack trace, LRU hashes, LPM trie, devmap, sockmap, cpumap,
+/// xskmap, sockhash, queue, stack, devmap hash, ring buffer, bloom filter;
+/// aya-v0.14.0 adds cgroup array, map-in-maps, the cgroup storages,
+/// reuseport sockarray and the sk, inode and cgrp storages.
+pub fn supports_map_type(minor: u16, map_type: u32) -> bool {
+    const V13: &[u32] = &[1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 14, 15, 16, 17, 18, 22, 23, 25, 27, 30];
+    const V14: &[u32] = &[8, 12, 13, 19, 20, 21, 24, 28, 32];
+    V13.contains(&map_type) || (minor >= 14 && V14.contains(&map_type))
+}
+
+/// `BPF_MAP_TYPE_STACK_TRACE`.
+pub const STACK_TRACE: u32 = 7;

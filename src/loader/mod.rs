@@ -281,6 +281,7 @@ impl Loader {
     pub fn findings(&self, obj: &BpfObject) -> Vec<Finding> {
         let mut out = Vec::new();
         self.section_findings(obj, &mut out);
+        self.static_findings(obj, &mut out);
         self.map_findings(obj, &mut out);
         self.extern_findings(obj, &mut out);
         self.struct_ops_findings(obj, &mut out);
@@ -319,6 +320,27 @@ impl Loader {
                 ),
             };
             out.push(Finding { rule: ReasonKind::SectionUnknown, subject: p.section.clone(), message, program });
+        }
+    }
+
+    /// A `static` function in a program section: libbpf.c
+    /// `bpf_object__add_programs` (v0.5.0 to v1.7.0) refuses the object
+    /// ("program '%s' is static and not supported"); cilium/ebpf
+    /// (elf_reader.go `loadProgramSections`, v0.9.1 to v0.22.0) and aya
+    /// (aya-obj `Object::parse_programs`, v0.2.1/v0.3.0) take every function
+    /// symbol of a program section as a program, whatever its binding.
+    fn static_findings(&self, obj: &BpfObject, out: &mut Vec<Finding>) {
+        let Loader::Libbpf { version } = self else { return };
+        if let Some(p) = obj.programs.iter().find(|p| p.is_static) {
+            out.push(Finding {
+                rule: ReasonKind::ProgramUnsupportedByLoader,
+                subject: p.name.clone(),
+                message: format!(
+                    "program `{}` in section `{}` is static: libbpf {version} refuses the object (libbpf.c `bpf_object__add_programs`: \"program '{}' is static and not supported\"); cilium/ebpf and aya load static programs",
+                    p.name, p.section, p.name
+                ),
+                program: None,
+            });
         }
     }
 
@@ -409,6 +431,29 @@ impl Loader {
                         format!(
                             "legacy map `{}` has {} non-zero byte(s) past struct bpf_map_def (iproute2's id/pinning/inner-map fields): {self} refuses it (map.go `createMap`: \"extra contains unhandled non-zero bytes\")",
                             m.name, extra.len
+                        ),
+                    ));
+                }
+            }
+            // aya: map types it has no wrapper for, and a value_size it
+            // cannot set (`EbpfLoader` has `set_max_entries` only; the kernel
+            // refuses a stack trace map of value_size 0, stack_map_alloc).
+            if let Loader::Aya { version } = self {
+                if !m.name.starts_with('.') && !aya::supports_map_type(version.minor, m.map_type) {
+                    out.push(hit(
+                        ReasonKind::MapDefinitionUnsupported,
+                        format!(
+                            "map `{}` is of type {} (enum bpf_map_type), which {self} does not wrap (aya/src/bpf.rs `parse_map`): the object fails (\"type of {} ... is unsupported\") unless user space calls `EbpfLoader::allow_unsupported_maps`",
+                            m.name, m.map_type, m.name
+                        ),
+                    ));
+                }
+                if m.map_type == aya::STACK_TRACE && m.value_size == Some(0) {
+                    out.push(hit(
+                        ReasonKind::MapDefinitionUnsupported,
+                        format!(
+                            "stack trace map `{}` has value_size 0 (user space sizes it, as libbpf-tools' does with bpf_map__set_value_size): {self} has no setter for it (`EbpfLoader` sets max_entries only), and the kernel refuses the map (EINVAL)",
+                            m.name
                         ),
                     ));
                 }

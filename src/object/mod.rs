@@ -130,10 +130,32 @@ impl Extern {
     }
 }
 
-/// `name___flavour` → `name`.
+/// `name___flavour` → `name`, as libbpf reads a flavoured name for CO-RE
+/// and kfuncs (libbpf.c `bpf_core_essential_name_len`, v1.7.0): the part
+/// before the last `___` with a character other than `_` on each side
+/// (`foo___a___b` → `foo___a`; `____fput` has no flavour).
 pub fn essential(name: &str) -> &str {
-    match name.find("___") {
-        Some(i) if i > 0 => &name[..i],
+    let b = name.as_bytes();
+    let sep = |i: usize| matches!(b.get(i..i + 5), Some([x, b'_', b'_', b'_', y]) if *x != b'_' && *y != b'_');
+    match (0..b.len().saturating_sub(4)).rev().find(|&i| sep(i)) {
+        Some(i) => name.get(..=i).unwrap_or(name),
+        None => name,
+    }
+}
+
+/// aya's reading of a flavoured name (aya-obj `btf/relocation.rs`
+/// `flavorless_name`, v0.3.0 / aya-v0.14.0): the part before the first
+/// `___`, wherever it is (`foo___a___b` → `foo`).
+pub fn essential_first(name: &str) -> &str {
+    name.split_once("___").map_or(name, |x| x.0)
+}
+
+/// cilium/ebpf's reading of a flavoured name (btf/types.go
+/// `newEssentialName`, v0.11.0 to v0.22.0): the part before the last `___`
+/// when that is not at the start (`foo___a___b` → `foo___a`).
+pub fn essential_last(name: &str) -> &str {
+    match name.rfind("___") {
+        Some(i) if i > 0 => name.get(..i).unwrap_or(name),
         _ => name,
     }
 }
@@ -151,6 +173,11 @@ pub struct Map {
     /// the definition does not say.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_entries: Option<u32>,
+    /// `value_size` as defined: `__uint(value_size, N)`, the size of
+    /// `__type(value, T)`, or 0 when neither is given (user space sets it:
+    /// libbpf-tools' stack trace maps); the legacy definition's field.
+    #[serde(skip)]
+    pub value_size: Option<u32>,
     /// `pinning` of a BTF map (`LIBBPF_PIN_BY_NAME` = 1), or of a legacy
     /// definition long enough to carry iproute2's `struct bpf_elf_map`
     /// field (offset 24).
@@ -237,6 +264,11 @@ pub struct Program {
     /// Index of its function in [`BpfObject::functions`].
     #[serde(skip)]
     pub func: usize,
+    /// Its symbol binds locally (a `static` function in a program
+    /// section): libbpf refuses the object, cilium/ebpf and aya load it
+    /// (src/loader).
+    #[serde(skip)]
+    pub is_static: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -499,6 +531,8 @@ struct Func {
     sec_index: usize,
     start: u64,
     end: u64,
+    /// STB_LOCAL.
+    local: bool,
     helpers: BTreeMap<u32, usize>,
     kfuncs: BTreeSet<String>,
     ksym_checks: BTreeSet<String>,
@@ -574,6 +608,8 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
                     sec_index: si.0,
                     start: sym.address(),
                     end: sym.address().saturating_add(sym.size().max(8)),
+                    // libbpf `bpf_object__add_programs` asks STT_FUNC symbols only.
+                    local: sym.is_local() && sym.kind() == object::SymbolKind::Text,
                     helpers: BTreeMap::new(),
                     kfuncs: BTreeSet::new(),
                     ksym_checks: BTreeSet::new(),
@@ -799,6 +835,7 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
             core_relos: Vec::new(),
             subprog_calls: 0,
             func: pi,
+            is_static: f.local,
         };
         while let Some(i) = stack.pop() {
             let Some(g) = funcs.get(i) else { continue };
@@ -942,6 +979,17 @@ fn read_maps(file: &object::File, btf: Option<&Btf>, endian: Endian) -> Vec<Map>
                     map_type: uint("type").unwrap_or(0),
                     definition: "btf",
                     max_entries: uint("max_entries"),
+                    value_size: uint("value_size").or_else(|| {
+                        // `__type(value, T)` is `T *value`.
+                        let t = def.members().find(|m| m.name == "value").and_then(|m| b.ty(m.ty)).and_then(|p| b.resolve(p.ref_type()));
+                        match t {
+                            Some(t) => Some(match t.array() {
+                                Some(a) => b.resolve(a.elem).map_or(0, |e| e.size()).saturating_mul(a.nelems),
+                                None => t.size(),
+                            }),
+                            None => Some(0),
+                        }
+                    }),
                     pinning: uint("pinning"),
                     // `__array(values, struct inner)`: libbpf.c
                     // `parse_btf_map_def` reads the inner definition from it.
@@ -972,6 +1020,7 @@ fn read_maps(file: &object::File, btf: Option<&Btf>, endian: Endian) -> Vec<Map>
                 map_type: t,
                 definition: "legacy",
                 max_entries: endian.u32(def, 12),
+                value_size: endian.u32(def, 8),
                 pinning: endian.u32(def, 24),
                 inner_map: false,
                 extra: (!tail.is_empty()).then(|| MapExtra { len: tail.len() as u32, non_zero: tail.iter().any(|&b| b != 0) }),

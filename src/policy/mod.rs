@@ -214,8 +214,11 @@ impl Policy for DefaultPolicy {
             HelperNotAllowed | KfuncNotAllowed if r.indirect => Verdict::Warns,
             AttachTargetNotInBtf | AttachTargetSetAtRuntime | CoreUnresolvedGuarded | DependsOnRodata | NotCheckedReducedKernel | MapSizedByUserSpace => Verdict::Warns,
             // libbpf: a missing weak extern resolves to 0 (kfunc calls are
-            // poisoned, `bpf_ksym_exists()` is false); a strong one fails the load.
-            KfuncMissing | KsymMissing if r.weak => Verdict::Warns,
+            // poisoned, `bpf_ksym_exists()` is false), and so does a weak
+            // kfunc whose prototype is incompatible
+            // (`bpf_object__resolve_ksym_func_btf_id`: "if (ext->is_weak)
+            // return 0"); a strong one fails the load.
+            KfuncMissing | KsymMissing | KfuncProtoMismatch if r.weak => Verdict::Warns,
             // kfunc compat families (src/check/kfunc_family.rs): no variant
             // resolves but none is called where reachable: loads without
             // the feature, worth a warning.
