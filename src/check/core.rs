@@ -7,6 +7,9 @@
 //! 0, an unguarded access that finds nothing is poisoned and fails where
 //! the verifier reaches it; a relocation libbpf cannot apply fails the
 //! load wherever it is.
+//! cilium/ebpf and aya pick candidates their own way ([`Rules`]:
+//! btf/core.go `coreCalculateFixups`, aya-obj `relocate_btf_functions`)
+//! and apply the results their own way ([`as_applied_by`]).
 
 use super::{Reached, Target};
 use crate::btf::min_core::Reach;
