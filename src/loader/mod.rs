@@ -290,7 +290,25 @@ impl Loader {
 
     fn section_findings(&self, obj: &BpfObject, out: &mut Vec<Finding>) {
         for p in &obj.programs {
-            let known = self.decode_section(&p.section).is_some_and(|d| d.prog_type.is_some());
+            let decoded = self.decode_section(&p.section);
+            // cilium/ebpf <= 0.12 reads `syscall` from its own table without
+            // BPF_F_SLEEPABLE (elf_reader.go `getProgType`: {"syscall",
+            // Syscall, AttachNone, 0}); the kernel loads syscall programs
+            // only sleepable (verifier.c `check_attach_btf_id`: "Syscall
+            // programs can only be sleepable"). libbpf's `syscall` definition
+            // is SEC_SLEEPABLE, as is cilium/ebpf's from 0.13.
+            if decoded.as_ref().is_some_and(|d| d.prog_type == Some(ProgType::Syscall) && !d.sleepable) {
+                out.push(Finding {
+                    rule: ReasonKind::ProgramUnsupportedByLoader,
+                    subject: p.section.clone(),
+                    message: format!(
+                        "{self} reads section `{}` as a syscall program without BPF_F_SLEEPABLE (elf_reader.go `getProgType`): the kernel refuses it (\"Syscall programs can only be sleepable\") unless user space sets ProgramSpec.Flags",
+                        p.section
+                    ),
+                    program: Some(p.name.clone()),
+                });
+            }
+            let known = decoded.is_some_and(|d| d.prog_type.is_some());
             if known {
                 continue;
             }
