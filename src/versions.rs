@@ -152,26 +152,13 @@ pub struct Key {
 
 impl std::fmt::Display for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.class.as_str(), self.name)
+        KeyRef::from(self).fmt(f)
     }
 }
 
 /// The key of a terminal named type (None for anonymous or non-terminal types).
 pub fn key_of(btf: &Btf, id: TypeId) -> Option<Key> {
-    let t = btf.ty(id)?;
-    let class = match t.kind {
-        Kind::Struct => Class::Struct,
-        Kind::Union => Class::Union,
-        Kind::Fwd if t.fwd_is_union() => Class::Union,
-        Kind::Fwd => Class::Struct,
-        Kind::Enum | Kind::Enum64 => Class::Enum,
-        Kind::Typedef => Class::Typedef,
-        Kind::Int => Class::Int,
-        Kind::Float => Class::Float,
-        _ => return None,
-    };
-    let name = t.name();
-    (!name.is_empty()).then(|| Key { class, name: name.to_string() })
+    key_ref_of(btf, id).map(KeyRef::to_key)
 }
 
 /// A [`Key`] whose name borrows from a BTF's string section: for passes
