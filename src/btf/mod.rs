@@ -1378,27 +1378,40 @@ impl<'a> Type<'a> {
         (self.kind == Kind::Array).then(|| ArrayInfo { elem: TypeId(self.word(0)), index: TypeId(self.word(1)), nelems: self.word(2) })
     }
 
+    /// Number of members: `vlen` for a STRUCT or UNION, 0 otherwise.
+    fn member_count(&self) -> usize {
+        if matches!(self.kind, Kind::Struct | Kind::Union) {
+            self.vlen()
+        } else {
+            0
+        }
+    }
+
+    /// Member `i`'s record with its name offset and bitfield offset decoded
+    /// (kind_flag set: bit offset in the low 24 bits, bitfield size in the
+    /// high 8); `i` must be below `member_count`.
+    fn member_raw(&self, i: usize) -> (StrOffset, TypeId, u32, u8) {
+        let off = self.word(i * 3 + 2);
+        let (bit_offset, bitfield_size) = if self.kind_flag() { (off & 0x00ff_ffff, (off >> 24) as u8) } else { (off, 0) };
+        (StrOffset(self.word(i * 3)), TypeId(self.word(i * 3 + 1)), bit_offset, bitfield_size)
+    }
+
     /// Members of a STRUCT or UNION (bitfield offsets decoded).
     pub fn members(&self) -> impl Iterator<Item = Member<'a>> + 'a {
         let t = *self;
-        let n = if matches!(t.kind, Kind::Struct | Kind::Union) { t.vlen() } else { 0 };
-        let kflag = t.kind_flag();
-        (0..n).map(move |i| {
-            let off = t.word(i * 3 + 2);
-            let (bit_offset, bitfield_size) = if kflag { (off & 0x00ff_ffff, (off >> 24) as u8) } else { (off, 0) };
-            Member { name: t.btf.str_at(StrOffset(t.word(i * 3))), ty: TypeId(t.word(i * 3 + 1)), bit_offset, bitfield_size }
-        })
+        (0..t.member_count()).map(move |i| t.member_at(i))
+    }
+
+    /// Member `i`, `i` below `member_count`.
+    fn member_at(&self, i: usize) -> Member<'a> {
+        let (name, ty, bit_offset, bitfield_size) = self.member_raw(i);
+        Member { name: self.btf.str_at(name), ty, bit_offset, bitfield_size }
     }
 
     /// Member `i` of a STRUCT/UNION (only its name is read from the string
     /// section: cheaper than `members().nth(i)`, which reads every name before it).
     pub fn member(&self, i: usize) -> Option<Member<'a>> {
-        let n = if matches!(self.kind, Kind::Struct | Kind::Union) { self.vlen() } else { 0 };
-        (i < n).then(|| {
-            let off = self.word(i * 3 + 2);
-            let (bit_offset, bitfield_size) = if self.kind_flag() { (off & 0x00ff_ffff, (off >> 24) as u8) } else { (off, 0) };
-            Member { name: self.btf.str_at(StrOffset(self.word(i * 3))), ty: TypeId(self.word(i * 3 + 1)), bit_offset, bitfield_size }
-        })
+        (i < self.member_count()).then(|| self.member_at(i))
     }
 
     /// Members with their names compared to `name` in place rather than
@@ -1408,14 +1421,10 @@ impl<'a> Type<'a> {
         'a: 'n,
     {
         let t = *self;
-        let n = if matches!(t.kind, Kind::Struct | Kind::Union) { t.vlen() } else { 0 };
-        let kflag = t.kind_flag();
-        (0..n).map(move |i| {
-            let off = t.word(i * 3 + 2);
-            let (bit_offset, bitfield_size) = if kflag { (off & 0x00ff_ffff, (off >> 24) as u8) } else { (off, 0) };
-            let name_off = t.word(i * 3);
-            let (anonymous, matches) = t.btf.str_is(name_off, name);
-            MemberHit { index: i, ty: TypeId(t.word(i * 3 + 1)), bit_offset, bitfield_size, anonymous, matches }
+        (0..t.member_count()).map(move |i| {
+            let (name_off, ty, bit_offset, bitfield_size) = t.member_raw(i);
+            let (anonymous, matches) = t.btf.str_is(name_off.0, name);
+            MemberHit { index: i, ty, bit_offset, bitfield_size, anonymous, matches }
         })
     }
 
@@ -1423,13 +1432,7 @@ impl<'a> Type<'a> {
     /// their names (no string read): (name, type, bit offset, bitfield size).
     pub fn member_refs(&self) -> impl Iterator<Item = (StrOffset, TypeId, u32, u8)> + 'a {
         let t = *self;
-        let n = if matches!(t.kind, Kind::Struct | Kind::Union) { t.vlen() } else { 0 };
-        let kflag = t.kind_flag();
-        (0..n).map(move |i| {
-            let off = t.word(i * 3 + 2);
-            let (bit_offset, bitfield_size) = if kflag { (off & 0x00ff_ffff, (off >> 24) as u8) } else { (off, 0) };
-            (StrOffset(t.word(i * 3)), TypeId(t.word(i * 3 + 1)), bit_offset, bitfield_size)
-        })
+        (0..t.member_count()).map(move |i| t.member_raw(i))
     }
 
     /// Parameters of a FUNC_PROTO with their name offsets: (name, type).
