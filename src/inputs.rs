@@ -6,11 +6,14 @@
 //! the caller decides the exit code. `check` and `inspect` read through
 //! [`find_objects`]; the census reads packages through [`deb_objects`], so
 //! there is one package walk, and finds objects in a stream with
-//! [`embedded::scan`], the finder `object::locate` uses too.
+//! [`crate::object::embedded::scan`], the finder `object::locate` uses too.
 
 use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Result};
-use crate::object::{embedded, BpfObject};
+#[cfg(feature = "deb")]
+use crate::object::embedded;
+use crate::object::BpfObject;
+#[cfg(feature = "deb")]
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -139,7 +142,7 @@ pub fn could_embed(d: &[u8]) -> bool {
 pub type ObjectSink<'f> = dyn FnMut(&str, u64, std::result::Result<Vec<u8>, String>) + 'f;
 
 /// Every BPF object in a Debian package: each file of its `data.tar` that
-/// could embed one is scanned with [`embedded::scan`] (the one finder); `f(path, offset,
+/// could embed one is scanned with [`crate::object::embedded::scan`] (the one finder); `f(path, offset,
 /// object bytes or why not)` gets each (path without `./`). At most
 /// `max_total` bytes are decompressed. Returns the bytes unpacked.
 #[cfg(feature = "deb")]
