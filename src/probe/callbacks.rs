@@ -30,7 +30,7 @@
 
 use super::contexts::{base_job, decided, run_jobs, CallbackKind, Context, ContextResult, Env, Job};
 use super::sys::{self, Insn};
-use super::{classify, HelperDecision, KfuncDecision, LoadOutcome, VariantResult};
+use super::{classify, reuse, HelperDecision, KfuncDecision, LoadOutcome, VariantResult};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 /// `enum bpf_func_id` values used (stable since their introduction).
@@ -210,7 +210,7 @@ fn program(reg: &Registrar, map: RawFd, prologue: &[Insn], ret: i32, call: &[Ins
 }
 
 /// A candidate call: helper id, or kfunc index into `env.kfuncs`.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Cand {
     Helper(u32),
     Kfunc(usize),
@@ -239,6 +239,45 @@ fn candidates(env: &Env, v: &VariantResult, pick: impl Fn(&super::Decision) -> b
     }
     out
 }
+
+/// For each variant, the variant whose callback answers it takes (itself
+/// when none): the first loadable variant of its program type and
+/// sleepability without an attach target, if the type's variants share
+/// helper verdicts ([`reuse::HELPER_SHARING`]). A call in a callback is
+/// checked by the same `check_helper_call` / `check_kfunc_call` as in the
+/// main program (the type's `get_func_proto`, the kfunc hook of the
+/// program type), with the callback state's `in_sleepable`, so what makes
+/// two such variants answer alike in the program makes them answer alike in
+/// the callback; the exceptions (helpers whose proto looks at the attach
+/// type, filtered kfuncs) are measured in each.
+fn callback_leaders(out: &[VariantResult]) -> Vec<usize> {
+    let mut first: std::collections::HashMap<(&str, bool), usize> = std::collections::HashMap::new();
+    out.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let var = &v.variant;
+            if v.load != LoadOutcome::Loadable || var.attach_btf.is_some() || reuse::helper_group(&var.prog_type).is_none() {
+                return i;
+            }
+            *first.entry((var.prog_type.as_str(), var.sleepable)).or_insert(i)
+        })
+        .collect()
+}
+
+/// Whether candidate `c` of a variant of `prog_type` may take its leader's
+/// callback answer.
+fn shared_candidate(env: &Env, prog_type: &str, v: &VariantResult, c: Cand) -> bool {
+    match c {
+        Cand::Helper(id) => {
+            let exc = reuse::helper_group(prog_type).map(|g| g.1).unwrap_or(&[]);
+            v.helpers.iter().find(|h| h.id == id).is_some_and(|h| !exc.contains(&h.name.as_str()))
+        }
+        Cand::Kfunc(k) => env.kfuncs.get(k).is_some_and(|kf| !reuse::kfunc_filtered(&kf.name)),
+    }
+}
+
+/// One callback load: variant, kind, candidate (None: the empty callback).
+type Of = (usize, CallbackKind, Option<Cand>);
 
 /// Measure the callback contexts; returns the number of loads made.
 pub(super) fn add(env: &Env, out: &mut [VariantResult]) -> usize {
@@ -269,9 +308,22 @@ pub(super) fn add(env: &Env, out: &mut [VariantResult]) -> usize {
         })
         .collect();
     let func_info = |cb: u32| vec![[0, MAIN_FUNC_ID], [cb, CB_FUNC_ID]];
-    // (variant, kind, candidate or None for the empty callback)
+    let job = |vi: usize, v: &VariantResult, reg: &Registrar, map: &Option<OwnedFd>, c: Option<Cand>| -> Option<Job> {
+        let (call, fd_array) = match c {
+            None => (Vec::new(), Vec::new()),
+            Some(c) => call_insns(env, c)?,
+        };
+        let (prologue, ret) = env.frame(vi);
+        let (insns, cb) = program(reg, map.as_ref().map_or(-1, |m| m.as_raw_fd()), prologue, ret, &call);
+        let mut j = base_job(v, env.module_fd, &[], insns, fd_array);
+        j.btf = Some((btf.as_raw_fd(), func_info(cb)));
+        Some(j)
+    };
+    let lead = callback_leaders(out);
     let mut jobs: Vec<Job> = Vec::new();
-    let mut of: Vec<(usize, CallbackKind, Option<Cand>)> = Vec::new();
+    let mut of: Vec<Of> = Vec::new();
+    // Candidates that take their leader's answer once it is known.
+    let mut deferred: Vec<(usize, usize, CallbackKind, Cand)> = Vec::new();
     for (vi, v) in out.iter().enumerate().filter(|(_, v)| v.load == LoadOutcome::Loadable) {
         let sleepable = v.variant.sleepable;
         let cands = if sleepable {
@@ -285,35 +337,98 @@ pub(super) fn add(env: &Env, out: &mut [VariantResult]) -> usize {
         } else {
             candidates(env, v, classify::sleep_refusal)
         };
-        let (prologue, ret) = env.frame(vi);
+        let l = lead.get(vi).copied().unwrap_or(vi);
         for (kind, reg, map) in &regs {
             // A sleepable program's wq/task_work callback, and a
             // non-sleepable program's timer callback, run as the program does.
             if *kind != CallbackKind::Loop && kind.sleepable() == sleepable {
                 continue;
             }
-            let map_fd = map.as_ref().map_or(-1, |m| m.as_raw_fd());
-            for c in std::iter::once(None).chain(cands.iter().copied().map(Some)) {
-                let (call, fd_array) = match c {
-                    None => (Vec::new(), Vec::new()),
-                    Some(c) => match call_insns(env, c) {
-                        Some(x) => x,
-                        None => continue,
-                    },
-                };
-                let (insns, cb) = program(reg, map_fd, prologue, ret, &call);
-                let mut j = base_job(v, env.module_fd, &[], insns, fd_array);
-                j.btf = Some((btf.as_raw_fd(), func_info(cb)));
+            if let Some(j) = job(vi, v, reg, map, None) {
                 jobs.push(j);
-                of.push((vi, *kind, c));
+                of.push((vi, *kind, None));
+            }
+            // A `bpf_loop` callback is verified in its caller's state
+            // (verifier.c `push_callback_call`, no `push_async_cb`), so
+            // `in_sleepable` is the program's: every candidate, a call the
+            // program refuses or allows for sleepability, answers as in the
+            // program and is never listed. Only whether the callback loads
+            // is measured (`run_unshared` asks them all).
+            if env.share && *kind == CallbackKind::Loop {
+                continue;
+            }
+            for &c in &cands {
+                if env.share && l != vi && shared_candidate(env, &v.variant.prog_type, v, c) {
+                    deferred.push((vi, l, *kind, c));
+                } else if let Some(j) = job(vi, v, reg, map, Some(c)) {
+                    jobs.push(j);
+                    of.push((vi, *kind, Some(c)));
+                }
             }
         }
     }
     let res = run_jobs(&jobs, env.kern_version, env.threads);
+    let mut loads = jobs.len();
     let mut ctx: std::collections::BTreeMap<(usize, u8), ContextResult> = std::collections::BTreeMap::new();
-    for ((vi, kind, c), r) in of.iter().zip(&res) {
+    let mut answers: std::collections::HashMap<(usize, u8, Cand), super::Decision> = std::collections::HashMap::new();
+    absorb(env, out, &of, &res, &mut ctx, &mut answers);
+    // Followers: the leader's answer where both callbacks load, else measured.
+    let loaded = |ctx: &std::collections::BTreeMap<(usize, u8), ContextResult>, vi: usize, kind: CallbackKind| {
+        ctx.get(&(vi, kind as u8)).is_some_and(|c| c.load == LoadOutcome::Loadable)
+    };
+    let mut jobs: Vec<Job> = Vec::new();
+    let mut of: Vec<Of> = Vec::new();
+    let mut copied: Vec<(Of, super::Decision)> = Vec::new();
+    for (vi, l, kind, c) in deferred {
+        if !loaded(&ctx, vi, kind) {
+            continue;
+        }
+        match answers.get(&(l, kind as u8, c)) {
+            Some(d) if loaded(&ctx, l, kind) => copied.push(((vi, kind, Some(c)), d.clone())),
+            _ => {
+                let (Some(v), Some((_, reg, map))) = (out.get(vi), regs.iter().find(|r| r.0 == kind)) else { continue };
+                if let Some(j) = job(vi, v, reg, map, Some(c)) {
+                    jobs.push(j);
+                    of.push((vi, kind, Some(c)));
+                }
+            }
+        }
+    }
+    let res = run_jobs(&jobs, env.kern_version, env.threads);
+    loads += jobs.len();
+    absorb(env, out, &of, &res, &mut ctx, &mut answers);
+    for ((vi, kind, c), d) in copied {
+        if let Some(c) = c {
+            record(env, out, &mut ctx, vi, kind, c, d);
+        }
+    }
+    for ((vi, _), mut c) in ctx {
+        if let Some(v) = out.get_mut(vi) {
+            // Decisions in the order measured without sharing: by kind of
+            // call, then as the variant lists them.
+            c.helpers.sort_by_key(|h| v.helpers.iter().position(|x| x.id == h.id));
+            c.kfuncs.sort_by_key(|k| v.kfuncs.iter().position(|x| x.name == k.name && x.module == k.module));
+            // A callback that loads and changes nothing is not recorded.
+            if c.load != LoadOutcome::Loadable || !c.helpers.is_empty() || !c.kfuncs.is_empty() {
+                v.contexts.push(c);
+            }
+        }
+    }
+    loads
+}
+
+/// Take the results of callback loads `of` into the contexts `ctx` (the
+/// empty callbacks) and the candidates' answers.
+fn absorb(
+    env: &Env,
+    out: &[VariantResult],
+    of: &[Of],
+    res: &[sys::LoadResult],
+    ctx: &mut std::collections::BTreeMap<(usize, u8), ContextResult>,
+    answers: &mut std::collections::HashMap<(usize, u8, Cand), super::Decision>,
+) {
+    for ((vi, kind, c), r) in of.iter().zip(res) {
         let Some(v) = out.get(*vi) else { continue };
-        let key = (*vi, *kind as u8);
         match c {
             None => {
                 let load = if r.errno == -1 {
@@ -325,37 +440,38 @@ pub(super) fn add(env: &Env, out: &mut [VariantResult]) -> usize {
                 } else {
                     classify::baseline(r, v.variant.attach_btf.is_some())
                 };
-                ctx.insert(key, ContextResult { context: Context::Callback { callback: *kind }, load, helpers: Vec::new(), kfuncs: Vec::new() });
+                ctx.insert((*vi, *kind as u8), ContextResult { context: Context::Callback { callback: *kind }, load, helpers: Vec::new(), kfuncs: Vec::new() });
             }
             Some(c) => {
-                let Some(cr) = ctx.get_mut(&key).filter(|cr| cr.load == LoadOutcome::Loadable) else { continue };
-                match *c {
-                    Cand::Helper(id) => {
-                        let d = decided(r, classify::helper);
-                        if let Some(h) = v.helpers.iter().find(|h| h.id == id).filter(|h| h.decision.available() != d.available()) {
-                            cr.helpers.push(HelperDecision { id, name: h.name.clone(), decision: d });
-                        }
-                    }
-                    Cand::Kfunc(k) => {
-                        let d = decided(r, classify::kfunc);
-                        let Some(kf) = env.kfuncs.get(k) else { continue };
-                        if v.kfuncs.iter().find(|x| x.name == kf.name).and_then(|x| x.decision.available()) != d.available() {
-                            cr.kfuncs.push(KfuncDecision { name: kf.name.clone(), module: kf.module.clone(), btf_id: kf.btf_id.get(), decision: d });
-                        }
-                    }
-                }
+                let d = match c {
+                    Cand::Helper(_) => decided(r, classify::helper),
+                    Cand::Kfunc(_) => decided(r, classify::kfunc),
+                };
+                answers.insert((*vi, *kind as u8, *c), d.clone());
+                record(env, out, ctx, *vi, *kind, *c, d);
             }
         }
     }
-    for ((vi, _), c) in ctx {
-        if let Some(v) = out.get_mut(vi) {
-            // A callback that loads and changes nothing is not recorded.
-            if c.load != LoadOutcome::Loadable || !c.helpers.is_empty() || !c.kfuncs.is_empty() {
-                v.contexts.push(c);
+}
+
+/// List candidate `c`'s answer `d` in the callback context of variant `vi`
+/// when its availability differs from the variant's.
+fn record(env: &Env, out: &[VariantResult], ctx: &mut std::collections::BTreeMap<(usize, u8), ContextResult>, vi: usize, kind: CallbackKind, c: Cand, d: super::Decision) {
+    let Some(v) = out.get(vi) else { return };
+    let Some(cr) = ctx.get_mut(&(vi, kind as u8)).filter(|cr| cr.load == LoadOutcome::Loadable) else { return };
+    match c {
+        Cand::Helper(id) => {
+            if let Some(h) = v.helpers.iter().find(|h| h.id == id).filter(|h| h.decision.available() != d.available()) {
+                cr.helpers.push(HelperDecision { id, name: h.name.clone(), decision: d });
+            }
+        }
+        Cand::Kfunc(k) => {
+            let Some(kf) = env.kfuncs.get(k) else { return };
+            if v.kfuncs.iter().find(|x| x.name == kf.name).and_then(|x| x.decision.available()) != d.available() {
+                cr.kfuncs.push(KfuncDecision { name: kf.name.clone(), module: kf.module.clone(), btf_id: kf.btf_id.get(), decision: d });
             }
         }
     }
-    jobs.len()
 }
 
 /// Measure every member of every loadable struct_ops variant sleepable;

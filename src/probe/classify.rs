@@ -61,6 +61,13 @@ pub fn sleep_refusal(d: &Decision) -> bool {
     matches!(d, Decision::VerifierRejectedNotAllowed { message } if message.contains("must be sleepable") || message.contains("might sleep") || message.contains("in non-sleepable prog"))
 }
 
+/// A helper refusal because the program type's `get_func_proto` has no
+/// proto for it ("program of this type cannot use helper", older "unknown
+/// func"), as opposed to a proto's `allowed()` or sleepability refusing it.
+pub fn no_proto(d: &Decision) -> bool {
+    matches!(d, Decision::VerifierRejectedNotAllowed { message } if message.contains("program of this type cannot use helper ") || message.contains("unknown func "))
+}
+
 /// The last meaningful log line (skipping statistics), for messages.
 pub fn last_line(log: &str) -> &str {
     log.lines()

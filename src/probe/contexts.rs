@@ -183,6 +183,9 @@ pub(super) struct Env<'a> {
     pub threads: usize,
     pub helpers: bool,
     pub kfunc_probes: bool,
+    /// Share verdicts where the kernel makes them equal (`probe::run`);
+    /// false measures everything (`probe::run_unshared`).
+    pub share: bool,
     /// Per variant (index of `out`): the prologue its programs start with
     /// and the value they return.
     pub frames: Vec<(Vec<Insn>, i32)>,
@@ -251,7 +254,16 @@ fn iter_target_contexts(env: &Env, out: &mut [VariantResult]) -> usize {
         let base_res = run_jobs(&base, env.kern_version, env.threads);
         loads += base.len();
         // A target adds helpers: ask only those the variant refused.
-        let refused: Vec<(u32, String)> = v.helpers.iter().filter(|h| h.decision.available() == Some(false)).map(|h| (h.id, h.name.clone())).collect();
+        // (kernel/trace/bpf_trace.c tracing_prog_func_proto asks the target's
+        // `bpf_iter_get_func_proto` only where raw_tp_prog_func_proto found no
+        // proto: a helper refused by its `allowed()` or for sleepability has a
+        // proto, and the target is never asked about it.)
+        let refused: Vec<(u32, String)> = v
+            .helpers
+            .iter()
+            .filter(|h| h.decision.available() == Some(false) && (!env.share || classify::no_proto(&h.decision)))
+            .map(|h| (h.id, h.name.clone()))
+            .collect();
         let mut jobs = Vec::new();
         let mut of: Vec<(usize, usize)> = Vec::new();
         for (t, r) in base_res.iter().enumerate() {

@@ -637,6 +637,25 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
             .map(|(i, p)| (p.prog_type, p.flags & sys::BPF_F_SLEEPABLE != 0, share && loadable(i)))
             .collect::<Vec<_>>(),
     );
+    // Kfunc hook groups ([`reuse::KFUNC_HOOK_GROUPS`]): the program-type
+    // leaders of one group after its first take that one's refusals as no
+    // member of the hook's set, on kernels whose `enum btf_kfunc_hook` the
+    // table describes.
+    let hooks_known = share && reuse::kfunc_hooks_known(&variants::enum_names(&kernel.vmlinux.btf, "btf_kfunc_hook"));
+    let mut hook_lead: Vec<Option<usize>> = vec![None; prepared.len()];
+    if hooks_known {
+        let mut first: HashMap<(&str, bool), usize> = HashMap::new();
+        for (i, v) in vs.iter().enumerate() {
+            if lead.get(i) != Some(&i) || !loadable(i) {
+                continue;
+            }
+            let Some(g) = reuse::kfunc_hook_group(&v.prog_type) else { continue };
+            let h = *first.entry((g, v.sleepable)).or_insert(i);
+            if let (true, Some(slot)) = (h != i, hook_lead.get_mut(i)) {
+                *slot = Some(h);
+            }
+        }
+    }
     let probed: Vec<usize> = outcomes
         .iter()
         .enumerate()
@@ -663,21 +682,22 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
     // first such one, except the helpers its `get_func_proto` answers per
     // attach type; struct_ops members those of their type's first member
     // ([`reuse::MEMBER_HELPER_SHARING`]).
-    let mut hlead: Vec<(usize, &[&str])> = (0..prepared.len()).map(|i| (i, &[][..])).collect();
+    // (leader, the follower's exceptions, the leader's exceptions)
+    let mut hlead: Vec<(usize, &[&str], &[&str])> = (0..prepared.len()).map(|i| (i, &[][..], &[][..])).collect();
     if share {
-        let mut first: HashMap<(u32, bool), usize> = HashMap::new();
+        let mut first: HashMap<(&str, bool), (usize, &[&str])> = HashMap::new();
         for &i in probed.iter().filter(|&&i| i < first_member && license_neutral.contains(&i)) {
             let Some(v) = vs.get(i) else { continue };
-            let Some(exc) = reuse::helper_exceptions(&v.prog_type).filter(|_| v.attach_btf.is_none()) else { continue };
-            let l = *first.entry((v.prog_type_id, v.sleepable)).or_insert(i);
+            let Some((group, exc)) = reuse::helper_group(&v.prog_type).filter(|_| v.attach_btf.is_none()) else { continue };
+            let (l, lexc) = *first.entry((group, v.sleepable)).or_insert((i, exc));
             if let Some(slot) = hlead.get_mut(i) {
-                *slot = (l, exc);
+                *slot = (l, exc, lexc);
             }
         }
         for (n, (vi, _, _)) in member_of.iter().enumerate() {
             let exc = vs.get(*vi).and_then(|v| v.attach_btf.as_ref()).and_then(|a| reuse::member_helper_exceptions(&a.name));
             if let (Some(exc), Some(slot)) = (exc, hlead.get_mut(first_member + n)) {
-                *slot = (*vi, exc);
+                *slot = (*vi, exc, exc);
             }
         }
     }
@@ -685,10 +705,10 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
     let probed_helpers: Vec<&crate::surface::Helper> = helpers.iter().copied().filter(|h| opts.full || !NOISY_HELPERS.contains(&h.name.as_str())).collect();
     let mut jobs = Vec::new();
     for &i in &probed {
-        if hlead.get(i).is_some_and(|&(l, _)| l == i) {
+        if hlead.get(i).is_some_and(|&(l, _, _)| l == i) {
             jobs.extend(probed_helpers.iter().map(|h| (i, helper_call(i, h.id))));
         }
-        if lead.get(i) == Some(&i) {
+        if lead.get(i) == Some(&i) && hook_lead.get(i).is_some_and(Option::is_none) {
             jobs.extend(kfunc_idx.iter().map(|&k| (i, Call::Kfunc(k))));
         }
     }
@@ -736,11 +756,14 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
     let mut follow_jobs: Vec<(usize, Call)> = Vec::new();
     let mut copied: Vec<((usize, u8, u32), Decision)> = Vec::new();
     let mut copied_helpers: Vec<(usize, usize, u32)> = Vec::new();
+    // Followers of a program-type leader that itself follows its hook
+    // group's leader: asked once that one is decided.
+    let mut later: Vec<usize> = Vec::new();
     for &i in &probed {
-        if let Some(&(l, exc)) = hlead.get(i).filter(|&&(l, _)| l != i) {
+        if let Some(&(l, exc, lexc)) = hlead.get(i).filter(|&&(l, _, _)| l != i) {
             for h in &probed_helpers {
                 match by_job.get(&(l, 0, h.id)) {
-                    Some(d) if !reuse::helper_must_reprobe(&h.name, exc, d) => {
+                    Some(d) if !reuse::helper_must_reprobe(&h.name, exc, lexc, d) => {
                         copied.push(((i, 0, h.id), d.clone()));
                         copied_helpers.push((i, l, h.id));
                     }
@@ -748,7 +771,21 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
                 }
             }
         }
+        if let Some(h) = hook_lead.get(i).copied().flatten() {
+            for &k in &kfunc_idx {
+                let Some(kf) = surface.kfuncs.get(k) else { continue };
+                match by_job.get(&(h, 1, k as u32)) {
+                    Some(d) if reuse::hook_copies(&kf.name, d) => copied.push(((i, 1, k as u32), d.clone())),
+                    _ => follow_jobs.push((i, Call::Kfunc(k))),
+                }
+            }
+            continue;
+        }
         let Some(&l) = lead.get(i).filter(|&&l| l != i) else { continue };
+        if hook_lead.get(l).copied().flatten().is_some() {
+            later.push(i);
+            continue;
+        }
         for &k in &kfunc_idx {
             let Some(kf) = surface.kfuncs.get(k) else { continue };
             match by_job.get(&(l, 1, k as u32)) {
@@ -766,6 +803,23 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
     decide(&mut by_job, &follow_restricted, &follow_again);
     gpl_restricted.extend(follow_restricted);
     by_job.extend(copied);
+    // The followers of hook-group followers, from their program-type leader.
+    let mut later_jobs: Vec<(usize, Call)> = Vec::new();
+    let mut later_copied: Vec<((usize, u8, u32), Decision)> = Vec::new();
+    for &i in &later {
+        let Some(&l) = lead.get(i) else { continue };
+        for &k in &kfunc_idx {
+            let Some(kf) = surface.kfuncs.get(k) else { continue };
+            match by_job.get(&(l, 1, k as u32)) {
+                Some(d) if !reuse::must_reprobe(&kf.name, d, sleepable(l), sleepable(i)) => later_copied.push(((i, 1, k as u32), d.clone())),
+                _ => later_jobs.push((i, Call::Kfunc(k))),
+            }
+        }
+    }
+    let later_results = exec(&later_jobs, &prepared);
+    loads += later_jobs.iter().zip(&later_results).filter(|(_, r)| r.errno != -1).count();
+    decide(&mut by_job, &later_jobs, &later_results);
+    by_job.extend(later_copied);
 
     // Phase 3: which helpers the kernel declares `gpl_only`, per variant
     // (the kernel's `get_func_proto` may return another proto per program
@@ -882,6 +936,7 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
         threads,
         helpers: opts.helpers,
         kfunc_probes: opts.kfuncs,
+        share,
         frames: prepared.iter().take(out.len()).map(|p| (p.prologue.clone(), p.ret)).collect(),
     };
     summary.loads += contexts::add(&env, &mut out);

@@ -1,6 +1,8 @@
 //! Which kfunc and helper verdicts one program variant can take from
-//! another of the same program type without loading its own programs
-//! (helpers: [`HELPER_SHARING`], [`MEMBER_HELPER_SHARING`]; kfuncs below).
+//! another without loading its own programs (helpers: [`HELPER_SHARING`],
+//! also across program types of one `get_func_proto`, and
+//! [`MEMBER_HELPER_SHARING`]; kfuncs below, and refusals as no member of a
+//! hook's set across the program types of one hook: [`KFUNC_HOOK_GROUPS`]).
 //!
 //! The verifier decides whether a program may call a kfunc in
 //! `check_kfunc_call` -> `fetch_kfunc_meta` -> `btf_kfunc_id_set_contains`
@@ -46,7 +48,8 @@
 //! limit of that variant). Every other verdict, including the verifier's
 //! message, is copied; `tests/probe_live.rs` compares a probe made this way
 //! with one made per variant ([`super::run_unshared`]), decision by
-//! decision.
+//! decision, and `tests/probe_sharing.rs` checks the rules against the
+//! per-variant probes of other kernels in `data/probe`.
 
 use super::Decision;
 
@@ -92,7 +95,7 @@ pub const ALLOWLISTED: &[&str] = &["bpf_iter_css_task_new"];
 /// Whether the verdict on kfunc `name` in a follower variant must be
 /// measured rather than copied from the leader's `leader` verdict.
 pub fn must_reprobe(name: &str, leader: &Decision, leader_sleepable: bool, follower_sleepable: bool) -> bool {
-    if FILTERED.contains(&name) || ALLOWLISTED.contains(&name) || FILTERED_PREFIXES.iter().any(|p| name.starts_with(p)) {
+    if kfunc_filtered(name) {
         return true;
     }
     match leader {
@@ -102,6 +105,112 @@ pub fn must_reprobe(name: &str, leader: &Decision, leader_sleepable: bool, follo
         }
         Decision::VerifierAccepted | Decision::RejectedOther { .. } => leader_sleepable != follower_sleepable,
     }
+}
+
+/// A kfunc whose answer a filter or a per-attach-type allowlist may give per
+/// program ([`FILTERED`], [`FILTERED_PREFIXES`], [`ALLOWLISTED`]): never
+/// copied from another program.
+pub fn kfunc_filtered(name: &str) -> bool {
+    FILTERED.contains(&name) || ALLOWLISTED.contains(&name) || FILTERED_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// `enum btf_kfunc_hook` of v6.10–v6.18 (kernel/bpf/btf.c; in the kernel's
+/// BTF through `struct btf_kfunc_set_tab`). [`KFUNC_HOOK_GROUPS`] mirrors
+/// the `bpf_prog_type_to_kfunc_hook` of kernels with exactly these hooks;
+/// on any other kernel (6.1 has five hooks and maps tracepoints to none;
+/// a new hook may take program types out of a group) program types do not
+/// share kfunc verdicts.
+pub const KFUNC_HOOKS: &[&str] = &[
+    "BTF_KFUNC_HOOK_COMMON",
+    "BTF_KFUNC_HOOK_XDP",
+    "BTF_KFUNC_HOOK_TC",
+    "BTF_KFUNC_HOOK_STRUCT_OPS",
+    "BTF_KFUNC_HOOK_TRACING",
+    "BTF_KFUNC_HOOK_SYSCALL",
+    "BTF_KFUNC_HOOK_FMODRET",
+    "BTF_KFUNC_HOOK_CGROUP",
+    "BTF_KFUNC_HOOK_SCHED_ACT",
+    "BTF_KFUNC_HOOK_SK_SKB",
+    "BTF_KFUNC_HOOK_SOCKET_FILTER",
+    "BTF_KFUNC_HOOK_LWT",
+    "BTF_KFUNC_HOOK_NETFILTER",
+    "BTF_KFUNC_HOOK_KPROBE",
+    "BTF_KFUNC_HOOK_MAX",
+];
+
+/// Program types whose kfunc sets nest, by group: kernel/bpf/btf.c
+/// `btf_kfunc_id_set_contains` (v6.18: `btf_kfunc_is_allowed`) allows a
+/// kfunc when the `BTF_KFUNC_HOOK_COMMON` set or the set of
+/// `bpf_prog_type_to_kfunc_hook(prog_type)` holds it and no filter of that
+/// hook refuses it; `register_btf_kfunc_id_set` merges every set registered
+/// for any program type of a hook into that hook's one set. So a kfunc the
+/// first program type of a group refuses as no member ("calling kernel
+/// function X is not allowed", checked before sleepability and arguments)
+/// is refused with the same words to every other type of the group, unless a
+/// filter decides it ([`kfunc_filtered`]): the types of one hook have one
+/// set; a type of no hook (`BTF_KFUNC_HOOK_MAX`, the `max` group) has only
+/// the common set, which every type has. Only refusals are copied: an
+/// allowed kfunc's later complaint names the program's context. v6.18:
+/// - `tracing`: BPF_PROG_TYPE_TRACEPOINT, PERF_EVENT and TRACING map to
+///   BTF_KFUNC_HOOK_TRACING, RAW_TRACEPOINT to no hook through v6.18 (the
+///   probes of 6.12 and 6.18 allow it what raw_tp.w has) and to TRACING in
+///   7.x (7.2's probe); so does LSM, left out because
+///   fs/bpf_fs_kfuncs.c `bpf_fs_kfuncs_filter` gives LSM programs the fs
+///   kfuncs (7.x adds some, e.g. `bpf_real_data_inode`, a name list would miss);
+/// - `cgroup`: CGROUP_SKB, CGROUP_SOCK, CGROUP_DEVICE, CGROUP_SOCK_ADDR,
+///   CGROUP_SOCKOPT, CGROUP_SYSCTL (v6.12, "bpf: enable generic kfuncs for
+///   BPF_CGROUP_* programs") and SOCK_OPS (v6.15; of no hook before, whose
+///   set the others' contains) map to BTF_KFUNC_HOOK_CGROUP;
+/// - `lwt`: LWT_IN, LWT_OUT, LWT_XMIT, LWT_SEG6LOCAL map to BTF_KFUNC_HOOK_LWT;
+/// - `max`: SK_MSG, SK_REUSEPORT, FLOW_DISSECTOR, SK_LOOKUP, LIRC_MODE2 and
+///   RAW_TRACEPOINT_WRITABLE map to no hook (the first of them may have a
+///   hook on another kernel: its set then contains the others').
+pub const KFUNC_HOOK_GROUPS: &[(&str, &[&str])] = &[
+    ("tracing", &["BPF_PROG_TYPE_TRACEPOINT", "BPF_PROG_TYPE_RAW_TRACEPOINT", "BPF_PROG_TYPE_PERF_EVENT", "BPF_PROG_TYPE_TRACING"]),
+    (
+        "cgroup",
+        &[
+            "BPF_PROG_TYPE_CGROUP_SKB",
+            "BPF_PROG_TYPE_CGROUP_SOCK",
+            "BPF_PROG_TYPE_CGROUP_DEVICE",
+            "BPF_PROG_TYPE_CGROUP_SOCK_ADDR",
+            "BPF_PROG_TYPE_CGROUP_SOCKOPT",
+            "BPF_PROG_TYPE_CGROUP_SYSCTL",
+            "BPF_PROG_TYPE_SOCK_OPS",
+        ],
+    ),
+    ("lwt", &["BPF_PROG_TYPE_LWT_IN", "BPF_PROG_TYPE_LWT_OUT", "BPF_PROG_TYPE_LWT_XMIT", "BPF_PROG_TYPE_LWT_SEG6LOCAL"]),
+    (
+        "max",
+        &[
+            "BPF_PROG_TYPE_SK_MSG",
+            "BPF_PROG_TYPE_SK_REUSEPORT",
+            "BPF_PROG_TYPE_FLOW_DISSECTOR",
+            "BPF_PROG_TYPE_SK_LOOKUP",
+            "BPF_PROG_TYPE_LIRC_MODE2",
+            "BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE",
+        ],
+    ),
+];
+
+/// Whether a kernel whose `enum btf_kfunc_hook` has the enumerators `hooks`
+/// (in order) is one [`KFUNC_HOOK_GROUPS`] describes.
+pub fn kfunc_hooks_known(hooks: &[String]) -> bool {
+    hooks.len() == KFUNC_HOOKS.len() && hooks.iter().zip(KFUNC_HOOKS).all(|(a, b)| a == b)
+}
+
+/// The kfunc hook group of program type `prog_type`, if it shares.
+pub fn kfunc_hook_group(prog_type: &str) -> Option<&'static str> {
+    KFUNC_HOOK_GROUPS.iter().find(|(_, types)| types.contains(&prog_type)).map(|(g, _)| *g)
+}
+
+/// Whether a program of another type of the group copies the group
+/// leader's verdict `leader` on kfunc `name`: a refusal as no member of the
+/// hook's set, for a kfunc no filter decides.
+pub fn hook_copies(name: &str, leader: &Decision) -> bool {
+    !kfunc_filtered(name)
+        && matches!(leader, Decision::VerifierRejectedNotAllowed { message }
+            if message.strip_prefix("calling kernel function ").and_then(|m| m.strip_suffix(" is not allowed")) == Some(name))
 }
 
 /// For each probed program (`(prog_type, sleepable, shares)`, where `shares`
@@ -125,22 +234,26 @@ pub fn leaders(programs: &[(u32, bool, bool)]) -> Vec<usize> {
     out
 }
 
-/// Helper verdicts one variant takes from another of the same program
-/// type: the verifier asks `env->ops->get_func_proto(func_id, prog)` of the
-/// program type's `bpf_verifier_ops` (verifier.c `check_helper_call`,
-/// v4.x–v6.18) and refuses the call when it returns NULL; after that only
-/// the arguments (the same program, `call HELPER; r0 = ret; exit`, with R1
-/// the context in every variant), `fn->allowed` (tracing only),
-/// `fn->might_sleep` and the `gpl_only` of the returned proto decide. So
-/// variants of one program type and one sleepability answer alike for every
-/// helper whose `get_func_proto` case does not look at the program's
-/// `expected_attach_type`: those helpers, per program type, are listed here
-/// and measured in every variant (and so is any the leader left undecided).
-/// Program types not listed (tracing, LSM, freplace: the answer depends on
-/// the attach target; struct_ops: one `get_func_proto` per struct_ops type)
-/// are measured per variant. Cases read in Linux v6.18; `tests/probe_live.rs`
-/// compares a probe made this way with one made per variant, decision by
-/// decision, on the running kernel.
+/// Helper verdicts one variant takes from another: the verifier asks
+/// `env->ops->get_func_proto(func_id, prog)` of the program type's
+/// `bpf_verifier_ops` (verifier.c `check_helper_call`, v4.x–v6.18) and
+/// refuses the call when it returns NULL; after that only the arguments
+/// (the same program, `call HELPER; r0 = ret; exit`, with R1 the context in
+/// every variant), `fn->allowed` (tracing only), `fn->might_sleep` and the
+/// `gpl_only` of the returned proto decide. So variants of one sleepability
+/// whose `get_func_proto` is the same function (the `group`, second column),
+/// or delegates every helper but its own cases to it, answer alike for
+/// every helper outside the listed exceptions: those are the cases that look
+/// at the program's `expected_attach_type`, the delegating function's own
+/// cases, and helpers the verifier itself checks per program type. A
+/// follower measures its own exceptions and its leader's (and any helper the
+/// leader left undecided). Program types not listed (tracing, LSM,
+/// freplace: the answer depends on the attach target; struct_ops: one
+/// `get_func_proto` per struct_ops type) are measured per variant. Cases
+/// read in Linux v6.18; `tests/probe_live.rs` compares a probe made this way
+/// with one made per variant, decision by decision, on the running kernel,
+/// and `tests/probe_sharing.rs` checks the rules against the probes of
+/// other kernels in `data/probe`.
 pub const HELPER_SHARING: &[(&str, &str, &[&str])] = &[
     // kernel/trace/bpf_trace.c kprobe_prog_func_proto: `get_func_ip` and
     // `get_attach_cookie` return another proto for kprobe.multi/session and
@@ -148,6 +261,12 @@ pub const HELPER_SHARING: &[(&str, &str, &[&str])] = &[
     // `gpl_only` too); `get_stack` and bpf_tracing_func_proto's
     // `get_task_stack` and `copy_from_user*` differ by sleepability only.
     ("BPF_PROG_TYPE_KPROBE", "kprobe_prog_func_proto", &["bpf_get_func_ip", "bpf_get_attach_cookie"]),
+    // include/linux/bpf_types.h gives BPF_PROG_TYPE_SCHED_CLS and
+    // BPF_PROG_TYPE_SCHED_ACT the one `tc_cls_act_verifier_ops`: one
+    // get_func_proto (net/core/filter.c tc_cls_act_func_proto, no case looks
+    // at the program type or attach type) and one context, `struct __sk_buff`.
+    ("BPF_PROG_TYPE_SCHED_CLS", "tc_cls_act_func_proto", &[]),
+    ("BPF_PROG_TYPE_SCHED_ACT", "tc_cls_act_func_proto", &[]),
     // net/core/filter.c xdp_func_proto: no case looks at the attach type
     // (xdp, xdp/devmap, xdp/cpumap differ in context fields only).
     ("BPF_PROG_TYPE_XDP", "xdp_func_proto", &[]),
@@ -156,8 +275,40 @@ pub const HELPER_SHARING: &[(&str, &str, &[&str])] = &[
     ("BPF_PROG_TYPE_CGROUP_SKB", "cg_skb_func_proto", &["bpf_get_retval", "bpf_set_retval"]),
     // net/core/filter.c sock_filter_func_proto -> cgroup_common_func_proto.
     ("BPF_PROG_TYPE_CGROUP_SOCK", "sock_filter_func_proto", &["bpf_get_retval", "bpf_set_retval"]),
+    // net/core/filter.c lwt_in_func_proto and lwt_xmit_func_proto answer
+    // their own cases and hand every other helper to lwt_out_func_proto
+    // (lwt_out_verifier_ops' own); no case looks at the attach type.
+    ("BPF_PROG_TYPE_LWT_IN", "lwt_out_func_proto", &["bpf_lwt_push_encap"]),
+    ("BPF_PROG_TYPE_LWT_OUT", "lwt_out_func_proto", &[]),
+    (
+        "BPF_PROG_TYPE_LWT_XMIT",
+        "lwt_out_func_proto",
+        &[
+            "bpf_skb_get_tunnel_key",
+            "bpf_skb_set_tunnel_key",
+            "bpf_skb_get_tunnel_opt",
+            "bpf_skb_set_tunnel_opt",
+            "bpf_redirect",
+            "bpf_clone_redirect",
+            "bpf_skb_change_tail",
+            "bpf_skb_change_head",
+            "bpf_skb_store_bytes",
+            "bpf_csum_update",
+            "bpf_csum_level",
+            "bpf_l3_csum_replace",
+            "bpf_l4_csum_replace",
+            "bpf_set_hash_invalid",
+            "bpf_lwt_push_encap",
+        ],
+    ),
     // net/core/filter.c sk_skb_func_proto: no case looks at the attach type.
     ("BPF_PROG_TYPE_SK_SKB", "sk_skb_func_proto", &[]),
+    // kernel/trace/bpf_trace.c: raw_tracepoint_writable_verifier_ops'
+    // get_func_proto is raw_tp_prog_func_proto, raw_tp's; the verifier's
+    // check_get_func_ip names the program type in its refusal of
+    // `get_func_ip` ("not supported for program type N").
+    ("BPF_PROG_TYPE_RAW_TRACEPOINT", "raw_tp_prog_func_proto", &["bpf_get_func_ip"]),
+    ("BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE", "raw_tp_prog_func_proto", &["bpf_get_func_ip"]),
     // net/core/filter.c sock_addr_func_proto: `bind` (connect hooks only),
     // `setsockopt`/`getsockopt` switch on expected_attach_type; and
     // cgroup_common_func_proto's `get_retval`/`set_retval`.
@@ -187,10 +338,12 @@ pub const MEMBER_HELPER_SHARING: &[(&str, &str, &[&str])] = &[
     ("tcp_congestion_ops", "bpf_tcp_ca_get_func_proto", &["bpf_setsockopt", "bpf_getsockopt"]),
 ];
 
-/// The helpers measured in every variant of program type `prog_type`, or
-/// None when its variants do not share helper verdicts.
-pub fn helper_exceptions(prog_type: &str) -> Option<&'static [&'static str]> {
-    HELPER_SHARING.iter().find(|(p, _, _)| *p == prog_type).map(|(_, _, h)| *h)
+/// The helper group of program type `prog_type` (the `get_func_proto` its
+/// variants share with every type of the group) and the helpers measured in
+/// every variant of it, or None when its variants do not share helper
+/// verdicts.
+pub fn helper_group(prog_type: &str) -> Option<(&'static str, &'static [&'static str])> {
+    HELPER_SHARING.iter().find(|(p, _, _)| *p == prog_type).map(|(_, g, h)| (*g, *h))
 }
 
 /// The helpers measured in every member of struct_ops type `name`, or None
@@ -200,9 +353,10 @@ pub fn member_helper_exceptions(name: &str) -> Option<&'static [&'static str]> {
 }
 
 /// Whether a follower must measure helper `name` rather than copy the
-/// leader's verdict `leader`.
-pub fn helper_must_reprobe(name: &str, exceptions: &[&str], leader: &Decision) -> bool {
-    exceptions.contains(&name) || matches!(leader, Decision::Undecided { .. })
+/// leader's verdict `leader`: an exception of the follower's program type or
+/// of the leader's, or undecided.
+pub fn helper_must_reprobe(name: &str, exceptions: &[&str], leader_exceptions: &[&str], leader: &Decision) -> bool {
+    exceptions.contains(&name) || leader_exceptions.contains(&name) || matches!(leader, Decision::Undecided { .. })
 }
 
 #[cfg(test)]
@@ -224,14 +378,37 @@ mod tests {
 
     #[test]
     fn helper_sharing_table() {
-        assert_eq!(helper_exceptions("BPF_PROG_TYPE_CGROUP_SOCK_ADDR").map(|h| h.contains(&"bpf_bind")), Some(true));
-        assert_eq!(helper_exceptions("BPF_PROG_TYPE_TRACING"), None);
-        assert_eq!(helper_exceptions("BPF_PROG_TYPE_STRUCT_OPS"), None);
-        assert!(helper_must_reprobe("bpf_bind", &["bpf_bind"], &Decision::VerifierAccepted));
-        assert!(!helper_must_reprobe("bpf_map_lookup_elem", &["bpf_bind"], &refused("program of this type cannot use helper")));
-        assert!(helper_must_reprobe("bpf_map_lookup_elem", &[], &Decision::Undecided { reason: "EPERM".into() }));
+        assert_eq!(helper_group("BPF_PROG_TYPE_CGROUP_SOCK_ADDR").map(|(_, h)| h.contains(&"bpf_bind")), Some(true));
+        assert_eq!(helper_group("BPF_PROG_TYPE_TRACING"), None);
+        assert_eq!(helper_group("BPF_PROG_TYPE_STRUCT_OPS"), None);
+        assert_eq!(helper_group("BPF_PROG_TYPE_SCHED_ACT").map(|g| g.0), helper_group("BPF_PROG_TYPE_SCHED_CLS").map(|g| g.0));
+        assert!(helper_must_reprobe("bpf_bind", &["bpf_bind"], &[], &Decision::VerifierAccepted));
+        assert!(helper_must_reprobe("bpf_lwt_push_encap", &[], &["bpf_lwt_push_encap"], &Decision::VerifierAccepted));
+        assert!(!helper_must_reprobe("bpf_map_lookup_elem", &["bpf_bind"], &[], &refused("program of this type cannot use helper")));
+        assert!(helper_must_reprobe("bpf_map_lookup_elem", &[], &[], &Decision::Undecided { reason: "EPERM".into() }));
         assert_eq!(member_helper_exceptions("tcp_congestion_ops").map(<[_]>::len), Some(2));
         assert_eq!(member_helper_exceptions("sched_ext_ops"), None);
+    }
+
+    #[test]
+    fn hook_groups_copy_membership_refusals_only() {
+        let hooks: Vec<String> = KFUNC_HOOKS.iter().map(|h| h.to_string()).collect();
+        assert!(kfunc_hooks_known(&hooks));
+        // 6.1: five hooks, tracepoints of none.
+        let old: Vec<String> = ["BTF_KFUNC_HOOK_XDP", "BTF_KFUNC_HOOK_TC", "BTF_KFUNC_HOOK_STRUCT_OPS", "BTF_KFUNC_HOOK_TRACING", "BTF_KFUNC_HOOK_SYSCALL", "BTF_KFUNC_HOOK_MAX"]
+            .iter()
+            .map(|h| h.to_string())
+            .collect();
+        assert!(!kfunc_hooks_known(&old));
+        assert_eq!(kfunc_hook_group("BPF_PROG_TYPE_PERF_EVENT"), Some("tracing"));
+        assert_eq!(kfunc_hook_group("BPF_PROG_TYPE_LSM"), None);
+        assert_eq!(kfunc_hook_group("BPF_PROG_TYPE_SOCK_OPS"), kfunc_hook_group("BPF_PROG_TYPE_CGROUP_SKB"));
+        assert!(hook_copies("bpf_task_acquire", &refused("calling kernel function bpf_task_acquire is not allowed")));
+        // Not another kfunc's refusal, not a sleepability refusal, not a filtered kfunc, never an acceptance.
+        assert!(!hook_copies("bpf_task_release", &refused("calling kernel function bpf_task_acquire is not allowed")));
+        assert!(!hook_copies("bpf_copy_from_user_str", &refused("program must be sleepable to call sleepable kfunc bpf_copy_from_user_str")));
+        assert!(!hook_copies("bpf_sock_destroy", &refused("calling kernel function bpf_sock_destroy is not allowed")));
+        assert!(!hook_copies("bpf_task_acquire", &Decision::VerifierAccepted));
     }
 
     #[test]

@@ -122,6 +122,13 @@ fn enum_values(btf: &Btf, name: &str) -> Vec<(String, u32)> {
         .unwrap_or_default()
 }
 
+/// The enumerators of `enum name`, by value (empty if the kernel has no such enum).
+pub fn enum_names(btf: &Btf, name: &str) -> Vec<String> {
+    let mut v = enum_values(btf, name);
+    v.sort_by_key(|(_, value)| *value);
+    v.into_iter().map(|(n, _)| n).collect()
+}
+
 /// The value of enumerator `value` of `enum name`, if the kernel has it.
 pub fn enum_value(btf: &Btf, name: &str, value: &str) -> Option<u32> {
     enum_values(btf, name).into_iter().find(|(n, _)| n == value).map(|(_, v)| v)

@@ -1,0 +1,148 @@
+//! The sharing rules of `bpfabi probe` (src/probe/reuse.rs) hold in the
+//! probes the project made per variant on other kernels (`data/probe`, made
+//! under vmtest): every verdict a rule would copy equals the one measured.
+//! `tests/probe_live.rs` checks the same on the running kernel by probing
+//! with and without sharing.
+
+mod common;
+use bpfabi::probe::{reuse, Decision, LoadOutcome, Probe, VariantResult};
+use std::path::{Path, PathBuf};
+
+fn data_probes() -> Vec<(PathBuf, Probe)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/probe");
+    let mut out: Vec<(PathBuf, Probe)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            let probe = bpfabi::probe::file::load_probe(&p).unwrap();
+            (p, probe)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(out.len() >= 4, "{} probes in {}", out.len(), dir.display());
+    out
+}
+
+/// The first loadable variant of `prog_type` of one sleepability without an
+/// attach target, as the probe picks its leaders.
+fn first<'a>(p: &'a Probe, prog_type: &str, sleepable: bool) -> Option<&'a VariantResult> {
+    p.variants.iter().find(|v| v.load == LoadOutcome::Loadable && v.variant.prog_type == prog_type && v.variant.sleepable == sleepable && v.variant.attach_btf.is_none())
+}
+
+/// Program types of one helper group (same `get_func_proto`, or one that
+/// delegates to it) answer alike outside their exceptions, `gpl_only` too.
+#[test]
+fn helper_groups_hold_on_data_kernels() {
+    let mut pairs = 0;
+    for (path, p) in data_probes() {
+        for (i, &(lt, group, lexc)) in reuse::HELPER_SHARING.iter().enumerate() {
+            // The group's leader is its first type in the table order the
+            // variants follow; compare every later type of the group with it.
+            if reuse::HELPER_SHARING.iter().take(i).any(|(_, g, _)| *g == group) {
+                continue;
+            }
+            let Some(l) = first(&p, lt, false) else { continue };
+            for &(ft, _, fexc) in reuse::HELPER_SHARING.iter().skip(i + 1).filter(|(_, g, _)| *g == group) {
+                let Some(f) = first(&p, ft, false) else { continue };
+                pairs += 1;
+                for (a, b) in l.helpers.iter().zip(&f.helpers) {
+                    assert_eq!(a.name, b.name);
+                    if lexc.contains(&a.name.as_str()) || fexc.contains(&a.name.as_str()) {
+                        continue;
+                    }
+                    assert_eq!(a.decision, b.decision, "{}: {} vs {}: {}", path.display(), l.variant.label, f.variant.label, a.name);
+                    assert_eq!(l.gpl_only_helpers.contains(&a.id), f.gpl_only_helpers.contains(&b.id), "{}: gpl_only {}", path.display(), a.name);
+                }
+            }
+        }
+    }
+    // tc/action, raw_tp/raw_tp.w, lwt_in/out/xmit on each of four kernels.
+    assert!(pairs >= 12, "{pairs} pairs compared");
+}
+
+/// In a kernel whose `enum btf_kfunc_hook` the table describes, every
+/// membership refusal of a hook group's first program type is the verdict of
+/// every other type of the group; and on 6.1 (another layout, where the rule
+/// is off) it would not be.
+#[test]
+fn kfunc_hook_groups_hold_on_data_kernels() {
+    if !common::have_corpus() {
+        return;
+    }
+    let kernels = common::corpus().join("kernels");
+    let (mut checked, mut copied, mut wrong_elsewhere) = (0, 0, 0);
+    for (path, p) in data_probes() {
+        // The probed kernel's BTF, found by its fingerprint.
+        let btf = std::fs::read_dir(&kernels)
+            .unwrap()
+            .map(|e| e.unwrap().path().join("vmlinux.btf"))
+            .filter_map(|f| std::fs::read(&f).ok())
+            .find(|b| bpfabi::probe::file::fingerprint_bytes(b) == p.kernel.btf);
+        let Some(btf) = btf else { continue };
+        let btf = bpfabi::btf::Btf::parse(bpfabi::bytes::Bytes::from_vec(btf)).unwrap();
+        let known = reuse::kfunc_hooks_known(&bpfabi::probe::variants::enum_names(&btf, "btf_kfunc_hook"));
+        for (_, types) in reuse::KFUNC_HOOK_GROUPS {
+            let members: Vec<&VariantResult> = types.iter().filter_map(|t| first(&p, t, false).or_else(|| p.variants.iter().find(|v| v.load == LoadOutcome::Loadable && v.variant.prog_type == *t && !v.variant.sleepable))).collect();
+            let Some((l, rest)) = members.split_first() else { continue };
+            for f in rest {
+                for (a, b) in l.kfuncs.iter().zip(&f.kfuncs) {
+                    assert_eq!(a.name, b.name);
+                    if !reuse::hook_copies(&a.name, &a.decision) {
+                        continue;
+                    }
+                    if known {
+                        copied += 1;
+                        assert_eq!(a.decision, b.decision, "{}: {} vs {}: {}", path.display(), l.variant.label, f.variant.label, a.name);
+                    } else if a.decision != b.decision {
+                        wrong_elsewhere += 1;
+                    }
+                }
+            }
+        }
+        checked += usize::from(known);
+    }
+    assert!(checked >= 1 && copied > 1000, "{checked} kernels, {copied} verdicts");
+    // 6.1 maps tracepoints to no hook and tracing to BTF_KFUNC_HOOK_TRACING.
+    assert!(wrong_elsewhere > 0, "the gate on the hook layout is what keeps 6.1 out");
+}
+
+/// Callback contexts: variants of one program type and sleepability that
+/// share helper verdicts list the same callback answers (outside their
+/// exceptions); `bpf_loop` callbacks list none (they answer as the program).
+#[test]
+fn callback_answers_hold_on_data_kernels() {
+    let mut compared = 0;
+    let mut loops = 0;
+    for (path, p) in data_probes().into_iter().filter(|(_, p)| p.callbacks_measured) {
+        let answers = |v: &VariantResult| -> Vec<(String, String, Decision)> {
+            let exc = reuse::helper_group(&v.variant.prog_type).map(|g| g.1).unwrap_or(&[]);
+            let mut out = Vec::new();
+            for c in &v.contexts {
+                let bpfabi::probe::Context::Callback { callback } = &c.context else { continue };
+                let kind = format!("{callback:?}");
+                out.extend(c.helpers.iter().filter(|h| !exc.contains(&h.name.as_str())).map(|h| (kind.clone(), h.name.clone(), h.decision.clone())));
+                out.extend(c.kfuncs.iter().filter(|k| !reuse::kfunc_filtered(&k.name)).map(|k| (kind.clone(), k.name.clone(), k.decision.clone())));
+            }
+            out
+        };
+        for v in p.variants.iter().filter(|v| v.load == LoadOutcome::Loadable && v.variant.attach_btf.is_none()) {
+            if reuse::helper_group(&v.variant.prog_type).is_none() {
+                continue;
+            }
+            let Some(l) = first(&p, &v.variant.prog_type, v.variant.sleepable) else { continue };
+            if l.variant.label != v.variant.label {
+                compared += 1;
+                assert_eq!(answers(l), answers(v), "{}: {} vs {}", path.display(), l.variant.label, v.variant.label);
+            }
+        }
+        for v in &p.variants {
+            for c in v.contexts.iter().filter(|c| matches!(c.context, bpfabi::probe::Context::Callback { callback: bpfabi::probe::CallbackKind::Loop })) {
+                loops += 1;
+                assert!(c.load != LoadOutcome::Loadable && c.helpers.is_empty() && c.kfuncs.is_empty(), "{}: {}: {:?}", path.display(), v.variant.label, c);
+            }
+        }
+    }
+    assert!(compared >= 20, "{compared} variants compared");
+    eprintln!("{compared} callback answer lists compared, {loops} loop contexts (none loadable)");
+}
