@@ -255,12 +255,45 @@ pub fn leaders(programs: &[(u32, bool, bool)]) -> Vec<usize> {
 /// and `tests/probe_sharing.rs` checks the rules against the probes of
 /// other kernels in `data/probe`.
 pub const HELPER_SHARING: &[(&str, &str, &[&str])] = &[
-    // kernel/trace/bpf_trace.c kprobe_prog_func_proto: `get_func_ip` and
-    // `get_attach_cookie` return another proto for kprobe.multi/session and
-    // uprobe.multi/session (is_kprobe_multi, is_uprobe_multi: another
-    // `gpl_only` too); `get_stack` and bpf_tracing_func_proto's
+    // kernel/trace/bpf_trace.c: kprobe_prog_func_proto, tp_prog_func_proto,
+    // pe_prog_func_proto and raw_tp_prog_func_proto (raw_tp.w's too:
+    // raw_tracepoint_writable_verifier_ops) answer their own cases and hand
+    // every other helper to bpf_tracing_func_proto, whose cases look at the
+    // program type only through `allowed()` callbacks and
+    // bpf_prog_check_recur, alike for these four types. Their own cases are
+    // asked in each, and so is `get_func_ip`: the verifier's
+    // check_get_func_ip allows it to kprobes and names the program type in
+    // its refusal ("not supported for program type N").
+    // kprobe_prog_func_proto: `get_func_ip` and `get_attach_cookie` return
+    // another proto for kprobe.multi/session and uprobe.multi/session
+    // (is_kprobe_multi, is_uprobe_multi: another `gpl_only` too), asked in
+    // every kprobe variant; `get_stack` and bpf_tracing_func_proto's
     // `get_task_stack` and `copy_from_user*` differ by sleepability only.
-    ("BPF_PROG_TYPE_KPROBE", "kprobe_prog_func_proto", &["bpf_get_func_ip", "bpf_get_attach_cookie"]),
+    (
+        "BPF_PROG_TYPE_KPROBE",
+        "bpf_tracing_func_proto",
+        &["bpf_get_func_ip", "bpf_get_attach_cookie", "bpf_perf_event_output", "bpf_get_stackid", "bpf_get_stack", "bpf_override_return"],
+    ),
+    (
+        "BPF_PROG_TYPE_TRACEPOINT",
+        "bpf_tracing_func_proto",
+        &["bpf_get_func_ip", "bpf_get_attach_cookie", "bpf_perf_event_output", "bpf_get_stackid", "bpf_get_stack"],
+    ),
+    (
+        "BPF_PROG_TYPE_PERF_EVENT",
+        "bpf_tracing_func_proto",
+        &[
+            "bpf_get_func_ip",
+            "bpf_get_attach_cookie",
+            "bpf_perf_event_output",
+            "bpf_get_stackid",
+            "bpf_get_stack",
+            "bpf_perf_prog_read_value",
+            "bpf_read_branch_records",
+        ],
+    ),
+    ("BPF_PROG_TYPE_RAW_TRACEPOINT", "bpf_tracing_func_proto", &["bpf_get_func_ip", "bpf_perf_event_output", "bpf_get_stackid", "bpf_get_stack"]),
+    ("BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE", "bpf_tracing_func_proto", &["bpf_get_func_ip", "bpf_perf_event_output", "bpf_get_stackid", "bpf_get_stack"]),
     // include/linux/bpf_types.h gives BPF_PROG_TYPE_SCHED_CLS and
     // BPF_PROG_TYPE_SCHED_ACT the one `tc_cls_act_verifier_ops`: one
     // get_func_proto (net/core/filter.c tc_cls_act_func_proto, no case looks
@@ -303,12 +336,6 @@ pub const HELPER_SHARING: &[(&str, &str, &[&str])] = &[
     ),
     // net/core/filter.c sk_skb_func_proto: no case looks at the attach type.
     ("BPF_PROG_TYPE_SK_SKB", "sk_skb_func_proto", &[]),
-    // kernel/trace/bpf_trace.c: raw_tracepoint_writable_verifier_ops'
-    // get_func_proto is raw_tp_prog_func_proto, raw_tp's; the verifier's
-    // check_get_func_ip names the program type in its refusal of
-    // `get_func_ip` ("not supported for program type N").
-    ("BPF_PROG_TYPE_RAW_TRACEPOINT", "raw_tp_prog_func_proto", &["bpf_get_func_ip"]),
-    ("BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE", "raw_tp_prog_func_proto", &["bpf_get_func_ip"]),
     // net/core/filter.c sock_addr_func_proto: `bind` (connect hooks only),
     // `setsockopt`/`getsockopt` switch on expected_attach_type; and
     // cgroup_common_func_proto's `get_retval`/`set_retval`.
