@@ -19,8 +19,10 @@
 //! [`reuse::MEMBER_HELPER_SHARING`]), and a helper under a non-GPL license
 //! first, which answers `gpl_only` in the same load ([`run_unshared`] asks
 //! everything).
-//! (`probe per kfunc set` is per program type here: every set registered for
-//! a program type is merged into its hook's one set.)
+//! (`probe per kfunc set` is per kfunc hook here: every set registered for a
+//! program type is merged into its hook's one set, so a refusal as no member
+//! is taken across the program types of one hook, [`reuse::KFUNC_HOOK_GROUPS`];
+//! helpers are shared across program types of one `get_func_proto`.)
 //!
 //! The result, [`Probe`], is the documented `bpfabi.probe/1` JSON document
 //! (`docs/probe.md`); it carries a SHA-256 of the kernel's vmlinux BTF so that
@@ -617,8 +619,10 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
     let member_outcomes: Vec<LoadOutcome> =
         mbase.iter().map(|r| if r.errno == -1 { LoadOutcome::Undecided { reason: r.log.clone() } } else { classify::baseline(r, true) }).collect();
 
-    // Phase 2: every helper in every loadable variant and struct_ops
-    // member; every kfunc in the leader of each program type ([`reuse`]).
+    // Phase 2: every helper in the leader of each helper group and every
+    // struct_ops member; every kfunc in the leader of each program type,
+    // refusals as no member from the leader of its kfunc hook group
+    // ([`reuse`]); then the followers.
     let helpers: Vec<&crate::surface::Helper> = if opts.helpers { surface.helpers.iter().collect() } else { Vec::new() };
     let kfunc_idx: Vec<usize> = if opts.kfuncs { (0..surface.kfuncs.len()).collect() } else { Vec::new() };
     let sleepable = |i: usize| prepared.get(i).is_some_and(|p| p.flags & sys::BPF_F_SLEEPABLE != 0);
