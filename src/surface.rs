@@ -11,7 +11,7 @@
 //! Kernels of the same release built with different pahole versions give the
 //! same kfunc set; only `sources` differs.
 
-use crate::btf::{render, Btf, Kind, StrOffset, TypeId};
+use crate::btf::{render, Btf, Kind, TypeId};
 use crate::btf_ids;
 use crate::kernel::{Kernel, KernelBtf};
 use crate::kflags;
@@ -185,31 +185,11 @@ pub fn of(kernel: &Kernel) -> Surface {
         }
     }
     let mut decl_tags = 0;
-    // One pass over each BTF's type headers finds the decl tags, keeps the
-    // FUNCs' name offsets (for `foo`/`foo_impl` pairs) and, in vmlinux,
-    // the `bpf_func_id` enums (helpers): no second or third full scan.
-    let mut funcs: Vec<Vec<StrOffset>> = Vec::with_capacity(btfs.len());
-    let mut func_id_enum: (Option<TypeId>, Option<TypeId>) = (None, None);
+    // No pass over all types: the decl tags (a few hundred of a vmlinux's
+    // 100,000+ types) are found in the BTF's kind table, and only those
+    // named bpf_kfunc / bpf_fastcall (compared in place) are read in full.
     for (bi, kb) in btfs.iter().enumerate() {
-        let mut names = Vec::new();
-        // Only DECL_TAGs named bpf_kfunc / bpf_fastcall are read in full:
-        // the name is compared in place from the header words.
-        for (id, kind, name_off) in kb.btf.kinds_and_names() {
-            match kind {
-                Kind::Func => {
-                    names.push(name_off);
-                    continue;
-                }
-                Kind::Enum | Kind::Enum64 if bi == 0 => {
-                    let slot = if kind == Kind::Enum { &mut func_id_enum.0 } else { &mut func_id_enum.1 };
-                    if slot.is_none() && kb.btf.str_is(name_off.get(), b"bpf_func_id").1 {
-                        *slot = Some(id);
-                    }
-                    continue;
-                }
-                Kind::DeclTag => {}
-                _ => continue,
-            }
+        for (id, name_off) in kb.btf.names_of_kind(Kind::DeclTag) {
             let is_kfunc = kb.btf.str_is(name_off.get(), TAG_KFUNC.as_bytes()).1;
             if !is_kfunc && !kb.btf.str_is(name_off.get(), TAG_FASTCALL.as_bytes()).1 {
                 continue;
@@ -226,7 +206,6 @@ pub fn of(kernel: &Kernel) -> Surface {
                 evidence.entry((bi, target)).or_default().fastcall_tag = true;
             }
         }
-        funcs.push(names);
     }
 
     let fastcall_bit = kflags::bit_of(kflags::KfFlag::Fastcall, version);
@@ -236,7 +215,7 @@ pub fn of(kernel: &Kernel) -> Surface {
         .map(|(bi, kb)| {
             // The evidence of this BTF only: a range of the (btf, id) keys.
             let names = evidence.range((bi, TypeId::VOID)..(bi + 1, TypeId::VOID)).filter_map(|(&(_, id), _)| kb.btf.ty(id)).map(|t| t.name());
-            impl_pairs(&kb.btf, funcs.get(bi).map_or(&[], Vec::as_slice), names)
+            impl_pairs(&kb.btf, names)
         })
         .collect();
     let mut by_name: BTreeMap<(String, Option<String>), Kfunc> = BTreeMap::new();
@@ -280,8 +259,7 @@ pub fn of(kernel: &Kernel) -> Surface {
     let mut kfuncs: Vec<Kfunc> = by_name.into_values().collect();
     kfuncs.sort_by(|a, b| a.name.cmp(&b.name).then(a.module.cmp(&b.module)));
 
-    let func_id = func_id_enum.0.or(func_id_enum.1).and_then(|id| kernel.vmlinux.btf.ty(id));
-    let (helpers, helper_max_id) = func_id.map_or((Vec::new(), None), helpers_from);
+    let (helpers, helper_max_id) = helpers_of(&kernel.vmlinux.btf);
     Surface {
         kernel: KernelInfo {
             release: kernel.release.clone(),
@@ -312,10 +290,10 @@ pub fn of(kernel: &Kernel) -> Surface {
     }
 }
 
-/// `foo` / `foo_impl` pairs among the FUNCs of `btf` (`funcs`: their name
-/// offsets, in id order), for the given kfunc names: one pass over the
-/// FUNCs' name bytes instead of a full name index.
-fn impl_pairs<'a>(btf: &Btf, funcs: &[StrOffset], kfuncs: impl Iterator<Item = &'a str>) -> HashMap<String, String> {
+/// `foo` / `foo_impl` pairs among the FUNCs of `btf`, for the given kfunc
+/// names: one pass over the FUNCs' name offsets (from the kind table) and
+/// the first bytes of their names instead of a full name index.
+fn impl_pairs<'a>(btf: &Btf, kfuncs: impl Iterator<Item = &'a str>) -> HashMap<String, String> {
     // wanted FUNC name -> the kfunc it pairs with
     let mut wanted: crate::hash::FnvHashMap<Vec<u8>, String> = Default::default();
     for k in kfuncs {
@@ -346,28 +324,25 @@ fn impl_pairs<'a>(btf: &Btf, funcs: &[StrOffset], kfuncs: impl Iterator<Item = &
             *word |= 1 << (b % 64);
         }
     }
-    for &name_off in funcs {
-        let b = bit(btf.str_prefix8(name_off));
+    btf.for_each_name_prefix(Kind::Func, |name_off, prefix| {
+        let b = bit(prefix);
         if prefixes.get(b / 64).is_none_or(|&word| word & (1 << (b % 64)) == 0) {
-            continue;
+            return;
         }
         let n = btf.str_bytes_at(name_off);
         if let Some(k) = wanted.get(n) {
             out.insert(k.clone(), btf.str_at(name_off).to_string());
         }
-    }
+    });
     out
 }
 
 /// Helpers from `enum bpf_func_id`: `BPF_FUNC_foo = N` is helper `bpf_foo`.
 pub fn helpers_of(btf: &Btf) -> (Vec<Helper>, Option<u32>) {
-    // A linear scan over enums is cheaper than building the name index.
-    // The first ENUM, else the first ENUM64, named bpf_func_id.
-    let named = |want: Kind| {
-        btf.kinds_and_names()
-            .find(|&(_, kind, name)| kind == want && btf.str_is(name.get(), b"bpf_func_id").1)
-            .and_then(|(id, _, _)| btf.ty(id))
-    };
+    // The enums from the kind table, names compared in place: cheaper than
+    // building the name index. The first ENUM, else the first ENUM64,
+    // named bpf_func_id.
+    let named = |want: Kind| btf.names_of_kind(want).find(|&(_, name)| btf.str_is(name.get(), b"bpf_func_id").1).and_then(|(id, _)| btf.ty(id));
     match named(Kind::Enum).or_else(|| named(Kind::Enum64)) {
         Some(e) => helpers_from(e),
         None => (Vec::new(), None),

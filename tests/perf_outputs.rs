@@ -2,7 +2,8 @@
 //! must not change a byte of output: SHA-256 digests of the outputs the
 //! implementation before them (commit ffef840; the diff lines in every
 //! format on two kernel pairs, from the build before shape comparison,
-//! e0858a4) gave on the corpus kernels and objects, with the corpus path replaced by `$CORPUS`, are compared with
+//! e0858a4; the surface C headers from 41a1649, before the surface work of
+//! the kind table) gave on the corpus kernels and objects, with the corpus path replaced by `$CORPUS`, are compared with
 //! what this build prints (tests/fixtures/perf-outputs.txt). An intended
 //! output change updates the file: `BPFABI_BLESS=1 cargo test --test
 //! perf_outputs` rewrites it from this build.
@@ -53,6 +54,7 @@ fn outputs_are_byte_identical_to_the_recorded_ones() {
         let (what, args): (String, Vec<String>) = match f.as_slice() {
             ["surface-json", n, _] => (format!("{} {n}", f[0]), vec!["surface".into(), k(n), "--json".into()]),
             ["surface-table", n, _] => (format!("{} {n}", f[0]), vec!["surface".into(), k(n)]),
+            ["surface-c", n, _] => (format!("{} {n}", f[0]), vec!["surface".into(), k(n), "--format".into(), "c".into()]),
             ["diff-json", a, b, _] => (format!("{} {a} {b}", f[0]), vec!["diff".into(), k(a), k(b), "--json".into()]),
             ["diff-table", a, b, _] => (format!("{} {a} {b}", f[0]), vec!["diff".into(), k(a), k(b)]),
             ["diff-markdown", a, b, _] => (format!("{} {a} {b}", f[0]), vec!["diff".into(), k(a), k(b), "--format".into(), "markdown".into()]),

@@ -338,6 +338,9 @@ pub struct Btf {
     strs_len: usize,
     /// Offset (relative to `types_start`) of each own type, index = id - start_id.
     offsets: Vec<u32>,
+    /// The raw kind number of each own type, index = id - start_id: scans
+    /// for one kind read these bytes, not the type headers.
+    kinds: Vec<u8>,
     start_id: TypeId,
     /// Total string bytes of the base chain (string offsets below are the base's).
     start_str: u32,
@@ -502,6 +505,7 @@ impl Btf {
             strs_start,
             strs_len: h.str_len as usize,
             offsets: Vec::new(),
+            kinds: Vec::new(),
             start_id,
             start_str,
             base,
@@ -520,63 +524,126 @@ impl Btf {
         Ok(btf)
     }
 
-    /// Walk the type section once, recording each type's offset; returns
-    /// the largest type id and the largest name offset any record refers to
-    /// (what [`Btf::validate_refs`] checks, gathered without building its
-    /// messages).
+    /// Walk the type section once, recording each type's offset and kind;
+    /// returns the largest type id and the largest name offset any record
+    /// refers to (what [`Btf::validate_refs`] checks, gathered without
+    /// building its messages).
     fn index_types(&mut self, data: &[u8]) -> Result<(u32, u32), ReadError> {
-        let types = data.get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
-        // Every type takes at least 12 bytes: this bounds the allocation.
-        let mut offsets = Vec::with_capacity(types.len() / TYPE_HDR);
-        let e = self.endian;
-        let (mut max_ref, mut max_str) = (0u32, 0u32);
-        let mut off = 0usize;
-        while off < types.len() {
-            let abs = self.types_start + off;
-            if types.len() - off < TYPE_HDR {
-                return Err(err(abs, format!("expected a 12-byte type header, only {} bytes left", types.len() - off)));
-            }
-            if (self.start_id.get() as u64 + offsets.len() as u64) > MAX_TYPES as u64 {
-                return Err(err(abs, format!("more than {MAX_TYPES} types")));
-            }
-            let info = e.u32(types, off + 4).unwrap_or(0);
-            let raw_kind = ((info >> 24) & 0x1f) as u8;
-            let vlen = (info & 0xffff) as usize;
-            let kind = Kind::from_raw(raw_kind);
-            let (fixed, per) = match kind.known_layout() {
-                Some(l) => l,
-                None => match self.layout.as_ref().and_then(|l| l.get(raw_kind as usize)) {
-                    Some(l) if raw_kind != 0 => (l.info_sz as usize, l.elem_sz as usize),
-                    _ => {
-                        return Err(err(
-                            abs + 4,
-                            format!("unknown BTF kind {raw_kind} (type id {}) and no kind layout entry for it", self.start_id.get() as usize + offsets.len()),
-                        ))
-                    }
+        match self.endian {
+            Endian::Little => self.index_types_in::<false>(data),
+            Endian::Big => self.index_types_in::<true>(data),
+        }
+    }
+
+    /// How the index pass reads each of the 32 kind numbers: known kinds
+    /// by their fixed layout, others through the kind-layout section.
+    fn record_shapes(&self) -> [RecordShape; 32] {
+        let mut shapes = [RecordShape::INVALID; 32];
+        for (raw, shape) in (0u8..).zip(shapes.iter_mut()) {
+            let kind = Kind::from_raw(raw);
+            *shape = match kind.known_layout() {
+                Some((fixed, per)) => RecordShape::known(kind, fixed, per),
+                None => match self.layout.as_ref().and_then(|l| l.get(raw as usize)) {
+                    Some(l) if raw != 0 => RecordShape { fixed: l.info_sz as u32, per: l.elem_sz as u32, ref_mask: 0, refs: Refs::None },
+                    _ => RecordShape::INVALID,
                 },
             };
-            let extra = fixed + per * vlen;
-            let next = off + TYPE_HDR + extra;
-            if next > types.len() {
-                return Err(err(
-                    abs,
-                    format!(
-                        "{} type id {} needs {} bytes (vlen {vlen}), only {} left in the type section",
-                        kind.name(),
-                        self.start_id.get() as usize + offsets.len(),
-                        TYPE_HDR + extra,
-                        types.len() - off
-                    ),
-                ));
+        }
+        shapes
+    }
+
+    /// [`Btf::index_types`] for one byte order. Hot: one iteration per type
+    /// of a 5 MB vmlinux, so the kind dispatch is a table lookup, records
+    /// are read as fixed-size words, the tables are filled through slots
+    /// (no growth check) and messages are built only on failure.
+    fn index_types_in<const BE: bool>(&mut self, data: &[u8]) -> Result<(u32, u32), ReadError> {
+        let types = data.get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
+        let shapes = self.record_shapes();
+        // Ids run from start_id to MAX_TYPES; every type takes at least 12
+        // bytes: together these bound the tables.
+        let limit = (MAX_TYPES as u64 + 1).saturating_sub(self.start_id.get() as u64);
+        let slots = (types.len() / TYPE_HDR).min(usize::try_from(limit).unwrap_or(usize::MAX));
+        // Zeroed allocations: fresh pages, touched only as far as filled.
+        let mut offsets = vec![0u32; slots];
+        let mut kinds = vec![0u8; slots];
+        let (mut max_ref, mut max_str) = (0u32, 0u32);
+        let mut off = 0usize;
+        let mut n = 0usize;
+        for (slot_off, slot_kind) in offsets.iter_mut().zip(kinds.iter_mut()) {
+            let Some(hdr) = types.get(off..).and_then(|t| t.first_chunk::<TYPE_HDR>()) else { break };
+            let info = word_at::<BE>(hdr, 4);
+            let raw_kind = ((info >> 24) & 0x1f) as u8;
+            let vlen = info & 0xffff;
+            let shape = shapes.get(raw_kind as usize).copied().unwrap_or(RecordShape::INVALID);
+            // An unknown kind's `fixed` runs past any type section: one
+            // check covers both failures.
+            let next = off + TYPE_HDR + shape.fixed as usize + (shape.per * vlen) as usize;
+            let Some(rest) = types.get(off + TYPE_HDR..next) else {
+                if shape.fixed == RecordShape::INVALID.fixed {
+                    return Err(self.unknown_kind_error(off, raw_kind, n));
+                }
+                return Err(self.short_record_error(types, off, raw_kind, vlen, next, n));
+            };
+            max_str = max_str.max(word_at::<BE>(hdr, 0));
+            max_ref = max_ref.max(word_at::<BE>(hdr, 8) & shape.ref_mask);
+            match shape.refs {
+                Refs::None => {}
+                Refs::NamesTypes12 => elems_bound::<BE, 12>(rest, true, true, &mut max_ref, &mut max_str),
+                Refs::NamesTypes8 => elems_bound::<BE, 8>(rest, true, true, &mut max_ref, &mut max_str),
+                Refs::Names8 => elems_bound::<BE, 8>(rest, true, false, &mut max_ref, &mut max_str),
+                Refs::Names12 => elems_bound::<BE, 12>(rest, true, false, &mut max_ref, &mut max_str),
+                // Variables: type, offset, size (the type is word 0 here).
+                Refs::Types12 => {
+                    for c in rest.chunks_exact(12) {
+                        max_ref = max_ref.max(word_at::<BE>(c, 0));
+                    }
+                }
+                Refs::Array => {
+                    if let Some(a) = rest.first_chunk::<8>() {
+                        max_ref = max_ref.max(word_at::<BE>(a, 0)).max(word_at::<BE>(a, 4));
+                    }
+                }
             }
-            let (r, n) = refs_bound(e, kind, types.get(off..next).unwrap_or(&[]));
-            max_ref = max_ref.max(r);
-            max_str = max_str.max(n);
-            offsets.push(off as u32);
+            *slot_off = off as u32;
+            *slot_kind = raw_kind;
+            n += 1;
             off = next;
         }
+        if off < types.len() {
+            let abs = self.types_start + off;
+            let left = types.len() - off;
+            // Slots run out only at the id limit or with less than a header left.
+            if left >= TYPE_HDR {
+                return Err(err(abs, format!("more than {MAX_TYPES} types")));
+            }
+            return Err(err(abs, format!("expected a 12-byte type header, only {left} bytes left")));
+        }
+        offsets.truncate(n);
+        kinds.truncate(n);
         self.offsets = offsets;
+        self.kinds = kinds;
         Ok((max_ref, max_str))
+    }
+
+    /// The error for a type of a kind with no known layout (`n`: types before it).
+    #[cold]
+    fn unknown_kind_error(&self, off: usize, raw_kind: u8, n: usize) -> ReadError {
+        err(self.types_start + off + 4, format!("unknown BTF kind {raw_kind} (type id {}) and no kind layout entry for it", self.start_id.get() as usize + n))
+    }
+
+    /// The error for a type record running past the type section.
+    #[cold]
+    fn short_record_error(&self, types: &[u8], off: usize, raw_kind: u8, vlen: u32, next: usize, n: usize) -> ReadError {
+        err(
+            self.types_start + off,
+            format!(
+                "{} type id {} needs {} bytes (vlen {vlen}), only {} left in the type section",
+                Kind::from_raw(raw_kind).name(),
+                self.start_id.get() as usize + n,
+                next - off,
+                types.len() - off
+            ),
+        )
     }
 
     /// Check name offsets and referenced type ids of every own type. Hot:
@@ -740,11 +807,7 @@ impl Btf {
         let strs = self.bytes.as_slice().get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
         let s = strs.get(rel..).unwrap_or(&[]);
         if let Some(&w) = s.first_chunk::<8>() {
-            // Eight bytes at once; keep those before the first zero byte
-            // (the lowest flagged byte of the classic has-zero test is exact).
-            let w = u64::from_le_bytes(w);
-            let z = w.wrapping_sub(0x0101_0101_0101_0101) & !w & 0x8080_8080_8080_8080;
-            return if z == 0 { w } else { w & ((1u64 << (z.trailing_zeros() / 8 * 8)) - 1) };
+            return prefix_word(u64::from_le_bytes(w));
         }
         let mut w = [0u8; 8];
         for (d, &b) in w.iter_mut().zip(s.iter().take_while(|&&b| b != 0)) {
@@ -818,34 +881,82 @@ impl Btf {
         Some(Type { btf: self, id, kind, name_off, info, size_or_type, extra })
     }
 
-    /// The kind of an own type, reading only its info word (cheap filter).
-    fn raw_kind_at(&self, idx: usize) -> Option<Kind> {
-        let &off = self.offsets.get(idx)?;
-        let info = self.endian.u32(self.bytes.as_slice(), self.types_start + off as usize + 4)?;
-        Some(Kind::from_raw(((info >> 24) & 0x1f) as u8))
-    }
-
     /// This blob's own types of one kind, without decoding the others.
     pub fn types_of_kind(&self, kind: Kind) -> impl Iterator<Item = Type<'_>> + '_ {
-        (0..self.offsets.len())
-            .filter(move |&i| self.raw_kind_at(i) == Some(kind))
-            .filter_map(move |i| self.ty(self.start_id + i as u32))
+        self.ids_of_kind(kind).filter_map(move |id| self.ty(id))
     }
 
-    /// Id, kind and name offset of each own type, read from the first two
-    /// header words only: the cheapest full scan (no [`Type`] built, no
-    /// string read), for passes that pick a few types out of all.
+    /// The ids of this blob's own types of one kind, in id order: a search
+    /// of the one-byte-per-type kind table (SIMD for rare kinds), no type
+    /// header read.
+    pub fn ids_of_kind(&self, kind: Kind) -> impl Iterator<Item = TypeId> + '_ {
+        let start = self.start_id;
+        // No type has kind 0 (`Kind::Void`), and an `Unknown(n)` whose
+        // number is a known kind's names none: u8::MAX matches no entry.
+        let raw = if kind == Kind::Void || Kind::from_raw(kind.raw()) != kind { u8::MAX } else { kind.raw() };
+        memchr::memchr_iter(raw, &self.kinds).map(move |i| start + i as u32)
+    }
+
+    /// Id and name offset of this blob's own types of one kind, in id
+    /// order: a search of the kind table and one header word per match,
+    /// no [`Type`] built, no string read.
+    pub fn names_of_kind(&self, kind: Kind) -> impl Iterator<Item = (TypeId, StrOffset)> + '_ {
+        let types = self.bytes.as_slice().get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
+        let be = self.endian == Endian::Big;
+        self.ids_of_kind(kind).map(move |id| {
+            let o = self.offsets.get((id - self.start_id) as usize).map_or(usize::MAX, |&o| o as usize);
+            let w = types.get(o..).and_then(|t| t.first_chunk::<4>()).copied().unwrap_or([0; 4]);
+            (id, StrOffset(if be { u32::from_be_bytes(w) } else { u32::from_le_bytes(w) }))
+        })
+    }
+
+    /// The name offset and [`Btf::str_prefix8`] of each own type of one
+    /// kind, in id order: a key to prefilter the names of a common kind (a
+    /// vmlinux's 50,000 FUNCs) read eight bytes at a time, in place. One
+    /// loop over the kind table (a byte search costs more per match when
+    /// nearly every other type matches).
+    pub fn for_each_name_prefix(&self, kind: Kind, mut f: impl FnMut(StrOffset, u64)) {
+        let types = self.bytes.as_slice().get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
+        let strs = self.bytes.as_slice().get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
+        let raw = if kind == Kind::Void || Kind::from_raw(kind.raw()) != kind { u8::MAX } else { kind.raw() };
+        let be = self.endian == Endian::Big;
+        for (&k, &off) in self.kinds.iter().zip(&self.offsets) {
+            if k != raw {
+                continue;
+            }
+            let w = types.get(off as usize..).and_then(|t| t.first_chunk::<4>()).copied().unwrap_or([0; 4]);
+            let name = StrOffset(if be { u32::from_be_bytes(w) } else { u32::from_le_bytes(w) });
+            let own = name.0.checked_sub(self.start_str).and_then(|rel| strs.get(rel as usize..)).and_then(|s| s.first_chunk::<8>());
+            let prefix = match own {
+                Some(&w) => prefix_word(u64::from_le_bytes(w)),
+                // A base string, or one of the last 7 bytes of the section.
+                None => self.str_prefix8(name),
+            };
+            f(name, prefix);
+        }
+    }
+
+    /// The name offset of an own type (`None` for another blob's id):
+    /// one word read, no [`Type`] built.
+    pub fn name_off_of(&self, id: TypeId) -> Option<StrOffset> {
+        let &off = self.offsets.get(id.get().checked_sub(self.start_id.get())? as usize)?;
+        self.endian.u32(self.bytes.as_slice(), self.types_start + off as usize).map(StrOffset)
+    }
+
+    /// Id, kind and name offset of each own type, read from the kind table
+    /// and the first header word only: the cheapest full scan (no [`Type`]
+    /// built, no string read), for passes that pick a few types out of all.
     pub fn kinds_and_names(&self) -> impl Iterator<Item = (TypeId, Kind, StrOffset)> + '_ {
         let e = self.endian;
         let types = self.bytes.as_slice().get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
-        self.offsets.iter().enumerate().map(move |(i, &off)| {
+        self.offsets.iter().zip(&self.kinds).enumerate().map(move |(i, (&off, &kind))| {
             let o = off as usize;
-            let w: [u8; 8] = types.get(o..o + 8).and_then(|b| b.try_into().ok()).unwrap_or([0; 8]);
-            let (name, info) = match e {
-                Endian::Little => (word_at::<false>(&w, 0), word_at::<false>(&w, 4)),
-                Endian::Big => (word_at::<true>(&w, 0), word_at::<true>(&w, 4)),
+            let w: [u8; 4] = types.get(o..o + 4).and_then(|b| b.try_into().ok()).unwrap_or([0; 4]);
+            let name = match e {
+                Endian::Little => rd_u32::<false>(w),
+                Endian::Big => rd_u32::<true>(w),
             };
-            (self.start_id + i as u32, Kind::from_raw(((info >> 24) & 0x1f) as u8), StrOffset(name))
+            (self.start_id + i as u32, Kind::from_raw(kind), StrOffset(name))
         })
     }
 
@@ -1014,17 +1125,6 @@ impl Btf {
     }
 }
 
-/// The largest type id and name offset one type record (`rec`: header and
-/// what follows it) refers to: the same fields [`Btf::validate_refs`]
-/// checks, read with fixed-size chunks so the hot loop has no bounds checks.
-#[inline]
-fn refs_bound(e: Endian, kind: Kind, rec: &[u8]) -> (u32, u32) {
-    match e {
-        Endian::Little => refs_bound_in::<false>(kind, rec),
-        Endian::Big => refs_bound_in::<true>(kind, rec),
-    }
-}
-
 #[inline(always)]
 fn rd_u32<const BE: bool>(b: [u8; 4]) -> u32 {
     if BE {
@@ -1041,43 +1141,79 @@ fn word_at<const BE: bool>(b: &[u8], i: usize) -> u32 {
     b.get(i..i + 4).and_then(|w| <[u8; 4]>::try_from(w).ok()).map_or(0, rd_u32::<BE>)
 }
 
+/// What the words of a record after its header refer to, for the bounds
+/// [`Btf::index_types`] gathers (the fields [`Btf::validate_refs`] checks).
+#[derive(Clone, Copy)]
+enum Refs {
+    /// Nothing (or a kind known only by its layout).
+    None,
+    /// 12-byte elements: name, type, offset (struct and union members).
+    NamesTypes12,
+    /// 8-byte elements: name, type (function prototype parameters).
+    NamesTypes8,
+    /// 8-byte elements: name, value (enumerators).
+    Names8,
+    /// 12-byte elements: name, value (enum64 enumerators).
+    Names12,
+    /// 12-byte elements: type, offset, size (datasec variables).
+    Types12,
+    /// Element and index type (array).
+    Array,
+}
+
+/// How [`Btf::index_types`] reads one kind's records: bytes after the
+/// header (`fixed` + `per` x vlen; `fixed == u32::MAX`, more than any type
+/// section holds: a kind with no known layout), whether the third header word is a type id (`ref_mask`
+/// all ones) and what the rest refers to.
+#[derive(Clone, Copy)]
+struct RecordShape {
+    fixed: u32,
+    per: u32,
+    ref_mask: u32,
+    refs: Refs,
+}
+
+impl RecordShape {
+    const INVALID: RecordShape = RecordShape { fixed: u32::MAX, per: 0, ref_mask: 0, refs: Refs::None };
+
+    fn known(kind: Kind, fixed: usize, per: usize) -> RecordShape {
+        let refs = match kind {
+            Kind::Struct | Kind::Union => Refs::NamesTypes12,
+            Kind::FuncProto => Refs::NamesTypes8,
+            Kind::Enum => Refs::Names8,
+            Kind::Enum64 => Refs::Names12,
+            Kind::Datasec => Refs::Types12,
+            Kind::Array => Refs::Array,
+            _ => Refs::None,
+        };
+        RecordShape { fixed: fixed as u32, per: per as u32, ref_mask: if kind.refers_by_type() { u32::MAX } else { 0 }, refs }
+    }
+}
+
 /// Names (word 0) and types (word 1) of `N`-byte vlen records.
 #[inline(always)]
-fn elems_bound<const BE: bool, const N: usize>(extra: &[u8], names: bool, types: bool, max: &mut (u32, u32)) {
+fn elems_bound<const BE: bool, const N: usize>(extra: &[u8], names: bool, types: bool, max_ref: &mut u32, max_str: &mut u32) {
     for c in extra.chunks_exact(N) {
-        let Ok(m) = <&[u8; N]>::try_from(c) else { continue };
+        let Some(m) = c.first_chunk::<8>() else { continue };
         if names {
-            max.1 = max.1.max(word_at::<BE>(m, 0));
+            *max_str = (*max_str).max(word_at::<BE>(m, 0));
         }
         if types {
-            max.0 = max.0.max(word_at::<BE>(m, 4));
+            *max_ref = (*max_ref).max(word_at::<BE>(m, 4));
         }
     }
 }
 
-fn refs_bound_in<const BE: bool>(kind: Kind, rec: &[u8]) -> (u32, u32) {
-    let Some((hdr, extra)) = rec.split_first_chunk::<TYPE_HDR>() else { return (0, 0) };
-    let mut max = (if kind.refers_by_type() { word_at::<BE>(hdr, 8) } else { 0 }, word_at::<BE>(hdr, 0));
-    match kind {
-        Kind::Array => {
-            if let Some(a) = extra.first_chunk::<8>() {
-                max.0 = max.0.max(word_at::<BE>(a, 0)).max(word_at::<BE>(a, 4));
-            }
-        }
-        // Members: name, type, offset; parameters: name, type.
-        Kind::Struct | Kind::Union => elems_bound::<BE, 12>(extra, true, true, &mut max),
-        Kind::FuncProto => elems_bound::<BE, 8>(extra, true, true, &mut max),
-        // Variables: type, offset, size (the type is word 0 here).
-        Kind::Datasec => {
-            for c in extra.chunks_exact(12) {
-                max.0 = max.0.max(word_at::<BE>(c, 0));
-            }
-        }
-        Kind::Enum => elems_bound::<BE, 8>(extra, true, false, &mut max),
-        Kind::Enum64 => elems_bound::<BE, 12>(extra, true, false, &mut max),
-        _ => {}
+/// Eight string bytes read as a little-endian word, kept up to the first
+/// zero byte (the lowest flagged byte of the classic has-zero test is exact).
+#[inline(always)]
+fn prefix_word(w: u64) -> u64 {
+    let z = w.wrapping_sub(0x0101_0101_0101_0101) & !w & 0x8080_8080_8080_8080;
+    if z == 0 {
+        w
+    } else {
+        w & ((1u64 << (z.trailing_zeros() / 8 * 8)) - 1)
     }
-    max
 }
 
 /// One step of [`word_hash`] (FxHash's).

@@ -527,17 +527,35 @@ fn sibling_btf_ids(path: &Path) -> Option<Bytes> {
     (p != path && p.is_file()).then(|| Bytes::from_path(&p).ok()).flatten()
 }
 
+/// The fields of a corpus-style `meta.json` the loader reads; the others
+/// are skipped by the parser, not built as values.
+#[derive(serde::Deserialize)]
+struct Meta {
+    kernel_release: Option<serde_json::Value>,
+    catalog: Option<serde_json::Value>,
+}
+
+/// `dir/meta.json`'s fields, when it is a JSON object.
+fn read_meta(dir: &Path) -> Option<Meta> {
+    let text = std::fs::read(dir.join("meta.json")).ok()?;
+    // Only an object names its fields (a struct would also accept an array).
+    if text.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return None;
+    }
+    serde_json::from_slice(&text).ok()
+}
+
 /// Whether `dir/meta.json` marks a reduced catalog kernel.
 fn meta_catalog(dir: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(dir.join("meta.json")) else { return false };
-    serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v.get("catalog")?.as_bool()).unwrap_or(false)
+    read_meta(dir).and_then(|m| m.catalog?.as_bool()).unwrap_or(false)
 }
 
 /// `kernel_release` from a corpus-style `meta.json` in `dir`.
 fn meta_release(dir: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(dir.join("meta.json")).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v.get("kernel_release")?.as_str().map(str::to_string)
+    match read_meta(dir)?.kernel_release? {
+        serde_json::Value::String(s) => Some(s),
+        _ => None,
+    }
 }
 
 fn module_name_from_path(path: &Path) -> String {

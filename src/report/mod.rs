@@ -83,6 +83,16 @@ pub fn write_json<T: Serialize + ?Sized>(w: &mut dyn Write, schema: &str, body: 
     w.write_all(b"\n")
 }
 
+/// [`write_json`] built in memory first and written in one piece: the
+/// serializer then writes to a `Vec` it can inline instead of calling `w`
+/// for every token (for documents of modest size, such as a surface).
+pub fn write_json_buffered<T: Serialize + ?Sized>(w: &mut dyn Write, schema: &str, body: &T) -> io::Result<()> {
+    let mut buf = Vec::with_capacity(128 * 1024);
+    serde_json::to_writer_pretty(&mut buf, &Envelope { schema, body }).map_err(io::Error::from)?;
+    buf.push(b'\n');
+    w.write_all(&buf)
+}
+
 /// Write a SARIF 2.1.0 log of one run of bpfabi: `rules` are the
 /// `reportingDescriptor`s, `results` the results (every SARIF printer builds
 /// those two and shares this envelope).

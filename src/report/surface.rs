@@ -1,6 +1,6 @@
 //! Printers for a kernel's BPF surface: table, JSON, C header.
 
-use super::{count, write_json, write_table};
+use super::{count, write_json_buffered, write_table};
 use crate::surface::Surface;
 use std::io::{self, Write};
 
@@ -9,7 +9,7 @@ pub const SCHEMA: &str = "bpfabi.surface/1";
 
 /// The surface as a `bpfabi.surface/1` JSON document.
 pub fn json(w: &mut dyn Write, s: &Surface) -> io::Result<()> {
-    write_json(w, SCHEMA, s)
+    write_json_buffered(w, SCHEMA, s)
 }
 
 /// Tables of kfuncs and/or helpers under a one-line kernel summary.
