@@ -936,13 +936,6 @@ impl Btf {
         }
     }
 
-    /// The name offset of an own type (`None` for another blob's id):
-    /// one word read, no [`Type`] built.
-    pub fn name_off_of(&self, id: TypeId) -> Option<StrOffset> {
-        let &off = self.offsets.get(id.get().checked_sub(self.start_id.get())? as usize)?;
-        self.endian.u32(self.bytes.as_slice(), self.types_start + off as usize).map(StrOffset)
-    }
-
     /// Id, kind and name offset of each own type, read from the kind table
     /// and the first header word only: the cheapest full scan (no [`Type`]
     /// built, no string read), for passes that pick a few types out of all.

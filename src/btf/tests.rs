@@ -247,3 +247,28 @@ fn string_hash_read_in_place_equals_hash_of_the_bytes() {
     }
     assert_ne!(super::word_hash_of(b"abcdefgh"), super::word_hash_of(b"abcdefghi"));
 }
+
+#[test]
+fn kind_table_scans_agree_with_the_type_headers() {
+    for e in [Endian::Little, Endian::Big] {
+        let (b, _) = everything(e);
+        let btf = Btf::parse(Bytes::from_vec(b.build())).unwrap();
+        let mut kinds: Vec<Kind> = btf.types().map(|t| t.kind).collect();
+        kinds.sort();
+        kinds.dedup();
+        assert!(kinds.contains(&Kind::Func) && kinds.contains(&Kind::DeclTag), "{kinds:?}");
+        for k in kinds {
+            let from_headers: Vec<(TypeId, StrOffset)> = btf.types().filter(|t| t.kind == k).map(|t| (t.id, t.name_off())).collect();
+            assert_eq!(btf.ids_of_kind(k).collect::<Vec<_>>(), from_headers.iter().map(|p| p.0).collect::<Vec<_>>(), "{k:?}");
+            assert_eq!(btf.names_of_kind(k).collect::<Vec<_>>(), from_headers, "{k:?}");
+            let mut prefixes = Vec::new();
+            btf.for_each_name_prefix(k, |n, p| prefixes.push((n, p)));
+            let expected: Vec<(StrOffset, u64)> = from_headers.iter().map(|&(_, n)| (n, btf.str_prefix8(n))).collect();
+            assert_eq!(prefixes, expected, "{k:?}");
+        }
+        // No type has kind 0, and Unknown(3) is not ARRAY (kind 3).
+        assert_eq!(btf.ids_of_kind(Kind::Void).count(), 0);
+        assert_eq!(btf.ids_of_kind(Kind::Unknown(Kind::Array.raw())).count(), 0);
+        assert!(btf.ids_of_kind(Kind::Array).count() > 0);
+    }
+}
