@@ -5,7 +5,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 corpus="${BPFABI_CORPUS:-$here/../../shared/corpus}"
 seeds="$here/seeds"
-rm -rf "$seeds" && mkdir -p "$seeds"/{btf_parse,btf_split,btf_ids,object_inspect,object_check,kernel_image,deb,probe_file}
+rm -rf "$seeds" && mkdir -p "$seeds"/{btf_parse,btf_split,btf_ids,object_inspect,object_check,kernel_image,deb,probe_file,c_decl}
 objs=(
   golang-github-cilium-ebpf-dev/0.9.1-1/loader-clang-7-eb.elf.o
   golang-github-cilium-ebpf-dev/0.9.1-1/relocs_read-el.elf.o
@@ -49,4 +49,18 @@ json.dump(d, open(sys.argv[1] + "/trimmed.json", "w"))
 PY
   rm "$seeds/probe_file/live-small.json"
 fi
+# C declarations (c_decl): real kfunc prototypes of a kernel with modules
+# (a callback, arrays and tags where it has them), and the renderer's corner
+# cases (comments for what it cannot spell, anonymous tags, `...`).
+mkdir -p "$seeds/c_decl"
+cargo run --quiet --manifest-path "$here/../Cargo.toml" -- surface "$corpus/kernels/6.12.117-1" --format json | python3 -c '
+import json, sys
+ps = [k["proto"] for k in json.load(sys.stdin)["kfuncs"]]
+pick = [p for p in ps if "(*" in p][:2] + [p for p in ps if "[" in p or "__attribute__" in p][:2] + ps[:3]
+for i, p in enumerate(dict.fromkeys(pick)):
+    open(sys.argv[1] + "/real-%d" % i, "w").write(p)
+' "$seeds/c_decl"
+printf '%s' 'struct cgroup __attribute__((btf_type_tag("rcu"))) *f(void __attribute__((address_space(1))) *p, char (*a)[16], const volatile int * const q, int m[2][3], ...)' > "$seeds/c_decl/tags_arrays"
+printf '%s' '/* bad type 7 */ *f(/* nested too deep */, union {...} u, enum e x, long unsigned int n, _Bool b)' > "$seeds/c_decl/comments"
+printf '%s' 'void bpf_rcu_read_lock(void)' > "$seeds/c_decl/void"
 du -sh "$seeds"

@@ -290,7 +290,7 @@ fn diff_kfuncs(old: &KernelModel, new: &KernelModel, out: &mut Vec<Change>) {
     // equal deep fingerprints need equal prototype ones. So the deep ones
     // (the layouts of every type a prototype reaches, on both kernels) are
     // computed only when a removed and an added kfunc share a prototype.
-    let with_params = |k: &&&Kfunc| !k.proto.ends_with("(void)");
+    let with_params = |k: &&&Kfunc| k.proto.takes_args();
     let protos = |m: &KernelModel, ks: &[&Kfunc]| -> BTreeSet<u64> {
         ks.iter().filter(with_params).filter_map(|k| Some(versions::fnv64(&[versions::proto_canonical(m.btf_of(k)?, k).as_bytes()]))).collect()
     };

@@ -17,7 +17,7 @@
 //! reads `src/` and fails otherwise. A name covers its submodules unless
 //! they are listed themselves (`report::*`: every submodule of `report`).
 //!
-//! 1. foundation: `bytes` `error` `hash` `elf` `fswalk` `kflags` `progress` `release` `vocab` `report`
+//! 1. foundation: `bytes` `error` `hash` `elf` `fswalk` `kflags` `progress` `release` `ctype` `vocab` `report`
 //! 2. formats and judgement: `btf` `btf_ids` `uapi` `uapi_helpers` `policy` `policy::codes` `policy::manifest` `policy::compat` `policy::edit`
 //! 3. readers: `catalog` `kernel` `object` `inputs`
 //! 4. kernel data and loader rules: `surface` `surface_tests` `shape` `versions` `probe` `loader`
@@ -72,6 +72,7 @@ pub mod btf_ids;
 pub mod census;
 pub mod check;
 pub mod core_btf;
+pub mod ctype;
 pub mod diagnostics;
 pub mod diff;
 pub mod bytes;

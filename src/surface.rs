@@ -53,8 +53,9 @@ pub struct Kfunc {
     pub btf_id: TypeId,
     /// `None` for vmlinux.
     pub module: Option<String>,
-    /// C prototype, spelled as `bpftool btf dump ... format c` spells it.
-    pub proto: String,
+    /// C prototype as a type expression; its text (`Display`, and its JSON
+    /// string) is what `bpftool btf dump ... format c` prints.
+    pub proto: crate::ctype::Decl,
     /// KF_* names for this kernel's version.
     pub flags: Vec<String>,
     /// The raw flag word (union over every set listing the kfunc).
@@ -229,7 +230,7 @@ pub fn of(kernel: &Kernel) -> Surface {
         let flags_raw = ev.flags.unwrap_or(0);
         let fastcall = ev.fastcall_tag || fastcall_bit.is_some_and(|b| flags_raw & (1 << b) != 0);
         let k = Kfunc {
-            proto: render::func_decl(&kb.btf, id),
+            proto: render::func_decl_typed(&kb.btf, id),
             impl_pair: pairs[bi].get(&name).cloned(),
             flags: kflags::names(flags_raw, version),
             flags_raw,

@@ -67,7 +67,7 @@ fn flagged_sets_win_and_unflagged_sets_are_ignored() {
     assert_eq!(acq.source, Source::BtfIds);
     assert!(acq.fastcall, "bpf_fastcall decl tag");
     assert_eq!(s.kfuncs[1].impl_pair.as_deref(), Some("kf_new"));
-    assert_eq!(acq.proto, "struct task *kf_acquire(struct task *t)");
+    assert_eq!(acq.proto.to_string(), "struct task *kf_acquire(struct task *t)");
 }
 
 #[test]

@@ -272,8 +272,8 @@ impl PartialEq<&str> for ChangeKind {
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub enum Fact {
-    KfuncAdded { proto: String },
-    KfuncRemoved { proto: String },
+    KfuncAdded { proto: crate::ctype::Decl },
+    KfuncRemoved { proto: crate::ctype::Decl },
     KfuncRenamed { to: String },
     KfuncMoved { from: Option<String>, to: Option<String> },
     ReturnRetyped { from: String, to: String },

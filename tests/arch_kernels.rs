@@ -74,7 +74,7 @@ fn every_architecture_matches_bpftool() {
 
         // Decl-tagged vmlinux kfuncs and their prototypes, as bpftool prints them.
         let tagged: BTreeSet<String> =
-            s.kfuncs.iter().filter(|f| f.module.is_none() && f.sources.contains(&Source::DeclTag)).map(|f| f.proto.clone()).collect();
+            s.kfuncs.iter().filter(|f| f.module.is_none() && f.sources.contains(&Source::DeclTag)).map(|f| f.proto.to_string()).collect();
         let expected = bpftool_kfunc_protos(&["file", v]);
         assert_eq!(tagged, expected, "{label}: decl-tagged kfunc prototypes differ from bpftool's");
 

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 type Kfuncs = BTreeMap<String, (String, u32, Option<String>)>;
 
 fn kfuncs(m: &KernelModel) -> Kfuncs {
-    m.surface().kfuncs.iter().map(|k| (k.name.clone(), (k.proto.clone(), k.flags_raw, k.module.clone()))).collect()
+    m.surface().kfuncs.iter().map(|k| (k.name.clone(), (k.proto.to_string(), k.flags_raw, k.module.clone()))).collect()
 }
 
 fn enum_values(e: &bpfabi::model::KernelEnum) -> Vec<(u64, String)> {

@@ -87,7 +87,7 @@ fn make_bzimage(payload: &[u8], uncompressed_len: u32) -> Vec<u8> {
 
 fn assert_same_surface(got: &Surface, want: &Surface, what: &str) {
     let key = |s: &Surface| -> Vec<(String, Option<String>, String, Vec<String>)> {
-        s.kfuncs.iter().map(|k| (k.name.clone(), k.module.clone(), k.proto.clone(), k.flags.clone())).collect()
+        s.kfuncs.iter().map(|k| (k.name.clone(), k.module.clone(), k.proto.to_string(), k.flags.clone())).collect()
     };
     assert_eq!(key(got), key(want), "{what}: kfuncs differ");
     assert_eq!(got.helpers.len(), want.helpers.len(), "{what}: helpers differ");

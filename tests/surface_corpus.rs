@@ -13,7 +13,7 @@ fn names(s: &Surface, pred: impl Fn(&bpfabi::surface::Kfunc) -> bool) -> BTreeSe
 /// Prototypes of the vmlinux kfuncs that carry a `bpf_kfunc` decl tag (what
 /// bpftool's `format c` prints).
 fn decl_tagged_vmlinux_protos(s: &Surface) -> BTreeSet<String> {
-    s.kfuncs.iter().filter(|f| f.module.is_none() && f.sources.contains(&Source::DeclTag)).map(|f| f.proto.clone()).collect()
+    s.kfuncs.iter().filter(|f| f.module.is_none() && f.sources.contains(&Source::DeclTag)).map(|f| f.proto.to_string()).collect()
 }
 
 #[test]
@@ -51,7 +51,7 @@ fn module_kfuncs_resolve_against_vmlinux_like_bpftool() {
         let with_mod = bpftool_kfunc_protos(&["-B", vm.to_str().unwrap(), "file", mf.to_str().unwrap()]);
         let expected: BTreeSet<String> = with_mod.difference(&base_only).cloned().collect();
         let ours: BTreeSet<String> =
-            s.kfuncs.iter().filter(|f| f.module.as_deref() == Some(m)).map(|f| f.proto.clone()).collect();
+            s.kfuncs.iter().filter(|f| f.module.as_deref() == Some(m)).map(|f| f.proto.to_string()).collect();
         assert!(!ours.is_empty(), "{m}: no kfuncs");
         assert_eq!(ours, expected, "{m}");
     }
@@ -60,7 +60,7 @@ fn module_kfuncs_resolve_against_vmlinux_like_bpftool() {
     assert_eq!(ct.flags, vec!["KF_ACQUIRE", "KF_RET_NULL"]);
     assert!(ct.btf_id >= load_dir("6.12.117-1").vmlinux.btf.next_id(), "module ids continue vmlinux's");
     assert_eq!(
-        ct.proto,
+        ct.proto.to_string(),
         "struct nf_conn *bpf_skb_ct_lookup(struct __sk_buff *skb_ctx, struct bpf_sock_tuple *bpf_tuple, u32 tuple__sz, struct bpf_ct_opts *opts, u32 opts__sz)"
     );
 }
@@ -94,7 +94,7 @@ fn differently_built_6_12_kernels_give_the_same_answer() {
         s.kfuncs.iter().map(|k| (k.name.clone(), k.flags.clone())).collect()
     };
     assert_eq!(flags(&old), flags(&new));
-    let protos = |s: &Surface| -> BTreeMap<String, String> { s.kfuncs.iter().map(|k| (k.name.clone(), k.proto.clone())).collect() };
+    let protos = |s: &Surface| -> BTreeMap<String, String> { s.kfuncs.iter().map(|k| (k.name.clone(), k.proto.to_string())).collect() };
     assert_eq!(protos(&old), protos(&new));
 }
 
@@ -241,4 +241,37 @@ fn fastcall_tags_on_live_6_18() {
     let s = surface::of(&load_dir("live-6.18"));
     let ours: BTreeSet<String> = s.kfuncs.iter().filter(|k| k.fastcall).map(|k| k.name.clone()).collect();
     assert_eq!(ours, tagged);
+}
+
+/// Every kfunc prototype of every corpus kernel: the type expression the
+/// surface keeps prints exactly what the renderer prints straight from the
+/// BTF (and so what bpftool prints, checked above), and its text reads back
+/// to the same expression, as a surface or manifest read from JSON/TOML does.
+#[test]
+fn typed_prototypes_print_as_btf_and_read_back_on_every_kernel() {
+    if !common::have_corpus() {
+        return;
+    }
+    for k in KERNELS {
+        let kernel = load_dir(k);
+        let s = surface::of(&kernel);
+        let mut tagged = 0;
+        for f in &s.kfuncs {
+            let btf = match &f.module {
+                None => &kernel.vmlinux.btf,
+                Some(m) => &kernel.module(m).unwrap().btf,
+            };
+            let text = f.proto.to_string();
+            assert_eq!(text, bpfabi::btf::render::func_decl(btf, f.btf_id), "{k}: {}", f.name);
+            let back: bpfabi::ctype::Decl = text.parse().unwrap_or_else(|e| panic!("{k}: {text}: {e}"));
+            assert_eq!(back, f.proto, "{k}: {text}");
+            assert_eq!(f.proto.name, f.name, "{k}");
+            assert_eq!(f.proto.takes_args(), !text.ends_with("(void)"), "{k}: {text}");
+            tagged += f.proto.tagged().len();
+            let json = serde_json::to_string(&f.proto).unwrap();
+            assert_eq!(json, serde_json::to_string(&text).unwrap());
+            assert_eq!(serde_json::from_str::<bpfabi::ctype::Decl>(&json).unwrap(), f.proto);
+        }
+        assert!(s.kfuncs.is_empty() || tagged > s.kfuncs.len() / 2, "{k}: {tagged} struct/union mentions");
+    }
 }

@@ -4,22 +4,30 @@
 //!
 //! A declaration is built from the chain of types between a name and its
 //! base type (pointers, modifiers, arrays, function prototypes), emitted
-//! inside-out as C declarator syntax requires. Chains are bounded in length
-//! so a cyclic type graph cannot hang the renderer.
+//! inside-out as C declarator syntax requires. The renderer is
+//! [`crate::ctype`]'s (one for BTF and for the type expressions a surface
+//! keeps): this module presents BTF to it, and builds those expressions
+//! ([`func_decl_typed`]). Chains are bounded in length so a cyclic type
+//! graph cannot hang the renderer.
 
 use super::{Btf, Kind, TypeId};
-use std::fmt::Write;
-
-/// Longest declarator chain rendered; longer (or cyclic) chains are cut.
-const MAX_CHAIN: usize = 64;
-/// Deepest nesting of function-pointer parameters rendered.
-const MAX_NEST: usize = 16;
+use crate::ctype::{self, Arg, Decl, Declarator, Link, Named, Qual, Tag};
+use std::borrow::Cow;
 
 /// `int foo(struct task_struct *p, u64 flags)` for a FUNC type.
 pub fn func_decl(btf: &Btf, func_id: TypeId) -> String {
     match btf.ty(func_id) {
         Some(f) if f.kind == Kind::Func => decl(btf, f.ref_type(), f.name()),
         _ => format!("/* type {func_id} is not a FUNC */"),
+    }
+}
+
+/// [`func_decl`] as a type expression: the kfunc prototype a surface keeps.
+/// Its text (`Display`) is exactly what [`func_decl`] prints.
+pub fn func_decl_typed(btf: &Btf, func_id: TypeId) -> Decl {
+    match btf.ty(func_id) {
+        Some(f) if f.kind == Kind::Func => ctype::read_decl(&BtfTypes { btf, namer: &|_| None }, f.ref_type(), f.name(), 0),
+        _ => Decl::new("", ctype::TypeRef::Unknown(format!("type {func_id} is not a FUNC"))),
     }
 }
 
@@ -37,7 +45,7 @@ pub type Namer<'a> = &'a dyn Fn(TypeId) -> Option<String>;
 pub fn decl_with(btf: &Btf, id: TypeId, name: &str, namer: Namer) -> String {
     // Most declarations fit: one allocation instead of several regrowths.
     let mut out = String::with_capacity(64);
-    emit_decl(btf, id, name, &mut out, 0, namer);
+    ctype::write_decl(&BtfTypes { btf, namer }, id, name, &mut out, 0);
     out
 }
 
@@ -46,168 +54,74 @@ pub fn type_name(btf: &Btf, id: TypeId) -> String {
     decl(btf, id, "")
 }
 
-fn emit_decl(btf: &Btf, id: TypeId, name: &str, out: &mut String, nest: usize, namer: Namer) {
-    if nest > MAX_NEST {
-        out.push_str("/* nested too deep */");
-        return;
-    }
-    // Collect the chain from the declared name to the base type.
-    let mut chain: Vec<TypeId> = Vec::with_capacity(8);
-    let mut cur = id;
-    loop {
-        if chain.len() >= MAX_CHAIN {
-            out.push_str("/* type chain too long or cyclic */");
-            return;
+/// BTF as the declarator renderer walks it.
+struct BtfTypes<'b> {
+    btf: &'b Btf,
+    namer: Namer<'b>,
+}
+
+impl Declarator for BtfTypes<'_> {
+    type Node = TypeId;
+
+    fn link(&self, id: TypeId) -> Link<'_, TypeId> {
+        let Some(t) = self.btf.ty(id) else { return Link::Comment(Cow::Owned(format!("bad type {id}"))) };
+        if matches!(t.kind, Kind::Typedef | Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 | Kind::Fwd) {
+            if let Some(s) = (self.namer)(id) {
+                return Link::Spelled(s);
+            }
         }
-        chain.push(cur);
-        let Some(t) = btf.ty(cur) else { break };
         match t.kind {
-            Kind::Ptr | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::FuncProto | Kind::TypeTag => {
-                cur = t.ref_type()
-            }
-            Kind::Array => cur = t.array().map(|a| a.elem).unwrap_or(TypeId::VOID),
-            _ => break,
+            Kind::Void => Link::Void,
+            Kind::Int => Link::Name(Named::Int, t.name()),
+            Kind::Float => Link::Name(Named::Float, t.name()),
+            Kind::Typedef => Link::Name(Named::Typedef, t.name()),
+            Kind::Struct => Link::Tagged(Tag::Struct, t.name()),
+            Kind::Union => Link::Tagged(Tag::Union, t.name()),
+            Kind::Fwd if t.fwd_is_union() => Link::Tagged(Tag::Union, t.name()),
+            Kind::Fwd => Link::Tagged(Tag::Struct, t.name()),
+            Kind::Enum | Kind::Enum64 => Link::Tagged(Tag::Enum, t.name()),
+            Kind::Ptr => Link::Ptr(t.ref_type()),
+            Kind::Const => Link::Qual(Qual::Const, t.ref_type()),
+            Kind::Volatile => Link::Qual(Qual::Volatile, t.ref_type()),
+            Kind::Restrict => Link::Qual(Qual::Restrict, t.ref_type()),
+            Kind::TypeTag => Link::TypeTag { tag: t.name(), attr: t.kind_flag(), next: t.ref_type() },
+            Kind::Array => Link::Array { elem: t.array().map(|a| a.elem).unwrap_or(TypeId::VOID), len: t.array().map(|a| a.nelems).unwrap_or(0) },
+            Kind::FuncProto => Link::Func { ret: t.ref_type() },
+            Kind::Func | Kind::Var | Kind::Datasec | Kind::DeclTag | Kind::Unknown(_) => Link::Comment(Cow::Borrowed(t.kind.name())),
         }
     }
-    emit_chain(btf, &mut chain, name, out, nest, namer);
-}
 
-fn is_mod(btf: &Btf, id: TypeId) -> bool {
-    btf.ty(id).is_some_and(|t| matches!(t.kind, Kind::Volatile | Kind::Const | Kind::Restrict))
-}
-
-/// Modifiers sitting right above the base type print before it: `const char`.
-fn emit_mods(btf: &Btf, chain: &mut Vec<TypeId>, out: &mut String) {
-    while let Some(&top) = chain.last() {
-        let word = match btf.ty(top).map(|t| t.kind) {
-            Some(Kind::Volatile) => "volatile ",
-            Some(Kind::Const) => "const ",
-            Some(Kind::Restrict) => "restrict ",
-            _ => return,
-        };
-        out.push_str(word);
-        chain.pop();
-    }
-}
-
-fn emit_name(name: &str, last_was_ptr: bool, out: &mut String) {
-    if !name.is_empty() && !last_was_ptr {
-        out.push(' ');
-    }
-    out.push_str(name);
-}
-
-fn emit_chain(btf: &Btf, chain: &mut Vec<TypeId>, name: &str, out: &mut String, nest: usize, namer: Namer) {
-    let mut last_was_ptr = true;
-    while let Some(id) = chain.pop() {
-        let Some(t) = btf.ty(id) else {
-            let _ = write!(out, "/* bad type {id} */");
-            last_was_ptr = false;
-            continue;
-        };
+    fn next(&self, id: TypeId) -> Option<TypeId> {
+        let t = self.btf.ty(id)?;
         match t.kind {
-            Kind::Void => {
-                emit_mods(btf, chain, out);
-                out.push_str("void");
-            }
-            Kind::Typedef | Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 | Kind::Fwd if namer(id).is_some() => {
-                emit_mods(btf, chain, out);
-                out.push_str(&namer(id).unwrap_or_default());
-            }
-            Kind::Int | Kind::Float | Kind::Typedef => {
-                emit_mods(btf, chain, out);
-                out.push_str(t.name());
-            }
-            Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 | Kind::Fwd => {
-                emit_mods(btf, chain, out);
-                let kw = match t.kind {
-                    Kind::Struct => "struct",
-                    Kind::Union => "union",
-                    Kind::Fwd if t.fwd_is_union() => "union",
-                    Kind::Fwd => "struct",
-                    _ => "enum",
-                };
-                out.push_str(kw);
-                match t.name() {
-                    "" => out.push_str(" {...}"),
-                    n => {
-                        out.push(' ');
-                        out.push_str(n);
-                    }
-                }
-            }
-            Kind::Ptr => out.push_str(if last_was_ptr { "*" } else { " *" }),
-            Kind::Volatile => out.push_str(" volatile"),
-            Kind::Const => out.push_str(" const"),
-            Kind::Restrict => out.push_str(" restrict"),
-            Kind::TypeTag => {
-                emit_mods(btf, chain, out);
-                if t.kind_flag() {
-                    let _ = write!(out, " __attribute__(({}))", t.name());
-                } else {
-                    let _ = write!(out, " __attribute__((btf_type_tag(\"{}\")))", t.name());
-                }
-            }
-            Kind::Array => {
-                let n = t.array().map(|a| a.nelems).unwrap_or(0);
-                // Qualifiers on arrays are meaningless in C: drop them (as libbpf).
-                while chain.last().is_some_and(|&i| is_mod(btf, i)) {
-                    chain.pop();
-                }
-                let Some(&next) = chain.last() else {
-                    emit_name(name, last_was_ptr, out);
-                    let _ = write!(out, "[{n}]");
-                    return;
-                };
-                let multidim = btf.ty(next).is_some_and(|t| t.kind == Kind::Array);
-                if !name.is_empty() && !last_was_ptr {
-                    out.push(' ');
-                }
-                if !multidim {
-                    out.push('(');
-                }
-                emit_chain(btf, chain, name, out, nest, namer);
-                if !multidim {
-                    out.push(')');
-                }
-                let _ = write!(out, "[{n}]");
-                return;
-            }
-            Kind::FuncProto => {
-                while chain.last().is_some_and(|&i| is_mod(btf, i)) {
-                    chain.pop();
-                }
-                if chain.is_empty() {
-                    emit_name(name, last_was_ptr, out);
-                } else {
-                    out.push_str(" (");
-                    emit_chain(btf, chain, name, out, nest, namer);
-                    out.push(')');
-                }
-                out.push('(');
-                let params: Vec<_> = t.params().collect();
-                if params.is_empty() || (params.len() == 1 && params.first().is_some_and(|p| p.ty == TypeId::VOID)) {
-                    out.push_str("void)");
-                    return;
-                }
-                for (i, p) in params.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    if i == params.len() - 1 && p.ty == TypeId::VOID {
-                        out.push_str("...");
-                        break;
-                    }
-                    emit_decl(btf, p.ty, p.name, out, nest + 1, namer);
-                }
-                out.push(')');
-                return;
-            }
-            Kind::Func | Kind::Var | Kind::Datasec | Kind::DeclTag | Kind::Unknown(_) => {
-                let _ = write!(out, "/* {} */", t.kind.name());
-            }
+            Kind::Ptr | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::FuncProto | Kind::TypeTag => Some(t.ref_type()),
+            Kind::Array => Some(t.array().map(|a| a.elem).unwrap_or(TypeId::VOID)),
+            _ => None,
         }
-        last_was_ptr = t.kind == Kind::Ptr;
     }
-    emit_name(name, last_was_ptr, out);
+
+    fn qual(&self, id: TypeId) -> Option<Qual> {
+        match self.btf.ty(id)?.kind {
+            Kind::Const => Some(Qual::Const),
+            Kind::Volatile => Some(Qual::Volatile),
+            Kind::Restrict => Some(Qual::Restrict),
+            _ => None,
+        }
+    }
+
+    fn is_array(&self, id: TypeId) -> bool {
+        self.btf.ty(id).is_some_and(|t| t.kind == Kind::Array)
+    }
+
+    fn args(&self, id: TypeId) -> Vec<Arg<'_, TypeId>> {
+        let Some(t) = self.btf.ty(id) else { return Vec::new() };
+        let params: Vec<_> = t.params().collect();
+        // No parameters, or the lone `void` of `f(void)`.
+        if params.is_empty() || (params.len() == 1 && params.first().is_some_and(|p| p.ty == TypeId::VOID)) {
+            return Vec::new();
+        }
+        let last = params.len() - 1;
+        // A trailing `void` parameter is `...`.
+        params.into_iter().enumerate().map(|(i, p)| if i == last && p.ty == TypeId::VOID { Arg::Ellipsis } else { Arg::Named(p.name, p.ty) }).collect()
+    }
 }

@@ -272,3 +272,61 @@ fn kind_table_scans_agree_with_the_type_headers() {
         assert!(btf.ids_of_kind(Kind::Array).count() > 0);
     }
 }
+
+/// The type expression a surface keeps prints exactly what the renderer
+/// prints from the BTF, cuts and dropped qualifiers included, and reads
+/// back to itself from that text.
+#[test]
+fn typed_declarations_print_as_the_btf_and_read_back() {
+    use super::render::func_decl_typed;
+    use crate::ctype::{Decl, TypeRef};
+    let (mut b, thing) = everything(Endian::Little);
+    let int = TypeId(1);
+    let void_p = b.ptr(TypeId::VOID);
+    // Every type of `everything` (ids 1-22) as a parameter, the others too.
+    let mut params: Vec<(String, TypeId)> = (1..=22).map(|i| (format!("p{i}"), TypeId(i))).collect();
+    let cb_proto = b.func_proto(int, &[("", void_p), ("", int)]);
+    let cb = b.ptr(cb_proto);
+    let arr = b.array(int, int, 4);
+    let const_arr = b.konst(arr); // qualifier on an array: dropped
+    let parr = b.ptr(const_arr);
+    let arr2 = b.array(arr, int, 2);
+    let anon = b.composite(false, "", 4, &[("a", int, 0, 0)]);
+    let attr = b.raw("address_space(1)", 18, true, 0, TypeId::VOID.0, &[]); // TYPE_TAG with kind_flag
+    let pattr = b.ptr(attr);
+    let self_ptr = b.next_id();
+    b.raw("", 2, false, 0, self_ptr.0, &[]); // a pointer to itself
+    for (n, t) in [("cb", cb), ("parr", parr), ("m", arr2), ("anon", anon), ("arena", pattr), ("cycle", self_ptr), ("", int)] {
+        params.push((n.to_string(), t));
+    }
+    let ps: Vec<(&str, TypeId)> = params.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+    let all = b.func_proto(void_p, &ps);
+    let all_f = b.func("all", all, 1);
+    let va = b.func_proto(int, &[("fmt", void_p), ("", TypeId::VOID)]);
+    let va_f = b.func("va", va, 1);
+    let noargs = b.func_proto(TypeId::VOID, &[("", TypeId::VOID)]);
+    let noargs_f = b.func("noargs", noargs, 1);
+    // Function pointers nested deeper than the renderer follows.
+    let mut deep = b.func_proto(int, &[("x", int)]);
+    for _ in 0..20 {
+        let p = b.ptr(deep);
+        deep = b.func_proto(int, &[("f", p)]);
+    }
+    let deep_f = b.func("deep", deep, 1);
+    let btf = parse(b.build()).unwrap();
+    for f in [thing, all_f, va_f, noargs_f, deep_f, TypeId(1)] {
+        let typed = func_decl_typed(&btf, f);
+        let text = func_decl(&btf, f);
+        assert_eq!(typed.to_string(), text);
+        let back: Decl = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(back, typed, "{text}");
+    }
+    let text = func_decl(&btf, all_f);
+    assert!(text.contains("int (*cb)(void *, int), int (*parr)[4], int m[2][4], struct {...} anon, void __attribute__((address_space(1))) *arena, /* type chain too long or cyclic */, int)"), "{text}");
+    assert!(func_decl(&btf, deep_f).contains("/* nested too deep */"));
+    assert!(!func_decl_typed(&btf, noargs_f).takes_args());
+    assert!(func_decl_typed(&btf, va_f).takes_args());
+    let tags: Vec<_> = func_decl_typed(&btf, all_f).tagged().into_iter().map(|(t, n)| format!("{} {n}", t.keyword())).collect();
+    assert_eq!(tags, ["struct task", "union u", "enum state", "union opaque", "enum big"]);
+    assert_eq!(func_decl_typed(&btf, TypeId(1)).ty, TypeRef::Unknown("type 1 is not a FUNC".into()));
+}

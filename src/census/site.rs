@@ -61,7 +61,8 @@ pub fn timeline(census: &Census, kernels: &[KernelKfuncs]) -> Vec<TimelineRow> {
     let mut rows: Vec<TimelineRow> = names
         .into_iter()
         .map(|n| {
-            let mut prev: Option<String> = None;
+            // Prototypes compare as type expressions.
+            let mut prev: Option<&crate::ctype::Decl> = None;
             let cells = kernels
                 .iter()
                 .enumerate()
@@ -72,11 +73,11 @@ pub fn timeline(census: &Census, kernels: &[KernelKfuncs]) -> Vec<TimelineRow> {
                         (_, None, None) => "absent",
                         (0, _, Some(_)) => "present",
                         (_, None, Some(_)) => "added",
-                        (_, Some(p), Some(f)) if *p != f.proto => "changed",
+                        (_, Some(p), Some(f)) if **p != f.proto => "changed",
                         _ => "present",
                     };
-                    prev = f.map(|f| f.proto.clone());
-                    TimelineCell { state, flags: f.map(|f| f.flags.join(" ")).unwrap_or_default(), proto: f.map(|f| f.proto.clone()).unwrap_or_default() }
+                    prev = f.map(|f| &f.proto);
+                    TimelineCell { state, flags: f.map(|f| f.flags.join(" ")).unwrap_or_default(), proto: f.map(|f| f.proto.to_string()).unwrap_or_default() }
                 })
                 .collect();
             let (objects, projects) = used.get(n).copied().unwrap_or((0, 0));

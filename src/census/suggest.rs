@@ -65,16 +65,17 @@ pub fn candidates(census: &Census, kernels: &[KernelKfuncs], opts: &SuggestOptio
         .iter()
         .map(|u| {
             let newest = kernels.last().and_then(|k| k.kfunc(&u.name));
-            let proto = newest.map(|k| k.proto.clone()).unwrap_or_default();
             let mut releases = Vec::new();
-            if newest.is_some() {
+            if let Some(newest) = newest {
+                // Prototypes compare as type expressions.
                 for k in kernels.iter().rev() {
                     match k.kfunc(&u.name) {
-                        Some(kf) if kf.proto == proto => releases.push(k.label().to_string()),
+                        Some(kf) if kf.proto == newest.proto => releases.push(k.label().to_string()),
                         _ => break,
                     }
                 }
             }
+            let proto = newest.map(|k| k.proto.to_string()).unwrap_or_default();
             releases.reverse();
             let stable = u.projects >= opts.min_projects && releases.len() >= opts.min_releases;
             Candidate {

@@ -6,6 +6,7 @@
 //! release in a comment. Prototypes come from the facts (`prototype`).
 
 use super::manifest::Manifest;
+use crate::ctype::{self, Decl, TypeRef};
 use std::fmt::Write;
 
 /// A C prototype split into parts: return type, name, parameters (decl, name).
@@ -19,50 +20,38 @@ pub struct Proto {
     pub params: Vec<(String, String)>,
 }
 
-/// Parse `RET NAME(PARAMS)` as `surface` prints prototypes.
-pub fn parse_proto(s: &str) -> Option<Proto> {
-    let open = s.find('(')?;
-    let close = s.rfind(')')?;
-    let head = s.get(..open)?.trim_end();
-    let name_start = head.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map(|i| i + 1).unwrap_or(0);
-    let name = head.get(name_start..)?.to_string();
-    let ret = head.get(..name_start)?.trim().to_string();
-    let inner = s.get(open + 1..close)?.trim();
-    let mut params = Vec::new();
-    if !inner.is_empty() && inner != "void" {
-        let mut depth = 0i32;
-        let mut cur = String::new();
-        for c in inner.chars() {
-            match c {
-                '(' => depth += 1,
-                ')' => depth -= 1,
-                ',' if depth == 0 => {
-                    params.push(cur.trim().to_string());
-                    cur.clear();
-                    continue;
-                }
-                _ => {}
-            }
-            cur.push(c);
+impl Proto {
+    /// The parts of a function declaration (`None`: not a function, or
+    /// unnamed). Each parameter keeps its C text; its name is passed on by
+    /// a wrapper only when the declarator is a plain name (no function,
+    /// array or type tag in its type, whose text puts the name elsewhere),
+    /// as `policy compat` has always decided.
+    pub fn of(d: &Decl) -> Option<Proto> {
+        let f = d.func()?;
+        if d.name.is_empty() {
+            return None;
         }
-        params.push(cur.trim().to_string());
+        let mut params: Vec<(String, String)> = f.params.iter().map(|p| (ctype::render(&p.ty, &p.name), passable(&p.ty, &p.name).to_string())).collect();
+        if f.variadic {
+            params.push(("...".into(), String::new()));
+        }
+        Some(Proto { ret: f.ret.to_string(), name: d.name.clone(), params })
     }
-    let params = params
-        .into_iter()
-        .map(|d| {
-            let simple = !d.contains('(') && d != "...";
-            let n = if simple {
-                let i = d.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map(|i| i + 1).unwrap_or(0);
-                let n = d.get(i..).unwrap_or("").to_string();
-                // A lone type (`int`) has no parameter name.
-                if i == 0 { String::new() } else { n }
-            } else {
-                String::new()
-            };
-            (d, n)
-        })
-        .collect();
-    (!name.is_empty()).then_some(Proto { ret, name, params })
+}
+
+/// `name` when a declaration of it with type `ty` is `TYPE name`.
+fn passable<'a>(ty: &TypeRef, name: &'a str) -> &'a str {
+    let mut t = ty;
+    for _ in 0..ctype::MAX_CHAIN {
+        match t {
+            TypeRef::Func(_) | TypeRef::Array { .. } | TypeRef::TypeTag { .. } => return "",
+            _ => match t.inner() {
+                Some(i) => t = i,
+                None => return name,
+            },
+        }
+    }
+    ""
 }
 
 fn decl(p: &Proto) -> String {
@@ -102,13 +91,13 @@ pub fn snippet(m: &Manifest, name: &str, declared: &mut std::collections::BTreeS
     if d.deprecated_since.is_none() && e.facts.renamed_to.is_none() {
         return None;
     }
-    let new = m.kfuncs.get(&repl).and_then(|r| r.facts.prototype.as_deref()).and_then(parse_proto);
+    let new = m.kfuncs.get(&repl).and_then(|r| r.facts.prototype.as_ref()).and_then(Proto::of);
     // A recorded rename keeps the prototype (diff's rename rule: the
     // successor `name___v2`, or the one kfunc with the same deep
     // fingerprint), so a tombstone without a prototype has its successor's.
     let inherited = e.facts.prototype.is_none() && e.facts.renamed_to.as_deref() == Some(repl.as_str());
-    let old = match e.facts.prototype.as_deref() {
-        Some(p) => parse_proto(p),
+    let old = match e.facts.prototype.as_ref() {
+        Some(p) => Proto::of(p),
         None if inherited => new.clone().map(|n| Proto { name: name.to_string(), ..n }),
         None => None,
     };
@@ -218,6 +207,11 @@ pub fn differs(a: &Proto, b: &Proto) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_proto(s: &str) -> Option<Proto> {
+        Proto::of(&s.parse().ok()?)
+    }
+
     #[test]
     fn prototypes() {
         let p = parse_proto("struct task_struct *bpf_task_acquire(struct task_struct *p)").unwrap();

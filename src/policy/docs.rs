@@ -58,7 +58,7 @@ pub struct Page {
     /// Tier.
     pub tier: String,
     /// C prototype, last known.
-    pub prototype: Option<String>,
+    pub prototype: Option<crate::ctype::Decl>,
     /// Parameters with annotations explained.
     pub params: Vec<Param>,
     /// Flags with meanings.
@@ -255,8 +255,8 @@ pub fn build(m: &Manifest, labels: &[String], o: &Outcome) -> Site {
         let decisions = entry.map(|e| e.decisions.clone()).unwrap_or_default();
         let proto = facts.prototype.clone();
         let params = proto
-            .as_deref()
-            .and_then(super::compat::parse_proto)
+            .as_ref()
+            .and_then(super::compat::Proto::of)
             .map(|p| {
                 p.params
                     .into_iter()

@@ -80,7 +80,7 @@ fn facts_table(f: &Facts) -> Table {
     set("renamed_to", &f.renamed_to);
     set("became", &f.became);
     set("module", &f.module);
-    set("prototype", &f.prototype);
+    set("prototype", &f.prototype.as_ref().map(ToString::to_string));
     if let Some(fl) = &f.flags {
         let mut a = Array::new();
         for x in fl {

@@ -48,7 +48,7 @@ pub fn order(models: Vec<KernelModel>) -> Result<(Vec<KernelModel>, Vec<String>)
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Seen {
     module: Option<String>,
-    c_proto: String,
+    c_proto: crate::ctype::Decl,
     flags: Option<Vec<String>>,
     proto: String,
     deep: String,
@@ -649,7 +649,9 @@ fn after_history(release: Option<&str>, newest: Option<&str>) -> bool {
 /// removal, fingerprint ranges, the newer prototype, flags or module):
 /// nothing recorded is contradicted.
 fn only_additions(recorded: &Facts, merged: &Facts) -> bool {
-    let kept = |a: &Option<String>, b: &Option<String>| a.is_none() || a == b;
+    fn kept<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
+        a.is_none() || a == b
+    }
     let (rv, mv) = (&recorded.versions, &merged.versions);
     let prefix = mv.len() >= rv.len()
         && rv.iter().zip(mv).enumerate().all(|(i, (r, m))| {
@@ -682,7 +684,8 @@ fn describe_facts_diff(a: &Facts, b: &Facts) -> String {
         v.push(format!("became {} (kernels: {})", o(&a.became), o(&b.became)));
     }
     if a.prototype != b.prototype {
-        v.push(format!("prototype `{}` (kernels: `{}`)", o(&a.prototype), o(&b.prototype)));
+        let p = |x: &Option<crate::ctype::Decl>| x.as_ref().map_or_else(|| "-".into(), ToString::to_string);
+        v.push(format!("prototype `{}` (kernels: `{}`)", p(&a.prototype), p(&b.prototype)));
     }
     if a.flags != b.flags {
         v.push(format!("flags {:?} (kernels: {:?})", a.flags, b.flags));

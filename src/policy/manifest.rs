@@ -272,9 +272,11 @@ pub struct Facts {
     /// Module providing it in the last release that has it (absent: vmlinux).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub module: Option<String>,
-    /// C prototype in the last release that has it (for `policy compat` and `policy docs`).
+    /// C prototype in the last release that has it (for `policy compat` and
+    /// `policy docs`): a type expression, written and read as its C text
+    /// (a text that does not read as a C declaration is a manifest error).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prototype: Option<String>,
+    pub prototype: Option<crate::ctype::Decl>,
     /// KF_* flags in the last release whose flags are known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flags: Option<Vec<String>>,

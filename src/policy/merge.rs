@@ -141,8 +141,8 @@ mod tests {
     #[test]
     fn fewer_kernels_keep_the_recorded_history() {
         // Recorded over 6.1 .. 7.3.4, removed in 7.4; kernels given: 6.12.117 and 6.18.44.
-        let rec = Facts { first_release: Some("6.1".into()), removed_in: Some("7.4".into()), prototype: Some("int f(void)".into()), versions: vec![v("6.1", "6.12.95", "a"), v("6.12.117", "7.3.4", "b")], ..Facts::default() };
-        let comp = Facts { first_release: Some("6.12.117".into()), prototype: Some("int f(void)".into()), versions: vec![v("6.12.117", "6.18.44", "b")], ..Facts::default() };
+        let rec = Facts { first_release: Some("6.1".into()), removed_in: Some("7.4".into()), prototype: "int f(void)".parse().ok(), versions: vec![v("6.1", "6.12.95", "a"), v("6.12.117", "7.3.4", "b")], ..Facts::default() };
+        let comp = Facts { first_release: Some("6.12.117".into()), prototype: "int f(void)".parse().ok(), versions: vec![v("6.12.117", "6.18.44", "b")], ..Facts::default() };
         let l = labels(&["6.12.117", "6.18.44"]);
         let m = merge(&rec, &comp, Given { labels: &l, known: &[true, true] });
         assert_eq!(m, rec);

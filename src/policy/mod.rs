@@ -317,7 +317,7 @@ mod tests {
         let gone = Fact::MemberRemoved { member: "x".into(), ty: "int".into() };
         assert_eq!(p.grade_change(&behind, &gone), Severity::Info);
         // The kernel's self-test kfuncs: info, whatever happens to them.
-        let removed = Fact::KfuncRemoved { proto: "void f(void)".into() };
+        let removed = Fact::KfuncRemoved { proto: "void f(void)".parse().unwrap() };
         assert_eq!(p.grade_change(&Subject::named("bpf_kfunc_call_test_release"), &removed), Severity::Info);
         assert_eq!(p.grade_change(&Subject::named("bpf_testmod_ctx_create"), &Fact::FlagGained { flag: KfFlag::RetNull.into() }), Severity::Info);
         assert_eq!(p.grade_change(&Subject::named("bpf_task_acquire"), &removed), Severity::Breaking);

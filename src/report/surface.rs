@@ -1,6 +1,7 @@
 //! Printers for a kernel's BPF surface: table, JSON, C header.
 
 use super::{count, write_json_buffered, write_table};
+use crate::ctype::Tag;
 use crate::surface::Surface;
 use std::io::{self, Write};
 
@@ -53,7 +54,7 @@ pub fn table(w: &mut dyn Write, s: &Surface, kfuncs: bool, helpers: bool) -> io:
                     } else {
                         f.flags.join("|")
                     },
-                    f.proto.clone(),
+                    f.proto.to_string(),
                 ]
             })
             .collect();
@@ -98,7 +99,7 @@ pub fn c_header(w: &mut dyn Write, s: &Surface) -> io::Result<()> {
     // C; they only appear by value and come from vmlinux.h.
     let mut tags: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for f in &s.kfuncs {
-        tags.extend(tagged_types(&f.proto).filter(|t| !t.starts_with("enum ")));
+        tags.extend(f.proto.tagged().into_iter().filter(|&(t, _)| t != Tag::Enum).map(|(t, n)| format!("{} {n}", t.keyword())));
     }
     if !tags.is_empty() {
         w.write_all(b"\n")?;
@@ -119,27 +120,4 @@ pub fn c_header(w: &mut dyn Write, s: &Surface) -> io::Result<()> {
         writeln!(w, "extern {} __weak __ksym{fastcall};", f.proto)?;
     }
     w.write_all(b"\n#endif /* __BPFABI_KFUNCS_H__ */\n")
-}
-
-/// `struct x` / `union y` / `enum z` mentions in a C declaration.
-fn tagged_types(decl: &str) -> impl Iterator<Item = String> + '_ {
-    let words: Vec<&str> = decl.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).collect();
-    let mut out = Vec::new();
-    for pair in words.windows(2) {
-        if let [kw @ ("struct" | "union" | "enum"), name] = pair {
-            out.push(format!("{kw} {name}"));
-        }
-    }
-    out.into_iter()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn tagged_types_in_prototypes() {
-        let t: Vec<String> =
-            super::tagged_types("struct nf_conn___init *bpf_xdp_ct_alloc(struct xdp_md *xdp_ctx, struct bpf_sock_tuple *bpf_tuple, enum x e)")
-                .collect();
-        assert_eq!(t, ["struct nf_conn___init", "struct xdp_md", "struct bpf_sock_tuple", "enum x"]);
-    }
 }
