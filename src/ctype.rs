@@ -20,6 +20,7 @@
 use std::borrow::Cow;
 use std::fmt::{self, Write};
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// Longest declarator chain rendered; longer (or cyclic) chains are cut.
 pub const MAX_CHAIN: usize = 64;
@@ -49,13 +50,13 @@ pub enum TypeRef {
     /// `enum NAME` (32 or 64 bits); `""`: anonymous.
     Enum(String),
     /// A pointer to the type.
-    Ptr(Box<TypeRef>),
+    Ptr(Arc<TypeRef>),
     /// `const`.
-    Const(Box<TypeRef>),
+    Const(Arc<TypeRef>),
     /// `volatile`.
-    Volatile(Box<TypeRef>),
+    Volatile(Arc<TypeRef>),
     /// `restrict`.
-    Restrict(Box<TypeRef>),
+    Restrict(Arc<TypeRef>),
     /// A BTF type tag: `__attribute__((btf_type_tag("TAG")))`, or with
     /// `attr` (a TYPE_TAG with kind_flag) `__attribute__((TAG))`.
     TypeTag {
@@ -64,17 +65,17 @@ pub enum TypeRef {
         /// Spelled as a plain attribute.
         attr: bool,
         /// The tagged type.
-        ty: Box<TypeRef>,
+        ty: Arc<TypeRef>,
     },
     /// `ELEM [LEN]` (0: flexible).
     Array {
         /// Element type.
-        elem: Box<TypeRef>,
+        elem: Arc<TypeRef>,
         /// Number of elements.
         len: u32,
     },
     /// A function type.
-    Func(Box<FuncProto>),
+    Func(Arc<FuncProto>),
     /// What the renderer cannot spell as C, printed as a comment
     /// (`bad type 7`, `FUNC`, [`NESTED_TOO_DEEP`], [`CHAIN_TOO_LONG`]).
     Unknown(String),
@@ -229,7 +230,7 @@ impl TypeRef {
         if matches!(inner, TypeRef::Array { .. } | TypeRef::Func(_)) {
             return inner;
         }
-        let b = Box::new(inner);
+        let b = Arc::new(inner);
         match q {
             Qual::Const => TypeRef::Const(b),
             Qual::Volatile => TypeRef::Volatile(b),
@@ -391,10 +392,10 @@ pub fn read_decl<D: Declarator>(d: &D, id: D::Node, name: &str, nest: usize) -> 
             Link::Tagged(Tag::Union, s) => TypeRef::Union(s.into()),
             Link::Tagged(Tag::Enum, s) => TypeRef::Enum(s.into()),
             Link::Comment(c) => TypeRef::Unknown(c.into_owned()),
-            Link::Ptr(_) => TypeRef::Ptr(Box::new(ty)),
+            Link::Ptr(_) => TypeRef::Ptr(Arc::new(ty)),
             Link::Qual(q, _) => TypeRef::qualified(q, ty),
-            Link::TypeTag { tag, attr, .. } => TypeRef::TypeTag { tag: tag.into(), attr, ty: Box::new(ty) },
-            Link::Array { len, .. } => TypeRef::Array { elem: Box::new(ty), len },
+            Link::TypeTag { tag, attr, .. } => TypeRef::TypeTag { tag: tag.into(), attr, ty: Arc::new(ty) },
+            Link::Array { len, .. } => TypeRef::Array { elem: Arc::new(ty), len },
             Link::Func { .. } => {
                 let mut f = FuncProto { ret: ty, params: Vec::new(), variadic: false };
                 for a in d.args(n) {
@@ -406,7 +407,7 @@ pub fn read_decl<D: Declarator>(d: &D, id: D::Node, name: &str, nest: usize) -> 
                         }
                     }
                 }
-                TypeRef::Func(Box::new(f))
+                TypeRef::Func(Arc::new(f))
             }
         };
     }
@@ -868,7 +869,7 @@ impl<'a> Reader<'a> {
             } else if let Some(Tok::Attr(a)) = self.peek() {
                 let (tag, attr) = Self::tag_of(a);
                 self.bump();
-                base = TypeRef::TypeTag { tag, attr, ty: Box::new(base) };
+                base = TypeRef::TypeTag { tag, attr, ty: Arc::new(base) };
             } else {
                 return Ok((base, links));
             }
@@ -979,11 +980,11 @@ impl<'a> Reader<'a> {
         let mut ty = base;
         for op in ops {
             ty = match op {
-                Op::Ptr => TypeRef::Ptr(Box::new(ty)),
+                Op::Ptr => TypeRef::Ptr(Arc::new(ty)),
                 Op::Qual(q) => TypeRef::qualified(q, ty),
-                Op::Tag(tag, attr) => TypeRef::TypeTag { tag, attr, ty: Box::new(ty) },
-                Op::Array(len) => TypeRef::Array { elem: Box::new(ty), len },
-                Op::Func(params, variadic) => TypeRef::Func(Box::new(FuncProto { ret: ty, params, variadic })),
+                Op::Tag(tag, attr) => TypeRef::TypeTag { tag, attr, ty: Arc::new(ty) },
+                Op::Array(len) => TypeRef::Array { elem: Arc::new(ty), len },
+                Op::Func(params, variadic) => TypeRef::Func(Arc::new(FuncProto { ret: ty, params, variadic })),
             };
         }
         Ok(Decl { name, ty })
@@ -1018,8 +1019,8 @@ mod tests {
     #[test]
     fn reads_back_what_it_writes() {
         let d = rt("struct task_struct *bpf_task_acquire(struct task_struct *p)");
-        let s = TypeRef::Ptr(Box::new(TypeRef::Struct("task_struct".into())));
-        assert_eq!(d, Decl::new("bpf_task_acquire", TypeRef::Func(Box::new(FuncProto::new(s.clone(), vec![Param::new("p", s)], false)))));
+        let s = TypeRef::Ptr(Arc::new(TypeRef::Struct("task_struct".into())));
+        assert_eq!(d, Decl::new("bpf_task_acquire", TypeRef::Func(Arc::new(FuncProto::new(s.clone(), vec![Param::new("p", s)], false)))));
         assert!(d.takes_args());
         assert!(!rt("void bpf_rcu_read_lock(void)").takes_args());
         assert!(rt("int bpf_printk(const char *fmt, ...)").takes_args());
