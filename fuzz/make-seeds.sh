@@ -5,7 +5,11 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 corpus="${BPFABI_CORPUS:-$here/../../shared/corpus}"
 seeds="$here/seeds"
-rm -rf "$seeds" && mkdir -p "$seeds"/{btf_parse,btf_split,btf_ids,object_inspect,object_check,kernel_image,deb,probe_file,c_decl}
+# Only the directories this script makes are replaced: the others (apt_text,
+# btf_ext_lines, census_input, census_package, integration_config, modinfo,
+# raw_image) hold seeds written by hand or by their own tests and are kept.
+generated=(btf_parse btf_split btf_ids object_inspect object_check kernel_image deb probe_file c_decl)
+for d in "${generated[@]}"; do rm -rf "${seeds:?}/$d"; mkdir -p "$seeds/$d"; done
 objs=(
   golang-github-cilium-ebpf-dev/0.9.1-1/loader-clang-7-eb.elf.o
   golang-github-cilium-ebpf-dev/0.9.1-1/relocs_read-el.elf.o
