@@ -71,6 +71,21 @@ struct Flavoured {
     by_essential: HashMap<String, Vec<crate::btf::TypeId>>,
 }
 
+/// What `/proc/kallsyms` lists on a kernel, by its configuration
+/// (scripts/kallsyms.c `symbol_valid`, v6.18; kernel/module/kallsyms.c
+/// `is_core_symbol` for modules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kallsyms {
+    /// `CONFIG_KALLSYMS` not set: there is no `/proc/kallsyms`.
+    Absent,
+    /// `CONFIG_KALLSYMS` without `CONFIG_KALLSYMS_ALL`: symbols in the text
+    /// ranges (functions) and section bounds named `__start_*`/`__stop_*`
+    /// only; data symbols (`__per_cpu_start`, `bpf_link_fops`) are left out.
+    Text,
+    /// `CONFIG_KALLSYMS_ALL`: every symbol, data included.
+    All,
+}
+
 /// A kernel prepared for analysis. Build with [`KernelModel::new`] (from a
 /// loaded [`Kernel`]), [`KernelModel::load`] (from paths) or
 /// [`KernelModel::from_bytes`].
@@ -258,6 +273,30 @@ impl KernelModel {
                 })
             })
             .as_ref()
+    }
+
+    /// Which symbols `/proc/kallsyms` lists, from the kernel configuration
+    /// (`None`: no configuration came with the kernel, or it does not say).
+    /// Read from the config text itself, so a reduced catalog kernel (whose
+    /// config keeps the `KALLSYMS` lines) answers too.
+    pub fn kallsyms(&self) -> Option<Kallsyms> {
+        let text = self.kernel.info.config.as_deref()?;
+        let (mut on, mut all) = (None, None);
+        for l in text.lines() {
+            match l.trim() {
+                "CONFIG_KALLSYMS=y" => on = Some(true),
+                "# CONFIG_KALLSYMS is not set" => on = Some(false),
+                "CONFIG_KALLSYMS_ALL=y" => all = Some(true),
+                "# CONFIG_KALLSYMS_ALL is not set" => all = Some(false),
+                _ => {}
+            }
+        }
+        match (on?, all) {
+            (false, _) => Some(Kallsyms::Absent),
+            (true, Some(true)) => Some(Kallsyms::All),
+            (true, Some(false)) => Some(Kallsyms::Text),
+            (true, None) => None,
+        }
     }
 
     /// Named types whose name carries a `___flavour` (CO-RE candidates by

@@ -534,7 +534,10 @@ pub(super) fn resolve(t: &Target, obj: &BpfObject, loader: crate::loader::Loader
         Some(ob) => {
             let mut core = match Rules::of(loader) {
                 Rules::Libbpf => resolve_object_core(ob, &obj.core_relos, &autoload_off, t.core),
-                Rules::Cilium => resolve_cilium(ob, &obj.core_relos, t.core),
+                Rules::Cilium => {
+                    let modules = CiliumModules::of(loader.version());
+                    resolve_cilium_per_program(ob, obj, &reloc_modules(obj, t.core, modules), t.core, modules)
+                }
                 // One cache, never narrowed (`resolve_core_cached`).
                 Rules::Aya => {
                     let mut cache = HashMap::new();
@@ -552,38 +555,163 @@ pub(super) fn resolve(t: &Target, obj: &BpfObject, loader: crate::loader::Loader
     }
 }
 
+/// The kernel modules whose types cilium/ebpf takes as CO-RE candidates
+/// besides vmlinux's, by version.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum CiliumModules {
+    /// v0.9 to v0.13: none. btf/core.go `CORERelocate` (v0.11.0) relocates
+    /// against `kernelSpec()` when linker.go `applyRelocations` passes no
+    /// target: vmlinux alone, so a type only a module defines (xdp_synproxy's
+    /// `struct bpf_ct_opts`, nf_conntrack's) has no candidate and its field
+    /// accesses are poisoned.
+    None,
+    /// v0.14 to v0.18: the module holding the attach function of a kprobe,
+    /// fentry or fexit program (prog.go `ProgramSpec.KernelModule`, from
+    /// /proc/kallsyms; linker.go `applyRelocations`' `kmodName`, v0.14.0).
+    AttachTarget,
+    /// v0.19 on: every module (linker.go `applyRelocations`, v0.19.0:
+    /// "program: perform CO-RE against all kmod"; v0.22.0 likewise).
+    All,
+}
+
+impl CiliumModules {
+    /// Where candidates were looked for, for messages.
+    fn searched(self) -> &'static str {
+        match self {
+            CiliumModules::None => "vmlinux (cilium/ebpf before v0.14 takes no module's types: btf/core.go `CORERelocate`)",
+            CiliumModules::AttachTarget => "vmlinux or the attach function's module (cilium/ebpf v0.14 to v0.18: linker.go `applyRelocations`)",
+            CiliumModules::All => "the kernel",
+        }
+    }
+    fn of(v: crate::loader::Version) -> Self {
+        match (v.major, v.minor) {
+            (0, ..=13) => CiliumModules::None,
+            (0, 14..=18) => CiliumModules::AttachTarget,
+            _ => CiliumModules::All,
+        }
+    }
+}
+
+/// The module holding a kprobe/fentry/fexit program's attach function, as
+/// cilium/ebpf v0.14.0 to v0.18.0 find it (prog.go `KernelModule`: the
+/// `[module]` of the function in /proc/kallsyms; here the module whose BTF
+/// has that function).
+fn attach_module<'k>(p: &crate::object::Program, ki: &'k KernelModel) -> Option<&'k str> {
+    use crate::uapi::{AttachType as A, ProgType as P};
+    let t = p.attach_target.as_deref()?;
+    let traced = match p.prog_type? {
+        P::Kprobe => true,
+        P::Tracing => matches!(p.expected_attach, Some(A::TraceFentry | A::TraceFexit)),
+        _ => false,
+    };
+    if !traced {
+        return None;
+    }
+    ki.kernel().modules.iter().find(|m| m.btf.by_name(t).any(|x| x.kind == Kind::Func && x.id >= m.btf.start_id())).map(|m| m.name.as_str())
+}
+
+/// With [`CiliumModules::AttachTarget`], the modules each relocation may
+/// take candidates from: those of the programs that contain it (a
+/// subprogram's, the union over the programs calling it: an approximation,
+/// as the grouping per object is). Empty sets otherwise.
+fn reloc_modules<'k>(obj: &BpfObject, ki: &'k KernelModel, modules: CiliumModules) -> Vec<BTreeSet<&'k str>> {
+    let mut reloc_mods: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); obj.core_relos.len()];
+    if modules == CiliumModules::AttachTarget {
+        for p in &obj.programs {
+            if let Some(m) = attach_module(p, ki) {
+                for &i in &p.core_relos {
+                    if let Some(s) = reloc_mods.get_mut(i) {
+                        s.insert(m);
+                    }
+                }
+            }
+        }
+    }
+    reloc_mods
+}
+
+/// cilium/ebpf relocates one program at a time (linker.go
+/// `applyRelocations` over the program's instructions with its subprograms
+/// linked in, v0.11.0 to v0.22.0), so its candidate choice groups one
+/// program's relocations by local type: each program's relocations
+/// ([`crate::object::Program::core_relos`]) are resolved as their own
+/// groups. A relocation several programs share (a subprogram's) keeps one
+/// answer here: theirs when they agree, else the object's grouping; one in
+/// no program, the object's.
+fn resolve_cilium_per_program(ob: &Btf, obj: &BpfObject, reloc_mods: &[BTreeSet<&str>], ki: &KernelModel, modules: CiliumModules) -> Vec<CoreRes> {
+    let relos = &obj.core_relos;
+    let all: Vec<usize> = (0..relos.len()).collect();
+    let mut object = resolve_cilium(ob, relos, &all, reloc_mods, ki, modules);
+    if obj.programs.len() > 1 {
+        // None: no program yet; Some(None): programs disagree.
+        let mut per: Vec<Option<Option<CoreRes>>> = vec![None; relos.len()];
+        let same = |a: &CoreRes, b: &CoreRes| std::mem::discriminant(&a.outcome) == std::mem::discriminant(&b.outcome) && a.value == b.value;
+        for p in &obj.programs {
+            let mut res = resolve_cilium(ob, relos, &p.core_relos, reloc_mods, ki, modules);
+            for &i in &p.core_relos {
+                let (Some(slot), Some(r)) = (per.get_mut(i), res.get_mut(i).and_then(Option::take)) else { continue };
+                *slot = match slot.take() {
+                    None => Some(Some(r)),
+                    Some(Some(prev)) if same(&prev, &r) => Some(Some(prev)),
+                    Some(_) => Some(None),
+                };
+            }
+        }
+        for (o, p) in object.iter_mut().zip(per) {
+            if let Some(Some(r)) = p {
+                *o = Some(r);
+            }
+        }
+    }
+    object.into_iter().map(|o| o.unwrap_or(CoreRes { outcome: CoreOutcome::Unresolved("not relocated".into()), value: None, reach: None })).collect()
+}
+
 /// cilium/ebpf's candidate choice (btf/core.go `CORERelocate` and
 /// `coreCalculateFixups`, v0.22.0): the relocations are grouped by local
-/// type; every candidate ([`Rules::Cilium`]) answers all of them and scores
+/// type; every candidate ([`Rules::Cilium`], from vmlinux and the modules
+/// [`CiliumModules`] names for the version) answers all of them and scores
 /// the ones it cannot satisfy (poisoned or non-existent); the lowest score
 /// wins, a candidate tied with the best so far must give the same fixups or
 /// the program fails at once ("multiple types match: ambiguous
 /// relocation"), and a candidate that satisfies none is never chosen (then
 /// every relocation is poisoned but existence checks, which are 0).
-/// cilium/ebpf groups one program's relocations (linker.go
-/// `applyRelocations`); here the object's, which differs only when two
-/// programs of one object relocate the same local type against different
-/// fields.
-fn resolve_cilium(ob: &Btf, relos: &[CoreRelo], ki: &KernelModel) -> Vec<CoreRes> {
+/// The relocations `subset` names are grouped together (one program's:
+/// [`resolve_cilium_per_program`]); answers by position in `relos`;
+/// `reloc_mods`: [`reloc_modules`].
+fn resolve_cilium(ob: &Btf, relos: &[CoreRelo], subset: &[usize], reloc_mods: &[BTreeSet<&str>], ki: &KernelModel, modules: CiliumModules) -> Vec<Option<CoreRes>> {
     let mut out: Vec<Option<CoreRes>> = vec![None; relos.len()];
-    let mut groups: BTreeMap<LocalTypeId, Vec<usize>> = BTreeMap::new();
-    for (i, r) in relos.iter().enumerate() {
+    let mut groups: BTreeMap<(LocalTypeId, &BTreeSet<&str>), Vec<usize>> = BTreeMap::new();
+    for (i, r) in subset.iter().filter_map(|&i| relos.get(i).map(|r| (i, r))) {
         match local_root(ob, r) {
             Err(done) => {
                 if let Some(o) = out.get_mut(i) {
                     *o = Some(done);
                 }
             }
-            Ok(_) => groups.entry(r.type_id).or_default().push(i),
+            Ok(_) => {
+                if let Some(m) = reloc_mods.get(i) {
+                    groups.entry((r.type_id, m)).or_default().push(i);
+                }
+            }
         }
     }
-    for idx in groups.values() {
+    let vmlinux = ki.kernel().vmlinux.name.as_str();
+    for ((_, mods), idx) in &groups {
         let group: Vec<&CoreRelo> = idx.iter().filter_map(|&i| relos.get(i)).collect();
         let Some(Ok((root, name))) = group.first().map(|r| local_root(ob, r)) else { continue };
         // (score, each relocation's answer, where)
         let mut best: Option<(usize, Vec<Option<CandRes>>)> = None;
         let mut ambiguous: Option<String> = None;
-        for (tb, tid, wher) in candidates(ki, name, root.kind, Rules::Cilium) {
+        let searched = |wher: &str| {
+            wher == vmlinux
+                || match modules {
+                    CiliumModules::None => false,
+                    CiliumModules::AttachTarget => mods.contains(wher),
+                    CiliumModules::All => true,
+                }
+        };
+        let cands = candidates(ki, name, root.kind, Rules::Cilium).into_iter().filter(|c| searched(c.2));
+        for (tb, tid, wher) in cands {
             let answers: Vec<Option<CandRes>> = group.iter().map(|r| candidate_result(ob, r, root, tb, tid, wher, Rules::Cilium)).collect();
             let score = answers.iter().filter(|a| a.is_none()).count();
             let best_score = best.as_ref().map_or(group.len(), |b| b.0);
@@ -619,14 +747,14 @@ fn resolve_cilium(ob: &Btf, relos: &[CoreRelo], ki: &KernelModel) -> Vec<CoreRes
                     Some(c) => decide(r, std::slice::from_ref(c)),
                     None => no_target(r, format!("the `{name}` cilium/ebpf chose (fewest relocations it cannot satisfy) has no such field/value")),
                 },
-                (None, None) => no_target(r, format!("no type named {} in the kernel satisfies any of its relocations", essential_last(name))),
+                (None, None) => no_target(r, format!("no type named {} in {} satisfies any of its relocations", essential_last(name), modules.searched())),
             };
             if let Some(o) = out.get_mut(i) {
                 *o = Some(res);
             }
         }
     }
-    out.into_iter().map(|o| o.unwrap_or(CoreRes { outcome: CoreOutcome::Unresolved("not relocated".into()), value: None, reach: None })).collect()
+    out
 }
 
 /// The outcomes as `loader` applies them (`obj`'s relocations, `core` in
@@ -801,6 +929,47 @@ mod tests {
         }
         assert!(matches!(resolve_core(&lb, &relo(CoreReloKind::FieldByteOffset, id, "0:1"), &k).outcome, CoreOutcome::Unresolved(_)));
         assert_eq!(resolve_core(&lb, &relo(CoreReloKind::FieldExists, id, "0:1"), &k).value, Some(0));
+    }
+
+    /// cilium/ebpf's CO-RE candidates by version ([`CiliumModules`]): a
+    /// type only a module defines is a candidate before v0.14 never
+    /// (vmlinux alone: the field access is poisoned), from v0.14 to v0.18
+    /// only for programs attached to that module's functions, from v0.19
+    /// for every program.
+    #[test]
+    fn cilium_module_candidates_by_version() {
+        use crate::kernel::{Kernel, KernelBtf};
+        use crate::loader::Version;
+        use std::sync::Arc;
+        let mut vb = Builder::new(Endian::Little);
+        let u32_ = vb.int("unsigned int", 4, 32, false);
+        let mut mb = Builder::new_split(Endian::Little, vb.next_id().get() - 1, vb.str_len());
+        mb.composite(false, "s", 8, &[("a", u32_, 0, 0), ("b", u32_, 32, 0)]);
+        let vmlinux = Arc::new(Btf::parse(Bytes::from_vec(vb.build())).unwrap());
+        let module = Btf::parse_split(Bytes::from_vec(mb.build()), vmlinux.clone()).unwrap();
+        let kb = |name: &str, btf: Arc<Btf>| KernelBtf { name: name.into(), btf, btf_ids: None, origin: "synthetic".into() };
+        let k = KernelModel::new(Kernel::new(None, kb("vmlinux", vmlinux), vec![kb("mymod", Arc::new(module))]));
+        let (lb, id) = local(|b| two_fields(b, "s___local", 0));
+        let relos = [relo(CoreReloKind::FieldByteOffset, id, "0:1")];
+        let unattached = [BTreeSet::new()];
+        let attached = [BTreeSet::from(["mymod"])];
+        let at = |v: &str, mods: &[BTreeSet<&str>]| resolve_cilium(&lb, &relos, &[0], mods, &k, CiliumModules::of(v.parse::<Version>().unwrap())).remove(0).unwrap();
+        for (v, mods, found) in [
+            ("0.11", &unattached, false),
+            ("0.13", &attached, false),
+            ("0.14", &unattached, false),
+            ("0.18", &attached, true),
+            ("0.19", &unattached, true),
+            ("0.22", &unattached, true),
+        ] {
+            let r = at(v, mods);
+            if found {
+                assert!(matches!(r.outcome, CoreOutcome::Resolved(_)) && r.value == Some(4), "{v}");
+            } else {
+                assert!(matches!(r.outcome, CoreOutcome::Unresolved(_)), "{v}");
+            }
+        }
+        assert!(matches!(at("0.11", &unattached).outcome, CoreOutcome::Unresolved(ref w) if w.contains("before v0.14")));
     }
 
     /// A kernel with `s { a, b }` and `s___x { a, b (another offset), c }`,

@@ -142,11 +142,22 @@ pub(super) fn resolve_externs<'o>(t: &Target, obj: &'o BpfObject, loader: Loader
                     .and_then(|b| b.ty(eid.0).filter(|v| v.kind == Kind::Var).map(|v| (b, v.ref_type())))
                     .is_some_and(|(b, t)| b.resolve(t).is_some_and(|t| t.kind == Kind::Void));
                 if typeless {
-                    ExternStatus::Typeless(fact(
-                        R::KsymTypeless,
-                        name,
-                        "typeless ksym: resolved from /proc/kallsyms at load time (not checkable from BTF)".into(),
-                    ))
+                    match kallsyms_lacks(ki, ess, loader) {
+                        None => ExternStatus::Typeless(fact(
+                            R::KsymTypeless,
+                            name,
+                            "typeless ksym: resolved from /proc/kallsyms at load time (not checkable from BTF)".into(),
+                        )),
+                        Some(why) if ext.weak => ExternStatus::Weak(fact(R::KsymMissing, name, format!("{why} (weak: resolves to 0)")).weak(true)),
+                        Some(why) => {
+                            object_reasons.push(fact(
+                                R::KsymMissing,
+                                name,
+                                format!("{why} and the extern is not weak: {fails} (`bpf_object__resolve_externs`: \"extern '{name}' (strong): not resolved\")"),
+                            ));
+                            ExternStatus::ObjectFails
+                        }
+                    }
                 } else {
                     match ki.find_type(ess, Kind::Var) {
                         Some(b) => ExternStatus::Ok(fact(R::KsymOk, name, format!("variable in {}", b.name))),
@@ -167,6 +178,33 @@ pub(super) fn resolve_externs<'o>(t: &Target, obj: &'o BpfObject, loader: Loader
         out.insert(name, st);
     }
     out
+}
+
+/// Why a typeless ksym (`extern const void sym __ksym;`) is not in the
+/// kernel's `/proc/kallsyms`, where libbpf looks it up
+/// (libbpf.c v1.7.0 `bpf_object__read_kallsyms_file`, `bpf_object__resolve_externs`),
+/// when the kernel's configuration says ([`Kallsyms`]): without
+/// `CONFIG_KALLSYMS_ALL` kallsyms lists functions and `__start_*`/`__stop_*`
+/// section bounds only (scripts/kallsyms.c `symbol_valid`, v6.18;
+/// kernel/module/kallsyms.c `is_core_symbol`), so a name that is not a
+/// function in the kernel's BTF (a data symbol: `__per_cpu_start`,
+/// `bpf_link_fops`) is missing; without `CONFIG_KALLSYMS` there is no
+/// kallsyms at all. With `CONFIG_KALLSYMS_ALL`, or no configuration, it is
+/// not known (`None`). libbpf's rule only: cilium/ebpf and aya read
+/// `.ksyms` variables their own way (src/loader).
+fn kallsyms_lacks(ki: &KernelModel, name: &str, loader: Loader) -> Option<String> {
+    use crate::model::Kallsyms;
+    if loader.family() != Family::Libbpf {
+        return None;
+    }
+    match ki.kallsyms()? {
+        Kallsyms::All => None,
+        Kallsyms::Absent => Some(format!("typeless ksym `{name}`: this kernel has no /proc/kallsyms (CONFIG_KALLSYMS is not set)")),
+        Kallsyms::Text if name.starts_with("__start_") || name.starts_with("__stop_") || find_func(ki, name).is_some() => None,
+        Kallsyms::Text => Some(format!(
+            "typeless ksym `{name}` is not in this kernel's /proc/kallsyms: built without CONFIG_KALLSYMS_ALL, it lists functions and `__start_*`/`__stop_*` section bounds only (scripts/kallsyms.c `symbol_valid`), and `{name}` is not a function in its BTF"
+        )),
+    }
 }
 
 /// `enum bpf_func_id`: `BPF_FUNC_get_attach_cookie`.
@@ -265,5 +303,48 @@ pub(super) fn reached(obj: &BpfObject, externs: &HashMap<&str, ExternStatus>, lo
             ExternStatus::NotKfunc(r) if called => rs.push(r.clone()),
             ExternStatus::NotKfunc(_) | ExternStatus::ObjectFails => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// libbpf looks typeless ksyms up in /proc/kallsyms: on a kernel
+    /// without CONFIG_KALLSYMS_ALL only functions and `__start_*`/`__stop_*`
+    /// are there (the 6.18 machine kernel: `__per_cpu_start` and
+    /// `bpf_link_fops` missing, `__start_BTF` present; libbpf: "extern
+    /// '__per_cpu_start' (strong): not resolved"); with it, or without a
+    /// configuration, nothing is known.
+    #[test]
+    fn typeless_ksyms_and_kallsyms_without_all_symbols() {
+        use crate::btf::builder::Builder;
+        use crate::bytes::Endian;
+        use crate::loader::Version;
+        use crate::model::Kallsyms;
+        let mut b = Builder::new(Endian::Little);
+        let int = b.int("int", 4, 32, true);
+        let p = b.func_proto(int, &[]);
+        b.func("schedule", p, 1);
+        let with = |config: Option<&str>| {
+            let mut k = crate::kernel::load_bytes(crate::bytes::Bytes::from_vec(b.build()), "synthetic", &Default::default()).unwrap();
+            k.info.config = config.map(Into::into);
+            KernelModel::new(k)
+        };
+        let libbpf = Family::Libbpf.at(Version::new(1, 7));
+        let text = with(Some("CONFIG_KALLSYMS=y\n# CONFIG_KALLSYMS_ALL is not set\n"));
+        assert_eq!(text.kallsyms(), Some(Kallsyms::Text));
+        for (name, missing) in [("__per_cpu_start", true), ("bpf_link_fops", true), ("__start_BTF", false), ("__stop_BTF", false), ("schedule", false)] {
+            assert_eq!(kallsyms_lacks(&text, name, libbpf).is_some(), missing, "{name}");
+        }
+        // cilium/ebpf reads `.ksyms` its own way: not this rule.
+        assert_eq!(kallsyms_lacks(&text, "__per_cpu_start", Family::Cilium.at(Version::new(0, 22))), None);
+        let all = with(Some("CONFIG_KALLSYMS=y\nCONFIG_KALLSYMS_ALL=y\n"));
+        assert_eq!(all.kallsyms(), Some(Kallsyms::All));
+        assert_eq!(kallsyms_lacks(&all, "__per_cpu_start", libbpf), None);
+        let absent = with(Some("# CONFIG_KALLSYMS is not set\n"));
+        assert!(kallsyms_lacks(&absent, "schedule", libbpf).is_some());
+        assert_eq!(with(None).kallsyms(), None);
+        assert_eq!(with(Some("CONFIG_BPF=y\n")).kallsyms(), None);
     }
 }

@@ -517,6 +517,19 @@ fn running_release() -> Option<String> {
     std::fs::read_to_string("/proc/sys/kernel/osrelease").ok().map(|s| s.trim().to_string())
 }
 
+/// The running kernel's configuration, where libbpf reads it for
+/// `.kconfig` externs (libbpf.c v1.7.0 `bpf_object__read_kconfig_file`:
+/// `/boot/config-$(uname -r)`, else `/proc/config.gz`; gzip or plain).
+fn running_config() -> Option<Arc<str>> {
+    let release = running_release()?;
+    let raw = std::fs::read(format!("/boot/config-{release}")).or_else(|_| std::fs::read("/proc/config.gz")).ok()?;
+    let text = match decompress::Compression::sniff(&raw) {
+        Some(c) => decompress::decompress(c, &raw, 64 << 20).ok()?,
+        None => raw,
+    };
+    String::from_utf8(text).ok().map(Into::into)
+}
+
 fn open(path: &Path) -> Result<Bytes> {
     Bytes::from_path(path).map_err(|e| Error::io(path.display().to_string(), e))
 }
@@ -709,6 +722,10 @@ fn read_dir(dir: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<()> 
     };
     if let Ok(text) = std::fs::read_to_string(dir.join("config")) {
         out.push(Piece::Config(text.into()));
+    } else if sysfs && dir == Path::new("/sys/kernel/btf") {
+        if let Some(text) = running_config() {
+            out.push(Piece::Config(text));
+        }
     }
     let before = out.len();
     read_input(&base, opts, out)?;
