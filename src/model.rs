@@ -106,6 +106,7 @@ pub struct KernelModel {
     probe: Option<std::sync::Arc<crate::probe::ProbeIndex>>,
     arch: OnceLock<Option<crate::kernel::arch::KernelArch>>,
     kconfig: OnceLock<Option<HashMap<String, String>>>,
+    kallsyms: OnceLock<Option<Kallsyms>>,
     /// Hash of a type name -> the modules (positions in `kernel.modules`,
     /// ascending) that define a type of that name, built on the first lookup
     /// vmlinux cannot answer: one pass over the modules' own types instead of
@@ -139,6 +140,7 @@ impl KernelModel {
             probe: None,
             arch: OnceLock::new(),
             kconfig: OnceLock::new(),
+            kallsyms: OnceLock::new(),
             module_type_names: OnceLock::new(),
             flavoured: OnceLock::new(),
             core_btf: None,
@@ -278,8 +280,12 @@ impl KernelModel {
     /// Which symbols `/proc/kallsyms` lists, from the kernel configuration
     /// (`None`: no configuration came with the kernel, or it does not say).
     /// Read from the config text itself, so a reduced catalog kernel (whose
-    /// config keeps the `KALLSYMS` lines) answers too.
+    /// config keeps the `KALLSYMS` lines) answers too. Read on first use.
     pub fn kallsyms(&self) -> Option<Kallsyms> {
+        *self.kallsyms.get_or_init(|| self.read_kallsyms())
+    }
+
+    fn read_kallsyms(&self) -> Option<Kallsyms> {
         let text = self.kernel.info.config.as_deref()?;
         let (mut on, mut all) = (None, None);
         for l in text.lines() {
