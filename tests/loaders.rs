@@ -489,3 +489,38 @@ fn item_2_rules_agree_with_real_loads() {
         assert_eq!(r.verdict == Verdict::Fails, !loads, "check --loader {loader}:{version}: {obj} {prog} {:?} ({error}): {why:#?}", r.verdict);
     }
 }
+
+/// cilium/ebpf before v0.14 takes CO-RE candidates from vmlinux alone
+/// (v0.11.0 btf/core.go `CORERelocate`), from v0.19 from every module too
+/// (v0.19.0 linker.go `applyRelocations`); libbpf from modules when vmlinux
+/// has none (`bpf_core_add_cands`). On 6.1, xdp_synproxy_kern's
+/// `struct bpf_ct_opts___local` matches only nf_conntrack's `bpf_ct_opts`:
+/// 0.11 poisons the read of `error` (the real 0.11 refuses both programs
+/// there, ground truth; "invalid func unknown#195896080" with a statistics
+/// log), 0.22 and libbpf resolve it and load them.
+#[test]
+fn cilium_core_candidates_in_modules_by_version() {
+    use bpfabi::check::{check_object, CheckOptions, Verdict};
+    use bpfabi::loader::LoaderChoice;
+    use bpfabi::model::KernelModel;
+    use bpfabi::vocab::ReasonKind;
+    if !have_corpus() {
+        return;
+    }
+    let obj = "selftests-6.1/xdp_synproxy_kern.bpf.o";
+    let o = bpfabi::object::read_path(&corpus().join("bpf-objects").join(obj)).unwrap().remove(0).1;
+    let ki = KernelModel::new(load_dir("6.1.192-2"));
+    let rows: Vec<serde_json::Value> = fixtures().into_iter().find(|(k, _)| k == "6.1.0-56-amd64").map(|(_, r)| r).unwrap_or_default();
+    let names = std::collections::BTreeMap::new();
+    for (choice, loader, version, loads) in [("cilium:0.11", "cilium", "0.11.0", false), ("cilium:0.22", "cilium", "0.22.0", true), ("libbpf:1.7", "libbpf", "1.7.0", true)] {
+        let opts = CheckOptions::default().loader(choice.parse::<LoaderChoice>().unwrap());
+        for r in check_object(&o, &ki, &names, &opts) {
+            let poisoned = r.reasons.iter().any(|x| x.kind == ReasonKind::CoreUnresolved && x.name.contains("bpf_ct_opts___local"));
+            assert_eq!(poisoned, !loads, "{choice}: {} {:#?}", r.program, r.reasons);
+            assert_eq!(r.verdict == Verdict::Fails, !loads, "{choice}: {}", r.program);
+            if let Some(t) = rows.iter().find(|t| t["object"] == obj && t["program"] == r.program.as_str() && t["loader"] == loader && t["version"] == version) {
+                assert_eq!(t["loaded"].as_bool(), Some(loads), "{choice}: {} real: {t}", r.program);
+            }
+        }
+    }
+}
