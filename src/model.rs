@@ -7,6 +7,7 @@
 
 use crate::btf::{Btf, Kind};
 use crate::error::Result;
+use crate::kernel::module_names::ModuleNames;
 use crate::kernel::{Kernel, KernelBtf, KernelSource, LoadOptions};
 use crate::surface::{Kfunc, Surface};
 use crate::versions::KernelVersions;
@@ -107,12 +108,17 @@ pub struct KernelModel {
     arch: OnceLock<Option<crate::kernel::arch::KernelArch>>,
     kconfig: OnceLock<Option<HashMap<String, String>>>,
     kallsyms: OnceLock<Option<Kallsyms>>,
-    /// Hash of a type name -> the modules (positions in `kernel.modules`,
-    /// ascending) that define a type of that name, built on the first lookup
-    /// vmlinux cannot answer: one pass over the modules' own types instead of
-    /// asking every module for every name.
-    module_type_names: OnceLock<HashMap<u64, Vec<u32>>>,
-    flavoured: OnceLock<Vec<(String, Flavoured)>>,
+    /// Which modules define a name ([`ModuleNames`]), built on the first
+    /// lookup vmlinux cannot answer: one pass over the modules' own types
+    /// instead of asking every module (and building every module's name
+    /// index) for every name.
+    module_names: OnceLock<ModuleNames>,
+    /// The `___flavour` types of each BTF (vmlinux, then the modules in
+    /// order), each read on first use: only the BTFs a lookup reaches.
+    flavoured: Vec<OnceLock<Flavoured>>,
+    /// The vmlinux string ranges holding `___` (module names may be
+    /// vmlinux strings).
+    base_flavour_strs: OnceLock<Vec<(u32, u32)>>,
     /// `--core-btf`: the BTF CO-RE relocations are resolved against, and
     /// where it was read (see `core_btf`, which builds it).
     core_btf: Option<(std::sync::Arc<KernelModel>, String)>,
@@ -127,6 +133,7 @@ impl std::fmt::Debug for KernelModel {
 impl KernelModel {
     /// Prepare a loaded kernel.
     pub fn new(kernel: Kernel) -> Self {
+        let flavoured = (0..=kernel.modules.len()).map(|_| OnceLock::new()).collect();
         KernelModel {
             label: kernel.label(),
             helper_names: OnceLock::new(),
@@ -141,8 +148,9 @@ impl KernelModel {
             arch: OnceLock::new(),
             kconfig: OnceLock::new(),
             kallsyms: OnceLock::new(),
-            module_type_names: OnceLock::new(),
-            flavoured: OnceLock::new(),
+            module_names: OnceLock::new(),
+            flavoured,
+            base_flavour_strs: OnceLock::new(),
             core_btf: None,
         }
     }
@@ -212,22 +220,19 @@ impl KernelModel {
         if defines(&self.kernel.vmlinux) {
             return Some(&self.kernel.vmlinux);
         }
+        self.modules_naming(name).into_iter().find(|b| defines(b))
+    }
+
+    /// The modules that may define an own type named `name`, or a
+    /// flavour of it (`name___x`), in module order: a superset of those
+    /// that do (see [`ModuleNames`]), so that a lookup over the modules
+    /// asks these instead of every module.
+    pub fn modules_naming(&self, name: &str) -> Vec<&KernelBtf> {
         if self.kernel.modules.is_empty() {
-            return None;
+            return Vec::new();
         }
-        let index = self.module_type_names.get_or_init(|| {
-            let mut m: HashMap<u64, Vec<u32>> = HashMap::new();
-            for (i, b) in self.kernel.modules.iter().enumerate() {
-                for t in b.btf.types().filter(|t| t.id >= b.btf.start_id() && !t.name().is_empty()) {
-                    let v = m.entry(crate::hash::fnv1a(t.name_bytes())).or_default();
-                    if v.last() != Some(&(i as u32)) {
-                        v.push(i as u32);
-                    }
-                }
-            }
-            m
-        });
-        index.get(&crate::hash::fnv1a(name.as_bytes()))?.iter().filter_map(|&i| self.kernel.modules.get(i as usize)).find(|b| defines(b))
+        let index = self.module_names.get_or_init(|| ModuleNames::build(&self.kernel.modules));
+        index.modules(name.as_bytes()).into_iter().filter_map(|i| self.kernel.modules.get(i)).collect()
     }
 
     /// What `bpfabi probe` measured on this kernel (helpers and kfuncs
@@ -307,7 +312,7 @@ impl KernelModel {
 
     /// Named types whose name carries a `___flavour` (CO-RE candidates by
     /// essential name), per BTF (`vmlinux` or a module name): (essential
-    /// name, type id). One scan of every BTF on first use.
+    /// name, type id). One scan of that BTF on first use.
     pub fn flavoured_types(&self, btf: &str) -> &[(String, crate::btf::TypeId)] {
         self.flavoured_of(btf).map(|f| f.list.as_slice()).unwrap_or(&[])
     }
@@ -319,43 +324,38 @@ impl KernelModel {
     }
 
     fn flavoured_of(&self, btf: &str) -> Option<&Flavoured> {
-        let m = self.flavoured.get_or_init(|| {
+        // vmlinux first, then modules: a short list, compared by name.
+        let pos = self.kernel.btfs().position(|b| b.name == btf)?;
+        let b = self.kernel.btfs().nth(pos)?;
+        Some(self.flavoured.get(pos)?.get_or_init(|| {
             // Names with `___` found by searching the string sections
             // (vmlinux's serve the modules' split BTF too): only types
             // named by one of them are read.
-            let base = self.kernel.vmlinux.btf.str_ranges_containing(b"___");
-            self.kernel
-                .btfs()
-                .map(|b| {
-                    let mut offs = b.btf.str_ranges_containing(b"___");
-                    if b.btf.start_id() > crate::btf::TypeId(1) {
-                        offs.extend_from_slice(&base);
-                        offs.sort_unstable();
-                    }
-                    // CO-RE roots are composites, enums and typedefs.
-                    let list: Vec<(String, crate::btf::TypeId)> = if offs.is_empty() {
-                        Vec::new()
-                    } else {
-                        [Kind::Struct, Kind::Union, Kind::Enum, Kind::Enum64, Kind::Typedef]
-                            .into_iter()
-                            .flat_map(|k| b.btf.types_of_kind(k))
-                            .filter(|t| t.id >= b.btf.start_id() && in_ranges(&offs, t.name_off().get()))
-                            .filter_map(|t| {
-                                let (name, ess) = (t.name(), crate::object::essential(t.name()));
-                                (ess.len() < name.len()).then(|| (ess.to_string(), t.id))
-                            })
-                            .collect()
-                    };
-                    let mut by_essential: HashMap<String, Vec<crate::btf::TypeId>> = HashMap::new();
-                    for (e, id) in &list {
-                        by_essential.entry(e.clone()).or_default().push(*id);
-                    }
-                    (b.name.clone(), Flavoured { list, by_essential })
-                })
-                .collect()
-        });
-        // vmlinux first, then modules: a short list, compared by name.
-        m.iter().find(|(n, _)| n == btf).map(|(_, f)| f)
+            let mut offs = b.btf.str_ranges_containing(b"___");
+            if b.btf.start_id() > crate::btf::TypeId(1) {
+                offs.extend_from_slice(self.base_flavour_strs.get_or_init(|| self.kernel.vmlinux.btf.str_ranges_containing(b"___")));
+                offs.sort_unstable();
+            }
+            // CO-RE roots are composites, enums and typedefs.
+            let list: Vec<(String, crate::btf::TypeId)> = if offs.is_empty() {
+                Vec::new()
+            } else {
+                [Kind::Struct, Kind::Union, Kind::Enum, Kind::Enum64, Kind::Typedef]
+                    .into_iter()
+                    .flat_map(|k| b.btf.types_of_kind(k))
+                    .filter(|t| t.id >= b.btf.start_id() && in_ranges(&offs, t.name_off().get()))
+                    .filter_map(|t| {
+                        let (name, ess) = (t.name(), crate::object::essential(t.name()));
+                        (ess.len() < name.len()).then(|| (ess.to_string(), t.id))
+                    })
+                    .collect()
+            };
+            let mut by_essential: HashMap<String, Vec<crate::btf::TypeId>> = HashMap::new();
+            for (e, id) in &list {
+                by_essential.entry(e.clone()).or_default().push(*id);
+            }
+            Flavoured { list, by_essential }
+        }))
     }
 
     /// Helper name by `enum bpf_func_id` value.

@@ -3,7 +3,9 @@
 //! wheel`, `npm pack`, `cargo package`) around a test object compiled here,
 //! are read with their names, versions and ecosystems; four `--shard K/4`
 //! runs under GNU parallel merge into exactly one run's census, byte for
-//! byte.
+//! byte; and (BPFABI_SEEDS=1) the real published packages of the seed list
+//! — crates, an npm package and a PyPI wheel whose shared library embeds
+//! two libbpf skeletons — hold the objects the list records.
 
 mod common;
 
@@ -263,4 +265,46 @@ fn seed_list_packages_hold_the_objects_it_records() {
     // Every object read from them was parsed: programs and requirements,
     // as any Debian object (libbpf-rs's test objects use CO-RE).
     assert!(c.objects.iter().any(|o| o.requires.contains_key(&Category::Field)), "no CO-RE field requirement in the seed objects");
+    wheel_embeds_two_skeletons(&c);
+}
+
+/// The PyPI wheel of the seed list, pydivert 4.0.1: its Linux backend
+/// `pydivert/bpf/libebpfdivert.so` links two libbpf skeletons, so the
+/// census finds two objects inside the shared library (not as files of
+/// the wheel). Recorded from the wheel's own bytes: the ELF headers at
+/// these offsets of the library, the objects cut at the end of their
+/// section tables hash to these SHA-256s, and `llvm-readelf -S` /
+/// `llvm-objdump -t` of them list the program sections and functions
+/// counted here (`classifier`: tc_divert_ingress, tc_divert_egress;
+/// cgroup/sock_create, cgroup/post_bind4, cgroup/post_bind6,
+/// cgroup/connect4, cgroup/connect6, cgroup/sock_release, sockops,
+/// cgroup_skb/egress, cgroup_skb/ingress: one program each).
+fn wheel_embeds_two_skeletons(c: &Census) {
+    let mut found: Vec<(u64, &str, usize, Vec<&str>)> = c
+        .objects
+        .iter()
+        .flat_map(|o| o.occurrences.iter().map(move |oc| (o, oc)))
+        .filter(|(_, oc)| oc.package.as_deref() == Some("pydivert"))
+        .map(|(o, oc)| {
+            assert_eq!(oc.ecosystem, Some(Ecosystem::Pypi));
+            assert_eq!(oc.path, "pydivert/bpf/libebpfdivert.so", "inside the shared library");
+            assert!(oc.container.ends_with("pydivert-4.0.1-py3-none-manylinux_2_28_x86_64.whl"), "{}", oc.container);
+            assert_eq!(o.license.as_deref(), Some("GPL"));
+            let types = o.requires.get(&Category::ProgType).map(|m| m.keys().map(String::as_str).collect()).unwrap_or_default();
+            (oc.offset, o.sha256.as_str(), o.programs, types)
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (698296, "639e0b1fc5ebf7660afc9167afa4444bfb3d9b98c44e15743abbc4468fea403b", 2, vec!["BPF_PROG_TYPE_SCHED_CLS"]),
+            (
+                806840,
+                "8647203eba6fb03c372a872a054d8e48d33d9aff752acda72b1374f10eaa2efb",
+                9,
+                vec!["BPF_PROG_TYPE_CGROUP_SKB", "BPF_PROG_TYPE_CGROUP_SOCK", "BPF_PROG_TYPE_CGROUP_SOCK_ADDR", "BPF_PROG_TYPE_SOCK_OPS"]
+            ),
+        ]
+    );
 }

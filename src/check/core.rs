@@ -230,12 +230,14 @@ fn candidates<'a>(ki: &'a KernelModel, name: &str, kind: Kind, rules: Rules) -> 
     v.sort_by_key(|c| c.1 .0 .0);
     match rules {
         Rules::Aya => v,
+        // The modules that name `ess` (or a flavour of it): the others
+        // have no candidate (KernelModel::modules_naming).
         Rules::Cilium => {
-            v.extend(ki.kernel().modules.iter().flat_map(find));
+            v.extend(ki.modules_naming(ess).into_iter().flat_map(find));
             v
         }
         Rules::Libbpf if !v.is_empty() => v,
-        Rules::Libbpf => ki.kernel().modules.iter().flat_map(|m| find(m).into_iter().chain(flavoured(m))).collect(),
+        Rules::Libbpf => ki.modules_naming(ess).into_iter().flat_map(|m| find(m).into_iter().chain(flavoured(m))).collect(),
     }
 }
 

@@ -35,7 +35,8 @@ pub(super) enum ExternStatus {
 /// A FUNC named `name` in vmlinux, else in the first module that has one
 /// (libbpf `find_ksym_btf_id`): its BTF, id and where.
 fn find_func<'k>(ki: &'k KernelModel, name: &str) -> Option<(&'k Btf, TargetTypeId, &'k str)> {
-    ki.kernel().btfs().find_map(|b| {
+    // Only the modules that name it can have it (KernelModel::modules_naming).
+    std::iter::once(&ki.kernel().vmlinux).chain(ki.modules_naming(name)).find_map(|b| {
         b.btf.by_name(name).find(|t| t.kind == Kind::Func && t.id >= b.btf.start_id()).map(|t| (&*b.btf, TargetTypeId(t.id), b.name.as_str()))
     })
 }

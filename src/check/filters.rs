@@ -341,7 +341,8 @@ pub(super) fn struct_ops_sleepable(t: &Target, obj: &BpfObject, p: &Program, rs:
     if HID_SLEEPABLE_MEMBERS.contains(&member) {
         return;
     }
-    let known = t.kernel.kernel().btfs().any(|kb| kb.btf.by_name("hid_bpf_ops_check_member").any(|ty| ty.kind == Kind::Func));
+    let check_member = "hid_bpf_ops_check_member";
+    let known = std::iter::once(&t.kernel.kernel().vmlinux).chain(t.kernel.modules_naming(check_member)).any(|kb| kb.btf.by_name(check_member).any(|ty| ty.kind == Kind::Func));
     if !known {
         return;
     }

@@ -17,6 +17,7 @@ pub mod debian;
 pub mod decompress;
 mod find;
 mod image;
+pub mod module_names;
 mod modules;
 mod tree;
 pub mod rawimage;
