@@ -207,6 +207,12 @@ pub fn of(kernel: &Kernel) -> Surface {
                 evidence.entry((bi, target)).or_default().fastcall_tag = true;
             }
         }
+        // Every decl tag of a module read: its pages go back to the page
+        // cache (one module resident at a time; the few kfuncs found are
+        // read again below). vmlinux stays.
+        if bi != 0 {
+            kb.btf.release_pages();
+        }
     }
 
     let fastcall_bit = kflags::bit_of(kflags::KfFlag::Fastcall, version);

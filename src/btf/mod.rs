@@ -739,6 +739,12 @@ impl Btf {
     pub fn raw_bytes(&self) -> &Bytes {
         &self.bytes
     }
+    /// Hand this blob's mapped pages back to the page cache after a full
+    /// pass over it ([`Bytes::release_pages`]); later reads fault in what
+    /// they touch. Not the base's.
+    pub fn release_pages(&self) {
+        self.bytes.release_pages();
+    }
     /// The parsed header.
     pub fn header(&self) -> &Header {
         &self.header

@@ -423,6 +423,9 @@ fn assemble(pieces: Vec<Piece>, label: String, inputs: Vec<String>, opts: &LoadO
                     return Err(e);
                 }
             };
+            // Parsing read the whole type section: a kernel's modules are
+            // parsed one after another, each handed back before the next.
+            parsed.release_pages();
             mods.push(KernelBtf { name, btf: Arc::new(parsed), btf_ids, origin });
         }
     }
@@ -758,6 +761,11 @@ fn read_dir(dir: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<()> 
             read_bytes(bytes, &o, &p, Some(dir), opts, out, 0)?;
             continue;
         }
+        // Only the magic was read, but the kernel maps the pages around it
+        // (most module BTFs are smaller than its fault-around window): hand
+        // them back until the module is parsed, or thousands of modules are
+        // all resident at once.
+        bytes.release_pages();
         out.push(Piece::Module { name: module_name_from_path(&p), btf_ids: sibling_btf_ids(&p), btf: bytes, origin: o, release: None, base_err: None });
     }
     Ok(())

@@ -66,6 +66,8 @@ impl ModuleNames {
             own.sort_unstable();
             own.dedup();
             entries.extend_from_slice(&own);
+            // Every name read: one module's bytes resident at a time.
+            m.btf.release_pages();
         }
         entries.sort_unstable();
         entries.shrink_to_fit();
