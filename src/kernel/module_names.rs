@@ -57,8 +57,8 @@ impl ModuleNames {
                 own.push(key(name, i));
                 // Every prefix before a `___` (overlapping ones too:
                 // `a____b` is entered under `a` and `a_`).
-                for p in memchr::memmem::find_iter(name, b"__") {
-                    if name.get(p + 2) == Some(&b'_') {
+                for p in memchr::memchr_iter(b'_', name) {
+                    if name.get(p + 1..p + 3) == Some(b"__") {
                         own.push(key(name.get(..p).unwrap_or(&[]), i));
                     }
                 }
