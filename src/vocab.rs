@@ -500,6 +500,14 @@ pub enum ReasonKind {
     KfuncNotAllowed,
     ProbeUndecided,
     ProbeNoVariant,
+    /// A kfunc of the target kernel the probe has no decision for: its
+    /// module was not loaded when the probe ran, or the probed kernel did
+    /// not list it as a kfunc (`unknown`; `loads` for a weak extern).
+    KfuncNotProbed,
+    /// A map the program uses whose value (or type) its program type may
+    /// not use (verifier.c `check_map_prog_compatibility`: a tracing
+    /// program and a map holding a `bpf_spin_lock`, `bpf_timer`, ...).
+    MapProgIncompatible,
     KfuncJitUnsupported,
     TailcallSubprogJitUnsupported,
     /// Real loads (vmtest, check --load): what happened.

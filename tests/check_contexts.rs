@@ -387,3 +387,151 @@ fn context_programs_agree_with_vm_loads() {
     eprintln!("{compared} units compared with real loads");
     assert!(compared >= 14, "{compared}");
 }
+
+/// A probe as `bpfabi probe` writes it where `module` is not loaded: the
+/// module is not in `kernel.modules` and none of its kfuncs was asked.
+fn without_module(mut probe: bpfabi::probe::Probe, module: &str) -> bpfabi::probe::Probe {
+    probe.kernel.modules.retain(|m| m != module);
+    let ours = |k: &bpfabi::probe::KfuncDecision| k.module.as_deref() == Some(module);
+    let mut removed = 0;
+    for v in &mut probe.variants {
+        let gone: Vec<String> = v.kfuncs.iter().filter(|k| ours(k)).map(|k| k.name.clone()).collect();
+        removed += gone.len();
+        v.kfuncs.retain(|k| !ours(k));
+        v.allowed_kfuncs.retain(|n| !gone.contains(n));
+        for m in &mut v.members {
+            m.kfuncs.retain(|k| !ours(k));
+        }
+        for c in &mut v.contexts {
+            c.kfuncs.retain(|k| !ours(k));
+        }
+    }
+    assert!(removed > 0, "the probe had no kfunc of {module}");
+    probe
+}
+
+/// "Never `loads` without a measurement", for module kfuncs: a kfunc of a
+/// module that was not loaded when the probe ran was never asked, so a
+/// program calling it is `unknown`, with the reason and the command that
+/// decides it; weak externs behind bpf_ksym_exists() keep `loads` (libbpf
+/// resolves them to 0 where the module is not loaded), explained.
+#[test]
+fn module_kfunc_the_probe_never_asked_is_unknown() {
+    if !have_corpus() {
+        return;
+    }
+    use Verdict::*;
+    // Measured: 6.12.117's probe was made with nf_conntrack loaded; it
+    // allows the conntrack kfuncs to tc programs, as the real load in
+    // vmtest says (tests/vmtest.rs: module_kfunc loads).
+    let k612 = corpus_kernel("6.12.117-1");
+    assert!(k612.probe().unwrap().probe.kernel.modules.iter().any(|m| m == "nf_conntrack"));
+    assert_eq!(worst(&judge("module_kfunc", &k612)), Loads);
+
+    // The same probe as made with nf_conntrack not loaded.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/probe/6.12.117+deb13-amd64.json");
+    let probe = without_module(bpfabi::probe::read_probe(&std::fs::read(&path).unwrap(), "no nf_conntrack").unwrap(), "nf_conntrack");
+    let mut ki = KernelModel::new(load_dir("6.12.117-1"));
+    ki.set_probe(Arc::new(ProbeIndex::new(probe, "no nf_conntrack").with_kernel_facts(ki.kernel())));
+    let r = judge("module_kfunc", &ki);
+    assert_eq!(worst(&r), Unknown, "{r:#?}");
+    for kfunc in ["bpf_skb_ct_lookup", "bpf_ct_release"] {
+        let why = r.iter().flat_map(|x| &x.reasons).find(|x| x.kind == "kfunc_not_probed" && x.name == kfunc);
+        assert!(
+            why.is_some_and(|x| x.severity == Unknown
+                && x.message.contains("module nf_conntrack, which was not loaded when the probe ran")
+                && x.message.contains("`modprobe nf_conntrack`")
+                && x.message.contains("`bpfabi vmtest`")),
+            "{kfunc}: {r:#?}"
+        );
+    }
+    // Weak externs behind bpf_ksym_exists(): loads, and --explain says why.
+    let r = check_object(&object("module_kfunc_weak"), &ki, &Default::default(), &CheckOptions::default().explain(true));
+    assert_eq!(worst(&r), Loads, "{r:#?}");
+    assert!(
+        r.iter().flat_map(|x| &x.satisfied).any(|x| x.kind == "kfunc_not_probed" && x.name == "bpf_skb_ct_lookup" && x.message.contains("the extern is weak")),
+        "{r:#?}"
+    );
+
+    // 6.1's probe file: nf_conntrack was loaded, but the probed kernel
+    // listed no module kfunc (6.1 has no decl tags, and /sys/kernel/btf no
+    // .BTF_ids), so none was asked: unknown, where it used to read loads.
+    let k61 = corpus_kernel("6.1.192-2");
+    assert!(k61.probe().unwrap().probe.kernel.modules.iter().any(|m| m == "nf_conntrack"));
+    let r = judge("module_kfunc", &k61);
+    assert_eq!(worst(&r), Unknown, "{r:#?}");
+    assert!(has(&r, "kfunc_not_probed", "was not asked by the probe"), "{r:#?}");
+}
+
+/// verifier.c `check_map_prog_compatibility` (src/check/maps.rs): kprobes
+/// whose maps hold a bpf_timer or a bpf_spin_lock, on the corpus kernels.
+#[test]
+fn map_compat_on_corpus_kernels() {
+    if !have_corpus() {
+        return;
+    }
+    let incompatible = |r: &[ProgramResult], program: &str| -> Vec<String> {
+        r.iter().filter(|x| x.program == program).flat_map(|x| &x.reasons).filter(|x| x.kind == "map_prog_incompatible").map(|x| x.message.clone()).collect()
+    };
+    // 6.12.117: both refused, the tc program using the same maps is not.
+    let r = judge("map_compat_kprobe", &corpus_kernel("6.12.117-1"));
+    let timer = incompatible(&r, "kprobe_timer");
+    assert!(timer.len() == 1 && timer[0].contains("tracing progs cannot use bpf_timer yet") && timer[0].contains("map timers"), "{r:#?}");
+    let lock = incompatible(&r, "kprobe_lock");
+    assert!(lock.len() == 1 && lock[0].contains("tracing progs cannot use bpf_spin_lock yet"), "{r:#?}");
+    for p in ["kprobe_plain", "tc_timer_lock"] {
+        assert!(incompatible(&r, p).is_empty(), "{p}: {r:#?}");
+        assert!(r.iter().any(|x| x.program == p && x.verdict != Verdict::Fails), "{p}: {r:#?}");
+    }
+    for p in ["kprobe_timer", "kprobe_lock"] {
+        assert!(r.iter().any(|x| x.program == p && x.verdict == Verdict::Fails), "{p}");
+    }
+    // 5.10 has no bpf_timer (v5.15): its kernel does not look for one, and
+    // the kprobe using the timer map is not refused for it; the spin lock
+    // is.
+    let r = judge("map_compat_kprobe", &corpus_kernel("5.10.223-1"));
+    assert!(incompatible(&r, "kprobe_timer").is_empty(), "{r:#?}");
+    assert!(incompatible(&r, "kprobe_lock").iter().any(|m| m.contains("bpf_spin_lock")), "{r:#?}");
+}
+
+/// The same programs loaded for real, one by one (libbpf), on the running
+/// kernel: each prediction that is not `unknown` agrees, and the two
+/// refusals are the verifier's own words.
+#[cfg(feature = "libbpf")]
+#[test]
+fn map_compat_agrees_with_real_loads_on_the_running_kernel() {
+    if !have_corpus() {
+        return;
+    }
+    if !is_root() || !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        eprintln!("not root or no kernel BTF: nothing to load");
+        return;
+    }
+    let mut ki = KernelModel::running(&Default::default()).unwrap();
+    let opts = ProbeOptions { only: vec!["kprobe".into(), "SCHED_CLS".into()], ..ProbeOptions::default() };
+    if let Ok(probe) = bpfabi::probe::run(&opts) {
+        ki.set_probe(Arc::new(ProbeIndex::new(probe, "live probe").with_kernel_facts(ki.kernel())));
+    }
+    let path = built().join("map_compat_kprobe.bpf.o");
+    let inputs = bpfabi::vmtest::read_objects(std::slice::from_ref(&path), None).unwrap();
+    let r = judge("map_compat_kprobe", &ki);
+    let records = bpfabi::vmtest::load_here(&inputs);
+    let mut compared = 0;
+    for (_, rec) in &records {
+        let Some(program) = rec.program.as_deref() else { continue };
+        let predicted = r.iter().find(|x| x.program == program).map(|x| x.verdict).unwrap();
+        eprintln!("{program}: predicted {predicted:?}, loaded {} {}", rec.loaded, rec.error.lines().last().unwrap_or(""));
+        if predicted == Verdict::Unknown {
+            continue;
+        }
+        assert_eq!(rec.loaded, predicted != Verdict::Fails, "{program}: predicted {predicted:?}, real: {}", rec.error);
+        compared += 1;
+    }
+    let refused = |p: &str, words: &str| records.iter().any(|(_, x)| x.program.as_deref() == Some(p) && !x.loaded && x.error.contains(words));
+    assert!(refused("kprobe_lock", "tracing progs cannot use bpf_spin_lock yet"), "{records:#?}");
+    // A kernel with bpf_timer_cancel_async (v7.0) lets tracing programs
+    // use timers; the prediction follows its BTF either way.
+    let cancel_async = ki.vmlinux().by_name("bpf_timer_cancel_async").next().is_some();
+    assert_eq!(refused("kprobe_timer", "tracing progs cannot use bpf_timer yet"), !cancel_async, "{records:#?}");
+    assert!(compared >= 2, "{compared}");
+}

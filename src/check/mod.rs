@@ -288,6 +288,7 @@ fn check_object_as(obj: &BpfObject, ki: &KernelModel, helper_names: &BTreeMap<u3
         // fails or warns, pruning cannot change the verdict and the analysis
         // is skipped (unless --explain asks what it pruned).
         let all = reach(obj, p, None, &facts);
+        maps::program(&t, obj, p, &all, &mut rs);
         if per_program_externs {
             loader::used_externs(obj, &all, &extern_reasons, &mut rs);
         }

@@ -8,6 +8,7 @@
 //! fails a program; undecided answers never do.
 
 use super::{Reached, Target};
+use crate::model::KernelModel;
 use crate::object::{essential, BpfObject, ExternKind, Program};
 use crate::policy::{Policy, Requirement};
 use crate::probe::{Decision, LoadOutcome, MemberResult, ProbeIndex, Variant, VariantResult};
@@ -20,7 +21,7 @@ pub(super) fn availability(t: &Target, obj: &BpfObject, p: &Program, calls: &Rea
     let mut q = p.clone();
     q.helpers.retain(|id, _| calls.helpers.contains(id));
     q.kfuncs.retain(|n| calls.calls.iter().any(|&e| obj.externs.get(e as usize).is_some_and(|x| &x.name == n)));
-    pi.judge(obj, &q)
+    pi.judge(t.kernel, obj, &q)
 }
 
 /// Whether the probe refuses anything every instruction of the call graph
@@ -77,8 +78,10 @@ impl ProbeIndex {
         ds.iter().find(|d| d.available() == Some(true)).or_else(|| ds.iter().find(|d| d.available() == Some(false))).or(ds.first()).copied()
     }
 
-    /// Reasons (problems and satisfied requirements) for one program.
-    pub fn judge(&self, obj: &BpfObject, p: &Program) -> Vec<Reason> {
+    /// Reasons (problems and satisfied requirements) for one program on
+    /// `kernel`, the kernel this probe is attached to (its kfuncs say which
+    /// calls the probe should have measured).
+    pub fn judge(&self, kernel: &KernelModel, obj: &BpfObject, p: &Program) -> Vec<Reason> {
         let mut rs = Vec::new();
         let prog_type = type_name(p);
         let idx = self.variants_for(obj, p);
@@ -181,9 +184,9 @@ impl ProbeIndex {
             }
         }
         for name in &p.kfuncs {
-            if !obj.externs.iter().any(|e| &e.name == name && e.kind == ExternKind::Kfunc) {
+            let Some(ext) = obj.externs.iter().find(|e| &e.name == name && e.kind == ExternKind::Kfunc) else {
                 continue;
-            }
+            };
             let ess = essential(name);
             let d = match &member {
                 Some(m) => m.kfunc(self, ess),
@@ -192,6 +195,11 @@ impl ProbeIndex {
             if d.is_none() && !self.probe.options.kfuncs {
                 // A probe made without kfuncs measured none.
                 rs.push(reason(R::ProbeUndecided, ess, format!("not measured: the probe ({src}) was made without kfuncs{DECIDE}")));
+            } else if d.is_none() {
+                // A kfunc of this kernel the probe never asked about.
+                if let Some(r) = self.not_probed(kernel, ess, ext.weak) {
+                    rs.push(r.weak(ext.weak));
+                }
             }
             if let Some(d) = d {
                 match ctx.kfunc(self, name, ess, d) {
@@ -229,6 +237,40 @@ impl MemberView<'_> {
 }
 
 impl ProbeIndex {
+    /// A kfunc `kernel` registers that the probe has no decision for, in
+    /// any variant: why it was not measured, as a `kfunc_not_probed`
+    /// reason (`None`: not a kfunc of `kernel`, which the extern rules
+    /// report). The probe asks every kfunc of the kernel it runs on, and
+    /// that kernel has the kfuncs of the modules loaded then
+    /// (`/sys/kernel/btf`, listed in the probe's `kernel.modules`): a
+    /// module kfunc is missing from the probe when its module was not
+    /// loaded (libbpf resolves a kfunc against the module BTFs loaded at
+    /// load time, `find_ksym_btf_id`), any kfunc when the probed kernel did
+    /// not list it as one (no decl tag, no `.BTF_ids` of that module). The
+    /// policy grades it `unknown`, or `loads` for a weak extern (`__weak`,
+    /// behind `bpf_ksym_exists()`): libbpf resolves it to 0 where the
+    /// module is not loaded and the program runs its own fallback.
+    fn not_probed(&self, kernel: &KernelModel, ess: &str, weak: bool) -> Option<Reason> {
+        let k = kernel.kfunc(ess)?;
+        let src = &self.origin;
+        let weak_note = if weak {
+            "; the extern is weak: where the module is not loaded libbpf resolves it to 0 (`bpf_ksym_exists()` is false) and the program's fallback runs"
+        } else {
+            ""
+        };
+        let message = match k.module.as_deref() {
+            Some(m) if !self.probe.kernel.modules.iter().any(|x| x == m) => format!(
+                "kfunc `{ess}` is in module {m}, which was not loaded when the probe ran ({src}: modules {}): its availability was not measured{weak_note} (decide it: load the module, `modprobe {m}`, then `bpfabi probe` on that kernel; or a real load: `bpfabi vmtest`)",
+                if self.probe.kernel.modules.is_empty() { "none".to_string() } else { self.probe.kernel.modules.join(", ") }
+            ),
+            wher => format!(
+                "kfunc `{ess}` ({}) was not asked by the probe ({src}): the kernel it ran on did not list it as a kfunc (no decl tag or `.BTF_ids` for it there), so its availability was not measured{weak_note} (decide it with a real load: `bpfabi vmtest`)",
+                wher.map_or_else(|| "vmlinux".to_string(), |m| format!("module {m}"))
+            ),
+        };
+        Some(reason(R::KfuncNotProbed, ess, message))
+    }
+
     /// The member a struct_ops program implements (libbpf
     /// `bpf_object__collect_st_ops_relos` ties the program to the member at
     /// the relocation's offset; `bpf_map__init_kern_struct_ops` loads it

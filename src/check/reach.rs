@@ -94,6 +94,9 @@ pub(super) struct Reached {
     pub(super) calls: BTreeSet<u32>,
     /// Extern indices whose address is taken.
     pub(super) addrs: BTreeSet<u32>,
+    /// Data addresses an `ld_imm64` loads (ELF section, offset): maps
+    /// (`Map::elf_at`) and global data.
+    pub(super) data: BTreeSet<(u32, i64)>,
     /// (relocation, on a load/store instruction).
     pub(super) core: BTreeMap<u32, bool>,
     /// (function, decision).
@@ -143,6 +146,9 @@ pub(super) fn reach(obj: &BpfObject, p: &Program, mut flows: Option<&mut [Option
                 (0x85 | 0x18, InsnTarget::Func(c)) if seen.insert(c as usize) => stack.push(c as usize),
                 (0x18, InsnTarget::Extern(e)) => {
                     out.addrs.insert(e);
+                }
+                (0x18, InsnTarget::Data { section, offset }) => {
+                    out.data.insert((section, offset));
                 }
                 _ => {}
             }

@@ -18,6 +18,7 @@ pub mod callbacks;
 pub mod embedded;
 pub mod flow;
 pub mod sections;
+pub mod value_fields;
 
 use crate::btf::{Btf, Kind, LocalTypeId};
 use crate::bytes::{Bytes, Endian};
@@ -195,6 +196,16 @@ pub struct Map {
     /// cilium/ebpf does not.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub not_struct: bool,
+    /// Special fields of a BTF map's value type (`struct bpf_spin_lock`,
+    /// `bpf_timer`, ...: [`value_fields`]); empty for legacy maps, which
+    /// carry no BTF.
+    #[serde(skip)]
+    pub value_fields: BTreeSet<value_fields::ValueField>,
+    /// Where the definition is in the ELF (section index, byte offset):
+    /// what an `ld_imm64` relocated against the map's symbol points at
+    /// ([`InsnTarget::Data`]).
+    #[serde(skip)]
+    pub elf_at: Option<(u32, i64)>,
 }
 
 /// The tail of a legacy map definition beyond `struct bpf_map_def`
@@ -959,6 +970,18 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
 fn read_maps(file: &object::File, btf: Option<&Btf>, endian: Endian) -> Vec<Map> {
     let mut out = Vec::new();
     if let Some(b) = btf {
+        // Where each map's symbol is: clang leaves the DATASEC's offsets 0
+        // in an object (libbpf fills them from the symbols,
+        // `btf_fixup_datasec`), so the symbol table says.
+        let maps_section = file.section_by_name(".maps").map(|s| s.index());
+        let map_symbol: HashMap<&str, i64> = match maps_section {
+            Some(si) => file
+                .symbols()
+                .filter(|sym| sym.section() == SymbolSection::Section(si))
+                .filter_map(|sym| Some((sym.name().ok()?, sym.address() as i64)))
+                .collect(),
+            None => HashMap::new(),
+        };
         for sec in b.types_of_kind(Kind::Datasec).filter(|s| s.name() == ".maps") {
             for v in sec.datasec_vars() {
                 let Some(var) = b.ty(v.ty) else { continue };
@@ -996,6 +1019,15 @@ fn read_maps(file: &object::File, btf: Option<&Btf>, endian: Endian) -> Vec<Map>
                     inner_map: def.members().any(|m| m.name == "values"),
                     extra: None,
                     not_struct: b.ty(var.ref_type()).is_some_and(|t| t.kind != Kind::Struct),
+                    // `__type(value, T)` is `T *value`.
+                    value_fields: def
+                        .members()
+                        .find(|m| m.name == "value")
+                        .and_then(|m| b.ty(m.ty))
+                        .filter(|p| p.kind == Kind::Ptr)
+                        .map(|p| value_fields::of_value(b, p.ref_type()))
+                        .unwrap_or_default(),
+                    elf_at: maps_section.zip(map_symbol.get(var.name())).map(|(si, &at)| (si.0 as u32, at)),
                 });
             }
         }
@@ -1025,6 +1057,8 @@ fn read_maps(file: &object::File, btf: Option<&Btf>, endian: Endian) -> Vec<Map>
                 inner_map: false,
                 extra: (!tail.is_empty()).then(|| MapExtra { len: tail.len() as u32, non_zero: tail.iter().any(|&b| b != 0) }),
                 not_struct: false,
+                value_fields: BTreeSet::new(),
+                elf_at: Some((si.0 as u32, off as i64)),
             });
         }
     }

@@ -211,6 +211,12 @@ impl Policy for DefaultPolicy {
             // failure, never "loads".
             HelperAllowed | KfuncAllowed => Verdict::Loads,
             ProgTypeUnverified | ProbeUndecided | ProbeNoVariant => Verdict::Unknown,
+            // A kfunc the probe never asked (its module was not loaded
+            // then): unknown, except a weak extern, which libbpf resolves
+            // to 0 where the module is not loaded (the program's own
+            // `bpf_ksym_exists()` fallback; docs/check.md).
+            KfuncNotProbed if r.weak => Verdict::Loads,
+            KfuncNotProbed => Verdict::Unknown,
             HelperNotAllowed | KfuncNotAllowed if r.indirect => Verdict::Warns,
             AttachTargetNotInBtf | AttachTargetSetAtRuntime | CoreUnresolvedGuarded | DependsOnRodata | NotCheckedReducedKernel | MapSizedByUserSpace => Verdict::Warns,
             // libbpf: a missing weak extern resolves to 0 (kfunc calls are
