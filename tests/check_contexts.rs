@@ -382,6 +382,13 @@ fn context_programs_agree_with_vm_loads() {
         let refused = r.iter().any(|(k, m)| k == "attach_target_not_sleepable" && m.contains("attach to unsupported member hid_device_event"));
         assert_eq!(refused, release.starts_with('7'), "{release}: {r:?}");
         assert!(!reasons("hid_sleepable_fixup", "hid_fixup").iter().any(|(k, _)| k == "attach_target_not_sleepable"));
+        // check_map_prog_compatibility: the spin lock is refused to a
+        // kprobe everywhere here, the timer up to v6.19 (7.x have
+        // bpf_timer_cancel_async, v7.0, and load it: tests/fixtures).
+        let r = reasons("map_compat_kprobe", "kprobe_lock");
+        assert!(r.iter().any(|(k, m)| k == "map_prog_incompatible" && m.contains("tracing progs cannot use bpf_spin_lock yet")), "{release}: {r:?}");
+        let r = reasons("map_compat_kprobe", "kprobe_timer");
+        assert_eq!(r.iter().any(|(k, m)| k == "map_prog_incompatible" && m.contains("bpf_timer")), !release.starts_with('7'), "{release}: {r:?}");
         eprintln!("{release}: {agreed} agree, 0 disagree, {unknown} unknown");
     }
     eprintln!("{compared} units compared with real loads");
