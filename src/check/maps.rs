@@ -80,9 +80,10 @@ pub(super) fn program(t: &Target, obj: &BpfObject, p: &Program, all: &Reached, r
     let async_anywhere = || vmlinux.by_name("bpf_timer_cancel_async").any(|ty| ty.kind == Kind::Func);
     let used = obj.maps.iter().filter(|m| m.elf_at.is_some_and(|at| all.data.contains(&at)));
     for m in used {
-        let mut refused: Vec<String> = Vec::new();
+        // (the verifier's words, what in the map they are about)
+        let mut refused: Vec<(&str, String)> = Vec::new();
         if m.map_type == map_type::STRUCT_OPS {
-            refused.push("bpf_struct_ops map cannot be used in prog".into());
+            refused.push(("bpf_struct_ops map cannot be used in prog", "it is a struct_ops map".into()));
         }
         for &f in m.value_fields.iter().filter(|f| has_struct(f.struct_name())) {
             let why = match f {
@@ -99,16 +100,15 @@ pub(super) fn program(t: &Target, obj: &BpfObject, p: &Program, all: &Reached, r
                 }
                 _ => continue,
             };
-            let why = format!("{why} (the value holds {f})");
-            if !refused.contains(&why) {
-                refused.push(why);
+            if !refused.iter().any(|(w, _)| *w == why) {
+                refused.push((why, format!("its value holds {f}")));
             }
         }
-        for why in refused {
+        for (why, what) in refused {
             rs.push(Reason::fact(
                 ReasonKind::MapProgIncompatible,
                 &m.name,
-                format!("{} programs may not use map {}: the verifier says `{why}` (verifier.c check_map_prog_compatibility)", pt.short_name(), m.name),
+                format!("{} programs may not use map {} ({what}): the verifier says `{why}` (verifier.c check_map_prog_compatibility)", pt.short_name(), m.name),
             ));
         }
     }
