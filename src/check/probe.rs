@@ -247,14 +247,15 @@ impl ProbeIndex {
     /// loaded (libbpf resolves a kfunc against the module BTFs loaded at
     /// load time, `find_ksym_btf_id`), any kfunc when the probed kernel did
     /// not list it as one (no decl tag, no `.BTF_ids` of that module). The
-    /// policy grades it `unknown`, or `loads` for a weak extern (`__weak`,
+    /// policy grades it `unknown`, or `warns` for a weak extern (`__weak`,
     /// behind `bpf_ksym_exists()`): libbpf resolves it to 0 where the
-    /// module is not loaded and the program runs its own fallback.
+    /// module is not loaded and the program runs its own fallback, but
+    /// where the module is loaded the call was not measured.
     fn not_probed(&self, kernel: &KernelModel, ess: &str, weak: bool) -> Option<Reason> {
         let k = kernel.kfunc(ess)?;
         let src = &self.origin;
         let weak_note = if weak {
-            "; the extern is weak: where the module is not loaded libbpf resolves it to 0 (`bpf_ksym_exists()` is false) and the program's fallback runs"
+            "; the extern is weak: where the module is not loaded libbpf resolves it to 0 (`bpf_ksym_exists()` is false) and the program's fallback runs, where it is loaded the call's availability is unmeasured"
         } else {
             ""
         };

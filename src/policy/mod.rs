@@ -212,10 +212,12 @@ impl Policy for DefaultPolicy {
             HelperAllowed | KfuncAllowed => Verdict::Loads,
             ProgTypeUnverified | ProbeUndecided | ProbeNoVariant => Verdict::Unknown,
             // A kfunc the probe never asked (its module was not loaded
-            // then): unknown, except a weak extern, which libbpf resolves
-            // to 0 where the module is not loaded (the program's own
-            // `bpf_ksym_exists()` fallback; docs/check.md).
-            KfuncNotProbed if r.weak => Verdict::Loads,
+            // then): unknown; a weak extern warns: libbpf resolves it to 0
+            // where the module is not loaded (the program's own
+            // `bpf_ksym_exists()` fallback runs), but where the module is
+            // loaded the call's availability was not measured, so it never
+            // reads `loads` (issue #22; docs/check.md).
+            KfuncNotProbed if r.weak => Verdict::Warns,
             KfuncNotProbed => Verdict::Unknown,
             HelperNotAllowed | KfuncNotAllowed if r.indirect => Verdict::Warns,
             AttachTargetNotInBtf | AttachTargetSetAtRuntime | CoreUnresolvedGuarded | DependsOnRodata | NotCheckedReducedKernel | MapSizedByUserSpace => Verdict::Warns,
