@@ -2,9 +2,11 @@
 //! judge a fixed set of programs (every variant-matching path) with them,
 //! including the contexts (`contexts`, `contexts_measured`: an `iter/tcp`
 //! program and an arena map ask for the `iter_target` and `arena_map`
-//! contexts of the variants).
+//! contexts of the variants), against a real kernel (the running kernel's
+//! BTF, or $BPFABI_FUZZ_KERNEL), which says which kfuncs it registers.
 #![no_main]
 use bpfabi::bytes::{Bytes, Endian};
+use bpfabi::model::KernelModel;
 use bpfabi::object::{BpfObject, Extern, ExternKind, Map, Program, StructOps};
 use bpfabi::probe::{read_probe, ProbeIndex};
 use libfuzzer_sys::fuzz_target;
@@ -30,6 +32,17 @@ fn program(section: &str) -> Program {
         func: 0,
         is_static: false,
     }
+}
+
+fn kernel() -> &'static KernelModel {
+    static K: OnceLock<KernelModel> = OnceLock::new();
+    K.get_or_init(|| {
+        let opts = Default::default();
+        match std::env::var_os("BPFABI_FUZZ_KERNEL") {
+            Some(p) => KernelModel::load(&[p.into()], &opts).expect("BPFABI_FUZZ_KERNEL"),
+            None => KernelModel::running(&opts).expect("running kernel BTF (or set BPFABI_FUZZ_KERNEL)"),
+        }
+    })
 }
 
 fn object() -> &'static BpfObject {
@@ -68,7 +81,7 @@ fuzz_target!(|data: &[u8]| {
         let idx = ProbeIndex::new(p, "fuzz.json");
         let o = object();
         for prog in &o.programs {
-            let _ = idx.judge(o, prog);
+            let _ = idx.judge(kernel(), o, prog);
         }
     }
 });
