@@ -226,7 +226,14 @@ enum Unpredicted {
     Static,
 }
 
-fn unpredicted(loader: &str, error: &str, libbpf: Option<&serde_json::Value>, warned_user_space: bool) -> Unpredicted {
+/// `rodata_frozen`: the loader freezes `.rodata` before loading the
+/// programs (every loader but cilium/ebpf <= 0.11, which runs
+/// `populateMaps` after the programs: collection.go v0.11.0), so the
+/// verifier prunes what a `const volatile` switch turns off. Where it does
+/// not, the verifier checks code libbpf's load never reaches, and a
+/// refusal there that libbpf escaped is still the verifier's run-time
+/// verdict (`Facts::frozen_before_load` gives check the same unknown).
+fn unpredicted(loader: &str, error: &str, libbpf: Option<&serde_json::Value>, warned_user_space: bool, rodata_frozen: bool) -> Unpredicted {
     // libbpf "BPF program load failed", cilium/ebpf "load program: <errno>:",
     // aya "the BPF_PROG_LOAD syscall failed. Verifier output:".
     let by_kernel = |e: &str| ["BPF program load failed", "load program: ", "BPF_PROG_LOAD syscall failed", "Verifier output"].iter().any(|m| e.contains(m));
@@ -236,7 +243,7 @@ fn unpredicted(loader: &str, error: &str, libbpf: Option<&serde_json::Value>, wa
         Unpredicted::Measurement
     } else if error.contains("detect support for syscall wrapper") {
         Unpredicted::Environment
-    } else if by_kernel(error) && (loader == "libbpf" || libbpf.is_none_or(|l| l["loaded"] != true)) {
+    } else if by_kernel(error) && (loader == "libbpf" || !rodata_frozen || libbpf.is_none_or(|l| l["loaded"] != true)) {
         Unpredicted::Verifier
     } else {
         Unpredicted::Static
@@ -271,17 +278,17 @@ fn check_with_each_loader_agrees_with_its_real_loads() {
     //  user space, measurement, environment)
     type Row = (&'static str, &'static str, &'static str, &'static str, usize, usize, usize, usize, usize, usize, usize, usize);
     const EXPECTED: &[Row] = &[
-        ("6.1.0-56-amd64", "6.1.192-2", "aya", "0.14.0", 385, 379, 357, 357, 2, 20, 0, 0),
-        ("6.1.0-56-amd64", "6.1.192-2", "cilium", "0.11.0", 362, 400, 369, 369, 11, 20, 0, 0),
-        ("6.1.0-56-amd64", "6.1.192-2", "cilium", "0.22.0", 503, 260, 162, 162, 78, 20, 0, 0),
+        ("6.1.0-56-amd64", "6.1.192-2", "aya", "0.14.0", 385, 380, 357, 357, 3, 20, 0, 0),
+        ("6.1.0-56-amd64", "6.1.192-2", "cilium", "0.11.0", 362, 403, 369, 369, 14, 20, 0, 0),
+        ("6.1.0-56-amd64", "6.1.192-2", "cilium", "0.22.0", 503, 262, 162, 162, 80, 20, 0, 0),
         ("6.1.0-56-amd64", "6.1.192-2", "libbpf", "1.7.0", 542, 198, 92, 92, 86, 20, 0, 0),
-        ("6.12.117+deb13-amd64", "6.12.117-1", "aya", "0.14.0", 380, 384, 362, 362, 2, 20, 0, 0),
-        ("6.12.117+deb13-amd64", "6.12.117-1", "cilium", "0.11.0", 349, 410, 379, 379, 11, 20, 0, 0),
-        ("6.12.117+deb13-amd64", "6.12.117-1", "cilium", "0.22.0", 487, 273, 194, 194, 59, 20, 0, 0),
+        ("6.12.117+deb13-amd64", "6.12.117-1", "aya", "0.14.0", 380, 385, 362, 362, 3, 20, 0, 0),
+        ("6.12.117+deb13-amd64", "6.12.117-1", "cilium", "0.11.0", 349, 414, 379, 379, 15, 20, 0, 0),
+        ("6.12.117+deb13-amd64", "6.12.117-1", "cilium", "0.22.0", 487, 276, 194, 194, 62, 20, 0, 0),
         ("6.12.117+deb13-amd64", "6.12.117-1", "libbpf", "1.7.0", 514, 226, 145, 145, 61, 20, 0, 0),
-        ("6.18.44-fc-v1272", "live-6.18", "aya", "0.14.0", 307, 399, 376, 376, 3, 20, 0, 0),
-        ("6.18.44-fc-v1272", "live-6.18", "cilium", "0.11.0", 274, 409, 381, 381, 10, 18, 0, 0),
-        ("6.18.44-fc-v1272", "live-6.18", "cilium", "0.22.0", 393, 286, 212, 212, 55, 18, 0, 1),
+        ("6.18.44-fc-v1272", "live-6.18", "aya", "0.14.0", 307, 400, 376, 376, 4, 20, 0, 0),
+        ("6.18.44-fc-v1272", "live-6.18", "cilium", "0.11.0", 274, 410, 381, 381, 11, 18, 0, 0),
+        ("6.18.44-fc-v1272", "live-6.18", "cilium", "0.22.0", 393, 287, 212, 212, 56, 18, 0, 1),
         ("6.18.44-fc-v1272", "live-6.18", "libbpf", "1.7.0", 396, 256, 181, 181, 55, 20, 0, 0),
     ];
     // Owned rows, compared with EXPECTED.
@@ -354,7 +361,8 @@ fn check_with_each_loader_agrees_with_its_real_loads() {
                         continue;
                     }
                     let user_space = res.reasons.iter().any(|x| x.kind == ReasonKind::AttachTargetSetAtRuntime);
-                    let why = unpredicted(l, r["error"].as_str().unwrap_or(""), libbpf(o, p), user_space);
+                    let rodata_frozen = !(l == "cilium" && v.parse::<Version>().is_ok_and(|x| x.major == 0 && x.minor < 12));
+                    let why = unpredicted(l, r["error"].as_str().unwrap_or(""), libbpf(o, p), user_space, rodata_frozen);
                     if why == Unpredicted::Static {
                         missed.push(format!("{rel} {l} {v}: {o} {p}: {}", r["error"]));
                     }
