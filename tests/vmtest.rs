@@ -73,9 +73,16 @@ fn real_loads_on_a_bookworm_kernel_under_tcg() {
             assert!(r["errno"].as_i64().unwrap() > 0);
         }
     }
-    // Prediction and reality agree on every unit: nothing missed, no false alarm.
+    // Prediction and reality agree on every unit: nothing missed, no false
+    // alarm. module_kfunc is not compared: the probe in the 6.1 guest
+    // cannot list module kfuncs (6.1 has no decl tags, /sys/kernel/btf no
+    // .BTF_ids), so nf_conntrack's are unmeasured there and check says
+    // `unknown` (kfunc_not_probed, issue #22), never `loads`.
     let conf = &v["comparison"]["confusion"][0][1];
-    assert_eq!((conf["true_reject"].as_u64(), conf["true_load"].as_u64()), (Some(3), Some(5)), "{:#}", v["comparison"]);
+    assert_eq!((conf["true_reject"].as_u64(), conf["true_load"].as_u64()), (Some(3), Some(4)), "{:#}", v["comparison"]);
+    let rows = v["comparison"]["rows"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let mk = rows.iter().find(|r| r["unit"] == "module_kfunc").unwrap_or_else(|| panic!("{:#}", v["comparison"]));
+    assert_eq!((mk["outcome"].as_str(), mk["predicted"].as_str(), mk["real"].as_str()), (Some("not_compared"), Some("unknown"), Some("loaded")), "{mk:#}");
     assert_eq!((conf["false_alarm"].as_u64(), conf["missed"].as_u64()), (Some(0), Some(0)));
     assert_eq!(o.status.code(), Some(0), "--compare exits 0 when everything agrees");
     // The run: one TCG boot that finished, modules in (nf_conntrack gives module_kfunc its kfunc).

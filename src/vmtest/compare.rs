@@ -69,12 +69,17 @@ pub struct Row {
 }
 
 /// Whether a real rejection is the environment's, not the program's:
-/// EPERM/EACCES with the privileges to load (the probe's rule,
+/// EPERM with the privileges to load (the probe's rule,
 /// `probe::classify::baseline`: "privileges or the environment", e.g. a
-/// kernel without ftrace trampolines refusing every fentry/fexit). The
-/// kernel's verdict on the program is unknown there.
+/// kernel without ftrace trampolines refusing every fentry/fexit), or
+/// EACCES without a word from the verifier (an LSM's denial). EACCES with
+/// a verifier log is the verifier's refusal (`bpf_check` returns -EACCES
+/// for most of its rejections: "invalid mem access", "access beyond
+/// struct"): a verdict, compared. The kernel's verdict on the program is
+/// unknown where the environment refused it.
 pub fn environment_refused(rec: &LoadRecord) -> Option<String> {
-    (rec.status == Status::Rejected && matches!(rec.errno, libc::EPERM | libc::EACCES)).then(|| {
+    let verifier_spoke = !rec.log.trim().is_empty() || rec.error.contains("processed ");
+    (rec.status == Status::Rejected && (rec.errno == libc::EPERM || (rec.errno == libc::EACCES && !verifier_spoke))).then(|| {
         let what = match (rec.prog_type.as_deref(), rec.attach_type.as_deref()) {
             (Some(t), Some(a)) => format!("{t} programs ({a})"),
             (Some(t), None) => format!("{t} programs"),
@@ -316,6 +321,16 @@ mod tests {
         let r = rows("k", &[&eperm], &[pred("e", Verdict::Loads)]);
         assert_eq!(r[0].outcome, Outcome::NotCompared);
         assert_eq!(r[0].not_compared_because.as_deref(), Some("this machine refuses tracing programs (EPERM): an environment limit, not a verdict"));
+        // EACCES: the verifier's refusal when it spoke (compared: a load
+        // predicted is missed), an LSM's denial when it did not.
+        let mut verifier = rec("v", Status::Rejected, UnitKind::Program, &[]);
+        verifier.errno = libc::EACCES;
+        verifier.log = "0: (79) r2 = *(u64 *)(r1 +48)\nR1 invalid mem access 'scalar'\nprocessed 1 insns".into();
+        let mut lsm = rec("l", Status::Rejected, UnitKind::Program, &[]);
+        lsm.errno = libc::EACCES;
+        let r = rows("k", &[&verifier, &lsm], &[pred("v", Verdict::Loads), pred("l", Verdict::Loads)]);
+        assert_eq!((r[0].outcome, r[1].outcome), (Outcome::Missed, Outcome::NotCompared), "{r:#?}");
+        assert!(r[1].not_compared_because.as_deref().is_some_and(|w| w.contains("(EACCES)")));
         let refs: Vec<&LoadRecord> = recs.iter().collect();
         let r = rows("k", &refs, &preds);
         let o: Vec<Outcome> = r.iter().map(|x| x.outcome).collect();
