@@ -5,8 +5,10 @@
 //! contexts of the variants), against a real kernel (the running kernel's
 //! BTF, or $BPFABI_FUZZ_KERNEL), which says which kfuncs it registers.
 #![no_main]
+#[path = "common/kernel.rs"]
+mod common_kernel;
+use common_kernel::kernel;
 use bpfabi::bytes::{Bytes, Endian};
-use bpfabi::model::KernelModel;
 use bpfabi::object::{BpfObject, Extern, ExternKind, Map, Program, StructOps};
 use bpfabi::probe::{read_probe, ProbeIndex};
 use libfuzzer_sys::fuzz_target;
@@ -32,17 +34,6 @@ fn program(section: &str) -> Program {
         func: 0,
         is_static: false,
     }
-}
-
-fn kernel() -> &'static KernelModel {
-    static K: OnceLock<KernelModel> = OnceLock::new();
-    K.get_or_init(|| {
-        let opts = Default::default();
-        match std::env::var_os("BPFABI_FUZZ_KERNEL") {
-            Some(p) => KernelModel::load(&[p.into()], &opts).expect("BPFABI_FUZZ_KERNEL"),
-            None => KernelModel::running(&opts).expect("running kernel BTF (or set BPFABI_FUZZ_KERNEL)"),
-        }
-    })
 }
 
 fn object() -> &'static BpfObject {
