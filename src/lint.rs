@@ -175,11 +175,7 @@ pub fn lint_with(k: &Kernel, policy: &dyn Policy) -> Lint {
 
     // foo / foo_impl pairs and verifier-supplied arguments.
     for f in &s.kfuncs {
-        let kb = match &f.module {
-            Some(m) => k.module(m),
-            None => Some(&k.vmlinux),
-        };
-        let Some(kb) = kb else { continue };
+        let Some(kb) = k.btf_in(f.module.as_deref()) else { continue };
         let origin = f.module.clone().unwrap_or_else(|| "vmlinux".into());
         let hidden: Vec<String> = proto_params(&kb.btf, f.btf_id)
             .into_iter()

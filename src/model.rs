@@ -208,10 +208,7 @@ impl KernelModel {
     }
     /// The BTF (vmlinux or module) that defines `k`.
     pub fn btf_of(&self, k: &Kfunc) -> Option<&Btf> {
-        match &k.module {
-            None => Some(&self.kernel.vmlinux.btf),
-            Some(m) => self.kernel.module(m).map(|b| &*b.btf),
-        }
+        self.kernel.btf_in(k.module.as_deref()).map(|b| &*b.btf)
     }
     /// Where (vmlinux or which module) a type of `kind` named `name` is
     /// defined; vmlinux first, as libbpf looks.

@@ -752,13 +752,7 @@ impl KernelVersions {
         let mut modules: BTreeMap<String, TypeGraph> = BTreeMap::new();
         let mut kfuncs = BTreeMap::new();
         for k in &surface.kfuncs {
-            let kb = match &k.module {
-                None => &kernel.vmlinux,
-                Some(m) => match kernel.module(m) {
-                    Some(kb) => kb,
-                    None => continue,
-                },
-            };
+            let Some(kb) = kernel.btf_in(k.module.as_deref()) else { continue };
             let btf = &kb.btf;
             let proto = fnv64(&[proto_canonical(btf, k).as_bytes()]);
             let refs = proto_refs(btf, k);
@@ -833,13 +827,7 @@ impl<'a> Reached<'a> {
         let mut vm_todo: Vec<KeyRef<'a>> = Vec::new();
         let mut module_seen: BTreeMap<&str, crate::hash::FnvHashSet<KeyRef<'a>>> = BTreeMap::new();
         for k in &surface.kfuncs {
-            let kb = match &k.module {
-                None => &kernel.vmlinux,
-                Some(m) => match kernel.module(m) {
-                    Some(kb) => kb,
-                    None => continue,
-                },
-            };
+            let Some(kb) = kernel.btf_in(k.module.as_deref()) else { continue };
             let btf: &'a Btf = &kb.btf;
             let Some(f) = btf.ty(k.btf_id) else { continue };
             refs.clear();

@@ -185,6 +185,13 @@ impl Kernel {
     pub fn module(&self, name: &str) -> Option<&KernelBtf> {
         self.modules.iter().find(|m| m.name == name)
     }
+    /// The BTF a name lives in: vmlinux (`None`) or the module called so.
+    pub fn btf_in(&self, module: Option<&str>) -> Option<&KernelBtf> {
+        match module {
+            None => Some(&self.vmlinux),
+            Some(m) => self.module(m),
+        }
+    }
     /// The note of this kind, if any.
     pub fn note(&self, kind: NoteKind) -> Option<&str> {
         self.info.notes.iter().find(|n| n.kind == kind).map(|n| n.text.as_str())

@@ -757,6 +757,18 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
     // program's sleepability or an allowlist may change; the helper
     // leader's helper verdicts, except those its `get_func_proto` answers
     // per attach type or member.
+    // A follower's kfunc verdicts from its program-type leader `l`: copied,
+    // or asked again where its sleepability or a filter may change them
+    // (`reuse::must_reprobe`).
+    let from_type_leader = |by_job: &HashMap<(usize, u8, u32), Decision>, i: usize, l: usize, copied: &mut Vec<((usize, u8, u32), Decision)>, jobs: &mut Vec<(usize, Call)>| {
+        for &k in &kfunc_idx {
+            let Some(kf) = surface.kfuncs.get(k) else { continue };
+            match by_job.get(&(l, 1, k as u32)) {
+                Some(d) if !reuse::must_reprobe(&kf.name, d, sleepable(l), sleepable(i)) => copied.push(((i, 1, k as u32), d.clone())),
+                _ => jobs.push((i, Call::Kfunc(k))),
+            }
+        }
+    };
     let mut follow_jobs: Vec<(usize, Call)> = Vec::new();
     let mut copied: Vec<((usize, u8, u32), Decision)> = Vec::new();
     let mut copied_helpers: Vec<(usize, usize, u32)> = Vec::new();
@@ -790,13 +802,7 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
             later.push(i);
             continue;
         }
-        for &k in &kfunc_idx {
-            let Some(kf) = surface.kfuncs.get(k) else { continue };
-            match by_job.get(&(l, 1, k as u32)) {
-                Some(d) if !reuse::must_reprobe(&kf.name, d, sleepable(l), sleepable(i)) => copied.push(((i, 1, k as u32), d.clone())),
-                _ => follow_jobs.push((i, Call::Kfunc(k))),
-            }
-        }
+        from_type_leader(&by_job, i, l, &mut copied, &mut follow_jobs);
     }
     let follow_results = exec(&follow_jobs, &prepared);
     loads += follow_jobs.iter().zip(&follow_results).filter(|(_, r)| r.errno != -1).count();
@@ -812,13 +818,7 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
     let mut later_copied: Vec<((usize, u8, u32), Decision)> = Vec::new();
     for &i in &later {
         let Some(&l) = lead.get(i) else { continue };
-        for &k in &kfunc_idx {
-            let Some(kf) = surface.kfuncs.get(k) else { continue };
-            match by_job.get(&(l, 1, k as u32)) {
-                Some(d) if !reuse::must_reprobe(&kf.name, d, sleepable(l), sleepable(i)) => later_copied.push(((i, 1, k as u32), d.clone())),
-                _ => later_jobs.push((i, Call::Kfunc(k))),
-            }
-        }
+        from_type_leader(&by_job, i, l, &mut later_copied, &mut later_jobs);
     }
     let later_results = exec(&later_jobs, &prepared);
     loads += later_jobs.iter().zip(&later_results).filter(|(_, r)| r.errno != -1).count();
