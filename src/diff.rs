@@ -13,7 +13,7 @@ use crate::model::KernelModel;
 pub use crate::policy::Policy;
 use crate::surface::{Kfunc, Surface};
 use crate::shape::Shapes;
-use crate::versions::{self, Key, KeyRef, KernelVersions, Layout, MemberLayout, Reached, TypeGraph};
+use crate::versions::{self, FlatMember, Key, KeyRef, KernelVersions, Layout, MemberLayout, Reached};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -399,7 +399,12 @@ impl<'a> ShapeSide<'a> {
         versions::own_def_ids(self.shapes.btf(), k, &mut self.ids);
         self.set.clear();
         for &id in &self.ids {
-            self.set.push(self.shapes.of_def(id)?);
+            let Some(h) = self.shapes.of_def(id) else {
+                // No shape: nothing to go by (`composite_changes` sees an empty set).
+                self.set.clear();
+                return None;
+            };
+            self.set.push(h);
         }
         if self.set.is_empty() {
             self.set.push(crate::shape::OPAQUE);
@@ -410,17 +415,73 @@ impl<'a> ShapeSide<'a> {
     }
 }
 
-/// Layout nodes of `k` on both sides, or None when their shallow
-/// fingerprints agree. Equal shapes mean equal layouts (see
-/// [`crate::shape`]): only types whose shapes differ are rendered.
-fn changed_defs(o: &mut ShapeSide<'_>, n: &mut ShapeSide<'_>, k: KeyRef<'_>) -> Option<(Vec<Layout>, Vec<Layout>)> {
-    let a = o.of(k).map(<[u64]>::to_vec);
-    if a.is_some() && a.as_deref() == n.of(k) {
-        return None;
+/// Whether `k`'s definitions may differ: their shapes differ, or one has
+/// none. Leaves each side's definitions and shapes in its `ids` and `set`.
+fn shapes_differ(o: &mut ShapeSide<'_>, n: &mut ShapeSide<'_>, k: KeyRef<'_>) -> bool {
+    let a = o.of(k).is_some();
+    let b = n.of(k).is_some();
+    !(a && b && o.set == n.set)
+}
+
+/// The changes of `k` when it is one struct or union on both sides (each
+/// side's definitions of one shape, as [`shapes_differ`] left them), found
+/// member by member: a member's type is spelled only where it is reported
+/// or where the shapes of the two references differ (equal shapes spell
+/// alike). Pushes what [`layout_changes`] pushes for the two layouts, in
+/// its order; false (nothing pushed) when `k` is not such a type or its
+/// layout could exhaust its member budget (see [`versions::flat_members`]).
+fn composite_changes<'a>(o: &mut ShapeSide<'a>, n: &mut ShapeSide<'a>, k: &Key, flat: &mut (Vec<FlatMember<'a>>, Vec<FlatMember<'a>>), out: &mut Vec<Change>) -> bool {
+    let (ob, nb) = (o.shapes.btf(), n.shapes.btf());
+    let (Some(ot), Some(nt)) = (o.ids.first().and_then(|&id| ob.ty(id)), n.ids.first().and_then(|&id| nb.ty(id))) else { return false };
+    let composite = |t: &crate::btf::Type<'_>| matches!(t.kind, crate::btf::Kind::Struct | crate::btf::Kind::Union);
+    if o.set.len() != 1 || n.set.len() != 1 || !composite(&ot) || !composite(&nt) {
+        return false;
     }
-    let key = k.to_key();
-    let (on, nn) = (TypeGraph::node_of(o.shapes.btf(), &key), TypeGraph::node_of(n.shapes.btf(), &key));
-    (on.shallow != nn.shallow).then_some((on.defs, nn.defs))
+    let (om, nm) = flat;
+    if !versions::flat_members(ob, ot.id, om) || !versions::flat_members(nb, nt.id, nm) {
+        return false;
+    }
+    let mut push = |f: Fact| out.push(type_change(k, vec![f]));
+    if ot.kind != nt.kind {
+        push(Fact::TypeKindChanged);
+    }
+    // By name, the last of a name winning (as `layout_changes`).
+    fn by_name<'m, 'a>(v: &'m [FlatMember<'a>]) -> BTreeMap<&'m str, &'m FlatMember<'a>> {
+        v.iter().filter(|m| !m.name.is_empty()).map(|m| (m.name.as_ref(), m)).collect()
+    }
+    let (obn, nbn) = (by_name(om), by_name(nm));
+    for (name, m) in &obn {
+        match nbn.get(name) {
+            None => push(Fact::MemberRemoved { member: name.to_string(), ty: versions::type_ref(ob, m.ty) }),
+            Some(x) => {
+                let same = matches!((o.shapes.of_ref(m.ty), n.shapes.of_ref(x.ty)), (Some(a), Some(b)) if a == b);
+                if !same {
+                    let (from, to) = (versions::type_ref(ob, m.ty), versions::type_ref(nb, x.ty));
+                    if from != to {
+                        push(Fact::MemberRetyped { member: name.to_string(), from, to, same_repr: false });
+                    }
+                }
+                if x.bit_offset != m.bit_offset || x.bitfield_size != m.bitfield_size {
+                    push(Fact::MemberMoved {
+                        member: name.to_string(),
+                        from_bit: m.bit_offset,
+                        to_bit: x.bit_offset,
+                        from_bits: m.bitfield_size.into(),
+                        to_bits: x.bitfield_size.into(),
+                    });
+                }
+            }
+        }
+    }
+    for (name, m) in &nbn {
+        if !obn.contains_key(name) {
+            push(Fact::MemberAdded { member: name.to_string(), ty: versions::type_ref(nb, m.ty) });
+        }
+    }
+    if ot.size() != nt.size() {
+        push(Fact::SizeChanged { from: ot.size(), to: nt.size(), is_enum: false });
+    }
+    true
 }
 
 /// How kfunc callers reach named types: the exposure of each type a
@@ -622,8 +683,18 @@ fn diff_types(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, out: &mu
         }
     }
     let (mut os, mut ns) = (ShapeSide::new(ob), ShapeSide::new(nb));
+    let mut flat = (Vec::new(), Vec::new());
     for k in keys {
-        let Some((od, nd)) = changed_defs(&mut os, &mut ns, KeyRef::from(&k)) else { continue };
+        // Equal shapes mean equal layouts (see [`crate::shape`]): only
+        // types whose shapes differ are compared, a struct or union member
+        // by member, anything else by its layouts.
+        if !shapes_differ(&mut os, &mut ns, KeyRef::from(&k)) || composite_changes(&mut os, &mut ns, &k, &mut flat, out) {
+            continue;
+        }
+        let (od, nd) = (versions::layouts_of(ob, &k), versions::layouts_of(nb, &k));
+        if od.len() == nd.len() && od.iter().all(|l| nd.contains(l)) {
+            continue;
+        }
         let exists = |d: &Vec<Layout>| !(d.len() == 1 && d.first() == Some(&Layout::Opaque));
         match (exists(&od), exists(&nd)) {
             (true, false) => {

@@ -376,6 +376,108 @@ fn flatten(btf: &Btf, id: TypeId, base_bits: u32, prefix: &str, depth: usize, ex
     }
 }
 
+/// A member of a composite's layout before its type is spelled: what
+/// [`MemberLayout`] holds, with the type id whose [`type_ref`] is its `ty`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlatMember<'a> {
+    /// Access path (`u.a`), as [`MemberLayout::name`].
+    pub name: std::borrow::Cow<'a, str>,
+    /// The member's type: `type_ref(btf, ty)` is [`MemberLayout::ty`].
+    pub ty: TypeId,
+    /// Offset in bits from the start of the outer type.
+    pub bit_offset: u32,
+    /// Bitfield width (0: not a bitfield).
+    pub bitfield_size: u8,
+}
+
+/// The members of struct or union `id` as its [`Layout`] flattens them
+/// (same names, offsets and order), without spelling their types: for
+/// comparisons that spell only the members that differ. False (and `out`
+/// partial) when the layout could exhaust its member budget
+/// (`MAX_FLAT_MEMBERS`, shared by flattening and the inline expansion of
+/// referenced anonymous types): a member's text would then depend on the
+/// members before it, so only the full layout can tell.
+pub fn flat_members<'a>(btf: &'a Btf, id: TypeId, out: &mut Vec<FlatMember<'a>>) -> bool {
+    out.clear();
+    let mut budget = MAX_FLAT_MEMBERS;
+    flat_walk(btf, id, 0, "", 0, 0, &mut budget, &mut Some(out))
+}
+
+/// [`flatten`] without the text: the members (when `out` is given) and an
+/// upper bound of the budget it uses, which must never reach 0 (false).
+#[allow(clippy::too_many_arguments)]
+fn flat_walk<'a>(btf: &'a Btf, id: TypeId, base_bits: u32, prefix: &str, depth: usize, expand: usize, budget: &mut usize, out: &mut Option<&mut Vec<FlatMember<'a>>>) -> bool {
+    let Some(t) = btf.ty(id) else { return true };
+    for m in t.members() {
+        if *budget <= 1 {
+            return false;
+        }
+        *budget -= 1;
+        let off = base_bits.saturating_add(m.bit_offset);
+        let anon = btf.ty(m.ty).is_some_and(|mt| matches!(mt.kind, Kind::Struct | Kind::Union) && mt.name().is_empty());
+        if anon && depth < MAX_INLINE_DEPTH {
+            let p = if m.name.is_empty() { std::borrow::Cow::Borrowed(prefix) } else { std::borrow::Cow::Owned(format!("{prefix}{}.", m.name)) };
+            if !flat_walk(btf, m.ty, off, &p, depth + 1, expand, budget, out) {
+                return false;
+            }
+        } else {
+            if !ref_budget(btf, m.ty, expand, budget) {
+                return false;
+            }
+            if let Some(out) = out.as_mut() {
+                let name = if prefix.is_empty() { std::borrow::Cow::Borrowed(m.name) } else { std::borrow::Cow::Owned(format!("{prefix}{}", m.name)) };
+                out.push(FlatMember { name, ty: m.ty, bit_offset: off, bitfield_size: m.bitfield_size });
+            }
+        }
+    }
+    true
+}
+
+/// The budget [`type_ref_at`] may use for `id` (at most: an anonymous
+/// terminal is counted as expanded), taken from `budget`; false when it
+/// could run out. Mirrors `type_ref_at`: only a chain of pointers,
+/// modifiers and arrays ending in an anonymous struct or union expands
+/// (an enum's values cost nothing); a named one is spelled by name unless
+/// a name on the chain contains `{`, which the text's search could match.
+fn ref_budget(btf: &Btf, id: TypeId, expand: usize, budget: &mut usize) -> bool {
+    if expand >= MAX_EXPAND {
+        return true;
+    }
+    let mut cur = id;
+    for _ in 0..crate::btf::MAX_RESOLVE_DEPTH {
+        let Some(t) = btf.ty(cur) else { return true };
+        match t.kind {
+            Kind::Ptr | Kind::Const | Kind::Volatile | Kind::Restrict => cur = t.ref_type(),
+            Kind::TypeTag => {
+                if t.name_bytes().contains(&b'{') {
+                    return false;
+                }
+                cur = t.ref_type();
+            }
+            Kind::Array => cur = t.array().map(|a| a.elem).unwrap_or(TypeId::VOID),
+            Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 => {
+                if t.name_bytes().contains(&b'{') {
+                    return false;
+                }
+                if !t.name().is_empty() || matches!(t.kind, Kind::Enum | Kind::Enum64) {
+                    return true;
+                }
+                return flat_walk(btf, cur, 0, "", 0, expand + 1, budget, &mut None);
+            }
+            _ => return true,
+        }
+    }
+    true
+}
+
+/// The distinct layouts of `k`'s definitions (an opaque one when it has
+/// none), as [`TypeGraph::node_of`] gives them, without the fingerprint.
+/// Two keys' nodes have equal shallow fingerprints when their layouts are
+/// equal as sets.
+pub fn layouts_of(btf: &Btf, k: &Key) -> Vec<Layout> {
+    TypeGraph::layouts(btf, k, None)
+}
+
 /// Named types a type reference leads to (through pointers, modifiers,
 /// arrays, function prototypes and anonymous types).
 fn refs_of(btf: &Btf, id: TypeId, out: &mut BTreeSet<Key>) {
@@ -516,18 +618,18 @@ impl TypeGraph {
         TypeGraph::build(btf, k, true)
     }
 
-    /// A node; its edges only when `edges` (else empty).
-    fn build(btf: &Btf, k: &Key, with_edges: bool) -> Node {
+    /// The distinct layouts of `k`'s own definitions (an opaque one when
+    /// it has none), and the named types they refer to into `edges`.
+    fn layouts(btf: &Btf, k: &Key, mut edges: Option<&mut BTreeSet<Key>>) -> Vec<Layout> {
         let ids = TypeGraph::own_defs(btf, k);
         let mut defs: Vec<Layout> = Vec::new();
-        let mut edges = BTreeSet::new();
         for id in ids {
             let mut budget = MAX_FLAT_MEMBERS;
             let l = inline_layout(btf, id, 0, &mut budget);
-            if let Some(t) = btf.ty(id).filter(|_| with_edges) {
+            if let (Some(t), Some(edges)) = (btf.ty(id), edges.as_deref_mut()) {
                 match t.kind {
-                    Kind::Struct | Kind::Union => t.members().for_each(|m| refs_of(btf, m.ty, &mut edges)),
-                    Kind::Typedef => refs_of(btf, t.ref_type(), &mut edges),
+                    Kind::Struct | Kind::Union => t.members().for_each(|m| refs_of(btf, m.ty, edges)),
+                    Kind::Typedef => refs_of(btf, t.ref_type(), edges),
                     _ => {}
                 }
             }
@@ -538,6 +640,13 @@ impl TypeGraph {
         if defs.is_empty() {
             defs.push(Layout::Opaque);
         }
+        defs
+    }
+
+    /// A node; its edges only when `edges` (else empty).
+    fn build(btf: &Btf, k: &Key, with_edges: bool) -> Node {
+        let mut edges = BTreeSet::new();
+        let defs = TypeGraph::layouts(btf, k, with_edges.then_some(&mut edges));
         let mut bufs: Vec<Vec<u8>> = vec![k.to_string().into_bytes()];
         let mut texts: Vec<String> = defs.iter().map(Layout::canonical).collect();
         texts.sort();
