@@ -69,7 +69,10 @@ impl Change {
         // Worst first (greater is graver); stable within a severity.
         graded.sort_by_key(|g| std::cmp::Reverse(g.0));
         self.severity = graded.first().map(|(s, _)| *s).unwrap_or(Severity::Info);
-        self.detail = graded.into_iter().map(|(_, d)| d).collect::<Vec<_>>().join("; ");
+        self.detail = match graded.len() {
+            1 => graded.pop().map(|(_, d)| d).unwrap_or_default(),
+            _ => graded.into_iter().map(|(_, d)| d).collect::<Vec<_>>().join("; "),
+        };
     }
 }
 
@@ -441,7 +444,8 @@ fn composite_changes<'a>(o: &mut ShapeSide<'a>, n: &mut ShapeSide<'a>, k: &Key, 
     if !versions::flat_members(ob, ot.id, om) || !versions::flat_members(nb, nt.id, nm) {
         return false;
     }
-    let mut push = |f: Fact| out.push(type_change(k, vec![f]));
+    let name = k.to_string();
+    let mut push = |f: Fact| out.push(Change::of(f.kind(), name.as_str(), None, vec![f]));
     if ot.kind != nt.kind {
         push(Fact::TypeKindChanged);
     }
@@ -717,21 +721,33 @@ fn diff_types(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, out: &mu
     // kfuncs that reach each changed type: paths and exposures are computed
     // only when some reached type changed.
     let mut reach: Option<Reach> = None;
+    // A type's changes are consecutive: its key, path and exposure are
+    // found once for all of them.
+    type Seen = Option<(Option<String>, Exposure)>;
+    let mut prev: Option<(String, Option<Key>, Seen)> = None;
     for c in out.iter_mut().skip(first) {
-        let Some(k) = versions::parse_key(&c.name) else { continue };
+        if prev.as_ref().is_none_or(|p| p.0 != c.name) {
+            let k = versions::parse_key(&c.name);
+            let seen = match (&k, &reached) {
+                (Some(k), Some(r)) if !explicit.contains(k) && r.contains(KeyRef::from(k)) => {
+                    let reach = reach.get_or_insert_with(|| Reach::of(old, r));
+                    Some((reach.via(KeyRef::from(k)), reach.exposure.get(k).copied().unwrap_or(Exposure::BehindPointer)))
+                }
+                _ => None,
+            };
+            prev = Some((c.name.clone(), k, seen));
+        }
+        let Some((_, Some(k), seen)) = &prev else { continue };
         for f in &mut c.facts {
             if let Fact::MemberRetyped { member, same_repr, .. } = f {
-                let scalar = |b: &crate::btf::Btf| member_scalar(b, &k, member);
+                let scalar = |b: &crate::btf::Btf| member_scalar(b, k, member);
                 *same_repr = matches!((scalar(ob), scalar(nb)), (Some(a), Some(b)) if a == b);
             }
         }
-        let Some(r) = &reached else { continue };
-        if explicit.contains(&k) || !r.contains(KeyRef::from(&k)) {
-            continue;
+        if let Some((via, exposure)) = seen {
+            c.via = via.clone();
+            c.exposure = Some(*exposure);
         }
-        let reach = reach.get_or_insert_with(|| Reach::of(old, r));
-        c.via = reach.via(KeyRef::from(&k));
-        c.exposure = Some(reach.exposure.get(&k).copied().unwrap_or(Exposure::BehindPointer));
     }
 }
 

@@ -10,7 +10,11 @@ pub const SCHEMA: &str = "bpfabi.diff/1";
 
 /// The diff as a JSON document.
 pub fn json(w: &mut dyn Write, d: &Diff) -> io::Result<()> {
-    write_json(w, SCHEMA, d)
+    // Megabytes of small tokens: through a buffer the serializer can write
+    // to without a call through `w` for each (a tenth of the time).
+    let mut b = io::BufWriter::with_capacity(64 * 1024, w);
+    write_json(&mut b, SCHEMA, d)?;
+    b.flush()
 }
 
 const GROUPS: [(SubjectKind, &str); 3] = [(SubjectKind::Kfunc, "kfuncs"), (SubjectKind::Helper, "helpers"), (SubjectKind::Type, "types")];

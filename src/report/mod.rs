@@ -78,7 +78,9 @@ struct Envelope<'a, T: Serialize + ?Sized> {
 
 /// Write `body` (a struct or map) as a pretty JSON document with `schema`
 /// first, and a final newline.
-pub fn write_json<T: Serialize + ?Sized>(w: &mut dyn Write, schema: &str, body: &T) -> io::Result<()> {
+/// Generic in the writer: a concrete buffered one lets the serializer
+/// inline its writes.
+pub fn write_json<T: Serialize + ?Sized, W: Write + ?Sized>(w: &mut W, schema: &str, body: &T) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, &Envelope { schema, body }).map_err(io::Error::from)?;
     w.write_all(b"\n")
 }
