@@ -47,7 +47,7 @@ pub struct Change {
 }
 
 impl Change {
-    fn of(kind: ChangeKind, name: impl Into<String>, module: Option<String>, facts: Vec<Fact>) -> Self {
+    pub(crate) fn of(kind: ChangeKind, name: impl Into<String>, module: Option<String>, facts: Vec<Fact>) -> Self {
         Change { kind, name: name.into(), module, severity: Severity::Info, detail: String::new(), facts, via: None, exposure: None }
     }
     /// Grade the facts with `policy`: severity = worst fact, detail = the
