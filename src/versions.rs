@@ -193,7 +193,11 @@ impl<'a> From<&'a Key> for KeyRef<'a> {
 
 /// [`key_of`] borrowing the name.
 pub fn key_ref_of(btf: &Btf, id: TypeId) -> Option<KeyRef<'_>> {
-    let t = btf.ty(id)?;
+    key_ref_of_type(&btf.ty(id)?)
+}
+
+/// [`key_ref_of`] a type already looked up.
+fn key_ref_of_type<'a>(t: &crate::btf::Type<'a>) -> Option<KeyRef<'a>> {
     let class = match t.kind {
         Kind::Struct => Class::Struct,
         Kind::Union => Class::Union,
@@ -500,11 +504,11 @@ fn refs_walk<'a>(btf: &'a Btf, id: TypeId, w: &mut Walk, out: &mut Vec<KeyRef<'a
     // cycle ends at the same depth bound).
     let mut cur = id;
     for _ in 0..=256 {
-        if let Some(k) = key_ref_of(btf, cur) {
+        let Some(t) = btf.ty(cur) else { return };
+        if let Some(k) = key_ref_of_type(&t) {
             out.push(k);
             return;
         }
-        let Some(t) = btf.ty(cur) else { return };
         match t.kind {
             Kind::Ptr | Kind::Const | Kind::Volatile | Kind::Restrict | Kind::TypeTag => cur = t.ref_type(),
             Kind::Array => match t.array() {
@@ -522,11 +526,11 @@ fn refs_walk<'a>(btf: &'a Btf, id: TypeId, w: &mut Walk, out: &mut Vec<KeyRef<'a
         if depth > 256 || !w.seen.insert(id) {
             continue;
         }
-        if let Some(k) = key_ref_of(btf, id) {
+        let Some(t) = btf.ty(id) else { continue };
+        if let Some(k) = key_ref_of_type(&t) {
             out.push(k);
             continue;
         }
-        let Some(t) = btf.ty(id) else { continue };
         match t.kind {
             Kind::Ptr | Kind::Const | Kind::Volatile | Kind::Restrict | Kind::TypeTag => w.stack.push((t.ref_type(), depth + 1)),
             Kind::Array => {
@@ -538,7 +542,7 @@ fn refs_walk<'a>(btf: &'a Btf, id: TypeId, w: &mut Walk, out: &mut Vec<KeyRef<'a
                 w.stack.push((t.ref_type(), depth + 1));
                 w.stack.extend(t.params().map(|p| (p.ty, depth + 1)));
             }
-            Kind::Struct | Kind::Union => w.stack.extend(t.members().map(|m| (m.ty, depth + 1))),
+            Kind::Struct | Kind::Union => w.stack.extend(t.member_refs().map(|m| (m.1, depth + 1))),
             _ => {}
         }
     }
@@ -995,8 +999,8 @@ impl<'a> Reached<'a> {
             let Some(t) = btf.ty(id) else { continue };
             match t.kind {
                 Kind::Struct | Kind::Union => {
-                    for m in t.members() {
-                        refs_walk(btf, m.ty, w, out);
+                    for (_, ty, _, _) in t.member_refs() {
+                        refs_walk(btf, ty, w, out);
                     }
                 }
                 Kind::Typedef => refs_walk(btf, t.ref_type(), w, out),

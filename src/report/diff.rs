@@ -68,22 +68,24 @@ fn write_changes(w: &mut impl Write, changes: &[Change]) -> io::Result<()> {
     Ok(())
 }
 
-/// A JSON string as serde_json escapes it: `"` and `\\`, control
-/// characters as `\\b \\t \\n \\f \\r` or `\\u00xx`, everything else as is.
+/// A JSON string as serde_json escapes it: `"` and `\` with a backslash,
+/// control characters as `\b \t \n \f \r` or `\u00xx`, everything else as
+/// is.
 fn json_str(w: &mut impl Write, s: &str) -> io::Result<()> {
     w.write_all(b"\"")?;
     let b = s.as_bytes();
+    // Most strings need no escape: looked for eight bytes at a time.
+    let mut chunks = b.chunks_exact(8);
+    let mut hit = 0;
+    for c in chunks.by_ref() {
+        hit |= escapes(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+    }
+    if hit == 0 && chunks.remainder().iter().all(|&c| c >= 0x20 && c != b'"' && c != b'\\') {
+        w.write_all(b)?;
+        return w.write_all(b"\"");
+    }
     let mut start = 0;
-    let mut i = 0;
-    while i < b.len() {
-        // Eight bytes at a time while none needs escaping.
-        if let Some(chunk) = b.get(i..i + 8).and_then(|c| c.first_chunk::<8>()) {
-            if !needs_escape(u64::from_le_bytes(*chunk)) {
-                i += 8;
-                continue;
-            }
-        }
-        let Some(&c) = b.get(i) else { break };
+    for (i, &c) in b.iter().enumerate() {
         let esc: &[u8] = match c {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -94,30 +96,22 @@ fn json_str(w: &mut impl Write, s: &str) -> io::Result<()> {
             b'\t' => b"\\t",
             0..=0x1f => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
-                w.write_all(&b[start..i])?;
-                w.write_all(&[b'\\', b'u', b'0', b'0', HEX[(c >> 4) as usize], HEX[(c & 0xf) as usize]])?;
-                i += 1;
-                start = i;
-                continue;
+                &[b'\\', b'u', b'0', b'0', HEX[(c >> 4) as usize], HEX[(c & 0xf) as usize]]
             }
-            _ => {
-                i += 1;
-                continue;
-            }
+            _ => continue,
         };
-        w.write_all(&b[start..i])?;
+        w.write_all(b.get(start..i).unwrap_or_default())?;
         w.write_all(esc)?;
-        i += 1;
-        start = i;
+        start = i + 1;
     }
-    w.write_all(&b[start..])?;
+    w.write_all(b.get(start..).unwrap_or_default())?;
     w.write_all(b"\"")
 }
 
-/// Whether any of the eight bytes of `x` is below 0x20, `"` or `\\`
+/// Non-zero when any of the eight bytes of `x` is below 0x20, `"` or `\`
 /// (exact: the borrows of the subtractions only spread above a match).
 #[inline]
-fn needs_escape(x: u64) -> bool {
+fn escapes(x: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let below = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
@@ -125,7 +119,7 @@ fn needs_escape(x: u64) -> bool {
     let quote = q.wrapping_sub(ONES) & !q & HIGH;
     let bs = x ^ (ONES * b'\\' as u64);
     let backslash = bs.wrapping_sub(ONES) & !bs & HIGH;
-    below | quote | backslash != 0
+    below | quote | backslash
 }
 
 const GROUPS: [(SubjectKind, &str); 3] = [(SubjectKind::Kfunc, "kfuncs"), (SubjectKind::Helper, "helpers"), (SubjectKind::Type, "types")];
