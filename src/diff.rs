@@ -256,10 +256,22 @@ pub fn diff(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, policy: &d
     // No fingerprint table is computed: types are compared by shape (see
     // `diff_types`), and deep fingerprints only where a rename could be
     // told by them (`diff_kfuncs`).
+    // The new kernel's surface and type name index, and the old kernel's
+    // surface and the types its kfuncs reach, are independent: found at once.
+    let reached = std::thread::scope(|s| {
+        let prepare = s.spawn(|| {
+            new.surface();
+            new.vmlinux().index_type_names();
+        });
+        let old_surface = old.surface();
+        let r = opts.kfunc_types.then(|| Reached::of(old.kernel(), old_surface));
+        prepare.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        r
+    });
     let mut changes = Vec::new();
     diff_kfuncs(old, new, &mut changes);
     diff_helpers(old.surface(), new.surface(), &mut changes);
-    diff_types(old, new, opts, &mut changes);
+    diff_types(old, new, opts, reached, &mut changes);
     let mut summary = Summary::default();
     for c in &mut changes {
         c.grade(policy);
@@ -655,16 +667,8 @@ fn record(out: &mut BTreeMap<Key, Exposure>, k: Key, exp: Exposure) -> bool {
     }
 }
 
-fn diff_types(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, out: &mut Vec<Change>) {
+fn diff_types<'a>(old: &'a KernelModel, new: &KernelModel, opts: &DiffOptions, reached: Option<Reached<'a>>, out: &mut Vec<Change>) {
     let (ob, nb) = (old.vmlinux(), new.vmlinux());
-    // The old kernel's reached types and the new kernel's name index are
-    // independent: find them at once.
-    let reached = std::thread::scope(|s| {
-        let idx = s.spawn(|| nb.index_type_names());
-        let r = opts.kfunc_types.then(|| Reached::of(old.kernel(), old.surface()));
-        let _ = idx.join();
-        r
-    });
     let mut keys: BTreeSet<Key> = BTreeSet::new();
     if let Some(r) = &reached {
         // Everything the kfunc prototypes reach in the old kernel.
@@ -688,34 +692,8 @@ fn diff_types(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, out: &mu
     }
     let (mut os, mut ns) = (ShapeSide::new(ob), ShapeSide::new(nb));
     let mut flat = (Vec::new(), Vec::new());
-    for k in keys {
-        // Equal shapes mean equal layouts (see [`crate::shape`]): only
-        // types whose shapes differ are compared, a struct or union member
-        // by member, anything else by its layouts.
-        if !shapes_differ(&mut os, &mut ns, KeyRef::from(&k)) || composite_changes(&mut os, &mut ns, &k, &mut flat, out) {
-            continue;
-        }
-        let (od, nd) = (versions::layouts_of(ob, &k), versions::layouts_of(nb, &k));
-        if od.len() == nd.len() && od.iter().all(|l| nd.contains(l)) {
-            continue;
-        }
-        let exists = |d: &Vec<Layout>| !(d.len() == 1 && d.first() == Some(&Layout::Opaque));
-        match (exists(&od), exists(&nd)) {
-            (true, false) => {
-                out.push(type_change(&k, vec![Fact::TypeRemoved { explicit: explicit.contains(&k) }]));
-                continue;
-            }
-            (false, true) => {
-                out.push(type_change(&k, vec![Fact::TypeAdded { was_declared: true }]));
-                continue;
-            }
-            (false, false) => continue,
-            _ => {}
-        }
-        match (od.as_slice(), nd.as_slice()) {
-            ([o], [n]) => layout_changes(&k, o, n, out),
-            _ => out.push(type_change(&k, vec![Fact::TypeDuplicates { before: od.len(), after: nd.len() }])),
-        }
+    for k in &keys {
+        compare_key(&mut os, &mut ns, k, &mut flat, &explicit, out);
     }
     // Retyped members (same size and signedness on both sides?), and the
     // kfuncs that reach each changed type: paths and exposures are computed
@@ -748,6 +726,32 @@ fn diff_types(old: &KernelModel, new: &KernelModel, opts: &DiffOptions, out: &mu
             c.via = via.clone();
             c.exposure = Some(*exposure);
         }
+    }
+}
+
+/// The changes of type `k` between the two sides.
+fn compare_key<'a>(os: &mut ShapeSide<'a>, ns: &mut ShapeSide<'a>, k: &Key, flat: &mut (Vec<FlatMember<'a>>, Vec<FlatMember<'a>>), explicit: &BTreeSet<Key>, out: &mut Vec<Change>) {
+    let (ob, nb) = (os.shapes.btf(), ns.shapes.btf());
+    // Equal shapes mean equal layouts (see [`crate::shape`]): only types
+    // whose shapes differ are compared, a struct or union member by
+    // member, anything else by its layouts.
+    if !shapes_differ(os, ns, KeyRef::from(k)) || composite_changes(os, ns, k, flat, out) {
+        return;
+    }
+    let (od, nd) = (versions::layouts_of(ob, k), versions::layouts_of(nb, k));
+    if od.len() == nd.len() && od.iter().all(|l| nd.contains(l)) {
+        return;
+    }
+    let exists = |d: &Vec<Layout>| !(d.len() == 1 && d.first() == Some(&Layout::Opaque));
+    match (exists(&od), exists(&nd)) {
+        (true, false) => return out.push(type_change(k, vec![Fact::TypeRemoved { explicit: explicit.contains(k) }])),
+        (false, true) => return out.push(type_change(k, vec![Fact::TypeAdded { was_declared: true }])),
+        (false, false) => return,
+        _ => {}
+    }
+    match (od.as_slice(), nd.as_slice()) {
+        ([o], [n]) => layout_changes(k, o, n, out),
+        _ => out.push(type_change(k, vec![Fact::TypeDuplicates { before: od.len(), after: nd.len() }])),
     }
 }
 
