@@ -461,25 +461,39 @@ fn composite_changes<'a>(o: &mut ShapeSide<'a>, n: &mut ShapeSide<'a>, k: &Key, 
     if ot.kind != nt.kind {
         push(Fact::TypeKindChanged);
     }
-    // By name, the last of a name winning (as `layout_changes`).
-    fn by_name<'m, 'a>(v: &'m [FlatMember<'a>]) -> BTreeMap<&'m str, &'m FlatMember<'a>> {
-        v.iter().filter(|m| !m.name.is_empty()).map(|m| (m.name.as_ref(), m)).collect()
+    // Named members sorted by name, the last of a name kept (as the maps
+    // of `layout_changes`), then walked side by side.
+    fn by_name<'m, 'a>(v: &'m [FlatMember<'a>]) -> Vec<&'m FlatMember<'a>> {
+        let mut all: Vec<&FlatMember<'a>> = v.iter().filter(|m| !m.name.is_empty()).collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut kept: Vec<&FlatMember<'a>> = Vec::with_capacity(all.len());
+        for m in all {
+            match kept.last_mut() {
+                Some(last) if last.name == m.name => *last = m,
+                _ => kept.push(m),
+            }
+        }
+        kept
     }
     let (obn, nbn) = (by_name(om), by_name(nm));
-    for (name, m) in &obn {
-        match nbn.get(name) {
-            None => push(Fact::MemberRemoved { member: name.to_string(), ty: versions::type_ref(ob, m.ty) }),
+    let mut j = 0;
+    for m in &obn {
+        while nbn.get(j).is_some_and(|x| x.name < m.name) {
+            j += 1;
+        }
+        match nbn.get(j).filter(|x| x.name == m.name) {
+            None => push(Fact::MemberRemoved { member: m.name.to_string(), ty: versions::type_ref(ob, m.ty) }),
             Some(x) => {
                 let same = matches!((o.shapes.of_ref(m.ty), n.shapes.of_ref(x.ty)), (Some(a), Some(b)) if a == b);
                 if !same {
                     let (from, to) = (versions::type_ref(ob, m.ty), versions::type_ref(nb, x.ty));
                     if from != to {
-                        push(Fact::MemberRetyped { member: name.to_string(), from, to, same_repr: false });
+                        push(Fact::MemberRetyped { member: m.name.to_string(), from, to, same_repr: false });
                     }
                 }
                 if x.bit_offset != m.bit_offset || x.bitfield_size != m.bitfield_size {
                     push(Fact::MemberMoved {
-                        member: name.to_string(),
+                        member: m.name.to_string(),
                         from_bit: m.bit_offset,
                         to_bit: x.bit_offset,
                         from_bits: m.bitfield_size.into(),
@@ -489,9 +503,13 @@ fn composite_changes<'a>(o: &mut ShapeSide<'a>, n: &mut ShapeSide<'a>, k: &Key, 
             }
         }
     }
-    for (name, m) in &nbn {
-        if !obn.contains_key(name) {
-            push(Fact::MemberAdded { member: name.to_string(), ty: versions::type_ref(nb, m.ty) });
+    let mut i = 0;
+    for x in &nbn {
+        while obn.get(i).is_some_and(|m| m.name < x.name) {
+            i += 1;
+        }
+        if obn.get(i).is_none_or(|m| m.name != x.name) {
+            push(Fact::MemberAdded { member: x.name.to_string(), ty: versions::type_ref(nb, x.ty) });
         }
     }
     if ot.size() != nt.size() {

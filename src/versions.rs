@@ -418,14 +418,15 @@ fn flat_walk<'a>(btf: &'a Btf, id: TypeId, base_bits: u32, prefix: &str, depth: 
         }
         *budget -= 1;
         let off = base_bits.saturating_add(m.bit_offset);
-        let anon = btf.ty(m.ty).is_some_and(|mt| matches!(mt.kind, Kind::Struct | Kind::Union) && mt.name().is_empty());
+        let mt = btf.ty(m.ty);
+        let anon = mt.as_ref().is_some_and(|mt| matches!(mt.kind, Kind::Struct | Kind::Union) && mt.name().is_empty());
         if anon && depth < MAX_INLINE_DEPTH {
             let p = if m.name.is_empty() { std::borrow::Cow::Borrowed(prefix) } else { std::borrow::Cow::Owned(format!("{prefix}{}.", m.name)) };
             if !flat_walk(btf, m.ty, off, &p, depth + 1, expand, budget, out) {
                 return false;
             }
         } else {
-            if !ref_budget(btf, m.ty, expand, budget) {
+            if !ref_budget(btf, mt, expand, budget) {
                 return false;
             }
             if let Some(out) = out.as_mut() {
@@ -443,22 +444,22 @@ fn flat_walk<'a>(btf: &'a Btf, id: TypeId, base_bits: u32, prefix: &str, depth: 
 /// modifiers and arrays ending in an anonymous struct or union expands
 /// (an enum's values cost nothing); a named one is spelled by name unless
 /// a name on the chain contains `{`, which the text's search could match.
-fn ref_budget(btf: &Btf, id: TypeId, expand: usize, budget: &mut usize) -> bool {
+fn ref_budget(btf: &Btf, ty: Option<crate::btf::Type<'_>>, expand: usize, budget: &mut usize) -> bool {
     if expand >= MAX_EXPAND {
         return true;
     }
-    let mut cur = id;
+    let mut next = ty;
     for _ in 0..crate::btf::MAX_RESOLVE_DEPTH {
-        let Some(t) = btf.ty(cur) else { return true };
+        let Some(t) = next else { return true };
         match t.kind {
-            Kind::Ptr | Kind::Const | Kind::Volatile | Kind::Restrict => cur = t.ref_type(),
+            Kind::Ptr | Kind::Const | Kind::Volatile | Kind::Restrict => next = btf.ty(t.ref_type()),
             Kind::TypeTag => {
                 if t.name_bytes().contains(&b'{') {
                     return false;
                 }
-                cur = t.ref_type();
+                next = btf.ty(t.ref_type());
             }
-            Kind::Array => cur = t.array().map(|a| a.elem).unwrap_or(TypeId::VOID),
+            Kind::Array => next = btf.ty(t.array().map(|a| a.elem).unwrap_or(TypeId::VOID)),
             Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 => {
                 if t.name_bytes().contains(&b'{') {
                     return false;
@@ -466,7 +467,7 @@ fn ref_budget(btf: &Btf, id: TypeId, expand: usize, budget: &mut usize) -> bool 
                 if !t.name().is_empty() || matches!(t.kind, Kind::Enum | Kind::Enum64) {
                     return true;
                 }
-                return flat_walk(btf, cur, 0, "", 0, expand + 1, budget, &mut None);
+                return flat_walk(btf, t.id, 0, "", 0, expand + 1, budget, &mut None);
             }
             _ => return true,
         }
