@@ -41,25 +41,28 @@ pub fn json(w: &mut dyn Write, d: &Diff) -> io::Result<()> {
 fn write_changes(w: &mut impl Write, changes: &[Change]) -> io::Result<()> {
     let mut first = true;
     for c in changes {
+        // Every field named, none with `..`: a field added to `Change`
+        // does not compile here until this writer spells it too.
+        let Change { kind, name, module, severity, detail, facts: _, via, exposure } = c;
         w.write_all(if first { b"\n    {\n      \"kind\": " } else { b",\n    {\n      \"kind\": " })?;
         first = false;
-        json_str(w, c.kind.as_str())?;
+        json_str(w, kind.as_str())?;
         w.write_all(b",\n      \"name\": ")?;
-        json_str(w, &c.name)?;
+        json_str(w, name)?;
         w.write_all(b",\n      \"module\": ")?;
-        match &c.module {
+        match module {
             Some(m) => json_str(w, m)?,
             None => w.write_all(b"null")?,
         }
         w.write_all(b",\n      \"severity\": ")?;
-        json_str(w, c.severity.as_str())?;
+        json_str(w, severity.as_str())?;
         w.write_all(b",\n      \"detail\": ")?;
-        json_str(w, &c.detail)?;
-        if let Some(v) = &c.via {
+        json_str(w, detail)?;
+        if let Some(v) = via {
             w.write_all(b",\n      \"via\": ")?;
             json_str(w, v)?;
         }
-        if let Some(e) = &c.exposure {
+        if let Some(e) = exposure {
             w.write_all(b",\n      \"exposure\": ")?;
             json_str(w, crate::vocab::serde_name(e))?;
         }
