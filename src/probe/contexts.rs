@@ -124,7 +124,7 @@ pub(super) fn run_jobs(jobs: &[Job], kern_version: u32, threads: usize) -> Vec<L
             func_info: j.btf.as_ref().map_or(&[][..], |b| &b.1[..]),
         };
         sys::prog_load(&spec, log)
-    })
+    }, || LoadResult { loaded: false, errno: -1, log: "worker thread failed".into() })
 }
 
 /// The iterator targets of a kernel: `bpf_iter_<target>` FUNCs whose first

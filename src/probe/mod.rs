@@ -514,6 +514,15 @@ struct Prepared {
 }
 
 fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> Result<Probe> {
+    // The SHA-256 of the vmlinux BTF (5.5 MB on 6.18) on a thread of its
+    // own, while this one reads the surface and the variants.
+    std::thread::scope(|sc| {
+        let fp = sc.spawn(|| fingerprint_of(kernel));
+        probe_on(kernel, opts, start, share, || fp.join().unwrap_or_else(|_| fingerprint_of(kernel)))
+    })
+}
+
+fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, fingerprint: impl FnOnce() -> BtfFingerprint) -> Result<Probe> {
     let surface = crate::surface::of(kernel);
     let mut vs = variants::of(kernel);
     if !opts.only.is_empty() {
@@ -716,43 +725,42 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
             jobs.extend(kfunc_idx.iter().map(|&k| (i, Call::Kfunc(k))));
         }
     }
-    let results = exec(&jobs, &prepared);
+    let mut results = exec(&jobs, &prepared);
     loads += jobs.iter().zip(&results).filter(|(_, r)| r.errno != -1).count();
     let mut by_job: HashMap<(usize, u8, u32), Decision> = HashMap::with_capacity(jobs.len());
-    let decide = |by_job: &mut HashMap<(usize, u8, u32), Decision>, jobs: &[(usize, Call)], results: &[sys::LoadResult]| {
+    let decide = |by_job: &mut HashMap<(usize, u8, u32), Decision>, jobs: &[(usize, Call)], results: &mut [Loaded]| {
         for (&(i, c), r) in jobs.iter().zip(results) {
-            let failed = (r.errno == -1).then(|| Decision::Undecided { reason: r.log.clone() });
-            match c {
-                Call::Helper(id) => {
-                    by_job.insert((i, 0, id), failed.unwrap_or_else(|| classify::helper(r)));
-                }
-                Call::Kfunc(k) => {
-                    by_job.insert((i, 1, k as u32), failed.unwrap_or_else(|| classify::kfunc(r)));
-                }
-                Call::Baseline(_) | Call::HelperNonGpl(_) | Call::BaselineNonGpl => {}
+            let key = match c {
+                Call::Helper(id) => (i, 0, id),
+                Call::Kfunc(k) => (i, 1, k as u32),
+                Call::Baseline(_) | Call::HelperNonGpl(_) | Call::BaselineNonGpl => continue,
+            };
+            if let Some(d) = r.d.take() {
+                by_job.insert(key, d);
             }
         }
     };
     // Helper calls asked under a non-GPL license: decided, or (refused as
     // `gpl_only`) asked again under GPL.
-    let settle_nongpl = |by_job: &mut HashMap<(usize, u8, u32), Decision>, jobs: &[(usize, Call)], results: &[sys::LoadResult]| {
+    let settle_nongpl = |by_job: &mut HashMap<(usize, u8, u32), Decision>, jobs: &[(usize, Call)], results: &mut [Loaded]| {
         let mut again = Vec::new();
         for (&(i, c), r) in jobs.iter().zip(results) {
             if let Call::HelperNonGpl(id) = c {
-                if r.log.contains(GPL_REFUSAL) {
-                    again.push((i, Call::Helper(id)));
-                } else {
-                    by_job.insert((i, 0, id), if r.errno == -1 { Decision::Undecided { reason: r.log.clone() } } else { classify::helper(r) });
+                match r.d.take() {
+                    Some(d) => {
+                        by_job.insert((i, 0, id), d);
+                    }
+                    None => again.push((i, Call::Helper(id))),
                 }
             }
         }
         again
     };
-    decide(&mut by_job, &jobs, &results);
-    let mut gpl_restricted: Vec<(usize, Call)> = settle_nongpl(&mut by_job, &jobs, &results);
-    let gpl_again = exec(&gpl_restricted, &prepared);
+    decide(&mut by_job, &jobs, &mut results);
+    let mut gpl_restricted: Vec<(usize, Call)> = settle_nongpl(&mut by_job, &jobs, &mut results);
+    let mut gpl_again = exec(&gpl_restricted, &prepared);
     loads += gpl_restricted.len();
-    decide(&mut by_job, &gpl_restricted, &gpl_again);
+    decide(&mut by_job, &gpl_restricted, &mut gpl_again);
     // Followers: the leader's kfunc verdicts, except those a filter, the
     // program's sleepability or an allowlist may change; the helper
     // leader's helper verdicts, except those its `get_func_proto` answers
@@ -804,13 +812,13 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
         }
         from_type_leader(&by_job, i, l, &mut copied, &mut follow_jobs);
     }
-    let follow_results = exec(&follow_jobs, &prepared);
+    let mut follow_results = exec(&follow_jobs, &prepared);
     loads += follow_jobs.iter().zip(&follow_results).filter(|(_, r)| r.errno != -1).count();
-    decide(&mut by_job, &follow_jobs, &follow_results);
-    let follow_restricted = settle_nongpl(&mut by_job, &follow_jobs, &follow_results);
-    let follow_again = exec(&follow_restricted, &prepared);
+    decide(&mut by_job, &follow_jobs, &mut follow_results);
+    let follow_restricted = settle_nongpl(&mut by_job, &follow_jobs, &mut follow_results);
+    let mut follow_again = exec(&follow_restricted, &prepared);
     loads += follow_restricted.len();
-    decide(&mut by_job, &follow_restricted, &follow_again);
+    decide(&mut by_job, &follow_restricted, &mut follow_again);
     gpl_restricted.extend(follow_restricted);
     by_job.extend(copied);
     // The followers of hook-group followers, from their program-type leader.
@@ -820,9 +828,9 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
         let Some(&l) = lead.get(i) else { continue };
         from_type_leader(&by_job, i, l, &mut later_copied, &mut later_jobs);
     }
-    let later_results = exec(&later_jobs, &prepared);
+    let mut later_results = exec(&later_jobs, &prepared);
     loads += later_jobs.iter().zip(&later_results).filter(|(_, r)| r.errno != -1).count();
-    decide(&mut by_job, &later_jobs, &later_results);
+    decide(&mut by_job, &later_jobs, &mut later_results);
     by_job.extend(later_copied);
 
     // Phase 3: which helpers the kernel declares `gpl_only`, per variant
@@ -955,7 +963,7 @@ fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> 
         kernel: ProbeKernel {
             release,
             machine: std::env::consts::ARCH.to_string(),
-            btf: fingerprint_of(kernel),
+            btf: fingerprint(),
             modules: kernel.modules.iter().map(|m| m.name.clone()).collect(),
         },
         options: opts.clone(),
@@ -976,11 +984,8 @@ fn execute(
     module_fd: &HashMap<&str, RawFd>,
     kern_version: u32,
     threads: usize,
-) -> Vec<sys::LoadResult> {
-    parallel_loads(jobs.len(), threads, |n, log| {
-        let Some((&(_, call), p)) = jobs.get(n).and_then(|j| prepared.get(j.0).map(|p| (j, p))) else {
-            return sys::LoadResult { loaded: false, errno: -1, log: "no such job".into() };
-        };
+) -> Vec<Loaded> {
+    let load = |call: Call, p: &Prepared, log: &mut [u8]| -> sys::LoadResult {
         let mut fd_array: Vec<RawFd> = Vec::new();
         let (body, off_problem) = match call {
             Call::Baseline(ret) => (vec![sys::Insn::mov_r0(ret), sys::Insn::exit()], None),
@@ -1020,15 +1025,53 @@ fn execute(
             ..sys::LoadSpec::default()
         };
         sys::prog_load(&spec, log)
-    })
+    };
+    let failed = || Loaded { r: sys::LoadResult { loaded: false, errno: -1, log: "worker thread failed".into() }, d: None };
+    parallel_loads(
+        jobs.len(),
+        threads,
+        |n, log| {
+            let Some((&(_, call), p)) = jobs.get(n).and_then(|j| prepared.get(j.0).map(|p| (j, p))) else {
+                return Loaded { r: sys::LoadResult { loaded: false, errno: -1, log: "no such job".into() }, d: None };
+            };
+            let r = load(call, p, log);
+            // Decided on the worker, in parallel: the verifier's words.
+            let d = match call {
+                _ if r.errno == -1 && matches!(call, Call::Helper(_) | Call::HelperNonGpl(_) | Call::Kfunc(_)) => Some(Decision::Undecided { reason: r.log.clone() }),
+                Call::Helper(_) => Some(classify::helper(&r)),
+                // Refused as `gpl_only`: asked again under GPL (`settle_nongpl`).
+                Call::HelperNonGpl(_) if r.log.contains(GPL_REFUSAL) => None,
+                Call::HelperNonGpl(_) => Some(classify::helper(&r)),
+                Call::Kfunc(_) => Some(classify::kfunc(&r)),
+                Call::Baseline(_) | Call::BaselineNonGpl => None,
+            };
+            Loaded { r, d }
+        },
+        failed,
+    )
+}
+
+/// One load of [`execute`]: its result and, for a helper or kfunc call,
+/// its decision (made on the worker thread).
+struct Loaded {
+    r: sys::LoadResult,
+    d: Option<Decision>,
+}
+
+impl std::ops::Deref for Loaded {
+    type Target = sys::LoadResult;
+    fn deref(&self) -> &sys::LoadResult {
+        &self.r
+    }
 }
 
 /// Make loads `0..n` with `load(n, log buffer)` on `threads` workers (one
 /// verifier log buffer each); results in order. The probe's one way of
 /// running loads ([`execute`] for variants and members, [`contexts`]).
-pub(super) fn parallel_loads<F>(n: usize, threads: usize, load: F) -> Vec<sys::LoadResult>
+pub(super) fn parallel_loads<T, F>(n: usize, threads: usize, load: F, failed: impl Fn() -> T) -> Vec<T>
 where
-    F: Fn(usize, &mut [u8]) -> sys::LoadResult + Sync,
+    T: Send,
+    F: Fn(usize, &mut [u8]) -> T + Sync,
 {
     let next = AtomicUsize::new(0);
     let work = || {
@@ -1042,17 +1085,17 @@ where
             done.push((i, load(i, &mut log)));
         }
     };
-    let mut all: Vec<(usize, sys::LoadResult)> = std::thread::scope(|s| {
+    let mut all: Vec<(usize, T)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads.max(1)).map(|_| s.spawn(work)).collect();
         handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     });
     all.sort_by_key(|(i, _)| *i);
-    let mut out: Vec<sys::LoadResult> = Vec::with_capacity(n);
+    let mut out: Vec<T> = Vec::with_capacity(n);
     let mut it = all.into_iter().peekable();
     for i in 0..n {
         match it.next_if(|(m, _)| *m == i) {
             Some((_, r)) => out.push(r),
-            None => out.push(sys::LoadResult { loaded: false, errno: -1, log: "worker thread failed".into() }),
+            None => out.push(failed()),
         }
     }
     out

@@ -7,13 +7,189 @@ use std::io::{self, Write};
 /// The JSON document (schema in docs/probe.md): indented down to the
 /// variants, one line per decision and per list of scalars.
 pub fn json(w: &mut dyn Write, p: &Probe) -> io::Result<()> {
-    compact_below(w, &serde_json::to_string_pretty(p).map_err(io::Error::from)?, 4)
+    let compact = serde_json::to_vec(p).map_err(io::Error::from)?;
+    let mut out = Vec::with_capacity(compact.len() + compact.len() / 4);
+    reflow(&compact, 4, &mut out);
+    w.write_all(&out)
 }
 
-/// Re-flow serde_json's pretty output: containers opened at nesting depth
-/// `max_depth` or deeper, and arrays holding only scalars, go on one line.
-/// Line-based: pretty JSON never splits a string across lines, and a line
-/// ending in `{` or `[` always opens a container. Every line ends in a newline.
+/// One token of compact JSON: a byte range of the input.
+#[derive(Clone, Copy)]
+enum Tok {
+    /// `{` or `[`, with the index of its closing token and whether a
+    /// non-empty container opens inside it.
+    Open { close: usize, nested: bool },
+    /// `}` or `]`.
+    Close,
+    /// `:`.
+    Colon,
+    /// `,`.
+    Comma,
+    /// A string, number or literal: `start..end` of the input.
+    Scalar(usize, usize),
+}
+
+/// Split compact JSON (serde_json's `to_vec`: no whitespace) into tokens,
+/// matching every opening bracket with its closing one (a stack: one pass).
+fn tokens(s: &[u8]) -> Vec<(u8, Tok)> {
+    let mut out: Vec<(u8, Tok)> = Vec::with_capacity(s.len() / 8);
+    let mut stack: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while let Some(&c) = s.get(i) {
+        match c {
+            b'{' | b'[' => {
+                stack.push(out.len());
+                out.push((c, Tok::Open { close: usize::MAX, nested: false }));
+                i += 1;
+            }
+            b'}' | b']' => {
+                let here = out.len();
+                if let Some(o) = stack.pop() {
+                    if let Some((_, Tok::Open { close, .. })) = out.get_mut(o) {
+                        *close = here;
+                    }
+                    // A non-empty container nests in its parent (pretty
+                    // output prints an empty one as a scalar, `[]`).
+                    if here > o + 1 {
+                        if let Some((_, Tok::Open { nested, .. })) = stack.last().and_then(|&p| out.get_mut(p)) {
+                            *nested = true;
+                        }
+                    }
+                }
+                out.push((c, Tok::Close));
+                i += 1;
+            }
+            b':' => {
+                out.push((c, Tok::Colon));
+                i += 1;
+            }
+            b',' => {
+                out.push((c, Tok::Comma));
+                i += 1;
+            }
+            b'"' => {
+                let start = i;
+                i += 1;
+                while let Some(&d) = s.get(i) {
+                    i += if d == b'\\' { 2 } else { 1 };
+                    if d == b'"' {
+                        break;
+                    }
+                }
+                out.push((c, Tok::Scalar(start, i.min(s.len()))));
+            }
+            _ => {
+                let start = i;
+                while s.get(i).is_some_and(|d| !matches!(d, b',' | b':' | b'}' | b']')) {
+                    i += 1;
+                }
+                out.push((c, Tok::Scalar(start, i)));
+            }
+        }
+    }
+    out
+}
+
+/// Write compact JSON `s` as serde_json's pretty printer would (two-space
+/// indent, `": "` after keys), except that containers opened at nesting
+/// depth `max_depth` or deeper, and arrays holding only scalars, go on one
+/// line: `[1, 2]`, `{"a": 1, "b": [ 2, 3 ]}` (what re-flowing the pretty
+/// output line by line gives: inner lines trimmed and joined with a space).
+/// Every line ends in a newline. Linear in the document.
+fn reflow(s: &[u8], max_depth: usize, out: &mut Vec<u8>) {
+    let toks = tokens(s);
+    let mut i = 0;
+    while i < toks.len() {
+        i = pretty(s, &toks, i, 0, max_depth, out);
+    }
+    out.push(b'\n');
+}
+
+fn scalar<'a>(s: &'a [u8], t: &'a (u8, Tok)) -> &'a [u8] {
+    match t.1 {
+        Tok::Scalar(a, b) => s.get(a..b).unwrap_or(&[]),
+        _ => std::slice::from_ref(&t.0),
+    }
+}
+
+/// The value at token `i`, in pretty form at nesting `depth` (its first
+/// line's indentation and key already written); the index after it.
+fn pretty(s: &[u8], toks: &[(u8, Tok)], i: usize, depth: usize, max_depth: usize, out: &mut Vec<u8>) -> usize {
+    let Some(&(c, tok)) = toks.get(i) else { return i + 1 };
+    let Tok::Open { close, nested } = tok else {
+        out.extend_from_slice(scalar(s, &(c, tok)));
+        return i + 1;
+    };
+    if close == i + 1 || depth >= max_depth || (c == b'[' && !nested) {
+        return inline(s, toks, i, true, out);
+    }
+    out.push(c);
+    let indent = 2 * (depth + 1);
+    let mut j = i + 1;
+    while j < close.min(toks.len()) {
+        out.push(b'\n');
+        out.resize(out.len() + indent, b' ');
+        // A member: `"key": value`; an element: `value`.
+        if matches!(toks.get(j + 1), Some((_, Tok::Colon))) {
+            out.extend_from_slice(toks.get(j).map(|t| scalar(s, t)).unwrap_or(&[]));
+            out.extend_from_slice(b": ");
+            j += 2;
+        }
+        j = pretty(s, toks, j, depth + 1, max_depth, out);
+        if matches!(toks.get(j), Some((_, Tok::Comma))) {
+            out.push(b',');
+            j += 1;
+        }
+    }
+    out.push(b'\n');
+    out.resize(out.len() + 2 * depth, b' ');
+    out.push(toks.get(close).map_or(b'}', |t| t.0));
+    close + 1
+}
+
+/// The container at token `i` on one line: `[1, 2]` when `outer`, with a
+/// space inside the brackets (`[ 1, 2 ]`) when nested in another one-line
+/// container; `[]` when empty. The index after it.
+fn inline(s: &[u8], toks: &[(u8, Tok)], i: usize, outer: bool, out: &mut Vec<u8>) -> usize {
+    let Some(&(c, Tok::Open { close, .. })) = toks.get(i) else { return i + 1 };
+    let end = toks.get(close).map_or(b']', |t| t.0);
+    out.push(c);
+    if close == i + 1 {
+        out.push(end);
+        return close + 1;
+    }
+    if !outer {
+        out.push(b' ');
+    }
+    let mut j = i + 1;
+    while j < close.min(toks.len()) {
+        match toks.get(j) {
+            Some((_, Tok::Open { .. })) => j = inline(s, toks, j, false, out),
+            Some((_, Tok::Colon)) => {
+                out.extend_from_slice(b": ");
+                j += 1;
+            }
+            Some((_, Tok::Comma)) => {
+                out.extend_from_slice(b", ");
+                j += 1;
+            }
+            Some(t) => {
+                out.extend_from_slice(scalar(s, t));
+                j += 1;
+            }
+            None => break,
+        }
+    }
+    if !outer {
+        out.push(b' ');
+    }
+    out.push(end);
+    close + 1
+}
+
+/// The re-flow [`json`] implements in one pass, on serde_json's pretty
+/// output line by line: the reference the tests compare it with.
+#[cfg(test)]
 fn compact_below(w: &mut dyn Write, pretty: &str, max_depth: usize) -> io::Result<()> {
     let lines: Vec<&str> = pretty.lines().collect();
     let opens = |l: &str| l.ends_with('{') || l.ends_with('[');
@@ -25,7 +201,6 @@ fn compact_below(w: &mut dyn Write, pretty: &str, max_depth: usize) -> io::Resul
             depth = depth.saturating_sub(1);
         }
         if opens(line) {
-            // Find the matching close and whether anything nests inside.
             let (mut d, mut j, mut nested) = (0usize, i, false);
             while let Some(&l) = lines.get(j) {
                 if closes(l) {
@@ -129,4 +304,63 @@ pub fn detail(w: &mut dyn Write, p: &Probe) -> io::Result<()> {
         }
     }
     super::write_table(w, &["VARIANT", "KIND", "NAME", "HOW", "DETAIL"], &rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn both(v: &serde_json::Value) -> (String, String) {
+        let mut a = Vec::new();
+        compact_below(&mut a, &serde_json::to_string_pretty(v).unwrap(), 4).unwrap();
+        let mut b = Vec::new();
+        reflow(&serde_json::to_vec(v).unwrap(), 4, &mut b);
+        (String::from_utf8(a).unwrap(), String::from_utf8(b).unwrap())
+    }
+
+    /// The one-pass writer gives the bytes of re-flowing the pretty output,
+    /// on every shape a probe has (nested objects below and above the
+    /// depth limit, arrays of scalars, empty containers, escapes).
+    #[test]
+    fn one_pass_equals_line_reflow() {
+        let v = serde_json::json!({
+            "schema": "bpfabi.probe/2", "empty": [], "obj": {},
+            "summary": {"loads": 3, "list": [1, 2, 3], "e": {}},
+            "variants": [
+                {"label": "kprobe", "attach_btf": {"name": "x", "id": 4}, "allowed": [1, 5], "strs": ["a\"b", "c\\", "[{"],
+                 "helpers": [{"id": 1, "how": "rejected_other", "message": "R1 type=ctx {expected}"}, {"id": 2, "how": "verifier_accepted"}],
+                 "members": [{"member": "m", "index": 1, "load": {"how": "loadable"}, "helpers": [], "kfuncs": [{"name": "k", "deep": {"a": [1, {"b": null}], "c": []}}]}],
+                 "contexts": []},
+                {"label": "x", "nums": [1.5, -2, true, false, null], "nested": [[1, 2], [3]], "deeper": [{"a": {"b": {"c": [1]}}}]}
+            ],
+            "flag": true
+        });
+        let (a, b) = both(&v);
+        assert_eq!(a, b);
+        for v in [serde_json::json!({}), serde_json::json!([]), serde_json::json!([1]), serde_json::json!({"a": [[], {}]})] {
+            let (a, b) = both(&v);
+            assert_eq!(a, b, "{v}");
+        }
+    }
+
+    /// And on the probes of real kernels (data/probe), read and written again.
+    #[test]
+    fn one_pass_equals_line_reflow_on_data_probes() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/probe");
+        let mut n = 0;
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.extension().is_none_or(|x| x != "json") {
+                continue;
+            }
+            let p = crate::probe::file::load_probe(&path).unwrap();
+            let mut a = Vec::new();
+            compact_below(&mut a, &serde_json::to_string_pretty(&p).unwrap(), 4).unwrap();
+            let mut b = Vec::new();
+            json(&mut b, &p).unwrap();
+            assert!(a == b, "{}", path.display());
+            n += 1;
+        }
+        assert!(n >= 4);
+    }
 }
