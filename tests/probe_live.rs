@@ -162,8 +162,10 @@ fn helpers_agree_with_bpftool_feature_probe() {
 /// program type of its kfunc hook group; helper verdicts from the leader of
 /// a helper group and sleepability; struct_ops members from their type's
 /// first member; helpers asked under a non-GPL license first; callback
-/// answers from the leader of a program type, `bpf_loop` callbacks only
-/// loaded; iterator targets asked only what had no proto:
+/// answers from the leader of a program type, kfunc answers in async
+/// callbacks from the first variant that asks them (no context parameter,
+/// no filter, not special), `bpf_loop` callbacks only loaded; iterator
+/// targets asked only what had no proto:
 /// src/probe/reuse.rs) answers exactly as asking everything in every
 /// variant, on every program type of the running kernel, with fewer loads.
 #[test]

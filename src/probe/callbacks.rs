@@ -276,6 +276,59 @@ fn shared_candidate(env: &Env, prog_type: &str, v: &VariantResult, c: Cand) -> b
     }
 }
 
+/// kfuncs whose handling in verifier.c `check_kfunc_call` /
+/// `check_kfunc_args` / `specialize_kfunc` (v6.18) looks at the program
+/// type beyond the kfunc hook (`bpf_cast_to_kern_ctx`:
+/// `get_kern_ctx_btf_id(prog_type)`; `bpf_throw`: `check_return_code`;
+/// the skb/xdp dynptrs: `may_access_direct_pkt_data`).
+const KFUNCS_PROG_TYPE_SPECIAL: &[&str] =
+    &["bpf_cast_to_kern_ctx", "bpf_throw", "bpf_dynptr_from_skb", "bpf_dynptr_from_skb_meta", "bpf_dynptr_from_xdp", "bpf_dynptr_slice", "bpf_dynptr_slice_rdwr"];
+
+/// The names of every program context struct of the kernel: the struct
+/// types of `struct bpf_ctx_convert`'s members (include/linux/bpf_types.h
+/// through kernel/bpf/btf.c: one `_prog` and one `_kern` member per program
+/// type), which kernel/bpf/btf.c `btf_is_prog_ctx_type` compares a kfunc
+/// parameter with. None when the kernel has no such struct.
+fn context_structs(env: &Env) -> Option<std::collections::HashSet<String>> {
+    let b = &env.kernel.vmlinux.btf;
+    let conv = b.find("bpf_ctx_convert", crate::btf::Kind::Struct)?;
+    Some(conv.members().filter_map(|m| b.resolve(m.ty)).map(|t| t.name().to_string()).filter(|n| !n.is_empty()).collect())
+}
+
+/// Whether kfunc `k`'s answer in an async callback (wq, task_work, timer)
+/// is the same in every program that may call it (one that passed the
+/// kfunc hook's membership): the callback's registers are set by the
+/// registration (verifier.c `set_wq_callback_state`,
+/// `set_timer_callback_state`, `set_task_work_schedule_callback_state`:
+/// map, key, value), never the program's context, and its sleepability by
+/// the kind (`is_async_cb_sleepable`); what is left that sees the program
+/// type is a filter (kfuncs of filtered sets are excluded,
+/// [`reuse::kfunc_filtered`]), a parameter typed as a program context
+/// (`btf_is_prog_ctx_type` in `get_kfunc_ptr_arg_type`: kfuncs with a
+/// pointer to any context struct are excluded) and the special kfuncs of
+/// [`KFUNCS_PROG_TYPE_SPECIAL`].
+fn kfunc_type_free(env: &Env, ctx_structs: &Option<std::collections::HashSet<String>>, k: usize) -> bool {
+    let (Some(ctx), Some(kf)) = (ctx_structs, env.kfuncs.get(k)) else { return false };
+    if reuse::kfunc_filtered(&kf.name) || KFUNCS_PROG_TYPE_SPECIAL.contains(&kf.name.as_str()) {
+        return false;
+    }
+    let Some(kb) = env.kernel.btfs().find(|b| kf.module.as_deref().unwrap_or("vmlinux") == b.name) else { return false };
+    let b = &kb.btf;
+    let Some(proto) = b.ty(kf.btf_id).and_then(|f| b.resolve(f.ref_type())) else { return false };
+    proto.params().all(|p| {
+        // A parameter the verifier takes as the context by its name.
+        if p.name.ends_with("__ctx") {
+            return false;
+        }
+        let Some(t) = b.resolve(p.ty) else { return false };
+        if t.kind != crate::btf::Kind::Ptr || t.ref_type().get() == 0 {
+            return true;
+        }
+        // `bpf_user_pt_regs_t` (kprobe's context) is a typedef: resolved too.
+        b.resolve(t.ref_type()).is_some_and(|s| !ctx.contains(s.name()))
+    })
+}
+
 /// One callback load: variant, kind, candidate (None: the empty callback).
 type Of = (usize, CallbackKind, Option<Cand>);
 
@@ -320,6 +373,10 @@ pub(super) fn add(env: &Env, out: &mut [VariantResult]) -> usize {
         Some(j)
     };
     let lead = callback_leaders(out);
+    let ctx_structs = context_structs(env);
+    // Per (kind, kfunc) whose callback answer no program type can change:
+    // the first variant that asks it.
+    let mut kfunc_lead: std::collections::HashMap<(CallbackKind, usize), usize> = std::collections::HashMap::new();
     let mut jobs: Vec<Job> = Vec::new();
     let mut of: Vec<Of> = Vec::new();
     // Candidates that take their leader's answer once it is known.
@@ -358,6 +415,20 @@ pub(super) fn add(env: &Env, out: &mut [VariantResult]) -> usize {
                 continue;
             }
             for &c in &cands {
+                if let (true, Cand::Kfunc(k)) = (env.share, c) {
+                    if kfunc_type_free(env, &ctx_structs, k) {
+                        let first = *kfunc_lead.entry((*kind, k)).or_insert(vi);
+                        if first != vi {
+                            deferred.push((vi, first, *kind, c));
+                            continue;
+                        }
+                        if let Some(j) = job(vi, v, reg, map, Some(c)) {
+                            jobs.push(j);
+                            of.push((vi, *kind, Some(c)));
+                        }
+                        continue;
+                    }
+                }
                 if env.share && l != vi && shared_candidate(env, &v.variant.prog_type, v, c) {
                     deferred.push((vi, l, *kind, c));
                 } else if let Some(j) = job(vi, v, reg, map, Some(c)) {
