@@ -13,178 +13,148 @@ pub fn json(w: &mut dyn Write, p: &Probe) -> io::Result<()> {
     w.write_all(&out)
 }
 
-/// One token of compact JSON: a byte range of the input.
-#[derive(Clone, Copy)]
-enum Tok {
-    /// `{` or `[`, with the index of its closing token and whether a
-    /// non-empty container opens inside it.
-    Open { close: usize, nested: bool },
-    /// `}` or `]`.
-    Close,
-    /// `:`.
-    Colon,
-    /// `,`.
-    Comma,
-    /// A string, number or literal: `start..end` of the input.
-    Scalar(usize, usize),
-}
-
-/// Split compact JSON (serde_json's `to_vec`: no whitespace) into tokens,
-/// matching every opening bracket with its closing one (a stack: one pass).
-fn tokens(s: &[u8]) -> Vec<(u8, Tok)> {
-    let mut out: Vec<(u8, Tok)> = Vec::with_capacity(s.len() / 8);
-    let mut stack: Vec<usize> = Vec::new();
-    let mut i = 0;
-    while let Some(&c) = s.get(i) {
-        match c {
-            b'{' | b'[' => {
-                stack.push(out.len());
-                out.push((c, Tok::Open { close: usize::MAX, nested: false }));
-                i += 1;
-            }
-            b'}' | b']' => {
-                let here = out.len();
-                if let Some(o) = stack.pop() {
-                    if let Some((_, Tok::Open { close, .. })) = out.get_mut(o) {
-                        *close = here;
-                    }
-                    // A non-empty container nests in its parent (pretty
-                    // output prints an empty one as a scalar, `[]`).
-                    if here > o + 1 {
-                        if let Some((_, Tok::Open { nested, .. })) = stack.last().and_then(|&p| out.get_mut(p)) {
-                            *nested = true;
-                        }
-                    }
-                }
-                out.push((c, Tok::Close));
-                i += 1;
-            }
-            b':' => {
-                out.push((c, Tok::Colon));
-                i += 1;
-            }
-            b',' => {
-                out.push((c, Tok::Comma));
-                i += 1;
-            }
-            b'"' => {
-                let start = i;
-                i += 1;
-                while let Some(&d) = s.get(i) {
-                    i += if d == b'\\' { 2 } else { 1 };
-                    if d == b'"' {
-                        break;
-                    }
-                }
-                out.push((c, Tok::Scalar(start, i.min(s.len()))));
-            }
-            _ => {
-                let start = i;
-                while s.get(i).is_some_and(|d| !matches!(d, b',' | b':' | b'}' | b']')) {
-                    i += 1;
-                }
-                out.push((c, Tok::Scalar(start, i)));
-            }
+/// The index just past the string starting at `i` (a `"`) in `s`.
+fn skip_string(s: &[u8], mut i: usize) -> usize {
+    i += 1;
+    while let Some(&d) = s.get(i) {
+        i += if d == b'\\' { 2 } else { 1 };
+        if d == b'"' {
+            break;
         }
     }
-    out
+    i.min(s.len())
 }
 
-/// Write compact JSON `s` as serde_json's pretty printer would (two-space
-/// indent, `": "` after keys), except that containers opened at nesting
-/// depth `max_depth` or deeper, and arrays holding only scalars, go on one
-/// line: `[1, 2]`, `{"a": 1, "b": [ 2, 3 ]}` (what re-flowing the pretty
-/// output line by line gives: inner lines trimmed and joined with a space).
-/// Every line ends in a newline. Linear in the document.
+/// The index just past the scalar (string, number, literal) at `i`.
+fn skip_scalar(s: &[u8], i: usize) -> usize {
+    if s.get(i) == Some(&b'"') {
+        return skip_string(s, i);
+    }
+    let mut j = i;
+    while s.get(j).is_some_and(|d| !matches!(d, b',' | b':' | b'}' | b']')) {
+        j += 1;
+    }
+    j
+}
+
+/// Whether the container opening at `i` holds a non-empty container
+/// directly (pretty output prints an empty one as a scalar, `[]`).
+fn holds_container(s: &[u8], i: usize) -> bool {
+    let mut j = i + 1;
+    while let Some(&c) = s.get(j) {
+        match c {
+            b'{' | b'[' => return !matches!(s.get(j + 1), Some(b'}' | b']')),
+            b'}' | b']' => return false,
+            b'"' => j = skip_string(s, j),
+            _ => j += 1,
+        }
+    }
+    false
+}
+
+/// Write compact JSON `s` (serde_json's `to_vec`: no whitespace) as
+/// serde_json's pretty printer would (two-space indent, `": "` after keys),
+/// except that containers opened at nesting depth `max_depth` or deeper,
+/// and arrays holding only scalars, go on one line: `[1, 2]`,
+/// `{"a": 1, "b": [ 2, 3 ]}` (what re-flowing the pretty output line by
+/// line gives: inner lines trimmed and joined with a space). Every line
+/// ends in a newline. One recursive descent over the bytes: linear.
 fn reflow(s: &[u8], max_depth: usize, out: &mut Vec<u8>) {
-    let toks = tokens(s);
     let mut i = 0;
-    while i < toks.len() {
-        i = pretty(s, &toks, i, 0, max_depth, out);
+    while i < s.len() {
+        i = pretty(s, i, 0, max_depth, out);
     }
     out.push(b'\n');
 }
 
-fn scalar<'a>(s: &'a [u8], t: &'a (u8, Tok)) -> &'a [u8] {
-    match t.1 {
-        Tok::Scalar(a, b) => s.get(a..b).unwrap_or(&[]),
-        _ => std::slice::from_ref(&t.0),
+/// The value at `i`, in pretty form at nesting `depth` (its first line's
+/// indentation and key already written); the index after it.
+fn pretty(s: &[u8], i: usize, depth: usize, max_depth: usize, out: &mut Vec<u8>) -> usize {
+    let Some(&c) = s.get(i) else { return i + 1 };
+    if c != b'{' && c != b'[' {
+        let j = skip_scalar(s, i).max(i + 1);
+        out.extend_from_slice(s.get(i..j).unwrap_or(&[]));
+        return j;
     }
-}
-
-/// The value at token `i`, in pretty form at nesting `depth` (its first
-/// line's indentation and key already written); the index after it.
-fn pretty(s: &[u8], toks: &[(u8, Tok)], i: usize, depth: usize, max_depth: usize, out: &mut Vec<u8>) -> usize {
-    let Some(&(c, tok)) = toks.get(i) else { return i + 1 };
-    let Tok::Open { close, nested } = tok else {
-        out.extend_from_slice(scalar(s, &(c, tok)));
-        return i + 1;
-    };
-    if close == i + 1 || depth >= max_depth || (c == b'[' && !nested) {
-        return inline(s, toks, i, true, out);
+    if matches!(s.get(i + 1), Some(b'}' | b']')) || depth >= max_depth || (c == b'[' && !holds_container(s, i)) {
+        return inline(s, i, out);
     }
     out.push(c);
     let indent = 2 * (depth + 1);
     let mut j = i + 1;
-    while j < close.min(toks.len()) {
+    while let Some(&d) = s.get(j) {
+        if d == b'}' || d == b']' {
+            out.push(b'\n');
+            out.resize(out.len() + 2 * depth, b' ');
+            out.push(d);
+            return j + 1;
+        }
         out.push(b'\n');
         out.resize(out.len() + indent, b' ');
         // A member: `"key": value`; an element: `value`.
-        if matches!(toks.get(j + 1), Some((_, Tok::Colon))) {
-            out.extend_from_slice(toks.get(j).map(|t| scalar(s, t)).unwrap_or(&[]));
+        if c == b'{' {
+            let k = skip_string(s, j);
+            out.extend_from_slice(s.get(j..k).unwrap_or(&[]));
             out.extend_from_slice(b": ");
-            j += 2;
+            j = k + 1;
         }
-        j = pretty(s, toks, j, depth + 1, max_depth, out);
-        if matches!(toks.get(j), Some((_, Tok::Comma))) {
+        j = pretty(s, j, depth + 1, max_depth, out);
+        if s.get(j) == Some(&b',') {
             out.push(b',');
             j += 1;
         }
     }
-    out.push(b'\n');
-    out.resize(out.len() + 2 * depth, b' ');
-    out.push(toks.get(close).map_or(b'}', |t| t.0));
-    close + 1
+    j
 }
 
-/// The container at token `i` on one line: `[1, 2]` when `outer`, with a
-/// space inside the brackets (`[ 1, 2 ]`) when nested in another one-line
-/// container; `[]` when empty. The index after it.
-fn inline(s: &[u8], toks: &[(u8, Tok)], i: usize, outer: bool, out: &mut Vec<u8>) -> usize {
-    let Some(&(c, Tok::Open { close, .. })) = toks.get(i) else { return i + 1 };
-    let end = toks.get(close).map_or(b']', |t| t.0);
-    out.push(c);
-    if close == i + 1 {
-        out.push(end);
-        return close + 1;
-    }
-    if !outer {
-        out.push(b' ');
-    }
-    let mut j = i + 1;
-    while j < close.min(toks.len()) {
-        match toks.get(j) {
-            Some((_, Tok::Open { .. })) => j = inline(s, toks, j, false, out),
-            Some((_, Tok::Colon)) => {
-                out.extend_from_slice(b": ");
+/// The container at `i` on one line: `[1, 2]`, with a space inside the
+/// brackets of every non-empty container nested in it (`[ 1, 2 ]`), `[]`
+/// when empty. The index after it.
+fn inline(s: &[u8], i: usize, out: &mut Vec<u8>) -> usize {
+    let mut depth = 0usize;
+    let mut j = i;
+    while let Some(&c) = s.get(j) {
+        match c {
+            b'{' | b'[' => {
+                out.push(c);
+                if let Some(&e @ (b'}' | b']')) = s.get(j + 1) {
+                    out.push(e);
+                    j += 2;
+                    if depth == 0 {
+                        return j;
+                    }
+                    continue;
+                }
+                if depth > 0 {
+                    out.push(b' ');
+                }
+                depth += 1;
                 j += 1;
             }
-            Some((_, Tok::Comma)) => {
-                out.extend_from_slice(b", ");
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth > 0 {
+                    out.push(b' ');
+                }
+                out.push(c);
+                j += 1;
+                if depth == 0 {
+                    return j;
+                }
+            }
+            b':' | b',' => {
+                out.push(c);
+                out.push(b' ');
                 j += 1;
             }
-            Some(t) => {
-                out.extend_from_slice(scalar(s, t));
-                j += 1;
+            _ => {
+                let k = skip_scalar(s, j).max(j + 1);
+                out.extend_from_slice(s.get(j..k).unwrap_or(&[]));
+                j = k;
             }
-            None => break,
         }
     }
-    if !outer {
-        out.push(b' ');
-    }
-    out.push(end);
-    close + 1
+    j
 }
 
 /// The re-flow [`json`] implements in one pass, on serde_json's pretty
