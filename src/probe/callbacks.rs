@@ -298,10 +298,10 @@ fn context_structs(env: &Env) -> Option<std::collections::HashSet<String>> {
 /// Whether kfunc `k`'s answer in an async callback (wq, task_work, timer)
 /// is the same in every program that may call it (one that passed the
 /// kfunc hook's membership): the callback's registers are set by the
-/// registration (verifier.c `set_wq_callback_state`,
-/// `set_timer_callback_state`, `set_task_work_schedule_callback_state`:
-/// map, key, value), never the program's context, and its sleepability by
-/// the kind (`is_async_cb_sleepable`); what is left that sees the program
+/// registration (verifier.c `set_timer_callback_state` for wq and timer
+/// callbacks, `set_task_work_schedule_callback_state`: map, key, value),
+/// never the program's context, and its sleepability by the kind
+/// (`is_async_cb_sleepable`); what is left that sees the program
 /// type is a filter (kfuncs of filtered sets are excluded,
 /// [`reuse::kfunc_filtered`]), a parameter typed as a program context
 /// (`btf_is_prog_ctx_type` in `get_kfunc_ptr_arg_type`: kfuncs with a
