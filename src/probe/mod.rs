@@ -768,11 +768,19 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
     // A follower's kfunc verdicts from its program-type leader `l`: copied,
     // or asked again where its sleepability or a filter may change them
     // (`reuse::must_reprobe`).
+    // The program type of program `i` (a variant or a struct_ops member).
+    let prog_type_of = |i: usize| -> &str {
+        let vi = i.checked_sub(first_member).and_then(|n| member_of.get(n)).map_or(i, |m| m.0);
+        vs.get(vi).map_or("", |v| v.prog_type.as_str())
+    };
+    // A filtered kfunc refused as no member, whose filter belongs to
+    // another hook than the program's (`reuse::filter_elsewhere`).
+    let plain_refusal = |name: &str, i: usize, d: &Decision| hooks_known && reuse::filter_elsewhere(name, prog_type_of(i), d);
     let from_type_leader = |by_job: &HashMap<(usize, u8, u32), Decision>, i: usize, l: usize, copied: &mut Vec<((usize, u8, u32), Decision)>, jobs: &mut Vec<(usize, Call)>| {
         for &k in &kfunc_idx {
             let Some(kf) = surface.kfuncs.get(k) else { continue };
             match by_job.get(&(l, 1, k as u32)) {
-                Some(d) if !reuse::must_reprobe(&kf.name, d, sleepable(l), sleepable(i)) => copied.push(((i, 1, k as u32), d.clone())),
+                Some(d) if !reuse::must_reprobe(&kf.name, d, sleepable(l), sleepable(i)) || plain_refusal(&kf.name, i, d) => copied.push(((i, 1, k as u32), d.clone())),
                 _ => jobs.push((i, Call::Kfunc(k))),
             }
         }
@@ -799,7 +807,7 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
             for &k in &kfunc_idx {
                 let Some(kf) = surface.kfuncs.get(k) else { continue };
                 match by_job.get(&(h, 1, k as u32)) {
-                    Some(d) if reuse::hook_copies(&kf.name, d) => copied.push(((i, 1, k as u32), d.clone())),
+                    Some(d) if reuse::hook_copies(&kf.name, d) || plain_refusal(&kf.name, i, d) => copied.push(((i, 1, k as u32), d.clone())),
                     _ => follow_jobs.push((i, Call::Kfunc(k))),
                 }
             }

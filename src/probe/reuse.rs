@@ -20,7 +20,8 @@
 //!   hook's `hook_filters` (v6.7+); every filter sees the whole `prog` and may
 //!   refuse with the same "calling kernel function X is not allowed". The
 //!   kfuncs of the filtered sets ([`FILTERED`]) are therefore probed in every
-//!   variant: kernel/trace/bpf_trace.c `bpf_kprobe_multi_filter` (session
+//!   variant (but a refusal as no member in a program whose hook is not the
+//!   filtered set's, [`filter_elsewhere`]): kernel/trace/bpf_trace.c `bpf_kprobe_multi_filter` (session
 //!   kfuncs only for `kprobe.session`), net/core/filter.c
 //!   `tracing_iter_filter` (`bpf_sock_destroy` only in iterators),
 //!   fs/bpf_fs_kfuncs.c `bpf_fs_kfuncs_filter` (LSM only), the arena kfuncs,
@@ -112,6 +113,52 @@ pub fn must_reprobe(name: &str, leader: &Decision, leader_sleepable: bool, follo
 /// copied from another program.
 pub fn kfunc_filtered(name: &str) -> bool {
     FILTERED.contains(&name) || ALLOWLISTED.contains(&name) || FILTERED_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// The program types whose kfunc hook holds the filtered set of a kfunc of
+/// [`FILTERED`] (by `bpf_prog_type_to_kfunc_hook` of v6.10–v6.18), for the
+/// sets registered for one hook only: kernel/trace/bpf_trace.c registers
+/// `bpf_kprobe_multi_kfunc_set` for BPF_PROG_TYPE_KPROBE; net/core/filter.c
+/// `bpf_sk_iter_kfunc_set` for BPF_PROG_TYPE_TRACING and fs/bpf_fs_kfuncs.c
+/// `bpf_fs_kfunc_set_types` (with fs/verity's set) for BPF_PROG_TYPE_LSM,
+/// both BTF_KFUNC_HOOK_TRACING (with TRACEPOINT and PERF_EVENT; and
+/// RAW_TRACEPOINT, which 7.x maps there); net/sched/bpf_qdisc.c
+/// `bpf_qdisc_kfunc_set` for BPF_PROG_TYPE_STRUCT_OPS. A hook's filters run
+/// only when that hook's set is looked up (kernel/bpf/btf.c
+/// `__btf_kfunc_id_set_contains`), so to a program of any other type such a
+/// kfunc is a plain member or not: its refusal as no member ([`filter_elsewhere`]).
+/// The arena kfuncs (the common hook), `bpf_cgroup_read_xattr` (also in a
+/// common set), `bpf_iter_css_task_new` (an allowlist) and the sched_ext and
+/// HID families (sets for several hooks) are not listed: asked in every variant.
+pub const FILTER_HOOK_TYPES: &[(&[&str], &[&str])] = &[
+    (&["bpf_session_cookie", "bpf_session_is_return"], &["BPF_PROG_TYPE_KPROBE"]),
+    (
+        &[
+            "bpf_sock_destroy",
+            "bpf_get_task_exe_file",
+            "bpf_put_file",
+            "bpf_path_d_path",
+            "bpf_get_dentry_xattr",
+            "bpf_get_file_xattr",
+            "bpf_set_dentry_xattr",
+            "bpf_remove_dentry_xattr",
+            "bpf_get_fsverity_digest",
+        ],
+        &["BPF_PROG_TYPE_TRACING", "BPF_PROG_TYPE_TRACEPOINT", "BPF_PROG_TYPE_PERF_EVENT", "BPF_PROG_TYPE_LSM", "BPF_PROG_TYPE_RAW_TRACEPOINT"],
+    ),
+    (&["bpf_skb_get_hash", "bpf_kfree_skb", "bpf_dynptr_from_skb"], &["BPF_PROG_TYPE_STRUCT_OPS"]),
+];
+
+/// Whether a program of type `prog_type` takes the verdict `leader` on
+/// filtered kfunc `name` from another program of its type or kfunc hook
+/// group although the kfunc is filtered: the leader refused it as no member
+/// and the kfunc's filtered set belongs to another hook
+/// ([`FILTER_HOOK_TYPES`]; only on kernels [`kfunc_hooks_known`] describes).
+pub fn filter_elsewhere(name: &str, prog_type: &str, leader: &Decision) -> bool {
+    let elsewhere = FILTER_HOOK_TYPES.iter().any(|(names, types)| names.contains(&name) && !types.contains(&prog_type));
+    elsewhere
+        && matches!(leader, Decision::VerifierRejectedNotAllowed { message }
+            if message.strip_prefix("calling kernel function ").and_then(|m| m.strip_suffix(" is not allowed")) == Some(name))
 }
 
 /// `enum btf_kfunc_hook` of v6.10–v6.18 (kernel/bpf/btf.c; in the kernel's
@@ -436,6 +483,28 @@ mod tests {
         assert!(!hook_copies("bpf_copy_from_user_str", &refused("program must be sleepable to call sleepable kfunc bpf_copy_from_user_str")));
         assert!(!hook_copies("bpf_sock_destroy", &refused("calling kernel function bpf_sock_destroy is not allowed")));
         assert!(!hook_copies("bpf_task_acquire", &Decision::VerifierAccepted));
+    }
+
+    #[test]
+    fn filtered_kfuncs_of_other_hooks() {
+        let no = refused("calling kernel function bpf_session_cookie is not allowed");
+        // A session kfunc's filter runs in kprobes only.
+        assert!(filter_elsewhere("bpf_session_cookie", "BPF_PROG_TYPE_XDP", &no));
+        assert!(!filter_elsewhere("bpf_session_cookie", "BPF_PROG_TYPE_KPROBE", &no));
+        // Only the refusal as no member of that very kfunc, never an acceptance.
+        assert!(!filter_elsewhere("bpf_session_is_return", "BPF_PROG_TYPE_XDP", &no));
+        assert!(!filter_elsewhere("bpf_session_cookie", "BPF_PROG_TYPE_XDP", &Decision::VerifierAccepted));
+        // The fs kfuncs: filtered in the tracing hook, LSM's.
+        let fs = refused("calling kernel function bpf_put_file is not allowed");
+        assert!(filter_elsewhere("bpf_put_file", "BPF_PROG_TYPE_STRUCT_OPS", &fs));
+        assert!(!filter_elsewhere("bpf_put_file", "BPF_PROG_TYPE_LSM", &fs));
+        assert!(!filter_elsewhere("bpf_put_file", "BPF_PROG_TYPE_TRACEPOINT", &fs));
+        // The common hook's (arena) and allowlisted kfuncs: never.
+        let arena = refused("calling kernel function bpf_arena_alloc_pages is not allowed");
+        assert!(!filter_elsewhere("bpf_arena_alloc_pages", "BPF_PROG_TYPE_XDP", &arena));
+        for (names, _) in FILTER_HOOK_TYPES {
+            assert!(names.iter().all(|n| kfunc_filtered(n)), "{names:?}");
+        }
     }
 
     #[test]
