@@ -107,6 +107,46 @@ fn kfunc_hook_groups_hold_on_data_kernels() {
     assert!(wrong_elsewhere > 0, "the gate on the hook layout is what keeps 6.1 out");
 }
 
+/// In a kernel whose `enum btf_kfunc_hook` the table describes, a filtered
+/// kfunc whose filtered set belongs to another hook than a program's
+/// (`reuse::FILTER_HOOK_TYPES`) is refused alike to every variant of that
+/// program type and of its kfunc hook group once one refuses it as no member.
+#[test]
+fn filtered_kfuncs_of_other_hooks_hold_on_data_kernels() {
+    if !common::have_corpus() {
+        return;
+    }
+    let kernels = common::corpus().join("kernels");
+    let mut copied = 0;
+    for (path, p) in data_probes() {
+        let btf = std::fs::read_dir(&kernels)
+            .unwrap()
+            .map(|e| e.unwrap().path().join("vmlinux.btf"))
+            .filter_map(|f| std::fs::read(&f).ok())
+            .find(|b| bpfabi::probe::file::fingerprint_bytes(b) == p.kernel.btf);
+        let Some(btf) = btf else { continue };
+        let btf = bpfabi::btf::Btf::parse(bpfabi::bytes::Bytes::from_vec(btf)).unwrap();
+        if !reuse::kfunc_hooks_known(&bpfabi::probe::variants::enum_names(&btf, "btf_kfunc_hook")) {
+            continue;
+        }
+        let lead = |t: &str| p.variants.iter().find(|v| v.load == LoadOutcome::Loadable && v.variant.prog_type == t);
+        for b in p.variants.iter().filter(|v| v.load == LoadOutcome::Loadable) {
+            // Its program type's leader, and its hook group's first type's.
+            let group_lead = reuse::KFUNC_HOOK_GROUPS.iter().find(|(_, ts)| ts.contains(&b.variant.prog_type.as_str())).and_then(|(_, ts)| ts.iter().find_map(|t| lead(t)));
+            for a in [lead(&b.variant.prog_type), group_lead].into_iter().flatten().filter(|a| a.variant.label != b.variant.label) {
+                for (x, y) in a.kfuncs.iter().zip(&b.kfuncs) {
+                    assert_eq!(x.name, y.name);
+                    if reuse::filter_elsewhere(&x.name, &b.variant.prog_type, &x.decision) && reuse::filter_elsewhere(&x.name, &a.variant.prog_type, &x.decision) {
+                        copied += 1;
+                        assert_eq!(x.decision, y.decision, "{}: {} vs {}: {}", path.display(), a.variant.label, b.variant.label, x.name);
+                    }
+                }
+            }
+        }
+    }
+    assert!(copied > 100, "{copied} verdicts compared");
+}
+
 /// Callback contexts: variants of one program type and sleepability that
 /// share helper verdicts list the same callback answers (outside their
 /// exceptions); `bpf_loop` callbacks list none (they answer as the program).
