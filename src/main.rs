@@ -18,7 +18,12 @@ fn main() -> ExitCode {
     }
     let cli = {
         use clap::FromArgMatches;
-        Cli::from_arg_matches(&cli::command().get_matches()).unwrap_or_else(|e| e.exit())
+        let first = std::env::args_os().nth(1);
+        let mut command = cli::command_for(first.as_deref().and_then(|a| a.to_str()));
+        let matches = command.try_get_matches_from_mut(std::env::args_os()).unwrap_or_else(|e| e.exit());
+        // The process ends soon: the command's definition is not dropped.
+        std::mem::forget(command);
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
     };
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());

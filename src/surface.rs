@@ -331,16 +331,30 @@ fn impl_pairs<'a>(btf: &Btf, kfuncs: impl Iterator<Item = &'a str>) -> HashMap<S
             *word |= 1 << (b % 64);
         }
     }
-    btf.for_each_name_prefix(Kind::Func, |name_off, prefix| {
-        let b = bit(prefix);
-        if prefixes.get(b / 64).is_none_or(|&word| word & (1 << (b % 64)) == 0) {
-            return;
-        }
-        let n = btf.str_bytes_at(name_off);
-        if let Some(k) = wanted.get(n) {
+    // Names passing the prefilter, then looked up (a few hundred of a
+    // vmlinux's 56,000 FUNCs).
+    let mut candidates: Vec<crate::btf::StrOffset> = Vec::new();
+    let pass = |prefix: u64| prefixes.get(bit(prefix) / 64).is_some_and(|&word| word & (1 << (bit(prefix) % 64)) != 0);
+    // A FUNC named as a wanted name of 8 bytes or more starts with the
+    // wanted name's first 8 bytes as they are: no cut at the terminator.
+    if wanted.keys().all(|w| w.len() >= 8) {
+        btf.for_each_name_word(Kind::Func, |name_off, word| {
+            if pass(word) {
+                candidates.push(name_off);
+            }
+        });
+    } else {
+        btf.for_each_name_prefix(Kind::Func, |name_off, prefix| {
+            if pass(prefix) {
+                candidates.push(name_off);
+            }
+        });
+    }
+    for name_off in candidates {
+        if let Some(k) = wanted.get(btf.str_bytes_at(name_off)) {
             out.insert(k.clone(), btf.str_at(name_off).to_string());
         }
-    });
+    }
     out
 }
 

@@ -19,9 +19,11 @@ pub mod builder;
 pub mod c_dump;
 pub mod min_core;
 pub mod render;
+mod walk;
 
 use crate::bytes::{Bytes, Endian};
 use crate::error::ReadError;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// BTF magic number (`BTF_MAGIC` in the kernel's `btf.h`).
@@ -348,6 +350,14 @@ pub struct Btf {
     layout: Option<Vec<KindLayout>>,
     name_index: OnceLock<NameIndex>,
     type_name_index: OnceLock<NameIndex>,
+    /// For a blob parsed with [`Btf::parse_lazy`]: one bit per own type,
+    /// set once its references were checked (on its first [`Btf::ty`]).
+    /// Empty for a blob checked in full at parse time.
+    checked: Box<[AtomicU64]>,
+    /// Parsed with [`Btf::parse_lazy`]: references are checked on access.
+    lazy: bool,
+    /// A type failed its check on access (see [`Btf::deferred_error`]).
+    check_failed: AtomicBool,
 }
 
 impl std::fmt::Debug for Btf {
@@ -378,6 +388,21 @@ impl Btf {
     /// Parse split BTF (e.g. a module's) on top of `base`.
     pub fn parse_split(bytes: Bytes, base: Arc<Btf>) -> Result<Btf, ReadError> {
         Btf::parse_inner(bytes, Some(base))
+    }
+
+    /// Parse a base BTF blob, checking only its layout now: the header, the
+    /// sections, every record's kind and size (the offset table needs them).
+    /// Each type's name offsets and referenced ids are checked on its first
+    /// access ([`Btf::ty`]); a type that fails is not returned and
+    /// [`Btf::deferred_error`] gives the error [`Btf::parse`] would have.
+    /// For callers that read a few types of a large blob (`surface`).
+    pub fn parse_lazy(bytes: Bytes) -> Result<Btf, ReadError> {
+        Btf::parse_with(bytes, None, true)
+    }
+
+    /// [`Btf::parse_lazy`] for split BTF on top of `base`.
+    pub fn parse_split_lazy(bytes: Bytes, base: Arc<Btf>) -> Result<Btf, ReadError> {
+        Btf::parse_with(bytes, Some(base), true)
     }
 
     /// Read the magic and decide the byte order.
@@ -433,6 +458,10 @@ impl Btf {
     }
 
     fn parse_inner(bytes: Bytes, base: Option<Arc<Btf>>) -> Result<Btf, ReadError> {
+        Btf::parse_with(bytes, base, false)
+    }
+
+    fn parse_with(bytes: Bytes, base: Option<Arc<Btf>>, lazy: bool) -> Result<Btf, ReadError> {
         let data = bytes.as_slice();
         let (endian, h) = Btf::parse_header(data)?;
         if let Some(b) = &base {
@@ -512,8 +541,17 @@ impl Btf {
             layout,
             name_index: OnceLock::new(),
             type_name_index: OnceLock::new(),
+            checked: Box::default(),
+            lazy,
+            check_failed: AtomicBool::new(false),
             bytes: bytes.clone(),
         };
+        if lazy {
+            // Layout only: references are checked type by type on access.
+            btf.index_layout(data)?;
+            btf.checked = (0..btf.offsets.len().div_ceil(64)).map(|_| AtomicU64::new(0)).collect();
+            return Ok(btf);
+        }
         // One pass indexes the types and bounds every reference; only when
         // a reference is out of range does the slower, message-building
         // pass run, so errors are those of `validate_refs`.
@@ -530,9 +568,35 @@ impl Btf {
     /// building its messages).
     fn index_types(&mut self, data: &[u8]) -> Result<(u32, u32), ReadError> {
         match self.endian {
-            Endian::Little => self.index_types_in::<false>(data),
-            Endian::Big => self.index_types_in::<true>(data),
+            Endian::Little => self.index_types_in::<false, true>(data),
+            Endian::Big => self.index_types_in::<true, true>(data),
         }
+    }
+
+    /// [`Btf::index_types`] without the reference bounds: each record's
+    /// kind and size only ([`Btf::parse_lazy`]).
+    /// A large section is walked by [`walk::layout`] (several walks at
+    /// once); when that cannot prove its result, or for a small section,
+    /// by the single walk, which gives the exact errors.
+    fn index_layout(&mut self, data: &[u8]) -> Result<(), ReadError> {
+        let types = data.get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
+        let shapes = self.record_shapes();
+        let sizes: walk::Sizes = shapes.map(|s| (s.fixed, s.per));
+        let limit = usize::try_from((MAX_TYPES as u64 + 1).saturating_sub(self.start_id.get() as u64)).unwrap_or(usize::MAX);
+        let found = match self.endian {
+            Endian::Little => walk::layout::<false>(types, &sizes, limit),
+            Endian::Big => walk::layout::<true>(types, &sizes, limit),
+        };
+        if let Some((offsets, kinds)) = found {
+            self.offsets = offsets;
+            self.kinds = kinds;
+            return Ok(());
+        }
+        match self.endian {
+            Endian::Little => self.index_types_in::<false, false>(data),
+            Endian::Big => self.index_types_in::<true, false>(data),
+        }
+        .map(|_| ())
     }
 
     /// How the index pass reads each of the 32 kind numbers: known kinds
@@ -556,7 +620,8 @@ impl Btf {
     /// of a 5 MB vmlinux, so the kind dispatch is a table lookup, records
     /// are read as fixed-size words, the tables are filled through slots
     /// (no growth check) and messages are built only on failure.
-    fn index_types_in<const BE: bool>(&mut self, data: &[u8]) -> Result<(u32, u32), ReadError> {
+    /// `REFS`: also gather the reference bounds (else (0, 0) comes back).
+    fn index_types_in<const BE: bool, const REFS: bool>(&mut self, data: &[u8]) -> Result<(u32, u32), ReadError> {
         let types = data.get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
         let shapes = self.record_shapes();
         // Ids run from start_id to MAX_TYPES; every type takes at least 12
@@ -584,6 +649,13 @@ impl Btf {
                 }
                 return Err(self.short_record_error(types, off, raw_kind, vlen, next, n));
             };
+            if !REFS {
+                *slot_off = off as u32;
+                *slot_kind = raw_kind;
+                n += 1;
+                off = next;
+                continue;
+            }
             max_str = max_str.max(word_at::<BE>(hdr, 0));
             max_ref = max_ref.max(word_at::<BE>(hdr, 8) & shape.ref_mask);
             match shape.refs {
@@ -646,87 +718,146 @@ impl Btf {
         )
     }
 
-    /// Check name offsets and referenced type ids of every own type. Hot:
-    /// runs over every record of a 5 MB vmlinux, so messages are only
-    /// built on failure.
+    /// Check name offsets and referenced type ids of every own type (the
+    /// first failure, in id order). Runs over every record of a 5 MB
+    /// vmlinux, so messages are only built on failure.
     fn validate_refs(&self, data: &[u8]) -> Result<(), ReadError> {
+        let types = data.get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
+        for (i, &o) in self.offsets.iter().enumerate() {
+            self.check_refs(types, o as usize, self.start_id + i as u32)?;
+        }
+        Ok(())
+    }
+
+    /// Check the name offsets and referenced type ids of the type `id`,
+    /// whose record starts at `o` in the type section `types`.
+    fn check_refs(&self, types: &[u8], o: usize, id: TypeId) -> Result<(), ReadError> {
         let max_id = self.next_id().get();
         let str_total = self.total_str_len();
-        let e = self.endian;
         let ts = self.types_start;
-        let types = data.get(ts..ts + self.header.type_len as usize).unwrap_or(&[]);
+        let e = self.endian;
         let rd = |o: usize| e.u32(types, o).unwrap_or(0);
         let bad_id = |id: u32, o: usize, what: &str, owner: TypeId| {
             err(ts + o, format!("{what} of type id {owner} refers to type id {id}, but the last type id is {}", max_id - 1))
         };
         let bad_str = |s: u32, o: usize| err(ts + o, format!("name offset {s} is outside the string section ({str_total} bytes)"));
-        for (i, &o) in self.offsets.iter().enumerate() {
-            let o = o as usize;
-            let id = self.start_id + i as u32;
-            let name_off = rd(o);
-            let info = rd(o + 4);
-            let st = rd(o + 8);
-            let kind = Kind::from_raw(((info >> 24) & 0x1f) as u8);
-            let vlen = (info & 0xffff) as usize;
-            if name_off >= str_total {
-                return Err(bad_str(name_off, o));
+        let name_off = rd(o);
+        let info = rd(o + 4);
+        let st = rd(o + 8);
+        let kind = Kind::from_raw(((info >> 24) & 0x1f) as u8);
+        let vlen = (info & 0xffff) as usize;
+        if name_off >= str_total {
+            return Err(bad_str(name_off, o));
+        }
+        if kind.refers_by_type() && st >= max_id {
+            return Err(bad_id(st, o + 8, kind.name(), id));
+        }
+        let x = o + TYPE_HDR;
+        match kind {
+            Kind::Array => {
+                for (k, what) in [(0, "array element type"), (4, "array index type")] {
+                    let t = rd(x + k);
+                    if t >= max_id {
+                        return Err(bad_id(t, x + k, what, id));
+                    }
+                }
             }
-            if kind.refers_by_type() && st >= max_id {
-                return Err(bad_id(st, o + 8, kind.name(), id));
+            Kind::Struct | Kind::Union => {
+                for m in (x..x + vlen * 12).step_by(12) {
+                    let (n, t) = (rd(m), rd(m + 4));
+                    if n >= str_total {
+                        return Err(bad_str(n, m));
+                    }
+                    if t >= max_id {
+                        return Err(bad_id(t, m + 4, "member", id));
+                    }
+                }
             }
-            let x = o + TYPE_HDR;
-            match kind {
-                Kind::Array => {
-                    for (k, what) in [(0, "array element type"), (4, "array index type")] {
-                        let t = rd(x + k);
-                        if t >= max_id {
-                            return Err(bad_id(t, x + k, what, id));
-                        }
+            Kind::Datasec => {
+                for m in (x..x + vlen * 12).step_by(12) {
+                    let t = rd(m);
+                    if t >= max_id {
+                        return Err(bad_id(t, m, "datasec variable", id));
                     }
                 }
-                Kind::Struct | Kind::Union => {
-                    for m in (x..x + vlen * 12).step_by(12) {
-                        let (n, t) = (rd(m), rd(m + 4));
-                        if n >= str_total {
-                            return Err(bad_str(n, m));
-                        }
-                        if t >= max_id {
-                            return Err(bad_id(t, m + 4, "member", id));
-                        }
-                    }
-                }
-                Kind::Datasec => {
-                    for m in (x..x + vlen * 12).step_by(12) {
-                        let t = rd(m);
-                        if t >= max_id {
-                            return Err(bad_id(t, m, "datasec variable", id));
-                        }
-                    }
-                }
-                Kind::FuncProto => {
-                    for p in (x..x + vlen * 8).step_by(8) {
-                        let (n, t) = (rd(p), rd(p + 4));
-                        if n >= str_total {
-                            return Err(bad_str(n, p));
-                        }
-                        if t >= max_id {
-                            return Err(bad_id(t, p + 4, "parameter", id));
-                        }
-                    }
-                }
-                Kind::Enum | Kind::Enum64 => {
-                    let esz = if kind == Kind::Enum { 8 } else { 12 };
-                    for v in (x..x + vlen * esz).step_by(esz) {
-                        let n = rd(v);
-                        if n >= str_total {
-                            return Err(bad_str(n, v));
-                        }
-                    }
-                }
-                _ => {}
             }
+            Kind::FuncProto => {
+                for p in (x..x + vlen * 8).step_by(8) {
+                    let (n, t) = (rd(p), rd(p + 4));
+                    if n >= str_total {
+                        return Err(bad_str(n, p));
+                    }
+                    if t >= max_id {
+                        return Err(bad_id(t, p + 4, "parameter", id));
+                    }
+                }
+            }
+            Kind::Enum | Kind::Enum64 => {
+                let esz = if kind == Kind::Enum { 8 } else { 12 };
+                for v in (x..x + vlen * esz).step_by(esz) {
+                    let n = rd(v);
+                    if n >= str_total {
+                        return Err(bad_str(n, v));
+                    }
+                }
+            }
+            _ => {}
         }
         Ok(())
+    }
+
+    /// For a [`Btf::parse_lazy`] blob: whether own type number `i` (record
+    /// at `o`) passes its reference check, run on its first access and
+    /// remembered. Always true for a blob checked in full at parse time.
+    #[inline]
+    fn checked_on_access(&self, types: &[u8], i: usize, o: usize) -> bool {
+        if !self.lazy {
+            return true;
+        }
+        let Some(word) = self.checked.get(i / 64) else { return false };
+        let bit = 1u64 << (i % 64);
+        if word.load(Ordering::Relaxed) & bit != 0 {
+            return true;
+        }
+        self.check_on_access(types, i, o, word, bit)
+    }
+
+    /// The first check of a type of a lazy blob ([`Btf::checked_on_access`]).
+    #[cold]
+    fn check_on_access(&self, types: &[u8], i: usize, o: usize, word: &AtomicU64, bit: u64) -> bool {
+        if self.check_refs(types, o, self.start_id + i as u32).is_ok() {
+            word.fetch_or(bit, Ordering::Relaxed);
+            return true;
+        }
+        self.check_failed.store(true, Ordering::Relaxed);
+        false
+    }
+
+    /// Whether this blob was parsed with [`Btf::parse_lazy`] (its types'
+    /// references checked on access).
+    pub fn is_lazy(&self) -> bool {
+        self.lazy
+    }
+
+    /// For a [`Btf::parse_lazy`] blob in which a type read so far failed its
+    /// reference check: the error [`Btf::parse`] gives for the whole blob
+    /// (the first bad reference in id order). `None` otherwise: no type read
+    /// was bad (types not read are not checked).
+    pub fn deferred_error(&self) -> Option<ReadError> {
+        if !self.check_failed.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.validate_refs(self.bytes.as_slice()).err()
+    }
+
+    /// Check every type's references now, as [`Btf::parse`] does (a no-op
+    /// for a blob parsed that way): for a [`Btf::parse_lazy`] blob about to
+    /// be read in full.
+    pub fn validate(&self) -> Result<(), ReadError> {
+        if !self.lazy {
+            return Ok(());
+        }
+        self.validate_refs(self.bytes.as_slice())
     }
 
     // ---- accessors ----
@@ -884,6 +1015,9 @@ impl Btf {
             .known_layout()
             .or_else(|| self.layout.as_ref()?.get(raw_kind as usize).map(|l| (l.info_sz as usize, l.elem_sz as usize)))?;
         let extra = types.get(o + TYPE_HDR..o + TYPE_HDR + fixed + per * vlen)?;
+        if !self.checked_on_access(types, (id - self.start_id) as usize, o) {
+            return None;
+        }
         Some(Type { btf: self, id, kind, name_off, info, size_or_type, extra })
     }
 
@@ -926,19 +1060,75 @@ impl Btf {
         let strs = self.bytes.as_slice().get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
         let raw = if kind == Kind::Void || Kind::from_raw(kind.raw()) != kind { u8::MAX } else { kind.raw() };
         let be = self.endian == Endian::Big;
-        for (&k, &off) in self.kinds.iter().zip(&self.offsets) {
+        // Own strings but the last 7 bytes are read as one word in place.
+        let fast = strs.len().saturating_sub(7);
+        let n = self.kinds.len().min(self.offsets.len());
+        let (kinds, offsets) = (self.kinds.get(..n).unwrap_or(&[]), self.offsets.get(..n).unwrap_or(&[]));
+        for (&k, &off) in kinds.iter().zip(offsets) {
             if k != raw {
                 continue;
             }
             let w = types.get(off as usize..).and_then(|t| t.first_chunk::<4>()).copied().unwrap_or([0; 4]);
-            let name = StrOffset(if be { u32::from_be_bytes(w) } else { u32::from_le_bytes(w) });
-            let own = name.0.checked_sub(self.start_str).and_then(|rel| strs.get(rel as usize..)).and_then(|s| s.first_chunk::<8>());
-            let prefix = match own {
-                Some(&w) => prefix_word(u64::from_le_bytes(w)),
+            let name = if be { u32::from_be_bytes(w) } else { u32::from_le_bytes(w) };
+            let rel = name.wrapping_sub(self.start_str) as usize;
+            let prefix = match strs.get(rel..rel.wrapping_add(8)) {
+                Some(b) if rel < fast => prefix_word(b.first_chunk::<8>().map_or(0, |&w| u64::from_le_bytes(w))),
                 // A base string, or one of the last 7 bytes of the section.
-                None => self.str_prefix8(name),
+                _ => self.str_prefix8(StrOffset(name)),
             };
-            f(name, prefix);
+            f(StrOffset(name), prefix);
+        }
+    }
+
+    /// The name offset and the first 8 bytes at it, as they are (not cut
+    /// at the terminator: a name shorter than 8 bytes comes with its NUL
+    /// and whatever follows it; zero-padded at the end of the section), of
+    /// each own type of one kind, in id order: a cheaper key than
+    /// [`Btf::for_each_name_prefix`]'s for callers that look for names of
+    /// at least 8 bytes. The kind table is read 8 entries a word, so only
+    /// matching entries cost more than a compare.
+    #[inline]
+    pub fn for_each_name_word(&self, kind: Kind, mut f: impl FnMut(StrOffset, u64)) {
+        let types = self.bytes.as_slice().get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
+        let strs = self.bytes.as_slice().get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
+        let raw = if kind == Kind::Void || Kind::from_raw(kind.raw()) != kind { u8::MAX } else { kind.raw() };
+        let be = self.endian == Endian::Big;
+        let start_str = self.start_str;
+        let offsets = &self.offsets;
+        // The name offset and word of own type number `i`.
+        let name_word = |i: usize| -> (StrOffset, u64) {
+            let off = offsets.get(i).copied().unwrap_or(u32::MAX);
+            let w = types.get(off as usize..).and_then(|t| t.first_chunk::<4>()).copied().unwrap_or([0; 4]);
+            let name = if be { u32::from_be_bytes(w) } else { u32::from_le_bytes(w) };
+            let rel = name.wrapping_sub(start_str) as usize;
+            match strs.get(rel..).and_then(|s| s.first_chunk::<8>()) {
+                Some(&w) => (StrOffset(name), u64::from_le_bytes(w)),
+                // A base string, or one of the last 7 bytes of the section.
+                None => (StrOffset(name), self.str_prefix8(StrOffset(name))),
+            }
+        };
+        let ones = u64::from_le_bytes([raw; 8]);
+        let mut chunks = self.kinds.chunks_exact(8);
+        let mut at = 0usize;
+        for c in &mut chunks {
+            // Bytes equal to `raw` become zero; flag them exactly (no borrow
+            // from a lower byte: the high bit is tested on the low 7 bits'
+            // sum, then or-ed with the byte's own high bit).
+            let x = c.first_chunk::<8>().map_or(0, |&b| u64::from_le_bytes(b)) ^ ones;
+            let low = 0x7f7f_7f7f_7f7f_7f7f_u64;
+            let mut zero = !(((x & low).wrapping_add(low)) | x | low);
+            while zero != 0 {
+                let (name, word) = name_word(at + (zero.trailing_zeros() / 8) as usize);
+                f(name, word);
+                zero &= zero - 1;
+            }
+            at += 8;
+        }
+        for (i, &k) in chunks.remainder().iter().enumerate() {
+            if k == raw {
+                let (name, word) = name_word(at + i);
+                f(name, word);
+            }
         }
     }
 

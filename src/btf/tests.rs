@@ -265,6 +265,19 @@ fn kind_table_scans_agree_with_the_type_headers() {
             btf.for_each_name_prefix(k, |n, p| prefixes.push((n, p)));
             let expected: Vec<(StrOffset, u64)> = from_headers.iter().map(|&(_, n)| (n, btf.str_prefix8(n))).collect();
             assert_eq!(prefixes, expected, "{k:?}");
+            // The raw words: the first 8 bytes as they are (equal to the
+            // prefix for names of 8 bytes or more).
+            let mut words = Vec::new();
+            btf.for_each_name_word(k, |n, w| words.push((n, w)));
+            assert_eq!(words.iter().map(|p| p.0).collect::<Vec<_>>(), expected.iter().map(|p| p.0).collect::<Vec<_>>(), "{k:?}");
+            for (&(n, w), &(_, p)) in words.iter().zip(&expected) {
+                let bytes = btf.str_bytes_at(n);
+                if bytes.len() >= 8 {
+                    assert_eq!(w, p, "{k:?} {bytes:?}");
+                } else {
+                    assert_eq!(w & ((1u64 << (8 * bytes.len())) - 1), p, "{k:?} {bytes:?}");
+                }
+            }
         }
         // No type has kind 0, and Unknown(3) is not ARRAY (kind 3).
         assert_eq!(btf.ids_of_kind(Kind::Void).count(), 0);
@@ -329,4 +342,100 @@ fn typed_declarations_print_as_the_btf_and_read_back() {
     let tags: Vec<_> = func_decl_typed(&btf, all_f).tagged().into_iter().map(|(t, n)| format!("{} {n}", t.keyword())).collect();
     assert_eq!(tags, ["struct task", "union u", "enum state", "union opaque", "enum big"]);
     assert_eq!(func_decl_typed(&btf, TypeId(1)).ty, TypeRef::Unknown("type 1 is not a FUNC".into()));
+}
+
+/// Every type of `a` and `b` is the same record (kind, name, info, size or
+/// type, bytes after the header).
+fn same_types(a: &Btf, b: &Btf) {
+    assert_eq!(a.own_types(), b.own_types());
+    for i in 1..a.next_id().get() {
+        let (x, y) = (a.ty(TypeId(i)).unwrap(), b.ty(TypeId(i)).unwrap());
+        assert_eq!((x.kind, x.name_off(), x.raw_info(), x.size(), x.extra()), (y.kind, y.name_off(), y.raw_info(), y.size(), y.extra()), "type {i}");
+    }
+    assert_eq!(a.ids_of_kind(Kind::Func).collect::<Vec<_>>(), b.ids_of_kind(Kind::Func).collect::<Vec<_>>());
+}
+
+/// A type section large enough for the interleaved layout walk (several
+/// hundred KB), with records of every size class.
+fn large(e: Endian) -> Builder {
+    let mut b = Builder::new(e);
+    let int = b.int("int", 4, 32, true);
+    for i in 0..12_000u32 {
+        let p = b.ptr(int);
+        let n = (i % 7) as usize;
+        let members: Vec<(String, TypeId, u32, u8)> = (0..n).map(|m| (format!("m{m}"), p, m as u32 * 64, 0)).collect();
+        let refs: Vec<(&str, TypeId, u32, u8)> = members.iter().map(|(s, t, o, bf)| (s.as_str(), *t, *o, *bf)).collect();
+        let s = b.composite(i % 2 == 0, &format!("s{i}"), 8 * n as u32, &refs);
+        let ps = b.ptr(s);
+        let proto = b.func_proto(int, &[("a", ps), ("b", int)][..(i % 3) as usize]);
+        let f = b.func(&format!("f{i}"), proto, 1);
+        if i % 50 == 0 {
+            b.decl_tag("bpf_kfunc", f, -1);
+            b.enum32(&format!("e{i}"), false, &[("A", 1), ("B", 2)]);
+            b.array(int, int, i);
+        }
+    }
+    b
+}
+
+#[test]
+fn lazy_parse_reads_the_same_types() {
+    for e in [Endian::Little, Endian::Big] {
+        let (b, _) = everything(e);
+        same_types(&parse(b.build()).unwrap(), &Btf::parse_lazy(Bytes::from_vec(b.build())).unwrap());
+        // Large enough for the interleaved walk of `walk::layout`.
+        let v = large(e).build();
+        assert!(v.len() > 512 * 1024, "{}", v.len());
+        let (eager, lazy) = (parse(v.clone()).unwrap(), Btf::parse_lazy(Bytes::from_vec(v.clone())).unwrap());
+        same_types(&eager, &lazy);
+        // The interleaved walk proved its guesses (no fallback) and found
+        // the single walk's records.
+        let types = &v[24..24 + eager.header().type_len as usize];
+        let sizes: walk::Sizes = eager.record_shapes().map(|s| (s.fixed, s.per));
+        let found = match e {
+            Endian::Little => walk::layout::<false>(types, &sizes, 1 << 20),
+            Endian::Big => walk::layout::<true>(types, &sizes, 1 << 20),
+        };
+        assert_eq!(found, Some((eager.offsets.clone(), eager.kinds.clone())));
+        assert!(lazy.deferred_error().is_none());
+        assert!(lazy.validate().is_ok());
+    }
+}
+
+#[test]
+fn lazy_parse_keeps_layout_errors_and_defers_reference_errors() {
+    // A record cut short, an unknown kind: refused at parse time, as eagerly.
+    let (b, _) = everything(Endian::Little);
+    let mut bad = b.build();
+    let tl = u32::from_le_bytes(bad[12..16].try_into().unwrap());
+    bad[12..16].copy_from_slice(&(tl - 4).to_le_bytes());
+    assert_eq!(Btf::parse_lazy(Bytes::from_vec(bad.clone())).unwrap_err().what, parse(bad).unwrap_err().what);
+    let mut v = large(Endian::Little).build();
+    let e = parse(v.clone()).unwrap();
+    // The info word of a type in the middle of the section: kind 31.
+    let id = TypeId(e.own_types() as u32 / 2);
+    let o = 24 + e.offsets[(id.get() - 1) as usize] as usize;
+    v[o + 7] = 0x1f;
+    let (eager, lazy) = (parse(v.clone()).unwrap_err(), Btf::parse_lazy(Bytes::from_vec(v)).unwrap_err());
+    assert_eq!(eager.what, lazy.what);
+    assert_eq!(eager.offset, lazy.offset);
+
+    // A dangling reference: the lazy parse succeeds; the type is not
+    // returned, the others are, and the deferred error is the eager one.
+    let mut b3 = Builder::new(Endian::Little);
+    let int = b3.int("int", 4, 32, true);
+    let bad_ptr = b3.ptr(TypeId(77));
+    let good_ptr = b3.ptr(int);
+    let eager = parse(b3.build()).unwrap_err();
+    let lazy = Btf::parse_lazy(Bytes::from_vec(b3.build())).unwrap();
+    assert!(lazy.deferred_error().is_none(), "nothing read yet");
+    assert_eq!(lazy.ty(good_ptr).unwrap().ref_type(), int);
+    assert!(lazy.deferred_error().is_none());
+    assert!(lazy.ty(bad_ptr).is_none());
+    let deferred = lazy.deferred_error().unwrap();
+    assert_eq!((deferred.offset, &deferred.what), (eager.offset, &eager.what));
+    assert!(deferred.what.contains("type id 77"), "{deferred}");
+    assert_eq!(lazy.validate().unwrap_err().what, eager.what);
+    // Read again: still refused, the same error.
+    assert!(lazy.ty(bad_ptr).is_none());
 }

@@ -1,6 +1,8 @@
 //! Command `surface`: the BPF ABI a kernel offers.
 
-use super::common::{usage, write_out, KernelArgs, Out, OutputArgs};
+use super::common::{load_with, usage, write_out, KernelArgs, Out, OutputArgs};
+use bpfabi::kernel::LoadOptions;
+use bpfabi::model::KernelModel;
 use bpfabi::app::kernel::{self, SurfaceSelect};
 use bpfabi::report::{Format, Render};
 use clap::Args;
@@ -30,9 +32,17 @@ pub fn run(a: &SurfaceArgs, w: Out) -> bpfabi::Result<u8> {
     if format == Format::C && a.helpers {
         return Err(usage("--format c writes kfunc declarations; --helpers leaves none (helpers are declared by libbpf's bpf_helper_defs.h)".into()));
     }
-    let k = a.kernel.model(&a.inputs)?;
+    // The surface reads a few of the kernel's types (decl tags, kfunc
+    // prototypes, bpf_func_id): each is checked when read, not every type
+    // at load, and a bad one fails the command as a full load would.
+    let opts = LoadOptions { lazy_btf: true, ..a.kernel.options() };
+    let k = load_with(&a.inputs, &opts).map(KernelModel::new)?;
     let select = SurfaceSelect { grep: a.grep.clone(), kfuncs_only: a.kfuncs, helpers_only: a.helpers };
-    write_out(kernel::surface(&k, select).render(format, w))?;
+    let report = kernel::surface(&k, select);
+    if let Some(e) = k.kernel().deferred_error() {
+        return Err(e);
+    }
+    write_out(report.render(format, w))?;
     // The process ends next: the kernel's maps and indexes go with it.
     std::mem::forget(k);
     Ok(0)

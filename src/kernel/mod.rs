@@ -101,6 +101,22 @@ impl Kernel {
     pub fn new(release: Option<String>, vmlinux: KernelBtf, modules: Vec<KernelBtf>) -> Self {
         Kernel { release, inputs: Vec::new(), vmlinux, modules, info: LoadInfo::default() }
     }
+
+    /// For a kernel loaded with [`LoadOptions::lazy_btf`]: the error a full
+    /// load would have given for a BTF one of whose types was read and
+    /// found bad (its name offsets or type ids out of range), in the words
+    /// of that load (the file, and for a module the vmlinux it sits on).
+    /// `None` when every type read so far was good.
+    pub fn deferred_error(&self) -> Option<Error> {
+        if let Some(e) = self.vmlinux.btf.deferred_error() {
+            return Some(e.in_file(&self.vmlinux.origin));
+        }
+        self.modules.iter().find_map(|m| {
+            let mut e = m.btf.deferred_error()?.in_file(&m.origin);
+            e.what = format!("{} (as split BTF on top of {})", e.what, self.vmlinux.origin);
+            Some(e)
+        })
+    }
 }
 
 /// What loading learnt besides the BTF itself.
@@ -219,11 +235,36 @@ pub struct LoadOptions {
     /// Record modules whose split BTF does not parse on the vmlinux in
     /// [`LoadInfo::bad_modules`] instead of failing (for `lint`).
     pub keep_bad_modules: bool,
+    /// Parse raw and module BTF with [`Btf::parse_lazy`]: each type's
+    /// references are checked when it is first read, not all at load. For
+    /// commands that read a few types of the kernel (`surface`); they must
+    /// then ask [`Kernel::deferred_error`] whether a type they read was bad.
+    pub lazy_btf: bool,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { btf_ids: None, release: None, max_decompressed: decompress::DEFAULT_MAX_OUTPUT, modules: true, progress: false, keep_bad_modules: false }
+        LoadOptions { btf_ids: None, release: None, max_decompressed: decompress::DEFAULT_MAX_OUTPUT, modules: true, progress: false, keep_bad_modules: false, lazy_btf: false }
+    }
+}
+
+impl LoadOptions {
+    /// Parse a base BTF blob, lazily when [`LoadOptions::lazy_btf`] asks.
+    pub(crate) fn parse_btf(&self, bytes: Bytes) -> std::result::Result<Btf, ReadError> {
+        if self.lazy_btf {
+            Btf::parse_lazy(bytes)
+        } else {
+            Btf::parse(bytes)
+        }
+    }
+
+    /// Parse split BTF on `base`, lazily when [`LoadOptions::lazy_btf`] asks.
+    pub(crate) fn parse_split_btf(&self, bytes: Bytes, base: Arc<Btf>) -> std::result::Result<Btf, ReadError> {
+        if self.lazy_btf {
+            Btf::parse_split_lazy(bytes, base)
+        } else {
+            Btf::parse_split(bytes, base)
+        }
     }
 }
 
@@ -418,7 +459,7 @@ fn assemble(pieces: Vec<Piece>, label: String, inputs: Vec<String>, opts: &LoadO
             if let Some(r) = r {
                 info.module_releases.push((name.clone(), r));
             }
-            let parsed = match Btf::parse_split(btf, vmlinux.btf.clone()) {
+            let parsed = match opts.parse_split_btf(btf, vmlinux.btf.clone()) {
                 Ok(p) => p,
                 Err(e) if opts.keep_bad_modules => {
                     info.bad_modules.push((name, origin, format!("split BTF does not parse on this vmlinux: {e}")));
@@ -601,7 +642,7 @@ fn read_input(path: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<(
         if !has_base {
             let base = open(Path::new("/sys/kernel/btf/vmlinux"))?;
             out.push(Piece::Vmlinux {
-                btf: Btf::parse(base).map_err(|e| e.in_file("/sys/kernel/btf/vmlinux"))?,
+                btf: opts.parse_btf(base).map_err(|e| e.in_file("/sys/kernel/btf/vmlinux"))?,
                 btf_ids: None,
                 release: running_release(),
                 origin: "/sys/kernel/btf/vmlinux".into(),
@@ -650,7 +691,7 @@ fn read_bytes(
     if Btf::sniff(data).is_some() {
         // Raw BTF: a base if it stands on its own, else split BTF of a module.
         let btf_ids = sibling_btf_ids(path);
-        match Btf::parse(bytes.clone()) {
+        match opts.parse_btf(bytes.clone()) {
             Ok(btf) => out.push(Piece::Vmlinux { btf, btf_ids, release: dir.and_then(meta_release), origin: origin.to_string(), running: false }),
             Err(e) => out.push(Piece::Module {
                 name: module_name_from_path(path),
