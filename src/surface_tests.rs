@@ -101,3 +101,37 @@ fn no_kfuncs_before_6_0_from_btf_ids() {
     let s = surface::of(&kernel(f.btf, ids, "5.10.0-32-amd64"));
     assert!(s.kfuncs.is_empty());
 }
+
+/// A kernel parsed lazily (as `surface` loads it): a bad reference in a
+/// type the surface reads is reported as the full parse reports it; one in
+/// a type it does not read changes nothing.
+#[test]
+fn lazy_kernel_reports_bad_references_the_surface_reads() {
+    let build = |bad_in_kfunc: bool| {
+        let mut b = Builder::new(Endian::Little);
+        let int = b.int("int", 4, 32, true);
+        let param = if bad_in_kfunc { TypeId(999) } else { int };
+        let proto = b.func_proto(int, &[("x", param)]);
+        let f = b.func("kf_lazy", proto, 1);
+        b.decl_tag("bpf_kfunc", f, -1);
+        let other = b.func_proto(int, &[("y", if bad_in_kfunc { int } else { TypeId(999) })]);
+        b.func("not_a_kfunc", other, 1);
+        b.build()
+    };
+    for bad_in_kfunc in [true, false] {
+        let v = build(bad_in_kfunc);
+        let eager = Btf::parse(Bytes::from_vec(v.clone())).unwrap_err();
+        let btf = Arc::new(Btf::parse_lazy(Bytes::from_vec(v)).unwrap());
+        let k = Kernel::new(Some("6.18.0".into()), KernelBtf::new("vmlinux", btf, None, "synthetic.btf"), vec![]);
+        let s = surface::of(&k);
+        if bad_in_kfunc {
+            let e = k.deferred_error().expect("the kfunc's prototype was read");
+            assert_eq!((e.file.as_str(), e.offset, &e.what), ("synthetic.btf", eager.offset, &eager.what));
+            assert!(e.what.contains("type id 999"), "{e}");
+        } else {
+            assert!(k.deferred_error().is_none());
+            assert_eq!(s.kfuncs.len(), 1);
+            assert_eq!(s.kfuncs[0].proto.to_string(), "int kf_lazy(int x)");
+        }
+    }
+}
