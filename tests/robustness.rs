@@ -33,6 +33,26 @@ fn exercise(btf: &Btf) {
     }
 }
 
+/// The lazy parse of the same bytes agrees with the eager one: it fails
+/// where the eager parse fails on the layout (same error), and once every
+/// type was read its deferred error is the eager parse's error (none when
+/// the eager parse succeeds).
+fn lazy_agrees(eager: &Result<Btf, bpfabi::ReadError>, lazy: Result<Btf, bpfabi::ReadError>) {
+    match (eager, lazy) {
+        (Ok(_), Ok(l)) => {
+            exercise(&l);
+            assert!(l.deferred_error().is_none());
+        }
+        (Err(e), Ok(l)) => {
+            exercise(&l);
+            let d = l.deferred_error().expect("a reference error, found on reading every type");
+            assert_eq!((d.offset, &d.what), (e.offset, &e.what));
+        }
+        (Err(e), Err(l)) => assert_eq!((l.offset, &l.what), (e.offset, &e.what)),
+        (Ok(_), Err(l)) => panic!("lazy parse fails where the eager one succeeds: {l}"),
+    }
+}
+
 #[test]
 fn mutated_module_btf_never_panics() {
     if !common::have_corpus() {
@@ -53,10 +73,12 @@ fn mutated_module_btf_never_panics() {
                 m[p] ^= 1 << rng.below(8);
             }
         }
-        match Btf::parse_split(Bytes::from_vec(m), base.clone()) {
-            Ok(b) => exercise(&b),
+        let eager = Btf::parse_split(Bytes::from_vec(m.clone()), base.clone());
+        match &eager {
+            Ok(b) => exercise(b),
             Err(_) => errors += 1,
         }
+        lazy_agrees(&eager, Btf::parse_split_lazy(Bytes::from_vec(m), base.clone()));
     }
     assert!(errors > 50, "mutations should mostly be caught, only {errors} were");
 }
@@ -77,9 +99,11 @@ fn mutated_vmlinux_btf_never_panics() {
             let p = if i % 2 == 0 { rng.below(64) } else { rng.below(m.len()) };
             m[p] ^= 1 << rng.below(8);
         }
-        if let Ok(b) = Btf::parse(Bytes::from_vec(m)) {
-            exercise(&b);
+        let eager = Btf::parse(Bytes::from_vec(m.clone()));
+        if let Ok(b) = &eager {
+            exercise(b);
         }
+        lazy_agrees(&eager, Btf::parse_lazy(Bytes::from_vec(m)));
     }
 }
 
