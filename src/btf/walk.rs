@@ -74,6 +74,16 @@ fn plausible<const BE: bool>(types: &[u8], sizes: &Sizes, mut o: usize) -> bool 
     true
 }
 
+/// One walk of a round: where it is, where its slice ends, where its
+/// region of the scratch starts and its next slot there.
+#[derive(Clone, Copy, Default)]
+struct Walk {
+    off: usize,
+    end: usize,
+    base: usize,
+    idx: usize,
+}
+
 /// The offset and kind number of every record of `types`, in order, at
 /// most `limit` of them; `None` when the interleaved walk cannot prove its
 /// result (the caller then walks alone).
@@ -89,56 +99,52 @@ pub(super) fn layout<const BE: bool>(types: &[u8], sizes: &Sizes, limit: usize) 
         return None;
     }
     const SLICES: usize = WALKERS * ROUNDS;
-    // Where each slice starts (records start on 4-byte boundaries), and
-    // the end of the section after the last.
-    let mut bounds = [0usize; SLICES + 1];
-    bounds[SLICES] = len;
+    // Each slice's (start, end): starts on 4-byte boundaries (as records),
+    // the last slice ending at the end of the section.
+    let mut slices: Vec<(usize, usize)> = Vec::with_capacity(SLICES);
+    let mut start = 0usize;
     for i in 1..SLICES {
         let from = ((len / SLICES) * i) & !3;
         let s = (from..(from + SEARCH).min(len)).step_by(4).find(|&s| plausible::<BE>(types, sizes, s))?;
-        if s <= bounds[i - 1] {
+        if s <= start {
             return None;
         }
-        bounds[i] = s;
+        slices.push((start, s));
+        start = s;
     }
+    slices.push((start, len));
     // A record takes at least 12 bytes: a slice of b bytes holds at most
     // b / 12 + 1 records, plus one slot a finished walk keeps writing to.
-    let region = |i: usize| (bounds[i + 1] - bounds[i]) / 12 + 2;
-    let scratch_len = (0..ROUNDS).map(|r| (0..WALKERS).map(|j| region(r * WALKERS + j)).sum::<usize>()).max().unwrap_or(0);
+    let region = |&(s, e): &(usize, usize)| (e - s) / 12 + 2;
+    let scratch_len = slices.chunks(WALKERS).map(|round| round.iter().map(region).sum::<usize>()).max().unwrap_or(0);
     let mut scratch_off = vec![0u32; scratch_len];
     let mut scratch_kind = vec![0u8; scratch_len];
     let cap = (len / 12).min(limit);
     let mut offsets = vec![0u32; cap];
     let mut kinds = vec![0u8; cap];
     let mut n = 0usize;
-    for r in 0..ROUNDS {
-        let first = r * WALKERS;
-        let mut base = [0usize; WALKERS];
-        let mut off = [0usize; WALKERS];
-        let mut end = [0usize; WALKERS];
+    for round in slices.chunks(WALKERS) {
+        let mut walks = [Walk::default(); WALKERS];
         let mut at = 0;
-        for j in 0..WALKERS {
-            base[j] = at;
-            at += region(first + j);
-            off[j] = bounds[first + j];
-            end[j] = bounds[first + j + 1];
+        for (w, slice) in walks.iter_mut().zip(round) {
+            *w = Walk { off: slice.0, end: slice.1, base: at, idx: at };
+            at += region(slice);
         }
-        let mut idx = base;
         loop {
             let mut live = false;
-            for j in 0..WALKERS {
-                let o = off[j];
-                if o >= end[j] {
+            for w in walks.iter_mut() {
+                let o = w.off;
+                if o >= w.end {
                     continue;
                 }
                 live = true;
                 let (next, kind) = next_of(sizes, o, info_at::<BE>(types, o));
-                if let (Some(so), Some(sk)) = (scratch_off.get_mut(idx[j]), scratch_kind.get_mut(idx[j])) {
+                if let (Some(so), Some(sk)) = (scratch_off.get_mut(w.idx), scratch_kind.get_mut(w.idx)) {
                     *so = o as u32;
                     *sk = kind;
                 }
-                idx[j] += 1;
-                off[j] = next;
+                w.idx += 1;
+                w.off = next;
             }
             if !live {
                 break;
@@ -147,14 +153,14 @@ pub(super) fn layout<const BE: bool>(types: &[u8], sizes: &Sizes, limit: usize) 
         // Proof: each walk stopped exactly where the next slice starts (the
         // last at the end of the section), so every record fits and has a
         // known kind.
-        if off != end {
+        if walks.iter().any(|w| w.off != w.end) {
             return None;
         }
-        for j in 0..WALKERS {
-            let count = idx[j] - base[j];
+        for w in &walks {
+            let count = w.idx - w.base;
             let (dst_off, dst_kind) = (offsets.get_mut(n..n + count)?, kinds.get_mut(n..n + count)?);
-            dst_off.copy_from_slice(scratch_off.get(base[j]..base[j] + count)?);
-            dst_kind.copy_from_slice(scratch_kind.get(base[j]..base[j] + count)?);
+            dst_off.copy_from_slice(scratch_off.get(w.base..w.idx)?);
+            dst_kind.copy_from_slice(scratch_kind.get(w.base..w.idx)?);
             n += count;
         }
     }
