@@ -19,7 +19,6 @@ pub mod builder;
 pub mod c_dump;
 pub mod min_core;
 pub mod render;
-mod walk;
 
 use crate::bytes::{Bytes, Endian};
 use crate::error::ReadError;
@@ -575,23 +574,7 @@ impl Btf {
 
     /// [`Btf::index_types`] without the reference bounds: each record's
     /// kind and size only ([`Btf::parse_lazy`]).
-    /// A large section is walked by [`walk::layout`] (several walks at
-    /// once); when that cannot prove its result, or for a small section,
-    /// by the single walk, which gives the exact errors.
     fn index_layout(&mut self, data: &[u8]) -> Result<(), ReadError> {
-        let types = data.get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
-        let shapes = self.record_shapes();
-        let sizes: walk::Sizes = shapes.map(|s| (s.fixed, s.per));
-        let limit = usize::try_from((MAX_TYPES as u64 + 1).saturating_sub(self.start_id.get() as u64)).unwrap_or(usize::MAX);
-        let found = match self.endian {
-            Endian::Little => walk::layout::<false>(types, &sizes, limit),
-            Endian::Big => walk::layout::<true>(types, &sizes, limit),
-        };
-        if let Some((offsets, kinds)) = found {
-            self.offsets = offsets;
-            self.kinds = kinds;
-            return Ok(());
-        }
         match self.endian {
             Endian::Little => self.index_types_in::<false, false>(data),
             Endian::Big => self.index_types_in::<true, false>(data),
