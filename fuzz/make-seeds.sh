@@ -8,7 +8,7 @@ seeds="$here/seeds"
 # Only the directories this script makes are replaced: the others (apt_text,
 # btf_ext_lines, census_input, census_package, integration_config, modinfo,
 # raw_image) hold seeds written by hand or by their own tests and are kept.
-generated=(btf_parse btf_split btf_ids object_inspect object_check kernel_image deb probe_file c_decl)
+generated=(btf_parse btf_lazy btf_split btf_ids object_inspect object_check kernel_image deb probe_file c_decl)
 for d in "${generated[@]}"; do rm -rf "${seeds:?}/$d"; mkdir -p "$seeds/$d"; done
 objs=(
   golang-github-cilium-ebpf-dev/0.9.1-1/loader-clang-7-eb.elf.o
@@ -67,4 +67,6 @@ for i, p in enumerate(dict.fromkeys(pick)):
 printf '%s' 'struct cgroup __attribute__((btf_type_tag("rcu"))) *f(void __attribute__((address_space(1))) *p, char (*a)[16], const volatile int * const q, int m[2][3], ...)' > "$seeds/c_decl/tags_arrays"
 printf '%s' '/* bad type 7 */ *f(/* nested too deep */, union {...} u, enum e x, long unsigned int n, _Bool b)' > "$seeds/c_decl/comments"
 printf '%s' 'void bpf_rcu_read_lock(void)' > "$seeds/c_decl/void"
+# The lazy parse reads the same inputs as the eager one it is held to.
+cp "$seeds/btf_parse/"* "$seeds/btf_lazy/"
 du -sh "$seeds"
