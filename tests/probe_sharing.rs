@@ -26,6 +26,17 @@ fn data_probes() -> Vec<(PathBuf, Probe)> {
 
 /// The first loadable variant of `prog_type` of one sleepability without an
 /// attach target, as the probe picks its leaders.
+/// The probed kernel's BTF among the corpus kernels, found by its
+/// fingerprint (`None` for a data probe of a kernel the corpus lacks).
+fn probed_btf(p: &Probe) -> Option<bpfabi::btf::Btf> {
+    let btf = std::fs::read_dir(common::corpus().join("kernels"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("vmlinux.btf"))
+        .filter_map(|f| std::fs::read(&f).ok())
+        .find(|b| bpfabi::probe::file::fingerprint_bytes(b) == p.kernel.btf)?;
+    Some(bpfabi::btf::Btf::parse(bpfabi::bytes::Bytes::from_vec(btf)).unwrap())
+}
+
 fn first<'a>(p: &'a Probe, prog_type: &str, sleepable: bool) -> Option<&'a VariantResult> {
     p.variants.iter().find(|v| v.load == LoadOutcome::Loadable && v.variant.prog_type == prog_type && v.variant.sleepable == sleepable && v.variant.attach_btf.is_none())
 }
@@ -70,17 +81,9 @@ fn kfunc_hook_groups_hold_on_data_kernels() {
     if !common::have_corpus() {
         return;
     }
-    let kernels = common::corpus().join("kernels");
     let (mut checked, mut copied, mut wrong_elsewhere) = (0, 0, 0);
     for (path, p) in data_probes() {
-        // The probed kernel's BTF, found by its fingerprint.
-        let btf = std::fs::read_dir(&kernels)
-            .unwrap()
-            .map(|e| e.unwrap().path().join("vmlinux.btf"))
-            .filter_map(|f| std::fs::read(&f).ok())
-            .find(|b| bpfabi::probe::file::fingerprint_bytes(b) == p.kernel.btf);
-        let Some(btf) = btf else { continue };
-        let btf = bpfabi::btf::Btf::parse(bpfabi::bytes::Bytes::from_vec(btf)).unwrap();
+        let Some(btf) = probed_btf(&p) else { continue };
         let known = reuse::kfunc_hooks_known(&bpfabi::probe::variants::enum_names(&btf, "btf_kfunc_hook"));
         for (_, types) in reuse::KFUNC_HOOK_GROUPS {
             let members: Vec<&VariantResult> = types.iter().filter_map(|t| first(&p, t, false).or_else(|| p.variants.iter().find(|v| v.load == LoadOutcome::Loadable && v.variant.prog_type == *t && !v.variant.sleepable))).collect();
@@ -109,23 +112,16 @@ fn kfunc_hook_groups_hold_on_data_kernels() {
 
 /// In a kernel whose `enum btf_kfunc_hook` the table describes, a filtered
 /// kfunc whose filtered set belongs to another hook than a program's
-/// (`reuse::FILTER_HOOK_TYPES`) is refused alike to every variant of that
+/// (`reuse::FILTERED_SETS`) is refused alike to every variant of that
 /// program type and of its kfunc hook group once one refuses it as no member.
 #[test]
 fn filtered_kfuncs_of_other_hooks_hold_on_data_kernels() {
     if !common::have_corpus() {
         return;
     }
-    let kernels = common::corpus().join("kernels");
     let mut copied = 0;
     for (path, p) in data_probes() {
-        let btf = std::fs::read_dir(&kernels)
-            .unwrap()
-            .map(|e| e.unwrap().path().join("vmlinux.btf"))
-            .filter_map(|f| std::fs::read(&f).ok())
-            .find(|b| bpfabi::probe::file::fingerprint_bytes(b) == p.kernel.btf);
-        let Some(btf) = btf else { continue };
-        let btf = bpfabi::btf::Btf::parse(bpfabi::bytes::Bytes::from_vec(btf)).unwrap();
+        let Some(btf) = probed_btf(&p) else { continue };
         if !reuse::kfunc_hooks_known(&bpfabi::probe::variants::enum_names(&btf, "btf_kfunc_hook")) {
             continue;
         }

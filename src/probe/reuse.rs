@@ -19,7 +19,7 @@
 //! - **filters.** A set registered with a `.filter` callback adds it to the
 //!   hook's `hook_filters` (v6.7+); every filter sees the whole `prog` and may
 //!   refuse with the same "calling kernel function X is not allowed". The
-//!   kfuncs of the filtered sets ([`FILTERED`]) are therefore probed in every
+//!   kfuncs of the filtered sets ([`FILTERED_SETS`]) are therefore probed in every
 //!   variant (but a refusal as no member in a program whose hook is not the
 //!   filtered set's, [`filter_elsewhere`]): kernel/trace/bpf_trace.c `bpf_kprobe_multi_filter` (session
 //!   kfuncs only for `kprobe.session`), net/core/filter.c
@@ -54,34 +54,55 @@
 
 use super::Decision;
 
-/// kfuncs of sets registered with a `.filter` callback (v6.7–v6.18), by
-/// name; see the module comment for the kernel functions.
-pub const FILTERED: &[&str] = &[
+/// Program types of the tracing kfunc hook, BTF_KFUNC_HOOK_TRACING
+/// (`bpf_prog_type_to_kfunc_hook` of v6.10–v6.18; RAW_TRACEPOINT, which 7.x
+/// maps there).
+const TRACING_HOOK_TYPES: &[&str] =
+    &["BPF_PROG_TYPE_TRACING", "BPF_PROG_TYPE_TRACEPOINT", "BPF_PROG_TYPE_PERF_EVENT", "BPF_PROG_TYPE_LSM", "BPF_PROG_TYPE_RAW_TRACEPOINT"];
+
+/// The kfuncs of sets registered with a `.filter` callback (v6.7–v6.18), by
+/// name, each set with the program types whose kfunc hook holds it where it
+/// is registered for one hook only (by `bpf_prog_type_to_kfunc_hook` of
+/// v6.10–v6.18; see [`filter_elsewhere`]), none where it is not (asked in
+/// every variant). See the module comment for the kernel functions.
+///
+/// Hooks: kernel/trace/bpf_trace.c registers `bpf_kprobe_multi_kfunc_set`
+/// for BPF_PROG_TYPE_KPROBE; net/core/filter.c `bpf_sk_iter_kfunc_set` for
+/// BPF_PROG_TYPE_TRACING and fs/bpf_fs_kfuncs.c `bpf_fs_kfunc_set_types`
+/// (with fs/verity's set) for BPF_PROG_TYPE_LSM, both
+/// BTF_KFUNC_HOOK_TRACING; net/sched/bpf_qdisc.c `bpf_qdisc_kfunc_set` for
+/// BPF_PROG_TYPE_STRUCT_OPS. The arena kfuncs (the common hook) and
+/// `bpf_cgroup_read_xattr` (also in a common set) have no one hook; the
+/// sched_ext and HID families (sets for several hooks, by prefix:
+/// [`FILTERED_PREFIXES`]) and `bpf_iter_css_task_new` (an allowlist:
+/// [`ALLOWLISTED`]) are not listed here.
+pub const FILTERED_SETS: &[(&[&str], &[&str])] = &[
     // kernel/trace/bpf_trace.c: bpf_kprobe_multi_kfunc_set, bpf_kprobe_multi_filter
-    "bpf_session_cookie",
-    "bpf_session_is_return",
+    (&["bpf_session_cookie", "bpf_session_is_return"], &["BPF_PROG_TYPE_KPROBE"]),
     // net/core/filter.c: bpf_sk_iter_kfunc_set, tracing_iter_filter
-    "bpf_sock_destroy",
+    (&["bpf_sock_destroy"], TRACING_HOOK_TYPES),
     // fs/bpf_fs_kfuncs.c: bpf_fs_kfunc_set, bpf_fs_kfuncs_filter
-    "bpf_get_task_exe_file",
-    "bpf_put_file",
-    "bpf_path_d_path",
-    "bpf_get_dentry_xattr",
-    "bpf_get_file_xattr",
-    "bpf_set_dentry_xattr",
-    "bpf_remove_dentry_xattr",
-    "bpf_get_fsverity_digest",
-    "bpf_cgroup_read_xattr",
+    (
+        &[
+            "bpf_get_task_exe_file",
+            "bpf_put_file",
+            "bpf_path_d_path",
+            "bpf_get_dentry_xattr",
+            "bpf_get_file_xattr",
+            "bpf_set_dentry_xattr",
+            "bpf_remove_dentry_xattr",
+            "bpf_get_fsverity_digest",
+        ],
+        TRACING_HOOK_TYPES,
+    ),
+    // fs/bpf_fs_kfuncs.c, also in a common set
+    (&["bpf_cgroup_read_xattr"], &[]),
     // net/sched/bpf_qdisc.c: qdisc_kfunc_ids, bpf_qdisc_kfunc_filter (v6.16; the
     // ones not named bpf_qdisc_*: a Qdisc_ops leader allows them, every other
     // struct_ops type is refused them)
-    "bpf_skb_get_hash",
-    "bpf_kfree_skb",
-    "bpf_dynptr_from_skb",
+    (&["bpf_skb_get_hash", "bpf_kfree_skb", "bpf_dynptr_from_skb"], &["BPF_PROG_TYPE_STRUCT_OPS"]),
     // kernel/bpf/arena.c: the arena kfuncs (refused without an arena map on 6.18)
-    "bpf_arena_alloc_pages",
-    "bpf_arena_free_pages",
-    "bpf_arena_reserve_pages",
+    (&["bpf_arena_alloc_pages", "bpf_arena_free_pages", "bpf_arena_reserve_pages"], &[]),
 ];
 
 /// Name prefixes of filtered families (sched_ext, HID-BPF, qdisc struct_ops).
@@ -109,53 +130,19 @@ pub fn must_reprobe(name: &str, leader: &Decision, leader_sleepable: bool, follo
 }
 
 /// A kfunc whose answer a filter or a per-attach-type allowlist may give per
-/// program ([`FILTERED`], [`FILTERED_PREFIXES`], [`ALLOWLISTED`]): never
-/// copied from another program.
+/// program ([`FILTERED_SETS`], [`FILTERED_PREFIXES`], [`ALLOWLISTED`]):
+/// never copied from another program.
 pub fn kfunc_filtered(name: &str) -> bool {
-    FILTERED.contains(&name) || ALLOWLISTED.contains(&name) || FILTERED_PREFIXES.iter().any(|p| name.starts_with(p))
+    FILTERED_SETS.iter().any(|(names, _)| names.contains(&name)) || ALLOWLISTED.contains(&name) || FILTERED_PREFIXES.iter().any(|p| name.starts_with(p))
 }
-
-/// The program types whose kfunc hook holds the filtered set of a kfunc of
-/// [`FILTERED`] (by `bpf_prog_type_to_kfunc_hook` of v6.10–v6.18), for the
-/// sets registered for one hook only: kernel/trace/bpf_trace.c registers
-/// `bpf_kprobe_multi_kfunc_set` for BPF_PROG_TYPE_KPROBE; net/core/filter.c
-/// `bpf_sk_iter_kfunc_set` for BPF_PROG_TYPE_TRACING and fs/bpf_fs_kfuncs.c
-/// `bpf_fs_kfunc_set_types` (with fs/verity's set) for BPF_PROG_TYPE_LSM,
-/// both BTF_KFUNC_HOOK_TRACING (with TRACEPOINT and PERF_EVENT; and
-/// RAW_TRACEPOINT, which 7.x maps there); net/sched/bpf_qdisc.c
-/// `bpf_qdisc_kfunc_set` for BPF_PROG_TYPE_STRUCT_OPS. A hook's filters run
-/// only when that hook's set is looked up (kernel/bpf/btf.c
-/// `__btf_kfunc_id_set_contains`), so to a program of any other type such a
-/// kfunc is a plain member or not: its refusal as no member ([`filter_elsewhere`]).
-/// The arena kfuncs (the common hook), `bpf_cgroup_read_xattr` (also in a
-/// common set), `bpf_iter_css_task_new` (an allowlist) and the sched_ext and
-/// HID families (sets for several hooks) are not listed: asked in every variant.
-pub const FILTER_HOOK_TYPES: &[(&[&str], &[&str])] = &[
-    (&["bpf_session_cookie", "bpf_session_is_return"], &["BPF_PROG_TYPE_KPROBE"]),
-    (
-        &[
-            "bpf_sock_destroy",
-            "bpf_get_task_exe_file",
-            "bpf_put_file",
-            "bpf_path_d_path",
-            "bpf_get_dentry_xattr",
-            "bpf_get_file_xattr",
-            "bpf_set_dentry_xattr",
-            "bpf_remove_dentry_xattr",
-            "bpf_get_fsverity_digest",
-        ],
-        &["BPF_PROG_TYPE_TRACING", "BPF_PROG_TYPE_TRACEPOINT", "BPF_PROG_TYPE_PERF_EVENT", "BPF_PROG_TYPE_LSM", "BPF_PROG_TYPE_RAW_TRACEPOINT"],
-    ),
-    (&["bpf_skb_get_hash", "bpf_kfree_skb", "bpf_dynptr_from_skb"], &["BPF_PROG_TYPE_STRUCT_OPS"]),
-];
 
 /// Whether a program of type `prog_type` takes the verdict `leader` on
 /// filtered kfunc `name` from another program of its type or kfunc hook
 /// group although the kfunc is filtered: the leader refused it as no member
 /// and the kfunc's filtered set belongs to another hook
-/// ([`FILTER_HOOK_TYPES`]; only on kernels [`kfunc_hooks_known`] describes).
+/// ([`FILTERED_SETS`]; only on kernels [`kfunc_hooks_known`] describes).
 pub fn filter_elsewhere(name: &str, prog_type: &str, leader: &Decision) -> bool {
-    let elsewhere = FILTER_HOOK_TYPES.iter().any(|(names, types)| names.contains(&name) && !types.contains(&prog_type));
+    let elsewhere = FILTERED_SETS.iter().any(|(names, types)| !types.is_empty() && names.contains(&name) && !types.contains(&prog_type));
     elsewhere
         && matches!(leader, Decision::VerifierRejectedNotAllowed { message }
             if message.strip_prefix("calling kernel function ").and_then(|m| m.strip_suffix(" is not allowed")) == Some(name))
@@ -502,9 +489,7 @@ mod tests {
         // The common hook's (arena) and allowlisted kfuncs: never.
         let arena = refused("calling kernel function bpf_arena_alloc_pages is not allowed");
         assert!(!filter_elsewhere("bpf_arena_alloc_pages", "BPF_PROG_TYPE_XDP", &arena));
-        for (names, _) in FILTER_HOOK_TYPES {
-            assert!(names.iter().all(|n| kfunc_filtered(n)), "{names:?}");
-        }
+        assert!(!filter_elsewhere("bpf_cgroup_read_xattr", "BPF_PROG_TYPE_XDP", &refused("calling kernel function bpf_cgroup_read_xattr is not allowed")));
     }
 
     #[test]
