@@ -312,7 +312,7 @@ fn kfunc_type_free(env: &Env, ctx_structs: &Option<std::collections::HashSet<Str
     if reuse::kfunc_filtered(&kf.name) || KFUNCS_PROG_TYPE_SPECIAL.contains(&kf.name.as_str()) {
         return false;
     }
-    let Some(kb) = env.kernel.btfs().find(|b| kf.module.as_deref().unwrap_or("vmlinux") == b.name) else { return false };
+    let Some(kb) = env.kernel.btf_in(kf.module.as_deref()) else { return false };
     let b = &kb.btf;
     let Some(proto) = b.ty(kf.btf_id).and_then(|f| b.resolve(f.ref_type())) else { return false };
     proto.params().all(|p| {
@@ -373,9 +373,15 @@ pub(super) fn add(env: &Env, out: &mut [VariantResult]) -> usize {
         Some(j)
     };
     let lead = callback_leaders(out);
-    let ctx_structs = context_structs(env);
-    // Per (kind, kfunc) whose callback answer no program type can change:
-    // the first variant that asks it.
+    // Per kfunc (surface index): whether no program type can change its
+    // answer in a callback ([`kfunc_type_free`]), found once for all
+    // variants; and per (kind, such kfunc), the first variant that asks it.
+    let type_free: Vec<bool> = if env.share {
+        let ctx_structs = context_structs(env);
+        (0..env.kfuncs.len()).map(|k| kfunc_type_free(env, &ctx_structs, k)).collect()
+    } else {
+        Vec::new()
+    };
     let mut kfunc_lead: std::collections::HashMap<(CallbackKind, usize), usize> = std::collections::HashMap::new();
     let mut jobs: Vec<Job> = Vec::new();
     let mut of: Vec<Of> = Vec::new();
@@ -415,25 +421,21 @@ pub(super) fn add(env: &Env, out: &mut [VariantResult]) -> usize {
                 continue;
             }
             for &c in &cands {
-                if let (true, Cand::Kfunc(k)) = (env.share, c) {
-                    if kfunc_type_free(env, &ctx_structs, k) {
-                        let first = *kfunc_lead.entry((*kind, k)).or_insert(vi);
-                        if first != vi {
-                            deferred.push((vi, first, *kind, c));
-                            continue;
-                        }
+                // The variant whose answer this one takes, if any: for a
+                // kfunc no program type can change, the first to ask it;
+                // else the callback leader where the candidate is shared.
+                let from = match c {
+                    Cand::Kfunc(k) if type_free.get(k) == Some(&true) => Some(*kfunc_lead.entry((*kind, k)).or_insert(vi)).filter(|&f| f != vi),
+                    _ => (env.share && l != vi && shared_candidate(env, &v.variant.prog_type, v, c)).then_some(l),
+                };
+                match from {
+                    Some(f) => deferred.push((vi, f, *kind, c)),
+                    None => {
                         if let Some(j) = job(vi, v, reg, map, Some(c)) {
                             jobs.push(j);
                             of.push((vi, *kind, Some(c)));
                         }
-                        continue;
                     }
-                }
-                if env.share && l != vi && shared_candidate(env, &v.variant.prog_type, v, c) {
-                    deferred.push((vi, l, *kind, c));
-                } else if let Some(j) = job(vi, v, reg, map, Some(c)) {
-                    jobs.push(j);
-                    of.push((vi, *kind, Some(c)));
                 }
             }
         }
