@@ -13,7 +13,7 @@ use crate::model::KernelModel;
 pub use crate::policy::Policy;
 use crate::surface::{Kfunc, Surface};
 use crate::shape::Shapes;
-use crate::versions::{self, FlatMember, Key, KeyRef, KernelVersions, Layout, MemberLayout, Reached};
+use crate::versions::{self, FlatMember, Key, KeyRef, KernelVersions, Layout, Reached};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -461,57 +461,23 @@ fn composite_changes<'a>(o: &mut ShapeSide<'a>, n: &mut ShapeSide<'a>, k: &Key, 
     if ot.kind != nt.kind {
         push(Fact::TypeKindChanged);
     }
-    // Named members sorted by name, the last of a name kept (as the maps
-    // of `layout_changes`), then walked side by side.
-    fn by_name<'m, 'a>(v: &'m [FlatMember<'a>]) -> Vec<&'m FlatMember<'a>> {
-        let mut all: Vec<&FlatMember<'a>> = v.iter().filter(|m| !m.name.is_empty()).collect();
-        all.sort_by(|a, b| a.name.cmp(&b.name));
-        let mut kept: Vec<&FlatMember<'a>> = Vec::with_capacity(all.len());
-        for m in all {
-            match kept.last_mut() {
-                Some(last) if last.name == m.name => *last = m,
-                _ => kept.push(m),
+    member_facts(
+        om,
+        nm,
+        |m| &m.name,
+        |m| (m.bit_offset, m.bitfield_size),
+        |m, new| versions::type_ref(if new { nb } else { ob }, m.ty),
+        // Equal shapes spell alike: a member's type is spelled only where
+        // the shapes of the two references differ.
+        |m, x| {
+            if matches!((o.shapes.of_ref(m.ty), n.shapes.of_ref(x.ty)), (Some(a), Some(b)) if a == b) {
+                return None;
             }
-        }
-        kept
-    }
-    let (obn, nbn) = (by_name(om), by_name(nm));
-    let mut j = 0;
-    for m in &obn {
-        while nbn.get(j).is_some_and(|x| x.name < m.name) {
-            j += 1;
-        }
-        match nbn.get(j).filter(|x| x.name == m.name) {
-            None => push(Fact::MemberRemoved { member: m.name.to_string(), ty: versions::type_ref(ob, m.ty) }),
-            Some(x) => {
-                let same = matches!((o.shapes.of_ref(m.ty), n.shapes.of_ref(x.ty)), (Some(a), Some(b)) if a == b);
-                if !same {
-                    let (from, to) = (versions::type_ref(ob, m.ty), versions::type_ref(nb, x.ty));
-                    if from != to {
-                        push(Fact::MemberRetyped { member: m.name.to_string(), from, to, same_repr: false });
-                    }
-                }
-                if x.bit_offset != m.bit_offset || x.bitfield_size != m.bitfield_size {
-                    push(Fact::MemberMoved {
-                        member: m.name.to_string(),
-                        from_bit: m.bit_offset,
-                        to_bit: x.bit_offset,
-                        from_bits: m.bitfield_size.into(),
-                        to_bits: x.bitfield_size.into(),
-                    });
-                }
-            }
-        }
-    }
-    let mut i = 0;
-    for x in &nbn {
-        while obn.get(i).is_some_and(|m| m.name < x.name) {
-            i += 1;
-        }
-        if obn.get(i).is_none_or(|m| m.name != x.name) {
-            push(Fact::MemberAdded { member: x.name.to_string(), ty: versions::type_ref(nb, x.ty) });
-        }
-    }
+            let (from, to) = (versions::type_ref(ob, m.ty), versions::type_ref(nb, x.ty));
+            (from != to).then_some((from, to))
+        },
+        &mut push,
+    );
     if ot.size() != nt.size() {
         push(Fact::SizeChanged { from: ot.size(), to: nt.size(), is_enum: false });
     }
@@ -778,6 +744,64 @@ fn type_change(k: &Key, facts: Vec<Fact>) -> Change {
     Change::of(kind, k.to_string(), None, facts)
 }
 
+/// The member facts of a struct or union against its other side, for both
+/// member forms ([`versions::MemberLayout`] of [`layout_changes`], [`FlatMember`] of
+/// [`composite_changes`]): named members matched by name (the last of a
+/// name kept); removed, retyped and moved ones in the old side's name order,
+/// then added ones in the new side's. `spell(m, new)` is a member's type as
+/// written on its side, `retyped(old, new)` the two spellings when they
+/// differ.
+fn member_facts<M>(
+    om: &[M],
+    nm: &[M],
+    name: impl Fn(&M) -> &str,
+    pos: impl Fn(&M) -> (u32, u8),
+    spell: impl Fn(&M, bool) -> String,
+    mut retyped: impl FnMut(&M, &M) -> Option<(String, String)>,
+    push: &mut impl FnMut(Fact),
+) {
+    fn by_name<'m, M>(v: &'m [M], name: &impl Fn(&M) -> &str) -> Vec<&'m M> {
+        let mut all: Vec<&M> = v.iter().filter(|m| !name(m).is_empty()).collect();
+        all.sort_by(|a, b| name(a).cmp(name(b)));
+        let mut kept: Vec<&M> = Vec::with_capacity(all.len());
+        for m in all {
+            match kept.last_mut() {
+                Some(last) if name(last) == name(m) => *last = m,
+                _ => kept.push(m),
+            }
+        }
+        kept
+    }
+    let (obn, nbn) = (by_name(om, &name), by_name(nm, &name));
+    let mut j = 0;
+    for &m in &obn {
+        while nbn.get(j).is_some_and(|x| name(x) < name(m)) {
+            j += 1;
+        }
+        match nbn.get(j).filter(|x| name(x) == name(m)) {
+            None => push(Fact::MemberRemoved { member: name(m).to_string(), ty: spell(m, false) }),
+            Some(&x) => {
+                if let Some((from, to)) = retyped(m, x) {
+                    push(Fact::MemberRetyped { member: name(m).to_string(), from, to, same_repr: false });
+                }
+                let ((from_bit, from_bits), (to_bit, to_bits)) = (pos(m), pos(x));
+                if (from_bit, from_bits) != (to_bit, to_bits) {
+                    push(Fact::MemberMoved { member: name(m).to_string(), from_bit, to_bit, from_bits: from_bits.into(), to_bits: to_bits.into() });
+                }
+            }
+        }
+    }
+    let mut i = 0;
+    for &x in &nbn {
+        while obn.get(i).is_some_and(|m| name(m) < name(x)) {
+            i += 1;
+        }
+        if obn.get(i).is_none_or(|m| name(m) != name(x)) {
+            push(Fact::MemberAdded { member: name(x).to_string(), ty: spell(x, true) });
+        }
+    }
+}
+
 fn layout_changes(k: &Key, o: &Layout, n: &Layout, out: &mut Vec<Change>) {
     use Layout::*;
     let mut push = |f: Fact| out.push(type_change(k, vec![f]));
@@ -786,34 +810,15 @@ fn layout_changes(k: &Key, o: &Layout, n: &Layout, out: &mut Vec<Change>) {
             if ou != nu {
                 push(Fact::TypeKindChanged);
             }
-            fn by_name(v: &[MemberLayout]) -> BTreeMap<&String, &MemberLayout> {
-                v.iter().filter(|m| !m.name.is_empty()).map(|m| (&m.name, m)).collect()
-            }
-            let (obn, nbn) = (by_name(om), by_name(nm));
-            for (name, m) in &obn {
-                match nbn.get(name) {
-                    None => push(Fact::MemberRemoved { member: name.to_string(), ty: m.ty.clone() }),
-                    Some(x) => {
-                        if x.ty != m.ty {
-                            push(Fact::MemberRetyped { member: name.to_string(), from: m.ty.clone(), to: x.ty.clone(), same_repr: false });
-                        }
-                        if x.bit_offset != m.bit_offset || x.bitfield_size != m.bitfield_size {
-                            push(Fact::MemberMoved {
-                                member: name.to_string(),
-                                from_bit: m.bit_offset,
-                                to_bit: x.bit_offset,
-                                from_bits: m.bitfield_size.into(),
-                                to_bits: x.bitfield_size.into(),
-                            });
-                        }
-                    }
-                }
-            }
-            for (name, m) in &nbn {
-                if !obn.contains_key(name) {
-                    push(Fact::MemberAdded { member: name.to_string(), ty: m.ty.clone() });
-                }
-            }
+            member_facts(
+                om,
+                nm,
+                |m| &m.name,
+                |m| (m.bit_offset, m.bitfield_size),
+                |m, _| m.ty.clone(),
+                |m, x| (x.ty != m.ty).then(|| (m.ty.clone(), x.ty.clone())),
+                &mut push,
+            );
             if os != ns {
                 push(Fact::SizeChanged { from: *os, to: *ns, is_enum: false });
             }
