@@ -745,14 +745,16 @@ impl Btf {
                     }
                 }
             }
-            Kind::Struct | Kind::Union => {
-                for m in (x..x + vlen * 12).step_by(12) {
+            // Members (name, type, offset) and parameters (name, type).
+            Kind::Struct | Kind::Union | Kind::FuncProto => {
+                let (size, what) = if kind == Kind::FuncProto { (8, "parameter") } else { (12, "member") };
+                for m in (x..x + vlen * size).step_by(size) {
                     let (n, t) = (rd(m), rd(m + 4));
                     if n >= str_total {
                         return Err(bad_str(n, m));
                     }
                     if t >= max_id {
-                        return Err(bad_id(t, m + 4, "member", id));
+                        return Err(bad_id(t, m + 4, what, id));
                     }
                 }
             }
@@ -761,17 +763,6 @@ impl Btf {
                     let t = rd(m);
                     if t >= max_id {
                         return Err(bad_id(t, m, "datasec variable", id));
-                    }
-                }
-            }
-            Kind::FuncProto => {
-                for p in (x..x + vlen * 8).step_by(8) {
-                    let (n, t) = (rd(p), rd(p + 4));
-                    if n >= str_total {
-                        return Err(bad_str(n, p));
-                    }
-                    if t >= max_id {
-                        return Err(bad_id(t, p + 4, "parameter", id));
                     }
                 }
             }
