@@ -10,6 +10,7 @@ use std::io::{self, Write};
 pub mod census;
 pub mod check;
 pub mod diff;
+pub mod json_text;
 pub mod lint;
 pub mod probe;
 pub mod kernels;
