@@ -140,31 +140,62 @@ pub fn write_jsonl<T: Serialize + ?Sized>(w: &mut dyn Write, record: &T) -> io::
 
 /// Left-aligned text table with a header row; the last column is not padded.
 pub fn write_table(w: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
+    write_rows(w, header, rows)
+}
+
+/// [`write_table`] of rows of any cells: borrowed ones need no `String`
+/// each (tables of tens of thousands of rows, `probe --detail`). Columns
+/// as wide as their widest cell in characters, two spaces between them,
+/// each line without trailing whitespace.
+pub fn write_rows<R: AsRef<[C]>, C: AsRef<str>>(w: &mut dyn Write, header: &[&str], rows: &[R]) -> io::Result<()> {
     let n = header.len();
-    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let mut width: Vec<usize> = header.iter().map(|h| chars(h)).collect();
     for r in rows {
-        for (i, c) in r.iter().enumerate().take(n) {
+        for (i, c) in r.as_ref().iter().enumerate().take(n) {
             if let Some(x) = width.get_mut(i) {
-                *x = (*x).max(c.chars().count());
+                *x = (*x).max(chars(c.as_ref()));
             }
         }
     }
-    let mut line = |cells: &mut dyn Iterator<Item = &str>| -> io::Result<()> {
-        let mut s = String::new();
-        for (i, c) in cells.enumerate() {
-            s.push_str(c);
-            if i + 1 < n {
-                let pad = width.get(i).copied().unwrap_or(0).saturating_sub(c.chars().count()) + 2;
-                s.extend(std::iter::repeat_n(' ', pad));
-            }
-        }
-        writeln!(w, "{}", s.trim_end())
-    };
-    line(&mut header.iter().copied())?;
+    // One line buffer for all lines, written with its newline in one call.
+    let mut s = String::new();
+    table_line(w, &mut s, &width, header)?;
     for r in rows {
-        line(&mut r.iter().map(String::as_str))?;
+        table_line(w, &mut s, &width, r.as_ref())?;
     }
     Ok(())
+}
+
+/// One line of [`write_rows`]: each cell but the last of the header's
+/// (`width.len()`) padded to its column's `width` plus two spaces.
+fn table_line<C: AsRef<str>>(w: &mut dyn Write, s: &mut String, width: &[usize], cells: &[C]) -> io::Result<()> {
+    const SPACES: &str = "                                                                ";
+    s.clear();
+    for (i, c) in cells.iter().enumerate() {
+        let c = c.as_ref();
+        s.push_str(c);
+        if i + 1 < width.len() {
+            let mut pad = width.get(i).copied().unwrap_or(0).saturating_sub(chars(c)) + 2;
+            while pad > 0 {
+                let k = pad.min(SPACES.len());
+                s.push_str(SPACES.get(..k).unwrap_or_default());
+                pad -= k;
+            }
+        }
+    }
+    s.truncate(s.trim_end().len());
+    s.push('\n');
+    w.write_all(s.as_bytes())
+}
+
+/// The characters in `s` (its length when ASCII, the common case, found
+/// a word at a time).
+fn chars(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
 }
 
 /// [`write_table`] into a `String` (for printers that assemble a document
@@ -233,6 +264,14 @@ mod tests {
         let mut out = Vec::new();
         write_table(&mut out, &["A", "BB"], &[vec!["xyz".into(), "1".into()]]).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "A    BB\nxyz  1\n");
+        // Widths in characters; trailing whitespace (an empty or blank last
+        // cell's padding) trimmed; cells past the header's unpadded.
+        let mut out = Vec::new();
+        write_rows(&mut out, &["A", "B", "C"], &[["é→", "", ""], ["x", "y ", " "], ["1", "2", "3 4"]]).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "A   B   C\né→\nx   y\n1   2   3 4\n");
+        let mut out = Vec::new();
+        write_rows(&mut out, &["A"], &[vec!["a", "b"]]).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "A\nab\n");
         let mut out = Vec::new();
         write_json(&mut out, "bpfabi.t/1", &serde_json::json!({"a": 1})).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "{\n  \"schema\": \"bpfabi.t/1\",\n  \"a\": 1\n}\n");

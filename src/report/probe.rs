@@ -6,6 +6,7 @@ use crate::probe::{
     AttachBtf, BtfFingerprint, Context, ContextResult, Decision, HelperDecision, KfuncDecision, LoadOutcome, MemberResult, Probe, ProbeKernel, ProbeOptions, Summary,
     Variant, VariantResult,
 };
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 /// The JSON document (schema in docs/probe.md): indented down to the
@@ -487,25 +488,27 @@ pub fn table(w: &mut dyn Write, p: &Probe) -> io::Result<()> {
     super::write_table(w, &["VARIANT", "PROG TYPE", "ATTACH", "SLEEPABLE", "HELPERS", "KFUNCS", "LOAD"], &rows)
 }
 
-/// Every decision of every variant: `VARIANT KIND NAME HOW DETAIL`.
+/// Every decision of every variant: `VARIANT KIND NAME HOW DETAIL`. Tens
+/// of thousands of rows: cells borrowed from the probe where they can be.
 pub fn detail(w: &mut dyn Write, p: &Probe) -> io::Result<()> {
-    let mut rows = Vec::new();
+    let mut rows: Vec<[Cow<str>; 5]> = Vec::with_capacity(p.variants.iter().map(|v| 1 + v.helpers.len() + v.kfuncs.len()).sum());
     for v in &p.variants {
+        let label = Cow::Borrowed(v.variant.label.as_str());
         if v.load != LoadOutcome::Loadable {
-            rows.push(vec![v.variant.label.clone(), "-".into(), "-".into(), "-".into(), load_text(&v.load)]);
+            rows.push([label.clone(), "-".into(), "-".into(), "-".into(), load_text(&v.load).into()]);
         }
         for h in &v.helpers {
-            rows.push(vec![v.variant.label.clone(), "helper".into(), format!("{}#{}", h.name, h.id), h.decision.how().into(), h.decision.detail().into()]);
+            rows.push([label.clone(), "helper".into(), format!("{}#{}", h.name, h.id).into(), h.decision.how().into(), h.decision.detail().into()]);
         }
         for k in &v.kfuncs {
             let name = match &k.module {
-                Some(m) => format!("{} [{m}]", k.name),
-                None => k.name.clone(),
+                Some(m) => format!("{} [{m}]", k.name).into(),
+                None => k.name.as_str().into(),
             };
-            rows.push(vec![v.variant.label.clone(), "kfunc".into(), name, k.decision.how().into(), k.decision.detail().into()]);
+            rows.push([label.clone(), "kfunc".into(), name, k.decision.how().into(), k.decision.detail().into()]);
         }
     }
-    super::write_table(w, &["VARIANT", "KIND", "NAME", "HOW", "DETAIL"], &rows)
+    super::write_rows(w, &["VARIANT", "KIND", "NAME", "HOW", "DETAIL"], &rows)
 }
 
 /// The layout [`json`] writes, made from serde_json's serialization (what
