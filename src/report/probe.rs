@@ -107,12 +107,7 @@ fn write_probe(w: &mut impl Write, p: &Probe) -> io::Result<()> {
     o.key(w, "summary")?;
     write_summary(w, summary)?;
     o.key(w, "variants")?;
-    let mut a = Seq::open(w, b'[', Layout::Lines(1))?;
-    for v in variants {
-        a.item(w)?;
-        write_variant(w, v)?;
-    }
-    a.close(w)?;
+    array(w, variants, Layout::Lines(1), write_variant)?;
     // Written only when set (serde: `skip_serializing_if = "Not::not"`).
     for (k, set) in [("helper_gpl_measured", helper_gpl_measured), ("contexts_measured", contexts_measured), ("callbacks_measured", callbacks_measured)] {
         if *set {
@@ -250,18 +245,13 @@ fn write_variant(w: &mut impl Write, v: &VariantResult) -> io::Result<()> {
     o.key(w, "allowed_kfuncs")?;
     strings(w, allowed_kfuncs)?;
     o.key(w, "helpers")?;
-    helper_list(w, helpers, Layout::Lines(3), Layout::Line)?;
+    array(w, helpers, Layout::Lines(3), |w, h| write_helper(w, h, Layout::Line))?;
     o.key(w, "kfuncs")?;
-    kfunc_list(w, kfuncs, Layout::Lines(3), Layout::Line)?;
+    array(w, kfuncs, Layout::Lines(3), |w, k| write_kfunc(w, k, Layout::Line))?;
     // Written only when not empty (serde: `skip_serializing_if`).
     if !members.is_empty() {
         o.key(w, "members")?;
-        let mut a = Seq::open(w, b'[', Layout::Lines(3))?;
-        for m in members {
-            a.item(w)?;
-            write_member(w, m)?;
-        }
-        a.close(w)?;
+        array(w, members, Layout::Lines(3), write_member)?;
     }
     if !gpl_only_helpers.is_empty() {
         o.key(w, "gpl_only_helpers")?;
@@ -269,12 +259,7 @@ fn write_variant(w: &mut impl Write, v: &VariantResult) -> io::Result<()> {
     }
     if !contexts.is_empty() {
         o.key(w, "contexts")?;
-        let mut a = Seq::open(w, b'[', Layout::Lines(3))?;
-        for c in contexts {
-            a.item(w)?;
-            write_context(w, c)?;
-        }
-        a.close(w)?;
+        array(w, contexts, Layout::Lines(3), write_context)?;
     }
     o.close(w)
 }
@@ -325,9 +310,9 @@ fn write_differences(w: &mut impl Write, o: &mut Seq, load: &LoadOutcome, helper
     o.key(w, "load")?;
     write_load(w, load, Layout::Nested)?;
     o.key(w, "helpers")?;
-    helper_list(w, helpers, Layout::Nested, Layout::Nested)?;
+    array(w, helpers, Layout::Nested, |w, h| write_helper(w, h, Layout::Nested))?;
     o.key(w, "kfuncs")?;
-    kfunc_list(w, kfuncs, Layout::Nested, Layout::Nested)
+    array(w, kfuncs, Layout::Nested, |w, k| write_kfunc(w, k, Layout::Nested))
 }
 
 /// A [`LoadOutcome`] (serde: tagged by `how`).
@@ -367,40 +352,40 @@ fn write_decision(w: &mut impl Write, o: &mut Seq, d: &Decision) -> io::Result<(
     Ok(())
 }
 
-/// Helper decisions: the array laid out as `list`, each decision as `each`.
-fn helper_list(w: &mut impl Write, hs: &[HelperDecision], list: Layout, each: Layout) -> io::Result<()> {
-    let mut a = Seq::open(w, b'[', list)?;
-    for h in hs {
-        let HelperDecision { id, name, decision } = h;
-        a.item(w)?;
-        let mut o = Seq::open(w, b'{', each)?;
-        o.key(w, "id")?;
-        uint(w, u64::from(*id))?;
-        o.key(w, "name")?;
-        string(w, name)?;
-        write_decision(w, &mut o, decision)?;
-        o.close(w)?;
-    }
-    a.close(w)
+/// A helper decision, laid out as `layout`.
+fn write_helper(w: &mut impl Write, h: &HelperDecision, layout: Layout) -> io::Result<()> {
+    let HelperDecision { id, name, decision } = h;
+    let mut o = Seq::open(w, b'{', layout)?;
+    o.key(w, "id")?;
+    uint(w, u64::from(*id))?;
+    o.key(w, "name")?;
+    string(w, name)?;
+    write_decision(w, &mut o, decision)?;
+    o.close(w)
 }
 
-/// kfunc decisions: the array laid out as `list`, each decision as `each`.
-fn kfunc_list(w: &mut impl Write, ks: &[KfuncDecision], list: Layout, each: Layout) -> io::Result<()> {
-    let mut a = Seq::open(w, b'[', list)?;
-    for k in ks {
-        let KfuncDecision { name, module, btf_id, decision } = k;
+/// A kfunc decision, laid out as `layout`.
+fn write_kfunc(w: &mut impl Write, k: &KfuncDecision, layout: Layout) -> io::Result<()> {
+    let KfuncDecision { name, module, btf_id, decision } = k;
+    let mut o = Seq::open(w, b'{', layout)?;
+    o.key(w, "name")?;
+    string(w, name)?;
+    if let Some(m) = module {
+        o.key(w, "module")?;
+        string(w, m)?;
+    }
+    o.key(w, "btf_id")?;
+    uint(w, u64::from(*btf_id))?;
+    write_decision(w, &mut o, decision)?;
+    o.close(w)
+}
+
+/// An array laid out as `layout`, each item written by `each`.
+fn array<W: Write, T>(w: &mut W, items: &[T], layout: Layout, mut each: impl FnMut(&mut W, &T) -> io::Result<()>) -> io::Result<()> {
+    let mut a = Seq::open(w, b'[', layout)?;
+    for x in items {
         a.item(w)?;
-        let mut o = Seq::open(w, b'{', each)?;
-        o.key(w, "name")?;
-        string(w, name)?;
-        if let Some(m) = module {
-            o.key(w, "module")?;
-            string(w, m)?;
-        }
-        o.key(w, "btf_id")?;
-        uint(w, u64::from(*btf_id))?;
-        write_decision(w, &mut o, decision)?;
-        o.close(w)?;
+        each(w, x)?;
     }
     a.close(w)
 }
@@ -414,22 +399,12 @@ fn opt_string(w: &mut impl Write, s: Option<&str>) -> io::Result<()> {
 
 /// Numbers on one line.
 fn ids(w: &mut impl Write, ns: &[u32]) -> io::Result<()> {
-    let mut a = Seq::open(w, b'[', Layout::Line)?;
-    for n in ns {
-        a.item(w)?;
-        uint(w, u64::from(*n))?;
-    }
-    a.close(w)
+    array(w, ns, Layout::Line, |w, n| uint(w, u64::from(*n)))
 }
 
 /// Strings on one line.
 fn strings(w: &mut impl Write, ss: &[String]) -> io::Result<()> {
-    let mut a = Seq::open(w, b'[', Layout::Line)?;
-    for s in ss {
-        a.item(w)?;
-        string(w, s)?;
-    }
-    a.close(w)
+    array(w, ss, Layout::Line, |w, s| string(w, s))
 }
 
 fn load_text(l: &LoadOutcome) -> String {
