@@ -1105,7 +1105,8 @@ impl Btf {
             let low = 0x7f7f_7f7f_7f7f_7f7f_u64;
             let mut zero = !(((x & low).wrapping_add(low)) | x | low);
             while zero != 0 {
-                let (name, word) = name_word(o8[(zero.trailing_zeros() / 8) as usize & 7]);
+                // (`& 7`: always in range, the check compiled away)
+                let (name, word) = name_word(o8.get((zero.trailing_zeros() / 8) as usize & 7).copied().unwrap_or(u32::MAX));
                 f(name, word);
                 zero &= zero - 1;
             }
