@@ -185,6 +185,12 @@ impl KernelModel {
     pub fn surface(&self) -> &Surface {
         self.surface.get_or_init(|| crate::surface::of(&self.kernel))
     }
+    /// The surface taken out of the model (computed now when it was not),
+    /// for a caller that wants it owned: no copy of it. A later
+    /// [`KernelModel::surface`] computes it again.
+    pub fn take_surface(&mut self) -> Surface {
+        self.surface.take().unwrap_or_else(|| crate::surface::of(&self.kernel))
+    }
     /// Its name in output: the release, else the first input.
     pub fn label(&self) -> &str {
         &self.label

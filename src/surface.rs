@@ -307,7 +307,10 @@ fn impl_pairs<'a>(btf: &Btf, kfuncs: impl Iterator<Item = &'a str>) -> HashMap<S
         if let Some(base) = k.strip_suffix("_impl") {
             wanted.insert(base.as_bytes().to_vec(), k.to_string());
         }
-        wanted.insert(format!("{k}_impl").into_bytes(), k.to_string());
+        let mut with_impl = Vec::with_capacity(k.len() + 5);
+        with_impl.extend_from_slice(k.as_bytes());
+        with_impl.extend_from_slice(b"_impl");
+        wanted.insert(with_impl, k.to_string());
     }
     let mut out = HashMap::new();
     if wanted.is_empty() {
@@ -315,9 +318,10 @@ fn impl_pairs<'a>(btf: &Btf, kfuncs: impl Iterator<Item = &'a str>) -> HashMap<S
     }
     // Cheap prefilter: a 64 Ki-bit set of the wanted names' first 8 bytes
     // (read in place, no scan to the terminator); only FUNCs passing it are
-    // read and looked up.
-    let bit = |p: u64| (p.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 48) as usize;
-    let mut prefixes = vec![0u64; 1024];
+    // read and looked up. A word's hash picks one of the set's 1,024 words
+    // (its top 10 bits: no bounds check) and a bit in it (the next 6).
+    let hash = |p: u64| p.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut prefixes = [0u64; 1024];
     let prefix8 = |n: &[u8]| {
         let mut w = [0u8; 8];
         for (d, &b) in w.iter_mut().zip(n) {
@@ -326,15 +330,16 @@ fn impl_pairs<'a>(btf: &Btf, kfuncs: impl Iterator<Item = &'a str>) -> HashMap<S
         u64::from_le_bytes(w)
     };
     for w in wanted.keys() {
-        let b = bit(prefix8(w));
-        if let Some(word) = prefixes.get_mut(b / 64) {
-            *word |= 1 << (b % 64);
-        }
+        let h = hash(prefix8(w));
+        prefixes[(h >> 54) as usize] |= 1 << ((h >> 48) & 63);
     }
     // Names passing the prefilter, then looked up (a few hundred of a
     // vmlinux's 56,000 FUNCs).
     let mut candidates: Vec<crate::btf::StrOffset> = Vec::new();
-    let pass = |prefix: u64| prefixes.get(bit(prefix) / 64).is_some_and(|&word| word & (1 << (bit(prefix) % 64)) != 0);
+    let pass = |prefix: u64| {
+        let h = hash(prefix);
+        prefixes[(h >> 54) as usize] & (1 << ((h >> 48) & 63)) != 0
+    };
     // A FUNC named as a wanted name of 8 bytes or more starts with the
     // wanted name's first 8 bytes as they are: no cut at the terminator.
     if wanted.keys().all(|w| w.len() >= 8) {

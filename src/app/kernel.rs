@@ -32,9 +32,10 @@ pub struct SurfaceReport {
     pub select: SurfaceSelect,
 }
 
-/// The helpers and kfuncs of a kernel, as selected.
-pub fn surface(k: &KernelModel, select: SurfaceSelect) -> SurfaceReport {
-    let mut s = k.surface().clone();
+/// The helpers and kfuncs of a kernel, as selected (the surface taken out
+/// of `k`, not copied).
+pub fn surface(k: &mut KernelModel, select: SurfaceSelect) -> SurfaceReport {
+    let mut s = k.take_surface();
     if let Some(p) = &select.grep {
         s.retain(|n| matches_pattern(p, n));
     }

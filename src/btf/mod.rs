@@ -1062,48 +1062,69 @@ impl Btf {
     /// at least 8 bytes. The kind table is read 8 entries a word, so only
     /// matching entries cost more than a compare.
     #[inline]
-    pub fn for_each_name_word(&self, kind: Kind, mut f: impl FnMut(StrOffset, u64)) {
+    pub fn for_each_name_word(&self, kind: Kind, f: impl FnMut(StrOffset, u64)) {
+        match self.endian {
+            Endian::Little => self.name_words::<false>(kind, f),
+            Endian::Big => self.name_words::<true>(kind, f),
+        }
+    }
+
+    /// [`Btf::for_each_name_word`] for one byte order. Hot: one iteration
+    /// per 8 types of a vmlinux and a few loads per match, so the kind
+    /// table and the offsets are read 8 entries at a time (an entry's
+    /// index needs no bounds check) and the rare names not read in place
+    /// (a base string, the last 7 bytes of the section) go through a cold
+    /// call.
+    #[inline]
+    fn name_words<const BE: bool>(&self, kind: Kind, mut f: impl FnMut(StrOffset, u64)) {
         let types = self.bytes.as_slice().get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
         let strs = self.bytes.as_slice().get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
         let raw = if kind == Kind::Void || Kind::from_raw(kind.raw()) != kind { u8::MAX } else { kind.raw() };
-        let be = self.endian == Endian::Big;
         let start_str = self.start_str;
-        let offsets = &self.offsets;
-        // The name offset and word of own type number `i`.
-        let name_word = |i: usize| -> (StrOffset, u64) {
-            let off = offsets.get(i).copied().unwrap_or(u32::MAX);
-            let w = types.get(off as usize..).and_then(|t| t.first_chunk::<4>()).copied().unwrap_or([0; 4]);
-            let name = if be { u32::from_be_bytes(w) } else { u32::from_le_bytes(w) };
+        let n = self.kinds.len().min(self.offsets.len());
+        let (kinds, offsets) = (self.kinds.get(..n).unwrap_or(&[]), self.offsets.get(..n).unwrap_or(&[]));
+        // The name offset and word of the type whose record starts at `off`.
+        let name_word = |off: u32| -> (StrOffset, u64) {
+            let name = word_at::<BE>(types.get(off as usize..).unwrap_or(&[]), 0);
             let rel = name.wrapping_sub(start_str) as usize;
             match strs.get(rel..).and_then(|s| s.first_chunk::<8>()) {
                 Some(&w) => (StrOffset(name), u64::from_le_bytes(w)),
                 // A base string, or one of the last 7 bytes of the section.
-                None => (StrOffset(name), self.str_prefix8(StrOffset(name))),
+                None => (StrOffset(name), self.str_prefix8_cold(StrOffset(name))),
             }
         };
         let ones = u64::from_le_bytes([raw; 8]);
-        let mut chunks = self.kinds.chunks_exact(8);
-        let mut at = 0usize;
-        for c in &mut chunks {
+        let mut kc = kinds.chunks_exact(8);
+        let mut oc = offsets.chunks_exact(8);
+        for (k8, o8) in (&mut kc).zip(&mut oc) {
+            let (Some(k8), Some(o8)) = (k8.first_chunk::<8>(), o8.first_chunk::<8>()) else { continue };
             // Bytes equal to `raw` become zero; flag them exactly (no borrow
             // from a lower byte: the high bit is tested on the low 7 bits'
             // sum, then or-ed with the byte's own high bit).
-            let x = c.first_chunk::<8>().map_or(0, |&b| u64::from_le_bytes(b)) ^ ones;
+            let x = u64::from_le_bytes(*k8) ^ ones;
             let low = 0x7f7f_7f7f_7f7f_7f7f_u64;
             let mut zero = !(((x & low).wrapping_add(low)) | x | low);
             while zero != 0 {
-                let (name, word) = name_word(at + (zero.trailing_zeros() / 8) as usize);
+                // (`& 7`: always in range, the check compiled away)
+                let (name, word) = name_word(o8.get((zero.trailing_zeros() / 8) as usize & 7).copied().unwrap_or(u32::MAX));
                 f(name, word);
                 zero &= zero - 1;
             }
-            at += 8;
         }
-        for (i, &k) in chunks.remainder().iter().enumerate() {
+        for (&k, &off) in kc.remainder().iter().zip(oc.remainder()) {
             if k == raw {
-                let (name, word) = name_word(at + i);
+                let (name, word) = name_word(off);
                 f(name, word);
             }
         }
+    }
+
+    /// [`Btf::str_prefix8`] out of line, for the rare names a hot loop
+    /// cannot read in place.
+    #[cold]
+    #[inline(never)]
+    fn str_prefix8_cold(&self, off: StrOffset) -> u64 {
+        self.str_prefix8(off)
     }
 
     /// Id, kind and name offset of each own type, read from the kind table

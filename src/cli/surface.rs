@@ -36,14 +36,16 @@ pub fn run(a: &SurfaceArgs, w: Out) -> bpfabi::Result<u8> {
     // prototypes, bpf_func_id): each is checked when read, not every type
     // at load, and a bad one fails the command as a full load would.
     let opts = LoadOptions { lazy_btf: true, ..a.kernel.options() };
-    let k = load_with(&a.inputs, &opts).map(KernelModel::new)?;
+    let mut k = load_with(&a.inputs, &opts).map(KernelModel::new)?;
     let select = SurfaceSelect { grep: a.grep.clone(), kfuncs_only: a.kfuncs, helpers_only: a.helpers };
-    let report = kernel::surface(&k, select);
+    let report = kernel::surface(&mut k, select);
     if let Some(e) = k.kernel().deferred_error() {
         return Err(e);
     }
     write_out(report.render(format, w))?;
-    // The process ends next: the kernel's maps and indexes go with it.
+    // The process ends next: the kernel's maps and indexes, and the
+    // surface, go with it.
+    std::mem::forget(report);
     std::mem::forget(k);
     Ok(0)
 }

@@ -1,8 +1,9 @@
 //! Printers for a kernel's BPF surface: table, JSON, C header.
 
+use super::json_text::string as json_str;
 use super::{count, write_table};
 use crate::ctype::Tag;
-use crate::surface::Surface;
+use crate::surface::{Helper, Kfunc, Surface};
 use std::io::{self, Write};
 
 /// Version of the `surface --json` document (see docs/json-schema.md).
@@ -19,19 +20,120 @@ pub fn json(w: &mut dyn Write, s: &Surface) -> io::Result<()> {
         schema: &'a str,
         kernel: &'a crate::surface::KernelInfo,
         discovery: &'a crate::surface::Discovery,
-        kfuncs: &'a [crate::surface::Kfunc],
-        helpers: &'a [crate::surface::Helper],
+        kfuncs: &'a [Kfunc],
+        helpers: &'a [Helper],
         helper_max_id: Option<u32>,
         notes: &'a [crate::kernel::Note],
     }
     let Surface { kernel, discovery, kfuncs, helpers, helper_max_id, notes } = s;
-    let doc = Doc { schema: SCHEMA, kernel, discovery, kfuncs, helpers, helper_max_id: *helper_max_id, notes };
+    // Everything but the kfuncs and helpers as serde writes it (both
+    // lists empty), then the two lists as serde would write them
+    // (`write_kfuncs`, `write_helpers`: most of the document, and most of
+    // its time through serde) in their place.
+    let head = Doc { schema: SCHEMA, kernel, discovery, kfuncs: &[], helpers: &[], helper_max_id: *helper_max_id, notes };
+    let mut doc = Vec::with_capacity(16 * 1024);
+    serde_json::to_writer_pretty(&mut doc, &head).map_err(io::Error::from)?;
+    const LISTS: &[u8] = b"\n  \"kfuncs\": [],\n  \"helpers\": [],";
     // As write_json_buffered: 128 KiB, a live 6.18 document (86 KB) in one
     // allocation of fresh pages.
     let mut buf = Vec::with_capacity(128 * 1024);
-    serde_json::to_writer_pretty(&mut buf, &doc).map_err(io::Error::from)?;
+    // The top level's keys are the only lines indented by two spaces (a
+    // newline in a string is written `\n`): the lists are found once.
+    match memchr::memmem::find(&doc, LISTS) {
+        Some(at) => {
+            buf.extend_from_slice(doc.get(..at).unwrap_or_default());
+            buf.extend_from_slice(b"\n  \"kfuncs\": ");
+            write_kfuncs(&mut buf, kfuncs)?;
+            buf.extend_from_slice(b",\n  \"helpers\": ");
+            write_helpers(&mut buf, helpers)?;
+            buf.push(b',');
+            buf.extend_from_slice(doc.get(at + LISTS.len()..).unwrap_or_default());
+        }
+        None => {
+            let doc = Doc { kfuncs, helpers, ..head };
+            serde_json::to_writer_pretty(&mut buf, &doc).map_err(io::Error::from)?;
+        }
+    }
     buf.push(b'\n');
     w.write_all(&buf)
+}
+
+/// The `kfuncs` array exactly as serde_json's pretty printer writes it as
+/// a value of the top-level object (the test `json_as_serde_writes_it`
+/// holds it to that).
+fn write_kfuncs(b: &mut Vec<u8>, kfuncs: &[Kfunc]) -> io::Result<()> {
+    if kfuncs.is_empty() {
+        b.extend_from_slice(b"[]");
+        return Ok(());
+    }
+    b.push(b'[');
+    for (i, k) in kfuncs.iter().enumerate() {
+        // Every field named, none with `..`: a field added to `Kfunc`
+        // does not compile here until this writer spells it too.
+        let Kfunc { name, btf_id, module, proto, flags, flags_raw, flags_known, source, sources, fastcall, impl_pair } = k;
+        b.extend_from_slice(if i == 0 { b"\n    {\n      \"name\": " } else { b",\n    {\n      \"name\": " });
+        json_str(b, name)?;
+        write!(b, ",\n      \"btf_id\": {},\n      \"module\": ", btf_id.0)?;
+        match module {
+            Some(m) => json_str(b, m)?,
+            None => b.extend_from_slice(b"null"),
+        }
+        b.extend_from_slice(b",\n      \"proto\": ");
+        // Written as text in place; escaped after the fact should it need it.
+        let at = b.len();
+        write!(b, "\"{proto}\"")?;
+        if b.get(at + 1..b.len() - 1).is_some_and(|t| t.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\')) {
+            let text = b.split_off(at);
+            let text = String::from_utf8_lossy(text.get(1..text.len() - 1).unwrap_or_default()).into_owned();
+            json_str(b, &text)?;
+        }
+        b.extend_from_slice(b",\n      \"flags\": ");
+        str_list(b, flags.iter().map(String::as_str))?;
+        write!(b, ",\n      \"flags_raw\": {flags_raw},\n      \"flags_known\": {flags_known},\n      \"source\": ")?;
+        json_str(b, source.as_str())?;
+        b.extend_from_slice(b",\n      \"sources\": ");
+        str_list(b, sources.iter().map(|s| s.as_str()))?;
+        write!(b, ",\n      \"fastcall\": {fastcall}")?;
+        if let Some(p) = impl_pair {
+            b.extend_from_slice(b",\n      \"impl_pair\": ");
+            json_str(b, p)?;
+        }
+        b.extend_from_slice(b"\n    }");
+    }
+    b.extend_from_slice(b"\n  ]");
+    Ok(())
+}
+
+/// An array of strings as the value of a kfunc's field.
+fn str_list<'a>(b: &mut Vec<u8>, items: impl ExactSizeIterator<Item = &'a str>) -> io::Result<()> {
+    if items.len() == 0 {
+        b.extend_from_slice(b"[]");
+        return Ok(());
+    }
+    b.push(b'[');
+    for (i, s) in items.enumerate() {
+        b.extend_from_slice(if i == 0 { b"\n        " } else { b",\n        " });
+        json_str(b, s)?;
+    }
+    b.extend_from_slice(b"\n      ]");
+    Ok(())
+}
+
+/// The `helpers` array as serde_json's pretty printer writes it.
+fn write_helpers(b: &mut Vec<u8>, helpers: &[Helper]) -> io::Result<()> {
+    if helpers.is_empty() {
+        b.extend_from_slice(b"[]");
+        return Ok(());
+    }
+    b.push(b'[');
+    for (i, h) in helpers.iter().enumerate() {
+        let Helper { name, id } = h;
+        b.extend_from_slice(if i == 0 { b"\n    {\n      \"name\": " } else { b",\n    {\n      \"name\": " });
+        json_str(b, name)?;
+        write!(b, ",\n      \"id\": {id}\n    }}")?;
+    }
+    b.extend_from_slice(b"\n  ]");
+    Ok(())
 }
 
 /// Tables of kfuncs and/or helpers under a one-line kernel summary.
@@ -141,4 +243,52 @@ pub fn c_header(w: &mut dyn Write, s: &Surface) -> io::Result<()> {
         writeln!(w, "extern {} __weak __ksym{fastcall};", f.proto)?;
     }
     w.write_all(b"\n#endif /* __BPFABI_KFUNCS_H__ */\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::btf::TypeId;
+    use crate::ctype::{Decl, FuncProto, Param, TypeRef};
+    use crate::kernel::{Note, NoteKind};
+    use crate::surface::{Discovery, KernelInfo, Source};
+
+    #[test]
+    fn json_as_serde_writes_it() {
+        // Every byte that needs escaping; non-ASCII text; DEL (not escaped).
+        let nasty: String = (0u8..0x20).map(char::from).chain("\"\\/é→\u{7f}x".chars()).collect();
+        let kfunc = |name: &str, module: Option<&str>, flags: &[&str], sources: Vec<Source>, impl_pair: Option<&str>| Kfunc {
+            name: name.into(),
+            btf_id: TypeId(77),
+            module: module.map(str::to_string),
+            proto: Decl::new(name, TypeRef::Func(FuncProto::new(TypeRef::Int("int".into()), vec![Param::new("p", TypeRef::Ptr(TypeRef::Struct(nasty.clone()).into()))], false).into())),
+            flags: flags.iter().map(|f| f.to_string()).collect(),
+            flags_raw: 0x8001,
+            flags_known: module.is_none(),
+            source: sources.first().copied().unwrap_or(Source::Heuristic),
+            sources,
+            fastcall: impl_pair.is_some(),
+            impl_pair: impl_pair.map(str::to_string),
+        };
+        let kfuncs = vec![
+            kfunc("bpf_a", None, &[], vec![Source::DeclTag, Source::BtfIds], None),
+            kfunc(&nasty, Some("nf_conntrack"), &["KF_ACQUIRE", "KF_RET_NULL"], vec![Source::Heuristic], Some("bpf_a_impl")),
+            kfunc("bpf_b_impl", Some(&nasty), &["KF_X"], vec![], Some(&nasty)),
+        ];
+        let helpers = vec![Helper { name: "bpf_map_lookup_elem".into(), id: 1 }, Helper { name: nasty.clone(), id: 211 }];
+        let kernel = KernelInfo { release: Some(nasty.clone()), version: "6.18".into(), version_assumed: false, inputs: vec!["a".into(), nasty.clone()], modules: vec!["m".into()], btf_types: 5 };
+        let discovery = Discovery { decl_tags: 1, btf_ids: "kfunc_flag", set8_records: 2, btf_ids_bytes: 3 };
+        for (kfuncs, helpers, max, notes) in [
+            (kfuncs.clone(), helpers.clone(), Some(211), vec![Note { kind: NoteKind::BtfIdsSource, text: nasty.clone() }]),
+            (Vec::new(), Vec::new(), None, Vec::new()),
+            (kfuncs, Vec::new(), None, Vec::new()),
+            (Vec::new(), helpers, Some(1), Vec::new()),
+        ] {
+            let s = Surface { kernel: kernel.clone(), discovery: discovery.clone(), kfuncs, helpers, helper_max_id: max, notes };
+            let (mut ours, mut serde) = (Vec::new(), Vec::new());
+            json(&mut ours, &s).unwrap();
+            crate::report::write_json(&mut serde, SCHEMA, &s).unwrap();
+            assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(serde).unwrap());
+        }
+    }
 }
