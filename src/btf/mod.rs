@@ -1063,6 +1063,12 @@ impl Btf {
     /// matching entries cost more than a compare.
     #[inline]
     pub fn for_each_name_word(&self, kind: Kind, mut f: impl FnMut(StrOffset, u64)) {
+        self.for_each_id_name_word(kind, |_, name, word| f(name, word));
+    }
+
+    /// [`Btf::for_each_name_word`] with each type's id.
+    #[inline]
+    pub fn for_each_id_name_word(&self, kind: Kind, mut f: impl FnMut(TypeId, StrOffset, u64)) {
         let types = self.bytes.as_slice().get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
         let strs = self.bytes.as_slice().get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
         let raw = if kind == Kind::Void || Kind::from_raw(kind.raw()) != kind { u8::MAX } else { kind.raw() };
@@ -1092,8 +1098,9 @@ impl Btf {
             let low = 0x7f7f_7f7f_7f7f_7f7f_u64;
             let mut zero = !(((x & low).wrapping_add(low)) | x | low);
             while zero != 0 {
-                let (name, word) = name_word(at + (zero.trailing_zeros() / 8) as usize);
-                f(name, word);
+                let n = at + (zero.trailing_zeros() / 8) as usize;
+                let (name, word) = name_word(n);
+                f(self.start_id + n as u32, name, word);
                 zero &= zero - 1;
             }
             at += 8;
@@ -1101,7 +1108,7 @@ impl Btf {
         for (i, &k) in chunks.remainder().iter().enumerate() {
             if k == raw {
                 let (name, word) = name_word(at + i);
-                f(name, word);
+                f(self.start_id + (at + i) as u32, name, word);
             }
         }
     }
@@ -1273,6 +1280,76 @@ impl Btf {
     /// First type of `kind` named `name`.
     pub fn find<'a>(&'a self, name: &'a str, kind: Kind) -> Option<Type<'a>> {
         self.by_name(name).find(|t| t.kind == kind)
+    }
+
+    /// The lowest id of an own type of `kind` named each of `names` (None
+    /// where this blob has none; base types are not searched): one pass
+    /// over that kind's records ([`Btf::for_each_id_name_word`]) comparing
+    /// the first 8 bytes of each name in place, only the few that match
+    /// read in full. For a few dozen names much cheaper than
+    /// [`Btf::by_name`]'s index of every named type.
+    pub fn first_of_kind(&self, kind: Kind, names: &[&str]) -> Vec<Option<TypeId>> {
+        let mut found: Vec<Option<TypeId>> = vec![None; names.len()];
+        // A name's first 8 bytes as a word; a shorter name's bytes and its
+        // terminator, with the mask of those bytes.
+        let key = |n: &str| {
+            let mut w = [0u8; 8];
+            for (d, &b) in w.iter_mut().zip(n.as_bytes()) {
+                *d = b;
+            }
+            // (A name of 7 bytes and its terminator fill the word.)
+            let mask = 1u64.checked_shl(8 * (n.len() as u32 + 1)).map_or(u64::MAX, |b| b - 1);
+            (u64::from_le_bytes(w), mask)
+        };
+        // Names of 7 bytes or more by word (sorted), shorter ones apart.
+        let mut long: Vec<(u64, usize)> = Vec::new();
+        let mut short: Vec<(u64, u64, usize)> = Vec::new();
+        for (i, n) in names.iter().enumerate() {
+            match key(n) {
+                (w, u64::MAX) => long.push((w, i)),
+                (w, m) => short.push((w, m, i)),
+            }
+        }
+        long.sort_unstable();
+        if long.is_empty() && short.is_empty() {
+            return found;
+        }
+        let spell = |found: &mut Vec<Option<TypeId>>, id: TypeId, off: StrOffset, i: usize| {
+            if let (Some(slot @ None), Some(n)) = (found.get_mut(i), names.get(i)) {
+                if self.str_is(off.0, n.as_bytes()).1 {
+                    *slot = Some(id);
+                }
+            }
+        };
+        let short_match = |found: &mut Vec<Option<TypeId>>, id: TypeId, off: StrOffset, word: u64| {
+            for &(w, m, i) in &short {
+                if word & m == w {
+                    spell(found, id, off, i);
+                }
+            }
+        };
+        // A 4 Ki-bit filter of the long names' words: most names fail it
+        // with one multiply, shift and bit test.
+        let bit = |w: u64| (w.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize;
+        let mut filter = [0u64; 64];
+        for &(w, _) in &long {
+            if let Some(f) = filter.get_mut(bit(w) / 64) {
+                *f |= 1 << (bit(w) % 64);
+            }
+        }
+        self.for_each_id_name_word(kind, |id, off, word| {
+            let b = bit(word);
+            if filter.get(b / 64).is_some_and(|f| f & (1 << (b % 64)) != 0) {
+                let Ok(k) = long.binary_search_by_key(&word, |&(w, _)| w) else { return short_match(&mut found, id, off, word) };
+                // Every name with these first 8 bytes (adjacent once sorted).
+                let first = long.partition_point(|&(w, _)| w < word);
+                for &(_, i) in long.get(first.min(k)..).unwrap_or(&[]).iter().take_while(|&&(w, _)| w == word) {
+                    spell(&mut found, id, off, i);
+                }
+            }
+            short_match(&mut found, id, off, word);
+        });
+        found
     }
 
     /// Follow typedefs and modifiers (bounded, so cycles cannot hang).
