@@ -1062,21 +1062,27 @@ impl Btf {
     /// at least 8 bytes. The kind table is read 8 entries a word, so only
     /// matching entries cost more than a compare.
     #[inline]
-    pub fn for_each_name_word(&self, kind: Kind, f: impl FnMut(StrOffset, u64)) {
+    pub fn for_each_name_word(&self, kind: Kind, mut f: impl FnMut(StrOffset, u64)) {
+        self.for_each_id_name_word(kind, |_, name, word| f(name, word));
+    }
+
+    /// [`Btf::for_each_name_word`] with each type's id.
+    #[inline]
+    pub fn for_each_id_name_word(&self, kind: Kind, f: impl FnMut(TypeId, StrOffset, u64)) {
         match self.endian {
             Endian::Little => self.name_words::<false>(kind, f),
             Endian::Big => self.name_words::<true>(kind, f),
         }
     }
 
-    /// [`Btf::for_each_name_word`] for one byte order. Hot: one iteration
+    /// [`Btf::for_each_id_name_word`] for one byte order. Hot: one iteration
     /// per 8 types of a vmlinux and a few loads per match, so the kind
     /// table and the offsets are read 8 entries at a time (an entry's
     /// index needs no bounds check) and the rare names not read in place
     /// (a base string, the last 7 bytes of the section) go through a cold
     /// call.
     #[inline]
-    fn name_words<const BE: bool>(&self, kind: Kind, mut f: impl FnMut(StrOffset, u64)) {
+    fn name_words<const BE: bool>(&self, kind: Kind, mut f: impl FnMut(TypeId, StrOffset, u64)) {
         let types = self.bytes.as_slice().get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
         let strs = self.bytes.as_slice().get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
         let raw = if kind == Kind::Void || Kind::from_raw(kind.raw()) != kind { u8::MAX } else { kind.raw() };
@@ -1096,7 +1102,11 @@ impl Btf {
         let ones = u64::from_le_bytes([raw; 8]);
         let mut kc = kinds.chunks_exact(8);
         let mut oc = offsets.chunks_exact(8);
+        // Index of the first of the 8 entries read.
+        let mut at = 0usize;
         for (k8, o8) in (&mut kc).zip(&mut oc) {
+            let base = at;
+            at += 8;
             let (Some(k8), Some(o8)) = (k8.first_chunk::<8>(), o8.first_chunk::<8>()) else { continue };
             // Bytes equal to `raw` become zero; flag them exactly (no borrow
             // from a lower byte: the high bit is tested on the low 7 bits'
@@ -1106,15 +1116,16 @@ impl Btf {
             let mut zero = !(((x & low).wrapping_add(low)) | x | low);
             while zero != 0 {
                 // (`& 7`: always in range, the check compiled away)
-                let (name, word) = name_word(o8.get((zero.trailing_zeros() / 8) as usize & 7).copied().unwrap_or(u32::MAX));
-                f(name, word);
+                let i = (zero.trailing_zeros() / 8) as usize & 7;
+                let (name, word) = name_word(o8.get(i).copied().unwrap_or(u32::MAX));
+                f(self.start_id + (base + i) as u32, name, word);
                 zero &= zero - 1;
             }
         }
-        for (&k, &off) in kc.remainder().iter().zip(oc.remainder()) {
+        for (i, (&k, &off)) in kc.remainder().iter().zip(oc.remainder()).enumerate() {
             if k == raw {
                 let (name, word) = name_word(off);
-                f(name, word);
+                f(self.start_id + (at + i) as u32, name, word);
             }
         }
     }
@@ -1294,6 +1305,76 @@ impl Btf {
     /// First type of `kind` named `name`.
     pub fn find<'a>(&'a self, name: &'a str, kind: Kind) -> Option<Type<'a>> {
         self.by_name(name).find(|t| t.kind == kind)
+    }
+
+    /// The lowest id of an own type of `kind` named each of `names` (None
+    /// where this blob has none; base types are not searched): one pass
+    /// over that kind's records ([`Btf::for_each_id_name_word`]) comparing
+    /// the first 8 bytes of each name in place, only the few that match
+    /// read in full. For a few dozen names much cheaper than
+    /// [`Btf::by_name`]'s index of every named type.
+    pub fn first_of_kind(&self, kind: Kind, names: &[&str]) -> Vec<Option<TypeId>> {
+        let mut found: Vec<Option<TypeId>> = vec![None; names.len()];
+        // A name's first 8 bytes as a word; a shorter name's bytes and its
+        // terminator, with the mask of those bytes.
+        let key = |n: &str| {
+            let mut w = [0u8; 8];
+            for (d, &b) in w.iter_mut().zip(n.as_bytes()) {
+                *d = b;
+            }
+            // (A name of 7 bytes and its terminator fill the word.)
+            let mask = 1u64.checked_shl(8 * (n.len() as u32 + 1)).map_or(u64::MAX, |b| b - 1);
+            (u64::from_le_bytes(w), mask)
+        };
+        // Names of 7 bytes or more by word (sorted), shorter ones apart.
+        let mut long: Vec<(u64, usize)> = Vec::new();
+        let mut short: Vec<(u64, u64, usize)> = Vec::new();
+        for (i, n) in names.iter().enumerate() {
+            match key(n) {
+                (w, u64::MAX) => long.push((w, i)),
+                (w, m) => short.push((w, m, i)),
+            }
+        }
+        long.sort_unstable();
+        if long.is_empty() && short.is_empty() {
+            return found;
+        }
+        let spell = |found: &mut Vec<Option<TypeId>>, id: TypeId, off: StrOffset, i: usize| {
+            if let (Some(slot @ None), Some(n)) = (found.get_mut(i), names.get(i)) {
+                if self.str_is(off.0, n.as_bytes()).1 {
+                    *slot = Some(id);
+                }
+            }
+        };
+        let short_match = |found: &mut Vec<Option<TypeId>>, id: TypeId, off: StrOffset, word: u64| {
+            for &(w, m, i) in &short {
+                if word & m == w {
+                    spell(found, id, off, i);
+                }
+            }
+        };
+        // A 4 Ki-bit filter of the long names' words: most names fail it
+        // with one multiply, shift and bit test.
+        let bit = |w: u64| (w.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize;
+        let mut filter = [0u64; 64];
+        for &(w, _) in &long {
+            if let Some(f) = filter.get_mut(bit(w) / 64) {
+                *f |= 1 << (bit(w) % 64);
+            }
+        }
+        self.for_each_id_name_word(kind, |id, off, word| {
+            let b = bit(word);
+            if filter.get(b / 64).is_some_and(|f| f & (1 << (b % 64)) != 0) {
+                let Ok(k) = long.binary_search_by_key(&word, |&(w, _)| w) else { return short_match(&mut found, id, off, word) };
+                // Every name with these first 8 bytes (adjacent once sorted).
+                let first = long.partition_point(|&(w, _)| w < word);
+                for &(_, i) in long.get(first.min(k)..).unwrap_or(&[]).iter().take_while(|&&(w, _)| w == word) {
+                    spell(&mut found, id, off, i);
+                }
+            }
+            short_match(&mut found, id, off, word);
+        });
+        found
     }
 
     /// Follow typedefs and modifiers (bounded, so cycles cannot hang).

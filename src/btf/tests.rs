@@ -286,6 +286,55 @@ fn kind_table_scans_agree_with_the_type_headers() {
     }
 }
 
+/// `first_of_kind` finds what `by_name` finds: the lowest own id of that
+/// kind, for names of every length (short names compare their terminator),
+/// names of another kind and absent names.
+#[test]
+fn first_of_kind_agrees_with_by_name() {
+    for e in [Endian::Little, Endian::Big] {
+        let (b, _) = everything(e);
+        let btf = Btf::parse(Bytes::from_vec(b.build())).unwrap();
+        let mut names: Vec<String> = btf.types().map(|t| t.name().to_string()).filter(|n| !n.is_empty()).collect();
+        names.sort();
+        names.dedup();
+        names.extend(["absent_name_of_some_length".to_string(), "q".to_string(), String::new()]);
+        // Prefixes of real names: same first bytes, another name.
+        let cut: Vec<String> = names.iter().filter(|n| n.len() > 2).map(|n| n[..n.len() - 1].to_string()).collect();
+        names.extend(cut);
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut kinds: Vec<Kind> = btf.types().map(|t| t.kind).collect();
+        kinds.sort();
+        kinds.dedup();
+        for k in kinds {
+            let expected: Vec<Option<TypeId>> =
+                refs.iter().map(|n| if n.is_empty() { None } else { btf.by_name(n).find(|t| t.kind == k && t.id >= btf.start_id()).map(|t| t.id) }).collect();
+            let got: Vec<Option<TypeId>> = btf.first_of_kind(k, &refs).into_iter().zip(&refs).map(|(id, n)| id.filter(|_| !n.is_empty())).collect();
+            assert_eq!(got, expected, "{k:?}");
+            let named = btf.types().any(|t| t.kind == k && !t.name().is_empty());
+            assert_eq!(expected.iter().any(Option::is_some), named, "{k:?}");
+        }
+    }
+}
+
+/// The same on the corpus kernels, for a sample of every named kind and the
+/// names `probe` looks up.
+#[test]
+fn first_of_kind_agrees_with_by_name_on_corpus_kernels() {
+    let Some(corpus) = std::env::var_os("BPFABI_CORPUS") else { return };
+    for k in ["5.10.223-1", "6.12.117-1", "live-6.18"] {
+        let path = std::path::Path::new(&corpus).join("kernels").join(k).join("vmlinux.btf");
+        let btf = Btf::parse(Bytes::from_path(&path).unwrap()).unwrap();
+        for kind in [Kind::Func, Kind::Typedef, Kind::Struct, Kind::Enum] {
+            let mut names: Vec<String> = btf.types_of_kind(kind).step_by(37).map(|t| t.name().to_string()).filter(|n| !n.is_empty()).collect();
+            names.extend(["btf_trace_sched_switch", "bpf_iter_task", "bpf_ctx_convert", "tcp_congestion_ops__init", "u8", "pid_t", "zz_absent"].map(String::from));
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            let expected: Vec<Option<TypeId>> = refs.iter().map(|n| btf.by_name(n).find(|t| t.kind == kind).map(|t| t.id)).collect();
+            assert_eq!(btf.first_of_kind(kind, &refs), expected, "{k} {kind:?}");
+            assert!(expected.iter().filter(|e| e.is_some()).count() > 10, "{k} {kind:?}");
+        }
+    }
+}
+
 /// The type expression a surface keeps prints exactly what the renderer
 /// prints from the BTF, cuts and dropped qualifiers included, and reads
 /// back to itself from that text.

@@ -291,7 +291,9 @@ const KFUNCS_PROG_TYPE_SPECIAL: &[&str] =
 /// parameter with. None when the kernel has no such struct.
 fn context_structs(env: &Env) -> Option<std::collections::HashSet<String>> {
     let b = &env.kernel.vmlinux.btf;
-    let conv = b.find("bpf_ctx_convert", crate::btf::Kind::Struct)?;
+    // One pass over the STRUCTs, not the by-name index of every type.
+    let id = b.first_of_kind(crate::btf::Kind::Struct, &["bpf_ctx_convert"]).into_iter().next().flatten()?;
+    let conv = b.ty(id)?;
     Some(conv.members().filter_map(|m| b.resolve(m.ty)).map(|t| t.name().to_string()).filter(|n| !n.is_empty()).collect())
 }
 
@@ -559,7 +561,7 @@ pub(super) fn sleepable_members(env: &Env, out: &mut [VariantResult]) -> usize {
         };
         let members = std::iter::once((own.to_string(), own_idx, None)).chain(v.members.iter().filter(|m| m.load == LoadOutcome::Loadable).map(|m| (m.member.clone(), m.index, Some(m))));
         for (name, index, m) in members {
-            let prologue = super::refs::member_prologue(env.kernel, env.kfuncs, ops, &name);
+            let prologue = super::refs::member_prologue(env.kernel, env.kfuncs, env.stubs, ops, &name);
             // The member's own answers: the variant's, where the member lists none.
             let refused = |c: &Cand| match (c, m) {
                 (Cand::Helper(id), Some(m)) => m.helpers.iter().find(|h| h.id == *id).map(|h| classify::sleep_refusal(&h.decision)),

@@ -186,6 +186,8 @@ pub(super) struct Env<'a> {
     /// Share verdicts where the kernel makes them equal (`probe::run`);
     /// false measures everything (`probe::run_unshared`).
     pub share: bool,
+    /// The stubs of the struct_ops members ([`super::refs`]).
+    pub stubs: &'a super::refs::Stubs,
     /// Per variant (index of `out`): the prologue its programs start with
     /// and the value they return.
     pub frames: Vec<(Vec<Insn>, i32)>,

@@ -538,6 +538,13 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
     let btf_fds = if needs_modules { sys::kernel_btfs().unwrap_or_default() } else { Vec::new() };
     let module_fd: HashMap<&str, RawFd> = btf_fds.iter().map(|b| (b.name.as_str(), b.fd.as_raw_fd())).collect();
 
+    // The stubs of every struct_ops member asked (refcounted arguments).
+    let stubs = refs::Stubs::of(
+        kernel,
+        vs.iter().filter_map(|v| Some((v.attach_btf.as_ref()?.name.as_str(), v))).flat_map(|(ops, v)| {
+            v.struct_ops_member.iter().map(String::as_str).chain(v.other_members.iter().map(|(m, _)| m.as_str())).map(move |m| (ops, m))
+        }),
+    );
     let mut prepared: Vec<Prepared> = vs
         .iter()
         .map(|v| Prepared {
@@ -548,7 +555,7 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
             attach_btf_obj_fd: v.attach_btf.as_ref().and_then(|a| a.module.as_deref()).and_then(|m| module_fd.get(m).copied()).unwrap_or(0),
             ret: 0,
             prologue: match (&v.attach_btf, &v.struct_ops_member) {
-                (Some(a), Some(m)) => refs::member_prologue(kernel, &surface.kfuncs, &a.name, m),
+                (Some(a), Some(m)) => refs::member_prologue(kernel, &surface.kfuncs, &stubs, &a.name, m),
                 _ => Vec::new(),
             },
         })
@@ -604,7 +611,7 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
         let Some(p) = prepared.get(i) else { continue };
         let (prog_type, flags, attach_btf_id, attach_btf_obj_fd) = (p.prog_type, p.flags, p.attach_btf_id, p.attach_btf_obj_fd);
         for (name, idx) in &v.other_members {
-            let prologue = v.attach_btf.as_ref().map(|a| refs::member_prologue(kernel, &surface.kfuncs, &a.name, name)).unwrap_or_default();
+            let prologue = v.attach_btf.as_ref().map(|a| refs::member_prologue(kernel, &surface.kfuncs, &stubs, &a.name, name)).unwrap_or_default();
             prepared.push(Prepared { prog_type, expected_attach_type: *idx, flags, attach_btf_id, attach_btf_obj_fd, ret: 0, prologue });
             member_of.push((i, name.clone(), *idx));
         }
@@ -957,6 +964,7 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
         helpers: opts.helpers,
         kfunc_probes: opts.kfuncs,
         share,
+        stubs: &stubs,
         frames: prepared.iter().take(out.len()).map(|p| (p.prologue.clone(), p.ret)).collect(),
     };
     summary.loads += contexts::add(&env, &mut out);

@@ -19,23 +19,56 @@ use super::sys::Insn;
 use crate::btf::{Btf, Kind, TypeId};
 use crate::kernel::Kernel;
 use crate::surface::Kfunc;
+use std::collections::HashMap;
+
+/// The stub FUNC `<struct>__<member>` of each struct_ops member the probe
+/// implements, by name: (index in `kernel.btfs()`, id), the first BTF that
+/// has it, vmlinux first. Found in one pass per BTF ([`Btf::first_of_kind`])
+/// rather than one by-name lookup each, which would index every type of
+/// the kernel for them.
+pub(super) struct Stubs(HashMap<String, (usize, TypeId)>);
+
+impl Stubs {
+    /// The stubs of `members`, `(struct, member)` pairs.
+    pub(super) fn of<'a>(kernel: &Kernel, members: impl Iterator<Item = (&'a str, &'a str)>) -> Stubs {
+        let mut left: Vec<String> = members.map(|(ops, m)| format!("{ops}__{m}")).collect();
+        left.sort_unstable();
+        left.dedup();
+        let mut found = HashMap::new();
+        for (bi, kb) in kernel.btfs().enumerate() {
+            if left.is_empty() {
+                break;
+            }
+            let names: Vec<&str> = left.iter().map(String::as_str).collect();
+            let ids = kb.btf.first_of_kind(Kind::Func, &names);
+            let mut rest = Vec::new();
+            for (name, id) in left.into_iter().zip(ids) {
+                match id {
+                    Some(id) => {
+                        found.insert(name, (bi, id));
+                    }
+                    None => rest.push(name),
+                }
+            }
+            left = rest;
+        }
+        Stubs(found)
+    }
+}
 
 /// The refcounted parameters of struct_ops member `ops.member`: (argument
 /// index, name of the struct the argument points to).
-pub(super) fn refcounted_args(kernel: &Kernel, ops: &str, member: &str) -> Vec<(usize, String)> {
-    let stub = format!("{ops}__{member}");
-    for kb in kernel.btfs() {
-        let b = &kb.btf;
-        let Some(f) = b.find(&stub, Kind::Func) else { continue };
-        let Some(proto) = b.resolve(f.ref_type()) else { continue };
-        return proto
-            .params()
-            .enumerate()
-            .filter(|(_, p)| p.name.ends_with("__ref"))
-            .filter_map(|(i, p)| pointee_struct(b, p.ty).map(|s| (i, s)))
-            .collect();
-    }
-    Vec::new()
+pub(super) fn refcounted_args(kernel: &Kernel, stubs: &Stubs, ops: &str, member: &str) -> Vec<(usize, String)> {
+    let Some(&(bi, id)) = stubs.0.get(&format!("{ops}__{member}")) else { return Vec::new() };
+    let Some(kb) = kernel.btfs().nth(bi) else { return Vec::new() };
+    let b = &kb.btf;
+    let Some(proto) = b.ty(id).and_then(|f| b.resolve(f.ref_type())) else { return Vec::new() };
+    proto
+        .params()
+        .enumerate()
+        .filter(|(_, p)| p.name.ends_with("__ref"))
+        .filter_map(|(i, p)| pointee_struct(b, p.ty).map(|s| (i, s)))
+        .collect()
 }
 
 fn pointee_struct(b: &Btf, ty: TypeId) -> Option<String> {
@@ -70,8 +103,8 @@ pub(super) fn releasers(kernel: &Kernel, kfuncs: &[Kfunc], name: &str) -> Vec<us
 /// refcounted argument `arg` released by kfunc `btf_id` (vmlinux),
 /// `r6 = r1; r1 = *(u64 *)(r6 + 8 * arg); call kfunc; r1 = r6`. Empty when
 /// the member has none (or nothing releases one).
-pub(super) fn member_prologue(kernel: &Kernel, kfuncs: &[Kfunc], ops: &str, member: &str) -> Vec<Insn> {
-    let releases: Vec<(usize, u32)> = refcounted_args(kernel, ops, member)
+pub(super) fn member_prologue(kernel: &Kernel, kfuncs: &[Kfunc], stubs: &Stubs, ops: &str, member: &str) -> Vec<Insn> {
+    let releases: Vec<(usize, u32)> = refcounted_args(kernel, stubs, ops, member)
         .into_iter()
         .filter_map(|(arg, s)| releasers(kernel, kfuncs, &s).first().and_then(|&k| kfuncs.get(k)).map(|k| (arg, k.btf_id.get())))
         .collect();

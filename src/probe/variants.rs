@@ -134,13 +134,52 @@ pub fn enum_value(btf: &Btf, name: &str, value: &str) -> Option<u32> {
     enum_values(btf, name).into_iter().find(|(n, _)| n == value).map(|(_, v)| v)
 }
 
-/// First FUNC / TYPEDEF among `names`, in vmlinux then modules.
-fn find_target(kernel: &Kernel, names: &[&str], kind: Kind) -> Option<AttachBtf> {
+/// Every FUNC and TYPEDEF name the [`TABLE`] attaches to, with its kind.
+fn wanted_targets() -> Vec<(&'static str, Kind)> {
+    let mut out: Vec<(&'static str, Kind)> = Vec::new();
+    for &(_, _, _, _, target) in TABLE {
+        let (names, kind) = match target {
+            Target::Func(n) => (n, Kind::Func),
+            Target::Typedef(n) => (n, Kind::Typedef),
+            Target::None | Target::Ext => continue,
+        };
+        for &n in names {
+            if !out.contains(&(n, kind)) {
+                out.push((n, kind));
+            }
+        }
+    }
+    out
+}
+
+/// The lowest own id of each of `wanted` in `btf` (None where absent):
+/// [`Btf::first_of_kind`] per kind, not the by-name index of every type.
+fn lowest_ids(btf: &Btf, wanted: &[(&str, Kind)]) -> Vec<Option<u32>> {
+    let mut found: Vec<Option<u32>> = vec![None; wanted.len()];
+    for kind in [Kind::Func, Kind::Typedef] {
+        let (at, names): (Vec<usize>, Vec<&str>) = wanted.iter().enumerate().filter(|(_, w)| w.1 == kind).map(|(i, w)| (i, w.0)).unzip();
+        for (i, id) in at.into_iter().zip(btf.first_of_kind(kind, &names)) {
+            if let Some(slot) = found.get_mut(i) {
+                *slot = id.map(|t| t.get());
+            }
+        }
+    }
+    found
+}
+
+/// First FUNC / TYPEDEF among `names`, in vmlinux then modules (each
+/// BTF's targets found in one pass, on first need: `found`).
+fn find_target(kernel: &Kernel, wanted: &[(&str, Kind)], found: &mut Vec<Vec<Option<u32>>>, names: &[&str], kind: Kind) -> Option<AttachBtf> {
     for n in names {
-        for kb in kernel.btfs() {
-            if let Some(t) = kb.btf.by_name(n).find(|t| t.kind == kind && t.id >= kb.btf.start_id()) {
+        let w = wanted.iter().position(|&(wn, wk)| wn == *n && wk == kind)?;
+        for (bi, kb) in kernel.btfs().enumerate() {
+            while found.len() <= bi {
+                let next = kernel.btfs().nth(found.len()).map(|b| lowest_ids(&b.btf, wanted)).unwrap_or_default();
+                found.push(next);
+            }
+            if let Some(id) = found.get(bi).and_then(|f| f.get(w).copied().flatten()) {
                 let module = (kb.name != "vmlinux").then(|| kb.name.clone());
-                return Some(AttachBtf { name: n.to_string(), kind: kind.name().to_lowercase(), id: t.id.get(), module });
+                return Some(AttachBtf { name: n.to_string(), kind: kind.name().to_lowercase(), id, module });
             }
         }
     }
@@ -152,6 +191,8 @@ pub fn of(kernel: &Kernel) -> Vec<Variant> {
     let btf = &kernel.vmlinux.btf;
     let prog_types = enum_values(btf, "bpf_prog_type");
     let attach: HashMap<String, u32> = enum_values(btf, "bpf_attach_type").into_iter().collect();
+    let wanted = wanted_targets();
+    let mut found: Vec<Vec<Option<u32>>> = Vec::new();
     let mut out = Vec::new();
     for (pt, ptid) in &prog_types {
         let Some(short) = pt.strip_prefix("BPF_PROG_TYPE_") else { continue };
@@ -180,7 +221,7 @@ pub fn of(kernel: &Kernel) -> Vec<Variant> {
                 Target::None => {}
                 Target::Func(names) | Target::Typedef(names) => {
                     let kind = if matches!(target, Target::Func(_)) { Kind::Func } else { Kind::Typedef };
-                    v.attach_btf = find_target(kernel, names, kind);
+                    v.attach_btf = find_target(kernel, &wanted, &mut found, names, kind);
                     if v.attach_btf.is_none() {
                         v.not_probed = Some(format!("no attach target in this kernel's BTF (looked for {})", names.join(", ")));
                     }
@@ -203,7 +244,16 @@ fn struct_ops(kernel: &Kernel, pt: &str, ptid: u32) -> Vec<Variant> {
     let mut out = Vec::new();
     for kb in kernel.btfs() {
         let b = &kb.btf;
-        for t in b.types_of_kind(Kind::Struct) {
+        // Only the STRUCTs whose name starts with `bpf_stru` are read in
+        // full (a few dozen of a vmlinux's 10,000).
+        let key = u64::from_le_bytes(*b"bpf_stru");
+        let mut ids = Vec::new();
+        b.for_each_id_name_word(Kind::Struct, |id, _, word| {
+            if word == key {
+                ids.push(id);
+            }
+        });
+        for t in ids.into_iter().filter_map(|id| b.ty(id)) {
             let Some(ops) = t.name().strip_prefix("bpf_struct_ops_") else { continue };
             // 6.7+: `{ struct bpf_struct_ops_common_value common; struct X data; }`
             // (the kernel's `is_valid_value_type`); before: the common
