@@ -1365,10 +1365,9 @@ impl Btf {
         self.for_each_id_name_word(kind, |id, off, word| {
             let b = bit(word);
             if filter.get(b / 64).is_some_and(|f| f & (1 << (b % 64)) != 0) {
-                let Ok(k) = long.binary_search_by_key(&word, |&(w, _)| w) else { return short_match(&mut found, id, off, word) };
                 // Every name with these first 8 bytes (adjacent once sorted).
                 let first = long.partition_point(|&(w, _)| w < word);
-                for &(_, i) in long.get(first.min(k)..).unwrap_or(&[]).iter().take_while(|&&(w, _)| w == word) {
+                for &(_, i) in long.get(first..).unwrap_or(&[]).iter().take_while(|&&(w, _)| w == word) {
                     spell(&mut found, id, off, i);
                 }
             }

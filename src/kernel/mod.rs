@@ -197,6 +197,25 @@ impl Kernel {
     pub fn btfs(&self) -> impl Iterator<Item = &KernelBtf> {
         std::iter::once(&self.vmlinux).chain(self.modules.iter())
     }
+    /// For each of `names`, the first BTF of [`Kernel::btfs`] (vmlinux
+    /// first) with an own type of `kind` so named: (its index in `btfs()`,
+    /// the lowest such id). One [`Btf::first_of_kind`] pass per BTF, a
+    /// module's only for the names not found before it.
+    pub fn first_of_kind(&self, kind: crate::btf::Kind, names: &[&str]) -> Vec<Option<(usize, crate::btf::TypeId)>> {
+        let mut found = vec![None; names.len()];
+        for (bi, kb) in self.btfs().enumerate() {
+            let (at, left): (Vec<usize>, Vec<&str>) = names.iter().enumerate().filter(|&(i, _)| found.get(i).is_some_and(Option::is_none)).map(|(i, &n)| (i, n)).unzip();
+            if left.is_empty() {
+                break;
+            }
+            for (i, id) in at.into_iter().zip(kb.btf.first_of_kind(kind, &left)) {
+                if let (Some(slot), Some(id)) = (found.get_mut(i), id) {
+                    *slot = Some((bi, id));
+                }
+            }
+        }
+        found
+    }
     /// The module called `name`.
     pub fn module(&self, name: &str) -> Option<&KernelBtf> {
         self.modules.iter().find(|m| m.name == name)

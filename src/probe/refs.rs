@@ -23,37 +23,22 @@ use std::collections::HashMap;
 
 /// The stub FUNC `<struct>__<member>` of each struct_ops member the probe
 /// implements, by name: (index in `kernel.btfs()`, id), the first BTF that
-/// has it, vmlinux first. Found in one pass per BTF ([`Btf::first_of_kind`])
-/// rather than one by-name lookup each, which would index every type of
-/// the kernel for them.
+/// has it, vmlinux first. Found in one pass per BTF
+/// ([`Kernel::first_of_kind`]) rather than one by-name lookup each, which
+/// would index every type of the kernel for them.
 pub(super) struct Stubs(HashMap<String, (usize, TypeId)>);
 
 impl Stubs {
     /// The stubs of `members`, `(struct, member)` pairs.
     pub(super) fn of<'a>(kernel: &Kernel, members: impl Iterator<Item = (&'a str, &'a str)>) -> Stubs {
-        let mut left: Vec<String> = members.map(|(ops, m)| format!("{ops}__{m}")).collect();
-        left.sort_unstable();
-        left.dedup();
-        let mut found = HashMap::new();
-        for (bi, kb) in kernel.btfs().enumerate() {
-            if left.is_empty() {
-                break;
-            }
-            let names: Vec<&str> = left.iter().map(String::as_str).collect();
-            let ids = kb.btf.first_of_kind(Kind::Func, &names);
-            let mut rest = Vec::new();
-            for (name, id) in left.into_iter().zip(ids) {
-                match id {
-                    Some(id) => {
-                        found.insert(name, (bi, id));
-                    }
-                    None => rest.push(name),
-                }
-            }
-            left = rest;
-        }
-        Stubs(found)
+        let mut names: Vec<String> = members.map(|(ops, m)| format!("{ops}__{m}")).collect();
+        names.sort_unstable();
+        names.dedup();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let found = kernel.first_of_kind(Kind::Func, &refs);
+        Stubs(names.iter().cloned().zip(found).filter_map(|(n, f)| Some((n, f?))).collect())
     }
+
 }
 
 /// The refcounted parameters of struct_ops member `ops.member`: (argument

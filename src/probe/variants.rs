@@ -134,56 +134,39 @@ pub fn enum_value(btf: &Btf, name: &str, value: &str) -> Option<u32> {
     enum_values(btf, name).into_iter().find(|(n, _)| n == value).map(|(_, v)| v)
 }
 
-/// Every FUNC and TYPEDEF name the [`TABLE`] attaches to, with its kind.
-fn wanted_targets() -> Vec<(&'static str, Kind)> {
-    let mut out: Vec<(&'static str, Kind)> = Vec::new();
-    for &(_, _, _, _, target) in TABLE {
-        let (names, kind) = match target {
-            Target::Func(n) => (n, Kind::Func),
-            Target::Typedef(n) => (n, Kind::Typedef),
-            Target::None | Target::Ext => continue,
-        };
-        for &n in names {
-            if !out.contains(&(n, kind)) {
-                out.push((n, kind));
+/// Where each FUNC and TYPEDEF name the [`TABLE`] attaches to lives:
+/// (index in `kernel.btfs()`, id), by [`Kernel::first_of_kind`] (one pass
+/// per kind and BTF, not the by-name index of every type).
+fn targets(kernel: &Kernel) -> HashMap<(&'static str, Kind), (usize, u32)> {
+    let mut out = HashMap::new();
+    for kind in [Kind::Func, Kind::Typedef] {
+        let mut names: Vec<&'static str> = Vec::new();
+        for &(_, _, _, _, target) in TABLE {
+            match target {
+                Target::Func(n) if kind == Kind::Func => names.extend(n),
+                Target::Typedef(n) if kind == Kind::Typedef => names.extend(n),
+                _ => {}
+            }
+        }
+        names.sort_unstable();
+        names.dedup();
+        for (n, f) in names.iter().zip(kernel.first_of_kind(kind, &names)) {
+            if let Some((bi, id)) = f {
+                out.insert((*n, kind), (bi, id.get()));
             }
         }
     }
     out
 }
 
-/// The lowest own id of each of `wanted` in `btf` (None where absent):
-/// [`Btf::first_of_kind`] per kind, not the by-name index of every type.
-fn lowest_ids(btf: &Btf, wanted: &[(&str, Kind)]) -> Vec<Option<u32>> {
-    let mut found: Vec<Option<u32>> = vec![None; wanted.len()];
-    for kind in [Kind::Func, Kind::Typedef] {
-        let (at, names): (Vec<usize>, Vec<&str>) = wanted.iter().enumerate().filter(|(_, w)| w.1 == kind).map(|(i, w)| (i, w.0)).unzip();
-        for (i, id) in at.into_iter().zip(btf.first_of_kind(kind, &names)) {
-            if let Some(slot) = found.get_mut(i) {
-                *slot = id.map(|t| t.get());
-            }
-        }
-    }
-    found
-}
-
-/// First FUNC / TYPEDEF among `names`, in vmlinux then modules (each
-/// BTF's targets found in one pass, on first need: `found`).
-fn find_target(kernel: &Kernel, wanted: &[(&str, Kind)], found: &mut Vec<Vec<Option<u32>>>, names: &[&str], kind: Kind) -> Option<AttachBtf> {
-    for n in names {
-        let w = wanted.iter().position(|&(wn, wk)| wn == *n && wk == kind)?;
-        for (bi, kb) in kernel.btfs().enumerate() {
-            while found.len() <= bi {
-                let next = kernel.btfs().nth(found.len()).map(|b| lowest_ids(&b.btf, wanted)).unwrap_or_default();
-                found.push(next);
-            }
-            if let Some(id) = found.get(bi).and_then(|f| f.get(w).copied().flatten()) {
-                let module = (kb.name != "vmlinux").then(|| kb.name.clone());
-                return Some(AttachBtf { name: n.to_string(), kind: kind.name().to_lowercase(), id, module });
-            }
-        }
-    }
-    None
+/// First FUNC / TYPEDEF among `names`, in vmlinux then modules.
+fn find_target(kernel: &Kernel, targets: &HashMap<(&'static str, Kind), (usize, u32)>, names: &[&'static str], kind: Kind) -> Option<AttachBtf> {
+    names.iter().find_map(|&n| {
+        let &(bi, id) = targets.get(&(n, kind))?;
+        let kb = kernel.btfs().nth(bi)?;
+        let module = (kb.name != "vmlinux").then(|| kb.name.clone());
+        Some(AttachBtf { name: n.to_string(), kind: kind.name().to_lowercase(), id, module })
+    })
 }
 
 /// Every variant to probe on `kernel`.
@@ -191,8 +174,7 @@ pub fn of(kernel: &Kernel) -> Vec<Variant> {
     let btf = &kernel.vmlinux.btf;
     let prog_types = enum_values(btf, "bpf_prog_type");
     let attach: HashMap<String, u32> = enum_values(btf, "bpf_attach_type").into_iter().collect();
-    let wanted = wanted_targets();
-    let mut found: Vec<Vec<Option<u32>>> = Vec::new();
+    let targets = targets(kernel);
     let mut out = Vec::new();
     for (pt, ptid) in &prog_types {
         let Some(short) = pt.strip_prefix("BPF_PROG_TYPE_") else { continue };
@@ -221,7 +203,7 @@ pub fn of(kernel: &Kernel) -> Vec<Variant> {
                 Target::None => {}
                 Target::Func(names) | Target::Typedef(names) => {
                     let kind = if matches!(target, Target::Func(_)) { Kind::Func } else { Kind::Typedef };
-                    v.attach_btf = find_target(kernel, &wanted, &mut found, names, kind);
+                    v.attach_btf = find_target(kernel, &targets, names, kind);
                     if v.attach_btf.is_none() {
                         v.not_probed = Some(format!("no attach target in this kernel's BTF (looked for {})", names.join(", ")));
                     }

@@ -58,20 +58,35 @@ pub fn json(w: &mut dyn Write, s: &Surface) -> io::Result<()> {
     w.write_all(&buf)
 }
 
+/// An array as serde_json's pretty printer writes it at nesting `depth`
+/// (its items one level deeper, each written by `item`): `[]` when empty.
+fn array<T>(b: &mut Vec<u8>, depth: usize, items: impl IntoIterator<Item = T>, mut item: impl FnMut(&mut Vec<u8>, T) -> io::Result<()>) -> io::Result<()> {
+    let mut any = false;
+    for x in items {
+        b.extend_from_slice(if any { b",\n" } else { b"[\n" });
+        b.resize(b.len() + 2 * (depth + 1), b' ');
+        item(b, x)?;
+        any = true;
+    }
+    if any {
+        b.push(b'\n');
+        b.resize(b.len() + 2 * depth, b' ');
+        b.push(b']');
+    } else {
+        b.extend_from_slice(b"[]");
+    }
+    Ok(())
+}
+
 /// The `kfuncs` array exactly as serde_json's pretty printer writes it as
 /// a value of the top-level object (the test `json_as_serde_writes_it`
 /// holds it to that).
 fn write_kfuncs(b: &mut Vec<u8>, kfuncs: &[Kfunc]) -> io::Result<()> {
-    if kfuncs.is_empty() {
-        b.extend_from_slice(b"[]");
-        return Ok(());
-    }
-    b.push(b'[');
-    for (i, k) in kfuncs.iter().enumerate() {
+    array(b, 1, kfuncs, |b, k| {
         // Every field named, none with `..`: a field added to `Kfunc`
         // does not compile here until this writer spells it too.
         let Kfunc { name, btf_id, module, proto, flags, flags_raw, flags_known, source, sources, fastcall, impl_pair } = k;
-        b.extend_from_slice(if i == 0 { b"\n    {\n      \"name\": " } else { b",\n    {\n      \"name\": " });
+        b.extend_from_slice(b"{\n      \"name\": ");
         json_str(b, name)?;
         write!(b, ",\n      \"btf_id\": {},\n      \"module\": ", btf_id.0)?;
         match module {
@@ -88,52 +103,30 @@ fn write_kfuncs(b: &mut Vec<u8>, kfuncs: &[Kfunc]) -> io::Result<()> {
             json_str(b, &text)?;
         }
         b.extend_from_slice(b",\n      \"flags\": ");
-        str_list(b, flags.iter().map(String::as_str))?;
+        array(b, 3, flags, |b, f| json_str(b, f))?;
         write!(b, ",\n      \"flags_raw\": {flags_raw},\n      \"flags_known\": {flags_known},\n      \"source\": ")?;
         json_str(b, source.as_str())?;
         b.extend_from_slice(b",\n      \"sources\": ");
-        str_list(b, sources.iter().map(|s| s.as_str()))?;
+        array(b, 3, sources, |b, s| json_str(b, s.as_str()))?;
         write!(b, ",\n      \"fastcall\": {fastcall}")?;
         if let Some(p) = impl_pair {
             b.extend_from_slice(b",\n      \"impl_pair\": ");
             json_str(b, p)?;
         }
         b.extend_from_slice(b"\n    }");
-    }
-    b.extend_from_slice(b"\n  ]");
-    Ok(())
-}
-
-/// An array of strings as the value of a kfunc's field.
-fn str_list<'a>(b: &mut Vec<u8>, items: impl ExactSizeIterator<Item = &'a str>) -> io::Result<()> {
-    if items.len() == 0 {
-        b.extend_from_slice(b"[]");
-        return Ok(());
-    }
-    b.push(b'[');
-    for (i, s) in items.enumerate() {
-        b.extend_from_slice(if i == 0 { b"\n        " } else { b",\n        " });
-        json_str(b, s)?;
-    }
-    b.extend_from_slice(b"\n      ]");
-    Ok(())
+        Ok(())
+    })
 }
 
 /// The `helpers` array as serde_json's pretty printer writes it.
 fn write_helpers(b: &mut Vec<u8>, helpers: &[Helper]) -> io::Result<()> {
-    if helpers.is_empty() {
-        b.extend_from_slice(b"[]");
-        return Ok(());
-    }
-    b.push(b'[');
-    for (i, h) in helpers.iter().enumerate() {
+    array(b, 1, helpers, |b, h| {
         let Helper { name, id } = h;
-        b.extend_from_slice(if i == 0 { b"\n    {\n      \"name\": " } else { b",\n    {\n      \"name\": " });
+        b.extend_from_slice(b"{\n      \"name\": ");
         json_str(b, name)?;
         write!(b, ",\n      \"id\": {id}\n    }}")?;
-    }
-    b.extend_from_slice(b"\n  ]");
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Tables of kfuncs and/or helpers under a one-line kernel summary.
