@@ -72,6 +72,38 @@ fn helper_groups_hold_on_data_kernels() {
     assert!(pairs >= 12, "{pairs} pairs compared");
 }
 
+/// Variants with an attach target that share a helper group
+/// (`reuse::TARGET_HELPER_SHARING`: tp_btf) answer as the group's leader
+/// outside both exception lists, `gpl_only` too; and the exceptions are
+/// not idle: on every kernel some of them differ.
+#[test]
+fn target_helper_groups_hold_on_data_kernels() {
+    let (mut pairs, mut differing) = (0, 0);
+    for (path, p) in data_probes() {
+        for &(pt, at, group, exc) in reuse::TARGET_HELPER_SHARING {
+            let Some(&(lt, _, lexc)) = reuse::HELPER_SHARING.iter().find(|(_, g, _)| *g == group) else { panic!("no group {group}") };
+            let Some(l) = first(&p, lt, false) else { continue };
+            let followers = p.variants.iter().filter(|v| {
+                v.load == LoadOutcome::Loadable && v.variant.prog_type == pt && v.variant.attach_type.as_deref() == Some(at) && !v.variant.sleepable
+            });
+            for f in followers {
+                pairs += 1;
+                for (a, b) in l.helpers.iter().zip(&f.helpers) {
+                    assert_eq!(a.name, b.name);
+                    if lexc.contains(&a.name.as_str()) || exc.contains(&a.name.as_str()) {
+                        differing += usize::from(a.decision != b.decision);
+                        continue;
+                    }
+                    assert_eq!(a.decision, b.decision, "{}: {} vs {}: {}", path.display(), l.variant.label, f.variant.label, a.name);
+                    assert_eq!(l.gpl_only_helpers.contains(&a.id), f.gpl_only_helpers.contains(&b.id), "{}: gpl_only {}", path.display(), a.name);
+                }
+            }
+        }
+    }
+    // kprobe and tp_btf on each of four kernels.
+    assert!(pairs >= 4 && differing >= 4 * pairs, "{pairs} pairs, {differing} exceptions differing");
+}
+
 /// In a kernel whose `enum btf_kfunc_hook` the table describes, every
 /// membership refusal of a hook group's first program type is the verdict of
 /// every other type of the group; and on 6.1 (another layout, where the rule

@@ -513,6 +513,14 @@ struct Prepared {
     prologue: Vec<sys::Insn>,
 }
 
+/// Whether every load of variant `v` costs much more than another's: a
+/// tp_btf program's, whose tracepoint verifier.c `bpf_check_attach_target`
+/// resolves by a linear scan of vmlinux BTF (`btf_find_by_name_kind` for
+/// the template's `__bpf_trace_*` FUNC) on every load.
+fn costly(v: &Variant) -> bool {
+    v.attach_btf.as_ref().is_some_and(|a| a.kind == "typedef")
+}
+
 fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> Result<Probe> {
     // The SHA-256 of the vmlinux BTF (5.5 MB on 6.18) on a thread of its
     // own, while this one reads the surface and the variants.
@@ -654,7 +662,7 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
         &prepared
             .iter()
             .enumerate()
-            .map(|(i, p)| (p.prog_type, p.flags & sys::BPF_F_SLEEPABLE != 0, share && loadable(i)))
+            .map(|(i, p)| (p.prog_type, p.flags & sys::BPF_F_SLEEPABLE != 0, share && loadable(i), vs.get(i).is_some_and(costly)))
             .collect::<Vec<_>>(),
     );
     // Kfunc hook groups ([`reuse::KFUNC_HOOK_GROUPS`]): the program-type
@@ -708,7 +716,7 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
         let mut first: HashMap<(&str, bool), (usize, &[&str])> = HashMap::new();
         for &i in probed.iter().filter(|&&i| i < first_member && license_neutral.contains(&i)) {
             let Some(v) = vs.get(i) else { continue };
-            let Some((group, exc)) = reuse::helper_group(&v.prog_type).filter(|_| v.attach_btf.is_none()) else { continue };
+            let Some((group, exc)) = reuse::variant_helper_group(&v.prog_type, v.attach_type.as_deref(), v.attach_btf.is_some()) else { continue };
             let (l, lexc) = *first.entry((group, v.sleepable)).or_insert((i, exc));
             if let Some(slot) = hlead.get_mut(i) {
                 *slot = (l, exc, lexc);

@@ -247,20 +247,31 @@ pub fn hook_copies(name: &str, leader: &Decision) -> bool {
             if message.strip_prefix("calling kernel function ").and_then(|m| m.strip_suffix(" is not allowed")) == Some(name))
 }
 
-/// For each probed program (`(prog_type, sleepable, shares)`, where `shares`
-/// is false for programs that never take verdicts from another: those
-/// [`super::run_unshared`] probes), the index of the program whose kfunc verdicts it
-/// starts from: itself for a leader. The leader of a program type is its
-/// first non-sleepable program, else its first.
-pub fn leaders(programs: &[(u32, bool, bool)]) -> Vec<usize> {
+/// For each probed program (`(prog_type, sleepable, shares, costly)`, where
+/// `shares` is false for programs that never take verdicts from another:
+/// those [`super::run_unshared`] probes), the index of the program whose
+/// kfunc verdicts it starts from: itself for a leader. The leader of a
+/// program type is its first non-sleepable program whose loads are not
+/// `costly`, else its first non-sleepable one, else its first. (The leader
+/// loads every kfunc, its followers few; a tp_btf load costs five times
+/// another: [`TARGET_HELPER_SHARING`]. Which one leads changes no verdict:
+/// membership is the program type's, and what else may differ is measured
+/// in each, [`must_reprobe`].)
+pub fn leaders(programs: &[(u32, bool, bool, bool)]) -> Vec<usize> {
     let mut out: Vec<usize> = (0..programs.len()).collect();
-    for (i, &(pt, _, shares)) in programs.iter().enumerate() {
+    for (i, &(pt, _, shares, _)) in programs.iter().enumerate() {
         if !shares {
             continue;
         }
-        let same = |j: &usize| programs.get(*j).is_some_and(|&(p, _, s)| s && p == pt);
+        let same = |j: &usize| programs.get(*j).is_some_and(|&(p, _, s, _)| s && p == pt);
         let group: Vec<usize> = (0..programs.len()).filter(same).collect();
-        let leader = group.iter().copied().find(|&j| programs.get(j).is_some_and(|p| !p.1)).or_else(|| group.first().copied());
+        let awake = |j: &usize| programs.get(*j).is_some_and(|p| !p.1);
+        let leader = group
+            .iter()
+            .copied()
+            .find(|j| awake(j) && programs.get(*j).is_some_and(|p| !p.3))
+            .or_else(|| group.iter().copied().find(awake))
+            .or_else(|| group.first().copied());
         if let (Some(slot), Some(l)) = (out.get_mut(i), leader) {
             *slot = l;
         }
@@ -385,6 +396,71 @@ pub const HELPER_SHARING: &[(&str, &str, &[&str])] = &[
     ("BPF_PROG_TYPE_CGROUP_SOCKOPT", "cg_sockopt_func_proto", &["bpf_setsockopt", "bpf_getsockopt", "bpf_get_retval", "bpf_set_retval"]),
 ];
 
+/// Variants with an attach target whose helper verdicts still come from a
+/// [`HELPER_SHARING`] group: (program type, attach type, group, exceptions).
+///
+/// tp_btf (`BPF_PROG_TYPE_TRACING`, `BPF_TRACE_RAW_TP`): kernel/trace/bpf_trace.c
+/// `tracing_prog_func_proto` (v5.10–v7.2) answers its own cases and hands
+/// every other helper to `raw_tp_prog_func_proto` (the iterator fallback,
+/// `bpf_iter_get_func_proto`, is for `BPF_TRACE_ITER` only), which answers
+/// `perf_event_output`, `get_stackid`, `get_stack` and hands the rest to
+/// `bpf_tracing_func_proto`. No case of that one looks at the attach target
+/// (`bpf_prog_check_recur` returns true for every tracing attach type but
+/// `BPF_TRACE_ITER`, as for kprobes), and the tracepoint enters no helper
+/// check: only `bpf_check_attach_target` resolves it, at load. The
+/// exceptions are `tracing_prog_func_proto`'s own cases (the socket casts
+/// and storage, `d_path` with its `allowed()` allowlist of attach targets,
+/// the `seq_*` helpers of iterators, the trampoline helpers), raw_tp's, and
+/// `get_func_ip` (verifier.c `check_get_func_ip` names the program type in
+/// its refusal). Worth it because each tp_btf load makes
+/// `bpf_check_attach_target` look the tracepoint's template up by name in
+/// vmlinux BTF (`btf_find_by_name_kind`, a linear scan): about 150 µs a
+/// load on 6.18, against 15–30 µs for any other.
+pub const TARGET_HELPER_SHARING: &[(&str, &str, &str, &[&str])] = &[(
+    "BPF_PROG_TYPE_TRACING",
+    "BPF_TRACE_RAW_TP",
+    "bpf_tracing_func_proto",
+    &[
+        "bpf_skb_output",
+        "bpf_xdp_output",
+        "bpf_skc_to_tcp6_sock",
+        "bpf_skc_to_tcp_sock",
+        "bpf_skc_to_tcp_timewait_sock",
+        "bpf_skc_to_tcp_request_sock",
+        "bpf_skc_to_udp6_sock",
+        "bpf_skc_to_unix_sock",
+        "bpf_skc_to_mptcp_sock",
+        "bpf_sk_storage_get",
+        "bpf_sk_storage_delete",
+        "bpf_sock_from_file",
+        "bpf_get_socket_cookie",
+        "bpf_xdp_get_buff_len",
+        "bpf_seq_printf",
+        "bpf_seq_write",
+        "bpf_seq_printf_btf",
+        "bpf_d_path",
+        "bpf_get_func_arg",
+        "bpf_get_func_ret",
+        "bpf_get_func_arg_cnt",
+        "bpf_get_attach_cookie",
+        "bpf_perf_event_output",
+        "bpf_get_stackid",
+        "bpf_get_stack",
+        "bpf_get_func_ip",
+    ],
+)];
+
+/// The helper group of a variant (program type, attach type, whether it
+/// has an attach target) and the helpers it measures itself: its program
+/// type's ([`helper_group`]) when it has no attach target, else a
+/// [`TARGET_HELPER_SHARING`] row's.
+pub fn variant_helper_group(prog_type: &str, attach_type: Option<&str>, has_target: bool) -> Option<(&'static str, &'static [&'static str])> {
+    if !has_target {
+        return helper_group(prog_type);
+    }
+    TARGET_HELPER_SHARING.iter().find(|(p, a, _, _)| *p == prog_type && Some(*a) == attach_type).map(|(_, _, g, h)| (*g, *h))
+}
+
 /// struct_ops types whose other members take the helper verdicts of the
 /// first one: the type's own `verifier_ops->get_func_proto` (verifier.c
 /// `check_struct_ops_btf_id` sets `env->ops` to it) sees the member only
@@ -431,16 +507,27 @@ mod tests {
     #[test]
     fn leader_is_first_non_sleepable_of_its_type() {
         // uprobe.s (sleepable), kprobe, kprobe.multi; tc; struct_ops x2.
-        let p = [(2, true, true), (2, false, true), (2, false, true), (3, false, true), (27, false, false), (27, false, false)];
+        let p = [(2, true, true, false), (2, false, true, false), (2, false, true, false), (3, false, true, false), (27, false, false, false), (27, false, false, false)];
         assert_eq!(leaders(&p), vec![1, 1, 1, 3, 4, 5]);
         // Only sleepable programs: the first leads.
-        assert_eq!(leaders(&[(31, true, true), (31, true, true)]), vec![0, 0]);
+        assert_eq!(leaders(&[(31, true, true, false), (31, true, true, false)]), vec![0, 0]);
+        // tp_btf (costly), iter, iter.s: iter leads; only costly ones: the first.
+        assert_eq!(leaders(&[(26, false, true, true), (26, false, true, false), (26, true, true, false)]), vec![1, 1, 1]);
+        assert_eq!(leaders(&[(26, true, true, false), (26, false, true, true)]), vec![1, 1]);
     }
 
     #[test]
     fn helper_sharing_table() {
         assert_eq!(helper_group("BPF_PROG_TYPE_CGROUP_SOCK_ADDR").map(|(_, h)| h.contains(&"bpf_bind")), Some(true));
         assert_eq!(helper_group("BPF_PROG_TYPE_TRACING"), None);
+        // tp_btf shares with kprobes; fentry and iter do not.
+        let tp_btf = variant_helper_group("BPF_PROG_TYPE_TRACING", Some("BPF_TRACE_RAW_TP"), true);
+        assert_eq!(tp_btf.map(|g| g.0), helper_group("BPF_PROG_TYPE_KPROBE").map(|g| g.0));
+        assert!(tp_btf.is_some_and(|g| g.1.contains(&"bpf_seq_printf") && g.1.contains(&"bpf_get_func_ip")));
+        assert_eq!(variant_helper_group("BPF_PROG_TYPE_TRACING", Some("BPF_TRACE_ITER"), true), None);
+        assert_eq!(variant_helper_group("BPF_PROG_TYPE_TRACING", Some("BPF_TRACE_FENTRY"), true), None);
+        assert_eq!(variant_helper_group("BPF_PROG_TYPE_LSM", Some("BPF_LSM_MAC"), true), None);
+        assert_eq!(variant_helper_group("BPF_PROG_TYPE_XDP", Some("BPF_XDP"), false).map(|g| g.0), Some("xdp_func_proto"));
         assert_eq!(helper_group("BPF_PROG_TYPE_STRUCT_OPS"), None);
         assert_eq!(helper_group("BPF_PROG_TYPE_SCHED_ACT").map(|g| g.0), helper_group("BPF_PROG_TYPE_SCHED_CLS").map(|g| g.0));
         assert!(helper_must_reprobe("bpf_bind", &["bpf_bind"], &[], &Decision::VerifierAccepted));
