@@ -104,6 +104,49 @@ fn target_helper_groups_hold_on_data_kernels() {
     assert!(pairs >= 4 && differing >= 4 * pairs, "{pairs} pairs, {differing} exceptions differing");
 }
 
+/// The family of `bpf_base_func_proto` (`reuse::BASE_FAMILY`): the first
+/// program type of the family (by variant order, non-sleepable, no attach
+/// target) and every other one answer alike outside both their cases,
+/// `gpl_only` too, on every data kernel the lists cover; and leaving a
+/// list out would be seen (7.2's `sock_filter_func_proto` answers
+/// `setsockopt`, 6.12's cgroup types the current-task helpers).
+#[test]
+fn base_family_holds_on_data_kernels() {
+    let (mut pairs, mut kernels) = (0, 0);
+    let mut caught = std::collections::HashSet::new();
+    for (path, p) in data_probes() {
+        let code = p.kernel.release.as_deref().map(bpfabi::probe::sys::kernel_version_code).unwrap_or(0);
+        let mut seen = std::collections::HashSet::new();
+        let firsts: Vec<&VariantResult> = p
+            .variants
+            .iter()
+            .filter(|v| v.load == LoadOutcome::Loadable && !v.variant.sleepable && v.variant.attach_btf.is_none())
+            .filter(|v| reuse::base_family_cases(&v.variant.prog_type, code).is_some())
+            .filter(|v| seen.insert(v.variant.prog_type.clone()))
+            .collect();
+        let Some((l, rest)) = firsts.split_first() else { continue };
+        kernels += 1;
+        let lcases = reuse::base_family_cases(&l.variant.prog_type, code).unwrap();
+        for f in rest {
+            pairs += 1;
+            let cases = reuse::base_family_cases(&f.variant.prog_type, code).unwrap();
+            for (a, b) in l.helpers.iter().zip(&f.helpers) {
+                assert_eq!(a.name, b.name);
+                let differs = a.decision != b.decision || l.gpl_only_helpers.contains(&a.id) != f.gpl_only_helpers.contains(&b.id);
+                if reuse::in_cases(cases, &a.name) || reuse::in_cases(lcases, &a.name) {
+                    if differs && (a.name == "bpf_setsockopt" || a.name == "bpf_get_current_uid_gid") {
+                        caught.insert(a.name.clone());
+                    }
+                    continue;
+                }
+                assert!(!differs, "{}: {} vs {}: {}: {:?} vs {:?}", path.display(), l.variant.label, f.variant.label, a.name, a.decision, b.decision);
+            }
+        }
+    }
+    assert!(kernels >= 4 && pairs >= 60, "{kernels} kernels, {pairs} pairs");
+    assert_eq!(caught.len(), 2, "the version-specific cases are needed: {caught:?}");
+}
+
 /// In a kernel whose `enum btf_kfunc_hook` the table describes, every
 /// membership refusal of a hook group's first program type is the verdict of
 /// every other type of the group; and on 6.1 (another layout, where the rule

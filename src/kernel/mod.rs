@@ -259,11 +259,24 @@ pub struct LoadOptions {
     /// commands that read a few types of the kernel (`surface`); they must
     /// then ask [`Kernel::deferred_error`] whether a type they read was bad.
     pub lazy_btf: bool,
+    /// Read the running kernel's configuration for `/sys/kernel/btf`
+    /// (`/boot/config-*`, else `/proc/config.gz`, decompressed): `check`'s
+    /// `.kconfig` externs need it, `probe` does not.
+    pub running_config: bool,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { btf_ids: None, release: None, max_decompressed: decompress::DEFAULT_MAX_OUTPUT, modules: true, progress: false, keep_bad_modules: false, lazy_btf: false }
+        LoadOptions {
+            btf_ids: None,
+            release: None,
+            max_decompressed: decompress::DEFAULT_MAX_OUTPUT,
+            modules: true,
+            progress: false,
+            keep_bad_modules: false,
+            lazy_btf: false,
+            running_config: true,
+        }
     }
 }
 
@@ -793,7 +806,7 @@ fn read_dir(dir: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<()> 
     };
     if let Ok(text) = std::fs::read_to_string(dir.join("config")) {
         out.push(Piece::Config(text.into()));
-    } else if sysfs && dir == Path::new("/sys/kernel/btf") {
+    } else if sysfs && opts.running_config && dir == Path::new("/sys/kernel/btf") {
         if let Some(text) = running_config() {
             out.push(Piece::Config(text));
         }

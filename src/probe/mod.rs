@@ -472,7 +472,7 @@ const NOISY_HELPERS: &[&str] = &["bpf_trace_printk", "bpf_trace_vprintk", "bpf_p
 /// CAP_NET_ADMIN + CAP_SYS_ADMIN for every program type).
 pub fn run(opts: &ProbeOptions) -> Result<Probe> {
     let start = Instant::now();
-    let kernel = kernel::load_running(&LoadOptions { btf_ids: opts.btf_ids.clone(), ..LoadOptions::default() })?;
+    let kernel = kernel::load_running(&LoadOptions { btf_ids: opts.btf_ids.clone(), running_config: false, ..LoadOptions::default() })?;
     run_on(&kernel, opts, start, true)
 }
 
@@ -482,7 +482,7 @@ pub fn run(opts: &ProbeOptions) -> Result<Probe> {
 /// reference `tests/probe_live.rs` compares [`run`] with.
 pub fn run_unshared(opts: &ProbeOptions) -> Result<Probe> {
     let start = Instant::now();
-    let kernel = kernel::load_running(&LoadOptions { btf_ids: opts.btf_ids.clone(), ..LoadOptions::default() })?;
+    let kernel = kernel::load_running(&LoadOptions { btf_ids: opts.btf_ids.clone(), running_config: false, ..LoadOptions::default() })?;
     run_on(&kernel, opts, start, false)
 }
 
@@ -729,12 +729,34 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
             }
         }
     }
+    // The family of `bpf_base_func_proto` ([`reuse::BASE_FAMILY`]): each
+    // helper leader of it after the first of its sleepability measures its
+    // own cases and the first's, and takes the first's other verdicts.
+    // (family leader, the follower's cases, the leader's cases)
+    type Cases = &'static [&'static [&'static str]];
+    let mut fam: Vec<Option<(usize, Cases, Cases)>> = vec![None; prepared.len()];
+    if share {
+        let mut first: HashMap<bool, (usize, Cases)> = HashMap::new();
+        for &i in probed.iter().filter(|&&i| i < first_member && license_neutral.contains(&i)) {
+            let Some(v) = vs.get(i).filter(|v| v.attach_btf.is_none() && hlead.get(i).is_some_and(|h| h.0 == i)) else { continue };
+            let Some(cases) = reuse::base_family_cases(&v.prog_type, kern_version) else { continue };
+            let (l, lcases) = *first.entry(v.sleepable).or_insert((i, cases));
+            if let (true, Some(slot)) = (l != i, fam.get_mut(i)) {
+                *slot = Some((l, cases, lcases));
+            }
+        }
+    }
     let helper_call = |i: usize, id: u32| if license_neutral.contains(&i) { Call::HelperNonGpl(id) } else { Call::Helper(id) };
     let probed_helpers: Vec<&crate::surface::Helper> = helpers.iter().copied().filter(|h| opts.full || !NOISY_HELPERS.contains(&h.name.as_str())).collect();
     let mut jobs = Vec::new();
     for &i in &probed {
         if hlead.get(i).is_some_and(|&(l, _, _)| l == i) {
-            jobs.extend(probed_helpers.iter().map(|h| (i, helper_call(i, h.id))));
+            match fam.get(i).copied().flatten() {
+                Some((_, own, lown)) => jobs.extend(
+                    probed_helpers.iter().filter(|h| reuse::in_cases(own, &h.name) || reuse::in_cases(lown, &h.name)).map(|h| (i, helper_call(i, h.id))),
+                ),
+                None => jobs.extend(probed_helpers.iter().map(|h| (i, helper_call(i, h.id)))),
+            }
         }
         if lead.get(i) == Some(&i) && hook_lead.get(i).is_some_and(Option::is_none) {
             jobs.extend(kfunc_idx.iter().map(|&k| (i, Call::Kfunc(k))));
@@ -742,8 +764,8 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
     }
     let mut results = exec(&jobs, &prepared);
     loads += jobs.iter().zip(&results).filter(|(_, r)| r.errno != -1).count();
-    let mut by_job: HashMap<(usize, u8, u32), Decision> = HashMap::with_capacity(jobs.len());
-    let decide = |by_job: &mut HashMap<(usize, u8, u32), Decision>, jobs: &[(usize, Call)], results: &mut [Loaded]| {
+    let mut by_job = Verdicts::new(prepared.len(), helpers.iter().map(|h| h.id as usize + 1).max().unwrap_or(0), surface.kfuncs.len());
+    let decide = |by_job: &mut Verdicts, jobs: &[(usize, Call)], results: &mut [Loaded]| {
         for (&(i, c), r) in jobs.iter().zip(results) {
             let key = match c {
                 Call::Helper(id) => (i, 0, id),
@@ -757,7 +779,7 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
     };
     // Helper calls asked under a non-GPL license: decided, or (refused as
     // `gpl_only`) asked again under GPL.
-    let settle_nongpl = |by_job: &mut HashMap<(usize, u8, u32), Decision>, jobs: &[(usize, Call)], results: &mut [Loaded]| {
+    let settle_nongpl = |by_job: &mut Verdicts, jobs: &[(usize, Call)], results: &mut [Loaded]| {
         let mut again = Vec::new();
         for (&(i, c), r) in jobs.iter().zip(results) {
             if let Call::HelperNonGpl(id) = c {
@@ -776,6 +798,31 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
     let mut gpl_again = exec(&gpl_restricted, &prepared);
     loads += gpl_restricted.len();
     decide(&mut by_job, &gpl_restricted, &mut gpl_again);
+    // The family followers' other helpers: the family leader's verdict
+    // (and `gpl_only`, below), or measured where it was left undecided.
+    let mut copied_helpers: Vec<(usize, usize, u32)> = Vec::new();
+    let mut fam_jobs: Vec<(usize, Call)> = Vec::new();
+    for (i, f) in fam.iter().enumerate() {
+        let Some((l, own, lown)) = *f else { continue };
+        for h in probed_helpers.iter().filter(|h| !reuse::in_cases(own, &h.name) && !reuse::in_cases(lown, &h.name)) {
+            match by_job.get(&(l, 0, h.id)) {
+                Some(d) if !matches!(d, Decision::Undecided { .. }) => {
+                    let d = d.clone();
+                    by_job.insert((i, 0, h.id), d);
+                    copied_helpers.push((i, l, h.id));
+                }
+                _ => fam_jobs.push((i, helper_call(i, h.id))),
+            }
+        }
+    }
+    let mut fam_results = exec(&fam_jobs, &prepared);
+    loads += fam_jobs.iter().zip(&fam_results).filter(|(_, r)| r.errno != -1).count();
+    decide(&mut by_job, &fam_jobs, &mut fam_results);
+    let fam_restricted = settle_nongpl(&mut by_job, &fam_jobs, &mut fam_results);
+    let mut fam_again = exec(&fam_restricted, &prepared);
+    loads += fam_restricted.len();
+    decide(&mut by_job, &fam_restricted, &mut fam_again);
+    gpl_restricted.extend(fam_restricted);
     // Followers: the leader's kfunc verdicts, except those a filter, the
     // program's sleepability or an allowlist may change; the helper
     // leader's helper verdicts, except those its `get_func_proto` answers
@@ -791,7 +838,7 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
     // A filtered kfunc refused as no member, whose filter belongs to
     // another hook than the program's (`reuse::filter_elsewhere`).
     let plain_refusal = |name: &str, i: usize, d: &Decision| hooks_known && reuse::filter_elsewhere(name, prog_type_of(i), d);
-    let from_type_leader = |by_job: &HashMap<(usize, u8, u32), Decision>, i: usize, l: usize, copied: &mut Vec<((usize, u8, u32), Decision)>, jobs: &mut Vec<(usize, Call)>| {
+    let from_type_leader = |by_job: &Verdicts, i: usize, l: usize, copied: &mut Vec<((usize, u8, u32), Decision)>, jobs: &mut Vec<(usize, Call)>| {
         for &k in &kfunc_idx {
             let Some(kf) = surface.kfuncs.get(k) else { continue };
             match by_job.get(&(l, 1, k as u32)) {
@@ -802,7 +849,6 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
     };
     let mut follow_jobs: Vec<(usize, Call)> = Vec::new();
     let mut copied: Vec<((usize, u8, u32), Decision)> = Vec::new();
-    let mut copied_helpers: Vec<(usize, usize, u32)> = Vec::new();
     // Followers of a program-type leader that itself follows its hook
     // group's leader: asked once that one is decided.
     let mut later: Vec<usize> = Vec::new();
@@ -997,6 +1043,48 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
         contexts_measured: opts.helpers || opts.kfuncs,
         callbacks_measured: opts.helpers || opts.kfuncs,
     })
+}
+
+/// The verdicts of [`probe_on`], keyed `(program, 0, helper id)` or
+/// `(program, 1, kfunc index)`: a dense table, not a hash map (26,000
+/// verdicts on 6.18 are inserted, looked up and taken out again).
+struct Verdicts {
+    helper_slots: usize,
+    stride: usize,
+    slots: Vec<Option<Decision>>,
+}
+
+impl Verdicts {
+    fn new(programs: usize, helper_slots: usize, kfuncs: usize) -> Verdicts {
+        let stride = helper_slots + kfuncs;
+        Verdicts { helper_slots, stride, slots: std::iter::repeat_with(|| None).take(programs * stride).collect() }
+    }
+
+    fn slot(&self, &(i, kind, n): &(usize, u8, u32)) -> Option<usize> {
+        let (base, limit) = if kind == 0 { (0, self.helper_slots) } else { (self.helper_slots, self.stride - self.helper_slots) };
+        let n = n as usize;
+        (n < limit).then(|| i * self.stride + base + n)
+    }
+
+    fn get(&self, key: &(usize, u8, u32)) -> Option<&Decision> {
+        self.slot(key).and_then(|s| self.slots.get(s)).and_then(Option::as_ref)
+    }
+
+    fn insert(&mut self, key: (usize, u8, u32), d: Decision) {
+        if let Some(slot) = self.slot(&key).and_then(|s| self.slots.get_mut(s)) {
+            *slot = Some(d);
+        }
+    }
+
+    fn remove(&mut self, key: &(usize, u8, u32)) -> Option<Decision> {
+        self.slot(key).and_then(|s| self.slots.get_mut(s)).and_then(Option::take)
+    }
+
+    fn extend(&mut self, items: impl IntoIterator<Item = ((usize, u8, u32), Decision)>) {
+        for (k, d) in items {
+            self.insert(k, d);
+        }
+    }
 }
 
 /// Run `jobs` on `threads` workers; results in job order. A kfunc whose

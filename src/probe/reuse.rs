@@ -461,6 +461,376 @@ pub fn variant_helper_group(prog_type: &str, attach_type: Option<&str>, has_targ
     TARGET_HELPER_SHARING.iter().find(|(p, a, _, _)| *p == prog_type && Some(*a) == attach_type).map(|(_, _, g, h)| (*g, *h))
 }
 
+/// `bpf_sk_base_func_proto` (net/core/filter.c) above `bpf_base_func_proto`.
+const SK_BASE: &[&str] = &[
+    "bpf_skc_to_tcp6_sock",
+    "bpf_skc_to_tcp_sock",
+    "bpf_skc_to_tcp_timewait_sock",
+    "bpf_skc_to_tcp_request_sock",
+    "bpf_skc_to_udp6_sock",
+    "bpf_skc_to_unix_sock",
+    "bpf_skc_to_mptcp_sock",
+    "bpf_ktime_get_coarse_ns",
+];
+/// kernel/bpf/cgroup.c `cgroup_common_func_proto` (v6.18; `get_retval` and
+/// `set_retval` per attach type).
+const CGROUP_COMMON: &[&str] = &["bpf_get_local_storage", "bpf_get_retval", "bpf_set_retval"];
+/// The current-task helpers kernel/bpf/cgroup.c answered for the cgroup
+/// program types before v6.18 moved them into `bpf_base_func_proto`
+/// (`cgroup_base_func_proto` of v5.10, `cgroup_current_func_proto` and
+/// `cgroup_common_func_proto` of v6.1–v6.12; 5.10 also answered them in
+/// `sysctl_func_proto` and the others' own switches), and the ones
+/// `sk_msg_func_proto` answered itself through v6.12.
+const CGROUP_CURRENT: &[&str] = &[
+    "bpf_get_current_pid_tgid",
+    "bpf_get_current_uid_gid",
+    "bpf_get_current_comm",
+    "bpf_get_cgroup_classid",
+    "bpf_get_current_cgroup_id",
+    "bpf_get_current_ancestor_cgroup_id",
+    "bpf_current_task_under_cgroup",
+];
+/// net/core/filter.c `sk_filter_func_proto`.
+const SK_FILTER: &[&str] = &["bpf_skb_load_bytes", "bpf_skb_load_bytes_relative", "bpf_get_socket_cookie", "bpf_get_netns_cookie", "bpf_get_socket_uid", "bpf_perf_event_output"];
+/// net/core/filter.c `lwt_out_func_proto`.
+const LWT_OUT: &[&str] = &[
+    "bpf_skb_load_bytes",
+    "bpf_skb_pull_data",
+    "bpf_csum_diff",
+    "bpf_get_cgroup_classid",
+    "bpf_get_route_realm",
+    "bpf_get_hash_recalc",
+    "bpf_perf_event_output",
+    "bpf_get_smp_processor_id",
+    "bpf_skb_under_cgroup",
+];
+
+/// Program types whose `get_func_proto` hands every helper it does not
+/// answer itself (through the functions it delegates to) to
+/// kernel/bpf/helpers.c `bpf_base_func_proto`, with the helpers answered
+/// above it: (program type, lists of cases). `bpf_base_func_proto` looks at
+/// the program only for the loader's capabilities (alike for every type)
+/// and, in `task_storage_*` and `get_task_stack`, to pick between two
+/// protos with the same arguments; and verifier.c `check_helper_call`
+/// decides a call with R1 the context and R2–R5 unset by the proto alone
+/// (the proto lookup, `gpl_only`, `allowed()`, `might_sleep`, then
+/// argument checks that see a `ctx` register in every type, which
+/// `compatible_reg_types` accepts only for `ARG_PTR_TO_CTX`). So the
+/// first such program of one sleepability leads the family: another one
+/// measures only its own cases and the leader's, and takes the rest of the
+/// leader's verdicts (on the kernels of [`BASE_FAMILY_KERNELS`]).
+/// Cases read in Linux v6.18.19 (net/core/filter.c, kernel/bpf/cgroup.c,
+/// net/netfilter/nf_bpf_link.c), with the earlier kernels' current-task
+/// helpers ([`CGROUP_CURRENT`]), 5.10's `strtol`/`strtoul` in
+/// `sysctl_func_proto` and 7.x's `setsockopt`/`getsockopt` in
+/// `sock_filter_func_proto`, found by `tests/probe_sharing.rs` in the
+/// per-variant probes of 5.10, 6.1, 6.12 and 7.2. Left out:
+/// `lirc_mode2_func_proto` (no fallback to the base), SYSCALL (its chain is
+/// the tracing one) and the tracing types (`bpf_tracing_func_proto`
+/// answered most helpers itself before v6.18).
+pub const BASE_FAMILY: &[(&str, &[&[&str]])] = &[
+    ("BPF_PROG_TYPE_SOCKET_FILTER", &[SK_FILTER, SK_BASE]),
+    ("BPF_PROG_TYPE_SCHED_CLS", &[TC_CLS_ACT, SK_BASE]),
+    ("BPF_PROG_TYPE_SCHED_ACT", &[TC_CLS_ACT, SK_BASE]),
+    (
+        "BPF_PROG_TYPE_XDP",
+        &[
+            &[
+                "bpf_perf_event_output",
+                "bpf_get_smp_processor_id",
+                "bpf_csum_diff",
+                "bpf_xdp_adjust_head",
+                "bpf_xdp_adjust_meta",
+                "bpf_redirect",
+                "bpf_redirect_map",
+                "bpf_xdp_adjust_tail",
+                "bpf_xdp_get_buff_len",
+                "bpf_xdp_load_bytes",
+                "bpf_xdp_store_bytes",
+                "bpf_fib_lookup",
+                "bpf_check_mtu",
+                "bpf_sk_lookup_udp",
+                "bpf_sk_lookup_tcp",
+                "bpf_sk_release",
+                "bpf_skc_lookup_tcp",
+                "bpf_tcp_check_syncookie",
+                "bpf_tcp_gen_syncookie",
+                "bpf_tcp_raw_gen_syncookie_ipv4",
+                "bpf_tcp_raw_gen_syncookie_ipv6",
+                "bpf_tcp_raw_check_syncookie_ipv4",
+                "bpf_tcp_raw_check_syncookie_ipv6",
+            ],
+            SK_BASE,
+        ],
+    ),
+    (
+        "BPF_PROG_TYPE_CGROUP_SKB",
+        &[
+            CGROUP_COMMON,
+            CGROUP_CURRENT,
+            &[
+                "bpf_sk_fullsock",
+                "bpf_sk_storage_get",
+                "bpf_sk_storage_delete",
+                "bpf_perf_event_output",
+                "bpf_skb_cgroup_id",
+                "bpf_skb_ancestor_cgroup_id",
+                "bpf_sk_cgroup_id",
+                "bpf_sk_ancestor_cgroup_id",
+                "bpf_sk_lookup_tcp",
+                "bpf_sk_lookup_udp",
+                "bpf_sk_release",
+                "bpf_skc_lookup_tcp",
+                "bpf_tcp_sock",
+                "bpf_get_listener_sock",
+                "bpf_skb_ecn_set_ce",
+            ],
+            SK_FILTER,
+            SK_BASE,
+        ],
+    ),
+    (
+        "BPF_PROG_TYPE_CGROUP_SOCK",
+        &[
+            CGROUP_COMMON,
+            CGROUP_CURRENT,
+            &["bpf_get_socket_cookie", "bpf_get_netns_cookie", "bpf_perf_event_output", "bpf_sk_storage_get", "bpf_ktime_get_coarse_ns", "bpf_setsockopt", "bpf_getsockopt"],
+        ],
+    ),
+    (
+        "BPF_PROG_TYPE_CGROUP_SOCK_ADDR",
+        &[
+            CGROUP_COMMON,
+            CGROUP_CURRENT,
+            &[
+                "bpf_bind",
+                "bpf_get_socket_cookie",
+                "bpf_get_netns_cookie",
+                "bpf_perf_event_output",
+                "bpf_sk_lookup_tcp",
+                "bpf_sk_lookup_udp",
+                "bpf_sk_release",
+                "bpf_skc_lookup_tcp",
+                "bpf_sk_storage_get",
+                "bpf_sk_storage_delete",
+                "bpf_setsockopt",
+                "bpf_getsockopt",
+            ],
+            SK_BASE,
+        ],
+    ),
+    ("BPF_PROG_TYPE_LWT_IN", &[&["bpf_lwt_push_encap"], LWT_OUT, SK_BASE]),
+    ("BPF_PROG_TYPE_LWT_OUT", &[LWT_OUT, SK_BASE]),
+    (
+        "BPF_PROG_TYPE_LWT_XMIT",
+        &[
+            &[
+                "bpf_skb_get_tunnel_key",
+                "bpf_skb_set_tunnel_key",
+                "bpf_skb_get_tunnel_opt",
+                "bpf_skb_set_tunnel_opt",
+                "bpf_redirect",
+                "bpf_clone_redirect",
+                "bpf_skb_change_tail",
+                "bpf_skb_change_head",
+                "bpf_skb_store_bytes",
+                "bpf_csum_update",
+                "bpf_csum_level",
+                "bpf_l3_csum_replace",
+                "bpf_l4_csum_replace",
+                "bpf_set_hash_invalid",
+                "bpf_lwt_push_encap",
+            ],
+            LWT_OUT,
+            SK_BASE,
+        ],
+    ),
+    ("BPF_PROG_TYPE_LWT_SEG6LOCAL", &[&["bpf_lwt_seg6_store_bytes", "bpf_lwt_seg6_action", "bpf_lwt_seg6_adjust_srh"], LWT_OUT, SK_BASE]),
+    (
+        "BPF_PROG_TYPE_SOCK_OPS",
+        &[
+            CGROUP_COMMON,
+            CGROUP_CURRENT,
+            &[
+                "bpf_setsockopt",
+                "bpf_getsockopt",
+                "bpf_sock_ops_cb_flags_set",
+                "bpf_sock_map_update",
+                "bpf_sock_hash_update",
+                "bpf_get_socket_cookie",
+                "bpf_perf_event_output",
+                "bpf_sk_storage_get",
+                "bpf_sk_storage_delete",
+                "bpf_get_netns_cookie",
+                "bpf_load_hdr_opt",
+                "bpf_store_hdr_opt",
+                "bpf_reserve_hdr_opt",
+                "bpf_tcp_sock",
+            ],
+            SK_BASE,
+        ],
+    ),
+    (
+        "BPF_PROG_TYPE_SK_SKB",
+        &[
+            &[
+                "bpf_skb_store_bytes",
+                "bpf_skb_load_bytes",
+                "bpf_skb_pull_data",
+                "bpf_skb_change_tail",
+                "bpf_skb_change_head",
+                "bpf_skb_adjust_room",
+                "bpf_get_socket_cookie",
+                "bpf_get_socket_uid",
+                "bpf_sk_redirect_map",
+                "bpf_sk_redirect_hash",
+                "bpf_perf_event_output",
+                "bpf_sk_lookup_tcp",
+                "bpf_sk_lookup_udp",
+                "bpf_sk_release",
+                "bpf_skc_lookup_tcp",
+            ],
+            SK_BASE,
+        ],
+    ),
+    (
+        "BPF_PROG_TYPE_SK_MSG",
+        &[
+            &[
+                "bpf_msg_redirect_map",
+                "bpf_msg_redirect_hash",
+                "bpf_msg_apply_bytes",
+                "bpf_msg_cork_bytes",
+                "bpf_msg_pull_data",
+                "bpf_msg_push_data",
+                "bpf_msg_pop_data",
+                "bpf_perf_event_output",
+                "bpf_sk_storage_get",
+                "bpf_sk_storage_delete",
+                "bpf_get_netns_cookie",
+            ],
+            CGROUP_CURRENT,
+            SK_BASE,
+        ],
+    ),
+    ("BPF_PROG_TYPE_FLOW_DISSECTOR", &[&["bpf_skb_load_bytes"], SK_BASE]),
+    ("BPF_PROG_TYPE_SK_REUSEPORT", &[&["bpf_sk_select_reuseport", "bpf_skb_load_bytes", "bpf_skb_load_bytes_relative", "bpf_get_socket_cookie", "bpf_ktime_get_coarse_ns"]]),
+    ("BPF_PROG_TYPE_SK_LOOKUP", &[&["bpf_perf_event_output", "bpf_sk_assign", "bpf_sk_release"], SK_BASE]),
+    ("BPF_PROG_TYPE_CGROUP_DEVICE", &[CGROUP_COMMON, CGROUP_CURRENT, &["bpf_perf_event_output"]]),
+    (
+        "BPF_PROG_TYPE_CGROUP_SYSCTL",
+        &[
+            CGROUP_COMMON,
+            CGROUP_CURRENT,
+            &[
+                "bpf_sysctl_get_name",
+                "bpf_sysctl_get_current_value",
+                "bpf_sysctl_get_new_value",
+                "bpf_sysctl_set_new_value",
+                "bpf_ktime_get_coarse_ns",
+                "bpf_perf_event_output",
+                "bpf_strtol",
+                "bpf_strtoul",
+            ],
+        ],
+    ),
+    (
+        "BPF_PROG_TYPE_CGROUP_SOCKOPT",
+        &[
+            CGROUP_COMMON,
+            CGROUP_CURRENT,
+            &["bpf_get_netns_cookie", "bpf_sk_storage_get", "bpf_sk_storage_delete", "bpf_setsockopt", "bpf_getsockopt", "bpf_tcp_sock", "bpf_perf_event_output"],
+        ],
+    ),
+    // net/netfilter/nf_bpf_link.c `bpf_nf_func_proto`: the base only.
+    ("BPF_PROG_TYPE_NETFILTER", &[]),
+];
+
+/// net/core/filter.c `tc_cls_act_func_proto` (SCHED_CLS and SCHED_ACT).
+const TC_CLS_ACT: &[&str] = &[
+    "bpf_skb_store_bytes",
+    "bpf_skb_load_bytes",
+    "bpf_skb_load_bytes_relative",
+    "bpf_skb_pull_data",
+    "bpf_csum_diff",
+    "bpf_csum_update",
+    "bpf_csum_level",
+    "bpf_l3_csum_replace",
+    "bpf_l4_csum_replace",
+    "bpf_clone_redirect",
+    "bpf_get_cgroup_classid",
+    "bpf_skb_vlan_push",
+    "bpf_skb_vlan_pop",
+    "bpf_skb_change_proto",
+    "bpf_skb_change_type",
+    "bpf_skb_adjust_room",
+    "bpf_skb_change_tail",
+    "bpf_skb_change_head",
+    "bpf_skb_get_tunnel_key",
+    "bpf_skb_set_tunnel_key",
+    "bpf_skb_get_tunnel_opt",
+    "bpf_skb_set_tunnel_opt",
+    "bpf_redirect",
+    "bpf_redirect_neigh",
+    "bpf_redirect_peer",
+    "bpf_get_route_realm",
+    "bpf_get_hash_recalc",
+    "bpf_set_hash_invalid",
+    "bpf_set_hash",
+    "bpf_perf_event_output",
+    "bpf_get_smp_processor_id",
+    "bpf_skb_under_cgroup",
+    "bpf_get_socket_cookie",
+    "bpf_get_netns_cookie",
+    "bpf_get_socket_uid",
+    "bpf_fib_lookup",
+    "bpf_check_mtu",
+    "bpf_sk_fullsock",
+    "bpf_sk_storage_get",
+    "bpf_sk_storage_delete",
+    "bpf_skb_get_xfrm_state",
+    "bpf_skb_cgroup_classid",
+    "bpf_skb_cgroup_id",
+    "bpf_skb_ancestor_cgroup_id",
+    "bpf_sk_lookup_tcp",
+    "bpf_sk_lookup_udp",
+    "bpf_sk_release",
+    "bpf_tcp_sock",
+    "bpf_get_listener_sock",
+    "bpf_skc_lookup_tcp",
+    "bpf_tcp_check_syncookie",
+    "bpf_skb_ecn_set_ce",
+    "bpf_tcp_gen_syncookie",
+    "bpf_sk_assign",
+    "bpf_skb_set_tstamp",
+    "bpf_tcp_raw_gen_syncookie_ipv4",
+    "bpf_tcp_raw_gen_syncookie_ipv6",
+    "bpf_tcp_raw_check_syncookie_ipv4",
+    "bpf_tcp_raw_check_syncookie_ipv6",
+];
+
+/// The kernels whose cases [`BASE_FAMILY`] lists: 5.10 through 7.2 (as
+/// `KERNEL_VERSION` codes, `super::sys::kernel_version_code`). A later
+/// kernel may answer a new helper in one of these functions: its variants
+/// are asked in full until the lists are read again.
+pub const BASE_FAMILY_KERNELS: (u32, u32) = ((5 << 16) | (10 << 8), (7 << 16) | (2 << 8) | 255);
+
+/// The helpers a program of type `prog_type` answers above
+/// `bpf_base_func_proto`, if it is of the [`BASE_FAMILY`] on a kernel of
+/// version code `kern_version`.
+pub fn base_family_cases(prog_type: &str, kern_version: u32) -> Option<&'static [&'static [&'static str]]> {
+    let (lo, hi) = BASE_FAMILY_KERNELS;
+    if !(lo..=hi).contains(&kern_version) {
+        return None;
+    }
+    BASE_FAMILY.iter().find(|(p, _)| *p == prog_type).map(|(_, c)| *c)
+}
+
+/// Whether `name` is among the `cases` of [`base_family_cases`].
+pub fn in_cases(cases: &[&[&str]], name: &str) -> bool {
+    cases.iter().any(|c| c.contains(&name))
+}
+
 /// struct_ops types whose other members take the helper verdicts of the
 /// first one: the type's own `verifier_ops->get_func_proto` (verifier.c
 /// `check_struct_ops_btf_id` sets `env->ops` to it) sees the member only
@@ -536,6 +906,21 @@ mod tests {
         assert!(helper_must_reprobe("bpf_map_lookup_elem", &[], &[], &Decision::Undecided { reason: "EPERM".into() }));
         assert_eq!(member_helper_exceptions("tcp_congestion_ops").map(<[_]>::len), Some(2));
         assert_eq!(member_helper_exceptions("sched_ext_ops"), None);
+    }
+
+    #[test]
+    fn base_family_is_gated_by_the_kernels_read() {
+        let v = |a: u32, b: u32| (a << 16) | (b << 8);
+        let xdp = base_family_cases("BPF_PROG_TYPE_XDP", v(6, 18));
+        assert!(xdp.is_some_and(|c| in_cases(c, "bpf_xdp_adjust_head") && in_cases(c, "bpf_skc_to_tcp_sock") && !in_cases(c, "bpf_map_lookup_elem")));
+        assert_eq!(base_family_cases("BPF_PROG_TYPE_NETFILTER", v(6, 18)).map(<[_]>::len), Some(0));
+        // Not read: later or earlier kernels, and types whose chain is not the base's.
+        assert!(base_family_cases("BPF_PROG_TYPE_XDP", v(7, 3)).is_none());
+        assert!(base_family_cases("BPF_PROG_TYPE_XDP", v(5, 4)).is_none());
+        assert!(base_family_cases("BPF_PROG_TYPE_XDP", v(5, 10)).is_some() && base_family_cases("BPF_PROG_TYPE_XDP", v(7, 2) | 99).is_some());
+        for t in ["BPF_PROG_TYPE_LIRC_MODE2", "BPF_PROG_TYPE_SYSCALL", "BPF_PROG_TYPE_KPROBE", "BPF_PROG_TYPE_TRACING", "BPF_PROG_TYPE_STRUCT_OPS"] {
+            assert!(base_family_cases(t, v(6, 18)).is_none(), "{t}");
+        }
     }
 
     #[test]
