@@ -340,7 +340,12 @@ pub fn prog_load(spec: &LoadSpec, log_buf: &mut [u8]) -> LoadResult {
 
 fn log_text(buf: &[u8]) -> String {
     let end = memchr::memchr(0, buf).unwrap_or(buf.len());
-    String::from_utf8_lossy(buf.get(..end).unwrap_or(&[])).into_owned()
+    let bytes = buf.get(..end).unwrap_or(&[]);
+    // The verifier writes ASCII: checked a word at a time, copied once.
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 /// `attr` for the `*_GET_NEXT_ID` / `*_GET_FD_BY_ID` commands.
