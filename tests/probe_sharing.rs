@@ -147,6 +147,27 @@ fn base_family_holds_on_data_kernels() {
     assert_eq!(caught.len(), 2, "the version-specific cases are needed: {caught:?}");
 }
 
+/// Iterator targets add no helper but `reuse::ITER_TARGET_HELPERS` on any
+/// data kernel whose probe asked every refused helper of every target (6.1,
+/// 6.12, 7.2), and tcp and unix do add them.
+#[test]
+fn iter_targets_add_only_sockopt_on_data_kernels() {
+    let (mut targets, mut sockopt) = (0, 0);
+    for (path, p) in data_probes() {
+        for v in &p.variants {
+            for c in &v.contexts {
+                let bpfabi::probe::Context::IterTarget { target } = &c.context else { continue };
+                targets += 1;
+                for h in &c.helpers {
+                    assert!(reuse::ITER_TARGET_HELPERS.contains(&h.name.as_str()), "{}: iter/{target} adds {}", path.display(), h.name);
+                    sockopt += usize::from((target == "tcp" || target == "unix") && h.decision.available() == Some(true));
+                }
+            }
+        }
+    }
+    assert!(targets >= 45 && sockopt >= 12, "{targets} targets, {sockopt} sockopt answers");
+}
+
 /// In a kernel whose `enum btf_kfunc_hook` the table describes, every
 /// membership refusal of a hook group's first program type is the verdict of
 /// every other type of the group; and on 6.1 (another layout, where the rule

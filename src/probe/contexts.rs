@@ -11,7 +11,8 @@
 //!   (`bpf_iter_<target>` FUNCs returning int whose first parameter is
 //!   `struct bpf_iter_meta *`) is loaded once, and then asked only for the helpers
 //!   the `iter` variant refused (a target can add helpers, never remove
-//!   them): a few thousand cheap loads.
+//!   them); on the kernels whose targets were read, only for those a
+//!   target can add (`reuse::ITER_TARGET_HELPERS`: two loads a target).
 //! - **An arena map in the program.** Kernels that filter the arena kfuncs
 //!   (`bpf_arena_alloc_pages`, ...; the kfunc set's filter refuses them to a
 //!   program without an arena map, observed on 6.18: "calling kernel
@@ -261,7 +262,9 @@ fn iter_target_contexts(env: &Env, out: &mut [VariantResult]) -> usize {
         let base: Vec<Job> = others.iter().map(|(_, id, m)| with_target(*id, m, vec![Insn::mov_r0(0), Insn::exit()])).collect();
         let base_res = run_jobs(&base, env.kern_version, env.threads);
         loads += base.len();
-        // A target adds helpers: ask only those the variant refused.
+        // A target adds helpers: ask only those the variant refused (and,
+        // on the kernels whose targets were read, that a target can add:
+        // `reuse::ITER_TARGET_HELPERS`).
         // (kernel/trace/bpf_trace.c tracing_prog_func_proto asks the target's
         // `bpf_iter_get_func_proto` only where raw_tp_prog_func_proto found no
         // proto: a helper refused by its `allowed()` or for sleepability has a
@@ -269,7 +272,7 @@ fn iter_target_contexts(env: &Env, out: &mut [VariantResult]) -> usize {
         let refused: Vec<(u32, String)> = v
             .helpers
             .iter()
-            .filter(|h| h.decision.available() == Some(false) && (!env.share || classify::no_proto(&h.decision)))
+            .filter(|h| h.decision.available() == Some(false) && (!env.share || (classify::no_proto(&h.decision) && super::reuse::iter_target_may_add(&h.name, env.kern_version))))
             .map(|h| (h.id, h.name.clone()))
             .collect();
         let mut jobs = Vec::new();

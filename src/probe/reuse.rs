@@ -831,6 +831,24 @@ pub fn in_cases(cases: &[&[&str]], name: &str) -> bool {
     cases.iter().any(|c| c.contains(&name))
 }
 
+/// The helpers an iterator target can add to an `iter` program: kernel/bpf/bpf_iter.c
+/// `bpf_iter_get_func_proto` asks the target's `bpf_iter_reg.get_func_proto`
+/// (for what `tracing_prog_func_proto` refused), and in v6.18.19 only two of
+/// the 18 targets set one: net/ipv4/tcp_ipv4.c `bpf_iter_tcp_get_func_proto`
+/// and net/unix/af_unix.c `bpf_iter_unix_get_func_proto`, each answering
+/// `setsockopt` and `getsockopt` and nothing else (the per-variant probes
+/// of 6.1, 6.12 and 7.2 in `data/probe`, which ask every refused helper of
+/// every target, find the same). On the kernels of [`BASE_FAMILY_KERNELS`]
+/// a target is asked only these; on others, every helper `iter` refused.
+pub const ITER_TARGET_HELPERS: &[&str] = &["bpf_setsockopt", "bpf_getsockopt"];
+
+/// Whether a target context of an `iter` program on a kernel of version
+/// code `kern_version` is asked helper `name` ([`ITER_TARGET_HELPERS`]).
+pub fn iter_target_may_add(name: &str, kern_version: u32) -> bool {
+    let (lo, hi) = BASE_FAMILY_KERNELS;
+    !(lo..=hi).contains(&kern_version) || ITER_TARGET_HELPERS.contains(&name)
+}
+
 /// struct_ops types whose other members take the helper verdicts of the
 /// first one: the type's own `verifier_ops->get_func_proto` (verifier.c
 /// `check_struct_ops_btf_id` sets `env->ops` to it) sees the member only
@@ -906,6 +924,15 @@ mod tests {
         assert!(helper_must_reprobe("bpf_map_lookup_elem", &[], &[], &Decision::Undecided { reason: "EPERM".into() }));
         assert_eq!(member_helper_exceptions("tcp_congestion_ops").map(<[_]>::len), Some(2));
         assert_eq!(member_helper_exceptions("sched_ext_ops"), None);
+    }
+
+    #[test]
+    fn iter_targets_asked_for_sockopt_only_on_kernels_read() {
+        let v618 = (6 << 16) | (18 << 8);
+        assert!(iter_target_may_add("bpf_setsockopt", v618) && iter_target_may_add("bpf_getsockopt", v618));
+        assert!(!iter_target_may_add("bpf_skb_load_bytes", v618));
+        // A later kernel: every refused helper.
+        assert!(iter_target_may_add("bpf_skb_load_bytes", (7 << 16) | (3 << 8)));
     }
 
     #[test]
