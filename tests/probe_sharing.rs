@@ -147,6 +147,33 @@ fn base_family_holds_on_data_kernels() {
     assert_eq!(caught.len(), 2, "the version-specific cases are needed: {caught:?}");
 }
 
+/// A kfunc call a non-sleepable variant's arguments check refused
+/// (`reuse::argument_refusal`) is refused alike in every sleepable variant
+/// of its program type (iter.s, uprobe.s, uprobe.multi.s, lsm.s, fentry.s
+/// where they load).
+#[test]
+fn argument_refusals_hold_in_sleepable_variants_on_data_kernels() {
+    let mut compared = 0;
+    for (path, p) in data_probes() {
+        for f in p.variants.iter().filter(|v| v.load == LoadOutcome::Loadable && v.variant.sleepable) {
+            let Some(l) = p.variants.iter().find(|v| v.load == LoadOutcome::Loadable && !v.variant.sleepable && v.variant.prog_type == f.variant.prog_type) else { continue };
+            for (a, b) in l.kfuncs.iter().zip(&f.kfuncs) {
+                assert_eq!(a.name, b.name);
+                if reuse::kfunc_filtered(&a.name) {
+                    continue;
+                }
+                if let Decision::RejectedOther { message } = &a.decision {
+                    if reuse::argument_refusal(message) {
+                        compared += 1;
+                        assert_eq!(a.decision, b.decision, "{}: {} vs {}: {}", path.display(), l.variant.label, f.variant.label, a.name);
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 300, "{compared} verdicts compared");
+}
+
 /// Iterator targets add no helper but `reuse::ITER_TARGET_HELPERS` on any
 /// data kernel whose probe asked every refused helper of every target (6.1,
 /// 6.12, 7.2), and tcp and unix do add them.

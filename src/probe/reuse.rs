@@ -125,8 +125,28 @@ pub fn must_reprobe(name: &str, leader: &Decision, leader_sleepable: bool, follo
         Decision::VerifierRejectedNotAllowed { message } => {
             message.contains(" is only allowed in ") || (follower_sleepable && message.starts_with("program must be sleepable"))
         }
-        Decision::VerifierAccepted | Decision::RejectedOther { .. } => leader_sleepable != follower_sleepable,
+        Decision::VerifierAccepted => leader_sleepable != follower_sleepable,
+        // A sleepable follower of a non-sleepable leader refused where the
+        // leader was: at the arguments.
+        Decision::RejectedOther { message } => leader_sleepable != follower_sleepable && !(follower_sleepable && argument_refusal(message)),
     }
+}
+
+/// Whether `message` is a refusal of verifier.c `check_kfunc_args` (v6.18):
+/// it names the argument ("arg#N ...", "RN ...") or is the context access
+/// or context type it checked for one. In a sleepable program such a call
+/// is refused alike: before the arguments `check_kfunc_call` looks at
+/// sleepability only to refuse a `KF_SLEEPABLE` kfunc to a non-sleepable
+/// program (which the non-sleepable leader got past), and
+/// `check_kfunc_args` looks at it only for `bpf_iter_css_task_new`'s
+/// allowlist ([`ALLOWLISTED`], asked in each). What comes after the
+/// arguments may differ (`KF_RCU_PROTECTED`: "requires RCU critical section
+/// protection" outside `bpf_rcu_read_lock` in a sleepable program), so an
+/// acceptance or a later refusal is asked again. The per-variant probes of
+/// 6.1, 6.12, 7.2 and the running 6.18 hold it (`tests/probe_sharing.rs`).
+pub fn argument_refusal(message: &str) -> bool {
+    let reg = message.strip_prefix('R').and_then(|r| r.split_once(' ')).is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    reg || message.starts_with("arg#") || message.starts_with("invalid bpf_context access ") || message.starts_with("kern ctx type id ")
 }
 
 /// A kfunc whose answer a filter or a per-attach-type allowlist may give per
@@ -1006,6 +1026,13 @@ mod tests {
         let sleepy = refused("program must be sleepable to call sleepable kfunc bpf_copy_from_user_str");
         assert!(must_reprobe("bpf_copy_from_user_str", &sleepy, false, true));
         assert!(!must_reprobe("bpf_copy_from_user_str", &sleepy, false, false));
+        // Argument refusals carry over to a sleepable follower, not acceptances or later refusals.
+        let arg = Decision::RejectedOther { message: "arg#0 expected pointer to an iterator on stack".into() };
+        assert!(!must_reprobe("bpf_iter_task_new", &arg, false, true));
+        assert!(!must_reprobe("bpf_task_acquire", &Decision::RejectedOther { message: "R1 must be referenced or trusted".into() }, false, true));
+        assert!(must_reprobe("bpf_rcu_read_lock", &Decision::RejectedOther { message: "BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region".into() }, false, true));
+        assert!(must_reprobe("bpf_iter_task_new", &arg, true, false));
+        assert!(argument_refusal("R12 is not a scalar") && !argument_refusal("Rx is not") && !argument_refusal("R is") && !argument_refusal("Unreleased reference id=2"));
         // A sleepable leader says nothing about KF_SLEEPABLE for a non-sleepable follower.
         assert!(must_reprobe("bpf_task_acquire", &Decision::RejectedOther { message: "R1 must be referenced".into() }, true, false));
         assert!(must_reprobe("x", &refused("css_task_iter is only allowed in bpf_lsm, bpf_iter and sleepable progs"), false, false));
