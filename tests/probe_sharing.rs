@@ -174,6 +174,43 @@ fn argument_refusals_hold_in_sleepable_variants_on_data_kernels() {
     assert!(compared > 300, "{compared} verdicts compared");
 }
 
+/// Program types of one kfunc hook (`reuse::KFUNC_SAME_HOOK`) refuse a
+/// kfunc's first argument alike where it can be no program's context
+/// (`reuse::hook_copies_argument_refusal`), on the data kernels whose
+/// `enum btf_kfunc_hook` the table describes and whose BTF the corpus has.
+#[test]
+fn same_hook_argument_refusals_hold_on_data_kernels() {
+    if !common::have_corpus() {
+        return;
+    }
+    let mut compared = 0;
+    for (path, p) in data_probes() {
+        let Some(btf) = probed_btf(&p) else { continue };
+        if !reuse::kfunc_hooks_known(&bpfabi::probe::variants::enum_names(&btf, "btf_kfunc_hook")) {
+            continue;
+        }
+        let ctx = bpfabi::probe::ctx::context_structs_in(&btf).unwrap();
+        for types in reuse::KFUNC_SAME_HOOK {
+            let firsts: Vec<&VariantResult> = types
+                .iter()
+                .filter_map(|t| p.variants.iter().find(|v| v.load == LoadOutcome::Loadable && !v.variant.sleepable && v.variant.prog_type == *t))
+                .collect();
+            let Some((l, rest)) = firsts.split_first() else { continue };
+            for f in rest {
+                for (a, b) in l.kfuncs.iter().zip(&f.kfuncs) {
+                    assert_eq!(a.name, b.name);
+                    let free = a.module.is_none() && bpfabi::probe::ctx::first_param_ctx_free_in(&btf, bpfabi::btf::TypeId(a.btf_id), &ctx);
+                    if reuse::hook_copies_argument_refusal(&a.name, &a.decision, free) {
+                        compared += 1;
+                        assert_eq!(a.decision, b.decision, "{}: {} vs {}: {}", path.display(), l.variant.label, f.variant.label, a.name);
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 200, "{compared} verdicts compared");
+}
+
 /// Iterator targets add no helper but `reuse::ITER_TARGET_HELPERS` on any
 /// data kernel whose probe asked every refused helper of every target (6.1,
 /// 6.12, 7.2), and tcp and unix do add them.

@@ -276,27 +276,6 @@ fn shared_candidate(env: &Env, prog_type: &str, v: &VariantResult, c: Cand) -> b
     }
 }
 
-/// kfuncs whose handling in verifier.c `check_kfunc_call` /
-/// `check_kfunc_args` / `specialize_kfunc` (v6.18) looks at the program
-/// type beyond the kfunc hook (`bpf_cast_to_kern_ctx`:
-/// `get_kern_ctx_btf_id(prog_type)`; `bpf_throw`: `check_return_code`;
-/// the skb/xdp dynptrs: `may_access_direct_pkt_data`).
-const KFUNCS_PROG_TYPE_SPECIAL: &[&str] =
-    &["bpf_cast_to_kern_ctx", "bpf_throw", "bpf_dynptr_from_skb", "bpf_dynptr_from_skb_meta", "bpf_dynptr_from_xdp", "bpf_dynptr_slice", "bpf_dynptr_slice_rdwr"];
-
-/// The names of every program context struct of the kernel: the struct
-/// types of `struct bpf_ctx_convert`'s members (include/linux/bpf_types.h
-/// through kernel/bpf/btf.c: one `_prog` and one `_kern` member per program
-/// type), which kernel/bpf/btf.c `btf_is_prog_ctx_type` compares a kfunc
-/// parameter with. None when the kernel has no such struct.
-fn context_structs(env: &Env) -> Option<std::collections::HashSet<String>> {
-    let b = &env.kernel.vmlinux.btf;
-    // One pass over the STRUCTs, not the by-name index of every type.
-    let id = b.first_of_kind(crate::btf::Kind::Struct, &["bpf_ctx_convert"]).into_iter().next().flatten()?;
-    let conv = b.ty(id)?;
-    Some(conv.members().filter_map(|m| b.resolve(m.ty)).map(|t| t.name().to_string()).filter(|n| !n.is_empty()).collect())
-}
-
 /// Whether kfunc `k`'s answer in an async callback (wq, task_work, timer)
 /// is the same in every program that may call it (one that passed the
 /// kfunc hook's membership): the callback's registers are set by the
@@ -308,27 +287,13 @@ fn context_structs(env: &Env) -> Option<std::collections::HashSet<String>> {
 /// [`reuse::kfunc_filtered`]), a parameter typed as a program context
 /// (`btf_is_prog_ctx_type` in `get_kfunc_ptr_arg_type`: kfuncs with a
 /// pointer to any context struct are excluded) and the special kfuncs of
-/// [`KFUNCS_PROG_TYPE_SPECIAL`].
+/// [`reuse::KFUNCS_PROG_TYPE_SPECIAL`].
 fn kfunc_type_free(env: &Env, ctx_structs: &Option<std::collections::HashSet<String>>, k: usize) -> bool {
     let (Some(ctx), Some(kf)) = (ctx_structs, env.kfuncs.get(k)) else { return false };
-    if reuse::kfunc_filtered(&kf.name) || KFUNCS_PROG_TYPE_SPECIAL.contains(&kf.name.as_str()) {
+    if reuse::kfunc_filtered(&kf.name) || reuse::KFUNCS_PROG_TYPE_SPECIAL.contains(&kf.name.as_str()) {
         return false;
     }
-    let Some(kb) = env.kernel.btf_in(kf.module.as_deref()) else { return false };
-    let b = &kb.btf;
-    let Some(proto) = b.ty(kf.btf_id).and_then(|f| b.resolve(f.ref_type())) else { return false };
-    proto.params().all(|p| {
-        // A parameter the verifier takes as the context by its name.
-        if p.name.ends_with("__ctx") {
-            return false;
-        }
-        let Some(t) = b.resolve(p.ty) else { return false };
-        if t.kind != crate::btf::Kind::Ptr || t.ref_type().get() == 0 {
-            return true;
-        }
-        // `bpf_user_pt_regs_t` (kprobe's context) is a typedef: resolved too.
-        b.resolve(t.ref_type()).is_some_and(|s| !ctx.contains(s.name()))
-    })
+    super::ctx::kfunc_params(env.kernel, kf).is_some_and(|(b, ps)| ps.iter().all(|(n, t)| !super::ctx::param_may_be_ctx(b, n, *t, ctx)))
 }
 
 /// One callback load: variant, kind, candidate (None: the empty callback).
@@ -379,7 +344,7 @@ pub(super) fn add(env: &Env, out: &mut [VariantResult]) -> usize {
     // answer in a callback ([`kfunc_type_free`]), found once for all
     // variants; and per (kind, such kfunc), the first variant that asks it.
     let type_free: Vec<bool> = if env.share {
-        let ctx_structs = context_structs(env);
+        let ctx_structs = super::ctx::context_structs(env.kernel);
         (0..env.kfuncs.len()).map(|k| kfunc_type_free(env, &ctx_structs, k)).collect()
     } else {
         Vec::new()

@@ -31,6 +31,7 @@
 
 mod callbacks;
 pub mod classify;
+pub mod ctx;
 pub mod contexts;
 pub mod file;
 pub mod reuse;
@@ -838,6 +839,12 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
     // A filtered kfunc refused as no member, whose filter belongs to
     // another hook than the program's (`reuse::filter_elsewhere`).
     let plain_refusal = |name: &str, i: usize, d: &Decision| hooks_known && reuse::filter_elsewhere(name, prog_type_of(i), d);
+    // Per kfunc: whether its first parameter can be no program's context
+    // (`reuse::hook_copies_argument_refusal`).
+    let first_free: Vec<bool> = match ctx::context_structs(kernel).filter(|_| hooks_known) {
+        Some(structs) => surface.kfuncs.iter().map(|k| ctx::first_param_ctx_free(kernel, k, &structs)).collect(),
+        None => Vec::new(),
+    };
     let from_type_leader = |by_job: &Verdicts, i: usize, l: usize, copied: &mut Vec<((usize, u8, u32), Decision)>, jobs: &mut Vec<(usize, Call)>| {
         for &k in &kfunc_idx {
             let Some(kf) = surface.kfuncs.get(k) else { continue };
@@ -867,8 +874,15 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
         if let Some(h) = hook_lead.get(i).copied().flatten() {
             for &k in &kfunc_idx {
                 let Some(kf) = surface.kfuncs.get(k) else { continue };
+                let same_set = reuse::same_kfunc_hook(prog_type_of(h), prog_type_of(i));
                 match by_job.get(&(h, 1, k as u32)) {
-                    Some(d) if reuse::hook_copies(&kf.name, d) || plain_refusal(&kf.name, i, d) => copied.push(((i, 1, k as u32), d.clone())),
+                    Some(d)
+                        if reuse::hook_copies(&kf.name, d)
+                            || plain_refusal(&kf.name, i, d)
+                            || (same_set && reuse::hook_copies_argument_refusal(&kf.name, d, first_free.get(k).copied().unwrap_or(false))) =>
+                    {
+                        copied.push(((i, 1, k as u32), d.clone()))
+                    }
                     _ => follow_jobs.push((i, Call::Kfunc(k))),
                 }
             }

@@ -168,6 +168,73 @@ pub fn filter_elsewhere(name: &str, prog_type: &str, leader: &Decision) -> bool 
             if message.strip_prefix("calling kernel function ").and_then(|m| m.strip_suffix(" is not allowed")) == Some(name))
 }
 
+/// kfuncs whose handling in verifier.c `check_kfunc_call` /
+/// `check_kfunc_args` / `specialize_kfunc` (v6.18) looks at the program
+/// type beyond the kfunc hook (`bpf_cast_to_kern_ctx`:
+/// `get_kern_ctx_btf_id(prog_type)`; `bpf_throw`: `check_return_code`;
+/// the skb/xdp dynptrs: `may_access_direct_pkt_data`).
+pub const KFUNCS_PROG_TYPE_SPECIAL: &[&str] =
+    &["bpf_cast_to_kern_ctx", "bpf_throw", "bpf_dynptr_from_skb", "bpf_dynptr_from_skb_meta", "bpf_dynptr_from_xdp", "bpf_dynptr_slice", "bpf_dynptr_slice_rdwr"];
+
+/// Program types of a [`KFUNC_HOOK_GROUPS`] group that map to one kfunc
+/// hook on every kernel [`kfunc_hooks_known`] accepts (kernel/bpf/btf.c
+/// `bpf_prog_type_to_kfunc_hook`, v6.10–v6.18): they have one merged set,
+/// so they allow the same kfuncs. Left out: RAW_TRACEPOINT (no hook through
+/// v6.18, BTF_KFUNC_HOOK_TRACING in 7.x) and SOCK_OPS (no hook before
+/// v6.15, BTF_KFUNC_HOOK_CGROUP since), whose sets differ from their
+/// group's first type's on some of those kernels.
+pub const KFUNC_SAME_HOOK: &[&[&str]] = &[
+    // BTF_KFUNC_HOOK_TRACING (LSM too, not in a group)
+    &["BPF_PROG_TYPE_TRACEPOINT", "BPF_PROG_TYPE_PERF_EVENT", "BPF_PROG_TYPE_TRACING"],
+    // BTF_KFUNC_HOOK_CGROUP
+    &[
+        "BPF_PROG_TYPE_CGROUP_SKB",
+        "BPF_PROG_TYPE_CGROUP_SOCK",
+        "BPF_PROG_TYPE_CGROUP_DEVICE",
+        "BPF_PROG_TYPE_CGROUP_SOCK_ADDR",
+        "BPF_PROG_TYPE_CGROUP_SOCKOPT",
+        "BPF_PROG_TYPE_CGROUP_SYSCTL",
+    ],
+    // BTF_KFUNC_HOOK_LWT
+    &["BPF_PROG_TYPE_LWT_IN", "BPF_PROG_TYPE_LWT_OUT", "BPF_PROG_TYPE_LWT_XMIT", "BPF_PROG_TYPE_LWT_SEG6LOCAL"],
+    // BTF_KFUNC_HOOK_MAX: no hook, the common set only
+    &[
+        "BPF_PROG_TYPE_SK_MSG",
+        "BPF_PROG_TYPE_SK_REUSEPORT",
+        "BPF_PROG_TYPE_FLOW_DISSECTOR",
+        "BPF_PROG_TYPE_SK_LOOKUP",
+        "BPF_PROG_TYPE_LIRC_MODE2",
+        "BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE",
+    ],
+];
+
+/// Whether program types `a` and `b` have one kfunc set ([`KFUNC_SAME_HOOK`]).
+pub fn same_kfunc_hook(a: &str, b: &str) -> bool {
+    KFUNC_SAME_HOOK.iter().any(|t| t.contains(&a) && t.contains(&b))
+}
+
+/// Whether a program of another type of the leader's hook
+/// ([`same_kfunc_hook`]) copies the leader's verdict `leader` on a kfunc it
+/// let past membership: a refusal of its first argument (verifier.c
+/// `check_kfunc_args`, v6.18: "arg#0 ..." or "R1 ..."), where that argument
+/// can be no program's context (`first_param_ctx_free`,
+/// `super::ctx::first_param_ctx_free`) and the message does not come from
+/// the context's access rules ("R1 type=ctx ...", "invalid bpf_context
+/// access ..."). With R1 the context in every program type, the first
+/// argument is then classified by its BTF type alone
+/// (`get_kfunc_ptr_arg_type` consults the program type only through
+/// `btf_is_prog_ctx_type`) and checked against a register of the same
+/// type; what came before (membership: one set; `KF_DESTRUCTIVE`;
+/// `KF_SLEEPABLE`, for variants of one sleepability) is the same. Filtered
+/// and special kfuncs ([`KFUNCS_PROG_TYPE_SPECIAL`]) are asked in each.
+pub fn hook_copies_argument_refusal(name: &str, leader: &Decision, first_param_ctx_free: bool) -> bool {
+    first_param_ctx_free
+        && !kfunc_filtered(name)
+        && !KFUNCS_PROG_TYPE_SPECIAL.contains(&name)
+        && matches!(leader, Decision::RejectedOther { message }
+            if (message.starts_with("arg#0 ") || message.starts_with("R1 ")) && !message.contains("ctx") && !message.contains("context"))
+}
+
 /// `enum btf_kfunc_hook` of v6.10–v6.18 (kernel/bpf/btf.c; in the kernel's
 /// BTF through `struct btf_kfunc_set_tab`). [`KFUNC_HOOK_GROUPS`] mirrors
 /// the `bpf_prog_type_to_kfunc_hook` of kernels with exactly these hooks;
@@ -989,6 +1056,25 @@ mod tests {
         assert!(!hook_copies("bpf_copy_from_user_str", &refused("program must be sleepable to call sleepable kfunc bpf_copy_from_user_str")));
         assert!(!hook_copies("bpf_sock_destroy", &refused("calling kernel function bpf_sock_destroy is not allowed")));
         assert!(!hook_copies("bpf_task_acquire", &Decision::VerifierAccepted));
+    }
+
+    #[test]
+    fn one_hook_copies_first_argument_refusals() {
+        assert!(same_kfunc_hook("BPF_PROG_TYPE_CGROUP_SKB", "BPF_PROG_TYPE_CGROUP_SYSCTL"));
+        // Their hooks moved between kernels of one enum layout.
+        assert!(!same_kfunc_hook("BPF_PROG_TYPE_CGROUP_SKB", "BPF_PROG_TYPE_SOCK_OPS"));
+        assert!(!same_kfunc_hook("BPF_PROG_TYPE_TRACEPOINT", "BPF_PROG_TYPE_RAW_TRACEPOINT"));
+        let rej = |m: &str| Decision::RejectedOther { message: m.into() };
+        assert!(hook_copies_argument_refusal("bpf_task_release", &rej("R1 must be referenced or trusted"), true));
+        assert!(hook_copies_argument_refusal("bpf_iter_num_new", &rej("arg#0 expected pointer to an iterator on stack"), true));
+        // A context parameter, a context access, a later argument, an acceptance, a special or filtered kfunc: asked.
+        assert!(!hook_copies_argument_refusal("bpf_task_release", &rej("R1 must be referenced or trusted"), false));
+        assert!(!hook_copies_argument_refusal("bpf_cpumask_and", &rej("invalid bpf_context access off=39 size=1"), true));
+        assert!(!hook_copies_argument_refusal("bpf_cpumask_and", &rej("R1 type=ctx expected=fp"), true));
+        assert!(!hook_copies_argument_refusal("bpf_obj_drop_impl", &rej("R2 is not a scalar"), true));
+        assert!(!hook_copies_argument_refusal("bpf_rcu_read_lock", &Decision::VerifierAccepted, true));
+        assert!(!hook_copies_argument_refusal("bpf_throw", &rej("R1 is not a scalar"), true));
+        assert!(!hook_copies_argument_refusal("bpf_sock_destroy", &rej("arg#0 pointer type STRUCT sock_common must point to scalar, or struct with scalar"), true));
     }
 
     #[test]
