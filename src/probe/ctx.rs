@@ -5,7 +5,7 @@
 //! `bpf_user_pt_regs_t`) as the context. A parameter that can be no
 //! program type's context is checked alike in every program type; the
 //! probe shares verdicts on that ground (`src/probe/callbacks.rs`,
-//! [`super::reuse::hook_copies_argument_refusal`]).
+//! `reuse::hook_copies_argument_refusal`).
 
 use crate::btf::{Btf, Kind, TypeId};
 use crate::kernel::Kernel;

@@ -763,8 +763,6 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
             jobs.extend(kfunc_idx.iter().map(|&k| (i, Call::Kfunc(k))));
         }
     }
-    let mut results = exec(&jobs, &prepared);
-    loads += jobs.iter().zip(&results).filter(|(_, r)| r.errno != -1).count();
     let mut by_job = Verdicts::new(prepared.len(), helpers.iter().map(|h| h.id as usize + 1).max().unwrap_or(0), surface.kfuncs.len());
     let decide = |by_job: &mut Verdicts, jobs: &[(usize, Call)], results: &mut [Loaded]| {
         for (&(i, c), r) in jobs.iter().zip(results) {
@@ -794,11 +792,22 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
         }
         again
     };
-    decide(&mut by_job, &jobs, &mut results);
-    let mut gpl_restricted: Vec<(usize, Call)> = settle_nongpl(&mut by_job, &jobs, &mut results);
-    let mut gpl_again = exec(&gpl_restricted, &prepared);
-    loads += gpl_restricted.len();
-    decide(&mut by_job, &gpl_restricted, &mut gpl_again);
+    // Load `jobs`, decide them, and ask the helpers refused as `gpl_only`
+    // under a non-GPL license again under GPL (added to `restricted`);
+    // returns the loads made.
+    let round = |by_job: &mut Verdicts, jobs: &[(usize, Call)], restricted: &mut Vec<(usize, Call)>| -> usize {
+        let mut results = exec(jobs, &prepared);
+        let mut made = jobs.iter().zip(&results).filter(|(_, r)| r.errno != -1).count();
+        decide(by_job, jobs, &mut results);
+        let again_jobs = settle_nongpl(by_job, jobs, &mut results);
+        let mut again = exec(&again_jobs, &prepared);
+        made += again_jobs.len();
+        decide(by_job, &again_jobs, &mut again);
+        restricted.extend(again_jobs);
+        made
+    };
+    let mut gpl_restricted: Vec<(usize, Call)> = Vec::new();
+    loads += round(&mut by_job, &jobs, &mut gpl_restricted);
     // The family followers' other helpers: the family leader's verdict
     // (and `gpl_only`, below), or measured where it was left undecided.
     let mut copied_helpers: Vec<(usize, usize, u32)> = Vec::new();
@@ -816,14 +825,7 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
             }
         }
     }
-    let mut fam_results = exec(&fam_jobs, &prepared);
-    loads += fam_jobs.iter().zip(&fam_results).filter(|(_, r)| r.errno != -1).count();
-    decide(&mut by_job, &fam_jobs, &mut fam_results);
-    let fam_restricted = settle_nongpl(&mut by_job, &fam_jobs, &mut fam_results);
-    let mut fam_again = exec(&fam_restricted, &prepared);
-    loads += fam_restricted.len();
-    decide(&mut by_job, &fam_restricted, &mut fam_again);
-    gpl_restricted.extend(fam_restricted);
+    loads += round(&mut by_job, &fam_jobs, &mut gpl_restricted);
     // Followers: the leader's kfunc verdicts, except those a filter, the
     // program's sleepability or an allowlist may change; the helper
     // leader's helper verdicts, except those its `get_func_proto` answers
@@ -895,14 +897,7 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
         }
         from_type_leader(&by_job, i, l, &mut copied, &mut follow_jobs);
     }
-    let mut follow_results = exec(&follow_jobs, &prepared);
-    loads += follow_jobs.iter().zip(&follow_results).filter(|(_, r)| r.errno != -1).count();
-    decide(&mut by_job, &follow_jobs, &mut follow_results);
-    let follow_restricted = settle_nongpl(&mut by_job, &follow_jobs, &mut follow_results);
-    let mut follow_again = exec(&follow_restricted, &prepared);
-    loads += follow_restricted.len();
-    decide(&mut by_job, &follow_restricted, &mut follow_again);
-    gpl_restricted.extend(follow_restricted);
+    loads += round(&mut by_job, &follow_jobs, &mut gpl_restricted);
     by_job.extend(copied);
     // The followers of hook-group followers, from their program-type leader.
     let mut later_jobs: Vec<(usize, Call)> = Vec::new();

@@ -218,7 +218,7 @@ pub fn same_kfunc_hook(a: &str, b: &str) -> bool {
 /// let past membership: a refusal of its first argument (verifier.c
 /// `check_kfunc_args`, v6.18: "arg#0 ..." or "R1 ..."), where that argument
 /// can be no program's context (`first_param_ctx_free`,
-/// `super::ctx::first_param_ctx_free`) and the message does not come from
+/// `probe::ctx::first_param_ctx_free`) and the message does not come from
 /// the context's access rules ("R1 type=ctx ...", "invalid bpf_context
 /// access ..."). With R1 the context in every program type, the first
 /// argument is then classified by its BTF type alone
@@ -445,27 +445,7 @@ pub const HELPER_SHARING: &[(&str, &str, &[&str])] = &[
     // (lwt_out_verifier_ops' own); no case looks at the attach type.
     ("BPF_PROG_TYPE_LWT_IN", "lwt_out_func_proto", &["bpf_lwt_push_encap"]),
     ("BPF_PROG_TYPE_LWT_OUT", "lwt_out_func_proto", &[]),
-    (
-        "BPF_PROG_TYPE_LWT_XMIT",
-        "lwt_out_func_proto",
-        &[
-            "bpf_skb_get_tunnel_key",
-            "bpf_skb_set_tunnel_key",
-            "bpf_skb_get_tunnel_opt",
-            "bpf_skb_set_tunnel_opt",
-            "bpf_redirect",
-            "bpf_clone_redirect",
-            "bpf_skb_change_tail",
-            "bpf_skb_change_head",
-            "bpf_skb_store_bytes",
-            "bpf_csum_update",
-            "bpf_csum_level",
-            "bpf_l3_csum_replace",
-            "bpf_l4_csum_replace",
-            "bpf_set_hash_invalid",
-            "bpf_lwt_push_encap",
-        ],
-    ),
+    ("BPF_PROG_TYPE_LWT_XMIT", "lwt_out_func_proto", LWT_XMIT),
     // net/core/filter.c sk_skb_func_proto: no case looks at the attach type.
     ("BPF_PROG_TYPE_SK_SKB", "sk_skb_func_proto", &[]),
     // net/core/filter.c sock_addr_func_proto: `bind` (connect hooks only),
@@ -708,30 +688,7 @@ pub const BASE_FAMILY: &[(&str, &[&[&str]])] = &[
     ),
     ("BPF_PROG_TYPE_LWT_IN", &[&["bpf_lwt_push_encap"], LWT_OUT, SK_BASE]),
     ("BPF_PROG_TYPE_LWT_OUT", &[LWT_OUT, SK_BASE]),
-    (
-        "BPF_PROG_TYPE_LWT_XMIT",
-        &[
-            &[
-                "bpf_skb_get_tunnel_key",
-                "bpf_skb_set_tunnel_key",
-                "bpf_skb_get_tunnel_opt",
-                "bpf_skb_set_tunnel_opt",
-                "bpf_redirect",
-                "bpf_clone_redirect",
-                "bpf_skb_change_tail",
-                "bpf_skb_change_head",
-                "bpf_skb_store_bytes",
-                "bpf_csum_update",
-                "bpf_csum_level",
-                "bpf_l3_csum_replace",
-                "bpf_l4_csum_replace",
-                "bpf_set_hash_invalid",
-                "bpf_lwt_push_encap",
-            ],
-            LWT_OUT,
-            SK_BASE,
-        ],
-    ),
+    ("BPF_PROG_TYPE_LWT_XMIT", &[LWT_XMIT, LWT_OUT, SK_BASE]),
     ("BPF_PROG_TYPE_LWT_SEG6LOCAL", &[&["bpf_lwt_seg6_store_bytes", "bpf_lwt_seg6_action", "bpf_lwt_seg6_adjust_srh"], LWT_OUT, SK_BASE]),
     (
         "BPF_PROG_TYPE_SOCK_OPS",
@@ -833,6 +790,26 @@ pub const BASE_FAMILY: &[(&str, &[&[&str]])] = &[
     ("BPF_PROG_TYPE_NETFILTER", &[]),
 ];
 
+/// net/core/filter.c `lwt_xmit_func_proto`'s own cases (it hands the rest
+/// to `lwt_out_func_proto`).
+const LWT_XMIT: &[&str] = &[
+    "bpf_skb_get_tunnel_key",
+    "bpf_skb_set_tunnel_key",
+    "bpf_skb_get_tunnel_opt",
+    "bpf_skb_set_tunnel_opt",
+    "bpf_redirect",
+    "bpf_clone_redirect",
+    "bpf_skb_change_tail",
+    "bpf_skb_change_head",
+    "bpf_skb_store_bytes",
+    "bpf_csum_update",
+    "bpf_csum_level",
+    "bpf_l3_csum_replace",
+    "bpf_l4_csum_replace",
+    "bpf_set_hash_invalid",
+    "bpf_lwt_push_encap",
+];
+
 /// net/core/filter.c `tc_cls_act_func_proto` (SCHED_CLS and SCHED_ACT).
 const TC_CLS_ACT: &[&str] = &[
     "bpf_skb_store_bytes",
@@ -897,7 +874,7 @@ const TC_CLS_ACT: &[&str] = &[
 ];
 
 /// The kernels whose cases [`BASE_FAMILY`] lists: 5.10 through 7.2 (as
-/// `KERNEL_VERSION` codes, `super::sys::kernel_version_code`). A later
+/// `KERNEL_VERSION` codes, `probe::sys::kernel_version_code`). A later
 /// kernel may answer a new helper in one of these functions: its variants
 /// are asked in full until the lists are read again.
 pub const BASE_FAMILY_KERNELS: (u32, u32) = ((5 << 16) | (10 << 8), (7 << 16) | (2 << 8) | 255);
