@@ -515,11 +515,12 @@ struct Prepared {
 }
 
 /// Whether every load of variant `v` costs much more than another's: a
-/// tp_btf program's, whose tracepoint verifier.c `bpf_check_attach_target`
-/// resolves by a linear scan of vmlinux BTF (`btf_find_by_name_kind` for
-/// the template's `__bpf_trace_*` FUNC) on every load.
+/// tp_btf program's (`BPF_TRACE_RAW_TP` with a target), whose tracepoint
+/// verifier.c `bpf_check_attach_target` resolves by a linear scan of
+/// vmlinux BTF (`btf_find_by_name_kind` for the template's `__bpf_trace_*`
+/// FUNC) on every load.
 fn costly(v: &Variant) -> bool {
-    v.attach_btf.as_ref().is_some_and(|a| a.kind == "typedef")
+    v.attach_btf.is_some() && v.attach_type.as_deref() == Some("BPF_TRACE_RAW_TP")
 }
 
 fn run_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool) -> Result<Probe> {

@@ -585,7 +585,7 @@ const LWT_OUT: &[&str] = &[
 /// `compatible_reg_types` accepts only for `ARG_PTR_TO_CTX`). So the
 /// first such program of one sleepability leads the family: another one
 /// measures only its own cases and the leader's, and takes the rest of the
-/// leader's verdicts (on the kernels of [`BASE_FAMILY_KERNELS`]).
+/// leader's verdicts (on the kernel series of [`BASE_FAMILY_SERIES`]).
 /// Cases read in Linux v6.18.19 (net/core/filter.c, kernel/bpf/cgroup.c,
 /// net/netfilter/nf_bpf_link.c), with the earlier kernels' current-task
 /// helpers ([`CGROUP_CURRENT`]), 5.10's `strtol`/`strtoul` in
@@ -873,18 +873,24 @@ const TC_CLS_ACT: &[&str] = &[
     "bpf_tcp_raw_check_syncookie_ipv6",
 ];
 
-/// The kernels whose cases [`BASE_FAMILY`] lists: 5.10 through 7.2 (as
-/// `KERNEL_VERSION` codes, `probe::sys::kernel_version_code`). A later
-/// kernel may answer a new helper in one of these functions: its variants
-/// are asked in full until the lists are read again.
-pub const BASE_FAMILY_KERNELS: (u32, u32) = ((5 << 16) | (10 << 8), (7 << 16) | (2 << 8) | 255);
+/// The kernel series whose cases [`BASE_FAMILY`] lists (major, minor):
+/// 6.18 read in its source, 5.10, 6.1, 6.12 and 7.2 by their per-variant
+/// probes in `data/probe`. Another series (a later one, or one between
+/// these, whose functions may have had a case for a while) is asked in
+/// full until its functions are read.
+pub const BASE_FAMILY_SERIES: &[(u32, u32)] = &[(5, 10), (6, 1), (6, 12), (6, 18), (7, 2)];
+
+/// Whether `kern_version` (a `KERNEL_VERSION` code,
+/// `probe::sys::kernel_version_code`) is of one of `series`.
+fn of_series(series: &[(u32, u32)], kern_version: u32) -> bool {
+    series.contains(&(kern_version >> 16, (kern_version >> 8) & 0xff))
+}
 
 /// The helpers a program of type `prog_type` answers above
 /// `bpf_base_func_proto`, if it is of the [`BASE_FAMILY`] on a kernel of
 /// version code `kern_version`.
 pub fn base_family_cases(prog_type: &str, kern_version: u32) -> Option<&'static [&'static [&'static str]]> {
-    let (lo, hi) = BASE_FAMILY_KERNELS;
-    if !(lo..=hi).contains(&kern_version) {
+    if !of_series(BASE_FAMILY_SERIES, kern_version) {
         return None;
     }
     BASE_FAMILY.iter().find(|(p, _)| *p == prog_type).map(|(_, c)| *c)
@@ -902,15 +908,19 @@ pub fn in_cases(cases: &[&[&str]], name: &str) -> bool {
 /// and net/unix/af_unix.c `bpf_iter_unix_get_func_proto`, each answering
 /// `setsockopt` and `getsockopt` and nothing else (the per-variant probes
 /// of 6.1, 6.12 and 7.2 in `data/probe`, which ask every refused helper of
-/// every target, find the same). On the kernels of [`BASE_FAMILY_KERNELS`]
-/// a target is asked only these; on others, every helper `iter` refused.
+/// every target, find the same). On the kernel series of
+/// [`ITER_TARGET_SERIES`] a target is asked only these; on others, every
+/// helper `iter` refused.
 pub const ITER_TARGET_HELPERS: &[&str] = &["bpf_setsockopt", "bpf_getsockopt"];
+
+/// The kernel series whose iterator targets were read (6.18) or probed in
+/// full (6.1, 6.12, 7.2 in `data/probe`).
+pub const ITER_TARGET_SERIES: &[(u32, u32)] = &[(6, 1), (6, 12), (6, 18), (7, 2)];
 
 /// Whether a target context of an `iter` program on a kernel of version
 /// code `kern_version` is asked helper `name` ([`ITER_TARGET_HELPERS`]).
 pub fn iter_target_may_add(name: &str, kern_version: u32) -> bool {
-    let (lo, hi) = BASE_FAMILY_KERNELS;
-    !(lo..=hi).contains(&kern_version) || ITER_TARGET_HELPERS.contains(&name)
+    !of_series(ITER_TARGET_SERIES, kern_version) || ITER_TARGET_HELPERS.contains(&name)
 }
 
 /// struct_ops types whose other members take the helper verdicts of the
@@ -995,8 +1005,9 @@ mod tests {
         let v618 = (6 << 16) | (18 << 8);
         assert!(iter_target_may_add("bpf_setsockopt", v618) && iter_target_may_add("bpf_getsockopt", v618));
         assert!(!iter_target_may_add("bpf_skb_load_bytes", v618));
-        // A later kernel: every refused helper.
+        // A later kernel, or one between the series read: every refused helper.
         assert!(iter_target_may_add("bpf_skb_load_bytes", (7 << 16) | (3 << 8)));
+        assert!(iter_target_may_add("bpf_skb_load_bytes", (6 << 16) | (6 << 8) | 40));
     }
 
     #[test]
@@ -1009,6 +1020,8 @@ mod tests {
         assert!(base_family_cases("BPF_PROG_TYPE_XDP", v(7, 3)).is_none());
         assert!(base_family_cases("BPF_PROG_TYPE_XDP", v(5, 4)).is_none());
         assert!(base_family_cases("BPF_PROG_TYPE_XDP", v(5, 10)).is_some() && base_family_cases("BPF_PROG_TYPE_XDP", v(7, 2) | 99).is_some());
+        // A series between those read: asked in full.
+        assert!(base_family_cases("BPF_PROG_TYPE_XDP", v(6, 6) | 40).is_none());
         for t in ["BPF_PROG_TYPE_LIRC_MODE2", "BPF_PROG_TYPE_SYSCALL", "BPF_PROG_TYPE_KPROBE", "BPF_PROG_TYPE_TRACING", "BPF_PROG_TYPE_STRUCT_OPS"] {
             assert!(base_family_cases(t, v(6, 18)).is_none(), "{t}");
         }
