@@ -1075,6 +1075,20 @@ impl Btf {
         }
     }
 
+    /// The ids, in order, of the own types of `kind` whose name starts with
+    /// the 8 bytes `prefix` ([`Btf::for_each_id_name_word`]: only those are
+    /// read past their first word).
+    pub fn ids_with_prefix8(&self, kind: Kind, prefix: &[u8; 8]) -> Vec<TypeId> {
+        let key = u64::from_le_bytes(*prefix);
+        let mut ids = Vec::new();
+        self.for_each_id_name_word(kind, |id, _, word| {
+            if word == key {
+                ids.push(id);
+            }
+        });
+        ids
+    }
+
     /// [`Btf::for_each_id_name_word`] for one byte order. Hot: one iteration
     /// per 8 types of a vmlinux and a few loads per match, so the kind
     /// table and the offsets are read 8 entries at a time (an entry's

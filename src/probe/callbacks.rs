@@ -293,7 +293,7 @@ fn kfunc_type_free(env: &Env, ctx_structs: &Option<std::collections::HashSet<Str
     if reuse::kfunc_filtered(&kf.name) || reuse::KFUNCS_PROG_TYPE_SPECIAL.contains(&kf.name.as_str()) {
         return false;
     }
-    super::ctx::kfunc_params(env.kernel, kf).is_some_and(|(b, ps)| ps.iter().all(|(n, t)| !super::ctx::param_may_be_ctx(b, n, *t, ctx)))
+    super::ctx::kfunc_proto(env.kernel, kf).is_some_and(|(b, proto)| proto.params().all(|p| !super::ctx::param_may_be_ctx(b, p.name, p.ty, ctx)))
 }
 
 /// One callback load: variant, kind, candidate (None: the empty callback).

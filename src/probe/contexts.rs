@@ -136,16 +136,9 @@ pub fn iter_targets(kernel: &Kernel) -> Vec<(String, u32, Option<String>)> {
     let mut out = Vec::new();
     for kb in kernel.btfs() {
         let b = &kb.btf;
-        // Own FUNCs whose name starts with `bpf_iter`, compared 8 bytes at a
-        // time in place (a few hundred of a vmlinux's 60,000 are read).
-        let key = u64::from_le_bytes(*b"bpf_iter");
-        let mut ids = Vec::new();
-        b.for_each_id_name_word(Kind::Func, |id, _, word| {
-            if word == key {
-                ids.push(id);
-            }
-        });
-        for t in ids.into_iter().filter_map(|id| b.ty(id)) {
+        // Own FUNCs whose name starts with `bpf_iter` (a few hundred of a
+        // vmlinux's 60,000 are read).
+        for t in b.ids_with_prefix8(Kind::Func, b"bpf_iter").into_iter().filter_map(|id| b.ty(id)) {
             let Some(target) = t.name().strip_prefix("bpf_iter_") else { continue };
             let proto = b.resolve(t.ref_type());
             // `DEFINE_BPF_ITER_FUNC` declares `int bpf_iter_<target>(meta, ...)`

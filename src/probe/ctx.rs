@@ -7,7 +7,7 @@
 //! probe shares verdicts on that ground (`src/probe/callbacks.rs`,
 //! `reuse::hook_copies_argument_refusal`).
 
-use crate::btf::{Btf, Kind, TypeId};
+use crate::btf::{Btf, Kind, Type, TypeId};
 use crate::kernel::Kernel;
 use std::collections::HashSet;
 
@@ -43,13 +43,15 @@ pub fn param_may_be_ctx(b: &Btf, name: &str, ty: TypeId, ctx: &HashSet<String>) 
     b.resolve(t.ref_type()).is_none_or(|s| matches!(s.kind, Kind::Struct | Kind::Union) && (s.name().is_empty() || ctx.contains(s.name())))
 }
 
-/// The parameters of kfunc `k` (its FUNC's prototype, in its own BTF), or
-/// None when the kernel's BTF does not describe it.
-pub fn kfunc_params<'a>(kernel: &'a Kernel, k: &crate::surface::Kfunc) -> Option<(&'a Btf, Vec<(String, TypeId)>)> {
-    let kb = kernel.btf_in(k.module.as_deref())?;
-    let b = &kb.btf;
-    let proto = b.ty(k.btf_id).and_then(|f| b.resolve(f.ref_type()))?;
-    Some((b, proto.params().map(|p| (p.name.to_string(), p.ty)).collect()))
+/// The prototype (FUNC_PROTO) of kfunc `k`, with the BTF it is in; None
+/// when the kernel's BTF does not describe it.
+pub fn kfunc_proto<'a>(kernel: &'a Kernel, k: &crate::surface::Kfunc) -> Option<(&'a Btf, Type<'a>)> {
+    let b = &kernel.btf_in(k.module.as_deref())?.btf;
+    Some((b, proto_of(b, k.btf_id)?))
+}
+
+fn proto_of(b: &Btf, func: TypeId) -> Option<Type<'_>> {
+    b.ty(func).and_then(|f| b.resolve(f.ref_type()))
 }
 
 /// Whether kfunc `k`'s first parameter can be no program's context (true
@@ -60,6 +62,5 @@ pub fn first_param_ctx_free(kernel: &Kernel, k: &crate::surface::Kfunc, ctx: &Ha
 
 /// [`first_param_ctx_free`] of the FUNC `func` of `b`.
 pub fn first_param_ctx_free_in(b: &Btf, func: TypeId, ctx: &HashSet<String>) -> bool {
-    let Some(proto) = b.ty(func).and_then(|f| b.resolve(f.ref_type())) else { return false };
-    proto.params().next().is_none_or(|p| !param_may_be_ctx(b, p.name, p.ty, ctx))
+    proto_of(b, func).is_some_and(|proto| proto.params().next().is_none_or(|p| !param_may_be_ctx(b, p.name, p.ty, ctx)))
 }

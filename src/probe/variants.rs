@@ -228,14 +228,7 @@ fn struct_ops(kernel: &Kernel, pt: &str, ptid: u32) -> Vec<Variant> {
         let b = &kb.btf;
         // Only the STRUCTs whose name starts with `bpf_stru` are read in
         // full (a few dozen of a vmlinux's 10,000).
-        let key = u64::from_le_bytes(*b"bpf_stru");
-        let mut ids = Vec::new();
-        b.for_each_id_name_word(Kind::Struct, |id, _, word| {
-            if word == key {
-                ids.push(id);
-            }
-        });
-        for t in ids.into_iter().filter_map(|id| b.ty(id)) {
+        for t in b.ids_with_prefix8(Kind::Struct, b"bpf_stru").into_iter().filter_map(|id| b.ty(id)) {
             let Some(ops) = t.name().strip_prefix("bpf_struct_ops_") else { continue };
             // 6.7+: `{ struct bpf_struct_ops_common_value common; struct X data; }`
             // (the kernel's `is_valid_value_type`); before: the common
