@@ -16,16 +16,8 @@ fn main() -> ExitCode {
     if bpfabi::vmtest::guest::is_guest() {
         bpfabi::vmtest::guest::main(Some(cli::vmtest::guest_probe));
     }
-    let cli = {
-        use clap::FromArgMatches;
-        let first = std::env::args_os().nth(1);
-        let mut command = cli::command_for(first.as_deref().and_then(|a| a.to_str()));
-        let matches = command.try_get_matches_from_mut(std::env::args_os()).unwrap_or_else(|e| e.exit());
-        // Dropped (not leaked): the heap it frees serves the command's own
-        // allocations, which would otherwise fault in fresh pages.
-        drop(command);
-        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
-    };
+    // Only the invoked command's arguments are built (cli::Cmd defers them).
+    let cli = <Cli as clap::Parser>::parse();
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let result = match &cli.cmd {

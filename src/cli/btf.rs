@@ -9,6 +9,7 @@ use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 pub enum BtfCmd {
     /// Write the vmlinux BTF of a kernel (any input `surface` accepts,
     /// `debian:` names and catalog kernels included) as a C header for BPF

@@ -1,5 +1,6 @@
 //! Command `catalog`: the built-in catalog of reduced Debian kernels (list, add).
 
+use super::NarrowFormats;
 use super::common::{write_out, Out, OutputArgs};
 use bpfabi::app::kernel;
 use bpfabi::report::Render;
@@ -8,6 +9,7 @@ use std::path::PathBuf;
 #[derive(clap::Subcommand)]
 pub enum CatalogCmd {
     /// List the entries (built-in, or of --dir).
+    #[command(formats = "catalog list")]
     List {
         #[command(flatten)]
         out: OutputArgs,

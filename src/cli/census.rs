@@ -1,5 +1,6 @@
 //! Command `census` (and `census impact`, `census suggest`): usage census of real BPF programs.
 
+use super::NarrowFormats;
 use super::common::{usage, write_file, write_out, Out, OutputArgs};
 use bpfabi::app::census::{self, CensusKernels};
 use bpfabi::census::suggest::SuggestOptions;
@@ -12,6 +13,7 @@ use std::path::PathBuf;
 
 #[derive(Args)]
 #[command(args_conflicts_with_subcommands = true)]
+#[command(formats = "census")]
 pub struct CensusArgs {
     #[command(subcommand)]
     sub: Option<CensusSub>,
@@ -48,6 +50,7 @@ pub struct CensusArgs {
 }
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 pub enum CensusSub {
     /// What each release (consecutive KERNELs) breaks among the census objects.
     Impact(CensusKernelArgs),
@@ -56,6 +59,7 @@ pub enum CensusSub {
 }
 
 #[derive(Args)]
+#[command(formats = "census impact")]
 pub struct CensusKernelArgs {
     /// A `bpfabi census --format json` document.
     #[arg(long, value_name = "FILE")]
@@ -74,6 +78,8 @@ pub struct CensusKernelArgs {
 }
 
 #[derive(Args)]
+// `policy suggest` writes the same formats (cli::FORMATS).
+#[command(formats = "census suggest")]
 pub struct SuggestArgs {
     #[command(flatten)]
     pub k: CensusKernelArgs,

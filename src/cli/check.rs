@@ -1,5 +1,6 @@
 //! Command `check`: will these objects load on these kernels (with `--policy`, `--load`, `--config`).
 
+use super::NarrowFormats;
 use super::common::{objects_found, with_failed, write_out, Out, OutputArgs};
 use bpfabi::app::check::{self, CheckSpec};
 use bpfabi::report::{Format, Render};
@@ -7,6 +8,7 @@ use clap::Args;
 use std::path::PathBuf;
 
 #[derive(Args)]
+#[command(formats = "check")]
 pub struct CheckArgs {
     /// BPF objects, files embedding them, or directories to walk.
     #[arg(required = true)]

@@ -11,7 +11,9 @@ use clap::{Args, ValueEnum};
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
-/// Output options, the same on every subcommand.
+// Output options, the same on every subcommand. (A plain comment: a doc
+// comment would become the `about` of each command it is flattened into,
+// since commands build their arguments deferred, after their own `about`.)
 #[derive(Args, Clone)]
 pub struct OutputArgs {
     /// Output format.
@@ -76,7 +78,8 @@ impl OutputArgs {
     }
 }
 
-/// Kernel options, the same wherever a kernel is read.
+// Kernel options, the same wherever a kernel is read (a plain comment, as
+// for OutputArgs).
 #[derive(Args)]
 pub struct KernelArgs {
     /// `.BTF_ids` section file of the vmlinux (default: `<name>.btf_ids` beside a raw BTF file).

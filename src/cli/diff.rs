@@ -1,5 +1,6 @@
 //! Command `diff`: what changed in the BPF ABI between two kernels.
 
+use super::NarrowFormats;
 use super::common::{load_with, write_out, Out, OutputArgs};
 use bpfabi::kernel::LoadOptions;
 use bpfabi::model::KernelModel;
@@ -9,6 +10,7 @@ use clap::Args;
 use std::path::PathBuf;
 
 #[derive(Args)]
+#[command(formats = "diff")]
 pub struct DiffArgs {
     /// The old kernel.
     old: PathBuf,

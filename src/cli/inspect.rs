@@ -1,5 +1,6 @@
 //! Command `inspect`: what BPF objects need from a kernel.
 
+use super::NarrowFormats;
 use super::common::{read_objects, with_failed, write_out, Out, OutputArgs};
 use bpfabi::app::inspect;
 use bpfabi::report::{Format, Render};
@@ -7,6 +8,7 @@ use clap::Args;
 use std::path::PathBuf;
 
 #[derive(Args)]
+#[command(formats = "inspect")]
 pub struct InspectArgs {
     /// BPF objects, files embedding them, or directories to walk.
     #[arg(required = true)]

@@ -1,5 +1,6 @@
 //! Command `kernels`: Debian kernels by name (list, resolve, fetch, prune the cache).
 
+use super::NarrowFormats;
 use super::common::{write_out, Out, OutputArgs};
 use bpfabi::app::kernels::{self, KernelsSpec};
 use bpfabi::kernel::debian::prune::PruneOptions;
@@ -7,6 +8,7 @@ use bpfabi::report::Render;
 use clap::Args;
 
 #[derive(Args)]
+#[command(formats = "kernels")]
 pub struct KernelsArgs {
     /// Names to resolve (and download unless --resolve-only).
     names: Vec<String>,

@@ -1,5 +1,6 @@
 //! Command `lint`: BTF health of a kernel build.
 
+use super::NarrowFormats;
 use super::common::{load_with, write_out, KernelArgs, Out, OutputArgs};
 use bpfabi::kernel::LoadOptions;
 use bpfabi::app::kernel;
@@ -8,6 +9,7 @@ use clap::Args;
 use std::path::PathBuf;
 
 #[derive(Args)]
+#[command(formats = "lint")]
 pub struct LintArgs {
     /// Kernel inputs (as for `surface`); none: the running kernel.
     inputs: Vec<PathBuf>,

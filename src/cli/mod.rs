@@ -32,7 +32,10 @@ pub struct Cli {
     pub cmd: Cmd,
 }
 
+// Deferred: a command's arguments are built only when it runs or its help
+// is shown (clap's `Command::defer`), not every command's at each start.
 #[derive(Subcommand)]
+#[command(defer = true)]
 pub enum Cmd {
     /// List the BPF ABI a kernel offers: helpers and kfuncs with prototypes and flags.
     ///
@@ -139,44 +142,62 @@ pub const FORMATS: &[(&str, &[Format])] = &[
     ("policy suggest", bpfabi::app::census::Fragment::FORMATS),
 ];
 
-/// The command line definition, each command's `--format` limited to the
-/// formats it writes ([`FORMATS`]; `--json` hidden where JSON is not one).
-pub fn command() -> clap::Command {
-    command_for(None)
+/// Narrows a command's `--format` to the formats it writes ([`FORMATS`],
+/// keyed by the command path): what its `--help` lists and clap accepts;
+/// `--json` is hidden where JSON is not one. Used as
+/// `#[command(formats = "census impact")]` on the command's variant, so it
+/// runs inside the deferred build of that command only.
+pub(crate) trait NarrowFormats {
+    fn formats(self, path: &str) -> Self;
 }
 
-/// [`command`] for a run of the subcommand `invoked` (the first argument):
-/// only its paths of [`FORMATS`] narrow `--format`, since the others'
-/// arguments are never read (a fifth of the start-up of a short command).
-/// `None`, or a first argument that names no entry of [`FORMATS`] (an
-/// option, `help`): all of them.
-pub fn command_for(invoked: Option<&str>) -> clap::Command {
-    use clap::builder::{PossibleValuesParser, TypedValueParser};
-    fn limit(c: clap::Command, path: &[&str], formats: &'static [Format]) -> clap::Command {
-        match path {
-            [] => {
-                let names: Vec<&'static str> = formats.iter().map(|f| f.as_str()).collect();
-                let parser = PossibleValuesParser::new(names).try_map(|v: String| FormatArg::from_str(&v, false));
-                let c = c.mut_arg("format", |a| a.value_parser(parser));
-                if formats.contains(&Format::Json) {
-                    c
-                } else {
-                    c.mut_arg("json", |a| a.hide(true))
-                }
-            }
-            [first, rest @ ..] => c.mut_subcommand(*first, |s| limit(s, rest, formats)),
+impl NarrowFormats for clap::Command {
+    fn formats(self, path: &str) -> Self {
+        use clap::builder::{PossibleValuesParser, TypedValueParser};
+        let Some(&(_, formats)) = FORMATS.iter().find(|(p, _)| *p == path) else { return self };
+        let names: Vec<&'static str> = formats.iter().map(|f| f.as_str()).collect();
+        let parser = PossibleValuesParser::new(names).try_map(|v: String| FormatArg::from_str(&v, false));
+        let c = self.mut_arg("format", |a| a.value_parser(parser));
+        if formats.contains(&Format::Json) {
+            c
+        } else {
+            c.mut_arg("json", |a| a.hide(true))
         }
     }
+}
+
+/// The command line definition, every command built (for the manual page
+/// and completion scripts).
+pub fn command() -> clap::Command {
     use clap::CommandFactory;
     let mut c = Cli::command();
-    let invoked = invoked.filter(|i| FORMATS.iter().any(|(p, _)| p.split(' ').next() == Some(*i)));
-    for (path, formats) in FORMATS {
-        if invoked.is_some_and(|i| path.split(' ').next() != Some(i)) {
-            continue;
-        }
-        let path: Vec<&str> = path.split(' ').collect();
-        c = limit(c, &path, formats);
-    }
+    c.build();
     c
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every command path of [`FORMATS`] gets its formats, and only those,
+    /// as `--format`'s possible values once its deferred arguments are
+    /// built (`NarrowFormats` runs inside them); `--json` is hidden where
+    /// JSON is not one of them.
+    #[test]
+    fn each_command_lists_exactly_its_formats() {
+        let c = command();
+        for (path, formats) in FORMATS {
+            let mut sc = &c;
+            for name in path.split(' ') {
+                sc = sc.find_subcommand(name).unwrap_or_else(|| panic!("no command {path}"));
+            }
+            let arg = sc.get_arguments().find(|a| a.get_id() == "format").unwrap_or_else(|| panic!("{path}: no --format"));
+            let listed: Vec<String> = arg.get_possible_values().iter().map(|v| v.get_name().to_string()).collect();
+            let want: Vec<String> = formats.iter().map(|f| f.as_str().to_string()).collect();
+            assert_eq!(listed, want, "{path}");
+            let json = sc.get_arguments().find(|a| a.get_id() == "json").unwrap_or_else(|| panic!("{path}: no --json"));
+            assert_eq!(json.is_hide_set(), !formats.contains(&Format::Json), "{path}");
+        }
+    }
+}

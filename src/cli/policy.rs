@@ -1,6 +1,7 @@
 //! Command `policy` (init, check, compat, docs, suggest): stability manifests over kernel history.
 
 use super::census::SuggestArgs;
+use super::NarrowFormats;
 use super::common::{usage, write_out, Out, OutputArgs};
 use bpfabi::app::policy::{self, PolicyCheckSpec};
 use bpfabi::release::Date;
@@ -10,6 +11,7 @@ use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 pub enum PolicyCmd {
     /// A new manifest from a kernel history: every kfunc with its facts
     /// (first release, removal, fingerprints per release range); decisions
@@ -81,6 +83,7 @@ pub struct PolicyInitArgs {
 }
 
 #[derive(Args)]
+#[command(formats = "policy check")]
 pub struct PolicyCheckArgs {
     /// The manifest.
     #[arg(long, value_name = "FILE")]

@@ -1,5 +1,6 @@
 //! Command `probe`: what the running kernel's verifier allows.
 
+use super::NarrowFormats;
 use super::common::{write_file, write_out, Out, OutputArgs};
 use bpfabi::app::kernel::ProbeReport;
 use bpfabi::report::{Format, Render};
@@ -7,6 +8,7 @@ use clap::Args;
 use std::path::PathBuf;
 
 #[derive(Args)]
+#[command(formats = "probe")]
 pub struct ProbeArgs {
     #[command(flatten)]
     out: OutputArgs,

@@ -1,5 +1,6 @@
 //! Command `report`: static site and Markdown summary from a census and kernels.
 
+use super::NarrowFormats;
 use super::census::CensusKernelArgs;
 use super::common::{write_out, Out};
 use bpfabi::app::census;
@@ -9,6 +10,7 @@ use clap::Args;
 use std::path::PathBuf;
 
 #[derive(Args)]
+#[command(formats = "report")]
 pub struct ReportArgs {
     #[command(flatten)]
     k: CensusKernelArgs,

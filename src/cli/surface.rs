@@ -1,5 +1,6 @@
 //! Command `surface`: the BPF ABI a kernel offers.
 
+use super::NarrowFormats;
 use super::common::{load_with, usage, write_out, KernelArgs, Out, OutputArgs};
 use bpfabi::kernel::LoadOptions;
 use bpfabi::model::KernelModel;
@@ -9,6 +10,7 @@ use clap::Args;
 use std::path::PathBuf;
 
 #[derive(Args)]
+#[command(formats = "surface")]
 pub struct SurfaceArgs {
     /// Kernel inputs (see above); none: the running kernel.
     inputs: Vec<PathBuf>,

@@ -1,5 +1,6 @@
 //! Command `versions`: fingerprints of kfuncs and named types.
 
+use super::NarrowFormats;
 use super::common::{write_out, KernelArgs, Out, OutputArgs};
 use bpfabi::app::kernel::{self, VersionsSpec};
 use bpfabi::report::Render;
@@ -7,6 +8,7 @@ use clap::Args;
 use std::path::PathBuf;
 
 #[derive(Args)]
+#[command(formats = "versions")]
 pub struct VersionsArgs {
     /// Kernel inputs (as for `surface`); none: the running kernel.
     inputs: Vec<PathBuf>,

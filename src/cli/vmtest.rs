@@ -1,5 +1,6 @@
 //! Command `vmtest`: real loads in kernels booted under QEMU; the probe the guest runs.
 
+use super::NarrowFormats;
 use super::common::{write_out, Out, OutputArgs};
 use bpfabi::app::vmtest::{self, Event, VmtestSpec};
 use bpfabi::report::Render;
@@ -7,6 +8,7 @@ use clap::Args;
 use std::path::PathBuf;
 
 #[derive(Args)]
+#[command(formats = "vmtest")]
 pub struct VmtestArgs {
     /// BPF objects (or files embedding them).
     #[arg(required_unless_present = "probe_out")]
