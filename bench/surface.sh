@@ -3,7 +3,8 @@
 # vmlinux.btf, and against `bpftool btf dump ... format c` on the corpus
 # kernels (one hyperfine run, so the ratios hold under the shared machine's
 # load), then peak RSS and, with valgrind, instruction counts (callgrind:
-# repeatable whatever the load). Needs hyperfine and bpftool; writes
+# repeatable whatever the load), and the live 6.18 rows once more run by run
+# in turn (bench/interleave.py). Needs hyperfine, bpftool, python3; writes
 # bench/results-surface.md with the load average before and after.
 # BPFABI=path/to/bpfabi measures that binary instead of building one;
 # BEFORE=path/to/an/older/bpfabi adds its live-6.18 row (e.g. main's build).
@@ -51,6 +52,16 @@ floors=$(printf '%s\n' "${floor[@]}" | jq -s -c .)
   echo "| Command | user + sys [ms] | vs floor (CPU) | wall [ms] | vs floor (wall) |"
   echo "|:---|---:|---:|---:|---:|"
   jq -r --argjson fl "$floors" '.results as $r | range(0; $r | length) as $i | $r[$fl[$i]] as $f | ($f.user + $f.system) as $floor | $r[$i] | "| `\(.command)` | \((.user + .system) * 1000 | . * 100 | round / 100) | \((.user + .system) / $floor | . * 100 | round / 100)x | \(.mean * 1000 | . * 100 | round / 100) | \(.mean / $f.mean | . * 100 | round / 100)x |"' "$T/h.json"
+  echo
+  # The same commands of live 6.18, interleaved (bench/interleave.py): a
+  # before/after comparison that the machine's drift within a hyperfine
+  # run cannot tilt.
+  d="$CORPUS/kernels/live-6.18"
+  inter=("cat live-6.18/vmlinux.btf (floor)::cat $d/vmlinux.btf" "bpfabi surface --json live-6.18::$B surface $d --json")
+  if [ -n "${BEFORE:-}" ]; then
+    inter+=("bpfabi (before) surface --json live-6.18::$BEFORE surface $d --json")
+  fi
+  python3 bench/interleave.py 300 "${inter[@]}"
   echo
   for k in live-6.18 6.12.117-1; do
     rss=$( { /usr/bin/time -f %M "$B" surface "$CORPUS/kernels/$k" --json >/dev/null; } 2>&1 )
