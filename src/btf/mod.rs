@@ -19,6 +19,7 @@ pub mod builder;
 pub mod c_dump;
 pub mod min_core;
 pub mod render;
+mod walk;
 
 use crate::bytes::{Bytes, Endian};
 use crate::error::ReadError;
@@ -337,11 +338,10 @@ pub struct Btf {
     types_start: usize,
     strs_start: usize,
     strs_len: usize,
-    /// Offset (relative to `types_start`) of each own type, index = id - start_id.
-    offsets: Vec<u32>,
-    /// The raw kind number of each own type, index = id - start_id: scans
-    /// for one kind read these bytes, not the type headers.
-    kinds: Vec<u8>,
+    /// Offset (relative to `types_start`) and raw kind number of each own
+    /// type, index = id - start_id (the `walk` module): scans for one kind
+    /// read the kind bytes, not the type headers.
+    table: walk::Table,
     start_id: TypeId,
     /// Total string bytes of the base chain (string offsets below are the base's).
     start_str: u32,
@@ -362,7 +362,7 @@ pub struct Btf {
 impl std::fmt::Debug for Btf {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Btf")
-            .field("types", &self.offsets.len())
+            .field("types", &self.table.len())
             .field("start_id", &self.start_id)
             .field("endian", &self.endian)
             .field("split", &self.base.is_some())
@@ -532,8 +532,7 @@ impl Btf {
             types_start,
             strs_start,
             strs_len: h.str_len as usize,
-            offsets: Vec::new(),
-            kinds: Vec::new(),
+            table: walk::Table::default(),
             start_id,
             start_str,
             base,
@@ -548,7 +547,7 @@ impl Btf {
         if lazy {
             // Layout only: references are checked type by type on access.
             btf.index_layout(data)?;
-            btf.checked = (0..btf.offsets.len().div_ceil(64)).map(|_| AtomicU64::new(0)).collect();
+            btf.checked = (0..btf.table.len().div_ceil(64)).map(|_| AtomicU64::new(0)).collect();
             return Ok(btf);
         }
         // One pass indexes the types and bounds every reference; only when
@@ -599,85 +598,34 @@ impl Btf {
         shapes
     }
 
-    /// [`Btf::index_types`] for one byte order. Hot: one iteration per type
-    /// of a 5 MB vmlinux, so the kind dispatch is a table lookup, records
-    /// are read as fixed-size words, the tables are filled through slots
-    /// (no growth check) and messages are built only on failure.
-    /// `REFS`: also gather the reference bounds (else (0, 0) comes back).
+    /// [`Btf::index_types`] for one byte order (the walk itself: the
+    /// `walk` module). `REFS`: also gather the reference bounds (else
+    /// (0, 0) comes back).
     fn index_types_in<const BE: bool, const REFS: bool>(&mut self, data: &[u8]) -> Result<(u32, u32), ReadError> {
         let types = data.get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
         let shapes = self.record_shapes();
         // Ids run from start_id to MAX_TYPES; every type takes at least 12
-        // bytes: together these bound the tables.
+        // bytes: together these bound the table.
         let limit = (MAX_TYPES as u64 + 1).saturating_sub(self.start_id.get() as u64);
         let slots = (types.len() / TYPE_HDR).min(usize::try_from(limit).unwrap_or(usize::MAX));
-        // Zeroed allocations: fresh pages, touched only as far as filled.
-        let mut offsets = vec![0u32; slots];
-        let mut kinds = vec![0u8; slots];
-        let (mut max_ref, mut max_str) = (0u32, 0u32);
-        let mut off = 0usize;
-        let mut n = 0usize;
-        for (slot_off, slot_kind) in offsets.iter_mut().zip(kinds.iter_mut()) {
-            let Some(hdr) = types.get(off..).and_then(|t| t.first_chunk::<TYPE_HDR>()) else { break };
-            let info = word_at::<BE>(hdr, 4);
-            let raw_kind = ((info >> 24) & 0x1f) as u8;
-            let vlen = info & 0xffff;
-            let shape = shapes.get(raw_kind as usize).copied().unwrap_or(RecordShape::INVALID);
-            // An unknown kind's `fixed` runs past any type section: one
-            // check covers both failures.
-            let next = off + TYPE_HDR + shape.fixed as usize + (shape.per * vlen) as usize;
-            let Some(rest) = types.get(off + TYPE_HDR..next) else {
-                if shape.fixed == RecordShape::INVALID.fixed {
-                    return Err(self.unknown_kind_error(off, raw_kind, n));
-                }
-                return Err(self.short_record_error(types, off, raw_kind, vlen, next, n));
-            };
-            if !REFS {
-                *slot_off = off as u32;
-                *slot_kind = raw_kind;
-                n += 1;
-                off = next;
-                continue;
+        match walk::index::<BE, REFS>(types, &shapes, slots) {
+            Ok(w) => {
+                self.table = w.table;
+                Ok((w.max_ref, w.max_str))
             }
-            max_str = max_str.max(word_at::<BE>(hdr, 0));
-            max_ref = max_ref.max(word_at::<BE>(hdr, 8) & shape.ref_mask);
-            match shape.refs {
-                Refs::None => {}
-                Refs::NamesTypes12 => elems_bound::<BE, 12>(rest, true, true, &mut max_ref, &mut max_str),
-                Refs::NamesTypes8 => elems_bound::<BE, 8>(rest, true, true, &mut max_ref, &mut max_str),
-                Refs::Names8 => elems_bound::<BE, 8>(rest, true, false, &mut max_ref, &mut max_str),
-                Refs::Names12 => elems_bound::<BE, 12>(rest, true, false, &mut max_ref, &mut max_str),
-                // Variables: type, offset, size (the type is word 0 here).
-                Refs::Types12 => {
-                    for c in rest.chunks_exact(12) {
-                        max_ref = max_ref.max(word_at::<BE>(c, 0));
-                    }
-                }
-                Refs::Array => {
-                    if let Some(a) = rest.first_chunk::<8>() {
-                        max_ref = max_ref.max(word_at::<BE>(a, 0)).max(word_at::<BE>(a, 4));
-                    }
-                }
-            }
-            *slot_off = off as u32;
-            *slot_kind = raw_kind;
-            n += 1;
-            off = next;
+            Err((fault, n)) => Err(self.walk_error(types, fault, n)),
         }
-        if off < types.len() {
-            let abs = self.types_start + off;
-            let left = types.len() - off;
-            // Slots run out only at the id limit or with less than a header left.
-            if left >= TYPE_HDR {
-                return Err(err(abs, format!("more than {MAX_TYPES} types")));
-            }
-            return Err(err(abs, format!("expected a 12-byte type header, only {left} bytes left")));
+    }
+
+    /// The error for the walk's first bad record (`n`: types before it).
+    #[cold]
+    fn walk_error(&self, types: &[u8], fault: walk::Fault, n: usize) -> ReadError {
+        match fault {
+            walk::Fault::UnknownKind { off, raw_kind } => self.unknown_kind_error(off, raw_kind, n),
+            walk::Fault::Short { off, raw_kind, vlen, next } => self.short_record_error(types, off, raw_kind, vlen, next, n),
+            walk::Fault::OutOfSlots { off } => err(self.types_start + off, format!("more than {MAX_TYPES} types")),
+            walk::Fault::Tail { off } => err(self.types_start + off, format!("expected a 12-byte type header, only {} bytes left", types.len() - off)),
         }
-        offsets.truncate(n);
-        kinds.truncate(n);
-        self.offsets = offsets;
-        self.kinds = kinds;
-        Ok((max_ref, max_str))
     }
 
     /// The error for a type of a kind with no known layout (`n`: types before it).
@@ -706,8 +654,10 @@ impl Btf {
     /// vmlinux, so messages are only built on failure.
     fn validate_refs(&self, data: &[u8]) -> Result<(), ReadError> {
         let types = data.get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
-        for (i, &o) in self.offsets.iter().enumerate() {
-            self.check_refs(types, o as usize, self.start_id + i as u32)?;
+        for (first, offsets, _) in self.table.runs() {
+            for (i, &o) in offsets.iter().enumerate() {
+                self.check_refs(types, o as usize, self.start_id + (first + i) as u32)?;
+            }
         }
         Ok(())
     }
@@ -868,11 +818,11 @@ impl Btf {
     }
     /// One past the last type id (base ids included).
     pub fn next_id(&self) -> TypeId {
-        self.start_id + self.offsets.len() as u32
+        self.start_id + self.table.len() as u32
     }
     /// Number of types defined by this blob (not counting the base).
     pub fn own_types(&self) -> usize {
-        self.offsets.len()
+        self.table.len()
     }
     /// The kind-layout table, when the header has one.
     pub fn kind_layout(&self) -> Option<&[KindLayout]> {
@@ -974,7 +924,7 @@ impl Btf {
         if id < self.start_id {
             return self.base.as_ref()?.ty(id);
         }
-        let &off = self.offsets.get((id - self.start_id) as usize)?;
+        let off = self.table.offset((id - self.start_id) as usize)?;
         let data = self.bytes.as_slice();
         let types = data.get(self.types_start..self.types_start + self.header.type_len as usize)?;
         let o = off as usize;
@@ -1008,7 +958,7 @@ impl Btf {
         // No type has kind 0 (`Kind::Void`), and an `Unknown(n)` whose
         // number is a known kind's names none: u8::MAX matches no entry.
         let raw = if kind == Kind::Void || Kind::from_raw(kind.raw()) != kind { u8::MAX } else { kind.raw() };
-        memchr::memchr_iter(raw, &self.kinds).map(move |i| start + i as u32)
+        self.table.runs().flat_map(move |(first, _, kinds)| memchr::memchr_iter(raw, kinds).map(move |i| start + (first + i) as u32))
     }
 
     /// Id and name offset of this blob's own types of one kind, in id
@@ -1018,7 +968,7 @@ impl Btf {
         let types = self.bytes.as_slice().get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
         let be = self.endian == Endian::Big;
         self.ids_of_kind(kind).map(move |id| {
-            let o = self.offsets.get((id - self.start_id) as usize).map_or(usize::MAX, |&o| o as usize);
+            let o = self.table.offset((id - self.start_id) as usize).map_or(usize::MAX, |o| o as usize);
             let w = types.get(o..).and_then(|t| t.first_chunk::<4>()).copied().unwrap_or([0; 4]);
             (id, StrOffset(if be { u32::from_be_bytes(w) } else { u32::from_le_bytes(w) }))
         })
@@ -1036,9 +986,7 @@ impl Btf {
         let be = self.endian == Endian::Big;
         // Own strings but the last 7 bytes are read as one word in place.
         let fast = strs.len().saturating_sub(7);
-        let n = self.kinds.len().min(self.offsets.len());
-        let (kinds, offsets) = (self.kinds.get(..n).unwrap_or(&[]), self.offsets.get(..n).unwrap_or(&[]));
-        for (&k, &off) in kinds.iter().zip(offsets) {
+        for (&k, &off) in self.table.runs().flat_map(|(_, offsets, kinds)| kinds.iter().zip(offsets)) {
             if k != raw {
                 continue;
             }
@@ -1101,8 +1049,6 @@ impl Btf {
         let strs = self.bytes.as_slice().get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
         let raw = if kind == Kind::Void || Kind::from_raw(kind.raw()) != kind { u8::MAX } else { kind.raw() };
         let start_str = self.start_str;
-        let n = self.kinds.len().min(self.offsets.len());
-        let (kinds, offsets) = (self.kinds.get(..n).unwrap_or(&[]), self.offsets.get(..n).unwrap_or(&[]));
         // The name offset and word of the type whose record starts at `off`.
         let name_word = |off: u32| -> (StrOffset, u64) {
             let name = word_at::<BE>(types.get(off as usize..).unwrap_or(&[]), 0);
@@ -1114,32 +1060,34 @@ impl Btf {
             }
         };
         let ones = u64::from_le_bytes([raw; 8]);
-        let mut kc = kinds.chunks_exact(8);
-        let mut oc = offsets.chunks_exact(8);
-        // Index of the first of the 8 entries read.
-        let mut at = 0usize;
-        for (k8, o8) in (&mut kc).zip(&mut oc) {
-            let base = at;
-            at += 8;
-            let (Some(k8), Some(o8)) = (k8.first_chunk::<8>(), o8.first_chunk::<8>()) else { continue };
-            // Bytes equal to `raw` become zero; flag them exactly (no borrow
-            // from a lower byte: the high bit is tested on the low 7 bits'
-            // sum, then or-ed with the byte's own high bit).
-            let x = u64::from_le_bytes(*k8) ^ ones;
-            let low = 0x7f7f_7f7f_7f7f_7f7f_u64;
-            let mut zero = !(((x & low).wrapping_add(low)) | x | low);
-            while zero != 0 {
-                // (`& 7`: always in range, the check compiled away)
-                let i = (zero.trailing_zeros() / 8) as usize & 7;
-                let (name, word) = name_word(o8.get(i).copied().unwrap_or(u32::MAX));
-                f(self.start_id + (base + i) as u32, name, word);
-                zero &= zero - 1;
+        for (first, offsets, kinds) in self.table.runs() {
+            let mut kc = kinds.chunks_exact(8);
+            let mut oc = offsets.chunks_exact(8);
+            // Index of the first of the 8 entries read.
+            let mut at = first;
+            for (k8, o8) in (&mut kc).zip(&mut oc) {
+                let base = at;
+                at += 8;
+                let (Some(k8), Some(o8)) = (k8.first_chunk::<8>(), o8.first_chunk::<8>()) else { continue };
+                // Bytes equal to `raw` become zero; flag them exactly (no borrow
+                // from a lower byte: the high bit is tested on the low 7 bits'
+                // sum, then or-ed with the byte's own high bit).
+                let x = u64::from_le_bytes(*k8) ^ ones;
+                let low = 0x7f7f_7f7f_7f7f_7f7f_u64;
+                let mut zero = !(((x & low).wrapping_add(low)) | x | low);
+                while zero != 0 {
+                    // (`& 7`: always in range, the check compiled away)
+                    let i = (zero.trailing_zeros() / 8) as usize & 7;
+                    let (name, word) = name_word(o8.get(i).copied().unwrap_or(u32::MAX));
+                    f(self.start_id + (base + i) as u32, name, word);
+                    zero &= zero - 1;
+                }
             }
-        }
-        for (i, (&k, &off)) in kc.remainder().iter().zip(oc.remainder()).enumerate() {
-            if k == raw {
-                let (name, word) = name_word(off);
-                f(self.start_id + (at + i) as u32, name, word);
+            for (i, (&k, &off)) in kc.remainder().iter().zip(oc.remainder()).enumerate() {
+                if k == raw {
+                    let (name, word) = name_word(off);
+                    f(self.start_id + (at + i) as u32, name, word);
+                }
             }
         }
     }
@@ -1158,7 +1106,7 @@ impl Btf {
     pub fn kinds_and_names(&self) -> impl Iterator<Item = (TypeId, Kind, StrOffset)> + '_ {
         let e = self.endian;
         let types = self.bytes.as_slice().get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
-        self.offsets.iter().zip(&self.kinds).enumerate().map(move |(i, (&off, &kind))| {
+        self.table.runs().flat_map(|(first, offsets, kinds)| offsets.iter().zip(kinds).enumerate().map(move |(i, p)| (first + i, p))).map(move |(i, (&off, &kind))| {
             let o = off as usize;
             let w: [u8; 4] = types.get(o..o + 4).and_then(|b| b.try_into().ok()).unwrap_or([0; 4]);
             let name = match e {
@@ -1194,7 +1142,7 @@ impl Btf {
     /// Open-addressing table of own named types: slot = (hash, id), id 0 =
     /// empty. Built in one pass, no sort; duplicates occupy several slots.
     fn name_index(&self) -> &NameIndex {
-        self.name_index.get_or_init(|| self.build_name_index(self.offsets.len(), |_| true))
+        self.name_index.get_or_init(|| self.build_name_index(self.table.len(), |_| true))
     }
 
     /// The by-name index of the data-type kinds only (see

@@ -54,7 +54,7 @@ pub(super) fn read_elf(bytes: Bytes, origin: &str, path: &Path, out: &mut Vec<Pi
     } else {
         let release = section(".rodata").and_then(|r| linux_banner_release(r.as_slice())).or_else(|| linux_banner_release(data));
         let parsed = Btf::parse(btf).map_err(|e| e.in_file(format!("{origin} [.BTF]")))?;
-        out.push(Piece::Vmlinux { btf: parsed, btf_ids, release, origin: origin.into(), running: false });
+        out.push(Piece::Vmlinux { btf: Box::new(parsed), btf_ids, release, origin: origin.into(), running: false });
     }
     Ok(())
 }

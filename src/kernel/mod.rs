@@ -325,7 +325,7 @@ pub fn validate_release(r: &str) -> Result<Release> {
 enum Piece {
     /// A vmlinux (base) BTF, parsed, with its optional `.BTF_ids` and release.
     /// `running`: read from `/sys/kernel/btf` (its `.BTF_ids` may be in the image).
-    Vmlinux { btf: Btf, btf_ids: Option<Bytes>, release: Option<String>, origin: String, running: bool },
+    Vmlinux { btf: Box<Btf>, btf_ids: Option<Bytes>, release: Option<String>, origin: String, running: bool },
     /// Split (module) BTF waiting for its base. `base_err` is why it did not
     /// parse as a base on its own (reported if no base turns up).
     Module { name: String, btf: Bytes, btf_ids: Option<Bytes>, origin: String, release: Option<String>, base_err: Option<ReadError> },
@@ -410,7 +410,7 @@ fn read_catalog(release: &str, opts: &LoadOptions, out: &mut Vec<Piece>) -> Resu
     let meta: Option<serde_json::Value> = file("meta.json").and_then(|m| serde_json::from_slice(m).ok());
     let release = meta.as_ref().and_then(|v| v.get("kernel_release")?.as_str().map(str::to_string));
     let btf = Btf::parse(Bytes::from_static(vmlinux)).map_err(|e| e.in_file(&origin))?;
-    out.push(Piece::Vmlinux { btf, btf_ids: file("vmlinux.btf_ids").map(Bytes::from_static), release, origin, running: false });
+    out.push(Piece::Vmlinux { btf: Box::new(btf), btf_ids: file("vmlinux.btf_ids").map(Bytes::from_static), release, origin, running: false });
     if !opts.modules {
         return Ok(());
     }
@@ -472,7 +472,7 @@ fn assemble(pieces: Vec<Piece>, label: String, inputs: Vec<String>, opts: &LoadO
                     }
                     None => btf_ids,
                 };
-                vmlinux = Some(KernelBtf { name: "vmlinux".into(), btf: Arc::new(btf), btf_ids, origin });
+                vmlinux = Some(KernelBtf { name: "vmlinux".into(), btf: Arc::new(*btf), btf_ids, origin });
             }
             Piece::NoBtf(m) => info.modules_without_btf.push(m),
             Piece::Config(c) => info.config = Some(c),
@@ -674,7 +674,7 @@ fn read_input(path: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<(
         if !has_base {
             let base = open(Path::new("/sys/kernel/btf/vmlinux"))?;
             out.push(Piece::Vmlinux {
-                btf: opts.parse_btf(base).map_err(|e| e.in_file("/sys/kernel/btf/vmlinux"))?,
+                btf: Box::new(opts.parse_btf(base).map_err(|e| e.in_file("/sys/kernel/btf/vmlinux"))?),
                 btf_ids: None,
                 release: running_release(),
                 origin: "/sys/kernel/btf/vmlinux".into(),
@@ -724,7 +724,7 @@ fn read_bytes(
         // Raw BTF: a base if it stands on its own, else split BTF of a module.
         let btf_ids = sibling_btf_ids(path);
         match opts.parse_btf(bytes.clone()) {
-            Ok(btf) => out.push(Piece::Vmlinux { btf, btf_ids, release: dir.and_then(meta_release), origin: origin.to_string(), running: false }),
+            Ok(btf) => out.push(Piece::Vmlinux { btf: Box::new(btf), btf_ids, release: dir.and_then(meta_release), origin: origin.to_string(), running: false }),
             Err(e) => out.push(Piece::Module {
                 name: module_name_from_path(path),
                 btf: bytes,

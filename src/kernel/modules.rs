@@ -127,7 +127,7 @@ fn read_one(job: Job, opts: &LoadOptions) -> Result<Vec<Piece>> {
             }
             Piece::Vmlinux { btf, btf_ids, origin, .. } => {
                 let own = Bytes::from_vec(btf.raw_bytes().as_slice().to_vec());
-                *btf = opts.parse_btf(own).map_err(|e| e.in_file(origin.clone()))?;
+                **btf = opts.parse_btf(own).map_err(|e| e.in_file(origin.clone()))?;
                 if let Some(ids) = btf_ids {
                     *ids = Bytes::from_vec(ids.as_slice().to_vec());
                 }

@@ -196,7 +196,7 @@ pub(super) fn read(
         let blob = Bytes::from_vec(data.get(f.start..f.end).unwrap_or(&[]).to_vec());
         let btf = Btf::parse(blob).map_err(|e| e.in_file(format!("{origin} [BTF at {:#x}]", f.start)))?;
         let btf_ids = f.btf_ids.and_then(|r| data.get(r)).map(|s| Bytes::from_vec(s.to_vec()));
-        out.push(super::Piece::Vmlinux { btf, btf_ids, release, origin: origin.to_string(), running: false });
+        out.push(super::Piece::Vmlinux { btf: Box::new(btf), btf_ids, release, origin: origin.to_string(), running: false });
         return Ok(true);
     }
     if let Some((off, c, inner)) = find_payload(data, opts.max_decompressed) {
