@@ -161,13 +161,15 @@ fn step<const BE: bool, const REFS: bool>(types: &[u8], shapes: &[RecordShape; 3
     // An unknown kind's `fixed` runs past any type section: one check
     // covers both failures.
     let next = off + TYPE_HDR + shape.fixed as usize + (shape.per * vlen) as usize;
-    let Some(rest) = types.get(off + TYPE_HDR..next) else {
+    if next > types.len() {
         if shape.fixed == RecordShape::INVALID.fixed {
             return Err(Fault::UnknownKind { off, raw_kind });
         }
         return Err(Fault::Short { off, raw_kind, vlen, next });
-    };
+    }
     if REFS {
+        // (In range: the header is, and `next` is past it.)
+        let rest = types.get(off + TYPE_HDR..next).unwrap_or(&[]);
         c.max_str = c.max_str.max(word_at::<BE>(hdr, 0));
         c.max_ref = c.max_ref.max(word_at::<BE>(hdr, 8) & shape.ref_mask);
         match shape.refs {
@@ -231,15 +233,22 @@ fn index_from<const BE: bool, const REFS: bool>(types: &[u8], shapes: &[RecordSh
     let mut kinds = vec![0u8; slots];
     let mut chains: Vec<Chain> = starts.iter().enumerate().map(|(i, &s)| Chain { off: s, at: s / TYPE_HDR + i, ..Chain::default() }).collect();
     let stops: Vec<usize> = starts.iter().skip(1).copied().chain([usize::MAX]).collect();
-    // Interleaved while every chain is short of its stop and none failed.
-    let mut failed = false;
+    // Interleaved while every chain is short of its stop and none met a
+    // bad record (then each goes on alone, below). The chains are locals
+    // here (registers), and the four steps are combined without
+    // short-circuit: their loads overlap.
     if let ([a, b, c, d], &[s0, s1, s2, s3]) = (chains.as_mut_slice(), stops.as_slice()) {
-        while !failed && a.off < s0 && b.off < s1 && c.off < s2 && d.off < s3 {
-            failed |= step::<BE, REFS>(types, shapes, a, &mut offsets, &mut kinds).is_err();
-            failed |= step::<BE, REFS>(types, shapes, b, &mut offsets, &mut kinds).is_err();
-            failed |= step::<BE, REFS>(types, shapes, c, &mut offsets, &mut kinds).is_err();
-            failed |= step::<BE, REFS>(types, shapes, d, &mut offsets, &mut kinds).is_err();
+        let (mut ca, mut cb, mut cc, mut cd) = (*a, *b, *c, *d);
+        while ca.off < s0 && cb.off < s1 && cc.off < s2 && cd.off < s3 {
+            let ok = step::<BE, REFS>(types, shapes, &mut ca, &mut offsets, &mut kinds).is_ok()
+                & step::<BE, REFS>(types, shapes, &mut cb, &mut offsets, &mut kinds).is_ok()
+                & step::<BE, REFS>(types, shapes, &mut cc, &mut offsets, &mut kinds).is_ok()
+                & step::<BE, REFS>(types, shapes, &mut cd, &mut offsets, &mut kinds).is_ok();
+            if !ok {
+                break;
+            }
         }
+        (*a, *b, *c, *d) = (ca, cb, cc, cd);
     }
     // Then in order: each chain to its stop; the next counts only if this
     // one landed on its start, else this one walks on to the end.
