@@ -8,7 +8,7 @@ seeds="$here/seeds"
 # Only the directories this script makes are replaced: the others (apt_text,
 # btf_ext_lines, census_input, census_package, integration_config, modinfo,
 # raw_image) hold seeds written by hand or by their own tests and are kept.
-generated=(btf_parse btf_lazy btf_split btf_ids object_inspect object_check kernel_image deb probe_file c_decl)
+generated=(btf_parse btf_lazy btf_walk btf_split btf_ids object_inspect object_check kernel_image deb probe_file c_decl)
 for d in "${generated[@]}"; do rm -rf "${seeds:?}/$d"; mkdir -p "$seeds/$d"; done
 objs=(
   golang-github-cilium-ebpf-dev/0.9.1-1/loader-clang-7-eb.elf.o
@@ -69,4 +69,14 @@ printf '%s' '/* bad type 7 */ *f(/* nested too deep */, union {...} u, enum e x,
 printf '%s' 'void bpf_rcu_read_lock(void)' > "$seeds/c_decl/void"
 # The lazy parse reads the same inputs as the eager one it is held to.
 cp "$seeds/btf_parse/"* "$seeds/btf_lazy/"
+# The chained walk: three chain starts (4-byte units, little-endian u16)
+# at a quarter, half and three quarters of each blob, then the blob.
+for f in "$seeds/btf_parse/"*; do
+  python3 -c '
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+q = len(d) // 16
+open(sys.argv[2], "wb").write(struct.pack("<HHH", q % 65536, 2 * q % 65536, 3 * q % 65536) + d)
+' "$f" "$seeds/btf_walk/$(basename "$f")"
+done
 du -sh "$seeds"

@@ -1442,6 +1442,15 @@ fn prefix_word(w: u64) -> u64 {
     }
 }
 
+/// For fuzzing (feature `testing`): walk the type section of `blob` once,
+/// in chains from the starts the walk finds, and in chains from `starts`;
+/// panics unless all give the same table or fail at the same record.
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub fn check_walk_chains(blob: &[u8], starts: &[usize]) {
+    walk::check_chains(blob, starts)
+}
+
 /// One step of [`word_hash`] (FxHash's).
 #[inline(always)]
 fn word_step(h: u64, w: u64) -> u64 {

@@ -325,78 +325,93 @@ fn trial<const BE: bool>(types: &[u8], shapes: &[RecordShape; 32], mut off: usiz
     true
 }
 
+/// The type section of a blob, and the record shapes its reader uses (for
+/// tests and fuzzing: no checks beyond the header words).
+#[cfg(any(test, feature = "testing"))]
+fn section(blob: &[u8]) -> Option<(&[u8], [RecordShape; 32], bool)> {
+    let be = blob.first() == Some(&0xeb);
+    let w = |o: usize| -> Option<usize> {
+        let b = *blob.get(o..o + 4)?.first_chunk::<4>()?;
+        Some(if be { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) } as usize)
+    };
+    let (hl, toff, tlen) = (w(4)?, w(8)?, w(12)?);
+    let shapes = super::Btf::parse_lazy(crate::bytes::Bytes::from_vec(blob.to_vec())).map(|b| b.record_shapes()).unwrap_or_else(|_| {
+        // A blob the reader refuses still has the known kinds' shapes.
+        let mut s = [RecordShape::INVALID; 32];
+        for (raw, shape) in (0u8..).zip(s.iter_mut()) {
+            let k = super::Kind::from_raw(raw);
+            if let Some((f, p)) = k.known_layout() {
+                *shape = RecordShape::known(k, f, p);
+            }
+        }
+        s
+    });
+    let start = hl.checked_add(toff)?;
+    Some((blob.get(start..start.checked_add(tlen)?)?, shapes, be))
+}
+
+/// Entries in index order (offset, kind), and the reference bounds.
+#[cfg(any(test, feature = "testing"))]
+type Found = (Vec<(u32, u8)>, u32, u32);
+
+/// What a walk found, comparable: entries in index order (from the runs
+/// and from `offset`, which must agree), bounds; or the failure.
+#[cfg(any(test, feature = "testing"))]
+fn outcome(r: Result<Walked, Failure>) -> Result<Found, Failure> {
+    let w = r?;
+    let entries: Vec<(u32, u8)> = w.table.runs().flat_map(|(_, o, k)| o.iter().copied().zip(k.iter().copied())).collect();
+    assert_eq!(entries.len(), w.table.len());
+    for (i, &(o, _)) in entries.iter().enumerate() {
+        assert_eq!(w.table.offset(i), Some(o), "entry {i}");
+    }
+    assert_eq!(w.table.offset(entries.len()), None);
+    Ok((entries, w.max_ref, w.max_str))
+}
+
+/// For tests and fuzzing: the type section of `blob` walked once, as chains
+/// from the starts found, and as chains from `starts` (sorted, 0 first)
+/// gives the same table or fails at the same record, with and without
+/// reference bounds. Panics where they differ.
+#[cfg(feature = "testing")]
+pub(super) fn check_chains(blob: &[u8], starts: &[usize]) {
+    if let Some((types, shapes, be)) = section(blob) {
+        agree(types, &shapes, be, starts);
+    }
+}
+
+/// [`check_chains`] on a type section.
+#[cfg(any(test, feature = "testing"))]
+fn agree(types: &[u8], shapes: &[RecordShape; 32], be: bool, starts: &[usize]) {
+    let mut starts: Vec<usize> = std::iter::once(0).chain(starts.iter().copied()).collect();
+    starts.sort_unstable();
+    starts.dedup();
+    let slots = types.len() / TYPE_HDR;
+    macro_rules! check {
+        ($be:literal) => {{
+            for refs in [false, true] {
+                let (one, found, given) = if refs {
+                    (outcome(index_from::<$be, true>(types, shapes, slots, &[0])), outcome(index_with::<$be, true>(types, shapes, slots, 0)), outcome(index_from::<$be, true>(types, shapes, slots, &starts)))
+                } else {
+                    (outcome(index_from::<$be, false>(types, shapes, slots, &[0])), outcome(index_with::<$be, false>(types, shapes, slots, 0)), outcome(index_from::<$be, false>(types, shapes, slots, &starts)))
+                };
+                assert_eq!(found, one, "found starts, refs {refs}");
+                assert_eq!(given, one, "starts {starts:?}, refs {refs}");
+            }
+        }};
+    }
+    if be {
+        check!(true)
+    } else {
+        check!(false)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::btf::builder::Builder;
-    use crate::btf::{Btf, TypeId};
-    use crate::bytes::{Bytes, Endian};
-
-    /// The type section of a blob, and the record shapes its reader uses.
-    fn section(blob: &[u8]) -> (&[u8], [RecordShape; 32], bool) {
-        let be = blob.first() == Some(&0xeb);
-        let w = |o: usize| {
-            let b = [blob[o], blob[o + 1], blob[o + 2], blob[o + 3]];
-            if be {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }
-        } as usize;
-        let (hl, toff, tlen) = (w(4), w(8), w(12));
-        let shapes = Btf::parse_lazy(Bytes::from_vec(blob.to_vec())).map(|b| b.record_shapes()).unwrap_or_else(|_| {
-            // A blob the reader refuses still has the known kinds' shapes.
-            let mut s = [RecordShape::INVALID; 32];
-            for (raw, shape) in (0u8..).zip(s.iter_mut()) {
-                let k = crate::btf::Kind::from_raw(raw);
-                if let Some((f, p)) = k.known_layout() {
-                    *shape = RecordShape::known(k, f, p);
-                }
-            }
-            s
-        });
-        (&blob[hl + toff..hl + toff + tlen], shapes, be)
-    }
-
-    /// Entries in index order (offset, kind), and the reference bounds.
-    type Found = (Vec<(u32, u8)>, u32, u32);
-
-    /// What a walk found, comparable: entries in index order (from the
-    /// runs and from `offset`), bounds; or the failure.
-    fn outcome(r: Result<Walked, Failure>) -> Result<Found, Failure> {
-        let w = r?;
-        let entries: Vec<(u32, u8)> = w.table.runs().flat_map(|(_, o, k)| o.iter().copied().zip(k.iter().copied())).collect();
-        assert_eq!(entries.len(), w.table.len());
-        for (i, &(o, _)) in entries.iter().enumerate() {
-            assert_eq!(w.table.offset(i), Some(o), "entry {i}");
-        }
-        assert_eq!(w.table.offset(entries.len()), None);
-        Ok((entries, w.max_ref, w.max_str))
-    }
-
-    /// Chains from `starts` and from the found starts give what one walk
-    /// gives, with and without reference bounds.
-    fn agree(types: &[u8], shapes: &[RecordShape; 32], be: bool, starts: &[usize]) {
-        macro_rules! check {
-            ($be:literal) => {{
-                let slots = types.len() / TYPE_HDR;
-                for refs in [false, true] {
-                    let (one, found, given) = if refs {
-                        (outcome(index_from::<$be, true>(types, shapes, slots, &[0])), outcome(index_with::<$be, true>(types, shapes, slots, 0)), outcome(index_from::<$be, true>(types, shapes, slots, starts)))
-                    } else {
-                        (outcome(index_from::<$be, false>(types, shapes, slots, &[0])), outcome(index_with::<$be, false>(types, shapes, slots, 0)), outcome(index_from::<$be, false>(types, shapes, slots, starts)))
-                    };
-                    assert_eq!(found, one, "found starts, refs {refs}");
-                    assert_eq!(given, one, "starts {starts:?}, refs {refs}");
-                }
-            }};
-        }
-        if be {
-            check!(true)
-        } else {
-            check!(false)
-        }
-    }
+    use crate::btf::TypeId;
+    use crate::bytes::Endian;
 
     fn large(e: Endian) -> Vec<u8> {
         let mut b = Builder::new(e);
@@ -424,7 +439,7 @@ mod tests {
     fn chains_from_any_starts_give_the_one_walks_table() {
         for e in [Endian::Little, Endian::Big] {
             let blob = large(e);
-            let (types, shapes, be) = section(&blob);
+            let (types, shapes, be) = section(&blob).unwrap();
             let q = (types.len() / 4) & !3;
             agree(types, &shapes, be, &[0]);
             agree(types, &shapes, be, &[0, q, 2 * q, 3 * q]);
@@ -452,20 +467,20 @@ mod tests {
     fn damaged_sections_fail_as_one_walk_does() {
         for e in [Endian::Little, Endian::Big] {
             let blob = large(e);
-            let (types, _, _) = section(&blob);
+            let (types, _, _) = section(&blob).unwrap();
             let (start, n) = (types.as_ptr() as usize - blob.as_ptr() as usize, types.len());
             for (k, pos) in (0..n).step_by(n / 97 + 1).enumerate() {
                 for v in [0x00u8, 0xff, 0x1f, 0x04, 0x80] {
                     let mut bad = blob.clone();
                     bad[start + pos] = v;
-                    let (types, shapes, be) = section(&bad);
+                    let (types, shapes, be) = section(&bad).unwrap();
                     let q = (types.len() / 4) & !3;
                     agree(types, &shapes, be, &[0, q + 4 * (k % 3), 2 * q, 3 * q]);
                 }
             }
             // Cut short: a tail of less than a header, and a record cut.
             for cut in [1, 4, 11, 12, 13] {
-                let (types, shapes, be) = section(&blob);
+                let (types, shapes, be) = section(&blob).unwrap();
                 let types = &types[..types.len() - cut];
                 let q = (types.len() / 4) & !3;
                 agree(types, &shapes, be, &[0, q, 2 * q, 3 * q]);
@@ -481,7 +496,7 @@ mod tests {
         let mut seen = 0;
         for d in dirs.flatten() {
             let Ok(blob) = std::fs::read(d.path().join("vmlinux.btf")) else { continue };
-            let (types, shapes, be) = section(&blob);
+            let (types, shapes, be) = section(&blob).unwrap();
             assert!(types.len() >= SPLIT_MIN);
             let starts = if be { chain_starts::<true>(types, &shapes) } else { chain_starts::<false>(types, &shapes) };
             assert_eq!(starts.len(), CHAINS, "{}", d.path().display());
