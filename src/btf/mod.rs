@@ -986,19 +986,21 @@ impl Btf {
         let be = self.endian == Endian::Big;
         // Own strings but the last 7 bytes are read as one word in place.
         let fast = strs.len().saturating_sub(7);
-        for (&k, &off) in self.table.runs().flat_map(|(_, offsets, kinds)| kinds.iter().zip(offsets)) {
-            if k != raw {
-                continue;
+        for (_, offsets, kinds) in self.table.runs() {
+            for (&k, &off) in kinds.iter().zip(offsets) {
+                if k != raw {
+                    continue;
+                }
+                let w = types.get(off as usize..).and_then(|t| t.first_chunk::<4>()).copied().unwrap_or([0; 4]);
+                let name = if be { u32::from_be_bytes(w) } else { u32::from_le_bytes(w) };
+                let rel = name.wrapping_sub(self.start_str) as usize;
+                let prefix = match strs.get(rel..rel.wrapping_add(8)) {
+                    Some(b) if rel < fast => prefix_word(b.first_chunk::<8>().map_or(0, |&w| u64::from_le_bytes(w))),
+                    // A base string, or one of the last 7 bytes of the section.
+                    _ => self.str_prefix8(StrOffset(name)),
+                };
+                f(StrOffset(name), prefix);
             }
-            let w = types.get(off as usize..).and_then(|t| t.first_chunk::<4>()).copied().unwrap_or([0; 4]);
-            let name = if be { u32::from_be_bytes(w) } else { u32::from_le_bytes(w) };
-            let rel = name.wrapping_sub(self.start_str) as usize;
-            let prefix = match strs.get(rel..rel.wrapping_add(8)) {
-                Some(b) if rel < fast => prefix_word(b.first_chunk::<8>().map_or(0, |&w| u64::from_le_bytes(w))),
-                // A base string, or one of the last 7 bytes of the section.
-                _ => self.str_prefix8(StrOffset(name)),
-            };
-            f(StrOffset(name), prefix);
         }
     }
 
@@ -1163,9 +1165,11 @@ impl Btf {
         let mask = cap - 1;
         let strs = self.bytes.as_slice().get(self.strs_start..self.strs_start + self.strs_len).unwrap_or(&[]);
         let mut left = named;
-        for (id, kind, name_off) in self.kinds_and_names() {
+        // Internal iteration (`for_each`): the table's runs are walked one
+        // slice at a time, not item by item through a flattening adapter.
+        self.kinds_and_names().for_each(|(id, kind, name_off)| {
             if name_off.0 == 0 || !keep(kind) || left == 0 {
-                continue;
+                return;
             }
             left -= 1;
             // Hash up to the NUL in one pass (own strings; base names are
@@ -1184,7 +1188,7 @@ impl Btf {
                 }
                 pos = (pos + 1) & mask;
             }
-        }
+        });
         NameIndex { slots, mask }
     }
 

@@ -5,7 +5,8 @@
 //!
 //! A record's length depends on its own header (kind and vlen), so a walk
 //! is one chain of dependent loads: about 6 ns a record however tight the
-//! loop, 0.75 ms for the 126,000 types of a 6.18 vmlinux. A section of
+//! loop, 0.75 ms for the 126,000 types of a 6.18 vmlinux. For the lazy
+//! parse (layout only), a section of
 //! [`SPLIT_MIN`] bytes or more is walked as [`CHAINS`] chains interleaved in
 //! one loop (their loads overlap; about 1.8× faster measured): chain `i`
 //! starts at a record start found after `i/CHAINS` of the section (the
@@ -215,8 +216,11 @@ pub(super) fn index<const BE: bool, const REFS: bool>(types: &[u8], shapes: &[Re
 /// [`index`], chains from `split_min` bytes (tests lower it).
 pub(super) fn index_with<const BE: bool, const REFS: bool>(types: &[u8], shapes: &[RecordShape; 32], slots: usize, split_min: usize) -> Result<Walked, Failure> {
     // Chains only where each has room for every record it may read (no id
-    // limit below the section's record bound).
-    let starts = if types.len() >= split_min && slots >= types.len() / TYPE_HDR { chain_starts::<BE>(types, shapes) } else { vec![0] };
+    // limit below the section's record bound), and only for the layout
+    // alone (the lazy parse): gathering the reference bounds reads every
+    // element of every record, which the chains do not speed up (measured:
+    // `check` of one object slower with them).
+    let starts = if !REFS && types.len() >= split_min && slots >= types.len() / TYPE_HDR { chain_starts::<BE>(types, shapes) } else { vec![0] };
     index_from::<BE, REFS>(types, shapes, slots, &starts)
 }
 
