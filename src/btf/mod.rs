@@ -584,18 +584,7 @@ impl Btf {
     /// How the index pass reads each of the 32 kind numbers: known kinds
     /// by their fixed layout, others through the kind-layout section.
     fn record_shapes(&self) -> [RecordShape; 32] {
-        let mut shapes = [RecordShape::INVALID; 32];
-        for (raw, shape) in (0u8..).zip(shapes.iter_mut()) {
-            let kind = Kind::from_raw(raw);
-            *shape = match kind.known_layout() {
-                Some((fixed, per)) => RecordShape::known(kind, fixed, per),
-                None => match self.layout.as_ref().and_then(|l| l.get(raw as usize)) {
-                    Some(l) if raw != 0 => RecordShape { fixed: l.info_sz as u32, per: l.elem_sz as u32, ref_mask: 0, refs: Refs::None },
-                    _ => RecordShape::INVALID,
-                },
-            };
-        }
-        shapes
+        record_shapes(self.layout.as_deref())
     }
 
     /// [`Btf::index_types`] for one byte order (the walk itself: the
@@ -1444,6 +1433,23 @@ fn prefix_word(w: u64) -> u64 {
     } else {
         w & ((1u64 << (z.trailing_zeros() / 8 * 8)) - 1)
     }
+}
+
+/// [`Btf::record_shapes`] for a kind-layout table (`None`: the known kinds
+/// only).
+fn record_shapes(layout: Option<&[KindLayout]>) -> [RecordShape; 32] {
+    let mut shapes = [RecordShape::INVALID; 32];
+    for (raw, shape) in (0u8..).zip(shapes.iter_mut()) {
+        let kind = Kind::from_raw(raw);
+        *shape = match kind.known_layout() {
+            Some((fixed, per)) => RecordShape::known(kind, fixed, per),
+            None => match layout.and_then(|l| l.get(raw as usize)) {
+                Some(l) if raw != 0 => RecordShape { fixed: l.info_sz as u32, per: l.elem_sz as u32, ref_mask: 0, refs: Refs::None },
+                _ => RecordShape::INVALID,
+            },
+        };
+    }
+    shapes
 }
 
 /// For fuzzing (feature `testing`): walk the type section of `blob` once,

@@ -406,9 +406,14 @@ fn same_types(a: &Btf, b: &Btf) {
 
 /// A type section of several hundred KB, with records of every size class.
 fn large(e: Endian) -> Builder {
+    large_n(e, 12_000)
+}
+
+/// [`large`] with `n` rounds of types (also the `walk` tests' input).
+pub(super) fn large_n(e: Endian, n: u32) -> Builder {
     let mut b = Builder::new(e);
     let int = b.int("int", 4, 32, true);
-    for i in 0..12_000u32 {
+    for i in 0..n {
         let p = b.ptr(int);
         let n = (i % 7) as usize;
         let members: Vec<(String, TypeId, u32, u8)> = (0..n).map(|m| (format!("m{m}"), p, m as u32 * 64, 0)).collect();

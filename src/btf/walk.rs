@@ -147,6 +147,18 @@ struct Chain {
     max_str: u32,
 }
 
+/// The shape of the record whose header is `hdr` at `off`, its raw kind,
+/// vlen, and where it ends (past any type section for a kind with no
+/// known layout: `shape.fixed` is then `u32::MAX`).
+#[inline(always)]
+fn record_end<const BE: bool>(shapes: &[RecordShape; 32], hdr: &[u8; TYPE_HDR], off: usize) -> (RecordShape, u8, u32, usize) {
+    let info = word_at::<BE>(hdr, 4);
+    let raw_kind = ((info >> 24) & 0x1f) as u8;
+    let vlen = info & 0xffff;
+    let shape = shapes.get(raw_kind as usize).copied().unwrap_or(RecordShape::INVALID);
+    (shape, raw_kind, vlen, off + TYPE_HDR + shape.fixed as usize + (shape.per * vlen) as usize)
+}
+
 /// Read the record at `c.off` into entry `c.at` and step past it. `REFS`:
 /// also gather the reference bounds. Hot: the kind dispatch is a table
 /// lookup, records are read as fixed-size words, no message is built.
@@ -155,13 +167,9 @@ fn step<const BE: bool, const REFS: bool>(types: &[u8], shapes: &[RecordShape; 3
     let off = c.off;
     let Some(hdr) = types.get(off..).and_then(|t| t.first_chunk::<TYPE_HDR>()) else { return Err(Fault::Tail { off }) };
     let (Some(slot_off), Some(slot_kind)) = (offsets.get_mut(c.at), kinds.get_mut(c.at)) else { return Err(Fault::OutOfSlots { off }) };
-    let info = word_at::<BE>(hdr, 4);
-    let raw_kind = ((info >> 24) & 0x1f) as u8;
-    let vlen = info & 0xffff;
-    let shape = shapes.get(raw_kind as usize).copied().unwrap_or(RecordShape::INVALID);
     // An unknown kind's `fixed` runs past any type section: one check
     // covers both failures.
-    let next = off + TYPE_HDR + shape.fixed as usize + (shape.per * vlen) as usize;
+    let (shape, raw_kind, vlen, next) = record_end::<BE>(shapes, hdr, off);
     if next > types.len() {
         if shape.fixed == RecordShape::INVALID.fixed {
             return Err(Fault::UnknownKind { off, raw_kind });
@@ -318,9 +326,7 @@ fn trial<const BE: bool>(types: &[u8], shapes: &[RecordShape; 32], mut off: usiz
             return true;
         }
         let Some(hdr) = types.get(off..).and_then(|t| t.first_chunk::<TYPE_HDR>()) else { return false };
-        let info = word_at::<BE>(hdr, 4);
-        let shape = shapes.get(((info >> 24) & 0x1f) as usize).copied().unwrap_or(RecordShape::INVALID);
-        let next = off + TYPE_HDR + shape.fixed as usize + (shape.per * (info & 0xffff)) as usize;
+        let (_, _, _, next) = record_end::<BE>(shapes, hdr, off);
         if next > types.len() {
             return false;
         }
@@ -339,17 +345,8 @@ fn section(blob: &[u8]) -> Option<(&[u8], [RecordShape; 32], bool)> {
         Some(if be { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) } as usize)
     };
     let (hl, toff, tlen) = (w(4)?, w(8)?, w(12)?);
-    let shapes = super::Btf::parse_lazy(crate::bytes::Bytes::from_vec(blob.to_vec())).map(|b| b.record_shapes()).unwrap_or_else(|_| {
-        // A blob the reader refuses still has the known kinds' shapes.
-        let mut s = [RecordShape::INVALID; 32];
-        for (raw, shape) in (0u8..).zip(s.iter_mut()) {
-            let k = super::Kind::from_raw(raw);
-            if let Some((f, p)) = k.known_layout() {
-                *shape = RecordShape::known(k, f, p);
-            }
-        }
-        s
-    });
+    // A blob the reader refuses still has the known kinds' shapes.
+    let shapes = super::Btf::parse_lazy(crate::bytes::Bytes::from_vec(blob.to_vec())).map_or_else(|_| super::record_shapes(None), |b| b.record_shapes());
     let start = hl.checked_add(toff)?;
     Some((blob.get(start..start.checked_add(tlen)?)?, shapes, be))
 }
@@ -413,28 +410,12 @@ fn agree(types: &[u8], shapes: &[RecordShape; 32], be: bool, starts: &[usize]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::btf::builder::Builder;
-    use crate::btf::TypeId;
     use crate::bytes::Endian;
 
+    /// The reader tests' section of every record size class, a quarter
+    /// of it (the mutation test walks it some 3,000 times).
     fn large(e: Endian) -> Vec<u8> {
-        let mut b = Builder::new(e);
-        let int = b.int("int", 4, 32, true);
-        for i in 0..3_000u32 {
-            let p = b.ptr(int);
-            let n = (i % 7) as usize;
-            let members: Vec<(String, TypeId, u32, u8)> = (0..n).map(|m| (format!("m{m}"), p, m as u32 * 64, 0)).collect();
-            let refs: Vec<(&str, TypeId, u32, u8)> = members.iter().map(|(s, t, o, bf)| (s.as_str(), *t, *o, *bf)).collect();
-            let s = b.composite(i % 2 == 0, &format!("s{i}"), 8 * n as u32, &refs);
-            let proto = b.func_proto(int, &[("a", s), ("b", int)][..(i % 3) as usize]);
-            let f = b.func(&format!("f{i}"), proto, 1);
-            if i % 50 == 0 {
-                b.decl_tag("bpf_kfunc", f, -1);
-                b.enum32(&format!("e{i}"), false, &[("A", 1), ("B", 2)]);
-                b.array(int, int, i);
-            }
-        }
-        b.build()
+        crate::btf::tests::large_n(e, 3_000).build()
     }
 
     /// Any start offsets, in the middle of records included: the chains
