@@ -69,7 +69,8 @@ pub struct Kfunc {
     pub sources: Vec<Source>,
     /// Tagged `bpf_fastcall` or flagged KF_FASTCALL.
     pub fastcall: bool,
-    /// For `foo`, the `foo_impl` FUNC next to it (or the reverse).
+    /// For `foo`, the `foo_impl` FUNC next to it (or the reverse); only in
+    /// kernels with KF_IMPLICIT_ARGS (7.0+), which make these twins.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub impl_pair: Option<String>,
 }
@@ -216,15 +217,28 @@ pub fn of(kernel: &Kernel) -> Surface {
     }
 
     let fastcall_bit = kflags::bit_of(kflags::KfFlag::Fastcall, version);
-    let pairs: Vec<HashMap<String, String>> = btfs
-        .iter()
-        .enumerate()
-        .map(|(bi, kb)| {
-            // The evidence of this BTF only: a range of the (btf, id) keys.
-            let names = evidence.range((bi, TypeId::VOID)..(bi + 1, TypeId::VOID)).filter_map(|(&(_, id), _)| kb.btf.ty(id)).map(|t| t.name());
-            impl_pairs(&kb.btf, names)
-        })
-        .collect();
+    // `foo`/`foo_impl` twins are made by KF_IMPLICIT_ARGS, from 7.0:
+    // resolve_btfids adds a FUNC `foo_impl` with the full prototype for
+    // each kfunc so flagged (tools/bpf/resolve_btfids/main.c,
+    // `process_kfunc_with_implicit_args`, v7.0), and only for such a kfunc
+    // does the verifier look the `_impl` name up (kernel/bpf/verifier.c,
+    // `fetch_kfunc_meta`, v7.0). Before, a FUNC pairing a kfunc's name with
+    // `_impl` is no twin, and the one pass over every FUNC of every BTF that
+    // finds them is not made (a version assumed is the newest: searched).
+    let twins = kflags::bit_of(kflags::KfFlag::ImplicitArgs, version).is_some();
+    // One map per BTF (index as in `btfs`), none before 7.0.
+    let pairs: Vec<HashMap<String, String>> = if !twins {
+        Vec::new()
+    } else {
+        btfs.iter()
+            .enumerate()
+            .map(|(bi, kb)| {
+                // The evidence of this BTF only: a range of the (btf, id) keys.
+                let names = evidence.range((bi, TypeId::VOID)..(bi + 1, TypeId::VOID)).filter_map(|(&(_, id), _)| kb.btf.ty(id)).map(|t| t.name());
+                impl_pairs(&kb.btf, names)
+            })
+            .collect()
+    };
     let mut by_name: BTreeMap<(String, Option<String>), Kfunc> = BTreeMap::new();
     for ((bi, id), ev) in evidence {
         // A bpf_fastcall tag alone (no kfunc evidence) is not a kfunc.
@@ -237,7 +251,7 @@ pub fn of(kernel: &Kernel) -> Surface {
         let fastcall = ev.fastcall_tag || fastcall_bit.is_some_and(|b| flags_raw & (1 << b) != 0);
         let k = Kfunc {
             proto: render::func_decl_typed(&kb.btf, id),
-            impl_pair: pairs[bi].get(&name).cloned(),
+            impl_pair: pairs.get(bi).and_then(|p| p.get(&name)).cloned(),
             flags: kflags::names(flags_raw, version),
             flags_raw,
             flags_known: ev.flags.is_some() || (have_ids && set8_possible),

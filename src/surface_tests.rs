@@ -66,8 +66,26 @@ fn flagged_sets_win_and_unflagged_sets_are_ignored() {
     assert_eq!(acq.flags, vec!["KF_ACQUIRE", "KF_RET_NULL"]);
     assert_eq!(acq.source, Source::BtfIds);
     assert!(acq.fastcall, "bpf_fastcall decl tag");
-    assert_eq!(s.kfuncs[1].impl_pair.as_deref(), Some("kf_new"));
+    // Before 7.0 (no KF_IMPLICIT_ARGS) a FUNC kf_new next to the kfunc
+    // kf_new_impl is no twin.
+    assert_eq!(s.kfuncs[1].impl_pair, None);
     assert_eq!(acq.proto.to_string(), "struct task *kf_acquire(struct task *t)");
+}
+
+#[test]
+fn impl_twins_from_7_0_and_where_the_version_is_unknown() {
+    let pair_of = |release: Option<&str>| {
+        let f = fixture();
+        let [a, rel, c_impl, _c, _d] = f.ids;
+        let mut k = kernel(f.btf, set8(1, &[(a, 0b101), (rel, 0b10), (c_impl, 0)]), "7.0.0");
+        k.release = release.map(str::to_string);
+        let s = surface::of(&k);
+        let k = s.kfuncs.iter().find(|k| k.name == "kf_new_impl").expect("kfunc kf_new_impl");
+        k.impl_pair.clone()
+    };
+    assert_eq!(pair_of(Some("7.0.0")).as_deref(), Some("kf_new"));
+    assert_eq!(pair_of(None).as_deref(), Some("kf_new"), "version assumed: the newest");
+    assert_eq!(pair_of(Some("6.19.3")), None);
 }
 
 #[test]
