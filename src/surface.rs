@@ -277,8 +277,8 @@ pub fn of(kernel: &Kernel) -> Surface {
             })
             .or_insert(k);
     }
-    let mut kfuncs: Vec<Kfunc> = by_name.into_values().collect();
-    kfuncs.sort_by(|a, b| a.name.cmp(&b.name).then(a.module.cmp(&b.module)));
+    // In the map's order: by name, then module (vmlinux's first).
+    let kfuncs: Vec<Kfunc> = by_name.into_values().collect();
 
     let (helpers, helper_max_id) = helpers_of(&kernel.vmlinux.btf);
     Surface {

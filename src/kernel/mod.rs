@@ -626,20 +626,36 @@ fn sibling_btf_ids(path: &Path) -> Option<Bytes> {
 
 /// The fields of a corpus-style `meta.json` the loader reads; the others
 /// are skipped by the parser, not built as values.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Clone)]
 struct Meta {
     kernel_release: Option<serde_json::Value>,
     catalog: Option<serde_json::Value>,
 }
 
-/// `dir/meta.json`'s fields, when it is a JSON object.
+/// `dir/meta.json`'s fields, when it is a JSON object. The file is asked
+/// for up to three times per kernel (the directory's release, its
+/// vmlinux.btf's, whether it is a catalog entry): the last one read is kept
+/// per thread and used again while its size and modification time are the
+/// same.
 fn read_meta(dir: &Path) -> Option<Meta> {
-    let text = std::fs::read(dir.join("meta.json")).ok()?;
-    // Only an object names its fields (a struct would also accept an array).
-    if text.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return None;
+    type Last = Option<(PathBuf, (u64, Option<std::time::SystemTime>), Option<Meta>)>;
+    thread_local!(static LAST: std::cell::RefCell<Last> = const { std::cell::RefCell::new(None) });
+    let path = dir.join("meta.json");
+    let stamp = std::fs::metadata(&path).ok().map(|m| (m.len(), m.modified().ok()))?;
+    if let Some(m) = LAST.with_borrow(|l| l.as_ref().filter(|(p, s, _)| *p == path && *s == stamp).map(|(_, _, m)| m.clone())) {
+        return m;
     }
-    serde_json::from_slice(&text).ok()
+    let read = || {
+        let text = std::fs::read(&path).ok()?;
+        // Only an object names its fields (a struct would also accept an array).
+        if text.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return None;
+        }
+        serde_json::from_slice::<Meta>(&text).ok()
+    };
+    let m = read();
+    LAST.set(Some((path, stamp, m.clone())));
+    m
 }
 
 /// Whether `dir/meta.json` marks a reduced catalog kernel.
