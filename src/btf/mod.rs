@@ -643,7 +643,7 @@ impl Btf {
     /// vmlinux, so messages are only built on failure.
     fn validate_refs(&self, data: &[u8]) -> Result<(), ReadError> {
         let types = data.get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
-        for (first, offsets, _) in self.table.runs() {
+        for (first, offsets, _) in self.table.runs(types) {
             for (i, &o) in offsets.iter().enumerate() {
                 self.check_refs(types, o as usize, self.start_id + (first + i) as u32)?;
             }
@@ -913,9 +913,9 @@ impl Btf {
         if id < self.start_id {
             return self.base.as_ref()?.ty(id);
         }
-        let off = self.table.offset((id - self.start_id) as usize)?;
         let data = self.bytes.as_slice();
         let types = data.get(self.types_start..self.types_start + self.header.type_len as usize)?;
+        let off = self.table.offset((id - self.start_id) as usize, types)?;
         let o = off as usize;
         let e = self.endian;
         let name_off = StrOffset(e.u32(types, o)?);
@@ -947,7 +947,7 @@ impl Btf {
         // No type has kind 0 (`Kind::Void`), and an `Unknown(n)` whose
         // number is a known kind's names none: u8::MAX matches no entry.
         let raw = if kind == Kind::Void || Kind::from_raw(kind.raw()) != kind { u8::MAX } else { kind.raw() };
-        self.table.runs().flat_map(move |(first, _, kinds)| memchr::memchr_iter(raw, kinds).map(move |i| start + (first + i) as u32))
+        self.table.kind_runs().flat_map(move |(first, _, kinds)| memchr::memchr_iter(raw, kinds).map(move |i| start + (first + i) as u32))
     }
 
     /// Id and name offset of this blob's own types of one kind, in id
@@ -957,7 +957,7 @@ impl Btf {
         let types = self.bytes.as_slice().get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
         let be = self.endian == Endian::Big;
         self.ids_of_kind(kind).map(move |id| {
-            let o = self.table.offset((id - self.start_id) as usize).map_or(usize::MAX, |o| o as usize);
+            let o = self.table.offset((id - self.start_id) as usize, types).map_or(usize::MAX, |o| o as usize);
             let w = types.get(o..).and_then(|t| t.first_chunk::<4>()).copied().unwrap_or([0; 4]);
             (id, StrOffset(if be { u32::from_be_bytes(w) } else { u32::from_le_bytes(w) }))
         })
@@ -975,7 +975,7 @@ impl Btf {
         let be = self.endian == Endian::Big;
         // Own strings but the last 7 bytes are read as one word in place.
         let fast = strs.len().saturating_sub(7);
-        for (_, offsets, kinds) in self.table.runs() {
+        for (_, offsets, kinds) in self.table.runs(types) {
             for (&k, &off) in kinds.iter().zip(offsets) {
                 if k != raw {
                     continue;
@@ -1051,7 +1051,7 @@ impl Btf {
             }
         };
         let ones = u64::from_le_bytes([raw; 8]);
-        for (first, offsets, kinds) in self.table.runs() {
+        for (first, offsets, kinds) in self.table.runs(types) {
             let mut kc = kinds.chunks_exact(8);
             let mut oc = offsets.chunks_exact(8);
             // Index of the first of the 8 entries read.
@@ -1097,7 +1097,7 @@ impl Btf {
     pub fn kinds_and_names(&self) -> impl Iterator<Item = (TypeId, Kind, StrOffset)> + '_ {
         let e = self.endian;
         let types = self.bytes.as_slice().get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
-        self.table.runs().flat_map(|(first, offsets, kinds)| offsets.iter().zip(kinds).enumerate().map(move |(i, p)| (first + i, p))).map(move |(i, (&off, &kind))| {
+        self.table.runs(types).flat_map(|(first, offsets, kinds)| offsets.iter().zip(kinds).enumerate().map(move |(i, p)| (first + i, p))).map(move |(i, (&off, &kind))| {
             let o = off as usize;
             let w: [u8; 4] = types.get(o..o + 4).and_then(|b| b.try_into().ok()).unwrap_or([0; 4]);
             let name = match e {
@@ -1362,7 +1362,7 @@ fn word_at<const BE: bool>(b: &[u8], i: usize) -> u32 {
 
 /// What the words of a record after its header refer to, for the bounds
 /// [`Btf::index_types`] gathers (the fields [`Btf::validate_refs`] checks).
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Refs {
     /// Nothing (or a kind known only by its layout).
     None,
@@ -1384,7 +1384,7 @@ enum Refs {
 /// header (`fixed` + `per` x vlen; `fixed == u32::MAX`, more than any type
 /// section holds: a kind with no known layout), whether the third header word is a type id (`ref_mask`
 /// all ones) and what the rest refers to.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 struct RecordShape {
     fixed: u32,
     per: u32,

@@ -458,7 +458,7 @@ fn lazy_parse_keeps_layout_errors_and_defers_reference_errors() {
     let e = parse(v.clone()).unwrap();
     // The info word of a type in the middle of the section: kind 31.
     let id = TypeId(e.own_types() as u32 / 2);
-    let o = 24 + e.table.offset((id.get() - 1) as usize).unwrap() as usize;
+    let o = 24 + e.table.offset((id.get() - 1) as usize, &v[24..]).unwrap() as usize;
     v[o + 7] = 0x1f;
     let (eager, lazy) = (parse(v.clone()).unwrap_err(), Btf::parse_lazy(Bytes::from_vec(v)).unwrap_err());
     assert_eq!(eager.what, lazy.what);
