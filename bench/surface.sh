@@ -6,15 +6,24 @@
 # repeatable whatever the load), and the live 6.18 rows once more run by run
 # in turn (bench/interleave.py). Needs hyperfine, bpftool, python3; writes
 # bench/results-surface.md with the load average before and after.
-# BPFABI=path/to/bpfabi measures that binary instead of building one;
-# BEFORE=path/to/an/older/bpfabi adds its live-6.18 row (e.g. main's build).
+# The binary measured is the static release build (`cargo release-static`,
+# .cargo/config.toml); the dynamically linked one `cargo build --release`
+# makes gets a live-6.18 row too. BPFABI=path/to/bpfabi measures that
+# binary instead of building them; BEFORE=path/to/an/older/bpfabi adds its
+# live-6.18 row (e.g. main's build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS="${BPFABI_CORPUS:-../shared/corpus}"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+DYN=
 if [ -n "${BPFABI:-}" ]; then
   B=$(realpath "$BPFABI")
 else
   cargo build --release --quiet --bin bpfabi
+  cp target/release/bpfabi "$T/bpfabi-dynamic"
+  DYN="$T/bpfabi-dynamic"
+  cargo release-static --quiet
   B=./target/release/bpfabi
 fi
 OUT=bench/results-surface.md
@@ -27,6 +36,10 @@ for k in live-6.18 6.12.117-1 6.1.192-2; do
   args+=(-n "cat $k/vmlinux.btf (floor)" "cat $d/vmlinux.btf")
   args+=(-n "bpfabi surface --json $k" "$B surface $d --json")
   floor+=("$f" "$f")
+  if [ "$k" = live-6.18 ] && [ -n "$DYN" ]; then
+    args+=(-n "bpfabi (dynamic) surface --json $k" "$DYN surface $d --json")
+    floor+=("$f")
+  fi
   if [ "$k" = live-6.18 ] && [ -n "${BEFORE:-}" ]; then
     args+=(-n "bpfabi (before) surface --json $k" "$BEFORE surface $d --json")
     floor+=("$f")
@@ -35,15 +48,13 @@ for k in live-6.18 6.12.117-1 6.1.192-2; do
   floor+=("$f")
 done
 before=$(cut -d' ' -f1-3 /proc/loadavg)
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
 hyperfine -N --warmup 5 --runs 40 --export-markdown "$OUT.tmp" --export-json "$T/h.json" "${args[@]}"
 after=$(cut -d' ' -f1-3 /proc/loadavg)
 floors=$(printf '%s\n' "${floor[@]}" | jq -s -c .)
 {
   echo "# surface vs its floor ($(date -u +%F), $(nproc) cores, load average before: $before, after: $after)"
   echo
-  echo '`bash bench/surface.sh`; ratios are to the fastest row.'
+  echo '`bash bench/surface.sh`; `bpfabi` is the static release build (`cargo release-static`), `bpfabi (dynamic)` the one of `cargo build --release`; ratios are to the fastest row.'
   echo
   cat "$OUT.tmp"
   echo
@@ -58,6 +69,9 @@ floors=$(printf '%s\n' "${floor[@]}" | jq -s -c .)
   # run cannot tilt.
   d="$CORPUS/kernels/live-6.18"
   inter=("cat live-6.18/vmlinux.btf (floor)::cat $d/vmlinux.btf" "bpfabi surface --json live-6.18::$B surface $d --json")
+  if [ -n "$DYN" ]; then
+    inter+=("bpfabi (dynamic) surface --json live-6.18::$DYN surface $d --json")
+  fi
   if [ -n "${BEFORE:-}" ]; then
     inter+=("bpfabi (before) surface --json live-6.18::$BEFORE surface $d --json")
   fi

@@ -368,20 +368,24 @@ pub fn read_decl<D: Declarator>(d: &D, id: D::Node, name: &str, nest: usize) -> 
     if nest > MAX_NEST {
         return Decl::new("", TypeRef::Unknown(NESTED_TOO_DEEP.into()));
     }
-    let mut chain: Vec<D::Node> = Vec::with_capacity(8);
+    // The chain on the stack (no allocation: this runs once per parameter
+    // of every prototype rendered).
+    let mut chain: [Option<D::Node>; MAX_CHAIN] = [None; MAX_CHAIN];
+    let mut len = 0;
     let mut cur = id;
     loop {
-        if chain.len() >= MAX_CHAIN {
+        let Some(slot) = chain.get_mut(len) else {
             return Decl::new("", TypeRef::Unknown(CHAIN_TOO_LONG.into()));
-        }
-        chain.push(cur);
+        };
+        *slot = Some(cur);
+        len += 1;
         match d.next(cur) {
             Some(n) => cur = n,
             None => break,
         }
     }
     let mut ty = TypeRef::Void;
-    while let Some(n) = chain.pop() {
+    for n in chain.iter().take(len).rev().flatten().copied() {
         ty = match d.link(n) {
             Link::Void => TypeRef::Void,
             Link::Name(Named::Int, s) => TypeRef::Int(s.into()),
