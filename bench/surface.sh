@@ -23,7 +23,7 @@ else
   cargo build --release --quiet --bin bpfabi
   cp target/release/bpfabi "$T/bpfabi-dynamic"
   DYN="$T/bpfabi-dynamic"
-  cargo release-static --quiet
+  cargo --quiet release-static
   B=./target/release/bpfabi
 fi
 OUT=bench/results-surface.md

@@ -30,3 +30,23 @@ fn config_paths_of_debian_6_and_7_packages() {
     assert!(!is_config_path("./usr/share/doc/linux-base-7.2.13+deb14-amd64/config"));
     assert!(!is_config_path("config"));
 }
+
+/// A directory's meta.json is read once per load, but a rewritten one is
+/// read again (its size or modification time changed), and one removed
+/// gives no release.
+#[test]
+fn meta_json_read_again_when_it_changes() {
+    let dir = std::env::temp_dir().join(format!("bpfabi-meta-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let meta = dir.join("meta.json");
+    std::fs::write(&meta, r#"{"kernel_release": "6.1.0-56-amd64"}"#).unwrap();
+    assert_eq!(super::meta_release(&dir).as_deref(), Some("6.1.0-56-amd64"));
+    assert_eq!(super::meta_release(&dir).as_deref(), Some("6.1.0-56-amd64"));
+    assert!(!super::meta_catalog(&dir));
+    std::fs::write(&meta, r#"{"kernel_release": "6.12.117+deb13-amd64", "catalog": true}"#).unwrap();
+    assert_eq!(super::meta_release(&dir).as_deref(), Some("6.12.117+deb13-amd64"));
+    assert!(super::meta_catalog(&dir));
+    std::fs::remove_file(&meta).unwrap();
+    assert_eq!(super::meta_release(&dir), None);
+    let _ = std::fs::remove_dir_all(&dir);
+}
