@@ -11,8 +11,9 @@
 //! alternate signal stack and the handler that names a stack overflow
 //! (the kernel's guard gap still stops one: SIGSEGV), and the check that
 //! descriptors 0-2 are open. Together about 0.1 ms of every run, a tenth
-//! of `bpfabi --version` (bench/README.md, "Process start").
-#![no_main]
+//! of `bpfabi --version` (bench/README.md, "Process start"). The unit
+//! tests of this crate keep the test harness's own `main`.
+#![cfg_attr(not(test), no_main)]
 
 mod cli;
 
@@ -23,6 +24,7 @@ use std::io::{self, Write};
 
 /// The process entry (glibc calls it; the arguments reach `std::env` through
 /// glibc's initialisers, as with Rust's own start).
+#[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
     // SAFETY: setting a signal's disposition to SIG_IGN, before any thread.
@@ -32,6 +34,7 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
     libc::c_int::from(code)
 }
 
+#[cfg_attr(test, allow(dead_code))]
 fn run() -> u8 {
     // Inside a vmtest VM this binary is /init; the kernel probe runs there
     // before the loads (see vmtest::guest::ProbeHook).
