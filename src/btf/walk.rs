@@ -108,12 +108,13 @@ impl Table {
         Table { offsets, kinds, starts, shift, len, strided: None }
     }
 
-    /// A table of one offset in [`STRIDE`]: `runs` with their first
-    /// records' offsets, and how to step over a record.
-    fn new_strided(offsets: Vec<u32>, kinds: Vec<u8>, runs: &[Run], run_offs: &[usize], shapes: &[RecordShape; 32], be: bool) -> Table {
+    /// A table of one offset in [`STRIDE`]: `runs`, the chain starts they
+    /// were walked from (run `r` begins at `starts[r]`), and how to step
+    /// over a record.
+    fn new_strided(offsets: Vec<u32>, kinds: Vec<u8>, runs: &[Run], starts: &[usize], shapes: &[RecordShape; 32], be: bool) -> Table {
         let mut t = Table::new(offsets, kinds, runs);
         let mut s = Strided { shapes: *shapes, be, run_at: [0; CHAINS], run_off: [0; CHAINS], full: std::sync::OnceLock::new() };
-        for ((run, &off), (at, o)) in runs.iter().zip(run_offs).zip(s.run_at.iter_mut().zip(s.run_off.iter_mut())) {
+        for ((run, &off), (at, o)) in runs.iter().zip(starts).zip(s.run_at.iter_mut().zip(s.run_off.iter_mut())) {
             *at = run.at as u32;
             *o = off as u32;
         }
@@ -386,11 +387,10 @@ fn index_runs<const BE: bool, const REFS: bool, const STRIDED: bool>(types: &[u8
     // Then in order: each chain to its stop; the next counts only if this
     // one landed on its start, else this one walks on to the end.
     let mut runs = Vec::with_capacity(chains.len());
-    let mut run_offs = Vec::with_capacity(chains.len());
     let mut first = 0usize;
     let mut end = 0usize;
     let (mut max_ref, mut max_str) = (0u32, 0u32);
-    for ((c, &stop), &start) in chains.iter_mut().zip(&stops).zip(starts) {
+    for (c, &stop) in chains.iter_mut().zip(&stops) {
         let at0 = c.at - c.n;
         if let Err(f) = run::<BE, REFS, STRIDED>(types, shapes, c, stop, &mut offsets, &mut kinds) {
             return Err((f, first + c.n));
@@ -404,7 +404,6 @@ fn index_runs<const BE: bool, const REFS: bool, const STRIDED: bool>(types: &[u8
             }
         }
         runs.push(Run { first, at: at0, len: c.n });
-        run_offs.push(start);
         first += c.n;
         max_ref = max_ref.max(c.max_ref);
         max_str = max_str.max(c.max_str);
@@ -417,7 +416,7 @@ fn index_runs<const BE: bool, const REFS: bool, const STRIDED: bool>(types: &[u8
         // Slots run out only at the id limit, or less than a header is left.
         return Err(if types.len() - end >= TYPE_HDR { (Fault::OutOfSlots { off: end }, first) } else { (Fault::Tail { off: end }, first) });
     }
-    let table = if STRIDED { Table::new_strided(offsets, kinds, &runs, &run_offs, shapes, BE) } else { Table::new(offsets, kinds, &runs) };
+    let table = if STRIDED { Table::new_strided(offsets, kinds, &runs, starts, shapes, BE) } else { Table::new(offsets, kinds, &runs) };
     Ok(Walked { table, max_ref, max_str })
 }
 
