@@ -337,6 +337,15 @@ pub trait Declarator {
     fn is_array(&self, n: Self::Node) -> bool;
     /// Parameters of a function link; empty for `(void)`.
     fn args(&self, n: Self::Node) -> Vec<Arg<'_, Self::Node>>;
+    /// The type expression [`read_decl`] built for `n` at nesting `nest`
+    /// before, and whether it kept the declared name (not cut), if this
+    /// source remembers them (none by default).
+    fn recall(&self, _n: Self::Node, _nest: usize) -> Option<(TypeRef, bool)> {
+        None
+    }
+    /// Remember what [`read_decl`] built for `n` at nesting `nest` (a
+    /// parameter's type: prototypes share most of theirs).
+    fn keep(&self, _n: Self::Node, _nest: usize, _ty: &TypeRef, _named: bool) {}
 }
 
 /// Write the C declaration of `name` having type `id` (name may be empty).
@@ -365,8 +374,17 @@ pub fn write_decl<D: Declarator>(d: &D, id: D::Node, name: &str, out: &mut Strin
 /// The [`Decl`] of `name` having type `id`: what [`write_decl`] prints,
 /// as a type expression (cut where it cuts, without the name).
 pub fn read_decl<D: Declarator>(d: &D, id: D::Node, name: &str, nest: usize) -> Decl {
+    match read_type(d, id, nest) {
+        (ty, true) => Decl { name: name.into(), ty },
+        (ty, false) => Decl { name: String::new(), ty },
+    }
+}
+
+/// [`read_decl`]'s type expression, and whether the declaration keeps its
+/// name (false where it is cut: too deep, too long a chain).
+fn read_type<D: Declarator>(d: &D, id: D::Node, nest: usize) -> (TypeRef, bool) {
     if nest > MAX_NEST {
-        return Decl::new("", TypeRef::Unknown(NESTED_TOO_DEEP.into()));
+        return (TypeRef::Unknown(NESTED_TOO_DEEP.into()), false);
     }
     // The chain on the stack (no allocation: this runs once per parameter
     // of every prototype rendered).
@@ -375,7 +393,7 @@ pub fn read_decl<D: Declarator>(d: &D, id: D::Node, name: &str, nest: usize) -> 
     let mut cur = id;
     loop {
         let Some(slot) = chain.get_mut(len) else {
-            return Decl::new("", TypeRef::Unknown(CHAIN_TOO_LONG.into()));
+            return (TypeRef::Unknown(CHAIN_TOO_LONG.into()), false);
         };
         *slot = Some(cur);
         len += 1;
@@ -406,8 +424,18 @@ pub fn read_decl<D: Declarator>(d: &D, id: D::Node, name: &str, nest: usize) -> 
                     match a {
                         Arg::Ellipsis => f.variadic = true,
                         Arg::Named(pn, pt) => {
-                            let p = read_decl(d, pt, pn, nest + 1);
-                            f.params.push(Param { name: p.name, ty: p.ty });
+                            // What a parameter's type reads as depends on the
+                            // type and the nesting only (the cut at
+                            // MAX_NEST): a source may remember it.
+                            let (ty, named) = match d.recall(pt, nest + 1) {
+                                Some(r) => r,
+                                None => {
+                                    let (ty, named) = read_type(d, pt, nest + 1);
+                                    d.keep(pt, nest + 1, &ty, named);
+                                    (ty, named)
+                                }
+                            };
+                            f.params.push(Param { name: if named { pn.into() } else { String::new() }, ty });
                         }
                     }
                 }
@@ -415,7 +443,7 @@ pub fn read_decl<D: Declarator>(d: &D, id: D::Node, name: &str, nest: usize) -> 
             }
         };
     }
-    Decl { name: name.into(), ty }
+    (ty, true)
 }
 
 /// Modifiers sitting right above the base type print before it: `const char`.
@@ -595,14 +623,26 @@ impl<'t> Declarator for Tree<'t> {
 /// The C declaration of `name` having type `ty`.
 pub fn render(ty: &TypeRef, name: &str) -> String {
     let mut out = String::with_capacity(64);
-    write_decl(&Tree(std::marker::PhantomData), ty, name, &mut out, 0);
+    render_into(ty, name, &mut out);
     out
+}
+
+/// [`render`] appended to `out` (a printer's buffer, reused).
+pub fn render_into(ty: &TypeRef, name: &str, out: &mut String) {
+    write_decl(&Tree(std::marker::PhantomData), ty, name, out, 0);
 }
 
 impl fmt::Display for TypeRef {
     /// The type as an abstract declarator (`struct task_struct *`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&render(self, ""))
+    }
+}
+
+impl Decl {
+    /// Its text (what `Display` prints) appended to `out`.
+    pub fn write_to(&self, out: &mut String) {
+        render_into(&self.ty, &self.name, out);
     }
 }
 

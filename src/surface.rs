@@ -240,6 +240,8 @@ pub fn of(kernel: &Kernel) -> Surface {
             .collect()
     };
     let mut by_name: BTreeMap<(String, Option<String>), Kfunc> = BTreeMap::new();
+    // One prototype reader per BTF: parameter types read once.
+    let protos: Vec<render::Prototypes> = btfs.iter().map(|kb| render::Prototypes::new(&kb.btf)).collect();
     for ((bi, id), ev) in evidence {
         // A bpf_fastcall tag alone (no kfunc evidence) is not a kfunc.
         let Some(&source) = ev.sources.iter().next() else { continue };
@@ -250,7 +252,7 @@ pub fn of(kernel: &Kernel) -> Surface {
         let flags_raw = ev.flags.unwrap_or(0);
         let fastcall = ev.fastcall_tag || fastcall_bit.is_some_and(|b| flags_raw & (1 << b) != 0);
         let k = Kfunc {
-            proto: render::func_decl_typed(&kb.btf, id),
+            proto: protos.get(bi).map_or_else(|| render::func_decl_typed(&kb.btf, id), |p| p.func_decl(id)),
             impl_pair: pairs.get(bi).and_then(|p| p.get(&name)).cloned(),
             flags: kflags::names(flags_raw, version),
             flags_raw,

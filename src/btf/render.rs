@@ -11,8 +11,10 @@
 //! graph cannot hang the renderer.
 
 use super::{Btf, Kind, TypeId};
-use crate::ctype::{self, Arg, Decl, Declarator, Link, Named, Qual, Tag};
+use crate::ctype::{self, Arg, Decl, Declarator, Link, Named, Qual, Tag, TypeRef};
+use crate::hash::FnvHashMap;
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 /// `int foo(struct task_struct *p, u64 flags)` for a FUNC type.
 pub fn func_decl(btf: &Btf, func_id: TypeId) -> String {
@@ -25,9 +27,34 @@ pub fn func_decl(btf: &Btf, func_id: TypeId) -> String {
 /// [`func_decl`] as a type expression: the kfunc prototype a surface keeps.
 /// Its text (`Display`) is exactly what [`func_decl`] prints.
 pub fn func_decl_typed(btf: &Btf, func_id: TypeId) -> Decl {
-    match btf.ty(func_id) {
-        Some(f) if f.kind == Kind::Func => ctype::read_decl(&BtfTypes { btf, namer: &|_| None }, f.ref_type(), f.name(), 0),
-        _ => Decl::new("", ctype::TypeRef::Unknown(format!("type {func_id} is not a FUNC"))),
+    Prototypes::new(btf).func_decl(func_id)
+}
+
+/// Parameter types read, by type id and nesting: the expression and
+/// whether the parameter keeps its name.
+type Memo = FnvHashMap<(TypeId, usize), (TypeRef, bool)>;
+
+/// [`func_decl_typed`] for many FUNCs of one BTF: a parameter type read
+/// once is remembered (by type id and nesting) and cloned for the next
+/// prototype that has it, instead of read again (`struct sock *`, `u32`:
+/// most of a kernel's kfuncs share their parameters' types).
+pub struct Prototypes<'b> {
+    btf: &'b Btf,
+    memo: RefCell<Memo>,
+}
+
+impl<'b> Prototypes<'b> {
+    /// A reader of `btf`'s FUNC prototypes, remembering nothing yet.
+    pub fn new(btf: &'b Btf) -> Self {
+        Prototypes { btf, memo: RefCell::default() }
+    }
+
+    /// The prototype of FUNC `func_id`: exactly [`func_decl_typed`]'s.
+    pub fn func_decl(&self, func_id: TypeId) -> Decl {
+        match self.btf.ty(func_id) {
+            Some(f) if f.kind == Kind::Func => ctype::read_decl(&BtfTypes { btf: self.btf, namer: &|_| None, memo: Some(&self.memo) }, f.ref_type(), f.name(), 0),
+            _ => Decl::new("", TypeRef::Unknown(format!("type {func_id} is not a FUNC"))),
+        }
     }
 }
 
@@ -45,7 +72,7 @@ pub type Namer<'a> = &'a dyn Fn(TypeId) -> Option<String>;
 pub fn decl_with(btf: &Btf, id: TypeId, name: &str, namer: Namer) -> String {
     // Most declarations fit: one allocation instead of several regrowths.
     let mut out = String::with_capacity(64);
-    ctype::write_decl(&BtfTypes { btf, namer }, id, name, &mut out, 0);
+    ctype::write_decl(&BtfTypes { btf, namer, memo: None }, id, name, &mut out, 0);
     out
 }
 
@@ -58,6 +85,8 @@ pub fn type_name(btf: &Btf, id: TypeId) -> String {
 struct BtfTypes<'b> {
     btf: &'b Btf,
     namer: Namer<'b>,
+    /// Parameter types read so far ([`Prototypes`]).
+    memo: Option<&'b RefCell<Memo>>,
 }
 
 impl Declarator for BtfTypes<'_> {
@@ -123,5 +152,15 @@ impl Declarator for BtfTypes<'_> {
         let last = params.len() - 1;
         // A trailing `void` parameter is `...`.
         params.into_iter().enumerate().map(|(i, p)| if i == last && p.ty == TypeId::VOID { Arg::Ellipsis } else { Arg::Named(p.name, p.ty) }).collect()
+    }
+
+    fn recall(&self, id: TypeId, nest: usize) -> Option<(TypeRef, bool)> {
+        self.memo?.borrow().get(&(id, nest)).cloned()
+    }
+
+    fn keep(&self, id: TypeId, nest: usize, ty: &TypeRef, named: bool) {
+        if let Some(m) = self.memo {
+            m.borrow_mut().insert((id, nest), (ty.clone(), named));
+        }
     }
 }

@@ -383,6 +383,12 @@ fn typed_declarations_print_as_the_btf_and_read_back() {
         let back: Decl = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
         assert_eq!(back, typed, "{text}");
     }
+    // One reader for many prototypes (parameter types remembered, the cut
+    // ones with their names dropped) reads each as a fresh one does, twice.
+    let protos = super::render::Prototypes::new(&btf);
+    for f in [thing, all_f, va_f, noargs_f, deep_f, TypeId(1), all_f, deep_f, thing] {
+        assert_eq!(protos.func_decl(f), func_decl_typed(&btf, f));
+    }
     let text = func_decl(&btf, all_f);
     assert!(text.contains("int (*cb)(void *, int), int (*parr)[4], int m[2][4], struct {...} anon, void __attribute__((address_space(1))) *arena, /* type chain too long or cyclic */, int)"), "{text}");
     assert!(func_decl(&btf, deep_f).contains("/* nested too deep */"));

@@ -1,6 +1,6 @@
 //! Printers for a kernel's BPF surface: table, JSON, C header.
 
-use super::json_text::string as json_str;
+use super::json_text::{boolean as json_bool, string as json_str, uint as json_uint};
 use super::{count, write_table};
 use crate::ctype::Tag;
 use crate::surface::{Helper, Kfunc, Surface};
@@ -82,33 +82,38 @@ fn array<T>(b: &mut Vec<u8>, depth: usize, items: impl IntoIterator<Item = T>, m
 /// a value of the top-level object (the test `json_as_serde_writes_it`
 /// holds it to that).
 fn write_kfuncs(b: &mut Vec<u8>, kfuncs: &[Kfunc]) -> io::Result<()> {
+    // Each prototype's text, in one buffer reused (no `fmt`, no
+    // allocation per kfunc).
+    let mut text = String::with_capacity(256);
     array(b, 1, kfuncs, |b, k| {
         // Every field named, none with `..`: a field added to `Kfunc`
         // does not compile here until this writer spells it too.
         let Kfunc { name, btf_id, module, proto, flags, flags_raw, flags_known, source, sources, fastcall, impl_pair } = k;
         b.extend_from_slice(b"{\n      \"name\": ");
         json_str(b, name)?;
-        write!(b, ",\n      \"btf_id\": {},\n      \"module\": ", btf_id.0)?;
+        b.extend_from_slice(b",\n      \"btf_id\": ");
+        json_uint(b, btf_id.0.into())?;
+        b.extend_from_slice(b",\n      \"module\": ");
         match module {
             Some(m) => json_str(b, m)?,
             None => b.extend_from_slice(b"null"),
         }
         b.extend_from_slice(b",\n      \"proto\": ");
-        // Written as text in place; escaped after the fact should it need it.
-        let at = b.len();
-        write!(b, "\"{proto}\"")?;
-        if b.get(at + 1..b.len() - 1).is_some_and(|t| t.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\')) {
-            let text = b.split_off(at);
-            let text = String::from_utf8_lossy(text.get(1..text.len() - 1).unwrap_or_default()).into_owned();
-            json_str(b, &text)?;
-        }
+        text.clear();
+        proto.write_to(&mut text);
+        json_str(b, &text)?;
         b.extend_from_slice(b",\n      \"flags\": ");
         array(b, 3, flags, |b, f| json_str(b, f))?;
-        write!(b, ",\n      \"flags_raw\": {flags_raw},\n      \"flags_known\": {flags_known},\n      \"source\": ")?;
+        b.extend_from_slice(b",\n      \"flags_raw\": ");
+        json_uint(b, (*flags_raw).into())?;
+        b.extend_from_slice(b",\n      \"flags_known\": ");
+        json_bool(b, *flags_known)?;
+        b.extend_from_slice(b",\n      \"source\": ");
         json_str(b, source.as_str())?;
         b.extend_from_slice(b",\n      \"sources\": ");
         array(b, 3, sources, |b, s| json_str(b, s.as_str()))?;
-        write!(b, ",\n      \"fastcall\": {fastcall}")?;
+        b.extend_from_slice(b",\n      \"fastcall\": ");
+        json_bool(b, *fastcall)?;
         if let Some(p) = impl_pair {
             b.extend_from_slice(b",\n      \"impl_pair\": ");
             json_str(b, p)?;
@@ -124,7 +129,9 @@ fn write_helpers(b: &mut Vec<u8>, helpers: &[Helper]) -> io::Result<()> {
         let Helper { name, id } = h;
         b.extend_from_slice(b"{\n      \"name\": ");
         json_str(b, name)?;
-        write!(b, ",\n      \"id\": {id}\n    }}")?;
+        b.extend_from_slice(b",\n      \"id\": ");
+        json_uint(b, (*id).into())?;
+        b.extend_from_slice(b"\n    }");
         Ok(())
     })
 }
