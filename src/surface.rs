@@ -239,7 +239,7 @@ pub fn of(kernel: &Kernel) -> Surface {
             })
             .collect()
     };
-    let mut by_name: BTreeMap<(String, Option<String>), Kfunc> = BTreeMap::new();
+    let mut kfuncs: Vec<Kfunc> = Vec::with_capacity(evidence.len());
     // One prototype reader per BTF: parameter types read once.
     let protos: Vec<render::Prototypes> = btfs.iter().map(|kb| render::Prototypes::new(&kb.btf)).collect();
     for ((bi, id), ev) in evidence {
@@ -248,10 +248,9 @@ pub fn of(kernel: &Kernel) -> Surface {
         let kb = btfs[bi];
         let Some(f) = kb.btf.ty(id) else { continue };
         let name = f.name().to_string();
-        let module = (bi != 0).then(|| kb.name.clone());
         let flags_raw = ev.flags.unwrap_or(0);
         let fastcall = ev.fastcall_tag || fastcall_bit.is_some_and(|b| flags_raw & (1 << b) != 0);
-        let k = Kfunc {
+        kfuncs.push(Kfunc {
             proto: protos.get(bi).map_or_else(|| render::func_decl_typed(&kb.btf, id), |p| p.func_decl(id)),
             impl_pair: pairs.get(bi).and_then(|p| p.get(&name)).cloned(),
             flags: kflags::names(flags_raw, version),
@@ -261,26 +260,28 @@ pub fn of(kernel: &Kernel) -> Surface {
             source,
             fastcall,
             btf_id: id,
-            module: module.clone(),
-            name: name.clone(),
-        };
-        // The same name reached through two FUNC ids (e.g. a decl tag and a
-        // set8 entry naming different duplicates): merge the evidence.
-        by_name
-            .entry((name, module))
-            .and_modify(|old| {
-                let mut s: BTreeSet<Source> = old.sources.iter().copied().collect();
-                s.extend(k.sources.iter().copied());
-                old.sources = s.into_iter().collect();
-                old.source = old.sources[0];
-                old.flags_raw |= k.flags_raw;
-                old.flags = kflags::names(old.flags_raw, version);
-                old.fastcall |= k.fastcall;
-            })
-            .or_insert(k);
+            module: (bi != 0).then(|| kb.name.clone()),
+            name,
+        });
     }
-    // In the map's order: by name, then module (vmlinux's first).
-    let kfuncs: Vec<Kfunc> = by_name.into_values().collect();
+    // By name, then module (vmlinux's first). The sort is stable: a name
+    // reached through two FUNC ids of one BTF (e.g. a decl tag and a set8
+    // entry naming different duplicates) keeps the evidence order, and the
+    // later one's evidence is merged into the first.
+    kfuncs.sort_by(|a, b| (a.name.as_str(), a.module.as_deref()).cmp(&(b.name.as_str(), b.module.as_deref())));
+    kfuncs.dedup_by(|k, old| {
+        if k.name != old.name || k.module != old.module {
+            return false;
+        }
+        let mut s: BTreeSet<Source> = old.sources.iter().copied().collect();
+        s.extend(k.sources.iter().copied());
+        old.sources = s.into_iter().collect();
+        old.source = old.sources[0];
+        old.flags_raw |= k.flags_raw;
+        old.flags = kflags::names(old.flags_raw, version);
+        old.fastcall |= k.fastcall;
+        true
+    });
 
     let (helpers, helper_max_id) = helpers_of(&kernel.vmlinux.btf);
     Surface {

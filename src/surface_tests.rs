@@ -153,3 +153,32 @@ fn lazy_kernel_reports_bad_references_the_surface_reads() {
         }
     }
 }
+
+/// One name reached through two FUNC ids (a decl tag on one, a set8 entry
+/// on its duplicate): one kfunc, the first id's, with both sources and
+/// the set's flags; the others in name order around it.
+#[test]
+fn a_name_through_two_func_ids_is_one_kfunc_with_both_evidences() {
+    let mut b = Builder::new(Endian::Little);
+    let int = b.int("int", 4, 32, true);
+    let proto = b.func_proto(int, &[("x", int)]);
+    let z = b.func("kf_z", proto, 0);
+    let first = b.func("kf_dup", proto, 0);
+    let second = b.func("kf_dup", proto, 0);
+    let a = b.func("kf_a", proto, 0);
+    b.decl_tag("bpf_kfunc", first, -1);
+    b.decl_tag("bpf_kfunc", a, -1);
+    let ids = set8(1, &[(z, 0), (second, 0b1)]);
+    let s = surface::of(&kernel(b.build(), ids, "6.12.0"));
+    let got: Vec<(&str, TypeId, Vec<Source>, u32)> = s.kfuncs.iter().map(|k| (k.name.as_str(), k.btf_id, k.sources.clone(), k.flags_raw)).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("kf_a", a, vec![Source::DeclTag], 0),
+            ("kf_dup", first, vec![Source::DeclTag, Source::BtfIds], 0b1),
+            ("kf_z", z, vec![Source::BtfIds], 0),
+        ]
+    );
+    let dup = &s.kfuncs[1];
+    assert_eq!((dup.source, dup.flags.clone()), (Source::DeclTag, vec!["KF_ACQUIRE".to_string()]));
+}
