@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Interleaved timing: run each command once per round, in turn, for N
-rounds, and print a Markdown table of wall time (min, 25th percentile,
+rounds (in a new random order each round: no command always follows the
+same one), and print a Markdown table of wall time (min, 25th percentile,
 median) and median CPU time (user + sys of the child) per command, with the
 median ratio to the first command. hyperfine runs all of one command before
 the next, so on a shared machine whose speed drifts within a run a row can
@@ -9,6 +10,7 @@ same drift. Usage: interleave.py N CMD [CMD...] (each CMD one string, split
 on spaces, optionally `LABEL::CMD` to print LABEL instead; stdout goes to
 /dev/null)."""
 import os
+import random
 import sys
 import time
 
@@ -20,8 +22,12 @@ def main():
     devnull = os.open("/dev/null", os.O_WRONLY)
     wall = [[] for _ in cmds]
     cpu = [[] for _ in cmds]
+    order = list(range(len(cmds)))
+    rng = random.Random(0)
     for _ in range(n):
-        for j, c in enumerate(cmds):
+        rng.shuffle(order)
+        for j in order:
+            c = cmds[j]
             t = time.perf_counter_ns()
             pid = os.posix_spawnp(c[0], c, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1)])
             _, status, ru = os.wait4(pid, 0)
