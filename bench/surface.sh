@@ -17,14 +17,23 @@ CORPUS="${BPFABI_CORPUS:-../shared/corpus}"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 DYN=
+# Every binary is measured from a copy, as installed (`cargo install`
+# copies it too): the linker's own output file, written piecemeal, started
+# 0.3-0.45 ms slower here than a copy of the same bytes (stop 22: same
+# binary, same file system, interleaved).
 if [ -n "${BPFABI:-}" ]; then
-  B=$(realpath "$BPFABI")
+  cp "$BPFABI" "$T/bpfabi"
 else
   cargo build --release --quiet --bin bpfabi
   cp target/release/bpfabi "$T/bpfabi-dynamic"
   DYN="$T/bpfabi-dynamic"
   cargo --quiet release-static
-  B=./target/release/bpfabi
+  cp target/release/bpfabi "$T/bpfabi"
+fi
+B="$T/bpfabi"
+if [ -n "${BEFORE:-}" ]; then
+  cp "$BEFORE" "$T/bpfabi-before"
+  BEFORE="$T/bpfabi-before"
 fi
 OUT=bench/results-surface.md
 args=()
