@@ -251,7 +251,7 @@ pub fn of(kernel: &Kernel) -> Surface {
         let flags_raw = ev.flags.unwrap_or(0);
         let fastcall = ev.fastcall_tag || fastcall_bit.is_some_and(|b| flags_raw & (1 << b) != 0);
         kfuncs.push(Kfunc {
-            proto: protos.get(bi).map_or_else(|| render::func_decl_typed(&kb.btf, id), |p| p.func_decl(id)),
+            proto: protos[bi].func_decl(id),
             impl_pair: pairs.get(bi).and_then(|p| p.get(&name)).cloned(),
             flags: kflags::names(flags_raw, version),
             flags_raw,
