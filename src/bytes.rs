@@ -39,7 +39,9 @@ impl Bytes {
         if meta.is_file() && meta.len() > 0 {
             // SAFETY: the map is read-only; inputs are not expected to change
             // while bpfabi runs (the same assumption every mmap-based reader makes).
-            if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
+            // The length is the one just read: memmap2 would ask fstat again.
+            let len = usize::try_from(meta.len()).map_err(|_| std::io::Error::from(std::io::ErrorKind::FileTooLarge))?;
+            if let Ok(map) = unsafe { memmap2::MmapOptions::new().len(len).map(&file) } {
                 let len = map.len();
                 return Ok(Bytes { storage: Arc::new(Storage::Mapped(map)), range: 0..len });
             }
@@ -47,6 +49,41 @@ impl Bytes {
         let mut v = Vec::new();
         std::io::Read::read_to_end(&mut &file, &mut v)?;
         Ok(Bytes::from_vec(v))
+    }
+
+    /// Map a file as [`Bytes::from_path`] does, and read its first bytes
+    /// into `head` with a read call rather than through the map: the
+    /// mapped pages stay untouched (neither faulted in nor resident) until
+    /// the bytes are used, so telling a file's kind costs no page. Returns
+    /// the bytes and how much of `head` was filled (less for a shorter
+    /// file).
+    pub fn from_path_with_head(path: &std::path::Path, head: &mut [u8]) -> std::io::Result<(Self, usize)> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileExt;
+            let file = std::fs::File::open(path)?;
+            let meta = file.metadata()?;
+            if meta.is_file() && meta.len() > 0 {
+                let len = usize::try_from(meta.len()).map_err(|_| std::io::Error::from(std::io::ErrorKind::FileTooLarge))?;
+                let mut n = 0;
+                while n < head.len().min(len) {
+                    match file.read_at(head.get_mut(n..).unwrap_or(&mut []), n as u64) {
+                        Ok(0) => break,
+                        Ok(k) => n += k,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                // SAFETY: as in `from_path`.
+                if let Ok(map) = unsafe { memmap2::MmapOptions::new().len(len).map(&file) } {
+                    return Ok((Bytes { storage: Arc::new(Storage::Mapped(map)), range: 0..len }, n));
+                }
+            }
+        }
+        let bytes = Bytes::from_path(path)?;
+        let n = head.len().min(bytes.len());
+        head.get_mut(..n).unwrap_or(&mut []).copy_from_slice(bytes.as_slice().get(..n).unwrap_or(&[]));
+        Ok((bytes, n))
     }
 
     /// The bytes.
@@ -145,5 +182,30 @@ impl Endian {
             Endian::Little => u64::from_le_bytes(a),
             Endian::Big => u64::from_be_bytes(a),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bytes;
+
+    #[test]
+    fn the_head_read_beside_the_map_is_the_files_first_bytes() {
+        let dir = std::env::temp_dir().join(format!("bpfabi-bytes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let long: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        for (name, content) in [("long", &long[..]), ("short", &[0x9f][..]), ("empty", &[][..])] {
+            let p = dir.join(name);
+            std::fs::write(&p, content).unwrap();
+            let mut head = [0u8; 4];
+            let (bytes, n) = Bytes::from_path_with_head(&p, &mut head).unwrap();
+            assert_eq!(bytes.as_slice(), content, "{name}");
+            assert_eq!(n, content.len().min(4), "{name}");
+            assert_eq!(&head[..n], &content[..n], "{name}");
+        }
+        // A directory is not a file: its read fails as from_path's does.
+        assert!(Bytes::from_path_with_head(&dir, &mut [0u8; 2]).is_err());
+        assert!(Bytes::from_path_with_head(&dir.join("missing"), &mut [0u8; 2]).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

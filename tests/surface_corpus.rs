@@ -275,3 +275,25 @@ fn typed_prototypes_print_as_btf_and_read_back_on_every_kernel() {
         assert!(s.kfuncs.is_empty() || tagged > s.kfuncs.len() / 2, "{k}: {tagged} struct/union mentions");
     }
 }
+
+/// `surface` loads kernels without their `.config` (`LoadOptions::config`
+/// off): nothing in a surface comes from it, so the surface is the same
+/// with and without, and the option does drop the config.
+#[test]
+fn a_surface_is_the_same_without_the_kernels_config() {
+    if !common::have_corpus() {
+        return;
+    }
+    for k in ["6.12.117-1", "5.10.223-1"] {
+        let dir = kernel_dir(k);
+        assert!(dir.join("config").is_file(), "{k}: the corpus kernel has a config");
+        let with = load_dir(k);
+        let text = with.info.config.as_deref().unwrap_or_default();
+        assert!(text.lines().any(|l| l == "CONFIG_BPF_SYSCALL=y"), "{k}: config read");
+        let opts = bpfabi::kernel::LoadOptions { config: false, lazy_btf: true, ..Default::default() };
+        let without = bpfabi::kernel::load(&[dir], &opts).unwrap();
+        assert!(without.info.config.is_none(), "{k}: config not read");
+        let json = |s: &Surface| serde_json::to_string(s).unwrap();
+        assert_eq!(json(&surface::of(&with)), json(&surface::of(&without)), "{k}");
+    }
+}

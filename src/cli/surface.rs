@@ -37,7 +37,8 @@ pub fn run(a: &SurfaceArgs, w: Out) -> bpfabi::Result<u8> {
     // The surface reads a few of the kernel's types (decl tags, kfunc
     // prototypes, bpf_func_id): each is checked when read, not every type
     // at load, and a bad one fails the command as a full load would.
-    let opts = LoadOptions { lazy_btf: true, ..a.kernel.options() };
+    // Nor does it read the kernel's `.config`.
+    let opts = LoadOptions { lazy_btf: true, config: false, ..a.kernel.options() };
     let mut k = load_with(&a.inputs, &opts).map(KernelModel::new)?;
     let select = SurfaceSelect { grep: a.grep.clone(), kfuncs_only: a.kfuncs, helpers_only: a.helpers };
     let report = kernel::surface(&mut k, select);

@@ -132,7 +132,9 @@ pub(super) fn read_deb(bytes: &Bytes, origin: &str, opts: &LoadOptions, out: &mu
             let mut buf = Vec::with_capacity(size as usize);
             entry.read_to_end(&mut buf).map_err(tar_err)?;
             if is_config {
-                out.push(Piece::Config(String::from_utf8_lossy(&buf).into()));
+                if opts.config {
+                    out.push(Piece::Config(String::from_utf8_lossy(&buf).into()));
+                }
                 return Ok(true);
             }
             send(Job { origin: format!("{origin}:{path}"), path: path.to_string(), data: buf })?;

@@ -10,8 +10,23 @@ use std::path::{Path, PathBuf};
 const SYSFS_VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 
 /// `path` names the running kernel's vmlinux BTF in sysfs.
-pub(super) fn is_sysfs_vmlinux(path: &Path) -> bool {
-    path == Path::new(SYSFS_VMLINUX) || std::fs::canonicalize(path).is_ok_and(|p| p == Path::new(SYSFS_VMLINUX))
+/// `meta` is `path`'s (followed) metadata: the same file is the same device
+/// and inode, one stat of the sysfs file instead of resolving every
+/// component of `path`.
+pub(super) fn is_sysfs_vmlinux(path: &Path, meta: &std::fs::Metadata) -> bool {
+    if path == Path::new(SYSFS_VMLINUX) {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(SYSFS_VMLINUX).is_ok_and(|s| (s.dev(), s.ino()) == (meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        std::fs::canonicalize(path).is_ok_and(|p| p == Path::new(SYSFS_VMLINUX))
+    }
 }
 
 /// For module pieces read without a vmlinux: the places their base may be,

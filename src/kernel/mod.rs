@@ -259,10 +259,14 @@ pub struct LoadOptions {
     /// commands that read a few types of the kernel (`surface`); they must
     /// then ask [`Kernel::deferred_error`] whether a type they read was bad.
     pub lazy_btf: bool,
-    /// Read the running kernel's configuration for `/sys/kernel/btf`
-    /// (`/boot/config-*`, else `/proc/config.gz`, decompressed): `check`'s
-    /// `.kconfig` externs need it, `probe` does not.
-    pub running_config: bool,
+    /// Read the kernel's `.config`: a directory's `config`, a package's or
+    /// tree's `boot/config-*`, a catalog entry's, and for `/sys/kernel/btf`
+    /// the running kernel's (`/boot/config-*`, else `/proc/config.gz`,
+    /// decompressed). `check` (`.kconfig` externs, the JIT), `lint`
+    /// (pahole's version) and the catalog builder need it; `surface` and
+    /// `probe` do not (a corpus kernel's is 260-280 KB read and checked as
+    /// UTF-8 for nothing).
+    pub config: bool,
 }
 
 impl Default for LoadOptions {
@@ -275,7 +279,7 @@ impl Default for LoadOptions {
             progress: false,
             keep_bad_modules: false,
             lazy_btf: false,
-            running_config: true,
+            config: true,
         }
     }
 }
@@ -403,7 +407,7 @@ fn read_catalog(release: &str, opts: &LoadOptions, out: &mut Vec<Piece>) -> Resu
     }
     let file = |name: &str| files.iter().find(|(p, _)| *p == name).map(|&(_, b)| b);
     let vmlinux = file("vmlinux.btf").ok_or_else(|| Error::of(ErrorKind::NotFound, &label, "the built-in catalog entry has no vmlinux.btf"))?;
-    if let Some(c) = file("config").and_then(|c| std::str::from_utf8(c).ok()) {
+    if let Some(c) = file("config").filter(|_| opts.config).and_then(|c| std::str::from_utf8(c).ok()) {
         out.push(Piece::Config(c.into()));
     }
     let origin = format!("{label}/vmlinux.btf");
@@ -621,7 +625,9 @@ fn open(path: &Path) -> Result<Bytes> {
 /// A sibling file `<stem>.btf_ids` next to `x.btf`.
 fn sibling_btf_ids(path: &Path) -> Option<Bytes> {
     let p = path.with_extension("btf_ids");
-    (p != path && p.is_file()).then(|| Bytes::from_path(&p).ok()).flatten()
+    // Opened without a stat first: a missing file fails the open, and a
+    // directory the read.
+    (p != path).then(|| Bytes::from_path(&p).ok()).flatten()
 }
 
 /// The fields of a corpus-style `meta.json` the loader reads; the others
@@ -706,7 +712,7 @@ fn read_input(path: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<(
     let single = out.len() == before + 1;
     match out.get_mut(before) {
         // The running kernel named explicitly: its release is `uname -r`.
-        Some(Piece::Vmlinux { release, running, .. }) if find::is_sysfs_vmlinux(path) => {
+        Some(Piece::Vmlinux { release, running, .. }) if find::is_sysfs_vmlinux(path, &meta) => {
             *running = true;
             if release.is_none() {
                 *release = running_release();
@@ -820,9 +826,11 @@ fn read_dir(dir: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<()> 
             "expected a directory holding vmlinux.btf (and modules/*.btf), vmlinux (like /sys/kernel/btf), or an unpacked kernel package / root file system (boot/vmlinuz-*, lib/modules/*/)",
         ));
     };
-    if let Ok(text) = std::fs::read_to_string(dir.join("config")) {
+    if !opts.config {
+        // Not asked for.
+    } else if let Ok(text) = std::fs::read_to_string(dir.join("config")) {
         out.push(Piece::Config(text.into()));
-    } else if sysfs && opts.running_config && dir == Path::new("/sys/kernel/btf") {
+    } else if sysfs && dir == Path::new("/sys/kernel/btf") {
         if let Some(text) = running_config() {
             out.push(Piece::Config(text));
         }
@@ -839,8 +847,11 @@ fn read_dir(dir: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<()> 
     }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(&module_dir)
         .map_err(|e| Error::io(module_dir.display().to_string(), e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
+        .filter_map(|e| e.ok())
+        // The entry's type from the directory itself (no stat), followed
+        // when it is a link or the file system does not say.
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || (!t.is_dir() && e.path().is_file())))
+        .map(|e| e.path())
         .filter(|p| {
             if sysfs {
                 p.file_name().is_some_and(|f| f != "vmlinux")
@@ -851,17 +862,18 @@ fn read_dir(dir: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<()> 
         .collect();
     entries.sort();
     for p in entries {
-        let bytes = open(&p)?;
+        // The magic is read apart from the map, which stays untouched until
+        // the module is parsed: a touched page would bring the pages
+        // around it (most module BTFs are smaller than the kernel's
+        // fault-around window), and thousands of modules would all be
+        // resident at once.
+        let mut magic = [0u8; 2];
+        let (bytes, n) = Bytes::from_path_with_head(&p, &mut magic).map_err(|e| Error::io(p.display().to_string(), e))?;
         let o = p.display().to_string();
-        if !sysfs && Btf::sniff(bytes.as_slice()).is_none() {
+        if !sysfs && Btf::sniff(magic.get(..n).unwrap_or(&[])).is_none() {
             read_bytes(bytes, &o, &p, Some(dir), opts, out, 0)?;
             continue;
         }
-        // Only the magic was read, but the kernel maps the pages around it
-        // (most module BTFs are smaller than its fault-around window): hand
-        // them back until the module is parsed, or thousands of modules are
-        // all resident at once.
-        bytes.release_pages();
         out.push(Piece::Module { name: module_name_from_path(&p), btf_ids: sibling_btf_ids(&p), btf: bytes, origin: o, release: None, base_err: None });
     }
     Ok(())

@@ -83,7 +83,7 @@ pub(super) fn read_tree(dir: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) ->
             *r = Some(release.clone());
         }
     }
-    if let Ok(text) = std::fs::read_to_string(dir.join(format!("boot/config-{release}"))) {
+    if let Some(text) = opts.config.then(|| std::fs::read_to_string(dir.join(format!("boot/config-{release}"))).ok()).flatten() {
         out.push(Piece::Config(text.into()));
     }
     if !opts.modules {

@@ -473,7 +473,7 @@ const NOISY_HELPERS: &[&str] = &["bpf_trace_printk", "bpf_trace_vprintk", "bpf_p
 /// CAP_NET_ADMIN + CAP_SYS_ADMIN for every program type).
 pub fn run(opts: &ProbeOptions) -> Result<Probe> {
     let start = Instant::now();
-    let kernel = kernel::load_running(&LoadOptions { btf_ids: opts.btf_ids.clone(), running_config: false, ..LoadOptions::default() })?;
+    let kernel = kernel::load_running(&LoadOptions { btf_ids: opts.btf_ids.clone(), config: false, ..LoadOptions::default() })?;
     run_on(&kernel, opts, start, true)
 }
 
@@ -483,7 +483,7 @@ pub fn run(opts: &ProbeOptions) -> Result<Probe> {
 /// reference `tests/probe_live.rs` compares [`run`] with.
 pub fn run_unshared(opts: &ProbeOptions) -> Result<Probe> {
     let start = Instant::now();
-    let kernel = kernel::load_running(&LoadOptions { btf_ids: opts.btf_ids.clone(), running_config: false, ..LoadOptions::default() })?;
+    let kernel = kernel::load_running(&LoadOptions { btf_ids: opts.btf_ids.clone(), config: false, ..LoadOptions::default() })?;
     run_on(&kernel, opts, start, false)
 }
 
