@@ -8,7 +8,9 @@ the next, so on a shared machine whose speed drifts within a run a row can
 look faster or slower than it is; interleaving gives every command the
 same drift. Usage: interleave.py N CMD [CMD...] (each CMD one string, split
 on spaces, optionally `LABEL::CMD` to print LABEL instead; stdout goes to
-/dev/null)."""
+/dev/null). A command ends with exit status 0, or the run stops;
+INTERLEAVE_OK="0 1" accepts those statuses instead (bpfabi's exit code 1
+says a diff or check found something)."""
 import os
 import random
 import sys
@@ -24,6 +26,7 @@ def main():
     cpu = [[] for _ in cmds]
     order = list(range(len(cmds)))
     rng = random.Random(0)
+    ok = {int(x) for x in os.environ.get("INTERLEAVE_OK", "0").split()}
     for _ in range(n):
         rng.shuffle(order)
         for j in order:
@@ -33,8 +36,8 @@ def main():
             _, status, ru = os.wait4(pid, 0)
             wall[j].append((time.perf_counter_ns() - t) / 1e6)
             cpu[j].append((ru.ru_utime + ru.ru_stime) * 1e3)
-            if status != 0:
-                sys.exit(f"{' '.join(c)}: exit status {status}")
+            if not os.WIFEXITED(status) or os.WEXITSTATUS(status) not in ok:
+                sys.exit(f"{' '.join(c)}: wait status {status}")
     med = lambda v: sorted(v)[len(v) // 2]
     base = med(wall[0])
     print(f"| Command ({n} interleaved rounds) | min [ms] | p25 [ms] | median [ms] | median CPU [ms] | median vs first |")

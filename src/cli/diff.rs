@@ -55,7 +55,9 @@ pub fn run(a: &DiffArgs, w: Out) -> bpfabi::Result<u8> {
     let side = |main: &PathBuf, extra: &[PathBuf], release: &Option<String>| {
         let mut inputs = vec![main.clone()];
         inputs.extend_from_slice(extra);
-        load_with(&inputs, &LoadOptions { release: release.clone(), modules: !a.no_modules, progress: true, ..LoadOptions::default() }).map(KernelModel::new)
+        // Nothing in a diff comes from the kernels' `.config`: not read.
+        let opts = LoadOptions { release: release.clone(), modules: !a.no_modules, progress: true, config: false, ..LoadOptions::default() };
+        load_with(&inputs, &opts).map(KernelModel::new)
     };
     // Both kernels are read and prepared at once (errors: the old side's first).
     let (ko, kn) = std::thread::scope(|s| {
