@@ -36,13 +36,36 @@ if [ -n "${BEFORE:-}" ]; then
   BEFORE="$T/bpfabi-before"
 fi
 OUT=bench/results-surface.md
+# The floor of a kernel directory is `cat` of every file `surface` reads
+# in it: meta.json, vmlinux.btf, vmlinux.btf_ids and modules/* (the
+# modules' split BTF and .btf_ids; not the kernel's config, which surface
+# does not read). With strace, the list is checked against the files
+# bpfabi opens.
+inputs_of() {
+  local d=$1 f
+  for f in meta.json vmlinux.btf vmlinux.btf_ids; do
+    if [ -f "$d/$f" ]; then echo "$d/$f"; fi
+  done
+  if [ -d "$d/modules" ]; then ls "$d"/modules/*; fi
+}
+opened_by() {
+  strace -f -e trace=openat -o "$T/strace" "$@" >/dev/null
+  sed -n 's/.*openat(AT_FDCWD, "\([^"]*\)", O_RDONLY|O_CLOEXEC) = [0-9].*/\1/p' "$T/strace" | grep -v "^/proc/\|^/sys/" | sort
+}
 args=()
 # floor[i]: the row of the `cat` (floor) of row i's kernel.
 floor=()
 for k in live-6.18 6.12.117-1 6.1.192-2; do
   d="$CORPUS/kernels/$k"
   f=$(( ${#args[@]} / 3 ))
-  args+=(-n "cat $k/vmlinux.btf (floor)" "cat $d/vmlinux.btf")
+  mapfile -t files < <(inputs_of "$d")
+  if command -v strace >/dev/null; then
+    if ! diff <(printf '%s\n' "${files[@]}" | sort) <(opened_by "$B" surface "$d" --json) >&2; then
+      echo "bench/surface.sh: the floor of $k is not the files surface reads (above: < floor, > read)" >&2
+      exit 1
+    fi
+  fi
+  args+=(-n "cat $k inputs (floor)" "cat ${files[*]}")
   args+=(-n "bpfabi surface --json $k" "$B surface $d --json")
   floor+=("$f" "$f")
   if [ "$k" = live-6.18 ] && [ -n "$DYN" ]; then
@@ -77,7 +100,7 @@ floors=$(printf '%s\n' "${floor[@]}" | jq -s -c .)
   # before/after comparison that the machine's drift within a hyperfine
   # run cannot tilt.
   d="$CORPUS/kernels/live-6.18"
-  inter=("cat live-6.18/vmlinux.btf (floor)::cat $d/vmlinux.btf" "bpfabi surface --json live-6.18::$B surface $d --json")
+  inter=("cat live-6.18 inputs (floor)::cat $(inputs_of "$d" | tr '\n' ' ')" "bpfabi surface --json live-6.18::$B surface $d --json")
   if [ -n "$DYN" ]; then
     inter+=("bpfabi (dynamic) surface --json live-6.18::$DYN surface $d --json")
   fi
