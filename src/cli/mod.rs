@@ -172,7 +172,48 @@ pub fn command() -> clap::Command {
     use clap::CommandFactory;
     let mut c = Cli::command();
     c.build();
-    c
+    complete_help_tree(c)
+}
+
+/// clap (4.6, `Command::_check_help_and_version`) copies the command tree
+/// under `help` when it builds the top command, before a deferred command
+/// has added its subcommands (`census impact`, `census suggest` come with
+/// `census`'s own arguments): the copy of such a command has none, so
+/// completion scripts offered nothing after `bpfabi help census`. Graft
+/// them in from the built tree (name, about and the name completion
+/// scripts key on).
+fn complete_help_tree(c: clap::Command) -> clap::Command {
+    let missing: Vec<(String, Vec<clap::Command>)> = c
+        .get_subcommands()
+        .filter(|s| s.get_name() != "help")
+        .filter(|s| c.find_subcommand("help").and_then(|h| h.find_subcommand(s.get_name())).is_some_and(|h| !h.has_subcommands()))
+        .map(|s| {
+            let kids = s
+                .get_subcommands()
+                .filter(|k| k.get_name() != "help")
+                .map(|k| {
+                    let copy = clap::Command::new(k.get_name().to_string())
+                        .hide(k.is_hide_set())
+                        .bin_name(format!("{} help {} {}", c.get_name(), s.get_name(), k.get_name()));
+                    match k.get_about() {
+                        Some(a) => copy.about(a.clone()),
+                        None => copy,
+                    }
+                })
+                .collect();
+            (s.get_name().to_string(), kids)
+        })
+        .filter(|(_, kids): &(String, Vec<clap::Command>)| !kids.is_empty())
+        .collect();
+    if missing.is_empty() {
+        return c;
+    }
+    c.mut_subcommand("help", |mut h| {
+        for (name, kids) in missing {
+            h = h.mut_subcommand(name, |n| n.subcommands(kids));
+        }
+        h
+    })
 }
 
 
@@ -199,5 +240,27 @@ mod tests {
             let json = sc.get_arguments().find(|a| a.get_id() == "json").unwrap_or_else(|| panic!("{path}: no --json"));
             assert_eq!(json.is_hide_set(), !formats.contains(&Format::Json), "{path}");
         }
+    }
+
+    /// `help` offers every command's subcommands, deferred ones included,
+    /// in the tree and in a completion script.
+    #[test]
+    fn help_mirrors_every_commands_subcommands() {
+        let c = command();
+        let help = c.find_subcommand("help").expect("help");
+        let names = |s: &clap::Command| s.get_subcommands().map(|k| k.get_name().to_string()).filter(|n| n != "help").collect::<Vec<_>>();
+        let mut nested = 0;
+        for s in c.get_subcommands().filter(|s| s.get_name() != "help") {
+            let copy = help.find_subcommand(s.get_name()).unwrap_or_else(|| panic!("help {}", s.get_name()));
+            assert_eq!(names(copy), names(s), "help {}", s.get_name());
+            nested += !names(s).is_empty() as usize;
+        }
+        assert!(nested >= 4, "catalog, census, policy, btf have subcommands");
+        let mut script = Vec::new();
+        clap_complete::generate(clap_complete::Shell::Bash, &mut command(), "bpfabi", &mut script);
+        let script = String::from_utf8(script).expect("utf-8");
+        let case = script.split("bpfabi__subcmd__help__subcmd__census)").nth(1).expect("a case for help census");
+        let opts = case.lines().nth(1).unwrap_or_default();
+        assert!(opts.contains("impact suggest"), "{opts}");
     }
 }
