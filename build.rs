@@ -5,11 +5,8 @@ use std::process::Command;
 fn main() {
     let version = env!("CARGO_PKG_VERSION");
     let commit = git(&["rev-parse", "--short=12", "HEAD"]);
-    let dirty = Command::new("git")
-        .args(["status", "--porcelain", "--untracked-files=no"])
-        .output()
-        .ok()
-        .is_some_and(|o| o.status.success() && !o.stdout.is_empty());
+    let dirty =
+        Command::new("git").args(["status", "--porcelain", "--untracked-files=no"]).output().ok().is_some_and(|o| o.status.success() && !o.stdout.is_empty());
     if let Some(c) = commit {
         println!("cargo:rustc-env=BPFABI_GIT_VERSION={version} ({c}{})", if dirty { ", modified" } else { "" });
     }

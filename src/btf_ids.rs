@@ -57,13 +57,7 @@ pub fn scan_set8(section: &[u8], endian: Endian, btf: &Btf, flag_mask: u32) -> V
     out
 }
 
-fn try_set8(
-    s: &[u8],
-    e: Endian,
-    off: usize,
-    is_func: &dyn Fn(TypeId) -> bool,
-    flag_mask: u32,
-) -> Option<(Set8, usize)> {
+fn try_set8(s: &[u8], e: Endian, off: usize, is_func: &dyn Fn(TypeId) -> bool, flag_mask: u32) -> Option<(Set8, usize)> {
     let cnt = e.u32(s, off)? as usize;
     let set_flags = e.u32(s, off + 4)?;
     if cnt == 0 || set_flags & !BTF_SET8_KFUNCS != 0 {

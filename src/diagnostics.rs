@@ -130,7 +130,9 @@ pub fn from_check(objects: &[BpfObject], results: &[ProgramResult]) -> Vec<Diagn
             let (object, program, section, kind, name, message, verdict) = key;
             let on = kernels.get(&key).map(|k| k.join(", ")).unwrap_or_default();
             let site = about_kfunc_call(kind)
-                .then(|| sites.get(object).and_then(|s| s.iter().find(|s| s.kfunc == name && s.line.is_some() && (s.function == program || s.section == section))))
+                .then(|| {
+                    sites.get(object).and_then(|s| s.iter().find(|s| s.kfunc == name && s.line.is_some() && (s.function == program || s.section == section)))
+                })
                 .flatten();
             // At the source line, the brackets name the object; at the
             // object, they do not repeat it.
@@ -143,14 +145,7 @@ pub fn from_check(objects: &[BpfObject], results: &[ProgramResult]) -> Vec<Diagn
                 (_, ReasonKind::NotCheckedReducedKernel) => (Level::Note, "partial answer"),
                 _ => (Level::Warning, "warns"),
             };
-            Diagnostic {
-                level,
-                file,
-                line,
-                column,
-                message: format!("{verb} on {on}: {name}: {message} [{at}]"),
-                code: kind.as_str().to_string(),
-            }
+            Diagnostic { level, file, line, column, message: format!("{verb} on {on}: {name}: {message} [{at}]"), code: kind.as_str().to_string() }
         })
         .collect()
 }

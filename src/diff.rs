@@ -8,12 +8,12 @@
 //! all with `--all-types`): members, sizes, enum values, typedef targets.
 
 use crate::kflags::{Flag, KfFlag};
-use crate::release::Release;
 use crate::model::KernelModel;
 pub use crate::policy::Policy;
-use crate::surface::{Kfunc, Surface};
+use crate::release::Release;
 use crate::shape::Shapes;
-use crate::versions::{self, FlatMember, Key, KeyRef, KernelVersions, Layout, Reached};
+use crate::surface::{Kfunc, Surface};
+use crate::versions::{self, FlatMember, KernelVersions, Key, KeyRef, Layout, Reached};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -159,8 +159,21 @@ impl DiffOptions {
 
 /// Verifier-meaningful parameter name suffixes (kernel docs, kfuncs.rst).
 pub const ARG_SUFFIXES: &[&str] = &[
-    "__sz", "__szk", "__k", "__ign", "__uninit", "__nullable", "__opt", "__str", "__map", "__alloc",
-    "__refcounted_kptr", "__prog", "__irq_flag", "__magic", "__const_map",
+    "__sz",
+    "__szk",
+    "__k",
+    "__ign",
+    "__uninit",
+    "__nullable",
+    "__opt",
+    "__str",
+    "__map",
+    "__alloc",
+    "__refcounted_kptr",
+    "__prog",
+    "__irq_flag",
+    "__magic",
+    "__const_map",
 ];
 
 /// The verifier annotation a parameter name carries (`""` for none).
@@ -347,12 +360,7 @@ fn diff_kfuncs(old: &KernelModel, new: &KernelModel, out: &mut Vec<Change>) {
         let Some(nv) = nm.get(name) else { continue };
         let (Some(o), Some(n)) = (ov.first(), nv.first()) else { continue };
         if o.module != n.module {
-            out.push(Change::of(
-                ChangeKind::KfuncMoved,
-                name,
-                n.module.clone(),
-                vec![Fact::KfuncMoved { from: o.module.clone(), to: n.module.clone() }],
-            ));
+            out.push(Change::of(ChangeKind::KfuncMoved, name, n.module.clone(), vec![Fact::KfuncMoved { from: o.module.clone(), to: n.module.clone() }]));
         }
         if let (Some(po), Some(pn)) = (params(old, o), params(new, n)) {
             let facts = proto_facts(&po, &pn);
@@ -383,9 +391,7 @@ fn diff_helpers(old: &Surface, new: &Surface, out: &mut Vec<Change>) {
     for (&id, name) in &o {
         match n.get(&id) {
             None => out.push(Change::of(ChangeKind::HelperRemoved, *name, None, vec![Fact::HelperRemoved { id }])),
-            Some(nn) if nn != name => {
-                out.push(Change::of(ChangeKind::HelperRenamed, *name, None, vec![Fact::HelperRenamed { id, to: nn.to_string() }]))
-            }
+            Some(nn) if nn != name => out.push(Change::of(ChangeKind::HelperRenamed, *name, None, vec![Fact::HelperRenamed { id, to: nn.to_string() }])),
             _ => {}
         }
     }
@@ -445,7 +451,13 @@ fn shapes_differ(o: &mut ShapeSide<'_>, n: &mut ShapeSide<'_>, k: KeyRef<'_>) ->
 /// alike). Pushes what [`layout_changes`] pushes for the two layouts, in
 /// its order; false (nothing pushed) when `k` is not such a type or its
 /// layout could exhaust its member budget (see [`versions::flat_members`]).
-fn composite_changes<'a>(o: &mut ShapeSide<'a>, n: &mut ShapeSide<'a>, k: &Key, flat: &mut (Vec<FlatMember<'a>>, Vec<FlatMember<'a>>), out: &mut Vec<Change>) -> bool {
+fn composite_changes<'a>(
+    o: &mut ShapeSide<'a>,
+    n: &mut ShapeSide<'a>,
+    k: &Key,
+    flat: &mut (Vec<FlatMember<'a>>, Vec<FlatMember<'a>>),
+    out: &mut Vec<Change>,
+) -> bool {
     let (ob, nb) = (o.shapes.btf(), n.shapes.btf());
     let (Some(ot), Some(nt)) = (o.ids.first().and_then(|&id| ob.ty(id)), n.ids.first().and_then(|&id| nb.ty(id))) else { return false };
     let composite = |t: &crate::btf::Type<'_>| matches!(t.kind, crate::btf::Kind::Struct | crate::btf::Kind::Union);
@@ -714,7 +726,14 @@ fn diff_types<'a>(old: &'a KernelModel, new: &KernelModel, opts: &DiffOptions, r
 }
 
 /// The changes of type `k` between the two sides.
-fn compare_key<'a>(os: &mut ShapeSide<'a>, ns: &mut ShapeSide<'a>, k: &Key, flat: &mut (Vec<FlatMember<'a>>, Vec<FlatMember<'a>>), explicit: &BTreeSet<Key>, out: &mut Vec<Change>) {
+fn compare_key<'a>(
+    os: &mut ShapeSide<'a>,
+    ns: &mut ShapeSide<'a>,
+    k: &Key,
+    flat: &mut (Vec<FlatMember<'a>>, Vec<FlatMember<'a>>),
+    explicit: &BTreeSet<Key>,
+    out: &mut Vec<Change>,
+) {
     let (ob, nb) = (os.shapes.btf(), ns.shapes.btf());
     // Equal shapes mean equal layouts (see [`crate::shape`]): only types
     // whose shapes differ are compared, a struct or union member by
@@ -895,7 +914,10 @@ mod tests {
         let f = proto_facts(&p("int", &[("x", "int"), ("y", "int")]), &p("int", &[("x", "long")]));
         assert_eq!(
             f,
-            vec![Fact::ParamRetyped { index: 1, name: "x".into(), from: "int".into(), to: "long".into() }, Fact::ParamRemoved { index: 2, decl: "int y".into() }]
+            vec![
+                Fact::ParamRetyped { index: 1, name: "x".into(), from: "int".into(), to: "long".into() },
+                Fact::ParamRemoved { index: 2, decl: "int y".into() }
+            ]
         );
         assert!(proto_facts(&p("void", &[("a", "int")]), &p("void", &[("a", "int")])).is_empty());
     }

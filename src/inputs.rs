@@ -157,7 +157,8 @@ pub fn deb_objects(d: &[u8], origin: &str, max_total: u64, f: &mut ObjectSink) -
         if r.read_exact(&mut head).is_err() || !could_embed(&head) {
             return Ok(()); // the tar reader skips the rest
         }
-        embedded::scan(&mut (&head[..]).chain(r), MAX_OBJECT, &mut |off, obj| f(path, off, obj.map(<[u8]>::to_vec))).map_err(|e| Error::io(format!("{origin}:{path}"), e))
+        embedded::scan(&mut (&head[..]).chain(r), MAX_OBJECT, &mut |off, obj| f(path, off, obj.map(<[u8]>::to_vec)))
+            .map_err(|e| Error::io(format!("{origin}:{path}"), e))
     })?;
     Ok(unpacked)
 }

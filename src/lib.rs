@@ -69,14 +69,14 @@
 pub mod app;
 pub mod btf;
 pub mod btf_ids;
+pub mod bytes;
+pub mod catalog;
 pub mod census;
 pub mod check;
 pub mod core_btf;
 pub mod ctype;
 pub mod diagnostics;
 pub mod diff;
-pub mod bytes;
-pub mod catalog;
 pub mod elf;
 pub mod error;
 mod fswalk;
@@ -90,17 +90,17 @@ pub mod loader;
 pub mod model;
 pub mod object;
 pub mod policy;
-pub mod progress;
 pub mod probe;
+pub mod progress;
 pub mod release;
 pub mod report;
 pub mod shape;
 pub mod surface;
 pub mod uapi;
 pub mod versions;
-pub mod vocab;
 #[cfg(feature = "deb")]
 pub mod vmtest;
+pub mod vocab;
 
 pub use error::{Error, ErrorKind, ReadError, Result};
 

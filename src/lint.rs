@@ -177,11 +177,8 @@ pub fn lint_with(k: &Kernel, policy: &dyn Policy) -> Lint {
     for f in &s.kfuncs {
         let Some(kb) = k.btf_in(f.module.as_deref()) else { continue };
         let origin = f.module.clone().unwrap_or_else(|| "vmlinux".into());
-        let hidden: Vec<String> = proto_params(&kb.btf, f.btf_id)
-            .into_iter()
-            .filter(|(n, ty)| is_verifier_supplied(n, ty))
-            .map(|(n, ty)| format!("`{ty} {n}`"))
-            .collect();
+        let hidden: Vec<String> =
+            proto_params(&kb.btf, f.btf_id).into_iter().filter(|(n, ty)| is_verifier_supplied(n, ty)).map(|(n, ty)| format!("`{ty} {n}`")).collect();
         if !hidden.is_empty() {
             findings.push(Finding {
                 code: Code::KfuncImplicitArgs,

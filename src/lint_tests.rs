@@ -83,10 +83,7 @@ fn impl_twin_mismatch_and_verifier_supplied_arguments() {
     let k = kernel(&b, None, "7.0.0");
     assert_eq!(
         codes(&k),
-        vec![
-            (Code::KfuncImplMismatch, Severity::Warning, Some("kf_bad".into())),
-            (Code::KfuncImplicitArgs, Severity::Info, Some("kf_new_impl".into())),
-        ]
+        vec![(Code::KfuncImplMismatch, Severity::Warning, Some("kf_bad".into())), (Code::KfuncImplicitArgs, Severity::Info, Some("kf_new_impl".into())),]
     );
 }
 

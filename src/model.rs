@@ -275,11 +275,7 @@ impl KernelModel {
         self.kconfig
             .get_or_init(|| {
                 self.kernel.info.config.as_deref().filter(|_| !self.kernel.info.reduced).map(|text| {
-                    text.lines()
-                        .filter(|l| l.starts_with("CONFIG_"))
-                        .filter_map(|l| l.split_once('='))
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .collect()
+                    text.lines().filter(|l| l.starts_with("CONFIG_")).filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
                 })
             })
             .as_ref()
@@ -372,11 +368,9 @@ impl KernelModel {
     /// Helper names by id: from the surface when it was computed, else
     /// from `enum bpf_func_id` alone (the same enum `surface::of` reads).
     pub fn helper_names(&self) -> &BTreeMap<u32, String> {
-        self.helper_names.get_or_init(|| {
-            match self.surface.get() {
-                Some(s) => s.helpers.iter().map(|h| (h.id, h.name.clone())).collect(),
-                None => crate::surface::helpers_of(self.vmlinux()).0.into_iter().map(|h| (h.id, h.name)).collect(),
-            }
+        self.helper_names.get_or_init(|| match self.surface.get() {
+            Some(s) => s.helpers.iter().map(|h| (h.id, h.name.clone())).collect(),
+            None => crate::surface::helpers_of(self.vmlinux()).0.into_iter().map(|h| (h.id, h.name)).collect(),
         })
     }
     /// `enum bpf_prog_type` of this kernel.

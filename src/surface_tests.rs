@@ -173,11 +173,7 @@ fn a_name_through_two_func_ids_is_one_kfunc_with_both_evidences() {
     let got: Vec<(&str, TypeId, Vec<Source>, u32)> = s.kfuncs.iter().map(|k| (k.name.as_str(), k.btf_id, k.sources.clone(), k.flags_raw)).collect();
     assert_eq!(
         got,
-        vec![
-            ("kf_a", a, vec![Source::DeclTag], 0),
-            ("kf_dup", first, vec![Source::DeclTag, Source::BtfIds], 0b1),
-            ("kf_z", z, vec![Source::BtfIds], 0),
-        ]
+        vec![("kf_a", a, vec![Source::DeclTag], 0), ("kf_dup", first, vec![Source::DeclTag, Source::BtfIds], 0b1), ("kf_z", z, vec![Source::BtfIds], 0),]
     );
     let dup = &s.kfuncs[1];
     assert_eq!((dup.source, dup.flags.clone()), (Source::DeclTag, vec!["KF_ACQUIRE".to_string()]));

@@ -64,7 +64,8 @@ pub fn lookup_type_name(btf: &Btf, s: &str) -> Result<Key, String> {
     }
     hints.sort();
     hints.dedup();
-    let hint = if hints.is_empty() { String::new() } else { format!(" (did you mean {}?)", hints.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ")) };
+    let hint =
+        if hints.is_empty() { String::new() } else { format!(" (did you mean {}?)", hints.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ")) };
     Err(format!("no type `{}` in this kernel{hint}", s.trim()))
 }
 
@@ -341,10 +342,7 @@ fn inline_layout(btf: &Btf, id: TypeId, expand: usize, budget: &mut usize) -> La
         Kind::Enum | Kind::Enum64 => Layout::Enum {
             size: t.size(),
             signed: t.enum_signed(),
-            values: t
-                .enumerators()
-                .map(|e| (e.name.to_string(), if t.enum_signed() { e.value as i64 as i128 } else { e.value as i128 }))
-                .collect(),
+            values: t.enumerators().map(|e| (e.name.to_string(), if t.enum_signed() { e.value as i64 as i128 } else { e.value as i128 })).collect(),
         },
         Kind::Typedef => Layout::Typedef { target: type_ref_at(btf, t.ref_type(), expand, budget) },
         Kind::Int => {
@@ -410,7 +408,16 @@ pub fn flat_members<'a>(btf: &'a Btf, id: TypeId, out: &mut Vec<FlatMember<'a>>)
 /// [`flatten`] without the text: the members (when `out` is given) and an
 /// upper bound of the budget it uses, which must never reach 0 (false).
 #[allow(clippy::too_many_arguments)]
-fn flat_walk<'a>(btf: &'a Btf, id: TypeId, base_bits: u32, prefix: &str, depth: usize, expand: usize, budget: &mut usize, out: &mut Option<&mut Vec<FlatMember<'a>>>) -> bool {
+fn flat_walk<'a>(
+    btf: &'a Btf,
+    id: TypeId,
+    base_bits: u32,
+    prefix: &str,
+    depth: usize,
+    expand: usize,
+    budget: &mut usize,
+    out: &mut Option<&mut Vec<FlatMember<'a>>>,
+) -> bool {
     let Some(t) = btf.ty(id) else { return true };
     for m in t.members() {
         if *budget <= 1 {
@@ -694,9 +701,7 @@ impl TypeGraph {
         let mut counter = 0usize;
         // frame: (key, successors, next successor position)
         let mut call: Vec<(Key, Vec<Key>, usize)> = Vec::new();
-        let succ = |g: &TypeGraph, k: &Key| -> Vec<Key> {
-            g.nodes.get(k).map(|n| n.edges.iter().cloned().collect()).unwrap_or_default()
-        };
+        let succ = |g: &TypeGraph, k: &Key| -> Vec<Key> { g.nodes.get(k).map(|n| n.edges.iter().cloned().collect()).unwrap_or_default() };
         index.insert(k.clone(), (counter, counter));
         counter += 1;
         tstack.push(k.clone());
@@ -751,13 +756,8 @@ impl TypeGraph {
                 shallow.sort_unstable();
                 shallow.dedup();
                 let mut outside: Vec<u64> = Vec::new();
-                let out_keys: BTreeSet<Key> = scc
-                    .iter()
-                    .filter_map(|x| self.nodes.get(x))
-                    .flat_map(|n| n.edges.iter())
-                    .filter(|e| !members.contains(e))
-                    .cloned()
-                    .collect();
+                let out_keys: BTreeSet<Key> =
+                    scc.iter().filter_map(|x| self.nodes.get(x)).flat_map(|n| n.edges.iter()).filter(|e| !members.contains(e)).cloned().collect();
                 for e in out_keys {
                     let h = match self.deep.get(&e) {
                         Some(&h) => h,
@@ -1145,7 +1145,8 @@ mod tests {
         let cptr = b.konst(ptr);
         let arr = b.array(inner, int, 2);
         let un = b.composite(true, "", 8, &[("", inner, 0, 0), ("n", int, 0, 0)]);
-        let s = b.composite(false, "s", 64, &[("a", int, 0, 0), ("", un, 32, 0), ("u", inner, 96, 0), ("p", cptr, 160, 0), ("e", e, 224, 0), ("arr", arr, 256, 0)]);
+        let s =
+            b.composite(false, "s", 64, &[("a", int, 0, 0), ("", un, 32, 0), ("u", inner, 96, 0), ("p", cptr, 160, 0), ("e", e, 224, 0), ("arr", arr, 256, 0)]);
         // Members enough to exhaust the budget, once by themselves and once
         // through the anonymous type each of them points to.
         let many: Vec<(String, TypeId, u32, u8)> = (0..MAX_FLAT_MEMBERS as u32 + 4).map(|i| (format!("m{i}"), int, i * 32, 0)).collect();

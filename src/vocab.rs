@@ -250,7 +250,6 @@ impl std::fmt::Display for ChangeKind {
     }
 }
 
-
 /// Compare with the JSON spelling (`kind == "kfunc_removed"`).
 impl PartialEq<str> for ChangeKind {
     fn eq(&self, o: &str) -> bool {
@@ -272,42 +271,131 @@ impl PartialEq<&str> for ChangeKind {
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub enum Fact {
-    KfuncAdded { proto: crate::ctype::Decl },
-    KfuncRemoved { proto: crate::ctype::Decl },
-    KfuncRenamed { to: String },
-    KfuncMoved { from: Option<String>, to: Option<String> },
-    ReturnRetyped { from: String, to: String },
-    ParamRetyped { index: usize, name: String, from: String, to: String },
+    KfuncAdded {
+        proto: crate::ctype::Decl,
+    },
+    KfuncRemoved {
+        proto: crate::ctype::Decl,
+    },
+    KfuncRenamed {
+        to: String,
+    },
+    KfuncMoved {
+        from: Option<String>,
+        to: Option<String>,
+    },
+    ReturnRetyped {
+        from: String,
+        to: String,
+    },
+    ParamRetyped {
+        index: usize,
+        name: String,
+        from: String,
+        to: String,
+    },
     /// Renamed; `annotation_*` are verifier suffixes (`__sz`, `__k`, ...).
-    ParamRenamed { index: usize, from: String, to: String, annotation_from: String, annotation_to: String },
-    ParamRemoved { index: usize, decl: String },
-    ParamAdded { index: usize, decl: String },
-    FlagGained { flag: Flag },
+    ParamRenamed {
+        index: usize,
+        from: String,
+        to: String,
+        annotation_from: String,
+        annotation_to: String,
+    },
+    ParamRemoved {
+        index: usize,
+        decl: String,
+    },
+    ParamAdded {
+        index: usize,
+        decl: String,
+    },
+    FlagGained {
+        flag: Flag,
+    },
     /// `retired_default`: the flag's behaviour became the default in the new
     /// kernel (KF_TRUSTED_ARGS from 6.19).
-    FlagLost { flag: Flag, retired_default: bool },
-    HelperAdded { id: u32 },
-    HelperRemoved { id: u32 },
-    HelperRenamed { id: u32, to: String },
-    TypeAdded { was_declared: bool },
+    FlagLost {
+        flag: Flag,
+        retired_default: bool,
+    },
+    HelperAdded {
+        id: u32,
+    },
+    HelperRemoved {
+        id: u32,
+    },
+    HelperRenamed {
+        id: u32,
+        to: String,
+    },
+    TypeAdded {
+        was_declared: bool,
+    },
     /// `explicit`: asked for by name (else reached from a kfunc prototype).
-    TypeRemoved { explicit: bool },
-    TypeDuplicates { before: usize, after: usize },
+    TypeRemoved {
+        explicit: bool,
+    },
+    TypeDuplicates {
+        before: usize,
+        after: usize,
+    },
     TypeKindChanged,
-    MemberAdded { member: String, ty: String },
-    MemberRemoved { member: String, ty: String },
+    MemberAdded {
+        member: String,
+        ty: String,
+    },
+    MemberRemoved {
+        member: String,
+        ty: String,
+    },
     /// `same_repr`: both are integers (or enums) of the same size and
     /// signedness (`long unsigned int` -> `u64`): loads read the same bits.
-    MemberRetyped { member: String, from: String, to: String, same_repr: bool },
+    MemberRetyped {
+        member: String,
+        from: String,
+        to: String,
+        same_repr: bool,
+    },
     /// A base type's encoding changed (`int char`: signed -> unsigned).
-    IntEncodingChanged { size_from: u32, size_to: u32, changes: Vec<String> },
-    MemberMoved { member: String, from_bit: u32, to_bit: u32, from_bits: u32, to_bits: u32 },
-    SizeChanged { from: u32, to: u32, is_enum: bool },
-    EnumValueAdded { name: String, value: i128 },
-    EnumValueRemoved { name: String, value: i128 },
-    EnumValueChanged { name: String, from: i128, to: i128 },
-    TypedefChanged { from: String, to: String },
-    DefinitionChanged { from: String, to: String },
+    IntEncodingChanged {
+        size_from: u32,
+        size_to: u32,
+        changes: Vec<String>,
+    },
+    MemberMoved {
+        member: String,
+        from_bit: u32,
+        to_bit: u32,
+        from_bits: u32,
+        to_bits: u32,
+    },
+    SizeChanged {
+        from: u32,
+        to: u32,
+        is_enum: bool,
+    },
+    EnumValueAdded {
+        name: String,
+        value: i128,
+    },
+    EnumValueRemoved {
+        name: String,
+        value: i128,
+    },
+    EnumValueChanged {
+        name: String,
+        from: i128,
+        to: i128,
+    },
+    TypedefChanged {
+        from: String,
+        to: String,
+    },
+    DefinitionChanged {
+        from: String,
+        to: String,
+    },
 }
 
 impl Fact {
@@ -564,7 +652,6 @@ impl std::fmt::Display for ReasonKind {
     }
 }
 
-
 /// Compare with the JSON spelling (`kind == "kfunc_removed"`).
 impl PartialEq<str> for ReasonKind {
     fn eq(&self, o: &str) -> bool {
@@ -618,7 +705,6 @@ impl Reason {
         self
     }
 }
-
 
 #[cfg(test)]
 mod tests {

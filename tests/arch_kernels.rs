@@ -88,7 +88,15 @@ fn every_architecture_matches_bpftool() {
             assert_eq!(by_tag, by_ids, "{label}: .BTF_ids and decl tags disagree");
             assert!(s.kfuncs.iter().filter(|f| f.module.is_none()).all(|f| f.flags_known), "{label}: flags unknown");
         }
-        eprintln!("{label}: {} arch {}, {} kfuncs ({} decl-tagged), {} helpers, {} modules", dir.display(), ka.arch.name(), s.kfuncs.len(), tagged.len(), ours.len(), k.modules.len());
+        eprintln!(
+            "{label}: {} arch {}, {} kfuncs ({} decl-tagged), {} helpers, {} modules",
+            dir.display(),
+            ka.arch.name(),
+            s.kfuncs.len(),
+            tagged.len(),
+            ours.len(),
+            k.modules.len()
+        );
     }
     eprintln!("architectures checked: {arches:?}");
 }

@@ -84,7 +84,11 @@ fn vmlinux_h_compiles_with_the_kfunc_header_and_keeps_every_size() {
             asserts.push_str(&format!("_Static_assert(sizeof({kw} {n}) == {s}, \"{kw} {n}\");\n", n = t.name(), s = t.size()));
         }
         assert!(seen.len() > 3000, "{}", seen.len());
-        let o = clang(&dir, &format!("#include \"vmlinux.h\"\n#include \"kfuncs.h\"\n{asserts}\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n").replace("SEC(\"license\")", "__attribute__((section(\"license\")))"));
+        let o = clang(
+            &dir,
+            &format!("#include \"vmlinux.h\"\n#include \"kfuncs.h\"\n{asserts}\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n")
+                .replace("SEC(\"license\")", "__attribute__((section(\"license\")))"),
+        );
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(o.status.success(), "{name}: {}", err.lines().take(20).collect::<Vec<_>>().join("\n"));
         // The same named types as bpftool's dump (gated: bpftool installed).

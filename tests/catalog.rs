@@ -57,7 +57,9 @@ fn reduced_corpus_kernels_equal_their_full_selves() {
                 for reason in r.reasons.iter().chain(&r.satisfied) {
                     let kind = reason.kind.as_str();
                     // (`prog_type_unverified` is an --explain note about probe data, not a kernel fact.)
-                    if ["kfunc", "helper", "prog_type", "attach_type", "map_type", "section"].iter().any(|p| kind.starts_with(p)) && kind != "prog_type_unverified" {
+                    if ["kfunc", "helper", "prog_type", "attach_type", "map_type", "section"].iter().any(|p| kind.starts_with(p))
+                        && kind != "prog_type_unverified"
+                    {
                         v.push((r.object.clone(), r.program.clone(), kind.to_string(), reason.name.clone()));
                     }
                 }
@@ -121,7 +123,10 @@ fn builtin_catalog_entries_read_back() {
         };
         assert_eq!(json(&b), json(&m), "{}", e.release);
         assert_eq!(b.kernel().info.config, m.kernel().info.config, "{}", e.release);
-        assert_eq!(b.kernel().modules.iter().map(|k| (&k.name, k.btf_ids.is_some())).collect::<Vec<_>>(), m.kernel().modules.iter().map(|k| (&k.name, k.btf_ids.is_some())).collect::<Vec<_>>());
+        assert_eq!(
+            b.kernel().modules.iter().map(|k| (&k.name, k.btf_ids.is_some())).collect::<Vec<_>>(),
+            m.kernel().modules.iter().map(|k| (&k.name, k.btf_ids.is_some())).collect::<Vec<_>>()
+        );
     }
     assert!(bpfabi::kernel::load_builtin("0.0.0-no-such", &LoadOptions::default()).is_err());
 }

@@ -61,9 +61,7 @@ fn corpus_counts_match_index_json() {
     }
     assert_eq!(c.totals.objects, shas.len());
     assert_eq!(c.totals.occurrences, index.as_array().unwrap().len());
-    let got = |cat: Category| -> BTreeMap<String, (usize, usize)> {
-        c.usage[&cat].iter().map(|u| (u.name.clone(), (u.objects, u.projects))).collect()
-    };
+    let got = |cat: Category| -> BTreeMap<String, (usize, usize)> { c.usage[&cat].iter().map(|u| (u.name.clone(), (u.objects, u.projects))).collect() };
     let want = |m: &BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)>| -> BTreeMap<String, (usize, usize)> {
         m.iter().map(|(k, (o, p))| (k.clone(), (o.len(), p.len()))).collect()
     };

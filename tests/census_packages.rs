@@ -86,7 +86,8 @@ fn wheel_npm_tarball_and_crate_built_by_their_tools() {
     .unwrap();
     std::fs::write(krate.join("src/lib.rs"), "pub static OBJ: &[u8] = include_bytes!(\"a.bpf.o\");\n").unwrap();
     let target = w.join("crate-target");
-    if ok(Command::new("cargo").args(["package", "--offline", "--no-verify", "--allow-dirty", "--quiet"]).arg("--target-dir").arg(&target).current_dir(&krate)) {
+    if ok(Command::new("cargo").args(["package", "--offline", "--no-verify", "--allow-dirty", "--quiet"]).arg("--target-dir").arg(&target).current_dir(&krate))
+    {
         packages.push((target.join("package/bpfabi-census-sample-0.1.0.crate"), "crates", "bpfabi-census-sample", "bpfabi-census-sample-0.1.0/src/a.bpf.o"));
     }
 
@@ -250,7 +251,8 @@ fn seed_list_packages_hold_the_objects_it_records() {
     let c = Census::from_json(std::str::from_utf8(&out.stdout).unwrap(), "stdout").unwrap();
     for s in &seeds {
         let (name, version) = (s.name.as_str(), s.version.as_str());
-        let copies = c.objects.iter().flat_map(|o| &o.occurrences).filter(|oc| oc.package.as_deref() == Some(name) && oc.version.as_deref() == Some(version)).count();
+        let copies =
+            c.objects.iter().flat_map(|o| &o.occurrences).filter(|oc| oc.package.as_deref() == Some(name) && oc.version.as_deref() == Some(version)).count();
         assert_eq!(copies, s.copies, "{}: objects found", s.spec);
         // The package file's name: npm packs `@scope/name` as `scope-name-VERSION.tgz`.
         let tag = format!("{}-{version}", name.trim_start_matches('@').replace('/', "-"));

@@ -32,14 +32,8 @@ fn report_renders_in_chromium() {
     let w = workdir("census-report");
     let census = w.join("census.json");
     let store = w.join("store");
-    let out = bin()
-        .args(["census", "--package-dirs", "--json", "-o"])
-        .arg(&census)
-        .arg("--store")
-        .arg(&store)
-        .arg(corpus().join("bpf-objects"))
-        .output()
-        .unwrap();
+    let out =
+        bin().args(["census", "--package-dirs", "--json", "-o"]).arg(&census).arg("--store").arg(&store).arg(corpus().join("bpf-objects")).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let c = bpfabi::census::Census::read(&census).unwrap();
     let site = w.join("site");

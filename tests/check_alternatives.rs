@@ -47,7 +47,8 @@ fn bookworm_failures_are_retargeted_programs_not_groups() {
     let objs = tools();
     let k = kernel(&common::kernel_dir("6.1.192-2"));
     let results = bpfabi::check::check(&objs, std::slice::from_ref(&k), &CheckOptions::default());
-    let failing: Vec<(String, String)> = results.iter().filter(|r| r.verdict == Verdict::Fails).map(|r| (file(&r.object).to_string(), r.program.clone())).collect();
+    let failing: Vec<(String, String)> =
+        results.iter().filter(|r| r.verdict == Verdict::Fails).map(|r| (file(&r.object).to_string(), r.program.clone())).collect();
     assert_eq!(failing.len(), 7, "{failing:?}");
     assert!(results.iter().filter(|r| r.verdict == Verdict::Fails).all(|r| r.role == Role::Required));
     let objects = object_verdicts(&results);
@@ -195,7 +196,12 @@ fn catalog_answers_say_they_are_partial() {
     bpfabi::report::check::matrix(&mut table, &[reduced.label().to_string()], &r).unwrap();
     let table = String::from_utf8(table).unwrap();
     assert!(table.contains("not checked offline"), "{table}");
-    assert!(table.contains("wakeuptime.bpf.o on 6.1.0-56-amd64: catalog has no attach targets (btf_trace_sched_switch, btf_trace_sched_wakeup); members of struct task_struct"), "{table}");
+    assert!(
+        table.contains(
+            "wakeuptime.bpf.o on 6.1.0-56-amd64: catalog has no attach targets (btf_trace_sched_switch, btf_trace_sched_wakeup); members of struct task_struct"
+        ),
+        "{table}"
+    );
     assert!(table.contains("2 results: 0 load, 0 warn, 2 unknown, 0 fail; 2 not fully checked offline"), "{table}");
 }
 

@@ -76,7 +76,10 @@ fn context_programs_on_corpus_kernels() {
         assert!(k.probe().unwrap().probe.contexts_measured);
         let explained = check_object(&object("iter_tcp"), k, &Default::default(), &CheckOptions::default().explain(true));
         assert_eq!(worst(&explained), Loads, "{}: {explained:#?}", k.label());
-        assert!(explained.iter().flat_map(|x| &x.satisfied).any(|x| x.kind == "helper_allowed" && x.name == "bpf_setsockopt" && x.message.contains("(iter/tcp)")), "{explained:#?}");
+        assert!(
+            explained.iter().flat_map(|x| &x.satisfied).any(|x| x.kind == "helper_allowed" && x.name == "bpf_setsockopt" && x.message.contains("(iter/tcp)")),
+            "{explained:#?}"
+        );
     }
 
     // The sleepable kfunc in a bpf_wq callback of a tc program: the wq
@@ -91,7 +94,10 @@ fn context_programs_on_corpus_kernels() {
     let explained = check_object(&object("async_wq"), &k612, &Default::default(), &CheckOptions::default().explain(true));
     assert_eq!(worst(&explained), Loads, "{explained:#?}");
     assert!(
-        explained.iter().flat_map(|x| &x.satisfied).any(|x| x.kind == "kfunc_allowed" && x.name == "bpf_copy_from_user_str" && x.message.contains("wq_set_callback")),
+        explained
+            .iter()
+            .flat_map(|x| &x.satisfied)
+            .any(|x| x.kind == "kfunc_allowed" && x.name == "bpf_copy_from_user_str" && x.message.contains("wq_set_callback")),
         "{explained:#?}"
     );
     // A probe file without that measurement leaves it unknown.
@@ -339,7 +345,8 @@ fn context_programs_agree_with_vm_loads() {
             let name = real.object.trim_start_matches("tests/bpf/").trim_end_matches(".bpf.o");
             let all = judge(name, &ki);
             // A struct_ops map is loaded with all its programs: one unit.
-            let unit: Vec<&ProgramResult> = if real.program.starts_with("struct_ops:") { all.iter().collect() } else { all.iter().filter(|r| r.program == real.program).collect() };
+            let unit: Vec<&ProgramResult> =
+                if real.program.starts_with("struct_ops:") { all.iter().collect() } else { all.iter().filter(|r| r.program == real.program).collect() };
             assert!(!unit.is_empty(), "{release} {name} {}: no result", real.program);
             let predicted = unit.iter().map(|r| r.verdict).max().unwrap();
             eprintln!("{release} {name} {}: predicted {predicted:?}, loaded {}", real.program, real.loaded);
@@ -368,7 +375,9 @@ fn context_programs_agree_with_vm_loads() {
         assert!(!reasons("qdisc_drop_enqueue", "qdisc_enqueue").iter().any(|(k, _)| k == "kfunc_not_allowed"));
         // scx_kfunc_context_filter: 7.x only (6.12 has no sched_ext kfuncs
         // of these names); decided without a probe (7.3.4 has none).
-        for (name, program, kfunc) in [("scx_move_enqueue", "scx_enqueue", "scx_bpf_dsq_move_to_local"), ("scx_reenq_enqueue", "scx_enqueue", "scx_bpf_reenqueue_local")] {
+        for (name, program, kfunc) in
+            [("scx_move_enqueue", "scx_enqueue", "scx_bpf_dsq_move_to_local"), ("scx_reenq_enqueue", "scx_enqueue", "scx_bpf_reenqueue_local")]
+        {
             let r = reasons(name, program);
             let filtered = r.iter().any(|(k, m)| k == "kfunc_not_allowed" && m.contains("scx_kfunc_context_filter") && m.contains(kfunc));
             assert_eq!(filtered, release.starts_with('7'), "{release} {name}: {r:?}");
@@ -457,7 +466,9 @@ fn module_kfunc_the_probe_never_asked_is_unknown() {
     let r = check_object(&object("module_kfunc_weak"), &ki, &Default::default(), &CheckOptions::default().explain(true));
     assert_eq!(worst(&r), Warns, "{r:#?}");
     assert!(
-        r.iter().flat_map(|x| &x.reasons).any(|x| x.kind == "kfunc_not_probed" && x.name == "bpf_skb_ct_lookup" && x.severity == Warns && x.message.contains("the extern is weak")),
+        r.iter()
+            .flat_map(|x| &x.reasons)
+            .any(|x| x.kind == "kfunc_not_probed" && x.name == "bpf_skb_ct_lookup" && x.severity == Warns && x.message.contains("the extern is weak")),
         "{r:#?}"
     );
 

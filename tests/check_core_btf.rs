@@ -64,7 +64,9 @@ fn cli_core_btf_json_and_refusal_of_a_core_only_btf_as_kernel() {
     let k612 = kernel_dir("6.12.117-1");
     let v510 = kernel_dir("5.10.223-1").join("vmlinux.btf");
     let check = |extra: &[&std::ffi::OsStr]| Command::new(bin).arg("check").arg(&obj).arg("--kernel").arg(&k612).args(extra).arg("--json").output().unwrap();
-    let doc = |o: &std::process::Output| serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    let doc = |o: &std::process::Output| {
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)))
+    };
     // Without: bindsnoop fails on 6.12.117 (exit 1), no core_btf field.
     let o = check(&[]);
     assert_eq!(o.status.code(), Some(1));

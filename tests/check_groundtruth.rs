@@ -13,11 +13,8 @@ use common::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// (groundtruth file, corpus kernel dir, caught, missed, false alarms).
-const EXPECTED: &[(&str, &str, usize, usize, usize)] = &[
-    ("5.10.0-32-amd64", "5.10.223-1", 169, 0, 0),
-    ("6.1.0-56-amd64", "6.1.192-2", 51, 0, 0),
-    ("6.12.117+deb13-amd64", "6.12.117-1", 104, 0, 0),
-];
+const EXPECTED: &[(&str, &str, usize, usize, usize)] =
+    &[("5.10.0-32-amd64", "5.10.223-1", 169, 0, 0), ("6.1.0-56-amd64", "6.1.192-2", 51, 0, 0), ("6.12.117+deb13-amd64", "6.12.117-1", 104, 0, 0)];
 
 /// The error lines score-check counts as static failures.
 fn is_static(error: &str) -> bool {

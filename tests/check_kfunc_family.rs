@@ -61,7 +61,10 @@ fn families_found_from_flavours_and_guards() {
     let want = |n: &str, v: &[&str]| (n.to_string(), v.iter().map(|x| x.to_string()).collect::<Vec<_>>());
     assert_eq!(
         named,
-        [want("bpf_task_from_pid", &["bpf_task_from_pid___v1", "bpf_task_from_pid___v2"]), want("scx_bpf_dsq_insert", &["scx_bpf_dispatch___compat", "scx_bpf_dsq_insert"])]
+        [
+            want("bpf_task_from_pid", &["bpf_task_from_pid___v1", "bpf_task_from_pid___v2"]),
+            want("scx_bpf_dsq_insert", &["scx_bpf_dispatch___compat", "scx_bpf_dsq_insert"])
+        ]
     );
     drop(ki);
 }
@@ -101,7 +104,10 @@ fn families_judged_per_kernel() {
     // 5.10: no bpf_task_from_pid: nothing resolves, nothing reachable calls it.
     let on510 = judge(&obj, &KernelModel::new(load_dir("5.10.223-1")));
     let (_, fam) = &on510["family_flavours"];
-    assert!(fam.len() == 1 && fam[0].starts_with("kfunc_family_unresolved bpf_task_from_pid Warns") && fam[0].contains("no call of the family is reachable"), "{fam:?}");
+    assert!(
+        fam.len() == 1 && fam[0].starts_with("kfunc_family_unresolved bpf_task_from_pid Warns") && fam[0].contains("no call of the family is reachable"),
+        "{fam:?}"
+    );
 
     // 7.2.13 from the kernel cache (`bpfabi kernels`), when present.
     let cache = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
@@ -113,8 +119,18 @@ fn families_judged_per_kernel() {
     let ki = KernelModel::load(&[k72], &LoadOptions { modules: false, ..LoadOptions::default() }).unwrap();
     let on72 = judge(&obj, &ki);
     let (_, fam) = &on72["family_guarded"];
-    assert!(fam.len() == 1 && fam[0].starts_with("kfunc_family_ok scx_bpf_dsq_insert Loads") && fam[0].contains("scx_bpf_dsq_insert resolves; the reachable code calls scx_bpf_dsq_insert"), "{fam:?}");
+    assert!(
+        fam.len() == 1
+            && fam[0].starts_with("kfunc_family_ok scx_bpf_dsq_insert Loads")
+            && fam[0].contains("scx_bpf_dsq_insert resolves; the reachable code calls scx_bpf_dsq_insert"),
+        "{fam:?}"
+    );
     let (v, fam) = &on72["family_unguarded_old"];
     assert_eq!(*v, Verdict::Fails);
-    assert!(fam.len() == 1 && fam[0].starts_with("kfunc_family_unresolved_call scx_bpf_dsq_insert Fails") && fam[0].contains("calls scx_bpf_dispatch___compat, which does not"), "{fam:?}");
+    assert!(
+        fam.len() == 1
+            && fam[0].starts_with("kfunc_family_unresolved_call scx_bpf_dsq_insert Fails")
+            && fam[0].contains("calls scx_bpf_dispatch___compat, which does not"),
+        "{fam:?}"
+    );
 }

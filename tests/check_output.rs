@@ -35,7 +35,8 @@ fn problems_are_grouped_by_cause() {
     // JSON keeps one reason per relocation.
     let out = bpfabi().args(&args).arg("--json").output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let n: usize = v["results"].as_array().unwrap().iter().map(|r| r["reasons"].as_array().unwrap().iter().filter(|x| x["kind"] == "core_unresolved").count()).sum();
+    let n: usize =
+        v["results"].as_array().unwrap().iter().map(|r| r["reasons"].as_array().unwrap().iter().filter(|x| x["kind"] == "core_unresolved").count()).sum();
     assert!(n >= 30, "15 per kernel at least, per program: {n}");
     // --explain lists each.
     let out = bpfabi().args(&args).arg("--explain").output().unwrap();
@@ -107,7 +108,13 @@ fn policy_findings_join_check_json_and_sarif() {
     assert_eq!(p100["kfunc"], "cgroup_rstat_updated");
     assert_eq!(p100["level"], "warn");
     assert_eq!(p100["tier"], "stable");
-    assert!(p100["message"].as_str().unwrap().starts_with("`cgroup_rstat_updated` is deprecated since 6.1; use `css_rstat_updated`; removal announced for 6.6 or later ["), "{p100:#}");
+    assert!(
+        p100["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("`cgroup_rstat_updated` is deprecated since 6.1; use `css_rstat_updated`; removal announced for 6.6 or later ["),
+        "{p100:#}"
+    );
     // The call's source line, from the object's .BTF.ext line info.
     assert!(p100["source"]["file"].as_str().unwrap().ends_with("progs/cgroup_hierarchical_stats.c"), "{p100:#}");
     assert_eq!((p100["source"]["line"].as_u64(), p100["source"]["column"].as_u64()), (Some(78), Some(2)));

@@ -50,7 +50,13 @@ const EXPECTED: &[(&str, [(Verdict, &str); 5])] = {
         ("kfunc_weak", [(Warns, "kfunc_missing"), (Warns, "kfunc_missing"), (Loads, ""), (Loads, ""), (Loads, "")]),
         (
             "kfunc_mismatch",
-            [(Fails, "kfunc_missing"), (Fails, "kfunc_missing"), (Fails, "kfunc_proto_mismatch"), (Fails, "kfunc_proto_mismatch"), (Fails, "kfunc_proto_mismatch")],
+            [
+                (Fails, "kfunc_missing"),
+                (Fails, "kfunc_missing"),
+                (Fails, "kfunc_proto_mismatch"),
+                (Fails, "kfunc_proto_mismatch"),
+                (Fails, "kfunc_proto_mismatch"),
+            ],
         ),
         ("helper_new", [(Fails, "helper_missing"), (Loads, ""), (Loads, ""), (Loads, ""), (Loads, "")]),
         // 6.1's probe file has no module kfunc (the probed kernel listed
@@ -109,7 +115,10 @@ fn verdicts_on_every_corpus_kernel() {
         let g = get("core_guarded");
         assert_eq!(g.verdict, unmeasured(ki, Verdict::Loads), "{kname}: {:#?}", g.reasons);
         let pruned: Vec<&str> = g.satisfied.iter().filter(|x| x.kind == "branch_pruned").map(|x| x.message.as_str()).collect();
-        assert!(pruned.iter().any(|m| m.contains("FIELD_EXISTS task_struct->__state = ") && m.ends_with(if old { "= 0" } else { "= 1" })), "{kname}: {pruned:?}");
+        assert!(
+            pruned.iter().any(|m| m.contains("FIELD_EXISTS task_struct->__state = ") && m.ends_with(if old { "= 0" } else { "= 1" })),
+            "{kname}: {pruned:?}"
+        );
     }
 }
 

@@ -327,8 +327,7 @@ fn placeholder_attach_targets_warn_instead_of_failing() {
     let obj = corpus().join("bpf-objects/libbpf-tools/0.26.0+ds-1/fsdist.bpf.o");
     let o = bpfabi(&["check", obj.to_str().unwrap(), "--kernel", kernel_dir("6.12.117-1").to_str().unwrap(), "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let dummies: Vec<&serde_json::Value> =
-        v["results"].as_array().unwrap().iter().filter(|r| r["reasons"].to_string().contains("dummy_")).collect();
+    let dummies: Vec<&serde_json::Value> = v["results"].as_array().unwrap().iter().filter(|r| r["reasons"].to_string().contains("dummy_")).collect();
     assert!(dummies.len() >= 8, "{v}");
     for r in dummies {
         assert_eq!(r["verdict"], "warns", "{r}");

@@ -150,8 +150,12 @@ fn check_and_inspect_read_packages_as_the_census_does() {
     let o = bpfabi(&["check", deb_s, "--kernel", k.to_str().unwrap(), "--json"]);
     assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let d: serde_json::Value = serde_json::from_slice(&bpfabi(&["check", libbpf_tools().join("biolatency.bpf.o").to_str().unwrap(), "--kernel", k.to_str().unwrap(), "--json"]).stdout).unwrap();
-    let verdicts = |v: &serde_json::Value| v["results"].as_array().unwrap().iter().map(|r| (r["program"].to_string(), r["verdict"].to_string())).collect::<Vec<_>>();
+    let d: serde_json::Value = serde_json::from_slice(
+        &bpfabi(&["check", libbpf_tools().join("biolatency.bpf.o").to_str().unwrap(), "--kernel", k.to_str().unwrap(), "--json"]).stdout,
+    )
+    .unwrap();
+    let verdicts =
+        |v: &serde_json::Value| v["results"].as_array().unwrap().iter().map(|r| (r["program"].to_string(), r["verdict"].to_string())).collect::<Vec<_>>();
     assert_eq!(verdicts(&v), verdicts(&d));
     // The census finds the same object in the package.
     let o = bpfabi(&["census", deb_s]);
@@ -198,7 +202,13 @@ fn kernels_lists_and_prunes_the_cache() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains(": 3 kernels, "), "{}", stdout(&o));
     let o = run(&["kernels", "--prune", "--keep", "2", "--dry-run"]);
-    assert!(stdout(&o).starts_with("would remove kernel 6.1.0-55-amd64 (amd64, bookworm, 1.0 MiB)\nwould remove package linux-image-6.1.0-55-amd64_6.1.190-1_amd64.deb (1.0 MiB)\n"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with(
+            "would remove kernel 6.1.0-55-amd64 (amd64, bookworm, 1.0 MiB)\nwould remove package linux-image-6.1.0-55-amd64_6.1.190-1_amd64.deb (1.0 MiB)\n"
+        ),
+        "{}",
+        stdout(&o)
+    );
     assert!(cache.join("kernels/6.1.0-55-amd64").is_dir());
     let o = run(&["kernels", "--prune", "--keep", "2", "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -260,10 +270,27 @@ fn census_report_hides_empty_kfunc_tables() {
     }
     let w = workdir("cli_inputs/report");
     let census = w.join("census.json");
-    let o = bpfabi(&["census", "--json", "-o", census.to_str().unwrap(), "--store", w.join("store").to_str().unwrap(), libbpf_tools().join("biolatency.bpf.o").to_str().unwrap()]);
+    let o = bpfabi(&[
+        "census",
+        "--json",
+        "-o",
+        census.to_str().unwrap(),
+        "--store",
+        w.join("store").to_str().unwrap(),
+        libbpf_tools().join("biolatency.bpf.o").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let site = w.join("site");
-    let o = bpfabi(&["report", "--census", census.to_str().unwrap(), "--store", w.join("store").to_str().unwrap(), "-o", site.to_str().unwrap(), kernel_dir("6.12.117-1").to_str().unwrap()]);
+    let o = bpfabi(&[
+        "report",
+        "--census",
+        census.to_str().unwrap(),
+        "--store",
+        w.join("store").to_str().unwrap(),
+        "-o",
+        site.to_str().unwrap(),
+        kernel_dir("6.12.117-1").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let md = std::fs::read_to_string(site.join("summary.md")).unwrap();
     assert!(!md.contains("| kfunc | projects"), "{md}");
@@ -287,7 +314,17 @@ fn policy_timeline_renders_code_spans() {
     let o = bpfabi(&["policy", "init", "--no-modules", "-o", m.to_str().unwrap(), k1.to_str().unwrap(), k2.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let site = w.join("site");
-    let o = bpfabi(&["policy", "docs", "--no-modules", "--manifest", m.to_str().unwrap(), "-o", site.to_str().unwrap(), k1.to_str().unwrap(), k2.to_str().unwrap()]);
+    let o = bpfabi(&[
+        "policy",
+        "docs",
+        "--no-modules",
+        "--manifest",
+        m.to_str().unwrap(),
+        "-o",
+        site.to_str().unwrap(),
+        k1.to_str().unwrap(),
+        k2.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let mut coded = 0;
     for e in std::fs::read_dir(site.join("kfunc")).unwrap() {

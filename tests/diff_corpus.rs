@@ -24,9 +24,7 @@ fn bpftool_params(dump: &str, name: &str) -> Vec<String> {
 /// `STRUCT 'name' size=N` from a raw dump.
 fn bpftool_struct_size(dump: &str, name: &str) -> u32 {
     let needle = format!("STRUCT '{name}' size=");
-    dump.lines()
-        .find_map(|l| l.split_once(&needle).map(|(_, r)| r.split_whitespace().next().unwrap().parse().unwrap()))
-        .unwrap()
+    dump.lines().find_map(|l| l.split_once(&needle).map(|(_, r)| r.split_whitespace().next().unwrap().parse().unwrap())).unwrap()
 }
 
 /// Top-level named members of a struct in a raw dump.
@@ -34,11 +32,7 @@ fn bpftool_members(dump: &str, name: &str) -> BTreeSet<String> {
     let head = format!("STRUCT '{name}' size=");
     let mut lines = dump.lines().skip_while(|l| !l.contains(&head));
     lines.next().unwrap();
-    lines
-        .take_while(|l| !l.starts_with('['))
-        .map(|l| l.trim().split('\'').nth(1).unwrap().to_string())
-        .filter(|n| n != "(anon)")
-        .collect()
+    lines.take_while(|l| !l.starts_with('[')).map(|l| l.trim().split('\'').nth(1).unwrap().to_string()).filter(|n| n != "(anon)").collect()
 }
 
 fn raw(args: &[&str]) -> String {
@@ -88,8 +82,7 @@ fn kernel_6_1_to_6_12() {
     let dump = |k: &str| {
         let kd = kernel_dir(k);
         let vm = kd.join("vmlinux.btf");
-        raw(&["-B", vm.to_str().unwrap(), "file", kd.join("modules/tcp_bbr.btf").to_str().unwrap()])
-            + &raw(&["file", vm.to_str().unwrap()])
+        raw(&["-B", vm.to_str().unwrap(), "file", kd.join("modules/tcp_bbr.btf").to_str().unwrap()]) + &raw(&["file", vm.to_str().unwrap()])
     };
     let (old_p, new_p) = (bpftool_params(&dump("6.1.192-2"), "bbr_main"), bpftool_params(&dump("6.12.117-1"), "bbr_main"));
     let added: Vec<&String> = new_p.iter().filter(|p| !old_p.contains(p)).collect();
@@ -102,8 +95,7 @@ fn kernel_6_1_to_6_12() {
     assert!(!c.detail.contains("removed") && !c.detail.contains("retyped"), "{}", c.detail);
 
     // Helpers 210/211 arrived in 6.2 (both kernels' enums are checked against bpftool elsewhere).
-    let added: BTreeSet<&str> =
-        d.changes.iter().filter(|c| c.kind == "helper_added").map(|c| c.name.as_str()).collect();
+    let added: BTreeSet<&str> = d.changes.iter().filter(|c| c.kind == "helper_added").map(|c| c.name.as_str()).collect();
     assert_eq!(added, BTreeSet::from(["bpf_cgrp_storage_delete", "bpf_cgrp_storage_get"]));
 
     // 6.1's test kfuncs moved to the bpf_testmod module, absent here:
@@ -132,11 +124,7 @@ fn task_struct_5_10_to_6_1_matches_bpftool() {
     let (om, nm) = (bpftool_members(&raw_of("5.10.223-1"), "task_struct"), bpftool_members(&raw_of("6.1.192-2"), "task_struct"));
     // Member names of one change kind (the first `quoted` word of the detail).
     let members_of = |kind: &str| -> BTreeSet<String> {
-        d.changes
-            .iter()
-            .filter(|c| c.kind == kind && c.name == "struct task_struct")
-            .map(|c| c.detail.split('`').nth(1).unwrap().to_string())
-            .collect()
+        d.changes.iter().filter(|c| c.kind == kind && c.name == "struct task_struct").map(|c| c.detail.split('`').nth(1).unwrap().to_string()).collect()
     };
     let (ours_removed, ours_added) = (members_of("type_member_removed"), members_of("type_member_added"));
     let removed: BTreeSet<String> = om.difference(&nm).cloned().collect();
@@ -273,6 +261,7 @@ fn type_changes_are_attributed_and_graded_by_exposure() {
     let per_type: BTreeSet<&str> = types.iter().map(|c| c.name.as_str()).collect();
     assert!(text.contains(&format!("\ntypes ({} types changed, 0 with breaking changes;", per_type.len())), "{}", &text[..2000.min(text.len())]);
     assert!(text.lines().count() < 1000, "{}", text.lines().count());
-    let all = Command::new(bin).args(["diff", kernel_dir("6.1.192-2").to_str().unwrap(), kernel_dir("6.12.117-1").to_str().unwrap(), "--types"]).output().unwrap();
+    let all =
+        Command::new(bin).args(["diff", kernel_dir("6.1.192-2").to_str().unwrap(), kernel_dir("6.12.117-1").to_str().unwrap(), "--types"]).output().unwrap();
     assert!(String::from_utf8(all.stdout).unwrap().lines().count() > types.len());
 }

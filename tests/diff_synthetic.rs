@@ -6,9 +6,9 @@ use bpfabi::btf::builder::Builder;
 use bpfabi::btf::{Btf, TypeId};
 use bpfabi::bytes::{Bytes, Endian};
 use bpfabi::diff::{self, DiffOptions, Severity};
+use bpfabi::kernel::{Kernel, KernelBtf};
 use bpfabi::model::KernelModel;
 use bpfabi::policy::DefaultPolicy;
-use bpfabi::kernel::{Kernel, KernelBtf};
 use bpfabi::versions::KernelVersions;
 use std::sync::Arc;
 
@@ -65,11 +65,7 @@ fn kernel(spec: &Spec) -> Kernel {
             let comm2 = b.array(ids.chr, ids.int, 16);
             b.composite(false, "task", 24, &[("pid", ids.int, 0, 0), ("comm", comm2, 32, 0), ("gone", ids.int, 160, 0), ("flags", ids.u32_, 128, 0)]);
         }
-        ids.state = if new {
-            b.enum32("state", false, &[("A", 0), ("B", 5), ("D", 3)])
-        } else {
-            b.enum32("state", false, &[("A", 0), ("B", 1), ("C", 2)])
-        };
+        ids.state = if new { b.enum32("state", false, &[("A", 0), ("B", 5), ("D", 3)]) } else { b.enum32("state", false, &[("A", 0), ("B", 1), ("C", 2)]) };
         // A cycle: node_a <-> node_b.
         let fa = b.fwd("node_a", false);
         let pfa = b.ptr(fa);
@@ -136,11 +132,7 @@ fn kernel(spec: &Spec) -> Kernel {
         ids_sec.extend_from_slice(&fl.to_le_bytes());
     }
     let btf = Arc::new(Btf::parse(Bytes::from_vec(b.build())).unwrap());
-    Kernel::new(
-        Some(if new { "6.12.0".into() } else { "6.10.0".into() }),
-        KernelBtf::new("vmlinux", btf, Some(Bytes::from_vec(ids_sec)), "synthetic"),
-        vec![],
-    )
+    Kernel::new(Some(if new { "6.12.0".into() } else { "6.10.0".into() }), KernelBtf::new("vmlinux", btf, Some(Bytes::from_vec(ids_sec)), "synthetic"), vec![])
 }
 
 const OLD: Spec = Spec { shuffle: false, duplicate: false, decl_tags: false, new: false, filled: false };
@@ -188,13 +180,7 @@ fn every_change_class() {
     let (ko, kn) = (kernel(&filled), kernel(&Spec { new: true, ..filled }));
     let (po, pn) = (KernelModel::new(ko.clone()), KernelModel::new(kn.clone()));
     let d = diff::diff(&po, &pn, &DiffOptions::kfuncs_and_their_types(), &DefaultPolicy);
-    let find = |kind: &str, name: &str| {
-        d.changes
-            .iter()
-            .filter(|c| c.kind == kind && c.name == name)
-            .cloned()
-            .collect::<Vec<_>>()
-    };
+    let find = |kind: &str, name: &str| d.changes.iter().filter(|c| c.kind == kind && c.name == name).cloned().collect::<Vec<_>>();
     let one = |kind: &str, name: &str, sev: Severity, needle: &str| {
         let v = find(kind, name);
         assert!(
@@ -232,7 +218,12 @@ fn every_change_class() {
     let removed = d2.changes.iter().find(|c| c.kind == "type_member_removed" && c.name == "struct task").unwrap();
     assert_eq!((removed.severity, removed.exposure), (Severity::Info, Some(diff::Exposure::BehindPointer)));
     // Named with --type, the type is judged on its own again.
-    let d3 = diff::diff(&KernelModel::new(kernel(&OLD)), &KernelModel::new(kernel(&Spec { new: true, ..OLD })), &DiffOptions::kfuncs_and_their_types().types(vec!["struct task".into()]), &DefaultPolicy);
+    let d3 = diff::diff(
+        &KernelModel::new(kernel(&OLD)),
+        &KernelModel::new(kernel(&Spec { new: true, ..OLD })),
+        &DiffOptions::kfuncs_and_their_types().types(vec!["struct task".into()]),
+        &DefaultPolicy,
+    );
     let removed = d3.changes.iter().find(|c| c.kind == "type_member_removed" && c.name == "struct task").unwrap();
     assert_eq!((removed.severity, removed.exposure), (Severity::Breaking, None));
 

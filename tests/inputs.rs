@@ -181,7 +181,9 @@ fn debian_package_with_vmlinuz_and_modules() {
     std::fs::copy(&plain, moddir.join("plain.ko")).unwrap();
     std::fs::write(
         root.join("DEBIAN/control"),
-        format!("Package: linux-image-{RELEASE}-unsigned\nVersion: 6.12.117-1\nArchitecture: amd64\nMaintainer: test <t@example.org>\nDescription: test kernel\n"),
+        format!(
+            "Package: linux-image-{RELEASE}-unsigned\nVersion: 6.12.117-1\nArchitecture: amd64\nMaintainer: test <t@example.org>\nDescription: test kernel\n"
+        ),
     )
     .unwrap();
     for z in ["xz", "zstd", "gzip"] {

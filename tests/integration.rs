@@ -90,7 +90,9 @@ fn assert_warning_at_call(out: &str) {
     assert!(out.contains(&want), "no `{want}` in:\n{out}");
     // (Not-measured notes are not about the program: catalog kernels carry
     // no probe data and no members, so every program gets those.)
-    let diag = |l: &&str| (l.contains(": warning: ") || l.contains(": error: ")) && !l.contains("[prog_type_unverified]") && !l.contains("[not_checked_reduced_kernel]");
+    let diag = |l: &&str| {
+        (l.contains(": warning: ") || l.contains(": error: ")) && !l.contains("[prog_type_unverified]") && !l.contains("[not_checked_reduced_kernel]")
+    };
     assert!(!out.lines().filter(diag).any(|l| l.contains("xdp_count")), "the program without kfuncs got a diagnostic:\n{out}");
 }
 
@@ -100,7 +102,9 @@ fn assert_error_on_sid(out: &str) {
     let (line, col) = call_line();
     let want = format!("bpf/cgroup_stats.bpf.c:{line}:{col}: error: `cgroup_rstat_flush` is removed in 6.16 and the target kernel 7.2.13 lacks it");
     assert!(out.contains(&want), "no `{want}` in:\n{out}");
-    let missing = format!("bpf/cgroup_stats.bpf.c:{line}:{col}: error: fails on 7.2.13+deb14-amd64: cgroup_rstat_flush: kfunc `cgroup_rstat_flush` is not in this kernel");
+    let missing = format!(
+        "bpf/cgroup_stats.bpf.c:{line}:{col}: error: fails on 7.2.13+deb14-amd64: cgroup_rstat_flush: kfunc `cgroup_rstat_flush` is not in this kernel"
+    );
     assert!(out.contains(&missing), "no `{missing}` in:\n{out}");
 }
 
@@ -141,7 +145,8 @@ fn cargo_build_script_warns_at_the_source_line_and_fails_on_deny() {
 
     // sid (7.2.13) no longer has the kfunc: P101 is `deny`, the build fails.
     let m = std::fs::read_to_string(krate.join("Cargo.toml")).unwrap();
-    std::fs::write(krate.join("Cargo.toml"), m.replace("kernels = [\"debian:bookworm\", \"debian:trixie\"]", "kernels = [\"debian:trixie\", \"debian:sid\"]")).unwrap();
+    std::fs::write(krate.join("Cargo.toml"), m.replace("kernels = [\"debian:bookworm\", \"debian:trixie\"]", "kernels = [\"debian:trixie\", \"debian:sid\"]"))
+        .unwrap();
     let o = build();
     let out = text(&o);
     assert!(!o.status.success(), "the build passed with a deny finding:\n{out}");
@@ -189,14 +194,8 @@ fn cmake_module_adds_a_check_target() {
     let examples = examples_in(&dir);
     copy_dir(&repo().join("examples/make-cmake"), &examples.join("make-cmake"));
     let b = dir.join("b");
-    let o = Command::new("cmake")
-        .arg("-S")
-        .arg(examples.join("make-cmake"))
-        .arg("-B")
-        .arg(&b)
-        .arg(format!("-DBPFABI_EXECUTABLE={}", bpfabi()))
-        .output()
-        .unwrap();
+    let o =
+        Command::new("cmake").arg("-S").arg(examples.join("make-cmake")).arg("-B").arg(&b).arg(format!("-DBPFABI_EXECUTABLE={}", bpfabi())).output().unwrap();
     assert!(o.status.success(), "cmake configure:\n{}", text(&o));
     let build = |target: Option<&str>| {
         let mut c = Command::new("cmake");
@@ -387,7 +386,13 @@ fn pre_commit_hook_checks_staged_objects() {
     // try-repo: the hook as this checkout defines it (uncommitted changes included).
     let run = |r: &Path| {
         let mut c = Command::new(&pc);
-        c.arg("try-repo").arg(repo()).arg("bpfabi-check").current_dir(r).env("PATH", &path).env("PRE_COMMIT_HOME", dir.join("pre-commit-home")).env_remove("GIT_DIR");
+        c.arg("try-repo")
+            .arg(repo())
+            .arg("bpfabi-check")
+            .current_dir(r)
+            .env("PATH", &path)
+            .env("PRE_COMMIT_HOME", dir.join("pre-commit-home"))
+            .env_remove("GIT_DIR");
         catalog_env(&mut c, &dir).output().unwrap()
     };
     let o = run(&r);

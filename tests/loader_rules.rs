@@ -5,8 +5,8 @@
 //! absent. No kernel is needed: these are the loader's own rules.
 
 use bpfabi::loader::{Family, Finding, Loader, LoaderChoice, Version};
-use bpfabi::vocab::ReasonKind;
 use bpfabi::object::BpfObject;
+use bpfabi::vocab::ReasonKind;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -110,7 +110,9 @@ struct Truth {
 fn loader_rules_agree_with_real_loads() {
     let Some(c) = corpus() else { return };
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/loaders");
-    let files: Vec<PathBuf> = std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "jsonl")).collect()).unwrap_or_default();
+    let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "jsonl")).collect())
+        .unwrap_or_default();
     if files.is_empty() {
         eprintln!("no per-loader ground truth (tests/fixtures/loaders/*.jsonl): skipped");
         return;
@@ -179,7 +181,14 @@ fn core_poison_is_told_by_the_loader_that_poisons() {
     let obj = c.join("bpf-objects/libbpf-tools/0.26.0+ds-1/bindsnoop.bpf.o");
     let kernel = c.join("kernels/6.12.117-1");
     let run = |l: &str| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_bpfabi")).arg("check").arg(&obj).arg("--kernel").arg(&kernel).args(["--loader", l]).output().unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_bpfabi"))
+            .arg("check")
+            .arg(&obj)
+            .arg("--kernel")
+            .arg(&kernel)
+            .args(["--loader", l])
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(1), "{l}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     };

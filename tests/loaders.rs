@@ -30,7 +30,8 @@ fn fixtures() -> Vec<(String, Vec<serde_json::Value>)> {
 
 /// The row of (object, program or object-level, loader, version).
 fn row<'a>(rows: &'a [serde_json::Value], object: &str, program: Option<&str>, loader: &str, version: &str) -> Option<&'a serde_json::Value> {
-    rows.iter().find(|r| r["object"] == format!("tests/bpf/{object}.bpf.o") && r["program"].as_str() == program && r["loader"] == loader && r["version"] == version)
+    rows.iter()
+        .find(|r| r["object"] == format!("tests/bpf/{object}.bpf.o") && r["program"].as_str() == program && r["loader"] == loader && r["version"] == version)
 }
 
 /// Loaded, refused (with a phrase of the message) or refused as a whole object.
@@ -145,12 +146,15 @@ fn vmtest_loads_with_cilium_ebpf_on_a_bookworm_kernel() {
         .args(&objs)
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)));
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)));
     let run = &v["runs"][0];
     assert!(run["loader"].as_str().unwrap().starts_with("cilium/ebpf "), "{}", run["loader"]);
     assert!(v["kernels"][0].as_str().unwrap().starts_with("6.1.0-"), "{}", v["kernels"][0]);
     let results = v["results"].as_array().unwrap();
-    let get = |obj: &str, prog: &str| results.iter().find(|r| r["object"] == format!("{obj}.bpf.o") && r["program"] == prog).unwrap_or_else(|| panic!("{obj} {prog}: {results:#?}"));
+    let get = |obj: &str, prog: &str| {
+        results.iter().find(|r| r["object"] == format!("{obj}.bpf.o") && r["program"] == prog).unwrap_or_else(|| panic!("{obj} {prog}: {results:#?}"))
+    };
     // Every bpf2go-style name decodes and loads; so does the legacy map.
     for p in ["tc_plain", "bpf2go_tc_ingress", "classifier_x", "bpf2go_socket1", "http_filter", "bpf2go_xdp_foo", "kprobe_x"] {
         assert_eq!(get("loader_bpf2go", p)["status"], "loaded", "{p}");
@@ -239,7 +243,9 @@ fn unpredicted(loader: &str, error: &str, libbpf: Option<&serde_json::Value>, wa
     let by_kernel = |e: &str| ["BPF program load failed", "load program: ", "BPF_PROG_LOAD syscall failed", "Verifier output"].iter().any(|m| e.contains(m));
     if warned_user_space || error.contains("needs the target program's fd") || error.contains("attach program FD is not set") {
         Unpredicted::UserSpace
-    } else if loader != "libbpf" && (error.contains("map create: invalid argument") || error.contains("failed to create map") || error.contains("unknown program")) {
+    } else if loader != "libbpf"
+        && (error.contains("map create: invalid argument") || error.contains("failed to create map") || error.contains("unknown program"))
+    {
         Unpredicted::Measurement
     } else if error.contains("detect support for syscall wrapper") {
         Unpredicted::Environment
@@ -327,14 +333,13 @@ fn check_with_each_loader_agrees_with_its_real_loads() {
         bpfabi::probe::attach::attach(std::slice::from_mut(&mut ki), &[], &[]).unwrap();
         let loaders: BTreeSet<(&str, &str)> = rows.iter().map(|r| (r["loader"].as_str().unwrap(), r["version"].as_str().unwrap())).collect();
         // libbpf's row for (object, program): its own, or the object's.
-        let libbpf = |o: &str, p: &str| rows.iter().copied().find(|x| x["object"] == o && x["loader"] == "libbpf" && (x["program"] == p || x["program"].is_null()));
+        let libbpf =
+            |o: &str, p: &str| rows.iter().copied().find(|x| x["object"] == o && x["loader"] == "libbpf" && (x["program"] == p || x["program"].is_null()));
         for (l, v) in loaders {
             let family = Family::ALL.into_iter().find(|f| f.as_str() == l).unwrap();
             let opts = CheckOptions::default().loader(LoaderChoice::Fixed(family.at(v.parse::<Version>().unwrap())));
-            let result: HashMap<(&str, String), ProgramResult> = objects
-                .iter()
-                .flat_map(|(o, obj)| check_object(obj, &ki, &names, &opts).into_iter().map(move |r| ((*o, r.program.clone()), r)))
-                .collect();
+            let result: HashMap<(&str, String), ProgramResult> =
+                objects.iter().flat_map(|(o, obj)| check_object(obj, &ki, &names, &opts).into_iter().map(move |r| ((*o, r.program.clone()), r))).collect();
             let (mut loads, mut refusals, mut caught) = (0, 0, 0);
             let mut apart: BTreeMap<Unpredicted, usize> = BTreeMap::new();
             for r in rows.iter().filter(|r| r["loader"] == l && r["version"] == v && r["env"].is_null()) {
@@ -370,7 +375,14 @@ fn check_with_each_loader_agrees_with_its_real_loads() {
                 }
             }
             let n = |k| apart.get(&k).copied().unwrap_or(0);
-            let fig = (caught, caught + n(Unpredicted::Static), n(Unpredicted::Verifier), n(Unpredicted::UserSpace), n(Unpredicted::Measurement), n(Unpredicted::Environment));
+            let fig = (
+                caught,
+                caught + n(Unpredicted::Static),
+                n(Unpredicted::Verifier),
+                n(Unpredicted::UserSpace),
+                n(Unpredicted::Measurement),
+                n(Unpredicted::Environment),
+            );
             eprintln!(
                 "{rel} ({kdir}) {l} {v}: {loads} loads, {refusals} refusals: predicted {} / static {}; verifier at run time {}, user space {}, measurement {}, environment {}",
                 fig.0, fig.1, fig.2, fig.3, fig.4, fig.5
@@ -380,7 +392,8 @@ fn check_with_each_loader_agrees_with_its_real_loads() {
     }
     eprintln!("static refusals not predicted:\n{}", missed.join("\n"));
     assert!(false_alarms.is_empty(), "{false_alarms:#?}");
-    let want: Vec<_> = EXPECTED.iter().map(|e| (e.0.to_string(), e.1.to_string(), e.2.to_string(), e.3.to_string(), e.4, e.5, e.6, e.7, e.8, e.9, e.10, e.11)).collect();
+    let want: Vec<_> =
+        EXPECTED.iter().map(|e| (e.0.to_string(), e.1.to_string(), e.2.to_string(), e.3.to_string(), e.4, e.5, e.6, e.7, e.8, e.9, e.10, e.11)).collect();
     assert_eq!(got, want, "figures changed: update docs/loaders.md and EXPECTED");
 }
 
@@ -391,7 +404,8 @@ fn check_with_each_loader_agrees_with_its_real_loads() {
 #[test]
 fn check_load_with_each_reference_loader_here() {
     let Some(rows) = live_ground_truth() else { return };
-    let objects = ["golang-github-cilium-ebpf-dev/0.9.1-1/btf_map_init-el.elf.o", "libbpf-tools/0.26.0+ds-1/biolatency.bpf.o", "xdp-tools/1.3.1-1/xdp_sample.bpf.o"];
+    let objects =
+        ["golang-github-cilium-ebpf-dev/0.9.1-1/btf_map_init-el.elf.o", "libbpf-tools/0.26.0+ds-1/biolatency.bpf.o", "xdp-tools/1.3.1-1/xdp_sample.bpf.o"];
     let dir = corpus().join("bpf-objects");
     for (loader, kind, version) in [("cilium", LoaderKind::Cilium, "0.22.0"), ("aya", LoaderKind::Aya, "0.14.0")] {
         let Some(bin) = kind.default_binary().filter(|b| b.is_file()) else {
@@ -520,13 +534,16 @@ fn cilium_core_candidates_in_modules_by_version() {
     let ki = KernelModel::new(load_dir("6.1.192-2"));
     let rows: Vec<serde_json::Value> = fixtures().into_iter().find(|(k, _)| k == "6.1.0-56-amd64").map(|(_, r)| r).unwrap_or_default();
     let names = std::collections::BTreeMap::new();
-    for (choice, loader, version, loads) in [("cilium:0.11", "cilium", "0.11.0", false), ("cilium:0.22", "cilium", "0.22.0", true), ("libbpf:1.7", "libbpf", "1.7.0", true)] {
+    for (choice, loader, version, loads) in
+        [("cilium:0.11", "cilium", "0.11.0", false), ("cilium:0.22", "cilium", "0.22.0", true), ("libbpf:1.7", "libbpf", "1.7.0", true)]
+    {
         let opts = CheckOptions::default().loader(choice.parse::<LoaderChoice>().unwrap());
         for r in check_object(&o, &ki, &names, &opts) {
             let poisoned = r.reasons.iter().any(|x| x.kind == ReasonKind::CoreUnresolved && x.name.contains("bpf_ct_opts___local"));
             assert_eq!(poisoned, !loads, "{choice}: {} {:#?}", r.program, r.reasons);
             assert_eq!(r.verdict == Verdict::Fails, !loads, "{choice}: {}", r.program);
-            if let Some(t) = rows.iter().find(|t| t["object"] == obj && t["program"] == r.program.as_str() && t["loader"] == loader && t["version"] == version) {
+            if let Some(t) = rows.iter().find(|t| t["object"] == obj && t["program"] == r.program.as_str() && t["loader"] == loader && t["version"] == version)
+            {
                 assert_eq!(t["loaded"].as_bool(), Some(loads), "{choice}: {} real: {t}", r.program);
             }
         }

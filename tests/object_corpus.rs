@@ -14,11 +14,8 @@ fn every_corpus_object_matches_the_index() {
     let root = corpus().join("bpf-objects");
     let index: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("index.json")).unwrap()).unwrap();
     // Helper ids -> names from a kernel's enum bpf_func_id (the index names helpers).
-    let helpers: BTreeMap<u32, String> = bpfabi::surface::helpers_of(&load_dir("6.12.117-1").vmlinux.btf)
-        .0
-        .into_iter()
-        .map(|h| (h.id, h.name.trim_start_matches("bpf_").to_string()))
-        .collect();
+    let helpers: BTreeMap<u32, String> =
+        bpfabi::surface::helpers_of(&load_dir("6.12.117-1").vmlinux.btf).0.into_iter().map(|h| (h.id, h.name.trim_start_matches("bpf_").to_string())).collect();
     let mut checked = 0;
     let mut mismatches = Vec::new();
     for e in index.as_array().unwrap() {
@@ -55,10 +52,8 @@ fn every_corpus_object_matches_the_index() {
         for r in &o.core_relos {
             *kinds.entry(r.kind.to_string()).or_default() += 1;
         }
-        let want: BTreeMap<String, u64> = info["btf_ext_core_relo_kinds"]
-            .as_object()
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap())).collect())
-            .unwrap_or_default();
+        let want: BTreeMap<String, u64> =
+            info["btf_ext_core_relo_kinds"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap())).collect()).unwrap_or_default();
         check("core relo kinds", format!("{kinds:?}"), format!("{want:?}"));
         // Helpers called anywhere in the object (the index counts unreachable
         // subprograms too); each program's needs are a subset.
@@ -103,9 +98,7 @@ fn objects_embedded_in_an_executable_are_found() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let found = object::read_path(&exe).unwrap();
     assert_eq!(found.len(), 2);
-    let names = |p: &std::path::Path| -> BTreeSet<String> {
-        object::read_path(p).unwrap()[0].1.programs.iter().map(|x| x.name.clone()).collect()
-    };
+    let names = |p: &std::path::Path| -> BTreeSet<String> { object::read_path(p).unwrap()[0].1.programs.iter().map(|x| x.name.clone()).collect() };
     let got: Vec<BTreeSet<String>> = found.iter().map(|(_, o)| o.programs.iter().map(|x| x.name.clone()).collect()).collect();
     assert_eq!(got, vec![names(&a), names(&b)]);
     assert!(found[0].0 > 0 && found[1].0 > found[0].0);

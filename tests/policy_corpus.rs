@@ -99,7 +99,9 @@ fn a_stricter_overlay_denies_and_fix_repairs_facts() {
 /// Debian kernels past the corpus that `bpfabi kernels debian:NAME` keeps in
 /// the cache (sid 7.2.13, trixie-backports 7.3.4), when they are there.
 fn cached_debian_kernels() -> Option<Vec<String>> {
-    let cache = std::env::var_os("XDG_CACHE_HOME").map(std::path::PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))?;
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))?;
     let dirs: Vec<_> = ["7.2.13+deb14-amd64", "7.3.4+deb13-amd64"].iter().map(|r| cache.join("bpfabi/debian/kernels").join(r)).collect();
     match dirs.iter().find(|d| !d.join("vmlinux.btf").is_file()) {
         Some(d) => {
@@ -195,7 +197,12 @@ fn compat_of_the_baseline_wraps_the_sched_ext_renames() {
     let h = String::from_utf8(out.stdout).unwrap();
     for (old, new, params, args) in [
         ("scx_bpf_dispatch", "scx_bpf_dsq_insert", "struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flags", "p, dsq_id, slice, enq_flags"),
-        ("scx_bpf_dispatch_vtime", "scx_bpf_dsq_insert_vtime", "struct task_struct *p, u64 dsq_id, u64 slice, u64 vtime, u64 enq_flags", "p, dsq_id, slice, vtime, enq_flags"),
+        (
+            "scx_bpf_dispatch_vtime",
+            "scx_bpf_dsq_insert_vtime",
+            "struct task_struct *p, u64 dsq_id, u64 slice, u64 vtime, u64 enq_flags",
+            "p, dsq_id, slice, vtime, enq_flags",
+        ),
     ] {
         assert!(h.contains(&format!("static __always_inline void {new}_compat({params})\n{{\n\tif (bpf_ksym_exists({new}))\n\t\t{new}({args});\n\tif (bpf_ksym_exists({old}))\n\t\t{old}({args});\n}}")), "{old}: {h}");
         assert!(h.contains(&format!("extern void {old}({params}) __ksym __weak;")), "{h}");

@@ -140,7 +140,11 @@ fn check_policy_warns_at_the_source_line() {
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(1), "{text}");
     let err = text.lines().find(|l| l.contains("[P101]")).unwrap_or_else(|| panic!("{text}"));
-    assert!(err.contains(&format!("deprecated_user.bpf.c:{line}:")) && err.contains(": error: `bpf_old_thing` is removed in 6.15 and the target kernel 6.15 lacks it"), "{err}");
+    assert!(
+        err.contains(&format!("deprecated_user.bpf.c:{line}:"))
+            && err.contains(": error: `bpf_old_thing` is removed in 6.15 and the target kernel 6.15 lacks it"),
+        "{err}"
+    );
 
     // --deny-deprecated: the warning is an error in CI.
     let out = bpfabi().arg("check").arg(&obj).arg("--kernel").arg(&ks[0]).arg("--policy").arg(&m).arg("--deny-deprecated").output().unwrap();
@@ -176,7 +180,8 @@ fn an_announced_removal_is_not_a_removal_and_misspelled_entries_are_named() {
     let (ks, m) = setup(&dir);
     let obj = compile("deprecated_user.bpf.c", &dir, &dir);
     // Announced for 6.14, no removal recorded yet; the 6.14 kernel still has it.
-    let text = std::fs::read_to_string(&m).unwrap().replace("removal_not_before = \"6.15\"", "removal_not_before = \"6.14\"").replace("removed_in = \"6.15\"\n", "");
+    let text =
+        std::fs::read_to_string(&m).unwrap().replace("removal_not_before = \"6.15\"", "removal_not_before = \"6.14\"").replace("removed_in = \"6.15\"\n", "");
     let text = format!("{text}\n[kfunc.bpf_old_thingg]\ntier = \"stable\"\n");
     std::fs::write(&m, text).unwrap();
     let out = bpfabi().arg("check").arg(&obj).arg("--kernel").arg(&ks[1]).arg("--policy").arg(&m).output().unwrap();

@@ -21,7 +21,14 @@ fn baseline() -> String {
 fn census_json() -> String {
     use bpfabi::census::{Census, Guard, ObjectEntry, Occurrence};
     let obj = |c: char, kfuncs: &[(&str, Guard)], pkg: &str| {
-        let occ = Occurrence { package: Some(pkg.into()), version: Some("1".into()), source: Some(pkg.into()), container: format!("{pkg}.deb"), path: "x.bpf.o".into(), ..Occurrence::default() };
+        let occ = Occurrence {
+            package: Some(pkg.into()),
+            version: Some("1".into()),
+            source: Some(pkg.into()),
+            container: format!("{pkg}.deb"),
+            path: "x.bpf.o".into(),
+            ..Occurrence::default()
+        };
         ObjectEntry { size: 100, license: Some("GPL".into()), ..ObjectEntry::with_kfuncs(std::iter::repeat_n(c, 64).collect::<String>(), kfuncs, vec![occ]) }
     };
     use Guard::*;
@@ -29,7 +36,11 @@ fn census_json() -> String {
         [
             obj('a', &[("bpf_task_acquire", Unguarded), ("bpf_task_release", Unguarded), ("bpf_cpumask_create", Unguarded)], "proj-a"),
             obj('b', &[("bpf_task_acquire", Guarded), ("bpf_task_release", Guarded), ("bpf_cpumask_create", Unguarded)], "proj-b"),
-            obj('c', &[("bpf_task_acquire", Unguarded), ("bpf_task_release", Unguarded), ("cgroup_rstat_flush", Unguarded), ("scx_bpf_dispatch", Guarded)], "proj-c"),
+            obj(
+                'c',
+                &[("bpf_task_acquire", Unguarded), ("bpf_task_release", Unguarded), ("cgroup_rstat_flush", Unguarded), ("scx_bpf_dispatch", Guarded)],
+                "proj-c",
+            ),
         ],
         [],
     );
@@ -93,7 +104,15 @@ fn suggest_writes_a_layer_policy_check_accepts() {
     let v2: serde_json::Value = serde_json::from_slice(&out2.stdout).unwrap();
     assert_eq!(v2["summary"], v["summary"]);
     // `policy suggest` is the same command and wants the manifest.
-    let out3 = bpfabi().args(["policy", "suggest", "--census"]).arg(&census).arg("--manifest").arg(dir.join("upstream.toml")).args(["--extends", "upstream.toml"]).args(&ks).output().unwrap();
+    let out3 = bpfabi()
+        .args(["policy", "suggest", "--census"])
+        .arg(&census)
+        .arg("--manifest")
+        .arg(dir.join("upstream.toml"))
+        .args(["--extends", "upstream.toml"])
+        .args(&ks)
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8(out3.stdout).unwrap(), frag);
     let out4 = bpfabi().args(["policy", "suggest", "--census"]).arg(&census).args(&ks).output().unwrap();
     assert_eq!(out4.status.code(), Some(2));

@@ -5,10 +5,10 @@
 #[path = "policy/kernels.rs"]
 mod kernels;
 use bpfabi::model::KernelModel;
-use kernels::{kernel, kf, Kf};
 use bpfabi::policy::findings::{counts, Code, Finding};
 use bpfabi::policy::manifest::{Action, PolicyKind};
 use bpfabi::policy::{edit, history, Manifest};
+use kernels::{kernel, kf, Kf};
 use std::collections::BTreeMap;
 
 const KF_RET_NULL: u32 = 4;
@@ -249,7 +249,10 @@ fn every_finding_code_on_a_synthetic_history() {
 #[test]
 fn kf_bit_reused_with_another_meaning() {
     // Bit 4 is KF_TRUSTED_ARGS until 6.19, unnamed after.
-    let ks = vec![kernel("6.18", &[kf("kf_x", &[("t", "task")], KF_TRUSTED_ARGS)], &[], 4), kernel("6.19", &[kf("kf_x", &[("t", "task")], KF_TRUSTED_ARGS)], &[], 4)];
+    let ks = vec![
+        kernel("6.18", &[kf("kf_x", &[("t", "task")], KF_TRUSTED_ARGS)], &[], 4),
+        kernel("6.19", &[kf("kf_x", &[("t", "task")], KF_TRUSTED_ARGS)], &[], 4),
+    ];
     let labels = labels(&ks);
     let m = Manifest::parse("schema = 1\n[kfunc.kf_x]\n", "m.toml").unwrap();
     let o = history::check(&m, &ks, &labels, &Default::default());
@@ -299,7 +302,10 @@ fn extends_layers_a_distribution_over_upstream() {
     assert_eq!(m.rules.len(), 2);
     assert!(m.ignored("t_x"));
     let b = &m.kfuncs["b"];
-    assert_eq!((b.decisions.tier.as_deref(), b.decisions.reason.as_deref(), b.decisions.owners.clone()), (Some("stable"), Some("upstream"), vec!["distro".to_string()]));
+    assert_eq!(
+        (b.decisions.tier.as_deref(), b.decisions.reason.as_deref(), b.decisions.owners.clone()),
+        (Some("stable"), Some("upstream"), vec!["distro".to_string()])
+    );
     assert_eq!(m.tiers["stable"].window_releases, 8);
     assert_eq!(m.tiers["stable"].window_months, 12, "the rest of the tier comes from below");
     std::fs::write(dir.join("bad.toml"), "schema = 1\nextends = [\"missing.toml\"]\n").unwrap();

@@ -48,8 +48,18 @@ fn synthetic(kernel: &bpfabi::kernel::Kernel) -> Probe {
                     },
                 ],
                 kfuncs: vec![
-                    KfuncDecision { name: "bpf_task_from_pid".into(), module: None, btf_id: 1, decision: refused("calling kernel function bpf_task_from_pid is not allowed") },
-                    KfuncDecision { name: "bpf_task_release".into(), module: None, btf_id: 2, decision: Decision::RejectedOther { message: "R1 must be referenced".into() } },
+                    KfuncDecision {
+                        name: "bpf_task_from_pid".into(),
+                        module: None,
+                        btf_id: 1,
+                        decision: refused("calling kernel function bpf_task_from_pid is not allowed"),
+                    },
+                    KfuncDecision {
+                        name: "bpf_task_release".into(),
+                        module: None,
+                        btf_id: 2,
+                        decision: Decision::RejectedOther { message: "R1 must be referenced".into() },
+                    },
                 ],
                 members: vec![],
                 gpl_only_helpers: vec![],
@@ -62,8 +72,18 @@ fn synthetic(kernel: &bpfabi::kernel::Kernel) -> Probe {
                 allowed_kfuncs: vec!["bpf_task_from_pid".into(), "bpf_task_release".into()],
                 helpers: vec![],
                 kfuncs: vec![
-                    KfuncDecision { name: "bpf_task_from_pid".into(), module: None, btf_id: 1, decision: Decision::RejectedOther { message: "R1 is not a scalar".into() } },
-                    KfuncDecision { name: "bpf_task_release".into(), module: None, btf_id: 2, decision: Decision::RejectedOther { message: "R1 must be referenced".into() } },
+                    KfuncDecision {
+                        name: "bpf_task_from_pid".into(),
+                        module: None,
+                        btf_id: 1,
+                        decision: Decision::RejectedOther { message: "R1 is not a scalar".into() },
+                    },
+                    KfuncDecision {
+                        name: "bpf_task_release".into(),
+                        module: None,
+                        btf_id: 2,
+                        decision: Decision::RejectedOther { message: "R1 must be referenced".into() },
+                    },
                 ],
                 members: vec![],
                 gpl_only_helpers: vec![],
@@ -162,7 +182,15 @@ fn check_judges_with_a_matching_probe_and_refuses_a_foreign_one() {
         c.output().unwrap()
     };
     // probe.json picked up from the kernel directory.
-    let o = check(&[&obj("probe_helper_kprobe"), &obj("probe_kfunc_kprobe"), &obj("probe_kfunc_tp"), &obj("helper_new"), Path::new("--kernel"), &kdir, Path::new("--json")]);
+    let o = check(&[
+        &obj("probe_helper_kprobe"),
+        &obj("probe_kfunc_kprobe"),
+        &obj("probe_kfunc_tp"),
+        &obj("helper_new"),
+        Path::new("--kernel"),
+        &kdir,
+        Path::new("--json"),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let results = doc["results"].as_array().unwrap_or_else(|| panic!("{doc}"));
@@ -186,7 +214,15 @@ fn check_judges_with_a_matching_probe_and_refuses_a_foreign_one() {
     assert!(text.contains("helper_not_allowed bpf_ktime_get_coarse_ns") && text.contains("data/probe/6.12.117+deb13-amd64.json"), "{text}");
     // The same probe given explicitly while checking 6.12.117 and 6.1: it
     // belongs to the first, judged there only.
-    let o = check(&[&obj("probe_helper_kprobe"), Path::new("--kernel"), &corpus.join("kernels/6.1.192-2"), Path::new("--kernel"), &corpus.join("kernels/6.12.117-1"), Path::new("--probe"), &kdir.join("probe.json")]);
+    let o = check(&[
+        &obj("probe_helper_kprobe"),
+        Path::new("--kernel"),
+        &corpus.join("kernels/6.1.192-2"),
+        Path::new("--kernel"),
+        &corpus.join("kernels/6.12.117-1"),
+        Path::new("--probe"),
+        &kdir.join("probe.json"),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("probe_helper_kprobe.bpf.o on 6.12.117+deb13-amd64: fails: helper_not_allowed"), "{text}");

@@ -38,10 +38,7 @@ fn live() -> Option<&'static Probe> {
             return None;
         }
         let p = bpfabi::probe::run(&ProbeOptions::default()).expect("probe of the running kernel");
-        eprintln!(
-            "probe: {} variants, {} loads in {} ms on {} threads",
-            p.summary.variants, p.summary.loads, p.summary.duration_ms, p.summary.threads
-        );
+        eprintln!("probe: {} variants, {} loads in {} ms on {} threads", p.summary.variants, p.summary.loads, p.summary.duration_ms, p.summary.threads);
         Some(p)
     })
     .as_ref()
@@ -120,12 +117,8 @@ fn helpers_agree_with_bpftool_feature_probe() {
         let v = variant(p, label);
         let ours: BTreeSet<String> = v.helpers.iter().filter(|h| h.decision.available() == Some(true)).map(|h| h.name.clone()).collect();
         // What bpftool would conclude from our verifier logs.
-        let missed: BTreeSet<String> = v
-            .helpers
-            .iter()
-            .filter(|h| REFUSALS_BPFTOOL_MISSES.iter().any(|m| h.decision.detail().contains(m)))
-            .map(|h| h.name.clone())
-            .collect();
+        let missed: BTreeSet<String> =
+            v.helpers.iter().filter(|h| REFUSALS_BPFTOOL_MISSES.iter().any(|m| h.decision.detail().contains(m))).map(|h| h.name.clone()).collect();
         let mut as_bpftool: BTreeSet<String> = ours.union(&missed).cloned().collect();
         // bpftool loads cgroup_device and cgroup_sysctl with expected_attach_type 0
         // (BPF_CGROUP_INET_INGRESS), for which cgroup_common_func_proto()
@@ -216,10 +209,14 @@ fn known_refusals_and_acceptances() {
     assert_eq!(helper(p, "tc", "bpf_ktime_get_coarse_ns"), &Decision::VerifierAccepted);
     assert!(matches!(helper(p, "kprobe", "bpf_map_lookup_elem"), Decision::RejectedOther { message } if message.contains("expected=map_ptr")));
     // kfuncs: bpf_task_from_pid is registered for tracepoints, not kprobes.
-    assert!(matches!(kfunc(p, "kprobe", "bpf_task_from_pid"), Decision::VerifierRejectedNotAllowed { message } if message == "calling kernel function bpf_task_from_pid is not allowed"));
+    assert!(
+        matches!(kfunc(p, "kprobe", "bpf_task_from_pid"), Decision::VerifierRejectedNotAllowed { message } if message == "calling kernel function bpf_task_from_pid is not allowed")
+    );
     assert_eq!(kfunc(p, "tracepoint", "bpf_task_from_pid").available(), Some(true));
     // Sleepable kfuncs need a sleepable program.
-    assert!(matches!(kfunc(p, "tracepoint", "bpf_copy_from_user_str"), Decision::VerifierRejectedNotAllowed { message } if message.contains("must be sleepable")));
+    assert!(
+        matches!(kfunc(p, "tracepoint", "bpf_copy_from_user_str"), Decision::VerifierRejectedNotAllowed { message } if message.contains("must be sleepable"))
+    );
     assert_eq!(kfunc(p, "syscall", "bpf_copy_from_user_str").available(), Some(true));
     // libbpf loads SEC("syscall") sleepable; this kernel refuses non-sleepable ones.
     assert!(matches!(&variant(p, "syscall.nonsleepable").load, LoadOutcome::Unsupported { message } if message.contains("only be sleepable")));
@@ -376,7 +373,11 @@ fn struct_ops_members_probed_one_by_one() {
     assert_eq!(release.load, LoadOutcome::Loadable);
     let differs: BTreeSet<&str> = release.helpers.iter().map(|h| h.name.as_str()).collect();
     assert_eq!(differs, BTreeSet::from(["bpf_getsockopt", "bpf_setsockopt"]));
-    assert!(release.helpers.iter().all(|h| h.decision.available() == Some(false) && h.decision.detail().contains("cannot use helper")), "{:?}", release.helpers);
+    assert!(
+        release.helpers.iter().all(|h| h.decision.available() == Some(false) && h.decision.detail().contains("cannot use helper")),
+        "{:?}",
+        release.helpers
+    );
     // Members are listed by kernel member index, the variant's own left out.
     assert!(ca.members.iter().all(|m| m.member != own) && ca.members.windows(2).all(|w| w[0].index < w[1].index));
     assert!(ca.members.iter().filter(|m| m.member != "release").all(|m| m.helpers.is_empty()), "{:#?}", ca.members);

@@ -38,7 +38,9 @@ fn probed_btf(p: &Probe) -> Option<bpfabi::btf::Btf> {
 }
 
 fn first<'a>(p: &'a Probe, prog_type: &str, sleepable: bool) -> Option<&'a VariantResult> {
-    p.variants.iter().find(|v| v.load == LoadOutcome::Loadable && v.variant.prog_type == prog_type && v.variant.sleepable == sleepable && v.variant.attach_btf.is_none())
+    p.variants
+        .iter()
+        .find(|v| v.load == LoadOutcome::Loadable && v.variant.prog_type == prog_type && v.variant.sleepable == sleepable && v.variant.attach_btf.is_none())
 }
 
 /// Program types of one helper group (same `get_func_proto`, or one that
@@ -156,7 +158,10 @@ fn argument_refusals_hold_in_sleepable_variants_on_data_kernels() {
     let mut compared = 0;
     for (path, p) in data_probes() {
         for f in p.variants.iter().filter(|v| v.load == LoadOutcome::Loadable && v.variant.sleepable) {
-            let Some(l) = p.variants.iter().find(|v| v.load == LoadOutcome::Loadable && !v.variant.sleepable && v.variant.prog_type == f.variant.prog_type) else { continue };
+            let Some(l) = p.variants.iter().find(|v| v.load == LoadOutcome::Loadable && !v.variant.sleepable && v.variant.prog_type == f.variant.prog_type)
+            else {
+                continue;
+            };
             for (a, b) in l.kfuncs.iter().zip(&f.kfuncs) {
                 assert_eq!(a.name, b.name);
                 if reuse::kfunc_filtered(&a.name) {
@@ -246,7 +251,13 @@ fn kfunc_hook_groups_hold_on_data_kernels() {
         let Some(btf) = probed_btf(&p) else { continue };
         let known = reuse::kfunc_hooks_known(&bpfabi::probe::variants::enum_names(&btf, "btf_kfunc_hook"));
         for (_, types) in reuse::KFUNC_HOOK_GROUPS {
-            let members: Vec<&VariantResult> = types.iter().filter_map(|t| first(&p, t, false).or_else(|| p.variants.iter().find(|v| v.load == LoadOutcome::Loadable && v.variant.prog_type == *t && !v.variant.sleepable))).collect();
+            let members: Vec<&VariantResult> = types
+                .iter()
+                .filter_map(|t| {
+                    first(&p, t, false)
+                        .or_else(|| p.variants.iter().find(|v| v.load == LoadOutcome::Loadable && v.variant.prog_type == *t && !v.variant.sleepable))
+                })
+                .collect();
             let Some((l, rest)) = members.split_first() else { continue };
             for f in rest {
                 for (a, b) in l.kfuncs.iter().zip(&f.kfuncs) {
@@ -288,11 +299,14 @@ fn filtered_kfuncs_of_other_hooks_hold_on_data_kernels() {
         let lead = |t: &str| p.variants.iter().find(|v| v.load == LoadOutcome::Loadable && v.variant.prog_type == t);
         for b in p.variants.iter().filter(|v| v.load == LoadOutcome::Loadable) {
             // Its program type's leader, and its hook group's first type's.
-            let group_lead = reuse::KFUNC_HOOK_GROUPS.iter().find(|(_, ts)| ts.contains(&b.variant.prog_type.as_str())).and_then(|(_, ts)| ts.iter().find_map(|t| lead(t)));
+            let group_lead =
+                reuse::KFUNC_HOOK_GROUPS.iter().find(|(_, ts)| ts.contains(&b.variant.prog_type.as_str())).and_then(|(_, ts)| ts.iter().find_map(|t| lead(t)));
             for a in [lead(&b.variant.prog_type), group_lead].into_iter().flatten().filter(|a| a.variant.label != b.variant.label) {
                 for (x, y) in a.kfuncs.iter().zip(&b.kfuncs) {
                     assert_eq!(x.name, y.name);
-                    if reuse::filter_elsewhere(&x.name, &b.variant.prog_type, &x.decision) && reuse::filter_elsewhere(&x.name, &a.variant.prog_type, &x.decision) {
+                    if reuse::filter_elsewhere(&x.name, &b.variant.prog_type, &x.decision)
+                        && reuse::filter_elsewhere(&x.name, &a.variant.prog_type, &x.decision)
+                    {
                         copied += 1;
                         assert_eq!(x.decision, y.decision, "{}: {} vs {}: {}", path.display(), a.variant.label, b.variant.label, x.name);
                     }

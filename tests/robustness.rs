@@ -145,12 +145,7 @@ fn decompression_is_capped() {
 /// gzip of `n` zero bytes, made with the gzip tool.
 fn gzip_of_zeros(n: usize) -> Vec<u8> {
     use std::io::Write;
-    let mut child = std::process::Command::new("gzip")
-        .arg("-c")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = std::process::Command::new("gzip").arg("-c").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || {
         let zeros = vec![0u8; 1 << 20];
@@ -278,9 +273,8 @@ fn every_corpus_kernel_file_mutated_never_panics() {
             }
             cases += 1;
         }
-        let files: Vec<std::path::PathBuf> = std::fs::read_dir(kd.join("modules"))
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
+        let files: Vec<std::path::PathBuf> =
+            std::fs::read_dir(kd.join("modules")).map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
         let mut all = files;
         all.push(kd.join("vmlinux.btf_ids"));
         all.sort();

@@ -30,8 +30,7 @@ fn decl_tagged_kfuncs_and_prototypes_match_bpftool() {
         assert!(!expected.is_empty());
         assert_eq!(ours, expected, "{k}: decl-tagged kfunc prototypes differ from bpftool's");
         // meta.json counted the tags independently.
-        let meta: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
+        let meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
         let tagged = meta["vmlinux_btf"]["decl_tags_bpf_kfunc"].as_u64().unwrap() as usize;
         assert_eq!(ours.len(), tagged, "{k}");
     }
@@ -50,8 +49,7 @@ fn module_kfuncs_resolve_against_vmlinux_like_bpftool() {
         let mf = dir.join("modules").join(format!("{m}.btf"));
         let with_mod = bpftool_kfunc_protos(&["-B", vm.to_str().unwrap(), "file", mf.to_str().unwrap()]);
         let expected: BTreeSet<String> = with_mod.difference(&base_only).cloned().collect();
-        let ours: BTreeSet<String> =
-            s.kfuncs.iter().filter(|f| f.module.as_deref() == Some(m)).map(|f| f.proto.to_string()).collect();
+        let ours: BTreeSet<String> = s.kfuncs.iter().filter(|f| f.module.as_deref() == Some(m)).map(|f| f.proto.to_string()).collect();
         assert!(!ours.is_empty(), "{m}: no kfuncs");
         assert_eq!(ours, expected, "{m}");
     }
@@ -90,9 +88,7 @@ fn differently_built_6_12_kernels_give_the_same_answer() {
     let a = names(&old, |_| true);
     let b = names(&new, |_| true);
     assert_eq!(a, b, "kfunc sets differ between 6.12.95 and 6.12.117");
-    let flags = |s: &Surface| -> BTreeMap<String, Vec<String>> {
-        s.kfuncs.iter().map(|k| (k.name.clone(), k.flags.clone())).collect()
-    };
+    let flags = |s: &Surface| -> BTreeMap<String, Vec<String>> { s.kfuncs.iter().map(|k| (k.name.clone(), k.flags.clone())).collect() };
     assert_eq!(flags(&old), flags(&new));
     let protos = |s: &Surface| -> BTreeMap<String, String> { s.kfuncs.iter().map(|k| (k.name.clone(), k.proto.to_string())).collect() };
     assert_eq!(protos(&old), protos(&new));
@@ -165,8 +161,7 @@ fn kernel_6_1_kfuncs_found_by_structure() {
 
     // Independent check: every kfunc the 6.1 selftests call that exists in
     // this kernel's BTF must be found (test-module-only kfuncs are not here).
-    let index: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(corpus().join("bpf-objects/index.json")).unwrap()).unwrap();
+    let index: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(corpus().join("bpf-objects/index.json")).unwrap()).unwrap();
     let mut used = BTreeSet::new();
     for o in index.as_array().unwrap() {
         if o["package"] == "selftests-6.1" {

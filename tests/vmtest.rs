@@ -57,7 +57,8 @@ fn real_loads_on_a_bookworm_kernel_under_tcg() {
         .args(&objs)
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)));
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)));
     assert_eq!(v["schema"], "bpfabi.check/1");
     let release = v["kernels"][0].as_str().unwrap();
     assert!(release.starts_with("6.1.0-") && release.ends_with("-amd64"), "{release}");
@@ -124,7 +125,12 @@ fn real_loads_on_a_bookworm_kernel_under_tcg() {
     if let Ok(text) = std::fs::read_to_string(&committed) {
         let c: serde_json::Value = serde_json::from_str(&text).unwrap();
         for (a, b) in c["variants"].as_array().unwrap().iter().zip(probe["variants"].as_array().unwrap()) {
-            assert_eq!((&a["label"], &a["allowed_helpers"], &a["allowed_kfuncs"]), (&b["label"], &b["allowed_helpers"], &b["allowed_kfuncs"]), "{}", committed.display());
+            assert_eq!(
+                (&a["label"], &a["allowed_helpers"], &a["allowed_kfuncs"]),
+                (&b["label"], &b["allowed_helpers"], &b["allowed_kfuncs"]),
+                "{}",
+                committed.display()
+            );
         }
     }
     eprintln!("boot to first load {} ms, {} units in {} ms", last["first_load_ms"], run["units"], run["load_ms"]);

@@ -89,9 +89,7 @@ pub fn read(spec: &CheckSpec) -> (Found, Result<Vec<KernelModel>>) {
 pub fn run(spec: &CheckSpec, mut objects: Vec<BpfObject>, kernels: Vec<KernelModel>) -> Result<CheckReport> {
     crate::object::unknown_rodata(&objects, spec.rodata.iter().map(|(n, _)| n.as_str()))?;
     let retargets = spec.retarget.iter().map(|s| crate::check::alternatives::Retarget::parse(s)).collect::<std::result::Result<Vec<_>, String>>();
-    retargets
-        .and_then(|r| crate::check::alternatives::retarget(&mut objects, &r))
-        .map_err(|e| Error::of(crate::error::ErrorKind::NotFound, "", e))?;
+    retargets.and_then(|r| crate::check::alternatives::retarget(&mut objects, &r)).map_err(|e| Error::of(crate::error::ErrorKind::NotFound, "", e))?;
     let selection = crate::check::alternatives::Selection::parse(&spec.optional, &spec.autoload_off, &objects)
         .map_err(|e| Error::of(crate::error::ErrorKind::NotFound, "", e))?;
     let opts = CheckOptions::default().explain(spec.explain).rodata(spec.rodata.iter().cloned().collect()).loader(spec.loader).selection(selection.clone());

@@ -287,7 +287,8 @@ pub fn btf_dump(k: Kernel) -> BtfDump {
 pub fn btf_dump_min_core(k: Kernel, objects: &[crate::object::BpfObject]) -> Result<BtfDump> {
     let release = k.release.clone();
     let cut = crate::check::min_core::min_core(&KernelModel::new(k), objects)?;
-    let btf = crate::btf::Btf::parse(crate::bytes::Bytes::from_vec(cut.btf.clone())).map_err(|e| Error::of(ErrorKind::Malformed, "min-core cut", e.to_string()))?;
+    let btf =
+        crate::btf::Btf::parse(crate::bytes::Bytes::from_vec(cut.btf.clone())).map_err(|e| Error::of(ErrorKind::Malformed, "min-core cut", e.to_string()))?;
     Ok(BtfDump { release, btf: std::sync::Arc::new(btf), cut: Some(cut) })
 }
 

@@ -75,7 +75,8 @@ pub fn run(spec: &VmtestSpec, on: &mut dyn FnMut(Event)) -> Result<VmtestReport>
     let mut out = VmtestReport { labels: Vec::new(), results: Vec::new(), runs: Vec::new(), rows: spec.compare.then(Vec::new), all: spec.all };
     // Every kernel's pieces parsed before the first VM boots (a malformed
     // name fails at once), then resolved to boot artefacts one kernel at a time.
-    let kernels = spec.kernels.iter().map(|k| k.split(',').filter(|s| !s.is_empty()).map(KernelSource::parse).collect::<Result<Vec<_>>>()).collect::<Result<Vec<_>>>()?;
+    let kernels =
+        spec.kernels.iter().map(|k| k.split(',').filter(|s| !s.is_empty()).map(KernelSource::parse).collect::<Result<Vec<_>>>()).collect::<Result<Vec<_>>>()?;
     let mut resolver = Resolver::new(true);
     for (ki, sources) in kernels.iter().enumerate() {
         let mut pieces = Vec::new();

@@ -39,8 +39,26 @@ impl Builder {
     /// plus any extra entries given as (kind, info_sz, elem_sz).
     pub fn with_layout(mut self, extra: &[(u8, u8, u8)]) -> Self {
         let known: [(u8, u8); 20] = [
-            (0, 0), (4, 0), (0, 0), (12, 0), (0, 12), (0, 12), (0, 8), (0, 0), (0, 0), (0, 0),
-            (0, 0), (0, 0), (0, 0), (0, 8), (4, 0), (0, 12), (0, 0), (4, 0), (0, 0), (0, 12),
+            (0, 0),
+            (4, 0),
+            (0, 0),
+            (12, 0),
+            (0, 12),
+            (0, 12),
+            (0, 8),
+            (0, 0),
+            (0, 0),
+            (0, 0),
+            (0, 0),
+            (0, 0),
+            (0, 0),
+            (0, 8),
+            (4, 0),
+            (0, 12),
+            (0, 0),
+            (4, 0),
+            (0, 0),
+            (0, 12),
         ];
         let mut l: Vec<[u8; 4]> = known.iter().map(|&(i, e)| [i, e, 0, 0]).collect();
         for &(k, i, e) in extra {
@@ -199,14 +217,19 @@ impl Builder {
     /// Serialise: header, types, strings (and the kind layout when asked).
     pub fn build(&self) -> Vec<u8> {
         let hdr_len: u32 = if self.layout.is_some() { 32 } else { 24 };
-        let layout_bytes: Vec<u8> = self.layout.iter().flatten().flat_map(|e| {
-            let flags = u16::from_ne_bytes([e[2], e[3]]);
-            let f = match self.endian {
-                Endian::Little => flags.to_le_bytes(),
-                Endian::Big => flags.to_be_bytes(),
-            };
-            [e[0], e[1], f[0], f[1]]
-        }).collect();
+        let layout_bytes: Vec<u8> = self
+            .layout
+            .iter()
+            .flatten()
+            .flat_map(|e| {
+                let flags = u16::from_ne_bytes([e[2], e[3]]);
+                let f = match self.endian {
+                    Endian::Little => flags.to_le_bytes(),
+                    Endian::Big => flags.to_be_bytes(),
+                };
+                [e[0], e[1], f[0], f[1]]
+            })
+            .collect();
         let type_off = 0u32;
         let type_len = self.types.len() as u32;
         let str_off = type_len;

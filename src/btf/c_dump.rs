@@ -340,7 +340,11 @@ impl<'a> Dumper<'a> {
             // one byte, or eight when no value needs 64 bits.
             if t.size() == 1 {
                 out.push_str(" __attribute__((mode(byte)))");
-            } else if t.size() == 8 && self.ptr_size == 8 && (t.kind == Kind::Enum || t.enumerators().all(|e| e.value >> 32 == 0 || (signed && (e.value as i64) >= i32::MIN as i64 && (e.value as i64) < 0))) {
+            } else if t.size() == 8
+                && self.ptr_size == 8
+                && (t.kind == Kind::Enum
+                    || t.enumerators().all(|e| e.value >> 32 == 0 || (signed && (e.value as i64) >= i32::MIN as i64 && (e.value as i64) < 0)))
+            {
                 out.push_str(" __attribute__((mode(word)))");
             }
             return;

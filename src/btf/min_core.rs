@@ -287,16 +287,7 @@ mod tests {
         c.mark(&Reach::Field { root: TypeId(7), path: vec![1, 0] }).unwrap();
         // s->p: the pointer is kept, `struct t` is not (void *).
         c.mark(&Reach::Field { root: TypeId(6), path: vec![2] }).unwrap();
-        assert_eq!(
-            dump(c.write()),
-            [
-                "[1] INT 'int' ",
-                "[2] PTR '' ",
-                "[3] STRUCT '' b:1@0",
-                "[4] STRUCT 's' :3@32,p:2@64",
-                "[5] TYPEDEF 's_t' ",
-            ]
-        );
+        assert_eq!(dump(c.write()), ["[1] INT 'int' ", "[2] PTR '' ", "[3] STRUCT '' b:1@0", "[4] STRUCT 's' :3@32,p:2@64", "[5] TYPEDEF 's_t' ",]);
         let out = Btf::parse(Bytes::from_vec(c.write())).unwrap();
         assert_eq!(out.ty(TypeId(2)).unwrap().ref_type(), TypeId::VOID, "pointer to an unmarked type");
     }

@@ -473,10 +473,7 @@ impl Btf {
             let start = hl.checked_add(off as usize).ok_or_else(|| err(hoff, "offset overflow"))?;
             let end = start.checked_add(len as usize).ok_or_else(|| err(hoff, "length overflow"))?;
             if end > data.len() {
-                return Err(err(
-                    hoff,
-                    format!("{what} section [{start:#x}, {end:#x}) runs past the end of the blob ({:#x} bytes)", data.len()),
-                ));
+                return Err(err(hoff, format!("{what} section [{start:#x}, {end:#x}) runs past the end of the blob ({:#x} bytes)", data.len())));
             }
             Ok(start)
         };
@@ -924,9 +921,7 @@ impl Btf {
         let raw_kind = ((info >> 24) & 0x1f) as u8;
         let kind = Kind::from_raw(raw_kind);
         let vlen = (info & 0xffff) as usize;
-        let (fixed, per) = kind
-            .known_layout()
-            .or_else(|| self.layout.as_ref()?.get(raw_kind as usize).map(|l| (l.info_sz as usize, l.elem_sz as usize)))?;
+        let (fixed, per) = kind.known_layout().or_else(|| self.layout.as_ref()?.get(raw_kind as usize).map(|l| (l.info_sz as usize, l.elem_sz as usize)))?;
         let extra = types.get(o + TYPE_HDR..o + TYPE_HDR + fixed + per * vlen)?;
         if !self.checked_on_access(types, (id - self.start_id) as usize, o) {
             return None;
@@ -1097,15 +1092,17 @@ impl Btf {
     pub fn kinds_and_names(&self) -> impl Iterator<Item = (TypeId, Kind, StrOffset)> + '_ {
         let e = self.endian;
         let types = self.bytes.as_slice().get(self.types_start..self.types_start + self.header.type_len as usize).unwrap_or(&[]);
-        self.table.runs(types).flat_map(|(first, offsets, kinds)| offsets.iter().zip(kinds).enumerate().map(move |(i, p)| (first + i, p))).map(move |(i, (&off, &kind))| {
-            let o = off as usize;
-            let w: [u8; 4] = types.get(o..o + 4).and_then(|b| b.try_into().ok()).unwrap_or([0; 4]);
-            let name = match e {
-                Endian::Little => rd_u32::<false>(w),
-                Endian::Big => rd_u32::<true>(w),
-            };
-            (self.start_id + i as u32, Kind::from_raw(kind), StrOffset(name))
-        })
+        self.table.runs(types).flat_map(|(first, offsets, kinds)| offsets.iter().zip(kinds).enumerate().map(move |(i, p)| (first + i, p))).map(
+            move |(i, (&off, &kind))| {
+                let o = off as usize;
+                let w: [u8; 4] = types.get(o..o + 4).and_then(|b| b.try_into().ok()).unwrap_or([0; 4]);
+                let name = match e {
+                    Endian::Little => rd_u32::<false>(w),
+                    Endian::Big => rd_u32::<true>(w),
+                };
+                (self.start_id + i as u32, Kind::from_raw(kind), StrOffset(name))
+            },
+        )
     }
 
     /// Iterate over this blob's own types (not the base's).
@@ -1744,13 +1741,7 @@ impl<'a> Type<'a> {
         (self.kind == Kind::Int).then(|| {
             let w = self.word(0);
             let enc = (w >> 24) & 0x0f;
-            IntInfo {
-                signed: enc & 1 != 0,
-                char: enc & 2 != 0,
-                bool: enc & 4 != 0,
-                offset: ((w >> 16) & 0xff) as u8,
-                bits: (w & 0xff) as u8,
-            }
+            IntInfo { signed: enc & 1 != 0, char: enc & 2 != 0, bool: enc & 4 != 0, offset: ((w >> 16) & 0xff) as u8, bits: (w & 0xff) as u8 }
         })
     }
 

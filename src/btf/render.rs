@@ -52,7 +52,9 @@ impl<'b> Prototypes<'b> {
     /// The prototype of FUNC `func_id`: exactly [`func_decl_typed`]'s.
     pub fn func_decl(&self, func_id: TypeId) -> Decl {
         match self.btf.ty(func_id) {
-            Some(f) if f.kind == Kind::Func => ctype::read_decl(&BtfTypes { btf: self.btf, namer: &|_| None, memo: Some(&self.memo) }, f.ref_type(), f.name(), 0),
+            Some(f) if f.kind == Kind::Func => {
+                ctype::read_decl(&BtfTypes { btf: self.btf, namer: &|_| None, memo: Some(&self.memo) }, f.ref_type(), f.name(), 0)
+            }
             _ => Decl::new("", TypeRef::Unknown(format!("type {func_id} is not a FUNC"))),
         }
     }

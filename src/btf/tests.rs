@@ -53,8 +53,8 @@ fn every_kind_both_byte_orders() {
         assert_eq!(
             kinds,
             vec![
-                Int, Int, Ptr, Array, Struct, Union, Enum, Fwd, Typedef, Volatile, Const, Restrict, Ptr, FuncProto, Func,
-                Var, Datasec, Float, DeclTag, TypeTag, Enum64, Ptr
+                Int, Int, Ptr, Array, Struct, Union, Enum, Fwd, Typedef, Volatile, Const, Restrict, Ptr, FuncProto, Func, Var, Datasec, Float, DeclTag,
+                TypeTag, Enum64, Ptr
             ]
         );
         let s = btf.find("task", Kind::Struct).unwrap();
@@ -326,7 +326,9 @@ fn first_of_kind_agrees_with_by_name_on_corpus_kernels() {
         let btf = Btf::parse(Bytes::from_path(&path).unwrap()).unwrap();
         for kind in [Kind::Func, Kind::Typedef, Kind::Struct, Kind::Enum] {
             let mut names: Vec<String> = btf.types_of_kind(kind).step_by(37).map(|t| t.name().to_string()).filter(|n| !n.is_empty()).collect();
-            names.extend(["btf_trace_sched_switch", "bpf_iter_task", "bpf_ctx_convert", "tcp_congestion_ops__init", "u8", "pid_t", "zz_absent"].map(String::from));
+            names.extend(
+                ["btf_trace_sched_switch", "bpf_iter_task", "bpf_ctx_convert", "tcp_congestion_ops__init", "u8", "pid_t", "zz_absent"].map(String::from),
+            );
             let refs: Vec<&str> = names.iter().map(String::as_str).collect();
             let expected: Vec<Option<TypeId>> = refs.iter().map(|n| btf.by_name(n).find(|t| t.kind == kind).map(|t| t.id)).collect();
             assert_eq!(btf.first_of_kind(kind, &refs), expected, "{k} {kind:?}");

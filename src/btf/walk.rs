@@ -266,7 +266,13 @@ fn record_end<const BE: bool>(shapes: &[RecordShape; 32], hdr: &[u8; TYPE_HDR], 
 /// dispatch is a table lookup, records are read as fixed-size words, no
 /// message is built.
 #[inline(always)]
-fn step<const BE: bool, const REFS: bool, const STRIDED: bool>(types: &[u8], shapes: &[RecordShape; 32], c: &mut Chain, offsets: &mut [u32], kinds: &mut [u8]) -> Result<(), Fault> {
+fn step<const BE: bool, const REFS: bool, const STRIDED: bool>(
+    types: &[u8],
+    shapes: &[RecordShape; 32],
+    c: &mut Chain,
+    offsets: &mut [u32],
+    kinds: &mut [u8],
+) -> Result<(), Fault> {
     let off = c.off;
     let Some(hdr) = types.get(off..).and_then(|t| t.first_chunk::<TYPE_HDR>()) else { return Err(Fault::Tail { off }) };
     // (The offsets have a slot wherever the kinds have one.)
@@ -321,7 +327,14 @@ fn step<const BE: bool, const REFS: bool, const STRIDED: bool>(types: &[u8], sha
 }
 
 /// Walk chain `c` on until its offset reaches `stop` or the section ends.
-fn run<const BE: bool, const REFS: bool, const STRIDED: bool>(types: &[u8], shapes: &[RecordShape; 32], c: &mut Chain, stop: usize, offsets: &mut [u32], kinds: &mut [u8]) -> Result<(), Fault> {
+fn run<const BE: bool, const REFS: bool, const STRIDED: bool>(
+    types: &[u8],
+    shapes: &[RecordShape; 32],
+    c: &mut Chain,
+    stop: usize,
+    offsets: &mut [u32],
+    kinds: &mut [u8],
+) -> Result<(), Fault> {
     while c.off < stop && c.off < types.len() {
         step::<BE, REFS, STRIDED>(types, shapes, c, offsets, kinds)?;
     }
@@ -334,7 +347,12 @@ pub(super) fn index<const BE: bool, const REFS: bool>(types: &[u8], shapes: &[Re
 }
 
 /// [`index`], chains from `split_min` bytes (tests lower it).
-pub(super) fn index_with<const BE: bool, const REFS: bool>(types: &[u8], shapes: &[RecordShape; 32], slots: usize, split_min: usize) -> Result<Walked, Failure> {
+pub(super) fn index_with<const BE: bool, const REFS: bool>(
+    types: &[u8],
+    shapes: &[RecordShape; 32],
+    slots: usize,
+    split_min: usize,
+) -> Result<Walked, Failure> {
     // Chains only where each has room for every record it may read (no id
     // limit below the section's record bound), and only for the layout
     // alone (the lazy parse): gathering the reference bounds reads every
@@ -356,7 +374,12 @@ fn index_from<const BE: bool, const REFS: bool>(types: &[u8], shapes: &[RecordSh
 }
 
 /// [`index_from`], the offsets kept as `STRIDED` says.
-fn index_runs<const BE: bool, const REFS: bool, const STRIDED: bool>(types: &[u8], shapes: &[RecordShape; 32], slots: usize, starts: &[usize]) -> Result<Walked, Failure> {
+fn index_runs<const BE: bool, const REFS: bool, const STRIDED: bool>(
+    types: &[u8],
+    shapes: &[RecordShape; 32],
+    slots: usize,
+    starts: &[usize],
+) -> Result<Walked, Failure> {
     // Chain `i` writes from entry start/12 + i: at most
     // (stop - 1 - start)/12 + 1 records lie before its stop, so it ends
     // at or before the next chain's first entry, and the last one within
@@ -519,9 +542,17 @@ fn agree(types: &[u8], shapes: &[RecordShape; 32], be: bool, starts: &[usize]) {
         ($be:literal) => {{
             for refs in [false, true] {
                 let (one, found, given) = if refs {
-                    (outcome(index_from::<$be, true>(types, shapes, slots, &[0]), types), outcome(index_with::<$be, true>(types, shapes, slots, 0), types), outcome(index_from::<$be, true>(types, shapes, slots, &starts), types))
+                    (
+                        outcome(index_from::<$be, true>(types, shapes, slots, &[0]), types),
+                        outcome(index_with::<$be, true>(types, shapes, slots, 0), types),
+                        outcome(index_from::<$be, true>(types, shapes, slots, &starts), types),
+                    )
                 } else {
-                    (outcome(index_from::<$be, false>(types, shapes, slots, &[0]), types), outcome(index_with::<$be, false>(types, shapes, slots, 0), types), outcome(index_from::<$be, false>(types, shapes, slots, &starts), types))
+                    (
+                        outcome(index_from::<$be, false>(types, shapes, slots, &[0]), types),
+                        outcome(index_with::<$be, false>(types, shapes, slots, 0), types),
+                        outcome(index_from::<$be, false>(types, shapes, slots, &starts), types),
+                    )
                 };
                 assert_eq!(found, one, "found starts, refs {refs}");
                 assert_eq!(given, one, "starts {starts:?}, refs {refs}");

@@ -180,7 +180,27 @@ fn set8(endian: Endian, mut pairs: Vec<(u32, u32)>) -> Vec<u8> {
 
 /// Config lines that matter to BPF (JIT, BTF, program and map kinds).
 fn bpf_config(text: &str) -> String {
-    const KEYS: &[&str] = &["BPF", "BTF", "JIT", "KPROBE", "UPROBE", "FTRACE", "FUNCTION_TRACER", "LSM", "NET_CLS", "NET_SCH", "XDP", "CGROUP", "DEBUG_INFO", "SCHED_CLASS_EXT", "NETFILTER", "HID", "MODULES", "KALLSYMS", "IKCONFIG"];
+    const KEYS: &[&str] = &[
+        "BPF",
+        "BTF",
+        "JIT",
+        "KPROBE",
+        "UPROBE",
+        "FTRACE",
+        "FUNCTION_TRACER",
+        "LSM",
+        "NET_CLS",
+        "NET_SCH",
+        "XDP",
+        "CGROUP",
+        "DEBUG_INFO",
+        "SCHED_CLASS_EXT",
+        "NETFILTER",
+        "HID",
+        "MODULES",
+        "KALLSYMS",
+        "IKCONFIG",
+    ];
     let mut out = String::new();
     for l in text.lines() {
         // `CONFIG_X=y` and `# CONFIG_X is not set` (an absent JIT is a fact too).
@@ -316,7 +336,8 @@ pub fn add(dir: &Path, input: &Path, given: &Provenance) -> Result<Entry> {
     let source = crate::kernel::KernelSource::from_path(input)?;
     let expanded = crate::kernel::Resolver::new(false).btf_path(&source)?;
     let model = KernelModel::load(std::slice::from_ref(&expanded), &crate::kernel::LoadOptions::default())?;
-    let release = model.kernel().release.clone().ok_or_else(|| Error::new(input.display().to_string(), "the kernel's release is unknown: a catalog entry needs it"))?;
+    let release =
+        model.kernel().release.clone().ok_or_else(|| Error::new(input.display().to_string(), "the kernel's release is unknown: a catalog entry needs it"))?;
     let found = meta_provenance(&expanded);
     let arch = given
         .arch

@@ -73,7 +73,8 @@ pub struct Index {
 
 /// Read an `index.json`.
 pub fn read_index(text: &str, origin: &str) -> Result<Index> {
-    let idx: Index = serde_json::from_str(text).map_err(|e| Error::new(origin, format!("line {} column {}: not a {INDEX_SCHEMA} index: {e}", e.line(), e.column())))?;
+    let idx: Index =
+        serde_json::from_str(text).map_err(|e| Error::new(origin, format!("line {} column {}: not a {INDEX_SCHEMA} index: {e}", e.line(), e.column())))?;
     if idx.schema != INDEX_SCHEMA {
         return Err(Error::new(origin, format!("schema `{}`: expected `{INDEX_SCHEMA}`", idx.schema)));
     }
@@ -99,7 +100,9 @@ pub fn lookup<'i>(idx: &'i Index, suite: &str, arch: &str, flavour: Option<&str>
     idx.entries
         .iter()
         .filter(|e| e.arch == arch && e.suites.iter().any(|s| s == suite))
-        .filter(|e| flavour.is_none_or(|f| e.flavour.as_deref().is_some_and(|ef| ef == f || ef.starts_with(&format!("{f}-")) || ef.ends_with(&format!("-{f}")))))
+        .filter(|e| {
+            flavour.is_none_or(|f| e.flavour.as_deref().is_some_and(|ef| ef == f || ef.starts_with(&format!("{f}-")) || ef.ends_with(&format!("-{f}"))))
+        })
         .max_by(|a, b| crate::release::compare(a.version.as_deref().unwrap_or(&a.release), b.version.as_deref().unwrap_or(&b.release)))
 }
 
@@ -140,11 +143,7 @@ pub fn builtin_entry(release: &str) -> Vec<(&'static str, &'static [u8])> {
     let all = builtin_files();
     let prefix = format!("{release}/");
     let start = all.partition_point(|(p, _)| *p < prefix.as_str());
-    all.get(start..)
-        .unwrap_or(&[])
-        .iter()
-        .map_while(|&(p, b)| p.strip_prefix(prefix.as_str()).map(|rel| (rel, b)))
-        .collect()
+    all.get(start..).unwrap_or(&[]).iter().map_while(|&(p, b)| p.strip_prefix(prefix.as_str()).map(|rel| (rel, b))).collect()
 }
 
 /// Write the built-in entry of `release` under `cache/<release>/` (once)

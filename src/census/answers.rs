@@ -6,8 +6,8 @@
 //! and tests read one set of numbers.
 
 use super::impact::Impact;
-use super::{Category, Census};
 use super::kernels::KernelKfuncs;
+use super::{Category, Census};
 use serde::Serialize;
 use std::collections::BTreeSet;
 

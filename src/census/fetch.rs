@@ -52,7 +52,9 @@ impl Spec {
             // The scope's leading `@` is part of the name.
             _ => rest.get(1..).and_then(|r| r.rsplit_once('@')).and_then(|(n, v)| Some((rest.get(..n.len() + 1)?, v))),
         };
-        let bad = |why: &str| Some(Err(Error::of(ErrorKind::WrongInput, input, format!("{why}: expected pypi:NAME==VERSION, npm:NAME@VERSION or crate:NAME@VERSION"))));
+        let bad = |why: &str| {
+            Some(Err(Error::of(ErrorKind::WrongInput, input, format!("{why}: expected pypi:NAME==VERSION, npm:NAME@VERSION or crate:NAME@VERSION"))))
+        };
         let Some((name, version)) = split else { return bad("no exact version") };
         if !safe(name) || !safe(version) || version.contains('/') || (prefix != "npm:" && name.contains(['/', '@'])) {
             return bad("not a package name and version");

@@ -372,16 +372,16 @@ fn hit(census: &Census, c: &diff::Change) -> Option<(usize, usize, Vec<String>)>
         ChangeKind::EnumValueRemoved | ChangeKind::EnumValueChanged => {
             for f in &c.facts {
                 match f {
-                    Fact::EnumValueRemoved { name, .. } | Fact::EnumValueChanged { name, .. } => keys.push((Category::Enumval, format!("{bare}::{name}"), false)),
+                    Fact::EnumValueRemoved { name, .. } | Fact::EnumValueChanged { name, .. } => {
+                        keys.push((Category::Enumval, format!("{bare}::{name}"), false))
+                    }
                     _ => {}
                 }
             }
         }
         _ => return None,
     }
-    let matches = |k: &str, key: &str, prefix: bool| {
-        k == key || (prefix && k.strip_prefix(key).is_some_and(|rest| rest.starts_with(['.', '-', '['])))
-    };
+    let matches = |k: &str, key: &str, prefix: bool| k == key || (prefix && k.strip_prefix(key).is_some_and(|rest| rest.starts_with(['.', '-', '['])));
     let mut objects = 0;
     let mut unguarded = 0;
     let mut projects = BTreeSet::new();
@@ -428,7 +428,12 @@ fn assemble(census: &Census, labels: &[String], changes: Vec<Vec<ChangeHit>>, ov
         let breaks: Vec<Broken> = ov
             .iter()
             .filter(|o| !v(o, i) && v(o, i + 1))
-            .map(|o| Broken { sha256: o.sha256.clone(), label: o.label.clone(), projects: o.projects.clone(), reasons: o.reasons.get(i + 1).cloned().unwrap_or_default() })
+            .map(|o| Broken {
+                sha256: o.sha256.clone(),
+                label: o.label.clone(),
+                projects: o.projects.clone(),
+                reasons: o.reasons.get(i + 1).cloned().unwrap_or_default(),
+            })
             .collect();
         let fixes = ov.iter().filter(|o| v(o, i) && !v(o, i + 1)).count();
         let broken_projects: BTreeSet<String> = breaks.iter().flat_map(|b| b.projects.iter().cloned()).collect();
@@ -446,9 +451,7 @@ fn assemble(census: &Census, labels: &[String], changes: Vec<Vec<ChangeHit>>, ov
         .usage
         .get(&Category::Kfunc)
         .map(|rows| {
-            rows.iter()
-                .map(|u| RemovalHit { kfunc: u.name.clone(), objects: u.objects, would_break: u.unguarded, projects: u.project_names.clone() })
-                .collect()
+            rows.iter().map(|u| RemovalHit { kfunc: u.name.clone(), objects: u.objects, would_break: u.unguarded, projects: u.project_names.clone() }).collect()
         })
         .unwrap_or_default();
     Impact { kernels: labels.to_vec(), known: ov.len(), unavailable, objects: ov, releases, kfunc_removal }

@@ -341,9 +341,8 @@ impl Census {
 
     /// Read a `bpfabi.census/1` JSON document.
     pub fn from_json(text: &str, origin: &str) -> crate::Result<Census> {
-        let doc: Document = serde_json::from_str(text).map_err(|e| {
-            crate::Error::of(crate::ErrorKind::Malformed, origin, format!("expected a {SCHEMA} JSON document: {e}")).at(0)
-        })?;
+        let doc: Document = serde_json::from_str(text)
+            .map_err(|e| crate::Error::of(crate::ErrorKind::Malformed, origin, format!("expected a {SCHEMA} JSON document: {e}")).at(0))?;
         if doc.schema != SCHEMA {
             return Err(crate::Error::of(crate::ErrorKind::WrongInput, origin, format!("expected schema {SCHEMA}, found {}", doc.schema)));
         }
@@ -531,7 +530,14 @@ mod tests {
     use super::*;
 
     fn obj(sha: &str, pkg: &str, kfuncs: &[(&str, Guard)]) -> ObjectEntry {
-        let occ = Occurrence { package: Some(pkg.into()), version: Some("1".into()), source: None, container: format!("{pkg}.deb"), path: "/x".into(), ..Occurrence::default() };
+        let occ = Occurrence {
+            package: Some(pkg.into()),
+            version: Some("1".into()),
+            source: None,
+            container: format!("{pkg}.deb"),
+            path: "/x".into(),
+            ..Occurrence::default()
+        };
         ObjectEntry { size: 1, ..ObjectEntry::with_kfuncs(sha, kfuncs, vec![occ]) }
     }
 
@@ -558,9 +564,6 @@ mod tests {
     fn core_keys_drop_flavours() {
         assert_eq!(core_key("task_struct___old->state", CoreReloKind::FieldExists), (Category::Field, "task_struct->state".into()));
         assert_eq!(core_key("struct bpf_iter__task___x", CoreReloKind::TypeExists), (Category::Type, "bpf_iter__task".into()));
-        assert_eq!(
-            core_key("enum bpf_func_id::BPF_FUNC_loop", CoreReloKind::EnumvalExists),
-            (Category::Enumval, "bpf_func_id::BPF_FUNC_loop".into())
-        );
+        assert_eq!(core_key("enum bpf_func_id::BPF_FUNC_loop", CoreReloKind::EnumvalExists), (Category::Enumval, "bpf_func_id::BPF_FUNC_loop".into()));
     }
 }

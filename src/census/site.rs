@@ -9,10 +9,10 @@
 //! (embedded in the binary).
 
 use super::impact::Impact;
+use super::kernels::KernelKfuncs;
 use super::suggest::{Candidate, SuggestOptions};
 use super::{Category, Census, Guard};
 use crate::error::{Error, Result};
-use super::kernels::KernelKfuncs;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -307,7 +307,9 @@ pub fn render_with_lifecycle(
         Ok(())
     };
     let render = |name: &str, ctx: &serde_json::Value| -> Result<String> {
-        env.get_template(name).and_then(|t| t.render(minijinja::value::Serde(ctx))).map_err(|e| Error::new(format!("templates/report/{name}"), format!("{e:#}")))
+        env.get_template(name)
+            .and_then(|t| t.render(minijinja::value::Serde(ctx)))
+            .map_err(|e| Error::new(format!("templates/report/{name}"), format!("{e:#}")))
     };
     write("index.html", render("index.html", &ctx)?)?;
     write("summary.md", render("summary.md", &ctx)?)?;

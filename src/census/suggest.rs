@@ -7,8 +7,8 @@
 use super::kernels::KernelKfuncs;
 use super::{Category, Census};
 use crate::model::KernelModel;
-use serde::Serialize;
 use crate::report::count;
+use serde::Serialize;
 use std::fmt::Write as _;
 
 /// Thresholds.
@@ -105,7 +105,14 @@ pub fn fragment(census: &Census, kernels: &[KernelKfuncs], cands: &[Candidate], 
     let _ = writeln!(s, "# census: {} objects, {} projects; kernels: {}", census.totals.objects, census.totals.projects, labels.join(", "));
     for c in cands.iter().filter(|c| c.stable) {
         let _ = writeln!(s);
-        let _ = writeln!(s, "# users: {} ({}), {} ({} guarded)", count(c.projects.len(), "project", "projects"), c.projects.join(", "), count(c.objects, "object", "objects"), c.guarded);
+        let _ = writeln!(
+            s,
+            "# users: {} ({}), {} ({} guarded)",
+            count(c.projects.len(), "project", "projects"),
+            c.projects.join(", "),
+            count(c.objects, "object", "objects"),
+            c.guarded
+        );
         let _ = writeln!(s, "# releases: {} (same prototype, fingerprint {})", c.releases.join(", "), c.fingerprint);
         let _ = writeln!(s, "# prototype: {}", c.proto);
         if !c.flags.is_empty() {
@@ -148,11 +155,22 @@ fn toml_key(name: &str) -> String {
 /// in a tier of its own are not suggested (the reason is in the trailing
 /// comment). Table names never repeat one of the manifest's: a layer on top
 /// overrides decisions field by field.
-pub fn manifest_fragment(census: &Census, kernels: &[KernelModel], cands: &[Candidate], opts: &SuggestOptions, m: &crate::policy::Manifest, extends: &str) -> String {
+pub fn manifest_fragment(
+    census: &Census,
+    kernels: &[KernelModel],
+    cands: &[Candidate],
+    opts: &SuggestOptions,
+    m: &crate::policy::Manifest,
+    extends: &str,
+) -> String {
     let mut s = String::new();
     let labels: Vec<String> = kernels.iter().map(|k| crate::policy::history::label_of(k).unwrap_or_else(|_| k.label().to_string())).collect();
     let release_of = |label: &str| kernels.iter().position(|k| k.label() == label).and_then(|i| labels.get(i)).cloned();
-    let _ = writeln!(s, "# bpfabi census suggest --manifest {extends}: kfuncs used by >= {} projects and unchanged in >= {} releases", opts.min_projects, opts.min_releases);
+    let _ = writeln!(
+        s,
+        "# bpfabi census suggest --manifest {extends}: kfuncs used by >= {} projects and unchanged in >= {} releases",
+        opts.min_projects, opts.min_releases
+    );
     let _ = writeln!(s, "# census: {} objects, {} projects; kernels: {}", census.totals.objects, census.totals.projects, labels.join(", "));
     let _ = writeln!(s, "# A manifest layer over {extends} (docs/policy.md): `bpfabi policy check --manifest THIS KERNEL...`.");
     let _ = writeln!(s, "schema = 1");
@@ -183,8 +201,20 @@ pub fn manifest_fragment(census: &Census, kernels: &[KernelModel], cands: &[Cand
             continue;
         }
         let _ = writeln!(s);
-        let _ = writeln!(s, "# users: {} ({}), {} ({} guarded)", count(c.projects.len(), "project", "projects"), c.projects.join(", "), count(c.objects, "object", "objects"), c.guarded);
-        let _ = writeln!(s, "# releases: {} (same prototype, fingerprint {})", c.releases.iter().filter_map(|l| release_of(l)).collect::<Vec<_>>().join(", "), c.fingerprint);
+        let _ = writeln!(
+            s,
+            "# users: {} ({}), {} ({} guarded)",
+            count(c.projects.len(), "project", "projects"),
+            c.projects.join(", "),
+            count(c.objects, "object", "objects"),
+            c.guarded
+        );
+        let _ = writeln!(
+            s,
+            "# releases: {} (same prototype, fingerprint {})",
+            c.releases.iter().filter_map(|l| release_of(l)).collect::<Vec<_>>().join(", "),
+            c.fingerprint
+        );
         let _ = writeln!(s, "# prototype: {}", c.proto);
         if !c.flags.is_empty() {
             let _ = writeln!(s, "# flags: {}", c.flags.join(" "));

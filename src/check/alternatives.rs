@@ -115,11 +115,7 @@ impl Selection {
             Some(o) => format!("{o}:{}", r.program),
             None => r.program.clone(),
         };
-        self.rules
-            .iter()
-            .filter(|r| !objects.iter().any(|(path, programs)| programs.iter().any(|p| r.matches(path, &p.name))))
-            .map(spell)
-            .collect()
+        self.rules.iter().filter(|r| !objects.iter().any(|(path, programs)| programs.iter().any(|p| r.matches(path, &p.name)))).map(spell).collect()
     }
 }
 
@@ -140,7 +136,8 @@ pub struct Retarget {
 impl Retarget {
     /// Parse `[OBJ:]GLOB=TARGET` (targets never hold `=`).
     pub fn parse(spec: &str) -> Result<Retarget, String> {
-        let (sel, target) = spec.split_once('=').filter(|(_, t)| !t.is_empty()).ok_or_else(|| format!("`{spec}`: expected [OBJECT_GLOB:]PROGRAM_GLOB=TARGET"))?;
+        let (sel, target) =
+            spec.split_once('=').filter(|(_, t)| !t.is_empty()).ok_or_else(|| format!("`{spec}`: expected [OBJECT_GLOB:]PROGRAM_GLOB=TARGET"))?;
         Ok(Retarget { rule: PickRule::parse(sel, Pick::Optional)?, target: target.to_string() })
     }
 }
@@ -277,7 +274,9 @@ pub fn roles(path: &str, programs: &[Program], sel: &Selection) -> Vec<Option<Ro
         .map(|(pick, h)| match (pick, h) {
             (Some(Pick::AutoloadOff), _) => None,
             (Some(Pick::Optional), _) => Some(Role::Optional),
-            (None, Some((hook, m))) if mechanisms.get(hook.as_str()).is_some_and(|ms| ms.len() > 1) => Some(Role::Alternative { hook: hook.clone(), mechanism: *m }),
+            (None, Some((hook, m))) if mechanisms.get(hook.as_str()).is_some_and(|ms| ms.len() > 1) => {
+                Some(Role::Alternative { hook: hook.clone(), mechanism: *m })
+            }
             _ => Some(Role::Required),
         })
         .collect()
@@ -585,16 +584,25 @@ mod tests {
         assert_eq!(v[0].choices.len(), 2);
         assert_eq!(v[0].choices[0].chosen(), vec!["kprobe_trylock+kprobe_trylock_exit".to_string()]);
         assert_eq!(v[0].to_string(), "loads (2 choices)");
-        assert_eq!(v[0].condition(), "loads if these are chosen: kprobe_trylock+kprobe_trylock_exit (not fexit_trylock); kprobe_vfs_read (not fentry_vfs_read)");
+        assert_eq!(
+            v[0].condition(),
+            "loads if these are chosen: kprobe_trylock+kprobe_trylock_exit (not fexit_trylock); kprobe_vfs_read (not fentry_vfs_read)"
+        );
         assert!(!any_object_fails(&results));
         // Both variants of a group fail: the object fails.
-        let results: Vec<ProgramResult> = o.programs.iter().zip(&roles).filter_map(|(p, r)| result(&o, r, p, if p.name.contains("vfs_read") { Verdict::Fails } else { Verdict::Loads })).collect();
+        let results: Vec<ProgramResult> = o
+            .programs
+            .iter()
+            .zip(&roles)
+            .filter_map(|(p, r)| result(&o, r, p, if p.name.contains("vfs_read") { Verdict::Fails } else { Verdict::Loads }))
+            .collect();
         let v = object_verdicts(&results);
         assert_eq!(v[0].verdict, Verdict::Fails);
         assert_eq!(v[0].to_string(), "fails (2/10)");
         assert!(any_object_fails(&results));
         // A required program failing fails it whatever the groups do.
-        let results: Vec<ProgramResult> = o.programs.iter().zip(&roles).filter_map(|(p, r)| result(&o, r, p, if p.name == "entry_only" { Verdict::Fails } else { Verdict::Loads })).collect();
+        let results: Vec<ProgramResult> =
+            o.programs.iter().zip(&roles).filter_map(|(p, r)| result(&o, r, p, if p.name == "entry_only" { Verdict::Fails } else { Verdict::Loads })).collect();
         assert_eq!(object_verdicts(&results)[0].verdict, Verdict::Fails);
     }
 
@@ -603,7 +611,8 @@ mod tests {
         let o = vfsstat_like();
         let sel = Selection::new(vec![PickRule::parse("entry_only", Pick::Optional).unwrap()]);
         let roles = roles_of(&o, &sel);
-        let results: Vec<ProgramResult> = o.programs.iter().zip(&roles).filter_map(|(p, r)| result(&o, r, p, if p.name == "entry_only" { Verdict::Fails } else { Verdict::Loads })).collect();
+        let results: Vec<ProgramResult> =
+            o.programs.iter().zip(&roles).filter_map(|(p, r)| result(&o, r, p, if p.name == "entry_only" { Verdict::Fails } else { Verdict::Loads })).collect();
         let v = &object_verdicts(&results)[0];
         assert_eq!(v.verdict, Verdict::Loads);
         assert_eq!(v.optional_failing, vec!["entry_only".to_string()]);

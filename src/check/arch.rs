@@ -8,8 +8,8 @@
 
 use super::Target;
 use crate::kernel::arch::{jit_blocker, JitFeature};
-use crate::release::Release;
 use crate::object::Program;
+use crate::release::Release;
 use crate::vocab::{Reason, ReasonKind};
 
 /// `bpf_tail_call`'s helper id.
@@ -28,7 +28,11 @@ pub(super) fn jit(t: &Target, p: &Program, rs: &mut Vec<Reason>) {
                 first,
                 format!(
                     "{n} kfunc call(s) cannot run here: {why} (verifier: \"{}\")",
-                    if ka.config.is_some_and(|c| !c.jit) { "JIT is required for calling kernel function" } else { "JIT does not support calling kernel function" }
+                    if ka.config.is_some_and(|c| !c.jit) {
+                        "JIT is required for calling kernel function"
+                    } else {
+                        "JIT does not support calling kernel function"
+                    }
                 ),
             ));
         }
@@ -38,7 +42,9 @@ pub(super) fn jit(t: &Target, p: &Program, rs: &mut Vec<Reason>) {
             rs.push(Reason::fact(
                 ReasonKind::TailcallSubprogJitUnsupported,
                 "bpf_tail_call",
-                format!("tail calls in a program with bpf-to-bpf calls: {why} (verifier: \"tail_calls are not allowed in non-JIT programs with bpf-to-bpf calls\")"),
+                format!(
+                    "tail calls in a program with bpf-to-bpf calls: {why} (verifier: \"tail_calls are not allowed in non-JIT programs with bpf-to-bpf calls\")"
+                ),
             ));
         }
     }

@@ -30,10 +30,10 @@
 //! Anything not measured becomes `undecided` with the reason (graded
 //! `unknown`), never "allowed".
 
-use crate::probe::classify::sleep_refusal;
-use crate::probe::{CallbackKind, Context, ContextResult, Decision, LoadOutcome, ProbeIndex, VariantResult};
 use crate::object::callbacks::{async_only_calls, AsyncCalls, AsyncKind};
 use crate::object::{BpfObject, Program};
+use crate::probe::classify::sleep_refusal;
+use crate::probe::{CallbackKind, Context, ContextResult, Decision, LoadOutcome, ProbeIndex, VariantResult};
 use crate::uapi::AttachType;
 
 /// `enum bpf_map_type`: `BPF_MAP_TYPE_ARENA` (v6.9).
@@ -85,7 +85,9 @@ impl<'a> ContextView<'a> {
             None => loadable.iter().filter_map(|&i| vs.get(i)).collect(),
         };
         let iter = match (p.expected_attach, &p.attach_target) {
-            (Some(AttachType::TraceIter), Some(t)) if !variants.iter().any(|v| v.variant.attach_btf.as_ref().is_some_and(|a| a.name == format!("bpf_iter_{t}"))) => {
+            (Some(AttachType::TraceIter), Some(t))
+                if !variants.iter().any(|v| v.variant.attach_btf.as_ref().is_some_and(|a| a.name == format!("bpf_iter_{t}"))) =>
+            {
                 let ctx = vs
                     .iter()
                     .filter(|v| v.variant.attach_type.as_deref() == Some("BPF_TRACE_ITER"))
@@ -95,15 +97,19 @@ impl<'a> ContextView<'a> {
             }
             _ => None,
         };
-        let arena = obj.maps.iter().any(|m| m.map_type == BPF_MAP_TYPE_ARENA).then(|| {
-            variants.iter().flat_map(|v| v.contexts.iter()).filter(|c| c.context == Context::ArenaMap).collect::<Vec<_>>()
-        });
+        let arena = obj
+            .maps
+            .iter()
+            .any(|m| m.map_type == BPF_MAP_TYPE_ARENA)
+            .then(|| variants.iter().flat_map(|v| v.contexts.iter()).filter(|c| c.context == Context::ArenaMap).collect::<Vec<_>>());
         let sleepable = p.sleepable || p.prog_type == Some(crate::uapi::ProgType::Syscall);
         let nonsleepable = if sleepable {
             let keys: Vec<(&str, Option<&str>)> = variants.iter().map(|v| (v.variant.prog_type.as_str(), v.variant.attach_type.as_deref())).collect();
             vs.iter()
                 .enumerate()
-                .filter(|(_, v)| !v.variant.sleepable && v.load == LoadOutcome::Loadable && keys.contains(&(v.variant.prog_type.as_str(), v.variant.attach_type.as_deref())))
+                .filter(|(_, v)| {
+                    !v.variant.sleepable && v.load == LoadOutcome::Loadable && keys.contains(&(v.variant.prog_type.as_str(), v.variant.attach_type.as_deref()))
+                })
                 .map(|(i, _)| i)
                 .collect()
         } else {
@@ -184,7 +190,9 @@ impl<'a> ContextView<'a> {
             }
         }
         let lookup = |c: &ContextResult| c.kfuncs.iter().find(|k| k.name == ess).map(|k| k.decision.clone());
-        self.settle(out, d, self.async_calls.kfuncs.get(name).copied(), &lookup, || self.nonsleepable.iter().filter_map(|&i| pi.kfunc(i, ess)).find(|d| sleep_refusal(d)))
+        self.settle(out, d, self.async_calls.kfuncs.get(name).copied(), &lookup, || {
+            self.nonsleepable.iter().filter_map(|&i| pi.kfunc(i, ess)).find(|d| sleep_refusal(d))
+        })
     }
 
     /// The answer once the context is accounted for: `out` (a context's
@@ -192,7 +200,14 @@ impl<'a> ContextView<'a> {
     /// sleepability was never probed, or the call runs only in an async
     /// callback of `kind` (`nonsleep`: a non-sleepable variant's refusal
     /// for sleepability, asked only then).
-    fn settle<'p>(&self, out: Option<(Decision, String)>, d: &Decision, kind: Option<AsyncKind>, lookup: Lookup, nonsleep: impl FnOnce() -> Option<&'p Decision>) -> Option<(Decision, String)> {
+    fn settle<'p>(
+        &self,
+        out: Option<(Decision, String)>,
+        d: &Decision,
+        kind: Option<AsyncKind>,
+        lookup: Lookup,
+        nonsleep: impl FnOnce() -> Option<&'p Decision>,
+    ) -> Option<(Decision, String)> {
         let current = out.as_ref().map_or(d, |(d, _)| d);
         if let Some(a) = self.sleepable_unprobed(current, lookup) {
             return Some(a);
@@ -225,7 +240,10 @@ impl<'a> ContextView<'a> {
             return Some((Decision::VerifierRejectedNotAllowed { message }, label));
         }
         if let Some(c) = ctxs.iter().find(|c| matches!(c.load, LoadOutcome::Undecided { .. })) {
-            return Some((undecided(format!("the probe could not load a program registering a {} callback here: {}", kind.registrar(), load_detail(&c.load))), label));
+            return Some((
+                undecided(format!("the probe could not load a program registering a {} callback here: {}", kind.registrar(), load_detail(&c.load))),
+                label,
+            ));
         }
         // Loaded: the listed answer, or the program's own (the probe asked
         // the calls whose answer may differ: refused for sleepability in a
@@ -250,14 +268,19 @@ impl<'a> ContextView<'a> {
             let ctx = self.contexts.iter().find(|c| matches!(&c.context, Context::Sleepable { member: m } if m == member));
             let label = "sleepable".to_string();
             return match ctx {
-                Some(c) if c.load != LoadOutcome::Loadable => Some((undecided(format!("the probe could not load member {member} sleepable: {}", load_detail(&c.load))), label)),
+                Some(c) if c.load != LoadOutcome::Loadable => {
+                    Some((undecided(format!("the probe could not load member {member} sleepable: {}", load_detail(&c.load))), label))
+                }
                 Some(c) => Some((lookup(c).unwrap_or_else(|| d.clone()), label)),
                 None => Some((d.clone(), label)),
             };
         }
         Some(()).map(|_| {
             (
-                undecided(format!("refused for sleepability (`{}`) to the probe's non-sleepable program; this sleepable program's context was not probed", d.detail())),
+                undecided(format!(
+                    "refused for sleepability (`{}`) to the probe's non-sleepable program; this sleepable program's context was not probed",
+                    d.detail()
+                )),
                 "sleepable".to_string(),
             )
         })

@@ -202,11 +202,7 @@ impl Rules {
 fn candidates<'a>(ki: &'a KernelModel, name: &str, kind: Kind, rules: Rules) -> Vec<(&'a Btf, TargetTypeId, &'a str)> {
     let ess = rules.essential(name);
     let find = |b: &'a crate::kernel::KernelBtf| -> Vec<(&'a Btf, TargetTypeId, &'a str)> {
-        b.btf
-            .by_name(ess)
-            .filter(|t| t.id >= b.btf.start_id() && kinds_compat(kind, t.kind))
-            .map(|t| (&*b.btf, TargetTypeId(t.id), b.name.as_str()))
-            .collect()
+        b.btf.by_name(ess).filter(|t| t.id >= b.btf.start_id() && kinds_compat(kind, t.kind)).map(|t| (&*b.btf, TargetTypeId(t.id), b.name.as_str())).collect()
     };
     // relo_core.c / libbpf.c `bpf_core_add_cands`: target names are compared
     // by essential name too (a kernel `foo___x` is a candidate for `foo`);
@@ -387,10 +383,16 @@ fn candidate_result(obj_btf: &Btf, r: &CoreRelo, root: crate::btf::Type<'_>, tb:
         // The target's raw spec after its first index.
         let mut path: Vec<u32> = Vec::new();
         for &i in access.steps() {
-            let Some(lt) = obj_btf.resolve(lid.0) else { ok = false; break };
+            let Some(lt) = obj_btf.resolve(lid.0) else {
+                ok = false;
+                break;
+            };
             match lt.kind {
                 Kind::Struct | Kind::Union => {
-                    let Some(lm) = lt.member(i as usize) else { ok = false; break };
+                    let Some(lm) = lt.member(i as usize) else {
+                        ok = false;
+                        break;
+                    };
                     if lm.name.is_empty() {
                         // libbpf: anonymous local members are not part of the
                         // high-level spec; the next named member is searched
@@ -414,8 +416,14 @@ fn candidate_result(obj_btf: &Btf, r: &CoreRelo, root: crate::btf::Type<'_>, tb:
                     }
                 }
                 Kind::Array => {
-                    let (Some(la), Some(tt)) = (lt.array(), tb.resolve(cur.0)) else { ok = false; break };
-                    let Some(ta) = tt.array() else { ok = false; break };
+                    let (Some(la), Some(tt)) = (lt.array(), tb.resolve(cur.0)) else {
+                        ok = false;
+                        break;
+                    };
+                    let Some(ta) = tt.array() else {
+                        ok = false;
+                        break;
+                    };
                     // relo_core.c bpf_core_spec_match / is_flex_arr: only a
                     // zero-length array that is the last member of its
                     // struct is flexible; any other is indexed in bounds.
@@ -680,7 +688,14 @@ fn resolve_cilium_per_program(ob: &Btf, obj: &BpfObject, reloc_mods: &[BTreeSet<
 /// The relocations `subset` names are grouped together (one program's:
 /// [`resolve_cilium_per_program`]); answers by position in `relos`;
 /// `reloc_mods`: [`reloc_modules`].
-fn resolve_cilium(ob: &Btf, relos: &[CoreRelo], subset: &[usize], reloc_mods: &[BTreeSet<&str>], ki: &KernelModel, modules: CiliumModules) -> Vec<Option<CoreRes>> {
+fn resolve_cilium(
+    ob: &Btf,
+    relos: &[CoreRelo],
+    subset: &[usize],
+    reloc_mods: &[BTreeSet<&str>],
+    ki: &KernelModel,
+    modules: CiliumModules,
+) -> Vec<Option<CoreRes>> {
     let mut out: Vec<Option<CoreRes>> = vec![None; relos.len()];
     let mut groups: BTreeMap<(LocalTypeId, &BTreeSet<&str>), Vec<usize>> = BTreeMap::new();
     for (i, r) in subset.iter().filter_map(|&i| relos.get(i).map(|r| (i, r))) {
@@ -788,16 +803,25 @@ pub(super) fn as_applied_by(obj: &BpfObject, core: &mut [CoreRes], loader: crate
     match loader.family() {
         Family::Libbpf => {}
         Family::Cilium => {
-            let exists_only = |k: CoreReloKind| matches!(k, CoreReloKind::FieldExists | CoreReloKind::TypeExists | CoreReloKind::EnumvalExists) || (k == CoreReloKind::TypeMatches && loader.version().minor >= 15);
+            let exists_only = |k: CoreReloKind| {
+                matches!(k, CoreReloKind::FieldExists | CoreReloKind::TypeExists | CoreReloKind::EnumvalExists)
+                    || (k == CoreReloKind::TypeMatches && loader.version().minor >= 15)
+            };
             for (c, r) in core.iter_mut().zip(&obj.core_relos) {
                 match &c.outcome {
                     CoreOutcome::MemSize(w) => {
-                        let w = w.replace("libbpf refuses to adjust a load/store of it", &format!("{loader} patches the offset without checking the access size (btf/core.go `COREFixup.Apply`)"));
+                        let w = w.replace(
+                            "libbpf refuses to adjust a load/store of it",
+                            &format!("{loader} patches the offset without checking the access size (btf/core.go `COREFixup.Apply`)"),
+                        );
                         c.outcome = CoreOutcome::Resolved(w);
                     }
                     CoreOutcome::Zero(w) if !exists_only(r.kind) => {
                         let w = w.replace(": resolves to 0", "");
-                        c.outcome = CoreOutcome::Unresolved(format!("{w}: {loader} poisons a {} without a target (btf/core.go `coreCalculateFixups`; libbpf patches 0)", r.kind));
+                        c.outcome = CoreOutcome::Unresolved(format!(
+                            "{w}: {loader} poisons a {} without a target (btf/core.go `coreCalculateFixups`; libbpf patches 0)",
+                            r.kind
+                        ));
                         c.value = None;
                     }
                     _ => {}
@@ -815,9 +839,10 @@ pub(super) fn as_applied_by(obj: &BpfObject, core: &mut [CoreRes], loader: crate
             for (i, (c, r)) in core.iter().zip(&obj.core_relos).enumerate() {
                 let why = match &c.outcome {
                     _ if r.kind == CoreReloKind::TypeMatches => Some("aya-obj `RelocationKind` has no TYPE_MATCHES: the `.BTF.ext` does not parse".to_string()),
-                    CoreOutcome::Zero(w) if matches!(r.kind, CoreReloKind::TypeIdTarget | CoreReloKind::TypeSize) => {
-                        Some(format!("{}: aya-obj `compute_type_relocation` fails (\"missing target BTF info for type\"; libbpf patches 0)", w.replace(": resolves to 0", "")))
-                    }
+                    CoreOutcome::Zero(w) if matches!(r.kind, CoreReloKind::TypeIdTarget | CoreReloKind::TypeSize) => Some(format!(
+                        "{}: aya-obj `compute_type_relocation` fails (\"missing target BTF info for type\"; libbpf patches 0)",
+                        w.replace(": resolves to 0", "")
+                    )),
                     CoreOutcome::MemSize(w) if mem.get(&(i as u32)).copied().unwrap_or(false) => Some(format!(
                         "{}: aya-obj `ComputedRelocation::apply` fails the relocation (\"original type ... has size ...\"; libbpf poisons the instruction)",
                         w.replace("; libbpf refuses to adjust a load/store of it", "")
@@ -825,9 +850,9 @@ pub(super) fn as_applied_by(obj: &BpfObject, core: &mut [CoreRes], loader: crate
                     CoreOutcome::Fatal(w) => Some(w.clone()),
                     // relocate_btf_functions: every candidate that matches
                     // must agree, with no narrowing (ConflictingCandidates).
-                    CoreOutcome::Ambiguous(w) => Some(format!(
-                        "{w}: aya-obj `relocate_btf_functions` fails (\"multiple candidate target types found with different memory layouts\")"
-                    )),
+                    CoreOutcome::Ambiguous(w) => {
+                        Some(format!("{w}: aya-obj `relocate_btf_functions` fails (\"multiple candidate target types found with different memory layouts\")"))
+                    }
                     _ => None,
                 };
                 if let Some(why) = why {
@@ -909,7 +934,16 @@ mod tests {
         (Btf::parse(Bytes::from_vec(b.build())).unwrap(), id)
     }
     fn relo(kind: CoreReloKind, type_id: TypeId, access: &str) -> CoreRelo {
-        CoreRelo { section: "x".into(), insn_off: 0, type_id: LocalTypeId(type_id), access: access.into(), spec: crate::object::btf_ext::AccessPath::parse(access), kind, path: String::new(), is_check: kind.is_check() }
+        CoreRelo {
+            section: "x".into(),
+            insn_off: 0,
+            type_id: LocalTypeId(type_id),
+            access: access.into(),
+            spec: crate::object::btf_ext::AccessPath::parse(access),
+            kind,
+            path: String::new(),
+            is_check: kind.is_check(),
+        }
     }
     /// `struct <name> { u32 a; u32 b; }` with `b` a bitfield of `b_bits` (0: none).
     fn two_fields(b: &mut Builder, name: &str, b_bits: u8) -> TypeId {
@@ -955,7 +989,8 @@ mod tests {
         let relos = [relo(CoreReloKind::FieldByteOffset, id, "0:1")];
         let unattached = [BTreeSet::new()];
         let attached = [BTreeSet::from(["mymod"])];
-        let at = |v: &str, mods: &[BTreeSet<&str>]| resolve_cilium(&lb, &relos, &[0], mods, &k, CiliumModules::of(v.parse::<Version>().unwrap())).remove(0).unwrap();
+        let at =
+            |v: &str, mods: &[BTreeSet<&str>]| resolve_cilium(&lb, &relos, &[0], mods, &k, CiliumModules::of(v.parse::<Version>().unwrap())).remove(0).unwrap();
         for (v, mods, found) in [
             ("0.11", &unattached, false),
             ("0.13", &attached, false),

@@ -36,9 +36,9 @@ pub(super) enum ExternStatus {
 /// (libbpf `find_ksym_btf_id`): its BTF, id and where.
 fn find_func<'k>(ki: &'k KernelModel, name: &str) -> Option<(&'k Btf, TargetTypeId, &'k str)> {
     // Only the modules that name it can have it (KernelModel::modules_naming).
-    std::iter::once(&ki.kernel().vmlinux).chain(ki.modules_naming(name)).find_map(|b| {
-        b.btf.by_name(name).find(|t| t.kind == Kind::Func && t.id >= b.btf.start_id()).map(|t| (&*b.btf, TargetTypeId(t.id), b.name.as_str()))
-    })
+    std::iter::once(&ki.kernel().vmlinux)
+        .chain(ki.modules_naming(name))
+        .find_map(|b| b.btf.by_name(name).find(|t| t.kind == Kind::Func && t.id >= b.btf.start_id()).map(|t| (&*b.btf, TargetTypeId(t.id), b.name.as_str())))
 }
 
 /// libbpf resolves the externs of the whole object before loading any
@@ -78,7 +78,11 @@ pub(super) fn resolve_externs<'o>(t: &Target, obj: &'o BpfObject, loader: Loader
             // question, asked only of reachable calls (`check_kfunc_call`).
             ExternKind::Kfunc => match find_func(ki, ess) {
                 None => {
-                    let how = if cilium && essential(name) != name { format!(" ({loader} looks the name up as written, with its `___` suffix: prog.go `findTargetInKernel`)") } else { String::new() };
+                    let how = if cilium && essential(name) != name {
+                        format!(" ({loader} looks the name up as written, with its `___` suffix: prog.go `findTargetInKernel`)")
+                    } else {
+                        String::new()
+                    };
                     let r = fact(R::KfuncMissing, name, format!("kfunc `{ess}` is not in this kernel{how}"));
                     if ext.weak {
                         ExternStatus::Weak(r.weak(true))
@@ -107,13 +111,18 @@ pub(super) fn resolve_externs<'o>(t: &Target, obj: &'o BpfObject, loader: Loader
                         let r = fact(
                             R::KfuncProtoMismatch,
                             name,
-                            format!("declared `{local}`, kernel has `{}` ({wher}): incompatible by {}'s rules", kproto(), if cilium { "cilium/ebpf" } else { "libbpf" }),
+                            format!(
+                                "declared `{local}`, kernel has `{}` ({wher}): incompatible by {}'s rules",
+                                kproto(),
+                                if cilium { "cilium/ebpf" } else { "libbpf" }
+                            ),
                         );
                         if cilium {
                             // linker.go `fixupKfuncs`: `btf.CheckTypeCompatibility`
                             // fails the program, weak or not.
                             let mut r = r;
-                            r.message.push_str(&format!(": {loader} refuses every program using it, weak or not (linker.go `fixupKfuncs`: incompatibleKfuncError)"));
+                            r.message
+                                .push_str(&format!(": {loader} refuses every program using it, weak or not (linker.go `fixupKfuncs`: incompatibleKfuncError)"));
                             object_reasons.push(r);
                             ExternStatus::ObjectFails
                         } else if ext.weak {
@@ -154,7 +163,9 @@ pub(super) fn resolve_externs<'o>(t: &Target, obj: &'o BpfObject, loader: Loader
                             object_reasons.push(fact(
                                 R::KsymMissing,
                                 name,
-                                format!("{why} and the extern is not weak: {fails} (`bpf_object__resolve_externs`: \"extern '{name}' (strong): not resolved\")"),
+                                format!(
+                                    "{why} and the extern is not weak: {fails} (`bpf_object__resolve_externs`: \"extern '{name}' (strong): not resolved\")"
+                                ),
                             ));
                             ExternStatus::ObjectFails
                         }
@@ -162,7 +173,9 @@ pub(super) fn resolve_externs<'o>(t: &Target, obj: &'o BpfObject, loader: Loader
                 } else {
                     match ki.find_type(ess, Kind::Var) {
                         Some(b) => ExternStatus::Ok(fact(R::KsymOk, name, format!("variable in {}", b.name))),
-                        None if ext.weak => ExternStatus::Weak(fact(R::KsymMissing, name, "kernel variable not in BTF (weak: resolves to 0)".into()).weak(true)),
+                        None if ext.weak => {
+                            ExternStatus::Weak(fact(R::KsymMissing, name, "kernel variable not in BTF (weak: resolves to 0)".into()).weak(true))
+                        }
                         None => {
                             object_reasons.push(fact(
                                 R::KsymMissing,
@@ -263,7 +276,8 @@ pub(super) fn kconfig_value(obj: &BpfObject, e: &crate::object::Extern, ki: &Ker
 pub(super) fn kconfig_missing(t: &Target, obj: &BpfObject, object_reasons: &mut Vec<Reason>) {
     let ki = t.kernel;
     for e in obj.externs.iter().filter(|e| e.kind == ExternKind::Kconfig && !e.weak) {
-        let unknown_linux = e.name.starts_with("LINUX_") && !matches!(e.name.as_str(), "LINUX_KERNEL_VERSION" | "LINUX_HAS_BPF_COOKIE" | "LINUX_HAS_SYSCALL_WRAPPER");
+        let unknown_linux =
+            e.name.starts_with("LINUX_") && !matches!(e.name.as_str(), "LINUX_KERNEL_VERSION" | "LINUX_HAS_BPF_COOKIE" | "LINUX_HAS_SYSCALL_WRAPPER");
         let unset_config = e.name.starts_with("CONFIG_") && ki.kconfig().is_some_and(|c| !c.contains_key(&e.name));
         if unknown_linux || unset_config {
             object_reasons.push(Reason::fact(

@@ -122,7 +122,11 @@ fn qdisc_member<'o>(obj: &'o BpfObject, p: &Program) -> Option<&'o str> {
 }
 
 fn refused(name: &str, ess: &str, why: String) -> Reason {
-    Reason::fact(R::KfuncNotAllowed, name, format!("kfunc `{ess}` is not allowed here: {why}; the verifier says `calling kernel function {ess} is not allowed`"))
+    Reason::fact(
+        R::KfuncNotAllowed,
+        name,
+        format!("kfunc `{ess}` is not allowed here: {why}; the verifier says `calling kernel function {ess} is not allowed`"),
+    )
 }
 
 /// The kfunc filters' refusals for the calls of `p`'s reachable code.
@@ -236,11 +240,24 @@ fn scx_allowed(member: &str) -> Option<&'static [ScxGroup]> {
         "select_cpu" | "enqueue" => &[SelectCpu, Enqueue],
         "dispatch" => &[Enqueue, Dispatch],
         "cpu_release" => &[CpuRelease],
-        "init_task" | "dump" | "cgroup_init" | "cgroup_exit" | "cgroup_prep_move" | "cgroup_cancel_move" | "cgroup_set_weight"
-        | "cgroup_set_bandwidth" | "cgroup_set_idle" | "sub_attach" | "sub_detach" | "cpu_online" | "cpu_offline" | "init" | "exit" => &[Unlocked],
+        "init_task"
+        | "dump"
+        | "cgroup_init"
+        | "cgroup_exit"
+        | "cgroup_prep_move"
+        | "cgroup_cancel_move"
+        | "cgroup_set_weight"
+        | "cgroup_set_bandwidth"
+        | "cgroup_set_idle"
+        | "sub_attach"
+        | "sub_detach"
+        | "cpu_online"
+        | "cpu_offline"
+        | "init"
+        | "exit" => &[Unlocked],
         "init_cids" => &[Unlocked, InitCids],
-        "runnable" | "running" | "stopping" | "quiescent" | "yield" | "core_sched_before" | "set_weight" | "set_cpumask" | "update_idle"
-        | "cpu_acquire" | "enable" | "disable" | "exit_task" | "dump_cpu" | "dump_task" | "tick" | "dequeue" | "cgroup_move" => &[],
+        "runnable" | "running" | "stopping" | "quiescent" | "yield" | "core_sched_before" | "set_weight" | "set_cpumask" | "update_idle" | "cpu_acquire"
+        | "enable" | "disable" | "exit_task" | "dump_cpu" | "dump_task" | "tick" | "dequeue" | "cgroup_move" => &[],
         _ => return None,
     })
 }
@@ -342,7 +359,9 @@ pub(super) fn struct_ops_sleepable(t: &Target, obj: &BpfObject, p: &Program, rs:
         return;
     }
     let check_member = "hid_bpf_ops_check_member";
-    let known = std::iter::once(&t.kernel.kernel().vmlinux).chain(t.kernel.modules_naming(check_member)).any(|kb| kb.btf.by_name(check_member).any(|ty| ty.kind == Kind::Func));
+    let known = std::iter::once(&t.kernel.kernel().vmlinux)
+        .chain(t.kernel.modules_naming(check_member))
+        .any(|kb| kb.btf.by_name(check_member).any(|ty| ty.kind == Kind::Func));
     if !known {
         return;
     }

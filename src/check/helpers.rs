@@ -6,10 +6,10 @@
 //! them is measured by the probe: [`super::probe`].
 
 use super::{Reached, Target};
+use crate::model::KernelModel;
 use crate::object::Program;
 use crate::uapi::{AttachType, ProgType};
 use crate::vocab::{Reason, ReasonKind};
-use crate::model::KernelModel;
 use std::collections::BTreeMap;
 
 /// Whether the kernel refuses a program of this type whose

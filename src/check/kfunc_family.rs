@@ -22,9 +22,9 @@
 //! This module finds the families of an object; [`super::check_object`] judges them per
 //! kernel with [`judge`].
 
-use crate::vocab::{Reason, ReasonKind};
 use crate::object::flow::{self, Oracle, Src, Val};
 use crate::object::{essential, BpfObject, ExternKind, InsnTarget};
+use crate::vocab::{Reason, ReasonKind};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One family of kfunc variants.
@@ -197,20 +197,34 @@ pub fn judge(obj: &BpfObject, fam: &Family, resolved: &dyn Fn(u32) -> bool, call
         } else {
             "no call of the family is reachable (the program loads without it)".to_string()
         };
-        return Reason::fact(ReasonKind::KfuncFamilyUnresolved, &fam.name, format!("kfunc family `{}` ({all}): no variant resolves on this kernel; {what}", fam.name))
-            .weak(!reachable);
+        return Reason::fact(
+            ReasonKind::KfuncFamilyUnresolved,
+            &fam.name,
+            format!("kfunc family `{}` ({all}): no variant resolves on this kernel; {what}", fam.name),
+        )
+        .weak(!reachable);
     }
     let bad: Vec<u32> = calls.iter().copied().filter(|&e| !resolved(e)).collect();
     if !bad.is_empty() {
         return Reason::fact(
             ReasonKind::KfuncFamilyUnresolvedCall,
             &fam.name,
-            format!("kfunc family `{}` ({all}): {} resolves, but the reachable code calls {}, which does not (a poisoned call)", fam.name, list(&ok), list(&bad)),
+            format!(
+                "kfunc family `{}` ({all}): {} resolves, but the reachable code calls {}, which does not (a poisoned call)",
+                fam.name,
+                list(&ok),
+                list(&bad)
+            ),
         );
     }
     Reason::fact(
         ReasonKind::KfuncFamilyOk,
         &fam.name,
-        format!("kfunc family `{}` ({all}): {} resolves; the reachable code calls {}", fam.name, list(&ok), if calls.is_empty() { "none".into() } else { list(&calls) }),
+        format!(
+            "kfunc family `{}` ({all}): {} resolves; the reachable code calls {}",
+            fam.name,
+            list(&ok),
+            if calls.is_empty() { "none".into() } else { list(&calls) }
+        ),
     )
 }

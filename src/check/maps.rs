@@ -108,7 +108,11 @@ pub(super) fn program(t: &Target, obj: &BpfObject, p: &Program, all: &Reached, r
             rs.push(Reason::fact(
                 ReasonKind::MapProgIncompatible,
                 &m.name,
-                format!("{} programs may not use map {} ({what}): the verifier says `{why}` (verifier.c check_map_prog_compatibility)", pt.short_name(), m.name),
+                format!(
+                    "{} programs may not use map {} ({what}): the verifier says `{why}` (verifier.c check_map_prog_compatibility)",
+                    pt.short_name(),
+                    m.name
+                ),
             ));
         }
     }

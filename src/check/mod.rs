@@ -46,12 +46,12 @@ pub mod reach;
 pub mod struct_ops;
 
 use crate::loader::{Loader, LoaderChoice};
-use alternatives::{Role, Selection};
 use crate::model::KernelModel;
 use crate::object::flow::{Flow, Src};
 use crate::object::BpfObject;
 use crate::policy::{DefaultPolicy, Policy, Requirement};
 use crate::probe::ProbeIndex;
+use alternatives::{Role, Selection};
 use externs::ExternStatus;
 use reach::{reach, Facts, Reached};
 use serde::Serialize;
@@ -117,7 +117,13 @@ pub struct CheckOptions<'p> {
 
 impl Default for CheckOptions<'_> {
     fn default() -> Self {
-        CheckOptions { explain: false, policy: &DefaultPolicy, rodata: BTreeMap::new(), loader: LoaderChoice::Fixed(Loader::default()), selection: Selection::default() }
+        CheckOptions {
+            explain: false,
+            policy: &DefaultPolicy,
+            rodata: BTreeMap::new(),
+            loader: LoaderChoice::Fixed(Loader::default()),
+            selection: Selection::default(),
+        }
     }
 }
 
@@ -427,7 +433,19 @@ fn needs_full_btf(k: ReasonKind) -> bool {
     use ReasonKind as R;
     matches!(
         k,
-        R::CoreOk | R::CoreCheckFalse | R::CoreAmbiguous | R::CoreUnresolved | R::CoreUnresolvedGuarded | R::CoreRelocationRefused | R::AttachTargetOk | R::AttachTargetMissing | R::AttachTargetNotInBtf | R::StructOpsOk | R::StructOpsTypeMissing | R::KsymOk | R::KsymMissing
+        R::CoreOk
+            | R::CoreCheckFalse
+            | R::CoreAmbiguous
+            | R::CoreUnresolved
+            | R::CoreUnresolvedGuarded
+            | R::CoreRelocationRefused
+            | R::AttachTargetOk
+            | R::AttachTargetMissing
+            | R::AttachTargetNotInBtf
+            | R::StructOpsOk
+            | R::StructOpsTypeMissing
+            | R::KsymOk
+            | R::KsymMissing
     )
 }
 

@@ -27,7 +27,9 @@ pub(super) fn availability(t: &Target, obj: &BpfObject, p: &Program, calls: &Rea
 /// Whether the probe refuses anything every instruction of the call graph
 /// (`all`) calls: only then can pruning change its verdict.
 pub(super) fn may_fail(t: &Target, obj: &BpfObject, p: &Program, all: &Reached, policy: &dyn Policy) -> bool {
-    availability(t, obj, p, all).iter().any(|r| policy.grade_requirement(&Requirement { indirect: r.indirect, ..Requirement::new(r.kind, r.weak) }) != Verdict::Loads)
+    availability(t, obj, p, all)
+        .iter()
+        .any(|r| policy.grade_requirement(&Requirement { indirect: r.indirect, ..Requirement::new(r.kind, r.weak) }) != Verdict::Loads)
 }
 
 fn reason(kind: R, name: &str, message: String) -> Reason {
@@ -96,11 +98,7 @@ impl ProbeIndex {
         if loadable.is_empty() {
             if let Some(LoadOutcome::Unsupported { message }) = loads.iter().find(|l| matches!(l, LoadOutcome::Unsupported { .. })) {
                 if loads.iter().all(|l| matches!(l, LoadOutcome::Unsupported { .. })) {
-                    rs.push(reason(
-                        R::ProgTypeUnsupported,
-                        &prog_type,
-                        format!("{labels} programs do not load on this kernel: `{message}` (probe {src})"),
-                    ));
+                    rs.push(reason(R::ProgTypeUnsupported, &prog_type, format!("{labels} programs do not load on this kernel: `{message}` (probe {src})")));
                     return rs;
                 }
             }
@@ -108,7 +106,11 @@ impl ProbeIndex {
                 LoadOutcome::Undecided { reason } => Some(reason.as_str()),
                 _ => None,
             });
-            rs.push(reason(R::ProbeUndecided, &prog_type, format!("the probe could not load {labels} programs on that machine: {}{DECIDE}", why.unwrap_or("?"))));
+            rs.push(reason(
+                R::ProbeUndecided,
+                &prog_type,
+                format!("the probe could not load {labels} programs on that machine: {}{DECIDE}", why.unwrap_or("?")),
+            ));
             return rs;
         }
         // A struct_ops member the kernel refuses to let BPF implement
@@ -145,11 +147,9 @@ impl ProbeIndex {
             let name = helper_name(*id);
             match d {
                 // A probe made without helpers (`probe --no-helpers`) measured none.
-                None if !self.probe.options.helpers => rs.push(reason(
-                    R::ProbeUndecided,
-                    &name,
-                    format!("not measured: the probe ({src}) was made without helpers{DECIDE}"),
-                )),
+                None if !self.probe.options.helpers => {
+                    rs.push(reason(R::ProbeUndecided, &name, format!("not measured: the probe ({src}) was made without helpers{DECIDE}")))
+                }
                 // Not in the probe: not in this kernel's enum bpf_func_id (check reports that).
                 None => {}
                 Some(d) => match ctx.helper(self, *id, d) {
@@ -225,14 +225,10 @@ struct MemberView<'a> {
 
 impl MemberView<'_> {
     fn helper<'b>(&'b self, pi: &'b ProbeIndex, id: u32) -> Option<&'b Decision> {
-        self.other
-            .and_then(|m| m.helpers.iter().find(|h| h.id == id).map(|h| &h.decision))
-            .or_else(|| pi.helper(self.variant, id).map(|h| &h.decision))
+        self.other.and_then(|m| m.helpers.iter().find(|h| h.id == id).map(|h| &h.decision)).or_else(|| pi.helper(self.variant, id).map(|h| &h.decision))
     }
     fn kfunc<'b>(&'b self, pi: &'b ProbeIndex, name: &str) -> Option<&'b Decision> {
-        self.other
-            .and_then(|m| m.kfuncs.iter().find(|k| k.name == name).map(|k| &k.decision))
-            .or_else(|| pi.kfunc(self.variant, name))
+        self.other.and_then(|m| m.kfuncs.iter().find(|k| k.name == name).map(|k| &k.decision)).or_else(|| pi.kfunc(self.variant, name))
     }
 }
 
@@ -382,4 +378,3 @@ fn kfunc_reason(name: &str, ess: &str, d: &Decision, label: &str, src: &str) -> 
         None => reason(R::ProbeUndecided, name, format!("not measured for {label}: {}{DECIDE}", d.detail())),
     }
 }
-

@@ -162,8 +162,16 @@ pub(super) fn reach(obj: &BpfObject, p: &Program, mut flows: Option<&mut [Option
 /// verdict, and only then is the analysis run.
 pub(super) fn may_fail(r: &Reached, facts: &Facts, ki: &KernelModel) -> bool {
     r.helpers.iter().any(|&h| !ki.has_helper(h))
-        || r.calls.iter().chain(&r.addrs).any(|&e| !matches!(facts.externs.get(e as usize).copied().flatten(), None | Some(ExternStatus::Ok(_) | ExternStatus::ObjectFails)))
-        || r.core.keys().any(|&c| matches!(facts.core.get(c as usize).map(|x| &x.outcome), Some(CoreOutcome::Unresolved(_) | CoreOutcome::Ambiguous(_) | CoreOutcome::MemSize(_) | CoreOutcome::Fatal(_))))
+        || r.calls
+            .iter()
+            .chain(&r.addrs)
+            .any(|&e| !matches!(facts.externs.get(e as usize).copied().flatten(), None | Some(ExternStatus::Ok(_) | ExternStatus::ObjectFails)))
+        || r.core.keys().any(|&c| {
+            matches!(
+                facts.core.get(c as usize).map(|x| &x.outcome),
+                Some(CoreOutcome::Unresolved(_) | CoreOutcome::Ambiguous(_) | CoreOutcome::MemSize(_) | CoreOutcome::Fatal(_))
+            )
+        })
 }
 /// `--explain`: which constant decided which branch.
 pub(super) fn explain_pruning(obj: &BpfObject, facts: &Facts, reached: &Reached) -> Vec<Reason> {

@@ -21,11 +21,7 @@ pub(super) fn types<'o>(t: &Target, obj: &'o BpfObject) -> Vec<(&'o StructOps, R
             so,
             match ki.find_type(&so.kernel_type, Kind::Struct) {
                 Some(b) => Reason::fact(ReasonKind::StructOpsOk, &so.name, format!("struct {} in {}", so.kernel_type, b.name)),
-                None => Reason::fact(
-                    ReasonKind::StructOpsTypeMissing,
-                    &so.name,
-                    format!("struct_ops type `struct {}` is not in this kernel", so.kernel_type),
-                ),
+                None => Reason::fact(ReasonKind::StructOpsTypeMissing, &so.name, format!("struct_ops type `struct {}` is not in this kernel", so.kernel_type)),
             },
         ));
     }

@@ -1,7 +1,7 @@
 //! Command `catalog`: the built-in catalog of reduced Debian kernels (list, add).
 
-use super::NarrowFormats;
 use super::common::{write_out, Out, OutputArgs};
+use super::NarrowFormats;
 use bpfabi::app::kernel;
 use bpfabi::report::Render;
 use std::path::PathBuf;
@@ -53,7 +53,18 @@ pub fn run(c: &CatalogCmd, w: Out) -> bpfabi::Result<u8> {
             let given = catalog::Provenance { suite: suite.clone(), arch: arch.clone(), flavour: flavour.clone(), version: version.clone() };
             for k in kernels {
                 let e = catalog::add(dir, k, &given)?;
-                write_out(writeln!(w, "{}: {} {} [{}] {} kfuncs, {} helpers, {} bytes (from {} bytes of BTF)", dir.display(), e.release, e.arch, e.suites.join(","), e.kfuncs, e.helpers, e.bytes, e.full_btf_bytes))?;
+                write_out(writeln!(
+                    w,
+                    "{}: {} {} [{}] {} kfuncs, {} helpers, {} bytes (from {} bytes of BTF)",
+                    dir.display(),
+                    e.release,
+                    e.arch,
+                    e.suites.join(","),
+                    e.kfuncs,
+                    e.helpers,
+                    e.bytes,
+                    e.full_btf_bytes
+                ))?;
             }
             Ok(0)
         }

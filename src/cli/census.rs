@@ -1,7 +1,7 @@
 //! Command `census` (and `census impact`, `census suggest`): usage census of real BPF programs.
 
-use super::NarrowFormats;
 use super::common::{usage, write_file, write_out, Out, OutputArgs};
+use super::NarrowFormats;
 use bpfabi::app::census::{self, CensusKernels};
 use bpfabi::census::suggest::SuggestOptions;
 use bpfabi::census::walk::CensusOptions;

@@ -1,7 +1,7 @@
 //! Command `check`: will these objects load on these kernels (with `--policy`, `--load`, `--config`).
 
-use super::NarrowFormats;
 use super::common::{objects_found, with_failed, write_out, Out, OutputArgs};
+use super::NarrowFormats;
 use bpfabi::app::check::{self, CheckSpec};
 use bpfabi::report::{Format, Render};
 use clap::Args;

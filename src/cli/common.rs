@@ -95,13 +95,7 @@ pub struct KernelArgs {
 
 impl KernelArgs {
     pub fn options(&self) -> LoadOptions {
-        LoadOptions {
-            btf_ids: self.btf_ids.clone(),
-            release: self.release.clone(),
-            modules: !self.no_modules,
-            progress: true,
-            ..LoadOptions::default()
-        }
+        LoadOptions { btf_ids: self.btf_ids.clone(), release: self.release.clone(), modules: !self.no_modules, progress: true, ..LoadOptions::default() }
     }
     /// The kernel the inputs describe; none: the running kernel.
     pub fn model(&self, inputs: &[PathBuf]) -> bpfabi::Result<KernelModel> {
@@ -183,4 +177,3 @@ pub fn write_out(r: io::Result<()>) -> bpfabi::Result<()> {
         Err(e) => Err(Error::of(ErrorKind::Write, "stdout", format!("write failed: {e}")).with_source(e)),
     }
 }
-

@@ -1,10 +1,10 @@
 //! Command `diff`: what changed in the BPF ABI between two kernels.
 
-use super::NarrowFormats;
 use super::common::{load_with, write_out, Out, OutputArgs};
+use super::NarrowFormats;
+use bpfabi::app::kernel::{self, DiffSpec, DiffText};
 use bpfabi::kernel::LoadOptions;
 use bpfabi::model::KernelModel;
-use bpfabi::app::kernel::{self, DiffSpec, DiffText};
 use bpfabi::report::{Format, Render};
 use clap::Args;
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! Command `inspect`: what BPF objects need from a kernel.
 
-use super::NarrowFormats;
 use super::common::{read_objects, with_failed, write_out, Out, OutputArgs};
+use super::NarrowFormats;
 use bpfabi::app::inspect;
 use bpfabi::report::{Format, Render};
 use clap::Args;

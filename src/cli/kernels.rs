@@ -1,7 +1,7 @@
 //! Command `kernels`: Debian kernels by name (list, resolve, fetch, prune the cache).
 
-use super::NarrowFormats;
 use super::common::{write_out, Out, OutputArgs};
+use super::NarrowFormats;
 use bpfabi::app::kernels::{self, KernelsSpec};
 use bpfabi::kernel::debian::prune::PruneOptions;
 use bpfabi::report::Render;

@@ -1,9 +1,9 @@
 //! Command `lint`: BTF health of a kernel build.
 
-use super::NarrowFormats;
 use super::common::{load_with, write_out, KernelArgs, Out, OutputArgs};
-use bpfabi::kernel::LoadOptions;
+use super::NarrowFormats;
 use bpfabi::app::kernel;
+use bpfabi::kernel::LoadOptions;
 use bpfabi::report::Render;
 use clap::Args;
 use std::path::PathBuf;

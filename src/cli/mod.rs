@@ -192,9 +192,12 @@ fn complete_help_tree(c: clap::Command) -> clap::Command {
                 .get_subcommands()
                 .filter(|k| k.get_name() != "help")
                 .map(|k| {
-                    let copy = clap::Command::new(k.get_name().to_string())
-                        .hide(k.is_hide_set())
-                        .bin_name(format!("{} help {} {}", c.get_name(), s.get_name(), k.get_name()));
+                    let copy = clap::Command::new(k.get_name().to_string()).hide(k.is_hide_set()).bin_name(format!(
+                        "{} help {} {}",
+                        c.get_name(),
+                        s.get_name(),
+                        k.get_name()
+                    ));
                     match k.get_about() {
                         Some(a) => copy.about(a.clone()),
                         None => copy,
@@ -215,7 +218,6 @@ fn complete_help_tree(c: clap::Command) -> clap::Command {
         h
     })
 }
-
 
 #[cfg(test)]
 mod tests {

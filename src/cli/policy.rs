@@ -1,8 +1,8 @@
 //! Command `policy` (init, check, compat, docs, suggest): stability manifests over kernel history.
 
 use super::census::SuggestArgs;
-use super::NarrowFormats;
 use super::common::{usage, write_out, Out, OutputArgs};
+use super::NarrowFormats;
 use bpfabi::app::policy::{self, PolicyCheckSpec};
 use bpfabi::release::Date;
 use bpfabi::report::{Format, Render};

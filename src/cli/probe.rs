@@ -1,7 +1,7 @@
 //! Command `probe`: what the running kernel's verifier allows.
 
-use super::NarrowFormats;
 use super::common::{write_file, write_out, Out, OutputArgs};
+use super::NarrowFormats;
 use bpfabi::app::kernel::ProbeReport;
 use bpfabi::report::{Format, Render};
 use clap::Args;
@@ -42,7 +42,14 @@ pub struct ProbeArgs {
 
 pub fn run(a: &ProbeArgs, w: Out) -> bpfabi::Result<u8> {
     let format = if a.detail { Format::Table } else { a.out.format("probe")? };
-    let opts = bpfabi::probe::ProbeOptions { helpers: !a.no_helpers, kfuncs: !a.no_kfuncs, full: a.full, threads: a.threads, only: a.only.clone(), btf_ids: a.btf_ids.clone() };
+    let opts = bpfabi::probe::ProbeOptions {
+        helpers: !a.no_helpers,
+        kfuncs: !a.no_kfuncs,
+        full: a.full,
+        threads: a.threads,
+        only: a.only.clone(),
+        btf_ids: a.btf_ids.clone(),
+    };
     let p = ProbeReport { probe: bpfabi::probe::run(&opts)?, detail: a.detail };
     if let Some(f) = &a.output {
         write_file(f, |fw| p.render(Format::Json, fw))?;

@@ -1,8 +1,8 @@
 //! Command `report`: static site and Markdown summary from a census and kernels.
 
-use super::NarrowFormats;
 use super::census::CensusKernelArgs;
 use super::common::{write_out, Out};
+use super::NarrowFormats;
 use bpfabi::app::census;
 use bpfabi::census::suggest::SuggestOptions;
 use bpfabi::report::Render;

@@ -1,10 +1,10 @@
 //! Command `surface`: the BPF ABI a kernel offers.
 
-use super::NarrowFormats;
 use super::common::{load_with, usage, write_out, KernelArgs, Out, OutputArgs};
+use super::NarrowFormats;
+use bpfabi::app::kernel::{self, SurfaceSelect};
 use bpfabi::kernel::LoadOptions;
 use bpfabi::model::KernelModel;
-use bpfabi::app::kernel::{self, SurfaceSelect};
 use bpfabi::report::{Format, Render};
 use clap::Args;
 use std::path::PathBuf;

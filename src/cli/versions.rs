@@ -1,7 +1,7 @@
 //! Command `versions`: fingerprints of kfuncs and named types.
 
-use super::NarrowFormats;
 use super::common::{write_out, KernelArgs, Out, OutputArgs};
+use super::NarrowFormats;
 use bpfabi::app::kernel::{self, VersionsSpec};
 use bpfabi::report::Render;
 use clap::Args;

@@ -1,7 +1,7 @@
 //! Command `vmtest`: real loads in kernels booted under QEMU; the probe the guest runs.
 
-use super::NarrowFormats;
 use super::common::{write_out, Out, OutputArgs};
+use super::NarrowFormats;
 use bpfabi::app::vmtest::{self, Event, VmtestSpec};
 use bpfabi::report::Render;
 use clap::Args;
@@ -175,7 +175,8 @@ fn progress(lines: bool) -> impl FnMut(Event) {
 /// (`None`: libbpf, linked into bpfabi).
 fn vmtest_loader(a: &VmtestArgs) -> bpfabi::Result<Option<PathBuf>> {
     use bpfabi::vmtest::external::LoaderKind;
-    let kind = LoaderKind::parse(&a.loader).ok_or_else(|| bpfabi::Error::new("--loader", format!("unknown loader `{}`; known: {}", a.loader, LoaderKind::NAMES.join(", "))))?;
+    let kind = LoaderKind::parse(&a.loader)
+        .ok_or_else(|| bpfabi::Error::new("--loader", format!("unknown loader `{}`; known: {}", a.loader, LoaderKind::NAMES.join(", "))))?;
     if kind == LoaderKind::Libbpf {
         if a.loader_bin.is_some() {
             return Err(bpfabi::Error::new("--loader-bin", "libbpf is linked into bpfabi: --loader-bin goes with --loader cilium or aya"));
@@ -183,11 +184,21 @@ fn vmtest_loader(a: &VmtestArgs) -> bpfabi::Result<Option<PathBuf>> {
         return Ok(None);
     }
     if a.compare {
-        return Err(bpfabi::Error::new("--compare", format!("check predicts libbpf's loads; with --loader {} compare the records (--jsonl) instead", a.loader)));
+        return Err(bpfabi::Error::new(
+            "--compare",
+            format!("check predicts libbpf's loads; with --loader {} compare the records (--jsonl) instead", a.loader),
+        ));
     }
-    let bin = a.loader_bin.clone().or_else(|| kind.default_binary()).ok_or_else(|| bpfabi::Error::new("--loader", "no home directory to find the loader cache in: give --loader-bin"))?;
+    let bin = a
+        .loader_bin
+        .clone()
+        .or_else(|| kind.default_binary())
+        .ok_or_else(|| bpfabi::Error::new("--loader", "no home directory to find the loader cache in: give --loader-bin"))?;
     if !bin.is_file() {
-        return Err(bpfabi::Error::new(bin.display().to_string(), format!("no {} loader binary here: build it with scripts/build-loaders, or give --loader-bin", a.loader)));
+        return Err(bpfabi::Error::new(
+            bin.display().to_string(),
+            format!("no {} loader binary here: build it with scripts/build-loaders, or give --loader-bin", a.loader),
+        ));
     }
     Ok(Some(bin))
 }

@@ -128,7 +128,9 @@ impl Config {
         let doc: toml::Table = toml::from_str(&text).map_err(|e| Error::of(ErrorKind::Malformed, &label, e.to_string()))?;
         let table = doc.get("package").and_then(|p| p.get("metadata")).and_then(|m| m.get("bpfabi"));
         let config = match table {
-            Some(t) => Config::deserialize(t.clone()).map_err(|e| Error::of(ErrorKind::Malformed, &label, format!("[package.metadata.bpfabi]: {}", e.message())))?,
+            Some(t) => {
+                Config::deserialize(t.clone()).map_err(|e| Error::of(ErrorKind::Malformed, &label, format!("[package.metadata.bpfabi]: {}", e.message())))?
+            }
             None => Config { modules: true, ..Config::default() },
         };
         Ok(config.rooted(path.parent().unwrap_or(Path::new("."))))

@@ -74,10 +74,8 @@ impl<R: std::io::Seek> std::io::Seek for Counting<'_, R> {
 /// image and the modules it boots with out of a package.
 pub fn data_tar<'a>(d: &'a [u8], origin: &str) -> Result<(String, Box<dyn Read + 'a>)> {
     let members = ar_members(d).map_err(|(o, w)| Error::new(origin, w).at(o as u64))?;
-    let (name, range) = members
-        .into_iter()
-        .find(|(n, _)| n.starts_with("data.tar"))
-        .ok_or_else(|| Error::new(origin, "not a Debian package: no data.tar member"))?;
+    let (name, range) =
+        members.into_iter().find(|(n, _)| n.starts_with("data.tar")).ok_or_else(|| Error::new(origin, "not a Debian package: no data.tar member"))?;
     let data = d.get(range).unwrap_or(&[]);
     let reader: Box<dyn Read> = match Compression::sniff(data) {
         Some(c) => decompress::reader(c, data).map_err(|e| e.in_file(format!("{origin}:{name}")))?,
@@ -89,10 +87,8 @@ pub fn data_tar<'a>(d: &'a [u8], origin: &str) -> Result<(String, Box<dyn Read +
 pub(super) fn read_deb(bytes: &Bytes, origin: &str, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<()> {
     let d = bytes.as_slice();
     let members = ar_members(d).map_err(|(o, w)| Error::new(origin, w).at(o as u64))?;
-    let (name, range) = members
-        .iter()
-        .find(|(n, _)| n.starts_with("data.tar"))
-        .ok_or_else(|| Error::new(origin, "not a Debian package: no data.tar member"))?;
+    let (name, range) =
+        members.iter().find(|(n, _)| n.starts_with("data.tar")).ok_or_else(|| Error::new(origin, "not a Debian package: no data.tar member"))?;
     let data = d.get(range.clone()).unwrap_or(&[]);
     let bar = modules::bar(opts, data.len() as u64, true);
     bar.set_prefix(short_name(origin));
@@ -102,10 +98,7 @@ pub(super) fn read_deb(bytes: &Bytes, origin: &str, opts: &LoadOptions, out: &mu
         // blocks on several threads.
         Some(Compression::Xz) => {
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
-            Box::new(
-                lzma_rust2::XzReaderMt::new(counted, false, threads)
-                    .map_err(|e| Error::new(format!("{origin}:{name}"), format!("bad xz stream: {e}")))?,
-            )
+            Box::new(lzma_rust2::XzReaderMt::new(counted, false, threads).map_err(|e| Error::new(format!("{origin}:{name}"), format!("bad xz stream: {e}")))?)
         }
         Some(c) => decompress::reader(c, counted).map_err(|e| e.in_file(format!("{origin}:{name}")))?,
         None => Box::new(counted),
@@ -247,12 +240,7 @@ pub(crate) type TarVisit<'v> = dyn FnMut(&str, u64, &mut dyn Read, TarError) -> 
 /// (decompressed on the fly, at most `max_total` bytes unpacked): `f` gets
 /// the path as stored (`./boot/...`), the size, a reader over the file and
 /// the stream's error mapper, and returns whether to go on.
-pub(crate) fn walk_data_tar(
-    d: &[u8],
-    origin: &str,
-    max_total: u64,
-    f: &mut TarVisit,
-) -> Result<()> {
+pub(crate) fn walk_data_tar(d: &[u8], origin: &str, max_total: u64, f: &mut TarVisit) -> Result<()> {
     let (name, reader) = data_tar(d, origin)?;
     walk_tar(reader.take(max_total), &format!("{origin}:{name}"), f)
 }

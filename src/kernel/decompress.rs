@@ -70,16 +70,12 @@ pub fn reader<'a, R: Read + 'a>(c: Compression, input: R) -> Result<Box<dyn Read
     Ok(match c {
         Compression::Gzip => Box::new(flate2::read::GzDecoder::new(input)),
         Compression::Xz => Box::new(lzma_rust2::XzReader::new(input, false)),
-        Compression::Zstd => Box::new(
-            ruzstd::decoding::StreamingDecoder::new(input)
-                .map_err(|e| ReadError::at(0, format!("bad zstd frame: {e}")))?,
-        ),
+        Compression::Zstd => Box::new(ruzstd::decoding::StreamingDecoder::new(input).map_err(|e| ReadError::at(0, format!("bad zstd frame: {e}")))?),
         Compression::Lz4Frame => Box::new(lz4_flex::frame::FrameDecoder::new(input)),
         Compression::Lz4Legacy => Box::new(Lz4Legacy { inner: input, buf: Vec::new(), pos: 0, started: false }),
-        Compression::Lzma => Box::new(
-            lzma_rust2::LzmaReader::new_mem_limit(input, 1 << 20, None)
-                .map_err(|e| ReadError::at(0, format!("bad lzma header: {e}")))?,
-        ),
+        Compression::Lzma => {
+            Box::new(lzma_rust2::LzmaReader::new_mem_limit(input, 1 << 20, None).map_err(|e| ReadError::at(0, format!("bad lzma header: {e}")))?)
+        }
         Compression::Bzip2 => Box::new(bzip2::read::BzDecoder::new(input)),
     })
 }
@@ -91,13 +87,14 @@ pub fn decompress(c: Compression, data: &[u8], max: u64) -> Result<Vec<u8>, Read
     let consumed = std::cell::Cell::new(0usize);
     let r = reader(c, Counting { inner: data, n: &consumed })?;
     read_capped(r, max).map_err(|e| match e {
-        CapError::TooBig => ReadError::at(0, format!("{} data decompresses to more than {max} bytes (limit)", c.name())).with_kind(crate::error::ErrorKind::TooLarge),
+        CapError::TooBig => {
+            ReadError::at(0, format!("{} data decompresses to more than {max} bytes (limit)", c.name())).with_kind(crate::error::ErrorKind::TooLarge)
+        }
         // The decoder had read up to `consumed` input bytes when it failed:
         // the bad data is at most one buffer before that offset.
-        CapError::Io(e, partial) => ReadError::at(
-            consumed.get(),
-            format!("{} data is corrupt (input read up to this offset, {partial} bytes decoded): {e}", c.name()),
-        ),
+        CapError::Io(e, partial) => {
+            ReadError::at(consumed.get(), format!("{} data is corrupt (input read up to this offset, {partial} bytes decoded): {e}", c.name()))
+        }
     })
 }
 
@@ -177,8 +174,7 @@ impl<R: Read> Read for Lz4Legacy<R> {
                 // block; read as a block length it points past the end: stop.
                 return Ok(0);
             }
-            self.buf = lz4_flex::block::decompress(&comp, LZ4_LEGACY_BLOCK)
-                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
+            self.buf = lz4_flex::block::decompress(&comp, LZ4_LEGACY_BLOCK).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
             self.pos = 0;
         }
         let src = self.buf.get(self.pos..).unwrap_or(&[]);

@@ -74,11 +74,7 @@ pub fn base_candidates(module: &Path, release: Option<&str>) -> Vec<PathBuf> {
             && a.parent().and_then(Path::parent).and_then(|p| p.file_name()).is_some_and(|n| n == "lib")
         {
             let (Some(rel), Some(lib)) = (a.file_name().and_then(|f| f.to_str()), a.parent().and_then(Path::parent)) else { continue };
-            let root = if lib.parent().and_then(|p| p.file_name()).is_some_and(|n| n == "usr") {
-                lib.parent().and_then(Path::parent)
-            } else {
-                lib.parent()
-            };
+            let root = if lib.parent().and_then(|p| p.file_name()).is_some_and(|n| n == "usr") { lib.parent().and_then(Path::parent) } else { lib.parent() };
             if let Some(root) = root {
                 out.extend(image_candidates(root, rel));
             }
@@ -155,7 +151,10 @@ pub fn btf_ids_from_image(btf: &crate::btf::Btf, root: &Path, release: &str, opt
 /// image on disk, or say once why flags are unknown and how to get them.
 pub(super) fn running_btf_ids(vmlinux: &mut KernelBtf, release: Option<&str>, opts: &LoadOptions, info: &mut LoadInfo) {
     let Some(release) = release else {
-        info.note(NoteKind::BtfIdsMissing, "KF_* flags unknown: /sys/kernel/btf has no .BTF_ids and the release is unknown; give --btf-ids FILE or the kernel image");
+        info.note(
+            NoteKind::BtfIdsMissing,
+            "KF_* flags unknown: /sys/kernel/btf has no .BTF_ids and the release is unknown; give --btf-ids FILE or the kernel image",
+        );
         return;
     };
     let how = format!("give --btf-ids FILE (`objcopy -O binary --only-section=.BTF_ids vmlinux FILE`) or the image (`bpfabi surface /boot/vmlinuz-{release}`)");

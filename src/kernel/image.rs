@@ -10,7 +10,6 @@ use crate::error::{Error, ErrorKind, ReadError, Result};
 use object::{Object, ObjectSection, ObjectSymbol};
 use std::path::Path;
 
-
 /// Read a vmlinux or module ELF: its `.BTF`, `.BTF_ids` and release.
 pub(super) fn read_elf(bytes: Bytes, origin: &str, path: &Path, out: &mut Vec<Piece>) -> Result<()> {
     let data = bytes.as_slice();
@@ -31,10 +30,7 @@ pub(super) fn read_elf(bytes: Bytes, origin: &str, path: &Path, out: &mut Vec<Pi
     let modinfo = section(".modinfo");
     let info = |key: &str| -> Option<String> {
         let m = modinfo.as_ref()?;
-        m.as_slice()
-            .split(|&b| b == 0)
-            .filter_map(|kv| std::str::from_utf8(kv).ok())
-            .find_map(|kv| kv.strip_prefix(key).map(str::to_string))
+        m.as_slice().split(|&b| b == 0).filter_map(|kv| std::str::from_utf8(kv).ok()).find_map(|kv| kv.strip_prefix(key).map(str::to_string))
     };
     let Some(btf) = section(".BTF") else {
         if is_module {
@@ -92,14 +88,10 @@ pub(super) fn bzimage_payload(d: &[u8]) -> Result<Option<(Compression, usize, us
     let start = pm_start.checked_add(payload_off).ok_or_else(|| ReadError::at(0x248, "payload offset overflows"))?;
     let end = start.checked_add(payload_len).ok_or_else(|| ReadError::at(0x24c, "payload length overflows"))?;
     if end > d.len() || payload_len == 0 {
-        return Err(ReadError::at(
-            0x248,
-            format!("bzImage payload [{start:#x}, {end:#x}) is outside the {:#x}-byte file", d.len()),
-        ));
+        return Err(ReadError::at(0x248, format!("bzImage payload [{start:#x}, {end:#x}) is outside the {:#x}-byte file", d.len())));
     }
-    let c = Compression::sniff(d.get(start..end).unwrap_or(&[])).ok_or_else(|| {
-        ReadError::at(start, "expected a gzip, xz, zstd, lz4, lzma or bzip2 payload in the bzImage")
-    })?;
+    let c = Compression::sniff(d.get(start..end).unwrap_or(&[]))
+        .ok_or_else(|| ReadError::at(start, "expected a gzip, xz, zstd, lz4, lzma or bzip2 payload in the bzImage"))?;
     let release = u16_at(0x20e).and_then(|p| {
         let s = d.get(p as usize + 0x200..)?;
         let end = s.iter().position(|&b| b == 0 || b == b' ')?;

@@ -19,9 +19,9 @@ mod find;
 mod image;
 pub mod module_names;
 mod modules;
-mod tree;
 pub mod rawimage;
 pub mod source;
+mod tree;
 
 pub use find::{btf_ids_from_image, image_candidates, ImageLookup};
 pub use source::{BtfInput, KernelSource, Resolver};
@@ -204,7 +204,8 @@ impl Kernel {
     pub fn first_of_kind(&self, kind: crate::btf::Kind, names: &[&str]) -> Vec<Option<(usize, crate::btf::TypeId)>> {
         let mut found = vec![None; names.len()];
         for (bi, kb) in self.btfs().enumerate() {
-            let (at, left): (Vec<usize>, Vec<&str>) = names.iter().enumerate().filter(|&(i, _)| found.get(i).is_some_and(Option::is_none)).map(|(i, &n)| (i, n)).unzip();
+            let (at, left): (Vec<usize>, Vec<&str>) =
+                names.iter().enumerate().filter(|&(i, _)| found.get(i).is_some_and(Option::is_none)).map(|(i, &n)| (i, n)).unzip();
             if left.is_empty() {
                 break;
             }
@@ -307,7 +308,9 @@ impl LoadOptions {
 /// Check a release given by the user (`--release`): `major.minor` first,
 /// then only characters `uname -r` strings use.
 pub fn validate_release(r: &str) -> Result<Release> {
-    let bad = |why: &str| Error::of(ErrorKind::NotFound, "--release", format!("`{r}` is not a kernel release ({why}); expected e.g. 6.1.0-56-amd64 or 6.12.117+deb13-amd64"));
+    let bad = |why: &str| {
+        Error::of(ErrorKind::NotFound, "--release", format!("`{r}` is not a kernel release ({why}); expected e.g. 6.1.0-56-amd64 or 6.12.117+deb13-amd64"))
+    };
     if r.is_empty() || r.len() > 64 {
         return Err(bad("empty or longer than 64 characters"));
     }
@@ -720,7 +723,11 @@ fn read_input(path: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<(
         }
         // A module given by itself must have BTF.
         Some(Piece::NoBtf(m)) if single => {
-            return Err(Error::of(ErrorKind::NoBtfSection, m.origin.clone(), "module ELF has no .BTF section (kernel built without CONFIG_DEBUG_INFO_BTF_MODULES?)"));
+            return Err(Error::of(
+                ErrorKind::NoBtfSection,
+                m.origin.clone(),
+                "module ELF has no .BTF section (kernel built without CONFIG_DEBUG_INFO_BTF_MODULES?)",
+            ));
         }
         _ => {}
     }
@@ -729,15 +736,7 @@ fn read_input(path: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<(
 
 /// Classify bytes by content and turn them into pieces. `depth` bounds
 /// nested containers (a compressed file holding a compressed file...).
-fn read_bytes(
-    bytes: Bytes,
-    origin: &str,
-    path: &Path,
-    dir: Option<&Path>,
-    opts: &LoadOptions,
-    out: &mut Vec<Piece>,
-    depth: u32,
-) -> Result<()> {
+fn read_bytes(bytes: Bytes, origin: &str, path: &Path, dir: Option<&Path>, opts: &LoadOptions, out: &mut Vec<Piece>, depth: u32) -> Result<()> {
     if depth > 4 {
         return Err(Error::of(ErrorKind::TooLarge, origin, "too many nested containers"));
     }
@@ -746,15 +745,12 @@ fn read_bytes(
         // Raw BTF: a base if it stands on its own, else split BTF of a module.
         let btf_ids = sibling_btf_ids(path);
         match opts.parse_btf(bytes.clone()) {
-            Ok(btf) => out.push(Piece::Vmlinux { btf: Box::new(btf), btf_ids, release: dir.and_then(meta_release), origin: origin.to_string(), running: false }),
-            Err(e) => out.push(Piece::Module {
-                name: module_name_from_path(path),
-                btf: bytes,
-                btf_ids,
-                origin: origin.to_string(),
-                release: None,
-                base_err: Some(e),
-            }),
+            Ok(btf) => {
+                out.push(Piece::Vmlinux { btf: Box::new(btf), btf_ids, release: dir.and_then(meta_release), origin: origin.to_string(), running: false })
+            }
+            Err(e) => {
+                out.push(Piece::Module { name: module_name_from_path(path), btf: bytes, btf_ids, origin: origin.to_string(), release: None, base_err: Some(e) })
+            }
         }
         return Ok(());
     }
@@ -801,10 +797,7 @@ fn read_bytes(
     Err(Error::of(
         ErrorKind::WrongInput,
         origin,
-        format!(
-            "not a kernel input: expected raw BTF, a vmlinux/module ELF, a compressed kernel image or a .deb; found bytes {}",
-            head.join(" ")
-        ),
+        format!("not a kernel input: expected raw BTF, a vmlinux/module ELF, a compressed kernel image or a .deb; found bytes {}", head.join(" ")),
     )
     .at(0))
 }
@@ -852,13 +845,7 @@ fn read_dir(dir: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<()> 
         // when it is a link or the file system does not say.
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || (!t.is_dir() && e.path().is_file())))
         .map(|e| e.path())
-        .filter(|p| {
-            if sysfs {
-                p.file_name().is_some_and(|f| f != "vmlinux")
-            } else {
-                p.extension().is_some_and(|e| e == "btf")
-            }
-        })
+        .filter(|p| if sysfs { p.file_name().is_some_and(|f| f != "vmlinux") } else { p.extension().is_some_and(|e| e == "btf") })
         .collect();
     entries.sort();
     for p in entries {

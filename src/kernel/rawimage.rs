@@ -213,10 +213,7 @@ pub(super) fn read(
 /// Why a flat image gave no BTF, for the error message.
 pub fn no_btf_error(d: &[u8], release: Option<&str>) -> ReadError {
     let which = release.map(|r| format!(" (Linux {r})")).unwrap_or_default();
-    ReadError::at(
-        0,
-        format!("kernel image{which} of {} bytes holds no BTF: the kernel was built without CONFIG_DEBUG_INFO_BTF", d.len()),
-    )
+    ReadError::at(0, format!("kernel image{which} of {} bytes holds no BTF: the kernel was built without CONFIG_DEBUG_INFO_BTF", d.len()))
 }
 
 #[cfg(test)]

@@ -145,7 +145,9 @@ impl Resolver {
                     Ok(r) => Ok(BtfInput::Path(r.dir.ok_or_else(|| Error::new(&r.name, "resolved but not extracted"))?)),
                     Err(e) => match debian::catalog_release(name) {
                         Some(release) => Ok(BtfInput::Catalog(release)),
-                        None if self.only_catalog => Err(Error::of(ErrorKind::NotFound, name.to_string(), "not in the built-in catalog (`bpfabi catalog list`)")),
+                        None if self.only_catalog => {
+                            Err(Error::of(ErrorKind::NotFound, name.to_string(), "not in the built-in catalog (`bpfabi catalog list`)"))
+                        }
                         None => Err(e),
                     },
                 }
@@ -205,7 +207,9 @@ impl Resolver {
                 catalog_label(release),
                 "a reduced kernel of the built-in catalog has no image to boot: give the kernel's package or its debian: name",
             )),
-            KernelSource::Running => Err(Error::of(ErrorKind::WrongInput, SYSFS_BTF, "the running kernel cannot be booted in a VM: give a kernel package, image or debian: name")),
+            KernelSource::Running => {
+                Err(Error::of(ErrorKind::WrongInput, SYSFS_BTF, "the running kernel cannot be booted in a VM: give a kernel package, image or debian: name"))
+            }
         }
     }
 }

@@ -25,9 +25,8 @@ fn module_roots(dir: &Path) -> [PathBuf; 2] {
 /// directories in `lib/modules/`.
 pub(super) fn releases(dir: &Path) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    let names = |d: &Path| -> Vec<String> {
-        std::fs::read_dir(d).map(|r| r.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect()).unwrap_or_default()
-    };
+    let names =
+        |d: &Path| -> Vec<String> { std::fs::read_dir(d).map(|r| r.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect()).unwrap_or_default() };
     for n in names(&dir.join("boot")) {
         if let Some(r) = n.strip_prefix("vmlinuz-").or_else(|| n.strip_prefix("vmlinux-")) {
             out.insert(r.to_string());
@@ -51,15 +50,15 @@ pub(super) fn read_tree(dir: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) ->
     let release = match &opts.release {
         Some(r) if found.contains(r) || (is_root && running.as_ref() == Some(r)) => r.clone(),
         Some(r) => {
-            return Err(Error::new(
-                origin,
-                format!("no kernel {r} in this tree (it holds: {})", if found.is_empty() { "none".into() } else { join(&found) }),
-            ))
+            return Err(Error::new(origin, format!("no kernel {r} in this tree (it holds: {})", if found.is_empty() { "none".into() } else { join(&found) })))
         }
         None if found.len() == 1 => found.iter().next().cloned().unwrap_or_default(),
         None if is_root && found.is_empty() => running.clone().unwrap_or_default(),
         None if found.is_empty() => {
-            return Err(Error::new(origin, "no kernel here: expected boot/vmlinuz-RELEASE or lib/modules/RELEASE/ (an unpacked kernel package or a root file system)"))
+            return Err(Error::new(
+                origin,
+                "no kernel here: expected boot/vmlinuz-RELEASE or lib/modules/RELEASE/ (an unpacked kernel package or a root file system)",
+            ))
         }
         None => return Err(Error::new(origin, format!("several kernels in this tree ({}): pick one with --release", join(&found)))),
     };

@@ -30,13 +30,7 @@ pub fn decode(sec: &str) -> Option<SectionDesc> {
     // (`FEntry::load(fn_name, &btf)`); the name after `/` is only a label,
     // which by convention is the target.
     let traced = |prog: ProgType, attach: Option<AttachType>, sleepable: bool| {
-        Some(SectionDesc {
-            prog_type: Some(prog),
-            attach,
-            target: second.filter(|t| !t.is_empty()).map(str::to_string),
-            sleepable,
-            autoload_off: false,
-        })
+        Some(SectionDesc { prog_type: Some(prog), attach, target: second.filter(|t| !t.is_empty()).map(str::to_string), sleepable, autoload_off: false })
     };
     match kind {
         "kprobe" | "kretprobe" => traced(P::Kprobe, None, false),
@@ -115,9 +109,7 @@ pub fn decode(sec: &str) -> Option<SectionDesc> {
 /// aya-obj `EbpfSectionKind::from_name`: sections aya never reads as
 /// programs, whatever their flags.
 pub fn is_special_section(name: &str) -> bool {
-    ["license", "version", "maps", ".maps", ".text", ".bss", ".data", ".rodata"].iter().any(|p| name.starts_with(p))
-        || name == ".BTF"
-        || name == ".BTF.ext"
+    ["license", "version", "maps", ".maps", ".text", ".bss", ".data", ".rodata"].iter().any(|p| name.starts_with(p)) || name == ".BTF" || name == ".BTF.ext"
 }
 
 /// The map types aya wraps (aya/src/bpf.rs `parse_map`): any other type

@@ -151,9 +151,7 @@ pub fn decode(sec: &str, minor: u16) -> SectionDesc {
     for &(spec, ty, attach, sleepable, has_target) in RULES {
         let Some(extra) = match_section_name(sec, spec) else { continue };
         // struct_ops: "Ignore any extra for struct_ops to match libbpf".
-        let target = (has_target && ty != ProgType::StructOps)
-            .then(|| extra.split('+').next().unwrap_or("").to_string())
-            .filter(|t| !t.is_empty());
+        let target = (has_target && ty != ProgType::StructOps).then(|| extra.split('+').next().unwrap_or("").to_string()).filter(|t| !t.is_empty());
         return SectionDesc { prog_type: Some(ty), attach, target, sleepable, autoload_off };
     }
     unknown

@@ -57,7 +57,12 @@ pub fn infer(obj: &BpfObject) -> Inference {
     if stem.ends_with("_bpfel") || stem.ends_with("_bpfeb") {
         vote(&mut family, &mut why, Family::Cilium, format!("file name `{base}` follows bpf2go's <stem>_bpfel.o/_bpfeb.o"));
     }
-    let rust = obj.functions.iter().map(|f| f.name.as_str()).chain(obj.maps.iter().map(|m| m.name.as_str())).find(|n| n.starts_with("_ZN") || n.starts_with("_R") || *n == "rust_begin_unwind");
+    let rust = obj
+        .functions
+        .iter()
+        .map(|f| f.name.as_str())
+        .chain(obj.maps.iter().map(|m| m.name.as_str()))
+        .find(|n| n.starts_with("_ZN") || n.starts_with("_R") || *n == "rust_begin_unwind");
     if let Some(n) = rust {
         vote(&mut family, &mut why, Family::Aya, format!("Rust symbol `{n}`"));
     }

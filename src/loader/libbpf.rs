@@ -18,11 +18,35 @@ use crate::uapi::{AttachType, ProgType};
 
 /// `section_defs` entries of libbpf v1.7.0 that v0.8.0 does not have.
 const AFTER_0_8: &[&str] = &[
-    "cgroup/connect_unix", "cgroup/getpeername_unix", "cgroup/getsockname_unix", "cgroup/recvmsg_unix", "cgroup/sendmsg_unix",
-    "fsession+", "fsession.s+", "kprobe.session+", "kretsyscall+", "ksyscall+", "lsm_cgroup+", "netfilter", "netkit/peer",
-    "netkit/primary", "sk_skb/verdict", "struct_ops.s+", "tc/egress", "tc/ingress", "tcx/egress", "tcx/ingress", "uprobe.multi+",
-    "uprobe.multi.s+", "uprobe.s+", "uprobe.session+", "uprobe.session.s+", "uretprobe.multi+", "uretprobe.multi.s+",
-    "uretprobe.s+", "usdt.s+",
+    "cgroup/connect_unix",
+    "cgroup/getpeername_unix",
+    "cgroup/getsockname_unix",
+    "cgroup/recvmsg_unix",
+    "cgroup/sendmsg_unix",
+    "fsession+",
+    "fsession.s+",
+    "kprobe.session+",
+    "kretsyscall+",
+    "ksyscall+",
+    "lsm_cgroup+",
+    "netfilter",
+    "netkit/peer",
+    "netkit/primary",
+    "sk_skb/verdict",
+    "struct_ops.s+",
+    "tc/egress",
+    "tc/ingress",
+    "tcx/egress",
+    "tcx/ingress",
+    "uprobe.multi+",
+    "uprobe.multi.s+",
+    "uprobe.s+",
+    "uprobe.session+",
+    "uprobe.session.s+",
+    "uretprobe.multi+",
+    "uretprobe.multi.s+",
+    "uretprobe.s+",
+    "usdt.s+",
 ];
 
 /// v0.8.0 definitions without `SEC_SLOPPY_PFX` (exact in every mode).
@@ -64,7 +88,8 @@ mod tests {
 
     #[test]
     fn sloppy_prefixes_in_0_x() {
-        for (sec, ty) in [("xdp_prog", ProgType::Xdp), ("socket1", ProgType::SocketFilter), ("sk_skb1", ProgType::SkSkb), ("classifier_x", ProgType::SchedCls)] {
+        for (sec, ty) in [("xdp_prog", ProgType::Xdp), ("socket1", ProgType::SocketFilter), ("sk_skb1", ProgType::SkSkb), ("classifier_x", ProgType::SchedCls)]
+        {
             assert_eq!(decode(sec, 0).prog_type, Some(ty), "{sec}");
             assert_eq!(decode(sec, 1).prog_type, None, "{sec}");
         }

@@ -51,7 +51,9 @@ impl std::str::FromStr for Version {
         match (major, minor) {
             (Some(major), Some(minor)) if it.next().is_none() => match patch {
                 None => Ok(Version { major, minor, patch: None }),
-                Some(p) => num(Some(p)).map(|p| Version { major, minor, patch: Some(p) }).ok_or_else(|| format!("`{s}` is not a version (MAJOR.MINOR[.PATCH])")),
+                Some(p) => {
+                    num(Some(p)).map(|p| Version { major, minor, patch: Some(p) }).ok_or_else(|| format!("`{s}` is not a version (MAJOR.MINOR[.PATCH])"))
+                }
             },
             _ => Err(format!("`{s}` is not a version (MAJOR.MINOR[.PATCH])")),
         }
@@ -113,14 +115,34 @@ impl Family {
     /// accepted), oldest first; the last is the default.
     pub fn known(self) -> &'static [Version] {
         const LIBBPF: &[Version] = &[
-            Version::new(0, 5), Version::new(0, 6), Version::new(0, 7), Version::new(0, 8),
-            Version::new(1, 0), Version::new(1, 1), Version::new(1, 2), Version::new(1, 3),
-            Version::new(1, 4), Version::new(1, 5), Version::new(1, 6), Version::new(1, 7),
+            Version::new(0, 5),
+            Version::new(0, 6),
+            Version::new(0, 7),
+            Version::new(0, 8),
+            Version::new(1, 0),
+            Version::new(1, 1),
+            Version::new(1, 2),
+            Version::new(1, 3),
+            Version::new(1, 4),
+            Version::new(1, 5),
+            Version::new(1, 6),
+            Version::new(1, 7),
         ];
         const CILIUM: &[Version] = &[
-            Version::new(0, 9), Version::new(0, 10), Version::new(0, 11), Version::new(0, 12), Version::new(0, 13),
-            Version::new(0, 14), Version::new(0, 15), Version::new(0, 16), Version::new(0, 17), Version::new(0, 18),
-            Version::new(0, 19), Version::new(0, 20), Version::new(0, 21), Version::new(0, 22),
+            Version::new(0, 9),
+            Version::new(0, 10),
+            Version::new(0, 11),
+            Version::new(0, 12),
+            Version::new(0, 13),
+            Version::new(0, 14),
+            Version::new(0, 15),
+            Version::new(0, 16),
+            Version::new(0, 17),
+            Version::new(0, 18),
+            Version::new(0, 19),
+            Version::new(0, 20),
+            Version::new(0, 21),
+            Version::new(0, 22),
         ];
         const AYA: &[Version] = &[Version::new(0, 13), Version::new(0, 14)];
         match self {
@@ -266,7 +288,8 @@ impl Loader {
     pub fn reread(&self, obj: &BpfObject) -> BpfObject {
         let mut o = obj.clone();
         for p in &mut o.programs {
-            let d = self.decode_section(&p.section).unwrap_or(SectionDesc { prog_type: None, attach: None, target: None, sleepable: false, autoload_off: false });
+            let d =
+                self.decode_section(&p.section).unwrap_or(SectionDesc { prog_type: None, attach: None, target: None, sleepable: false, autoload_off: false });
             p.prog_type = d.prog_type;
             p.expected_attach = d.attach;
             p.attach_target = d.target;
@@ -396,8 +419,12 @@ impl Loader {
             // fails ("inner map ... not supported").
             if m.is_map_in_map() && !m.inner_map {
                 let (who, how) = match self {
-                    Loader::Libbpf { .. } => (self.to_string(), "libbpf.c `bpf_object__create_map`: map-in-map without inner map needs bpf_map__set_inner_map_fd"),
-                    Loader::CiliumEbpf { .. } => (self.to_string(), "map.go `newMapWithOptions`: \"ArrayOfMaps requires InnerMap\" unless user space sets MapSpec.InnerMap"),
+                    Loader::Libbpf { .. } => {
+                        (self.to_string(), "libbpf.c `bpf_object__create_map`: map-in-map without inner map needs bpf_map__set_inner_map_fd")
+                    }
+                    Loader::CiliumEbpf { .. } => {
+                        (self.to_string(), "map.go `newMapWithOptions`: \"ArrayOfMaps requires InnerMap\" unless user space sets MapSpec.InnerMap")
+                    }
                     Loader::Aya { .. } => (self.to_string(), "aya creates map-in-maps without an inner map fd; the kernel refuses the create (EINVAL)"),
                 };
                 out.push(hit(ReasonKind::MapInnerMissing, format!("map-in-map `{}` declares no inner map: {who} cannot create it ({how})", m.name)));
@@ -620,9 +647,18 @@ impl Loader {
             };
             if let Some((msg, per_program)) = why {
                 match per_program {
-                    None => out.push(Finding { rule: ReasonKind::StructOpsUnsupportedByLoader, subject: so.name.clone(), message: format!("struct_ops map `{}`: {msg}", so.name), program: None }),
+                    None => out.push(Finding {
+                        rule: ReasonKind::StructOpsUnsupportedByLoader,
+                        subject: so.name.clone(),
+                        message: format!("struct_ops map `{}`: {msg}", so.name),
+                        program: None,
+                    }),
                     Some(()) => {
-                        for p in obj.programs.iter().filter(|p| p.prog_type == Some(ProgType::StructOps) && (so.programs.is_empty() || so.programs.contains(&p.name))) {
+                        for p in obj
+                            .programs
+                            .iter()
+                            .filter(|p| p.prog_type == Some(ProgType::StructOps) && (so.programs.is_empty() || so.programs.contains(&p.name)))
+                        {
                             out.push(Finding {
                                 rule: ReasonKind::StructOpsUnsupportedByLoader,
                                 subject: so.name.clone(),
@@ -721,7 +757,10 @@ mod tests {
     #[test]
     fn parse_choices() {
         assert_eq!("libbpf".parse::<LoaderChoice>(), Ok(LoaderChoice::Fixed(Loader::Libbpf { version: Version::new(1, 7) })));
-        assert_eq!("cilium:0.22.0".parse::<LoaderChoice>(), Ok(LoaderChoice::Fixed(Loader::CiliumEbpf { version: Version { major: 0, minor: 22, patch: Some(0) } })));
+        assert_eq!(
+            "cilium:0.22.0".parse::<LoaderChoice>(),
+            Ok(LoaderChoice::Fixed(Loader::CiliumEbpf { version: Version { major: 0, minor: 22, patch: Some(0) } }))
+        );
         assert_eq!("aya:0.14".parse::<LoaderChoice>().map(|c| matches!(c, LoaderChoice::Fixed(Loader::Aya { .. }))), Ok(true));
         assert_eq!("auto".parse::<LoaderChoice>(), Ok(LoaderChoice::Auto));
         let e = "bcc".parse::<LoaderChoice>().unwrap_err();

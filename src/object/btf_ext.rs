@@ -103,7 +103,6 @@ impl CoreReloKind {
     }
 }
 
-
 /// Compare with the JSON spelling (`kind == "kfunc_removed"`).
 impl PartialEq<str> for CoreReloKind {
     fn eq(&self, o: &str) -> bool {
@@ -213,9 +212,10 @@ fn ext_records(d: &[u8], e: Endian, btf: &Btf, hdr_len: usize, field: usize, nam
         return Ok(());
     }
     let start = hdr_len.checked_add(off).ok_or_else(|| ReadError::at(field, "offset overflow"))?;
-    let end = start.checked_add(len).filter(|&x| x <= d.len()).ok_or_else(|| {
-        ReadError::at(field, format!("{name} section [{start:#x}, +{len:#x}) runs past the end ({:#x} bytes)", d.len()))
-    })?;
+    let end = start
+        .checked_add(len)
+        .filter(|&x| x <= d.len())
+        .ok_or_else(|| ReadError::at(field, format!("{name} section [{start:#x}, +{len:#x}) runs past the end ({:#x} bytes)", d.len())))?;
     let rec_size = u32_at(start)? as usize;
     if rec_size < 16 {
         return Err(ReadError::at(start, format!("expected {name} record size >= 16, found {rec_size}")));
@@ -301,7 +301,6 @@ pub fn line_infos(d: &[u8], e: Endian, btf: &Btf) -> Result<Vec<LineInfo>, ReadE
 pub fn line_at<'a>(lines: &'a [LineInfo], section: &str, insn_off: u32) -> Option<&'a LineInfo> {
     lines.iter().filter(|l| l.section == section && l.insn_off <= insn_off).max_by_key(|l| l.insn_off)
 }
-
 
 fn type_label(btf: &Btf, id: TypeId) -> String {
     let Some(t) = btf.ty(id) else { return format!("<type {id}>") };

@@ -91,7 +91,6 @@ impl std::fmt::Display for ExternKind {
     }
 }
 
-
 /// Compare with the JSON spelling (`kind == "kfunc_removed"`).
 impl PartialEq<str> for ExternKind {
     fn eq(&self, o: &str) -> bool {
@@ -494,8 +493,16 @@ pub fn unknown_rodata<'a>(objects: &[BpfObject], names: impl IntoIterator<Item =
     if unknown.is_empty() {
         return Ok(());
     }
-    let have = if known.is_empty() { "the objects have no .rodata variables".to_string() } else { format!("their .rodata variables: {}", known.into_iter().collect::<Vec<_>>().join(", ")) };
-    Err(Error::of(crate::error::ErrorKind::NotFound, "--rodata", format!("no object has a .rodata variable {}; {have}", unknown.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))))
+    let have = if known.is_empty() {
+        "the objects have no .rodata variables".to_string()
+    } else {
+        format!("their .rodata variables: {}", known.into_iter().collect::<Vec<_>>().join(", "))
+    };
+    Err(Error::of(
+        crate::error::ErrorKind::NotFound,
+        "--rodata",
+        format!("no object has a .rodata variable {}; {have}", unknown.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")),
+    ))
 }
 
 impl BpfObject {
@@ -509,10 +516,7 @@ impl BpfObject {
     /// match of one of six strings)? libbpf passes "" when the object has
     /// no `license` section.
     pub fn gpl_compatible(&self) -> bool {
-        matches!(
-            self.license.as_deref(),
-            Some("GPL" | "GPL v2" | "GPL and additional rights" | "Dual BSD/GPL" | "Dual MIT/GPL" | "Dual MPL/GPL")
-        )
+        matches!(self.license.as_deref(), Some("GPL" | "GPL v2" | "GPL and additional rights" | "Dual BSD/GPL" | "Dual MIT/GPL" | "Dual MPL/GPL"))
     }
 }
 
@@ -689,7 +693,9 @@ pub fn parse(bytes: &Bytes, path: &str) -> Result<BpfObject> {
             let mut target = InsnTarget::None;
             match rel.get(&off) {
                 Some((Some(s), _, _)) => target = InsnTarget::Symbol(*s as u32),
-                Some((None, Some(ts), addr)) if op == BPF_LD_IMM64 && !file.section_by_index(object::SectionIndex(*ts)).is_ok_and(|x| x.kind() == SectionKind::Text) => {
+                Some((None, Some(ts), addr))
+                    if op == BPF_LD_IMM64 && !file.section_by_index(object::SectionIndex(*ts)).is_ok_and(|x| x.kind() == SectionKind::Text) =>
+                {
                     target = InsnTarget::Data { section: *ts as u32, offset: addr.wrapping_add(imm as i64) };
                 }
                 _ => {}

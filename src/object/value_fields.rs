@@ -64,9 +64,7 @@ impl fmt::Display for ValueField {
 /// union: none.
 pub fn of_value(btf: &Btf, value: TypeId) -> BTreeSet<ValueField> {
     let Some(t) = btf.resolve(value).filter(|t| matches!(t.kind, Kind::Struct | Kind::Union)) else { return BTreeSet::new() };
-    t.members()
-        .filter_map(|m| btf.ty(m.ty).filter(|mt| mt.kind == Kind::Struct).and_then(|mt| ValueField::of_name(mt.name())))
-        .collect()
+    t.members().filter_map(|m| btf.ty(m.ty).filter(|mt| mt.kind == Kind::Struct).and_then(|mt| ValueField::of_name(mt.name()))).collect()
 }
 
 #[cfg(test)]

@@ -111,7 +111,6 @@ impl Serialize for Code {
     }
 }
 
-
 /// What a finding is about; the string form is stable (JSON, docs/lint.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -155,7 +154,6 @@ impl LintCode {
         LintCode::ModuleBtfMissing,
     ];
 }
-
 
 /// Any finding code a `Policy` grades: a policy finding (`P013`) or a lint
 /// finding (`type_conflict`). The manifest's `[grades]` table is keyed by

@@ -79,7 +79,6 @@ pub fn header(m: &Manifest) -> String {
     s
 }
 
-
 /// The compat block of one kfunc (`None`: not deprecated or renamed, or no
 /// replacement). `declared` collects names already declared.
 pub fn snippet(m: &Manifest, name: &str, declared: &mut std::collections::BTreeSet<String>) -> Option<String> {
@@ -124,7 +123,11 @@ pub fn snippet(m: &Manifest, name: &str, declared: &mut std::collections::BTreeS
         }
     }
     let (Some(o), Some(n)) = (old, new) else {
-        let _ = writeln!(s, "/* no wrapper: the manifest has no prototype of {} (run `bpfabi policy check --fix`) */", if e.facts.prototype.is_none() { name } else { &repl });
+        let _ = writeln!(
+            s,
+            "/* no wrapper: the manifest has no prototype of {} (run `bpfabi policy check --fix`) */",
+            if e.facts.prototype.is_none() { name } else { &repl }
+        );
         return Some(s);
     };
     let named = n.params.iter().all(|p| !p.1.is_empty());
@@ -215,7 +218,10 @@ mod tests {
     #[test]
     fn prototypes() {
         let p = parse_proto("struct task_struct *bpf_task_acquire(struct task_struct *p)").unwrap();
-        assert_eq!((p.ret.as_str(), p.name.as_str(), p.params.clone()), ("struct task_struct *", "bpf_task_acquire", vec![("struct task_struct *p".into(), "p".into())]));
+        assert_eq!(
+            (p.ret.as_str(), p.name.as_str(), p.params.clone()),
+            ("struct task_struct *", "bpf_task_acquire", vec![("struct task_struct *p".into(), "p".into())])
+        );
         let p = parse_proto("int bpf_wq_set_callback_impl(struct bpf_wq *wq, int (*callback_fn)(void *, int *, void *), unsigned int flags)").unwrap();
         assert_eq!(p.params.len(), 3);
         assert_eq!(p.params[1].1, "");

@@ -275,7 +275,8 @@ pub fn build(m: &Manifest, labels: &[String], o: &Outcome) -> Site {
             .map(|f| Flag { meaning: crate::kflags::FLAGS.iter().find(|d| d.name == f).map(|d| d.meaning.to_string()).unwrap_or_default(), name: f })
             .collect();
         let releases: Vec<String> = o.presence.get(n).map(|p| p.iter().zip(labels).filter(|(x, _)| **x).map(|(_, l)| l.clone()).collect()).unwrap_or_default();
-        let timeline = o.timeline.get(n).map(|v| v.iter().map(|(r, k, d)| Event { release: r.clone(), kind: k.clone(), detail: d.clone() }).collect()).unwrap_or_default();
+        let timeline =
+            o.timeline.get(n).map(|v| v.iter().map(|(r, k, d)| Event { release: r.clone(), kind: k.clone(), detail: d.clone() }).collect()).unwrap_or_default();
         let deprecated = decisions.deprecated_since.is_some() || decisions.removal_not_before.is_some();
         let compat = super::compat::snippet(m, n, &mut Default::default());
         let findings = o.findings.iter().filter(|f| f.kfunc.as_deref() == Some(n.as_str())).map(super::findings::line).collect();

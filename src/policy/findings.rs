@@ -3,8 +3,8 @@
 
 pub use super::codes::Code;
 use super::codes::{Circumstance, Observation};
-use super::Policy;
 use super::manifest::{Action, Loc, PolicyKind};
+use super::Policy;
 use serde::Serialize;
 use serde_json::json;
 use std::io::{self, Write};
@@ -191,7 +191,11 @@ pub fn text(w: &mut dyn Write, kernels: &[String], f: &[Finding]) -> io::Result<
     }
     let record: Vec<&Finding> = f.iter().filter(|x| summarised(x) && x.code == Code::FactsToRecord).collect();
     if !record.is_empty() {
-        writeln!(w, "warn[P019]: {} kfuncs have facts to record from these kernels (removals, fingerprint ranges): run `bpfabi policy check --fix`", record.len())?;
+        writeln!(
+            w,
+            "warn[P019]: {} kfuncs have facts to record from these kernels (removals, fingerprint ranges): run `bpfabi policy check --fix`",
+            record.len()
+        )?;
     }
     writeln!(w, "{}", summary_line(counts(f)))
 }

@@ -5,8 +5,8 @@
 //! manifest as a [`Policy`] ([`ManifestPolicy`]), plus the lifecycle checks
 //! (deprecations, windows, waivers, facts).
 
-use super::findings::{Code, Finding};
 use super::codes::Circumstance;
+use super::findings::{Code, Finding};
 use super::manifest::{self, Action, FactVersion, Facts, Manifest, PolicyKind};
 use super::{DefaultPolicy, Policy, Requirement, Subject};
 use crate::check::Verdict;
@@ -59,7 +59,13 @@ fn snapshot(m: &KernelModel) -> BTreeMap<String, Seen> {
     let mut out = BTreeMap::new();
     for k in &m.surface().kfuncs {
         let (p, d) = v.kfuncs.get(&(k.name.clone(), k.module.clone())).copied().unwrap_or((0, 0));
-        out.entry(k.name.clone()).or_insert(Seen { module: k.module.clone(), c_proto: k.proto.clone(), flags: k.flags_known.then(|| k.flags.clone()), proto: crate::versions::hex(p), deep: crate::versions::hex(d) });
+        out.entry(k.name.clone()).or_insert(Seen {
+            module: k.module.clone(),
+            c_proto: k.proto.clone(),
+            flags: k.flags_known.then(|| k.flags.clone()),
+            proto: crate::versions::hex(p),
+            deep: crate::versions::hex(d),
+        });
     }
     out
 }
@@ -168,10 +174,16 @@ impl<'a> History<'a> {
 pub fn renames(kernels: &[KernelModel]) -> BTreeMap<String, String> {
     let dopts = diff::DiffOptions::default();
     let diffs: Vec<diff::Diff> = std::thread::scope(|s| {
-        let hs: Vec<_> = kernels.windows(2).filter_map(|w| match w {
-            [a, b] => { let dopts = &dopts; Some(s.spawn(move || diff::diff(a, b, dopts, &DefaultPolicy))) }
-            _ => None,
-        }).collect();
+        let hs: Vec<_> = kernels
+            .windows(2)
+            .filter_map(|w| match w {
+                [a, b] => {
+                    let dopts = &dopts;
+                    Some(s.spawn(move || diff::diff(a, b, dopts, &DefaultPolicy)))
+                }
+                _ => None,
+            })
+            .collect();
         hs.into_iter().filter_map(|h| h.join().ok()).collect()
     });
     let mut out = BTreeMap::new();
@@ -327,9 +339,7 @@ impl ManifestPolicy<'_> {
         let (code, action, why) = match kind {
             PolicyKind::Removed | PolicyKind::Renamed => match m.removal(name, &self.release) {
                 Removal::NotDeprecated => (Code::RemovedWithoutDeprecation, tier.action(PolicyKind::RemovedWithoutDeprecation), None),
-                Removal::TooEarly(w) => {
-                    (Code::RemovedBeforeWindow, tier.action(PolicyKind::RemovedWithoutDeprecation).max(tier.action(kind)), Some(w))
-                }
+                Removal::TooEarly(w) => (Code::RemovedBeforeWindow, tier.action(PolicyKind::RemovedWithoutDeprecation).max(tier.action(kind)), Some(w)),
                 Removal::Ok(w) => (Code::Change, tier.action(kind), Some(w)),
             },
             k => (Code::Change, tier.action(k), None),
@@ -414,7 +424,12 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
         let hs: Vec<_> = (1..kernels.len())
             .filter_map(|i| {
                 let (old, new) = (kernels.get(i - 1)?, kernels.get(i)?);
-                let pol = ManifestPolicy { manifest: m, release: h.label(i).to_string(), new_helpers: h.helpers.get(i).cloned().unwrap_or_default(), old_helpers: h.helpers.get(i - 1).cloned().unwrap_or_default() };
+                let pol = ManifestPolicy {
+                    manifest: m,
+                    release: h.label(i).to_string(),
+                    new_helpers: h.helpers.get(i).cloned().unwrap_or_default(),
+                    old_helpers: h.helpers.get(i - 1).cloned().unwrap_or_default(),
+                };
                 let dopts = &dopts;
                 Some(s.spawn(move || (i, diff::diff(old, new, dopts, &pol))))
             })
@@ -456,10 +471,13 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
                         let seen_absent = (j + 1..i).any(|k| h.knows(k, old.module.as_deref()));
                         if old.proto != cur.proto && seen_absent {
                             out.push(
-                                Finding::observed(Code::NameReused, format!("removed after {}, back in {rel} with another prototype (fingerprint {} -> {})", h.label(j), old.proto, cur.proto))
-                                    .kfunc(&c.name)
-                                    .at(&rel)
-                                    .loc(m.kfuncs.get(&c.name).map(|e| &e.loc)),
+                                Finding::observed(
+                                    Code::NameReused,
+                                    format!("removed after {}, back in {rel} with another prototype (fingerprint {} -> {})", h.label(j), old.proto, cur.proto),
+                                )
+                                .kfunc(&c.name)
+                                .at(&rel)
+                                .loc(m.kfuncs.get(&c.name).map(|e| &e.loc)),
                             );
                         }
                     }
@@ -501,10 +519,13 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
                 let recorded = m.kfuncs.get(name).is_some_and(|e| e.facts.versions.iter().any(|v| v.from == rel && v.deep == sb.deep));
                 if !recorded {
                     out.push(
-                        Finding::observed(Code::SilentChange, format!("deep fingerprint {} -> {}: a type the prototype reaches changed; nothing recorded", sa.deep, sb.deep))
-                            .kfunc(name)
-                            .at(&rel)
-                            .loc(m.kfuncs.get(name).map(|e| &e.loc)),
+                        Finding::observed(
+                            Code::SilentChange,
+                            format!("deep fingerprint {} -> {}: a type the prototype reaches changed; nothing recorded", sa.deep, sb.deep),
+                        )
+                        .kfunc(name)
+                        .at(&rel)
+                        .loc(m.kfuncs.get(name).map(|e| &e.loc)),
                     );
                 }
             }
@@ -518,8 +539,11 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
                     let (a, c) = (crate::kflags::names(1 << b, vo), crate::kflags::names(1 << b, vn));
                     if a != c {
                         out.push(
-                            Finding::observed(Code::FlagBitReused, format!("KF_* bit {b} means {} in {} and {} in {rel}", a.join(","), h.label(i - 1), c.join(",")))
-                                .at(&rel),
+                            Finding::observed(
+                                Code::FlagBitReused,
+                                format!("KF_* bit {b} means {} in {} and {} in {rel}", a.join(","), h.label(i - 1), c.join(",")),
+                            )
+                            .at(&rel),
                         );
                     }
                 }
@@ -547,7 +571,11 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
         let tomb = e.facts.removed_in.is_some() || e.facts.renamed_to.is_some() || e.facts.became.is_some();
         if !names.contains(n.as_str()) && !tomb && !after_history(e.facts.first_release.as_deref(), newest) {
             let hint = crate::versions::closest(n, names.iter().copied()).map(|c| format!("; did you mean `{c}`?")).unwrap_or_default();
-            out.push(Finding::observed(Code::StaleEntry, format!("in no kernel of the history and not a tombstone (no removed_in){hint}")).kfunc(n).loc(Some(&e.loc)));
+            out.push(
+                Finding::observed(Code::StaleEntry, format!("in no kernel of the history and not a tombstone (no removed_in){hint}"))
+                    .kfunc(n)
+                    .loc(Some(&e.loc)),
+            );
         }
         let d = &e.decisions;
         if let Some(dep) = &d.deprecated_since {
@@ -559,7 +587,11 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
                 missing.push("reason");
             }
             if !missing.is_empty() {
-                out.push(Finding::observed(Code::DeprecationIncomplete, format!("deprecated since {dep} without {}", missing.join(" or "))).kfunc(n).loc(Some(&e.loc)));
+                out.push(
+                    Finding::observed(Code::DeprecationIncomplete, format!("deprecated since {dep} without {}", missing.join(" or ")))
+                        .kfunc(n)
+                        .loc(Some(&e.loc)),
+                );
             }
             // A kfunc no kernel of the history has (its subsystem not built
             // there): its replacement cannot be judged either.
@@ -568,16 +600,22 @@ pub fn check(m: &Manifest, kernels: &[KernelModel], labels: &[String], opts: &Ch
                 let in_kernels = last.is_some_and(|s| s.contains_key(r)) || h.helpers.last().is_some_and(|hs| hs.contains(r));
                 if !in_kernels {
                     out.push(
-                        Finding::observed(Code::ReplacementProblem, format!("replacement `{r}` is not in the newest kernel ({})", labels.last().map(String::as_str).unwrap_or("?")))
-                            .when(Circumstance::ReplacementMissing)
-                            .kfunc(n)
-                            .loc(Some(&e.loc)),
+                        Finding::observed(
+                            Code::ReplacementProblem,
+                            format!("replacement `{r}` is not in the newest kernel ({})", labels.last().map(String::as_str).unwrap_or("?")),
+                        )
+                        .when(Circumstance::ReplacementMissing)
+                        .kfunc(n)
+                        .loc(Some(&e.loc)),
                     );
                 } else if m.tier_rank(m.tier_name(r)) > m.tier_rank(m.tier_name(n)) {
                     out.push(
-                        Finding::observed(Code::ReplacementProblem, format!("replacement `{r}` is less stable (tier {}) than `{n}` (tier {})", m.tier_name(r), m.tier_name(n)))
-                            .kfunc(n)
-                            .loc(Some(&e.loc)),
+                        Finding::observed(
+                            Code::ReplacementProblem,
+                            format!("replacement `{r}` is less stable (tier {}) than `{n}` (tier {})", m.tier_name(r), m.tier_name(n)),
+                        )
+                        .kfunc(n)
+                        .loc(Some(&e.loc)),
                     );
                 }
             }
@@ -655,11 +693,17 @@ fn only_additions(recorded: &Facts, merged: &Facts) -> bool {
     let (rv, mv) = (&recorded.versions, &merged.versions);
     let prefix = mv.len() >= rv.len()
         && rv.iter().zip(mv).enumerate().all(|(i, (r, m))| {
-            r == m || (i + 1 == rv.len() && r.from == m.from && r.proto == m.proto && r.deep == m.deep && manifest::release_cmp(&r.to, &m.to) == std::cmp::Ordering::Less)
+            r == m
+                || (i + 1 == rv.len()
+                    && r.from == m.from
+                    && r.proto == m.proto
+                    && r.deep == m.deep
+                    && manifest::release_cmp(&r.to, &m.to) == std::cmp::Ordering::Less)
         });
     // Later releases seen (ranges extended or added, a removal): the last-known values may follow them.
     let newer = mv != rv || (recorded.removed_in.is_none() && merged.removed_in.is_some());
-    let last_known = |a: &Facts, b: &Facts| newer || (kept(&a.prototype, &b.prototype) && kept(&a.module, &b.module) && (a.flags.is_none() || a.flags == b.flags));
+    let last_known =
+        |a: &Facts, b: &Facts| newer || (kept(&a.prototype, &b.prototype) && kept(&a.module, &b.module) && (a.flags.is_none() || a.flags == b.flags));
     prefix
         && kept(&recorded.first_release, &merged.first_release)
         && kept(&recorded.removed_in, &merged.removed_in)
@@ -718,9 +762,12 @@ fn apply_waivers(m: &Manifest, out: &mut Vec<Finding>, opts: &CheckOptions, newe
         }
         if expired {
             extra.push(
-                Finding::observed(Code::WaiverExpired, format!("waiver for {} {} at {} expired on {}", w.kfunc, w.change, w.release, w.expires.as_deref().unwrap_or("?")))
-                    .kfunc(&w.kfunc)
-                    .loc(Some(&w.loc)),
+                Finding::observed(
+                    Code::WaiverExpired,
+                    format!("waiver for {} {} at {} expired on {}", w.kfunc, w.change, w.release, w.expires.as_deref().unwrap_or("?")),
+                )
+                .kfunc(&w.kfunc)
+                .loc(Some(&w.loc)),
             );
         } else if !matched && !after_history(Some(&w.release), newest) {
             extra.push(

@@ -141,8 +141,19 @@ mod tests {
     #[test]
     fn fewer_kernels_keep_the_recorded_history() {
         // Recorded over 6.1 .. 7.3.4, removed in 7.4; kernels given: 6.12.117 and 6.18.44.
-        let rec = Facts { first_release: Some("6.1".into()), removed_in: Some("7.4".into()), prototype: "int f(void)".parse().ok(), versions: vec![v("6.1", "6.12.95", "a"), v("6.12.117", "7.3.4", "b")], ..Facts::default() };
-        let comp = Facts { first_release: Some("6.12.117".into()), prototype: "int f(void)".parse().ok(), versions: vec![v("6.12.117", "6.18.44", "b")], ..Facts::default() };
+        let rec = Facts {
+            first_release: Some("6.1".into()),
+            removed_in: Some("7.4".into()),
+            prototype: "int f(void)".parse().ok(),
+            versions: vec![v("6.1", "6.12.95", "a"), v("6.12.117", "7.3.4", "b")],
+            ..Facts::default()
+        };
+        let comp = Facts {
+            first_release: Some("6.12.117".into()),
+            prototype: "int f(void)".parse().ok(),
+            versions: vec![v("6.12.117", "6.18.44", "b")],
+            ..Facts::default()
+        };
         let l = labels(&["6.12.117", "6.18.44"]);
         let m = merge(&rec, &comp, Given { labels: &l, known: &[true, true] });
         assert_eq!(m, rec);
@@ -158,7 +169,12 @@ mod tests {
         assert_eq!(m.first_release.as_deref(), Some("6.12.95"));
         assert_eq!(m.versions, vec![v("6.12.95", "6.12.95", "a")]);
         // A new kernel with another fingerprint extends the record; an absent one is a removal.
-        let comp = Facts { first_release: Some("6.1".into()), removed_in: Some("7.2".into()), versions: vec![v("6.1", "6.1", "a"), v("6.18", "6.18", "c")], ..Facts::default() };
+        let comp = Facts {
+            first_release: Some("6.1".into()),
+            removed_in: Some("7.2".into()),
+            versions: vec![v("6.1", "6.1", "a"), v("6.18", "6.18", "c")],
+            ..Facts::default()
+        };
         let l = labels(&["6.1", "6.18", "7.2"]);
         let m = merge(&rec, &comp, Given { labels: &l, known: &[true, true, true] });
         assert_eq!(m.versions, vec![v("6.1", "6.12.95", "a"), v("6.18", "6.18", "c")]);
@@ -179,7 +195,12 @@ mod tests {
     #[test]
     fn a_kernel_without_the_module_says_nothing() {
         let rec = Facts { first_release: Some("6.1".into()), module: Some("tcp_bbr".into()), versions: vec![v("6.1", "7.3", "a")], ..Facts::default() };
-        let comp = Facts { first_release: Some("6.12.117".into()), module: Some("tcp_bbr".into()), versions: vec![v("6.12.117", "6.12.117", "a")], ..Facts::default() };
+        let comp = Facts {
+            first_release: Some("6.12.117".into()),
+            module: Some("tcp_bbr".into()),
+            versions: vec![v("6.12.117", "6.12.117", "a")],
+            ..Facts::default()
+        };
         let l = labels(&["6.12.117", "6.18"]);
         let m = merge(&rec, &comp, Given { labels: &l, known: &[true, false] });
         assert_eq!(m, rec);

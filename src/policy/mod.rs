@@ -204,7 +204,9 @@ impl Policy for DefaultPolicy {
     fn grade_requirement(&self, r: &Requirement) -> Verdict {
         use ReasonKind::*;
         match r.kind {
-            MapTypeOk | StructOpsOk | AttachTargetOk | HelperOk | KfuncOk | KsymOk | KsymTypeless | CoreOk | CoreCheckFalse | CoreZero | BranchPruned => Verdict::Loads,
+            MapTypeOk | StructOpsOk | AttachTargetOk | HelperOk | KfuncOk | KsymOk | KsymTypeless | CoreOk | CoreCheckFalse | CoreZero | BranchPruned => {
+                Verdict::Loads
+            }
             // Probe facts: a refusal fails the program unless measured on
             // another attach target; an availability never measured (no
             // probe, an undecided answer, no variant) is unknown: never a
@@ -220,7 +222,9 @@ impl Policy for DefaultPolicy {
             KfuncNotProbed if r.weak => Verdict::Warns,
             KfuncNotProbed => Verdict::Unknown,
             HelperNotAllowed | KfuncNotAllowed if r.indirect => Verdict::Warns,
-            AttachTargetNotInBtf | AttachTargetSetAtRuntime | CoreUnresolvedGuarded | DependsOnRodata | NotCheckedReducedKernel | MapSizedByUserSpace => Verdict::Warns,
+            AttachTargetNotInBtf | AttachTargetSetAtRuntime | CoreUnresolvedGuarded | DependsOnRodata | NotCheckedReducedKernel | MapSizedByUserSpace => {
+                Verdict::Warns
+            }
             // libbpf: a missing weak extern resolves to 0 (kfunc calls are
             // poisoned, `bpf_ksym_exists()` is false), and so does a weak
             // kfunc whose prototype is incompatible

@@ -40,7 +40,9 @@ pub fn unknown_entries(m: &Manifest, kernels: &[KernelModel]) -> Vec<(Finding, O
             continue;
         }
         let hint = crate::versions::closest(n, names.iter().copied()).map(|c| format!("; did you mean `{c}`?")).unwrap_or_default();
-        let f = Finding::observed(Code::StaleEntry, format!("manifest entry `{n}` names no kfunc of the kernels checked and records no facts{hint}")).kfunc(n).loc(Some(&e.loc));
+        let f = Finding::observed(Code::StaleEntry, format!("manifest entry `{n}` names no kfunc of the kernels checked and records no facts{hint}"))
+            .kfunc(n)
+            .loc(Some(&e.loc));
         let loc = Some(SarifLoc { uri: e.loc.file.clone(), line: e.loc.line, column: e.loc.column });
         out.push((f, loc));
     }
@@ -128,7 +130,11 @@ pub fn deprecations(m: &Manifest, objects: &[BpfObject], kernels: &[KernelModel]
                                 Some(r) => format!("removed in {r}"),
                                 None => format!("gone as announced for {}", announced.unwrap_or("?")),
                             };
-                            let f = Finding::new(Code::UseOfRemoved, level, format!("`{k}` is {why} and the target kernel {label} lacks it: the program fails to load [{at}]"))
+                            let f = Finding::new(
+                                Code::UseOfRemoved,
+                                level,
+                                format!("`{k}` is {why} and the target kernel {label} lacks it: the program fails to load [{at}]"),
+                            )
                             .kfunc(k)
                             .at(&label);
                             out.push((f, loc.clone()));

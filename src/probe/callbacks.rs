@@ -71,26 +71,73 @@ fn program_btf() -> Vec<u8> {
     let info = |kind: u32, vlen: u32| (kind << 24) | vlen;
     let words: Vec<u32> = vec![
         // [1] int: signed, 32 bits
-        n_int, info(1, 0), 4, (1 << 24) | 32,
+        n_int,
+        info(1, 0),
+        4,
+        (1 << 24) | 32,
         // [2] u64
-        n_u64, info(1, 0), 8, 64,
+        n_u64,
+        info(1, 0),
+        8,
+        64,
         // [3] u64[2]
-        0, info(3, 0), 0, 2, INT_ID, 2,
+        0,
+        info(3, 0),
+        0,
+        2,
+        INT_ID,
+        2,
         // [4] struct bpf_wq { u64 __opaque[2]; }
-        n_wq, info(4, 1), 16, n_opaque, 3, 0,
+        n_wq,
+        info(4, 1),
+        16,
+        n_opaque,
+        3,
+        0,
         // [5] struct bpf_timer { u64 __opaque[2]; }
-        n_timer, info(4, 1), 16, n_opaque, 3, 0,
+        n_timer,
+        info(4, 1),
+        16,
+        n_opaque,
+        3,
+        0,
         // [6] struct bpf_task_work { u64 __opaque; }
-        n_tw, info(4, 1), 8, n_opaque, 2, 0,
+        n_tw,
+        info(4, 1),
+        8,
+        n_opaque,
+        2,
+        0,
         // [7] [8] [9] struct { struct bpf_wq v; } ...
-        0, info(4, 1), 16, n_v, 4, 0,
-        0, info(4, 1), 16, n_v, 5, 0,
-        0, info(4, 1), 8, n_v, 6, 0,
+        0,
+        info(4, 1),
+        16,
+        n_v,
+        4,
+        0,
+        0,
+        info(4, 1),
+        16,
+        n_v,
+        5,
+        0,
+        0,
+        info(4, 1),
+        8,
+        n_v,
+        6,
+        0,
         // [10] int (void)
-        0, info(13, 0), INT_ID,
+        0,
+        info(13, 0),
+        INT_ID,
         // [11] main (global), [12] cb (static)
-        n_main, info(12, 1), 10,
-        n_cb, info(12, 0), 10,
+        n_main,
+        info(12, 1),
+        10,
+        n_cb,
+        info(12, 0),
+        10,
     ];
     let types: Vec<u8> = words.iter().flat_map(|w| w.to_ne_bytes()).collect();
     let mut out = Vec::with_capacity(24 + types.len() + strs.len());
@@ -107,9 +154,14 @@ fn program_btf() -> Vec<u8> {
 /// How a kind registers its callback on this kernel.
 enum Registrar {
     /// kfuncs (vmlinux BTF ids): `bpf_wq_init`, `bpf_wq_set_callback[_impl]`.
-    Wq { init: u32, set: u32 },
+    Wq {
+        init: u32,
+        set: u32,
+    },
     /// `bpf_task_work_schedule_signal[_impl]`.
-    TaskWork { schedule: u32 },
+    TaskWork {
+        schedule: u32,
+    },
     Timer,
     Loop,
 }
@@ -139,11 +191,12 @@ fn has_helper(env: &Env, name: &str) -> bool {
 
 fn registrar(env: &Env, kind: CallbackKind) -> Option<Registrar> {
     match kind {
-        CallbackKind::Wq => Some(Registrar::Wq {
-            init: vmlinux_kfunc(env, &["bpf_wq_init"])?,
-            set: vmlinux_kfunc(env, &["bpf_wq_set_callback", "bpf_wq_set_callback_impl"])?,
-        }),
-        CallbackKind::TaskWork => Some(Registrar::TaskWork { schedule: vmlinux_kfunc(env, &["bpf_task_work_schedule_signal", "bpf_task_work_schedule_signal_impl"])? }),
+        CallbackKind::Wq => {
+            Some(Registrar::Wq { init: vmlinux_kfunc(env, &["bpf_wq_init"])?, set: vmlinux_kfunc(env, &["bpf_wq_set_callback", "bpf_wq_set_callback_impl"])? })
+        }
+        CallbackKind::TaskWork => {
+            Some(Registrar::TaskWork { schedule: vmlinux_kfunc(env, &["bpf_task_work_schedule_signal", "bpf_task_work_schedule_signal_impl"])? })
+        }
         CallbackKind::Timer => has_helper(env, "BPF_FUNC_timer_set_callback").then_some(Registrar::Timer),
         CallbackKind::Loop => has_helper(env, "BPF_FUNC_loop").then_some(Registrar::Loop),
     }
@@ -322,9 +375,11 @@ pub(super) fn add(env: &Env, out: &mut [VariantResult]) -> usize {
     let sleep_refused: std::collections::HashSet<(bool, String)> = out
         .iter()
         .flat_map(|v| {
-            v.helpers.iter().filter(|h| classify::sleep_refusal(&h.decision)).map(|h| (false, h.name.clone())).chain(
-                v.kfuncs.iter().filter(|k| classify::sleep_refusal(&k.decision)).map(|k| (true, k.name.clone())),
-            )
+            v.helpers
+                .iter()
+                .filter(|h| classify::sleep_refusal(&h.decision))
+                .map(|h| (false, h.name.clone()))
+                .chain(v.kfuncs.iter().filter(|k| classify::sleep_refusal(&k.decision)).map(|k| (true, k.name.clone())))
         })
         .collect();
     let func_info = |cb: u32| vec![[0, MAIN_FUNC_ID], [cb, CB_FUNC_ID]];
@@ -496,7 +551,15 @@ fn absorb(
 
 /// List candidate `c`'s answer `d` in the callback context of variant `vi`
 /// when its availability differs from the variant's.
-fn record(env: &Env, out: &[VariantResult], ctx: &mut std::collections::BTreeMap<(usize, u8), ContextResult>, vi: usize, kind: CallbackKind, c: Cand, d: super::Decision) {
+fn record(
+    env: &Env,
+    out: &[VariantResult],
+    ctx: &mut std::collections::BTreeMap<(usize, u8), ContextResult>,
+    vi: usize,
+    kind: CallbackKind,
+    c: Cand,
+    d: super::Decision,
+) {
     let Some(v) = out.get(vi) else { return };
     let Some(cr) = ctx.get_mut(&(vi, kind as u8)).filter(|cr| cr.load == LoadOutcome::Loadable) else { return };
     match c {
@@ -521,16 +584,21 @@ pub(super) fn sleepable_members(env: &Env, out: &mut [VariantResult]) -> usize {
     // (variant, member name, candidate or None for the trivial program)
     let mut of: Vec<(usize, String, Option<Cand>)> = Vec::new();
     for (vi, v) in out.iter().enumerate().filter(|(_, v)| v.load == LoadOutcome::Loadable && !v.variant.sleepable) {
-        let (Some(ops), Some(own), Some(own_idx)) = (v.variant.attach_btf.as_ref().map(|a| a.name.as_str()), v.variant.struct_ops_member.as_deref(), v.variant.attach_type_id) else {
+        let (Some(ops), Some(own), Some(own_idx)) =
+            (v.variant.attach_btf.as_ref().map(|a| a.name.as_str()), v.variant.struct_ops_member.as_deref(), v.variant.attach_type_id)
+        else {
             continue;
         };
-        let members = std::iter::once((own.to_string(), own_idx, None)).chain(v.members.iter().filter(|m| m.load == LoadOutcome::Loadable).map(|m| (m.member.clone(), m.index, Some(m))));
+        let members = std::iter::once((own.to_string(), own_idx, None))
+            .chain(v.members.iter().filter(|m| m.load == LoadOutcome::Loadable).map(|m| (m.member.clone(), m.index, Some(m))));
         for (name, index, m) in members {
             let prologue = super::refs::member_prologue(env.kernel, env.kfuncs, env.stubs, ops, &name);
             // The member's own answers: the variant's, where the member lists none.
             let refused = |c: &Cand| match (c, m) {
                 (Cand::Helper(id), Some(m)) => m.helpers.iter().find(|h| h.id == *id).map(|h| classify::sleep_refusal(&h.decision)),
-                (Cand::Kfunc(k), Some(m)) => env.kfuncs.get(*k).and_then(|kf| m.kfuncs.iter().find(|x| x.name == kf.name)).map(|x| classify::sleep_refusal(&x.decision)),
+                (Cand::Kfunc(k), Some(m)) => {
+                    env.kfuncs.get(*k).and_then(|kf| m.kfuncs.iter().find(|x| x.name == kf.name)).map(|x| classify::sleep_refusal(&x.decision))
+                }
                 _ => None,
             };
             let cands: Vec<Cand> = candidates(env, v, |_| true)
@@ -538,7 +606,9 @@ pub(super) fn sleepable_members(env: &Env, out: &mut [VariantResult]) -> usize {
                 .filter(|c| {
                     refused(c).unwrap_or_else(|| match c {
                         Cand::Helper(id) => v.helpers.iter().any(|h| h.id == *id && classify::sleep_refusal(&h.decision)),
-                        Cand::Kfunc(k) => env.kfuncs.get(*k).is_some_and(|kf| v.kfuncs.iter().any(|x| x.name == kf.name && classify::sleep_refusal(&x.decision))),
+                        Cand::Kfunc(k) => {
+                            env.kfuncs.get(*k).is_some_and(|kf| v.kfuncs.iter().any(|x| x.name == kf.name && classify::sleep_refusal(&x.decision)))
+                        }
                     })
                 })
                 .collect();

@@ -124,9 +124,8 @@ pub fn helper(r: &LoadResult) -> Decision {
 pub fn kfunc(r: &LoadResult) -> Decision {
     // "calling kernel function X is not allowed" but not the unrelated
     // "... is not allowed" of argument checks: only lines about the call.
-    let refusal = r.log.lines().map(str::trim).find(|l| {
-        KFUNC_REFUSAL.in_line(l) && (!l.ends_with(" is not allowed") || l.starts_with("calling kernel function "))
-    });
+    let refusal =
+        r.log.lines().map(str::trim).find(|l| KFUNC_REFUSAL.in_line(l) && (!l.ends_with(" is not allowed") || l.starts_with("calling kernel function ")));
     if let Some(l) = refusal {
         return Decision::VerifierRejectedNotAllowed { message: l.to_string() };
     }

@@ -109,23 +109,28 @@ pub(super) struct Job {
 
 /// Make the loads of `jobs` (`parallel_loads`); results in job order.
 pub(super) fn run_jobs(jobs: &[Job], kern_version: u32, threads: usize) -> Vec<LoadResult> {
-    super::parallel_loads(jobs.len(), threads, |n, log| {
-        let Some(j) = jobs.get(n) else { return LoadResult { loaded: false, errno: -1, log: "no such job".into() } };
-        let spec = LoadSpec {
-            prog_type: j.prog_type,
-            expected_attach_type: j.expected_attach_type,
-            prog_flags: j.flags,
-            attach_btf_id: j.attach_btf_id,
-            attach_btf_obj_fd: j.attach_btf_obj_fd,
-            kern_version,
-            gpl: true,
-            insns: &j.insns,
-            fd_array: &j.fd_array,
-            prog_btf_fd: j.btf.as_ref().map_or(0, |b| b.0),
-            func_info: j.btf.as_ref().map_or(&[][..], |b| &b.1[..]),
-        };
-        sys::prog_load(&spec, log)
-    }, || LoadResult { loaded: false, errno: -1, log: "worker thread failed".into() })
+    super::parallel_loads(
+        jobs.len(),
+        threads,
+        |n, log| {
+            let Some(j) = jobs.get(n) else { return LoadResult { loaded: false, errno: -1, log: "no such job".into() } };
+            let spec = LoadSpec {
+                prog_type: j.prog_type,
+                expected_attach_type: j.expected_attach_type,
+                prog_flags: j.flags,
+                attach_btf_id: j.attach_btf_id,
+                attach_btf_obj_fd: j.attach_btf_obj_fd,
+                kern_version,
+                gpl: true,
+                insns: &j.insns,
+                fd_array: &j.fd_array,
+                prog_btf_fd: j.btf.as_ref().map_or(0, |b| b.0),
+                func_info: j.btf.as_ref().map_or(&[][..], |b| &b.1[..]),
+            };
+            sys::prog_load(&spec, log)
+        },
+        || LoadResult { loaded: false, errno: -1, log: "worker thread failed".into() },
+    )
 }
 
 /// The iterator targets of a kernel: `bpf_iter_<target>` FUNCs whose first
@@ -265,7 +270,10 @@ fn iter_target_contexts(env: &Env, out: &mut [VariantResult]) -> usize {
         let refused: Vec<(u32, String)> = v
             .helpers
             .iter()
-            .filter(|h| h.decision.available() == Some(false) && (!env.share || (classify::no_proto(&h.decision) && super::reuse::iter_target_may_add(&h.name, env.kern_version))))
+            .filter(|h| {
+                h.decision.available() == Some(false)
+                    && (!env.share || (classify::no_proto(&h.decision) && super::reuse::iter_target_may_add(&h.name, env.kern_version)))
+            })
             .map(|h| (h.id, h.name.clone()))
             .collect();
         let mut jobs = Vec::new();
@@ -328,7 +336,12 @@ fn arena_contexts(env: &Env, out: &mut [VariantResult]) -> usize {
                     .map(|k| KfuncDecision { decision: Decision::Undecided { reason: reason.clone() }, ..k.clone() })
                     .collect();
                 if !kfuncs.is_empty() {
-                    v.contexts.push(ContextResult { context: Context::ArenaMap, load: LoadOutcome::Undecided { reason: reason.clone() }, helpers: Vec::new(), kfuncs });
+                    v.contexts.push(ContextResult {
+                        context: Context::ArenaMap,
+                        load: LoadOutcome::Undecided { reason: reason.clone() },
+                        helpers: Vec::new(),
+                        kfuncs,
+                    });
                 }
             }
             return 0;

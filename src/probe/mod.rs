@@ -29,14 +29,14 @@
 //! `check` can match it to a kernel later ([`file`], [`attach`]). This module
 //! has no CLI dependencies: [`run`] with [`ProbeOptions`] is the whole API.
 
+pub mod attach;
 mod callbacks;
 pub mod classify;
-pub mod ctx;
 pub mod contexts;
+pub mod ctx;
 pub mod file;
-pub mod reuse;
 mod refs;
-pub mod attach;
+pub mod reuse;
 pub mod sys;
 pub mod variants;
 
@@ -543,17 +543,17 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
 
     // Module BTF objects, by name: for module kfuncs (fd_array) and module
     // struct_ops / attach targets (attach_btf_obj_fd).
-    let needs_modules = vs.iter().any(|v| v.attach_btf.as_ref().is_some_and(|a| a.module.is_some()))
-        || (opts.kfuncs && surface.kfuncs.iter().any(|k| k.module.is_some()));
+    let needs_modules =
+        vs.iter().any(|v| v.attach_btf.as_ref().is_some_and(|a| a.module.is_some())) || (opts.kfuncs && surface.kfuncs.iter().any(|k| k.module.is_some()));
     let btf_fds = if needs_modules { sys::kernel_btfs().unwrap_or_default() } else { Vec::new() };
     let module_fd: HashMap<&str, RawFd> = btf_fds.iter().map(|b| (b.name.as_str(), b.fd.as_raw_fd())).collect();
 
     // The stubs of every struct_ops member asked (refcounted arguments).
     let stubs = refs::Stubs::of(
         kernel,
-        vs.iter().filter_map(|v| Some((v.attach_btf.as_ref()?.name.as_str(), v))).flat_map(|(ops, v)| {
-            v.struct_ops_member.iter().map(String::as_str).chain(v.other_members.iter().map(|(m, _)| m.as_str())).map(move |m| (ops, m))
-        }),
+        vs.iter()
+            .filter_map(|v| Some((v.attach_btf.as_ref()?.name.as_str(), v)))
+            .flat_map(|(ops, v)| v.struct_ops_member.iter().map(String::as_str).chain(v.other_members.iter().map(|(m, _)| m.as_str())).map(move |m| (ops, m))),
     );
     let mut prepared: Vec<Prepared> = vs
         .iter()
@@ -591,10 +591,8 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
             }
         }
     }
-    let mut outcomes: Vec<LoadOutcome> = vs
-        .iter()
-        .map(|v| LoadOutcome::Undecided { reason: v.not_probed.clone().unwrap_or_else(|| "not probed".into()) })
-        .collect();
+    let mut outcomes: Vec<LoadOutcome> =
+        vs.iter().map(|v| LoadOutcome::Undecided { reason: v.not_probed.clone().unwrap_or_else(|| "not probed".into()) }).collect();
     for (&(i, _), r) in base_jobs.iter().zip(&base) {
         if let (Some(o), Some(v)) = (outcomes.get_mut(i), vs.get(i)) {
             *o = if r.errno == -1 { LoadOutcome::Undecided { reason: r.log.clone() } } else { classify::baseline(r, v.attach_btf.is_some()) };
@@ -701,8 +699,7 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
     // anything else, and the license enters no other check of a helper call.
     // So one load answers both questions for every helper that is not
     // `gpl_only`, and only the refused ones are asked again under GPL.
-    let nongpl_base: Vec<(usize, Call)> =
-        if helpers.is_empty() || !share { Vec::new() } else { probed.iter().map(|&i| (i, Call::BaselineNonGpl)).collect() };
+    let nongpl_base: Vec<(usize, Call)> = if helpers.is_empty() || !share { Vec::new() } else { probed.iter().map(|&i| (i, Call::BaselineNonGpl)).collect() };
     let nongpl_results = exec(&nongpl_base, &prepared);
     loads += nongpl_base.len();
     let license_neutral: std::collections::HashSet<usize> = nongpl_base.iter().zip(&nongpl_results).filter(|(_, r)| r.loaded).map(|(&(i, _), _)| i).collect();
@@ -852,7 +849,9 @@ fn probe_on(kernel: &Kernel, opts: &ProbeOptions, start: Instant, share: bool, f
         for &k in &kfunc_idx {
             let Some(kf) = surface.kfuncs.get(k) else { continue };
             match by_job.get(&(l, 1, k as u32)) {
-                Some(d) if !reuse::must_reprobe(&kf.name, d, sleepable(l), sleepable(i)) || plain_refusal(&kf.name, i, d) => copied.push(((i, 1, k as u32), d.clone())),
+                Some(d) if !reuse::must_reprobe(&kf.name, d, sleepable(l), sleepable(i)) || plain_refusal(&kf.name, i, d) => {
+                    copied.push(((i, 1, k as u32), d.clone()))
+                }
                 _ => jobs.push((i, Call::Kfunc(k))),
             }
         }
@@ -1159,7 +1158,9 @@ fn execute(
             let r = load(call, p, log);
             // Decided on the worker, in parallel: the verifier's words.
             let d = match call {
-                _ if r.errno == -1 && matches!(call, Call::Helper(_) | Call::HelperNonGpl(_) | Call::Kfunc(_)) => Some(Decision::Undecided { reason: r.log.clone() }),
+                _ if r.errno == -1 && matches!(call, Call::Helper(_) | Call::HelperNonGpl(_) | Call::Kfunc(_)) => {
+                    Some(Decision::Undecided { reason: r.log.clone() })
+                }
                 Call::Helper(_) => Some(classify::helper(&r)),
                 // Refused as `gpl_only`: asked again under GPL (`settle_nongpl`).
                 Call::HelperNonGpl(_) if r.log.contains(GPL_REFUSAL) => None,

@@ -38,7 +38,6 @@ impl Stubs {
         let found = kernel.first_of_kind(Kind::Func, &refs);
         Stubs(names.iter().cloned().zip(found).filter_map(|(n, f)| Some((n, f?))).collect())
     }
-
 }
 
 /// The refcounted parameters of struct_ops member `ops.member`: (argument
@@ -48,12 +47,7 @@ pub(super) fn refcounted_args(kernel: &Kernel, stubs: &Stubs, ops: &str, member:
     let Some(kb) = kernel.btfs().nth(bi) else { return Vec::new() };
     let b = &kb.btf;
     let Some(proto) = b.ty(id).and_then(|f| b.resolve(f.ref_type())) else { return Vec::new() };
-    proto
-        .params()
-        .enumerate()
-        .filter(|(_, p)| p.name.ends_with("__ref"))
-        .filter_map(|(i, p)| pointee_struct(b, p.ty).map(|s| (i, s)))
-        .collect()
+    proto.params().enumerate().filter(|(_, p)| p.name.ends_with("__ref")).filter_map(|(i, p)| pointee_struct(b, p.ty).map(|s| (i, s))).collect()
 }
 
 fn pointee_struct(b: &Btf, ty: TypeId) -> Option<String> {

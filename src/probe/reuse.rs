@@ -173,8 +173,15 @@ pub fn filter_elsewhere(name: &str, prog_type: &str, leader: &Decision) -> bool 
 /// type beyond the kfunc hook (`bpf_cast_to_kern_ctx`:
 /// `get_kern_ctx_btf_id(prog_type)`; `bpf_throw`: `check_return_code`;
 /// the skb/xdp dynptrs: `may_access_direct_pkt_data`).
-pub const KFUNCS_PROG_TYPE_SPECIAL: &[&str] =
-    &["bpf_cast_to_kern_ctx", "bpf_throw", "bpf_dynptr_from_skb", "bpf_dynptr_from_skb_meta", "bpf_dynptr_from_xdp", "bpf_dynptr_slice", "bpf_dynptr_slice_rdwr"];
+pub const KFUNCS_PROG_TYPE_SPECIAL: &[&str] = &[
+    "bpf_cast_to_kern_ctx",
+    "bpf_throw",
+    "bpf_dynptr_from_skb",
+    "bpf_dynptr_from_skb_meta",
+    "bpf_dynptr_from_xdp",
+    "bpf_dynptr_slice",
+    "bpf_dynptr_slice_rdwr",
+];
 
 /// Program types of a [`KFUNC_HOOK_GROUPS`] group that map to one kfunc
 /// hook on every kernel [`kfunc_hooks_known`] accepts (kernel/bpf/btf.c
@@ -451,11 +458,7 @@ pub const HELPER_SHARING: &[(&str, &str, &[&str])] = &[
     // net/core/filter.c sock_addr_func_proto: `bind` (connect hooks only),
     // `setsockopt`/`getsockopt` switch on expected_attach_type; and
     // cgroup_common_func_proto's `get_retval`/`set_retval`.
-    (
-        "BPF_PROG_TYPE_CGROUP_SOCK_ADDR",
-        "sock_addr_func_proto",
-        &["bpf_bind", "bpf_setsockopt", "bpf_getsockopt", "bpf_get_retval", "bpf_set_retval"],
-    ),
+    ("BPF_PROG_TYPE_CGROUP_SOCK_ADDR", "sock_addr_func_proto", &["bpf_bind", "bpf_setsockopt", "bpf_getsockopt", "bpf_get_retval", "bpf_set_retval"]),
     // net/core/filter.c sk_reuseport_func_proto: select and migrate alike.
     ("BPF_PROG_TYPE_SK_REUSEPORT", "sk_reuseport_func_proto", &[]),
     // kernel/bpf/cgroup.c cg_sockopt_func_proto: `setsockopt` and
@@ -558,7 +561,8 @@ const CGROUP_CURRENT: &[&str] = &[
     "bpf_current_task_under_cgroup",
 ];
 /// net/core/filter.c `sk_filter_func_proto`.
-const SK_FILTER: &[&str] = &["bpf_skb_load_bytes", "bpf_skb_load_bytes_relative", "bpf_get_socket_cookie", "bpf_get_netns_cookie", "bpf_get_socket_uid", "bpf_perf_event_output"];
+const SK_FILTER: &[&str] =
+    &["bpf_skb_load_bytes", "bpf_skb_load_bytes_relative", "bpf_get_socket_cookie", "bpf_get_netns_cookie", "bpf_get_socket_uid", "bpf_perf_event_output"];
 /// net/core/filter.c `lwt_out_func_proto`.
 const LWT_OUT: &[&str] = &[
     "bpf_skb_load_bytes",
@@ -661,7 +665,15 @@ pub const BASE_FAMILY: &[(&str, &[&[&str]])] = &[
         &[
             CGROUP_COMMON,
             CGROUP_CURRENT,
-            &["bpf_get_socket_cookie", "bpf_get_netns_cookie", "bpf_perf_event_output", "bpf_sk_storage_get", "bpf_ktime_get_coarse_ns", "bpf_setsockopt", "bpf_getsockopt"],
+            &[
+                "bpf_get_socket_cookie",
+                "bpf_get_netns_cookie",
+                "bpf_perf_event_output",
+                "bpf_sk_storage_get",
+                "bpf_ktime_get_coarse_ns",
+                "bpf_setsockopt",
+                "bpf_getsockopt",
+            ],
         ],
     ),
     (
@@ -758,7 +770,10 @@ pub const BASE_FAMILY: &[(&str, &[&[&str]])] = &[
         ],
     ),
     ("BPF_PROG_TYPE_FLOW_DISSECTOR", &[&["bpf_skb_load_bytes"], SK_BASE]),
-    ("BPF_PROG_TYPE_SK_REUSEPORT", &[&["bpf_sk_select_reuseport", "bpf_skb_load_bytes", "bpf_skb_load_bytes_relative", "bpf_get_socket_cookie", "bpf_ktime_get_coarse_ns"]]),
+    (
+        "BPF_PROG_TYPE_SK_REUSEPORT",
+        &[&["bpf_sk_select_reuseport", "bpf_skb_load_bytes", "bpf_skb_load_bytes_relative", "bpf_get_socket_cookie", "bpf_ktime_get_coarse_ns"]],
+    ),
     ("BPF_PROG_TYPE_SK_LOOKUP", &[&["bpf_perf_event_output", "bpf_sk_assign", "bpf_sk_release"], SK_BASE]),
     ("BPF_PROG_TYPE_CGROUP_DEVICE", &[CGROUP_COMMON, CGROUP_CURRENT, &["bpf_perf_event_output"]]),
     (
@@ -783,7 +798,15 @@ pub const BASE_FAMILY: &[(&str, &[&[&str]])] = &[
         &[
             CGROUP_COMMON,
             CGROUP_CURRENT,
-            &["bpf_get_netns_cookie", "bpf_sk_storage_get", "bpf_sk_storage_delete", "bpf_setsockopt", "bpf_getsockopt", "bpf_tcp_sock", "bpf_perf_event_output"],
+            &[
+                "bpf_get_netns_cookie",
+                "bpf_sk_storage_get",
+                "bpf_sk_storage_delete",
+                "bpf_setsockopt",
+                "bpf_getsockopt",
+                "bpf_tcp_sock",
+                "bpf_perf_event_output",
+            ],
         ],
     ),
     // net/netfilter/nf_bpf_link.c `bpf_nf_func_proto`: the base only.
@@ -969,7 +992,14 @@ mod tests {
     #[test]
     fn leader_is_first_non_sleepable_of_its_type() {
         // uprobe.s (sleepable), kprobe, kprobe.multi; tc; struct_ops x2.
-        let p = [(2, true, true, false), (2, false, true, false), (2, false, true, false), (3, false, true, false), (27, false, false, false), (27, false, false, false)];
+        let p = [
+            (2, true, true, false),
+            (2, false, true, false),
+            (2, false, true, false),
+            (3, false, true, false),
+            (27, false, false, false),
+            (27, false, false, false),
+        ];
         assert_eq!(leaders(&p), vec![1, 1, 1, 3, 4, 5]);
         // Only sleepable programs: the first leads.
         assert_eq!(leaders(&[(31, true, true, false), (31, true, true, false)]), vec![0, 0]);
@@ -1032,10 +1062,11 @@ mod tests {
         let hooks: Vec<String> = KFUNC_HOOKS.iter().map(|h| h.to_string()).collect();
         assert!(kfunc_hooks_known(&hooks));
         // 6.1: five hooks, tracepoints of none.
-        let old: Vec<String> = ["BTF_KFUNC_HOOK_XDP", "BTF_KFUNC_HOOK_TC", "BTF_KFUNC_HOOK_STRUCT_OPS", "BTF_KFUNC_HOOK_TRACING", "BTF_KFUNC_HOOK_SYSCALL", "BTF_KFUNC_HOOK_MAX"]
-            .iter()
-            .map(|h| h.to_string())
-            .collect();
+        let old: Vec<String> =
+            ["BTF_KFUNC_HOOK_XDP", "BTF_KFUNC_HOOK_TC", "BTF_KFUNC_HOOK_STRUCT_OPS", "BTF_KFUNC_HOOK_TRACING", "BTF_KFUNC_HOOK_SYSCALL", "BTF_KFUNC_HOOK_MAX"]
+                .iter()
+                .map(|h| h.to_string())
+                .collect();
         assert!(!kfunc_hooks_known(&old));
         assert_eq!(kfunc_hook_group("BPF_PROG_TYPE_PERF_EVENT"), Some("tracing"));
         assert_eq!(kfunc_hook_group("BPF_PROG_TYPE_LSM"), None);
@@ -1064,7 +1095,11 @@ mod tests {
         assert!(!hook_copies_argument_refusal("bpf_obj_drop_impl", &rej("R2 is not a scalar"), true));
         assert!(!hook_copies_argument_refusal("bpf_rcu_read_lock", &Decision::VerifierAccepted, true));
         assert!(!hook_copies_argument_refusal("bpf_throw", &rej("R1 is not a scalar"), true));
-        assert!(!hook_copies_argument_refusal("bpf_sock_destroy", &rej("arg#0 pointer type STRUCT sock_common must point to scalar, or struct with scalar"), true));
+        assert!(!hook_copies_argument_refusal(
+            "bpf_sock_destroy",
+            &rej("arg#0 pointer type STRUCT sock_common must point to scalar, or struct with scalar"),
+            true
+        ));
     }
 
     #[test]
@@ -1106,9 +1141,19 @@ mod tests {
         let arg = Decision::RejectedOther { message: "arg#0 expected pointer to an iterator on stack".into() };
         assert!(!must_reprobe("bpf_iter_task_new", &arg, false, true));
         assert!(!must_reprobe("bpf_task_acquire", &Decision::RejectedOther { message: "R1 must be referenced or trusted".into() }, false, true));
-        assert!(must_reprobe("bpf_rcu_read_lock", &Decision::RejectedOther { message: "BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region".into() }, false, true));
+        assert!(must_reprobe(
+            "bpf_rcu_read_lock",
+            &Decision::RejectedOther { message: "BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region".into() },
+            false,
+            true
+        ));
         assert!(must_reprobe("bpf_iter_task_new", &arg, true, false));
-        assert!(argument_refusal("R12 is not a scalar") && !argument_refusal("Rx is not") && !argument_refusal("R is") && !argument_refusal("Unreleased reference id=2"));
+        assert!(
+            argument_refusal("R12 is not a scalar")
+                && !argument_refusal("Rx is not")
+                && !argument_refusal("R is")
+                && !argument_refusal("Unreleased reference id=2")
+        );
         // A sleepable leader says nothing about KF_SLEEPABLE for a non-sleepable follower.
         assert!(must_reprobe("bpf_task_acquire", &Decision::RejectedOther { message: "R1 must be referenced".into() }, true, false));
         assert!(must_reprobe("x", &refused("css_task_iter is only allowed in bpf_lsm, bpf_iter and sleepable progs"), false, false));

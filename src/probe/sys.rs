@@ -121,7 +121,8 @@ pub fn map_create(map_type: u32, key_size: u32, value_size: u32, max_entries: u3
 /// program using an arena whose address was neither given nor mmap()ed:
 /// "arena's user address must be set via map_extra or mmap()").
 pub fn map_create_extra(map_type: u32, key_size: u32, value_size: u32, max_entries: u32, map_flags: u32, map_extra: u64) -> Result<OwnedFd, i32> {
-    let mut attr = MapCreateAttr { map_type, key_size, value_size, max_entries, map_flags, map_extra, map_name: *b"bpfabi_probe\0\0\0\0", ..MapCreateAttr::default() };
+    let mut attr =
+        MapCreateAttr { map_type, key_size, value_size, max_entries, map_flags, map_extra, map_name: *b"bpfabi_probe\0\0\0\0", ..MapCreateAttr::default() };
     let fd = sys_bpf(BPF_MAP_CREATE, (&mut attr as *mut MapCreateAttr).cast(), std::mem::size_of::<MapCreateAttr>());
     if fd < 0 {
         return Err(errno());
@@ -145,7 +146,13 @@ struct BtfLoadAttr {
 /// BTF log.
 pub fn btf_load(blob: &[u8]) -> Result<OwnedFd, (i32, String)> {
     let mut log = vec![0u8; 4096];
-    let mut attr = BtfLoadAttr { btf: blob.as_ptr() as u64, btf_size: blob.len() as u32, btf_log_buf: log.as_mut_ptr() as u64, btf_log_size: log.len() as u32, btf_log_level: 1 };
+    let mut attr = BtfLoadAttr {
+        btf: blob.as_ptr() as u64,
+        btf_size: blob.len() as u32,
+        btf_log_buf: log.as_mut_ptr() as u64,
+        btf_log_size: log.len() as u32,
+        btf_log_level: 1,
+    };
     let fd = sys_bpf(BPF_BTF_LOAD, (&mut attr as *mut BtfLoadAttr).cast(), std::mem::size_of::<BtfLoadAttr>());
     if fd < 0 {
         return Err((errno(), log_text(&log)));
@@ -412,11 +419,7 @@ pub fn kernel_btfs() -> Result<Vec<KernelBtfFd>, i32> {
         let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
         let mut name = [0u8; 64];
         let mut info = BtfInfo { name: name.as_mut_ptr() as u64, name_len: name.len() as u32, ..BtfInfo::default() };
-        let mut ia = InfoAttr {
-            bpf_fd: fd.as_raw_fd() as u32,
-            info_len: std::mem::size_of::<BtfInfo>() as u32,
-            info: (&mut info as *mut BtfInfo) as u64,
-        };
+        let mut ia = InfoAttr { bpf_fd: fd.as_raw_fd() as u32, info_len: std::mem::size_of::<BtfInfo>() as u32, info: (&mut info as *mut BtfInfo) as u64 };
         if sys_bpf(BPF_OBJ_GET_INFO_BY_FD, (&mut ia as *mut InfoAttr).cast(), std::mem::size_of::<InfoAttr>()) < 0 {
             continue;
         }

@@ -249,9 +249,7 @@ fn struct_ops(kernel: &Kernel, pt: &str, ptid: u32) -> Vec<Variant> {
             let fptrs: Vec<(usize, &str)> = dt
                 .members()
                 .enumerate()
-                .filter(|(_, m)| {
-                    b.resolve(m.ty).is_some_and(|p| p.kind == Kind::Ptr && b.resolve(p.ref_type()).is_some_and(|f| f.kind == Kind::FuncProto))
-                })
+                .filter(|(_, m)| b.resolve(m.ty).is_some_and(|p| p.kind == Kind::Ptr && b.resolve(p.ref_type()).is_some_and(|f| f.kind == Kind::FuncProto)))
                 .map(|(i, m)| (i, m.name))
                 .collect();
             let member = fptrs.first().copied();

@@ -42,7 +42,9 @@ pub fn table(w: &mut dyn Write, c: &Census, top: usize) -> io::Result<()> {
         count(t.packages, "package", "packages"),
         count(t.projects, "project", "projects")
     )?;
-    for cat in [Category::Kfunc, Category::Helper, Category::Type, Category::Field, Category::ProgType, Category::AttachTarget, Category::Ksym, Category::StructOps] {
+    for cat in
+        [Category::Kfunc, Category::Helper, Category::Type, Category::Field, Category::ProgType, Category::AttachTarget, Category::Ksym, Category::StructOps]
+    {
         let Some(rows) = c.usage.get(&cat).filter(|r| !r.is_empty()) else { continue };
         let shown = if top == 0 { rows.len() } else { top.min(rows.len()) };
         writeln!(w)?;
@@ -93,11 +95,8 @@ pub fn impact_text(w: &mut dyn Write, i: &Impact) -> io::Result<()> {
             writeln!(w, "  {} {}: {} users ({} unguarded) [{}]: {}", c.kind, c.name, c.objects, c.unguarded, c.projects.join(" "), c.detail)?;
         }
     }
-    let hits: Vec<Vec<String>> = i
-        .kfunc_removal
-        .iter()
-        .map(|h| vec![h.kfunc.clone(), h.objects.to_string(), h.would_break.to_string(), h.projects.join(" ")])
-        .collect();
+    let hits: Vec<Vec<String>> =
+        i.kfunc_removal.iter().map(|h| vec![h.kfunc.clone(), h.objects.to_string(), h.would_break.to_string(), h.projects.join(" ")]).collect();
     if !hits.is_empty() {
         writeln!(w)?;
         writeln!(w, "If a kfunc were removed:")?;

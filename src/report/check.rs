@@ -160,7 +160,8 @@ pub fn json_with_policy(w: &mut dyn Write, kernels: &[String], results: &[Progra
         doc: Doc<'a>,
         policy: Vec<Use<'a>>,
     }
-    let policy = policy.iter().map(|(finding, l)| Use { finding, source: l.as_ref().map(|l| Source { file: &l.uri, line: l.line, column: l.column }) }).collect();
+    let policy =
+        policy.iter().map(|(finding, l)| Use { finding, source: l.as_ref().map(|l| Source { file: &l.uri, line: l.line, column: l.column }) }).collect();
     let objects = object_verdicts(results);
     let object_summary = object_counts(&objects);
     let doc = WithPolicy { schema: SCHEMA, doc: Doc { kernels, results, summary: counts(results), objects, object_summary }, policy };
@@ -206,7 +207,11 @@ fn not_checked(results: &[ProgramResult]) -> Vec<String> {
     let mut kernels: BTreeMap<(&str, String), Vec<&str>> = BTreeMap::new();
     for r in results {
         for x in &r.not_checked {
-            let what = x.message.trim_start_matches("not checked offline: the catalog kernel has no ").trim_end_matches(" (give the kernel package, or go online, for those)").to_string();
+            let what = x
+                .message
+                .trim_start_matches("not checked offline: the catalog kernel has no ")
+                .trim_end_matches(" (give the kernel package, or go online, for those)")
+                .to_string();
             let key = (r.object.as_str(), what);
             let ks = kernels.entry(key.clone()).or_default();
             if ks.is_empty() {
@@ -246,7 +251,11 @@ fn not_checked(results: &[ProgramResult]) -> Vec<String> {
                 .into_iter()
                 .map(|(cat, names)| {
                     let names = names.into_iter().collect::<Vec<_>>().join(", ");
-                    if cat == "members of struct" { format!("{cat} {names}") } else { format!("{cat} ({names})") }
+                    if cat == "members of struct" {
+                        format!("{cat} {names}")
+                    } else {
+                        format!("{cat} ({names})")
+                    }
                 })
                 .collect();
             format!("{object} on {on}: catalog has no {}", parts.join("; "))
@@ -425,7 +434,17 @@ pub fn group_problems(results: &[ProgramResult]) -> Vec<Problem<'_>> {
     }
     let mut out: Vec<Problem> = Vec::new();
     for ((object, kernel, severity, kind, message), (subjects, relocations, names)) in per_kernel {
-        let p = Problem { object, kernels: vec![kernel], severity, kind, subjects: subjects.into_iter().collect(), relocations: relocations.into_iter().collect(), count: names.len(), first: names.first().copied().unwrap_or(""), message };
+        let p = Problem {
+            object,
+            kernels: vec![kernel],
+            severity,
+            kind,
+            subjects: subjects.into_iter().collect(),
+            relocations: relocations.into_iter().collect(),
+            count: names.len(),
+            first: names.first().copied().unwrap_or(""),
+            message,
+        };
         match out.iter_mut().find(|q| Problem { kernels: q.kernels.clone(), ..p.clone() } == **q) {
             Some(q) => q.kernels.push(kernel),
             None => out.push(p),
@@ -509,7 +528,11 @@ fn sarif_parts(results: &[ProgramResult]) -> (Vec<serde_json::Value>, Vec<serde_
             }
             // A failing optional or alternative program fails the object
             // only when its object fails.
-            let severity = if x.severity == Verdict::Fails && !r.role.is_required() && !failing.contains(&(r.object.as_str(), r.kernel.as_str())) { Verdict::Warns } else { x.severity };
+            let severity = if x.severity == Verdict::Fails && !r.role.is_required() && !failing.contains(&(r.object.as_str(), r.kernel.as_str())) {
+                Verdict::Warns
+            } else {
+                x.severity
+            };
             if let Some(off) = offset {
                 props["embeddedOffset"] = json!(off);
             }
@@ -570,12 +593,7 @@ fn loader_readings_text(w: &mut dyn Write, o: &BpfObject) -> io::Result<()> {
 
 /// What each object needs: programs with helpers, kfuncs and CO-RE counts,
 /// externs, maps (named by `map_names` when known), CO-RE relocations.
-pub fn inspect_text(
-    w: &mut dyn Write,
-    objs: &[BpfObject],
-    helper_names: &BTreeMap<u32, String>,
-    map_names: &dyn Fn(u32) -> Option<String>,
-) -> io::Result<()> {
+pub fn inspect_text(w: &mut dyn Write, objs: &[BpfObject], helper_names: &BTreeMap<u32, String>, map_names: &dyn Fn(u32) -> Option<String>) -> io::Result<()> {
     for o in objs {
         writeln!(w, "{} ({}, license {})", o.path, o.endian.describe(), o.license.as_deref().unwrap_or("none"))?;
         let rows: Vec<Vec<String>> = o
@@ -610,11 +628,8 @@ pub fn inspect_text(
             writeln!(w, "bpf_ksym_exists() checks: {}", c.join(", "))?;
         }
         if !o.maps.is_empty() {
-            let m: Vec<String> = o
-                .maps
-                .iter()
-                .map(|m| format!("{} ({})", m.name, map_names(m.map_type).unwrap_or_else(|| format!("type {}", m.map_type))))
-                .collect();
+            let m: Vec<String> =
+                o.maps.iter().map(|m| format!("{} ({})", m.name, map_names(m.map_type).unwrap_or_else(|| format!("type {}", m.map_type)))).collect();
             writeln!(w, "maps: {}", m.join(", "))?;
         }
         // CO-RE relocations per program, deduplicated.

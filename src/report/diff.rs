@@ -194,7 +194,12 @@ mod tests {
 
     #[test]
     fn changes_as_serde_writes_them() {
-        let side = |r: Option<&str>, inputs: &[&str]| Side { release: r.map(str::to_string), inputs: inputs.iter().map(|s| s.to_string()).collect(), kfuncs: 3, helpers: 0 };
+        let side = |r: Option<&str>, inputs: &[&str]| Side {
+            release: r.map(str::to_string),
+            inputs: inputs.iter().map(|s| s.to_string()).collect(),
+            kfuncs: 3,
+            helpers: 0,
+        };
         // Every byte that needs escaping, at every position in an 8-byte
         // chunk; non-ASCII text; DEL (not escaped).
         let nasty: String = (0u8..0x20).map(char::from).chain("\"\\/é→\u{7f}x".chars()).collect();
@@ -205,10 +210,9 @@ mod tests {
             change(ChangeKind::HelperAdded, "h", None, "1234567\"", Some(""), None),
         ];
         let summary = Summary { breaking: 1, compatible: 2, info: 3 };
-        for (old, new, changes) in [
-            (side(Some("6.1"), &["a", "b\"c"]), side(None, &[]), changes.clone()),
-            (side(None, &["x"]), side(Some("6.12"), &["y"]), Vec::new()),
-        ] {
+        for (old, new, changes) in
+            [(side(Some("6.1"), &["a", "b\"c"]), side(None, &[]), changes.clone()), (side(None, &["x"]), side(Some("6.12"), &["y"]), Vec::new())]
+        {
             let d = Diff { old, new, summary: summary.clone(), changes };
             let (mut ours, mut serde) = (Vec::new(), Vec::new());
             json(&mut ours, &d).unwrap();

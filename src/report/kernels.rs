@@ -44,7 +44,13 @@ pub fn text(w: &mut dyn Write, cache_dir: &str, cached: &[CachedKernel], debs_by
             r.suite.as_deref().map(|s| format!(", {s}")).unwrap_or_default(),
             r.flavour.as_deref().map(|f| format!(", flavour {f}")).unwrap_or_default(),
             r.resolved_from,
-            if r.was_cached { ", already cached" } else if r.dir.is_some() { ", downloaded" } else { "" },
+            if r.was_cached {
+                ", already cached"
+            } else if r.dir.is_some() {
+                ", downloaded"
+            } else {
+                ""
+            },
             pkgs.join(" + ")
         )?;
         for n in &r.notes {
@@ -58,13 +64,7 @@ pub fn text(w: &mut dyn Write, cache_dir: &str, cached: &[CachedKernel], debs_by
         writeln!(w)?;
     }
     let total: u64 = cached.iter().map(|k| k.bytes).sum();
-    writeln!(
-        w,
-        "cache {cache_dir}: {}, {} extracted BTF, {} packages",
-        super::count(cached.len(), "kernel", "kernels"),
-        mib(total),
-        mib(debs_bytes)
-    )?;
+    writeln!(w, "cache {cache_dir}: {}, {} extracted BTF, {} packages", super::count(cached.len(), "kernel", "kernels"), mib(total), mib(debs_bytes))?;
     if cached.is_empty() {
         return Ok(());
     }
@@ -86,7 +86,15 @@ pub fn text(w: &mut dyn Write, cache_dir: &str, cached: &[CachedKernel], debs_by
 
 /// JSON document (`schema` 1).
 #[allow(clippy::too_many_arguments)]
-pub fn json(w: &mut dyn Write, cache_dir: &str, cached: &[CachedKernel], debs_bytes: u64, resolved: &[Resolution], errors: &[String], pruned: Option<&Pruned>) -> io::Result<()> {
+pub fn json(
+    w: &mut dyn Write,
+    cache_dir: &str,
+    cached: &[CachedKernel],
+    debs_bytes: u64,
+    resolved: &[Resolution],
+    errors: &[String],
+    pruned: Option<&Pruned>,
+) -> io::Result<()> {
     let mut v = serde_json::json!({
         "schema": 1,
         "cache": cache_dir,

@@ -11,9 +11,9 @@ pub mod census;
 pub mod check;
 pub mod diff;
 pub mod json_text;
+pub mod kernels;
 pub mod lint;
 pub mod probe;
-pub mod kernels;
 pub mod surface;
 pub mod versions;
 #[cfg(feature = "deb")]
@@ -104,7 +104,12 @@ pub fn write_sarif(w: &mut dyn Write, rules: Vec<serde_json::Value>, results: Ve
 }
 
 /// [`write_sarif`] with the run's `properties` (a property bag: counts).
-pub fn write_sarif_with(w: &mut dyn Write, rules: Vec<serde_json::Value>, results: Vec<serde_json::Value>, properties: Option<serde_json::Value>) -> io::Result<()> {
+pub fn write_sarif_with(
+    w: &mut dyn Write,
+    rules: Vec<serde_json::Value>,
+    results: Vec<serde_json::Value>,
+    properties: Option<serde_json::Value>,
+) -> io::Result<()> {
     let mut doc = serde_json::json!({
         "version": "2.1.0",
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

@@ -3,8 +3,8 @@
 
 use super::json_text::{boolean, string, uint};
 use crate::probe::{
-    AttachBtf, BtfFingerprint, Context, ContextResult, Decision, HelperDecision, KfuncDecision, LoadOutcome, MemberResult, Probe, ProbeKernel, ProbeOptions, Summary,
-    Variant, VariantResult,
+    AttachBtf, BtfFingerprint, Context, ContextResult, Decision, HelperDecision, KfuncDecision, LoadOutcome, MemberResult, Probe, ProbeKernel, ProbeOptions,
+    Summary, Variant, VariantResult,
 };
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -199,7 +199,8 @@ fn write_summary(w: &mut impl Write, s: &Summary) -> io::Result<()> {
 fn write_variant(w: &mut impl Write, v: &VariantResult) -> io::Result<()> {
     let VariantResult { variant, load, allowed_helpers, allowed_kfuncs, helpers, kfuncs, members, gpl_only_helpers, contexts } = v;
     // `not_probed` and `other_members` are not part of the output (serde: `skip`).
-    let Variant { label, prog_type, prog_type_id, attach_type, attach_type_id, sleepable, attach_btf, struct_ops_member, not_probed: _, other_members: _ } = variant;
+    let Variant { label, prog_type, prog_type_id, attach_type, attach_type_id, sleepable, attach_btf, struct_ops_member, not_probed: _, other_members: _ } =
+        variant;
     let mut o = Seq::open(w, b'{', Layout::Lines(2))?;
     o.key(w, "label")?;
     string(w, label)?;
@@ -747,17 +748,29 @@ mod tests {
             Decision::RejectedOther { message: "R1 type=ctx expected=map_ptr".into() },
             Decision::Undecided { reason: nasty.clone() },
         ];
-        let helpers: Vec<HelperDecision> = decisions.iter().zip(1..).map(|(d, i)| HelperDecision { id: i * 1000, name: format!("bpf_h{i}"), decision: d.clone() }).collect();
+        let helpers: Vec<HelperDecision> =
+            decisions.iter().zip(1..).map(|(d, i)| HelperDecision { id: i * 1000, name: format!("bpf_h{i}"), decision: d.clone() }).collect();
         let kfuncs: Vec<KfuncDecision> = decisions
             .iter()
             .zip(0..)
-            .map(|(d, i)| KfuncDecision { name: format!("bpf_k{i}{nasty}"), module: (i % 2 == 1).then(|| format!("mod\"{i}")), btf_id: 62943 + i, decision: d.clone() })
+            .map(|(d, i)| KfuncDecision {
+                name: format!("bpf_k{i}{nasty}"),
+                module: (i % 2 == 1).then(|| format!("mod\"{i}")),
+                btf_id: 62943 + i,
+                decision: d.clone(),
+            })
             .collect();
         let loads = [LoadOutcome::Loadable, LoadOutcome::Unsupported { message: "EINVAL: \"x\"".into() }, LoadOutcome::Undecided { reason: nasty.clone() }];
         let members = loads
             .iter()
             .zip(0..)
-            .map(|(l, i)| MemberResult { member: format!("m{i}"), index: i, load: l.clone(), helpers: helpers.iter().take(i as usize).cloned().collect(), kfuncs: kfuncs.iter().skip(i as usize).cloned().collect() })
+            .map(|(l, i)| MemberResult {
+                member: format!("m{i}"),
+                index: i,
+                load: l.clone(),
+                helpers: helpers.iter().take(i as usize).cloned().collect(),
+                kfuncs: kfuncs.iter().skip(i as usize).cloned().collect(),
+            })
             .collect();
         let kinds = [
             Context::IterTarget { target: "tcp".into() },
@@ -771,7 +784,12 @@ mod tests {
         let contexts = kinds
             .into_iter()
             .zip(0..)
-            .map(|(context, i)| ContextResult { context, load: loads[i % 3].clone(), helpers: helpers.iter().skip(i).take(2).cloned().collect(), kfuncs: kfuncs.iter().take(i).cloned().collect() })
+            .map(|(context, i)| ContextResult {
+                context,
+                load: loads[i % 3].clone(),
+                helpers: helpers.iter().skip(i).take(2).cloned().collect(),
+                kfuncs: kfuncs.iter().take(i).cloned().collect(),
+            })
             .collect();
         let result = |variant: Variant, load: LoadOutcome| VariantResult {
             variant,
@@ -811,7 +829,12 @@ mod tests {
                 btf: BtfFingerprint { algorithm: "sha256".into(), vmlinux: "c3a17d88".into(), vmlinux_bytes: u64::MAX },
                 modules: if flags & 8 == 0 { vec!["bpf_testmod".into(), nasty.clone()] } else { Vec::new() },
             },
-            options: ProbeOptions { full: true, threads: 3, only: if flags & 8 == 0 { vec!["kprobe".into(), "x*".into()] } else { Vec::new() }, ..ProbeOptions::default() },
+            options: ProbeOptions {
+                full: true,
+                threads: 3,
+                only: if flags & 8 == 0 { vec!["kprobe".into(), "x*".into()] } else { Vec::new() },
+                ..ProbeOptions::default()
+            },
             summary: Summary { variants: 3, loadable: 1, loads: usize::MAX, threads: 2, duration_ms: 345, ..Summary::default() },
             variants: if flags & 8 == 0 { vec![kprobe, ops, fentry] } else { Vec::new() },
             helper_gpl_measured: flags & 1 != 0,

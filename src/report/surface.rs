@@ -191,12 +191,7 @@ pub fn table(w: &mut dyn Write, s: &Surface, kfuncs: bool, helpers: bool) -> io:
     }
     if helpers {
         let rows: Vec<Vec<String>> = s.helpers.iter().map(|h| vec![h.id.to_string(), h.name.clone()]).collect();
-        writeln!(
-            w,
-            "{} (highest id {})",
-            count(rows.len(), "helper", "helpers"),
-            s.helper_max_id.map(|m| m.to_string()).unwrap_or_else(|| "?".into())
-        )?;
+        writeln!(w, "{} (highest id {})", count(rows.len(), "helper", "helpers"), s.helper_max_id.map(|m| m.to_string()).unwrap_or_else(|| "?".into()))?;
         if !rows.is_empty() {
             write_table(w, &["ID", "NAME"], &rows)?;
         }
@@ -261,7 +256,12 @@ mod tests {
             name: name.into(),
             btf_id: TypeId(77),
             module: module.map(str::to_string),
-            proto: Decl::new(name, TypeRef::Func(FuncProto::new(TypeRef::Int("int".into()), vec![Param::new("p", TypeRef::Ptr(TypeRef::Struct(nasty.clone()).into()))], false).into())),
+            proto: Decl::new(
+                name,
+                TypeRef::Func(
+                    FuncProto::new(TypeRef::Int("int".into()), vec![Param::new("p", TypeRef::Ptr(TypeRef::Struct(nasty.clone()).into()))], false).into(),
+                ),
+            ),
             flags: flags.iter().map(|f| f.to_string()).collect(),
             flags_raw: 0x8001,
             flags_known: module.is_none(),
@@ -276,7 +276,14 @@ mod tests {
             kfunc("bpf_b_impl", Some(&nasty), &["KF_X"], vec![], Some(&nasty)),
         ];
         let helpers = vec![Helper { name: "bpf_map_lookup_elem".into(), id: 1 }, Helper { name: nasty.clone(), id: 211 }];
-        let kernel = KernelInfo { release: Some(nasty.clone()), version: "6.18".into(), version_assumed: false, inputs: vec!["a".into(), nasty.clone()], modules: vec!["m".into()], btf_types: 5 };
+        let kernel = KernelInfo {
+            release: Some(nasty.clone()),
+            version: "6.18".into(),
+            version_assumed: false,
+            inputs: vec!["a".into(), nasty.clone()],
+            modules: vec!["m".into()],
+            btf_types: 5,
+        };
         let discovery = Discovery { decl_tags: 1, btf_ids: "kfunc_flag", set8_records: 2, btf_ids_bytes: 3 };
         for (kfuncs, helpers, max, notes) in [
             (kfuncs.clone(), helpers.clone(), Some(211), vec![Note { kind: NoteKind::BtfIdsSource, text: nasty.clone() }]),

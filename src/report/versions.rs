@@ -21,9 +21,7 @@ pub fn json(w: &mut dyn Write, release: Option<&str>, v: &[Version]) -> io::Resu
 
 /// The fingerprints as a table.
 pub fn table(w: &mut dyn Write, v: &[Version]) -> io::Result<()> {
-    let rows: Vec<Vec<String>> = v
-        .iter()
-        .map(|x| vec![x.name.clone(), x.kind.clone(), x.module.clone().unwrap_or_else(|| "vmlinux".into()), x.proto.clone(), x.deep.clone()])
-        .collect();
+    let rows: Vec<Vec<String>> =
+        v.iter().map(|x| vec![x.name.clone(), x.kind.clone(), x.module.clone().unwrap_or_else(|| "vmlinux".into()), x.proto.clone(), x.deep.clone()]).collect();
     write_table(w, &["NAME", "KIND", "ORIGIN", "PROTO", "DEEP"], &rows)
 }

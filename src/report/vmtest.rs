@@ -61,11 +61,8 @@ fn reason_kind(r: &LoadRecord) -> crate::check::ReasonKind {
 /// One load record as a check-shaped result.
 pub fn result(kernel: &str, r: &LoadRecord, with_log: bool) -> LoadResult {
     let verdict = if r.loaded { Verdict::Loads } else { Verdict::Fails };
-    let reasons = if r.loaded {
-        Vec::new()
-    } else {
-        vec![Reason::fact(reason_kind(r), &r.program.clone().unwrap_or_default(), r.error.clone()).graded(Verdict::Fails)]
-    };
+    let reasons =
+        if r.loaded { Vec::new() } else { vec![Reason::fact(reason_kind(r), &r.program.clone().unwrap_or_default(), r.error.clone()).graded(Verdict::Fails)] };
     LoadResult {
         object: r.object.clone(),
         program: r.program.clone().unwrap_or_default(),
@@ -180,7 +177,9 @@ fn first_line(r: &LoadResult) -> String {
 pub fn table(w: &mut dyn Write, results: &[LoadResult]) -> io::Result<()> {
     let rows: Vec<Vec<String>> = results
         .iter()
-        .map(|r| vec![r.object.clone(), if r.program.is_empty() { "-".into() } else { r.program.clone() }, r.kernel.clone(), r.status.as_str().into(), first_line(r)])
+        .map(|r| {
+            vec![r.object.clone(), if r.program.is_empty() { "-".into() } else { r.program.clone() }, r.kernel.clone(), r.status.as_str().into(), first_line(r)]
+        })
         .collect();
     super::write_table(w, &["OBJECT", "UNIT", "KERNEL", "RESULT", "DECISIVE LINE"], &rows)
 }

@@ -232,7 +232,13 @@ pub fn rows(kernel: &str, records: &[&LoadRecord], predictions: &[ProgramResult]
 /// the probe the guest just ran (`probe`) when it belongs to `k`, otherwise
 /// the project's `data/probe/<release>.json` when that does, as `check`
 /// would on the host.
-pub fn predict_and_pair(label: &str, objects: &[super::InputObject], records: &[(usize, LoadRecord)], k: crate::kernel::Kernel, probe: Option<crate::probe::Probe>) -> Vec<Row> {
+pub fn predict_and_pair(
+    label: &str,
+    objects: &[super::InputObject],
+    records: &[(usize, LoadRecord)],
+    k: crate::kernel::Kernel,
+    probe: Option<crate::probe::Probe>,
+) -> Vec<Row> {
     use crate::check::{check_object, CheckOptions};
     let mut kidx = crate::model::KernelModel::new(k);
     let fresh = probe.map(|p| crate::probe::ProbeIndex::new(p, format!("the probe run in the {label} guest")));
@@ -257,7 +263,12 @@ pub fn predict_and_pair(label: &str, objects: &[super::InputObject], records: &[
 
 /// The kernel `check` predicts for after a VM run: the booted vmlinuz with
 /// only the modules that were really inserted.
-pub fn booted_kernel(boot: &super::package::BootKernel, cached: Option<&std::path::Path>, pieces: &[std::path::PathBuf], run: &super::vm::VmRun) -> crate::Result<crate::kernel::Kernel> {
+pub fn booted_kernel(
+    boot: &super::package::BootKernel,
+    cached: Option<&std::path::Path>,
+    pieces: &[std::path::PathBuf],
+    run: &super::vm::VmRun,
+) -> crate::Result<crate::kernel::Kernel> {
     let mut k = crate::kernel::load(&super::package::btf_inputs(boot, cached, pieces), &crate::kernel::LoadOptions::default())?;
     let inserted: Vec<&str> = run.modules.iter().filter(|m| !m.status.starts_with("failed")).map(|m| m.name.as_str()).collect();
     k.modules.retain(|m| inserted.contains(&m.name.as_str()));
@@ -296,7 +307,11 @@ mod tests {
             kernel: "k".into(),
             loader: crate::loader::Loader::default(),
             verdict,
-            reasons: if verdict == Verdict::Loads { vec![] } else { vec![Reason::fact(crate::check::ReasonKind::KfuncMissing, program, "m".into()).graded(verdict)] },
+            reasons: if verdict == Verdict::Loads {
+                vec![]
+            } else {
+                vec![Reason::fact(crate::check::ReasonKind::KfuncMissing, program, "m".into()).graded(verdict)]
+            },
             satisfied: vec![],
             core_btf: None,
             role: Default::default(),
@@ -306,7 +321,14 @@ mod tests {
 
     #[test]
     fn outcomes_and_struct_ops_units() {
-        let preds = [pred("a", Verdict::Fails), pred("b", Verdict::Warns), pred("c", Verdict::Loads), pred("d", Verdict::Fails), pred("s1", Verdict::Loads), pred("s2", Verdict::Fails)];
+        let preds = [
+            pred("a", Verdict::Fails),
+            pred("b", Verdict::Warns),
+            pred("c", Verdict::Loads),
+            pred("d", Verdict::Fails),
+            pred("s1", Verdict::Loads),
+            pred("s2", Verdict::Fails),
+        ];
         let recs = [
             rec("a", Status::Rejected, UnitKind::Program, &[]),
             rec("b", Status::Loaded, UnitKind::Program, &[]),

@@ -121,11 +121,8 @@ mod tests {
         let data = c.finish();
         assert_eq!(data.len() % 512, 0);
         assert!(data.starts_with(b"070701"));
-        let Ok(mut child) = std::process::Command::new("cpio")
-            .args(["-t", "-v", "--quiet"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
+        let Ok(mut child) =
+            std::process::Command::new("cpio").args(["-t", "-v", "--quiet"]).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn()
         else {
             eprintln!("cpio(1) not installed: archive not cross-checked");
             return;

@@ -119,7 +119,9 @@ pub fn version(binary: &str) -> String {
 pub fn binary_for(loader: crate::loader::Loader, given: Option<PathBuf>) -> Result<Option<PathBuf>> {
     use crate::loader::Family;
     let names: &[&str] = match loader.family() {
-        Family::Libbpf if given.is_some() => return Err(Error::new("--loader-bin", "libbpf is linked into bpfabi: --loader-bin goes with --loader cilium or aya")),
+        Family::Libbpf if given.is_some() => {
+            return Err(Error::new("--loader-bin", "libbpf is linked into bpfabi: --loader-bin goes with --loader cilium or aya"))
+        }
         Family::Libbpf => return Ok(None),
         Family::Cilium => &["ciliumload-sid", "ciliumload-trixie"],
         Family::Aya => &["ayaload"],

@@ -31,7 +31,10 @@ fn mount(src: &str, target: &str, fstype: &str) {
 }
 
 fn uptime_ms() -> u64 {
-    std::fs::read_to_string("/proc/uptime").ok().and_then(|s| s.split_whitespace().next().and_then(|x| x.parse::<f64>().ok())).map_or(0, |s| (s * 1000.0) as u64)
+    std::fs::read_to_string("/proc/uptime")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|x| x.parse::<f64>().ok()))
+        .map_or(0, |s| (s * 1000.0) as u64)
 }
 
 fn insert_module(name: &str) -> String {
@@ -107,7 +110,8 @@ pub fn main(probe: Option<ProbeHook>) -> ! {
     }
     let mut out = Out { tty };
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_string();
-    let job: std::result::Result<Job, String> = std::fs::read(JOB_PATH).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()));
+    let job: std::result::Result<Job, String> =
+        std::fs::read(JOB_PATH).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()));
     let loader = match job.as_ref().ok().and_then(|j| j.external_loader.as_deref()) {
         Some(bin) => super::external::version(bin),
         None => loader_name(),
@@ -176,7 +180,8 @@ fn run_external(job: &Job, bin: &str, out: &mut Out) {
     while let Some(&first) = todo.first() {
         out.send(&Message::Begin { object: first, unit: String::new() });
         let files: Vec<&str> = todo.iter().filter_map(|&i| job.objects.get(i).map(|o| o.file.as_str())).collect();
-        let child = std::process::Command::new(bin).args(&files).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::piped()).stderr(err_file()).spawn();
+        let child =
+            std::process::Command::new(bin).args(&files).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::piped()).stderr(err_file()).spawn();
         let mut child = match child {
             Ok(c) => c,
             Err(e) => {
@@ -210,7 +215,10 @@ fn run_external(job: &Job, bin: &str, out: &mut Out) {
         let stderr = stderr.get(stderr.len().saturating_sub(2000)..).unwrap_or("").trim().to_string();
         for &i in blamed {
             let Some(o) = job.objects.get(i) else { continue };
-            let why = format!("{bin} ended ({}) without a result for this object: {stderr}", status.as_ref().map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()));
+            let why = format!(
+                "{bin} ended ({}) without a result for this object: {stderr}",
+                status.as_ref().map(|s| s.to_string()).unwrap_or_else(|e| e.to_string())
+            );
             let rec = super::record::LoadRecord::not_loaded(o.name.clone(), None, super::record::Status::OpenFailed, 0, why, String::new());
             out.send(&Message::Result { object: i, record: Box::new(rec) });
         }

@@ -196,7 +196,8 @@ pub fn units(data: &[u8], object: &str) -> Result<Vec<Unit>, Box<LoadRecord>> {
     take_log();
     let started = Instant::now();
     let obj = Obj::open(data, object).map_err(|(e, log)| Box::new(object_record(object, Status::OpenFailed, e, &log, started)))?;
-    let mut out: Vec<Unit> = obj.programs().into_iter().filter(|&p| !is_struct_ops_prog(p)).map(|p| Unit { kind: UnitKind::Program, name: prog_name(p) }).collect();
+    let mut out: Vec<Unit> =
+        obj.programs().into_iter().filter(|&p| !is_struct_ops_prog(p)).map(|p| Unit { kind: UnitKind::Program, name: prog_name(p) }).collect();
     out.extend(obj.maps().into_iter().filter(|&m| is_struct_ops_map(m)).map(|m| Unit { kind: UnitKind::StructOpsMap, name: map_name(m) }));
     take_log();
     if out.is_empty() {
@@ -207,10 +208,7 @@ pub fn units(data: &[u8], object: &str) -> Result<Vec<Unit>, Box<LoadRecord>> {
 
 fn object_record(object: &str, status: Status, errno: i32, log: &str, started: Instant) -> LoadRecord {
     let error = if status == Status::NoPrograms { log.to_string() } else { decisive_lines(log) };
-    LoadRecord {
-        duration_ms: started.elapsed().as_millis() as u64,
-        ..LoadRecord::not_loaded(object.to_string(), None, status, errno, error, log.to_string())
-    }
+    LoadRecord { duration_ms: started.elapsed().as_millis() as u64, ..LoadRecord::not_loaded(object.to_string(), None, status, errno, error, log.to_string()) }
 }
 
 /// Map types whose `max_entries` 0 is right as it is: storage maps must

@@ -91,9 +91,7 @@ pub fn load_here_except(objects: &[InputObject], off: &dyn Fn(&str, &str) -> boo
         match libbpf::units(&o.bytes, &o.name) {
             Err(r) => out.push((i, *r)),
             Ok(us) => out.extend(
-                us.iter()
-                    .filter(|u| !(u.kind == record::UnitKind::Program && off(&o.name, &u.name)))
-                    .map(|u| (i, libbpf::load_unit(&o.bytes, &o.name, u))),
+                us.iter().filter(|u| !(u.kind == record::UnitKind::Program && off(&o.name, &u.name))).map(|u| (i, libbpf::load_unit(&o.bytes, &o.name, u))),
             ),
         }
     }

@@ -71,7 +71,15 @@ struct Collector {
 impl Collector {
     fn new(wanted: &[String]) -> Self {
         let wanted: Vec<String> = wanted.iter().map(|w| modinfo::normalize(w)).collect();
-        Collector { keep: wanted.iter().cloned().collect(), wanted, vmlinuz: None, config: None, index: ModuleIndex::default(), kept: BTreeMap::new(), spare: BTreeMap::new() }
+        Collector {
+            keep: wanted.iter().cloned().collect(),
+            wanted,
+            vmlinuz: None,
+            config: None,
+            index: ModuleIndex::default(),
+            kept: BTreeMap::new(),
+            spare: BTreeMap::new(),
+        }
     }
 
     /// Offer one file. `read` gives its bytes (only called when needed).

@@ -193,6 +193,9 @@ mod tests {
             "libbpf: prog 'reads': BPF program load failed: -EINVAL\n  7: <invalid CO-RE relocation>\n  failed to resolve CO-RE relocation <byte_off> [4] struct s.a (0:1 @ offset 1)\nlibbpf: prog 'reads': failed to load: -EINVAL\nlibbpf: failed to load object 'relocs_read-el.elf.o'"
         );
         let log = "libbpf: prog 'x': BPF program load failed: -EACCES\nlibbpf: prog 'x': -- BEGIN PROG LOAD LOG --\n84: (79) r1 = *(u64 *)(r10 -8)        ; R1_w=scalar() R10=fp0 fp-8=mmmmmmmm\n85: (79) r2 = *(u64 *)(r1 +48)\nR1 invalid mem access 'scalar'\nprocessed 43 insns (limit 1000000) max_states_per_insn 0 total_states 3 peak_states 3 mark_read 2\n-- END PROG LOAD LOG --\nlibbpf: prog 'x': failed to load: -EACCES\n";
-        assert_eq!(decisive_lines(log), "libbpf: prog 'x': BPF program load failed: -EACCES\n  R1 invalid mem access 'scalar'\nlibbpf: prog 'x': failed to load: -EACCES");
+        assert_eq!(
+            decisive_lines(log),
+            "libbpf: prog 'x': BPF program load failed: -EACCES\n  R1 invalid mem access 'scalar'\nlibbpf: prog 'x': failed to load: -EACCES"
+        );
     }
 }

@@ -15,8 +15,8 @@ use super::cpio::Cpio;
 use super::package::BootKernel;
 use super::protocol::{Job, JobObject, Message, ModuleStatus, JOB_PATH};
 use super::record::{LoadRecord, Status};
-use crate::kernel::arch::Arch;
 use crate::error::{Error, Result};
+use crate::kernel::arch::Arch;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -432,10 +432,16 @@ fn run_in(k: &BootKernel, base: &[u8], job_objects: Vec<JobObject>, cfg: &VmConf
                 push_synthetic(&mut run, &mut job, o, &u, Status::VmCrashed, format!("the VM died during this unit; console tail:\n{tail}"));
             }
             End::Crashed(None) => {
-                return Err(Error::new(&k.origin, format!("the VM ended before finishing (no unit running); console tail:\n{}", console_tail(&dir.join("console.log"), 30))));
+                return Err(Error::new(
+                    &k.origin,
+                    format!("the VM ended before finishing (no unit running); console tail:\n{}", console_tail(&dir.join("console.log"), 30)),
+                ));
             }
             End::BootTimeout => {
-                return Err(Error::new(&k.origin, format!("no hello from the guest after {} s; console tail:\n{}", cfg.boot_timeout.as_secs(), console_tail(&dir.join("console.log"), 30))));
+                return Err(Error::new(
+                    &k.origin,
+                    format!("no hello from the guest after {} s; console tail:\n{}", cfg.boot_timeout.as_secs(), console_tail(&dir.join("console.log"), 30)),
+                ));
             }
             End::Fatal(what) => return Err(Error::new(&k.origin, format!("guest: {what}"))),
             End::VmTimeout => {
@@ -456,10 +462,7 @@ fn run_in(k: &BootKernel, base: &[u8], job_objects: Vec<JobObject>, cfg: &VmConf
 fn push_synthetic(run: &mut VmRun, job: &mut Job, object: usize, unit: &str, status: Status, error: String) {
     let name = job.objects.get(object).map(|o| o.name.clone()).unwrap_or_default();
     job.skip.push((object, unit.to_string()));
-    run.records.push((
-        object,
-        LoadRecord::not_loaded(name, (!unit.is_empty()).then(|| unit.to_string()), status, 0, error, String::new()),
-    ));
+    run.records.push((object, LoadRecord::not_loaded(name, (!unit.is_empty()).then(|| unit.to_string()), status, 0, error, String::new())));
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -498,7 +501,14 @@ fn boot_once(
     let t0 = Instant::now();
     let child = cmd.spawn().map_err(|e| Error::new(&cfg.qemu, format!("cannot start QEMU: {e}")))?;
     let mut child = Killer(child);
-    let mut boot = Boot { accel: if accel == Accel::Kvm { "kvm" } else { "tcg" }, hello_ms: None, first_load_ms: None, total_ms: 0, guest_hello_uptime_ms: None, end: String::new() };
+    let mut boot = Boot {
+        accel: if accel == Accel::Kvm { "kvm" } else { "tcg" },
+        hello_ms: None,
+        first_load_ms: None,
+        total_ms: 0,
+        guest_hello_uptime_ms: None,
+        end: String::new(),
+    };
     let mut tail = Tail::new(results.clone());
     let mut last_console = (0u64, Instant::now());
     let mut current: Option<(usize, String, Instant)> = None;

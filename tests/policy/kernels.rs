@@ -92,4 +92,3 @@ pub fn kernel_bytes(kfuncs: &[Kf], helpers: &[&str], task_size: u32) -> (Vec<u8>
     }
     (b.build(), sec)
 }
-

@@ -6,8 +6,8 @@
 //! tree's `apt.conf`, which redirects every `Dir::*`).
 
 use super::sources::Archive;
-use crate::kernel::arch::Arch;
 use crate::error::{Error, Result};
+use crate::kernel::arch::Arch;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -23,9 +23,9 @@ pub mod sources;
 pub use crate::release as version;
 
 use super::arch::Arch;
+use super::LoadOptions;
 #[cfg(feature = "deb")]
 use crate::bytes::Bytes;
-use super::LoadOptions;
 use crate::error::{Error, Result};
 use apt::{AptTree, Stanza};
 use serde::Serialize;
@@ -351,7 +351,11 @@ fn packages_of(tree: &AptTree, image: &Stanza) -> Result<Vec<Stanza>> {
     let deps = image.depends_list();
     let split: Vec<&(String, Option<String>)> = deps
         .iter()
-        .filter(|(n, _)| n.starts_with("linux-binary-") || n.starts_with("linux-modules-") || n.strip_prefix("linux-base-").is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit())))
+        .filter(|(n, _)| {
+            n.starts_with("linux-binary-")
+                || n.starts_with("linux-modules-")
+                || n.strip_prefix("linux-base-").is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+        })
         .collect();
     if split.is_empty() {
         return Ok(vec![image.clone()]);
@@ -414,7 +418,16 @@ fn fetch(tree: &AptTree, cache: &Cache, pkgs: &[Stanza]) -> Result<Vec<PathBuf>>
 /// Read the downloaded packages once and store their BTF in the corpus
 /// layout under `kernels/<release>/`.
 #[allow(clippy::too_many_arguments)]
-fn extract(cache: &Cache, release: &str, arch: Arch, suite: Option<&str>, flavour: Option<&str>, pkgs: &[Stanza], files: &[PathBuf], progress: bool) -> Result<PathBuf> {
+fn extract(
+    cache: &Cache,
+    release: &str,
+    arch: Arch,
+    suite: Option<&str>,
+    flavour: Option<&str>,
+    pkgs: &[Stanza],
+    files: &[PathBuf],
+    progress: bool,
+) -> Result<PathBuf> {
     // The package reader's byte bar shows the reading (a terminal only).
     let k = super::load(files, &LoadOptions { progress, ..LoadOptions::default() })?;
     let kernels = cache.kernels_dir();
@@ -479,7 +492,8 @@ pub fn resolve(name: &DebianName, cache: &Cache, opts: &ResolveOptions) -> Resul
     let mut notes = Vec::new();
     match name {
         DebianName::Release { release } => {
-            let cached = list_cached_quick(cache).into_iter().find(|k| &k.kernel_release == release || k.dir.file_name().is_some_and(|f| f == release.as_str()));
+            let cached =
+                list_cached_quick(cache).into_iter().find(|k| &k.kernel_release == release || k.dir.file_name().is_some_and(|f| f == release.as_str()));
             if let Some(k) = cached {
                 return Ok(from_cached(&label, k, "cache", notes));
             }
@@ -521,11 +535,9 @@ pub fn resolve(name: &DebianName, cache: &Cache, opts: &ResolveOptions) -> Resul
                 Err(e) => {
                     // No lists: the newest extracted kernel of this suite/arch/flavour.
                     let want = flavour_candidates(arch, flavour.as_deref());
-                    let hit = list_cached_quick(cache).into_iter().find(|k| {
-                        k.suite.as_deref() == Some(suite.as_str())
-                            && k.arch == arch.name()
-                            && k.flavour.as_ref().is_some_and(|f| want.contains(f))
-                    });
+                    let hit = list_cached_quick(cache)
+                        .into_iter()
+                        .find(|k| k.suite.as_deref() == Some(suite.as_str()) && k.arch == arch.name() && k.flavour.as_ref().is_some_and(|f| want.contains(f)));
                     return match hit {
                         Some(k) => {
                             notes.push(format!("{e}; using the cached kernel"));
@@ -626,7 +638,11 @@ fn from_cached(label: &str, k: CachedKernel, from: &'static str, notes: Vec<Stri
         arch: Arch::from_name(&k.arch).unwrap_or(Arch::Amd64),
         suite: k.suite.clone(),
         flavour: k.flavour.clone(),
-        packages: k.packages.iter().map(|p| PackageRef { name: p.name.clone(), version: p.version.clone(), arch: k.arch.clone(), size: 0, file: None }).collect(),
+        packages: k
+            .packages
+            .iter()
+            .map(|p| PackageRef { name: p.name.clone(), version: p.version.clone(), arch: k.arch.clone(), size: 0, file: None })
+            .collect(),
         dir: Some(k.dir.clone()),
         resolved_from: from,
         was_cached: true,
@@ -710,7 +726,8 @@ mod tests {
     #[test]
     fn fallback_skips_the_directory_that_failed() {
         // bullseye arm64 on a mirror whose security archive lacks the builds.
-        let failed = vec!["http://mirror.example/debian-security/pool/updates/main/l/linux-signed-arm64/linux-image-5.10.0-46-arm64_5.10.262-1_arm64.deb".to_string()];
+        let failed =
+            vec!["http://mirror.example/debian-security/pool/updates/main/l/linux-signed-arm64/linux-image-5.10.0-46-arm64_5.10.262-1_arm64.deb".to_string()];
         assert!(served_from_failed_dir("pool/updates/main/l/linux-signed-arm64/linux-image-5.10.0-45-arm64_5.10.259-1_arm64.deb", &failed));
         assert!(!served_from_failed_dir("pool/main/l/linux-signed-arm64/linux-image-5.10.0-32-arm64_5.10.223-1_arm64.deb", &failed));
         assert!(!served_from_failed_dir("pool/updates/main/l/linux-signed-6.1-arm64/linux-image-6.1-arm64_6.1.180-1_arm64.deb", &failed));

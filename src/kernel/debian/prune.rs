@@ -104,7 +104,8 @@ pub fn prune(cache: &Cache, opts: &PruneOptions) -> Result<Pruned> {
         }
     }
     let (stay, go): (Vec<DebFile>, Vec<DebFile>) = files.iter().cloned().partition(|f| kept.iter().any(|k| belongs(f, k)));
-    let mut out = Pruned { freed: gone.iter().map(|k| k.bytes).sum::<u64>() + go.iter().map(|f| f.bytes).sum::<u64>(), dry_run: opts.dry_run, ..Pruned::default() };
+    let mut out =
+        Pruned { freed: gone.iter().map(|k| k.bytes).sum::<u64>() + go.iter().map(|f| f.bytes).sum::<u64>(), dry_run: opts.dry_run, ..Pruned::default() };
     out.left = kept.iter().map(|k| k.bytes).sum::<u64>() + stay.iter().map(|f| f.bytes).sum::<u64>();
     if !opts.dry_run {
         for k in &gone {

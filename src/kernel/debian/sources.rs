@@ -100,9 +100,7 @@ pub fn read_sources(root: &Path) -> Vec<Source> {
     if let Ok(t) = std::fs::read_to_string(&list) {
         out.extend(parse_list(&t, &list.display().to_string()));
     }
-    let mut parts: Vec<_> = std::fs::read_dir(etc.join("sources.list.d"))
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
+    let mut parts: Vec<_> = std::fs::read_dir(etc.join("sources.list.d")).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
     parts.sort();
     for p in parts {
         let name = p.display().to_string();
@@ -152,20 +150,11 @@ pub fn derive(sources: &[Source], codename: Option<&str>) -> Option<Archive> {
     let main = sources.iter().find(|s| is_main(s)).or_else(|| sources.iter().find(|s| is_debian(s)))?;
     let uri = main.uris.first()?.trim_end_matches('/').to_string();
     let security = sources.iter().find(|s| s.suites.iter().any(|x| x.ends_with("-security")));
-    let keyring = main
-        .signed_by
-        .clone()
-        .or_else(|| security.and_then(|s| s.signed_by.clone()))
-        .or_else(|| {
-            let k = "/usr/share/keyrings/debian-archive-keyring.gpg";
-            Path::new(k).is_file().then(|| k.to_string())
-        });
-    Some(Archive {
-        uri,
-        security_uri: security.and_then(|s| s.uris.first()).map(|u| u.trim_end_matches('/').to_string()),
-        keyring,
-        from: main.file.clone(),
-    })
+    let keyring = main.signed_by.clone().or_else(|| security.and_then(|s| s.signed_by.clone())).or_else(|| {
+        let k = "/usr/share/keyrings/debian-archive-keyring.gpg";
+        Path::new(k).is_file().then(|| k.to_string())
+    });
+    Some(Archive { uri, security_uri: security.and_then(|s| s.uris.first()).map(|u| u.trim_end_matches('/').to_string()), keyring, from: main.file.clone() })
 }
 
 /// The machine's archive: sources under `/`, codename from `/etc/os-release`.
