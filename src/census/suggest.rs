@@ -95,6 +95,12 @@ pub fn candidates(census: &Census, kernels: &[KernelKfuncs], opts: &SuggestOptio
     out
 }
 
+/// A candidate's `# users:` comment line.
+fn users_line(s: &mut String, c: &Candidate) {
+    let (projects, objects) = (count(c.projects.len(), "project", "projects"), count(c.objects, "object", "objects"));
+    let _ = writeln!(s, "# users: {projects} ({}), {objects} ({} guarded)", c.projects.join(", "), c.guarded);
+}
+
 /// The manifest fragment: one `[kfunc.NAME]` table per candidate meeting
 /// the thresholds, evidence in comments; kfuncs that miss are listed in a
 /// trailing comment with the reason.
@@ -105,14 +111,7 @@ pub fn fragment(census: &Census, kernels: &[KernelKfuncs], cands: &[Candidate], 
     let _ = writeln!(s, "# census: {} objects, {} projects; kernels: {}", census.totals.objects, census.totals.projects, labels.join(", "));
     for c in cands.iter().filter(|c| c.stable) {
         let _ = writeln!(s);
-        let _ = writeln!(
-            s,
-            "# users: {} ({}), {} ({} guarded)",
-            count(c.projects.len(), "project", "projects"),
-            c.projects.join(", "),
-            count(c.objects, "object", "objects"),
-            c.guarded
-        );
+        users_line(&mut s, c);
         let _ = writeln!(s, "# releases: {} (same prototype, fingerprint {})", c.releases.join(", "), c.fingerprint);
         let _ = writeln!(s, "# prototype: {}", c.proto);
         if !c.flags.is_empty() {
@@ -201,14 +200,7 @@ pub fn manifest_fragment(
             continue;
         }
         let _ = writeln!(s);
-        let _ = writeln!(
-            s,
-            "# users: {} ({}), {} ({} guarded)",
-            count(c.projects.len(), "project", "projects"),
-            c.projects.join(", "),
-            count(c.objects, "object", "objects"),
-            c.guarded
-        );
+        users_line(&mut s, c);
         let _ = writeln!(
             s,
             "# releases: {} (same prototype, fingerprint {})",
