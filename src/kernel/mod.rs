@@ -628,9 +628,9 @@ fn open(path: &Path) -> Result<Bytes> {
 /// A sibling file `<stem>.btf_ids` next to `x.btf`.
 fn sibling_btf_ids(path: &Path) -> Option<Bytes> {
     let p = path.with_extension("btf_ids");
-    // Opened without a stat first: a missing file fails the open, and a
-    // directory the read.
-    (p != path).then(|| Bytes::from_path(&p).ok()).flatten()
+    // A regular file only: opening a FIFO of that name would wait for a
+    // writer.
+    (p != path && p.is_file()).then(|| Bytes::from_path(&p).ok()).flatten()
 }
 
 /// The fields of a corpus-style `meta.json` the loader reads; the others
@@ -650,7 +650,8 @@ fn read_meta(dir: &Path) -> Option<Meta> {
     type Last = Option<(PathBuf, (u64, Option<std::time::SystemTime>), Option<Meta>)>;
     thread_local!(static LAST: std::cell::RefCell<Last> = const { std::cell::RefCell::new(None) });
     let path = dir.join("meta.json");
-    let stamp = std::fs::metadata(&path).ok().map(|m| (m.len(), m.modified().ok()))?;
+    // A regular file only (reading a FIFO would wait for a writer).
+    let stamp = std::fs::metadata(&path).ok().filter(|m| m.is_file()).map(|m| (m.len(), m.modified().ok()))?;
     if let Some(m) = LAST.with_borrow(|l| l.as_ref().filter(|(p, s, _)| *p == path && *s == stamp).map(|(_, _, m)| m.clone())) {
         return m;
     }
