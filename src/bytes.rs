@@ -34,21 +34,7 @@ impl Bytes {
 
     /// Map a file read-only; falls back to reading it (sysfs files, pipes).
     pub fn from_path(path: &std::path::Path) -> std::io::Result<Self> {
-        let file = std::fs::File::open(path)?;
-        let meta = file.metadata()?;
-        if meta.is_file() && meta.len() > 0 {
-            // SAFETY: the map is read-only; inputs are not expected to change
-            // while bpfabi runs (the same assumption every mmap-based reader makes).
-            // The length is the one just read: memmap2 would ask fstat again.
-            let len = usize::try_from(meta.len()).map_err(|_| std::io::Error::from(std::io::ErrorKind::FileTooLarge))?;
-            if let Ok(map) = unsafe { memmap2::MmapOptions::new().len(len).map(&file) } {
-                let len = map.len();
-                return Ok(Bytes { storage: Arc::new(Storage::Mapped(map)), range: 0..len });
-            }
-        }
-        let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut &file, &mut v)?;
-        Ok(Bytes::from_vec(v))
+        Bytes::from_path_with_head(path, &mut []).map(|(bytes, _)| bytes)
     }
 
     /// Map a file as [`Bytes::from_path`] does, and read its first bytes
@@ -58,32 +44,34 @@ impl Bytes {
     /// the bytes and how much of `head` was filled (less for a shorter
     /// file).
     pub fn from_path_with_head(path: &std::path::Path, head: &mut [u8]) -> std::io::Result<(Self, usize)> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::FileExt;
-            let file = std::fs::File::open(path)?;
-            let meta = file.metadata()?;
-            if meta.is_file() && meta.len() > 0 {
-                let len = usize::try_from(meta.len()).map_err(|_| std::io::Error::from(std::io::ErrorKind::FileTooLarge))?;
-                let mut n = 0;
-                while n < head.len().min(len) {
-                    match file.read_at(head.get_mut(n..).unwrap_or(&mut []), n as u64) {
-                        Ok(0) => break,
-                        Ok(k) => n += k,
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-                // SAFETY: as in `from_path`.
-                if let Ok(map) = unsafe { memmap2::MmapOptions::new().len(len).map(&file) } {
-                    return Ok((Bytes { storage: Arc::new(Storage::Mapped(map)), range: 0..len }, n));
-                }
+        let file = std::fs::File::open(path)?;
+        let meta = file.metadata()?;
+        if meta.is_file() && meta.len() > 0 {
+            // The length is the one just read: memmap2 would ask fstat again.
+            let len = usize::try_from(meta.len()).map_err(|_| std::io::Error::from(std::io::ErrorKind::FileTooLarge))?;
+            let read = read_head(&file, head.get_mut(..len.min(head.len())).unwrap_or(&mut []))?;
+            // SAFETY: the map is read-only; inputs are not expected to change
+            // while bpfabi runs (the same assumption every mmap-based reader makes).
+            if let Ok(map) = unsafe { memmap2::MmapOptions::new().len(len).map(&file) } {
+                let bytes = Bytes { storage: Arc::new(Storage::Mapped(map)), range: 0..len };
+                let n = read.unwrap_or_else(|| bytes.copy_head(head));
+                return Ok((bytes, n));
             }
         }
-        let bytes = Bytes::from_path(path)?;
-        let n = head.len().min(bytes.len());
-        head.get_mut(..n).unwrap_or(&mut []).copy_from_slice(bytes.as_slice().get(..n).unwrap_or(&[]));
+        // Read from the start whatever `read_head` did (it reads at an
+        // offset, leaving the file position alone).
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut &file, &mut v)?;
+        let bytes = Bytes::from_vec(v);
+        let n = bytes.copy_head(head);
         Ok((bytes, n))
+    }
+
+    /// Copy the first bytes into `head`; how many there were.
+    fn copy_head(&self, head: &mut [u8]) -> usize {
+        let n = head.len().min(self.len());
+        head.get_mut(..n).unwrap_or(&mut []).copy_from_slice(self.as_slice().get(..n).unwrap_or(&[]));
+        n
     }
 
     /// The bytes.
@@ -130,6 +118,30 @@ impl Bytes {
     pub fn is_empty(&self) -> bool {
         self.range.is_empty()
     }
+}
+
+/// Fill `head` from the start of `file` without moving its position
+/// (`pread`), so that no page of a map of the same file is touched; how
+/// many bytes were read. `None` where there is no positioned read: the
+/// caller copies the head out of the bytes instead.
+#[cfg(unix)]
+fn read_head(file: &std::fs::File, head: &mut [u8]) -> std::io::Result<Option<usize>> {
+    use std::os::unix::fs::FileExt;
+    let mut n = 0;
+    while n < head.len() {
+        match file.read_at(head.get_mut(n..).unwrap_or(&mut []), n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Some(n))
+}
+
+#[cfg(not(unix))]
+fn read_head(_: &std::fs::File, _: &mut [u8]) -> std::io::Result<Option<usize>> {
+    Ok(None)
 }
 
 impl std::fmt::Debug for Bytes {

@@ -820,13 +820,13 @@ fn read_dir(dir: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) -> Result<()> 
             "expected a directory holding vmlinux.btf (and modules/*.btf), vmlinux (like /sys/kernel/btf), or an unpacked kernel package / root file system (boot/vmlinuz-*, lib/modules/*/)",
         ));
     };
-    if !opts.config {
-        // Not asked for.
-    } else if let Ok(text) = std::fs::read_to_string(dir.join("config")) {
-        out.push(Piece::Config(text.into()));
-    } else if sysfs && dir == Path::new("/sys/kernel/btf") {
-        if let Some(text) = running_config() {
-            out.push(Piece::Config(text));
+    if opts.config {
+        if let Ok(text) = std::fs::read_to_string(dir.join("config")) {
+            out.push(Piece::Config(text.into()));
+        } else if sysfs && dir == Path::new("/sys/kernel/btf") {
+            if let Some(text) = running_config() {
+                out.push(Piece::Config(text));
+            }
         }
     }
     let before = out.len();

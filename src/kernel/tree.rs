@@ -82,8 +82,10 @@ pub(super) fn read_tree(dir: &Path, opts: &LoadOptions, out: &mut Vec<Piece>) ->
             *r = Some(release.clone());
         }
     }
-    if let Some(text) = opts.config.then(|| std::fs::read_to_string(dir.join(format!("boot/config-{release}"))).ok()).flatten() {
-        out.push(Piece::Config(text.into()));
+    if opts.config {
+        if let Ok(text) = std::fs::read_to_string(dir.join(format!("boot/config-{release}"))) {
+            out.push(Piece::Config(text.into()));
+        }
     }
     if !opts.modules {
         return Ok(());

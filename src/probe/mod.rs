@@ -472,9 +472,7 @@ const NOISY_HELPERS: &[&str] = &["bpf_trace_printk", "bpf_trace_vprintk", "bpf_p
 /// Probe the running kernel (needs root, or CAP_BPF + CAP_PERFMON +
 /// CAP_NET_ADMIN + CAP_SYS_ADMIN for every program type).
 pub fn run(opts: &ProbeOptions) -> Result<Probe> {
-    let start = Instant::now();
-    let kernel = kernel::load_running(&LoadOptions { btf_ids: opts.btf_ids.clone(), config: false, ..LoadOptions::default() })?;
-    run_on(&kernel, opts, start, true)
+    probe_running(opts, true)
 }
 
 /// [`run`] without sharing verdicts: every kfunc asked in every variant,
@@ -482,9 +480,15 @@ pub fn run(opts: &ProbeOptions) -> Result<Probe> {
 /// non-GPL license. The same answers as [`run`] with more loads: the
 /// reference `tests/probe_live.rs` compares [`run`] with.
 pub fn run_unshared(opts: &ProbeOptions) -> Result<Probe> {
+    probe_running(opts, false)
+}
+
+/// Read the running kernel (no config: nothing probed depends on it) and
+/// probe it, sharing verdicts or not.
+fn probe_running(opts: &ProbeOptions, share: bool) -> Result<Probe> {
     let start = Instant::now();
     let kernel = kernel::load_running(&LoadOptions { btf_ids: opts.btf_ids.clone(), config: false, ..LoadOptions::default() })?;
-    run_on(&kernel, opts, start, false)
+    run_on(&kernel, opts, start, share)
 }
 
 #[derive(Clone, Copy)]
